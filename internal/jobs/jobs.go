@@ -1,0 +1,82 @@
+// Package jobs runs the platform's durable background work — deadlines,
+// sweeps, webhooks, licence issuance — on River, in the platform's own
+// database.
+//
+// A job is enqueued with the *sql.Tx of the change that causes it, so both
+// commit or neither does. A worker that finishes its effect with CompleteTx in
+// the same transaction as the effect runs exactly once even across crashes.
+// Domain packages define their job args and workers with River's types and
+// register them on the *river.Workers passed to New.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+
+	"yiwang/internal/store"
+)
+
+// Config tunes the queue; zero values take defaults.
+type Config struct {
+	// PollInterval is how often workers look for due jobs (default 1s).
+	// Neither backend is used with LISTEN/NOTIFY, so polling is the clock.
+	PollInterval time.Duration
+	// MaxWorkers bounds concurrent jobs in this process (default 10).
+	MaxWorkers int
+}
+
+// Queue enqueues and works jobs.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+}
+
+// New returns a queue on db that works jobs with workers (which may be empty
+// but not nil).
+func New(db *store.DB, workers *river.Workers, logger *slog.Logger, cfg Config) (*Queue, error) {
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.MaxWorkers == 0 {
+		cfg.MaxWorkers = 10
+	}
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:           workers,
+		Logger:            logger.With("component", "jobs"),
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		PollOnly:          true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// Start begins working jobs until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish, or for ctx to end.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+// Enqueue inserts a job inside tx: it exists only if tx commits.
+func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	res, err := q.client.InsertTx(ctx, tx, args, opts)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}
+
+// CompleteTx marks the running job done inside tx, so the job's effect and its
+// completion commit together and a retry never repeats a committed effect.
+func CompleteTx[T river.JobArgs](ctx context.Context, tx *sql.Tx, job *river.Job[T]) error {
+	_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job)
+	return err
+}

@@ -1,0 +1,135 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+func TestMigrateIsIdempotentAndReportsStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		again, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		if len(again) != 0 {
+			t.Errorf("second migrate applied %d migrations, want 0", len(again))
+		}
+		status, riverApplied, riverLatest, err := db.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if store.Pending(status) != 0 {
+			t.Errorf("pending after migrate = %d", store.Pending(status))
+		}
+		if riverApplied == 0 || riverApplied != riverLatest {
+			t.Errorf("job queue schema at %d, latest %d", riverApplied, riverLatest)
+		}
+		// The schema is usable: the foundation tables exist.
+		if _, err := db.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, CURRENT_TIMESTAMP)`, "k", "v"); err != nil {
+			t.Fatalf("insert into settings: %v", err)
+		}
+	})
+}
+
+func TestMigrateRefusesNewerOrEditedSchema(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "changed after it was applied") {
+			t.Errorf("edited migration: err = %v", err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', CURRENT_TIMESTAMP)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "run a newer yiwang") {
+			t.Errorf("newer schema: err = %v", err)
+		}
+	})
+}
+
+func TestInTxRollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, CURRENT_TIMESTAMP)`, "half", "done"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx err = %v, want boom", err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, "half").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("rolled-back row is visible")
+		}
+	})
+}
+
+func TestOpenExplainsBadDatabases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("this is not sqlite ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	readOnlyDir := filepath.Join(dir, "ro")
+	if _, err := store.Open(ctx, "sqlite:"+filepath.Join(readOnlyDir, "x.db"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(readOnlyDir, "x.db"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(readOnlyDir, "x.db-wal"))
+	os.Remove(filepath.Join(readOnlyDir, "x.db-shm"))
+	if err := os.Chmod(readOnlyDir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(readOnlyDir, 0o700) })
+
+	tests := []struct {
+		name, dsn, code, want string
+	}{
+		{"corrupt file", "sqlite:" + corrupt, "database_corrupt", "restore it from a backup"},
+		{"unknown scheme", "mysql://root@localhost/x", "bad_database_url", "not understood"},
+		{"unreachable postgres", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "database_unreachable", "check that the server is running"},
+	}
+	if os.Geteuid() != 0 { // root writes through file modes
+		tests = append(tests, struct{ name, dsn, code, want string }{"read-only file", "sqlite:" + filepath.Join(readOnlyDir, "x.db"), "database_read_only", "write access"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := store.Open(ctx, tt.dsn, dir)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			e := apperr.As(err)
+			if e == nil || e.Code != tt.code || !strings.Contains(e.Message, tt.want) {
+				t.Errorf("Open error = %v, want code %s mentioning %q", err, tt.code, tt.want)
+			}
+			if strings.Contains(err.Error(), "nobody:") {
+				t.Errorf("error leaks credentials: %v", err)
+			}
+		})
+	}
+}
