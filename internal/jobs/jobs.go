@@ -6,7 +6,7 @@
 // commit or neither does. A worker that finishes its effect with CompleteTx in
 // the same transaction as the effect runs exactly once even across crashes.
 // Domain packages define their job args and workers with River's types and
-// register them on the *river.Workers passed to New.
+// register them with Register on the Workers passed to New.
 package jobs
 
 import (
@@ -31,39 +31,71 @@ type Config struct {
 	MaxWorkers int
 }
 
-// Queue enqueues and works jobs.
-type Queue struct {
-	client *river.Client[*sql.Tx]
+// Workers is the set of job kinds this process can work.
+type Workers struct {
+	river *river.Workers
+	kinds []string
 }
 
-// New returns a queue on db that works jobs with workers (which may be empty
-// but not nil).
-func New(db *store.DB, workers *river.Workers, logger *slog.Logger, cfg Config) (*Queue, error) {
+// NewWorkers returns an empty set.
+func NewWorkers() *Workers { return &Workers{river: river.NewWorkers()} }
+
+// Register adds the worker for jobs of kind T.
+func Register[T river.JobArgs](ws *Workers, w river.Worker[T]) {
+	river.AddWorker(ws.river, w)
+	var args T
+	ws.kinds = append(ws.kinds, args.Kind())
+}
+
+// Kinds lists the registered job kinds.
+func (ws *Workers) Kinds() []string { return append([]string(nil), ws.kinds...) }
+
+// Queue enqueues and works jobs.
+type Queue struct {
+	client  *river.Client[*sql.Tx]
+	working bool
+}
+
+// New returns a queue on db that works the jobs of workers. With no workers
+// registered the queue only enqueues, and Start and Stop do nothing.
+func New(db *store.DB, workers *Workers, logger *slog.Logger, cfg Config) (*Queue, error) {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.MaxWorkers == 0 {
 		cfg.MaxWorkers = 10
 	}
-	client, err := river.NewClient(db.RiverDriver(), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:           workers,
-		Logger:            logger.With("component", "jobs"),
-		FetchPollInterval: cfg.PollInterval,
-		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		PollOnly:          true,
-	})
+	rc := &river.Config{Logger: logger.With("component", "jobs")}
+	working := len(workers.kinds) > 0
+	if working {
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}
+		rc.Workers = workers.river
+		rc.FetchPollInterval = cfg.PollInterval
+		rc.FetchCooldown = min(cfg.PollInterval, 100*time.Millisecond)
+		rc.PollOnly = true // neither driver here listens for notifications
+	}
+	client, err := river.NewClient(db.RiverDriver(), rc)
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{client: client}, nil
+	return &Queue{client: client, working: working}, nil
 }
 
 // Start begins working jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.working {
+		return nil
+	}
+	return q.client.Start(ctx)
+}
 
 // Stop waits for running jobs to finish, or for ctx to end.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.working {
+		return nil
+	}
+	return q.client.Stop(ctx)
+}
 
 // Enqueue inserts a job inside tx: it exists only if tx commits.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {

@@ -46,8 +46,8 @@ func process(t *testing.T, dsn string) (*store.DB, *jobs.Queue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &markWorker{db: db})
+	workers := jobs.NewWorkers()
+	jobs.Register(workers, &markWorker{db: db})
 	q, err := jobs.New(db, workers, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Config{PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"yiwang/internal/store/storetest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+// runCmd runs the command line in-process and returns exit code and output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, noEnv, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestBadInputIsOneClearLine(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	os.WriteFile(corrupt, bytes.Repeat([]byte("garbage "), 1000), 0o600)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"serve", "--frob"}, 2, "unknown flag --frob; run 'yiwang serve --help'"},
+		{"unreachable database", []string{"migrate", "--db", "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2"}, 1, "cannot connect to PostgreSQL"},
+		{"corrupt database", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a readable SQLite database"},
+		{"port taken", []string{"serve", "--data-dir", dir, "--addr", taken.Addr().String()}, 1, "already in use"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d", code, tt.code)
+			}
+			if !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line containing %q", stderr, tt.want)
+			}
+			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "secret") {
+				t.Errorf("stderr leaks a stack or a password: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCmd(t, "--help")
+	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "migrate") || !strings.Contains(out, "version") {
+		t.Errorf("yiwang --help = %d %q", code, out)
+	}
+	for _, cmd := range []string{"serve", "migrate", "version"} {
+		code, out, _ := runCmd(t, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: yiwang "+cmd) {
+			t.Errorf("yiwang %s --help = %d %q", cmd, code, out)
+		}
+	}
+	code, out, _ = runCmd(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "yiwang ") {
+		t.Errorf("yiwang version = %d %q", code, out)
+	}
+}
+
+func TestMigrateStatus(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _ := runCmd(t, "migrate", "--status", "--data-dir", dir)
+	if !strings.Contains(out, "pending") {
+		t.Errorf("status of a new database does not show pending migrations:\n%s", out)
+	}
+	if code, _, stderr := runCmd(t, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatalf("migrate failed: %s", stderr)
+	}
+	_, out, _ = runCmd(t, "migrate", "--status", "--data-dir", dir)
+	if !strings.Contains(out, "up to date") || strings.Contains(out, "pending") {
+		t.Errorf("status after migrate:\n%s", out)
+	}
+}
+
+var servingURL = regexp.MustCompile(`yiwang is serving: open (http://\S+/)`)
+
+// TestServeRunsWithDemoData starts the real server as `yiwang serve` does,
+// on each backend, and stops it as SIGTERM does.
+func TestServeRunsWithDemoData(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		ctx, stop := context.WithCancel(context.Background())
+		var stdout, stderr syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", t.TempDir()}, noEnv, &stdout, &stderr)
+		}()
+		var base string
+		deadline := time.Now().Add(30 * time.Second)
+		for base == "" {
+			if m := servingURL.FindStringSubmatch(stderr.String()); m != nil {
+				base = m[1]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("server never said where to open it:\n%s", stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		resp, err := http.Get(base + "api/v1/departments")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Departments []struct{ Code string } `json:"departments"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if len(body.Departments) < 8 {
+			t.Errorf("demo departments = %d, want at least 8", len(body.Departments))
+		}
+		resp, err = http.Get(base)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("home page: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		stop()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop after the signal")
+		}
+		if !strings.Contains(stderr.String(), "yiwang stopped") {
+			t.Errorf("no clean stop logged:\n%s", stderr.String())
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"yiwang/internal/config"
+	"yiwang/internal/demo"
+	"yiwang/internal/jobs"
+	"yiwang/internal/logging"
+	"yiwang/internal/org"
+	"yiwang/internal/portal"
+	"yiwang/internal/server"
+	"yiwang/internal/store"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, err := config.Parse(fs, "serve", commands()[0].summary, args, getenv, stdout)
+	if err != nil {
+		return parseError(err)
+	}
+	logger := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
+
+	// Bind first: a taken port should fail before we touch the database.
+	ln, err := server.Listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	db, err := openAndMigrate(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if cfg.Demo {
+		seeded, err := demo.Seed(ctx, db)
+		if err != nil {
+			return err
+		}
+		if seeded {
+			logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
+		}
+	}
+
+	workers := jobs.NewWorkers() // domains register their workers here
+	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll})
+	if err != nil {
+		return err
+	}
+	if err := queue.Start(ctx); err != nil {
+		return fmt.Errorf("start background jobs: %w", err)
+	}
+	logger.Info("background jobs started", "kinds", workers.Kinds())
+
+	orgStore := org.NewStore(db.DB)
+	srv := server.New(db, logger,
+		org.NewHandler(orgStore, logger),
+		portal.NewHandler(orgStore, logger),
+	)
+	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where)
+	serveErr := srv.Serve(ctx, ln, cfg.ShutdownTimeout)
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := queue.Stop(stopCtx); err != nil {
+		logger.Warn("background jobs did not stop in time; unfinished jobs will be retried", "err", err)
+	}
+	if serveErr == nil {
+		logger.Info("yiwang stopped")
+	}
+	return serveErr
+}
+
+// openAndMigrate opens the configured database and brings its schema up to date.
+func openAndMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		logger.Info("migration applied", "version", m.Version, "name", m.Name)
+	}
+	logger.Info("database ready", "database", db.Where, "backend", db.Backend, "migrations_applied", len(applied), "took", time.Since(start).Round(time.Millisecond))
+	return db, nil
+}
+
+// siteURL is where a person should point their browser.
+func siteURL(cfg config.Config, addr net.Addr) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL + "/"
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if host == "" || host == "::" || host == "0.0.0.0" || strings.HasPrefix(cfg.Addr, ":") {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// parseError passes help through and marks other flag problems as usage errors.
+func parseError(err error) error {
+	if err == flag.ErrHelp {
+		return err
+	}
+	return usageError{err}
+}

@@ -1,0 +1,148 @@
+// Package config turns command-line flags and YIWANG_* environment variables
+// into one typed Config, once, in main. Nothing else reads the environment.
+//
+// Every setting is one row of the options table: its flag, its variable, its
+// default and the commands that take it. Flags win over variables, variables
+// over defaults.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a yiwang command needs to know about its surroundings.
+type Config struct {
+	Addr            string        // HTTP listen address
+	PublicURL       string        // where people reach the site, for links and logs
+	DB              string        // database URL; empty means embedded SQLite in DataDir
+	DataDir         string        // folder for the embedded database and other local state
+	Demo            bool          // seed demo data into an empty database
+	LogFormat       string        // text or json
+	LogLevel        slog.Level    // debug, info, warn, error
+	ShutdownTimeout time.Duration // how long SIGTERM waits for requests and jobs in flight
+	JobPoll         time.Duration // how often the job queue looks for due work
+}
+
+// Option describes one setting, for flags, help and the README's table.
+type Option struct {
+	Flag     string
+	Env      string
+	Default  string
+	Usage    string
+	Commands []string // the subcommands that accept it
+	set      func(c *Config, v string) error
+}
+
+// Options returns the settings table.
+func Options() []Option {
+	return []Option{
+		{"addr", "YIWANG_ADDR", ":8080", "HTTP listen address (host:port)", []string{"serve"},
+			func(c *Config, v string) error { c.Addr = v; return nil }},
+		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
+			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate"},
+			func(c *Config, v string) error { c.DB = v; return nil }},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate"},
+			func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
+			func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				c.Demo = !b
+				return err
+			}},
+		{"log-format", "YIWANG_LOG_FORMAT", "text", "log output: text or json", []string{"serve", "migrate"},
+			func(c *Config, v string) error {
+				if v != "text" && v != "json" {
+					return errors.New("must be text or json")
+				}
+				c.LogFormat = v
+				return nil
+			}},
+		{"log-level", "YIWANG_LOG_LEVEL", "info", "least severe log level: debug, info, warn or error", []string{"serve", "migrate"},
+			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
+			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
+			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
+	}
+}
+
+func setDuration(d *time.Duration, v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return errors.New("must be a positive duration such as 30s or 2m")
+	}
+	*d = x
+	return nil
+}
+
+// Parse reads the settings of command from args and getenv into a Config.
+// fs may already hold the command's own flags (such as migrate --status); they
+// are parsed alongside. It returns flag.ErrHelp after writing usage to out when
+// asked for help, and otherwise errors of one line saying what is wrong.
+func Parse(fs *flag.FlagSet, command, summary string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs.SetOutput(io.Discard)
+	ownFlags := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { ownFlags[f.Name] = true })
+	var opts []Option
+	for _, o := range Options() {
+		if !slices.Contains(o.Commands, command) {
+			continue
+		}
+		opts = append(opts, o)
+		if err := o.set(&c, o.Default); err != nil {
+			panic(fmt.Sprintf("config: default of --%s: %v", o.Flag, err)) // a bug in the table above
+		}
+		if v := getenv(o.Env); v != "" {
+			if err := o.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s=%q: %v", o.Env, v, err)
+			}
+		}
+		set := func(v string) error { return o.set(&c, v) }
+		if o.Default == "false" { // a switch such as --no-demo takes no value
+			fs.BoolFunc(o.Flag, o.Usage, set)
+		} else {
+			fs.Func(o.Flag, o.Usage, set)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeUsage(out, command, summary, opts, fs, ownFlags)
+			return c, err
+		}
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			msg = "unknown flag --" + name
+		}
+		return c, fmt.Errorf("%s; run 'yiwang %s --help' for the options", msg, command)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q; run 'yiwang %s --help' for the options", fs.Arg(0), command)
+	}
+	return c, nil
+}
+
+func writeUsage(out io.Writer, command, summary string, opts []Option, fs *flag.FlagSet, ownFlags map[string]bool) {
+	fmt.Fprintf(out, "Usage: yiwang %s [options]\n\n%s\n\nOptions (flag, environment variable, default):\n", command, summary)
+	fs.VisitAll(func(f *flag.Flag) {
+		if ownFlags[f.Name] {
+			fmt.Fprintf(out, "  --%-18s %s\n", f.Name, f.Usage)
+		}
+	})
+	for _, o := range opts {
+		def := o.Default
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(out, "  --%-18s %-24s %s\n      %s\n", o.Flag, o.Env, def, o.Usage)
+	}
+}

@@ -1,0 +1,153 @@
+// Package httpx holds the HTTP conventions every handler shares: the route
+// table, JSON bodies, and the one error shape
+//
+//	{"error": {"code": "...", "message": "...", "details": ...}}
+//
+// with apperr kinds mapped to HTTP status codes in exactly one place.
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/logging"
+)
+
+// Router is an http.ServeMux that remembers its patterns, so tests can check
+// every route against the OpenAPI document and the access-control table.
+type Router struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+
+// Handle registers h for a Go 1.22 pattern such as "GET /api/v1/items/{code}".
+func (r *Router) Handle(pattern string, h http.Handler) {
+	r.mux.Handle(pattern, h)
+	r.patterns = append(r.patterns, pattern)
+}
+
+// HandleFunc registers f for pattern.
+func (r *Router) HandleFunc(pattern string, f http.HandlerFunc) { r.Handle(pattern, f) }
+
+// Patterns returns the registered patterns in registration order.
+func (r *Router) Patterns() []string { return append([]string(nil), r.patterns...) }
+
+// ServeHTTP dispatches to the matching handler; r.Pattern is set afterwards.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+
+// StatusFor maps an error kind to its HTTP status. This is the only place
+// that decides it.
+func StatusFor(kind apperr.Kind) int {
+	switch kind {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// ErrorBody is the JSON shape of every API error.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the content of an API error.
+type ErrorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Details   any    `json:"details,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// WriteError writes err in the one error shape. Errors without a kind are
+// internal: they are logged in full and the caller sees only the request ID.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	e := apperr.As(err)
+	if e == nil {
+		e = &apperr.Error{Kind: apperr.Internal, Err: err}
+	}
+	status := StatusFor(e.Kind)
+	code, message := e.Code, e.Message
+	if code == "" {
+		code = e.Kind.String()
+	}
+	if status >= 500 {
+		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		if e.Kind == apperr.Internal {
+			message = "an internal error occurred; quote the request ID when reporting it"
+		}
+	}
+	WriteJSON(w, status, ErrorBody{ErrorDetail{Code: code, Message: message, Details: e.Details, RequestID: logging.RequestID(r.Context())}})
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// MaxBody bounds a JSON request body.
+const MaxBody = 1 << 20
+
+// DecodeJSON reads a JSON body into v, refusing unknown fields, trailing data
+// and bodies over MaxBody with apperr.Invalid errors that say what to fix.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return apperr.New(apperr.Invalid, "unsupported_media_type", "send the body as application/json, not %s", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return apperr.New(apperr.Invalid, "body_too_large", "the body is larger than %d bytes", MaxBody)
+		case errors.Is(err, io.EOF):
+			return apperr.New(apperr.Invalid, "empty_body", "the request body is empty; send a JSON object")
+		case errors.As(err, &syntax):
+			return apperr.New(apperr.Invalid, "malformed_json", "the body is not valid JSON at byte %d", syntax.Offset)
+		case errors.As(err, &typ):
+			return apperr.New(apperr.Invalid, "wrong_type", "field %q must be %s", typ.Field, typ.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return apperr.New(apperr.Invalid, "unknown_field", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		default:
+			return apperr.Wrap(err, apperr.Invalid, "malformed_json", "the body could not be read as JSON")
+		}
+	}
+	if dec.More() {
+		return apperr.New(apperr.Invalid, "malformed_json", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// NotFound answers any unmatched route in the error shape.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: "not_found",
+		Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path), RequestID: logging.RequestID(r.Context())}})
+}

@@ -1,0 +1,150 @@
+// Package server is yiwang's HTTP server: the middleware every request passes
+// through (request ID, panic recovery, access log, metrics), the operational
+// endpoints (/healthz, /readyz, /metrics, the OpenAPI document) and graceful
+// shutdown. Domain packages bring their own routes.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"yiwang/api"
+	"yiwang/internal/apperr"
+	"yiwang/internal/httpx"
+	"yiwang/internal/store"
+)
+
+// Routes is implemented by each domain's HTTP handler.
+type Routes interface {
+	Register(r *httpx.Router)
+}
+
+// Server serves the platform over HTTP.
+type Server struct {
+	db       *store.DB
+	logger   *slog.Logger
+	router   *httpx.Router
+	metrics  *metrics
+	registry *prometheus.Registry
+	draining atomic.Bool
+}
+
+// New returns a server for db with the routes of every domain.
+func New(db *store.DB, logger *slog.Logger, domains ...Routes) *Server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{db: db, logger: logger, router: httpx.NewRouter(), registry: reg, metrics: newMetrics(reg)}
+	s.router.HandleFunc("GET /healthz", s.healthz)
+	s.router.HandleFunc("GET /readyz", s.readyz)
+	s.router.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.router.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI)
+	for _, d := range domains {
+		d.Register(s.router)
+	}
+	s.router.HandleFunc("/api/", httpx.NotFound)
+	return s
+}
+
+// Handler returns the full handler chain.
+func (s *Server) Handler() http.Handler {
+	return s.withRequestID(s.withAccessLog(s.withRecover(s.router)))
+}
+
+// Router exposes the route table for tests that check every route.
+func (s *Server) Router() *httpx.Router { return s.router }
+
+// Listen binds addr, explaining the usual failures in one line.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
+			return nil, apperr.Wrap(err, apperr.Unavailable, "address_in_use",
+				fmt.Sprintf("cannot listen on %s: the port is already in use by another program; stop it or choose another address with --addr or YIWANG_ADDR", addr))
+		case errors.Is(err, syscall.EACCES):
+			return nil, apperr.Wrap(err, apperr.Unavailable, "address_forbidden",
+				fmt.Sprintf("cannot listen on %s: permission denied (ports below 1024 need privileges); choose another with --addr", addr))
+		}
+		return nil, apperr.Wrap(err, apperr.Invalid, "bad_address",
+			fmt.Sprintf("cannot listen on %q: give host:port, e.g. :8080 or 127.0.0.1:8080, with --addr or YIWANG_ADDR", addr))
+	}
+	return ln, nil
+}
+
+// Serve serves on ln until ctx ends, then stops taking new connections, lets
+// requests in flight finish within shutdownTimeout, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.logger.Info("shutting down: finishing requests in flight", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: requests still running after %s: %w", shutdownTimeout, err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz says whether this process should get traffic: the database answers
+// and the process is not shutting down.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		httpx.WriteError(w, r, s.logger, apperr.New(apperr.Unavailable, "shutting_down", "this process is shutting down"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		httpx.WriteError(w, r, s.logger, apperr.Wrap(err, apperr.Unavailable, "database_unavailable", "the database does not answer"))
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(s.db.Backend)})
+}
+
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+	w.Write(api.OpenAPI)
+}
+
+// routeLabel is the matched pattern without its method, for metrics and logs;
+// unmatched requests share one label so scanners cannot blow up cardinality.
+func routeLabel(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	if _, path, ok := strings.Cut(r.Pattern, " "); ok {
+		return path
+	}
+	return r.Pattern
+}

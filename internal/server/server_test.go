@@ -1,0 +1,271 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"yiwang/api"
+	"yiwang/internal/httpx"
+	"yiwang/internal/logging"
+	"yiwang/internal/org"
+	"yiwang/internal/portal"
+	"yiwang/internal/server"
+	"yiwang/internal/store/storetest"
+)
+
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testRoutes adds routes that misbehave on purpose.
+type testRoutes struct{ release chan struct{} }
+
+func (t testRoutes) Register(r *httpx.Router) {
+	r.HandleFunc("GET /test/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	r.HandleFunc("GET /test/slow", func(w http.ResponseWriter, r *http.Request) {
+		<-t.release
+		io.WriteString(w, "finished")
+	})
+}
+
+func newServer(t *testing.T) (*server.Server, *syncBuffer, testRoutes) {
+	t.Helper()
+	db := storetest.SQLite(t)
+	logs := &syncBuffer{}
+	logger := logging.New(logs, "json", -4)
+	routes := testRoutes{release: make(chan struct{})}
+	orgStore := org.NewStore(db.DB)
+	return server.New(db, logger, org.NewHandler(orgStore, logger), portal.NewHandler(orgStore, logger), routes), logs, routes
+}
+
+func decodeError(t *testing.T, body io.Reader) httpx.ErrorDetail {
+	t.Helper()
+	var e httpx.ErrorBody
+	if err := json.NewDecoder(body).Decode(&e); err != nil {
+		t.Fatalf("error body is not the error shape: %v", err)
+	}
+	return e.Error
+}
+
+func TestRequestIDIsReturnedAndLogged(t *testing.T) {
+	srv, logs, _ := newServer(t)
+	h := srv.Handler()
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("X-Request-ID", "caller-id-1")
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-ID"); got != "caller-id-1" {
+		t.Errorf("X-Request-ID = %q, want the caller's", got)
+	}
+	if !strings.Contains(logs.String(), `"request_id":"caller-id-1"`) {
+		t.Errorf("access log lacks the request ID:\n%s", logs)
+	}
+
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("X-Request-ID", "bad id\nforged=log")
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-ID"); got == "" || strings.ContainsAny(got, " \n") {
+		t.Errorf("malformed caller ID was kept: %q", got)
+	}
+}
+
+func TestErrorsHaveOneShape(t *testing.T) {
+	srv, logs, _ := newServer(t)
+	h := srv.Handler()
+	tests := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/v1/departments/none", 404, "department_not_found"},
+		{"/api/v1/no-such-thing", 404, "not_found"},
+		{"/test/panic", 500, "internal"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		if rec.Code != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.path, rec.Code, tt.status)
+		}
+		e := decodeError(t, rec.Body)
+		if e.Code != tt.code || e.Message == "" || e.RequestID != rec.Header().Get("X-Request-ID") {
+			t.Errorf("%s: error = %+v", tt.path, e)
+		}
+		if strings.Contains(e.Message, "boom") {
+			t.Errorf("%s: internal detail leaked to the caller: %q", tt.path, e.Message)
+		}
+	}
+	if !strings.Contains(logs.String(), "handler panicked") {
+		t.Error("panic was not logged")
+	}
+}
+
+func TestReadyzChecksTheDatabase(t *testing.T) {
+	db := storetest.SQLite(t)
+	logger := logging.New(io.Discard, "text", 0)
+	h := server.New(db, logger).Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 200 {
+		t.Fatalf("readyz = %d with the database up", rec.Code)
+	}
+	db.Close()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || decodeError(t, rec.Body).Code != "database_unavailable" {
+		t.Errorf("readyz = %d with the database closed, want 503 database_unavailable", rec.Code)
+	}
+}
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	srv, _, _ := newServer(t)
+	h := srv.Handler()
+	for _, p := range []string{"/api/v1/departments/a", "/api/v1/departments/b", "/no/such/page"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`yiwang_http_requests_total{method="GET",route="/api/v1/departments/{code}",status="404"} 2`,
+		`yiwang_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`yiwang_http_request_duration_seconds_bucket{method="GET",route="/api/v1/departments/{code}"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	srv, _, routes := newServer(t)
+	ln, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln, 10*time.Second) }()
+
+	url := "http://" + ln.Addr().String()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url + "/test/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow request is now in flight
+	stop()                             // as SIGTERM does
+	time.Sleep(200 * time.Millisecond)
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("new connections are still accepted while shutting down")
+	}
+	close(routes.release)
+	if body := <-got; body != "finished" {
+		t.Errorf("request in flight got %q, want it to finish", body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v", err)
+	}
+}
+
+func TestListenExplainsATakenPort(t *testing.T) {
+	ln, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = server.Listen(ln.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("Listen on a taken port: %v", err)
+	}
+}
+
+// TestOpenAPIMatchesRoutes keeps the OpenAPI document true to the code: every
+// API route is documented and every documented path is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	db := storetest.SQLite(t)
+	logger := logging.New(io.Discard, "text", 0)
+	orgStore := org.NewStore(db.DB)
+	srv := server.New(db, logger, org.NewHandler(orgStore, logger), portal.NewHandler(orgStore, logger))
+	served := map[string]bool{}
+	for _, p := range srv.Router().Patterns() {
+		method, path, ok := strings.Cut(p, " ")
+		if !ok || !(strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics") {
+			continue // pages and assets are not API
+		}
+		served[strings.ToLower(method)+" "+path] = true
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %s is not in api/openapi.yaml", p)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if method != "parameters" && !served[method+" "+path] {
+				t.Errorf("api/openapi.yaml documents %s %s, which no route serves", strings.ToUpper(method), path)
+			}
+		}
+	}
+}
+
+// BenchmarkDepartmentsAPI measures one API request through the whole
+// middleware chain and an SQLite query, without the network.
+func BenchmarkDepartmentsAPI(b *testing.B) {
+	db := storetest.SQLite(b)
+	logger := logging.New(io.Discard, "text", 0)
+	orgStore := org.NewStore(db.DB)
+	for i := range 18 {
+		if err := org.PutRegion(context.Background(), db, org.Region{Code: "910102", Level: "district", NameZh: "区", NameEn: "D"}); err != nil {
+			b.Fatal(err)
+		}
+		if err := org.PutDepartment(context.Background(), db, org.Department{Code: string(rune('a' + i)), RegionCode: "910102", NameZh: "部门", NameEn: "Dept"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h := server.New(db, logger, org.NewHandler(orgStore, logger)).Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/departments", nil))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
