@@ -1,0 +1,416 @@
+package catalog
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"gopkg.in/yaml.v3"
+
+	"yiwang/internal/ident"
+)
+
+// DataSources are the registries a form field or material may come from.
+// The data-sharing hub serves them; "applicant" is the signed-in account.
+var DataSources = []string{"applicant", "population", "enterprise", "licence", "education", "social_insurance", "property", "vehicle", "credit"}
+
+func (s Source) problem(ptr, format string, args ...any) Problem {
+	line, col := s.At(ptr)
+	return Problem{File: s.File, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}
+}
+
+// check runs the semantic checks that a schema cannot express: unique ids,
+// references that resolve, departments and licence types that exist,
+// situations that matter, limits that agree.
+func (c *Catalogue) check() []Problem {
+	var ps []Problem
+	depts := map[string]Department{}
+	for i, d := range c.Departments {
+		ptr := "/departments/" + strconv.Itoa(i)
+		if _, dup := depts[d.Code]; dup {
+			ps = append(ps, c.deptSource.problem(ptr+"/code", "department %q is declared twice", d.Code))
+		}
+		depts[d.Code] = d
+		if err := ident.ValidateCreditCode(d.CreditCode); err != nil {
+			ps = append(ps, c.deptSource.problem(ptr+"/credit_code", "credit code of %s: %v", d.Code, err))
+		}
+	}
+	licences := map[string]LicenceType{}
+	for i, l := range c.Licences {
+		ptr := "/licences/" + strconv.Itoa(i)
+		if _, dup := licences[l.Code]; dup {
+			ps = append(ps, c.licSource.problem(ptr+"/code", "licence type %q is declared twice", l.Code))
+		}
+		licences[l.Code] = l
+		if _, ok := depts[l.Issuer]; !ok && l.Issuer != "external" && len(c.Departments) > 0 {
+			ps = append(ps, c.licSource.problem(ptr+"/issuer", "issuer %q is not a department in departments.yaml (or \"external\")", l.Issuer))
+		}
+	}
+	codes := map[string]string{}
+	for _, it := range c.Items {
+		if other, dup := codes[it.Code]; dup {
+			ps = append(ps, it.problem("/code", "item code %s is also used by %s", it.Code, other))
+		}
+		codes[it.Code] = it.File
+		ps = append(ps, it.check(depts, licences)...)
+	}
+	return ps
+}
+
+func (it *LoadedItem) check(depts map[string]Department, licences map[string]LicenceType) []Problem {
+	var ps []Problem
+	add := func(ptr, format string, args ...any) { ps = append(ps, it.problem(ptr, format, args...)) }
+
+	// Code: body, kind, sequence.
+	body, kindCode, _ := strings.Cut(it.Code, "-")
+	kindCode, _, _ = strings.Cut(kindCode, "-")
+	dept, deptOK := depts[it.Department]
+	if !deptOK {
+		add("/department", "department %q is not declared in departments.yaml", it.Department)
+	} else if body != dept.CreditCode {
+		add("/code", "the code must start with the credit code of %s (%s), not %s", it.Department, dept.CreditCode, body)
+	}
+	if err := ident.ValidateCreditCode(body); err != nil {
+		add("/code", "the implementing body part of the code is not a valid credit code: %v", err)
+	}
+	if want := Kinds[it.Kind]; kindCode != want {
+		add("/code", "the kind part of the code is %s but %s has kind code %s", kindCode, it.Kind, want)
+	}
+
+	// Situations and the answers elements depend on.
+	answers := map[string][]string{}
+	for i, s := range it.Situations {
+		ptr := "/situations/" + strconv.Itoa(i)
+		if _, dup := answers[s.ID]; dup {
+			add(ptr+"/id", "situation %q is declared twice", s.ID)
+		}
+		for j, a := range s.Answers {
+			if slices.Contains(answers[s.ID], a.Value) {
+				add(fmt.Sprintf("%s/answers/%d/value", ptr, j), "answer %q appears twice in situation %s", a.Value, s.ID)
+			}
+			answers[s.ID] = append(answers[s.ID], a.Value)
+		}
+	}
+	used := map[string]bool{}
+	checkWhen := func(ptr string, w When) {
+		for sit, vals := range w {
+			known, ok := answers[sit]
+			if !ok {
+				add(ptr+"/when/"+sit, "when refers to situation %q, which the item does not declare", sit)
+				continue
+			}
+			used[sit] = true
+			for _, v := range vals {
+				if !slices.Contains(known, v) {
+					add(ptr+"/when/"+sit, "situation %s has no answer %q (answers: %s)", sit, v, strings.Join(known, ", "))
+				}
+			}
+		}
+	}
+
+	// Form fields.
+	fields := map[string]Field{}
+	var checkFields func(ptr string, fs []Field, top bool)
+	checkFields = func(ptr string, fs []Field, top bool) {
+		seen := map[string]bool{}
+		for i, f := range fs {
+			fp := ptr + "/" + strconv.Itoa(i)
+			if seen[f.ID] {
+				add(fp+"/id", "field %q is declared twice", f.ID)
+			}
+			seen[f.ID] = true
+			if top {
+				fields[f.ID] = f
+			}
+			checkWhen(fp, f.When)
+			if f.Prefill != nil {
+				ps = append(ps, it.checkSourceRef(fp+"/prefill/source", f.Prefill.Source, licences)...)
+			}
+			if v := f.Validation; v != nil {
+				if v.Pattern != "" {
+					if _, err := regexp.Compile(v.Pattern); err != nil {
+						add(fp+"/validation/pattern", "pattern is not a valid regular expression: %v", err)
+					}
+				}
+				if v.Min != nil && v.Max != nil && *v.Min > *v.Max {
+					add(fp+"/validation", "min is greater than max")
+				}
+				if v.MinLength != nil && v.MaxLength != nil && *v.MinLength > *v.MaxLength {
+					add(fp+"/validation", "min_length is greater than max_length")
+				}
+			}
+			opts := map[string]bool{}
+			for j, o := range f.Options {
+				if opts[o.Value] {
+					add(fmt.Sprintf("%s/options/%d/value", fp, j), "option %q appears twice", o.Value)
+				}
+				opts[o.Value] = true
+			}
+			if f.Type == "table" {
+				checkFields(fp+"/columns", f.Columns, false)
+			}
+		}
+	}
+	checkFields("/form", it.Form, true)
+
+	// Materials.
+	matIDs := map[string]bool{}
+	for i, m := range it.Materials {
+		mp := "/materials/" + strconv.Itoa(i)
+		if matIDs[m.ID] {
+			add(mp+"/id", "material %q is declared twice", m.ID)
+		}
+		matIDs[m.ID] = true
+		checkWhen(mp, m.When)
+		var hasGov, hasUpload, hasCommit bool
+		for j, src := range m.Sources {
+			sp := fmt.Sprintf("%s/sources/%d", mp, j)
+			switch {
+			case src.Licence != "":
+				hasGov = true
+				if _, ok := licences[src.Licence]; !ok {
+					add(sp+"/licence", "licence type %q is not declared in licences.yaml", src.Licence)
+				}
+			case src.Registry != "":
+				hasGov = true
+				ps = append(ps, it.checkSourceRef(sp+"/registry", src.Registry, licences)...)
+			case src.Upload:
+				hasUpload = true
+			case src.Commitment:
+				hasCommit = true
+			}
+		}
+		switch {
+		case m.Trust == "A" && !hasGov:
+			add(mp+"/trust", "trust level A is for materials issued by a government body: add a licence or registry source, or lower the level")
+		case m.Trust == "D" && !hasCommit:
+			add(mp+"/trust", "trust level D is for statements made under a commitment: add a commitment source")
+		case (m.Trust == "B" || m.Trust == "C") && !hasUpload && !hasGov:
+			add(mp+"/trust", "trust level %s needs a document: add an upload source", m.Trust)
+		}
+		if m.OriginalRequired && it.Visits == 0 {
+			add(mp+"/original_required", "the item promises zero visits (visits: 0) but this material needs its original seen at a window")
+		}
+	}
+
+	// Limits, channels and modes.
+	if it.TimeLimit.StatutoryDays > 0 && it.TimeLimit.PromisedDays > it.TimeLimit.StatutoryDays {
+		add("/time_limit/promised_days", "the promised limit (%d working days) is longer than the statutory one (%d)", it.TimeLimit.PromisedDays, it.TimeLimit.StatutoryDays)
+	}
+	if it.Visits == 0 && !slices.Contains(it.Channels, "online") && !slices.Contains(it.Channels, "mobile") {
+		add("/visits", "zero visits needs an online or mobile channel")
+	}
+	if it.Approval.Mode == "auto" && len(it.Rules) == 0 {
+		add("/approval/mode", "machine approval (auto) needs at least one rule: without rules everything would be approved")
+	}
+	if it.Approval.Mode != "auto" && it.Approval.SamplePercent > 0 {
+		add("/approval/sample_percent", "spot-check sampling applies to machine approvals only (mode auto)")
+	}
+	for i, f := range it.Fees.Items {
+		if f.PerField == "" {
+			continue
+		}
+		if fld, ok := fields[f.PerField]; !ok || fld.Type != "number" {
+			add(fmt.Sprintf("/fees/items/%d/per_field", i), "per_field must name a number field of the form, not %q", f.PerField)
+		}
+		checkWhen(fmt.Sprintf("/fees/items/%d", i), f.When)
+	}
+	roles := map[string]bool{}
+	for i, p := range it.Parties {
+		if roles[p.Role] {
+			add(fmt.Sprintf("/parties/%d/role", i), "party role %q appears twice", p.Role)
+		}
+		roles[p.Role] = true
+	}
+
+	// Steps: departments exist, ids unique, the path fits the promise.
+	stepIDs := map[string]bool{}
+	groupDays := map[string]int{}
+	total := 0
+	for i, s := range it.Steps {
+		sp := "/steps/" + strconv.Itoa(i)
+		if stepIDs[s.ID] {
+			add(sp+"/id", "step %q is declared twice", s.ID)
+		}
+		stepIDs[s.ID] = true
+		if _, ok := depts[s.Department]; !ok {
+			add(sp+"/department", "department %q is not declared in departments.yaml", s.Department)
+		}
+		checkWhen(sp, s.When)
+		if s.Group == "" {
+			total += s.Days
+		} else if _, seen := groupDays[s.Group]; !seen {
+			groupDays[s.Group] = s.Days
+			total += s.Days
+		} else if s.Days > groupDays[s.Group] {
+			total += s.Days - groupDays[s.Group]
+			groupDays[s.Group] = s.Days
+		}
+	}
+	for g := range groupDays {
+		n := 0
+		for _, s := range it.Steps {
+			if s.Group == g {
+				n++
+			}
+		}
+		if n < 2 {
+			add("/steps", "parallel group %q has only one step: a group runs several steps at once", g)
+		}
+	}
+	if limit := it.TimeLimit.PromisedDays; limit > 0 && total > limit {
+		add("/steps", "the steps take %d working days in sequence, more than the promised %d", total, limit)
+	}
+
+	// Rules: unique, syntactically valid CEL.
+	ruleIDs := map[string]bool{}
+	for i, r := range it.Rules {
+		rp := "/rules/" + strconv.Itoa(i)
+		if ruleIDs[r.ID] {
+			add(rp+"/id", "rule %q is declared twice", r.ID)
+		}
+		ruleIDs[r.ID] = true
+		checkWhen(rp, r.When)
+		ps = append(ps, it.checkExprSyntax(rp+"/expr", r.Expr)...)
+	}
+
+	if it.Output != nil {
+		if _, ok := licences[it.Output.Licence]; !ok {
+			add("/output/licence", "licence type %q is not declared in licences.yaml", it.Output.Licence)
+		}
+	}
+	if it.Proactive != nil {
+		src, _, _ := strings.Cut(it.Proactive.Trigger, ".")
+		if !slices.Contains(DataSources, src) {
+			add("/proactive/trigger", "trigger %q must be an event of a data source (%s)", it.Proactive.Trigger, strings.Join(DataSources, ", "))
+		}
+	}
+
+	// Situations must matter, and every combination of answers must leave a form.
+	for i, s := range it.Situations {
+		if !used[s.ID] {
+			add("/situations/"+strconv.Itoa(i), "situation %q changes nothing: no field, material, step, fee or rule names it in when", s.ID)
+		}
+	}
+	for _, combo := range answerCombinations(it.Situations, 512) {
+		n := 0
+		for _, f := range it.Form {
+			if f.When.Matches(combo) {
+				n++
+			}
+		}
+		if n == 0 {
+			add("/form", "when the answers are %s no form field applies: every situation needs a form", describeCombo(combo))
+			break
+		}
+	}
+	return ps
+}
+
+func (it *LoadedItem) problem(ptr, format string, args ...any) Problem {
+	return it.Source.problem(ptr, format, args...)
+}
+
+// checkSourceRef checks registry.field or licence.type.field.
+func (it *LoadedItem) checkSourceRef(ptr, ref string, licences map[string]LicenceType) []Problem {
+	parts := strings.Split(ref, ".")
+	if !slices.Contains(DataSources, parts[0]) {
+		return []Problem{it.problem(ptr, "%q names no data source; sources are %s", ref, strings.Join(DataSources, ", "))}
+	}
+	if parts[0] == "licence" {
+		if len(parts) != 3 {
+			return []Problem{it.problem(ptr, "a licence source is written licence.TYPE.FIELD, e.g. licence.business_licence.name")}
+		}
+		if _, ok := licences[parts[1]]; !ok {
+			return []Problem{it.problem(ptr, "licence type %q is not declared in licences.yaml", parts[1])}
+		}
+	} else if len(parts) != 2 {
+		return []Problem{it.problem(ptr, "a registry source is written SOURCE.FIELD, e.g. population.name")}
+	}
+	return nil
+}
+
+// checkExprSyntax parses a rule's CEL expression. Types are checked by the
+// rules engine, which knows the inputs; here only the syntax is, so that a
+// typo is caught where it is written.
+func (it *LoadedItem) checkExprSyntax(ptr, expr string) []Problem {
+	env, err := cel.NewEnv()
+	if err != nil {
+		return []Problem{it.problem(ptr, "CEL environment: %v", err)}
+	}
+	_, iss := env.Parse(expr)
+	if iss == nil || iss.Err() == nil {
+		return nil
+	}
+	line, col := it.At(ptr)
+	node := it.pos[ptr].value
+	var ps []Problem
+	for _, e := range iss.Errors() {
+		l, c := e.Location.Line(), e.Location.Column()
+		p := Problem{File: it.File, Line: line, Col: col, Message: "rule expression: " + firstLine(e.Message)}
+		if node != nil && (node.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
+			p.Line, p.Col = line+l, col+c+2 // block scalar: content starts on the next line, indented
+		} else if l == 1 {
+			p.Col = col + c
+			if node != nil && (node.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle)) != 0 {
+				p.Col++
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// Matches reports whether an element with this When applies under the answers.
+func (w When) Matches(answers map[string]string) bool {
+	for sit, vals := range w {
+		if a, ok := answers[sit]; ok && !slices.Contains(vals, a) {
+			return false
+		}
+	}
+	return true
+}
+
+// answerCombinations lists combinations of one answer per situation, at most max.
+func answerCombinations(sits []Situation, max int) []map[string]string {
+	combos := []map[string]string{{}}
+	for _, s := range sits {
+		var next []map[string]string
+		for _, c := range combos {
+			for _, a := range s.Answers {
+				m := make(map[string]string, len(c)+1)
+				for k, v := range c {
+					m[k] = v
+				}
+				m[s.ID] = a.Value
+				next = append(next, m)
+				if len(next) >= max {
+					break
+				}
+			}
+		}
+		combos = next
+	}
+	return combos
+}
+
+func describeCombo(c map[string]string) string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + c[k]
+	}
+	return strings.Join(parts, ", ")
+}

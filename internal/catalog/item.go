@@ -1,0 +1,261 @@
+// Package catalog is the service catalogue (事项库): service items written as
+// YAML files, validated against a JSON Schema and semantic checks, imported
+// into the database as immutable, numbered versions, and published for
+// applicants.
+//
+// The format is described for administrators in docs/CATALOGUE.md; the
+// schema in schema/item.schema.json is the authority on its structure.
+package catalog
+
+// Text is a bilingual string. Chinese is required; English falls back to it.
+type Text struct {
+	Zh string `yaml:"zh" json:"zh"`
+	En string `yaml:"en,omitempty" json:"en,omitempty"`
+}
+
+// In returns the text in lang ("en" or "zh"), falling back to Chinese.
+func (t Text) In(lang string) string {
+	if lang == "en" && t.En != "" {
+		return t.En
+	}
+	return t.Zh
+}
+
+// Item is one service item (政务服务事项) with every national element.
+type Item struct {
+	Code         string        `yaml:"code" json:"code"`
+	Demo         bool          `yaml:"demo,omitempty" json:"demo,omitempty"`
+	Name         Text          `yaml:"name" json:"name"`
+	Kind         string        `yaml:"kind" json:"kind"`
+	Department   string        `yaml:"department" json:"department"`
+	Target       string        `yaml:"target" json:"target"`
+	Summary      Text          `yaml:"summary" json:"summary"`
+	Conditions   []Text        `yaml:"conditions,omitempty" json:"conditions,omitempty"`
+	LegalBasis   []LegalBasis  `yaml:"legal_basis" json:"legal_basis"`
+	Situations   []Situation   `yaml:"situations,omitempty" json:"situations,omitempty"`
+	Form         []Field       `yaml:"form" json:"form"`
+	Materials    []Material    `yaml:"materials,omitempty" json:"materials,omitempty"`
+	TimeLimit    TimeLimit     `yaml:"time_limit" json:"time_limit"`
+	Visits       int           `yaml:"visits" json:"visits"`
+	Channels     []string      `yaml:"channels" json:"channels"`
+	Scope        string        `yaml:"scope,omitempty" json:"scope,omitempty"`
+	Fees         Fees          `yaml:"fees" json:"fees"`
+	Approval     Approval      `yaml:"approval" json:"approval"`
+	Parties      []Party       `yaml:"parties,omitempty" json:"parties,omitempty"`
+	Steps        []Step        `yaml:"steps" json:"steps"`
+	Rules        []Rule        `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Output       *Output       `yaml:"output,omitempty" json:"output,omitempty"`
+	Proactive    *Proactive    `yaml:"proactive,omitempty" json:"proactive,omitempty"`
+	FAQ          []FAQ         `yaml:"faq,omitempty" json:"faq,omitempty"`
+	Keywords     []string      `yaml:"keywords,omitempty" json:"keywords,omitempty"`
+	Bundle       string        `yaml:"bundle,omitempty" json:"bundle,omitempty"`
+	Requirements *Requirements `yaml:"requirements,omitempty" json:"requirements,omitempty"`
+	Contact      *Contact      `yaml:"contact,omitempty" json:"contact,omitempty"`
+}
+
+// The item kinds of the national catalogue, with the two-digit kind code used
+// in item codes.
+var Kinds = map[string]string{
+	"行政许可":   "01",
+	"行政征收":   "04",
+	"行政给付":   "05",
+	"行政确认":   "07",
+	"行政奖励":   "08",
+	"行政裁决":   "09",
+	"其他行政权力": "10",
+	"公共服务":   "20",
+}
+
+// LegalBasis cites the law or regulation an item rests on.
+type LegalBasis struct {
+	Title   string `yaml:"title" json:"title"`
+	Article string `yaml:"article,omitempty" json:"article,omitempty"`
+	Text    string `yaml:"text,omitempty" json:"text,omitempty"`
+}
+
+// Situation (情形) is a question whose answer changes the form, materials and
+// rules that apply. Fields, materials, rules and steps name the answers they
+// apply to with When.
+type Situation struct {
+	ID       string   `yaml:"id" json:"id"`
+	Question Text     `yaml:"question" json:"question"`
+	Answers  []Answer `yaml:"answers" json:"answers"`
+}
+
+// Answer is one possible answer to a situation question.
+type Answer struct {
+	Value string `yaml:"value" json:"value"`
+	Label Text   `yaml:"label" json:"label"`
+}
+
+// When limits an element to some answers: situation id → accepted answer
+// values. An element without When applies in every situation.
+type When map[string][]string
+
+// Field is one form field.
+type Field struct {
+	ID         string      `yaml:"id" json:"id"`
+	Label      Text        `yaml:"label" json:"label"`
+	Type       string      `yaml:"type" json:"type"`
+	Required   bool        `yaml:"required,omitempty" json:"required,omitempty"`
+	Help       *Text       `yaml:"help,omitempty" json:"help,omitempty"`
+	Validation *Validation `yaml:"validation,omitempty" json:"validation,omitempty"`
+	Options    []Answer    `yaml:"options,omitempty" json:"options,omitempty"`
+	Columns    []Field     `yaml:"columns,omitempty" json:"columns,omitempty"`
+	Prefill    *Prefill    `yaml:"prefill,omitempty" json:"prefill,omitempty"`
+	When       When        `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// Validation constrains a field's value.
+type Validation struct {
+	MinLength *int     `yaml:"min_length,omitempty" json:"min_length,omitempty"`
+	MaxLength *int     `yaml:"max_length,omitempty" json:"max_length,omitempty"`
+	Pattern   string   `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	Min       *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+	Max       *float64 `yaml:"max,omitempty" json:"max,omitempty"`
+	MinRows   *int     `yaml:"min_rows,omitempty" json:"min_rows,omitempty"`
+	MaxRows   *int     `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+	Message   *Text    `yaml:"message,omitempty" json:"message,omitempty"`
+}
+
+// Prefill names where a field's value comes from (秒报): a registry field such
+// as population.name, or a field of the applicant's e-licence of a type.
+type Prefill struct {
+	Source   string `yaml:"source" json:"source"`
+	Editable bool   `yaml:"editable,omitempty" json:"editable,omitempty"`
+}
+
+// Material is a document the application needs (申请材料).
+type Material struct {
+	ID               string           `yaml:"id" json:"id"`
+	Name             Text             `yaml:"name" json:"name"`
+	Required         bool             `yaml:"required" json:"required"`
+	Sources          []MaterialSource `yaml:"sources" json:"sources"`
+	Trust            string           `yaml:"trust" json:"trust"`
+	Deferrable       bool             `yaml:"deferrable,omitempty" json:"deferrable,omitempty"`
+	OriginalRequired bool             `yaml:"original_required,omitempty" json:"original_required,omitempty"`
+	Copies           int              `yaml:"copies,omitempty" json:"copies,omitempty"`
+	Note             *Text            `yaml:"note,omitempty" json:"note,omitempty"`
+	When             When             `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// MaterialSource is one accepted way to supply a material; exactly one of its fields is set.
+type MaterialSource struct {
+	Licence    string `yaml:"licence,omitempty" json:"licence,omitempty"`
+	Registry   string `yaml:"registry,omitempty" json:"registry,omitempty"`
+	Upload     bool   `yaml:"upload,omitempty" json:"upload,omitempty"`
+	Commitment bool   `yaml:"commitment,omitempty" json:"commitment,omitempty"`
+}
+
+// TimeLimit is counted in working days on the holiday calendar.
+type TimeLimit struct {
+	StatutoryDays int `yaml:"statutory_days" json:"statutory_days"`
+	PromisedDays  int `yaml:"promised_days" json:"promised_days"`
+}
+
+// Fees says what an item costs.
+type Fees struct {
+	Free       bool   `yaml:"free,omitempty" json:"free,omitempty"`
+	Items      []Fee  `yaml:"items,omitempty" json:"items,omitempty"`
+	Exemptions []Text `yaml:"exemptions,omitempty" json:"exemptions,omitempty"`
+	Basis      string `yaml:"basis,omitempty" json:"basis,omitempty"`
+}
+
+// Fee is a fixed amount, or a rate per unit of a numeric form field.
+type Fee struct {
+	Name      Text    `yaml:"name" json:"name"`
+	AmountCNY float64 `yaml:"amount_cny,omitempty" json:"amount_cny,omitempty"`
+	PerField  string  `yaml:"per_field,omitempty" json:"per_field,omitempty"`
+	RateCNY   float64 `yaml:"rate_cny,omitempty" json:"rate_cny,omitempty"`
+	When      When    `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// Approval says how an item is decided.
+type Approval struct {
+	Mode string `yaml:"mode" json:"mode"` // auto, commitment, filing, manual
+	// InspectionDays bounds the later inspection of a commitment approval.
+	InspectionDays int `yaml:"inspection_days,omitempty" json:"inspection_days,omitempty"`
+	// NoticeDays is the public notice period of a filing.
+	NoticeDays int `yaml:"notice_days,omitempty" json:"notice_days,omitempty"`
+	// SamplePercent of machine approvals go to a spot check.
+	SamplePercent float64 `yaml:"sample_percent,omitempty" json:"sample_percent,omitempty"`
+	// Commitment is the text the applicant signs in commitment mode (告知承诺书).
+	Commitment *Text `yaml:"commitment,omitempty" json:"commitment,omitempty"`
+}
+
+// Party is a co-applicant who must confirm before the decision (一事多人).
+type Party struct {
+	Role  string `yaml:"role" json:"role"`
+	Label Text   `yaml:"label" json:"label"`
+}
+
+// Step is one back-office step; steps with the same Group run in parallel.
+type Step struct {
+	ID         string `yaml:"id" json:"id"`
+	Name       Text   `yaml:"name" json:"name"`
+	Department string `yaml:"department" json:"department"`
+	Role       string `yaml:"role" json:"role"`
+	Days       int    `yaml:"days" json:"days"`
+	Group      string `yaml:"group,omitempty" json:"group,omitempty"`
+	When       When   `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// Rule is a quantified review standard: a CEL expression that must hold.
+type Rule struct {
+	ID            string `yaml:"id" json:"id"`
+	Description   Text   `yaml:"description" json:"description"`
+	Expr          string `yaml:"expr" json:"expr"`
+	Reason        Text   `yaml:"reason" json:"reason"`
+	OnFail        string `yaml:"on_fail" json:"on_fail"` // reject or manual
+	EffectiveFrom string `yaml:"effective_from,omitempty" json:"effective_from,omitempty"`
+	When          When   `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// Output is the licence or certificate the item issues.
+type Output struct {
+	Licence       string `yaml:"licence" json:"licence"`
+	ValidityYears int    `yaml:"validity_years,omitempty" json:"validity_years,omitempty"`
+}
+
+// Proactive describes how people who qualify are found and served (主动服务).
+type Proactive struct {
+	Trigger string `yaml:"trigger" json:"trigger"` // e.g. population.turns_60, enterprise.established
+	Mode    string `yaml:"mode" json:"mode"`       // offer (one click) or grant (免申即享)
+	Note    *Text  `yaml:"note,omitempty" json:"note,omitempty"`
+}
+
+// FAQ is a question applicants often ask.
+type FAQ struct {
+	Q Text `yaml:"q" json:"q"`
+	A Text `yaml:"a" json:"a"`
+}
+
+// Requirements are conditions on the applicant for using an item online.
+type Requirements struct {
+	RealNameLevel  int    `yaml:"real_name_level,omitempty" json:"real_name_level,omitempty"`
+	MinCreditLevel string `yaml:"min_credit_level,omitempty" json:"min_credit_level,omitempty"`
+}
+
+// Contact is where applicants ask and complain.
+type Contact struct {
+	Phone   string `yaml:"phone,omitempty" json:"phone,omitempty"`
+	Address *Text  `yaml:"address,omitempty" json:"address,omitempty"`
+	Hours   *Text  `yaml:"hours,omitempty" json:"hours,omitempty"`
+}
+
+// Department as declared in a catalogue's departments.yaml.
+type Department struct {
+	Code       string `yaml:"code" json:"code"`
+	CreditCode string `yaml:"credit_code" json:"credit_code"`
+	Region     string `yaml:"region" json:"region"`
+	Name       Text   `yaml:"name" json:"name"`
+}
+
+// LicenceType is an e-licence type declared in a catalogue's licences.yaml:
+// the outputs of items and the licences materials may be taken from.
+type LicenceType struct {
+	Code   string `yaml:"code" json:"code"`
+	Name   Text   `yaml:"name" json:"name"`
+	Issuer string `yaml:"issuer" json:"issuer"` // a department code, or "external"
+	Holder string `yaml:"holder" json:"holder"` // person or enterprise
+}
