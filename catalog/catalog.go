@@ -1,0 +1,13 @@
+// Package catalog embeds the bundled demo catalogue — departments.yaml,
+// licences.yaml and items/ — so that `yiwang serve` can seed an empty
+// database with it. The files are ordinary catalogue files: validate them
+// with `yiwang catalog validate catalog`. Everything in them is fictional
+// demonstration content.
+package catalog
+
+import "embed"
+
+// Demo is the demo catalogue folder.
+//
+//go:embed departments.yaml licences.yaml items
+var Demo embed.FS
