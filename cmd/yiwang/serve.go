@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -14,8 +16,6 @@ import (
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
 	"yiwang/internal/logging"
-	"yiwang/internal/org"
-	"yiwang/internal/portal"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
 )
@@ -61,11 +61,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
 
-	orgStore := org.NewStore(db.DB)
-	srv := server.New(db, logger,
-		org.NewHandler(orgStore, logger),
-		portal.NewHandler(orgStore, logger),
-	)
+	if cfg.Demo && cfg.AdminToken == "" {
+		cfg.AdminToken = randomToken()
+		logger.Info("demo mode: administration API token generated for this run", "admin_token", cfg.AdminToken)
+	}
+	a, err := newApp(db, cfg.AdminToken, logger)
+	if err != nil {
+		return err
+	}
+	if err := a.indexer.Refresh(ctx); err != nil {
+		return fmt.Errorf("build the search index: %w", err)
+	}
+	go a.indexer.Run(ctx, 30*time.Second)
+	srv := server.New(db, logger, a.routes...)
 	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where)
 	serveErr := srv.Serve(ctx, ln, cfg.ShutdownTimeout)
 
@@ -117,4 +125,11 @@ func parseError(err error) error {
 		return err
 	}
 	return usageError{err}
+}
+
+// randomToken returns a fresh secret for demo mode.
+func randomToken() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

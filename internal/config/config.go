@@ -29,6 +29,7 @@ type Config struct {
 	LogLevel        slog.Level    // debug, info, warn, error
 	ShutdownTimeout time.Duration // how long SIGTERM waits for requests and jobs in flight
 	JobPoll         time.Duration // how often the job queue looks for due work
+	AdminToken      string        // bearer token for the administration API; empty disables it
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -70,6 +71,14 @@ func Options() []Option {
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+		{"admin-token", "YIWANG_ADMIN_TOKEN", "", "bearer token for the administration API (catalogue import, publish, retire); empty disables that API, except in demo mode, which generates one", []string{"serve"},
+			func(c *Config, v string) error {
+				if v != "" && len(v) < 16 {
+					return errors.New("must be at least 16 characters")
+				}
+				c.AdminToken = v
+				return nil
+			}},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
 	}

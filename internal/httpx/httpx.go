@@ -7,6 +7,7 @@
 package httpx
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,4 +151,28 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: "not_found",
 		Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path), RequestID: logging.RequestID(r.Context())}})
+}
+
+// AdminToken guards administration endpoints with a bearer token until
+// accounts and roles replace it. An empty token disables them.
+type AdminToken struct {
+	Token  string
+	Logger *slog.Logger
+}
+
+// Wrap returns next behind the token check.
+func (a AdminToken) Wrap(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.Token == "" {
+			WriteError(w, r, a.Logger, apperr.New(apperr.Forbidden, "admin_api_disabled", "the administration API is disabled: start yiwang with --admin-token or YIWANG_ADMIN_TOKEN"))
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
+			a.Logger.WarnContext(r.Context(), "administration request refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+			WriteError(w, r, a.Logger, apperr.New(apperr.Unauthenticated, "bad_admin_token", "send the administration token as Authorization: Bearer TOKEN"))
+			return
+		}
+		next(w, r)
+	}
 }

@@ -1,55 +1,42 @@
-// Package portal serves the server-rendered pages people use, with templates
-// and assets embedded in the binary. Pages are Chinese by default; ?lang=en
-// (remembered in a cookie) switches to English.
+// Package portal serves the citizen-facing home page. Other domains serve
+// their own pages (catalogue guides, search) through the shared web layout.
 package portal
 
 import (
 	"embed"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
 	"yiwang/internal/httpx"
 	"yiwang/internal/org"
+	"yiwang/internal/web"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static
-var staticFS embed.FS
-
 // Handler serves the portal pages.
 type Handler struct {
 	org    *org.Store
 	logger *slog.Logger
-	pages  *template.Template
+	pages  *web.Renderer
 }
 
 // NewHandler parses the embedded templates.
-func NewHandler(orgStore *org.Store, logger *slog.Logger) *Handler {
-	pages := template.Must(template.New("").ParseFS(templateFS, "templates/*.html"))
-	return &Handler{org: orgStore, logger: logger, pages: pages}
+func NewHandler(orgStore *org.Store, logger *slog.Logger) (*Handler, error) {
+	sub, _ := fs.Sub(templateFS, "templates")
+	pages, err := web.NewRenderer(sub, nil, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{org: orgStore, logger: logger, pages: pages}, nil
 }
 
-// Register adds the portal's routes.
+// Register adds the portal's routes, including the shared static assets.
 func (h *Handler) Register(r *httpx.Router) {
-	static, _ := fs.Sub(staticFS, "static")
-	r.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	r.Handle("GET /static/", web.Static())
 	r.HandleFunc("GET /{$}", h.home)
-}
-
-// lang picks the page language: ?lang= wins and is remembered; then the cookie.
-func lang(w http.ResponseWriter, r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		return l
-	}
-	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
-		return "en"
-	}
-	return "zh"
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
@@ -58,12 +45,6 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	h.render(w, r, "home.html", map[string]any{"Lang": lang(w, r), "Departments": deps})
-}
-
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := h.pages.ExecuteTemplate(w, name, data); err != nil {
-		h.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
-	}
+	title := map[bool]string{true: "Home", false: "首页"}[web.Lang(w, r) == "en"]
+	h.pages.Render(w, r, http.StatusOK, "home.html", title, deps)
 }

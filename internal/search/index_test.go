@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -249,7 +250,7 @@ func TestSearchDuringReplace(t *testing.T) {
 					return
 				}
 				if n := len(hits); n != 1 && n != 2 {
-					errs <- apperr.New(apperr.Internal, "", "%d hits", n)
+					errs <- fmt.Errorf("营业执照 found %d items mid-Replace, want 1 or 2", n)
 					return
 				}
 			}

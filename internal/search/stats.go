@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -16,10 +17,13 @@ type HotWord struct {
 }
 
 // Stats counts search queries in the database, for hot words and misses.
-type Stats struct{ db *sql.DB }
+type Stats struct {
+	db     *sql.DB
+	hotMin int
+}
 
 // NewStats returns Stats on db.
-func NewStats(db *sql.DB) *Stats { return &Stats{db: db} }
+func NewStats(db *sql.DB) *Stats { return &Stats{db: db, hotMin: HotMinCount} }
 
 // Record counts one search for q that found hits results. q is normalised
 // first, so differently spaced or cased spellings count as one query; an
@@ -28,6 +32,9 @@ func (s *Stats) Record(ctx context.Context, q string, hits int) error {
 	q, err := checkQuery(q)
 	if err != nil {
 		return err
+	}
+	if looksPersonal(q) {
+		return nil // an ID, phone or licence number is nobody's hot word
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO search_queries (query, count, last_at, last_hits) VALUES ($1, 1, $2, $3)
 		ON CONFLICT (query) DO UPDATE SET count = search_queries.count + 1, last_at = excluded.last_at, last_hits = excluded.last_hits`,
@@ -40,9 +47,40 @@ func (s *Stats) Record(ctx context.Context, q string, hits int) error {
 
 // Hot returns the most searched queries, most frequent first and equal
 // counts in code-point order. limit is clamped like Search's.
+//
+// Hot words are public, so a query appears only once HotMinCount searches
+// have asked it: one person's one-off search (a name, say) is not shown.
 func (s *Stats) Hot(ctx context.Context, limit int) ([]HotWord, error) {
-	return s.list(ctx, "hot words", `SELECT query, count, last_hits FROM search_queries
+	return s.list(ctx, "hot words", `SELECT query, count, last_hits FROM search_queries WHERE count >= `+strconv.Itoa(s.hotMin)+`
 		ORDER BY count DESC, query LIMIT $1`, limit)
+}
+
+// HotMinCount is how often a query must be searched to be shown as a hot
+// word, unless WithHotMinCount says otherwise.
+const HotMinCount = 3
+
+// WithHotMinCount returns s showing queries asked at least n times.
+func (s *Stats) WithHotMinCount(n int) *Stats {
+	c := *s
+	c.hotMin = max(n, 1)
+	return &c
+}
+
+// looksPersonal reports whether q holds a run of six or more digits, as ID
+// numbers, phone numbers and licence numbers do. Such queries are not counted.
+func looksPersonal(q string) bool {
+	run := 0
+	for _, r := range q {
+		if r >= '0' && r <= '9' || r >= '０' && r <= '９' {
+			run++
+			if run >= 6 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // Misses returns the most searched queries whose latest search found

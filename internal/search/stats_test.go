@@ -32,7 +32,7 @@ func record(t *testing.T, st *search.Stats, searches ...searched) {
 
 func TestStatsCountsNormalisedQueries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		st := search.NewStats(db.DB)
+		st := search.NewStats(db.DB).WithHotMinCount(1)
 		record(t, st,
 			searched{"Senior Card", 1, 3},
 			searched{"  senior \t card ", 1, 3},
@@ -53,7 +53,7 @@ func TestStatsCountsNormalisedQueries(t *testing.T) {
 
 func TestStatsRefusesWhatSearchRefuses(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		st := search.NewStats(db.DB)
+		st := search.NewStats(db.DB).WithHotMinCount(1)
 		for q, code := range map[string]string{"": "empty_query", "  ": "empty_query", strings.Repeat("证", 101): "query_too_long"} {
 			err := st.Record(context.Background(), q, 0)
 			if e := apperr.As(err); e == nil || e.Kind != apperr.Invalid || e.Code != code {
@@ -69,7 +69,7 @@ func TestStatsRefusesWhatSearchRefuses(t *testing.T) {
 func TestStatsHotAndMissesOrderAndLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := search.NewStats(db.DB)
+		st := search.NewStats(db.DB).WithHotMinCount(1)
 		record(t, st,
 			searched{"社保", 1, 2},
 			searched{"营业执照", 2, 3},
@@ -118,7 +118,7 @@ func TestStatsHotAndMissesOrderAndLimit(t *testing.T) {
 // The upsert counts every search even when many land at once.
 func TestStatsRecordConcurrently(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		st := search.NewStats(db.DB)
+		st := search.NewStats(db.DB).WithHotMinCount(1)
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)
 		for range 10 {
@@ -138,6 +138,28 @@ func TestStatsRecordConcurrently(t *testing.T) {
 		hot, err := st.Hot(context.Background(), 10)
 		if err != nil || len(hot) != 1 || hot[0].Count != 100 {
 			t.Errorf("Hot = %v, %v; want 落户 counted 100 times", hot, err)
+		}
+	})
+}
+
+// TestHotWordsKeepPersonalDataOut: hot words are public, so a query shows
+// only when several searches asked it, and numbers like ID numbers never count.
+func TestHotWordsKeepPersonalDataOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		stats := search.NewStats(db.DB)
+		for i := 0; i < search.HotMinCount; i++ {
+			stats.Record(ctx, "落户", 1)
+			stats.Record(ctx, "身份证 440301199001011234", 0)
+			stats.Record(ctx, "１３８００１３８０００", 0) // a full-width phone number
+		}
+		stats.Record(ctx, "张三", 0) // asked once: maybe a person's name
+		hot, err := stats.Hot(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hot) != 1 || hot[0].Query != "落户" {
+			t.Errorf("hot = %+v, want only 落户", hot)
 		}
 	})
 }

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"yiwang/api"
+	democatalog "yiwang/catalog"
+	"yiwang/internal/demo"
+	"yiwang/internal/logging"
+	"yiwang/internal/server"
+	"yiwang/internal/store/storetest"
+)
+
+const testAdminToken = "test-admin-token-0123456789"
+
+// demoServer is the whole platform on a fresh database with demo data.
+func demoServer(t *testing.T) (*server.Server, *app) {
+	t.Helper()
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	logger := logging.New(io.Discard, "text", 0)
+	a, err := newApp(db, testAdminToken, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.indexer.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return server.New(db, logger, a.routes...), a
+}
+
+// TestOpenAPIMatchesRoutes keeps the OpenAPI document true to the code: every
+// API route is documented and every documented operation is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	srv, _ := demoServer(t)
+	served := map[string]bool{}
+	for _, p := range srv.Router().Patterns() {
+		method, path, ok := strings.Cut(p, " ")
+		if !ok || !(strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics") {
+			continue // pages and assets are not API
+		}
+		served[strings.ToLower(method)+" "+path] = true
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %s is not in api/openapi.yaml", p)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if method != "parameters" && !served[method+" "+path] {
+				t.Errorf("api/openapi.yaml documents %s %s, which no route serves", strings.ToUpper(method), path)
+			}
+		}
+	}
+}
+
+func call(t *testing.T, h http.Handler, method, path string, body io.Reader, header map[string]string) (int, map[string]any, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, body)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		json.Unmarshal(rec.Body.Bytes(), &out)
+	}
+	return rec.Code, out, rec.Body.String()
+}
+
+const seniorCard = "11910102MB00011858-07-00001"
+
+func TestGuidesAndSearchForApplicants(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+
+	code, body, _ := call(t, h, "GET", "/api/v1/items", nil, nil)
+	if code != 200 || len(body["items"].([]any)) == 0 {
+		t.Fatalf("items: %d %v", code, body)
+	}
+	code, body, _ = call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil)
+	if code != 200 || body["item"].(map[string]any)["name"].(map[string]any)["zh"] != "老年人优待证办理" {
+		t.Fatalf("guide API: %d %v", code, body)
+	}
+	code, _, page := call(t, h, "GET", "/items/"+seniorCard, nil, nil)
+	for _, want := range []string{"一、办理内容", "二、办理流程", "三、申请材料", "四、收费标准", "五、办理时限", "明德区民政局", "打印办事指南"} {
+		if code != 200 || !strings.Contains(page, want) {
+			t.Errorf("guide page (%d) lacks %q", code, want)
+		}
+	}
+	_, _, page = call(t, h, "GET", "/items/"+seniorCard+"?lang=en", nil, nil)
+	if !strings.Contains(page, "5. Time limit") || !strings.Contains(page, "Civil Affairs Bureau") {
+		t.Error("English guide page is not in English")
+	}
+	code, _, page = call(t, h, "GET", "/items/NOPE", nil, nil)
+	if code != 404 || !strings.Contains(page, "未找到事项") {
+		t.Errorf("unknown item page: %d", code)
+	}
+
+	call(t, h, "GET", "/api/v1/search?q=老人", nil, nil)
+	code, body, _ = call(t, h, "GET", "/api/v1/search?q=老人", nil, nil)
+	if code != 200 || !strings.Contains(jsonText(body), seniorCard) {
+		t.Errorf("search 老人: %d %v", code, body)
+	}
+	_, _, page = call(t, h, "GET", "/search?q=老人", nil, nil)
+	if !strings.Contains(page, "/items/"+seniorCard) {
+		t.Error("search page does not link the senior card guide")
+	}
+	_, body, _ = call(t, h, "GET", "/api/v1/search/hot", nil, nil)
+	if !strings.Contains(jsonText(body), `{"count":3,"last_hits":`) || !strings.Contains(jsonText(body), `"query":"老人"}`) {
+		t.Errorf("hot words after three searches: %v", body)
+	}
+	call(t, h, "GET", "/api/v1/search?q=440301199001011234", nil, nil)
+	call(t, h, "GET", "/api/v1/search?q=440301199001011234", nil, nil)
+	call(t, h, "GET", "/api/v1/search?q=440301199001011234", nil, nil)
+	if _, body, _ = call(t, h, "GET", "/api/v1/search/hot", nil, nil); strings.Contains(jsonText(body), "4403") {
+		t.Errorf("an ID number became a hot word: %v", body)
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// zipCatalogue zips the demo catalogue, letting edit change any file first.
+func zipCatalogue(t *testing.T, edit func(name string, b []byte) []byte) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := fs.WalkDir(democatalog.Demo, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(democatalog.Demo, p)
+		if err != nil {
+			return err
+		}
+		w, err := zw.Create("catalog/" + p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(edit(p, b))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return &buf
+}
+
+func TestCatalogueAdministration(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+	auth := map[string]string{"Authorization": "Bearer " + testAdminToken, "Content-Type": "application/zip"}
+
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), nil); code != 401 {
+		t.Errorf("import without a token: %d %v", code, body)
+	}
+	if code, _, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), map[string]string{"Authorization": "Bearer wrong"}); code != 401 {
+		t.Errorf("import with a wrong token: %d", code)
+	}
+
+	broken := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("kind: 行政确认"), []byte("kind: 行政审批"), 1)
+		}
+		return b
+	})
+	code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", broken, auth)
+	if code != 400 || body["error"].(map[string]any)["code"] != "catalogue_invalid" || !strings.Contains(jsonText(body), `"line":`) {
+		t.Errorf("invalid catalogue import: %d %v", code, body)
+	}
+
+	changed := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("promised_days: 1"), []byte("promised_days: 2"), 1)
+		}
+		return b
+	})
+	code, body, _ = call(t, h, "POST", "/api/v1/admin/catalog/import", changed, auth)
+	if code != 200 || !strings.Contains(jsonText(body["created"]), `"version":2`) {
+		t.Fatalf("import of one change: %d %v", code, body)
+	}
+	base := "/api/v1/admin/catalog/items/" + seniorCard
+	code, body, _ = call(t, h, "GET", base+"/diff?from=1&to=2", nil, auth)
+	if code != 200 || !strings.Contains(jsonText(body), `{"new":2,"old":1,"path":"time_limit.promised_days"}`) {
+		t.Errorf("diff: %d %v", code, body)
+	}
+	if code, _, _ := call(t, h, "POST", base+"/versions/1/publish", nil, auth); code != 409 {
+		t.Errorf("publishing a published version: %d", code)
+	}
+	if code, body, _ := call(t, h, "POST", base+"/versions/2/publish", nil, auth); code != 200 {
+		t.Fatalf("publish v2: %d %v", code, body)
+	}
+	_, body, _ = call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil)
+	if body["version"] != float64(2) {
+		t.Errorf("guide after publishing v2 shows version %v", body["version"])
+	}
+	if code, _, _ := call(t, h, "POST", base+"/retire", nil, auth); code != 200 {
+		t.Fatalf("retire: %d", code)
+	}
+	if code, _, _ := call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil); code != 404 {
+		t.Errorf("retired item still has a guide: %d", code)
+	}
+	_, body, _ = call(t, h, "GET", "/api/v1/search?q=老人", nil, nil)
+	if strings.Contains(jsonText(body), seniorCard) {
+		t.Error("retired item is still found by search")
+	}
+}
+
+func keep(_ string, b []byte) []byte { return b }

@@ -1,0 +1,129 @@
+// Package web renders the server-side pages people use: one layout with the
+// site header, language switch and footer, into which each domain package
+// puts its own page templates. Pages are Chinese by default; ?lang=en
+// switches to English and a cookie remembers the choice.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+)
+
+//go:embed templates/layout.html
+var layoutFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Page is what every page template receives.
+type Page struct {
+	Lang  string // "zh" or "en"
+	Title string
+	Path  string // the request path, for the language switch
+	Query url.Values
+	Data  any
+}
+
+// Renderer renders a domain's pages inside the shared layout.
+type Renderer struct {
+	pages  map[string]*template.Template
+	logger *slog.Logger
+}
+
+// Funcs available in every template.
+var funcs = template.FuncMap{
+	// t picks the Chinese or English text: {{t .Lang "办事指南" "Service guide"}}.
+	"t": func(lang, zh, en string) string {
+		if lang == "en" {
+			return en
+		}
+		return zh
+	},
+	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
+}
+
+// NewRenderer parses every *.html file of pages (a domain's embedded
+// templates folder) together with the layout. Each page defines "content".
+// extra adds the domain's own template functions (may be nil).
+func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger) (*Renderer, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(extra).ParseFS(layoutFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(pages, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, logger: logger}
+	for _, name := range names {
+		t, err := template.Must(layout.Clone()).ParseFS(pages, name)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		r.pages[path.Base(name)] = t
+	}
+	return r, nil
+}
+
+// Lang returns the page language for r and remembers an explicit choice.
+func Lang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
+		return "en"
+	}
+	return "zh"
+}
+
+// Render writes the page name with data in the request's language. The page
+// is rendered to a buffer first, so a template error yields a clean 500
+// instead of half a page.
+func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	t, ok := rd.pages[name]
+	if !ok {
+		rd.logger.ErrorContext(r.Context(), "no such page template", "page", name)
+		http.Error(w, "page not found", http.StatusInternalServerError)
+		return
+	}
+	page := Page{Lang: Lang(w, r), Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
+		rd.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Static serves the shared stylesheet and scripts under /static/.
+func Static() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}
+
+// SwitchLangURL returns the current page's address in the other language.
+func (p Page) SwitchLangURL() string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = v
+	}
+	if p.Lang == "en" {
+		q.Set("lang", "zh")
+	} else {
+		q.Set("lang", "en")
+	}
+	return p.Path + "?" + q.Encode()
+}
