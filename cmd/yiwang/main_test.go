@@ -167,3 +167,44 @@ func TestServeRunsWithDemoData(t *testing.T) {
 		}
 	})
 }
+
+func TestCatalogCommands(t *testing.T) {
+	code, out, stderr := runCmd(t, "catalog", "validate", "../../internal/catalog/testdata/bad")
+	if code != 1 || !regexp.MustCompile(`(?m)^\.\./\.\./internal/catalog/testdata/bad/items/semantics\.yaml:4:13: department "welfare" is not declared`).MatchString(out) {
+		t.Errorf("validate bad catalogue: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, "catalog", "validate", "../../catalog")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "ok") {
+		t.Errorf("validate demo catalogue: exit %d %q", code, out)
+	}
+
+	dir := t.TempDir()
+	if code, _, stderr := runCmd(t, "catalog", "list", "--data-dir", dir); code != 1 || !strings.Contains(stderr, "run 'yiwang migrate' first") {
+		t.Errorf("catalog on an unmigrated database: %d %s", code, stderr)
+	}
+	runCmd(t, "migrate", "--data-dir", dir)
+	if code, out, stderr := runCmd(t, "catalog", "import", "--data-dir", dir, "../../catalog"); code != 0 || !strings.Contains(out, "new draft") {
+		t.Fatalf("import: %d %s %s", code, out, stderr)
+	}
+	if code, _, stderr := runCmd(t, "catalog", "import", "../../catalog", "--data-dir", dir); code != 2 || !strings.Contains(stderr, "options go before arguments") {
+		t.Errorf("flags after arguments: %d %s", code, stderr)
+	}
+	if code, out, _ := runCmd(t, "catalog", "publish", "--data-dir", dir, "--all"); code != 0 || !strings.Contains(out, "published") {
+		t.Errorf("publish --all: %d %s", code, out)
+	}
+	if code, out, _ := runCmd(t, "catalog", "list", "--data-dir", dir); code != 0 || !strings.Contains(out, "老年人优待证") {
+		t.Errorf("list: %d %s", code, out)
+	}
+	if code, _, stderr := runCmd(t, "catalog", "publish", "--data-dir", dir, seniorCard); code != 1 || !strings.Contains(stderr, "no draft to publish") {
+		t.Errorf("publish with no draft: %d %s", code, stderr)
+	}
+	if code, out, _ := runCmd(t, "catalog", "versions", "--data-dir", dir, seniorCard); code != 0 || !strings.Contains(out, "published") {
+		t.Errorf("versions: %d %s", code, out)
+	}
+	if code, out, _ := runCmd(t, "catalog", "diff", "--data-dir", dir, seniorCard, "1", "1"); code != 0 || !strings.Contains(out, "0 change(s)") {
+		t.Errorf("diff: %d %s", code, out)
+	}
+	if code, out, _ := runCmd(t, "catalog", "retire", "--data-dir", dir, seniorCard); code != 0 || !strings.Contains(out, "retired") {
+		t.Errorf("retire: %d %s", code, out)
+	}
+}

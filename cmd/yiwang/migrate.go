@@ -15,7 +15,7 @@ import (
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	statusOnly := fs.Bool("status", false, "list migrations and whether each is applied; change nothing")
-	cfg, err := config.Parse(fs, "migrate", commands()[1].summary, args, getenv, stdout)
+	cfg, _, err := config.Parse(fs, "migrate", commands()[1].summary, args, 0, getenv, stdout)
 	if err != nil {
 		return parseError(err)
 	}

@@ -22,7 +22,7 @@ import (
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg, err := config.Parse(fs, "serve", commands()[0].summary, args, getenv, stdout)
+	cfg, _, err := config.Parse(fs, "serve", commands()[0].summary, args, 0, getenv, stdout)
 	if err != nil {
 		return parseError(err)
 	}

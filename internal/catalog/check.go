@@ -27,6 +27,17 @@ func (s Source) problem(ptr, format string, args ...any) Problem {
 // situations that matter, limits that agree.
 func (c *Catalogue) check() []Problem {
 	var ps []Problem
+	regions := map[string]bool{}
+	for i, r := range c.Regions {
+		ptr := "/regions/" + strconv.Itoa(i)
+		if regions[r.Code] {
+			ps = append(ps, c.deptSource.problem(ptr+"/code", "region %s is declared twice", r.Code))
+		}
+		if r.Parent != "" && !regions[r.Parent] {
+			ps = append(ps, c.deptSource.problem(ptr+"/parent", "parent region %s must be declared before region %s", r.Parent, r.Code))
+		}
+		regions[r.Code] = true
+	}
 	depts := map[string]Department{}
 	for i, d := range c.Departments {
 		ptr := "/departments/" + strconv.Itoa(i)

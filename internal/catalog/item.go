@@ -251,6 +251,14 @@ type Department struct {
 	Name       Text   `yaml:"name" json:"name"`
 }
 
+// Region as declared in a catalogue's departments.yaml.
+type Region struct {
+	Code   string `yaml:"code" json:"code"`
+	Parent string `yaml:"parent,omitempty" json:"parent,omitempty"`
+	Level  string `yaml:"level" json:"level"`
+	Name   Text   `yaml:"name" json:"name"`
+}
+
 // LicenceType is an e-licence type declared in a catalogue's licences.yaml:
 // the outputs of items and the licences materials may be taken from.
 type LicenceType struct {

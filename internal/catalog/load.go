@@ -51,6 +51,7 @@ type LoadedItem struct {
 
 // Catalogue is a whole catalogue folder: departments, e-licence types and items.
 type Catalogue struct {
+	Regions     []Region
 	Departments []Department
 	Licences    []LicenceType
 	Items       []*LoadedItem
@@ -145,10 +146,11 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 		switch f {
 		case DepartmentsFile:
 			var doc struct {
+				Regions     []Region     `yaml:"regions"`
 				Departments []Department `yaml:"departments"`
 			}
 			src, ps := parseInto(f, b, s.departments, &doc)
-			c.Departments, c.deptSource = doc.Departments, src
+			c.Regions, c.Departments, c.deptSource = doc.Regions, doc.Departments, src
 			problems = append(problems, ps...)
 		case LicencesFile:
 			var doc struct {

@@ -67,13 +67,18 @@ func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportR
 	var res ImportResult
 	now := time.Now().UTC()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range c.Regions {
+			if err := org.PutRegion(ctx, tx, org.Region{Code: r.Code, ParentCode: r.Parent, Level: r.Level, NameZh: r.Name.Zh, NameEn: r.Name.In("en")}); err != nil {
+				return err
+			}
+		}
 		for _, d := range c.Departments {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM regions WHERE code = $1`, d.Region).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
-				return apperr.New(apperr.Invalid, "unknown_region", "department %s is in region %s, which is not in the directory: add the region first", d.Code, d.Region)
+				return apperr.New(apperr.Invalid, "unknown_region", "department %s is in region %s, which is not in the directory: declare it under regions: in departments.yaml", d.Code, d.Region)
 			}
 			if err := org.PutDepartment(ctx, tx, org.Department{Code: d.Code, RegionCode: d.Region, NameZh: d.Name.Zh, NameEn: d.Name.In("en")}); err != nil {
 				return err

@@ -49,9 +49,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
 			func(c *Config, v string) error {
@@ -95,9 +95,11 @@ func setDuration(d *time.Duration, v string) error {
 
 // Parse reads the settings of command from args and getenv into a Config.
 // fs may already hold the command's own flags (such as migrate --status); they
-// are parsed alongside. It returns flag.ErrHelp after writing usage to out when
-// asked for help, and otherwise errors of one line saying what is wrong.
-func Parse(fs *flag.FlagSet, command, summary string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+// are parsed alongside. Arguments after the flags are returned as they are;
+// maxArgs bounds how many the command takes. It returns flag.ErrHelp after
+// writing usage to out when asked for help, and otherwise errors of one line
+// saying what is wrong.
+func Parse(fs *flag.FlagSet, command, summary string, args []string, maxArgs int, getenv func(string) string, out io.Writer) (Config, []string, error) {
 	var c Config
 	fs.SetOutput(io.Discard)
 	ownFlags := map[string]bool{}
@@ -113,7 +115,7 @@ func Parse(fs *flag.FlagSet, command, summary string, args []string, getenv func
 		}
 		if v := getenv(o.Env); v != "" {
 			if err := o.set(&c, v); err != nil {
-				return c, fmt.Errorf("%s=%q: %v", o.Env, v, err)
+				return c, nil, fmt.Errorf("%s=%q: %v", o.Env, v, err)
 			}
 		}
 		set := func(v string) error { return o.set(&c, v) }
@@ -126,22 +128,22 @@ func Parse(fs *flag.FlagSet, command, summary string, args []string, getenv func
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			writeUsage(out, command, summary, opts, fs, ownFlags)
-			return c, err
+			return c, nil, err
 		}
 		msg := err.Error()
 		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 			msg = "unknown flag --" + name
 		}
-		return c, fmt.Errorf("%s; run 'yiwang %s --help' for the options", msg, command)
+		return c, nil, fmt.Errorf("%s; run 'yiwang %s --help' for the options", msg, command)
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q; run 'yiwang %s --help' for the options", fs.Arg(0), command)
+	if fs.NArg() > maxArgs {
+		return c, nil, fmt.Errorf("unexpected argument %q (options go before arguments); run 'yiwang %s --help'", fs.Arg(maxArgs), command)
 	}
-	return c, nil
+	return c, fs.Args(), nil
 }
 
 func writeUsage(out io.Writer, command, summary string, opts []Option, fs *flag.FlagSet, ownFlags map[string]bool) {
-	fmt.Fprintf(out, "Usage: yiwang %s [options]\n\n%s\n\nOptions (flag, environment variable, default):\n", command, summary)
+	fmt.Fprintf(out, "Usage: yiwang %s [options] [arguments]\n\n%s\n\nOptions (flag, environment variable, default):\n", command, summary)
 	fs.VisitAll(func(f *flag.Flag) {
 		if ownFlags[f.Name] {
 			fmt.Fprintf(out, "  --%-18s %s\n", f.Name, f.Usage)

@@ -16,7 +16,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
-	c, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--addr", ":9000"},
+	c, _, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--addr", ":9000"}, 0,
 		env(map[string]string{"YIWANG_ADDR": ":7000", "YIWANG_LOG_LEVEL": "debug", "YIWANG_NO_DEMO": "true"}), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -24,11 +24,11 @@ func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
 	if c.Addr != ":9000" || c.LogLevel != slog.LevelDebug || c.Demo || c.DataDir != "./yiwang-data" || c.ShutdownTimeout != 30*time.Second {
 		t.Errorf("config = %+v", c)
 	}
-	c, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--no-demo"}, env(nil), nil)
+	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--no-demo"}, 0, env(nil), nil)
 	if c.Demo {
 		t.Error("--no-demo left demo on")
 	}
-	c, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", nil, env(nil), nil)
+	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", nil, 0, env(nil), nil)
 	if !c.Demo || c.Addr != ":8080" {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -47,7 +47,7 @@ func TestBadInputSaysWhatToDo(t *testing.T) {
 		{[]string{"stray"}, nil, `unexpected argument "stray"`},
 	}
 	for _, tt := range tests {
-		_, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", tt.args, env(tt.env), nil)
+		_, _, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", tt.args, 0, env(tt.env), nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Parse(%v, %v) error = %v, want one line containing %q", tt.args, tt.env, err, tt.want)
 		}
@@ -58,7 +58,7 @@ func TestHelpListsEveryOptionOfTheCommand(t *testing.T) {
 	var out bytes.Buffer
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.Bool("status", false, "list migrations")
-	_, err := config.Parse(fs, "migrate", "Applies migrations.", []string{"--help"}, env(nil), &out)
+	_, _, err := config.Parse(fs, "migrate", "Applies migrations.", []string{"--help"}, 0, env(nil), &out)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,20 +1,18 @@
-// Package demo fills an empty database with a demonstration government — a
-// fictional city and district (region codes in the unused 91 range), its
-// streets and communities, and the bundled demo catalogue with its
-// departments, published — so that a fresh `yiwang serve` shows a working
-// platform. Everything it creates is fictional and marked as demo.
+// Package demo fills an empty database with a demonstration government: the
+// bundled demo catalogue (catalog/), with its fictional city and district
+// (region codes in the unused 91 range), departments and items, published —
+// so that a fresh `yiwang serve` shows a working platform. Everything it
+// creates is fictional and marked as demo.
 package demo
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
 
 	democatalog "yiwang/catalog"
 	"yiwang/internal/catalog"
-	"yiwang/internal/org"
 	"yiwang/internal/store"
 )
 
@@ -40,17 +38,6 @@ func Seed(ctx context.Context, db *store.DB) (bool, error) {
 	}
 	if foreign, err := hasOwnData(ctx, db, c); err != nil || foreign {
 		return false, err
-	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, r := range Regions {
-			if err := org.PutRegion(ctx, tx, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("seed demo regions: %w", err)
 	}
 	cs := catalog.NewStore(db)
 	if _, err := cs.Import(ctx, c, Actor); err != nil {
@@ -93,19 +80,3 @@ func hasOwnData(ctx context.Context, db *store.DB, demo *catalog.Catalogue) (boo
 
 // Actor is who demo data is recorded as created by.
 const Actor = "system:demo"
-
-// District is the demo district's region code; its departments sit there.
-const District = "910102"
-
-// Regions is the demo city's administrative tree.
-var Regions = []org.Region{
-	{Code: "910100", Level: "city", NameZh: "示范市（演示）", NameEn: "Demo City (demo)"},
-	{Code: District, ParentCode: "910100", Level: "district", NameZh: "明德区", NameEn: "Mingde District"},
-	{Code: "910102001", ParentCode: District, Level: "street", NameZh: "福安街道", NameEn: "Fu'an Street"},
-	{Code: "910102002", ParentCode: District, Level: "street", NameZh: "华强街道", NameEn: "Huaqiang Street"},
-	{Code: "910102003", ParentCode: District, Level: "street", NameZh: "南园街道", NameEn: "Nanyuan Street"},
-	{Code: "910102001001", ParentCode: "910102001", Level: "community", NameZh: "福安社区", NameEn: "Fu'an Community"},
-	{Code: "910102001002", ParentCode: "910102001", Level: "community", NameZh: "新洲社区", NameEn: "Xinzhou Community"},
-	{Code: "910102002001", ParentCode: "910102002", Level: "community", NameZh: "华强北社区", NameEn: "Huaqiang North Community"},
-	{Code: "910102003001", ParentCode: "910102003", Level: "community", NameZh: "南园社区", NameEn: "Nanyuan Community"},
-}
