@@ -25,7 +25,7 @@ import (
 const testAdminToken = "test-admin-token-0123456789"
 
 // demoServer is the whole platform on a fresh database with demo data.
-func demoServer(t *testing.T) (*server.Server, *app) {
+func demoServer(t testing.TB) (*server.Server, *app) {
 	t.Helper()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
@@ -231,3 +231,27 @@ func TestCatalogueAdministration(t *testing.T) {
 }
 
 func keep(_ string, b []byte) []byte { return b }
+
+// TestSearchFindsWhatPeopleType runs the example queries against the
+// demo catalogue: what a resident types finds the item they mean.
+func TestSearchFindsWhatPeopleType(t *testing.T) {
+	_, a := demoServer(t)
+	for _, tt := range []struct{ query, wantName string }{
+		{"落户", "应届毕业生引进落户"},
+		{"营业执照", "个体工商户设立登记"},
+		{"老人", "老年人优待证"},
+		{"开饭店", "小餐饮"},
+	} {
+		hits, err := a.index.Search(context.Background(), tt.query, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, h := range hits {
+			found = found || strings.Contains(h.NameZh, tt.wantName)
+		}
+		if !found {
+			t.Errorf("search %q: %v, want an item named like %s in the first five", tt.query, hits, tt.wantName)
+		}
+	}
+}
