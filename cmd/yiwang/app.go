@@ -1,11 +1,22 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"yiwang/internal/catalog"
-	"yiwang/internal/httpx"
+	"yiwang/internal/config"
+	"yiwang/internal/identity"
+	"yiwang/internal/oidc"
 	"yiwang/internal/org"
+	"yiwang/internal/pii"
 	"yiwang/internal/portal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
@@ -15,12 +26,21 @@ import (
 // app is the platform's domains wired together over one database. serve
 // runs it; tests build the same one, so they check the routes people get.
 type app struct {
-	routes  []server.Routes
-	indexer *catalog.Indexer
-	index   *search.Index
+	routes     []server.Routes
+	auth       func(http.Handler) http.Handler
+	indexer    *catalog.Indexer
+	index      *search.Index
+	identities *identity.Store
 }
 
-func newApp(db *store.DB, adminToken string, logger *slog.Logger) (*app, error) {
+// appOptions are the settings newApp needs beyond the database.
+type appOptions struct {
+	protector    *pii.Protector
+	secureCookie bool         // mark cookies Secure: the site is served over TLS
+	oidc         *oidc.Config // the unified identity platform, or nil
+}
+
+func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
 	orgStore := org.NewStore(db.DB)
 	schemas, err := catalog.CompileSchemas()
 	if err != nil {
@@ -33,8 +53,7 @@ func newApp(db *store.DB, adminToken string, logger *slog.Logger) (*app, error) 
 	catalogStore := catalog.NewStore(db)
 	indexer := catalog.NewIndexer(catalogStore, orgStore, index, logger)
 	stats := search.NewStats(db.DB)
-	admin := httpx.AdminToken{Token: adminToken, Logger: logger}
-	catalogHandler, err := catalog.NewHandler(catalogStore, schemas, orgStore, indexer, index, stats, admin, logger)
+	catalogHandler, err := catalog.NewHandler(catalogStore, schemas, orgStore, indexer, index, stats, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -42,14 +61,83 @@ func newApp(db *store.DB, adminToken string, logger *slog.Logger) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
+	ids := identity.NewStore(db, opts.protector)
+	routes := []server.Routes{org.NewHandler(orgStore, logger), catalogHandler, search.NewHandler(index, stats, logger), portalHandler}
+	oidcLogin := ""
+	if opts.oidc != nil {
+		h, err := oidc.New(ctx, *opts.oidc, identity.OIDCAccounts{Store: ids, Secure: opts.secureCookie}, logger)
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, h)
+		oidcLogin = oidc.LoginPath
+	}
+	idHandler, err := identity.NewHandler(ids, identity.NewLimiter(db), logger, opts.secureCookie, oidcLogin)
+	if err != nil {
+		return nil, err
+	}
 	return &app{
-		routes: []server.Routes{
-			org.NewHandler(orgStore, logger),
-			catalogHandler,
-			search.NewHandler(index, stats, logger),
-			portalHandler,
-		},
-		indexer: indexer,
-		index:   index,
+		routes:     append(routes, idHandler),
+		auth:       ids.Middleware(logger, opts.secureCookie),
+		indexer:    indexer,
+		index:      index,
+		identities: ids,
 	}, nil
+}
+
+// keyFile holds the personal-data key when none is configured.
+const keyFile = "data.key"
+
+// loadKey returns the personal-data master key: the configured one, or the
+// key file in the data folder, created on first start.
+func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
+	if dataKey == "" {
+		path := filepath.Join(dataDir, keyFile)
+		b, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			k, err := pii.NewKey()
+			if err != nil {
+				return pii.Key{}, err
+			}
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return pii.Key{}, err
+			}
+			if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
+				return pii.Key{}, fmt.Errorf("cannot write the new data key to %s: %w", path, err)
+			}
+			logger.Warn("created a new key for personal data; keep it safe — without it the data cannot be read. In production set YIWANG_DATA_KEY from a secret store instead", "file", path)
+			b = []byte(k)
+		case err != nil:
+			return pii.Key{}, fmt.Errorf("cannot read the data key %s: %w", path, err)
+		}
+		dataKey = strings.TrimSpace(string(b))
+	}
+	key, err := pii.ParseKey(dataKey)
+	if err != nil {
+		return pii.Key{}, fmt.Errorf("the personal-data key (YIWANG_DATA_KEY or %s) is not usable: %w", keyFile, err)
+	}
+	return key, nil
+}
+
+// appOptionsFrom turns the configuration into what newApp needs.
+func appOptionsFrom(cfg config.Config, site string, logger *slog.Logger) (appOptions, error) {
+	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
+	if err != nil {
+		return appOptions{}, err
+	}
+	protector, err := pii.NewProtector(key)
+	if err != nil {
+		return appOptions{}, err
+	}
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://")}
+	if cfg.OIDCIssuer != "" {
+		cookieKey, err := pii.DeriveKey(key, "oidc state v1")
+		if err != nil {
+			return appOptions{}, err
+		}
+		opts.oidc = &oidc.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: strings.TrimSuffix(site, "/") + oidc.CallbackPath, CookieKey: cookieKey}
+	}
+	return opts, nil
 }

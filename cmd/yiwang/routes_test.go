@@ -18,29 +18,75 @@ import (
 	democatalog "yiwang/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/logging"
+	"yiwang/internal/pii"
 	"yiwang/internal/server"
+	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
 
-const testAdminToken = "test-admin-token-0123456789"
-
-// demoServer is the whole platform on a fresh database with demo data.
+// demoServer is the whole platform on a fresh SQLite database with demo data.
 func demoServer(t testing.TB) (*server.Server, *app) {
 	t.Helper()
-	db := storetest.SQLite(t)
+	return demoServerOn(t, storetest.SQLite(t))
+}
+
+func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := demo.Seed(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	logger := logging.New(io.Discard, "text", 0)
-	a, err := newApp(db, testAdminToken, logger)
+	a, err := newApp(ctx, db, testOptions(t), logger)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return server.New(db, logger, a.routes...), a
+	return server.New(db, logger, a.auth, a.routes...), a
+}
+
+// testOptions gives every test server its own fresh personal-data key.
+func testOptions(t testing.TB) appOptions {
+	t.Helper()
+	key, _ := pii.NewKey()
+	k, err := pii.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protector, err := pii.NewProtector(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return appOptions{protector: protector}
+}
+
+// signIn signs in through the API and returns the headers later calls need:
+// the session cookie and the CSRF token.
+func signIn(t testing.TB, h http.Handler, login string) map[string]string {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/api/v1/session", strings.NewReader(`{"login":"`+login+`","password":"`+demo.Password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("sign in as %s: %d %s", login, rec.Code, rec.Body)
+	}
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &me)
+	var cookie string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "yiwang_session" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	return map[string]string{"Cookie": cookie, "X-CSRF-Token": me.CSRF}
 }
 
 // TestOpenAPIMatchesRoutes keeps the OpenAPI document true to the code: every
@@ -54,7 +100,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	srv, _ := demoServer(t)
 	served := map[string]bool{}
-	for _, p := range srv.Router().Patterns() {
+	for _, route := range srv.Router().Routes() {
+		p := route.Pattern
 		method, path, ok := strings.Cut(p, " ")
 		if !ok || !(strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics") {
 			continue // pages and assets are not API
@@ -173,13 +220,19 @@ func zipCatalogue(t *testing.T, edit func(name string, b []byte) []byte) *bytes.
 func TestCatalogueAdministration(t *testing.T) {
 	srv, _ := demoServer(t)
 	h := srv.Handler()
-	auth := map[string]string{"Authorization": "Bearer " + testAdminToken, "Content-Type": "application/zip"}
+	auth := signIn(t, h, "catalog.admin")
+	auth["Content-Type"] = "application/zip"
 
-	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), nil); code != 401 {
-		t.Errorf("import without a token: %d %v", code, body)
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), map[string]string{"Content-Type": "application/zip"}); code != 403 {
+		t.Errorf("import without signing in: %d %v", code, body)
 	}
 	if code, _, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), map[string]string{"Authorization": "Bearer wrong"}); code != 401 {
 		t.Errorf("import with a wrong token: %d", code)
+	}
+	clerk := signIn(t, h, "clerk")
+	clerk["Content-Type"] = "application/zip"
+	if code, _, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, keep), clerk); code != 403 {
+		t.Errorf("import by a clerk: %d", code)
 	}
 
 	broken := zipCatalogue(t, func(name string, b []byte) []byte {

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"yiwang/internal/config"
@@ -41,14 +40,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 
-	if cfg.Demo {
-		seeded, err := demo.Seed(ctx, db)
-		if err != nil {
-			return err
-		}
-		if seeded {
-			logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
-		}
+	opts, err := appOptionsFrom(cfg, siteURL(cfg, ln.Addr()), logger)
+	if err != nil {
+		return err
 	}
 
 	workers := jobs.NewWorkers() // domains register their workers here
@@ -61,19 +55,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
 
-	if cfg.Demo && cfg.AdminToken == "" {
-		cfg.AdminToken = randomToken()
-		logger.Info("demo mode: administration API token generated for this run", "admin_token", cfg.AdminToken)
-	}
-	a, err := newApp(db, cfg.AdminToken, logger)
+	a, err := newApp(ctx, db, opts, logger)
 	if err != nil {
 		return err
+	}
+	var demoAccounts []demo.Account
+	if cfg.Demo {
+		seeded, err := demo.Seed(ctx, db)
+		if err != nil {
+			return err
+		}
+		if seeded {
+			logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
+		}
+		if demoAccounts, err = demo.SeedAccounts(ctx, db, a.identities); err != nil {
+			return err
+		}
 	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)
 	}
 	go a.indexer.Run(ctx, 30*time.Second)
-	srv := server.New(db, logger, a.routes...)
+	srv := server.New(db, logger, a.auth, a.routes...)
+	if len(demoAccounts) > 0 {
+		printDemoAccounts(stdout, demoAccounts, siteURL(cfg, ln.Addr()))
+	}
 	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where)
 	serveErr := srv.Serve(ctx, ln, cfg.ShutdownTimeout)
 
@@ -127,9 +133,14 @@ func parseError(err error) error {
 	return usageError{err}
 }
 
-// randomToken returns a fresh secret for demo mode.
-func randomToken() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+// printDemoAccounts tells a person trying the demo how to sign in.
+func printDemoAccounts(w io.Writer, accounts []demo.Account, site string) {
+	fmt.Fprintf(w, "\nDemo mode — sign in at %slogin with password %q as:\n", site, demo.Password)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tSIGN-IN NAME\tWHO")
+	for _, a := range accounts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Role, a.Login, a.Note)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "All demo people, companies and data are fictional.")
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/org"
 	"yiwang/internal/search"
@@ -30,35 +32,34 @@ type Handler struct {
 	indexer *Indexer
 	index   *search.Index
 	stats   *search.Stats
-	admin   httpx.AdminToken
 	logger  *slog.Logger
 	pages   *web.Renderer
 }
 
 // NewHandler returns the catalogue's HTTP handler.
-func NewHandler(s *Store, schemas *Schemas, o *org.Store, indexer *Indexer, index *search.Index, stats *search.Stats, admin httpx.AdminToken, logger *slog.Logger) (*Handler, error) {
+func NewHandler(s *Store, schemas *Schemas, o *org.Store, indexer *Indexer, index *search.Index, stats *search.Stats, logger *slog.Logger) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{"label": Label}, logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{store: s, schemas: schemas, org: o, indexer: indexer, index: index, stats: stats, admin: admin, logger: logger, pages: pages}, nil
+	return &Handler{store: s, schemas: schemas, org: o, indexer: indexer, index: index, stats: stats, logger: logger, pages: pages}, nil
 }
 
 // Register adds the catalogue's routes.
 func (h *Handler) Register(r *httpx.Router) {
-	r.HandleFunc("GET /api/v1/items", h.listItems)
-	r.HandleFunc("GET /api/v1/items/{code}", h.getItem)
-	r.HandleFunc("GET /api/v1/catalog/schema.json", h.schema)
-	r.HandleFunc("POST /api/v1/admin/catalog/import", h.admin.Wrap(h.importZip))
-	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/versions", h.admin.Wrap(h.listVersions))
-	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/versions/{version}", h.admin.Wrap(h.getVersion))
-	r.HandleFunc("POST /api/v1/admin/catalog/items/{code}/versions/{version}/publish", h.admin.Wrap(h.publish))
-	r.HandleFunc("POST /api/v1/admin/catalog/items/{code}/retire", h.admin.Wrap(h.retire))
-	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/diff", h.admin.Wrap(h.diff))
-	r.HandleFunc("GET /items", h.itemsPage)
-	r.HandleFunc("GET /items/{code}", h.guidePage)
-	r.HandleFunc("GET /search", h.searchPage)
+	r.HandleFunc("GET /api/v1/items", authz.Public, h.listItems)
+	r.HandleFunc("GET /api/v1/items/{code}", authz.Public, h.getItem)
+	r.HandleFunc("GET /api/v1/catalog/schema.json", authz.Public, h.schema)
+	r.HandleFunc("POST /api/v1/admin/catalog/import", authz.CatalogManage, h.importZip)
+	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/versions", authz.CatalogManage, h.listVersions)
+	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/versions/{version}", authz.CatalogManage, h.getVersion)
+	r.HandleFunc("POST /api/v1/admin/catalog/items/{code}/versions/{version}/publish", authz.CatalogManage, h.publish)
+	r.HandleFunc("POST /api/v1/admin/catalog/items/{code}/retire", authz.CatalogManage, h.retire)
+	r.HandleFunc("GET /api/v1/admin/catalog/items/{code}/diff", authz.CatalogManage, h.diff)
+	r.HandleFunc("GET /items", authz.Public, h.itemsPage)
+	r.HandleFunc("GET /items/{code}", authz.Public, h.guidePage)
+	r.HandleFunc("GET /search", authz.Public, h.searchPage)
 }
 
 // ItemSummary is an item in a list.
@@ -187,7 +188,7 @@ func (h *Handler) importZip(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "catalogue_invalid", "the catalogue has %d problem(s); nothing was imported", len(problems)).WithDetails(problems))
 		return
 	}
-	res, err := h.store.Import(r.Context(), c, "api:admin")
+	res, err := h.store.Import(r.Context(), c, actor(r))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -261,7 +262,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	ref, err := h.store.Publish(r.Context(), r.PathValue("code"), n, "api:admin")
+	ref, err := h.store.Publish(r.Context(), r.PathValue("code"), n, actor(r))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -272,7 +273,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) retire(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	if err := h.store.Retire(r.Context(), code, "api:admin"); err != nil {
+	if err := h.store.Retire(r.Context(), code, actor(r)); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
@@ -376,6 +377,12 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Hot"] = hot
 	h.pages.Render(w, r, http.StatusOK, "search.html", pick(lang, "搜索", "Search"), data)
+}
+
+// actor names who made a change, for the version history.
+func actor(r *http.Request) string {
+	p := authz.From(r.Context())
+	return fmt.Sprintf("%s:%d", p.Kind, p.AccountID)
 }
 
 func pick(lang, zh, en string) string {

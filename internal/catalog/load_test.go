@@ -80,3 +80,50 @@ func FuzzParseItem(f *testing.F) {
 		}
 	})
 }
+
+// TestDemoCatalogueCoversTheNation checks the demo catalogue shows what the
+// platform handles: every kind and approval mode, enough items and
+// departments, and the items the walkthroughs and browser tests rely on.
+func TestDemoCatalogueCoversTheNation(t *testing.T) {
+	c, problems := schemas(t).LoadFS(os.DirFS("../../catalog"))
+	if len(problems) > 0 {
+		t.Fatalf("demo catalogue has problems, first: %v", problems[0])
+	}
+	kinds, modes, depts, names := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, it := range c.Items {
+		if !it.Demo {
+			t.Errorf("%s is not marked demo: true", it.File)
+		}
+		kinds[it.Kind] = true
+		modes[it.Approval.Mode] = true
+		depts[it.Department] = true
+		names[it.Name.Zh] = true
+	}
+	if len(c.Items) < 30 || len(depts) < 8 {
+		t.Errorf("demo catalogue has %d items over %d departments, want at least 30 over 8", len(c.Items), len(depts))
+	}
+	for k := range catalog.Kinds {
+		if !kinds[k] {
+			t.Errorf("no demo item of kind %s", k)
+		}
+	}
+	for _, m := range []string{"auto", "commitment", "filing", "manual"} {
+		if !modes[m] {
+			t.Errorf("no demo item with approval mode %s", m)
+		}
+	}
+	for _, want := range []string{"老年人优待证", "高龄津贴", "应届毕业生引进落户", "网约车驾驶员证", "个体工商户设立登记", "食品经营许可证注销",
+		"房屋租赁登记备案", "无房证明", "新车号牌自选", "户口迁", "户籍信息变更", "户口注销", "小餐饮", "建筑业企业资质", "施工图审查备案",
+		"企业投资项目备案", "企业设立登记", "刻章备案", "发票", "社会保险登记", "医保", "住房公积金缴存登记", "银行开户", "不动产转移登记",
+		"建设工程规划许可", "出生医学证明", "生育登记", "残疾人证", "食品", "环境", "药品"} {
+		found := false
+		for n := range names {
+			if strings.Contains(n, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the demo catalogue has no item named like %q", want)
+		}
+	}
+}

@@ -20,16 +20,19 @@ import (
 
 // Config is everything a yiwang command needs to know about its surroundings.
 type Config struct {
-	Addr            string        // HTTP listen address
-	PublicURL       string        // where people reach the site, for links and logs
-	DB              string        // database URL; empty means embedded SQLite in DataDir
-	DataDir         string        // folder for the embedded database and other local state
-	Demo            bool          // seed demo data into an empty database
-	LogFormat       string        // text or json
-	LogLevel        slog.Level    // debug, info, warn, error
-	ShutdownTimeout time.Duration // how long SIGTERM waits for requests and jobs in flight
-	JobPoll         time.Duration // how often the job queue looks for due work
-	AdminToken      string        // bearer token for the administration API; empty disables it
+	Addr             string        // HTTP listen address
+	PublicURL        string        // where people reach the site, for links and logs
+	DB               string        // database URL; empty means embedded SQLite in DataDir
+	DataDir          string        // folder for the embedded database and other local state
+	Demo             bool          // seed demo data into an empty database
+	LogFormat        string        // text or json
+	LogLevel         slog.Level    // debug, info, warn, error
+	ShutdownTimeout  time.Duration // how long SIGTERM waits for requests and jobs in flight
+	JobPoll          time.Duration // how often the job queue looks for due work
+	DataKey          string        // base64 master key for personal data; empty: key file in DataDir
+	OIDCIssuer       string        // unified identity platform; empty: no OIDC sign-in
+	OIDCClientID     string
+	OIDCClientSecret string
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -49,9 +52,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
 			func(c *Config, v string) error {
@@ -71,14 +74,14 @@ func Options() []Option {
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
-		{"admin-token", "YIWANG_ADMIN_TOKEN", "", "bearer token for the administration API (catalogue import, publish, retire); empty disables that API, except in demo mode, which generates one", []string{"serve"},
-			func(c *Config, v string) error {
-				if v != "" && len(v) < 16 {
-					return errors.New("must be at least 16 characters")
-				}
-				c.AdminToken = v
-				return nil
-			}},
+		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "token"},
+			func(c *Config, v string) error { c.DataKey = v; return nil }},
+		{"oidc-issuer", "YIWANG_OIDC_ISSUER", "", "issuer URL of the unified identity platform (OpenID Connect); empty disables that sign-in", []string{"serve"},
+			func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
+		{"oidc-client-id", "YIWANG_OIDC_CLIENT_ID", "", "client ID registered with the identity platform", []string{"serve"},
+			func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
+		{"oidc-client-secret", "YIWANG_OIDC_CLIENT_SECRET", "", "client secret registered with the identity platform", []string{"serve"},
+			func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
 	}

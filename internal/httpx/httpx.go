@@ -7,40 +7,67 @@
 package httpx
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
 	"yiwang/internal/logging"
 )
 
-// Router is an http.ServeMux that remembers its patterns, so tests can check
-// every route against the OpenAPI document and the access-control table.
+// Router is an http.ServeMux on which every route names the permission it
+// needs. It remembers its routes, so tests can check every one against the
+// OpenAPI document and the access-control table.
 type Router struct {
-	mux      *http.ServeMux
-	patterns []string
+	mux    *http.ServeMux
+	logger *slog.Logger
+	routes []Route
+}
+
+// Route is a registered pattern and the permission it needs.
+type Route struct {
+	Pattern    string
+	Permission authz.Permission
 }
 
 // NewRouter returns an empty router.
-func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+func NewRouter(logger *slog.Logger) *Router { return &Router{mux: http.NewServeMux(), logger: logger} }
 
 // Handle registers h for a Go 1.22 pattern such as "GET /api/v1/items/{code}".
-func (r *Router) Handle(pattern string, h http.Handler) {
-	r.mux.Handle(pattern, h)
-	r.patterns = append(r.patterns, pattern)
+// Requests whose principal lacks perm are refused before h runs.
+func (r *Router) Handle(pattern string, perm authz.Permission, h http.Handler) {
+	r.routes = append(r.routes, Route{pattern, perm})
+	if perm == authz.Public {
+		r.mux.Handle(pattern, h)
+		return
+	}
+	r.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if err := authz.Require(authz.From(req.Context()), perm); err != nil {
+			// A person browsing to a page that needs an account is sent to sign in.
+			if apperr.Is(err, apperr.Unauthenticated) && req.Method == http.MethodGet && !strings.HasPrefix(req.URL.Path, "/api/") {
+				http.Redirect(w, req, "/login?next="+url.QueryEscape(req.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			WriteError(w, req, r.logger, err)
+			return
+		}
+		h.ServeHTTP(w, req)
+	}))
 }
 
 // HandleFunc registers f for pattern.
-func (r *Router) HandleFunc(pattern string, f http.HandlerFunc) { r.Handle(pattern, f) }
+func (r *Router) HandleFunc(pattern string, perm authz.Permission, f http.HandlerFunc) {
+	r.Handle(pattern, perm, f)
+}
 
-// Patterns returns the registered patterns in registration order.
-func (r *Router) Patterns() []string { return append([]string(nil), r.patterns...) }
+// Routes returns the registered routes in registration order.
+func (r *Router) Routes() []Route { return append([]Route(nil), r.routes...) }
 
 // ServeHTTP dispatches to the matching handler; r.Pattern is set afterwards.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
@@ -151,28 +178,4 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: "not_found",
 		Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path), RequestID: logging.RequestID(r.Context())}})
-}
-
-// AdminToken guards administration endpoints with a bearer token until
-// accounts and roles replace it. An empty token disables them.
-type AdminToken struct {
-	Token  string
-	Logger *slog.Logger
-}
-
-// Wrap returns next behind the token check.
-func (a AdminToken) Wrap(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if a.Token == "" {
-			WriteError(w, r, a.Logger, apperr.New(apperr.Forbidden, "admin_api_disabled", "the administration API is disabled: start yiwang with --admin-token or YIWANG_ADMIN_TOKEN"))
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
-			a.Logger.WarnContext(r.Context(), "administration request refused", "path", r.URL.Path, "remote", r.RemoteAddr)
-			WriteError(w, r, a.Logger, apperr.New(apperr.Unauthenticated, "bad_admin_token", "send the administration token as Authorization: Bearer TOKEN"))
-			return
-		}
-		next(w, r)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 )
 
@@ -20,9 +21,9 @@ func NewHandler(store *Store, logger *slog.Logger) *Handler {
 
 // Register adds the directory's routes.
 func (h *Handler) Register(r *httpx.Router) {
-	r.HandleFunc("GET /api/v1/regions", h.listRegions)
-	r.HandleFunc("GET /api/v1/departments", h.listDepartments)
-	r.HandleFunc("GET /api/v1/departments/{code}", h.getDepartment)
+	r.HandleFunc("GET /api/v1/regions", authz.Public, h.listRegions)
+	r.HandleFunc("GET /api/v1/departments", authz.Public, h.listDepartments)
+	r.HandleFunc("GET /api/v1/departments/{code}", authz.Public, h.getDepartment)
 }
 
 func (h *Handler) listRegions(w http.ResponseWriter, r *http.Request) {

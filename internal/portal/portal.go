@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/org"
 	"yiwang/internal/web"
@@ -35,8 +36,8 @@ func NewHandler(orgStore *org.Store, logger *slog.Logger) (*Handler, error) {
 
 // Register adds the portal's routes, including the shared static assets.
 func (h *Handler) Register(r *httpx.Router) {
-	r.Handle("GET /static/", web.Static())
-	r.HandleFunc("GET /{$}", h.home)
+	r.Handle("GET /static/", authz.Public, web.Static())
+	r.HandleFunc("GET /{$}", authz.Public, h.home)
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 )
 
@@ -25,8 +26,8 @@ func NewHandler(index *Index, stats *Stats, logger *slog.Logger) *Handler {
 
 // Register adds the search routes.
 func (h *Handler) Register(r *httpx.Router) {
-	r.HandleFunc("GET /api/v1/search", h.search)
-	r.HandleFunc("GET /api/v1/search/hot", h.hot)
+	r.HandleFunc("GET /api/v1/search", authz.Public, h.search)
+	r.HandleFunc("GET /api/v1/search/hot", authz.Public, h.hot)
 }
 
 // recordTimeout bounds the counting of a query, which the caller does not wait on

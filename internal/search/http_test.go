@@ -19,8 +19,9 @@ import (
 
 func newRouter(t *testing.T, stats *search.Stats, logs io.Writer) *httpx.Router {
 	t.Helper()
-	r := httpx.NewRouter()
-	search.NewHandler(newIndex(t, fixture), stats, slog.New(slog.NewTextHandler(logs, nil))).Register(r)
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	r := httpx.NewRouter(logger)
+	search.NewHandler(newIndex(t, fixture), stats, logger).Register(r)
 	return r
 }
 

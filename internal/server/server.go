@@ -22,6 +22,7 @@ import (
 
 	"yiwang/api"
 	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/store"
 )
@@ -36,30 +37,35 @@ type Server struct {
 	db       *store.DB
 	logger   *slog.Logger
 	router   *httpx.Router
+	auth     func(http.Handler) http.Handler
 	metrics  *metrics
 	registry *prometheus.Registry
 	draining atomic.Bool
 }
 
-// New returns a server for db with the routes of every domain.
-func New(db *store.DB, logger *slog.Logger, domains ...Routes) *Server {
+// New returns a server for db with the routes of every domain. auth puts the
+// request's principal in its context (nil: every request is anonymous).
+func New(db *store.DB, logger *slog.Logger, auth func(http.Handler) http.Handler, domains ...Routes) *Server {
+	if auth == nil {
+		auth = func(h http.Handler) http.Handler { return h }
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &Server{db: db, logger: logger, router: httpx.NewRouter(), registry: reg, metrics: newMetrics(reg)}
-	s.router.HandleFunc("GET /healthz", s.healthz)
-	s.router.HandleFunc("GET /readyz", s.readyz)
-	s.router.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	s.router.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI)
+	s := &Server{db: db, logger: logger, router: httpx.NewRouter(logger), auth: auth, registry: reg, metrics: newMetrics(reg)}
+	s.router.HandleFunc("GET /healthz", authz.Public, s.healthz)
+	s.router.HandleFunc("GET /readyz", authz.Public, s.readyz)
+	s.router.Handle("GET /metrics", authz.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.router.HandleFunc("GET /api/v1/openapi.yaml", authz.Public, serveOpenAPI)
 	for _, d := range domains {
 		d.Register(s.router)
 	}
-	s.router.HandleFunc("/api/", httpx.NotFound)
+	s.router.HandleFunc("/api/", authz.Public, httpx.NotFound)
 	return s
 }
 
 // Handler returns the full handler chain.
 func (s *Server) Handler() http.Handler {
-	return s.withRequestID(s.withAccessLog(s.withRecover(s.router)))
+	return s.withRequestID(s.withAccessLog(s.withRecover(s.withSecurityHeaders(s.auth(s.router)))))
 }
 
 // Router exposes the route table for tests that check every route.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/logging"
 	"yiwang/internal/org"
@@ -42,8 +43,8 @@ func (s *syncBuffer) String() string {
 type testRoutes struct{ release chan struct{} }
 
 func (t testRoutes) Register(r *httpx.Router) {
-	r.HandleFunc("GET /test/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
-	r.HandleFunc("GET /test/slow", func(w http.ResponseWriter, r *http.Request) {
+	r.HandleFunc("GET /test/panic", authz.Public, func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	r.HandleFunc("GET /test/slow", authz.Public, func(w http.ResponseWriter, r *http.Request) {
 		<-t.release
 		io.WriteString(w, "finished")
 	})
@@ -60,7 +61,7 @@ func newServer(t *testing.T) (*server.Server, *syncBuffer, testRoutes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(db, logger, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
+	return server.New(db, logger, nil, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
 }
 
 func decodeError(t *testing.T, body io.Reader) httpx.ErrorDetail {
@@ -130,7 +131,7 @@ func TestErrorsHaveOneShape(t *testing.T) {
 func TestReadyzChecksTheDatabase(t *testing.T) {
 	db := storetest.SQLite(t)
 	logger := logging.New(io.Discard, "text", 0)
-	h := server.New(db, logger).Handler()
+	h := server.New(db, logger, nil).Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 200 {
@@ -227,7 +228,7 @@ func BenchmarkDepartmentsAPI(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := server.New(db, logger, org.NewHandler(orgStore, logger)).Handler()
+	h := server.New(db, logger, nil, org.NewHandler(orgStore, logger)).Handler()
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()

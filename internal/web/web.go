@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -26,6 +27,7 @@ var staticFS embed.FS
 // Page is what every page template receives.
 type Page struct {
 	Lang  string // "zh" or "en"
+	CSRF  string // the token every form posts back in the csrf_token field
 	Title string
 	Path  string // the request path, for the language switch
 	Query url.Values
@@ -74,6 +76,19 @@ func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger) (*Ren
 	return r, nil
 }
 
+type csrfKey struct{}
+
+// WithCSRF returns ctx carrying the CSRF token forms must post back.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+// CSRF returns the CSRF token in ctx.
+func CSRF(ctx context.Context) string {
+	t, _ := ctx.Value(csrfKey{}).(string)
+	return t
+}
+
 // Lang returns the page language for r and remembers an explicit choice.
 func Lang(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
@@ -96,7 +111,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		http.Error(w, "page not found", http.StatusInternalServerError)
 		return
 	}
-	page := Page{Lang: Lang(w, r), Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
+	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
 		rd.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"yiwang/internal/authz"
+	"yiwang/internal/demo"
+)
+
+// The principals every route is tried as.
+const (
+	anon       = "anonymous"
+	applicant  = "applicant"  // 王五, acting for himself
+	legalRep   = "legal_rep"  // 张三, acting for 示范科技有限公司
+	agent      = "agent"      // 李四, acting for the company under an authorisation
+	clerk      = "clerk"      // window clerk
+	reviewer   = "reviewer"   // civil affairs reviewer
+	head       = "head"       // civil affairs head
+	supervisor = "supervisor" // 电子监察
+	catAdmin   = "catalog_admin"
+	sysAdmin   = "sys_admin"
+	system     = "system" // another government system's API token, scope catalog:manage
+)
+
+var everyone = []string{anon, applicant, legalRep, agent, clerk, reviewer, head, supervisor, catAdmin, sysAdmin, system}
+
+// access says who may pass a route's access check. The request is sent as
+// written; a handler may still refuse it for its content (400, 404, 409),
+// which counts as passing the access check — the check is that nobody else
+// gets through (401, 403, or a redirect to sign in).
+type access struct {
+	method, path, body string
+	allowed            []string // nil means everyone
+	fresh              bool     // ends the session: use a new one
+}
+
+// accessTable has an entry for every route. Adding a route without one fails
+// TestEveryRouteHasAnAccessRule. Paths and bodies may use {zhang} for Zhang
+// San's person id, {authz} for the demo company's authorisation id and
+// {company} for its credit code.
+var accessTable = map[string]access{
+	"GET /healthz":                    {path: "/healthz"},
+	"GET /readyz":                     {path: "/readyz"},
+	"GET /metrics":                    {path: "/metrics"},
+	"GET /api/v1/openapi.yaml":        {path: "/api/v1/openapi.yaml"},
+	"/api/":                           {method: "GET", path: "/api/v1/nothing-here"},
+	"GET /api/v1/regions":             {path: "/api/v1/regions"},
+	"GET /api/v1/departments":         {path: "/api/v1/departments"},
+	"GET /api/v1/departments/{code}":  {path: "/api/v1/departments/civil"},
+	"GET /api/v1/items":               {path: "/api/v1/items"},
+	"GET /api/v1/items/{code}":        {path: "/api/v1/items/" + seniorCard},
+	"GET /api/v1/catalog/schema.json": {path: "/api/v1/catalog/schema.json"},
+	"GET /api/v1/search":              {path: "/api/v1/search?q=%E8%80%81%E4%BA%BA"},
+	"GET /api/v1/search/hot":          {path: "/api/v1/search/hot"},
+	"GET /items":                      {path: "/items"},
+	"GET /items/{code}":               {path: "/items/" + seniorCard},
+	"GET /search":                     {path: "/search"},
+	"GET /static/":                    {path: "/static/site.css"},
+	"GET /{$}":                        {path: "/"},
+	"GET /login":                      {path: "/login"},
+	"POST /login":                     {body: "login=clerk&password=" + demo.Password, fresh: true},
+
+	"POST /api/v1/admin/catalog/import":                                  {body: "{}", allowed: []string{catAdmin, system}},
+	"GET /api/v1/admin/catalog/items/{code}/versions":                    {path: "/api/v1/admin/catalog/items/" + seniorCard + "/versions", allowed: []string{catAdmin, system}},
+	"GET /api/v1/admin/catalog/items/{code}/versions/{version}":          {path: "/api/v1/admin/catalog/items/" + seniorCard + "/versions/1", allowed: []string{catAdmin, system}},
+	"POST /api/v1/admin/catalog/items/{code}/versions/{version}/publish": {path: "/api/v1/admin/catalog/items/" + seniorCard + "/versions/1/publish", allowed: []string{catAdmin, system}},
+	"POST /api/v1/admin/catalog/items/{code}/retire":                     {path: "/api/v1/admin/catalog/items/NO-SUCH-ITEM/retire", allowed: []string{catAdmin, system}},
+	"GET /api/v1/admin/catalog/items/{code}/diff":                        {path: "/api/v1/admin/catalog/items/" + seniorCard + "/diff?from=1&to=1", allowed: []string{catAdmin, system}},
+
+	"POST /api/v1/session":   {body: `{"login":"clerk","password":"` + demo.Password + `"}`, fresh: true},
+	"DELETE /api/v1/session": {allowed: signedIn(), fresh: true},
+	"GET /api/v1/me":         {allowed: signedIn()},
+	"GET /me":                {allowed: signedIn()},
+	"POST /logout":           {allowed: signedIn(), fresh: true},
+	"POST /api/v1/accounts":  {body: `{"id_number":"110105194912310021","name":"x","password":"long-enough-pw"}`},
+	// Acting for an enterprise: its legal representative and its agent, no one else.
+	"PUT /api/v1/me/acting-for": {body: `{"credit_code":"{company}"}`, allowed: []string{legalRep, agent}},
+	// Only a legal representative acting for the company may see or change its authorisations.
+	"GET /api/v1/me/authorisations":         {allowed: []string{legalRep}},
+	"POST /api/v1/me/authorisations":        {body: `{}`, allowed: []string{legalRep}},
+	"DELETE /api/v1/me/authorisations/{id}": {path: "/api/v1/me/authorisations/{authz}", allowed: []string{legalRep}},
+	// Unmasked personal data: staff with a need, never the person next door.
+	"GET /api/v1/persons/{id}":                        {path: "/api/v1/persons/{zhang}?purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", allowed: []string{clerk, reviewer, head}},
+	"GET /api/v1/admin/pii-access":                    {allowed: []string{supervisor, sysAdmin}},
+	"POST /api/v1/admin/accounts":                     {body: `{}`, allowed: []string{sysAdmin}},
+	"GET /api/v1/admin/accounts/{id}":                 {path: "/api/v1/admin/accounts/1", allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/accounts/{id}/roles":          {path: "/api/v1/admin/accounts/1/roles", body: `{"role":"nonsense"}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/accounts/{id}/roles/{role}": {path: "/api/v1/admin/accounts/1/roles/nonsense", allowed: []string{sysAdmin}},
+	"GET /api/v1/admin/tokens":                        {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":                       {body: `{}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/tokens/{id}":                {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+}
+
+func signedIn() []string {
+	return []string{applicant, legalRep, agent, clerk, reviewer, head, supervisor, catAdmin, sysAdmin, system}
+}
+
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	srv, _ := demoServer(t)
+	for _, r := range srv.Router().Routes() {
+		if _, ok := accessTable[r.Pattern]; !ok {
+			t.Errorf("route %q (permission %s) has no entry in accessTable: say who may use it", r.Pattern, r.Permission)
+		}
+	}
+}
+
+// TestAccessByRole tries every route as every kind of principal.
+func TestAccessByRole(t *testing.T) {
+	srv, a := demoServer(t)
+	h := srv.Handler()
+	ctx := context.Background()
+	logins := map[string]string{applicant: demo.WangWu, legalRep: demo.ZhangSan, agent: demo.LiSi, clerk: "clerk", reviewer: "reviewer.civil",
+		head: "head.civil", supervisor: "supervisor", catAdmin: "catalog.admin", sysAdmin: "sysadmin"}
+	headers := map[string]map[string]string{anon: {}}
+	session := func(who string) map[string]string {
+		hd := signIn(t, h, logins[who])
+		if who == legalRep || who == agent {
+			code, body, _ := call(t, h, "PUT", "/api/v1/me/acting-for", strings.NewReader(`{"credit_code":"`+demo.DemoCompany+`"}`), withJSON(hd))
+			if code != 200 {
+				t.Fatalf("%s cannot act for the demo company: %d %v", who, code, body)
+			}
+		}
+		return hd
+	}
+	for who := range logins {
+		headers[who] = session(who)
+	}
+	sys, err := a.identities.CreateSystem(ctx, "province-catalogue", []authz.Role{authz.CatalogAdmin}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := a.identities.IssueToken(ctx, sys.ID, "sync", []authz.Permission{authz.CatalogManage}, timeNowPlusDays(30), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers[system] = map[string]string{"Authorization": "Bearer " + secret}
+
+	zhang, err := a.identities.PersonByIDNumber(ctx, demo.ZhangSan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second authorisation, for someone else, that the revocation route may revoke.
+	code, body, _ := call(t, h, "POST", "/api/v1/me/authorisations", strings.NewReader(`{"agent_id_number":"11010519491231002X","agent_name":"赵六","scope":["*"],"expires_at":"`+
+		time.Now().AddDate(0, 1, 0).UTC().Format(time.RFC3339)+`"}`), withJSON(headers[legalRep]))
+	if code != 201 {
+		t.Fatalf("authorise an agent: %d %v", code, body)
+	}
+	authzID := int64(body["id"].(float64))
+	ids := strings.NewReplacer("{zhang}", strconv.FormatInt(zhang.ID, 10), "{authz}", strconv.FormatInt(authzID, 10), "{company}", demo.DemoCompany)
+
+	for _, route := range srv.Router().Routes() {
+		rule, ok := accessTable[route.Pattern]
+		if !ok {
+			continue // reported by TestEveryRouteHasAnAccessRule
+		}
+		method, path, _ := strings.Cut(route.Pattern, " ")
+		if rule.method != "" {
+			method = rule.method
+		}
+		if rule.path != "" {
+			path = rule.path
+		}
+		path = ids.Replace(path)
+		for _, who := range everyone {
+			hd := headers[who]
+			if rule.fresh && who != anon && who != system {
+				hd = session(who)
+			}
+			hd = copyHeaders(hd)
+			if rule.body != "" {
+				if strings.HasPrefix(rule.body, "{") {
+					hd["Content-Type"] = "application/json"
+				} else {
+					hd["Content-Type"] = "application/x-www-form-urlencoded"
+					if who == anon {
+						hd["Cookie"] = "yiwang_csrf=" + strings.Repeat("c", 43)
+						hd["X-CSRF-Token"] = strings.Repeat("c", 43)
+					}
+				}
+			}
+			req := httptest.NewRequest(method, path, strings.NewReader(ids.Replace(rule.body)))
+			for k, v := range hd {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			denied := rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden ||
+				(rec.Code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/login"))
+			// A handler's own refusal (e.g. not the legal representative) is a 403 too.
+			want := rule.allowed == nil || contains(rule.allowed, who)
+			if want && denied {
+				t.Errorf("%s %s as %s: refused with %d %s, want allowed", method, path, who, rec.Code, firstLine(rec.Body.String()))
+			}
+			if !want && !denied {
+				t.Errorf("%s %s as %s: got %d, want refused", method, path, who, rec.Code)
+			}
+		}
+	}
+}
+
+func withJSON(h map[string]string) map[string]string {
+	c := copyHeaders(h)
+	c["Content-Type"] = "application/json"
+	return c
+}
+
+func copyHeaders(h map[string]string) map[string]string {
+	c := map[string]string{}
+	for k, v := range h {
+		c[k] = v
+	}
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	if len(l) > 200 {
+		l = l[:200]
+	}
+	return l
+}
+
+func timeNowPlusDays(n int) time.Time { return time.Now().AddDate(0, 0, n) }

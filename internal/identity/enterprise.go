@@ -1,0 +1,230 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
+)
+
+// Enterprise is an enterprise as the enterprise registry describes it.
+type Enterprise struct {
+	ID         int64  `json:"id"`
+	CreditCode string `json:"credit_code"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+}
+
+// PutEnterprise records an enterprise by credit code, checking the code, with
+// its legal representative. It returns the enterprise's id.
+func (s *Store) PutEnterprise(ctx context.Context, q execQuerier, creditCode, name string, legalRep int64) (int64, error) {
+	creditCode = strings.ToUpper(strings.TrimSpace(creditCode))
+	if err := ident.ValidateCreditCode(creditCode); err != nil {
+		return 0, apperr.New(apperr.Invalid, "bad_credit_code", "the unified social credit code is not valid: %v", err)
+	}
+	var rep any
+	if legalRep != 0 {
+		rep = legalRep
+	}
+	var id int64
+	err := q.QueryRowContext(ctx, `INSERT INTO enterprises (credit_code, name, legal_rep_person, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, legal_rep_person = excluded.legal_rep_person RETURNING id`,
+		creditCode, name, rep, s.now()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("put enterprise: %w", err)
+	}
+	return id, nil
+}
+
+// EnterpriseByCode finds an enterprise.
+func (s *Store) EnterpriseByCode(ctx context.Context, creditCode string) (Enterprise, error) {
+	var e Enterprise
+	err := s.db.QueryRowContext(ctx, `SELECT id, credit_code, name, status FROM enterprises WHERE credit_code = $1`, strings.ToUpper(strings.TrimSpace(creditCode))).
+		Scan(&e.ID, &e.CreditCode, &e.Name, &e.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, apperr.New(apperr.NotFound, "enterprise_not_found", "no enterprise with the credit code %s is in the registry", creditCode)
+	}
+	return e, err
+}
+
+// actingAs checks that p may act for enterprise id now — as its legal
+// representative or under a live authorisation — and says how.
+func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID int64) (authz.Enterprise, error) {
+	var e authz.Enterprise
+	var rep sql.NullInt64
+	var status string
+	err := s.db.QueryRowContext(ctx, `SELECT id, credit_code, name, legal_rep_person, status FROM enterprises WHERE id = $1`, enterpriseID).
+		Scan(&e.ID, &e.CreditCode, &e.Name, &rep, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, authz.NotYours("enterprise")
+	}
+	if err != nil {
+		return e, err
+	}
+	if status != "active" {
+		return e, apperr.New(apperr.Forbidden, "enterprise_not_active", "%s is %s in the enterprise registry and cannot apply", e.Name, status)
+	}
+	if p.PersonID != 0 && rep.Valid && rep.Int64 == p.PersonID {
+		e.Via = "legal_representative"
+		return e, nil
+	}
+	var scope string
+	now := s.now()
+	err = s.db.QueryRowContext(ctx, `SELECT scope FROM authorisations WHERE enterprise = $1 AND agent_person = $2 AND revoked_at IS NULL
+		AND valid_from <= $3 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1`, enterpriseID, p.PersonID, now).Scan(&scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, apperr.New(apperr.Forbidden, "not_authorised", "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
+	}
+	if err != nil {
+		return e, err
+	}
+	e.Via = "authorisation"
+	if scope != "*" {
+		e.Scope = strings.Fields(scope)
+	}
+	return e, nil
+}
+
+// ActFor switches a session to acting for the enterprise with creditCode,
+// after checking the person may. An empty code goes back to acting for oneself.
+func (s *Store) ActFor(ctx context.Context, p authz.Principal, sessionToken, creditCode string) (*authz.Enterprise, error) {
+	if p.Via != "session" || p.PersonID == 0 {
+		return nil, apperr.New(apperr.Forbidden, "persons_only", "only a person signed in with a session can act for an enterprise")
+	}
+	if creditCode == "" {
+		_, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = NULL WHERE token_hash = $1`, hashSecret(sessionToken))
+		return nil, err
+	}
+	ent, err := s.EnterpriseByCode(ctx, creditCode)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.actingAs(ctx, p, ent.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, ent.ID, hashSecret(sessionToken)); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Authorisation lets an agent act for an enterprise (授权委托).
+type Authorisation struct {
+	ID          int64      `json:"id"`
+	Enterprise  string     `json:"enterprise_credit_code"`
+	AgentName   string     `json:"agent_name"`
+	AgentMasked string     `json:"agent_id_number"`
+	Scope       []string   `json:"scope"` // item codes; ["*"] for all
+	ValidFrom   time.Time  `json:"valid_from"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+}
+
+// NewAuthorisation is what a legal representative fills in.
+type NewAuthorisation struct {
+	AgentIDNumber string    `json:"agent_id_number"`
+	AgentName     string    `json:"agent_name"`
+	Scope         []string  `json:"scope"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
+// maxAuthorisation bounds how long an authorisation may run.
+const maxAuthorisation = 3 * 365 * 24 * time.Hour
+
+// Authorise records an authorisation; only the enterprise's legal
+// representative, acting for it, may give one.
+func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisation) (Authorisation, error) {
+	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
+		return Authorisation{}, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may authorise agents")
+	}
+	now := s.now()
+	if !n.ExpiresAt.After(now) || n.ExpiresAt.Sub(now) > maxAuthorisation {
+		return Authorisation{}, apperr.New(apperr.Invalid, "bad_expiry", "an authorisation must expire in the future and within three years")
+	}
+	scope := "*"
+	if len(n.Scope) > 0 && !slices.Contains(n.Scope, "*") {
+		scope = strings.Join(n.Scope, " ")
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		agent, err := s.PutPerson(ctx, tx, n.AgentIDNumber, n.AgentName, "")
+		if err != nil {
+			return err
+		}
+		if agent == p.PersonID {
+			return apperr.New(apperr.Invalid, "self_authorisation", "the legal representative needs no authorisation")
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO authorisations (enterprise, agent_person, scope, valid_from, expires_at, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $4) RETURNING id`, p.ActingFor.ID, agent, scope, now, n.ExpiresAt.UTC(), p.AccountID).Scan(&id)
+	})
+	if err != nil {
+		return Authorisation{}, err
+	}
+	list, err := s.Authorisations(ctx, p)
+	if err != nil {
+		return Authorisation{}, err
+	}
+	for _, a := range list {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return Authorisation{}, fmt.Errorf("authorisation %d vanished", id)
+}
+
+// Authorisations lists the authorisations of the enterprise p acts for as
+// its legal representative.
+func (s *Store) Authorisations(ctx context.Context, p authz.Principal) ([]Authorisation, error) {
+	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
+		return nil, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may see its authorisations")
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, e.credit_code, p.name, p.id_number_enc, a.scope, a.valid_from, a.expires_at, a.revoked_at
+		FROM authorisations a JOIN enterprises e ON e.id = a.enterprise JOIN persons p ON p.id = a.agent_person
+		WHERE a.enterprise = $1 ORDER BY a.id DESC`, p.ActingFor.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Authorisation{}
+	for rows.Next() {
+		var a Authorisation
+		var enc, scope string
+		var revoked sql.NullTime
+		if err := rows.Scan(&a.ID, &a.Enterprise, &a.AgentName, &enc, &scope, &a.ValidFrom, &a.ExpiresAt, &revoked); err != nil {
+			return nil, err
+		}
+		idn, err := s.pii.OpenFor(enc, ctxIDNumber)
+		if err != nil {
+			return nil, err
+		}
+		a.AgentMasked = pii.MaskIDNumber(idn)
+		a.Scope = strings.Fields(scope)
+		a.RevokedAt = nullTime(revoked)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAuthorisation ends an authorisation of the enterprise p represents.
+func (s *Store) RevokeAuthorisation(ctx context.Context, p authz.Principal, id int64) error {
+	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
+		return apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may revoke authorisations")
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE authorisations SET revoked_at = $1 WHERE id = $2 AND enterprise = $3 AND revoked_at IS NULL`, s.now(), id, p.ActingFor.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return authz.NotYours("authorisation")
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/store"
+)
+
+// Limit is at most N actions per Window.
+type Limit struct {
+	N      int
+	Window time.Duration
+	What   string // what is limited, for the message: "applications", "registrations"
+}
+
+// The limits in force.
+var (
+	registrationLimit = Limit{N: 5, Window: time.Hour, What: "new accounts from this address"}
+	// SubmissionLimit bounds how many applications one account may submit.
+	SubmissionLimit = Limit{N: 30, Window: 24 * time.Hour, What: "submitted applications"}
+)
+
+// Limiter counts actions in the database, so the limit holds across every
+// process sharing it.
+type Limiter struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewLimiter returns a limiter on db.
+func NewLimiter(db *store.DB) *Limiter {
+	return &Limiter{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Allow records one action by account (0 for anonymous, with the caller's
+// address in action) if the limit allows it, and otherwise says when the
+// next one will be possible.
+func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim Limit) error {
+	now := l.now()
+	since := now.Add(-lim.Window)
+	var n int
+	var oldest *time.Time
+	rows, err := l.db.QueryContext(ctx, `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(&at); err != nil {
+			rows.Close()
+			return err
+		}
+		if oldest == nil {
+			oldest = &at
+		}
+		n++
+	}
+	rows.Close()
+	if n >= lim.N {
+		retry := oldest.Add(lim.Window).Sub(now).Round(time.Minute)
+		return apperr.New(apperr.TooMany, "rate_limited", "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, max(retry, time.Minute))
+	}
+	if _, err := l.db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {
+		return err
+	}
+	// Forget what no window can count any more.
+	_, err = l.db.ExecContext(ctx, `DELETE FROM rate_events WHERE account_id = $1 AND action = $2 AND at <= $3`, account, action, since)
+	return err
+}

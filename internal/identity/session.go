@@ -1,0 +1,258 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+)
+
+// Session lifetimes: a session ends after idleTimeout without use or
+// maxSession after sign-in, whichever comes first.
+const (
+	idleTimeout = 2 * time.Hour
+	maxSession  = 12 * time.Hour
+)
+
+// Session is a signed-in browser.
+type Session struct {
+	Token string // the cookie value; only its hash is stored
+	CSRF  string // the token forms and API calls must echo
+}
+
+// StartSession signs accountID in and returns the new session. Signing in
+// always makes a new session, so a session fixed before sign-in is useless.
+func (s *Store) StartSession(ctx context.Context, accountID int64) (Session, error) {
+	sess := Session{Token: newSecret("ys_"), CSRF: newSecret("")}
+	now := s.now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)`,
+		hashSecret(sess.Token), accountID, sess.CSRF, now, now.Add(maxSession))
+	if err != nil {
+		return Session{}, fmt.Errorf("start session: %w", err)
+	}
+	return sess, nil
+}
+
+// EndSession signs a session out.
+func (s *Store) EndSession(ctx context.Context, token string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token))
+	return err
+}
+
+// errSessionInvalid means the cookie names no live session: expired, signed
+// out, or never issued.
+var errSessionInvalid = errors.New("session invalid")
+
+// SessionPrincipal returns who a session cookie belongs to and its CSRF token.
+func (s *Store) SessionPrincipal(ctx context.Context, token string) (authz.Principal, string, error) {
+	if !strings.HasPrefix(token, "ys_") || len(token) > 100 {
+		return authz.Anonymous, "", errSessionInvalid
+	}
+	var accountID int64
+	var csrf string
+	var actingFor sql.NullInt64
+	var expires, lastSeen time.Time
+	err := s.db.QueryRowContext(ctx, `SELECT account_id, csrf_token, acting_for, expires_at, last_seen_at FROM sessions WHERE token_hash = $1`, hashSecret(token)).
+		Scan(&accountID, &csrf, &actingFor, &expires, &lastSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return authz.Anonymous, "", errSessionInvalid
+	}
+	if err != nil {
+		return authz.Anonymous, "", err
+	}
+	now := s.now()
+	if now.After(expires) || now.Sub(lastSeen) > idleTimeout {
+		s.EndSession(ctx, token)
+		return authz.Anonymous, "", errSessionInvalid
+	}
+	a, err := s.Account(ctx, accountID)
+	if err != nil {
+		return authz.Anonymous, "", err
+	}
+	if a.Disabled {
+		return authz.Anonymous, "", errSessionInvalid
+	}
+	p := a.principal("session")
+	if actingFor.Valid {
+		if ent, err := s.actingAs(ctx, p, actingFor.Int64); err == nil {
+			p.ActingFor = &ent
+		}
+	}
+	if now.Sub(lastSeen) > time.Minute { // touch at most once a minute
+		s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, hashSecret(token))
+	}
+	return p, csrf, nil
+}
+
+// Token is an API token as listed; the secret itself is shown only once.
+type Token struct {
+	ID         int64              `json:"id"`
+	Name       string             `json:"name"`
+	AccountID  int64              `json:"account_id"`
+	Scopes     []authz.Permission `json:"scopes"`
+	CreatedAt  time.Time          `json:"created_at"`
+	ExpiresAt  *time.Time         `json:"expires_at,omitempty"`
+	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time         `json:"last_used_at,omitempty"`
+}
+
+// IssueToken creates an API token for a system account, limited to scopes,
+// and returns its secret — stored only as a hash, so shown only now.
+func (s *Store) IssueToken(ctx context.Context, accountID int64, name string, scopes []authz.Permission, expires time.Time, by int64) (string, Token, error) {
+	a, err := s.Account(ctx, accountID)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if a.Kind != "system" {
+		return "", Token{}, apperr.New(apperr.Invalid, "not_a_system_account", "API tokens are for other systems' accounts; account %d is a %s account", accountID, a.Kind)
+	}
+	if len(scopes) == 0 {
+		return "", Token{}, apperr.New(apperr.Invalid, "scopes_required", "give at least one scope: %v", authz.Scopes)
+	}
+	var names []string
+	for _, sc := range scopes {
+		if !containsPerm(authz.Scopes, sc) {
+			return "", Token{}, apperr.New(apperr.Invalid, "unknown_scope", "%q is not a token scope; scopes are %v", sc, authz.Scopes)
+		}
+		names = append(names, string(sc))
+	}
+	if strings.TrimSpace(name) == "" {
+		return "", Token{}, apperr.New(apperr.Invalid, "name_required", "name the token after what uses it")
+	}
+	now := s.now()
+	var exp any
+	if !expires.IsZero() {
+		if !expires.After(now) {
+			return "", Token{}, apperr.New(apperr.Invalid, "bad_expiry", "the expiry must be in the future")
+		}
+		exp = expires.UTC()
+	}
+	var by_ any
+	if by != 0 {
+		by_ = by
+	}
+	secret := newSecret("yt_")
+	var id int64
+	err = s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, account_id, scopes, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		name, hashSecret(secret), accountID, strings.Join(names, " "), by_, now, exp).Scan(&id)
+	if err != nil {
+		return "", Token{}, err
+	}
+	t, err := s.tokenByID(ctx, id)
+	return secret, t, err
+}
+
+func containsPerm(list []authz.Permission, p authz.Permission) bool {
+	for _, x := range list {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+const tokenColumns = `id, name, account_id, scopes, created_at, expires_at, revoked_at, last_used_at`
+
+func scanToken(row interface{ Scan(...any) error }) (Token, error) {
+	var t Token
+	var scopes string
+	var exp, rev, used sql.NullTime
+	if err := row.Scan(&t.ID, &t.Name, &t.AccountID, &scopes, &t.CreatedAt, &exp, &rev, &used); err != nil {
+		return t, err
+	}
+	for _, sc := range strings.Fields(scopes) {
+		t.Scopes = append(t.Scopes, authz.Permission(sc))
+	}
+	t.ExpiresAt, t.RevokedAt, t.LastUsedAt = nullTime(exp), nullTime(rev), nullTime(used)
+	return t, nil
+}
+
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func (s *Store) tokenByID(ctx context.Context, id int64) (Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, apperr.New(apperr.NotFound, "token_not_found", "no API token has the id %d", id)
+	}
+	return t, err
+}
+
+// Tokens lists every API token, newest first.
+func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken stops a token working at once.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, s.now(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.tokenByID(ctx, id); err != nil {
+			return err
+		}
+		return apperr.New(apperr.Conflict, "already_revoked", "API token %d is already revoked", id)
+	}
+	return nil
+}
+
+// TokenPrincipal returns who an API token speaks for, or an error saying why
+// the token is refused.
+func (s *Store) TokenPrincipal(ctx context.Context, secret string) (authz.Principal, error) {
+	bad := apperr.New(apperr.Unauthenticated, "bad_token", "the API token is not valid: check it was copied whole, or ask for a new one")
+	if !strings.HasPrefix(secret, "yt_") || len(secret) > 100 {
+		return authz.Anonymous, bad
+	}
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return authz.Anonymous, bad
+	}
+	if err != nil {
+		return authz.Anonymous, err
+	}
+	now := s.now()
+	switch {
+	case t.RevokedAt != nil:
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "token_revoked", "this API token was revoked on %s: ask for a new one", t.RevokedAt.Format("2006-01-02"))
+	case t.ExpiresAt != nil && now.After(*t.ExpiresAt):
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "token_expired", "this API token expired on %s: ask for a new one", t.ExpiresAt.Format("2006-01-02"))
+	}
+	a, err := s.Account(ctx, t.AccountID)
+	if err != nil {
+		return authz.Anonymous, err
+	}
+	if a.Disabled {
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "account_disabled", "the account this token belongs to is disabled")
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID)
+	}
+	p := a.principal("token")
+	p.Scopes = t.Scopes
+	return p, nil
+}

@@ -1,0 +1,491 @@
+// Package identity knows who people are: persons keyed by their resident ID
+// number, enterprises by their credit code, accounts with argon2id passwords
+// and roles, sessions, API tokens for other systems, and the authorisations
+// that let a person act for an enterprise. It turns a request's credentials
+// into an authz.Principal; authz decides what that principal may do.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
+)
+
+// Column contexts bind ciphertexts to the column they belong in.
+const (
+	ctxIDNumber = "persons.id_number"
+	ctxPhone    = "persons.phone"
+)
+
+// Store keeps identities in the database.
+type Store struct {
+	db  *store.DB
+	pii *pii.Protector
+	now func() time.Time
+}
+
+// NewStore returns an identity store; protector encrypts personal data.
+func NewStore(db *store.DB, protector *pii.Protector) *Store {
+	return &Store{db: db, pii: protector, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Person is a person as the platform shows them: the ID number masked.
+type Person struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	IDNumberMasked string `json:"id_number"`
+	BirthDate      string `json:"birth_date"`
+	Sex            string `json:"sex"`
+}
+
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// PutPerson records a person by resident ID number, checking the number, and
+// returns their id. An existing person keeps their id; name and phone update.
+func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, phone string) (int64, error) {
+	idNumber = ident.NormalizeIDNumber(strings.TrimSpace(idNumber))
+	info, err := ident.ParseIDNumber(idNumber)
+	if err != nil {
+		return 0, apperr.New(apperr.Invalid, "bad_id_number", "the resident ID number is not valid: %v", err)
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len([]rune(name)) > 50 {
+		return 0, apperr.New(apperr.Invalid, "bad_name", "give the name as on the ID card (1 to 50 characters)")
+	}
+	enc, err := s.pii.SealFor(idNumber, ctxIDNumber)
+	if err != nil {
+		return 0, err
+	}
+	var phoneEnc any
+	if phone = strings.TrimSpace(phone); phone != "" {
+		if !validPhone(phone) {
+			return 0, apperr.New(apperr.Invalid, "bad_phone", "give an 11-digit mobile number starting with 1")
+		}
+		if phoneEnc, err = s.pii.SealFor(phone, ctxPhone); err != nil {
+			return 0, err
+		}
+	}
+	var id int64
+	err = q.QueryRowContext(ctx, `INSERT INTO persons (id_number_enc, id_number_idx, name, birth_date, sex, phone_enc, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id_number_idx) DO UPDATE SET name = excluded.name, phone_enc = COALESCE(excluded.phone_enc, persons.phone_enc)
+		RETURNING id`, enc, s.pii.Index(idNumber), name, info.BirthDate.Format("2006-01-02"), info.Sex, phoneEnc, s.now()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("put person: %w", err)
+	}
+	return id, nil
+}
+
+func validPhone(p string) bool {
+	if len(p) != 11 || p[0] != '1' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// PersonByIDNumber finds a person through the blind index.
+func (s *Store) PersonByIDNumber(ctx context.Context, idNumber string) (Person, error) {
+	return s.person(ctx, `id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber))))
+}
+
+// PersonByID returns a person, masked.
+func (s *Store) PersonByID(ctx context.Context, id int64) (Person, error) {
+	return s.person(ctx, `id = $1`, id)
+}
+
+func (s *Store) person(ctx context.Context, where string, arg any) (Person, error) {
+	var p Person
+	var enc string
+	err := s.db.QueryRowContext(ctx, `SELECT id, id_number_enc, name, birth_date, sex FROM persons WHERE `+where, arg).
+		Scan(&p.ID, &enc, &p.Name, &p.BirthDate, &p.Sex)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, apperr.New(apperr.NotFound, "person_not_found", "no such person")
+	}
+	if err != nil {
+		return p, err
+	}
+	idNumber, err := s.pii.OpenFor(enc, ctxIDNumber)
+	if err != nil {
+		return p, fmt.Errorf("person %d: %w", p.ID, err)
+	}
+	p.IDNumberMasked = pii.MaskIDNumber(idNumber)
+	return p, nil
+}
+
+// Unmasked is a person's personal data in clear, for staff with a need.
+type Unmasked struct {
+	IDNumber string `json:"id_number"`
+	Phone    string `json:"phone,omitempty"`
+}
+
+// RevealPerson decrypts a person's personal data and records who saw it and
+// why in the same transaction: no view without its log entry.
+func (s *Store) RevealPerson(ctx context.Context, personID int64, viewer authz.Principal, purpose, requestID string) (Unmasked, error) {
+	if err := authz.Require(viewer, authz.PersonalDataRaw); err != nil {
+		return Unmasked{}, err
+	}
+	var u Unmasked
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var enc string
+		var phone sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&enc, &phone)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "person_not_found", "no such person")
+		}
+		if err != nil {
+			return err
+		}
+		fields := []string{"id_number"}
+		if u.IDNumber, err = s.pii.OpenFor(enc, ctxIDNumber); err != nil {
+			return err
+		}
+		if phone.Valid {
+			if u.Phone, err = s.pii.OpenFor(phone.String, ctxPhone); err != nil {
+				return err
+			}
+			fields = append(fields, "phone")
+		}
+		return pii.NewAccessLog(s.db.DB).RecordTx(ctx, tx, pii.Access{At: s.now(), StaffAccount: viewer.AccountID, StaffName: viewer.Name,
+			SubjectPerson: personID, Fields: fields, Purpose: purpose, RequestID: requestID})
+	})
+	if err != nil {
+		return Unmasked{}, err // no view without its log entry
+	}
+	return u, nil
+}
+
+// Account is a sign-in identity: a person's, a staff member's or another system's.
+type Account struct {
+	ID            int64        `json:"id"`
+	Kind          string       `json:"kind"`
+	Username      string       `json:"username,omitempty"`
+	PersonID      int64        `json:"person_id,omitempty"`
+	DisplayName   string       `json:"display_name"`
+	RealNameLevel int          `json:"real_name_level"`
+	Department    string       `json:"department,omitempty"`
+	Region        string       `json:"region,omitempty"`
+	HallID        int64        `json:"hall_id,omitempty"`
+	Roles         []authz.Role `json:"roles"`
+	Disabled      bool         `json:"disabled,omitempty"`
+}
+
+// NewStaff describes a staff account to create.
+type NewStaff struct {
+	Username    string       `json:"username"`
+	DisplayName string       `json:"display_name"`
+	Password    string       `json:"password"`
+	Department  string       `json:"department"`
+	Region      string       `json:"region"`
+	HallID      int64        `json:"hall_id,omitempty"`
+	Roles       []authz.Role `json:"roles"`
+}
+
+// CreateStaff creates a staff account in a department and region.
+func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account, error) {
+	n.Username = strings.TrimSpace(n.Username)
+	if !validUsername(n.Username) {
+		return Account{}, apperr.New(apperr.Invalid, "bad_username", "a staff username has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
+	}
+	if strings.TrimSpace(n.DisplayName) == "" {
+		return Account{}, apperr.New(apperr.Invalid, "bad_name", "give the staff member's name")
+	}
+	if n.Department == "" || n.Region == "" {
+		return Account{}, apperr.New(apperr.Invalid, "department_required", "staff belong to a department and a region: give both")
+	}
+	if err := checkRoles(n.Roles); err != nil {
+		return Account{}, err
+	}
+	hash, err := HashPassword(n.Password)
+	if err != nil {
+		return Account{}, err
+	}
+	var id int64
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var hall any
+		if n.HallID != 0 {
+			hall = n.HallID
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, username, display_name, password_hash, real_name_level, department_code, region_code, hall_id, created_at, updated_at)
+			VALUES ('staff', $1, $2, $3, 3, $4, $5, $6, $7, $7) RETURNING id`, n.Username, n.DisplayName, hash, n.Department, n.Region, hall, s.now()).Scan(&id)
+		if err != nil {
+			return explainConstraint(err, "username", "the username %q is taken", n.Username)
+		}
+		return s.grant(ctx, tx, id, n.Roles, by)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return s.Account(ctx, id)
+}
+
+// CreateSystem creates an account for another government system; it signs in
+// only with API tokens.
+func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Role, by int64) (Account, error) {
+	if !validUsername(name) {
+		return Account{}, apperr.New(apperr.Invalid, "bad_username", "a system name has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
+	}
+	if err := checkRoles(roles); err != nil {
+		return Account{}, err
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, username, display_name, real_name_level, created_at, updated_at)
+			VALUES ('system', $1, $1, 1, $2, $2) RETURNING id`, name, s.now()).Scan(&id)
+		if err != nil {
+			return explainConstraint(err, "username", "the name %q is taken", name)
+		}
+		return s.grant(ctx, tx, id, roles, by)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return s.Account(ctx, id)
+}
+
+// RegisterPerson creates a self-registered applicant account (real-name
+// level 1) for the holder of idNumber, in one transaction.
+func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, password string) (Account, error) {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return Account{}, err
+	}
+	var id int64
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		personID, err := s.PutPerson(ctx, tx, idNumber, name, phone)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, person_id, display_name, password_hash, real_name_level, created_at, updated_at)
+			VALUES ('person', $1, $2, $3, 1, $4, $4) RETURNING id`, personID, strings.TrimSpace(name), hash, s.now()).Scan(&id)
+		if err != nil {
+			return explainConstraint(err, "person_id", "an account for this ID number exists already: sign in, or reset its password at a service hall")
+		}
+		return s.grant(ctx, tx, id, []authz.Role{authz.Applicant}, 0)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return s.Account(ctx, id)
+}
+
+// SetRealNameLevel raises or lowers an account's real-name level.
+func (s *Store) SetRealNameLevel(ctx context.Context, accountID int64, level int) error {
+	if level < 1 || level > 3 {
+		return apperr.New(apperr.Invalid, "bad_level", "real-name levels are 1, 2 and 3")
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET real_name_level = $1, updated_at = $2 WHERE id = $3`, level, s.now(), accountID)
+	return err
+}
+
+func validUsername(u string) bool {
+	if len(u) < 3 || len(u) > 40 {
+		return false
+	}
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkRoles(roles []authz.Role) error {
+	for _, r := range roles {
+		if !slices.Contains(authz.Roles, r) {
+			return apperr.New(apperr.Invalid, "unknown_role", "%q is not a role; roles are %v", r, authz.Roles)
+		}
+	}
+	return nil
+}
+
+func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []authz.Role, by int64) error {
+	var granter any
+	if by != 0 {
+		granter = by
+	}
+	for _, r := range roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(r), granter, s.now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GrantRole gives an account a role.
+func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role, by int64) error {
+	if err := checkRoles([]authz.Role{role}); err != nil {
+		return err
+	}
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.grant(ctx, tx, accountID, []authz.Role{role}, by) })
+}
+
+// RevokeRole takes a role away.
+func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM account_roles WHERE account_id = $1 AND role = $2`, accountID, string(role))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.New(apperr.NotFound, "role_not_held", "account %d does not hold the role %s", accountID, role)
+	}
+	return nil
+}
+
+// Account returns an account with its roles.
+func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
+	var a Account
+	var username, dept, region sql.NullString
+	var person, hall sql.NullInt64
+	var disabled sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT id, kind, username, person_id, display_name, real_name_level, department_code, region_code, hall_id, disabled_at
+		FROM accounts WHERE id = $1`, id).Scan(&a.ID, &a.Kind, &username, &person, &a.DisplayName, &a.RealNameLevel, &dept, &region, &hall, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, apperr.New(apperr.NotFound, "account_not_found", "no account has the id %d", id)
+	}
+	if err != nil {
+		return a, err
+	}
+	a.Username, a.PersonID, a.Department, a.Region, a.HallID, a.Disabled = username.String, person.Int64, dept.String, region.String, hall.Int64, disabled.Valid
+	rows, err := s.db.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, id)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	a.Roles = []authz.Role{}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return a, err
+		}
+		a.Roles = append(a.Roles, authz.Role(r))
+	}
+	return a, rows.Err()
+}
+
+// principal turns an account into the request's principal.
+func (a Account) principal(via string) authz.Principal {
+	return authz.Principal{AccountID: a.ID, Kind: a.Kind, Name: a.DisplayName, PersonID: a.PersonID, Roles: a.Roles,
+		Department: a.Department, Region: a.Region, HallID: a.HallID, RealNameLevel: a.RealNameLevel, Via: via}
+}
+
+// Lockout policy: after maxFailures failed sign-ins in a row the account is
+// locked, first for a minute, doubling with each further failure up to an hour.
+const (
+	maxFailures = 5
+	maxLockout  = time.Hour
+)
+
+// Login checks a username (staff) or resident ID number (persons) and
+// password, applying the lockout policy. Errors never say whether the
+// account exists.
+func (s *Store) Login(ctx context.Context, login, password string) (Account, error) {
+	login = strings.TrimSpace(login)
+	var id int64
+	var hash sql.NullString
+	var failed int
+	var locked, disabled sql.NullTime
+	q := `SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM accounts WHERE username = $1 AND kind = 'staff'`
+	arg := any(login)
+	if _, err := ident.ParseIDNumber(ident.NormalizeIDNumber(login)); err == nil {
+		q = `SELECT a.id, a.password_hash, a.failed_logins, a.locked_until, a.disabled_at FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`
+		arg = s.pii.Index(ident.NormalizeIDNumber(login))
+	}
+	err := s.db.QueryRowContext(ctx, q, arg).Scan(&id, &hash, &failed, &locked, &disabled)
+	wrong := apperr.New(apperr.Unauthenticated, "bad_credentials", "the sign-in name or password is wrong")
+	if errors.Is(err, sql.ErrNoRows) {
+		VerifyPassword(dummyHash, password)
+		return Account{}, wrong
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	now := s.now()
+	if locked.Valid && locked.Time.After(now) {
+		return Account{}, lockedError(locked.Time, now)
+	}
+	if disabled.Valid {
+		if !hash.Valid || !VerifyPassword(hash.String, password) {
+			return Account{}, wrong // say nothing about the account without its password
+		}
+		return Account{}, apperr.New(apperr.Forbidden, "account_disabled", "this account is disabled: ask your administrator")
+	}
+	if !hash.Valid || !VerifyPassword(hash.String, password) {
+		failed++
+		var until any
+		if failed >= maxFailures {
+			d := time.Minute << min(failed-maxFailures, 6)
+			until = now.Add(min(d, maxLockout))
+		}
+		if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3`, failed, until, id); err != nil {
+			return Account{}, err
+		}
+		if t, ok := until.(time.Time); ok {
+			return Account{}, lockedError(t, now)
+		}
+		return Account{}, wrong
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id); err != nil {
+		return Account{}, err
+	}
+	return s.Account(ctx, id)
+}
+
+func lockedError(until, now time.Time) error {
+	mins := int((until.Sub(now) + time.Minute - 1) / time.Minute) // rounded up
+	return apperr.New(apperr.TooMany, "account_locked", "too many failed sign-ins: this account is locked for %d more minute(s), until %s UTC; wait, or ask a service hall to unlock it",
+		mins, until.Format("15:04"))
+}
+
+// newSecret returns a random token with a readable prefix.
+func newSecret(prefix string) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// explainConstraint turns a uniqueness violation into a conflict a person
+// understands; other errors pass through.
+func explainConstraint(err error, column, format string, args ...any) error {
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") {
+		return apperr.New(apperr.Conflict, "already_exists", format, args...)
+	}
+	if strings.Contains(msg, "FOREIGN KEY") || strings.Contains(msg, "foreign key") {
+		return apperr.New(apperr.Invalid, "unknown_reference", "a department, region or hall given does not exist")
+	}
+	return err
+}
+
+// DB returns the database the store works on, for tests and tools.
+func (s *Store) DB() *store.DB { return s.db }
