@@ -221,13 +221,13 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		add("/approval/sample_percent", "spot-check sampling applies to machine approvals only (mode auto)")
 	}
 	for i, f := range it.Fees.Items {
+		checkWhen(fmt.Sprintf("/fees/items/%d", i), f.When)
 		if f.PerField == "" {
 			continue
 		}
 		if fld, ok := fields[f.PerField]; !ok || fld.Type != "number" {
 			add(fmt.Sprintf("/fees/items/%d/per_field", i), "per_field must name a number field of the form, not %q", f.PerField)
 		}
-		checkWhen(fmt.Sprintf("/fees/items/%d", i), f.When)
 	}
 	roles := map[string]bool{}
 	for i, p := range it.Parties {
@@ -239,8 +239,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 
 	// Steps: departments exist, ids unique, the path fits the promise.
 	stepIDs := map[string]bool{}
-	groupDays := map[string]int{}
-	total := 0
+	groupSize := map[string]int{}
 	for i, s := range it.Steps {
 		sp := "/steps/" + strconv.Itoa(i)
 		if stepIDs[s.ID] {
@@ -251,29 +250,22 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			add(sp+"/department", "department %q is not declared in departments.yaml", s.Department)
 		}
 		checkWhen(sp, s.When)
-		if s.Group == "" {
-			total += s.Days
-		} else if _, seen := groupDays[s.Group]; !seen {
-			groupDays[s.Group] = s.Days
-			total += s.Days
-		} else if s.Days > groupDays[s.Group] {
-			total += s.Days - groupDays[s.Group]
-			groupDays[s.Group] = s.Days
+		if s.Group != "" {
+			groupSize[s.Group]++
 		}
 	}
-	for g := range groupDays {
-		n := 0
-		for _, s := range it.Steps {
-			if s.Group == g {
-				n++
-			}
-		}
+	for g, n := range groupSize {
 		if n < 2 {
 			add("/steps", "parallel group %q has only one step: a group runs several steps at once", g)
 		}
 	}
-	if limit := it.TimeLimit.PromisedDays; limit > 0 && total > limit {
-		add("/steps", "the steps take %d working days in sequence, more than the promised %d", total, limit)
+	if limit := it.TimeLimit.PromisedDays; limit > 0 {
+		for _, combo := range answerCombinations(it.Situations, 512) {
+			if days := stepDays(it.Steps, combo); days > limit {
+				add("/steps", "the steps that apply when %s take %d working days, more than the promised %d", describeCombo(combo), days, limit)
+				break
+			}
+		}
 	}
 
 	// Rules: unique, syntactically valid CEL.
@@ -378,6 +370,25 @@ func (it *LoadedItem) checkExprSyntax(ptr, expr string) []Problem {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// stepDays is how long the steps that apply under answers take: steps in
+// sequence add up, a parallel group counts as its longest step.
+func stepDays(steps []Step, answers map[string]string) int {
+	total := 0
+	longest := map[string]int{}
+	for _, s := range steps {
+		if !s.When.Matches(answers) {
+			continue
+		}
+		if s.Group == "" {
+			total += s.Days
+		} else if s.Days > longest[s.Group] {
+			total += s.Days - longest[s.Group]
+			longest[s.Group] = s.Days
+		}
+	}
+	return total
 }
 
 // Matches reports whether an element with this When applies under the answers.

@@ -24,6 +24,9 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/regions", authz.Public, h.listRegions)
 	r.HandleFunc("GET /api/v1/departments", authz.Public, h.listDepartments)
 	r.HandleFunc("GET /api/v1/departments/{code}", authz.Public, h.getDepartment)
+	r.HandleFunc("GET /api/v1/halls", authz.Public, h.listHalls)
+	r.HandleFunc("PUT /api/v1/admin/halls/{code}", authz.OrgManage, h.putHall)
+	r.HandleFunc("PUT /api/v1/admin/halls/{code}/windows/{number}", authz.OrgManage, h.putWindow)
 }
 
 func (h *Handler) listRegions(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +54,43 @@ func (h *Handler) getDepartment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, d)
+}
+
+func (h *Handler) listHalls(w http.ResponseWriter, r *http.Request) {
+	halls, err := h.store.Halls(r.Context())
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"halls": nonNil(halls)})
+}
+
+func (h *Handler) putHall(w http.ResponseWriter, r *http.Request) {
+	var hall Hall
+	if err := httpx.DecodeJSON(w, r, &hall); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	hall.Code = r.PathValue("code")
+	if err := h.store.PutHall(r.Context(), hall); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.listHalls(w, r)
+}
+
+func (h *Handler) putWindow(w http.ResponseWriter, r *http.Request) {
+	var win Window
+	if err := httpx.DecodeJSON(w, r, &win); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	win.Number = r.PathValue("number")
+	if err := h.store.PutWindow(r.Context(), r.PathValue("code"), win); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.listHalls(w, r)
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -116,3 +116,83 @@ func PutDepartment(ctx context.Context, tx execer, d Department) error {
 	}
 	return nil
 }
+
+// Hall is a service hall (政务服务大厅) and its windows.
+type Hall struct {
+	ID         int64    `json:"id"`
+	Code       string   `json:"code"`
+	RegionCode string   `json:"region_code"`
+	NameZh     string   `json:"name_zh"`
+	NameEn     string   `json:"name_en"`
+	Address    string   `json:"address,omitempty"`
+	Windows    []Window `json:"windows"`
+}
+
+// Window is a numbered service window in a hall.
+type Window struct {
+	Number string `json:"number"`
+	NameZh string `json:"name_zh"`
+	NameEn string `json:"name_en"`
+}
+
+// Halls lists the service halls with their windows.
+func (s *Store) Halls(ctx context.Context) ([]Hall, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT h.id, h.code, h.region_code, h.name_zh, h.name_en, h.address, w.number, w.name_zh, w.name_en
+		FROM halls h LEFT JOIN hall_windows w ON w.hall_id = h.id ORDER BY h.code, w.number`)
+	if err != nil {
+		return nil, fmt.Errorf("list halls: %w", err)
+	}
+	defer rows.Close()
+	var out []Hall
+	for rows.Next() {
+		var h Hall
+		var num, zh, en sql.NullString
+		if err := rows.Scan(&h.ID, &h.Code, &h.RegionCode, &h.NameZh, &h.NameEn, &h.Address, &num, &zh, &en); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != h.ID {
+			h.Windows = []Window{}
+			out = append(out, h)
+		}
+		if num.Valid {
+			last := &out[len(out)-1]
+			last.Windows = append(last.Windows, Window{Number: num.String, NameZh: zh.String, NameEn: en.String})
+		}
+	}
+	return out, rows.Err()
+}
+
+// PutHall creates or renames a hall in a region of the directory.
+func (s *Store) PutHall(ctx context.Context, h Hall) error {
+	if h.Code == "" || h.NameZh == "" {
+		return apperr.New(apperr.Invalid, "hall_incomplete", "a hall needs a code and a Chinese name")
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM regions WHERE code = $1`, h.RegionCode).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.Invalid, "unknown_region", "region %q is not in the directory", h.RegionCode)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en, address) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (code) DO UPDATE SET region_code = excluded.region_code, name_zh = excluded.name_zh, name_en = excluded.name_en, address = excluded.address`,
+		h.Code, h.RegionCode, h.NameZh, h.NameEn, h.Address)
+	return err
+}
+
+// PutWindow creates or renames a window of a hall.
+func (s *Store) PutWindow(ctx context.Context, hallCode string, w Window) error {
+	if w.Number == "" || w.NameZh == "" {
+		return apperr.New(apperr.Invalid, "window_incomplete", "a window needs a number and a Chinese name")
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO hall_windows (hall_id, number, name_zh, name_en)
+		SELECT id, $2, $3, $4 FROM halls WHERE code = $1
+		ON CONFLICT (hall_id, number) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en`, hallCode, w.Number, w.NameZh, w.NameEn)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.New(apperr.NotFound, "hall_not_found", "no hall has the code %q", hallCode)
+	}
+	return nil
+}
