@@ -67,18 +67,11 @@ func catalogCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if _, ok := need[sub]; !ok && sub != "publish" {
 		return usageError{fmt.Errorf("unknown subcommand %q; run 'yiwang catalog --help'", sub)}
 	}
-	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	status, _, _, err := db.MigrationStatus(ctx)
-	if err != nil {
-		return err
-	}
-	if store.Pending(status) > 0 {
-		return fmt.Errorf("the database at %s is not migrated: run 'yiwang migrate' first", db.Where)
-	}
 	cs := catalog.NewStore(db)
 	actor := "cli:" + osUser()
 	switch sub {
@@ -188,6 +181,24 @@ func catalogCmd(ctx context.Context, args []string, getenv func(string) string, 
 		tw.Flush()
 	}
 	return nil
+}
+
+// openMigrated opens the configured database for a command that works on
+// it, refusing one whose schema is not up to date.
+func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	status, _, _, err := db.MigrationStatus(ctx)
+	if err == nil && store.Pending(status) > 0 {
+		err = fmt.Errorf("the database at %s is not migrated: run 'yiwang migrate' first", db.Where)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // loadCatalogue validates the folder and prints its problems.

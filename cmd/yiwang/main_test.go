@@ -208,3 +208,18 @@ func TestCatalogCommands(t *testing.T) {
 		t.Errorf("retire: %d %s", code, out)
 	}
 }
+
+func TestTokenCreateGivesAWorkingToken(t *testing.T) {
+	dir := t.TempDir()
+	runCmd(t, "migrate", "--data-dir", dir)
+	code, out, stderr := runCmd(t, "token", "create", "--data-dir", dir, "--system", "province-sync", "--role", "catalog_admin", "--scope", "catalog:manage", "--days", "30")
+	if code != 0 || !strings.Contains(out, "yt_") {
+		t.Fatalf("token create: %d %s %s", code, out, stderr)
+	}
+	if code, out, stderr := runCmd(t, "token", "create", "--data-dir", dir, "--system", "other-system", "--role", "catalog_admin", "--scope", "everything"); code != 2 || !strings.Contains(stderr, "not a token scope") || strings.Contains(out, "created") {
+		t.Errorf("unknown scope: %d %s %s", code, out, stderr)
+	}
+	if code, _, stderr := runCmd(t, "token", "create", "--data-dir", dir); code != 2 || !strings.Contains(stderr, "give --system") {
+		t.Errorf("missing options: %d %s", code, stderr)
+	}
+}
