@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"yiwang/internal/authz"
 )
 
 //go:embed templates/layout.html
@@ -28,6 +30,7 @@ var staticFS embed.FS
 type Page struct {
 	Lang  string // "zh" or "en"
 	CSRF  string // the token every form posts back in the csrf_token field
+	User  string // the signed-in person's name, "" when anonymous
 	Title string
 	Path  string // the request path, for the language switch
 	Query url.Values
@@ -111,7 +114,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		http.Error(w, "page not found", http.StatusInternalServerError)
 		return
 	}
-	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
+	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), User: authz.From(r.Context()).Name, Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
 		rd.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
