@@ -38,12 +38,13 @@ type access struct {
 	method, path, body string
 	allowed            []string // nil means everyone
 	fresh              bool     // ends the session: use a new one
+	owned              bool     // someone else's record answers 404, which counts as refused
 }
 
 // accessTable has an entry for every route. Adding a route without one fails
 // TestEveryRouteHasAnAccessRule. Paths and bodies may use {zhang} for Zhang
-// San's person id, {authz} for the demo company's authorisation id and
-// {company} for its credit code.
+// San's person id, {authz} for the demo company's authorisation id,
+// {company} for its credit code and {app} for Wang Wu's application.
 var accessTable = map[string]access{
 	"GET /healthz":                   {path: "/healthz"},
 	"GET /readyz":                    {path: "/readyz"},
@@ -95,9 +96,16 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/accounts/{id}":                 {path: "/api/v1/admin/accounts/1", allowed: []string{sysAdmin}},
 	"POST /api/v1/admin/accounts/{id}/roles":          {path: "/api/v1/admin/accounts/1/roles", body: `{"role":"nonsense"}`, allowed: []string{sysAdmin}},
 	"DELETE /api/v1/admin/accounts/{id}/roles/{role}": {path: "/api/v1/admin/accounts/1/roles/nonsense", allowed: []string{sysAdmin}},
-	"GET /api/v1/admin/tokens":                        {allowed: []string{sysAdmin}},
-	"POST /api/v1/admin/tokens":                       {body: `{}`, allowed: []string{sysAdmin}},
-	"DELETE /api/v1/admin/tokens/{id}":                {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+	// Applications: a person's own; someone else's is not found.
+	"POST /api/v1/applications":             {body: `{"item_code":"` + seniorCard + `","consent":true}`, allowed: []string{applicant}},
+	"GET /api/v1/applications":              {allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/applications/{id}":         {path: "/api/v1/applications/{app}", allowed: []string{applicant}, owned: true},
+	"PATCH /api/v1/applications/{id}/form":  {path: "/api/v1/applications/{app}/form", body: `{}`, allowed: []string{applicant}, owned: true},
+	"POST /api/v1/applications/{id}/submit": {path: "/api/v1/applications/{app}/submit", body: `{}`, allowed: []string{applicant}, owned: true},
+	"GET /api/v1/me/data-reads":             {allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/admin/tokens":              {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":             {body: `{}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/tokens/{id}":      {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
 }
 
 func signedIn() []string {
@@ -155,7 +163,12 @@ func TestAccessByRole(t *testing.T) {
 		t.Fatalf("authorise an agent: %d %v", code, body)
 	}
 	authzID := int64(body["id"].(float64))
-	ids := strings.NewReplacer("{zhang}", strconv.FormatInt(zhang.ID, 10), "{authz}", strconv.FormatInt(authzID, 10), "{company}", demo.DemoCompany)
+	code, body, _ = call(t, h, "POST", "/api/v1/applications", strings.NewReader(`{"item_code":"`+seniorCard+`","consent":true}`), withJSON(headers[applicant]))
+	if code != 201 {
+		t.Fatalf("Wang Wu starts an application: %d %v", code, body)
+	}
+	appID := strconv.FormatInt(int64(body["id"].(float64)), 10)
+	ids := strings.NewReplacer("{zhang}", strconv.FormatInt(zhang.ID, 10), "{authz}", strconv.FormatInt(authzID, 10), "{company}", demo.DemoCompany, "{app}", appID)
 
 	for _, route := range srv.Router().Routes() {
 		rule, ok := accessTable[route.Pattern]
@@ -194,7 +207,8 @@ func TestAccessByRole(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			denied := rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden ||
-				(rec.Code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/login"))
+				(rec.Code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/login")) ||
+				(rule.owned && rec.Code == http.StatusNotFound)
 			// A handler's own refusal (e.g. not the legal representative) is a 403 too.
 			want := rule.allowed == nil || contains(rule.allowed, who)
 			if want && denied {

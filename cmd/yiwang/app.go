@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"yiwang/internal/application"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/oidc"
 	"yiwang/internal/org"
@@ -31,6 +33,7 @@ type app struct {
 	indexer    *catalog.Indexer
 	index      *search.Index
 	identities *identity.Store
+	registries *hub.Builtin
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -72,16 +75,22 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		routes = append(routes, h)
 		oidcLogin = oidc.LoginPath
 	}
-	idHandler, err := identity.NewHandler(ids, identity.NewLimiter(db), logger, opts.secureCookie, oidcLogin)
+	limiter := identity.NewLimiter(db)
+	idHandler, err := identity.NewHandler(ids, limiter, logger, opts.secureCookie, oidcLogin)
 	if err != nil {
 		return nil, err
 	}
+	builtin := hub.NewBuiltin(db, opts.protector)
+	reader := hub.NewReader(db, hub.Router{Default: builtin}, builtin.SubjectIndex)
+	applications := application.NewService(db, catalogStore, ids, reader, limiter)
+	routes = append(routes, application.NewHandler(applications, logger))
 	return &app{
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),
 		indexer:    indexer,
 		index:      index,
 		identities: ids,
+		registries: builtin,
 	}, nil
 }
 

@@ -137,8 +137,9 @@ type NewAuthorisation struct {
 	ExpiresAt     time.Time `json:"expires_at"`
 }
 
-// maxAuthorisation bounds how long an authorisation may run.
-const maxAuthorisation = 3 * 365 * 24 * time.Hour
+// maxAuthorisationYears bounds how long an authorisation may run, in
+// calendar years (so leap days do not shorten it).
+const maxAuthorisationYears = 3
 
 // Authorise records an authorisation; only the enterprise's legal
 // representative, acting for it, may give one.
@@ -147,7 +148,7 @@ func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisa
 		return Authorisation{}, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may authorise agents")
 	}
 	now := s.now()
-	if !n.ExpiresAt.After(now) || n.ExpiresAt.Sub(now) > maxAuthorisation {
+	if !n.ExpiresAt.After(now) || n.ExpiresAt.After(now.AddDate(maxAuthorisationYears, 0, 0)) {
 		return Authorisation{}, apperr.New(apperr.Invalid, "bad_expiry", "an authorisation must expire in the future and within three years")
 	}
 	scope := "*"
@@ -156,7 +157,7 @@ func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisa
 	}
 	var id int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		agent, err := s.PutPerson(ctx, tx, n.AgentIDNumber, n.AgentName, "")
+		agent, err := s.claimPerson(ctx, tx, n.AgentIDNumber, n.AgentName, "")
 		if err != nil {
 			return err
 		}

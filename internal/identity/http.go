@@ -115,9 +115,11 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, login, password
 	return sess, nil
 }
 
-// maskLogin keeps ID numbers out of logs.
+// maskLogin keeps ID numbers out of logs: typed with spaces around them, or
+// with a digit missing or too many, they are still somebody's number.
 func maskLogin(login string) string {
-	if len(login) == 18 {
+	login = strings.TrimSpace(login)
+	if len(login) == 18 || len(login) >= 15 && len(login) <= 20 && strings.Trim(login[:len(login)-1], "0123456789") == "" {
 		return pii.MaskIDNumber(login)
 	}
 	return login

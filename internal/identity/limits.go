@@ -60,7 +60,7 @@ func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim L
 	}
 	rows.Close()
 	if n >= lim.N {
-		retry := oldest.Add(lim.Window).Sub(now).Round(time.Minute)
+		retry := (oldest.Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
 		return apperr.New(apperr.TooMany, "rate_limited", "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, max(retry, time.Minute))
 	}
 	if _, err := l.db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {

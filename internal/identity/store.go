@@ -93,6 +93,27 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	return id, nil
 }
 
+// claimPerson is PutPerson for names typed by a user (self-registration, an
+// authorisation): an existing person's name on record is never replaced, and
+// a name that does not match it is refused.
+func (s *Store) claimPerson(ctx context.Context, q execQuerier, idNumber, name, phone string) (int64, error) {
+	if name = strings.TrimSpace(name); name == "" || len([]rune(name)) > 50 {
+		return 0, apperr.New(apperr.Invalid, "bad_name", "give the name as on the ID card (1 to 50 characters)")
+	}
+	var id int64
+	var onRecord string
+	err := q.QueryRowContext(ctx, `SELECT id, name FROM persons WHERE id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber)))).Scan(&id, &onRecord)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return s.PutPerson(ctx, q, idNumber, name, phone)
+	case err != nil:
+		return 0, err
+	case onRecord != strings.TrimSpace(name):
+		return 0, apperr.New(apperr.Invalid, "name_mismatch", "the name does not match the one on record for this ID number: give the name exactly as on the ID card")
+	}
+	return id, nil
+}
+
 func validPhone(p string) bool {
 	if len(p) != 11 || p[0] != '1' {
 		return false
@@ -273,7 +294,15 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 	}
 	var id int64
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		personID, err := s.PutPerson(ctx, tx, idNumber, name, phone)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`,
+			s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber)))).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.New(apperr.Conflict, "already_exists", "an account for this ID number exists already: sign in, or reset its password at a service hall")
+		}
+		personID, err := s.claimPerson(ctx, tx, idNumber, name, phone)
 		if err != nil {
 			return err
 		}
@@ -436,17 +465,17 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		return Account{}, apperr.New(apperr.Forbidden, "account_disabled", "this account is disabled: ask your administrator")
 	}
 	if !hash.Valid || !VerifyPassword(hash.String, password) {
-		failed++
-		var until any
-		if failed >= maxFailures {
-			d := time.Minute << min(failed-maxFailures, 6)
-			until = now.Add(min(d, maxLockout))
-		}
-		if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3`, failed, until, id); err != nil {
+		// Count in the database, so that guesses sent at the same time all count.
+		if err := s.db.QueryRowContext(ctx, `UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, id).Scan(&failed); err != nil {
 			return Account{}, err
 		}
-		if t, ok := until.(time.Time); ok {
-			return Account{}, lockedError(t, now)
+		if failed >= maxFailures {
+			d := time.Minute << min(failed-maxFailures, 6)
+			until := now.Add(min(d, maxLockout))
+			if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET locked_until = $1 WHERE id = $2`, until, id); err != nil {
+				return Account{}, err
+			}
+			return Account{}, lockedError(until, now)
 		}
 		return Account{}, wrong
 	}
@@ -489,3 +518,33 @@ func explainConstraint(err error, column, format string, args ...any) error {
 
 // DB returns the database the store works on, for tests and tools.
 func (s *Store) DB() *store.DB { return s.db }
+
+// PersonDetails is a person's data in clear, for the platform's own
+// processing on the person's behalf (prefilling their application); it is not
+// a staff view and shows nothing to anyone else.
+type PersonDetails struct {
+	Name, IDNumber, Phone string
+}
+
+// PersonDetails decrypts a person's name, ID number and phone.
+func (s *Store) PersonDetails(ctx context.Context, personID int64) (PersonDetails, error) {
+	var d PersonDetails
+	var enc string
+	var phone sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT name, id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&d.Name, &enc, &phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, apperr.New(apperr.NotFound, "person_not_found", "no such person")
+	}
+	if err != nil {
+		return d, err
+	}
+	if d.IDNumber, err = s.pii.OpenFor(enc, ctxIDNumber); err != nil {
+		return d, err
+	}
+	if phone.Valid {
+		if d.Phone, err = s.pii.OpenFor(phone.String, ctxPhone); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}

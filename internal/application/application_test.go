@@ -1,0 +1,217 @@
+package application_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/identity"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+const seniorCard = "11910102MB00011858-07-00001"
+
+type fixture struct {
+	svc     *application.Service
+	builtin *hub.Builtin
+	p       authz.Principal
+	idNum   string
+}
+
+func idNumber(birth, seq string) string {
+	c, _ := ident.IDNumberCheck("910102" + birth + seq)
+	return "910102" + birth + seq + string(c)
+}
+
+// setup publishes the demo catalogue, registers a 66-year-old and gives the
+// registries what they know of him; conn wraps the connector (nil: as is).
+func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) fixture {
+	t.Helper()
+	ctx := context.Background()
+	schemas, err := catalog.CompileSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, problems := schemas.LoadFS(os.DirFS("../../catalog"))
+	if len(problems) > 0 {
+		t.Fatal(problems[0])
+	}
+	cs := catalog.NewStore(db)
+	if _, err := cs.Import(ctx, c, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.PublishAllDrafts(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := pii.NewKey()
+	k, _ := pii.ParseKey(key)
+	protector, _ := pii.NewProtector(k)
+	ids := identity.NewStore(db, protector)
+	id := idNumber("19600315", "456")
+	a, err := ids.RegisterPerson(ctx, id, "赵老汉", "13900000001", "a-long-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, _ := ids.StartSession(ctx, a.ID)
+	p, _, err := ids.SessionPrincipal(ctx, sess.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := hub.NewBuiltin(db, protector)
+	who := hub.Subject{Kind: hub.Person, Key: id}
+	for source, rec := range map[string]hub.Record{
+		"population":               hub.Record{"name": "赵老汉", "id_number": id, "address": "示范市明德区福安街道幸福路1号", "household": "HH-001", "household_region": "910102001001", "birth_date": "1960-03-15"},
+		"licence.resident_id_card": hub.Record{"number": id, "status": "valid", "holder": "赵老汉"},
+	} {
+		if err := b.Put(ctx, db, source, who, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var connector hub.Connector = b
+	if conn != nil {
+		connector = conn(b)
+	}
+	reader := hub.NewReader(db, connector, b.SubjectIndex)
+	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db)), builtin: b, p: p, idNum: id}
+}
+
+func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+
+		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Form["name"] != "赵老汉" || a.Form["id_number"] != f.idNum || a.Form["address"] != "示范市明德区福安街道幸福路1号" {
+			t.Errorf("prefilled form = %v", a.Form)
+		}
+		if pv := a.Provenance["address"]; pv.Source != "population.address" || pv.Label != "人口库" || !pv.Editable || pv.Status != "filled" {
+			t.Errorf("address provenance = %+v", pv)
+		}
+		if pv := a.Provenance["id_number"]; pv.Editable {
+			t.Error("the ID number from the registry is editable")
+		}
+		attached := map[string]application.Material{}
+		for _, m := range a.Materials {
+			attached[m.ID] = m
+		}
+		if m := attached["id_card"]; !m.Attached || m.Trust != "A" || m.Source != "licence:resident_id_card" {
+			t.Errorf("ID card material = %+v", m)
+		}
+		if m := attached["household"]; !m.Attached || m.Source != "registry:population.household" {
+			t.Errorf("household material = %+v", m)
+		}
+		if a.FieldsPrefilled != 4 || a.MaterialsAttached != 2 || a.MaterialsTotal != 2 {
+			t.Errorf("counters: %d of %d fields prefilled, %d of %d materials attached", a.FieldsPrefilled, a.FieldsTotal, a.MaterialsAttached, a.MaterialsTotal)
+		}
+
+		// A value the registry vouches for cannot be typed over.
+		_, err = f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"id_number": "11010519491231002X"})
+		if e := apperr.As(err); e == nil || e.Code != "bad_form" || !strings.Contains(fmt.Sprint(e.Details), "cannot be changed here") {
+			t.Errorf("overwriting the registry's ID number: %v", err)
+		}
+		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("an answer outside the choices: %v", err)
+		}
+		if _, err := f.svc.Submit(ctx, f.p, a.ID); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("submitting without the required delivery choice: %v", err)
+		}
+		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+			t.Fatal(err)
+		}
+
+		// The registry changes between start and submission: flagged, not overwritten.
+		if err := f.builtin.Put(ctx, db, "population", hub.Subject{Kind: hub.Person, Key: f.idNum}, hub.Record{"name": "赵老汉", "id_number": f.idNum,
+			"address": "示范市明德区南园街道新家园2号", "household": "HH-001", "household_region": "910102003001", "birth_date": "1960-03-15"}); err != nil {
+			t.Fatal(err)
+		}
+		a, err = f.svc.Submit(ctx, f.p, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != "submitted" || len(a.Mismatches) != 1 || a.Mismatches[0].Field != "address" || a.Mismatches[0].Current != "示范市明德区南园街道新家园2号" {
+			t.Errorf("after submission: status %s, mismatches %+v", a.Status, a.Mismatches)
+		}
+		if a.Form["address"] != "示范市明德区福安街道幸福路1号" {
+			t.Errorf("the form was overwritten: %v", a.Form["address"])
+		}
+		if _, err := f.svc.Submit(ctx, f.p, a.ID); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("submitting twice: %v", err)
+		}
+
+		// The person sees who read their data and why.
+		reads, err := f.svc.ReadsAboutMe(ctx, f.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sources []string
+		for _, r := range reads {
+			sources = append(sources, r.Source+":"+r.Purpose)
+		}
+		got := strings.Join(sources, " ")
+		if !strings.Contains(got, "population:办理「老年人优待证办理」") || !strings.Contains(got, "licence.resident_id_card") || !strings.Contains(got, "population:提交") {
+			t.Errorf("reads about me: %s", got)
+		}
+	})
+}
+
+// down is a source that does not answer.
+type down struct{ hub.Connector }
+
+func (d down) Fetch(ctx context.Context, source string, s hub.Subject, fields []string) (hub.Record, error) {
+	if source == "population" {
+		return nil, fmt.Errorf("%w: population: timeout after 3 attempts", hub.ErrUnavailable)
+	}
+	return d.Connector.Fetch(ctx, source, s, fields)
+}
+
+func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
+		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, filled := a.Form["address"]; filled || a.Provenance["address"].Status != "unavailable" {
+			t.Errorf("address with the population registry down: %v %+v", a.Form["address"], a.Provenance["address"])
+		}
+		// Data the applicant typed is the applicant's to change.
+		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"address": "自己填写的地址"}); err != nil {
+			t.Errorf("typing a field the registry could not fill: %v", err)
+		}
+	})
+}
+
+func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stranger := authz.Principal{AccountID: f.p.AccountID + 100, Kind: "person", PersonID: f.p.PersonID + 100, Roles: []authz.Role{authz.Applicant}}
+		if _, err := f.svc.Get(ctx, stranger, a.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a stranger reads the application: %v", err)
+		}
+		if _, err := f.svc.Start(ctx, f.p, seniorCard, map[string]string{"colour": "red"}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("answers to a question the item does not ask: %v", err)
+		}
+		if _, err := f.svc.Start(ctx, f.p, "NO-SUCH-ITEM", nil); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("an unknown item: %v", err)
+		}
+	})
+}

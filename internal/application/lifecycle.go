@@ -1,0 +1,298 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/identity"
+)
+
+const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
+	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at`
+
+func scan(row interface{ Scan(...any) error }) (Application, error) {
+	var a Application
+	var answers, form, prov, mats, mism string
+	var submitted sql.NullTime
+	err := row.Scan(&a.ID, &a.ItemCode, &a.VersionID, &a.accountID, &a.personID, &a.EnterpriseID, &a.Status, &answers, &form, &prov, &mats, &mism,
+		&a.consentID, &a.FieldsTotal, &a.FieldsPrefilled, &a.MaterialsTotal, &a.MaterialsAttached, &a.CreatedAt, &submitted)
+	if err != nil {
+		return a, err
+	}
+	for _, x := range []struct {
+		s string
+		v any
+	}{{answers, &a.Answers}, {form, &a.Form}, {prov, &a.Provenance}, {mats, &a.Materials}, {mism, &a.Mismatches}} {
+		if err := json.Unmarshal([]byte(x.s), x.v); err != nil {
+			return a, fmt.Errorf("application %d is unreadable: %w", a.ID, err)
+		}
+	}
+	if submitted.Valid {
+		t := submitted.Time
+		a.SubmittedAt = &t
+	}
+	return a, nil
+}
+
+// Get returns an application its applicant may see: their own, or their
+// enterprise's while acting for it. Anyone else gets not-found.
+func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	a, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID))) {
+		return Application{}, authz.NotYours("application")
+	}
+	if err != nil {
+		return Application{}, err
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return Application{}, err
+	}
+	a.ItemName = v.Item.Name.Zh
+	return a, nil
+}
+
+// Mine lists the applicant's applications (and, when acting for an
+// enterprise, the enterprise's), newest first.
+func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]Application, error) {
+	ent := int64(-1)
+	if p.ActingFor != nil {
+		ent = p.ActingFor.ID
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM applications WHERE account_id = $1 OR enterprise_id = $2 ORDER BY id DESC LIMIT 200`, p.AccountID, ent)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Application{}
+	for rows.Next() {
+		a, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// UpdateForm sets form values of a draft. A value that came from a source is
+// kept unless the item lets the applicant edit it.
+func (s *Service) UpdateForm(ctx context.Context, p authz.Principal, id int64, values map[string]any) (Application, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	if a.Status != "draft" {
+		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d is %s and can no longer be changed", id, a.Status)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return a, err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	byID := map[string]catalog.Field{}
+	for _, f := range fields {
+		byID[f.ID] = f
+	}
+	var problems []string
+	for k, val := range values {
+		f, ok := byID[k]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: the form has no such field", k))
+			continue
+		}
+		if pv, ok := a.Provenance[k]; ok && pv.Status == "filled" && !pv.Editable {
+			problems = append(problems, fmt.Sprintf("%s (%s): this value comes from the %s and cannot be changed here; if it is wrong, have the %s corrected", k, f.Label.Zh, pv.Label, pv.Label))
+			continue
+		}
+		if err := checkValue(f, val); err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): %v", k, f.Label.Zh, err))
+			continue
+		}
+		a.Form[k] = val
+	}
+	if len(problems) > 0 {
+		return a, apperr.New(apperr.Invalid, "bad_form", "%d field(s) could not be set", len(problems)).WithDetails(problems)
+	}
+	form, _ := json.Marshal(a.Form)
+	if _, err := s.db.ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(form), s.now(), id); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+var (
+	datePattern  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	phonePattern = regexp.MustCompile(`^1\d{10}$`)
+)
+
+// checkValue checks a value against its field's type and validation.
+func checkValue(f catalog.Field, v any) error {
+	switch f.Type {
+	case "number":
+		n, ok := v.(float64)
+		if !ok {
+			return fmt.Errorf("must be a number")
+		}
+		if f.Validation != nil && ((f.Validation.Min != nil && n < *f.Validation.Min) || (f.Validation.Max != nil && n > *f.Validation.Max)) {
+			return fmt.Errorf("is out of the allowed range")
+		}
+		return nil
+	case "bool":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("must be true or false")
+		}
+		return nil
+	case "table":
+		if _, ok := v.([]any); !ok {
+			return fmt.Errorf("must be a list of rows")
+		}
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("must be text")
+	}
+	switch f.Type {
+	case "date":
+		if _, err := time.Parse("2006-01-02", s); err != nil || !datePattern.MatchString(s) {
+			return fmt.Errorf("must be a date YYYY-MM-DD")
+		}
+	case "enum":
+		for _, o := range f.Options {
+			if o.Value == s {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of the choices", s)
+	case "id_number":
+		if _, err := ident.ParseIDNumber(ident.NormalizeIDNumber(s)); err != nil {
+			return err
+		}
+	case "credit_code":
+		if err := ident.ValidateCreditCode(s); err != nil {
+			return err
+		}
+	case "phone":
+		if !phonePattern.MatchString(s) {
+			return fmt.Errorf("must be an 11-digit mobile number")
+		}
+	}
+	if f.Validation != nil {
+		n := len([]rune(s))
+		if (f.Validation.MinLength != nil && n < *f.Validation.MinLength) || (f.Validation.MaxLength != nil && n > *f.Validation.MaxLength) {
+			return fmt.Errorf("has the wrong length")
+		}
+		if f.Validation.Pattern != "" {
+			if re, err := regexp.Compile(f.Validation.Pattern); err == nil && !re.MatchString(s) {
+				return fmt.Errorf("is not in the required form")
+			}
+		}
+	}
+	return nil
+}
+
+// Submit submits a draft: required fields must be filled; the sources are
+// read again and any prefilled value that changed is flagged, never
+// overwritten. The decision comes later (rules, workflow).
+func (s *Service) Submit(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	if a.Status != "draft" {
+		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return a, err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	var missing []string
+	for _, f := range fields {
+		if _, ok := a.Form[f.ID]; f.Required && !ok {
+			missing = append(missing, f.ID+" ("+f.Label.Zh+")")
+		}
+	}
+	for _, m := range a.Materials {
+		if m.Required && !m.Attached {
+			// Uploads arrive with the workflow; a required material that the
+			// hub could not supply is listed for the applicant now.
+			missing = append(missing, "material "+m.ID+" ("+m.Name+")")
+		}
+	}
+	if len(missing) > 0 {
+		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
+	}
+	if err := s.limits.Allow(ctx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
+		return a, err
+	}
+	w, err := s.applicant(ctx, p)
+	if err != nil {
+		return a, err
+	}
+	creditCode := ""
+	if p.ActingFor != nil {
+		creditCode = p.ActingFor.CreditCode
+	}
+	need := map[string][]string{}
+	var order []string
+	for _, pv := range a.Provenance {
+		if pv.Status != "filled" {
+			continue
+		}
+		src, field, ok := hub.SplitRef(pv.Source)
+		if !ok {
+			continue
+		}
+		if _, seen := need[src]; !seen {
+			order = append(order, src)
+		}
+		need[src] = append(need[src], field)
+	}
+	records, statuses := s.readAll(ctx, w, creditCode, need, order, "提交「"+v.Item.Name.Zh+"」时核对", a.ID)
+	a.Mismatches = []Mismatch{}
+	for fid, pv := range a.Provenance {
+		if pv.Status != "filled" {
+			continue
+		}
+		src, field, _ := hub.SplitRef(pv.Source)
+		cur, ok := records[src][field]
+		switch {
+		case statuses[src] != "filled":
+			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）"})
+		case !ok || fmt.Sprint(cur) != fmt.Sprint(pv.Value):
+			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: cur})
+		}
+	}
+	now := s.now()
+	mism, _ := json.Marshal(a.Mismatches)
+	res, err := s.db.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(mism), now, id)
+	if err != nil {
+		return a, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+	}
+	a.Status, a.SubmittedAt = "submitted", &now
+	return a, nil
+}
+
+// ReadsAboutMe lists who read the signed-in person's data and why.
+func (s *Service) ReadsAboutMe(ctx context.Context, p authz.Principal) ([]hub.ReadLog, error) {
+	w, err := s.applicant(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return s.reader.ReadsAbout(ctx, hub.Subject{Kind: hub.Person, Key: w.idNumber}, 200)
+}

@@ -1,0 +1,209 @@
+package hub
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
+)
+
+// Builtin is the connector to the registries kept in the platform's own
+// database: the embedded default, which the demo generator fills. Records
+// are sealed with the personal-data key and keyed by the blind index of
+// their subject.
+type Builtin struct {
+	db  *store.DB
+	pii *pii.Protector
+}
+
+// NewBuiltin returns the built-in connector.
+func NewBuiltin(db *store.DB, protector *pii.Protector) *Builtin {
+	return &Builtin{db: db, pii: protector}
+}
+
+// SubjectIndex is the blind index under which a subject's records are kept.
+func (b *Builtin) SubjectIndex(s Subject) string {
+	key := strings.TrimSpace(s.Key)
+	if s.Kind == Person {
+		key = ident.NormalizeIDNumber(key)
+	}
+	return b.pii.Index(string(s.Kind) + ":" + key)
+}
+
+func recordContext(source string) string { return "registry." + source }
+
+// Fetch implements Connector.
+func (b *Builtin) Fetch(ctx context.Context, source string, subject Subject, fields []string) (Record, error) {
+	src, ok := Lookup(source)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown source %q", ErrNotFound, source)
+	}
+	var sealed string
+	err := b.db.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, source, b.SubjectIndex(subject)).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, source, err)
+	}
+	plain, err := b.pii.OpenFor(sealed, recordContext(source))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, source, err)
+	}
+	var all Record
+	if err := json.Unmarshal([]byte(plain), &all); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, source, err)
+	}
+	return project(src, all, fields)
+}
+
+// project keeps the asked fields, converted to their declared types.
+func project(src Source, all Record, fields []string) (Record, error) {
+	out := Record{}
+	for _, name := range fields {
+		v, present := all[name]
+		if !present || v == nil {
+			continue
+		}
+		fd, ok := src.Field(name)
+		if !ok {
+			if strings.HasPrefix(src.Name, "licence.") { // a licence's own field
+				out[name] = v
+				continue
+			}
+			return nil, fmt.Errorf("%w: %s has no field %q", ErrNotFound, src.Name, name)
+		}
+		cv, err := convert(fd.Type, v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s.%s: %v", ErrMalformed, src.Name, name, err)
+		}
+		out[name] = cv
+	}
+	return out, nil
+}
+
+// convert checks and normalises a JSON value to a field type.
+func convert(t FieldType, v any) (any, error) {
+	switch t {
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("want text, got %T", v)
+		}
+		return s, nil
+	case Date:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("want a date, got %T", v)
+		}
+		if _, err := time.Parse("2006-01-02", s); err != nil {
+			return nil, fmt.Errorf("want a date YYYY-MM-DD, got %q", s)
+		}
+		return s, nil
+	case Int:
+		switch n := v.(type) {
+		case float64:
+			if n != float64(int64(n)) {
+				return nil, fmt.Errorf("want a whole number, got %v", n)
+			}
+			return int64(n), nil
+		case int64:
+			return n, nil
+		case int:
+			return int64(n), nil
+		}
+		return nil, fmt.Errorf("want a whole number, got %T", v)
+	case Double:
+		switch n := v.(type) {
+		case float64:
+			return n, nil
+		case int64:
+			return float64(n), nil
+		case int:
+			return float64(n), nil
+		}
+		return nil, fmt.Errorf("want a number, got %T", v)
+	case Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("want true or false, got %T", v)
+		}
+		return b, nil
+	case StringList:
+		switch l := v.(type) {
+		case []string:
+			return l, nil
+		case []any:
+			out := make([]string, len(l))
+			for i, x := range l {
+				s, ok := x.(string)
+				if !ok {
+					return nil, fmt.Errorf("want a list of text, got %T inside", x)
+				}
+				out[i] = s
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("want a list of text, got %T", v)
+	}
+	return nil, fmt.Errorf("unknown field type %s", t)
+}
+
+// Put stores subject's record in source (replacing any), checking every
+// field against the source's schema.
+func (b *Builtin) Put(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, source string, subject Subject, rec Record) error {
+	row, err := b.Seal(source, subject, rec)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO registry_records (source, subject_idx, data, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (source, subject_idx) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+		row.Source, row.SubjectIdx, row.Data, time.Now().UTC())
+	return err
+}
+
+// SealedRecord is a record ready to insert, for bulk loaders.
+type SealedRecord struct {
+	Source, SubjectIdx, Data string
+}
+
+// Seal checks rec against source's schema and seals it for storage.
+func (b *Builtin) Seal(source string, subject Subject, rec Record) (SealedRecord, error) {
+	src, ok := Lookup(source)
+	if !ok {
+		return SealedRecord{}, fmt.Errorf("unknown source %q", source)
+	}
+	if src.Subject != subject.Kind && !strings.HasPrefix(source, "licence.") {
+		return SealedRecord{}, fmt.Errorf("%s keeps %s records, not %s", source, src.Subject, subject.Kind)
+	}
+	for name, v := range rec {
+		fd, ok := src.Field(name)
+		if !ok {
+			if strings.HasPrefix(source, "licence.") {
+				continue
+			}
+			return SealedRecord{}, fmt.Errorf("%s has no field %q", source, name)
+		}
+		if _, err := convert(fd.Type, v); err != nil {
+			return SealedRecord{}, fmt.Errorf("%s.%s: %v", source, name, err)
+		}
+	}
+	b2, err := json.Marshal(rec)
+	if err != nil {
+		return SealedRecord{}, err
+	}
+	sealed, err := b.pii.SealFor(string(b2), recordContext(source))
+	if err != nil {
+		return SealedRecord{}, err
+	}
+	return SealedRecord{Source: source, SubjectIdx: b.SubjectIndex(subject), Data: sealed}, nil
+}

@@ -1,0 +1,174 @@
+package hub
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/store"
+)
+
+// Router sends each source to its connector: the ones configured for a
+// department's real system, the built-in registries for the rest.
+type Router struct {
+	Default  Connector
+	BySource map[string]Connector
+}
+
+// Fetch implements Connector.
+func (r Router) Fetch(ctx context.Context, source string, subject Subject, fields []string) (Record, error) {
+	if c, ok := r.BySource[source]; ok {
+		return c.Fetch(ctx, source, subject, fields)
+	}
+	return r.Default.Fetch(ctx, source, subject, fields)
+}
+
+// Consent is an applicant's authorisation to read sources about them.
+type Consent struct {
+	ID          int64     `json:"id"`
+	Sources     []string  `json:"sources"`
+	Purpose     string    `json:"purpose"`
+	Application int64     `json:"application,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// Reader reads sources for applications: only under a live consent, and
+// every read — found or not — goes into the access log.
+type Reader struct {
+	db    *store.DB
+	conn  Connector
+	index func(Subject) string
+	now   func() time.Time
+}
+
+// NewReader returns a reader over conn; index gives a subject's blind index
+// (Builtin.SubjectIndex), under which consents and reads are kept.
+func NewReader(db *store.DB, conn Connector, index func(Subject) string) *Reader {
+	return &Reader{db: db, conn: conn, index: index, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Grant records the applicant's consent to read sources about subject for
+// purpose until ttl from now.
+func (r *Reader) Grant(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, account int64, subject Subject, sources []string, purpose string, application int64, ttl time.Duration) (Consent, error) {
+	if strings.TrimSpace(purpose) == "" || len(sources) == 0 {
+		return Consent{}, apperr.New(apperr.Invalid, "consent_incomplete", "a consent names the sources and the purpose")
+	}
+	for _, s := range sources {
+		if _, ok := Lookup(s); !ok && s != "applicant" {
+			return Consent{}, apperr.New(apperr.Invalid, "unknown_source", "%q is not a data source", s)
+		}
+	}
+	now := r.now()
+	c := Consent{Sources: sources, Purpose: purpose, Application: application, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	var app any
+	if application != 0 {
+		app = application
+	}
+	err := q.QueryRowContext(ctx, `INSERT INTO consents (account_id, subject_idx, sources, purpose, application, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, account, r.index(subject), strings.Join(sources, " "), purpose, app, now, c.ExpiresAt).Scan(&c.ID)
+	return c, err
+}
+
+// Read is one read of one source.
+type Read struct {
+	Consent     int64
+	Subject     Subject
+	Source      string
+	Fields      []string
+	Reader      int64  // the account reading: the applicant, or staff
+	ReaderName  string // for the data subject's list
+	Purpose     string
+	Application int64
+}
+
+// Read fetches the fields under the consent and logs the read. Without a
+// live consent covering the source nothing is read.
+func (r *Reader) Read(ctx context.Context, rd Read) (Record, error) {
+	idx := r.index(rd.Subject)
+	var sources string
+	var expires time.Time
+	var revoked sql.NullTime
+	err := r.db.QueryRowContext(ctx, `SELECT sources, expires_at, revoked_at FROM consents WHERE id = $1 AND subject_idx = $2`, rd.Consent, idx).
+		Scan(&sources, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.Forbidden, "no_consent", "there is no consent to read this person's or enterprise's data")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if revoked.Valid || r.now().After(expires) {
+		return nil, apperr.New(apperr.Forbidden, "consent_expired", "the consent to read this data has expired or was withdrawn: authorise again")
+	}
+	if !slices.Contains(strings.Fields(sources), rd.Source) {
+		return nil, apperr.New(apperr.Forbidden, "source_not_consented", "the consent does not cover %s", rd.Source)
+	}
+	rec, ferr := r.conn.Fetch(ctx, rd.Source, rd.Subject, rd.Fields)
+	outcome := "ok"
+	switch {
+	case errors.Is(ferr, ErrNotFound):
+		outcome = "not_found"
+	case errors.Is(ferr, ErrMalformed):
+		outcome = "malformed"
+	case ferr != nil:
+		outcome = "unavailable"
+	}
+	var app any
+	if rd.Application != 0 {
+		app = rd.Application
+	}
+	if _, err := r.db.ExecContext(ctx, `INSERT INTO data_reads (at, subject_idx, source, fields, reader, reader_name, purpose, application, consent_id, outcome)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.now(), idx, rd.Source, strings.Join(rd.Fields, ","), rd.Reader, rd.ReaderName, rd.Purpose, app, rd.Consent, outcome); err != nil {
+		return nil, fmt.Errorf("log the read of %s: %w", rd.Source, err)
+	}
+	return rec, ferr
+}
+
+// ReadLog is one logged read, as the data subject sees it.
+type ReadLog struct {
+	At          time.Time `json:"at"`
+	Source      string    `json:"source"`
+	SourceName  string    `json:"source_name"`
+	Fields      []string  `json:"fields"`
+	Reader      string    `json:"reader"`
+	Purpose     string    `json:"purpose"`
+	Application int64     `json:"application,omitempty"`
+	Outcome     string    `json:"outcome"`
+}
+
+// ReadsAbout lists who read subject's data, newest first.
+func (r *Reader) ReadsAbout(ctx context.Context, subject Subject, limit int) ([]ReadLog, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT at, source, fields, reader_name, purpose, COALESCE(application, 0), outcome FROM data_reads
+		WHERE subject_idx = $1 ORDER BY at DESC, id DESC LIMIT $2`, r.index(subject), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ReadLog{}
+	for rows.Next() {
+		var l ReadLog
+		var fields string
+		if err := rows.Scan(&l.At, &l.Source, &fields, &l.Reader, &l.Purpose, &l.Application, &l.Outcome); err != nil {
+			return nil, err
+		}
+		l.Fields = strings.Split(fields, ",")
+		if s, ok := Lookup(l.Source); ok {
+			l.SourceName = s.LabelZh
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Index returns the blind index under which subject's consents and reads are kept.
+func (r *Reader) Index(s Subject) string { return r.index(s) }
