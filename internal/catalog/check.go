@@ -10,11 +10,13 @@ import (
 	"cel.dev/cel-go/cel"
 	"gopkg.in/yaml.v3"
 
+	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 )
 
-// DataSources are the registries a form field or material may come from.
-// The data-sharing hub serves them; "applicant" is the signed-in account.
+// DataSources are the registries a form field or material may come from,
+// as the data sharing hub (internal/hub) names them; "applicant" is the
+// signed-in account.
 var DataSources = []string{"applicant", "population", "enterprise", "licence", "education", "social_insurance", "property", "vehicle", "credit"}
 
 func (s Source) problem(ptr, format string, args ...any) Problem {
@@ -317,21 +319,33 @@ func (it *LoadedItem) problem(ptr, format string, args ...any) Problem {
 	return it.Source.problem(ptr, format, args...)
 }
 
-// checkSourceRef checks registry.field or licence.type.field.
+// checkSourceRef checks registry.field or licence.type.field against the
+// data sharing hub's schemas: the source exists and has the field.
 func (it *LoadedItem) checkSourceRef(ptr, ref string, licences map[string]LicenceType) []Problem {
 	parts := strings.Split(ref, ".")
 	if !slices.Contains(DataSources, parts[0]) {
 		return []Problem{it.problem(ptr, "%q names no data source; sources are %s", ref, strings.Join(DataSources, ", "))}
 	}
-	if parts[0] == "licence" {
-		if len(parts) != 3 {
+	source, field, ok := hub.SplitRef(ref)
+	if !ok {
+		if parts[0] == "licence" {
 			return []Problem{it.problem(ptr, "a licence source is written licence.TYPE.FIELD, e.g. licence.business_licence.name")}
 		}
+		return []Problem{it.problem(ptr, "a registry source is written SOURCE.FIELD, e.g. population.name")}
+	}
+	if parts[0] == "licence" {
 		if _, ok := licences[parts[1]]; !ok {
 			return []Problem{it.problem(ptr, "licence type %q is not declared in licences.yaml", parts[1])}
 		}
-	} else if len(parts) != 2 {
-		return []Problem{it.problem(ptr, "a registry source is written SOURCE.FIELD, e.g. population.name")}
+		return nil // a licence's own fields vary by type
+	}
+	src, _ := hub.Lookup(source)
+	if _, ok := src.Field(field); !ok {
+		var names []string
+		for _, f := range src.Fields {
+			names = append(names, f.Name)
+		}
+		return []Problem{it.problem(ptr, "the %s source has no field %q; its fields are %s", source, field, strings.Join(names, ", "))}
 	}
 	return nil
 }
