@@ -96,6 +96,7 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/accounts/{id}":                 {path: "/api/v1/admin/accounts/1", allowed: []string{sysAdmin}},
 	"POST /api/v1/admin/accounts/{id}/roles":          {path: "/api/v1/admin/accounts/1/roles", body: `{"role":"nonsense"}`, allowed: []string{sysAdmin}},
 	"DELETE /api/v1/admin/accounts/{id}/roles/{role}": {path: "/api/v1/admin/accounts/1/roles/nonsense", allowed: []string{sysAdmin}},
+	"GET /api/v1/sources":                             {path: "/api/v1/sources"},
 	// Applications: a person's own; someone else's is not found.
 	"POST /api/v1/applications":             {body: `{"item_code":"` + seniorCard + `","consent":true}`, allowed: []string{applicant}},
 	"GET /api/v1/applications":              {allowed: []string{applicant, legalRep, agent}},

@@ -83,7 +83,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin}, builtin.SubjectIndex)
 	applications := application.NewService(db, catalogStore, ids, reader, limiter)
-	routes = append(routes, application.NewHandler(applications, logger))
+	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{})
 	return &app{
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),

@@ -215,3 +215,9 @@ func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
 		}
 	})
 }
+
+// identCredit completes a 17-character credit code with its check character.
+func identCredit(first17 string) (string, error) {
+	c, err := ident.CreditCodeCheck(first17)
+	return first17 + string(c), err
+}
