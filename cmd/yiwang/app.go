@@ -39,8 +39,9 @@ type app struct {
 // appOptions are the settings newApp needs beyond the database.
 type appOptions struct {
 	protector    *pii.Protector
-	secureCookie bool         // mark cookies Secure: the site is served over TLS
-	oidc         *oidc.Config // the unified identity platform, or nil
+	secureCookie bool                     // mark cookies Secure: the site is served over TLS
+	oidc         *oidc.Config             // the unified identity platform, or nil
+	connectors   map[string]hub.Connector // sources read from departments' systems
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -81,7 +82,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	builtin := hub.NewBuiltin(db, opts.protector)
-	reader := hub.NewReader(db, hub.Router{Default: builtin}, builtin.SubjectIndex)
+	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
 	applications := application.NewService(db, catalogStore, ids, reader, limiter)
 	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{})
 	return &app{
@@ -130,7 +131,7 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 }
 
 // appOptionsFrom turns the configuration into what newApp needs.
-func appOptionsFrom(cfg config.Config, site string, logger *slog.Logger) (appOptions, error) {
+func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
 	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
 	if err != nil {
 		return appOptions{}, err
@@ -139,7 +140,11 @@ func appOptionsFrom(cfg config.Config, site string, logger *slog.Logger) (appOpt
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://")}
+	connectors, err := loadConnectors(cfg.HubConfig, getenv, logger)
+	if err != nil {
+		return appOptions{}, err
+	}
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors}
 	if cfg.OIDCIssuer != "" {
 		cookieKey, err := pii.DeriveKey(key, "oidc state v1")
 		if err != nil {

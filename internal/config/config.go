@@ -33,6 +33,7 @@ type Config struct {
 	OIDCIssuer       string        // unified identity platform; empty: no OIDC sign-in
 	OIDCClientID     string
 	OIDCClientSecret string
+	HubConfig        string // connectors file for departments' systems; empty: built-in registries only
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -52,9 +53,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token", "demo"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token", "demo"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
 			func(c *Config, v string) error {
@@ -74,7 +75,7 @@ func Options() []Option {
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
-		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "token"},
+		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "token", "demo"},
 			func(c *Config, v string) error { c.DataKey = v; return nil }},
 		{"oidc-issuer", "YIWANG_OIDC_ISSUER", "", "issuer URL of the unified identity platform (OpenID Connect); empty disables that sign-in", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
@@ -82,6 +83,8 @@ func Options() []Option {
 			func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
 		{"oidc-client-secret", "YIWANG_OIDC_CLIENT_SECRET", "", "client secret registered with the identity platform", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
+		{"hub-config", "YIWANG_HUB_CONFIG", "", "YAML file naming the data sources read from departments' own systems over HTTP (see docs/DATA_HUB.md); empty: every source from the built-in registries", []string{"serve"},
+			func(c *Config, v string) error { c.HubConfig = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
 	}
