@@ -1,0 +1,101 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/hub"
+	"yiwang/internal/identity"
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+func setup(t *testing.T, db *store.DB) (*hub.Builtin, *hub.Reader, int64, hub.Subject) {
+	t.Helper()
+	key, _ := pii.NewKey()
+	k, _ := pii.ParseKey(key)
+	p, _ := pii.NewProtector(k)
+	c, _ := ident.IDNumberCheck("91010219900101123")
+	id := "91010219900101123" + string(c)
+	acc, err := identity.NewStore(db, p).RegisterPerson(context.Background(), id, "测试人", "", "a-long-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := hub.NewBuiltin(db, p)
+	return b, hub.NewReader(db, b, b.SubjectIndex), acc.ID, hub.Subject{Kind: hub.Person, Key: id}
+}
+
+func TestBuiltinKeepsTypesAndRefusesBadRecords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b, _, _, who := setup(t, db)
+		if err := b.Put(ctx, db, "vehicle", who, hub.Record{"driving_years": 7, "points_history": []string{"0", "3", "12"}, "licence_date": "2019-05-01", "drink_driving_record": false}); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := b.Fetch(ctx, "vehicle", who, []string{"driving_years", "points_history", "licence_date", "drink_driving_record", "offences"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec["driving_years"] != int64(7) || len(rec["points_history"].([]string)) != 3 || rec["licence_date"] != "2019-05-01" || rec["drink_driving_record"] != false {
+			t.Errorf("record = %#v", rec)
+		}
+		if _, ok := rec["offences"]; ok {
+			t.Error("a field the record lacks was returned")
+		}
+		for _, bad := range []hub.Record{{"driving_years": "seven"}, {"licence_date": "2019/05/01"}, {"shoe_size": 42}} {
+			if err := b.Put(ctx, db, "vehicle", who, bad); err == nil {
+				t.Errorf("stored a record the schema refuses: %v", bad)
+			}
+		}
+		if _, err := b.Fetch(ctx, "education", who, []string{"school"}); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("a source without a record: %v", err)
+		}
+		var raw string
+		db.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = 'vehicle'`).Scan(&raw)
+		if strings.Contains(raw, "2019-05-01") {
+			t.Error("the registry record is stored in clear")
+		}
+	})
+}
+
+func TestReadsNeedAConsentAndAreLogged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b, r, account, who := setup(t, db)
+		b.Put(ctx, db, "credit", who, hub.Record{"level": "A", "blacklisted": false})
+		read := hub.Read{Subject: who, Source: "credit", Fields: []string{"level"}, Reader: account, ReaderName: "测试人", Purpose: "办理测试事项"}
+
+		if _, err := r.Read(ctx, read); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a read without consent: %v", err)
+		}
+		c, err := r.Grant(ctx, db, account, who, []string{"population"}, "办理测试事项", 0, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read.Consent = c.ID
+		if _, err := r.Read(ctx, read); err == nil || !strings.Contains(err.Error(), "does not cover credit") {
+			t.Errorf("a read outside the consent: %v", err)
+		}
+		c, _ = r.Grant(ctx, db, account, who, []string{"credit"}, "办理测试事项", 0, time.Hour)
+		read.Consent = c.ID
+		rec, err := r.Read(ctx, read)
+		if err != nil || rec["level"] != "A" {
+			t.Fatalf("a consented read: %v %v", rec, err)
+		}
+		log, err := r.ReadsAbout(ctx, who, 10)
+		if err != nil || len(log) != 1 || log[0].Source != "credit" || log[0].Purpose != "办理测试事项" || log[0].SourceName != "信用库" || log[0].Outcome != "ok" {
+			t.Errorf("reads about the subject: %+v %v", log, err)
+		}
+		expired, _ := r.Grant(ctx, db, account, who, []string{"credit"}, "办理测试事项", 0, -time.Minute)
+		read.Consent = expired.ID
+		if _, err := r.Read(ctx, read); err == nil || apperr.As(err).Code != "consent_expired" {
+			t.Errorf("a read under an expired consent: %v", err)
+		}
+	})
+}
