@@ -9,8 +9,8 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/hub"
-	"yiwang/internal/identity"
 	"yiwang/internal/ident"
+	"yiwang/internal/identity"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
