@@ -104,14 +104,14 @@ func convert(t FieldType, v any) (any, error) {
 			return nil, fmt.Errorf("want a date, got %T", v)
 		}
 		if _, err := time.Parse("2006-01-02", s); err != nil {
-			return nil, fmt.Errorf("want a date YYYY-MM-DD, got %q", s)
+			return nil, fmt.Errorf("want a date YYYY-MM-DD, got text of another form") // the value itself may be personal data
 		}
 		return s, nil
 	case Int:
 		switch n := v.(type) {
 		case float64:
 			if n != float64(int64(n)) {
-				return nil, fmt.Errorf("want a whole number, got %v", n)
+				return nil, fmt.Errorf("want a whole number, got a fraction")
 			}
 			return int64(n), nil
 		case int64:

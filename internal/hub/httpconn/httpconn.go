@@ -50,7 +50,8 @@ type Config struct {
 	BaseURL string
 	// Paths maps a source to its path template, e.g. "population":
 	// "/persons/{key}". {key} is replaced by the subject's ID number or
-	// credit code, path-escaped.
+	// credit code, path-escaped (query-escaped if {key} is in the query,
+	// as in "/licences?holder={key}").
 	Paths map[string]string
 	// AuthHeader names the header carrying the credentials, e.g.
 	// "Authorization" or "X-Api-Key"; empty for none.
@@ -300,14 +301,12 @@ func (c *Connector) Fetch(ctx context.Context, source string, subject hub.Subjec
 		}
 	}
 
-	escaped := url.PathEscape(key)
-	s := scrubber{key, escaped, c.authValue}
+	s := scrubber{key, url.PathEscape(key), url.QueryEscape(key), c.authValue}
 	trial, err := c.admit(source)
 	if err != nil {
 		return nil, err
 	}
-	target := join(c.base, strings.ReplaceAll(tmpl, keyPlaceholder, escaped))
-	rec, p := c.call(ctx, src, target, fields, trial)
+	rec, p := c.call(ctx, src, join(c.base, fill(tmpl, key)), fields, trial, s)
 	if p == nil {
 		c.settle(ctx, source, trial, answered)
 		return rec, nil
@@ -341,7 +340,7 @@ type problem struct {
 
 // call makes the attempts of one call: one for a half-open trial, so that a
 // recovering system is not met with a burst.
-func (c *Connector) call(ctx context.Context, src hub.Source, target string, fields []string, trial bool) (hub.Record, *problem) {
+func (c *Connector) call(ctx context.Context, src hub.Source, target string, fields []string, trial bool, s scrubber) (hub.Record, *problem) {
 	attempts := c.retries + 1
 	if trial {
 		attempts = 1
@@ -361,7 +360,7 @@ func (c *Connector) call(ctx context.Context, src hub.Source, target string, fie
 		if p == nil || !p.retry {
 			break
 		}
-		c.logger.DebugContext(ctx, "hub: attempt failed", "source", src.Name, "attempt", n, "of", attempts, "reason", p.what)
+		c.logger.DebugContext(ctx, "hub: attempt failed", "source", src.Name, "attempt", n, "of", attempts, "reason", s.scrub(p.what))
 	}
 	if p != nil {
 		if p.retry {
@@ -682,6 +681,17 @@ func unwrapURLError(err error) error {
 
 // drain reads a little of an unwanted body so the connection can be reused.
 func drain(body io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10)) }
+
+// fill puts the key into a path template, escaped for the part it is in, so
+// that no key can add a path segment or a query parameter.
+func fill(tmpl, key string) string {
+	path, query, hasQuery := strings.Cut(tmpl, "?")
+	path = strings.ReplaceAll(path, keyPlaceholder, url.PathEscape(key))
+	if !hasQuery {
+		return path
+	}
+	return path + "?" + strings.ReplaceAll(query, keyPlaceholder, url.QueryEscape(key))
+}
 
 func join(base, path string) string { return base + "/" + strings.TrimLeft(path, "/") }
 

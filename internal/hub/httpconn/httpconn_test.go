@@ -226,6 +226,8 @@ func TestRequest(t *testing.T) {
 			seen{"GET", "/api/enterprises/a%20b%2F..%2Fc%3Fd=1%23e%25/basic", "", "application/json", secret, ""}},
 		{"key in a query template", "licence.business_licence", enterprise,
 			seen{"GET", "/api/licences/business", "holder=" + enterpriseKey, "application/json", secret, ""}},
+		{"key in a query template is query-escaped", "licence.business_licence", hub.Subject{Kind: hub.Enterprise, Key: "a b&admin=1"},
+			seen{"GET", "/api/licences/business", "holder=a+b%26admin%3D1", "application/json", secret, ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
