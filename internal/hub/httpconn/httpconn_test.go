@@ -398,7 +398,7 @@ func TestMalformed(t *testing.T) {
 		{"an array", "application/json", `[{"xm":"张三"}]`, nil, "want a JSON object, got an array"},
 		{"null", "application/json", `null`, nil, "want a JSON object, got null"},
 		{"a string where an int is declared", "application/json", `{"children":"2"}`, []string{"children_count"}, "field children_count: want a whole number, got string"},
-		{"a fraction where an int is declared", "application/json", `{"children":2.5}`, []string{"children_count"}, "want a whole number, got 2.5"},
+		{"a fraction where an int is declared", "application/json", `{"children":2.5}`, []string{"children_count"}, "want a whole number, got a fraction"},
 		{"a number too large for any type", "application/json", `{"children":1e999}`, []string{"children_count"}, "want a whole number"},
 		{"a number where a bool is declared", "application/json", `{"alive":1}`, []string{"alive"}, "want true or false"},
 		{"not a date", "application/json", `{"csrq":"1949-13-31"}`, []string{"birth_date"}, "want a date YYYY-MM-DD"},
