@@ -98,15 +98,18 @@ var accessTable = map[string]access{
 	"DELETE /api/v1/admin/accounts/{id}/roles/{role}": {path: "/api/v1/admin/accounts/1/roles/nonsense", allowed: []string{sysAdmin}},
 	"GET /api/v1/sources":                             {path: "/api/v1/sources"},
 	// Applications: a person's own; someone else's is not found.
-	"POST /api/v1/applications":             {body: `{"item_code":"` + seniorCard + `","consent":true}`, allowed: []string{applicant}},
-	"GET /api/v1/applications":              {allowed: []string{applicant, legalRep, agent}},
-	"GET /api/v1/applications/{id}":         {path: "/api/v1/applications/{app}", allowed: []string{applicant}, owned: true},
-	"PATCH /api/v1/applications/{id}/form":  {path: "/api/v1/applications/{app}/form", body: `{}`, allowed: []string{applicant}, owned: true},
-	"POST /api/v1/applications/{id}/submit": {path: "/api/v1/applications/{app}/submit", body: `{}`, allowed: []string{applicant}, owned: true},
-	"GET /api/v1/me/data-reads":             {allowed: []string{applicant, legalRep, agent}},
-	"GET /api/v1/admin/tokens":              {allowed: []string{sysAdmin}},
-	"POST /api/v1/admin/tokens":             {body: `{}`, allowed: []string{sysAdmin}},
-	"DELETE /api/v1/admin/tokens/{id}":      {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+	"POST /api/v1/applications":                               {body: `{"item_code":"` + seniorCard + `","consent":true}`, allowed: []string{applicant}},
+	"GET /api/v1/applications":                                {allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/applications/{id}":                           {path: "/api/v1/applications/{app}", allowed: []string{applicant}, owned: true},
+	"PATCH /api/v1/applications/{id}/form":                    {path: "/api/v1/applications/{app}/form", body: `{}`, allowed: []string{applicant}, owned: true},
+	"POST /api/v1/applications/{id}/submit":                   {path: "/api/v1/applications/{app}/submit", body: `{}`, allowed: []string{applicant}, owned: true},
+	"GET /api/v1/admin/decisions/{id}":                        {path: "/api/v1/admin/decisions/{app}", allowed: []string{reviewer, head, supervisor}},
+	"PUT /api/v1/admin/catalog/items/{code}/machine-approval": {path: "/api/v1/admin/catalog/items/NO-SUCH-ITEM/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
+	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
+	"GET /api/v1/me/data-reads":                               {allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/admin/tokens":                                {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":                               {body: `{}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/tokens/{id}":                        {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
 }
 
 func signedIn() []string {

@@ -20,6 +20,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/rules"
 	"yiwang/internal/store"
 )
 
@@ -36,6 +37,7 @@ type Application struct {
 	Provenance        map[string]Provenance `json:"provenance"`
 	Materials         []Material            `json:"materials"`
 	Mismatches        []Mismatch            `json:"mismatches"`
+	Decision          *Decision             `json:"decision,omitempty"`
 	FieldsTotal       int                   `json:"fields_total"`
 	FieldsPrefilled   int                   `json:"fields_prefilled"`
 	MaterialsTotal    int                   `json:"materials_total"`
@@ -83,12 +85,14 @@ type Service struct {
 	ids     *identity.Store
 	reader  *hub.Reader
 	limits  *identity.Limiter
+	rules   *rules.Cache
 	now     func() time.Time
+	sample  func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
 func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter) *Service {
-	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 
 // consentTTL is how long an application's consent to read sources lasts.
@@ -193,6 +197,19 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, code string, ans
 		if src != "applicant" {
 			consented = append(consented, src)
 		}
+	}
+	// A machine decision reads what its rules need: the consent covers that too.
+	if it.Approval.Mode == "auto" {
+		prog, err := s.rules.Get(v.ID, it)
+		if err != nil {
+			return Application{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+		}
+		for src := range prog.Needs() {
+			if !slices.Contains(consented, src) {
+				consented = append(consented, src)
+			}
+		}
+		slices.Sort(consented)
 	}
 	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", EnterpriseID: enterpriseID,
 		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{},

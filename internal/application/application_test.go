@@ -72,6 +72,7 @@ func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) f
 	for source, rec := range map[string]hub.Record{
 		"population":               hub.Record{"name": "赵老汉", "id_number": id, "address": "示范市明德区福安街道幸福路1号", "household": "HH-001", "household_region": "910102001001", "birth_date": "1960-03-15"},
 		"licence.resident_id_card": hub.Record{"number": id, "status": "valid", "holder": "赵老汉"},
+		"credit":                   hub.Record{"level": "A", "blacklisted": false},
 	} {
 		if err := b.Put(ctx, db, source, who, rec); err != nil {
 			t.Fatal(err)
@@ -220,4 +221,107 @@ func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
 func identCredit(first17 string) (string, error) {
 	c, err := ident.CreditCodeCheck(first17)
 	return first17 + string(c), err
+}
+
+// submitSeniorCard starts and submits a senior card application.
+func submitSeniorCard(t *testing.T, f fixture) application.Application {
+	t.Helper()
+	ctx := context.Background()
+	a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{"delivery": "electronic"}
+	for _, field := range []string{"name", "id_number"} { // typed when the registry could not fill them
+		if _, filled := a.Form[field]; !filled {
+			values[field] = map[string]any{"name": "赵老汉", "id_number": f.idNum}[field]
+		}
+	}
+	if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, values); err != nil {
+		t.Fatal(err)
+	}
+	a, err = f.svc.Submit(ctx, f.p, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestInstantApprovalInTheSubmission(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		a := submitSeniorCard(t, f)
+		if a.Decision == nil || a.Decision.Outcome != "approve" || len(a.Decision.Reasons) != 0 {
+			t.Fatalf("decision for a 66-year-old resident: %+v", a.Decision)
+		}
+		rec, err := f.svc.DecisionRecord(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Actor != "machine" || rec.RulesDigest == "" || rec.InputsDigest == "" || len(rec.Rules) != 2 || rec.Version != a.VersionID {
+			t.Errorf("decision record: %+v", rec)
+		}
+		got, _ := f.svc.Get(ctx, f.p, a.ID)
+		if got.Decision == nil || got.Decision.Outcome != "approve" {
+			t.Errorf("the decision is not shown with the application: %+v", got.Decision)
+		}
+	})
+}
+
+func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
+		a := submitSeniorCard(t, f)
+		if a.Decision == nil || a.Decision.Outcome != "manual" || len(a.Decision.Reasons) == 0 {
+			t.Fatalf("decision with the population registry down: %+v", a.Decision)
+		}
+		for _, r := range a.Decision.Reasons {
+			if strings.Contains(r, "sources.") || strings.Contains(r, "error") {
+				t.Errorf("the applicant sees an expression or error: %q", r)
+			}
+		}
+	})
+}
+
+func TestSuspendedItemGoesToAPerson(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		admin := authz.Principal{AccountID: f.p.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}}
+		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, true, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("switching without a reason: %v", err)
+		}
+		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, true, "抽查发现问题，暂停自动审批"); err != nil {
+			t.Fatal(err)
+		}
+		a := submitSeniorCard(t, f)
+		if a.Decision == nil || a.Decision.Outcome != "manual" || !strings.Contains(strings.Join(a.Decision.Reasons, " "), "暂停") {
+			t.Errorf("decision while suspended: %+v", a.Decision)
+		}
+		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, false, "问题已整改"); err != nil {
+			t.Fatal(err)
+		}
+		if a := submitSeniorCard(t, f); a.Decision.Outcome != "approve" {
+			t.Errorf("decision after resuming: %+v", a.Decision)
+		}
+	})
+}
+
+func TestMachineApprovalsAreSampledForSpotChecks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		f.svc.SetSample(func() float64 { return 0.01 }) // under the senior card's 5%
+		a := submitSeniorCard(t, f)
+		f.svc.SetSample(func() float64 { return 0.99 })
+		submitSeniorCard(t, f)
+		checks, err := f.svc.SpotChecks(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(checks) != 1 || checks[0].ApplicationID != a.ID || checks[0].ItemCode != seniorCard {
+			t.Errorf("spot checks = %+v, want the first approval only", checks)
+		}
+	})
 }

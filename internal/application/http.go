@@ -29,6 +29,51 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("PATCH /api/v1/applications/{id}/form", authz.ActForOwn, h.updateForm)
 	r.HandleFunc("POST /api/v1/applications/{id}/submit", authz.ActForOwn, h.submit)
 	r.HandleFunc("GET /api/v1/me/data-reads", authz.ActForOwn, h.dataReads)
+	r.HandleFunc("GET /api/v1/admin/decisions/{id}", authz.DecisionTrace, h.decisionRecord)
+	r.HandleFunc("PUT /api/v1/admin/catalog/items/{code}/machine-approval", authz.MachineSwitch, h.machineSwitch)
+	r.HandleFunc("GET /api/v1/admin/spot-checks", authz.Supervise, h.spotChecks)
+}
+
+// decisionRecord shows staff the whole trace of a machine decision.
+func (h *Handler) decisionRecord(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	d, err := h.svc.DecisionRecord(r.Context(), id)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, d)
+}
+
+func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Suspended bool   `json:"suspended"`
+		Reason    string `json:"reason"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	code := r.PathValue("code")
+	if err := h.svc.SetMachineSuspended(r.Context(), authz.From(r.Context()), code, req.Suspended, req.Reason); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.logger.InfoContext(r.Context(), "machine approval switched", "item", code, "suspended", req.Suspended, "by", authz.From(r.Context()).AccountID)
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"item_code": code, "machine_suspended": req.Suspended})
+}
+
+func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
+	list, err := h.svc.SpotChecks(r.Context(), r.URL.Query().Get("status"))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"spot_checks": list})
 }
 
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {

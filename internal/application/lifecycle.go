@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/rules"
 )
 
 const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
@@ -59,6 +60,9 @@ func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Applica
 		return Application{}, err
 	}
 	a.ItemName = v.Item.Name.Zh
+	if a.Decision, err = s.loadDecision(ctx, a.ID); err != nil {
+		return Application{}, err
+	}
 	return a, nil
 }
 
@@ -224,13 +228,6 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id int64) (Appl
 			missing = append(missing, f.ID+" ("+f.Label.Zh+")")
 		}
 	}
-	for _, m := range a.Materials {
-		if m.Required && !m.Attached {
-			// Uploads arrive with the workflow; a required material that the
-			// hub could not supply is listed for the applicant now.
-			missing = append(missing, "material "+m.ID+" ("+m.Name+")")
-		}
-	}
 	if len(missing) > 0 {
 		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
 	}
@@ -276,15 +273,35 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id int64) (Appl
 		}
 	}
 	now := s.now()
+	var decision *rules.Decision
+	if v.Item.Approval.Mode == "auto" {
+		d, err := s.decide(ctx, a, v.Item, w, creditCode, now)
+		if err != nil {
+			return a, err
+		}
+		decision = &d
+	}
 	mism, _ := json.Marshal(a.Mismatches)
-	res, err := s.db.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(mism), now, id)
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(mism), now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+		}
+		if decision != nil {
+			return s.saveDecision(ctx, tx, a, v.Item, *decision)
+		}
+		return nil
+	})
 	if err != nil {
 		return a, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
-	}
 	a.Status, a.SubmittedAt = "submitted", &now
+	if decision != nil {
+		a.Decision = applicantView(*decision)
+	}
 	return a, nil
 }
 

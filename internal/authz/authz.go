@@ -48,16 +48,18 @@ const (
 	ReviewTasks     Permission = "review:tasks"    // work a department's review queue
 	Decide          Permission = "review:decide"   // approve or reject
 	Supervise       Permission = "supervise"       // overdue board, spot checks, complaints
+	DecisionTrace   Permission = "decision:trace"  // read a machine decision's full record
+	MachineSwitch   Permission = "machine:switch"  // suspend or resume an item's machine approval
 )
 
 // grants is the whole policy: what each role may do.
 var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, PersonalDataRaw},
-	Reviewer:     {ReviewTasks, PersonalDataRaw},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw},
-	Supervisor:   {Supervise, PersonalAudit},
-	CatalogAdmin: {CatalogManage},
+	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch},
+	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit},
 }
 

@@ -1,0 +1,223 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/rules"
+)
+
+// Decision is a machine decision as the applicant sees it: the outcome and
+// the standard reasons, never an expression.
+type Decision struct {
+	Outcome   string    `json:"outcome"` // approve, reject, manual
+	Reasons   []string  `json:"reasons"`
+	ReasonsEn []string  `json:"reasons_en"`
+	DecidedAt time.Time `json:"decided_at"`
+	TookMS    float64   `json:"took_ms"`
+}
+
+// chinaTime is the zone decision days are counted in.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// suspendedReason is the standard reason when machine approval is switched off.
+var suspendedReason = rules.Reason{Code: "machine_suspended", Text: catalog.Text{Zh: "该事项的自动审批已暂停，转人工审核", En: "Machine approval of this item is suspended; a person will review it"}}
+
+// mismatchReason is the standard reason when data changed since prefill.
+var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "提交时核对的部门数据与预填信息不一致，转人工审核", En: "Government data changed since the form was filled; a person will review it"}}
+
+// decide runs an auto item's rules on the data as it is at submission and
+// returns the full record. It never approves on data it could not read.
+func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
+	if suspended, err := s.MachineSuspended(ctx, it.Code); err != nil {
+		return rules.Decision{}, err
+	} else if suspended {
+		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}, nil
+	}
+	prog, err := s.rules.Get(a.VersionID, it)
+	if err != nil {
+		return rules.Decision{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+	}
+	needs := prog.Needs()
+	var order []string
+	for src := range needs {
+		order = append(order, src)
+	}
+	records, statuses := s.readAll(ctx, w, creditCode, needs, order, "秒批核验「"+it.Name.Zh+"」", a.ID)
+	in := rules.Input{Answers: a.Answers, Form: a.Form, Sources: map[string]hub.Record{}, Licences: map[string]hub.Record{}, Materials: map[string]rules.Material{}}
+	in.Applicant = rules.Applicant{Name: w.name, IDNumber: w.idNumber, Kind: "person", RealNameLevel: w.p.RealNameLevel}
+	if w.p.ActingFor != nil {
+		in.Applicant.Kind = "enterprise"
+	}
+	if info, err := ident.ParseIDNumber(w.idNumber); err == nil {
+		age := info.AgeOn(at.In(chinaTime))
+		in.Applicant.BirthDate, in.Applicant.Age, in.Applicant.Sex = info.BirthDate.Format("2006-01-02"), &age, info.Sex
+	}
+	for _, src := range order {
+		typ, isLicence := strings.CutPrefix(src, "licence.")
+		switch statuses[src] {
+		case "filled":
+			if isLicence {
+				in.Licences[typ] = records[src]
+			} else {
+				in.Sources[src] = records[src]
+			}
+		case "not_found": // the source answered: no record
+			if !isLicence {
+				in.Sources[src] = hub.Record{}
+			}
+		default:
+			in.Unknown = append(in.Unknown, "sources."+strings.ReplaceAll(src, ".", "."))
+		}
+	}
+	if rec, ok := in.Sources["credit"]; ok {
+		level, _ := rec["level"].(string)
+		black, _ := rec["blacklisted"].(bool)
+		if level != "" {
+			in.Credit = &rules.Credit{Level: level, Blacklisted: black}
+		}
+	}
+	for _, m := range a.Materials {
+		if m.Attached {
+			in.Materials[m.ID] = rules.Material{Present: true, Trust: m.Trust}
+		}
+	}
+	d := prog.Decide(in, at)
+	d.Version = a.VersionID
+	if d.Outcome == rules.Approve && len(a.Mismatches) > 0 {
+		d.Outcome = rules.Manual
+		d.Reasons = append(d.Reasons, mismatchReason)
+	}
+	for _, m := range a.Materials {
+		// A required material government data could not supply is for a
+		// person to collect: the machine never approves without it.
+		if m.Required && !m.Attached && d.Outcome == rules.Approve {
+			d.Outcome = rules.Manual
+			d.Reasons = append(d.Reasons, rules.Reason{Code: "material_missing", Text: catalog.Text{Zh: "缺少必要材料「" + m.Name + "」，转人工审核", En: "A required material is missing; a person will review it"}})
+		}
+	}
+	return d, nil
+}
+
+// saveDecision stores the record with the submission and, for a machine
+// approval, samples it into a spot check at the item's rate.
+func (s *Service) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
+	record, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (application_id, outcome, version_id, rules_digest, inputs_digest, record, took_ns, actor, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, string(d.Outcome), a.VersionID, d.RulesDigest, d.InputsDigest, string(record), d.TookNS, "machine", d.At); err != nil {
+		return fmt.Errorf("save decision: %w", err)
+	}
+	if d.Outcome == rules.Approve && it.Approval.SamplePercent > 0 && s.sample()*100 < it.Approval.SamplePercent {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO spot_checks (application_id, item_code, status, created_at) VALUES ($1, $2, 'open', $3)`, a.ID, it.Code, d.At); err != nil {
+			return fmt.Errorf("sample for spot check: %w", err)
+		}
+	}
+	return nil
+}
+
+func applicantView(d rules.Decision) *Decision {
+	return &Decision{Outcome: string(d.Outcome), Reasons: d.ApplicantReasons("zh"), ReasonsEn: d.ApplicantReasons("en"), DecidedAt: d.At,
+		TookMS: float64(d.TookNS) / 1e6}
+}
+
+// loadDecision returns the applicant's view of an application's decision, if any.
+func (s *Service) loadDecision(ctx context.Context, applicationID int64) (*Decision, error) {
+	d, err := s.DecisionRecord(ctx, applicationID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return applicantView(d), nil
+}
+
+// DecisionRecord returns the full record of an application's machine
+// decision: for staff, never for applicants.
+func (s *Service) DecisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
+	var record string
+	err := s.db.QueryRowContext(ctx, `SELECT record FROM decisions WHERE application_id = $1`, applicationID).Scan(&record)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rules.Decision{}, apperr.New(apperr.NotFound, "decision_not_found", "application %d has no machine decision", applicationID)
+	}
+	if err != nil {
+		return rules.Decision{}, err
+	}
+	var d rules.Decision
+	if err := json.Unmarshal([]byte(record), &d); err != nil {
+		return d, fmt.Errorf("decision of application %d is unreadable: %w", applicationID, err)
+	}
+	return d, nil
+}
+
+// MachineSuspended reports whether machine approval of an item is switched off.
+func (s *Service) MachineSuspended(ctx context.Context, code string) (bool, error) {
+	var suspended bool
+	err := s.db.QueryRowContext(ctx, `SELECT machine_suspended FROM item_controls WHERE item_code = $1`, code).Scan(&suspended)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return suspended, err
+}
+
+// SetMachineSuspended switches an item's machine approval off or on, at once
+// for every process: each decision reads the switch.
+func (s *Service) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return apperr.New(apperr.Invalid, "reason_required", "say why machine approval is switched")
+	}
+	if _, err := s.catalog.Versions(ctx, code); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+		code, suspended, reason, p.AccountID, s.now())
+	return err
+}
+
+// SpotCheck is a sampled machine approval awaiting a person's check.
+type SpotCheck struct {
+	ID            int64     `json:"id"`
+	ApplicationID int64     `json:"application_id"`
+	ItemCode      string    `json:"item_code"`
+	Status        string    `json:"status"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// SpotChecks lists spot checks, open ones first, newest first.
+func (s *Service) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
+	if status == "" {
+		status = "open"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []SpotCheck{}
+	for rows.Next() {
+		var c SpotCheck
+		if err := rows.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// defaultSample draws from [0,1) for spot-check sampling.
+func defaultSample() float64 { return rand.Float64() }
