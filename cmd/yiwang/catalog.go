@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,12 +9,14 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/rules"
 	"yiwang/internal/store"
 )
 
@@ -212,6 +215,14 @@ func loadCatalogue(dir string, out io.Writer) (*catalog.Catalogue, error) {
 		return nil, err
 	}
 	c, problems := schemas.LoadFS(os.DirFS(dir))
+	if c != nil {
+		// Rule expressions are type-checked against the item and the hub's
+		// sources by the rules engine; its problems join the others.
+		problems = append(problems, rules.CheckCatalogue(c)...)
+		slices.SortFunc(problems, func(a, b catalog.Problem) int {
+			return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Message, b.Message))
+		})
+	}
 	for _, p := range problems {
 		p.File = dir + string(os.PathSeparator) + p.File
 		fmt.Fprintln(out, p)

@@ -40,6 +40,7 @@ func commands() []command {
 		{"serve", "Start the HTTP server (embedded SQLite with demo data unless told otherwise).\nWith no --db it uses the SQLite file in --data-dir; it applies migrations first\nand seeds demo data into an empty database unless --no-demo.", serve},
 		{"migrate", "Apply pending database migrations, each in its own transaction (forward-only).", migrate},
 		{"catalog", "Validate, import, publish, retire and diff service items (事项库).", catalogCmd},
+		{"rules", "Test item rules: yiwang rules test DIR", rulesCmd},
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"version", "Print the version of this binary.", version},
 	}

@@ -26,6 +26,7 @@ import (
 	"cel.dev/cel-go/common/types"
 
 	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
 )
 
 // CostLimit bounds the work one rule may do in one evaluation, in CEL cost
@@ -65,8 +66,8 @@ type Program struct {
 	schema     schema
 	situations map[string][]string
 	minCredit  string
-	form       map[string]catalog.Field
 	materials  []string
+	sources    []string // the hub's registries, in its order
 	rules      []compiledRule
 	digest     string
 }
@@ -144,17 +145,16 @@ func compile(item catalog.Item, licences map[string]bool) (*Program, []Problem) 
 		item:       item.Code,
 		schema:     s,
 		situations: map[string][]string{},
-		form:       map[string]catalog.Field{},
 		digest:     rulesDigest(item.Rules),
 	}
 	if item.Requirements != nil {
 		p.minCredit = item.Requirements.MinCreditLevel
 	}
-	for _, f := range item.Form {
-		p.form[f.ID] = f
-	}
 	for _, m := range item.Materials {
 		p.materials = append(p.materials, m.ID)
+	}
+	for _, src := range hub.Sources() {
+		p.sources = append(p.sources, src.Name)
 	}
 	for _, sit := range item.Situations {
 		for _, a := range sit.Answers {
@@ -529,6 +529,18 @@ func unknownName(o *objectType, n string) string {
 func referencedPaths(a *ast.AST) [][]string {
 	var out [][]string
 	walk(nil, a.Expr(), nil, func(e ast.Expr, scope map[string]string) bool {
+		if e.Kind() == ast.CallKind {
+			// "TYPE" in sources.licence looks at the licence of that type.
+			c := e.AsCall()
+			if c.FunctionName() == "@in" && len(c.Args()) == 2 && c.Args()[0].Kind() == ast.LiteralKind {
+				root, names, _ := selectChain(c.Args()[1])
+				typ, isStr := c.Args()[0].AsLiteral().Value().(string)
+				if v, ok := rootVar(root, scope); ok && isStr && v == varSources && slices.Equal(names, []string{licenceSource}) {
+					out = append(out, []string{varSources, licenceSource, typ})
+					return false
+				}
+			}
+		}
 		if e.Kind() != ast.SelectKind && e.Kind() != ast.IdentKind {
 			return true
 		}

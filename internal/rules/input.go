@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,16 +240,16 @@ func (p *Program) activation(in Input, today time.Time) *activation {
 
 	// sources
 	srcs := map[string]any{}
-	for _, src := range hub.Sources() {
-		rec, ok := in.Sources[src.Name]
+	for _, name := range p.sources {
+		rec, ok := in.Sources[name]
 		if !ok || rec == nil {
-			a.markUnknown(varSources, src.Name)
+			a.markUnknown(varSources, name)
 			continue
 		}
-		srcs[src.Name] = p.record(a, typeSource+src.Name, rec, varSources, src.Name)
+		srcs[name] = p.record(a, typeSource+name, rec, varSources, name)
 	}
-	for _, name := range sortedKeys(in.Sources) {
-		if _, ok := hub.Lookup(name); !ok || strings.HasPrefix(name, licenceSource) {
+	for name := range in.Sources {
+		if !slices.Contains(p.sources, name) {
 			a.problem("sources.%s: no such data source (e-licences go in licences)", name)
 		}
 	}
@@ -277,9 +277,7 @@ func (p *Program) activation(in Input, today time.Time) *activation {
 		}
 		a.markUnknown(path...)
 	}
-	sort.Slice(a.unknown, func(i, j int) bool {
-		return strings.Join(a.unknown[i], ".") < strings.Join(a.unknown[j], ".")
-	})
+	slices.SortFunc(a.unknown, slices.Compare)
 	a.unknown = slices.CompactFunc(a.unknown, slices.Equal)
 	return a
 }
@@ -369,6 +367,9 @@ func (s schema) convert(t *types.Type, v any) (any, error) {
 	case types.StringKind:
 		if x, ok := v.(string); ok {
 			return x, nil
+		}
+		if _, isNumber := toDouble(v); isNumber {
+			return nil, fmt.Errorf("want text, got %s (quote codes and numbers that are text)", describe(v))
 		}
 	case types.BoolKind:
 		if x, ok := v.(bool); ok {
@@ -549,7 +550,9 @@ func describe(v any) string {
 		return fmt.Sprintf("text %q", x)
 	case bool:
 		return fmt.Sprintf("%t", x)
-	case int, int32, int64, float32, float64, json.Number:
+	case float64:
+		return "the number " + strconv.FormatFloat(x, 'f', -1, 64)
+	case int, int32, int64, float32, json.Number:
 		return fmt.Sprintf("the number %v", x)
 	case []any, []string:
 		return "a list"

@@ -124,12 +124,13 @@ func runFile(r *TestReport, file string, data []byte, items map[string]*catalog.
 	}
 	root := doc.Content[0]
 	var code, today string
+	itemLine := root.Line
 	var input, tests *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
 		case "item":
-			code = v.Value
+			code, itemLine = v.Value, v.Line
 		case "today":
 			today = v.Value
 		case "input":
@@ -147,7 +148,7 @@ func runFile(r *TestReport, file string, data []byte, items map[string]*catalog.
 		bad(root.Line, "missing item: name the item code the tests are for")
 		return
 	case !ok:
-		bad(root.Line, "item %s is not in the catalogue", code)
+		bad(itemLine, "item %s is not in the catalogue", code)
 		return
 	case tests == nil || tests.Kind != yaml.SequenceNode || len(tests.Content) == 0:
 		bad(root.Line, "no tests: write a list under tests")
@@ -256,6 +257,9 @@ func runTest(file string, tn *yaml.Node, base map[string]any, today string, p *P
 	tc.Decision = d
 	for _, prob := range d.InputProblems {
 		fail(tn.Line, "the test's input is wrong: %s", prob)
+	}
+	if len(d.InputProblems) > 0 {
+		return tc, failures // the outcome of a wrong input says nothing
 	}
 	if d.Outcome != exp.Outcome {
 		fail(tn.Line, "want %s, got %s%s", exp.Outcome, d.Outcome, summary(d))
