@@ -42,6 +42,7 @@ type appOptions struct {
 	secureCookie bool                     // mark cookies Secure: the site is served over TLS
 	oidc         *oidc.Config             // the unified identity platform, or nil
 	connectors   map[string]hub.Connector // sources read from departments' systems
+	submissions  int                      // applications an account may submit a day; 0: identity.SubmissionLimit
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -76,7 +77,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		routes = append(routes, h)
 		oidcLogin = oidc.LoginPath
 	}
-	limiter := identity.NewLimiter(db)
+	limiter := identity.NewLimiterSubmissions(db, opts.submissions)
 	idHandler, err := identity.NewHandler(ids, limiter, logger, opts.secureCookie, oidcLogin)
 	if err != nil {
 		return nil, err
@@ -144,7 +145,10 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors}
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit}
+	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
+		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
+	}
 	if cfg.OIDCIssuer != "" {
 		cookieKey, err := pii.DeriveKey(key, "oidc state v1")
 		if err != nil {

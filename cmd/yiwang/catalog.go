@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 )
@@ -202,6 +204,24 @@ func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openWithProtector opens the migrated database together with the protector
+// for personal data, for commands that read or write people's records.
+func openWithProtector(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.DB, *pii.Protector, error) {
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
+	if err == nil {
+		var protector *pii.Protector
+		if protector, err = pii.NewProtector(key); err == nil {
+			return db, protector, nil
+		}
+	}
+	db.Close()
+	return nil, nil, err
 }
 
 // loadCatalogue validates the folder and prints its problems.

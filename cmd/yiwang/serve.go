@@ -71,6 +71,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if demoAccounts, err = demo.SeedAccounts(ctx, db, a.identities); err != nil {
 			return err
 		}
+		if seeded {
+			// A small, consistent population so that forms fill themselves;
+			// 'yiwang demo generate' makes a large one.
+			st, err := demo.SeedRegistries(ctx, db, a.registries, demoPersons, demoEnterprises, 1, nil)
+			if err != nil {
+				return fmt.Errorf("seed demo registries: %w", err)
+			}
+			logger.Info("demo registries seeded", "persons", st.Persons, "enterprises", st.Enterprises, "took", st.Elapsed.Round(time.Millisecond))
+		}
 	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)
@@ -132,6 +141,12 @@ func parseError(err error) error {
 	}
 	return usageError{err}
 }
+
+// The demo registries' size at first start: small, so startup stays quick.
+const (
+	demoPersons     = 300
+	demoEnterprises = 40
+)
 
 // printDemoAccounts tells a person trying the demo how to sign in.
 func printDemoAccounts(w io.Writer, accounts []demo.Account, site string) {

@@ -14,7 +14,6 @@ import (
 	"yiwang/internal/config"
 	"yiwang/internal/identity"
 	"yiwang/internal/logging"
-	"yiwang/internal/pii"
 )
 
 const tokenSummary = `Issue an API token for another government system.
@@ -58,19 +57,11 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Errorf("--days must be at least 1")}
 	}
 	logger := logging.New(stderr, "text", 0)
-	db, err := openMigrated(ctx, cfg)
+	db, protector, err := openWithProtector(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
-	if err != nil {
-		return err
-	}
-	protector, err := pii.NewProtector(key)
-	if err != nil {
-		return err
-	}
 	ids := identity.NewStore(db, protector)
 	var accountID int64
 	err = db.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = $1 AND kind = 'system'`, *system).Scan(&accountID)

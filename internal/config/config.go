@@ -34,6 +34,7 @@ type Config struct {
 	OIDCClientID     string
 	OIDCClientSecret string
 	HubConfig        string // connectors file for departments' systems; empty: built-in registries only
+	SubmissionLimit  int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -53,9 +54,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token", "demo"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token", "demo", "bench prepare"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token", "demo"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token", "demo", "bench prepare", "bench run"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
 			func(c *Config, v string) error {
@@ -75,7 +76,7 @@ func Options() []Option {
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
-		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "token", "demo"},
+		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "token", "demo", "bench prepare"},
 			func(c *Config, v string) error { c.DataKey = v; return nil }},
 		{"oidc-issuer", "YIWANG_OIDC_ISSUER", "", "issuer URL of the unified identity platform (OpenID Connect); empty disables that sign-in", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
@@ -87,6 +88,17 @@ func Options() []Option {
 			func(c *Config, v string) error { c.HubConfig = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
+		// An abuse limit: raised only so that a load test (yiwang bench) on
+		// this machine need not sign in thousands of accounts.
+		{"submission-limit", "YIWANG_SUBMISSION_LIMIT", "30", "applications one account may submit in 24 hours; raise it only for load tests on a test database", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					return errors.New("must be a whole number of at least 1")
+				}
+				c.SubmissionLimit = n
+				return nil
+			}},
 	}
 }
 

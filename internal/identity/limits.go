@@ -26,19 +26,34 @@ var (
 // Limiter counts actions in the database, so the limit holds across every
 // process sharing it.
 type Limiter struct {
-	db  *store.DB
-	now func() time.Time
+	db          *store.DB
+	now         func() time.Time
+	submissions Limit // what SubmissionLimit means here: the default unless configured
 }
 
-// NewLimiter returns a limiter on db.
+// NewLimiter returns a limiter on db with the default limits.
 func NewLimiter(db *store.DB) *Limiter {
-	return &Limiter{db: db, now: func() time.Time { return time.Now().UTC() }}
+	return NewLimiterSubmissions(db, SubmissionLimit.N)
+}
+
+// NewLimiterSubmissions returns a limiter on db that lets an account submit
+// perDay applications in 24 hours instead of SubmissionLimit.N (for load
+// tests, through serve --submission-limit); perDay < 1 keeps the default.
+func NewLimiterSubmissions(db *store.DB, perDay int) *Limiter {
+	sub := SubmissionLimit
+	if perDay > 0 {
+		sub.N = perDay
+	}
+	return &Limiter{db: db, now: func() time.Time { return time.Now().UTC() }, submissions: sub}
 }
 
 // Allow records one action by account (0 for anonymous, with the caller's
 // address in action) if the limit allows it, and otherwise says when the
 // next one will be possible.
 func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim Limit) error {
+	if lim == SubmissionLimit {
+		lim = l.submissions // callers name the limit; the configured number applies
+	}
 	now := l.now()
 	since := now.Add(-lim.Window)
 	var n int

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/config"
+	"yiwang/internal/identity"
+	"yiwang/internal/loadtest"
+	"yiwang/internal/store/storetest"
+)
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.txt")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no subcommand", []string{"bench"}, 2, "name the subcommand: prepare or run"},
+		{"remote address", []string{"bench", "run", "--url", "http://192.0.2.7:8080"}, 2, "not on this machine: load tests go to loopback addresses only"},
+		{"remote name", []string{"bench", "run", "--url", "http://example.com"}, 2, "pass --allow-remote"},
+		{"all interfaces is not loopback", []string{"bench", "run", "--url", "http://0.0.0.0:8080"}, 2, "not on this machine"},
+		{"not http", []string{"bench", "run", "--url", "ftp://127.0.0.1"}, 2, "not an address such as http://127.0.0.1:8080"},
+		{"duration not a duration", []string{"bench", "run", "--duration", "abc"}, 2, "not a duration such as 30s"},
+		{"duration without a unit", []string{"bench", "run", "--duration", "30"}, 2, "not a duration such as 30s"},
+		{"zero duration", []string{"bench", "run", "--duration", "0s"}, 2, "--duration must be positive"},
+		{"negative duration", []string{"bench", "run", "--duration", "-5s"}, 2, "--duration must be positive"},
+		{"duration too long", []string{"bench", "run", "--duration", "2h"}, 2, "longer than an hour"},
+		{"negative warm-up", []string{"bench", "run", "--warmup", "-1s"}, 2, "--warmup must be zero or positive"},
+		{"bad warm-up", []string{"bench", "run", "--warmup", "soon"}, 2, "not a duration"},
+		{"no workers", []string{"bench", "run", "--concurrency", "0"}, 2, "--concurrency must be between 1 and 1024"},
+		{"rate not a number", []string{"bench", "run", "--rate", "fast"}, 2, "not a number of applications a second"},
+		{"negative rate", []string{"bench", "run", "--rate", "-3"}, 2, "--rate must be between 0"},
+		{"unknown flag", []string{"bench", "run", "--threads", "4"}, 2, "unknown flag --threads"},
+		{"too many applicants", []string{"bench", "prepare", "--applicants", "100000"}, 2, "--applicants must be between 1 and 20,000"},
+		// Valid flags get as far as the applicants file, without touching the network.
+		{"loopback accepted", []string{"bench", "run", "--url", "http://[::1]:1", "--applicants-file", missing}, 1, "run 'yiwang bench prepare'"},
+		{"remote allowed when asked", []string{"bench", "run", "--url", "http://192.0.2.7:8080", "--allow-remote", "--applicants-file", missing}, 1, "no applicants file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line containing %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+// TestBenchRunEndToEnd prepares a handful of applicants in an in-process
+// server's database and runs the tool against it for two seconds.
+func TestBenchRunEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	srv, a := demoServerOn(t, db)
+	applicants, err := loadtest.Prepare(ctx, db, a.identities, a.registries, loadtest.PrepareOptions{Applicants: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), loadtest.ApplicantsFile)
+	if err := loadtest.WriteApplicants(file, applicants); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	// At 30 a second the ten applicants stay within the server's 30 a day.
+	code, stdout, stderr := runCmd(t, "bench", "run", "--url", ts.URL, "--applicants-file", file, "--duration", "2s", "--rate", "30", "--concurrency", "4")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	count := func(outcome string) int {
+		m := regexp.MustCompile(`\b` + outcome + ` ([\d,]+) \(`).FindStringSubmatch(stdout)
+		if m == nil {
+			return 0
+		}
+		n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+		return n
+	}
+	if count("approve") == 0 || count("reject") == 0 {
+		t.Errorf("want approvals and rejections:\n%s", stdout)
+	}
+	for _, want := range []string{"errors       0\n", "the server kept up with the rate", "submit latency"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\s+\d+s  [\d,]+ submits  \d+/s  p99 \S+  errors 0  dropped 0$`).MatchString(stderr) {
+		t.Errorf("no progress line on stderr:\n%s", stderr)
+	}
+	var decisions int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM decisions`).Scan(&decisions); err != nil || decisions < count("approve")+count("reject") {
+		t.Errorf("%d decisions stored (%v) for the submissions reported", decisions, err)
+	}
+
+	// Closed loop, three submissions each: the tool stops when they are
+	// spent, says so, and fails rather than report a short run as a full one.
+	code, stdout, stderr = runCmd(t, "bench", "run", "--url", ts.URL, "--applicants-file", file, "--duration", "10s", "--per-applicant", "3", "--concurrency", "2")
+	if code != 1 || !strings.Contains(stderr, "all 10 applicants have made their 3 submissions") || !strings.Contains(stdout, "STOPPED EARLY") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if count("approve")+count("reject")+count("manual") != 30 {
+		t.Errorf("want 30 submissions:\n%s", stdout)
+	}
+}
+
+// TestSubmissionLimitOption: serve's --submission-limit defaults to the
+// identity limit and, when raised, is what the limiter applies to
+// submissions and nothing else.
+func TestSubmissionLimitOption(t *testing.T) {
+	parse := func(args ...string) (config.Config, error) {
+		c, _, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", args, 0, noEnv, nil)
+		return c, err
+	}
+	if c, err := parse(); err != nil || c.SubmissionLimit != identity.SubmissionLimit.N {
+		t.Errorf("default --submission-limit = %d (%v), identity.SubmissionLimit.N = %d", c.SubmissionLimit, err, identity.SubmissionLimit.N)
+	}
+	if c, err := parse("--submission-limit", "5000"); err != nil || c.SubmissionLimit != 5000 {
+		t.Errorf("--submission-limit 5000 gave %d, %v", c.SubmissionLimit, err)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		if _, err := parse("--submission-limit", bad); err == nil || !strings.Contains(err.Error(), "whole number of at least 1") {
+			t.Errorf("--submission-limit %s: %v", bad, err)
+		}
+	}
+
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	for _, tt := range []struct {
+		perDay, allowed int
+	}{{2, 2}, {0, identity.SubmissionLimit.N}, {identity.SubmissionLimit.N + 5, identity.SubmissionLimit.N + 5}} {
+		lim := identity.NewLimiterSubmissions(db, tt.perDay)
+		account := int64(1000 + tt.perDay)
+		for i := range tt.allowed {
+			if err := lim.Allow(ctx, account, "submit", identity.SubmissionLimit); err != nil {
+				t.Fatalf("limit %d: submission %d refused: %v", tt.perDay, i+1, err)
+			}
+		}
+		if err := lim.Allow(ctx, account, "submit", identity.SubmissionLimit); !apperr.Is(err, apperr.TooMany) || !strings.Contains(err.Error(), "at most "+strconv.Itoa(tt.allowed)) {
+			t.Errorf("limit %d: submission %d: %v", tt.perDay, tt.allowed+1, err)
+		}
+	}
+	other := identity.Limit{N: 1, Window: identity.SubmissionLimit.Window, What: "other actions"}
+	lim := identity.NewLimiterSubmissions(db, 1000)
+	lim.Allow(ctx, 7, "other", other)
+	if err := lim.Allow(ctx, 7, "other", other); !apperr.Is(err, apperr.TooMany) {
+		t.Errorf("a raised submission limit loosened another limit: %v", err)
+	}
+}

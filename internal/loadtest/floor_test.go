@@ -1,0 +1,263 @@
+package loadtest_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	democatalog "yiwang/catalog"
+	"yiwang/internal/application"
+	"yiwang/internal/catalog"
+	"yiwang/internal/demo"
+	"yiwang/internal/hub"
+	"yiwang/internal/identity"
+	"yiwang/internal/loadtest"
+	"yiwang/internal/pii"
+	"yiwang/internal/rules"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+// BenchmarkSubmitFloor writes what a submission of the senior card commits
+// in its transaction — the application row set to submitted and a
+// decisions row holding a record of the same size as a real one — straight
+// to the database: no HTTP, no sessions, no source reads, no rules. It is
+// the floor under `yiwang bench run`: the full path's cost divided by this
+// is the overhead of everything else. serial is one writer; parallel-16 is
+// sixteen, as the bench's default concurrency. PostgreSQL runs when
+// YIWANG_TEST_DATABASE_URL is set.
+func BenchmarkSubmitFloor(b *testing.B) {
+	for _, backend := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(backend.name, func(b *testing.B) {
+			f := newFloor(b, backend.open(b))
+			b.Run("serial", func(b *testing.B) {
+				ids := f.drafts(b, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					if err := f.submit(ids[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
+			})
+			b.Run("parallel-16", func(b *testing.B) {
+				ids := f.drafts(b, b.N)
+				var next atomic.Int64
+				b.SetParallelism(max(1, 16/max(1, testingProcs())))
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := f.submit(ids[next.Add(1)-1]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
+			})
+		})
+	}
+}
+
+// floor is a database holding one real submitted senior-card application,
+// whose draft row and decision record the benchmark copies.
+type floor struct {
+	db       *store.DB
+	template int64 // a draft application to clone
+	version  int64
+	outcome  string
+	rules    string // the rules digest
+	inputs   string // the inputs digest
+	record   string // the decision record as stored
+	tookNS   int64
+}
+
+// newFloor seeds the demo catalogue and one bench applicant, and makes one
+// real application through the service to copy from.
+func newFloor(b *testing.B, db *store.DB) *floor {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := pii.NewKey()
+	k, _ := pii.ParseKey(key)
+	protector, _ := pii.NewProtector(k)
+	ids := identity.NewStore(db, protector)
+	registries := hub.NewBuiltin(db, protector)
+	applicants, err := loadtest.Prepare(ctx, db, ids, registries, loadtest.PrepareOptions{Applicants: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	acc, err := ids.Login(ctx, applicants[0].Login, loadtest.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := ids.StartSession(ctx, acc.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _, err := ids.SessionPrincipal(ctx, sess.Token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db))
+	submitted, err := svc.Start(ctx, p, loadtest.SeniorCard, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Submit(ctx, p, submitted.ID); err != nil {
+		b.Fatal(err)
+	}
+	draft, err := svc.Start(ctx, p, loadtest.SeniorCard, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &floor{db: db, template: draft.ID}
+	err = db.QueryRowContext(ctx, `SELECT outcome, version_id, rules_digest, inputs_digest, record, took_ns FROM decisions WHERE application_id = $1`, submitted.ID).
+		Scan(&f.outcome, &f.version, &f.rules, &f.inputs, &f.record, &f.tookNS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
+	return f
+}
+
+// drafts clones the template draft n times and returns the new ids.
+func (f *floor) drafts(b *testing.B, n int) []int64 {
+	b.Helper()
+	ctx := context.Background()
+	ids := make([]int64, 0, n)
+	const cols = `item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
+		consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at`
+	for len(ids) < n {
+		err := f.db.InTx(ctx, func(tx *sql.Tx) error {
+			for range min(n-len(ids), 2000) {
+				var id int64
+				if err := tx.QueryRowContext(ctx, `INSERT INTO applications (`+cols+`) SELECT `+cols+` FROM applications WHERE id = $1 RETURNING id`, f.template).Scan(&id); err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// submit writes what Submit writes in its transaction, with the same
+// statements.
+func (f *floor) submit(id int64) error {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	return f.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, "[]", now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("application %d was not a draft", id)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO decisions (application_id, outcome, version_id, rules_digest, inputs_digest, record, took_ns, actor, decided_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, f.outcome, f.version, f.rules, f.inputs, f.record, f.tookNS, "machine", now)
+		return err
+	})
+}
+
+// BenchmarkDecide is the machine decision of the senior card alone: the
+// compiled rules evaluated on an applicant's data and the full record made
+// (inputs snapshot and digest, every rule's trace); +record also encodes it
+// as the submission stores it. No database.
+func BenchmarkDecide(b *testing.B) {
+	schemas, err := catalog.CompileSchemas()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, problems := schemas.LoadFS(democatalog.Demo)
+	if len(problems) > 0 {
+		b.Fatal(problems[0])
+	}
+	var item catalog.Item
+	for _, it := range c.Items {
+		if it.Code == loadtest.SeniorCard {
+			item = it.Item
+		}
+	}
+	prog, compileProblems := rules.Compile(item)
+	if len(compileProblems) > 0 {
+		b.Fatal(compileProblems[0])
+	}
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, want, region string
+		age                int
+		blacklisted        bool
+	}{
+		{"approve", "approve", "910102001001", 66, false},
+		{"reject", "reject", "910102001001", 45, false},
+		{"manual", "manual", "910102001001", 70, true},
+	} {
+		in := seniorInput(tc.age, tc.region, tc.blacklisted)
+		if d := prog.Decide(in, at); string(d.Outcome) != tc.want {
+			b.Fatalf("%s: outcome %s, reasons %v", tc.name, d.Outcome, d.ReasonCodes())
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				prog.Decide(in, at)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+		})
+		b.Run(tc.name+"+record", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := jsonRecord(prog.Decide(in, at)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+		})
+	}
+}
+
+// seniorInput is what the application service gives the senior card's
+// rules for an applicant of age registered in region.
+func seniorInput(age int, region string, blacklisted bool) rules.Input {
+	id := "910102196005121232"
+	level := "A"
+	if blacklisted {
+		level = "D"
+	}
+	return rules.Input{
+		Applicant: rules.Applicant{Name: "压测申请人", IDNumber: id, Kind: "person", RealNameLevel: 1, BirthDate: "1960-05-12", Age: &age, Sex: "male"},
+		Form:      map[string]any{"name": "压测申请人", "id_number": id, "phone": "13900000001", "delivery": "electronic", "address": "示范市明德区福安街道压测路1号"},
+		Sources: map[string]hub.Record{
+			"population": {"household_region": region},
+			"credit":     {"level": level, "blacklisted": blacklisted},
+		},
+		Licences:  map[string]hub.Record{},
+		Materials: map[string]rules.Material{"id_card": {Present: true, Trust: "A"}, "household": {Present: true, Trust: "A"}},
+		Credit:    &rules.Credit{Level: level, Blacklisted: blacklisted},
+	}
+}
+
+// testingProcs is how many goroutines RunParallel starts per unit of
+// parallelism.
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
+
+// jsonRecord encodes a decision as the submission stores it.
+func jsonRecord(d rules.Decision) ([]byte, error) { return json.Marshal(d) }
