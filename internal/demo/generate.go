@@ -521,6 +521,35 @@ func licence(typ, number string, holder *person, issuer string, issued, expires 
 	return rec
 }
 
+// identityDocuments are the e-licences of a living person's identity: the
+// household register for everyone and, from 16, the resident identity card,
+// valid 10, 20 years or long-term by the holder's age when it was issued.
+// Most items take these as materials, so every person has them.
+func (g *Generator) identityDocuments(p *person, pop hub.Record) []Entry {
+	reg := licence("household_register", pop["household"].(string), p, issuerPolice, p.birth, time.Time{}, "valid")
+	reg["address"] = pop["household_address"]
+	out := []Entry{{"licence.household_register", personSubject(p.id), reg}}
+	if p.age < 16 {
+		return out
+	}
+	// The card in hand was issued at the last renewal: at 16, 26 or 46.
+	issuedAge, years := 16, 10
+	switch {
+	case p.age >= 46:
+		issuedAge, years = 46, 0
+	case p.age >= 26:
+		issuedAge, years = 26, 20
+	}
+	issued := p.birth.AddDate(issuedAge, 0, 0)
+	var expires time.Time
+	if years > 0 {
+		expires = issued.AddDate(years, 0, 0)
+	}
+	card := licence("resident_id_card", p.id, p, issuerPolice, issued, expires, "valid")
+	card["address"] = pop["household_address"]
+	return append(out, Entry{"licence.resident_id_card", personSubject(p.id), card})
+}
+
 // Person returns person i's records, 0 <= i < Persons().
 func (g *Generator) Person(i int) []Entry {
 	if i < 0 || i >= g.persons {
@@ -589,6 +618,9 @@ func (g *Generator) Person(i int) []Entry {
 		pop["birth_event"] = "CSDJ" + me.id[6:17]
 	}
 	out := []Entry{{"population", personSubject(me.id), pop}}
+	if !c.dead[m] {
+		out = append(out, g.identityDocuments(&me, pop)...)
+	}
 	if c.dead[m] {
 		pop["death_date"] = day(c.died[m])
 		pop["household_status"] = "cancelled"
@@ -1164,6 +1196,10 @@ func (g *Generator) Demo() []Entry {
 			"alive": true, "no_criminal_record": true, "drug_record": false,
 		}
 	}
+	addPopulation := func(p *person, pop hub.Record) {
+		add(p, "population", pop)
+		out = append(out, g.identityDocuments(p, pop)...)
+	}
 	goodCredit := func() hub.Record {
 		return hub.Record{"level": "A", "blacklisted": false, "records": 0, "dishonest_judgment_debtor": false}
 	}
@@ -1178,7 +1214,7 @@ func (g *Generator) Demo() []Entry {
 
 	// Zhang San: retired, widowed, one home in 福安社区.
 	zp := population(&zhang, "13800000001", "200000001", 0, "幸福路88号锦绣花园3栋1204", "widowed", 1)
-	add(&zhang, "population", zp)
+	addPopulation(&zhang, zp)
 	add(&zhang, "credit", goodCredit())
 	const zhangCert = "示（2008）示范市不动产权第90000001号"
 	home := zp["address"].(string)
@@ -1197,7 +1233,7 @@ func (g *Generator) Demo() []Entry {
 
 	// Li Si: a master's graduate of this summer (or last, before July),
 	// working for the demo company, a driver, renting in 华强北社区.
-	add(&li, "population", population(&li, "13800000002", "200000002", 2, "华强路16号丽景华庭5栋802", "single", 0))
+	addPopulation(&li, population(&li, "13800000002", "200000002", 2, "华强路16号丽景华庭5栋802", "single", 0))
 	add(&li, "credit", goodCredit())
 	graduated := time.Date(g.today.Year(), 6, 30, 0, 0, 0, 0, time.UTC)
 	if !graduated.Before(g.today) {
@@ -1217,7 +1253,7 @@ func (g *Generator) Demo() []Entry {
 	add(&li, "property", noHome(&li))
 
 	// Wang Wu: owns no home (for 无房证明), a bachelor of 2010, employed.
-	add(&wang, "population", population(&wang, "13800000003", "200000003", 1, "新洲路201号和谐小区2栋601", "single", 0))
+	addPopulation(&wang, population(&wang, "13800000003", "200000003", 1, "新洲路201号和谐小区2栋601", "single", 0))
 	add(&wang, "credit", goodCredit())
 	add(&wang, "property", noHome(&wang))
 	edu, diploma = graduate(&wang, universities[1], "bachelor", time.Date(2010, 6, 30, 0, 0, 0, 0, time.UTC), true)

@@ -236,6 +236,18 @@ func TestRecordsAgreeAcrossSources(t *testing.T) {
 			}
 			continue
 		}
+		card, hasCard := w.records["licence.resident_id_card"][id]
+		if hasCard != (age >= 16) || hasCard && (card["number"] != id || card["name"] != nil && card["name"] != p["name"]) {
+			t.Errorf("%s is %d with identity card %v", id, age, card)
+		}
+		if hasCard {
+			if exp, ok := card["expiry_date"].(string); ok && !date(exp).After(today) {
+				t.Errorf("%s's identity card expired on %s", id, exp)
+			}
+		}
+		if reg := w.records["licence.household_register"][id]; reg == nil || reg["number"] != p["household"] {
+			t.Errorf("%s of household %v has household register %v", id, p["household"], reg)
+		}
 		if s, ok := p["spouse_id_number"].(string); ok {
 			q := pop[s]
 			if q == nil || q["spouse_id_number"] != id || q["spouse_name"] != p["name"] || q["gender"] == p["gender"] {
@@ -487,6 +499,10 @@ func TestDemoPeopleFitTheirParts(t *testing.T) {
 		{"licence.driving_licence", demo.LiSi, "number", demo.LiSi},
 		{"social_insurance", demo.LiSi, "employer_credit_code", demo.DemoCompany},
 		{"property", demo.WangWu, "housing_count", 0},
+		{"licence.resident_id_card", demo.ZhangSan, "number", demo.ZhangSan},
+		{"licence.resident_id_card", demo.ZhangSan, "expiry_date", nil}, // long-term from 46
+		{"licence.resident_id_card", demo.LiSi, "status", "valid"},
+		{"licence.household_register", demo.WangWu, "number", "200000003"},
 		{"credit", demo.WangWu, "level", "A"},
 	}
 	for _, tt := range tests {

@@ -149,6 +149,7 @@ var capitals = []struct {
 
 // Issuers of licences: departments of catalog/departments.yaml.
 const (
+	issuerPolice     = "示范市公安局明德分局"
 	issuerTraffic    = "明德交通警察大队（车管所）"
 	issuerRealEstate = "明德区不动产登记中心"
 	issuerMarket     = "明德区市场监督管理局"

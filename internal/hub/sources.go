@@ -1,6 +1,9 @@
 package hub
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 func f(name string, t FieldType, zh, en string) Field { return Field{name, t, zh, en} }
 
@@ -93,10 +96,17 @@ func Lookup(name string) (Source, bool) {
 	if typ, ok := strings.CutPrefix(name, "licence."); ok && typ != "" {
 		return Source{Name: name, LabelZh: "电子证照库", LabelEn: "E-licence registry", Subject: Person, Trust: "A", Fields: LicenceFields}, true
 	}
-	for _, s := range Sources() {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Source{}, false
+	s, ok := sourcesByName()[name]
+	return s, ok
 }
+
+// sourcesByName indexes Sources once: Lookup runs for every field of every
+// record the demo generator and the rules touch. The Source values it returns
+// share their Fields slices, which nobody modifies.
+var sourcesByName = sync.OnceValue(func() map[string]Source {
+	m := make(map[string]Source)
+	for _, s := range Sources() {
+		m[s.Name] = s
+	}
+	return m
+})
