@@ -27,10 +27,14 @@ import (
 // Application is an application as its applicant sees it.
 type Application struct {
 	ID                int64                 `json:"id"`
+	Number            string                `json:"number,omitempty"` // assigned at submission
 	ItemCode          string                `json:"item_code"`
 	ItemName          string                `json:"item_name"`
 	VersionID         int64                 `json:"version_id"`
 	Status            string                `json:"status"`
+	Revision          int64                 `json:"revision"` // send it back as If-Match to act on what you saw
+	Channel           string                `json:"channel"`  // web, mobile, kiosk, window, bank
+	HallCode          string                `json:"hall_code,omitempty"`
 	EnterpriseID      int64                 `json:"enterprise_id,omitempty"`
 	Answers           map[string]string     `json:"answers"`
 	Form              map[string]any        `json:"form"`
@@ -44,8 +48,18 @@ type Application struct {
 	MaterialsAttached int                   `json:"materials_attached"`
 	CreatedAt         time.Time             `json:"created_at"`
 	SubmittedAt       *time.Time            `json:"submitted_at,omitempty"`
+	AcceptedAt        *time.Time            `json:"accepted_at,omitempty"`
+	Deadline          *time.Time            `json:"deadline,omitempty"` // end of the last working day allowed
+	ClockStopped      bool                  `json:"clock_stopped"`      // waiting for a correction or a special procedure
+	DecidedAt         *time.Time            `json:"decided_at,omitempty"`
+	Reasons           []string              `json:"reasons"` // why it was rejected or not accepted
+	Timeline          []Event               `json:"timeline,omitempty"`
+	Correction        *Correction           `json:"correction,omitempty"` // what to supply, while one is open
 
 	accountID, personID int64
+	stage               int
+	stoppedFrom         string
+	clockStoppedAt      *time.Time
 	consentID           int64
 	consents            []int64 // every consent made for it, to tie to it once saved
 }
@@ -80,19 +94,22 @@ type Mismatch struct {
 
 // Service runs applications.
 type Service struct {
-	db      *store.DB
-	catalog *catalog.Store
-	ids     *identity.Store
-	reader  *hub.Reader
-	limits  *identity.Limiter
-	rules   *rules.Cache
-	now     func() time.Time
-	sample  func() float64 // [0,1), for spot-check sampling
+	db        *store.DB
+	catalog   *catalog.Store
+	ids       *identity.Store
+	reader    *hub.Reader
+	limits    *identity.Limiter
+	rules     *rules.Cache
+	calendars Calendars
+	notify    Notifier
+	now       func() time.Time
+	sample    func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
-func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter) *Service {
-	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
+func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter, calendars Calendars, notify Notifier) *Service {
+	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, calendars: calendars, notify: notify,
+		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 
 // consentTTL is how long an application's consent to read sources lasts.
@@ -136,9 +153,36 @@ func enterpriseLicence(source string) bool {
 	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit"}, source)
 }
 
+// StartRequest says what to apply for and how.
+type StartRequest struct {
+	ItemCode string            `json:"item_code"`
+	Answers  map[string]string `json:"answers"`
+	Channel  string            `json:"channel"` // web (default), mobile, kiosk, bank; window is for clerks' intake
+	// IdempotencyKey makes a retried start return the first one's draft.
+	IdempotencyKey string `json:"-"`
+}
+
+// channels a person may apply through themselves.
+var selfChannels = []string{"web", "mobile", "kiosk", "bank"}
+
 // Start creates a draft application of the item in service with code,
 // prefilled from the hub under a consent recorded now.
-func (s *Service) Start(ctx context.Context, p authz.Principal, code string, answers map[string]string) (Application, error) {
+func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
+	code, answers := req.ItemCode, req.Answers
+	if req.Channel == "" {
+		req.Channel = "web"
+	}
+	if !slices.Contains(selfChannels, req.Channel) {
+		return Application{}, apperr.New(apperr.Invalid, "bad_channel", "the channel must be one of %v, not %q", selfChannels, req.Channel)
+	}
+	if req.IdempotencyKey != "" {
+		if id, ok, err := s.remembered(ctx, p, req.IdempotencyKey, "start", req); err != nil || ok {
+			if err != nil {
+				return Application{}, err
+			}
+			return s.Get(ctx, p, id)
+		}
+	}
 	w, err := s.applicant(ctx, p)
 	if err != nil {
 		return Application{}, err
@@ -211,7 +255,7 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, code string, ans
 		}
 		slices.Sort(consented)
 	}
-	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", EnterpriseID: enterpriseID,
+	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", Channel: req.Channel, EnterpriseID: enterpriseID, Reasons: []string{},
 		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{},
 		accountID: p.AccountID, personID: p.PersonID}
 	if app.Answers == nil {
@@ -288,8 +332,12 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, code string, ans
 	if app.Materials == nil {
 		app.Materials = []Material{}
 	}
-	if err := s.insert(ctx, &app); err != nil {
+	existing, err := s.insert(ctx, &app, p, req.IdempotencyKey, req)
+	if err != nil {
 		return Application{}, err
+	}
+	if existing != 0 {
+		return s.Get(ctx, p, existing)
 	}
 	return app, nil
 }
@@ -396,22 +444,47 @@ func applicable(it catalog.Item, answers map[string]string) ([]catalog.Field, []
 	return fields, mats
 }
 
-func (s *Service) insert(ctx context.Context, a *Application) error {
+// insert saves a new draft; with an idempotency key already used (by a
+// concurrent retry) it saves nothing and returns the first one's id.
+func (s *Service) insert(ctx context.Context, a *Application, p authz.Principal, key string, request any) (existing int64, err error) {
 	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	var ent any
 	if a.EnterpriseID != 0 {
 		ent = a.EnterpriseID
 	}
 	now := s.now()
-	a.CreatedAt = now
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	a.CreatedAt, a.Revision = now, 1
+	var hall, intake any
+	if a.HallCode != "" {
+		hall, intake = a.HallCode, p.AccountID
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if key != "" {
+			id, ok, err := s.rememberedTx(ctx, tx, p, key, "start", request)
+			if err != nil || ok {
+				existing = id
+				return err
+			}
+		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO applications (item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
-			consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, '[]', $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
+			consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at, channel, hall_code, intake_by)
+			VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, '[]', $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) RETURNING id`,
 			a.ItemCode, a.VersionID, a.accountID, a.personID, ent, enc(a.Answers), enc(a.Form), enc(a.Provenance), enc(a.Materials),
-			a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, now).Scan(&a.ID)
+			a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, now, a.Channel, hall, intake).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("save application: %w", err)
+		}
+		by := actor{"applicant", p.AccountID, p.Name}
+		if intake != nil {
+			by = staffActor(p)
+		}
+		if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := s.remember(ctx, tx, p, key, "start", request, a.ID); err != nil {
+				return err
+			}
 		}
 		for _, c := range a.consents {
 			if _, err := tx.ExecContext(ctx, `UPDATE consents SET application = $1 WHERE id = $2`, a.ID, c); err != nil {
@@ -420,4 +493,9 @@ func (s *Service) insert(ctx context.Context, a *Application) error {
 		}
 		return nil
 	})
+	if errors.Is(err, errKeyTaken) {
+		id, _, err := s.remembered(ctx, p, key, "start", request)
+		return id, err
+	}
+	return existing, err
 }

@@ -2,6 +2,8 @@ package application_test
 
 import (
 	"context"
+	"database/sql"
+	"sync"
 	"fmt"
 	"os"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/workday"
 )
 
 const seniorCard = "11910102MB00011858-07-00001"
@@ -24,8 +27,49 @@ const seniorCard = "11910102MB00011858-07-00001"
 type fixture struct {
 	svc     *application.Service
 	builtin *hub.Builtin
+	ids     *identity.Store
+	notices *notices
 	p       authz.Principal
 	idNum   string
+}
+
+// notices records what the service told people.
+type notices struct {
+	mu   sync.Mutex
+	sent []application.Notice
+}
+
+func (n *notices) send(_ context.Context, _ *sql.Tx, m application.Notice) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, m)
+	return nil
+}
+
+// last is the newest notice about an application.
+func (n *notices) last(applicationID int64) application.Notice {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := len(n.sent) - 1; i >= 0; i-- {
+		if n.sent[i].ApplicationID == applicationID {
+			return n.sent[i]
+		}
+	}
+	return application.Notice{}
+}
+
+// calendars is the shipped working-day calendar.
+func calendars(t testing.TB) application.Calendars {
+	t.Helper()
+	years, err := workday.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := workday.NewCalendar(years...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(context.Context) (application.Calendar, error) { return cal, nil }
 }
 
 func idNumber(birth, seq string) string {
@@ -37,6 +81,12 @@ func idNumber(birth, seq string) string {
 // registries what they know of him; conn wraps the connector (nil: as is).
 func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) fixture {
 	t.Helper()
+	return setupWith(t, db, conn, nil)
+}
+
+// setupWith is setup with the catalogue changed by mutate before it is published.
+func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue)) fixture {
+	t.Helper()
 	ctx := context.Background()
 	schemas, err := catalog.CompileSchemas()
 	if err != nil {
@@ -45,6 +95,9 @@ func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) f
 	c, problems := schemas.LoadFS(os.DirFS("../../catalog"))
 	if len(problems) > 0 {
 		t.Fatal(problems[0])
+	}
+	if mutate != nil {
+		mutate(c)
 	}
 	cs := catalog.NewStore(db)
 	if _, err := cs.Import(ctx, c, "test"); err != nil {
@@ -83,7 +136,8 @@ func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) f
 		connector = conn(b)
 	}
 	reader := hub.NewReader(db, connector, b.SubjectIndex)
-	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db)), builtin: b, p: p, idNum: id}
+	told := &notices{}
+	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told.send), builtin: b, ids: ids, notices: told, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
@@ -91,7 +145,7 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 
-		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +180,7 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("an answer outside the choices: %v", err)
 		}
-		if _, err := f.svc.Submit(ctx, f.p, a.ID); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("submitting without the required delivery choice: %v", err)
 		}
 		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
@@ -138,7 +192,7 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 			"address": "示范市明德区南园街道新家园2号", "household": "HH-001", "household_region": "910102003001", "birth_date": "1960-03-15"}); err != nil {
 			t.Fatal(err)
 		}
-		a, err = f.svc.Submit(ctx, f.p, a.ID)
+		a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +202,7 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 		if a.Form["address"] != "示范市明德区福安街道幸福路1号" {
 			t.Errorf("the form was overwritten: %v", a.Form["address"])
 		}
-		if _, err := f.svc.Submit(ctx, f.p, a.ID); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("submitting twice: %v", err)
 		}
 
@@ -182,7 +236,7 @@ func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
-		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +254,7 @@ func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
-		a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,10 +262,10 @@ func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
 		if _, err := f.svc.Get(ctx, stranger, a.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a stranger reads the application: %v", err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, seniorCard, map[string]string{"colour": "red"}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Answers: map[string]string{"colour": "red"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("answers to a question the item does not ask: %v", err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, "NO-SUCH-ITEM", nil); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: "NO-SUCH-ITEM"}); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("an unknown item: %v", err)
 		}
 	})
@@ -227,7 +281,7 @@ func identCredit(first17 string) (string, error) {
 func submitSeniorCard(t *testing.T, f fixture) application.Application {
 	t.Helper()
 	ctx := context.Background()
-	a, err := f.svc.Start(ctx, f.p, seniorCard, nil)
+	a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +294,7 @@ func submitSeniorCard(t *testing.T, f fixture) application.Application {
 	if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, values); err != nil {
 		t.Fatal(err)
 	}
-	a, err = f.svc.Submit(ctx, f.p, a.ID)
+	a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

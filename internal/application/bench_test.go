@@ -75,7 +75,7 @@ func BenchmarkPrefill(b *testing.B) {
 	p := authz.Principal{AccountID: acc.ID, Kind: "person", PersonID: acc.PersonID, Roles: []authz.Role{authz.Applicant}, RealNameLevel: 1,
 		ActingFor: &authz.Enterprise{ID: entID, CreditCode: cc, Name: "基准科技有限公司", Via: "legal_representative"}}
 
-	a, err := svc.Start(ctx, p, "11910102MB0001000T-20-00001", nil)
+	a, err := svc.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func BenchmarkPrefill(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := svc.Start(ctx, p, "11910102MB0001000T-20-00001", nil); err != nil {
+		if _, err := svc.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"}); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))

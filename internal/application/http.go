@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -32,6 +33,151 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/admin/decisions/{id}", authz.DecisionTrace, h.decisionRecord)
 	r.HandleFunc("PUT /api/v1/admin/catalog/items/{code}/machine-approval", authz.MachineSwitch, h.machineSwitch)
 	r.HandleFunc("GET /api/v1/admin/spot-checks", authz.Supervise, h.spotChecks)
+	r.HandleFunc("POST /api/v1/applications/{id}/correction", authz.ActForOwn, h.supplyCorrection)
+	r.HandleFunc("POST /api/v1/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
+	r.HandleFunc("GET /api/v1/tasks", authz.ReviewTasks, h.inbox)
+	r.HandleFunc("POST /api/v1/tasks/{id}/claim", authz.ReviewTasks, h.taskClaim)
+	r.HandleFunc("POST /api/v1/tasks/{id}/release", authz.ReviewTasks, h.taskRelease)
+	r.HandleFunc("POST /api/v1/tasks/{id}/reassign", authz.ReviewTasks, h.taskReassign)
+	r.HandleFunc("POST /api/v1/tasks/{id}/decision", authz.ReviewTasks, h.taskDecision)
+	r.HandleFunc("POST /api/v1/tasks/{id}/correction", authz.ReviewTasks, h.taskCorrection)
+	r.HandleFunc("POST /api/v1/tasks/{id}/special-procedure", authz.ReviewTasks, h.taskSpecialStart)
+	r.HandleFunc("DELETE /api/v1/tasks/{id}/special-procedure", authz.ReviewTasks, h.taskSpecialEnd)
+	r.HandleFunc("GET /api/v1/staff/applications/{id}", authz.SignedIn, h.staffApplication)
+	r.HandleFunc("POST /api/v1/staff/applications/{id}/revoke", authz.Decide, h.revoke)
+}
+
+// ifMatch reads the revision the caller saw from If-Match ("3" or 3); none is 0.
+func ifMatch(r *http.Request) (int64, error) {
+	v := strings.Trim(strings.TrimPrefix(r.Header.Get("If-Match"), "W/"), `"`)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, apperr.New(apperr.Invalid, "bad_if_match", "If-Match must carry the application's revision, a positive whole number")
+	}
+	return n, nil
+}
+
+// act decodes a JSON body into req (when not nil), reads the id and If-Match
+// and answers with what do returns.
+func act[T any](h *Handler, w http.ResponseWriter, r *http.Request, req *T, do func(p authz.Principal, id, expect int64) (any, error)) {
+	id, err := idOf(r)
+	if err == nil && req != nil {
+		err = httpx.DecodeJSON(w, r, req)
+	}
+	var expect int64
+	if err == nil {
+		expect, err = ifMatch(r)
+	}
+	var out any
+	if err == nil {
+		out, err = do(authz.From(r.Context()), id, expect)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	if out == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) supplyCorrection(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Form map[string]any `json:"form"`
+	}
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.SupplyCorrection(r.Context(), p, id, expect, req.Form)
+	})
+}
+
+func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
+	var req reasonBody
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.Withdraw(r.Context(), p, id, expect, req.Reason)
+	})
+}
+
+func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
+	tasks, err := h.svc.Inbox(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tasks": tasks})
+}
+
+func (h *Handler) taskClaim(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Claim(r.Context(), p, id) })
+}
+
+func (h *Handler) taskRelease(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Release(r.Context(), p, id) })
+}
+
+func (h *Handler) taskReassign(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AccountID int64 `json:"account_id"`
+	}
+	act(h, w, r, &req, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Reassign(r.Context(), p, id, req.AccountID) })
+}
+
+func (h *Handler) taskDecision(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Outcome string   `json:"outcome"` // approve or reject
+		Reasons []string `json:"reasons"`
+		Note    string   `json:"note"`
+	}
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		if req.Outcome != "approve" && req.Outcome != "reject" {
+			return nil, apperr.New(apperr.Invalid, "bad_outcome", "the outcome must be approve or reject, not %q", req.Outcome)
+		}
+		return h.svc.DecideTask(r.Context(), p, id, expect, req.Outcome == "approve", req.Reasons, req.Note)
+	})
+}
+
+func (h *Handler) taskCorrection(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Items []CorrectionItem `json:"items"`
+	}
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.RequestCorrection(r.Context(), p, id, expect, req.Items)
+	})
+}
+
+func (h *Handler) taskSpecialStart(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Kind   string `json:"kind"`
+		Reason string `json:"reason"`
+	}
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.StartSpecial(r.Context(), p, id, expect, req.Kind, req.Reason)
+	})
+}
+
+func (h *Handler) taskSpecialEnd(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.EndSpecial(r.Context(), p, id, expect, r.URL.Query().Get("note"))
+	})
+}
+
+func (h *Handler) staffApplication(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return h.svc.StaffApplication(r.Context(), p, id) })
+}
+
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
+	var req reasonBody
+	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.Revoke(r.Context(), p, id, expect, req.Reason)
+	})
 }
 
 // decisionRecord shows staff the whole trace of a machine decision.
@@ -78,9 +224,8 @@ func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		ItemCode string            `json:"item_code"`
-		Answers  map[string]string `json:"answers"`
-		Consent  bool              `json:"consent"`
+		StartRequest
+		Consent bool `json:"consent"`
 	}
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
@@ -91,7 +236,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 			"to fill the form for you the platform reads your data from government sources; agree by sending \"consent\": true"))
 		return
 	}
-	a, err := h.svc.Start(r.Context(), authz.From(r.Context()), req.ItemCode, req.Answers)
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	a, err := h.svc.Start(r.Context(), authz.From(r.Context()), req.StartRequest)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -155,7 +301,12 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	a, err := h.svc.Submit(r.Context(), authz.From(r.Context()), id)
+	expect, err := ifMatch(r)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	a, err := h.svc.Submit(r.Context(), authz.From(r.Context()), id, expect, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

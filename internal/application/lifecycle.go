@@ -16,32 +16,41 @@ import (
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
 	"yiwang/internal/rules"
+	"yiwang/internal/workflow"
 )
 
 const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
-	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at`
+	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at,
+	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision`
 
 func scan(row interface{ Scan(...any) error }) (Application, error) {
 	var a Application
-	var answers, form, prov, mats, mism string
-	var submitted sql.NullTime
+	var answers, form, prov, mats, mism, reasons string
+	var submitted, accepted, deadline, stopped, decided sql.NullTime
 	err := row.Scan(&a.ID, &a.ItemCode, &a.VersionID, &a.accountID, &a.personID, &a.EnterpriseID, &a.Status, &answers, &form, &prov, &mats, &mism,
-		&a.consentID, &a.FieldsTotal, &a.FieldsPrefilled, &a.MaterialsTotal, &a.MaterialsAttached, &a.CreatedAt, &submitted)
+		&a.consentID, &a.FieldsTotal, &a.FieldsPrefilled, &a.MaterialsTotal, &a.MaterialsAttached, &a.CreatedAt, &submitted,
+		&a.Number, &a.Channel, &a.HallCode, &a.stage, &a.stoppedFrom, &accepted, &deadline, &stopped, &decided, &reasons, &a.Revision)
 	if err != nil {
 		return a, err
 	}
 	for _, x := range []struct {
 		s string
 		v any
-	}{{answers, &a.Answers}, {form, &a.Form}, {prov, &a.Provenance}, {mats, &a.Materials}, {mism, &a.Mismatches}} {
+	}{{answers, &a.Answers}, {form, &a.Form}, {prov, &a.Provenance}, {mats, &a.Materials}, {mism, &a.Mismatches}, {reasons, &a.Reasons}} {
 		if err := json.Unmarshal([]byte(x.s), x.v); err != nil {
 			return a, fmt.Errorf("application %d is unreadable: %w", a.ID, err)
 		}
 	}
-	if submitted.Valid {
-		t := submitted.Time
-		a.SubmittedAt = &t
+	for _, x := range []struct {
+		n **time.Time
+		v sql.NullTime
+	}{{&a.SubmittedAt, submitted}, {&a.AcceptedAt, accepted}, {&a.Deadline, deadline}, {&a.clockStoppedAt, stopped}, {&a.DecidedAt, decided}} {
+		if x.v.Valid {
+			t := x.v.Time
+			*x.n = &t
+		}
 	}
+	a.ClockStopped = a.clockStoppedAt != nil
 	return a, nil
 }
 
@@ -55,15 +64,28 @@ func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Applica
 	if err != nil {
 		return Application{}, err
 	}
-	v, err := s.catalog.VersionByID(ctx, a.VersionID)
-	if err != nil {
+	if err := s.complete(ctx, &a); err != nil {
 		return Application{}, err
 	}
-	a.ItemName = v.Item.Name.Zh
-	if a.Decision, err = s.loadDecision(ctx, a.ID); err != nil {
+	if a.Timeline, err = s.Timeline(ctx, a.ID); err != nil {
+		return Application{}, err
+	}
+	if a.Correction, err = s.OpenCorrection(ctx, a.ID); err != nil {
 		return Application{}, err
 	}
 	return a, nil
+}
+
+// complete adds what an application's row does not hold: the item's name
+// and the machine decision as the applicant may see it.
+func (s *Service) complete(ctx context.Context, a *Application) error {
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return err
+	}
+	a.ItemName = v.Item.Name.Zh
+	a.Decision, err = s.loadDecision(ctx, a.ID)
+	return err
 }
 
 // Mine lists the applicant's applications (and, when acting for an
@@ -209,10 +231,19 @@ func checkValue(f catalog.Field, v any) error {
 // Submit submits a draft: required fields must be filled; the sources are
 // read again and any prefilled value that changed is flagged, never
 // overwritten. The decision comes later (rules, workflow).
-func (s *Service) Submit(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+// A retry with the same idempotency key returns the submitted application.
+func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int64, key string) (Application, error) {
 	a, err := s.Get(ctx, p, id)
 	if err != nil {
 		return a, err
+	}
+	if key != "" {
+		if _, ok, err := s.remembered(ctx, p, key, "submit", id); err != nil || ok {
+			if err != nil {
+				return a, err
+			}
+			return a, nil
+		}
 	}
 	if a.Status != "draft" {
 		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
@@ -283,26 +314,66 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id int64) (Appl
 	}
 	mism, _ := json.Marshal(a.Mismatches)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(mism), now, id)
+		locked, err := s.lockForAction(ctx, tx, id, expect)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if locked.Status != "draft" {
 			return apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
 		}
+		number, err := s.nextNumber(ctx, tx, s.regionOf(ctx, tx, v.Item, locked.HallCode), now)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			if err := s.remember(ctx, tx, p, key, "submit", id, id); err != nil {
+				return err
+			}
+		}
+		set := map[string]any{"mismatches": string(mism), "submitted_at": now, "number": number}
+		if err := s.move(ctx, tx, &locked, workflow.Submit, actor{"applicant", p.AccountID, p.Name}, "", nil, set); err != nil {
+			return err
+		}
+		locked.Number = number
 		if decision != nil {
-			return s.saveDecision(ctx, tx, a, v.Item, *decision)
+			if err := s.saveDecision(ctx, tx, locked, v.Item, *decision); err != nil {
+				return err
+			}
+		}
+		if err := s.route(ctx, tx, &locked, v.Item, decision); err != nil {
+			return err
+		}
+		if decision != nil && decision.Outcome != rules.Manual {
+			return s.tell(ctx, tx, &locked, "decision")
 		}
 		return nil
 	})
+	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
+		// A concurrent retry with the key submitted it first.
+		if _, ok, lookErr := s.remembered(ctx, p, key, "submit", id); lookErr == nil && ok {
+			return s.Get(ctx, p, id)
+		}
+	}
 	if err != nil {
 		return a, err
 	}
-	a.Status, a.SubmittedAt = "submitted", &now
-	if decision != nil {
-		a.Decision = applicantView(*decision)
+	return s.Get(ctx, p, id)
+}
+
+// regionOf is the region an application is numbered in: the accepting
+// hall's for window intake, else the region of the item's department.
+func (s *Service) regionOf(ctx context.Context, tx *sql.Tx, it catalog.Item, hall string) string {
+	var region string
+	if hall != "" {
+		tx.QueryRowContext(ctx, `SELECT region_code FROM halls WHERE code = $1`, hall).Scan(&region)
 	}
-	return a, nil
+	if region == "" {
+		tx.QueryRowContext(ctx, `SELECT region_code FROM departments WHERE code = $1`, it.Department).Scan(&region)
+	}
+	if region == "" {
+		region = "000000"
+	}
+	return region
 }
 
 // ReadsAboutMe lists who read the signed-in person's data and why.

@@ -45,7 +45,7 @@ const (
 	PersonalDataRaw Permission = "pii:view"        // see unmasked personal data (every view is logged)
 	PersonalAudit   Permission = "pii:audit"       // list who viewed personal data
 	WindowIntake    Permission = "window:intake"   // accept walk-in applications
-	ReviewTasks     Permission = "review:tasks"    // work a department's review queue
+	ReviewTasks     Permission = "review:tasks"    // work a queue of tasks: acceptance (clerks), a department's review steps
 	Decide          Permission = "review:decide"   // approve or reject
 	Supervise       Permission = "supervise"       // overdue board, spot checks, complaints
 	DecisionTrace   Permission = "decision:trace"  // read a machine decision's full record
@@ -55,7 +55,7 @@ const (
 // grants is the whole policy: what each role may do.
 var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
-	Clerk:        {WindowIntake, PersonalDataRaw},
+	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace},
 	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch},

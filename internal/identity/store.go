@@ -417,6 +417,19 @@ func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 	return a, rows.Err()
 }
 
+// StaffPrincipal returns an enabled staff account as the principal it would
+// act as, for checking whom work may be handed to.
+func (s *Store) StaffPrincipal(ctx context.Context, id int64) (authz.Principal, error) {
+	a, err := s.Account(ctx, id)
+	if err == nil && (a.Kind != "staff" || a.Disabled) {
+		err = apperr.New(apperr.NotFound, "account_not_found", "account %d is not an active staff account", id)
+	}
+	if err != nil {
+		return authz.Principal{}, err
+	}
+	return a.principal(""), nil
+}
+
 // principal turns an account into the request's principal.
 func (a Account) principal(via string) authz.Principal {
 	return authz.Principal{AccountID: a.ID, Kind: a.Kind, Name: a.DisplayName, PersonID: a.PersonID, Roles: a.Roles,

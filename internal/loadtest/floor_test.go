@@ -110,17 +110,17 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 		b.Fatal(err)
 	}
 	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db))
-	submitted, err := svc.Start(ctx, p, loadtest.SeniorCard, nil)
+	submitted, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if _, err := svc.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.Submit(ctx, p, submitted.ID); err != nil {
+	if _, err := svc.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
 		b.Fatal(err)
 	}
-	draft, err := svc.Start(ctx, p, loadtest.SeniorCard, nil)
+	draft, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
 	}

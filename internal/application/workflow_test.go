@@ -1,0 +1,291 @@
+package application_test
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/identity"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+// parallelSteps turns the senior card into a manual item with a parallel
+// review by two departments: acceptance, civil affairs and real estate at
+// once, then the civil affairs head decides.
+func parallelSteps(c *catalog.Catalogue) {
+	for _, it := range c.Items {
+		if it.Item.Code == seniorCard {
+			it.Item.Steps = []catalog.Step{
+				{ID: "accept", Name: catalog.Text{Zh: "受理", En: "Acceptance"}, Department: "civil", Role: "clerk"},
+				{ID: "civil_review", Name: catalog.Text{Zh: "民政审查", En: "Civil review"}, Department: "civil", Role: "reviewer", Days: 2, Group: "joint"},
+				{ID: "property_check", Name: catalog.Text{Zh: "不动产核查", En: "Property check"}, Department: "realestate", Role: "reviewer", Days: 2, Group: "joint"},
+				{ID: "decide", Name: catalog.Text{Zh: "决定", En: "Decision"}, Department: "civil", Role: "head", Days: 1},
+			}
+		}
+	}
+}
+
+type staff struct {
+	clerk, civil, civil2, property, head authz.Principal
+}
+
+func makeStaff(t *testing.T, ids *identity.Store) staff {
+	t.Helper()
+	ctx := context.Background()
+	mk := func(user, dept string, roles ...authz.Role) authz.Principal {
+		a, err := ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: dept, Region: "910102", Roles: roles}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := ids.StaffPrincipal(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return staff{
+		clerk: mk("clerk", "gsdb", authz.Clerk), civil: mk("civil.a", "civil", authz.Reviewer), civil2: mk("civil.b", "civil", authz.Reviewer),
+		property: mk("property", "realestate", authz.Reviewer), head: mk("civil.head", "civil", authz.Head),
+	}
+}
+
+func taskOf(t *testing.T, f fixture, p authz.Principal, step string) application.Task {
+	t.Helper()
+	tasks, err := f.svc.Inbox(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if task.StepID == step {
+			return task
+		}
+	}
+	t.Fatalf("%s's inbox has no %s task: %+v", p.Name, step, tasks)
+	return application.Task{}
+}
+
+// submitManual starts and submits a senior card application that goes to
+// people because machine approval is switched off.
+func submitManual(t *testing.T, f fixture) application.Application {
+	t.Helper()
+	ctx := context.Background()
+	a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, parallelSteps)
+		st := makeStaff(t, f.ids)
+		if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+			t.Fatal(err)
+		}
+		a := submitManual(t, f)
+		if a.Status != "submitted" || !regexp.MustCompile(`^910102-\d{8}-000001$`).MatchString(a.Number) {
+			t.Fatalf("submitted: status %s, number %q", a.Status, a.Number)
+		}
+		if b := submitManual(t, f); !strings.HasSuffix(b.Number, "-000002") {
+			t.Errorf("the second application of the day is numbered %s", b.Number)
+		}
+
+		// Acceptance is the clerks' work, not the reviewers'.
+		accept := taskOf(t, f, st.clerk, "accept")
+		if tasks, _ := f.svc.Inbox(ctx, st.civil); slices.ContainsFunc(tasks, func(x application.Task) bool { return x.ApplicationID == a.ID }) {
+			t.Error("a reviewer sees the acceptance task")
+		}
+
+		// The clerk asks for everything missing at once; the clock stops.
+		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "no_such_field", Reason: "x"}}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("a correction of a field the form lacks: %v", err)
+		}
+		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "请选择领取方式为窗口领取"}}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		if a.Status != "correction_requested" || !a.ClockStopped || a.Correction == nil || a.Correction.Items[0].Reason != "请选择领取方式为窗口领取" {
+			t.Fatalf("after the correction request: %s, stopped %v, %+v", a.Status, a.ClockStopped, a.Correction)
+		}
+		if n := f.notices.last(a.ID); n.Kind != "correction_requested" {
+			t.Errorf("the applicant was told %+v", n)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("accepting while the applicant corrects: %v", err)
+		}
+		if _, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("supplying nothing: %v", err)
+		}
+		a, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "window"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != "submitted" || a.ClockStopped || a.Form["delivery"] != "window" {
+			t.Fatalf("after supplying: %s, stopped %v, delivery %v", a.Status, a.ClockStopped, a.Form["delivery"])
+		}
+
+		// Accepting starts the clock and opens both parallel steps.
+		seen := a.Revision
+		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("acting on a stale revision: %v", err)
+		}
+		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		if a.Status != "under_review" || a.AcceptedAt == nil || a.Deadline == nil || !a.Deadline.After(*a.AcceptedAt) {
+			t.Fatalf("after acceptance: %s, accepted %v, deadline %v", a.Status, a.AcceptedAt, a.Deadline)
+		}
+		civil, property := taskOf(t, f, st.civil, "civil_review"), taskOf(t, f, st.property, "property_check")
+		if civil.Deadline == nil || property.Deadline == nil {
+			t.Error("parallel steps have no deadlines")
+		}
+		if err := f.svc.Claim(ctx, st.civil, civil.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.civil2, civil.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("deciding a task someone else claimed: %v", err)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, "材料齐全"); err != nil {
+			t.Fatal(err)
+		}
+		if tasks, _ := f.svc.Inbox(ctx, st.head); len(tasks) != 0 {
+			t.Errorf("the head has work before the parallel stage is done: %+v", tasks)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, true, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		decide := taskOf(t, f, st.head, "decide")
+		if _, err := f.svc.DecideTask(ctx, st.head, decide.ID, 0, true, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		if a.Status != "approved" || a.DecidedAt == nil {
+			t.Fatalf("after the head's decision: %s", a.Status)
+		}
+		var actions []string
+		for _, e := range a.Timeline {
+			actions = append(actions, e.Action)
+		}
+		want := []string{"start", "submit", "request_correction", "supply", "accept", "start_review", "claim", "step_approved", "step_approved", "approve"}
+		if !slices.Equal(actions, want) {
+			t.Errorf("timeline %v, want %v", actions, want)
+		}
+		if n := f.notices.last(a.ID); n.Kind != "decision" || !strings.Contains(n.TitleZh, "已准予") {
+			t.Errorf("the applicant was told %+v", n)
+		}
+
+		// Authorised staff revoke it afterwards, with a reason.
+		if _, err := f.svc.Revoke(ctx, st.head, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("revoking without a reason: %v", err)
+		}
+		if _, err := f.svc.Revoke(ctx, st.civil, a.ID, 0, "x"); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a reviewer revoking: %v", err)
+		}
+		if v, err := f.svc.Revoke(ctx, st.head, a.ID, 0, "申请人提供虚假材料"); err != nil || v.Status != "revoked" {
+			t.Errorf("revoking: %v, %v", v.Status, err)
+		}
+		if _, err := f.svc.Withdraw(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("withdrawing a decided application: %v", err)
+		}
+	})
+}
+
+func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, parallelSteps)
+		st := makeStaff(t, f.ids)
+		if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+			t.Fatal(err)
+		}
+		a := submitManual(t, f)
+		if _, err := f.svc.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		property := taskOf(t, f, st.property, "property_check")
+		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, false, nil, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("rejecting without reasons: %v", err)
+		}
+		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, false, []string{"申请人名下房产登记信息有误"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		if a.Status != "rejected" || !slices.Equal(a.Reasons, []string{"申请人名下房产登记信息有误"}) {
+			t.Fatalf("after a parallel rejection: %s %v", a.Status, a.Reasons)
+		}
+		view, err := f.svc.StaffApplication(ctx, st.civil, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range view.Tasks {
+			if task.StepID == "civil_review" && task.Status != "cancelled" {
+				t.Errorf("the other parallel step is %s", task.Status)
+			}
+		}
+		if tasks, _ := f.svc.Inbox(ctx, st.civil); len(tasks) != 0 {
+			t.Errorf("a rejected application stays in an inbox: %+v", tasks)
+		}
+	})
+}
+
+func TestWithdrawAndIdempotencyKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		req := application.StartRequest{ItemCode: seniorCard, IdempotencyKey: "k-1"}
+		a, err := f.svc.Start(ctx, f.p, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.Start(ctx, f.p, req)
+		if err != nil || again.ID != a.ID {
+			t.Fatalf("a retried start made application %d (first %d): %v", again.ID, a.ID, err)
+		}
+		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "mobile", IdempotencyKey: "k-1"}); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("the key reused for another request: %v", err)
+		}
+		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "window"}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("a person choosing the window channel: %v", err)
+		}
+		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := f.svc.Submit(ctx, f.p, a.ID, 0, "s-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		retry, err := f.svc.Submit(ctx, f.p, a.ID, 0, "s-1")
+		if err != nil || retry.Number != first.Number {
+			t.Errorf("a retried submission: %v, number %s vs %s", err, retry.Number, first.Number)
+		}
+
+		d, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := f.svc.Withdraw(ctx, f.p, d.ID, 0, "不办了")
+		if err != nil || w.Status != "withdrawn" {
+			t.Fatalf("withdrawing a draft: %v %v", w.Status, err)
+		}
+		if _, err := f.svc.Submit(ctx, f.p, d.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("submitting a withdrawn application: %v", err)
+		}
+	})
+}
