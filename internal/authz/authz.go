@@ -50,6 +50,7 @@ const (
 	Supervise       Permission = "supervise"       // overdue board, spot checks, complaints
 	DecisionTrace   Permission = "decision:trace"  // read a machine decision's full record
 	MachineSwitch   Permission = "machine:switch"  // suspend or resume an item's machine approval
+	CalendarManage  Permission = "calendar:manage" // load a year of the working-day calendar
 )
 
 // grants is the whole policy: what each role may do.
@@ -60,7 +61,7 @@ var grants = map[Role][]Permission{
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace},
 	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch},
 	CatalogAdmin: {CatalogManage, MachineSwitch},
-	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit},
+	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage},
 }
 
 // Scopes an API token may carry: the permissions other systems can be given.

@@ -25,7 +25,7 @@ const EnvPostgres = "YIWANG_TEST_DATABASE_URL"
 // Each runs fn as a subtest once per available backend, named after it.
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	EachURL(t, func(t *testing.T, dsn string) { fn(t, open(t, dsn)) })
+	EachURL(t, func(t *testing.T, dsn string) { fn(t, Open(t, dsn)) })
 }
 
 // EachURL is Each for tests that open the database themselves, for example to
@@ -39,7 +39,7 @@ func EachURL(t *testing.T, fn func(t *testing.T, dsn string)) {
 // SQLite returns a migrated database in a fresh file under t.TempDir.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, "")
+	return Open(t, "")
 }
 
 // Postgres returns a migrated database in a fresh schema of the test server,
@@ -47,7 +47,7 @@ func SQLite(t testing.TB) *store.DB {
 // it under CI=true, where a missing database is a broken build.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, PostgresURL(t))
+	return Open(t, PostgresURL(t))
 }
 
 // PostgresURL returns a URL to a fresh, empty schema on the test server.
@@ -84,9 +84,10 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
-// open opens and migrates the database at dsn (empty: SQLite in a temporary
-// folder), closing it when t ends.
-func open(t testing.TB, dsn string) *store.DB {
+// Open opens and migrates the database at dsn (empty: SQLite in a temporary
+// folder), closing it when t ends. With EachURL's dsn it opens the same
+// database again, as a restarted process would.
+func Open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn, t.TempDir())
 	if err != nil {
