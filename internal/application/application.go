@@ -115,12 +115,23 @@ func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *h
 // consentTTL is how long an application's consent to read sources lasts.
 const consentTTL = 30 * 24 * time.Hour
 
-// who is the applicant behind a principal.
+// who is the applicant of an application and p the principal acting: the
+// applicant themselves, or a window clerk for a walk-in (intake).
 type who struct {
 	p        authz.Principal
+	personID int64
 	idNumber string
 	name     string
 	phone    string
+	intake   bool
+}
+
+// readerName is how a read appears in the person's "who read my data" list.
+func (w who) readerName() string {
+	if w.intake {
+		return w.p.Name + "（窗口受理）"
+	}
+	return w.name + "（本人申请）"
 }
 
 func (s *Service) applicant(ctx context.Context, p authz.Principal) (who, error) {
@@ -134,7 +145,7 @@ func (s *Service) applicant(ctx context.Context, p authz.Principal) (who, error)
 	if err != nil {
 		return who{}, err
 	}
-	return who{p: p, idNumber: d.IDNumber, name: d.Name, phone: d.Phone}, nil
+	return who{p: p, personID: p.PersonID, idNumber: d.IDNumber, name: d.Name, phone: d.Phone}, nil
 }
 
 // subject is whose record a source keeps for this application.
@@ -168,7 +179,6 @@ var selfChannels = []string{"web", "mobile", "kiosk", "bank"}
 // Start creates a draft application of the item in service with code,
 // prefilled from the hub under a consent recorded now.
 func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
-	code, answers := req.ItemCode, req.Answers
 	if req.Channel == "" {
 		req.Channel = "web"
 	}
@@ -187,12 +197,22 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest
 	if err != nil {
 		return Application{}, err
 	}
+	return s.startFor(ctx, w, req, "")
+}
+
+// startFor makes the draft for applicant w, at hall for window intake.
+func (s *Service) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
+	p, code, answers := w.p, req.ItemCode, req.Answers
 	v, err := s.catalog.Current(ctx, code)
 	if err != nil {
 		return Application{}, err
 	}
 	it := v.Item
-	if err := checkApplicant(it, p); err != nil {
+	if w.intake {
+		if it.Target == "enterprise" {
+			return Application{}, apperr.New(apperr.Invalid, "enterprise_item", "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
+		}
+	} else if err := checkApplicant(it, p); err != nil {
 		return Application{}, err
 	}
 	if err := checkAnswers(it, answers); err != nil {
@@ -256,12 +276,15 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest
 		slices.Sort(consented)
 	}
 	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", Channel: req.Channel, EnterpriseID: enterpriseID, Reasons: []string{},
-		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{},
-		accountID: p.AccountID, personID: p.PersonID}
+		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{}, HallCode: hall,
+		accountID: p.AccountID, personID: w.personID}
 	if app.Answers == nil {
 		app.Answers = map[string]string{}
 	}
 	purpose := "办理「" + it.Name.Zh + "」" // the purpose the applicant sees in their data-read list
+	if w.intake {
+		purpose = "窗口代为办理「" + it.Name.Zh + "」（申请人现场签字同意）"
+	}
 	var records map[string]hub.Record
 	if len(consented) > 0 {
 		c, err := s.reader.Grant(ctx, s.db, p.AccountID, hub.Subject{Kind: hub.Person, Key: w.idNumber}, consented, purpose, 0, consentTTL)
@@ -364,7 +387,7 @@ func (s *Service) readAll(ctx context.Context, w who, creditCode string, need ma
 			continue
 		}
 		rec, err := s.reader.Read(ctx, hub.Read{Consent: s.consentFor(ctx, w, subject), Subject: subject, Source: src, Fields: need[src],
-			Reader: w.p.AccountID, ReaderName: w.name + "（本人申请）", Purpose: purpose, Application: application})
+			Reader: w.p.AccountID, ReaderName: w.readerName(), Purpose: purpose, Application: application})
 		switch {
 		case err == nil:
 			records[src], statuses[src] = rec, "filled"

@@ -58,7 +58,8 @@ func scan(row interface{ Scan(...any) error }) (Application, error) {
 // enterprise's while acting for it. Anyone else gets not-found.
 func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
 	a, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID))) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
+		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
 		return Application{}, authz.NotYours("application")
 	}
 	if err != nil {
@@ -95,7 +96,12 @@ func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]Application, e
 	if p.ActingFor != nil {
 		ent = p.ActingFor.ID
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM applications WHERE account_id = $1 OR enterprise_id = $2 ORDER BY id DESC LIMIT 200`, p.AccountID, ent)
+	person := int64(-1)
+	if p.PersonID != 0 {
+		person = p.PersonID
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM applications
+		WHERE account_id = $1 OR enterprise_id = $2 OR (person_id = $3 AND enterprise_id IS NULL) ORDER BY id DESC LIMIT 200`, p.AccountID, ent, person)
 	if err != nil {
 		return nil, err
 	}
@@ -262,12 +268,14 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 	if len(missing) > 0 {
 		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
 	}
-	if err := s.limits.Allow(ctx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
-		return a, err
-	}
-	w, err := s.applicant(ctx, p)
+	w, err := s.submitter(ctx, p, a)
 	if err != nil {
 		return a, err
+	}
+	if !w.intake {
+		if err := s.limits.Allow(ctx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
+			return a, err
+		}
 	}
 	creditCode := ""
 	if p.ActingFor != nil {
@@ -331,7 +339,11 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 			}
 		}
 		set := map[string]any{"mismatches": string(mism), "submitted_at": now, "number": number}
-		if err := s.move(ctx, tx, &locked, workflow.Submit, actor{"applicant", p.AccountID, p.Name}, "", nil, set); err != nil {
+		by := actor{"applicant", p.AccountID, p.Name}
+		if w.intake {
+			by = staffActor(p)
+		}
+		if err := s.move(ctx, tx, &locked, workflow.Submit, by, "", nil, set); err != nil {
 			return err
 		}
 		locked.Number = number

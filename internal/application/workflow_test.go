@@ -116,11 +116,11 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "no_such_field", Reason: "x"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a correction of a field the form lacks: %v", err)
 		}
-		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "请选择领取方式为窗口领取"}}); err != nil {
+		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
 			t.Fatal(err)
 		}
 		a, _ = f.svc.Get(ctx, f.p, a.ID)
-		if a.Status != "correction_requested" || !a.ClockStopped || a.Correction == nil || a.Correction.Items[0].Reason != "请选择领取方式为窗口领取" {
+		if a.Status != "correction_requested" || !a.ClockStopped || a.Correction == nil || a.Correction.Items[0].Reason != "实体卡暂停邮寄，请改选仅电子证" {
 			t.Fatalf("after the correction request: %s, stopped %v, %+v", a.Status, a.ClockStopped, a.Correction)
 		}
 		if n := f.notices.last(a.ID); n.Kind != "correction_requested" {
@@ -132,11 +132,11 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 		if _, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("supplying nothing: %v", err)
 		}
-		a, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "window"})
+		a, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "electronic"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Status != "submitted" || a.ClockStopped || a.Form["delivery"] != "window" {
+		if a.Status != "submitted" || a.ClockStopped || a.Form["delivery"] != "electronic" {
 			t.Fatalf("after supplying: %s, stopped %v, delivery %v", a.Status, a.ClockStopped, a.Form["delivery"])
 		}
 
