@@ -456,8 +456,16 @@ func TestSendRefusesMessagesThatCannotBeDelivered(t *testing.T) {
 			{"unknown channel", func() notify.Message { m := to(message(notify.Decision, "x")); m.Channel = "fax"; return m }(), `channel "fax"`},
 			{"no English title", func() notify.Message { m := to(message(notify.Decision, "x")); m.TitleEn = " "; return m }(), "lacks TitleEn"},
 			{"no Chinese body", func() notify.Message { m := to(message(notify.Decision, "x")); m.BodyZh = ""; return m }(), "lacks BodyZh"},
-			{"title too long", func() notify.Message { m := to(message(notify.Decision, "x")); m.TitleZh = strings.Repeat("长", 201); return m }(), "201 characters"},
-			{"link to another site", func() notify.Message { m := to(message(notify.Decision, "x")); m.Link = "https://evil.example/login"; return m }(), "path on this site"},
+			{"title too long", func() notify.Message {
+				m := to(message(notify.Decision, "x"))
+				m.TitleZh = strings.Repeat("长", 201)
+				return m
+			}(), "201 characters"},
+			{"link to another site", func() notify.Message {
+				m := to(message(notify.Decision, "x"))
+				m.Link = "https://evil.example/login"
+				return m
+			}(), "path on this site"},
 			{"scheme-relative link", func() notify.Message { m := to(message(notify.Decision, "x")); m.Link = "//evil.example/"; return m }(), "path on this site"},
 			{"account and person disagree", func() notify.Message { m := to(message(notify.Decision, "x")); m.PersonID = li.PersonID; return m }(), "not the same person"},
 		} {
@@ -537,4 +545,3 @@ func TestInboxAPI(t *testing.T) {
 		t.Errorf("anonymous inbox: %d, want 401", code)
 	}
 }
-
