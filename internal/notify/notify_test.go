@@ -445,40 +445,34 @@ func TestSendRefusesMessagesThatCannotBeDelivered(t *testing.T) {
 		f := newFixture(t, db)
 		wang := f.person(t, "11010519600101001", "王五")
 		li := f.person(t, "11010519700202002", "李四")
-		to := func(m notify.Message) notify.Message { m.AccountID = wang.AccountID; return m }
 		for _, tc := range []struct {
 			name string
-			m    notify.Message
+			edit func(m *notify.Message)
 			want string
 		}{
-			{"no recipient", message(notify.Decision, "x"), "no recipient"},
-			{"unknown kind", to(message("decison", "x")), `kind "decison"`},
-			{"unknown channel", func() notify.Message { m := to(message(notify.Decision, "x")); m.Channel = "fax"; return m }(), `channel "fax"`},
-			{"no English title", func() notify.Message { m := to(message(notify.Decision, "x")); m.TitleEn = " "; return m }(), "lacks TitleEn"},
-			{"no Chinese body", func() notify.Message { m := to(message(notify.Decision, "x")); m.BodyZh = ""; return m }(), "lacks BodyZh"},
-			{"title too long", func() notify.Message {
-				m := to(message(notify.Decision, "x"))
-				m.TitleZh = strings.Repeat("长", 201)
-				return m
-			}(), "201 characters"},
-			{"link to another site", func() notify.Message {
-				m := to(message(notify.Decision, "x"))
-				m.Link = "https://evil.example/login"
-				return m
-			}(), "path on this site"},
-			{"scheme-relative link", func() notify.Message { m := to(message(notify.Decision, "x")); m.Link = "//evil.example/"; return m }(), "path on this site"},
-			{"account and person disagree", func() notify.Message { m := to(message(notify.Decision, "x")); m.PersonID = li.PersonID; return m }(), "not the same person"},
+			{"no recipient", func(m *notify.Message) { m.AccountID = 0 }, "no recipient"},
+			{"unknown kind", func(m *notify.Message) { m.Kind = "decison" }, `kind "decison"`},
+			{"unknown channel", func(m *notify.Message) { m.Channel = "fax" }, `channel "fax"`},
+			{"no English title", func(m *notify.Message) { m.TitleEn = " " }, "lacks TitleEn"},
+			{"no Chinese body", func(m *notify.Message) { m.BodyZh = "" }, "lacks BodyZh"},
+			{"title too long", func(m *notify.Message) { m.TitleZh = strings.Repeat("长", 201) }, "201 characters"},
+			{"link to another site", func(m *notify.Message) { m.Link = "https://evil.example/login" }, "path on this site"},
+			{"scheme-relative link", func(m *notify.Message) { m.Link = "//evil.example/" }, "path on this site"},
+			{"account and person disagree", func(m *notify.Message) { m.PersonID = li.PersonID }, "not the same person"},
 		} {
+			m := message(notify.Decision, "x")
+			m.AccountID = wang.AccountID
+			tc.edit(&m)
 			err := db.InTx(ctx, func(tx *sql.Tx) error {
-				_, err := f.outbox.Send(ctx, tx, tc.m)
+				_, err := f.outbox.Send(ctx, tx, m)
 				return err
 			})
 			if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s: %v, want an invalid error saying %q", tc.name, err, tc.want)
 			}
 		}
-		both := to(message(notify.Decision, "both"))
-		both.PersonID = wang.PersonID
+		both := message(notify.Decision, "both")
+		both.AccountID, both.PersonID = wang.AccountID, wang.PersonID
 		f.send(t, both)
 		if n := count(t, db, `SELECT count(*) FROM outbox_messages`); n != 1 {
 			t.Errorf("%d messages stored, want only the valid one", n)
