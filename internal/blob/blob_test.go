@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -389,5 +390,23 @@ func TestNewFSSweepsStagingFilesLeftByACrash(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Error("a staging file another process may still be writing was removed")
+	}
+}
+
+// BenchmarkPut stores a 5 MiB scan (new content each time, so nothing is
+// deduplicated): hashing, sniffing, fsync and rename.
+func BenchmarkPut(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "blobs")
+	s, err := blob.NewFS(dir, blob.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	content := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0123456789abcdef"), 5<<20/16)...)
+	b.SetBytes(int64(len(content)))
+	for i := 0; b.Loop(); i++ {
+		copy(content[9:], strconv.Itoa(i)+" ")
+		if _, err := s.Put(context.Background(), bytes.NewReader(content)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
