@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +13,9 @@ import (
 
 	"yiwang/internal/authz"
 	"yiwang/internal/demo"
+	"yiwang/internal/jobs"
+	"yiwang/internal/logging"
+	"yiwang/internal/notify"
 )
 
 // The principals every route is tried as.
@@ -44,7 +49,8 @@ type access struct {
 // accessTable has an entry for every route. Adding a route without one fails
 // TestEveryRouteHasAnAccessRule. Paths and bodies may use {zhang} for Zhang
 // San's person id, {authz} for the demo company's authorisation id,
-// {company} for its credit code and {app} for Wang Wu's application.
+// {company} for its credit code, {app} for Wang Wu's application and {note}
+// for a notification to him.
 var accessTable = map[string]access{
 	"GET /healthz":                   {path: "/healthz"},
 	"GET /readyz":                    {path: "/readyz"},
@@ -120,9 +126,12 @@ var accessTable = map[string]access{
 	"GET /api/v1/staff/applications/{id}":                 {path: "/api/v1/staff/applications/{app}", allowed: []string{clerk, supervisor}},
 	"POST /api/v1/staff/applications/{id}/revoke":         {path: "/api/v1/staff/applications/999/revoke", body: `{"reason":"x"}`, allowed: []string{head}},
 	"GET /api/v1/me/data-reads":                               {allowed: []string{applicant, legalRep, agent}},
-	"GET /api/v1/admin/tokens":                                {allowed: []string{sysAdmin}},
-	"POST /api/v1/admin/tokens":                               {body: `{}`, allowed: []string{sysAdmin}},
-	"DELETE /api/v1/admin/tokens/{id}":                        {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+	// Everyone signed in has an inbox; a message is only its recipient's.
+	"GET /api/v1/me/notifications":            {allowed: signedIn()},
+	"POST /api/v1/me/notifications/{id}/read": {path: "/api/v1/me/notifications/{note}/read", allowed: []string{applicant}, owned: true},
+	"GET /api/v1/admin/tokens":                {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":               {body: `{}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/tokens/{id}":        {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
 }
 
 func signedIn() []string {
@@ -185,7 +194,13 @@ func TestAccessByRole(t *testing.T) {
 		t.Fatalf("Wang Wu starts an application: %d %v", code, body)
 	}
 	appID := strconv.FormatInt(int64(body["id"].(float64)), 10)
-	ids := strings.NewReplacer("{zhang}", strconv.FormatInt(zhang.ID, 10), "{authz}", strconv.FormatInt(authzID, 10), "{company}", demo.DemoCompany, "{app}", appID)
+	wang, err := a.identities.PersonByIDNumber(ctx, demo.WangWu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := notifyAndDeliver(t, a, notify.Message{PersonID: wang.ID, Kind: notify.Decision, TitleZh: "已办结", TitleEn: "Decided", BodyZh: "您的申请已办结。", BodyEn: "Your application is decided.", Link: "/applications/" + appID})
+	ids := strings.NewReplacer("{zhang}", strconv.FormatInt(zhang.ID, 10), "{authz}", strconv.FormatInt(authzID, 10), "{company}", demo.DemoCompany, "{app}", appID,
+		"{note}", strconv.FormatInt(note, 10))
 
 	for _, route := range srv.Router().Routes() {
 		rule, ok := accessTable[route.Pattern]
@@ -234,6 +249,45 @@ func TestAccessByRole(t *testing.T) {
 			if !want && !denied {
 				t.Errorf("%s %s as %s: got %d, want refused", method, path, who, rec.Code)
 			}
+		}
+	}
+}
+
+// notifyAndDeliver sends m through the app's outbox and works the job queue,
+// as serve does, until it is delivered; it returns the message's id.
+func notifyAndDeliver(t *testing.T, a *app, m notify.Message) int64 {
+	t.Helper()
+	ctx := context.Background()
+	db := a.identities.DB()
+	var id int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = a.outbox.Send(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := jobs.NewWorkers()
+	registerWorkers(ws, db)
+	q, err := jobs.New(db, ws, logging.New(io.Discard, "text", 0), jobs.Config{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(ctx)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var status string
+		if err := db.QueryRowContext(ctx, `SELECT status FROM outbox_messages WHERE id = $1`, id).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
+		if status == notify.StatusDelivered {
+			return id
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notification %d still %s: is its worker registered in registerWorkers?", id, status)
 		}
 	}
 }

@@ -12,10 +12,13 @@ import (
 	"strings"
 
 	"yiwang/internal/application"
+	"yiwang/internal/blob"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/jobs"
+	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
@@ -34,6 +37,8 @@ type app struct {
 	index      *search.Index
 	identities *identity.Store
 	registries *hub.Builtin
+	outbox     *notify.Outbox // everything that tells a person something goes through it
+	blobs      blob.Store     // uploaded materials
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -43,6 +48,8 @@ type appOptions struct {
 	oidc         *oidc.Config             // the unified identity platform, or nil
 	connectors   map[string]hub.Connector // sources read from departments' systems
 	submissions  int                      // applications an account may submit a day; 0: identity.SubmissionLimit
+	queue        *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
+	blobs        blob.Store               // where uploaded materials are kept
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -85,7 +92,14 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
 	applications := application.NewService(db, catalogStore, ids, reader, limiter)
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{})
+	queue := opts.queue
+	if queue == nil {
+		if queue, err = jobs.New(db, jobs.NewWorkers(), logger, jobs.Config{}); err != nil {
+			return nil, err
+		}
+	}
+	outbox := notify.NewOutbox(db, queue)
+	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger))
 	return &app{
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),
@@ -93,7 +107,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		index:      index,
 		identities: ids,
 		registries: builtin,
+		outbox:     outbox,
+		blobs:      opts.blobs,
 	}, nil
+}
+
+// registerWorkers adds every domain's background job workers. serve calls
+// it before building the job queue, and tests that need jobs worked do too.
+func registerWorkers(ws *jobs.Workers, db *store.DB) {
+	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
 }
 
 // keyFile holds the personal-data key when none is configured.
@@ -145,7 +167,11 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit}
+	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"), blob.Limits{MaxBytes: cfg.UploadMaxBytes})
+	if err != nil {
+		return appOptions{}, err
+	}
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 
 	"yiwang/api"
 	democatalog "yiwang/catalog"
+	"yiwang/internal/blob"
 	"yiwang/internal/demo"
 	"yiwang/internal/logging"
 	"yiwang/internal/pii"
@@ -62,7 +64,11 @@ func testOptions(t testing.TB) appOptions {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return appOptions{protector: protector}
+	blobs, err := blob.NewFS(filepath.Join(t.TempDir(), "blobs"), blob.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return appOptions{protector: protector, blobs: blobs}
 }
 
 // signIn signs in through the API and returns the headers later calls need:

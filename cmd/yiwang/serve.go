@@ -46,6 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	workers := jobs.NewWorkers() // domains register their workers here
+	registerWorkers(workers, db)
 	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll})
 	if err != nil {
 		return err
@@ -55,6 +56,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
 
+	opts.queue = queue
 	a, err := newApp(ctx, db, opts, logger)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type Config struct {
 	OIDCClientSecret string
 	HubConfig        string // connectors file for departments' systems; empty: built-in registries only
 	SubmissionLimit  int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
+	UploadMaxBytes   int64  // the largest uploaded material accepted, in bytes
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -99,7 +100,30 @@ func Options() []Option {
 				c.SubmissionLimit = n
 				return nil
 			}},
+		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},
+			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 	}
+}
+
+// setBytes reads a size such as 20MiB, 512KiB or 1048576.
+func setBytes(n *int64, v string) error {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}, {"", 0}}
+	for _, u := range units {
+		num, ok := strings.CutSuffix(strings.TrimSpace(v), u.suffix)
+		if !ok {
+			continue
+		}
+		x, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if err != nil || x < 1 || x > (1<<40)>>u.shift {
+			break
+		}
+		*n = x << u.shift
+		return nil
+	}
+	return errors.New("must be a size such as 20MiB, 512KiB or a whole number of bytes (at most 1024GiB)")
 }
 
 func setDuration(d *time.Duration, v string) error {

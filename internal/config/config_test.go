@@ -45,11 +45,26 @@ func TestBadInputSaysWhatToDo(t *testing.T) {
 		{[]string{"--shutdown-timeout", "-1s"}, nil, "positive duration"},
 		{nil, map[string]string{"YIWANG_LOG_LEVEL": "loud"}, `YIWANG_LOG_LEVEL="loud"`},
 		{[]string{"stray"}, nil, `unexpected argument "stray"`},
+		{[]string{"--upload-max-bytes", "20MB"}, nil, "must be a size such as 20MiB"},
+		{[]string{"--upload-max-bytes", "0"}, nil, "must be a size such as 20MiB"},
 	}
 	for _, tt := range tests {
 		_, _, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", tt.args, 0, env(tt.env), nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Parse(%v, %v) error = %v, want one line containing %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestUploadLimitSizes(t *testing.T) {
+	for in, want := range map[string]int64{"": 20 << 20, "1048576": 1 << 20, "512KiB": 512 << 10, "5 MiB": 5 << 20, "1GiB": 1 << 30} {
+		args := []string{}
+		if in != "" {
+			args = []string{"--upload-max-bytes", in}
+		}
+		c, _, err := config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", args, 0, env(nil), nil)
+		if err != nil || c.UploadMaxBytes != want {
+			t.Errorf("--upload-max-bytes %q = %d, %v; want %d", in, c.UploadMaxBytes, err, want)
 		}
 	}
 }

@@ -1,0 +1,82 @@
+package notify
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/httpx"
+)
+
+// Handler serves a person's inbox over the API. Everyone signed in has one:
+// applicants get decisions and correction requests, staff deadline warnings.
+type Handler struct {
+	outbox *Outbox
+	logger *slog.Logger
+}
+
+// NewHandler returns the inbox's HTTP handler.
+func NewHandler(o *Outbox, logger *slog.Logger) *Handler { return &Handler{outbox: o, logger: logger} }
+
+// Register adds the routes.
+func (h *Handler) Register(r *httpx.Router) {
+	r.HandleFunc("GET /api/v1/me/notifications", authz.SignedIn, h.list)
+	r.HandleFunc("POST /api/v1/me/notifications/{id}/read", authz.SignedIn, h.read)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	before, err := number(v.Get("before"), "before")
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	limit, err := number(v.Get("limit"), "limit")
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	q := InboxQuery{Before: before, Limit: int(max(min(limit, 1000), -1))}
+	switch v.Get("unread") {
+	case "", "false":
+	case "true":
+		q.UnreadOnly = true
+	default:
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "bad_unread", "unread must be true or false"))
+		return
+	}
+	in, err := h.outbox.Inbox(r.Context(), authz.From(r.Context()), q)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, in)
+}
+
+// number reads an optional whole-number query parameter.
+func number(s, name string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, apperr.New(apperr.Invalid, "bad_"+name, "%s must be a whole number", name)
+	}
+	return n, nil
+}
+
+func (h *Handler) read(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "bad_id", "the notification id must be a positive whole number"))
+		return
+	}
+	m, err := h.outbox.MarkRead(r.Context(), authz.From(r.Context()), id)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, m)
+}

@@ -1,0 +1,107 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+)
+
+// Inbox is a page of a recipient's in-app messages, newest first.
+type Inbox struct {
+	Messages []Message `json:"notifications"`
+	Unread   int       `json:"unread"` // over the whole inbox, not just this page
+	// NextBefore is the Before that fetches the next, older page; 0 at the end.
+	NextBefore int64 `json:"next_before,omitempty"`
+}
+
+// InboxQuery selects a page of the inbox.
+type InboxQuery struct {
+	Before     int64 // only messages with a smaller id; 0 for the newest
+	Limit      int   // at most this many; 0 means 20, at most 100
+	UnreadOnly bool
+}
+
+// mine is the condition for the principal's own delivered in-app messages:
+// those to their account and those to their person. $1 is the account, $2
+// the person (0 matches nothing: ids start at 1).
+const mine = `channel = 'in_app' AND status = 'delivered' AND (account_id = $1 OR person_id = $2)`
+
+// Inbox returns a page of p's messages and the number unread.
+func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (Inbox, error) {
+	if !p.SignedIn() {
+		return Inbox{}, authz.Require(p, authz.SignedIn)
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = 20
+	case q.Limit < 0 || q.Limit > 100:
+		return Inbox{}, apperr.New(apperr.Invalid, "bad_limit", "limit must be between 1 and 100")
+	}
+	if q.Before < 0 {
+		return Inbox{}, apperr.New(apperr.Invalid, "bad_before", "before must be a message id")
+	}
+	in := Inbox{Messages: []Message{}}
+	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox_messages WHERE `+mine+` AND read_at IS NULL`,
+		p.AccountID, p.PersonID).Scan(&in.Unread); err != nil {
+		return Inbox{}, fmt.Errorf("notify: count unread: %w", err)
+	}
+	query := `SELECT ` + columns + ` FROM outbox_messages WHERE ` + mine
+	args := []any{p.AccountID, p.PersonID, q.Limit + 1}
+	if q.Before > 0 {
+		query += ` AND id < $4`
+		args = append(args, q.Before)
+	}
+	if q.UnreadOnly {
+		query += ` AND read_at IS NULL`
+	}
+	rows, err := o.db.QueryContext(ctx, query+` ORDER BY id DESC LIMIT $3`, args...)
+	if err != nil {
+		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
+		}
+		in.Messages = append(in.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
+	}
+	if len(in.Messages) > q.Limit {
+		in.Messages = in.Messages[:q.Limit]
+		in.NextBefore = in.Messages[q.Limit-1].ID
+	}
+	return in, nil
+}
+
+// MarkRead marks p's message id read and returns it. Reading it again keeps
+// the first time. Another person's message, or one not yet delivered, is
+// not found.
+func (o *Outbox) MarkRead(ctx context.Context, p authz.Principal, id int64) (Message, error) {
+	if !p.SignedIn() {
+		return Message{}, authz.Require(p, authz.SignedIn)
+	}
+	var m Message
+	err := o.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox_messages SET read_at = $3 WHERE `+mine+` AND id = $4 AND read_at IS NULL`,
+			p.AccountID, p.PersonID, o.now(), id); err != nil {
+			return err
+		}
+		var err error
+		m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM outbox_messages WHERE `+mine+` AND id = $3`, p.AccountID, p.PersonID, id))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, authz.NotYours("notification")
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("notify: mark read: %w", err)
+	}
+	return m, nil
+}
