@@ -26,6 +26,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // app is the platform's domains wired together over one database. serve
@@ -91,7 +92,6 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
-	applications := application.NewService(db, catalogStore, ids, reader, limiter)
 	queue := opts.queue
 	if queue == nil {
 		if queue, err = jobs.New(db, jobs.NewWorkers(), logger, jobs.Config{}); err != nil {
@@ -99,7 +99,14 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		}
 	}
 	outbox := notify.NewOutbox(db, queue)
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger))
+	calendar, err := workday.NewStore(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	applications := application.NewService(db, catalogStore, ids, reader, limiter,
+		func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
+		outbox)
+	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger))
 	return &app{
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),

@@ -3,10 +3,10 @@ package application_test
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"yiwang/internal/apperr"
@@ -16,6 +16,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -36,18 +37,18 @@ type fixture struct {
 // notices records what the service told people.
 type notices struct {
 	mu   sync.Mutex
-	sent []application.Notice
+	sent []notify.Message
 }
 
-func (n *notices) send(_ context.Context, _ *sql.Tx, m application.Notice) error {
+func (n *notices) Send(_ context.Context, _ *sql.Tx, m notify.Message) (int64, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.sent = append(n.sent, m)
-	return nil
+	return int64(len(n.sent)), nil
 }
 
 // last is the newest notice about an application.
-func (n *notices) last(applicationID int64) application.Notice {
+func (n *notices) last(applicationID int64) notify.Message {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for i := len(n.sent) - 1; i >= 0; i-- {
@@ -55,7 +56,7 @@ func (n *notices) last(applicationID int64) application.Notice {
 			return n.sent[i]
 		}
 	}
-	return application.Notice{}
+	return notify.Message{}
 }
 
 // calendars is the shipped working-day calendar.
@@ -137,7 +138,7 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	reader := hub.NewReader(db, connector, b.SubjectIndex)
 	told := &notices{}
-	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told.send), builtin: b, ids: ids, notices: told, p: p, idNum: id}
+	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told), builtin: b, ids: ids, notices: told, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

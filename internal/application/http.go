@@ -127,7 +127,9 @@ func (h *Handler) taskReassign(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		AccountID int64 `json:"account_id"`
 	}
-	act(h, w, r, &req, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Reassign(r.Context(), p, id, req.AccountID) })
+	act(h, w, r, &req, func(p authz.Principal, id, _ int64) (any, error) {
+		return nil, h.svc.Reassign(r.Context(), p, id, req.AccountID)
+	})
 }
 
 func (h *Handler) taskDecision(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/notify"
 	"yiwang/internal/rules"
 	"yiwang/internal/workflow"
 )
@@ -30,34 +31,29 @@ type Calendar interface {
 // year at any time (workday.Store).
 type Calendars func(context.Context) (Calendar, error)
 
-// Notice is something to tell a person about their application, sent
-// through the notifications outbox in the transaction that causes it.
-type Notice struct {
-	AccountID, PersonID int64
-	Kind                string // decision, correction_requested, …
-	TitleZh, TitleEn    string
-	BodyZh, BodyEn      string
-	Link                string
-	ApplicationID       int64
+// Notifier writes a message to the notifications outbox inside tx, so it
+// exists only if the change that causes it commits (*notify.Outbox).
+type Notifier interface {
+	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
 }
-
-// Notifier writes a notice to the outbox inside tx (notify.Outbox).
-type Notifier func(ctx context.Context, tx *sql.Tx, n Notice) error
 
 // tell writes the applicant a notice about what just happened to a.
 func (s *Service) tell(ctx context.Context, tx *sql.Tx, a *Application, kind string) error {
-	n := Notice{AccountID: a.accountID, Kind: kind, Link: fmt.Sprintf("/applications/%d", a.ID), ApplicationID: a.ID}
+	n := notify.Message{AccountID: a.accountID, Kind: notify.Kind(kind), Link: fmt.Sprintf("/applications/%d", a.ID), ApplicationID: a.ID}
+	if a.HallCode != "" {
+		n.AccountID, n.PersonID = 0, a.personID // a walk-in: told as the person, whoever's account took it in
+	}
 	ref := a.Number
 	switch kind {
 	case "correction_requested":
 		n.TitleZh, n.TitleEn = "办件 "+ref+" 需要补正材料", "Application "+ref+" needs corrections"
 		n.BodyZh, n.BodyEn = "请查看需要补正的全部内容并一次提交；补正期间办理时限暂停。", "See everything to correct and supply it at once; the time limit is paused meanwhile."
 	case "revoked":
-		n.Kind = "decision"
+		n.Kind = notify.Decision
 		n.TitleZh, n.TitleEn = "办件 "+ref+" 的许可已被撤销", "The approval of application "+ref+" was revoked"
 		n.BodyZh, n.BodyEn = "撤销原因见办件详情。", "The reason is in the application's details."
 	default:
-		n.Kind = "decision"
+		n.Kind = notify.Decision
 		zh, en := map[string]string{"approved": "已准予", "rejected": "未予准许", "not_accepted": "不予受理"}[a.Status], map[string]string{"approved": "approved", "rejected": "rejected", "not_accepted": "not accepted"}[a.Status]
 		if zh == "" {
 			return nil
@@ -65,7 +61,8 @@ func (s *Service) tell(ctx context.Context, tx *sql.Tx, a *Application, kind str
 		n.TitleZh, n.TitleEn = "办件 "+ref+" "+zh, "Application "+ref+" "+en
 		n.BodyZh, n.BodyEn = "详情及理由见办件页面。", "The details and reasons are on the application's page."
 	}
-	return s.notify(ctx, tx, n)
+	_, err := s.notify.Send(ctx, tx, n)
+	return err
 }
 
 // Event is one entry of an application's timeline.

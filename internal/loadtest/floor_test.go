@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -16,11 +17,14 @@ import (
 	"yiwang/internal/demo"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/jobs"
 	"yiwang/internal/loadtest"
+	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/workday"
 )
 
 // BenchmarkSubmitFloor writes what a submission of the senior card commits
@@ -109,7 +113,7 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db))
+	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db), shippedCalendar(b), notify.NewOutbox(db, enqueueOnly(b, db)))
 	submitted, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
@@ -261,3 +265,25 @@ func testingProcs() int { return runtime.GOMAXPROCS(0) }
 
 // jsonRecord encodes a decision as the submission stores it.
 func jsonRecord(d rules.Decision) ([]byte, error) { return json.Marshal(d) }
+
+// shippedCalendar is the working-day calendar the binary ships with.
+func shippedCalendar(b *testing.B) application.Calendars {
+	years, err := workday.Embedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cal, err := workday.NewCalendar(years...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(context.Context) (application.Calendar, error) { return cal, nil }
+}
+
+// enqueueOnly is a job queue that only enqueues, as in a process without workers.
+func enqueueOnly(b *testing.B, db *store.DB) *jobs.Queue {
+	q, err := jobs.New(db, jobs.NewWorkers(), slog.New(slog.DiscardHandler), jobs.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return q
+}
