@@ -23,6 +23,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // app is the platform's domains wired together over one database. serve
@@ -34,6 +35,7 @@ type app struct {
 	index      *search.Index
 	identities *identity.Store
 	registries *hub.Builtin
+	calendar   *workday.Store // the working-day calendar deadlines are counted on
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -86,6 +88,11 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
 	applications := application.NewService(db, catalogStore, ids, reader, limiter)
 	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{})
+	calendar, err := workday.NewStore(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, workday.NewHandler(calendar, logger))
 	return &app{
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),
@@ -93,6 +100,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		index:      index,
 		identities: ids,
 		registries: builtin,
+		calendar:   calendar,
 	}, nil
 }
 
