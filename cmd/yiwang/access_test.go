@@ -132,6 +132,9 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/tokens":                {allowed: []string{sysAdmin}},
 	"POST /api/v1/admin/tokens":               {body: `{}`, allowed: []string{sysAdmin}},
 	"DELETE /api/v1/admin/tokens/{id}":        {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+	// The working-day calendar: anyone reads it, a system administrator loads a year.
+	"GET /api/v1/calendar/{year}":       {path: "/api/v1/calendar/2026"},
+	"PUT /api/v1/admin/calendar/{year}": {path: "/api/v1/admin/calendar/2030", body: `{}`, allowed: []string{sysAdmin}},
 }
 
 func signedIn() []string {

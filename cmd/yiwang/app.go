@@ -40,6 +40,7 @@ type app struct {
 	registries *hub.Builtin
 	outbox     *notify.Outbox // everything that tells a person something goes through it
 	blobs      blob.Store     // uploaded materials
+	calendar   *workday.Store // the working-day calendar deadlines are counted on
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -116,6 +117,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		registries: builtin,
 		outbox:     outbox,
 		blobs:      opts.blobs,
+		calendar:   calendar,
 	}, nil
 }
 

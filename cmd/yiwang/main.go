@@ -41,6 +41,7 @@ func commands() []command {
 		{"migrate", "Apply pending database migrations, each in its own transaction (forward-only).", migrate},
 		{"catalog", "Validate, import, publish, retire and diff service items (事项库).", catalogCmd},
 		{"rules", "Test item rules: yiwang rules test DIR", rulesCmd},
+		{"calendar", "Show, check and load years of the working-day calendar (工作日).", calendarCmd},
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"demo", "Generate demo registry data: yiwang demo generate --persons N --enterprises M", demoCmd},
 		{"bench", "Load-test a running server: yiwang bench --url URL --concurrency N --duration D", benchCmd},

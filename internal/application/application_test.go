@@ -62,11 +62,7 @@ func (n *notices) last(applicationID int64) notify.Message {
 // calendars is the shipped working-day calendar.
 func calendars(t testing.TB) application.Calendars {
 	t.Helper()
-	years, err := workday.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := workday.NewCalendar(years...)
+	cal, err := workday.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,9 +55,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "token", "demo", "bench prepare"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "token", "demo", "bench prepare", "bench run"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
 			func(c *Config, v string) error {

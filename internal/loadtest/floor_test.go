@@ -268,11 +268,7 @@ func jsonRecord(d rules.Decision) ([]byte, error) { return json.Marshal(d) }
 
 // shippedCalendar is the working-day calendar the binary ships with.
 func shippedCalendar(b *testing.B) application.Calendars {
-	years, err := workday.Embedded()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cal, err := workday.NewCalendar(years...)
+	cal, err := workday.Shipped()
 	if err != nil {
 		b.Fatal(err)
 	}

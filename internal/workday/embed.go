@@ -47,3 +47,13 @@ const (
 	OriginEmbedded = "embedded" // shipped with yiwang
 	OriginLoaded   = "loaded"   // loaded by an administrator
 )
+
+// Shipped is the calendar of the embedded years alone: for tools and tests
+// that count working days without a database.
+func Shipped() (*Calendar, error) {
+	years, err := Embedded()
+	if err != nil {
+		return nil, err
+	}
+	return NewCalendar(years...)
+}
