@@ -106,7 +106,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	applications := application.NewService(db, catalogStore, ids, reader, limiter,
 		func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
-		outbox)
+		outbox, opts.blobs)
 	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger))
 	return &app{
 		routes:     append(routes, idHandler),

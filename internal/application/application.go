@@ -17,6 +17,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/blob"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
@@ -75,13 +76,14 @@ type Provenance struct {
 
 // Material is a material of the application and how it is supplied.
 type Material struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Required bool   `json:"required"`
-	Attached bool   `json:"attached"`
-	Source   string `json:"source,omitempty"` // licence:TYPE or registry:SOURCE.FIELD when attached
-	Trust    string `json:"trust,omitempty"`  // A when attached from government data
-	Ref      string `json:"ref,omitempty"`    // e.g. the licence number
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Required bool          `json:"required"`
+	Attached bool          `json:"attached"`
+	Source   string        `json:"source,omitempty"` // licence:TYPE or registry:SOURCE.FIELD when attached
+	Trust    string        `json:"trust,omitempty"`  // A when attached from government data
+	Ref      string        `json:"ref,omitempty"`    // e.g. the licence number, or the uploaded file's digest
+	File     *MaterialFile `json:"file,omitempty"`   // the uploaded file, for uploads
 }
 
 // Mismatch is a prefilled value that differs from the source at submission.
@@ -102,13 +104,14 @@ type Service struct {
 	rules     *rules.Cache
 	calendars Calendars
 	notify    Notifier
+	blobs     blob.Store
 	now       func() time.Time
 	sample    func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
-func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter, calendars Calendars, notify Notifier) *Service {
-	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, calendars: calendars, notify: notify,
+func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter, calendars Calendars, notify Notifier, blobs blob.Store) *Service {
+	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, calendars: calendars, notify: notify, blobs: blobs,
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 

@@ -12,6 +12,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/blob"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
@@ -57,6 +58,16 @@ func (n *notices) last(applicationID int64) notify.Message {
 		}
 	}
 	return notify.Message{}
+}
+
+// blobs is a file store in a temporary folder.
+func blobs(t testing.TB) blob.Store {
+	t.Helper()
+	fs, err := blob.NewFS(t.TempDir(), blob.Limits{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
 }
 
 // calendars is the shipped working-day calendar.
@@ -134,7 +145,7 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	reader := hub.NewReader(db, connector, b.SubjectIndex)
 	told := &notices{}
-	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told), builtin: b, ids: ids, notices: told, p: p, idNum: id}
+	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told, blobs(t)), builtin: b, ids: ids, notices: told, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

@@ -1,6 +1,7 @@
 package application
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -45,6 +46,54 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("DELETE /api/v1/tasks/{id}/special-procedure", authz.ReviewTasks, h.taskSpecialEnd)
 	r.HandleFunc("GET /api/v1/staff/applications/{id}", authz.SignedIn, h.staffApplication)
 	r.HandleFunc("POST /api/v1/staff/applications/{id}/revoke", authz.Decide, h.revoke)
+	r.HandleFunc("POST /api/v1/window/applications", authz.WindowIntake, h.intake)
+	r.HandleFunc("PUT /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.uploadMaterial)
+	r.HandleFunc("GET /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.downloadMaterial)
+}
+
+func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
+	var req IntakeRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	a, err := h.svc.Intake(r.Context(), authz.From(r.Context()), req)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// uploadMaterial takes the file as the request body, whatever its name or
+// declared type: the store decides the type from the content.
+func (h *Handler) uploadMaterial(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.UploadMaterial(r.Context(), p, id, expect, r.PathValue("material"), r.Body, r.URL.Query().Get("verified") == "true")
+	})
+}
+
+func (h *Handler) downloadMaterial(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	rc, f, err := h.svc.OpenMaterial(r.Context(), authz.From(r.Context()), id, r.PathValue("material"))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", f.MediaType)
+	w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	w.Header().Set("Content-Disposition", "attachment")
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if _, err := io.Copy(w, rc); err != nil {
+		h.logger.WarnContext(r.Context(), "material download cut short", "application", id, "err", err)
+	}
 }
 
 // ifMatch reads the revision the caller saw from If-Match ("3" or 3); none is 0.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -162,14 +163,24 @@ func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action w
 		return apperr.Wrap(err, apperr.Conflict, "not_allowed_now", err.Error())
 	}
 	from := a.Status
-	now := s.now()
-	cols := []string{"status = $1", "stopped_from = $2", "updated_at = $3", "revision = revision + 1"}
-	args := []any{string(c.Status), nullString(string(c.StoppedFrom)), now}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
+	set = maps.Clone(set)
+	if set == nil {
+		set = map[string]any{}
 	}
-	slices.Sort(keys)
+	set["status"], set["stopped_from"] = string(c.Status), nullString(string(c.StoppedFrom))
+	if err := s.save(ctx, tx, a, set); err != nil {
+		return err
+	}
+	a.Status, a.stoppedFrom = string(c.Status), string(c.StoppedFrom)
+	return s.record(ctx, tx, a.ID, by, string(action), from, a.Status, note, details)
+}
+
+// save writes columns of a (locked in tx) and bumps its revision; a change
+// made meanwhile by someone else fails as stale.
+func (s *Service) save(ctx context.Context, tx *sql.Tx, a *Application, set map[string]any) error {
+	cols := []string{"updated_at = $1", "revision = revision + 1"}
+	args := []any{s.now()}
+	keys := slices.Sorted(maps.Keys(set))
 	for _, k := range keys {
 		args = append(args, set[k])
 		cols = append(cols, fmt.Sprintf("%s = $%d", k, len(args)))
@@ -177,15 +188,15 @@ func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action w
 	args = append(args, a.ID, a.Revision)
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE applications SET %s WHERE id = $%d AND revision = $%d`, strings.Join(cols, ", "), len(args)-1, len(args)), args...)
 	if err != nil {
-		return fmt.Errorf("move application %d to %s: %w", a.ID, c.Status, err)
+		return fmt.Errorf("save application %d: %w", a.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var current int64
 		tx.QueryRowContext(ctx, `SELECT revision FROM applications WHERE id = $1`, a.ID).Scan(&current)
 		return staleError(a.ID, a.Revision, current)
 	}
-	a.Status, a.stoppedFrom, a.Revision = string(c.Status), string(c.StoppedFrom), a.Revision+1
-	return s.record(ctx, tx, a.ID, by, string(action), from, a.Status, note, details)
+	a.Revision++
+	return nil
 }
 
 // record writes one timeline entry.

@@ -1,7 +1,9 @@
 package application_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -286,6 +288,131 @@ func TestWithdrawAndIdempotencyKeys(t *testing.T) {
 		}
 		if _, err := f.svc.Submit(ctx, f.p, d.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("submitting a withdrawn application: %v", err)
+		}
+	})
+}
+
+// withPhoto adds a photo the applicant must upload to the senior card.
+func withPhoto(c *catalog.Catalogue) {
+	for _, it := range c.Items {
+		if it.Item.Code == seniorCard {
+			it.Item.Materials = append(it.Item.Materials, catalog.Material{ID: "photo", Name: catalog.Text{Zh: "近期免冠照片", En: "Recent photo"},
+				Required: true, Sources: []catalog.MaterialSource{{Upload: true}}, Trust: "C"})
+		}
+	}
+}
+
+// pngFile is the smallest content the blob store accepts as a PNG.
+var pngFile = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+
+func TestWindowIntakeWithVerifiedScans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, withPhoto)
+		var hall, far int64
+		for code, region := range map[string]string{"mingde-hall": "910102", "faraway-hall": "920101"} {
+			if _, err := db.ExecContext(ctx, `INSERT INTO regions (code, level, name_zh, name_en) VALUES ($1, 'district', $1, $1) ON CONFLICT (code) DO NOTHING`, region); err != nil {
+				t.Fatal(err)
+			}
+			var id int64
+			if err := db.QueryRowContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en) VALUES ($1, $2, $1, $1) RETURNING id`, code, region).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			if region == "910102" {
+				hall = id
+			} else {
+				far = id
+			}
+		}
+		mkClerk := func(user string, hallID int64) authz.Principal {
+			a, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: "gsdb", Region: "910102", HallID: hallID, Roles: []authz.Role{authz.Clerk}}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := f.ids.StaffPrincipal(ctx, a.ID)
+			return p
+		}
+		clerk, farClerk := mkClerk("clerk.near", hall), mkClerk("clerk.far", far)
+		req := application.IntakeRequest{IDNumber: f.idNum, Name: "赵老汉", ItemCode: seniorCard, IdentityChecked: true, Consent: true}
+
+		if _, err := f.svc.Intake(ctx, farClerk, req); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("intake at a hall outside the item's scope: %v", err)
+		}
+		wrong := req
+		wrong.Name = "赵小汉"
+		if _, err := f.svc.Intake(ctx, clerk, wrong); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("intake under a name that does not match the ID number: %v", err)
+		}
+		unchecked := req
+		unchecked.IdentityChecked = false
+		if _, err := f.svc.Intake(ctx, clerk, unchecked); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("intake without checking identity: %v", err)
+		}
+		if _, err := f.svc.Intake(ctx, f.p, req); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("an applicant taking in a walk-in: %v", err)
+		}
+		a, err := f.svc.Intake(ctx, clerk, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Channel != "window" || a.HallCode != "mingde-hall" || a.Form["name"] != "赵老汉" {
+			t.Fatalf("intake: channel %s, hall %s, form %v", a.Channel, a.HallCode, a.Form)
+		}
+		if _, err := f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "photo", strings.NewReader("not a picture"), true); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("uploading text as a photo: %v", err)
+		}
+		if _, err := f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "id_card", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("uploading over an e-licence: %v", err)
+		}
+		a, err = f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "photo", bytes.NewReader(pngFile), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(a.Materials, func(m application.Material) bool { return m.ID == "photo" })
+		if m := a.Materials[i]; !m.Attached || m.Trust != "B" || m.File == nil || m.File.MediaType != "image/png" {
+			t.Errorf("the verified scan: %+v", m)
+		}
+		rc, file, err := f.svc.OpenMaterial(ctx, clerk, a.ID, "photo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, pngFile) || file.Size != int64(len(pngFile)) {
+			t.Errorf("the stored scan reads back as %d bytes", len(got))
+		}
+		if _, err := f.svc.UpdateForm(ctx, clerk, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+			t.Fatal(err)
+		}
+		a, err = f.svc.Submit(ctx, clerk, a.ID, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Number == "" || a.Status == "draft" {
+			t.Fatalf("the clerk's submission: %s %s", a.Status, a.Number)
+		}
+		// The walk-in sees it online, and was told as the person.
+		mine, err := f.svc.Get(ctx, f.p, a.ID)
+		if err != nil || mine.Number != a.Number {
+			t.Errorf("the applicant cannot see their window application: %v", err)
+		}
+		if n := f.notices.last(a.ID); n.Kind == "decision" && n.PersonID == 0 {
+			t.Errorf("the walk-in's notice is addressed to the clerk's account: %+v", n)
+		}
+		// A person uploads only to their own drafts, never marked verified.
+		d, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("an applicant marking their own upload verified: %v", err)
+		}
+		d, err = f.svc.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := d.Materials[slices.IndexFunc(d.Materials, func(m application.Material) bool { return m.ID == "photo" })]; m.Trust != "C" {
+			t.Errorf("an applicant's upload has trust %s", m.Trust)
 		}
 	})
 }

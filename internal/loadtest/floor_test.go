@@ -113,7 +113,7 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db), shippedCalendar(b), notify.NewOutbox(db, enqueueOnly(b, db)))
+	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db), shippedCalendar(b), notify.NewOutbox(db, enqueueOnly(b, db)), nil)
 	submitted, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)

@@ -1,0 +1,137 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"slices"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/workflow"
+)
+
+// Trust levels of a material: A comes from government data (an e-licence or
+// a registry), B is a scan a clerk checked against the original at the
+// window, C is what the applicant uploaded themselves.
+const (
+	TrustGovernment = "A"
+	TrustVerified   = "B"
+	TrustUploaded   = "C"
+)
+
+// MaterialFile is the stored file of an uploaded material.
+type MaterialFile struct {
+	Digest    string `json:"digest"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+}
+
+// UploadMaterial stores a file for one material of an application. The
+// applicant uploads while drafting, or when a correction asks for that
+// material; the clerk of a window intake uploads scans, and verified says the
+// clerk checked them against the originals (trust B instead of C).
+func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string, r io.Reader, verified bool) (Application, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	clerk := a.HallCode != "" && p.Can(authz.WindowIntake) && a.accountID == p.AccountID
+	if verified && !clerk {
+		return a, apperr.New(apperr.Forbidden, "clerks_verify", "only the clerk who took the application in at the window can mark a scan as checked against the original")
+	}
+	if err := s.canUpload(ctx, a, materialID); err != nil {
+		return a, err
+	}
+	info, err := s.blobs.Put(ctx, r)
+	if err != nil {
+		return a, err
+	}
+	trust := TrustUploaded
+	if verified {
+		trust = TrustVerified
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		locked, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(locked.Materials, func(m Material) bool { return m.ID == materialID })
+		if locked.Status != a.Status || i < 0 {
+			return apperr.New(apperr.Conflict, "stale_application", "application %d changed while the file was uploaded: reload it and try again", id)
+		}
+		m := &locked.Materials[i]
+		m.Attached, m.Source, m.Trust, m.Ref = true, "upload", trust, info.Digest
+		m.File = &MaterialFile{Digest: info.Digest, MediaType: info.MediaType, Size: info.Size}
+		b, _ := json.Marshal(locked.Materials)
+		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
+			return err
+		}
+		by := actor{"applicant", p.AccountID, p.Name}
+		if clerk {
+			by = staffActor(p)
+		}
+		return s.record(ctx, tx, id, by, "upload", locked.Status, locked.Status, m.Name,
+			map[string]any{"material": materialID, "digest": info.Digest, "media_type": info.MediaType, "size": info.Size, "trust": trust})
+	})
+	if err != nil {
+		return a, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// canUpload insists the material exists, accepts uploads and may change now.
+func (s *Service) canUpload(ctx context.Context, a Application, materialID string) error {
+	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
+	if i < 0 {
+		return apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
+	}
+	switch workflow.Status(a.Status) {
+	case workflow.Draft:
+	case workflow.Correction:
+		if a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID }) {
+			return apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
+		}
+	default:
+		return apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+	}
+	if a.Materials[i].Trust == TrustGovernment {
+		return apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to upload", a.Materials[i].Name)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return err
+	}
+	for _, m := range v.Item.Materials {
+		if m.ID == materialID && slices.ContainsFunc(m.Sources, func(ms catalog.MaterialSource) bool { return ms.Upload }) {
+			return nil
+		}
+	}
+	return apperr.New(apperr.Invalid, "no_upload", "「%s」 cannot be uploaded: the item takes it only from government data or a signed commitment", a.Materials[i].Name)
+}
+
+// OpenMaterial returns an uploaded material's file to its applicant or to
+// staff who may see the application.
+func (s *Service) OpenMaterial(ctx context.Context, p authz.Principal, id int64, materialID string) (io.ReadCloser, MaterialFile, error) {
+	a, err := s.Get(ctx, p, id)
+	if apperr.Is(err, apperr.NotFound) && p.Kind == "staff" {
+		var v StaffView
+		v, err = s.StaffApplication(ctx, p, id)
+		a = v.Application
+	}
+	if err != nil {
+		return nil, MaterialFile{}, err
+	}
+	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
+	switch {
+	case i < 0:
+		return nil, MaterialFile{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", id, materialID)
+	case a.Materials[i].File == nil:
+		return nil, MaterialFile{}, apperr.New(apperr.Conflict, "no_file", "「%s」 has no uploaded file: it is attached from government data, or not supplied yet", a.Materials[i].Name)
+	}
+	f := *a.Materials[i].File
+	rc, err := s.blobs.Open(ctx, f.Digest)
+	return rc, f, err
+}
