@@ -16,10 +16,12 @@ import (
 	"yiwang/internal/config"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/licence"
 	"yiwang/internal/oidc"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
+	"yiwang/internal/seal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
@@ -34,11 +36,14 @@ type app struct {
 	index      *search.Index
 	identities *identity.Store
 	registries *hub.Builtin
+	licences   *licence.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
 type appOptions struct {
 	protector    *pii.Protector
+	dataKey      pii.Key                  // the master key; seal keys are sealed under a subkey of it
+	site         string                   // public address, for licences' verification links
 	secureCookie bool                     // mark cookies Secure: the site is served over TLS
 	oidc         *oidc.Config             // the unified identity platform, or nil
 	connectors   map[string]hub.Connector // sources read from departments' systems
@@ -85,8 +90,18 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
 	applications := application.NewService(db, catalogStore, ids, reader, limiter)
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{})
+	keyring, err := seal.NewKeyring(db, opts.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
+	licenceHandler, err := licence.NewHandler(licences, ids, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, licenceHandler)
 	return &app{
+		licences:   licences,
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),
 		indexer:    indexer,
@@ -145,7 +160,7 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit}
+	opts := appOptions{protector: protector, dataKey: key, site: strings.TrimSuffix(site, "/"), secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
 	}

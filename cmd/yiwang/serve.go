@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
+	"yiwang/internal/licence"
 	"yiwang/internal/logging"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
@@ -45,7 +46,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	a, err := newApp(ctx, db, opts, logger)
+	if err != nil {
+		return err
+	}
+
 	workers := jobs.NewWorkers() // domains register their workers here
+	jobs.Register(workers, licence.NewIssueWorker(db, a.licences))
 	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll})
 	if err != nil {
 		return err
@@ -54,11 +61,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("start background jobs: %w", err)
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
-
-	a, err := newApp(ctx, db, opts, logger)
-	if err != nil {
-		return err
-	}
 	var demoAccounts []demo.Account
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, db)
@@ -80,6 +82,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			logger.Info("demo registries seeded", "persons", st.Persons, "enterprises", st.Enterprises, "took", st.Elapsed.Round(time.Millisecond))
 		}
+	}
+	// Every department that issues licences has its seal key before the first approval.
+	if created, err := a.licences.EnsureKeys(ctx); err != nil {
+		return fmt.Errorf("seal keys: %w", err)
+	} else if len(created) > 0 {
+		logger.Info("seal keys created", "departments", created)
 	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)

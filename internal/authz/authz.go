@@ -50,6 +50,7 @@ const (
 	Supervise       Permission = "supervise"       // overdue board, spot checks, complaints
 	DecisionTrace   Permission = "decision:trace"  // read a machine decision's full record
 	MachineSwitch   Permission = "machine:switch"  // suspend or resume an item's machine approval
+	LicenceRevoke   Permission = "licence:revoke"  // revoke an issued e-licence
 )
 
 // grants is the whole policy: what each role may do.
@@ -57,8 +58,8 @@ var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch},
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke},
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit},
 }
