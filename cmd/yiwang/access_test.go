@@ -107,9 +107,22 @@ var accessTable = map[string]access{
 	"PUT /api/v1/admin/catalog/items/{code}/machine-approval": {path: "/api/v1/admin/catalog/items/NO-SUCH-ITEM/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
 	"GET /api/v1/me/data-reads":                               {allowed: []string{applicant, legalRep, agent}},
-	"GET /api/v1/admin/tokens":                                {allowed: []string{sysAdmin}},
-	"POST /api/v1/admin/tokens":                               {body: `{}`, allowed: []string{sysAdmin}},
-	"DELETE /api/v1/admin/tokens/{id}":                        {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
+	// E-licences: verification and seal keys are public; revocation is for heads and supervisors.
+	"GET /.well-known/yiwang-seal-keys.json":      {path: "/.well-known/yiwang-seal-keys.json"},
+	"GET /verify/{number}":                        {path: "/verify/11910102MB0001111L-1001-2025-000001-7"},
+	"GET /api/v1/licences/{number}/verification":  {path: "/api/v1/licences/NO-SUCH-LICENCE/verification"},
+	"POST /api/v1/licences/verify":                {body: `{}`},
+	"POST /api/v1/admin/licences/{number}/revoke": {path: "/api/v1/admin/licences/NO-SUCH-LICENCE/revoke", body: `{"reason":"test"}`, allowed: []string{head, supervisor}},
+	"GET /api/v1/me/licences":                     {allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/me/licences/{id}/shares":        {path: "/api/v1/me/licences/999999/shares", body: `{"recipient":"r","purpose":"p"}`, allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}":                       {path: "/me/licences/999999", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}/licence.pdf":           {path: "/me/licences/999999/licence.pdf", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}/licence.json":          {path: "/me/licences/999999/licence.json", allowed: []string{applicant, legalRep, agent}},
+	"GET /shared/licences/{token}":                {path: "/shared/licences/no-such-token"},
+	"GET /shared/licences/{token}/licence.pdf":    {path: "/shared/licences/no-such-token/licence.pdf"},
+	"GET /api/v1/admin/tokens":                    {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":                   {body: `{}`, allowed: []string{sysAdmin}},
+	"DELETE /api/v1/admin/tokens/{id}":            {path: "/api/v1/admin/tokens/999", allowed: []string{sysAdmin}},
 }
 
 func signedIn() []string {

@@ -285,8 +285,10 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	}
 
 	if it.Output != nil {
-		if _, ok := licences[it.Output.Licence]; !ok {
+		if l, ok := licences[it.Output.Licence]; !ok {
 			add("/output/licence", "licence type %q is not declared in licences.yaml", it.Output.Licence)
+		} else if l.Issuer != "external" && l.TypeCode == "" {
+			add("/output/licence", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", it.Output.Licence)
 		}
 	}
 	if it.Proactive != nil {
@@ -460,7 +462,6 @@ func (c *Catalogue) checkLicenceSpec(ptr string, l LicenceType, typeCodes map[st
 	if l.Issuer != "external" {
 		switch other, dup := typeCodes[l.TypeCode]; {
 		case l.TypeCode == "":
-			ps = append(ps, c.licSource.problem(ptr+"/code", "licence type %q is issued by %s: give it a type_code (four digits or capital letters) for its licence numbers", l.Code, l.Issuer))
 		case dup:
 			ps = append(ps, c.licSource.problem(ptr+"/type_code", "type code %s is also used by %s", l.TypeCode, other))
 		default:

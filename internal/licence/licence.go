@@ -218,6 +218,9 @@ func (t Type) checkRequest(r Request) (Holder, error) {
 	if t.Issuer == "external" {
 		return h, apperr.New(apperr.Invalid, "licence_issued_elsewhere", "「%s」 is issued outside this platform: it cannot be issued here", t.NameZh)
 	}
+	if t.TypeCode == "" {
+		return h, apperr.New(apperr.Invalid, "licence_type_without_code", "「%s」 has no type_code in licences.yaml: licence numbers need it", t.NameZh)
+	}
 	if string(h.Kind) != t.Holder {
 		problems = append(problems, fmt.Sprintf("「%s」 is held by a %s, not a %s", t.NameZh, t.Holder, h.Kind))
 	}

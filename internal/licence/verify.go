@@ -154,7 +154,7 @@ func (s *Service) verify(ctx context.Context, content map[string]any, sl Seal) (
 	return v, nil
 }
 
-var embeddedStream = regexp.MustCompile(`/Type /EmbeddedFile /Length (\d+) /Filter /FlateDecode[^>]*>> >>\s*stream\r?\n`)
+var embeddedStream = regexp.MustCompile(`/Type /EmbeddedFile /Length (\d+) /Filter /FlateDecode /Params << /CheckSum <[0-9a-fA-F]*> /Size \d+ >> >>\s*stream\r?\n`)
 
 // embeddedLicence finds the licence.json attachment in a PDF this platform
 // printed (one Flate-compressed embedded file stream). Other PDFs are
