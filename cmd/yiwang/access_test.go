@@ -138,6 +138,19 @@ var accessTable = map[string]access{
 	// The working-day calendar: anyone reads it, a system administrator loads a year.
 	"GET /api/v1/calendar/{year}":       {path: "/api/v1/calendar/2026"},
 	"PUT /api/v1/admin/calendar/{year}": {path: "/api/v1/admin/calendar/2030", body: `{}`, allowed: []string{sysAdmin}},
+	// E-licences: verification and seal keys are public; revocation is for heads and supervisors.
+	"GET /.well-known/yiwang-seal-keys.json":      {path: "/.well-known/yiwang-seal-keys.json"},
+	"GET /verify/{number}":                        {path: "/verify/11910102MB0001111L-1001-2025-000001-7"},
+	"GET /api/v1/licences/{number}/verification":  {path: "/api/v1/licences/NO-SUCH-LICENCE/verification"},
+	"POST /api/v1/licences/verify":                {body: `{}`},
+	"POST /api/v1/admin/licences/{number}/revoke": {path: "/api/v1/admin/licences/NO-SUCH-LICENCE/revoke", body: `{"reason":"test"}`, allowed: []string{head, supervisor}},
+	"GET /api/v1/me/licences":                     {allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/me/licences/{id}/shares":        {path: "/api/v1/me/licences/999999/shares", body: `{"recipient":"r","purpose":"p"}`, allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}":                       {path: "/me/licences/999999", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}/licence.pdf":           {path: "/me/licences/999999/licence.pdf", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/licences/{id}/licence.json":          {path: "/me/licences/999999/licence.json", allowed: []string{applicant, legalRep, agent}},
+	"GET /shared/licences/{token}":                {path: "/shared/licences/no-such-token"},
+	"GET /shared/licences/{token}/licence.pdf":    {path: "/shared/licences/no-such-token/licence.pdf"},
 }
 
 func signedIn() []string {
@@ -275,7 +288,7 @@ func notifyAndDeliver(t *testing.T, a *app, m notify.Message) int64 {
 		t.Fatal(err)
 	}
 	ws := jobs.NewWorkers()
-	registerWorkers(ws, db)
+	registerWorkers(ws, db, a)
 	q, err := jobs.New(db, ws, logging.New(io.Discard, "text", 0), jobs.Config{PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

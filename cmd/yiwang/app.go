@@ -18,11 +18,13 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
+	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
+	"yiwang/internal/seal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
@@ -41,11 +43,14 @@ type app struct {
 	outbox     *notify.Outbox // everything that tells a person something goes through it
 	blobs      blob.Store     // uploaded materials
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
+	licences   *licence.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
 type appOptions struct {
 	protector    *pii.Protector
+	dataKey      pii.Key                  // the master key; seal keys are sealed under a subkey of it
+	site         string                   // public address, for licences' verification links
 	secureCookie bool                     // mark cookies Secure: the site is served over TLS
 	oidc         *oidc.Config             // the unified identity platform, or nil
 	connectors   map[string]hub.Connector // sources read from departments' systems
@@ -107,8 +112,18 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	applications := application.NewService(db, catalogStore, ids, reader, limiter,
 		func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
 		outbox, opts.blobs)
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger))
+	keyring, err := seal.NewKeyring(db, opts.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
+	licenceHandler, err := licence.NewHandler(licences, ids, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	return &app{
+		licences:   licences,
 		routes:     append(routes, idHandler),
 		auth:       ids.Middleware(logger, opts.secureCookie),
 		indexer:    indexer,
@@ -123,7 +138,8 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 
 // registerWorkers adds every domain's background job workers. serve calls
 // it before building the job queue, and tests that need jobs worked do too.
-func registerWorkers(ws *jobs.Workers, db *store.DB) {
+func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
+	jobs.Register(ws, licence.NewIssueWorker(db, a.licences))
 	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
 }
 
@@ -180,7 +196,8 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs}
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs,
+		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
 	}

@@ -45,8 +45,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	a, err := newApp(ctx, db, opts, logger)
+	if err != nil {
+		return err
+	}
+
 	workers := jobs.NewWorkers() // domains register their workers here
-	registerWorkers(workers, db)
+	registerWorkers(workers, db, a)
 	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll})
 	if err != nil {
 		return err
@@ -55,12 +60,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("start background jobs: %w", err)
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
-
-	opts.queue = queue
-	a, err := newApp(ctx, db, opts, logger)
-	if err != nil {
-		return err
-	}
 	var demoAccounts []demo.Account
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, db)
@@ -82,6 +81,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			logger.Info("demo registries seeded", "persons", st.Persons, "enterprises", st.Enterprises, "took", st.Elapsed.Round(time.Millisecond))
 		}
+	}
+	// Every department that issues licences has its seal key before the first approval.
+	if created, err := a.licences.EnsureKeys(ctx); err != nil {
+		return fmt.Errorf("seal keys: %w", err)
+	} else if len(created) > 0 {
+		logger.Info("seal keys created", "departments", created)
 	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)

@@ -77,7 +77,7 @@ func calendars(t testing.TB) application.Calendars {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(context.Context) (application.Calendar, error) { return cal, nil }
+	return application.FixedCalendar(cal)
 }
 
 func idNumber(birth, seq string) string {

@@ -32,6 +32,11 @@ type Calendar interface {
 // year at any time (workday.Store).
 type Calendars func(context.Context) (Calendar, error)
 
+// FixedCalendar is a calendar that never changes: for tools and tests.
+func FixedCalendar(c Calendar) Calendars {
+	return func(context.Context) (Calendar, error) { return c, nil }
+}
+
 // Notifier writes a message to the notifications outbox inside tx, so it
 // exists only if the change that causes it commits (*notify.Outbox).
 type Notifier interface {

@@ -51,6 +51,7 @@ const (
 	DecisionTrace   Permission = "decision:trace"  // read a machine decision's full record
 	MachineSwitch   Permission = "machine:switch"  // suspend or resume an item's machine approval
 	CalendarManage  Permission = "calendar:manage" // load a year of the working-day calendar
+	LicenceRevoke   Permission = "licence:revoke"  // revoke an issued e-licence
 )
 
 // grants is the whole policy: what each role may do.
@@ -58,8 +59,8 @@ var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch},
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke},
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage},
 }

@@ -52,6 +52,7 @@ func (c *Catalogue) check() []Problem {
 		}
 	}
 	licences := map[string]LicenceType{}
+	typeCodes := map[string]string{}
 	for i, l := range c.Licences {
 		ptr := "/licences/" + strconv.Itoa(i)
 		if _, dup := licences[l.Code]; dup {
@@ -61,6 +62,7 @@ func (c *Catalogue) check() []Problem {
 		if _, ok := depts[l.Issuer]; !ok && l.Issuer != "external" && len(c.Departments) > 0 {
 			ps = append(ps, c.licSource.problem(ptr+"/issuer", "issuer %q is not a department in departments.yaml (or \"external\")", l.Issuer))
 		}
+		ps = append(ps, c.checkLicenceSpec(ptr, l, typeCodes)...)
 	}
 	codes := map[string]string{}
 	for _, it := range c.Items {
@@ -283,8 +285,10 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	}
 
 	if it.Output != nil {
-		if _, ok := licences[it.Output.Licence]; !ok {
+		if l, ok := licences[it.Output.Licence]; !ok {
 			add("/output/licence", "licence type %q is not declared in licences.yaml", it.Output.Licence)
+		} else if l.Issuer != "external" && l.TypeCode == "" {
+			add("/output/licence", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", it.Output.Licence)
 		}
 	}
 	if it.Proactive != nil {
@@ -450,3 +454,33 @@ func describeCombo(c map[string]string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// checkLicenceSpec checks what issuing a licence type needs: types issued on
+// the platform have a unique type code and well-formed fields.
+func (c *Catalogue) checkLicenceSpec(ptr string, l LicenceType, typeCodes map[string]string) []Problem {
+	var ps []Problem
+	if l.Issuer != "external" {
+		switch other, dup := typeCodes[l.TypeCode]; {
+		case l.TypeCode == "":
+		case dup:
+			ps = append(ps, c.licSource.problem(ptr+"/type_code", "type code %s is also used by %s", l.TypeCode, other))
+		default:
+			typeCodes[l.TypeCode] = l.Code
+		}
+	}
+	seen := map[string]bool{}
+	for j, f := range l.Fields {
+		if seen[f.ID] {
+			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "field %q is declared twice", f.ID))
+		}
+		seen[f.ID] = true
+		if slices.ContainsFunc(hubLicenceFields, func(n string) bool { return n == f.ID }) {
+			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "field %q is one every licence has: choose another id", f.ID))
+		}
+	}
+	return ps
+}
+
+// hubLicenceFields are the fields every licence record in the data hub has
+// (hub.LicenceFields); a type's own fields may not shadow them.
+var hubLicenceFields = []string{"type", "number", "holder", "holder_id", "issuer", "issue_date", "expiry_date", "status", "trust_level"}

@@ -262,8 +262,34 @@ type Region struct {
 // LicenceType is an e-licence type declared in a catalogue's licences.yaml:
 // the outputs of items and the licences materials may be taken from.
 type LicenceType struct {
-	Code   string `yaml:"code" json:"code"`
-	Name   Text   `yaml:"name" json:"name"`
-	Issuer string `yaml:"issuer" json:"issuer"` // a department code, or "external"
-	Holder string `yaml:"holder" json:"holder"` // person or enterprise
+	Code        string `yaml:"code" json:"code"`
+	Name        Text   `yaml:"name" json:"name"`
+	Issuer      string `yaml:"issuer" json:"issuer"` // a department code, or "external"
+	Holder      string `yaml:"holder" json:"holder"` // person or enterprise
+	LicenceSpec `yaml:",inline"`
+}
+
+// LicenceSpec is what issuing a licence of a type needs; types issued
+// outside the platform (issuer external) leave it empty.
+type LicenceSpec struct {
+	// TypeCode is the type's four-character code in the licence identifier
+	// (GB/T 36904 style: issuer, type, year, sequence, check character).
+	TypeCode string `yaml:"type_code,omitempty" json:"type_code,omitempty"`
+	// ValidityYears is the default validity; 0 means long-term (长期有效).
+	// An item's output.validity_years overrides it.
+	ValidityYears int `yaml:"validity_years,omitempty" json:"validity_years,omitempty"`
+	// Template is the layout: certificate (landscape, framed) or notice (portrait).
+	Template string         `yaml:"template,omitempty" json:"template,omitempty"`
+	Fields   []LicenceField `yaml:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// LicenceField is one of a licence type's own fields, printed on the licence
+// and kept in the data hub as licence.TYPE.ID.
+type LicenceField struct {
+	ID    string `yaml:"id" json:"id"`
+	Label Text   `yaml:"label" json:"label"`
+	// Form names the application form fields the value is taken from, the
+	// first one present wins (default: ID).
+	Form     []string `yaml:"form,omitempty" json:"form,omitempty"`
+	Required bool     `yaml:"required,omitempty" json:"required,omitempty"`
 }

@@ -88,9 +88,13 @@ func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportR
 			}
 		}
 		for _, l := range c.Licences {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO licence_types (code, name_zh, name_en, issuer, holder) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, issuer = excluded.issuer, holder = excluded.holder`,
-				l.Code, l.Name.Zh, l.Name.In("en"), l.Issuer, l.Holder); err != nil {
+			spec, err := json.Marshal(l.LicenceSpec)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO licence_types (code, name_zh, name_en, issuer, holder, spec) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, issuer = excluded.issuer, holder = excluded.holder, spec = excluded.spec`,
+				l.Code, l.Name.Zh, l.Name.In("en"), l.Issuer, l.Holder, string(spec)); err != nil {
 				return fmt.Errorf("licence type %s: %w", l.Code, err)
 			}
 		}

@@ -272,7 +272,7 @@ func shippedCalendar(b *testing.B) application.Calendars {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return func(context.Context) (application.Calendar, error) { return cal, nil }
+	return application.FixedCalendar(cal)
 }
 
 // enqueueOnly is a job queue that only enqueues, as in a process without workers.

@@ -1,0 +1,6 @@
+package licence
+
+import "time"
+
+// SetNow fixes the service's clock, for expiry and golden tests.
+func (s *Service) SetNow(now func() time.Time) { s.now = now }

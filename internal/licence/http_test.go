@@ -1,0 +1,118 @@
+package licence_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"yiwang/internal/authz"
+	"yiwang/internal/httpx"
+	"yiwang/internal/hub"
+	"yiwang/internal/identity"
+	"yiwang/internal/licence"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+// TestPublicVerificationOverHTTP drives the public routes as a verifier
+// would: the page the QR code opens, the JSON API, an uploaded PDF, the
+// published keys, and a shared copy before and after revocation.
+func TestPublicVerificationOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		h, err := licence.NewHandler(f.svc, identity.NewStore(db, f.pii), logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httpx.NewRouter(logger)
+		h.Register(r)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			r.ServeHTTP(w, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+		}))
+		defer srv.Close()
+		get := func(path string) (int, string) {
+			res, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		code := creditCode(t, "92910102MA0000013")
+		l := f.issue(t, businessLicence(code))
+		n := l.Content.Number
+
+		if st, body := get("/verify/" + n); st != 200 || !strings.Contains(body, "有效") || !strings.Contains(body, "明德区老街坊小吃店") {
+			t.Errorf("verify page %d:\n%s", st, body)
+		}
+		if st, body := get("/verify/" + n[:len(n)-1] + "Z"); st != 404 || !strings.Contains(body, "校验位不符") {
+			t.Errorf("mistyped number %d:\n%s", st, body)
+		}
+		st, body := get("/api/v1/licences/" + n + "/verification")
+		var v licence.Verification
+		json.Unmarshal([]byte(body), &v)
+		if st != 200 || v.Result != "valid" || v.KeyID != l.Seal.KeyID {
+			t.Errorf("verification API %d: %s", st, body)
+		}
+		if st, body := get("/.well-known/yiwang-seal-keys.json"); st != 200 || !strings.Contains(body, l.Seal.KeyID) || !strings.Contains(body, "BEGIN PUBLIC KEY") {
+			t.Errorf("keys %d: %s", st, body)
+		}
+
+		sh, err := f.svc.CreateShare(ctx, licence.Holder{Kind: hub.Enterprise, ID: code}, l.ID, 1, "示范银行", "开户", 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := strings.TrimPrefix(sh.URL, "https://zwfw.example.gov.cn")
+		if st, body := get(path); st != 200 || !strings.Contains(body, "此件由明德区老街坊小吃店提供") {
+			t.Errorf("shared page %d:\n%s", st, body)
+		}
+		res, err := http.Get(srv.URL + path + "/licence.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("shared PDF: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		post := func() licence.Verification {
+			res, err := http.Post(srv.URL+"/api/v1/licences/verify", "application/pdf", strings.NewReader(string(pdf)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var v licence.Verification
+			json.NewDecoder(res.Body).Decode(&v)
+			return v
+		}
+		if v := post(); v.Result != "valid" {
+			t.Errorf("uploaded PDF: %+v", v)
+		}
+
+		if _, err := f.svc.Revoke(ctx, n, "营业执照被吊销", "staff:9"); err != nil {
+			t.Fatal(err)
+		}
+		if v := post(); v.Result != "revoked" || v.RevokeReason != "营业执照被吊销" {
+			t.Errorf("uploaded PDF after revocation: %+v", v)
+		}
+		if st, body := get(path); st != http.StatusGone || !strings.Contains(body, "已被撤销") {
+			t.Errorf("shared page after revocation %d:\n%s", st, body)
+		}
+		if st, body := get("/verify/" + n); !strings.Contains(body, "已撤销") || !strings.Contains(body, "营业执照被吊销") {
+			t.Errorf("verify page after revocation %d:\n%s", st, body)
+		}
+		if len(pdf) > 200<<10 {
+			t.Errorf("a licence PDF is %d KB: the font is not subset", len(pdf)>>10)
+		}
+		t.Logf("shared PDF: %d KB", len(pdf)>>10)
+	})
+}

@@ -1,0 +1,521 @@
+// Package licence issues, seals, verifies, revokes and renders electronic
+// licences (电子证照): the result of an approved application.
+//
+// A licence is issued inside the approving transaction (IssueTx) or by a
+// durable job enqueued in it (IssueArgs), at most once per application. Its
+// content is serialised canonically (Canonical), digested with SM3 and sealed
+// with the issuing department's SM2 key (package seal); the same
+// transaction writes it into the data hub as a level-A licence.TYPE record,
+// so the next application attaches it by itself. docs/LICENCES.md describes
+// the identifier, the canonical form and how another system verifies.
+package licence
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
+	"yiwang/internal/seal"
+	"yiwang/internal/store"
+)
+
+// Format names the canonical content's version; it is part of the content.
+const Format = "yiwang-licence/1"
+
+// China is the time zone licence dates are written in.
+var China = time.FixedZone("CST", 8*3600)
+
+// Party is the holder or the issuer as a licence names them.
+type Party struct {
+	Kind string `json:"kind,omitempty"` // holder: person or enterprise
+	Code string `json:"code,omitempty"` // issuer: the department's code
+	// ID is the holder's resident ID number or credit code, or the issuer's credit code.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Content is what a licence says and what its seal covers. Every value is
+// text, so its canonical form has no number formats to agree on.
+type Content struct {
+	Format            string            `json:"format"`
+	Number            string            `json:"number"`
+	Type              string            `json:"type"`
+	TypeName          string            `json:"type_name"`
+	Issuer            Party             `json:"issuer"`
+	Holder            Party             `json:"holder"`
+	Fields            map[string]string `json:"fields"`
+	IssueDate         string            `json:"issue_date"`  // YYYY-MM-DD, China time
+	ValidUntil        string            `json:"valid_until"` // YYYY-MM-DD, or "" for long-term
+	ApplicationNumber string            `json:"application_number"`
+	ItemCode          string            `json:"item_code"`
+}
+
+// Seal is a licence's electronic seal.
+type Seal struct {
+	Algorithm string `json:"algorithm"`
+	KeyID     string `json:"key_id"`
+	Digest    string `json:"digest"`    // SM3 of the canonical content, hex
+	Signature string `json:"signature"` // SM2, DER, base64
+}
+
+// Licence is an issued licence.
+type Licence struct {
+	ID            int64      `json:"id"`
+	Content       Content    `json:"licence"`
+	Seal          Seal       `json:"seal"`
+	Status        string     `json:"status"` // valid or revoked (expiry is judged on reading)
+	ApplicationID int64      `json:"application_id,omitempty"`
+	IssuedBy      string     `json:"issued_by"`
+	IssuedAt      time.Time  `json:"issued_at"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason  string     `json:"revoke_reason,omitempty"`
+	holderIdx     string
+}
+
+// Canonical is the byte string a licence's seal covers: the content as JSON
+// with object keys sorted by their UTF-8 bytes, no insignificant space, and
+// strings escaped as encoding/json does with HTML escaping off.
+func Canonical(c Content) ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return nil, err
+	}
+	return canonicalJSON(generic)
+}
+
+// canonicalJSON writes v canonically. Only objects and strings are allowed:
+// a licence file with a number or list in its content is not a licence.
+func canonicalJSON(v map[string]any) ([]byte, error) {
+	if err := onlyText(v, ""); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // maps are written with sorted keys
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func onlyText(v map[string]any, at string) error {
+	for k, x := range v {
+		switch x := x.(type) {
+		case string:
+		case map[string]any:
+			if err := onlyText(x, at+k+"."); err != nil {
+				return err
+			}
+		default:
+			return apperr.New(apperr.Invalid, "licence_not_text", "licence content %s%s is not text: every value of a licence's content is a string", at, k)
+		}
+	}
+	return nil
+}
+
+// Holder names whom a licence is issued to.
+type Holder struct {
+	Kind hub.SubjectKind `json:"kind"` // person or enterprise
+	ID   string          `json:"id"`   // resident ID number or unified social credit code
+	Name string          `json:"name"`
+}
+
+// Request asks for a licence for an approved application.
+type Request struct {
+	ApplicationID     int64             `json:"application_id"` // 0: not from an application (imports, tests)
+	ApplicationNumber string            `json:"application_number"`
+	ItemCode          string            `json:"item_code"`
+	Type              string            `json:"type"`
+	Holder            Holder            `json:"holder"`
+	Fields            map[string]string `json:"fields"`
+	IssuedBy          string            `json:"issued_by"`      // "machine" or "staff:ACCOUNT_ID"
+	ValidityYears     int               `json:"validity_years"` // 0: the type's default
+}
+
+// Type is a licence type as issuance needs it.
+type Type struct {
+	Code, NameZh, NameEn, Issuer, Holder string
+	catalog.LicenceSpec
+}
+
+// Service issues and serves licences.
+type Service struct {
+	db   *store.DB
+	keys *seal.Keyring
+	pii  *pii.Protector
+	hub  *hub.Builtin
+	site string // public site address, for the verification links in QR codes
+	now  func() time.Time
+}
+
+// NewService returns the licence service; site is the public address the
+// QR codes point to (e.g. https://zwfw.example.gov.cn).
+func NewService(db *store.DB, keys *seal.Keyring, protector *pii.Protector, registries *hub.Builtin, site string) *Service {
+	return &Service{db: db, keys: keys, pii: protector, hub: registries, site: strings.TrimSuffix(site, "/"),
+		now: func() time.Time { return time.Now().UTC() }}
+}
+
+// VerifyURL is the public verification page of a licence number.
+func (s *Service) VerifyURL(number string) string { return s.site + "/verify/" + number }
+
+// TypeTx reads a licence type as the catalogue declared it.
+func TypeTx(ctx context.Context, q seal.Querier, code string) (Type, error) {
+	t := Type{Code: code}
+	var spec string
+	err := q.QueryRowContext(ctx, `SELECT name_zh, name_en, issuer, holder, spec FROM licence_types WHERE code = $1`, code).
+		Scan(&t.NameZh, &t.NameEn, &t.Issuer, &t.Holder, &spec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, apperr.New(apperr.Invalid, "unknown_licence_type", "licence type %q is not in the catalogue's licences.yaml", code)
+	}
+	if err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(spec), &t.LicenceSpec); err != nil {
+		return t, fmt.Errorf("licence type %s: spec: %w", code, err)
+	}
+	return t, nil
+}
+
+// FieldsFromForm picks a type's own fields out of an application's form:
+// each from the first of its form fields that has a value.
+func (t Type) FieldsFromForm(form map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, f := range t.Fields {
+		names := f.Form
+		if len(names) == 0 {
+			names = []string{f.ID}
+		}
+		for _, n := range names {
+			if v, ok := form[n]; ok && v != nil && fmt.Sprint(v) != "" {
+				out[f.ID] = fmt.Sprint(v)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// checkRequest refuses a request that would make a wrong licence.
+func (t Type) checkRequest(r Request) (Holder, error) {
+	h := r.Holder
+	h.ID, h.Name = strings.TrimSpace(h.ID), strings.TrimSpace(h.Name)
+	var problems []string
+	if t.Issuer == "external" {
+		return h, apperr.New(apperr.Invalid, "licence_issued_elsewhere", "「%s」 is issued outside this platform: it cannot be issued here", t.NameZh)
+	}
+	if t.TypeCode == "" {
+		return h, apperr.New(apperr.Invalid, "licence_type_without_code", "「%s」 has no type_code in licences.yaml: licence numbers need it", t.NameZh)
+	}
+	if string(h.Kind) != t.Holder {
+		problems = append(problems, fmt.Sprintf("「%s」 is held by a %s, not a %s", t.NameZh, t.Holder, h.Kind))
+	}
+	switch h.Kind {
+	case hub.Person:
+		h.ID = ident.NormalizeIDNumber(h.ID)
+		if _, err := ident.ParseIDNumber(h.ID); err != nil {
+			problems = append(problems, "the holder's resident ID number is not valid")
+		}
+	case hub.Enterprise:
+		h.ID = strings.ToUpper(h.ID)
+		if err := ident.ValidateCreditCode(h.ID); err != nil {
+			problems = append(problems, "the holder's credit code is not valid: "+err.Error())
+		}
+	}
+	if h.Name == "" {
+		problems = append(problems, "the holder's name is missing")
+	}
+	for k := range r.Fields {
+		if !slices.ContainsFunc(t.Fields, func(f catalog.LicenceField) bool { return f.ID == k }) {
+			problems = append(problems, fmt.Sprintf("「%s」 has no field %q", t.NameZh, k))
+		}
+	}
+	for _, f := range t.Fields {
+		if f.Required && strings.TrimSpace(r.Fields[f.ID]) == "" {
+			problems = append(problems, fmt.Sprintf("field %s (%s) is required", f.ID, f.Label.Zh))
+		}
+	}
+	if r.ValidityYears < 0 {
+		problems = append(problems, "validity years cannot be negative")
+	}
+	if r.IssuedBy == "" {
+		problems = append(problems, "say who issues it (machine or staff:ACCOUNT)")
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return h, apperr.New(apperr.Invalid, "bad_licence_request", "cannot issue 「%s」: %s", t.NameZh, strings.Join(problems, "; ")).WithDetails(problems)
+	}
+	return h, nil
+}
+
+// ValidUntil is the last day of validity: issued on 2025-03-01 for 5 years,
+// a licence is valid to 2030-02-28 inclusive. Zero years: long-term ("").
+func ValidUntil(issued time.Time, years int) string {
+	if years == 0 {
+		return ""
+	}
+	return issued.AddDate(years, 0, -1).Format(time.DateOnly)
+}
+
+// IssueTx issues the licence req asks for inside tx — the approving
+// transaction, so there is never a licence without its approved application
+// nor an approval whose licence was lost. For an application that already
+// has its licence it returns that one: retries never issue twice.
+func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence, error) {
+	if req.ApplicationID != 0 {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM licences WHERE application_id = $1`, req.ApplicationID).Scan(&id)
+		if err == nil {
+			return s.get(ctx, tx, `WHERE id = $1`, id)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Licence{}, err
+		}
+	}
+	t, err := TypeTx(ctx, tx, req.Type)
+	if err != nil {
+		return Licence{}, err
+	}
+	holder, err := t.checkRequest(req)
+	if err != nil {
+		return Licence{}, err
+	}
+	var issuer Party
+	issuer.Code = t.Issuer
+	var credit sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT name_zh, credit_code FROM departments WHERE code = $1`, t.Issuer).Scan(&issuer.Name, &credit); err != nil {
+		return Licence{}, fmt.Errorf("issuing department %s: %w", t.Issuer, err)
+	}
+	if issuer.ID = credit.String; issuer.ID == "" {
+		return Licence{}, apperr.New(apperr.Invalid, "issuer_without_credit_code", "department %s has no credit code in departments.yaml: licence numbers begin with it", t.Issuer)
+	}
+	now := s.now()
+	local := now.In(China)
+	year := local.Year()
+	var seq int
+	if err := tx.QueryRowContext(ctx, `INSERT INTO licence_sequences (issuer, type_code, year, last) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (issuer, type_code, year) DO UPDATE SET last = licence_sequences.last + 1 RETURNING last`, issuer.ID, t.TypeCode, year).Scan(&seq); err != nil {
+		return Licence{}, fmt.Errorf("licence sequence: %w", err)
+	}
+	number, err := Number(issuer.ID, t.TypeCode, year, seq)
+	if err != nil {
+		return Licence{}, err
+	}
+	years := req.ValidityYears
+	if years == 0 {
+		years = t.ValidityYears
+	}
+	fields := map[string]string{}
+	for k, v := range req.Fields {
+		fields[k] = strings.TrimSpace(v)
+	}
+	c := Content{Format: Format, Number: number, Type: t.Code, TypeName: t.NameZh, Issuer: issuer,
+		Holder:    Party{Kind: string(holder.Kind), ID: holder.ID, Name: holder.Name},
+		Fields:    fields,
+		IssueDate: local.Format(time.DateOnly), ValidUntil: ValidUntil(local, years),
+		ApplicationNumber: req.ApplicationNumber, ItemCode: req.ItemCode}
+	canon, err := Canonical(c)
+	if err != nil {
+		return Licence{}, err
+	}
+	keyID, err := s.keys.ActiveTx(ctx, tx, t.Issuer)
+	if err != nil {
+		return Licence{}, err
+	}
+	sig, err := s.keys.Sign(ctx, tx, keyID, canon)
+	if err != nil {
+		return Licence{}, err
+	}
+	l := Licence{Content: c, Seal: Seal{Algorithm: seal.Algorithm, KeyID: keyID, Digest: seal.Digest(canon), Signature: sig},
+		Status: "valid", ApplicationID: req.ApplicationID, IssuedBy: req.IssuedBy, IssuedAt: now}
+	subject := hub.Subject{Kind: holder.Kind, Key: holder.ID}
+	l.holderIdx = s.hub.SubjectIndex(subject)
+	sealed, err := s.pii.SealFor(string(canon), contentContext)
+	if err != nil {
+		return Licence{}, err
+	}
+	var app any
+	if req.ApplicationID != 0 {
+		app = req.ApplicationID
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO licences (number, application_id, application_number, item_code, type, issuer, holder_kind, holder_idx,
+		content, digest, signature, key_id, issued_by, issued_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		number, app, req.ApplicationNumber, req.ItemCode, t.Code, t.Issuer, string(holder.Kind), l.holderIdx,
+		sealed, l.Seal.Digest, sig, keyID, req.IssuedBy, now, c.ValidUntil).Scan(&l.ID); err != nil {
+		return Licence{}, fmt.Errorf("store licence: %w", err)
+	}
+	if err := s.hub.Put(ctx, tx, "licence."+t.Code, subject, hubRecord(l)); err != nil {
+		return Licence{}, fmt.Errorf("licence into the data hub: %w", err)
+	}
+	return l, nil
+}
+
+// contentContext binds sealed licence contents to their column.
+const contentContext = "licences.content"
+
+// hubRecord is the licence as the data hub keeps it: level A, with the
+// type's own fields beside the common ones.
+func hubRecord(l Licence) hub.Record {
+	c := l.Content
+	rec := hub.Record{}
+	for k, v := range c.Fields {
+		rec[k] = v
+	}
+	for k, v := range map[string]any{"type": c.Type, "number": c.Number, "holder": c.Holder.Name, "holder_id": c.Holder.ID,
+		"issuer": c.Issuer.Name, "issue_date": c.IssueDate, "status": l.Status, "trust_level": "A"} {
+		rec[k] = v
+	}
+	if c.ValidUntil != "" {
+		rec["expiry_date"] = c.ValidUntil
+	}
+	return rec
+}
+
+// get reads one licence.
+func (s *Service) get(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args ...any) (Licence, error) {
+	ls, err := s.list(ctx, q, where, args...)
+	if err != nil {
+		return Licence{}, err
+	}
+	if len(ls) == 0 {
+		return Licence{}, apperr.New(apperr.NotFound, "licence_not_found", "no such licence")
+	}
+	return ls[0], nil
+}
+
+func (s *Service) list(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string, args ...any) ([]Licence, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), content, digest, signature, key_id, issued_by, issued_at, status, revoked_at, revoke_reason, holder_idx
+		FROM licences `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Licence
+	for rows.Next() {
+		var l Licence
+		var sealed string
+		var revoked sql.NullTime
+		if err := rows.Scan(&l.ID, &l.ApplicationID, &sealed, &l.Seal.Digest, &l.Seal.Signature, &l.Seal.KeyID, &l.IssuedBy, &l.IssuedAt, &l.Status, &revoked, &l.RevokeReason, &l.holderIdx); err != nil {
+			return nil, err
+		}
+		plain, err := s.pii.OpenFor(sealed, contentContext)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(plain), &l.Content); err != nil {
+			return nil, fmt.Errorf("licence %d: content: %w", l.ID, err)
+		}
+		l.Seal.Algorithm, l.IssuedAt = seal.Algorithm, l.IssuedAt.UTC()
+		if revoked.Valid {
+			t := revoked.Time.UTC()
+			l.RevokedAt = &t
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// ByNumber returns the licence with number.
+func (s *Service) ByNumber(ctx context.Context, number string) (Licence, error) {
+	return s.get(ctx, s.db, `WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number)))
+}
+
+// ByApplication returns the licence issued for an application.
+func (s *Service) ByApplication(ctx context.Context, applicationID int64) (Licence, error) {
+	return s.get(ctx, s.db, `WHERE application_id = $1`, applicationID)
+}
+
+// ForHolder lists a holder's licences, newest first.
+func (s *Service) ForHolder(ctx context.Context, h Holder) ([]Licence, error) {
+	ls, err := s.list(ctx, s.db, `WHERE holder_idx = $1 ORDER BY id DESC`, s.hub.SubjectIndex(hub.Subject{Kind: h.Kind, Key: h.ID}))
+	if ls == nil {
+		ls = []Licence{}
+	}
+	return ls, err
+}
+
+// Expired reports whether the licence's validity ended before today (China time).
+func (l Licence) Expired(now time.Time) bool {
+	return l.Content.ValidUntil != "" && l.Content.ValidUntil < now.In(China).Format(time.DateOnly)
+}
+
+// Revoke revokes a licence with a reason. The data hub's record turns
+// revoked in the same transaction (when it is this licence's), so no later
+// application attaches it.
+func (s *Service) Revoke(ctx context.Context, number, reason, by string) (Licence, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Licence{}, apperr.New(apperr.Invalid, "revoke_reason_missing", "give the reason for revoking the licence: the holder and verifiers see it")
+	}
+	var l Licence
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if l, err = s.get(ctx, tx, `WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number))); err != nil {
+			return err
+		}
+		if l.Status == "revoked" {
+			return apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(China).Format(time.DateOnly))
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
+			return err
+		}
+		l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason
+		var newest int64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM licences WHERE holder_idx = $1 AND type = $2`, l.holderIdx, l.Content.Type).Scan(&newest); err != nil {
+			return err
+		}
+		if newest != l.ID {
+			return nil // the hub holds a newer licence of this type
+		}
+		return s.hub.Put(ctx, tx, "licence."+l.Content.Type, hub.Subject{Kind: hub.SubjectKind(l.Content.Holder.Kind), Key: l.Content.Holder.ID}, hubRecord(l))
+	})
+	return l, err
+}
+
+// EnsureKeys gives every department that issues licence types a seal key,
+// returning the departments that got their first one now.
+func (s *Service) EnsureKeys(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT t.issuer FROM licence_types t JOIN departments d ON d.code = t.issuer
+		WHERE NOT EXISTS (SELECT 1 FROM seal_keys k WHERE k.department = t.issuer AND k.retired_at IS NULL) ORDER BY t.issuer`)
+	if err != nil {
+		return nil, err
+	}
+	var depts []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		depts = append(depts, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, d := range depts {
+		if _, err := s.keys.Active(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	return depts, nil
+}

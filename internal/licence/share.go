@@ -1,0 +1,115 @@
+package licence
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+)
+
+// Share is a time-limited link to a watermarked copy of a licence.
+type Share struct {
+	ID        int64     `json:"id"`
+	LicenceID int64     `json:"licence_id"`
+	Recipient string    `json:"recipient"`
+	Purpose   string    `json:"purpose"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Token     string    `json:"token,omitempty"` // shown once, when made
+	URL       string    `json:"url,omitempty"`
+}
+
+// MaxShare bounds how long a share link lives.
+const MaxShare = 90 * 24 * time.Hour
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateShare makes a share link of the holder's licence id, valid for ttl.
+func (s *Service) CreateShare(ctx context.Context, h Holder, licenceID, accountID int64, recipient, purpose string, ttl time.Duration) (Share, error) {
+	recipient, purpose = strings.TrimSpace(recipient), strings.TrimSpace(purpose)
+	var problems []string
+	if recipient == "" || len([]rune(recipient)) > 60 {
+		problems = append(problems, "name the recipient (up to 60 characters): the copy's watermark names them")
+	}
+	if purpose == "" || len([]rune(purpose)) > 200 {
+		problems = append(problems, "say what the copy is for (up to 200 characters)")
+	}
+	if ttl <= 0 || ttl > MaxShare {
+		problems = append(problems, "a share link lasts from one hour to 90 days")
+	}
+	if len(problems) > 0 {
+		return Share{}, apperr.New(apperr.Invalid, "bad_share", "cannot share the licence: %s", strings.Join(problems, "; ")).WithDetails(problems)
+	}
+	l, err := s.holderLicence(ctx, h, licenceID)
+	if err != nil {
+		return Share{}, err
+	}
+	if l.Status == Revoked || l.Expired(s.now()) {
+		return Share{}, apperr.New(apperr.Conflict, "licence_not_in_force", "licence %s is no longer in force and cannot be shared", l.Content.Number)
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return Share{}, err
+	}
+	sh := Share{LicenceID: l.ID, Recipient: recipient, Purpose: purpose, ExpiresAt: s.now().Add(ttl).Truncate(time.Second),
+		Token: base64.RawURLEncoding.EncodeToString(raw[:])}
+	if err := s.db.QueryRowContext(ctx, `INSERT INTO licence_shares (licence_id, token_hash, recipient, purpose, created_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, l.ID, tokenHash(sh.Token), recipient, purpose, accountID, s.now(), sh.ExpiresAt).Scan(&sh.ID); err != nil {
+		return Share{}, err
+	}
+	sh.URL = s.site + "/shared/licences/" + sh.Token
+	return sh, nil
+}
+
+// holderLicence returns licence id if h holds it, else a not-found.
+func (s *Service) holderLicence(ctx context.Context, h Holder, id int64) (Licence, error) {
+	l, err := s.get(ctx, s.db, `WHERE id = $1`, id)
+	if err != nil || l.Content.Holder.Kind != string(h.Kind) || l.Content.Holder.ID != h.ID {
+		return Licence{}, apperr.New(apperr.NotFound, "licence_not_found", "no such licence among yours")
+	}
+	return l, nil
+}
+
+// ErrShareGone is returned for a share link that expired or whose licence was revoked.
+var ErrShareGone = errors.New("share link expired or licence revoked")
+
+// Shared opens a share link: the licence and the share, or ErrShareGone
+// (with what is known) when it expired or the licence was revoked.
+func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, error) {
+	var sh Share
+	err := s.db.QueryRowContext(ctx, `SELECT id, licence_id, recipient, purpose, expires_at FROM licence_shares WHERE token_hash = $1`, tokenHash(token)).
+		Scan(&sh.ID, &sh.LicenceID, &sh.Recipient, &sh.Purpose, &sh.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Licence{}, Share{}, apperr.New(apperr.NotFound, "share_not_found", "no such share link: check that the whole address was copied")
+	}
+	if err != nil {
+		return Licence{}, Share{}, err
+	}
+	sh.ExpiresAt = sh.ExpiresAt.UTC()
+	l, err := s.get(ctx, s.db, `WHERE id = $1`, sh.LicenceID)
+	if err != nil {
+		return Licence{}, Share{}, err
+	}
+	if !s.now().Before(sh.ExpiresAt) || l.Status == Revoked || l.Expired(s.now()) {
+		return l, sh, ErrShareGone
+	}
+	return l, sh, nil
+}
+
+// Watermark is the line printed across a shared copy.
+func Watermark(holder, until string) string {
+	y, m, d := "", "", ""
+	if t, err := time.Parse(time.DateOnly, until); err == nil {
+		y, m, d = t.Format("2006"), t.Format("1"), t.Format("2")
+	}
+	return "此件由" + holder + "提供，仅供办理政务服务事项时使用，有效期至" + y + "年" + m + "月" + d + "日"
+}
