@@ -109,14 +109,14 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	applications := application.NewService(db, catalogStore, ids, reader, limiter,
-		func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
-		outbox, opts.blobs)
 	keyring, err := seal.NewKeyring(db, opts.dataKey)
 	if err != nil {
 		return nil, err
 	}
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
+	applications := application.NewService(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
+		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
+		Notifier: outbox, Blobs: opts.blobs, Licences: licences})
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err

@@ -105,14 +105,29 @@ type Service struct {
 	calendars Calendars
 	notify    Notifier
 	blobs     blob.Store
+	licences  Issuer
 	now       func() time.Time
 	sample    func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
-func NewService(db *store.DB, cat *catalog.Store, ids *identity.Store, reader *hub.Reader, limits *identity.Limiter, calendars Calendars, notify Notifier, blobs blob.Store) *Service {
-	return &Service{db: db, catalog: cat, ids: ids, reader: reader, limits: limits, rules: &rules.Cache{}, calendars: calendars, notify: notify, blobs: blobs,
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
+		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences,
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
+}
+
+// Deps are the other domains an application service works with.
+type Deps struct {
+	DB         *store.DB
+	Catalog    *catalog.Store
+	Identities *identity.Store
+	Reader     *hub.Reader       // reads government data on the applicant's consent
+	Limits     *identity.Limiter // abuse limits on submissions
+	Calendars  Calendars         // working days for deadlines
+	Notifier   Notifier          // the notifications outbox
+	Blobs      blob.Store        // uploaded materials
+	Licences   Issuer            // issues the e-licence of an approved application
 }
 
 // consentTTL is how long an application's consent to read sources lasts.

@@ -17,8 +17,10 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/pii"
+	"yiwang/internal/seal"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 	"yiwang/internal/workday"
@@ -27,12 +29,13 @@ import (
 const seniorCard = "11910102MB00011858-07-00001"
 
 type fixture struct {
-	svc     *application.Service
-	builtin *hub.Builtin
-	ids     *identity.Store
-	notices *notices
-	p       authz.Principal
-	idNum   string
+	svc      *application.Service
+	builtin  *hub.Builtin
+	ids      *identity.Store
+	notices  *notices
+	licences *licence.Service
+	p        authz.Principal
+	idNum    string
 }
 
 // notices records what the service told people.
@@ -145,7 +148,13 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	reader := hub.NewReader(db, connector, b.SubjectIndex)
 	told := &notices{}
-	return fixture{svc: application.NewService(db, cs, ids, reader, identity.NewLimiter(db), calendars(t), told, blobs(t)), builtin: b, ids: ids, notices: told, p: p, idNum: id}
+	keyring, err := seal.NewKeyring(db, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
+	return fixture{svc: application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
+		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

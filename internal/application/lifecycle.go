@@ -352,13 +352,7 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 				return err
 			}
 		}
-		if err := s.route(ctx, tx, &locked, v.Item, decision); err != nil {
-			return err
-		}
-		if decision != nil && decision.Outcome != rules.Manual {
-			return s.tell(ctx, tx, &locked, "decision")
-		}
-		return nil
+		return s.route(ctx, tx, &locked, v.Item, decision)
 	})
 	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
 		// A concurrent retry with the key submitted it first.

@@ -303,7 +303,13 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it cata
 			action, reasons = workflow.Reject, d.ApplicantReasons("zh")
 		}
 		rs, _ := json.Marshal(reasons)
-		return s.move(ctx, tx, a, action, machine, strings.Join(reasons, "；"), nil, map[string]any{"decided_at": now, "reasons": string(rs)})
+		if err := s.move(ctx, tx, a, action, machine, strings.Join(reasons, "；"), nil, map[string]any{"decided_at": now, "reasons": string(rs)}); err != nil {
+			return err
+		}
+		if action == workflow.Approve {
+			return s.approved(ctx, tx, a, it, machine)
+		}
+		return s.tell(ctx, tx, a, "decision")
 	}
 	stages := workflow.Stages(stepsOf(it, a.Answers))
 	for i, stage := range stages {
@@ -623,7 +629,11 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 		if err := s.move(ctx, tx, a, workflow.Approve, by, t.Name, details, map[string]any{"decided_at": now}); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, a, "decision")
+		v, err := s.catalog.VersionByID(ctx, a.VersionID)
+		if err != nil {
+			return err
+		}
+		return s.approved(ctx, tx, a, v.Item, by)
 	})
 	if err != nil {
 		return out, err
@@ -940,6 +950,9 @@ func (s *Service) Revoke(ctx context.Context, p authz.Principal, id, expect int6
 			return err
 		}
 		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, nil); err != nil {
+			return err
+		}
+		if err := s.revokeLicence(ctx, tx, &a, reason, staffActor(p)); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, &a, "revoked")

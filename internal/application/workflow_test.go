@@ -178,19 +178,23 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, _ = f.svc.Get(ctx, f.p, a.ID)
-		if a.Status != "approved" || a.DecidedAt == nil {
+		if a.Status != "licence_issued" || a.DecidedAt == nil {
 			t.Fatalf("after the head's decision: %s", a.Status)
 		}
 		var actions []string
 		for _, e := range a.Timeline {
 			actions = append(actions, e.Action)
 		}
-		want := []string{"start", "submit", "request_correction", "supply", "accept", "start_review", "claim", "step_approved", "step_approved", "approve"}
+		want := []string{"start", "submit", "request_correction", "supply", "accept", "start_review", "claim", "step_approved", "step_approved", "approve", "issue"}
 		if !slices.Equal(actions, want) {
 			t.Errorf("timeline %v, want %v", actions, want)
 		}
-		if n := f.notices.last(a.ID); n.Kind != "decision" || !strings.Contains(n.TitleZh, "已准予") {
+		if n := f.notices.last(a.ID); n.Kind != "licence_issued" || !strings.Contains(n.BodyZh, "老年人优待证") {
 			t.Errorf("the applicant was told %+v", n)
+		}
+		issued := a.Timeline[len(a.Timeline)-1].Note
+		if v, err := f.licences.VerifyNumber(ctx, issued); err != nil || v.Result != "valid" {
+			t.Fatalf("the issued licence %q verifies as %+v, %v", issued, v, err)
 		}
 
 		// Authorised staff revoke it afterwards, with a reason.
@@ -202,6 +206,9 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 		}
 		if v, err := f.svc.Revoke(ctx, st.head, a.ID, 0, "申请人提供虚假材料"); err != nil || v.Status != "revoked" {
 			t.Errorf("revoking: %v, %v", v.Status, err)
+		}
+		if v, err := f.licences.VerifyNumber(ctx, issued); err != nil || v.Result != "revoked" {
+			t.Errorf("the licence of the revoked application verifies as %+v, %v", v, err)
 		}
 		if _, err := f.svc.Withdraw(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("withdrawing a decided application: %v", err)

@@ -461,34 +461,53 @@ func (l Licence) Expired(now time.Time) bool {
 // revoked in the same transaction (when it is this licence's), so no later
 // application attaches it.
 func (s *Service) Revoke(ctx context.Context, number, reason, by string) (Licence, error) {
+	var l Licence
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = s.RevokeTx(ctx, tx, number, reason, by)
+		return err
+	})
+	return l, err
+}
+
+// RevokeTx is Revoke inside the caller's transaction, such as the one that
+// revokes the licence's application.
+func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by string) (Licence, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Licence{}, apperr.New(apperr.Invalid, "revoke_reason_missing", "give the reason for revoking the licence: the holder and verifiers see it")
 	}
-	var l Licence
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if l, err = s.get(ctx, tx, `WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number))); err != nil {
-			return err
-		}
-		if l.Status == "revoked" {
-			return apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(China).Format(time.DateOnly))
-		}
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
-			return err
-		}
-		l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason
-		var newest int64
-		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM licences WHERE holder_idx = $1 AND type = $2`, l.holderIdx, l.Content.Type).Scan(&newest); err != nil {
-			return err
-		}
-		if newest != l.ID {
-			return nil // the hub holds a newer licence of this type
-		}
-		return s.hub.Put(ctx, tx, "licence."+l.Content.Type, hub.Subject{Kind: hub.SubjectKind(l.Content.Holder.Kind), Key: l.Content.Holder.ID}, hubRecord(l))
-	})
-	return l, err
+	l, err := s.get(ctx, tx, `WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number)))
+	if err != nil {
+		return l, err
+	}
+	if l.Status == "revoked" {
+		return l, apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(China).Format(time.DateOnly))
+	}
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
+		return l, err
+	}
+	l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason
+	var newest int64
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM licences WHERE holder_idx = $1 AND type = $2`, l.holderIdx, l.Content.Type).Scan(&newest); err != nil {
+		return l, err
+	}
+	if newest != l.ID {
+		return l, nil // the hub holds a newer licence of this type
+	}
+	return l, s.hub.Put(ctx, tx, "licence."+l.Content.Type, hub.Subject{Kind: hub.SubjectKind(l.Content.Holder.Kind), Key: l.Content.Holder.ID}, hubRecord(l))
+}
+
+// NumberOfApplication is the number of the licence issued for an
+// application, read inside tx; "" if it has none.
+func NumberOfApplication(ctx context.Context, tx *sql.Tx, applicationID int64) (string, error) {
+	var number string
+	err := tx.QueryRowContext(ctx, `SELECT number FROM licences WHERE application_id = $1`, applicationID).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return number, err
 }
 
 // EnsureKeys gives every department that issues licence types a seal key,

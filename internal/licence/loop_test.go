@@ -55,7 +55,7 @@ func TestIssuedLicenceIsReusedByTheNextApplication(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		apps := application.NewService(db, f.catalog, ids, reader, identity.NewLimiter(db), application.FixedCalendar(cal), nil, nil)
+		apps := application.NewService(application.Deps{DB: db, Catalog: f.catalog, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db), Calendars: application.FixedCalendar(cal)})
 		a, err := apps.Start(ctx, p, application.StartRequest{ItemCode: smallCatering})
 		if err != nil {
 			t.Fatal(err)

@@ -113,7 +113,8 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewService(db, catalog.NewStore(db), ids, hub.NewReader(db, registries, registries.SubjectIndex), identity.NewLimiter(db), shippedCalendar(b), notify.NewOutbox(db, enqueueOnly(b, db)), nil)
+	svc := application.NewService(application.Deps{DB: db, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
+		Limits: identity.NewLimiter(db), Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
 	submitted, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
