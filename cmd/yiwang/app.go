@@ -116,7 +116,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
 	applications := application.NewService(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
-		Notifier: outbox, Blobs: opts.blobs, Licences: licences})
+		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin})
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err

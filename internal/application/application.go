@@ -96,24 +96,25 @@ type Mismatch struct {
 
 // Service runs applications.
 type Service struct {
-	db        *store.DB
-	catalog   *catalog.Store
-	ids       *identity.Store
-	reader    *hub.Reader
-	limits    *identity.Limiter
-	rules     *rules.Cache
-	calendars Calendars
-	notify    Notifier
-	blobs     blob.Store
-	licences  Issuer
-	now       func() time.Time
-	sample    func() float64 // [0,1), for spot-check sampling
+	db         *store.DB
+	catalog    *catalog.Store
+	ids        *identity.Store
+	reader     *hub.Reader
+	limits     *identity.Limiter
+	rules      *rules.Cache
+	calendars  Calendars
+	notify     Notifier
+	blobs      blob.Store
+	licences   Issuer
+	registries *hub.Builtin
+	now        func() time.Time
+	sample     func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
 func NewService(d Deps) *Service {
 	return &Service{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
-		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences,
+		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries,
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 
@@ -128,6 +129,7 @@ type Deps struct {
 	Notifier   Notifier          // the notifications outbox
 	Blobs      blob.Store        // uploaded materials
 	Licences   Issuer            // issues the e-licence of an approved application
+	Registries *hub.Builtin      // where enterprises set up by an application are registered
 }
 
 // consentTTL is how long an application's consent to read sources lasts.

@@ -154,7 +154,7 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
 	return fixture{svc: application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
-		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
+		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

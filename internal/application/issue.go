@@ -4,10 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/identity"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/workflow"
@@ -62,24 +66,81 @@ func (s *Service) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application
 	if by.kind == "staff" {
 		req.IssuedBy = fmt.Sprintf("staff:%d", by.id)
 	}
-	if a.EnterpriseID != 0 {
+	t, err := licence.TypeTx(ctx, tx, it.Output.Licence)
+	if err != nil {
+		return req, err
+	}
+	req.Fields = t.FieldsFromForm(a.Form)
+	switch {
+	case a.EnterpriseID != 0:
 		req.Holder.Kind = hub.Enterprise
 		if err := tx.QueryRowContext(ctx, `SELECT credit_code, name FROM enterprises WHERE id = $1`, a.EnterpriseID).Scan(&req.Holder.ID, &req.Holder.Name); err != nil {
 			return req, fmt.Errorf("the enterprise of application %d: %w", a.ID, err)
 		}
-	} else {
+	case t.Holder == "enterprise":
+		// A person's application whose licence an enterprise holds sets one
+		// up (个体工商户设立登记): it is registered now, with its new code.
+		e, err := s.establish(ctx, tx, a, it, req.Fields)
+		if err != nil {
+			return req, err
+		}
+		req.Holder = licence.Holder{Kind: hub.Enterprise, ID: e.CreditCode, Name: e.Name}
+		req.Fields["credit_code"] = e.CreditCode
+	default:
 		d, err := s.ids.PersonDetails(ctx, a.personID)
 		if err != nil {
 			return req, err
 		}
 		req.Holder = licence.Holder{Kind: hub.Person, ID: d.IDNumber, Name: d.Name}
 	}
-	t, err := licence.TypeTx(ctx, tx, it.Output.Licence)
-	if err != nil {
-		return req, err
-	}
-	req.Fields = t.FieldsFromForm(a.Form)
 	return req, nil
+}
+
+// establish registers the enterprise an approved application sets up: a new
+// unified social credit code in the department's region, the enterprise
+// with the applicant as its legal representative (so they can act for it at
+// once), and its record in the enterprise registry (法人库).
+func (s *Service) establish(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, fields map[string]string) (identity.Enterprise, error) {
+	d, err := s.ids.PersonDetails(ctx, a.personID)
+	if err != nil {
+		return identity.Enterprise{}, err
+	}
+	region := s.regionOf(ctx, tx, it, "")
+	kind := "91" // market regulation: an enterprise
+	if it.Target == "person" {
+		kind = "92" // market regulation: an individual business
+	}
+	seq, err := s.nextSequence(ctx, tx, "credit-code:"+kind+region)
+	if err != nil {
+		return identity.Enterprise{}, err
+	}
+	code, err := ident.NewCreditCode(kind, region, seq)
+	if err != nil {
+		return identity.Enterprise{}, err
+	}
+	name := fields["name"]
+	if name == "" {
+		name = d.Name + "（个体工商户）" // an individual business may go without a trade name
+		fields["name"] = name
+	}
+	id, err := s.ids.PutEnterprise(ctx, tx, code, name, a.personID)
+	if err != nil {
+		return identity.Enterprise{}, err
+	}
+	rec := hub.Record{"name": name, "credit_code": code, "status": "active", "legal_rep": d.Name, "legal_rep_id_number": d.IDNumber,
+		"address": fields["address"], "business_scope": fields["scope"], "established_on": s.now().In(chinaTime).Format(time.DateOnly),
+		"agent_id_numbers": []string{}, "tax_officer_id_numbers": []string{}, "has_basic_account": false, "housing_fund_registered": false,
+		"open_enforcement_case": false, "name_taken": true}
+	if capital, err := strconv.ParseFloat(fields["registered_capital"], 64); err == nil {
+		rec["registered_capital"] = capital
+	}
+	if err := s.registries.Put(ctx, tx, "enterprise", hub.Subject{Kind: hub.Enterprise, Key: code}, rec); err != nil {
+		return identity.Enterprise{}, err
+	}
+	if err := s.record(ctx, tx, a.ID, system, "enterprise_registered", a.Status, a.Status, name+" "+code, map[string]any{"credit_code": code}); err != nil {
+		return identity.Enterprise{}, err
+	}
+	return identity.Enterprise{ID: id, CreditCode: code, Name: name, Status: "active"}, nil
 }
 
 // revokeLicence revokes the licence of a revoked application, if it has one.

@@ -260,13 +260,20 @@ func (s *Service) Timeline(ctx context.Context, applicationID int64) ([]Event, e
 // and a sequence of that day and region, e.g. 910102-20261122-000042.
 func (s *Service) nextNumber(ctx context.Context, tx *sql.Tx, region string, at time.Time) (string, error) {
 	prefix := region + "-" + at.In(chinaTime).Format("20060102")
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO application_numbers (prefix, last) VALUES ($1, 1)
-		ON CONFLICT (prefix) DO UPDATE SET last = application_numbers.last + 1 RETURNING last`, prefix).Scan(&n)
+	n, err := s.nextSequence(ctx, tx, prefix)
 	if err != nil {
 		return "", fmt.Errorf("number an application: %w", err)
 	}
 	return fmt.Sprintf("%s-%06d", prefix, n), nil
+}
+
+// nextSequence returns the next number, from 1, of the sequence named
+// prefix, inside tx: a rolled-back transaction gives its number back.
+func (s *Service) nextSequence(ctx context.Context, tx *sql.Tx, prefix string) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO application_numbers (prefix, last) VALUES ($1, 1)
+		ON CONFLICT (prefix) DO UPDATE SET last = application_numbers.last + 1 RETURNING last`, prefix).Scan(&n)
+	return n, err
 }
 
 // stepsOf are an item's steps that apply under the answers, or the default.

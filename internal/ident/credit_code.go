@@ -54,3 +54,62 @@ func ValidateCreditCode(code string) error {
 	}
 	return nil
 }
+
+// orgCodeWeights are the weights of the organisation code (GB 11714-1997),
+// whose nine characters make up characters 9–17 of a credit code.
+var orgCodeWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
+
+// OrgCodeCheck returns the check character of an organisation code (GB
+// 11714) for its first eight characters: digits and upper-case letters, a
+// letter counting as 10 (A) to 35 (Z); 10 is written X and 11 as 0.
+func OrgCodeCheck(first8 string) (byte, error) {
+	if len(first8) != 8 {
+		return 0, fmt.Errorf("need 8 characters, got %d", len(first8))
+	}
+	sum := 0
+	for i := 0; i < 8; i++ {
+		c := first8[i]
+		var v int
+		switch {
+		case c >= '0' && c <= '9':
+			v = int(c - '0')
+		case c >= 'A' && c <= 'Z':
+			v = int(c-'A') + 10
+		default:
+			return 0, fmt.Errorf("character %d (%q) is not allowed in an organisation code", i+1, c)
+		}
+		sum += v * orgCodeWeights[i]
+	}
+	switch r := 11 - sum%11; r {
+	case 10:
+		return 'X', nil
+	case 11:
+		return '0', nil
+	default:
+		return byte('0' + r), nil
+	}
+}
+
+// NewCreditCode makes the unified social credit code of a newly registered
+// subject: authority and kind (e.g. "92" for an individual business
+// registered by market regulation), the six-digit region, and an
+// organisation code built from seq (unique per authority, kind and region).
+func NewCreditCode(authorityKind, region string, seq int64) (string, error) {
+	if len(authorityKind) != 2 || len(region) != 6 || seq < 0 || seq >= 10_000_000 {
+		return "", fmt.Errorf("cannot make a credit code from %q, %q, %d", authorityKind, region, seq)
+	}
+	org8 := fmt.Sprintf("MA%06d", seq)
+	if seq >= 1_000_000 {
+		org8 = fmt.Sprintf("M%07d", seq)
+	}
+	c9, err := OrgCodeCheck(org8)
+	if err != nil {
+		return "", err
+	}
+	first17 := authorityKind + region + org8 + string(c9)
+	c18, err := CreditCodeCheck(first17)
+	if err != nil {
+		return "", err
+	}
+	return first17 + string(c18), nil
+}

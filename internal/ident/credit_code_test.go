@@ -39,3 +39,30 @@ func FuzzValidateCreditCode(f *testing.F) {
 		}
 	})
 }
+
+func TestOrgCodeCheckOfKnownCodes(t *testing.T) {
+	// Published organisation codes and their check characters.
+	for _, code := range []string{"D2143569X", "717833587", "799655058"} {
+		c, err := OrgCodeCheck(code[:8])
+		if err != nil || c != code[8] {
+			t.Errorf("OrgCodeCheck(%s) = %q, %v; want %q", code[:8], c, err, code[8])
+		}
+	}
+}
+
+func TestNewCreditCodesAreValidAndDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for _, seq := range []int64{0, 1, 2, 999_999, 1_000_000, 9_999_999} {
+		code, err := NewCreditCode("92", "910102", seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ValidateCreditCode(code); err != nil || !strings.HasPrefix(code, "92910102") || seen[code] {
+			t.Errorf("NewCreditCode(%d) = %s: %v", seq, code, err)
+		}
+		seen[code] = true
+	}
+	if _, err := NewCreditCode("92", "910102", 10_000_000); err == nil {
+		t.Error("a sequence past the organisation code's room was accepted")
+	}
+}
