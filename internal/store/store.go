@@ -88,6 +88,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Invalid, "bad_database_url", "cannot open the SQLite database "+path)
 	}
+	// Keep connections open: each new one re-runs the pragmas and rebuilds
+	// SQLite's page cache, which under load cost more than the queries.
+	// Their number stays unlimited: transactions wait for the write lock
+	// holding a connection, and the one holding the lock may need another
+	// to read, so a cap could leave it waiting behind them.
+	sqlDB.SetMaxIdleConns(32)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path}
 	if err := db.checkWritable(ctx); err != nil {
 		sqlDB.Close()
