@@ -112,6 +112,7 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/decisions/{id}":                        {path: "/api/v1/admin/decisions/{app}", allowed: []string{reviewer, head, supervisor}},
 	"PUT /api/v1/admin/catalog/items/{code}/machine-approval": {path: "/api/v1/admin/catalog/items/NO-SUCH-ITEM/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
+	"GET /api/v1/supervision/overdue":                         {allowed: []string{supervisor, sysAdmin}},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"POST /api/v1/applications/{id}/correction":          {path: "/api/v1/applications/{app}/correction", body: `{"form":{}}`, allowed: []string{applicant}, owned: true},
 	"POST /api/v1/applications/{id}/withdraw":            {path: "/api/v1/applications/{app}/withdraw", body: `{}`, allowed: []string{applicant}, owned: true},

@@ -44,6 +44,8 @@ type app struct {
 	blobs      blob.Store     // uploaded materials
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
+	// applications runs the workflow, and sweeps its deadlines.
+	applications *application.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -57,6 +59,7 @@ type appOptions struct {
 	submissions  int                      // applications an account may submit a day; 0: identity.SubmissionLimit
 	queue        *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
 	blobs        blob.Store               // where uploaded materials are kept
+	warningDays  int                      // working days left at which a deadline turns yellow
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -116,23 +119,24 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
 	applications := application.NewService(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
-		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin})
+		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays})
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err
 	}
 	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	return &app{
-		licences:   licences,
-		routes:     append(routes, idHandler),
-		auth:       ids.Middleware(logger, opts.secureCookie),
-		indexer:    indexer,
-		index:      index,
-		identities: ids,
-		registries: builtin,
-		outbox:     outbox,
-		blobs:      opts.blobs,
-		calendar:   calendar,
+		applications: applications,
+		licences:     licences,
+		routes:       append(routes, idHandler),
+		auth:         ids.Middleware(logger, opts.secureCookie),
+		indexer:      indexer,
+		index:        index,
+		identities:   ids,
+		registries:   builtin,
+		outbox:       outbox,
+		blobs:        opts.blobs,
+		calendar:     calendar,
 	}, nil
 }
 
@@ -141,6 +145,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, licence.NewIssueWorker(db, a.licences))
 	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
+	jobs.Register(ws, application.NewSweepWorker(a.applications))
 }
 
 // keyFile holds the personal-data key when none is configured.
@@ -197,7 +202,8 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 		return appOptions{}, err
 	}
 	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs,
-		dataKey: key, site: strings.TrimSuffix(site, "/")}
+		warningDays: cfg.WarningDays,
+		dataKey:     key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
 	}

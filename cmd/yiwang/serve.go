@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"yiwang/internal/application"
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
@@ -60,6 +61,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("start background jobs: %w", err)
 	}
 	logger.Info("background jobs started", "kinds", workers.Kinds())
+	if err := application.ScheduleSweep(ctx, db, queue); err != nil {
+		return fmt.Errorf("schedule the deadline sweep: %w", err)
+	}
 	var demoAccounts []demo.Account
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, db)

@@ -107,6 +107,7 @@ type Service struct {
 	blobs      blob.Store
 	licences   Issuer
 	registries *hub.Builtin
+	warnDays   int // working days left at which a deadline turns yellow
 	now        func() time.Time
 	sample     func() float64 // [0,1), for spot-check sampling
 }
@@ -114,7 +115,7 @@ type Service struct {
 // NewService returns the application service.
 func NewService(d Deps) *Service {
 	return &Service{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
-		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries,
+		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 
@@ -130,6 +131,9 @@ type Deps struct {
 	Blobs      blob.Store        // uploaded materials
 	Licences   Issuer            // issues the e-licence of an approved application
 	Registries *hub.Builtin      // where enterprises set up by an application are registered
+	// WarningDays is how many working days before a deadline it turns
+	// yellow (--deadline-warning-days).
+	WarningDays int
 }
 
 // consentTTL is how long an application's consent to read sources lasts.

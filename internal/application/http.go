@@ -34,6 +34,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/admin/decisions/{id}", authz.DecisionTrace, h.decisionRecord)
 	r.HandleFunc("PUT /api/v1/admin/catalog/items/{code}/machine-approval", authz.MachineSwitch, h.machineSwitch)
 	r.HandleFunc("GET /api/v1/admin/spot-checks", authz.Supervise, h.spotChecks)
+	r.HandleFunc("GET /api/v1/supervision/overdue", authz.OverdueView, h.overdue)
 	r.HandleFunc("POST /api/v1/applications/{id}/correction", authz.ActForOwn, h.supplyCorrection)
 	r.HandleFunc("POST /api/v1/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
 	r.HandleFunc("GET /api/v1/tasks", authz.ReviewTasks, h.inbox)
@@ -271,6 +272,15 @@ func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"spot_checks": list})
+}
+
+func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
+	b, err := h.svc.Overdue(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, b)
 }
 
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {

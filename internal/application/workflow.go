@@ -103,6 +103,10 @@ type Task struct {
 	DoneAt        *time.Time `json:"done_at,omitempty"`
 	Reasons       []string   `json:"reasons"`
 	Note          string     `json:"note,omitempty"`
+	// Light and WorkdaysLeft are set on open and claimed steps: how near
+	// their deadline is (see deadline.go), left negative when over.
+	Light        Light `json:"light,omitempty"`
+	WorkdaysLeft *int  `json:"workdays_left,omitempty"`
 }
 
 // CorrectionItem is one thing the applicant must supply (一次性告知).
@@ -445,7 +449,7 @@ func (s *Service) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) 
 	roles = append(roles, p.Department, p.AccountID)
 	list, err := s.queryTasks(ctx, s.db, `(t.status = 'open' OR (t.status = 'claimed' AND t.assignee = $2))
 		AND (t.department = $1 OR t.role = 'clerk') AND a.status NOT IN ('correction_requested', 'special_procedure')
-		ORDER BY t.deadline, t.id LIMIT 500`, roles...)
+		ORDER BY t.deadline IS NULL, t.deadline, t.id LIMIT 500`, roles...)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +459,7 @@ func (s *Service) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) 
 			out = append(out, t)
 		}
 	}
-	return out, nil
+	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
 }
 
 // loadTask reads a task inside tx and checks that p may work it.
@@ -826,7 +830,7 @@ func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, e
 			return err
 		}
 		now := s.now()
-		set, err := s.restartClock(ctx, locked, now)
+		set, err := s.restartClock(ctx, tx, locked, now)
 		if err != nil {
 			return err
 		}
@@ -843,11 +847,12 @@ func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, e
 	return s.Get(ctx, p, id)
 }
 
-// restartClock returns the columns that start a stopped clock again: the
-// deadline moves on by the working days the clock stood still.
-func (s *Service) restartClock(ctx context.Context, a Application, now time.Time) (map[string]any, error) {
+// restartClock starts a stopped clock again: the application's deadline and
+// those of its open steps move on by the working days the clock stood still.
+// It returns the application's columns to set; the steps are moved in tx.
+func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, now time.Time) (map[string]any, error) {
 	set := map[string]any{"clock_stopped_at": nil}
-	if a.Deadline == nil || a.clockStoppedAt == nil {
+	if a.clockStoppedAt == nil {
 		return set, nil
 	}
 	cal, err := s.calendars(ctx)
@@ -855,16 +860,27 @@ func (s *Service) restartClock(ctx context.Context, a Application, now time.Time
 		return nil, err
 	}
 	stood, err := cal.WorkdaysLeft(*a.clockStoppedAt, now)
-	if err != nil {
-		return nil, err
+	if err != nil || stood <= 0 {
+		return set, err
 	}
-	deadline := *a.Deadline
-	if stood > 0 {
-		if deadline, err = cal.Deadline(deadline, stood); err != nil {
+	if a.Deadline != nil {
+		if set["deadline"], err = cal.Deadline(*a.Deadline, stood); err != nil {
 			return nil, err
 		}
 	}
-	set["deadline"] = deadline
+	open, err := s.queryTasks(ctx, tx, `t.application_id = $1 AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL`, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range open {
+		deadline, err := cal.Deadline(*t.Deadline, stood)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET deadline = $1 WHERE id = $2`, deadline, t.ID); err != nil {
+			return nil, err
+		}
+	}
 	return set, nil
 }
 
@@ -907,7 +923,7 @@ func (s *Service) EndSpecial(ctx context.Context, p authz.Principal, taskID, exp
 			return err
 		}
 		appID = a.ID
-		set, err := s.restartClock(ctx, a, s.now())
+		set, err := s.restartClock(ctx, tx, a, s.now())
 		if err != nil {
 			return err
 		}
@@ -978,6 +994,10 @@ type StaffView struct {
 	Timeline   []Event         `json:"timeline"`
 	Correction *Correction     `json:"correction,omitempty"`
 	Trace      *rules.Decision `json:"trace,omitempty"`
+	// Light and WorkdaysLeft say how near the application's deadline is,
+	// while it has one and is undecided.
+	Light        Light `json:"light,omitempty"`
+	WorkdaysLeft *int  `json:"workdays_left,omitempty"`
 }
 
 func (s *Service) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
@@ -1009,6 +1029,20 @@ func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id in
 		return StaffView{}, err
 	}
 	view := StaffView{Application: a, Tasks: tasks}
+	if err := s.lightTasks(ctx, view.Tasks, func(Task) *time.Time { return a.clockStoppedAt }); err != nil {
+		return view, err
+	}
+	if a.Deadline != nil && !workflow.Decided(workflow.Status(a.Status)) {
+		cal, err := s.calendars(ctx)
+		if err != nil {
+			return view, err
+		}
+		light, left, err := lightOf(cal, s.now(), *a.Deadline, a.clockStoppedAt, s.warnDays)
+		if err != nil {
+			return view, err
+		}
+		view.Light, view.WorkdaysLeft = light, &left
+	}
 	if view.Timeline, err = s.Timeline(ctx, id); err != nil {
 		return view, err
 	}

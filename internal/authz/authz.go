@@ -52,6 +52,7 @@ const (
 	MachineSwitch   Permission = "machine:switch"  // suspend or resume an item's machine approval
 	CalendarManage  Permission = "calendar:manage" // load a year of the working-day calendar
 	LicenceRevoke   Permission = "licence:revoke"  // revoke an issued e-licence
+	OverdueView     Permission = "overdue:view"    // the board of late and nearly late cases, and accountability records
 )
 
 // grants is the whole policy: what each role may do.
@@ -60,9 +61,9 @@ var grants = map[Role][]Permission{
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke, OverdueView},
 	CatalogAdmin: {CatalogManage, MachineSwitch},
-	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage},
+	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView},
 }
 
 // Scopes an API token may carry: the permissions other systems can be given.

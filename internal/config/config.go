@@ -36,6 +36,7 @@ type Config struct {
 	HubConfig        string // connectors file for departments' systems; empty: built-in registries only
 	SubmissionLimit  int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
 	UploadMaxBytes   int64  // the largest uploaded material accepted, in bytes
+	WarningDays      int    // working days left at which a deadline turns yellow
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -98,6 +99,15 @@ func Options() []Option {
 					return errors.New("must be a whole number of at least 1")
 				}
 				c.SubmissionLimit = n
+				return nil
+			}},
+		{"deadline-warning-days", "YIWANG_DEADLINE_WARNING_DAYS", "2", "working days left at which a step's or application's deadline turns yellow and its staff are warned (0: on the last day)", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 60 {
+					return errors.New("must be a whole number of working days from 0 to 60")
+				}
+				c.WarningDays = n
 				return nil
 			}},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},

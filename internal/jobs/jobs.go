@@ -112,3 +112,18 @@ func CompleteTx[T river.JobArgs](ctx context.Context, tx *sql.Tx, job *river.Job
 	_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job)
 	return err
 }
+
+// EnqueueFromJob inserts a job inside tx from within a running job's Work,
+// on the queue working it: how a job reschedules itself, so that the next
+// run is a row in the database rather than a timer in this process.
+func EnqueueFromJob(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	client, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	res, err := client.InsertTx(ctx, tx, args, opts)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}

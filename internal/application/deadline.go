@@ -1,0 +1,474 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"yiwang/internal/authz"
+	"yiwang/internal/jobs"
+	"yiwang/internal/notify"
+	"yiwang/internal/store"
+)
+
+// Light says how near a running deadline is, counted in working days.
+type Light string
+
+// The lights. A stopped clock (correction, special procedure) is paused: the
+// case does not age while it waits.
+const (
+	Green  Light = "green"  // more than the warning days left
+	Yellow Light = "yellow" // at most the warning days left (0: the last day)
+	Red    Light = "red"    // overdue
+	Paused Light = "paused" // the clock is stopped
+)
+
+// lightOf is the light of a deadline at now: paused when the clock stopped
+// at stopped (the working days left are then those left when it stopped).
+// It also returns the working days left, negative when over.
+func lightOf(cal Calendar, now, deadline time.Time, stopped *time.Time, warn int) (Light, int, error) {
+	if stopped != nil {
+		left, err := cal.WorkdaysLeft(*stopped, deadline)
+		return Paused, left, err
+	}
+	left, err := cal.WorkdaysLeft(now, deadline)
+	switch {
+	case err != nil:
+		return "", 0, err
+	case now.After(deadline):
+		return Red, left, nil
+	case left <= warn:
+		return Yellow, left, nil
+	}
+	return Green, left, nil
+}
+
+// lightTasks sets the light of the tasks that have a running deadline: open
+// or claimed ones. stopped is when their application's clock stopped, if it did.
+func (s *Service) lightTasks(ctx context.Context, tasks []Task, stopped func(Task) *time.Time) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for i := range tasks {
+		t := &tasks[i]
+		if t.Deadline == nil || (t.Status != "open" && t.Status != "claimed") {
+			continue
+		}
+		light, left, err := lightOf(cal, now, *t.Deadline, stopped(*t), s.warnDays)
+		if err != nil {
+			return err
+		}
+		t.Light, t.WorkdaysLeft = light, &left
+	}
+	return nil
+}
+
+// Case is a running deadline that is yellow or red: a task's, or an
+// application's as a whole.
+type Case struct {
+	Subject         string    `json:"subject"` // task or application
+	ApplicationID   int64     `json:"application_id"`
+	Number          string    `json:"number"`
+	TaskID          int64     `json:"task_id,omitempty"`
+	Department      string    `json:"department"` // for an application: that of its most urgent open step
+	StepID          string    `json:"step_id"`
+	StepName        string    `json:"step_name"`
+	ResponsibleID   int64     `json:"responsible_id,omitempty"` // the assignee; none while unclaimed
+	ResponsibleName string    `json:"responsible_name,omitempty"`
+	Deadline        time.Time `json:"deadline"`
+	Light           Light     `json:"light"`
+	WorkdaysLeft    int       `json:"workdays_left"` // negative when over
+	DaysOver        int       `json:"days_over"`     // working days past the deadline; 0 just after it on a weekend or holiday
+
+	role  string
+	steps []Case // an application's open steps, whose staff answer for it
+}
+
+// lateCases lists every running deadline that is yellow or red at now, the
+// nearest first: open steps of applications whose clock runs, and accepted
+// applications under way.
+func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
+		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
+		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')
+		ORDER BY t.deadline, t.id`)
+	if err != nil {
+		return nil, err
+	}
+	var tasks []Case
+	for rows.Next() {
+		c := Case{Subject: "task"}
+		if err := rows.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		tasks = append(tasks, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT id, COALESCE(number, ''), deadline FROM applications
+		WHERE status IN ('accepted', 'under_review') AND deadline IS NOT NULL AND clock_stopped_at IS NULL ORDER BY deadline, id`)
+	if err != nil {
+		return nil, err
+	}
+	var apps []Case
+	for rows.Next() {
+		c := Case{Subject: "application"}
+		if err := rows.Scan(&c.ApplicationID, &c.Number, &c.Deadline); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		apps = append(apps, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []Case
+	light := func(c *Case) (bool, error) {
+		var err error
+		c.Light, c.WorkdaysLeft, err = lightOf(cal, now, c.Deadline, nil, s.warnDays)
+		c.DaysOver = max(-c.WorkdaysLeft, 0)
+		return c.Light == Yellow || c.Light == Red, err
+	}
+	for _, c := range tasks {
+		if late, err := light(&c); err != nil {
+			return nil, err
+		} else if late {
+			out = append(out, c)
+		}
+	}
+	for _, c := range apps {
+		for _, t := range tasks {
+			if t.ApplicationID == c.ApplicationID {
+				c.steps = append(c.steps, t)
+			}
+		}
+		if len(c.steps) == 0 {
+			continue // no step is open, so nobody can act on it (it waits for a stage to open)
+		}
+		first := c.steps[0] // the most urgent step: tasks are in deadline order
+		c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
+		if late, err := light(&c); err != nil {
+			return nil, err
+		} else if late {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Case) int { return a.Deadline.Compare(b.Deadline) })
+	return out, nil
+}
+
+// SweepResult counts what one sweep did.
+type SweepResult struct {
+	Warned  int // yellow warnings sent (cases, not messages)
+	Overdue int // red cases told about for the first time
+	Records int // accountability records written or brought up to date
+}
+
+// Sweep looks at every running deadline once: a case that turned yellow is
+// told to its responsible staff, once; one that turned red writes (or
+// updates the days over of) its accountability record and is told to its
+// responsible staff and the department's head, once. Each case commits on
+// its own, so a failure midway keeps what was done.
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
+	cases, err := s.lateCases(ctx, s.now())
+	if err != nil {
+		return res, err
+	}
+	for _, c := range cases {
+		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+			if c.Light == Red {
+				n, err := s.account(ctx, tx, c)
+				if err != nil {
+					return err
+				}
+				res.Records += n
+			}
+			first, err := s.rememberWarning(ctx, tx, c)
+			if err != nil || !first {
+				return err
+			}
+			if c.Light == Red {
+				res.Overdue++
+			} else {
+				res.Warned++
+			}
+			return s.warn(ctx, tx, c)
+		})
+		if err != nil {
+			return res, fmt.Errorf("deadline of %s %d: %w", c.Subject, subjectID(c), err)
+		}
+	}
+	return res, nil
+}
+
+func subjectID(c Case) int64 {
+	if c.Subject == "task" {
+		return c.TaskID
+	}
+	return c.ApplicationID
+}
+
+// rememberWarning notes that c's light was told, reporting whether it is the first time.
+func (s *Service) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO deadline_warnings (subject, subject_id, light, sent_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (subject, subject_id, light) DO NOTHING`, c.Subject, subjectID(c), string(c.Light), s.now())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// account writes the accountability record of an overdue case, or brings
+// its days over up to date; the person responsible is the first one found
+// (an unclaimed step gets one once someone claims it).
+func (s *Service) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
+	var task, responsible any
+	if c.TaskID != 0 {
+		task = c.TaskID
+	}
+	if c.ResponsibleID != 0 {
+		responsible = c.ResponsibleID
+	}
+	now := s.now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO accountability_records (subject, subject_id, application_id, task_id, department, step_id, step_name,
+		responsible_id, responsible_name, deadline, days_over, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+		ON CONFLICT (subject, subject_id) DO UPDATE SET days_over = excluded.days_over, updated_at = excluded.updated_at,
+			responsible_id = COALESCE(accountability_records.responsible_id, excluded.responsible_id),
+			responsible_name = CASE WHEN accountability_records.responsible_id IS NULL THEN excluded.responsible_name ELSE accountability_records.responsible_name END
+		WHERE accountability_records.days_over <> excluded.days_over OR (accountability_records.responsible_id IS NULL AND excluded.responsible_id IS NOT NULL)`,
+		c.Subject, subjectID(c), c.ApplicationID, task, c.Department, c.StepID, c.StepName, responsible, c.ResponsibleName, c.Deadline, c.DaysOver, now)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// warn tells the staff responsible for c that it turned yellow or red; red
+// goes to the department's head too.
+func (s *Service) warn(ctx context.Context, tx *sql.Tx, c Case) error {
+	steps := c.steps
+	if c.Subject == "task" {
+		steps = []Case{c}
+	}
+	var to []int64
+	for _, st := range steps {
+		ids, err := responsibleFor(ctx, tx, st)
+		if err != nil {
+			return err
+		}
+		to = append(to, ids...)
+		if c.Light == Red {
+			heads, err := staffWith(ctx, tx, authz.Head, st.Department)
+			if err != nil {
+				return err
+			}
+			to = append(to, heads...)
+		}
+	}
+	slices.Sort(to)
+	to = slices.Compact(to)
+	what, whatEn := "办件 "+c.Number, "application "+c.Number
+	if c.Subject == "task" {
+		what, whatEn = "办件 "+c.Number+" 的「"+c.StepName+"」环节", "the step "+c.StepID+" of application "+c.Number
+	}
+	m := notify.Message{Kind: notify.DeadlineWarning, Link: fmt.Sprintf("/api/v1/staff/applications/%d", c.ApplicationID), ApplicationID: c.ApplicationID}
+	day := c.Deadline.In(chinaTime).Format(time.DateOnly)
+	if c.Light == Red {
+		m.TitleZh, m.TitleEn = what+" 已超期", "Overdue: "+whatEn
+		m.BodyZh = fmt.Sprintf("办理时限截至 %s，已超期 %d 个工作日，已记入电子监察问责记录。请尽快办结。", day, c.DaysOver)
+		m.BodyEn = fmt.Sprintf("The time limit ran out on %s; it is %d working day(s) over and an accountability record was written for the supervisors. Please finish it at once.", day, c.DaysOver)
+	} else {
+		m.TitleZh, m.TitleEn = fmt.Sprintf("%s 剩余 %d 个工作日", what, c.WorkdaysLeft), fmt.Sprintf("%d working day(s) left: %s", c.WorkdaysLeft, whatEn)
+		m.BodyZh = fmt.Sprintf("办理时限截至 %s（剩余 %d 个工作日），请及时办理，避免超期。", day, c.WorkdaysLeft)
+		m.BodyEn = fmt.Sprintf("The time limit runs out on %s (%d working day(s) left): please act before it is overdue.", day, c.WorkdaysLeft)
+	}
+	for _, id := range to {
+		m.AccountID = id
+		if _, err := s.notify.Send(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// responsibleFor is who answers for a step: its assignee, or while nobody
+// has claimed it, the staff who may claim it (the department's reviewers,
+// its heads for a head's step, the window clerks for acceptance).
+func responsibleFor(ctx context.Context, tx *sql.Tx, step Case) ([]int64, error) {
+	if step.ResponsibleID != 0 {
+		return []int64{step.ResponsibleID}, nil
+	}
+	switch step.role {
+	case "clerk":
+		return staffWith(ctx, tx, authz.Clerk, "")
+	case "head":
+		return staffWith(ctx, tx, authz.Head, step.Department)
+	}
+	ids, err := staffWith(ctx, tx, authz.Reviewer, step.Department)
+	if err == nil && len(ids) == 0 {
+		return staffWith(ctx, tx, authz.Head, step.Department)
+	}
+	return ids, err
+}
+
+// staffWith lists the enabled staff accounts with role, of department
+// (any department when empty).
+func staffWith(ctx context.Context, tx *sql.Tx, role authz.Role, department string) ([]int64, error) {
+	q := `SELECT a.id FROM accounts a JOIN account_roles r ON r.account_id = a.id
+		WHERE a.kind = 'staff' AND a.disabled_at IS NULL AND r.role = $1`
+	args := []any{string(role)}
+	if department != "" {
+		q += ` AND a.department_code = $2`
+		args = append(args, department)
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Record is an accountability record: a step or an application that ran
+// over its time limit, and who answered for it then.
+type Record struct {
+	ID              int64     `json:"id"`
+	Subject         string    `json:"subject"`
+	ApplicationID   int64     `json:"application_id"`
+	Number          string    `json:"number"`
+	TaskID          int64     `json:"task_id,omitempty"`
+	Department      string    `json:"department"`
+	StepID          string    `json:"step_id"`
+	StepName        string    `json:"step_name"`
+	ResponsibleID   int64     `json:"responsible_id,omitempty"`
+	ResponsibleName string    `json:"responsible_name,omitempty"`
+	Deadline        time.Time `json:"deadline"`
+	DaysOver        int       `json:"days_over"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// Records lists the accountability records, the newest first.
+func (s *Service) Records(ctx context.Context) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.subject, r.application_id, COALESCE(a.number, ''), COALESCE(r.task_id, 0), r.department, r.step_id, r.step_name,
+		COALESCE(r.responsible_id, 0), r.responsible_name, r.deadline, r.days_over, r.created_at, r.updated_at
+		FROM accountability_records r JOIN applications a ON a.id = r.application_id ORDER BY r.created_at DESC, r.id DESC LIMIT 1000`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Record{}
+	for rows.Next() {
+		var r Record
+		if err := rows.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
+			&r.ResponsibleID, &r.ResponsibleName, &r.Deadline, &r.DaysOver, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Board is what supervisors see of deadlines: the cases yellow or red now,
+// and the accountability records written so far.
+type Board struct {
+	WarningDays int      `json:"warning_days"`
+	Cases       []Case   `json:"cases"`
+	Records     []Record `json:"records"`
+}
+
+// Overdue returns the supervisors' board (电子监察).
+func (s *Service) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
+	if err := authz.Require(p, authz.OverdueView); err != nil {
+		return Board{}, err
+	}
+	b := Board{WarningDays: s.warnDays, Cases: []Case{}}
+	cases, err := s.lateCases(ctx, s.now())
+	if err != nil {
+		return b, err
+	}
+	b.Cases = append(b.Cases, cases...)
+	b.Records, err = s.Records(ctx)
+	return b, err
+}
+
+// SweepArgs is the durable job that sweeps deadlines. Each run first
+// enqueues the next one, so the schedule is a row in the database that
+// survives restarts; runs are unique per period, so processes starting at
+// once, or a retry, do not make a second chain.
+type SweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepArgs) Kind() string { return "deadline_sweep" }
+
+// SweepEvery is how often deadlines are swept. Deadlines end with a working
+// day, so a quarter of an hour is prompt enough.
+const SweepEvery = 15 * time.Minute
+
+// sweepOpts schedules a sweep at the start of the period that holds at.
+func sweepOpts(at time.Time) *river.InsertOpts {
+	return &river.InsertOpts{ScheduledAt: at.Truncate(SweepEvery), MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: SweepEvery}}
+}
+
+// ScheduleSweep makes sure a sweep is due now (unless one ran or waits in
+// this period): serve calls it at start, which also restarts a chain that
+// was lost. The schedule follows the real clock, as the queue does.
+func ScheduleSweep(ctx context.Context, db *store.DB, q *jobs.Queue) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := q.Enqueue(ctx, tx, SweepArgs{}, sweepOpts(time.Now()))
+		return err
+	})
+}
+
+// SweepWorker works SweepArgs jobs.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	svc *Service
+}
+
+// NewSweepWorker returns the worker; register it with jobs.Register.
+func NewSweepWorker(svc *Service) *SweepWorker { return &SweepWorker{svc: svc} }
+
+// Work schedules the next sweep, committed before this one's work so that a
+// failing sweep cannot end the chain, then sweeps. A sweep run twice does no
+// harm: what was told is remembered.
+func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
+	err := w.svc.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := jobs.EnqueueFromJob(ctx, tx, SweepArgs{}, sweepOpts(time.Now().Add(SweepEvery)))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.svc.Sweep(ctx)
+	return err
+}
