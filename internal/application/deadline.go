@@ -423,9 +423,11 @@ func (s *Service) Overdue(ctx context.Context, p authz.Principal) (Board, error)
 
 // SweepArgs is the durable job that sweeps deadlines. Each run first
 // enqueues the next one, so the schedule is a row in the database that
-// survives restarts; runs are unique per period, so processes starting at
-// once, or a retry, do not make a second chain.
-type SweepArgs struct{}
+// survives restarts. A sweep is unique per slot (the start of its period),
+// so processes starting at once, or a retry, do not make a second chain.
+type SweepArgs struct {
+	Slot time.Time `json:"slot" river:"unique"`
+}
 
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "deadline_sweep" }
@@ -434,17 +436,19 @@ func (SweepArgs) Kind() string { return "deadline_sweep" }
 // day, so a quarter of an hour is prompt enough.
 const SweepEvery = 15 * time.Minute
 
-// sweepOpts schedules a sweep at the start of the period that holds at.
-func sweepOpts(at time.Time) *river.InsertOpts {
-	return &river.InsertOpts{ScheduledAt: at.Truncate(SweepEvery), MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: SweepEvery}}
+// sweepAt is the sweep of the period that holds at, due at its start.
+func sweepAt(at time.Time) (SweepArgs, *river.InsertOpts) {
+	slot := at.UTC().Truncate(SweepEvery)
+	return SweepArgs{Slot: slot}, &river.InsertOpts{ScheduledAt: slot, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// ScheduleSweep makes sure a sweep is due now (unless one ran or waits in
-// this period): serve calls it at start, which also restarts a chain that
+// ScheduleSweep makes sure a sweep is due now (unless this period's ran or
+// waits already): serve calls it at start, which also restarts a chain that
 // was lost. The schedule follows the real clock, as the queue does.
 func ScheduleSweep(ctx context.Context, db *store.DB, q *jobs.Queue) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := q.Enqueue(ctx, tx, SweepArgs{}, sweepOpts(time.Now()))
+		args, opts := sweepAt(time.Now())
+		_, err := q.Enqueue(ctx, tx, args, opts)
 		return err
 	})
 }
@@ -463,7 +467,8 @@ func NewSweepWorker(svc *Service) *SweepWorker { return &SweepWorker{svc: svc} }
 // harm: what was told is remembered.
 func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
 	err := w.svc.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := jobs.EnqueueFromJob(ctx, tx, SweepArgs{}, sweepOpts(time.Now().Add(SweepEvery)))
+		args, opts := sweepAt(time.Now().Add(SweepEvery))
+		_, err := jobs.EnqueueFromJob(ctx, tx, args, opts)
 		return err
 	})
 	if err != nil {
