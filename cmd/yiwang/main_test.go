@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"yiwang/internal/store/storetest"
 )
@@ -120,23 +119,8 @@ var servingURL = regexp.MustCompile(`yiwang is serving: open (http://\S+/)`)
 // on each backend, and stops it as SIGTERM does.
 func TestServeRunsWithDemoData(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
-		ctx, stop := context.WithCancel(context.Background())
-		var stdout, stderr syncBuffer
-		done := make(chan int, 1)
-		go func() {
-			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", t.TempDir()}, noEnv, &stdout, &stderr)
-		}()
-		var base string
-		deadline := time.Now().Add(30 * time.Second)
-		for base == "" {
-			if m := servingURL.FindStringSubmatch(stderr.String()); m != nil {
-				base = m[1]
-			} else if time.Now().After(deadline) {
-				t.Fatalf("server never said where to open it:\n%s", stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		resp, err := http.Get(base + "api/v1/departments")
+		s := startServe(t, "--db", dsn)
+		resp, err := http.Get(s.URL + "/api/v1/departments")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,22 +132,14 @@ func TestServeRunsWithDemoData(t *testing.T) {
 		if len(body.Departments) < 8 {
 			t.Errorf("demo departments = %d, want at least 8", len(body.Departments))
 		}
-		resp, err = http.Get(base)
+		resp, err = http.Get(s.URL + "/")
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("home page: %v %v", resp, err)
 		}
 		resp.Body.Close()
-		stop()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d:\n%s", code, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not stop after the signal")
-		}
-		if !strings.Contains(stderr.String(), "yiwang stopped") {
-			t.Errorf("no clean stop logged:\n%s", stderr.String())
+		s.Stop()
+		if !strings.Contains(s.Log.String(), "yiwang stopped") {
+			t.Errorf("no clean stop logged:\n%s", s.Log.String())
 		}
 	})
 }
