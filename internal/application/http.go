@@ -50,6 +50,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /api/v1/window/applications", authz.WindowIntake, h.intake)
 	r.HandleFunc("PUT /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.uploadMaterial)
 	r.HandleFunc("GET /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.downloadMaterial)
+	r.HandleFunc("POST /api/v1/applications/{id}/materials/{material}/commitment", authz.ActForOwn, h.signCommitment)
 }
 
 func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +73,12 @@ func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) uploadMaterial(w http.ResponseWriter, r *http.Request) {
 	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
 		return h.svc.UploadMaterial(r.Context(), p, id, expect, r.PathValue("material"), r.Body, r.URL.Query().Get("verified") == "true")
+	})
+}
+
+func (h *Handler) signCommitment(w http.ResponseWriter, r *http.Request) {
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
+		return h.svc.SignCommitment(r.Context(), p, id, expect, r.PathValue("material"))
 	})
 }
 

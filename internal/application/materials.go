@@ -3,6 +3,8 @@ package application
 import (
 	"context"
 	"database/sql"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"slices"
@@ -20,6 +22,8 @@ const (
 	TrustGovernment = "A"
 	TrustVerified   = "B"
 	TrustUploaded   = "C"
+	// TrustCommitment is a signed pledge in place of the material (告知承诺).
+	TrustCommitment = "D"
 )
 
 // MaterialFile is the stored file of an uploaded material.
@@ -53,28 +57,14 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 	if verified {
 		trust = TrustVerified
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		locked, err := s.lockForAction(ctx, tx, id, expect)
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(locked.Materials, func(m Material) bool { return m.ID == materialID })
-		if locked.Status != a.Status || i < 0 {
-			return apperr.New(apperr.Conflict, "stale_application", "application %d changed while the file was uploaded: reload it and try again", id)
-		}
-		m := &locked.Materials[i]
+	by := actor{"applicant", p.AccountID, p.Name}
+	if clerk {
+		by = staffActor(p)
+	}
+	err = s.attach(ctx, a, expect, materialID, by, "upload", func(m *Material) map[string]any {
 		m.Attached, m.Source, m.Trust, m.Ref = true, "upload", trust, info.Digest
 		m.File = &MaterialFile{Digest: info.Digest, MediaType: info.MediaType, Size: info.Size}
-		b, _ := json.Marshal(locked.Materials)
-		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
-			return err
-		}
-		by := actor{"applicant", p.AccountID, p.Name}
-		if clerk {
-			by = staffActor(p)
-		}
-		return s.record(ctx, tx, id, by, "upload", locked.Status, locked.Status, m.Name,
-			map[string]any{"material": materialID, "digest": info.Digest, "media_type": info.MediaType, "size": info.Size, "trust": trust})
+		return map[string]any{"material": materialID, "digest": info.Digest, "media_type": info.MediaType, "size": info.Size, "trust": trust}
 	})
 	if err != nil {
 		return a, err
@@ -82,34 +72,98 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 	return s.Get(ctx, p, id)
 }
 
+// SignCommitment attaches a material the item accepts as a signed
+// commitment (告知承诺, e.g. 住所（经营场所）信息申报承诺): the applicant pledges
+// what the material would prove. The timeline keeps who signed, when, and the
+// digest of the pledge's text, so a later inspection can hold them to it.
+func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, materialID string) (Application, error) {
+	a, err := s.Get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	m, err := s.canSupply(ctx, a, materialID, func(ms catalog.MaterialSource) bool { return ms.Commitment },
+		"「%s」 cannot be pledged: the item asks for the material itself")
+	if err != nil {
+		return a, err
+	}
+	pledge := m.Name.Zh
+	if m.Note != nil {
+		pledge += "：" + m.Note.Zh
+	}
+	sum := sha256.Sum256([]byte(pledge))
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	trust := m.Trust
+	if trust == "" {
+		trust = TrustCommitment
+	}
+	err = s.attach(ctx, a, expect, materialID, actor{"applicant", p.AccountID, p.Name}, "commitment_signed", func(am *Material) map[string]any {
+		am.Attached, am.Source, am.Trust, am.Ref, am.File = true, "commitment", trust, digest, nil
+		return map[string]any{"material": materialID, "pledge": pledge, "pledge_digest": digest}
+	})
+	if err != nil {
+		return a, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// attach changes one material of application a under the row lock, fails
+// a stale action clearly, and records the event on the timeline.
+func (s *Service) attach(ctx context.Context, a Application, expect int64, materialID string, by actor, event string, set func(*Material) map[string]any) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		locked, err := s.lockForAction(ctx, tx, a.ID, expect)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(locked.Materials, func(m Material) bool { return m.ID == materialID })
+		if locked.Status != a.Status || i < 0 {
+			return apperr.New(apperr.Conflict, "stale_application", "application %d changed meanwhile: reload it and try again", a.ID)
+		}
+		m := &locked.Materials[i]
+		data := set(m)
+		b, _ := json.Marshal(locked.Materials)
+		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a.ID, by, event, locked.Status, locked.Status, m.Name, data)
+	})
+}
+
 // canUpload insists the material exists, accepts uploads and may change now.
 func (s *Service) canUpload(ctx context.Context, a Application, materialID string) error {
+	_, err := s.canSupply(ctx, a, materialID, func(ms catalog.MaterialSource) bool { return ms.Upload },
+		"「%s」 cannot be uploaded: the item takes it only from government data or a signed commitment")
+	return err
+}
+
+// canSupply insists the material exists, may change now and is accepted the
+// way accepts says; refusal is the message (with the material's name) when not.
+func (s *Service) canSupply(ctx context.Context, a Application, materialID string, accepts func(catalog.MaterialSource) bool, refusal string) (catalog.Material, error) {
 	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
 	if i < 0 {
-		return apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
+		return catalog.Material{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
 	}
 	switch workflow.Status(a.Status) {
 	case workflow.Draft:
 	case workflow.Correction:
 		if a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID }) {
-			return apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
+			return catalog.Material{}, apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
 		}
 	default:
-		return apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+		return catalog.Material{}, apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
 	}
 	if a.Materials[i].Trust == TrustGovernment {
-		return apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to upload", a.Materials[i].Name)
+		return catalog.Material{}, apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to supply", a.Materials[i].Name)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
-		return err
+		return catalog.Material{}, err
 	}
 	for _, m := range v.Item.Materials {
-		if m.ID == materialID && slices.ContainsFunc(m.Sources, func(ms catalog.MaterialSource) bool { return ms.Upload }) {
-			return nil
+		if m.ID == materialID && slices.ContainsFunc(m.Sources, accepts) {
+			return m, nil
 		}
 	}
-	return apperr.New(apperr.Invalid, "no_upload", "「%s」 cannot be uploaded: the item takes it only from government data or a signed commitment", a.Materials[i].Name)
+	return catalog.Material{}, apperr.New(apperr.Invalid, "not_accepted", refusal, a.Materials[i].Name)
 }
 
 // OpenMaterial returns an uploaded material's file to its applicant or to
