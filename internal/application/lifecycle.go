@@ -244,11 +244,12 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 		return a, err
 	}
 	if key != "" {
-		if _, ok, err := s.remembered(ctx, p, key, "submit", id); err != nil || ok {
-			if err != nil {
-				return a, err
-			}
-			return a, nil
+		if _, ok, err := s.remembered(ctx, p, key, "submit", id); err != nil {
+			return a, err
+		} else if ok {
+			// Read again: a concurrent request with the key may have
+			// submitted it since a was read.
+			return s.Get(ctx, p, id)
 		}
 	}
 	if a.Status != "draft" {
@@ -271,11 +272,6 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 	w, err := s.submitter(ctx, p, a)
 	if err != nil {
 		return a, err
-	}
-	if !w.intake {
-		if err := s.limits.Allow(ctx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
-			return a, err
-		}
 	}
 	creditCode := ""
 	if p.ActingFor != nil {
@@ -328,6 +324,13 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 		}
 		if locked.Status != "draft" {
 			return apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+		}
+		// Counted with the submission, so a retry of one that failed or
+		// died with its process is not counted twice.
+		if !w.intake {
+			if err := s.limits.AllowTx(ctx, tx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
+				return err
+			}
 		}
 		number, err := s.nextNumber(ctx, tx, s.regionOf(ctx, tx, v.Item, locked.HallCode), now)
 		if err != nil {

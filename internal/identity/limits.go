@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -51,6 +52,17 @@ func NewLimiterSubmissions(db *store.DB, perDay int) *Limiter {
 // address in action) if the limit allows it, and otherwise says when the
 // next one will be possible.
 func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim Limit) error {
+	return l.allow(ctx, l.db, account, action, lim)
+}
+
+// AllowTx is Allow inside tx: the action counts only if tx commits, so a
+// request that fails, or dies with its process, and is retried is counted
+// once.
+func (l *Limiter) AllowTx(ctx context.Context, tx *sql.Tx, account int64, action string, lim Limit) error {
+	return l.allow(ctx, tx, account, action, lim)
+}
+
+func (l *Limiter) allow(ctx context.Context, db execQuerier, account int64, action string, lim Limit) error {
 	if lim == SubmissionLimit {
 		lim = l.submissions // callers name the limit; the configured number applies
 	}
@@ -58,7 +70,7 @@ func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim L
 	since := now.Add(-lim.Window)
 	var n int
 	var oldest *time.Time
-	rows, err := l.db.QueryContext(ctx, `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
+	rows, err := db.QueryContext(ctx, `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -78,10 +90,10 @@ func (l *Limiter) Allow(ctx context.Context, account int64, action string, lim L
 		retry := (oldest.Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
 		return apperr.New(apperr.TooMany, "rate_limited", "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, max(retry, time.Minute))
 	}
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {
 		return err
 	}
 	// Forget what no window can count any more.
-	_, err = l.db.ExecContext(ctx, `DELETE FROM rate_events WHERE account_id = $1 AND action = $2 AND at <= $3`, account, action, since)
+	_, err = db.ExecContext(ctx, `DELETE FROM rate_events WHERE account_id = $1 AND action = $2 AND at <= $3`, account, action, since)
 	return err
 }

@@ -52,8 +52,10 @@ type Person struct {
 	Sex            string `json:"sex"`
 }
 
+// execQuerier is a database or a transaction.
 type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
