@@ -69,6 +69,9 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
 			return err
 		}
+		if err := s.supplied(ctx, tx, id, materialID); err != nil {
+			return err
+		}
 		by := actor{"applicant", p.AccountID, p.Name}
 		if clerk {
 			by = staffActor(p)
@@ -88,14 +91,20 @@ func (s *Service) canUpload(ctx context.Context, a Application, materialID strin
 	if i < 0 {
 		return apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
 	}
+	pending, err := s.pendingDeferral(ctx, a.ID, materialID)
+	if err != nil {
+		return err
+	}
 	switch workflow.Status(a.Status) {
 	case workflow.Draft:
 	case workflow.Correction:
-		if a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID }) {
+		if !pending && (a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID })) {
 			return apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
 		}
 	default:
-		return apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+		if !pending || workflow.Final(workflow.Status(a.Status)) { // a deferred material (容缺) is supplied later
+			return apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+		}
 	}
 	if a.Materials[i].Trust == TrustGovernment {
 		return apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to upload", a.Materials[i].Name)
