@@ -127,7 +127,11 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	modesHandler, err := application.NewModesHandler(applications, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	return &app{
 		applications: applications,
 		licences:     licences,
