@@ -518,7 +518,7 @@ func (s *Service) queryNotices(ctx context.Context, q interface {
 // Notices lists the filings on public notice now, or halted by an
 // objection, the newest first. Anyone may see them.
 func (s *Service) Notices(ctx context.Context) ([]Notice, error) {
-	return s.queryNotices(ctx, s.db, `n.status IN ('open', 'halted') ORDER BY n.starts_at DESC, n.id DESC LIMIT 500`)
+	return s.queryNotices(ctx, s.db, `n.status IN ('open', 'halted') AND a.status = 'submitted' ORDER BY n.starts_at DESC, n.id DESC LIMIT 500`)
 }
 
 // Object is a signed-in person objecting to a filing on notice, with
@@ -816,6 +816,9 @@ type Invitation struct {
 	Status        string     `json:"status"`
 	Reason        string     `json:"reason,omitempty"`
 	DueAt         *time.Time `json:"due_at,omitempty"`
+	// Open says the invitation still waits for an answer: invited, and the
+	// application not withdrawn or ended meanwhile.
+	Open bool `json:"open"`
 }
 
 // Invitations lists the applications the signed-in person is a co-party
@@ -824,7 +827,8 @@ func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitat
 	if p.PersonID == 0 {
 		return []Invitation{}, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at,
+		ap.status = 'invited' AND a.status = 'submitted'
 		FROM application_parties ap JOIN applications a ON a.id = ap.application_id
 		WHERE ap.person_id = $1 AND ap.status <> 'named' ORDER BY a.id DESC LIMIT 200`, p.PersonID)
 	if err != nil {
@@ -838,7 +842,7 @@ func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitat
 	for rows.Next() {
 		var r row
 		var due sql.NullTime
-		if err := rows.Scan(&r.ApplicationID, &r.Number, &r.version, &r.person, &r.Role, &r.Status, &r.Reason, &due); err != nil {
+		if err := rows.Scan(&r.ApplicationID, &r.Number, &r.version, &r.person, &r.Role, &r.Status, &r.Reason, &due, &r.Open); err != nil {
 			rows.Close()
 			return nil, err
 		}
