@@ -201,9 +201,11 @@ type PartyRequest struct {
 	Name     string `json:"name"`
 }
 
-// NameParties names the co-parties of a draft, one per role of the item;
-// naming a role again replaces its person. They are invited at submission.
-func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect int64, parties []PartyRequest) (Application, error) {
+// NameParties sets the parties of a draft (一事多人): own is the item's role
+// the applicant takes, and parties name a person for every other role by ID
+// number and name. Naming again replaces them. The others are invited at
+// submission; the applicant's own part is their submission.
+func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect int64, own string, parties []PartyRequest) (Application, error) {
 	a, it, err := s.draftOf(ctx, p, id)
 	if err != nil {
 		return a, err
@@ -216,22 +218,44 @@ func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect
 		return a, err
 	}
 	var problems []string
+	isRole := func(r string) bool { return slices.ContainsFunc(it.Parties, func(x catalog.Party) bool { return x.Role == r }) }
+	if !isRole(own) {
+		problems = append(problems, fmt.Sprintf("own_role: say which of the item's roles you take, not %q", own))
+	}
+	named := map[string]bool{own: true}
+	people := map[string]bool{strings.ToUpper(d.IDNumber): true}
 	for i, pr := range parties {
+		idn := strings.ToUpper(strings.TrimSpace(pr.IDNumber))
 		switch {
-		case !slices.ContainsFunc(it.Parties, func(x catalog.Party) bool { return x.Role == pr.Role }):
+		case !isRole(pr.Role):
 			problems = append(problems, fmt.Sprintf("party %d: the item has no role %q", i+1, pr.Role))
+		case named[pr.Role]:
+			problems = append(problems, fmt.Sprintf("party %d: the role %q is taken already", i+1, pr.Role))
 		case strings.TrimSpace(pr.Name) == "":
 			problems = append(problems, fmt.Sprintf("party %d: give the name as on the ID card", i+1))
-		case strings.EqualFold(strings.TrimSpace(pr.IDNumber), d.IDNumber):
-			problems = append(problems, fmt.Sprintf("party %d: the applicant cannot be their own co-party", i+1))
+		case people[idn]:
+			problems = append(problems, fmt.Sprintf("party %d: one person cannot take two roles", i+1))
+		}
+		named[pr.Role], people[idn] = true, true
+	}
+	for _, ip := range it.Parties {
+		if !named[ip.Role] {
+			problems = append(problems, fmt.Sprintf("%s: name the %s", ip.Role, ip.Label.Zh))
 		}
 	}
 	if len(problems) > 0 {
-		return a, apperr.New(apperr.Invalid, "bad_parties", "the co-parties are not right").WithDetails(problems)
+		return a, apperr.New(apperr.Invalid, "bad_parties", "the parties are not right").WithDetails(problems)
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, id, expect)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_parties WHERE application_id = $1`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO application_parties (application_id, role, person_id, name, status, acted_at) VALUES ($1, $2, $3, $4, 'confirmed', $5)`,
+			id, own, a.personID, d.Name, s.now()); err != nil {
 			return err
 		}
 		for _, pr := range parties {
@@ -239,8 +263,8 @@ func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO application_parties (application_id, role, person_id, name, status) VALUES ($1, $2, $3, $4, 'named')
-				ON CONFLICT (application_id, role) DO UPDATE SET person_id = excluded.person_id, name = excluded.name`, id, pr.Role, person, strings.TrimSpace(pr.Name)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO application_parties (application_id, role, person_id, name, status) VALUES ($1, $2, $3, $4, 'named')`,
+				id, pr.Role, person, strings.TrimSpace(pr.Name)); err != nil {
 				return err
 			}
 		}
@@ -307,7 +331,9 @@ func (s *Service) readyToSubmit(ctx context.Context, a Application, it catalog.I
 // invited and waited for, then the item's mode takes it on.
 func (s *Service) proceed(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
 	if len(it.Parties) > 0 {
-		return s.inviteParties(ctx, tx, a, it)
+		if waiting, err := s.inviteParties(ctx, tx, a, it); err != nil || waiting {
+			return err
+		}
 	}
 	return s.decidePath(ctx, tx, a, it, d)
 }
@@ -719,28 +745,25 @@ type PartyTimeoutArgs struct {
 func (PartyTimeoutArgs) Kind() string { return "coparty_timeout" }
 
 // inviteParties invites every named co-party of a submitted application and
-// schedules the timeout; the decision path waits for all to confirm.
-func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
+// schedules the timeout; the decision path waits for all to confirm. It
+// reports whether there is anyone to wait for.
+func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) (bool, error) {
 	now := s.now()
 	cal, err := s.calendars(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	due, err := cal.Deadline(now, s.partyDays)
 	if err != nil {
-		return err
-	}
-	parties, err := s.parties(ctx, tx, a.ID)
-	if err != nil {
-		return err
+		return false, err
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
-		return err
+		return false, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, person_id, role FROM application_parties WHERE application_id = $1 ORDER BY id`, a.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, person_id, role FROM application_parties WHERE application_id = $1 AND status = 'named' ORDER BY id`, a.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	type invitee struct {
 		id, person int64
@@ -751,13 +774,16 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 		var x invitee
 		if err := rows.Scan(&x.id, &x.person, &x.role); err != nil {
 			rows.Close()
-			return err
+			return false, err
 		}
 		list = append(list, x)
 	}
 	rows.Close()
-	if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'invited', invited_at = $1, due_at = $2 WHERE application_id = $3`, now, due, a.ID); err != nil {
-		return err
+	if len(list) == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'invited', invited_at = $1, due_at = $2 WHERE application_id = $3 AND status = 'named'`, now, due, a.ID); err != nil {
+		return false, err
 	}
 	day := due.In(chinaTime).Format(time.DateOnly)
 	for _, x := range list {
@@ -769,13 +795,13 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 			TitleZh: "请确认：" + d.Name + " 申请「" + it.Name.Zh + "」，您是" + label, TitleEn: d.Name + " applied for " + it.Name.In("en") + " naming you as a co-party: please confirm",
 			BodyZh: "请于 " + day + " 前在“我的邀请”中确认签名或拒绝；逾期未确认的，申请将被取消。",
 			BodyEn: "Confirm and sign, or refuse, under My invitations by " + day + "; without every co-party's answer by then the application is cancelled."}); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := s.schedule(ctx, tx, PartyTimeoutArgs{ApplicationID: a.ID}, due); err != nil {
-		return err
+		return false, err
 	}
-	return s.record(ctx, tx, a.ID, system, "parties_invited", a.Status, a.Status, fmt.Sprintf("%d 位共同申请人，%s 前确认", len(parties), day), map[string]any{"due_at": due})
+	return true, s.record(ctx, tx, a.ID, system, "parties_invited", a.Status, a.Status, fmt.Sprintf("%d 位共同申请人，%s 前确认", len(list), day), map[string]any{"due_at": due})
 }
 
 // parties lists an application's co-parties.
@@ -830,7 +856,7 @@ func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitat
 	rows, err := s.db.QueryContext(ctx, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at,
 		ap.status = 'invited' AND a.status = 'submitted'
 		FROM application_parties ap JOIN applications a ON a.id = ap.application_id
-		WHERE ap.person_id = $1 AND ap.status <> 'named' ORDER BY a.id DESC LIMIT 200`, p.PersonID)
+		WHERE ap.person_id = $1 AND ap.status <> 'named' AND ap.person_id <> a.person_id ORDER BY a.id DESC LIMIT 200`, p.PersonID)
 	if err != nil {
 		return nil, err
 	}

@@ -78,10 +78,11 @@ func (m *ModesHandler) sign(w http.ResponseWriter, r *http.Request) {
 
 func (m *ModesHandler) nameParties(w http.ResponseWriter, r *http.Request) {
 	var req struct {
+		OwnRole string         `json:"own_role"`
 		Parties []PartyRequest `json:"parties"`
 	}
 	act(m.h(), w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return m.svc.NameParties(r.Context(), p, id, expect, req.Parties)
+		return m.svc.NameParties(r.Context(), p, id, expect, req.OwnRole, req.Parties)
 	})
 }
 

@@ -26,7 +26,7 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	ctx := context.Background()
 	f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
 		it.Approval = catalog.Approval{Mode: "filing", NoticeDays: 3}
-		it.Parties = []catalog.Party{{Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
+		it.Parties = []catalog.Party{{Role: "elder", Label: catalog.Text{Zh: "老年人", En: "Senior"}}, {Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
 	}))
 	makeStaff(t, f.ids)
 	f.svc.SetNow((&clock{at(15, 9)}).now)
@@ -56,7 +56,7 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	}
 
 	a := draft(t, f)
-	if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); err != nil {
+	if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); err != nil {
 		t.Fatal(err)
 	}
 	if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil {

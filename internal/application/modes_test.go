@@ -262,7 +262,7 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
-			it.Parties = []catalog.Party{{Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
+			it.Parties = []catalog.Party{{Role: "elder", Label: catalog.Text{Zh: "老年人", En: "Senior"}}, {Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
 		}))
 		makeStaff(t, f.ids)
 		c := &clock{at(15, 9)}
@@ -273,7 +273,7 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 		named := func() application.Application {
 			t.Helper()
 			a := draft(t, f)
-			a, err := f.svc.NameParties(ctx, f.p, a.ID, 0, []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}})
+			a, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,17 +287,27 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); apperr.As(err) == nil || apperr.As(err).Code != "parties_missing" {
 			t.Fatalf("submitting without the spouse: %v", err)
 		}
-		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "别人"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "别人"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("naming the spouse with another name: %v", err)
 		}
+		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "spouse", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("two people in one role, and none in the other: %v", err)
+		}
+		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: f.idNum, Name: "赵老汉"}}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("the applicant in two roles: %v", err)
+		}
+
 
 		// Confirmed: the decision path starts (the machine approves).
 		a = named()
-		if a.Status != "submitted" || len(a.Modes.Parties) != 1 || a.Modes.Parties[0].Status != "invited" {
+		if a.Status != "submitted" || len(a.Modes.Parties) != 2 || a.Modes.Parties[0].Status != "confirmed" || a.Modes.Parties[1].Status != "invited" {
 			t.Fatalf("waiting for the spouse: %s %+v", a.Status, a.Modes)
 		}
 		if m := f.notices.last(a.ID); m.Kind != notify.CopartyInvitation || m.PersonID != spouse.PersonID {
 			t.Errorf("the spouse was told %+v", m)
+		}
+		if inv, _ := f.svc.Invitations(ctx, f.p); len(inv) != 0 {
+			t.Errorf("the applicant is invited to their own application: %+v", inv)
 		}
 		if n := jobsOf(t, db, "coparty_timeout"); n != 1 {
 			t.Errorf("%d timeouts scheduled", n)
@@ -337,7 +347,7 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 		if err := f.svc.PartiesTimedOut(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		}
-		if d, _ = f.svc.Get(ctx, f.p, d.ID); d.Status != "not_accepted" || d.Modes.Parties[0].Status != "lapsed" {
+		if d, _ = f.svc.Get(ctx, f.p, d.ID); d.Status != "not_accepted" || d.Modes.Parties[1].Status != "lapsed" {
 			t.Errorf("after the timeout: %s %+v", d.Status, d.Modes.Parties)
 		}
 		if _, err := f.svc.AnswerInvitation(ctx, spouse, d.ID, true, ""); !apperr.Is(err, apperr.Conflict) {
