@@ -218,7 +218,9 @@ func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect
 		return a, err
 	}
 	var problems []string
-	isRole := func(r string) bool { return slices.ContainsFunc(it.Parties, func(x catalog.Party) bool { return x.Role == r }) }
+	isRole := func(r string) bool {
+		return slices.ContainsFunc(it.Parties, func(x catalog.Party) bool { return x.Role == r })
+	}
 	if !isRole(own) {
 		problems = append(problems, fmt.Sprintf("own_role: say which of the item's roles you take, not %q", own))
 	}

@@ -297,7 +297,6 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 			t.Errorf("the applicant in two roles: %v", err)
 		}
 
-
 		// Confirmed: the decision path starts (the machine approves).
 		a = named()
 		if a.Status != "submitted" || len(a.Modes.Parties) != 2 || a.Modes.Parties[0].Status != "confirmed" || a.Modes.Parties[1].Status != "invited" {
