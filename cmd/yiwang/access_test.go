@@ -153,6 +153,23 @@ var accessTable = map[string]access{
 	"GET /me/licences/{id}/licence.json":          {path: "/me/licences/999999/licence.json", allowed: []string{applicant, legalRep, agent}},
 	"GET /shared/licences/{token}":                {path: "/shared/licences/no-such-token"},
 	"GET /shared/licences/{token}/licence.pdf":    {path: "/shared/licences/no-such-token/licence.pdf"},
+	// Approval modes: applicants on their own drafts; co-parties answer for themselves; anyone reads
+	// the public notices and any signed-in person may object; reviewers inspect and review objections.
+	"POST /api/v1/applications/{id}/commitment":                    {path: "/api/v1/applications/{app}/commitment", body: `{"text":"x"}`, allowed: []string{applicant}, owned: true},
+	"PUT /api/v1/applications/{id}/parties":                        {path: "/api/v1/applications/{app}/parties", body: `{"parties":[]}`, allowed: []string{applicant}, owned: true},
+	"POST /api/v1/applications/{id}/parties/confirm":               {path: "/api/v1/applications/999999/parties/confirm", allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/applications/{id}/parties/refuse":                {path: "/api/v1/applications/999999/parties/refuse", body: `{"reason":"x"}`, allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/me/invitations":                                   {allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/applications/{id}/materials/{material}/deferral": {path: "/api/v1/applications/{app}/materials/id_card/deferral", body: `{"due":"2099-01-01"}`, allowed: []string{applicant, clerk}, owned: true},
+	"GET /api/v1/notices":                                          {path: "/api/v1/notices"},
+	"POST /api/v1/notices/{id}/objections":                         {path: "/api/v1/notices/999999/objections", body: `{"reasons":"x"}`, allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/tasks/{id}/inspection":                           {path: "/api/v1/tasks/999/inspection", body: `{"result":"truthful"}`, allowed: []string{reviewer, head}},
+	"POST /api/v1/tasks/{id}/objection-review":                     {path: "/api/v1/tasks/999/objection-review", body: `{"outcome":"clear"}`, allowed: []string{clerk, reviewer, head}},
+	"GET /notices":                      {path: "/notices"},
+	"POST /notices/{id}/objections":     {path: "/notices/999999/objections", body: "reasons=x", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/invitations":               {allowed: []string{applicant, legalRep, agent}},
+	"POST /me/invitations/{id}/confirm": {path: "/me/invitations/999999/confirm", body: "confirm=1", allowed: []string{applicant, legalRep, agent}},
+	"POST /me/invitations/{id}/refuse":  {path: "/me/invitations/999999/refuse", body: "reason=x", allowed: []string{applicant, legalRep, agent}},
 }
 
 func signedIn() []string {

@@ -60,6 +60,8 @@ type appOptions struct {
 	queue        *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
 	blobs        blob.Store               // where uploaded materials are kept
 	warningDays  int                      // working days left at which a deadline turns yellow
+	partyDays    int                      // working days co-parties have to confirm
+	blacklist    int                      // overdue supplements that blacklist a person
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -119,12 +121,17 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
 	applications := application.NewService(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
-		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays})
+		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
+		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	modesHandler, err := application.NewModesHandler(applications, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	return &app{
 		applications: applications,
 		licences:     licences,
@@ -146,6 +153,8 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, licence.NewIssueWorker(db, a.licences))
 	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
 	jobs.Register(ws, application.NewSweepWorker(a.applications))
+	jobs.Register(ws, application.NewNoticeWorker(a.applications))
+	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications))
 }
 
 // keyFile holds the personal-data key when none is configured.
@@ -202,8 +211,8 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 		return appOptions{}, err
 	}
 	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs,
-		warningDays: cfg.WarningDays,
-		dataKey:     key, site: strings.TrimSuffix(site, "/")}
+		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter,
+		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
 	}

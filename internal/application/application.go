@@ -6,6 +6,7 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -56,6 +57,7 @@ type Application struct {
 	Reasons           []string              `json:"reasons"` // why it was rejected or not accepted
 	Timeline          []Event               `json:"timeline,omitempty"`
 	Correction        *Correction           `json:"correction,omitempty"` // what to supply, while one is open
+	Modes             *Modes                `json:"modes,omitempty"`      // what a commitment, filing, co-parties or deferrals ask (modes.go)
 
 	accountID, personID int64
 	stage               int
@@ -108,14 +110,19 @@ type Service struct {
 	licences   Issuer
 	registries *hub.Builtin
 	warnDays   int // working days left at which a deadline turns yellow
-	now        func() time.Time
-	sample     func() float64 // [0,1), for spot-check sampling
+	queue      Enqueuer
+	partyDays  int // working days co-parties have to answer
+	// blacklistAfter overdue supplements put a person on the blacklist.
+	blacklistAfter int
+	now            func() time.Time
+	sample         func() float64 // [0,1), for spot-check sampling
 }
 
 // NewService returns the application service.
 func NewService(d Deps) *Service {
 	return &Service{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
 		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
+		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
 
@@ -134,6 +141,15 @@ type Deps struct {
 	// WarningDays is how many working days before a deadline it turns
 	// yellow (--deadline-warning-days).
 	WarningDays int
+	// Queue takes the durable jobs of the approval modes: a filing's end of
+	// notice, the co-parties' timeout.
+	Queue Enqueuer
+	// PartyDays is how many working days co-parties have to confirm
+	// (--coparty-days); 0: DefaultPartyDays.
+	PartyDays int
+	// BlacklistAfter is the number of overdue supplements that puts a
+	// person on the credit blacklist (--blacklist-after); 0: DefaultBlacklistAfter.
+	BlacklistAfter int
 }
 
 // consentTTL is how long an application's consent to read sources lasts.

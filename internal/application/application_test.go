@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/jobs"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/pii"
@@ -71,6 +73,16 @@ func blobs(t testing.TB) blob.Store {
 		t.Fatal(err)
 	}
 	return fs
+}
+
+// enqueueOnly is a job queue that works nothing: tests run the jobs' work themselves.
+func enqueueOnly(t testing.TB, db *store.DB) *jobs.Queue {
+	t.Helper()
+	q, err := jobs.New(db, jobs.NewWorkers(), slog.New(slog.DiscardHandler), jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 // calendars is the shipped working-day calendar.
@@ -154,7 +166,7 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
 	return fixture{svc: application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
-		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
+		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

@@ -180,15 +180,24 @@ type SweepResult struct {
 	Warned  int // yellow warnings sent (cases, not messages)
 	Overdue int // red cases told about for the first time
 	Records int // accountability records written or brought up to date
+	// Supplements are deferred materials (容缺) found overdue, each of which
+	// wrote a credit record (modes.go).
+	Supplements int
 }
 
 // Sweep looks at every running deadline once: a case that turned yellow is
 // told to its responsible staff, once; one that turned red writes (or
 // updates the days over of) its accountability record and is told to its
 // responsible staff and the department's head, once. Each case commits on
-// its own, so a failure midway keeps what was done.
+// its own, so a failure midway keeps what was done. Deferred materials
+// gone overdue write their credit records in the same sweep.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
+	n, err := s.sweepDeferrals(ctx)
+	res.Supplements = n
+	if err != nil {
+		return res, err
+	}
 	cases, err := s.lateCases(ctx, s.now())
 	if err != nil {
 		return res, err

@@ -50,7 +50,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /api/v1/window/applications", authz.WindowIntake, h.intake)
 	r.HandleFunc("PUT /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.uploadMaterial)
 	r.HandleFunc("GET /api/v1/applications/{id}/materials/{material}", authz.SignedIn, h.downloadMaterial)
-	r.HandleFunc("POST /api/v1/applications/{id}/materials/{material}/commitment", authz.ActForOwn, h.signCommitment)
+	r.HandleFunc("POST /api/v1/applications/{id}/materials/{material}/commitment", authz.ActForOwn, h.pledgeMaterial)
 }
 
 func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
@@ -76,9 +76,9 @@ func (h *Handler) uploadMaterial(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *Handler) signCommitment(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) pledgeMaterial(w http.ResponseWriter, r *http.Request) {
 	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.SignCommitment(r.Context(), p, id, expect, r.PathValue("material"))
+		return h.svc.PledgeMaterial(r.Context(), p, id, expect, r.PathValue("material"))
 	})
 }
 

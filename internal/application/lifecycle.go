@@ -85,8 +85,10 @@ func (s *Service) complete(ctx context.Context, a *Application) error {
 		return err
 	}
 	a.ItemName = v.Item.Name.Zh
-	a.Decision, err = s.loadDecision(ctx, a.ID)
-	return err
+	if a.Decision, err = s.loadDecision(ctx, a.ID); err != nil {
+		return err
+	}
+	return s.modes(ctx, a, v.Item)
 }
 
 // Mine lists the applicant's applications (and, when acting for an
@@ -269,6 +271,9 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 	if len(missing) > 0 {
 		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
 	}
+	if err := s.readyToSubmit(ctx, a, v.Item); err != nil {
+		return a, err
+	}
 	w, err := s.submitter(ctx, p, a)
 	if err != nil {
 		return a, err
@@ -355,7 +360,7 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 				return err
 			}
 		}
-		return s.route(ctx, tx, &locked, v.Item, decision)
+		return s.proceed(ctx, tx, &locked, v.Item, decision)
 	})
 	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
 		// A concurrent retry with the key submitted it first.

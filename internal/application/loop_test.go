@@ -40,14 +40,14 @@ func TestIndividualBusinessOpensTheFoodBusinessApplication(t *testing.T) {
 		if _, err := f.svc.UploadMaterial(ctx, p, a.ID, 0, "premises_statement", strings.NewReader("%PDF-1.4"), false); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("uploading a file for a pledge-only material: %v, want refused", err)
 		}
-		a, err = f.svc.SignCommitment(ctx, p, a.ID, 0, "premises_statement")
+		a, err = f.svc.PledgeMaterial(ctx, p, a.ID, 0, "premises_statement")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := material(a, "premises_statement"); !m.Attached || m.Trust != "D" || m.Source != "commitment" || !strings.HasPrefix(m.Ref, "sha256:") {
+		if m := material(a, "premises_statement"); !m.Attached || m.Trust != "D" || m.Source != "commitment" || len(m.Ref) != 64 {
 			t.Errorf("signed premises statement = %+v, want attached at trust D", m)
 		}
-		if _, err := f.svc.SignCommitment(ctx, p, a.ID, 0, "id_card"); err == nil {
+		if _, err := f.svc.PledgeMaterial(ctx, p, a.ID, 0, "id_card"); err == nil {
 			t.Error("an ID card cannot be replaced by a pledge")
 		}
 		a, err = f.svc.Submit(ctx, p, a.ID, 0, "")

@@ -3,8 +3,6 @@ package application
 import (
 	"context"
 	"database/sql"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"slices"
@@ -61,10 +59,10 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 	if clerk {
 		by = staffActor(p)
 	}
-	err = s.attach(ctx, a, expect, materialID, by, "upload", func(m *Material) map[string]any {
+	err = s.attach(ctx, a, expect, materialID, by, "upload", func(_ *sql.Tx, m *Material) (map[string]any, error) {
 		m.Attached, m.Source, m.Trust, m.Ref = true, "upload", trust, info.Digest
 		m.File = &MaterialFile{Digest: info.Digest, MediaType: info.MediaType, Size: info.Size}
-		return map[string]any{"material": materialID, "digest": info.Digest, "media_type": info.MediaType, "size": info.Size, "trust": trust}
+		return map[string]any{"material": materialID, "digest": info.Digest, "media_type": info.MediaType, "size": info.Size, "trust": trust}, nil
 	})
 	if err != nil {
 		return a, err
@@ -72,11 +70,12 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 	return s.Get(ctx, p, id)
 }
 
-// SignCommitment attaches a material the item accepts as a signed
+// PledgeMaterial attaches a material the item accepts as a signed
 // commitment (告知承诺, e.g. 住所（经营场所）信息申报承诺): the applicant pledges
-// what the material would prove. The timeline keeps who signed, when, and the
-// digest of the pledge's text, so a later inspection can hold them to it.
-func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, materialID string) (Application, error) {
+// what the material would prove. The pledge is kept with the application's
+// other signed commitments (who, when, the text and its digest), so a later
+// inspection can hold them to it.
+func (s *Service) PledgeMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string) (Application, error) {
 	a, err := s.Get(ctx, p, id)
 	if err != nil {
 		return a, err
@@ -86,19 +85,24 @@ func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, exp
 	if err != nil {
 		return a, err
 	}
-	pledge := m.Name.Zh
-	if m.Note != nil {
-		pledge += "：" + m.Note.Zh
+	d, err := s.ids.PersonDetails(ctx, a.personID)
+	if err != nil {
+		return a, err
 	}
-	sum := sha256.Sum256([]byte(pledge))
-	digest := "sha256:" + hex.EncodeToString(sum[:])
+	pledge := "本人承诺：" + m.Name.Zh
+	if m.Note != nil {
+		pledge += "——" + m.Note.Zh
+	}
 	trust := m.Trust
 	if trust == "" {
 		trust = TrustCommitment
 	}
-	err = s.attach(ctx, a, expect, materialID, actor{"applicant", p.AccountID, p.Name}, "commitment_signed", func(am *Material) map[string]any {
-		am.Attached, am.Source, am.Trust, am.Ref, am.File = true, "commitment", trust, digest, nil
-		return map[string]any{"material": materialID, "pledge": pledge, "pledge_digest": digest}
+	err = s.attach(ctx, a, expect, materialID, actor{"applicant", p.AccountID, p.Name}, "commitment_signed", func(tx *sql.Tx, am *Material) (map[string]any, error) {
+		if _, err := s.sign(ctx, tx, a.ID, "material:"+materialID, p, d.Name, pledge); err != nil {
+			return nil, err
+		}
+		am.Attached, am.Source, am.Trust, am.Ref, am.File = true, "commitment", trust, digest(pledge), nil
+		return map[string]any{"material": materialID, "pledge": pledge, "pledge_digest": digest(pledge)}, nil
 	})
 	if err != nil {
 		return a, err
@@ -108,7 +112,7 @@ func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, exp
 
 // attach changes one material of application a under the row lock, fails
 // a stale action clearly, and records the event on the timeline.
-func (s *Service) attach(ctx context.Context, a Application, expect int64, materialID string, by actor, event string, set func(*Material) map[string]any) error {
+func (s *Service) attach(ctx context.Context, a Application, expect int64, materialID string, by actor, event string, set func(*sql.Tx, *Material) (map[string]any, error)) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, a.ID, expect)
 		if err != nil {
@@ -119,9 +123,15 @@ func (s *Service) attach(ctx context.Context, a Application, expect int64, mater
 			return apperr.New(apperr.Conflict, "stale_application", "application %d changed meanwhile: reload it and try again", a.ID)
 		}
 		m := &locked.Materials[i]
-		data := set(m)
+		data, err := set(tx, m)
+		if err != nil {
+			return err
+		}
 		b, _ := json.Marshal(locked.Materials)
 		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
+			return err
+		}
+		if err := s.supplied(ctx, tx, a.ID, materialID); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.ID, by, event, locked.Status, locked.Status, m.Name, data)
@@ -142,14 +152,20 @@ func (s *Service) canSupply(ctx context.Context, a Application, materialID strin
 	if i < 0 {
 		return catalog.Material{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
 	}
+	pending, err := s.pendingDeferral(ctx, a.ID, materialID)
+	if err != nil {
+		return catalog.Material{}, err
+	}
 	switch workflow.Status(a.Status) {
 	case workflow.Draft:
 	case workflow.Correction:
-		if a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID }) {
+		if !pending && (a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID })) {
 			return catalog.Material{}, apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
 		}
 	default:
-		return catalog.Material{}, apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+		if !pending || workflow.Final(workflow.Status(a.Status)) { // a deferred material (容缺) is supplied later
+			return catalog.Material{}, apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+		}
 	}
 	if a.Materials[i].Trust == TrustGovernment {
 		return catalog.Material{}, apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to supply", a.Materials[i].Name)

@@ -571,6 +571,9 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err
 		}
+		if t.Stage == modeStage {
+			return notAStep(t)
+		}
 		if t.Stage != a.stage {
 			return apperr.New(apperr.Conflict, "not_this_stage", "task %d belongs to stage %d; the application is at stage %d", t.ID, t.Stage, a.stage)
 		}
@@ -712,6 +715,9 @@ func (s *Service) RequestCorrection(ctx context.Context, p authz.Principal, task
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err
+		}
+		if t.Stage == modeStage {
+			return notAStep(t)
 		}
 		appID = a.ID
 		if err := s.checkCorrectionItems(ctx, a, kept); err != nil {
@@ -897,6 +903,9 @@ func (s *Service) StartSpecial(ctx context.Context, p authz.Principal, taskID, e
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err
+		}
+		if t.Stage == modeStage {
+			return notAStep(t)
 		}
 		appID = a.ID
 		return s.move(ctx, tx, a, workflow.StartSpecial, staffActor(p), label+"："+reason, map[string]any{"kind": kind, "task": t.ID}, map[string]any{"clock_stopped_at": s.now()})

@@ -53,14 +53,15 @@ const (
 	CalendarManage  Permission = "calendar:manage" // load a year of the working-day calendar
 	LicenceRevoke   Permission = "licence:revoke"  // revoke an issued e-licence
 	OverdueView     Permission = "overdue:view"    // the board of late and nearly late cases, and accountability records
+	Inspect         Permission = "review:inspect"  // record the inspection of a commitment approval (告知承诺核查)
 )
 
 // grants is the whole policy: what each role may do.
 var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
-	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke},
+	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace, Inspect},
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect},
 	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke, OverdueView},
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView},

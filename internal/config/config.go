@@ -37,6 +37,8 @@ type Config struct {
 	SubmissionLimit  int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
 	UploadMaxBytes   int64  // the largest uploaded material accepted, in bytes
 	WarningDays      int    // working days left at which a deadline turns yellow
+	PartyDays        int    // working days co-parties have to confirm an application (一事多人)
+	BlacklistAfter   int    // overdue supplements (容缺) that put a person on the credit blacklist
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -108,6 +110,24 @@ func Options() []Option {
 					return errors.New("must be a whole number of working days from 0 to 60")
 				}
 				c.WarningDays = n
+				return nil
+			}},
+		{"coparty-days", "YIWANG_COPARTY_DAYS", "5", "working days the co-parties of an application have to confirm it before it is cancelled", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 60 {
+					return errors.New("must be a whole number of working days from 1 to 60")
+				}
+				c.PartyDays = n
+				return nil
+			}},
+		{"blacklist-after", "YIWANG_BLACKLIST_AFTER", "2", "overdue supplements of deferred materials (容缺) after which a person is put on the credit blacklist", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 100 {
+					return errors.New("must be a whole number from 1 to 100")
+				}
+				c.BlacklistAfter = n
 				return nil
 			}},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},

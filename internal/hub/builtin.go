@@ -171,6 +171,31 @@ func (b *Builtin) Put(ctx context.Context, q interface {
 	return err
 }
 
+// Amend changes subject's record in source inside tx, starting from an
+// empty record when there is none: how the platform writes its own findings,
+// such as the credit records of broken commitments, where later reads (and
+// rules) see them.
+func (b *Builtin) Amend(ctx context.Context, tx *sql.Tx, source string, subject Subject, change func(Record)) error {
+	rec := Record{}
+	var sealed string
+	err := tx.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, source, b.SubjectIndex(subject)).Scan(&sealed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		plain, err := b.pii.OpenFor(sealed, recordContext(source))
+		if err != nil {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+		if err := json.Unmarshal([]byte(plain), &rec); err != nil {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+	}
+	change(rec)
+	return b.Put(ctx, tx, source, subject, rec)
+}
+
 // SealedRecord is a record ready to insert, for bulk loaders.
 type SealedRecord struct {
 	Source, SubjectIdx, Data string
