@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"yiwang/internal/demo"
+)
+
+// citizenServer is the demo platform as serve starts it: demo registries
+// (so forms fill themselves) and seal keys (so approvals issue licences).
+func citizenServer(t testing.TB) (http.Handler, *app) {
+	t.Helper()
+	srv, a := demoServer(t)
+	ctx := context.Background()
+	if _, err := demo.SeedRegistries(ctx, a.identities.DB(), a.registries, 50, 10, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.licences.EnsureKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv.Handler(), a
+}
+
+// page fetches or posts a page as the signed-in hd and follows redirects
+// on this site; it returns the final path and the page.
+func page(t testing.TB, h http.Handler, hd map[string]string, method, path string, form url.Values) (string, string) {
+	t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	for range 5 {
+		req := httptest.NewRequest(method, path, body)
+		for k, v := range hd {
+			req.Header.Set(k, v)
+		}
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusSeeOther {
+			path, _, _ = strings.Cut(rec.Header().Get("Location"), "#") // a browser keeps the fragment to itself
+			method, body, form = "GET", strings.NewReader(""), nil
+			continue
+		}
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s %s: %d\n%s", method, path, rec.Code, rec.Body)
+		}
+		return path, rec.Body.String()
+	}
+	t.Fatalf("%s %s: too many redirects", method, path)
+	return "", ""
+}
+
+var (
+	hiddenKey = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
+	hiddenRev = regexp.MustCompile(`name="revision" value="([^"]+)"`)
+)
+
+// TestCitizenApplyJourney walks the wizard without a browser: Zhang San
+// (66, household in the district) applies for the senior card, is approved
+// at once, sees the licence, and rates the service; submitting twice with
+// the wizard's key makes one application.
+func TestCitizenApplyJourney(t *testing.T) {
+	h, _ := citizenServer(t)
+	hd := signIn(t, h, demo.ZhangSan)
+	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+	key := hiddenKey.FindStringSubmatch(start)
+	if key == nil || !strings.Contains(start, "老年人优待证") {
+		t.Fatalf("apply page has no idempotency key or item name:\n%s", start)
+	}
+	formPath, form := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {key[1]}})
+	if !strings.Contains(formPath, "step=form") || !strings.Contains(form, "来自") || !strings.Contains(form, "张三") {
+		t.Fatalf("form step at %s does not show the prefilled name with its source:\n%s", formPath, form)
+	}
+	again, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {key[1]}})
+	if again != formPath {
+		t.Errorf("starting again with the same key went to %s, want the same draft %s", again, formPath)
+	}
+	appPath := strings.Split(formPath, "?")[0]
+	matPath, mats := page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	if !strings.Contains(matPath, "step=materials") || !strings.Contains(mats, "A级") {
+		t.Fatalf("materials step at %s does not show the licences attached at level A:\n%s", matPath, mats)
+	}
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}}
+	_, decided := page(t, h, hd, "POST", appPath+"/submit", sub)
+	if !strings.Contains(decided, "审批通过") || !strings.Contains(decided, `id="licence-link"`) {
+		t.Fatalf("after submitting, the page shows no approval and licence:\n%s", decided)
+	}
+	if _, twice := page(t, h, hd, "POST", appPath+"/submit", sub); !strings.Contains(twice, "审批通过") {
+		t.Errorf("a double submit with the wizard's key should show the same decision:\n%s", twice)
+	}
+	_, list := page(t, h, hd, "GET", "/me/applications", nil)
+	if n := strings.Count(list, "老年人优待证"); n != 1 {
+		t.Errorf("my applications lists the senior card %d times, want once:\n%s", n, list)
+	}
+	_, lic := page(t, h, hd, "GET", "/me/licences", nil)
+	if !strings.Contains(lic, "/verify/") || !strings.Contains(lic, "licence.pdf") || !strings.Contains(lic, "data:image/png;base64,") {
+		t.Errorf("my licences lacks the verify link, PDF or QR code:\n%s", lic)
+	}
+	_, rated := page(t, h, hd, "POST", appPath+"/rating", url.Values{"stars": {"4"}, "comment": {"很快"}})
+	if !strings.Contains(rated, "4 / 5") || !strings.Contains(rated, "很快") {
+		t.Errorf("the rating is not shown after rating:\n%s", rated)
+	}
+	req := httptest.NewRequest("POST", appPath+"/rating", strings.NewReader("stars=1"))
+	for k, v := range hd {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusConflict {
+		t.Errorf("a second rating: %d, want 409", rec.Code)
+	}
+	_, notes := page(t, h, hd, "GET", "/me/notifications", nil)
+	_, reads := page(t, h, hd, "GET", "/me/data-reads", nil)
+	if !strings.Contains(reads, "人口") {
+		t.Errorf("who read my data does not show the population register's reads:\n%s", reads)
+	}
+	_ = notes
+	_, home := page(t, h, hd, "GET", "/", nil)
+	if !strings.Contains(home, "热门服务") || !strings.Contains(home, "/apply/"+seniorCard) {
+		t.Errorf("home lacks popular services with the senior card:\n%s", home)
+	}
+}
