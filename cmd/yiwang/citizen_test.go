@@ -133,3 +133,44 @@ func TestCitizenApplyJourney(t *testing.T) {
 		t.Errorf("home lacks popular services with the senior card:\n%s", home)
 	}
 }
+
+// approvedSeniorCard has Zhang San apply for the senior card through the
+// wizard's pages, so that his applications and licences are not empty.
+func approvedSeniorCard(t testing.TB, h http.Handler, hd map[string]string) {
+	t.Helper()
+	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	_, decided := page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	if !strings.Contains(decided, "审批通过") {
+		t.Fatalf("the senior card was not approved:\n%s", decided)
+	}
+}
+
+// BenchmarkCitizenPages is the server time of the citizen pages on the demo
+// data, through the whole middleware chain on SQLite, signed in as Zhang San
+// with an approved application and its licence. docs/BENCHMARKS.md records
+// the figures; the goal is under 200 ms a page.
+func BenchmarkCitizenPages(b *testing.B) {
+	h, _ := citizenServer(b)
+	hd := signIn(b, h, demo.ZhangSan)
+	approvedSeniorCard(b, h, hd)
+	for _, path := range []string{"/", "/items/" + seniorCard, "/apply/" + seniorCard, "/me/applications", "/me/applications/1", "/me/licences", "/me/notifications"} {
+		b.Run(path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", path, nil)
+				for k, v := range hd {
+					req.Header.Set(k, v)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d", path, rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"sync"
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/org"
@@ -68,14 +69,10 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	published, err := h.Catalog.Published(ctx)
+	items, err := h.published(ctx)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	items := make([]catalog.Item, 0, len(published))
-	for _, v := range published {
-		items = append(items, v.Item)
 	}
 	if d.Popular, err = h.popular(ctx, items); err != nil {
 		h.fail(w, r, err)
@@ -129,4 +126,37 @@ func (h *Handler) popular(ctx context.Context, items []catalog.Item) ([]itemCard
 		}
 	}
 	return out, nil
+}
+
+// itemCache holds the items in service for the home page, kept until the
+// catalogue's generation changes: reading and decoding every item on each
+// visit would cost the home page most of its time.
+type itemCache struct {
+	mu    sync.Mutex
+	gen   string
+	items []catalog.Item
+}
+
+// published returns the items in service, from the cache while the
+// catalogue is unchanged.
+func (h *Handler) published(ctx context.Context) ([]catalog.Item, error) {
+	gen, err := h.Catalog.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.cache.mu.Lock()
+	defer h.cache.mu.Unlock()
+	if h.cache.items != nil && h.cache.gen == gen {
+		return h.cache.items, nil
+	}
+	vs, err := h.Catalog.Published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]catalog.Item, 0, len(vs))
+	for _, v := range vs {
+		items = append(items, v.Item)
+	}
+	h.cache.gen, h.cache.items = gen, items
+	return items, nil
 }

@@ -53,6 +53,7 @@ type Handler struct {
 	Deps
 	ratings *Ratings
 	pages   *web.Renderer
+	cache   itemCache
 }
 
 // NewHandler parses the embedded templates.
