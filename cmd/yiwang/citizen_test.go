@@ -9,14 +9,23 @@ import (
 	"strings"
 	"testing"
 
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/demo"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
 )
 
 // citizenServer is the demo platform as serve starts it: demo registries
 // (so forms fill themselves) and seal keys (so approvals issue licences).
 func citizenServer(t testing.TB) (http.Handler, *app) {
 	t.Helper()
-	srv, a := demoServer(t)
+	return citizenServerOn(t, storetest.SQLite(t))
+}
+
+func citizenServerOn(t testing.TB, db *store.DB) (http.Handler, *app) {
+	t.Helper()
+	srv, a := demoServerOn(t, db)
 	ctx := context.Background()
 	if _, err := demo.SeedRegistries(ctx, a.identities.DB(), a.registries, 50, 10, 1, nil); err != nil {
 		t.Fatal(err)
@@ -69,9 +78,13 @@ var (
 // TestCitizenApplyJourney walks the wizard without a browser: Zhang San
 // (66, household in the district) applies for the senior card, is approved
 // at once, sees the licence, and rates the service; submitting twice with
-// the wizard's key makes one application.
+// the wizard's key makes one application. It runs on both backends.
 func TestCitizenApplyJourney(t *testing.T) {
-	h, _ := citizenServer(t)
+	storetest.Each(t, testCitizenApplyJourney)
+}
+
+func testCitizenApplyJourney(t *testing.T, db *store.DB) {
+	h, _ := citizenServerOn(t, db)
 	hd := signIn(t, h, demo.ZhangSan)
 	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
 	key := hiddenKey.FindStringSubmatch(start)
@@ -172,5 +185,69 @@ func BenchmarkCitizenPages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// staffPrincipal is a demo staff member as the services see them.
+func staffPrincipal(t *testing.T, a *app, username string) authz.Principal {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := a.identities.Login(ctx, username, demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.identities.StaffPrincipal(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCitizenAnswersCorrection: with machine approval switched off, the
+// clerk asks for a correction; the application page lists it, the applicant
+// answers it there, and the clock runs again; then withdraws.
+func TestCitizenAnswersCorrection(t *testing.T) {
+	h, a := citizenServer(t)
+	ctx := context.Background()
+	if err := a.applications.SetMachineSuspended(ctx, staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	hd := signIn(t, h, demo.ZhangSan)
+	submitManual := func() string { // submitted, not decided: a person reviews it
+		_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+		formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+		appPath := strings.Split(formPath, "?")[0]
+		page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"post"}})
+		_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+		_, submitted := page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+		if !strings.Contains(submitted, "已转人工审核") {
+			t.Fatalf("with machine approval off, the page should say a reviewer takes it:\n%s", submitted)
+		}
+		return appPath
+	}
+	appPath := submitManual()
+	reviewer := staffPrincipal(t, a, "reviewer.civil") // the item's one step is civil affairs review
+	tasks, err := a.applications.Inbox(ctx, reviewer)
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("the reviewer's inbox: %v %v", tasks, err)
+	}
+	if _, err := a.applications.RequestCorrection(ctx, reviewer, tasks[0].ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, asked := page(t, h, hd, "GET", appPath, nil)
+	if !strings.Contains(asked, "请补正以下内容") || !strings.Contains(asked, "实体卡暂停邮寄") || !strings.Contains(asked, "时限暂停") {
+		t.Fatalf("the application page does not show the correction and the paused clock:\n%s", asked)
+	}
+	_, list := page(t, h, hd, "GET", "/me/applications", nil)
+	if !strings.Contains(list, "待补正") {
+		t.Errorf("my applications does not say a correction is waiting:\n%s", list)
+	}
+	_, answered := page(t, h, hd, "POST", appPath+"/correction", url.Values{"f_delivery": {"electronic"}})
+	if strings.Contains(answered, "请补正以下内容") || !strings.Contains(answered, "已提交") {
+		t.Errorf("after answering, the correction should be gone and the application submitted again:\n%s", answered)
+	}
+	_, withdrawn := page(t, h, hd, "POST", appPath+"/withdraw", url.Values{"reason": {"不需要了"}})
+	if !strings.Contains(withdrawn, "已撤回") || !strings.Contains(withdrawn, "不需要了") {
+		t.Errorf("after withdrawing, the page should say withdrawn with the reason:\n%s", withdrawn)
 	}
 }
