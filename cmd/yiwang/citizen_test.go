@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -204,7 +206,7 @@ func staffPrincipal(t *testing.T, a *app, username string) authz.Principal {
 }
 
 // TestCitizenAnswersCorrection: with machine approval switched off, the
-// clerk asks for a correction; the application page lists it, the applicant
+// reviewer asks for a correction; the application page lists it, the applicant
 // answers it there, and the clock runs again; then withdraws.
 func TestCitizenAnswersCorrection(t *testing.T) {
 	h, a := citizenServer(t)
@@ -249,5 +251,50 @@ func TestCitizenAnswersCorrection(t *testing.T) {
 	_, withdrawn := page(t, h, hd, "POST", appPath+"/withdraw", url.Values{"reason": {"不需要了"}})
 	if !strings.Contains(withdrawn, "已撤回") || !strings.Contains(withdrawn, "不需要了") {
 		t.Errorf("after withdrawing, the page should say withdrawn with the reason:\n%s", withdrawn)
+	}
+}
+
+// TestCitizenUploadsMaterial: an item with situations and an uploaded
+// material — the complaint about food safety — goes through the wizard with
+// a file attached, and a reviewer takes it over.
+func TestCitizenUploadsMaterial(t *testing.T) {
+	const complaint = "11910102MB0001111L-10-00005"
+	h, _ := citizenServer(t)
+	hd := signIn(t, h, demo.WangWu)
+	_, start := page(t, h, hd, "GET", "/apply/"+complaint, nil)
+	if !strings.Contains(start, "您要投诉还是举报？") || !strings.Contains(start, `name="situation_type"`) {
+		t.Fatalf("the first step does not ask the situation questions:\n%s", start)
+	}
+	formPath, form := page(t, h, hd, "POST", "/apply/"+complaint, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]},
+		"situation_type": {"complaint"}, "situation_identity": {"named"}})
+	if !strings.Contains(form, `id="f_demand"`) || !strings.Contains(form, "王五") {
+		t.Fatalf("the form does not follow the answers (complaint, named):\n%s", form)
+	}
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_business_name": {"示范小吃店"}, "f_business_address": {"示范市明德区福安街道1号"},
+		"f_problem": {"expired"}, "f_description": {"买到的面包已经过期三天了。"}, "f_occurred_on": {"2026-11-30"}, "f_amount": {"12.5"}, "f_demand": {"refund"}})
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf_token", hd["X-CSRF-Token"])
+	fw, _ := mw.CreateFormFile("file", "receipt.png")
+	fw.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
+	mw.Close()
+	req := httptest.NewRequest("POST", appPath+"/materials/receipt", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Cookie", hd["Cookie"])
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", rec.Code, rec.Body)
+	}
+	_, mats := page(t, h, hd, "GET", rec.Header().Get("Location"), nil)
+	if !strings.Contains(mats, "已上传 · C级") {
+		t.Errorf("the materials step does not show the uploaded receipt at level C:\n%s", mats)
+	}
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	_, submitted := page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	if !strings.Contains(submitted, `id="app-number"`) || !strings.Contains(submitted, `<strong id="app-status">已提交</strong>`) || !strings.Contains(submitted, "购物凭证") {
+		t.Errorf("the submitted complaint shows no number, status or the upload in its timeline:\n%s", submitted)
 	}
 }

@@ -201,7 +201,7 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request) {
 func readFields(r *http.Request, fs []formField, take func(formField) bool, required bool) (map[string]any, error) {
 	values, problems := map[string]any{}, []string{}
 	for _, f := range fs {
-		if !take(f) {
+		if !take(f) || f.Type == "file" { // files are materials, uploaded one by one
 			continue
 		}
 		val, ok, err := parseValue(f.Field, r.PostFormValue("f_"+f.ID))
