@@ -32,11 +32,12 @@ var pageFuncs = template.FuncMap{
 		c.ReadOnly = false
 		return c
 	},
-	"stars":      func() []int { return []int{5, 4, 3, 2, 1} },
-	"starLabel":  starLabel,
-	"lightLabel": lightLabel,
-	"actorLabel": actorLabel,
-	"inputType":  inputType,
+	"stars":       func() []int { return []int{5, 4, 3, 2, 1} },
+	"starLabel":   starLabel,
+	"lightLabel":  lightLabel,
+	"actorLabel":  actorLabel,
+	"actionLabel": actionLabel,
+	"inputType":   inputType,
 }
 
 func starLabel(lang string, n int) string {
@@ -89,4 +90,37 @@ func inputType(fieldType string) string {
 		return "tel"
 	}
 	return "text"
+}
+
+// actionLabel says what happened in a timeline event; an unknown action
+// (one added later) shows the status it led to.
+func actionLabel(lang, action, to string) string {
+	l, ok := actionLabels[action]
+	if !ok {
+		return statusLabel(lang, to)
+	}
+	if lang == "en" {
+		return l[1]
+	}
+	return l[0]
+}
+
+var actionLabels = map[string][2]string{
+	"start":              {"开始办理", "Started"},
+	"upload":             {"上传材料", "File uploaded"},
+	"submit":             {"提交申请", "Submitted"},
+	"accept":             {"受理", "Accepted"},
+	"refuse":             {"不予受理", "Not accepted"},
+	"request_correction": {"要求补正", "Corrections requested"},
+	"supply":             {"提交补正", "Corrections supplied"},
+	"start_review":       {"进入审查", "Review started"},
+	"step_approved":      {"审查环节通过", "A review step approved"},
+	"start_special":      {"进入特别程序", "Special procedure started"},
+	"end_special":        {"特别程序结束", "Special procedure ended"},
+	"approve":            {"准予", "Approved"},
+	"reject":             {"不予准许", "Rejected"},
+	"issue":              {"发放电子证照", "E-licence issued"},
+	"deliver":            {"送达", "Delivered"},
+	"withdraw":           {"撤回", "Withdrawn"},
+	"revoke":             {"撤销", "Revoked"},
 }
