@@ -170,6 +170,24 @@ var accessTable = map[string]access{
 	"GET /me/invitations":               {allowed: []string{applicant, legalRep, agent}},
 	"POST /me/invitations/{id}/confirm": {path: "/me/invitations/999999/confirm", body: "confirm=1", allowed: []string{applicant, legalRep, agent}},
 	"POST /me/invitations/{id}/refuse":  {path: "/me/invitations/999999/refuse", body: "reason=x", allowed: []string{applicant, legalRep, agent}},
+	// The citizen pages (internal/portal): elder mode for anyone, the rest on one's own affairs.
+	"POST /elder":                                     {body: "on=1&next=/"},
+	"GET /apply/{code}":                               {path: "/apply/" + seniorCard, allowed: []string{applicant, legalRep, agent}},
+	"POST /apply/{code}":                              {path: "/apply/" + seniorCard, body: "consent=yes", allowed: []string{applicant}},
+	"GET /me/applications":                            {allowed: []string{applicant, legalRep, agent}},
+	"GET /me/applications/{id}":                       {path: "/me/applications/{app}", allowed: []string{applicant}, owned: true},
+	"GET /applications/{id}":                          {path: "/applications/{app}", allowed: []string{applicant, legalRep, agent}},
+	"POST /me/applications/{id}/form":                 {path: "/me/applications/{app}/form", body: "f_phone=13800000009", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/materials/{material}": {path: "/me/applications/{app}/materials/id_card", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/submit":               {path: "/me/applications/{app}/submit", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/correction":           {path: "/me/applications/{app}/correction", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/withdraw":             {path: "/me/applications/{app}/withdraw", body: "reason=test", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/rating":               {path: "/me/applications/{app}/rating", body: "stars=5", allowed: []string{applicant}, owned: true},
+	"GET /me/licences":                                {allowed: []string{applicant, legalRep, agent}},
+	"POST /me/licences/{id}/share":                    {path: "/me/licences/999999/share", body: "recipient=r&purpose=p", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/notifications":                           {allowed: signedIn()},
+	"POST /me/notifications/{id}/read":                {path: "/me/notifications/{note}/read", body: "x=1", allowed: []string{applicant}, owned: true},
+	"GET /me/data-reads":                              {allowed: []string{applicant, legalRep, agent}},
 }
 
 func signedIn() []string {

@@ -81,12 +81,8 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	portalHandler, err := portal.NewHandler(orgStore, logger)
-	if err != nil {
-		return nil, err
-	}
 	ids := identity.NewStore(db, opts.protector)
-	routes := []server.Routes{org.NewHandler(orgStore, logger), catalogHandler, search.NewHandler(index, stats, logger), portalHandler}
+	routes := []server.Routes{org.NewHandler(orgStore, logger), catalogHandler, search.NewHandler(index, stats, logger)}
 	oidcLogin := ""
 	if opts.oidc != nil {
 		h, err := oidc.New(ctx, *opts.oidc, identity.OIDCAccounts{Store: ids, Secure: opts.secureCookie}, logger)
@@ -131,7 +127,13 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	portalHandler, err := portal.NewHandler(portal.Deps{DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Applications: applications, Licences: licences,
+		Identities: ids, Outbox: outbox, Secure: opts.secureCookie, Logger: logger, WarningDays: opts.warningDays,
+		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	return &app{
 		applications: applications,
 		licences:     licences,

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"yiwang/internal/authz"
 )
@@ -34,6 +35,7 @@ type Page struct {
 	Title string
 	Path  string // the request path, for the language switch
 	Query url.Values
+	Elder bool // 长者模式: larger type, simpler layout (a cookie remembers it)
 	Data  any
 }
 
@@ -54,7 +56,29 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
+	// when writes a time in China time, "" for none: {{when .SubmittedAt}}.
+	"when": func(v any) string {
+		var at time.Time
+		switch t := v.(type) {
+		case time.Time:
+			at = t
+		case *time.Time:
+			if t == nil {
+				return ""
+			}
+			at = *t
+		default:
+			return ""
+		}
+		if at.IsZero() {
+			return ""
+		}
+		return at.In(china).Format("2006-01-02 15:04")
+	},
 }
+
+// china is the time zone pages show times in.
+var china = time.FixedZone("CST", 8*3600)
 
 // NewRenderer parses every *.html file of pages (a domain's embedded
 // templates folder) together with the layout. Each page defines "content".
@@ -104,6 +128,24 @@ func Lang(w http.ResponseWriter, r *http.Request) string {
 	return "zh"
 }
 
+// ElderCookie remembers elder mode (长者模式) in the browser.
+const ElderCookie = "elder"
+
+// Elder reports whether the visitor chose elder mode.
+func Elder(r *http.Request) bool {
+	c, err := r.Cookie(ElderCookie)
+	return err == nil && c.Value == "1"
+}
+
+// SetElder turns elder mode on or off for the visitor's browser.
+func SetElder(w http.ResponseWriter, on bool, secure bool) {
+	c := &http.Cookie{Name: ElderCookie, Value: "1", Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	if !on {
+		c.Value, c.MaxAge = "", -1
+	}
+	http.SetCookie(w, c)
+}
+
 // Render writes the page name with data in the request's language. The page
 // is rendered to a buffer first, so a template error yields a clean 500
 // instead of half a page.
@@ -114,7 +156,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		http.Error(w, "page not found", http.StatusInternalServerError)
 		return
 	}
-	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), User: authz.From(r.Context()).Name, Title: title, Path: r.URL.Path, Query: r.URL.Query(), Data: data}
+	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), User: authz.From(r.Context()).Name, Title: title, Path: r.URL.Path, Query: r.URL.Query(), Elder: Elder(r), Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
 		rd.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
@@ -130,6 +172,14 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 func Static() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}
+
+// Here is the current page's address, for forms that come back to it.
+func (p Page) Here() string {
+	if len(p.Query) == 0 {
+		return p.Path
+	}
+	return p.Path + "?" + p.Query.Encode()
 }
 
 // SwitchLangURL returns the current page's address in the other language.

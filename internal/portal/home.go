@@ -1,0 +1,162 @@
+package portal
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+
+	"yiwang/internal/catalog"
+	"yiwang/internal/org"
+	"yiwang/internal/search"
+)
+
+// itemCard is an item as the home page lists it.
+type itemCard struct {
+	Code    string
+	Name    catalog.Text
+	Summary catalog.Text
+	Auto    bool // decided by machine (秒批)
+	Visits  int
+	Target  string
+}
+
+func card(it catalog.Item) itemCard {
+	return itemCard{Code: it.Code, Name: it.Name, Summary: it.Summary, Auto: it.Approval.Mode == "auto", Visits: it.Visits, Target: it.Target}
+}
+
+// theme is a life event (一件事) and the items a person needs for it. The
+// catalogue has no themes of its own, so they are drawn from the
+// departments that serve each life event and the items' target.
+type theme struct {
+	Zh, En      string
+	Departments []string
+	Target      string // person or enterprise
+	Items       []itemCard
+}
+
+// themes in the order the home page shows them.
+func themes() []theme {
+	return []theme{
+		{Zh: "养老与社会救助", En: "Old age and social assistance", Departments: []string{"civil", "disabled"}, Target: "person"},
+		{Zh: "户籍与证件", En: "Residence and identity papers", Departments: []string{"psb", "traffic", "transport"}, Target: "person"},
+		{Zh: "就业、社保与医保", En: "Work, social and medical insurance", Departments: []string{"hrss", "medins", "fund"}, Target: "person"},
+		{Zh: "生育与健康", En: "Birth and health", Departments: []string{"health", "drug"}, Target: "person"},
+		{Zh: "住房与不动产", En: "Housing and property", Departments: []string{"housing", "realestate", "planning"}, Target: "person"},
+		{Zh: "开办和经营企业", En: "Starting and running a business", Target: "enterprise"},
+	}
+}
+
+type homeData struct {
+	Hot         []search.HotWord
+	Popular     []itemCard
+	Themes      []theme
+	Departments []org.Department
+}
+
+// popularLimit is how many popular items the home page shows.
+const popularLimit = 6
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	deps, err := h.Org.Departments(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := homeData{Departments: deps}
+	if d.Hot, err = h.Stats.Hot(ctx, 8); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items, err := h.published(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.Popular, err = h.popular(ctx, items); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, th := range themes() {
+		for _, it := range items {
+			if it.Target == th.Target && (th.Departments == nil || slices.Contains(th.Departments, it.Department)) {
+				th.Items = append(th.Items, card(it))
+			}
+		}
+		if len(th.Items) > 0 {
+			d.Themes = append(d.Themes, th)
+		}
+	}
+	h.pages.Render(w, r, http.StatusOK, "home.html", title(w, r, "首页", "Home"), d)
+}
+
+// popular is the most applied-for items; while few have applications, the
+// items decided at once (秒批) and needing no visit fill the list.
+func (h *Handler) popular(ctx context.Context, items []catalog.Item) ([]itemCard, error) {
+	byCode := map[string]catalog.Item{}
+	for _, it := range items {
+		byCode[it.Code] = it
+	}
+	rows, err := h.DB.QueryContext(ctx, `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []itemCard
+	seen := map[string]bool{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		if it, ok := byCode[code]; ok {
+			out, seen[code] = append(out, card(it)), true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if len(out) >= popularLimit {
+			break
+		}
+		if !seen[it.Code] && it.Approval.Mode == "auto" && it.Visits == 0 {
+			out, seen[it.Code] = append(out, card(it)), true
+		}
+	}
+	return out, nil
+}
+
+// itemCache holds the items in service for the home page, kept until the
+// catalogue's generation changes: reading and decoding every item on each
+// visit would cost the home page most of its time.
+type itemCache struct {
+	mu    sync.Mutex
+	gen   string
+	items []catalog.Item
+}
+
+// published returns the items in service, from the cache while the
+// catalogue is unchanged.
+func (h *Handler) published(ctx context.Context) ([]catalog.Item, error) {
+	gen, err := h.Catalog.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.cache.mu.Lock()
+	defer h.cache.mu.Unlock()
+	if h.cache.items != nil && h.cache.gen == gen {
+		return h.cache.items, nil
+	}
+	vs, err := h.Catalog.Published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]catalog.Item, 0, len(vs))
+	for _, v := range vs {
+		items = append(items, v.Item)
+	}
+	h.cache.gen, h.cache.items = gen, items
+	return items, nil
+}

@@ -1,0 +1,105 @@
+package portal
+
+import (
+	"context"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/hub"
+	"yiwang/internal/licence"
+)
+
+// licenceRow is a licence in my licences.
+type licenceRow struct {
+	licence.Licence
+	State     string       // valid, revoked or expired, as of now
+	VerifyURL string       // where the QR code points
+	QR        template.URL // the QR code as a data: address
+}
+
+type licencesData struct {
+	Licences []licenceRow
+	Shared   *licence.Share // the link just made, shown once
+	SharedID int64
+}
+
+// holder is whose licences the principal sees: the enterprise they act
+// for, or themself (as the licence pages decide it).
+func (h *Handler) holder(ctx context.Context, p authz.Principal) (licence.Holder, error) {
+	if p.ActingFor != nil {
+		return licence.Holder{Kind: hub.Enterprise, ID: p.ActingFor.CreditCode, Name: p.ActingFor.Name}, nil
+	}
+	if p.PersonID == 0 {
+		return licence.Holder{}, apperr.New(apperr.Forbidden, "persons_only", "licences are held by people and enterprises: sign in as one")
+	}
+	d, err := h.Identities.PersonDetails(ctx, p.PersonID)
+	if err != nil {
+		return licence.Holder{}, err
+	}
+	return licence.Holder{Kind: hub.Person, ID: d.IDNumber, Name: d.Name}, nil
+}
+
+func (h *Handler) myLicences(w http.ResponseWriter, r *http.Request) {
+	h.showLicences(w, r, nil, 0)
+}
+
+func (h *Handler) showLicences(w http.ResponseWriter, r *http.Request, shared *licence.Share, sharedID int64) {
+	ctx := r.Context()
+	hd, err := h.holder(ctx, authz.From(ctx))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ls, err := h.Licences.ForHolder(ctx, hd)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := licencesData{Shared: shared, SharedID: sharedID}
+	now := time.Now()
+	for _, l := range ls {
+		row := licenceRow{Licence: l, State: l.Status, VerifyURL: h.Licences.VerifyURL(l.Content.Number)}
+		if row.State == licence.Valid && l.Expired(now) {
+			row.State = licence.Expired
+		}
+		png, err := h.Licences.QR(l.Content.Number)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		row.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		d.Licences = append(d.Licences, row)
+	}
+	h.pages.Render(w, r, http.StatusOK, "licences.html", title(w, r, "我的证照", "My licences"), d)
+}
+
+// share makes a time-limited, watermarked link to one licence.
+func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := authz.From(ctx)
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd, err := h.holder(ctx, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	days, err := strconv.Atoi(r.PostFormValue("days"))
+	if err != nil {
+		days = 7
+	}
+	sh, err := h.Licences.CreateShare(ctx, hd, id, p.AccountID, r.PostFormValue("recipient"), r.PostFormValue("purpose"), time.Duration(days)*24*time.Hour)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.showLicences(w, r, &sh, id)
+}
