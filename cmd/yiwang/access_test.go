@@ -152,6 +152,17 @@ var accessTable = map[string]access{
 	"GET /me/licences/{id}/licence.json":          {path: "/me/licences/999999/licence.json", allowed: []string{applicant, legalRep, agent}},
 	"GET /shared/licences/{token}":                {path: "/shared/licences/no-such-token"},
 	"GET /shared/licences/{token}/licence.pdf":    {path: "/shared/licences/no-such-token/licence.pdf"},
+	"GET /workbench":                              {allowed: []string{clerk, reviewer, head}},
+	"GET /workbench/applications/{id}":            {path: "/workbench/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"POST /workbench/tasks/{id}/claim":            {path: "/workbench/tasks/999/claim", body: "application=1", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/release":          {path: "/workbench/tasks/999/release", body: "application=1", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/decision":         {path: "/workbench/tasks/999/decision", body: "outcome=approve", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/correction":       {path: "/workbench/tasks/999/correction", body: "item=field:x&why_field:x=y", allowed: []string{clerk, reviewer, head}},
+	"GET /workbench/intake":                       {allowed: []string{clerk}},
+	"POST /workbench/intake":                      {body: "item=NO-SUCH-ITEM", allowed: []string{clerk}},
+	"GET /workbench/intake/{id}":                  {path: "/workbench/intake/{app}", allowed: []string{}, owned: true}, // only the clerk who took it in; Wang Wu's is his own
+	"POST /workbench/intake/{id}":                 {path: "/workbench/intake/{app}", body: "action=save", allowed: []string{}, owned: true},
+	"GET /workbench/overdue":                      {allowed: []string{supervisor, sysAdmin}},
 }
 
 func signedIn() []string {

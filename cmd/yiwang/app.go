@@ -28,6 +28,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/workbench"
 	"yiwang/internal/workday"
 )
 
@@ -125,6 +126,12 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	routes = append(routes, application.NewHandler(applications, logger), hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	staff, err := workbench.NewHandler(workbench.Deps{Applications: applications, Catalog: catalogStore, Identities: ids, Calendar: calendar,
+		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff)
 	return &app{
 		applications: applications,
 		licences:     licences,
