@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/logging"
 	"yiwang/internal/notify"
 )
@@ -162,6 +163,11 @@ var accessTable = map[string]access{
 	"POST /workbench/intake":                      {body: "item=NO-SUCH-ITEM", allowed: []string{clerk}},
 	"GET /workbench/intake/{id}":                  {path: "/workbench/intake/{app}", allowed: []string{}, owned: true}, // only the clerk who took it in; Wang Wu's is his own
 	"POST /workbench/intake/{id}":                 {path: "/workbench/intake/{app}", body: "action=save", allowed: []string{}, owned: true},
+	"GET /kiosk":                                  {path: "/kiosk"},
+	"POST /kiosk/session":                         {body: "id_number=" + demo.WangWu + "&pin=" + kiosk.DemoPIN, fresh: true},
+	"POST /kiosk/signout":                         {body: "x=1", fresh: true},
+	"POST /kiosk/no-housing":                      {body: "consent=no", allowed: []string{applicant, legalRep, agent}},
+	"GET /kiosk/licences/{id}/licence.pdf":        {path: "/kiosk/licences/999999/licence.pdf", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/overdue":                      {allowed: []string{supervisor, sysAdmin}},
 }
 

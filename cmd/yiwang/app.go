@@ -18,6 +18,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
@@ -45,6 +46,7 @@ type app struct {
 	blobs      blob.Store     // uploaded materials
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
+	pins       *kiosk.PINs // kiosk sign-in PINs
 	// applications runs the workflow, and sweeps its deadlines.
 	applications *application.Service
 }
@@ -131,10 +133,17 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff)
+	pins := kiosk.NewPINs(db, ids)
+	kioskHandler, err := kiosk.NewHandler(kiosk.Deps{Auth: pins, Identities: ids, Applications: applications, Catalog: catalogStore, Licences: licences,
+		Secure: opts.secureCookie, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler)
 	return &app{
 		applications: applications,
 		licences:     licences,
+		pins:         pins,
 		routes:       append(routes, idHandler),
 		auth:         ids.Middleware(logger, opts.secureCookie),
 		indexer:      indexer,

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"yiwang/internal/demo"
+	"yiwang/internal/kiosk"
 )
 
 // propertyTransfer is the demo item whose registration review and tax
@@ -146,4 +147,47 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestBrowserKioskPrintsNoHousingCertificate: 王五 signs in at the kiosk
+// with his ID card and PIN, applies for 无房证明, which the machine decides
+// at once, and prints its PDF.
+func TestBrowserKioskPrintsNoHousingCertificate(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t)
+	b.do(t, "open kiosk", chromedp.Navigate(s.URL+"/kiosk"), chromedp.WaitVisible(chromedp.ID("pin")))
+	b.checkA11y(t, "kiosk sign-in")
+	b.do(t, "wrong PIN",
+		chromedp.SendKeys(chromedp.ID("id_number"), demo.WangWu),
+		chromedp.SendKeys(chromedp.ID("pin"), "000000"),
+		chromedp.Click(chromedp.ID("kiosk-signin")),
+		chromedp.WaitVisible(chromedp.CSS(".flash.error")),
+	)
+	b.do(t, "sign in",
+		chromedp.SetValue(chromedp.ID("id_number"), demo.WangWu),
+		chromedp.SetValue(chromedp.ID("pin"), kiosk.DemoPIN),
+		chromedp.Click(chromedp.ID("kiosk-signin")),
+		chromedp.WaitVisible(chromedp.ID("kiosk-signout")),
+	)
+	b.checkA11y(t, "kiosk home")
+	if idle := get(t, b, "idle timer", chromedp.AttributeValue(chromedp.CSS("[data-idle]"), "data-idle")); idle.Value == "" {
+		t.Error("the kiosk page has no inactivity timer")
+	}
+	b.do(t, "apply for 无房证明",
+		chromedp.Click(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("purpose-purchase")),
+		chromedp.WaitVisible(chromedp.ID("print-issued")),
+	)
+	href := get(t, b, "print link", chromedp.AttributeValue(chromedp.ID("print-issued"), "href")).Value
+	if !strings.HasSuffix(href, "/licence.pdf") {
+		t.Fatalf("the print button goes to %q, want the certificate's PDF", href)
+	}
+	got := get(t, b, "fetch the PDF", chromedp.Evaluate[string](`fetch(`+strconv.Quote(href)+`).then(async r => r.status + " " + r.headers.get("content-type") + " " + (await r.text()).slice(0, 5))`, chromedp.EvalAwaitPromise))
+	if got != "200 application/pdf %PDF-" {
+		t.Errorf("the certificate's PDF answers %q, want 200 application/pdf %%PDF-", got)
+	}
+	if list := b.text(t, "licences to print", "main"); !strings.Contains(list, "无房") {
+		t.Errorf("the kiosk's list of licences does not offer the new certificate: %q", list)
+	}
+	b.do(t, "sign out", chromedp.Click(chromedp.CSS("#kiosk-signout button")), chromedp.WaitVisible(chromedp.ID("pin")))
 }
