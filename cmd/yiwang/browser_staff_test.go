@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -190,4 +191,49 @@ func TestBrowserKioskPrintsNoHousingCertificate(t *testing.T) {
 		t.Errorf("the kiosk's list of licences does not offer the new certificate: %q", list)
 	}
 	b.do(t, "sign out", chromedp.Click(chromedp.CSS("#kiosk-signout button")), chromedp.WaitVisible(chromedp.ID("pin")))
+}
+
+// TestBrowserAdministration: the system administrator grants and revokes a
+// role and loads a calendar year; the catalogue administrator reads an
+// item's versions.
+func TestBrowserAdministration(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t)
+	b.signIn(t, s, "sysadmin")
+	b.do(t, "admin home", chromedp.Navigate(s.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/accounts"]`)))
+	b.checkA11y(t, "admin home")
+	clerkRow := `//tr[td[1][normalize-space()="clerk"]]`
+	b.do(t, "grant",
+		chromedp.Navigate(s.URL+"/admin/accounts"),
+		chromedp.WaitVisible(chromedp.ID("accounts")),
+		chromedp.SetValue(chromedp.Search(clerkRow+`//select`), "supervisor"),
+		chromedp.Click(chromedp.Search(clerkRow+`//form[substring(@action, string-length(@action) - 5) = "/roles"]//button`)),
+		chromedp.WaitVisible(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]`)),
+	)
+	b.checkA11y(t, "accounts")
+	b.do(t, "revoke",
+		chromedp.Click(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]//button`)),
+		chromedp.WaitNotPresent(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]`)),
+	)
+	year := strconv.Itoa(time.Now().Year() + 1)
+	notice := "year: " + year + "\nsource: 测试通知\nholidays:\n  - {name: 元旦, from: " + year + "-01-01, to: " + year + "-01-01}\nmake_up_days: []\n"
+	b.do(t, "calendar", chromedp.Navigate(s.URL+"/admin/calendar"), chromedp.WaitVisible(chromedp.ID("notice")))
+	b.checkA11y(t, "calendar")
+	b.do(t, "load a year",
+		chromedp.SetValue(chromedp.ID("notice"), notice),
+		chromedp.Click(chromedp.ID("load-year")),
+		chromedp.WaitVisible(chromedp.ID("y"+year)),
+	)
+	if got := b.text(t, "loaded year", "#y"+year); !strings.Contains(got, "sys_admin") && !strings.Contains(got, "staff:") {
+		t.Errorf("the loaded year says %q, want who loaded it", got)
+	}
+
+	c := newBrowser(t)
+	c.signIn(t, s, "catalog.admin")
+	c.do(t, "items", chromedp.Navigate(s.URL+"/admin/catalog"), chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/catalog/`+seniorCard+`"]`)))
+	c.checkA11y(t, "catalogue")
+	c.do(t, "versions", chromedp.Click(chromedp.CSS(`a[href="/admin/catalog/`+seniorCard+`"]`)), chromedp.WaitVisible(chromedp.ID("versions")))
+	if got := c.text(t, "versions", "#versions"); !strings.Contains(got, "v1") {
+		t.Errorf("the versions table shows %q", got)
+	}
 }
