@@ -228,6 +228,14 @@ func TestBrowserAdministration(t *testing.T) {
 		t.Errorf("the loaded year says %q, want who loaded it", got)
 	}
 
+	sup := newBrowser(t)
+	sup.signIn(t, s, "supervisor")
+	sup.do(t, "overdue board", chromedp.Navigate(s.URL+"/workbench/overdue?lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h1 := sup.text(t, "board title", "h1"); !strings.Contains(h1, "Overdue board") {
+		t.Errorf("the English overdue board is titled %q", h1)
+	}
+	sup.checkA11y(t, "overdue board")
+
 	c := newBrowser(t)
 	c.signIn(t, s, "catalog.admin")
 	c.do(t, "items", chromedp.Navigate(s.URL+"/admin/catalog"), chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/catalog/`+seniorCard+`"]`)))
