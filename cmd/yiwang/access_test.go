@@ -176,7 +176,6 @@ var accessTable = map[string]access{
 	"POST /kiosk/session":                                   {body: "id_number=" + demo.WangWu + "&pin=" + kiosk.DemoPIN, fresh: true},
 	"POST /kiosk/signout":                                   {body: "x=1", fresh: true},
 	"POST /kiosk/no-housing":                                {body: "consent=no", allowed: []string{applicant, legalRep, agent}},
-	"GET /kiosk/licences/{id}/licence.pdf":                  {path: "/kiosk/licences/999999/licence.pdf", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/overdue":                                {allowed: []string{supervisor, sysAdmin}},
 }
 

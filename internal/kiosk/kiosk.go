@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,7 +71,6 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /kiosk/session", authz.Public, h.signIn)
 	r.HandleFunc("POST /kiosk/signout", authz.Public, h.signOut)
 	r.HandleFunc("POST /kiosk/no-housing", authz.ActForOwn, h.applyNoHousing)
-	r.HandleFunc("GET /kiosk/licences/{id}/licence.pdf", authz.ActForOwn, h.pdf)
 }
 
 func pick(lang, zh, en string) string {
@@ -225,43 +223,4 @@ func (h *Handler) applyNoHousing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.show(w, r, http.StatusOK, "", l.ID)
-}
-
-// pdf sends one of the person's licences as PDF, for the kiosk's printer.
-func (h *Handler) pdf(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		httpx.WriteError(w, r, h.Logger, apperr.New(apperr.Invalid, "bad_id", "the licence id is a whole number"))
-		return
-	}
-	p := authz.From(r.Context())
-	hd, err := h.holder(r, p)
-	if err != nil {
-		httpx.WriteError(w, r, h.Logger, err)
-		return
-	}
-	ls, err := h.Licences.ForHolder(r.Context(), hd)
-	if err != nil {
-		httpx.WriteError(w, r, h.Logger, err)
-		return
-	}
-	i := slices.IndexFunc(ls, func(l licence.Licence) bool { return l.ID == id })
-	if i < 0 {
-		httpx.WriteError(w, r, h.Logger, authz.NotYours("licence"))
-		return
-	}
-	v, err := h.Licences.View(r.Context(), ls[i], nil)
-	if err != nil {
-		httpx.WriteError(w, r, h.Logger, err)
-		return
-	}
-	b, err := h.Licences.PDF(v)
-	if err != nil {
-		httpx.WriteError(w, r, h.Logger, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="`+ls[i].Content.Number+`.pdf"`)
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Write(b)
 }
