@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/logging"
 	"yiwang/internal/notify"
 )
@@ -171,23 +172,47 @@ var accessTable = map[string]access{
 	"POST /me/invitations/{id}/confirm": {path: "/me/invitations/999999/confirm", body: "confirm=1", allowed: []string{applicant, legalRep, agent}},
 	"POST /me/invitations/{id}/refuse":  {path: "/me/invitations/999999/refuse", body: "reason=x", allowed: []string{applicant, legalRep, agent}},
 	// The citizen pages (internal/portal): elder mode for anyone, the rest on one's own affairs.
-	"POST /elder":                                     {body: "on=1&next=/"},
-	"GET /apply/{code}":                               {path: "/apply/" + seniorCard, allowed: []string{applicant, legalRep, agent}},
-	"POST /apply/{code}":                              {path: "/apply/" + seniorCard, body: "consent=yes", allowed: []string{applicant}},
-	"GET /me/applications":                            {allowed: []string{applicant, legalRep, agent}},
-	"GET /me/applications/{id}":                       {path: "/me/applications/{app}", allowed: []string{applicant}, owned: true},
-	"GET /applications/{id}":                          {path: "/applications/{app}", allowed: []string{applicant, legalRep, agent}},
-	"POST /me/applications/{id}/form":                 {path: "/me/applications/{app}/form", body: "f_phone=13800000009", allowed: []string{applicant}, owned: true},
-	"POST /me/applications/{id}/materials/{material}": {path: "/me/applications/{app}/materials/id_card", body: "x=1", allowed: []string{applicant}, owned: true},
-	"POST /me/applications/{id}/submit":               {path: "/me/applications/{app}/submit", body: "x=1", allowed: []string{applicant}, owned: true},
-	"POST /me/applications/{id}/correction":           {path: "/me/applications/{app}/correction", body: "x=1", allowed: []string{applicant}, owned: true},
-	"POST /me/applications/{id}/withdraw":             {path: "/me/applications/{app}/withdraw", body: "reason=test", allowed: []string{applicant}, owned: true},
-	"POST /me/applications/{id}/rating":               {path: "/me/applications/{app}/rating", body: "stars=5", allowed: []string{applicant}, owned: true},
-	"GET /me/licences":                                {allowed: []string{applicant, legalRep, agent}},
-	"POST /me/licences/{id}/share":                    {path: "/me/licences/999999/share", body: "recipient=r&purpose=p", allowed: []string{applicant, legalRep, agent}},
-	"GET /me/notifications":                           {allowed: signedIn()},
-	"POST /me/notifications/{id}/read":                {path: "/me/notifications/{note}/read", body: "x=1", allowed: []string{applicant}, owned: true},
-	"GET /me/data-reads":                              {allowed: []string{applicant, legalRep, agent}},
+	"POST /elder":                                           {body: "on=1&next=/"},
+	"GET /apply/{code}":                                     {path: "/apply/" + seniorCard, allowed: []string{applicant, legalRep, agent}},
+	"POST /apply/{code}":                                    {path: "/apply/" + seniorCard, body: "consent=yes", allowed: []string{applicant}},
+	"GET /me/applications":                                  {allowed: []string{applicant, legalRep, agent}},
+	"GET /me/applications/{id}":                             {path: "/me/applications/{app}", allowed: []string{applicant}, owned: true},
+	"GET /applications/{id}":                                {path: "/applications/{app}", allowed: []string{applicant, legalRep, agent}},
+	"POST /me/applications/{id}/form":                       {path: "/me/applications/{app}/form", body: "f_phone=13800000009", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/materials/{material}":       {path: "/me/applications/{app}/materials/id_card", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/submit":                     {path: "/me/applications/{app}/submit", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/correction":                 {path: "/me/applications/{app}/correction", body: "x=1", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/withdraw":                   {path: "/me/applications/{app}/withdraw", body: "reason=test", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/rating":                     {path: "/me/applications/{app}/rating", body: "stars=5", allowed: []string{applicant}, owned: true},
+	"GET /me/licences":                                      {allowed: []string{applicant, legalRep, agent}},
+	"POST /me/licences/{id}/share":                          {path: "/me/licences/999999/share", body: "recipient=r&purpose=p", allowed: []string{applicant, legalRep, agent}},
+	"GET /me/notifications":                                 {allowed: signedIn()},
+	"POST /me/notifications/{id}/read":                      {path: "/me/notifications/{note}/read", body: "x=1", allowed: []string{applicant}, owned: true},
+	"GET /me/data-reads":                                    {allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench":                                        {allowed: []string{clerk, reviewer, head}},
+	"GET /workbench/applications/{id}":                      {path: "/workbench/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"POST /workbench/tasks/{id}/claim":                      {path: "/workbench/tasks/999/claim", body: "application=1", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/release":                    {path: "/workbench/tasks/999/release", body: "application=1", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/decision":                   {path: "/workbench/tasks/999/decision", body: "outcome=approve", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/correction":                 {path: "/workbench/tasks/999/correction", body: "item=field:x&why_field:x=y", allowed: []string{clerk, reviewer, head}},
+	"GET /workbench/intake":                                 {allowed: []string{clerk}},
+	"POST /workbench/intake":                                {body: "item=NO-SUCH-ITEM", allowed: []string{clerk}},
+	"GET /workbench/intake/{id}":                            {path: "/workbench/intake/{app}", allowed: []string{}, owned: true}, // only the clerk who took it in; Wang Wu's is his own
+	"POST /workbench/intake/{id}":                           {path: "/workbench/intake/{app}", body: "action=save", allowed: []string{}, owned: true},
+	"GET /admin":                                            {allowed: signedIn()},
+	"GET /admin/catalog":                                    {allowed: []string{catAdmin, system}},
+	"GET /admin/catalog/{code}":                             {path: "/admin/catalog/" + seniorCard, allowed: []string{catAdmin, system}},
+	"POST /admin/catalog/{code}/versions/{version}/publish": {path: "/admin/catalog/NO-SUCH-ITEM/versions/1/publish", body: "x=1", allowed: []string{catAdmin, system}},
+	"GET /admin/accounts":                                   {allowed: []string{sysAdmin}},
+	"POST /admin/accounts/{id}/roles":                       {path: "/admin/accounts/1/roles", body: "role=nonsense", allowed: []string{sysAdmin}},
+	"POST /admin/accounts/{id}/roles/{role}/revoke":         {path: "/admin/accounts/1/roles/nonsense/revoke", body: "x=1", allowed: []string{sysAdmin}},
+	"GET /admin/calendar":                                   {allowed: []string{sysAdmin}},
+	"POST /admin/calendar":                                  {body: "notice=year%3A+x", allowed: []string{sysAdmin}},
+	"GET /kiosk":                                            {path: "/kiosk"},
+	"POST /kiosk/session":                                   {body: "id_number=" + demo.WangWu + "&pin=" + kiosk.DemoPIN, fresh: true},
+	"POST /kiosk/signout":                                   {body: "x=1", fresh: true},
+	"POST /kiosk/no-housing":                                {body: "consent=no", allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench/overdue":                                {allowed: []string{supervisor, sysAdmin}},
 }
 
 func signedIn() []string {

@@ -18,6 +18,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
@@ -28,6 +29,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/workbench"
 	"yiwang/internal/workday"
 )
 
@@ -44,6 +46,7 @@ type app struct {
 	blobs      blob.Store     // uploaded materials
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
+	pins       *kiosk.PINs // kiosk sign-in PINs
 	// applications runs the workflow, and sweeps its deadlines.
 	applications *application.Service
 }
@@ -134,9 +137,22 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	staff, err := workbench.NewHandler(workbench.Deps{Applications: applications, Catalog: catalogStore, Identities: ids, Calendar: calendar,
+		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	pins := kiosk.NewPINs(db, ids)
+	kioskHandler, err := kiosk.NewHandler(kiosk.Deps{Auth: pins, Identities: ids, Applications: applications, Catalog: catalogStore, Licences: licences,
+		Secure: opts.secureCookie, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler)
 	return &app{
 		applications: applications,
 		licences:     licences,
+		pins:         pins,
 		routes:       append(routes, idHandler),
 		auth:         ids.Middleware(logger, opts.secureCookie),
 		indexer:      indexer,

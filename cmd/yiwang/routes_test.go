@@ -46,6 +46,9 @@ func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	if _, err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.pins.SeedDemo(ctx, demo.ZhangSan, demo.LiSi, demo.WangWu); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.indexer.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}

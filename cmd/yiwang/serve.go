@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/jobs"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/logging"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
@@ -74,6 +75,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
 		}
 		if demoAccounts, err = demo.SeedAccounts(ctx, db, a.identities); err != nil {
+			return err
+		}
+		if err := a.pins.SeedDemo(ctx, demo.ZhangSan, demo.LiSi, demo.WangWu); err != nil {
 			return err
 		}
 		if seeded {
@@ -168,5 +172,6 @@ func printDemoAccounts(w io.Writer, accounts []demo.Account, site string) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Role, a.Login, a.Note)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "At the self-service kiosk (%skiosk) the people's PIN is %s.\n", site, kiosk.DemoPIN)
 	fmt.Fprintln(w, "All demo people, companies and data are fictional.")
 }

@@ -563,3 +563,34 @@ func (s *Store) PersonDetails(ctx context.Context, personID int64) (PersonDetail
 	}
 	return d, nil
 }
+
+// StaffAccounts lists the staff accounts with their roles, by username, for
+// the administration pages.
+func (s *Store) StaffAccounts(ctx context.Context) ([]Account, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE kind = 'staff' ORDER BY username LIMIT 1000`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Account, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.Account(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

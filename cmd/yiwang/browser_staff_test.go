@@ -1,0 +1,247 @@
+package main
+
+// Browser journeys through the staff workbench and the self-service kiosk:
+// a walk-in taken in at the window, accepted, corrected once and approved
+// in parallel by two departments; and a kiosk printing 无房证明.
+
+import (
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"yiwang/internal/demo"
+	"yiwang/internal/kiosk"
+)
+
+// propertyTransfer is the demo item whose registration review and tax
+// assessment run in parallel (并联审批).
+const propertyTransfer = "11910102MB00013338-07-00002"
+
+var appPath = regexp.MustCompile(`/workbench/applications/(\d+)`)
+
+// decide records a decision on the signed-in staff member's step of the
+// application on the page, claiming it first; the step's forms are gone
+// once it is done (none of the journey's reviewers has a second step open).
+func (b *browser) decide(t *testing.T, step string) {
+	t.Helper()
+	b.do(t, step,
+		chromedp.Click(chromedp.CSS(`form[action$="/claim"] button`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/release"] button`)),
+		chromedp.Click(chromedp.CSS(`form.decision button[type=submit]`), chromedp.NodeVisible),
+		chromedp.WaitNotPresent(chromedp.CSS(`form.decision`)),
+	)
+}
+
+func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
+	s := startSite(t)
+	scan := filepath.Join(t.TempDir(), "gift-contract.pdf")
+	if err := os.WriteFile(scan, []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The clerk takes 张三's gift of his home to 王五 in at the window.
+	clerk := newBrowser(t)
+	clerk.signIn(t, s, "clerk")
+	clerk.do(t, "open intake", chromedp.Navigate(s.URL+"/workbench/intake?item="+propertyTransfer), chromedp.WaitVisible(chromedp.ID("id_number")))
+	clerk.checkA11y(t, "intake")
+	clerk.do(t, "start intake",
+		chromedp.SendKeys(chromedp.ID("id_number"), demo.ZhangSan),
+		chromedp.SendKeys(chromedp.ID("name"), "张三"),
+		chromedp.SetValue(chromedp.ID("answer_reason"), "gift"),
+		chromedp.SetValue(chromedp.ID("answer_property_type"), "residential"),
+		chromedp.Click(chromedp.ID("identity_checked")),
+		chromedp.Click(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("start-intake")),
+		chromedp.WaitVisible(chromedp.ID("submit-intake")),
+	)
+	clerk.checkA11y(t, "intake draft")
+	clerk.do(t, "fill and scan",
+		chromedp.SetValue(chromedp.ID("field_buyers"), "王五,"+demo.WangWu+",100"),
+		chromedp.SetValue(chromedp.ID("field_ownership"), "sole"),
+		chromedp.SetValue(chromedp.ID("field_extra_certificates"), "0"),
+		chromedp.SetUploadFiles(chromedp.ID("scan_gift_contract"), []string{scan}),
+		chromedp.Click(chromedp.ID("save-intake")),
+		chromedp.WaitVisible(chromedp.CSS(".trust-B")),
+	)
+	if got := clerk.text(t, "scan is level B", "main"); !strings.Contains(got, "B 级") {
+		t.Errorf("after the scan the draft shows %q, want the gift contract at trust level B", got)
+	}
+	clerk.do(t, "submit", chromedp.Click(chromedp.ID("submit-intake")), chromedp.WaitVisible(chromedp.ID("app-status")))
+	loc := get(t, clerk, "application address", chromedp.Location())
+	m := appPath.FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("after submitting, the clerk is at %s, want the application page", loc)
+	}
+	appURL := s.URL + m[0]
+	appID, _ := strconv.ParseInt(m[1], 10, 64)
+	clerk.checkA11y(t, "application detail")
+	clerk.decide(t, "accept")
+	if got := clerk.text(t, "accepted", "#app-status"); got != "已受理" && got != "审查中" {
+		t.Fatalf("after acceptance the status is %q", got)
+	}
+	if got := clerk.text(t, "parallel steps", "#steps"); !strings.Contains(got, "parallel_review") || !strings.Contains(got, "tax") {
+		t.Errorf("the steps table shows %q, want both parallel steps", got)
+	}
+
+	// The real-estate reviewer asks once for what is missing.
+	re := newBrowser(t)
+	re.signIn(t, s, "reviewer.realestate")
+	re.do(t, "queue", chromedp.Navigate(s.URL+"/workbench"), chromedp.WaitVisible(chromedp.CSS(`a[href="`+m[0]+`"]`)))
+	re.checkA11y(t, "queue")
+	re.do(t, "request a correction",
+		chromedp.Click(chromedp.CSS(`a[href="`+m[0]+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.correction`)),
+		chromedp.Click(chromedp.CSS(`input[value="field:extra_certificates"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="why_field:extra_certificates"]`), "请确认加发证书数量"),
+		chromedp.Click(chromedp.CSS(`form.correction button[type=submit]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form.correction`)),
+	)
+	if got := re.text(t, "correction requested", "#app-status"); got != "待补正" {
+		t.Fatalf("after the correction request the status is %q", got)
+	}
+
+	// 张三 supplies it through the API, as his phone app would.
+	proxy := httputil.NewSingleHostReverseProxy(mustURL(t, s.URL))
+	zhang := signIn(t, proxy, demo.ZhangSan)
+	code, body, _ := call(t, proxy, "GET", "/api/v1/applications/"+m[1], nil, zhang)
+	if code != 200 {
+		t.Fatalf("张三 reads his application %d: %d %v", appID, code, body)
+	}
+	h := withJSON(zhang)
+	h["If-Match"] = strconv.FormatInt(int64(body["revision"].(float64)), 10)
+	if code, body, _ = call(t, proxy, "POST", "/api/v1/applications/"+m[1]+"/correction", strings.NewReader(`{"form":{"extra_certificates":1}}`), h); code != 200 {
+		t.Fatalf("张三 supplies the correction: %d %v", code, body)
+	}
+
+	// Both departments approve their parallel steps; then the register step.
+	re.do(t, "reload", chromedp.Navigate(appURL), chromedp.WaitVisible(chromedp.ID("app-status")))
+	re.decide(t, "real estate approves")
+	tax := newBrowser(t)
+	tax.signIn(t, s, "reviewer.tax")
+	tax.do(t, "open", chromedp.Navigate(appURL), chromedp.WaitVisible(chromedp.CSS(`form.decision`)))
+	tax.decide(t, "tax approves")
+	re.do(t, "reload after tax", chromedp.Navigate(appURL), chromedp.WaitVisible(chromedp.ID("app-status")))
+	re.do(t, "register step", chromedp.WaitVisible(chromedp.CSS(`form.decision`)))
+	re.decide(t, "register")
+	got := re.text(t, "decided", "#app-status")
+	if got != "准予" && got != "已出证" {
+		t.Errorf("after every step approved the status is %q, want approved", got)
+	}
+	steps := re.text(t, "steps", "#steps")
+	if strings.Count(steps, "准予") < 4 {
+		t.Errorf("the steps table shows %q, want all four steps approved", steps)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestBrowserKioskPrintsNoHousingCertificate: 王五 signs in at the kiosk
+// with his ID card and PIN, applies for 无房证明, which the machine decides
+// at once, and prints its PDF.
+func TestBrowserKioskPrintsNoHousingCertificate(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t)
+	b.do(t, "open kiosk", chromedp.Navigate(s.URL+"/kiosk"), chromedp.WaitVisible(chromedp.ID("pin")))
+	b.checkA11y(t, "kiosk sign-in")
+	b.do(t, "wrong PIN",
+		chromedp.SendKeys(chromedp.ID("id_number"), demo.WangWu),
+		chromedp.SendKeys(chromedp.ID("pin"), "000000"),
+		chromedp.Click(chromedp.ID("kiosk-signin")),
+		chromedp.WaitVisible(chromedp.CSS(".flash.error")),
+	)
+	b.do(t, "sign in",
+		chromedp.SetValue(chromedp.ID("id_number"), demo.WangWu),
+		chromedp.SetValue(chromedp.ID("pin"), kiosk.DemoPIN),
+		chromedp.Click(chromedp.ID("kiosk-signin")),
+		chromedp.WaitVisible(chromedp.ID("kiosk-signout")),
+	)
+	b.checkA11y(t, "kiosk home")
+	if idle := get(t, b, "idle timer", chromedp.AttributeValue(chromedp.CSS("[data-idle]"), "data-idle")); idle.Value == "" {
+		t.Error("the kiosk page has no inactivity timer")
+	}
+	b.do(t, "apply for 无房证明",
+		chromedp.Click(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("purpose-purchase")),
+		chromedp.WaitVisible(chromedp.ID("print-issued")),
+	)
+	href := get(t, b, "print link", chromedp.AttributeValue(chromedp.ID("print-issued"), "href")).Value
+	if !strings.HasSuffix(href, "/licence.pdf") {
+		t.Fatalf("the print button goes to %q, want the certificate's PDF", href)
+	}
+	got := get(t, b, "fetch the PDF", chromedp.Evaluate[string](`fetch(`+strconv.Quote(href)+`).then(async r => r.status + " " + r.headers.get("content-type") + " " + (await r.text()).slice(0, 5))`, chromedp.EvalAwaitPromise))
+	if got != "200 application/pdf %PDF-" {
+		t.Errorf("the certificate's PDF answers %q, want 200 application/pdf %%PDF-", got)
+	}
+	if list := b.text(t, "licences to print", "main"); !strings.Contains(list, "无房") {
+		t.Errorf("the kiosk's list of licences does not offer the new certificate: %q", list)
+	}
+	b.do(t, "sign out", chromedp.Click(chromedp.CSS("#kiosk-signout button")), chromedp.WaitVisible(chromedp.ID("pin")))
+}
+
+// TestBrowserAdministration: the system administrator grants and revokes a
+// role and loads a calendar year; the catalogue administrator reads an
+// item's versions.
+func TestBrowserAdministration(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t)
+	b.signIn(t, s, "sysadmin")
+	b.do(t, "admin home", chromedp.Navigate(s.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/accounts"]`)))
+	b.checkA11y(t, "admin home")
+	clerkRow := `//tr[td[1][normalize-space()="clerk"]]`
+	b.do(t, "grant",
+		chromedp.Navigate(s.URL+"/admin/accounts"),
+		chromedp.WaitVisible(chromedp.ID("accounts")),
+		chromedp.SetValue(chromedp.Search(clerkRow+`//select`), "supervisor"),
+		chromedp.Click(chromedp.Search(clerkRow+`//form[substring(@action, string-length(@action) - 5) = "/roles"]//button`)),
+		chromedp.WaitVisible(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]`)),
+	)
+	b.checkA11y(t, "accounts")
+	b.do(t, "revoke",
+		chromedp.Click(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]//button`)),
+		chromedp.WaitNotPresent(chromedp.Search(clerkRow+`//form[contains(@action, "/roles/supervisor/revoke")]`)),
+	)
+	year := strconv.Itoa(time.Now().Year() + 1)
+	notice := "year: " + year + "\nsource: 测试通知\nholidays:\n  - {name: 元旦, from: " + year + "-01-01, to: " + year + "-01-01}\nmake_up_days: []\n"
+	b.do(t, "calendar", chromedp.Navigate(s.URL+"/admin/calendar"), chromedp.WaitVisible(chromedp.ID("notice")))
+	b.checkA11y(t, "calendar")
+	b.do(t, "load a year",
+		chromedp.SetValue(chromedp.ID("notice"), notice),
+		chromedp.Click(chromedp.ID("load-year")),
+		chromedp.WaitVisible(chromedp.ID("y"+year)),
+	)
+	if got := b.text(t, "loaded year", "#y"+year); !strings.Contains(got, "sys_admin") && !strings.Contains(got, "staff:") {
+		t.Errorf("the loaded year says %q, want who loaded it", got)
+	}
+
+	sup := newBrowser(t)
+	sup.signIn(t, s, "supervisor")
+	sup.do(t, "overdue board", chromedp.Navigate(s.URL+"/workbench/overdue?lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h1 := sup.text(t, "board title", "h1"); !strings.Contains(h1, "Overdue board") {
+		t.Errorf("the English overdue board is titled %q", h1)
+	}
+	sup.checkA11y(t, "overdue board")
+
+	c := newBrowser(t)
+	c.signIn(t, s, "catalog.admin")
+	c.do(t, "items", chromedp.Navigate(s.URL+"/admin/catalog"), chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/catalog/`+seniorCard+`"]`)))
+	c.checkA11y(t, "catalogue")
+	c.do(t, "versions", chromedp.Click(chromedp.CSS(`a[href="/admin/catalog/`+seniorCard+`"]`)), chromedp.WaitVisible(chromedp.ID("versions")))
+	if got := c.text(t, "versions", "#versions"); !strings.Contains(got, "v1") {
+		t.Errorf("the versions table shows %q", got)
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestAdminPagePublishesADraft: a new version imported through the API is
+// shown as a draft on the item's administration page and published from it.
+func TestAdminPagePublishesADraft(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+	auth := signIn(t, h, "catalog.admin")
+	changed := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("promised_days: 1"), []byte("promised_days: 2"), 1)
+		}
+		return b
+	})
+	zipAuth := copyHeaders(auth)
+	zipAuth["Content-Type"] = "application/zip"
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", changed, zipAuth); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	page := "/admin/catalog/" + seniorCard
+	_, _, html := call(t, h, "GET", page, nil, auth)
+	if !strings.Contains(html, `/versions/2/publish"`) {
+		t.Fatalf("the item page offers no publish button for the draft v2:\n%s", html)
+	}
+	form := copyHeaders(auth)
+	form["Content-Type"] = "application/x-www-form-urlencoded"
+	code, _, _ := call(t, h, "POST", page+"/versions/2/publish", strings.NewReader(url.Values{"csrf_token": {auth["X-CSRF-Token"]}}.Encode()), form)
+	if code != 303 {
+		t.Fatalf("publish from the page: %d", code)
+	}
+	_, body, _ := call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil)
+	if body["version"] != float64(2) {
+		t.Errorf("after publishing from the page the guide shows version %v", body["version"])
+	}
+	if code, _, html := call(t, h, "POST", page+"/versions/2/publish", strings.NewReader(""), form); code != 409 || !strings.Contains(html, "<h1>") {
+		t.Errorf("publishing it again: %d, want 409 with a page saying why", code)
+	}
+}
+
+// TestStaffPagesInEnglish renders each staff page in English, as the
+// language switch would.
+func TestStaffPagesInEnglish(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+	for _, tt := range []struct{ who, path, want string }{
+		{"clerk", "/workbench", "My queue"},
+		{"clerk", "/workbench/intake?item=" + propertyTransfer, "Start the application"},
+		{"supervisor", "/workbench/overdue", "Accountability records"},
+		{"sysadmin", "/admin", "Users and roles"},
+		{"sysadmin", "/admin/accounts", "Grant a role"},
+		{"sysadmin", "/admin/calendar", "Load a year"},
+		{"catalog.admin", "/admin/catalog", "Catalogue items"},
+		{"catalog.admin", "/admin/catalog/" + seniorCard, "Versions"},
+	} {
+		code, _, html := call(t, h, "GET", tt.path+map[bool]string{true: "&", false: "?"}[strings.Contains(tt.path, "?")]+"lang=en", nil, signIn(t, h, tt.who))
+		if code != 200 || !strings.Contains(html, tt.want) || !strings.Contains(html, `<html lang="en">`) {
+			t.Errorf("%s as %s: %d, want 200 in English with %q", tt.path, tt.who, code, tt.want)
+		}
+	}
+	code, _, html := call(t, h, "GET", "/kiosk?lang=en", nil, nil)
+	if code != 200 || !strings.Contains(html, "Kiosk PIN") {
+		t.Errorf("/kiosk in English: %d", code)
+	}
+}

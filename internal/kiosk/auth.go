@@ -1,0 +1,157 @@
+// Package kiosk is the self-service terminal mode (/kiosk) of a service
+// hall or street centre: large touch targets, sign-in with the ID card and
+// a second factor, certificates to print, and 无房证明 applied for and
+// printed on the spot. Sessions end on their own after a short inactivity.
+package kiosk
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/identity"
+	"yiwang/internal/store"
+)
+
+// Authenticator checks the person standing at the kiosk: the ID number is
+// what the card reader read, secret the second factor. Face recognition
+// (人脸识别) is a hardware integration point: a terminal with a camera
+// implements Authenticator by matching the face against the card's photo
+// through the identity platform; the demo uses PINs.
+type Authenticator interface {
+	Authenticate(ctx context.Context, idNumber, secret string) (accountID int64, err error)
+}
+
+// PINs is the PIN Authenticator: a six-digit PIN per person account, kept
+// as an argon2id hash, locked for a while after repeated failures.
+type PINs struct {
+	db  *store.DB
+	ids *identity.Store
+	now func() time.Time
+}
+
+// NewPINs returns the PIN authenticator.
+func NewPINs(db *store.DB, ids *identity.Store) *PINs {
+	return &PINs{db: db, ids: ids, now: time.Now}
+}
+
+var pinPattern = regexp.MustCompile(`^[0-9]{6}$`)
+
+// Lockout: after maxFailures wrong PINs in a row the PIN is locked for
+// lockFor — a six-digit PIN must not be guessable by trying.
+const (
+	maxFailures = 5
+	lockFor     = 15 * time.Minute
+)
+
+// hashInput binds the PIN to its account, and makes it long enough for the
+// password hasher that stores it.
+func hashInput(accountID int64, pin string) string {
+	return fmt.Sprintf("kiosk-pin:%d:%s", accountID, pin)
+}
+
+// Set sets (or replaces) the kiosk PIN of a person's account.
+func (p *PINs) Set(ctx context.Context, accountID int64, pin string) error {
+	if !pinPattern.MatchString(pin) {
+		return apperr.New(apperr.Invalid, "bad_pin", "a kiosk PIN is six digits")
+	}
+	hash, err := identity.HashPassword(hashInput(accountID, pin))
+	if err != nil {
+		return err
+	}
+	_, err = p.db.ExecContext(ctx, `INSERT INTO kiosk_pins (account_id, pin_hash, failures, updated_at) VALUES ($1, $2, 0, $3)
+		ON CONFLICT (account_id) DO UPDATE SET pin_hash = excluded.pin_hash, failures = 0, locked_until = NULL, updated_at = excluded.updated_at`,
+		accountID, hash, p.now())
+	return err
+}
+
+// SetFor sets the PIN of the person account of idNumber.
+func (p *PINs) SetFor(ctx context.Context, idNumber, pin string) error {
+	id, err := p.account(ctx, idNumber)
+	if err != nil {
+		return err
+	}
+	return p.Set(ctx, id, pin)
+}
+
+// account is the person account of idNumber.
+func (p *PINs) account(ctx context.Context, idNumber string) (int64, error) {
+	person, err := p.ids.PersonByIDNumber(ctx, idNumber)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = p.db.QueryRowContext(ctx, `SELECT id FROM accounts WHERE person_id = $1 AND kind = 'person' AND disabled_at IS NULL`, person.ID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.New(apperr.NotFound, "no_account", "this person has no account")
+	}
+	return id, err
+}
+
+var wrongPIN = apperr.New(apperr.Unauthenticated, "bad_pin", "the ID card and PIN do not match")
+
+// Authenticate implements Authenticator. Errors never say whether the
+// person has an account or a PIN.
+func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, error) {
+	id, err := p.account(ctx, idNumber)
+	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
+		return 0, wrongPIN
+	}
+	if err != nil {
+		return 0, err
+	}
+	var hash string
+	var failures int
+	var locked sql.NullTime
+	err = p.db.QueryRowContext(ctx, `SELECT pin_hash, failures, locked_until FROM kiosk_pins WHERE account_id = $1`, id).Scan(&hash, &failures, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, wrongPIN
+	}
+	if err != nil {
+		return 0, err
+	}
+	now := p.now()
+	if locked.Valid && locked.Time.After(now) {
+		return 0, apperr.New(apperr.TooMany, "pin_locked", "too many wrong PINs: try again after %s, or ask at the window", locked.Time.Local().Format("15:04"))
+	}
+	if !pinPattern.MatchString(pin) || !identity.VerifyPassword(hash, hashInput(id, pin)) {
+		if err := p.db.QueryRowContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1 WHERE account_id = $1 RETURNING failures`, id).Scan(&failures); err != nil {
+			return 0, err
+		}
+		if failures >= maxFailures {
+			if _, err := p.db.ExecContext(ctx, `UPDATE kiosk_pins SET locked_until = $1 WHERE account_id = $2`, now.Add(lockFor), id); err != nil {
+				return 0, err
+			}
+		}
+		return 0, wrongPIN
+	}
+	_, err = p.db.ExecContext(ctx, `UPDATE kiosk_pins SET failures = 0, locked_until = NULL WHERE account_id = $1`, id)
+	return id, err
+}
+
+// DemoPIN is the kiosk PIN of the demo people (demo mode only).
+const DemoPIN = "246810"
+
+// SeedDemo gives each demo person without a kiosk PIN the DemoPIN.
+func (p *PINs) SeedDemo(ctx context.Context, idNumbers ...string) error {
+	for _, n := range idNumbers {
+		id, err := p.account(ctx, n)
+		if err != nil {
+			return fmt.Errorf("demo kiosk PIN: %w", err)
+		}
+		var has int
+		if err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM kiosk_pins WHERE account_id = $1`, id).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if err := p.Set(ctx, id, DemoPIN); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package kiosk
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/httpx"
+	"yiwang/internal/hub"
+	"yiwang/internal/identity"
+	"yiwang/internal/licence"
+	"yiwang/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// NoHousingItem is 无房证明, the certificate a kiosk issues and prints on
+// the spot: its approval mode is auto (秒批).
+const NoHousingItem = "11910102MB00013338-20-00001"
+
+// Idle is how long a kiosk page waits without a touch before it signs the
+// person out; the session cookie itself lasts at most sessionMaxAge.
+const (
+	Idle          = 90 * time.Second
+	sessionMaxAge = 10 * time.Minute
+)
+
+// Deps are what the kiosk needs.
+type Deps struct {
+	Auth         Authenticator
+	Identities   *identity.Store
+	Applications *application.Service
+	Catalog      *catalog.Store
+	Licences     *licence.Service
+	Secure       bool // mark cookies Secure (TLS)
+	Logger       *slog.Logger
+}
+
+// Handler serves /kiosk.
+type Handler struct {
+	Deps
+	pages *web.Renderer
+}
+
+// NewHandler parses the kiosk pages.
+func NewHandler(d Deps) (*Handler, error) {
+	sub, _ := fs.Sub(templateFS, "templates")
+	pages, err := web.NewRenderer(sub, template.FuncMap{
+		"in":   func(t catalog.Text, lang string) string { return t.In(lang) },
+		"idle": func() int { return int(Idle.Seconds()) },
+	}, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{Deps: d, pages: pages}, nil
+}
+
+// Register adds the routes.
+func (h *Handler) Register(r *httpx.Router) {
+	r.HandleFunc("GET /kiosk", authz.Public, h.home)
+	r.HandleFunc("POST /kiosk/session", authz.Public, h.signIn)
+	r.HandleFunc("POST /kiosk/signout", authz.Public, h.signOut)
+	r.HandleFunc("POST /kiosk/no-housing", authz.ActForOwn, h.applyNoHousing)
+}
+
+func pick(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// homeData is the signed-in person's kiosk page.
+type homeData struct {
+	Name     string
+	Licences []licence.Licence
+	Item     *catalog.Item // 无房证明, when it is in service
+	Purposes []catalog.Answer
+	Error    string
+	Issued   int64 // the licence just issued, to print
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	h.show(w, r, http.StatusOK, "", 0)
+}
+
+// show renders the sign-in page, or the signed-in person's page.
+func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg string, issued int64) {
+	lang := web.Lang(w, r)
+	p := authz.From(r.Context())
+	if !p.Can(authz.ActForOwn) || p.PersonID == 0 {
+		h.pages.Render(w, r, status, "signin.html", pick(lang, "自助终端", "Self-service kiosk"), map[string]string{"Error": msg})
+		return
+	}
+	d := homeData{Name: p.Name, Error: msg, Issued: issued}
+	hd, err := h.holder(r, p)
+	if err != nil {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	if d.Licences, err = h.Licences.ForHolder(r.Context(), hd); err != nil {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	now := time.Now()
+	d.Licences = slices.DeleteFunc(d.Licences, func(l licence.Licence) bool { return l.Status != licence.Valid || l.Expired(now) })
+	if v, err := h.Catalog.Current(r.Context(), NoHousingItem); err == nil && v.Item.Approval.Mode == "auto" {
+		d.Item = &v.Item
+		for _, f := range v.Item.Form {
+			if f.ID == "purpose" {
+				d.Purposes = f.Options
+			}
+		}
+	}
+	h.pages.Render(w, r, status, "home.html", pick(lang, "自助终端", "Self-service kiosk"), d)
+}
+
+func (h *Handler) holder(r *http.Request, p authz.Principal) (licence.Holder, error) {
+	d, err := h.Identities.PersonDetails(r.Context(), p.PersonID)
+	if err != nil {
+		return licence.Holder{}, err
+	}
+	return licence.Holder{Kind: hub.Person, ID: d.IDNumber, Name: d.Name}, nil
+}
+
+// signIn checks the ID card and second factor and starts a short session.
+// Reading the card at the kiosk checks the person against the population
+// registry, so the account is raised to real-name level 2 if it was lower.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(w, r)
+	id, err := h.Auth.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("id_number")), r.PostFormValue("pin"))
+	if err != nil {
+		e := apperr.As(err)
+		if e == nil || e.Kind == apperr.Internal {
+			httpx.WriteError(w, r, h.Logger, err)
+			return
+		}
+		msg := pick(lang, "身份证号与密码不匹配。", "The ID number and PIN do not match.")
+		if e.Kind == apperr.TooMany {
+			msg = pick(lang, "密码错误次数过多，请稍后再试或到窗口办理。", "Too many wrong PINs: try later or ask at the window.")
+		}
+		h.Logger.WarnContext(r.Context(), "kiosk sign-in refused", "reason", e.Code, "remote", r.RemoteAddr)
+		h.show(w, r, httpx.StatusFor(e.Kind), msg, 0)
+		return
+	}
+	acc, err := h.Identities.Account(r.Context(), id)
+	if err == nil && acc.RealNameLevel < 2 {
+		err = h.Identities.SetRealNameLevel(r.Context(), id, 2)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	if old, err := r.Cookie(identity.SessionCookie); err == nil {
+		h.Identities.EndSession(r.Context(), old.Value)
+	}
+	sess, err := h.Identities.StartSession(r.Context(), id)
+	if err != nil {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: identity.SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: h.Secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionMaxAge.Seconds())})
+	h.Logger.InfoContext(r.Context(), "kiosk sign-in", "account", id)
+	http.Redirect(w, r, "/kiosk", http.StatusSeeOther)
+}
+
+// signOut ends the session: the person's button, or the idle timer.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(identity.SessionCookie); err == nil {
+		h.Identities.EndSession(r.Context(), c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: identity.SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.Redirect(w, r, "/kiosk", http.StatusSeeOther)
+}
+
+// applyNoHousing applies for 无房证明 for the person alone and, as the item
+// is decided by machine, comes back with the certificate to print or the
+// reasons it could not be issued.
+func (h *Handler) applyNoHousing(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(w, r)
+	p := authz.From(r.Context())
+	if r.PostFormValue("consent") != "yes" {
+		h.show(w, r, http.StatusBadRequest, pick(lang, "请先勾选同意调取您的数据。", "Please agree to your data being read first."), 0)
+		return
+	}
+	ctx := r.Context()
+	a, err := h.Applications.Start(ctx, p, application.StartRequest{ItemCode: NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
+	if err == nil {
+		a, err = h.Applications.UpdateForm(ctx, p, a.ID, map[string]any{"purpose": r.PostFormValue("purpose")})
+	}
+	if err == nil {
+		a, err = h.Applications.Get(ctx, p, a.ID)
+	}
+	if err == nil {
+		a, err = h.Applications.Submit(ctx, p, a.ID, a.Revision, "")
+	}
+	if err != nil {
+		if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
+			h.show(w, r, httpx.StatusFor(e.Kind), e.Message, 0)
+			return
+		}
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	l, err := h.Licences.ByApplication(ctx, a.ID)
+	if err != nil {
+		msg := pick(lang, "未能出具无房证明：", "No certificate could be issued: ") + strings.Join(a.Reasons, "；")
+		if len(a.Reasons) == 0 {
+			msg = pick(lang, "申请已提交，需工作人员核实后出具，结果将通知您。", "Submitted: staff will check before issuing, and tell you.")
+		}
+		h.show(w, r, http.StatusOK, msg, 0)
+		return
+	}
+	h.show(w, r, http.StatusOK, "", l.ID)
+}

@@ -1,0 +1,154 @@
+package workbench
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/httpx"
+	"yiwang/internal/web"
+	"yiwang/internal/workday"
+)
+
+// registerAdmin adds the administration pages.
+func (h *Handler) registerAdmin(r *httpx.Router) {
+	r.HandleFunc("GET /admin", authz.SignedIn, h.adminHome)
+	r.HandleFunc("GET /admin/catalog", authz.CatalogManage, h.adminItems)
+	r.HandleFunc("GET /admin/catalog/{code}", authz.CatalogManage, h.adminItem)
+	r.HandleFunc("POST /admin/catalog/{code}/versions/{version}/publish", authz.CatalogManage, h.adminPublish)
+	r.HandleFunc("GET /admin/accounts", authz.AccountsManage, h.adminAccounts)
+	r.HandleFunc("POST /admin/accounts/{id}/roles", authz.AccountsManage, h.adminGrant)
+	r.HandleFunc("POST /admin/accounts/{id}/roles/{role}/revoke", authz.AccountsManage, h.adminRevoke)
+	r.HandleFunc("GET /admin/calendar", authz.CalendarManage, h.adminCalendar)
+	r.HandleFunc("POST /admin/calendar", authz.CalendarManage, h.adminLoadYear)
+}
+
+func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
+	p := authz.From(r.Context())
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "admin.html", pick(lang, "管理", "Administration"), map[string]bool{
+		"Catalog": p.Can(authz.CatalogManage), "Accounts": p.Can(authz.AccountsManage), "Calendar": p.Can(authz.CalendarManage),
+		"Queue": p.Can(authz.ReviewTasks), "Intake": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
+	})
+}
+
+func (h *Handler) adminItems(w http.ResponseWriter, r *http.Request) {
+	vs, err := h.Catalog.Published(r.Context())
+	if err != nil {
+		h.fail(w, r, err, "/admin")
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "admin_items.html", pick(lang, "事项管理", "Catalogue items"), vs)
+}
+
+func (h *Handler) adminItem(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	vs, err := h.Catalog.Versions(r.Context(), code)
+	if err == nil && len(vs) == 0 {
+		err = apperr.New(apperr.NotFound, "item_not_found", "there is no item %s", code)
+	}
+	if err != nil {
+		h.fail(w, r, err, "/admin/catalog")
+		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "admin_item.html", vs[len(vs)-1].NameZh, map[string]any{"Code": code, "Versions": vs})
+}
+
+func (h *Handler) adminPublish(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	back := "/admin/catalog/" + code
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil {
+		h.fail(w, r, apperr.New(apperr.Invalid, "bad_version", "the version is a whole number"), back)
+		return
+	}
+	p := authz.From(r.Context())
+	if _, err := h.Catalog.Publish(r.Context(), code, n, fmt.Sprintf("%s:%d", p.Kind, p.AccountID)); err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	if h.Published != nil {
+		h.Published(r.Context())
+	}
+	h.Logger.InfoContext(r.Context(), "item version published", "item", code, "version", n, "by", p.AccountID)
+	redirect(w, r, back)
+}
+
+func (h *Handler) adminAccounts(w http.ResponseWriter, r *http.Request) {
+	list, err := h.Identities.StaffAccounts(r.Context())
+	if err != nil {
+		h.fail(w, r, err, "/admin")
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "admin_accounts.html", pick(lang, "用户与角色", "Users and roles"), map[string]any{"Accounts": list, "Roles": authz.Roles})
+}
+
+func (h *Handler) adminGrant(w http.ResponseWriter, r *http.Request) {
+	h.roleAction(w, r, func(id int64, by authz.Principal) error {
+		return h.Identities.GrantRole(r.Context(), id, authz.Role(r.PostFormValue("role")), by.AccountID)
+	})
+}
+
+func (h *Handler) adminRevoke(w http.ResponseWriter, r *http.Request) {
+	h.roleAction(w, r, func(id int64, by authz.Principal) error {
+		role := authz.Role(r.PathValue("role"))
+		if id == by.AccountID && role == authz.SysAdmin {
+			return apperr.New(apperr.Conflict, "own_admin_role", "you cannot take away your own administrator role: ask another administrator")
+		}
+		return h.Identities.RevokeRole(r.Context(), id, role)
+	})
+}
+
+func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, do func(id int64, by authz.Principal) error) {
+	id, err := pathID(r)
+	if err == nil {
+		err = do(id, authz.From(r.Context()))
+	}
+	if err != nil {
+		h.fail(w, r, err, "/admin/accounts")
+		return
+	}
+	redirect(w, r, "/admin/accounts")
+}
+
+func (h *Handler) adminCalendar(w http.ResponseWriter, r *http.Request) {
+	var years []workday.Year
+	this := time.Now().Year()
+	for y := this - 1; y <= this+2; y++ {
+		year, err := h.Calendar.Year(r.Context(), y)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			h.fail(w, r, err, "/admin")
+			return
+		}
+		years = append(years, year)
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "admin_calendar.html", pick(lang, "工作日历", "Working-day calendar"), years)
+}
+
+// adminLoadYear loads a year from the State Council's notice, typed or
+// pasted in YAML as the shipped years are written.
+func (h *Handler) adminLoadYear(w http.ResponseWriter, r *http.Request) {
+	n, err := workday.ParseYAML([]byte(strings.TrimSpace(r.PostFormValue("notice"))))
+	if err != nil {
+		h.fail(w, r, err, "/admin/calendar")
+		return
+	}
+	p := authz.From(r.Context())
+	y, err := h.Calendar.Load(r.Context(), n, fmt.Sprintf("%s:%d", p.Kind, p.AccountID))
+	if err != nil {
+		h.fail(w, r, err, "/admin/calendar")
+		return
+	}
+	h.Logger.InfoContext(r.Context(), "working-day calendar loaded", "year", y.Year, "source", y.Source, "by", p.AccountID)
+	redirect(w, r, "/admin/calendar")
+}

@@ -1,0 +1,281 @@
+package workbench
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/web"
+)
+
+// maxScans bounds one intake form post with its scanned materials.
+const maxScans = 32 << 20
+
+// windowItems are the published items a hall window takes in.
+func (h *Handler) windowItems(r *http.Request) ([]catalog.Item, error) {
+	vs, err := h.Catalog.Published(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []catalog.Item
+	for _, v := range vs {
+		if slices.Contains(v.Item.Channels, "window") && v.Item.Target != "enterprise" {
+			out = append(out, v.Item)
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) intakePage(w http.ResponseWriter, r *http.Request) {
+	items, err := h.windowItems(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench")
+		return
+	}
+	var chosen *catalog.Item
+	code := r.URL.Query().Get("item")
+	for i := range items {
+		if items[i].Code == code {
+			chosen = &items[i]
+		}
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "intake.html", pick(lang, "窗口受理", "Window intake"), map[string]any{"Items": items, "Item": chosen})
+}
+
+func (h *Handler) intakeStart(w http.ResponseWriter, r *http.Request) {
+	code := r.PostFormValue("item")
+	back := withQuery("/workbench/intake", "item", code)
+	v, err := h.Catalog.Current(r.Context(), code)
+	if err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	answers := map[string]string{}
+	for _, s := range v.Item.Situations {
+		if a := r.PostFormValue("answer_" + s.ID); a != "" {
+			answers[s.ID] = a
+		}
+	}
+	a, err := h.Applications.Intake(r.Context(), authz.From(r.Context()), application.IntakeRequest{
+		IDNumber: strings.TrimSpace(r.PostFormValue("id_number")), Name: strings.TrimSpace(r.PostFormValue("name")),
+		ItemCode: code, Answers: answers,
+		IdentityChecked: r.PostFormValue("identity_checked") == "yes", Consent: r.PostFormValue("consent") == "yes",
+	})
+	if err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	redirect(w, r, "/workbench/intake/"+strconv.FormatInt(a.ID, 10))
+}
+
+// draftData is a walk-in's draft as the clerk completes it.
+type draftData struct {
+	App       application.Application
+	Fields    []catalog.Field
+	Materials []catalog.Material
+	Have      map[string]application.Material
+}
+
+func (h *Handler) draft(r *http.Request, id int64) (draftData, error) {
+	a, err := h.Applications.Get(r.Context(), authz.From(r.Context()), id)
+	if err != nil {
+		return draftData{}, err
+	}
+	v, err := h.Catalog.VersionByID(r.Context(), a.VersionID)
+	if err != nil {
+		return draftData{}, err
+	}
+	d := draftData{App: a, Have: map[string]application.Material{}}
+	for _, f := range v.Item.Form {
+		if f.When.Matches(a.Answers) {
+			d.Fields = append(d.Fields, f)
+		}
+	}
+	for _, m := range v.Item.Materials {
+		if m.When.Matches(a.Answers) {
+			d.Materials = append(d.Materials, m)
+		}
+	}
+	for _, m := range a.Materials {
+		d.Have[m.ID] = m
+	}
+	return d, nil
+}
+
+func (h *Handler) intakeDraft(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	d, err := h.draft(r, id)
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	if d.App.Status != "draft" {
+		redirect(w, r, appURL(id))
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "intake_draft.html", pick(lang, "窗口受理：填写与扫描", "Window intake: form and scans"), d)
+}
+
+// intakeSave saves the typed form values and the scanned materials, marked
+// as checked against the originals (trust B), and submits when asked.
+func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxScans)
+	if err := r.ParseMultipartForm(maxScans); err != nil && err != http.ErrNotMultipart {
+		h.fail(w, r, apperr.New(apperr.Invalid, "bad_form", "the form or its scans could not be read (at most 32 MB together)"), back)
+		return
+	}
+	p := authz.From(r.Context())
+	d, err := h.draft(r, id)
+	if err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	values := map[string]any{}
+	for _, f := range d.Fields {
+		raw, ok := r.PostForm["field_"+f.ID]
+		if !ok || len(raw) == 0 || strings.TrimSpace(raw[0]) == "" {
+			continue
+		}
+		if pv, ok := d.App.Provenance[f.ID]; ok && pv.Status == "filled" && !pv.Editable {
+			continue
+		}
+		s := strings.TrimSpace(raw[0])
+		if formValue(d.App.Form[f.ID]) == s {
+			continue
+		}
+		switch f.Type {
+		case "table":
+			rows, err := tableRows(f, s)
+			if err != nil {
+				h.fail(w, r, err, back)
+				return
+			}
+			values[f.ID] = rows
+		case "number":
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				h.fail(w, r, apperr.New(apperr.Invalid, "bad_number", "%s is a number", f.Label.Zh), back)
+				return
+			}
+			values[f.ID] = n
+		case "boolean", "bool":
+			values[f.ID] = s == "yes"
+		default:
+			values[f.ID] = s
+		}
+	}
+	if len(values) > 0 {
+		if _, err := h.Applications.UpdateForm(r.Context(), p, id, values); err != nil {
+			h.fail(w, r, err, back)
+			return
+		}
+	}
+	if r.MultipartForm != nil {
+		for _, m := range d.Materials {
+			files := r.MultipartForm.File["scan_"+m.ID]
+			if len(files) == 0 {
+				continue
+			}
+			f, err := files[0].Open()
+			if err != nil {
+				h.fail(w, r, err, back)
+				return
+			}
+			a, err := h.Applications.Get(r.Context(), p, id)
+			if err == nil {
+				_, err = h.Applications.UploadMaterial(r.Context(), p, id, a.Revision, m.ID, f, true)
+			}
+			f.Close()
+			if err != nil {
+				h.fail(w, r, err, back)
+				return
+			}
+		}
+	}
+	if r.PostFormValue("action") != "submit" {
+		redirect(w, r, back)
+		return
+	}
+	a, err := h.Applications.Get(r.Context(), p, id)
+	if err == nil {
+		a, err = h.Applications.Submit(r.Context(), p, id, a.Revision, "")
+	}
+	if err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	redirect(w, r, appURL(a.ID))
+}
+
+func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
+	b, err := h.Applications.Overdue(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		h.fail(w, r, err, "/")
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "overdue.html", pick(lang, "超期督办", "Overdue board"), b)
+}
+
+// tableRows reads a table field typed at the window: one row a line, the
+// columns in order, separated by commas (full-width ones too).
+func tableRows(f catalog.Field, text string) ([]any, error) {
+	var rows []any
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		cells := strings.Split(strings.ReplaceAll(line, "，", ","), ",")
+		row := map[string]any{}
+		for i, c := range f.Columns {
+			if i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
+				continue
+			}
+			cell := strings.TrimSpace(cells[i])
+			if c.Type == "number" {
+				n, err := strconv.ParseFloat(cell, 64)
+				if err != nil {
+					return nil, apperr.New(apperr.Invalid, "bad_number", "%s, column %s: %q is not a number", f.Label.Zh, c.Label.Zh, cell)
+				}
+				row[c.ID] = n
+				continue
+			}
+			row[c.ID] = cell
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// tableText shows a table value as the lines tableRows reads.
+func tableText(f catalog.Field, v any) string {
+	list, _ := v.([]any)
+	var lines []string
+	for _, r := range list {
+		m, _ := r.(map[string]any)
+		var cells []string
+		for _, c := range f.Columns {
+			cells = append(cells, formValue(m[c.ID]))
+		}
+		lines = append(lines, strings.Join(cells, ","))
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,225 @@
+// Package workbench serves the back-office pages staff work in: the
+// reviewer's queue and an application's detail with its actions, window
+// intake for walk-ins, the supervisor's overdue board, and the
+// administration pages (catalogue, accounts and roles, calendar years).
+// Pages call the domain services directly; every action is also in the
+// JSON API, with the same permission checks, because the services check.
+package workbench
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/application"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/httpx"
+	"yiwang/internal/identity"
+	"yiwang/internal/web"
+	"yiwang/internal/workday"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Deps are the services the pages call.
+type Deps struct {
+	Applications *application.Service
+	Catalog      *catalog.Store
+	Identities   *identity.Store
+	Calendar     *workday.Store
+	// Published refreshes the search index after a publish (may be nil).
+	Published func(context.Context)
+	Logger    *slog.Logger
+}
+
+// Handler serves the workbench and administration pages.
+type Handler struct {
+	Deps
+	pages *web.Renderer
+}
+
+// NewHandler parses the pages.
+func NewHandler(d Deps) (*Handler, error) {
+	sub, _ := fs.Sub(templateFS, "templates")
+	pages, err := web.NewRenderer(sub, template.FuncMap{
+		"light":  lightText,
+		"in":     func(t catalog.Text, lang string) string { return t.In(lang) },
+		"status": statusText,
+		"value":  formValue,
+		"table":  tableText,
+		"columns": func(f catalog.Field, lang string) string {
+			var names []string
+			for _, c := range f.Columns {
+				names = append(names, c.Label.In(lang))
+			}
+			return strings.Join(names, ", ")
+		},
+		"trust": trustText,
+	}, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{Deps: d, pages: pages}, nil
+}
+
+// Register adds the routes. The services check permissions again.
+func (h *Handler) Register(r *httpx.Router) {
+	r.HandleFunc("GET /workbench", authz.ReviewTasks, h.queue)
+	r.HandleFunc("GET /workbench/applications/{id}", authz.SignedIn, h.detail)
+	r.HandleFunc("POST /workbench/tasks/{id}/claim", authz.ReviewTasks, h.claim)
+	r.HandleFunc("POST /workbench/tasks/{id}/release", authz.ReviewTasks, h.release)
+	r.HandleFunc("POST /workbench/tasks/{id}/decision", authz.ReviewTasks, h.decision)
+	r.HandleFunc("POST /workbench/tasks/{id}/correction", authz.ReviewTasks, h.correction)
+	r.HandleFunc("GET /workbench/intake", authz.WindowIntake, h.intakePage)
+	r.HandleFunc("POST /workbench/intake", authz.WindowIntake, h.intakeStart)
+	r.HandleFunc("GET /workbench/intake/{id}", authz.WindowIntake, h.intakeDraft)
+	r.HandleFunc("POST /workbench/intake/{id}", authz.WindowIntake, h.intakeSave)
+	r.HandleFunc("GET /workbench/overdue", authz.OverdueView, h.overdue)
+	h.registerAdmin(r)
+}
+
+func pick(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// fail shows an error as a page a person can act on: what went wrong and
+// the way back.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, back string) {
+	e := apperr.As(err)
+	if e == nil || e.Kind == apperr.Internal {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, httpx.StatusFor(e.Kind), "error.html", pick(lang, "无法完成", "Could not be done"),
+		map[string]any{"Message": e.Message, "Details": e.Details, "Back": back})
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.Invalid, "bad_id", "the id in the address is a whole number")
+	}
+	return id, nil
+}
+
+// lightText says a deadline's light in words, so colour is never the only sign.
+// left is the working days left, an int or *int.
+func lightText(lang string, l application.Light, left any) string {
+	n := 0
+	switch x := left.(type) {
+	case int:
+		n = x
+	case *int:
+		if x != nil {
+			n = *x
+		}
+	}
+	switch l {
+	case application.Red:
+		return pick(lang, "红灯：已超期 "+strconv.Itoa(-n)+" 个工作日", "Red: "+strconv.Itoa(-n)+" working day(s) overdue")
+	case application.Yellow:
+		return pick(lang, "黄灯：剩 "+strconv.Itoa(n)+" 个工作日", "Yellow: "+strconv.Itoa(n)+" working day(s) left")
+	case application.Paused:
+		return pick(lang, "暂停计时", "Clock paused")
+	case application.Green:
+		return pick(lang, "正常：剩 "+strconv.Itoa(n)+" 个工作日", "On time: "+strconv.Itoa(n)+" working day(s) left")
+	}
+	return pick(lang, "不计时", "No deadline")
+}
+
+var statuses = map[string][2]string{
+	"draft": {"草稿", "Draft"}, "submitted": {"已提交", "Submitted"}, "accepted": {"已受理", "Accepted"},
+	"not_accepted": {"不予受理", "Not accepted"}, "correction_requested": {"待补正", "Correction requested"},
+	"under_review": {"审查中", "Under review"}, "special_procedure": {"特别程序", "Special procedure"},
+	"approved": {"准予", "Approved"}, "rejected": {"不予许可", "Rejected"}, "licence_issued": {"已出证", "Licence issued"},
+	"delivered": {"已送达", "Delivered"}, "withdrawn": {"已撤回", "Withdrawn"}, "revoked": {"已撤销", "Revoked"},
+	"open": {"待办", "Open"}, "claimed": {"已认领", "Claimed"}, "cancelled": {"已取消", "Cancelled"},
+	"waiting": {"未开始", "Waiting"},
+}
+
+func statusText(lang, s string) string {
+	if t, ok := statuses[s]; ok {
+		return pick(lang, t[0], t[1])
+	}
+	return s
+}
+
+func trustText(lang, level string) string {
+	switch level {
+	case "A":
+		return pick(lang, "A 级：政府部门核发", "A: issued by a government body")
+	case "B":
+		return pick(lang, "B 级：窗口核验原件", "B: checked against the original")
+	case "C":
+		return pick(lang, "C 级：申请人上传，待核验", "C: uploaded, to be checked")
+	case "D":
+		return pick(lang, "D 级：申请人承诺", "D: applicant's commitment")
+	}
+	return pick(lang, "未提供", "not supplied")
+}
+
+// formValue shows a form value as text.
+func formValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return "✓"
+		}
+		return "✗"
+	case []any:
+		var parts []string
+		for _, e := range x {
+			parts = append(parts, formValue(e))
+		}
+		return strings.Join(parts, "；")
+	case map[string]any:
+		var parts []string
+		for k, e := range x {
+			parts = append(parts, k+": "+formValue(e))
+		}
+		return strings.Join(parts, "，")
+	}
+	return ""
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func appURL(id int64) string { return "/workbench/applications/" + strconv.FormatInt(id, 10) }
+
+// backTo is the application page a form names in its "application" field,
+// or the queue.
+func backTo(r *http.Request) string {
+	if id, err := strconv.ParseInt(r.PostFormValue("application"), 10, 64); err == nil && id > 0 {
+		return appURL(id)
+	}
+	return "/workbench"
+}
+
+func withQuery(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return path + "?" + q.Encode()
+}
