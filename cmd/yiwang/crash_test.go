@@ -31,7 +31,12 @@ const (
 	crashApplicants   = 12 // bench applicants: approve, reject and manual profiles
 	crashPerApplicant = 5  // applications each, so 60 in the burst
 	crashWorkers      = 8  // applications in flight at once
-	crashKillAfter    = 20 // acknowledged submissions before the SIGKILL
+	crashKillAfter    = 20 // acknowledged submissions before each SIGKILL
+	crashKills        = 2  // in the burst, then in the retries after the restart
+	// Jobs left running by a killed server are tried again once River's
+	// rescuer sees them (--job-rescue-after 2s): when the new server is
+	// elected leader, after the dead one's lease ends.
+	crashCatchUp = 45 * time.Second
 )
 
 // TestCrashDuringSubmissionBurst kills the real server (SIGKILL, no
@@ -74,73 +79,67 @@ func TestCrashDuringSubmissionBurst(t *testing.T) {
 		}
 		prepared := time.Since(began)
 
-		// The burst, and the kill once enough submissions are acknowledged.
-		var acked atomic.Int64
-		var killed atomic.Bool
-		killOnce := sync.OnceFunc(func() { killed.Store(true); first.kill(t) })
-		work(attempts, crashWorkers, func(at *attempt) {
-			if killed.Load() {
-				return // never sent: retried after the restart like the rest
+		// The burst, killed once enough submissions are acknowledged; then
+		// after each restart the retries — of everything unacknowledged,
+		// twice at once, and of some acknowledged — killed again the same
+		// way, until the last round runs to its end.
+		srv, restarted := first, time.Now()
+		for round := 0; ; round++ {
+			last := round == crashKills
+			var acked atomic.Int64
+			var killed atomic.Bool
+			kill := sync.OnceFunc(func() { killed.Store(true); srv.kill(t) })
+			work(attempts, crashWorkers, func(at *attempt) {
+				if killed.Load() || (round > 0 && !at.retry) {
+					return // not sent: retried in the next round
+				}
+				err := c.apply(ctx, at, round > 0)
+				if err == nil && !last && acked.Add(1) == crashKillAfter {
+					kill()
+				}
+				if err != nil && !(killed.Load() && errors.Is(err, errNoAnswer)) {
+					at.fail(fmt.Errorf("round %d: %w", round, err))
+				}
+			})
+			if last {
+				break
 			}
-			err := c.apply(ctx, at, false)
-			if err == nil && acked.Add(1) == crashKillAfter {
-				killOnce()
+			kill() // a round that ended early still ends in a kill
+			var open, retried int
+			for i, at := range attempts {
+				at.retry = at.number == "" || (i+round)%3 == 0
+				if at.number == "" {
+					open++
+				} else if at.retry {
+					retried++
+				}
 			}
-			if err != nil && !killed.Load() {
-				at.fail(fmt.Errorf("before the kill: %w", err))
-			}
-		})
-		killOnce() // a burst that ended early still ends in a kill
-		var inFlight int
-		for _, at := range attempts {
-			if at.startedID != 0 && at.number == "" {
-				inFlight++
-			}
+			t.Logf("round %d: killed the server after %d acknowledged submissions; %d of %d applications unacknowledged, retrying them and %d acknowledged ones",
+				round, acked.Load(), open, len(attempts), retried)
+			srv = startChild(t, bin, dsn, dataDir)
+			c.base.Store(srv.url)
+			restarted = time.Now()
 		}
-		t.Logf("killed the server with %d of %d submissions acknowledged, %d started but not acknowledged", acked.Load(), len(attempts), inFlight)
-
-		// Restart on the same data; retry everything unacknowledged, every
-		// other acknowledged one, and unacknowledged submissions twice at once.
-		second := startChild(t, bin, dsn, dataDir)
-		c.base.Store(second.url)
-		restarted := time.Now()
-		var retriedAcked int
-		for i, at := range attempts {
-			at.retry = at.number == "" || i%2 == 0
-			if at.retry && at.number != "" {
-				retriedAcked++
-			}
-		}
-		work(attempts, crashWorkers, func(at *attempt) {
-			if !at.retry {
-				return
-			}
-			if err := c.apply(ctx, at, true); err != nil {
-				at.fail(fmt.Errorf("after the restart: %w", err))
-			}
-		})
+		lost := 0
 		for _, at := range attempts {
 			for _, err := range at.errs {
 				t.Errorf("%s: %v", at.startKey, err)
 			}
 			if at.number == "" && len(at.errs) == 0 {
-				t.Errorf("%s: never acknowledged, even after the restart", at.startKey)
+				t.Errorf("%s: never acknowledged, even after the restarts", at.startKey)
 			}
-		}
-		lost := 0
-		for _, at := range attempts {
 			if at.lost {
 				lost++
 			}
 		}
-		t.Logf("%d submissions had committed before the kill without their answer reaching the client", lost)
-		t.Logf("retried %d unacknowledged and %d acknowledged applications in %s", len(attempts)-int(acked.Load()), retriedAcked, time.Since(restarted).Round(time.Millisecond))
+		t.Logf("%d submissions committed without their answer reaching the client before a kill", lost)
+		c.actOnceAtATime(ctx, t, attempts)
 
 		db := storetest.Open(t, dsn)
 		// Licences are issued in the approving transaction, or by a job
 		// enqueued in it: give jobs time to catch up before judging.
 		var problems []string
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(crashCatchUp)
 		for {
 			problems = crashInvariants(ctx, t, db, attempts)
 			if len(problems) == 0 || time.Now().After(deadline) {
@@ -151,10 +150,11 @@ func TestCrashDuringSubmissionBurst(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
+		t.Logf("caught up %s after the last restart", time.Since(restarted).Round(100*time.Millisecond))
 		for _, r := range rowsOf(ctx, t, db, `SELECT kind, state, CAST(COUNT(*) AS TEXT) FROM river_job GROUP BY kind, state`) {
 			t.Logf("jobs: %v", r)
 		}
-		second.stop(t)
+		srv.stop(t)
 		t.Logf("%s: prepared in %s, whole test %s", db.Backend, prepared.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	})
 }
@@ -219,6 +219,12 @@ func crashInvariants(ctx context.Context, t *testing.T, db *store.DB, attempts [
 		LEFT JOIN licences l ON l.application_id = a.id
 		GROUP BY a.id, a.number, a.status HAVING COUNT(l.id) <> 1 OR a.status <> 'licence_issued'`) {
 		bad("machine-approved application %s is %s with %s licence(s)", r[0], r[1], r[2])
+	}
+
+	// Jobs catch up: none is left waiting or running, e.g. one that was
+	// running when its process was killed.
+	for _, r := range rows(`SELECT kind, state, CAST(COUNT(*) AS TEXT) FROM river_job WHERE state IN ('available', 'running', 'retryable') GROUP BY kind, state`) {
+		bad("%s %s job(s) %s", r[2], r[0], r[1])
 	}
 
 	// No number used twice; an application number's sequence has no gaps
@@ -302,8 +308,8 @@ type crashClient struct {
 // errNoAnswer: the request got no HTTP answer (the server died or was down).
 var errNoAnswer = errors.New("no answer")
 
-// call sends one JSON request and decodes a `want` answer into out.
-func (c *crashClient) call(ctx context.Context, s *crashSession, method, path, key string, in any, want int, out any) (int, error) {
+// call sends one JSON request with the headers given and decodes a `want` answer into out.
+func (c *crashClient) call(ctx context.Context, s *crashSession, method, path string, header map[string]string, in any, want int, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -318,8 +324,8 @@ func (c *crashClient) call(ctx context.Context, s *crashSession, method, path, k
 		req.Header.Set("Cookie", s.cookie)
 		req.Header.Set(identity.CSRFHeader, s.csrf)
 	}
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -375,7 +381,7 @@ type crashApp struct {
 // once, as a client retrying too early would send it.
 func (c *crashClient) apply(ctx context.Context, at *attempt, twice bool) error {
 	var a crashApp
-	if _, err := c.call(ctx, at.s, "POST", "/api/v1/applications", at.startKey,
+	if _, err := c.call(ctx, at.s, "POST", "/api/v1/applications", map[string]string{"Idempotency-Key": at.startKey},
 		map[string]any{"item_code": loadtest.SeniorCard, "consent": true}, http.StatusCreated, &a); err != nil {
 		return err
 	}
@@ -388,14 +394,14 @@ func (c *crashClient) apply(ctx context.Context, at *attempt, twice bool) error 
 	at.startedID = a.ID
 	path := fmt.Sprintf("/api/v1/applications/%d", a.ID)
 	if _, ok := a.Form["delivery"]; !ok && a.Status == "draft" {
-		code, err := c.call(ctx, at.s, "PATCH", path+"/form", "", map[string]any{"delivery": "electronic"}, http.StatusOK, nil)
+		code, err := c.call(ctx, at.s, "PATCH", path+"/form", nil, map[string]any{"delivery": "electronic"}, http.StatusOK, nil)
 		if err != nil && code != http.StatusConflict { // 409: submitted before the crash, unacknowledged
 			return err
 		}
 	}
 	submit := func() (crashApp, error) {
 		var done crashApp
-		_, err := c.call(ctx, at.s, "POST", path+"/submit", at.submitKey, nil, http.StatusOK, &done)
+		_, err := c.call(ctx, at.s, "POST", path+"/submit", map[string]string{"Idempotency-Key": at.submitKey}, nil, http.StatusOK, &done)
 		return done, err
 	}
 	var done crashApp
@@ -427,6 +433,54 @@ func (c *crashClient) apply(ctx context.Context, at *attempt, twice bool) error 
 	return nil
 }
 
+// actOnceAtATime withdraws an application sent to a person (manual) twice
+// at once with the revision read: one withdrawal wins, the other is 409
+// stale_application, as is a third with the old revision.
+func (c *crashClient) actOnceAtATime(ctx context.Context, t *testing.T, attempts []*attempt) {
+	t.Helper()
+	var at *attempt
+	for _, x := range attempts {
+		if x.expect == "manual" && x.number != "" {
+			at = x
+			break
+		}
+	}
+	if at == nil {
+		t.Fatal("no application went to a person")
+	}
+	path := fmt.Sprintf("/api/v1/applications/%d", at.startedID)
+	var a struct {
+		Revision int64 `json:"revision"`
+	}
+	if _, err := c.call(ctx, at.s, "GET", path, nil, nil, http.StatusOK, &a); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := func() (int, error) {
+		return c.call(ctx, at.s, "POST", path+"/withdraw", map[string]string{"If-Match": strconv.FormatInt(a.Revision, 10)}, map[string]string{"reason": "不办了"}, http.StatusOK, nil)
+	}
+	codes := make([]int, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() { codes[i], errs[i] = withdraw() })
+	}
+	wg.Wait()
+	code, err := withdraw()
+	codes, errs = append(codes, code), append(errs, err)
+	won := 0
+	for i, code := range codes {
+		switch {
+		case code == http.StatusOK:
+			won++
+		case code != http.StatusConflict || !strings.Contains(errs[i].Error(), "stale_application"):
+			t.Errorf("withdrawal %d with revision %d: %v", i, a.Revision, errs[i])
+		}
+	}
+	if won != 1 || codes[2] == http.StatusOK {
+		t.Errorf("withdrawals with one revision: %v, want one 200 and the rest 409", codes)
+	}
+}
+
 // buildYiwang builds the yiwang binary once for the test: the crash test
 // needs a process of its own to kill.
 func buildYiwang(t *testing.T) string {
@@ -454,7 +508,7 @@ type child struct {
 func startChild(t *testing.T, bin, dsn, dataDir string) *child {
 	t.Helper()
 	c := &child{log: &syncBuffer{}, done: make(chan error, 1)}
-	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", dataDir, "--job-poll", "100ms", "--submission-limit", "1000")
+	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", dataDir, "--job-poll", "100ms", "--job-rescue-after", "2s", "--submission-limit", "1000")
 	for _, kv := range os.Environ() { // the flags say everything: no YIWANG_* from the environment
 		if !strings.HasPrefix(kv, "YIWANG_") {
 			c.cmd.Env = append(c.cmd.Env, kv)

@@ -54,7 +54,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	workers := jobs.NewWorkers() // domains register their workers here
 	registerWorkers(workers, db, a)
-	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll})
+	queue, err := jobs.New(db, workers, logger, jobs.Config{PollInterval: cfg.JobPoll, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		return err
 	}

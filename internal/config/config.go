@@ -29,6 +29,7 @@ type Config struct {
 	LogLevel         slog.Level    // debug, info, warn, error
 	ShutdownTimeout  time.Duration // how long SIGTERM waits for requests and jobs in flight
 	JobPoll          time.Duration // how often the job queue looks for due work
+	JobRescueAfter   time.Duration // how long a job may run before it counts as stuck and is tried again
 	DataKey          string        // base64 master key for personal data; empty: key file in DataDir
 	OIDCIssuer       string        // unified identity platform; empty: no OIDC sign-in
 	OIDCClientID     string
@@ -92,6 +93,10 @@ func Options() []Option {
 			func(c *Config, v string) error { c.HubConfig = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
+		// A job left running by a process that died (a crash, SIGKILL) is
+		// found by its age alone: no process can tell another is dead.
+		{"job-rescue-after", "YIWANG_JOB_RESCUE_AFTER", "5m", "how long a job may run before it counts as stuck — its process died — and is tried again; a job is cancelled after half of it", []string{"serve"},
+			func(c *Config, v string) error { return setDuration(&c.JobRescueAfter, v) }},
 		// An abuse limit: raised only so that a load test (yiwang bench) on
 		// this machine need not sign in thousands of accounts.
 		{"submission-limit", "YIWANG_SUBMISSION_LIMIT", "30", "applications one account may submit in 24 hours; raise it only for load tests on a test database", []string{"serve"},

@@ -29,6 +29,11 @@ type Config struct {
 	PollInterval time.Duration
 	// MaxWorkers bounds concurrent jobs in this process (default 10).
 	MaxWorkers int
+	// RescueAfter is how long a job may be running before it counts as
+	// stuck and is tried again (default 5m): how a job whose process died
+	// gets done. A job's context is cancelled after half of it, so a live
+	// job is never taken for a stuck one.
+	RescueAfter time.Duration
 }
 
 // Workers is the set of job kinds this process can work.
@@ -65,7 +70,11 @@ func New(db *store.DB, workers *Workers, logger *slog.Logger, cfg Config) (*Queu
 	if cfg.MaxWorkers == 0 {
 		cfg.MaxWorkers = 10
 	}
-	rc := &river.Config{Logger: logger.With("component", "jobs")}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = 5 * time.Minute
+	}
+	// River's own default leaves a killed process's jobs for an hour.
+	rc := &river.Config{Logger: logger.With("component", "jobs"), RescueStuckJobsAfter: cfg.RescueAfter, JobTimeout: cfg.RescueAfter / 2}
 	working := len(workers.kinds) > 0
 	if working {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}

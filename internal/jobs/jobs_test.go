@@ -42,13 +42,19 @@ func (w *markWorker) Work(ctx context.Context, job *river.Job[markArgs]) error {
 // process is one yiwang process's view of the database: its own pool and queue.
 func process(t *testing.T, dsn string) (*store.DB, *jobs.Queue) {
 	t.Helper()
+	return processWith(t, dsn, jobs.Config{PollInterval: 50 * time.Millisecond})
+}
+
+// processWith is process with the queue configured by cfg.
+func processWith(t *testing.T, dsn string, cfg jobs.Config) (*store.DB, *jobs.Queue) {
+	t.Helper()
 	db, err := store.Open(context.Background(), dsn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	workers := jobs.NewWorkers()
 	jobs.Register(workers, &markWorker{db: db})
-	q, err := jobs.New(db, workers, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Config{PollInterval: 50 * time.Millisecond})
+	q, err := jobs.New(db, workers, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +132,46 @@ func TestScheduledJobSurvivesRestartAndRunsExactlyOnce(t *testing.T) {
 		}
 		if n := count(t, db2, `SELECT count(*) FROM river_job WHERE state = 'completed'`); n != 1 {
 			t.Errorf("job not marked completed")
+		}
+	})
+}
+
+// TestJobOfADeadProcessIsTriedAgain: a job left running by a process that
+// died (SIGKILL, a crash) is tried again once it has been running longer
+// than RescueAfter, not after River's default of an hour.
+func TestJobOfADeadProcessIsTriedAgain(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, q := processWith(t, dsn, jobs.Config{PollInterval: 50 * time.Millisecond, RescueAfter: 2 * time.Second})
+		defer db.Close()
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := q.Enqueue(ctx, tx, markArgs{Key: "orphan"}, nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As the dead process left it: taken a minute ago, never finished.
+		var taken any = time.Now().Add(-time.Minute).UTC()
+		if db.Backend == store.SQLite {
+			taken = taken.(time.Time).Format("2006-01-02 15:04:05.999") // River's SQLite time format
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $1`, taken); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		deadline := time.Now().Add(20 * time.Second)
+		for count(t, db, `SELECT count(*) FROM settings WHERE key = 'orphan'`) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the dead process's job was never tried again")
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }
