@@ -98,8 +98,20 @@ func TestBrowserInstantApproval(t *testing.T) {
 	}
 	b.checkA11y(t, "my applications")
 
-	b.do(t, "messages", chromedp.Navigate(s.URL+"/me/notifications"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	// The decision's messages are delivered by a background job: look again until they are in.
+	unread := "0"
+	for i := 0; i < 20 && unread == "0"; i++ {
+		b.do(t, "messages", chromedp.Navigate(s.URL+"/me/notifications"), chromedp.WaitVisible(chromedp.ID("unread")))
+		if unread = b.text(t, "unread count", "#unread"); unread == "0" {
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	if got := b.text(t, "messages", "main"); !strings.Contains(got, number) {
+		t.Errorf("messages do not tell about application %s:\n%s", number, got)
+	}
 	b.checkA11y(t, "messages")
+	b.do(t, "mark one read", chromedp.Click(chromedp.CSS("#messages button.secondary")))
+	get(t, b, "unread count goes down", chromedp.Poll[bool](`document.querySelector('#unread').textContent !== '`+unread+`'`))
 	b.do(t, "who read my data", chromedp.Navigate(s.URL+"/me/data-reads"), chromedp.WaitVisible(chromedp.ID("reads")))
 	if got := b.text(t, "reads", "#reads"); !strings.Contains(got, "老年人优待证") {
 		t.Errorf("who read my data shows %q, want reads for the senior card", got)

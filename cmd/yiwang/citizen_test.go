@@ -298,3 +298,47 @@ func TestCitizenUploadsMaterial(t *testing.T) {
 		t.Errorf("the submitted complaint shows no number, status or the upload in its timeline:\n%s", submitted)
 	}
 }
+
+// TestCitizenSeesRejectionAndCommitment: the machine's rejection shows its
+// plain reason, in both languages; an application that needs a commitment
+// cannot be submitted without ticking it.
+func TestCitizenSeesRejectionAndCommitment(t *testing.T) {
+	h, _ := citizenServer(t)
+	wang := signIn(t, h, demo.WangWu) // 38: too young for the senior card
+	_, start := page(t, h, wang, "GET", "/apply/"+seniorCard, nil)
+	formPath, _ := page(t, h, wang, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, wang, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	_, confirm := page(t, h, wang, "GET", appPath+"?step=confirm", nil)
+	if strings.Contains(confirm, `id="commitment"`) {
+		t.Error("the senior card asks for a commitment it does not need")
+	}
+	_, decided := page(t, h, wang, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	if !strings.Contains(decided, "未予准许") || !strings.Contains(decided, "申请人年龄未满60周岁") || strings.Contains(decided, `id="licence-link"`) {
+		t.Errorf("the rejection does not show its plain reason:\n%s", decided)
+	}
+	_, en := page(t, h, wang, "GET", appPath+"?lang=en", nil)
+	if !strings.Contains(en, "Not approved") || !strings.Contains(en, "The applicant is under 60") {
+		t.Errorf("the rejection in English lacks its reason:\n%s", en)
+	}
+
+	// Cancelling a duplicate household registration takes a statement under commitment.
+	const cancellation = "11910102MB0001037K-07-00004"
+	_, start = page(t, h, wang, "GET", "/apply/"+cancellation, nil)
+	formPath, _ = page(t, h, wang, "POST", "/apply/"+cancellation, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}, "situation_reason": {"duplicate"}})
+	appPath = strings.Split(formPath, "?")[0]
+	_, confirm = page(t, h, wang, "GET", appPath+"?step=confirm", nil)
+	if !strings.Contains(confirm, `id="commitment"`) || !strings.Contains(confirm, "告知承诺") {
+		t.Fatalf("the last step has no commitment to tick:\n%s", confirm)
+	}
+	req := httptest.NewRequest("POST", appPath+"/submit", strings.NewReader(url.Values{"idempotency_key": {"k-1"}}.Encode()))
+	for k, v := range wang {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "commitment") {
+		t.Errorf("submitting without the commitment: %d, want 400 asking for it\n%s", rec.Code, rec.Body)
+	}
+}

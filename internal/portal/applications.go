@@ -141,7 +141,7 @@ func (h *Handler) myApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := detail{App: a, Item: it, Fields: fields(it, a), Commitment: needsCommitment(it), Key: wizardKey()}
+	d := detail{App: a, Item: it, Fields: fields(it, a), Commitment: needsCommitment(it, a), Key: wizardKey()}
 	byID := map[string]catalog.Material{}
 	for _, m := range it.Materials {
 		byID[m.ID] = m

@@ -250,16 +250,18 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 // needsCommitment reports whether the applicant must sign a commitment: the
-// item is approved on commitment, or a material is supplied by one.
-func needsCommitment(it catalog.Item) bool {
+// item is approved on commitment, or a material of this application is
+// supplied by one.
+func needsCommitment(it catalog.Item, a application.Application) bool {
 	if it.Approval.Mode == "commitment" || it.Approval.Commitment != nil {
 		return true
 	}
 	for _, m := range it.Materials {
-		for _, s := range m.Sources {
-			if s.Commitment {
-				return true
-			}
+		if !slices.ContainsFunc(a.Materials, func(am application.Material) bool { return am.ID == m.ID }) {
+			continue // not in this situation
+		}
+		if slices.ContainsFunc(m.Sources, func(s catalog.MaterialSource) bool { return s.Commitment }) {
+			return true
 		}
 	}
 	return false
@@ -272,7 +274,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if a.Status == "draft" && needsCommitment(it) && r.PostFormValue("commitment") != "yes" {
+	if a.Status == "draft" && needsCommitment(it, a) && r.PostFormValue("commitment") != "yes" {
 		h.fail(w, r, apperr.New(apperr.Invalid, "no_commitment", "this item needs your signed commitment (告知承诺): tick the box to make it"))
 		return
 	}

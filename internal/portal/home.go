@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/org"
@@ -98,24 +99,16 @@ func (h *Handler) popular(ctx context.Context, items []catalog.Item) ([]itemCard
 	for _, it := range items {
 		byCode[it.Code] = it
 	}
-	rows, err := h.DB.QueryContext(ctx, `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
+	codes, err := h.mostApplied(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []itemCard
 	seen := map[string]bool{}
-	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
-			return nil, err
-		}
+	for _, code := range codes {
 		if it, ok := byCode[code]; ok {
 			out, seen[code] = append(out, card(it)), true
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	for _, it := range items {
 		if len(out) >= popularLimit {
@@ -128,13 +121,17 @@ func (h *Handler) popular(ctx context.Context, items []catalog.Item) ([]itemCard
 	return out, nil
 }
 
-// itemCache holds the items in service for the home page, kept until the
-// catalogue's generation changes: reading and decoding every item on each
-// visit would cost the home page most of its time.
+// itemCache holds what the home page shows of the catalogue: the items in
+// service, kept until the catalogue's generation changes (decoding every item
+// on each visit would cost the home page most of its time), and the most
+// applied-for items, recounted every popularTTL.
 type itemCache struct {
 	mu    sync.Mutex
 	gen   string
 	items []catalog.Item
+	// popular are the most applied-for items' codes, counted at popularAt.
+	popular   []string
+	popularAt time.Time
 }
 
 // published returns the items in service, from the cache while the
@@ -159,4 +156,36 @@ func (h *Handler) published(ctx context.Context) ([]catalog.Item, error) {
 	}
 	h.cache.gen, h.cache.items = gen, items
 	return items, nil
+}
+
+// popularTTL is how long the most applied-for items are reused: counting
+// every submitted application is too much for each visit to the home page.
+const popularTTL = 10 * time.Minute
+
+// mostApplied returns the codes of the items with the most submitted
+// applications, counted at most once every popularTTL.
+func (h *Handler) mostApplied(ctx context.Context) ([]string, error) {
+	h.cache.mu.Lock()
+	defer h.cache.mu.Unlock()
+	if h.cache.popular != nil && time.Since(h.cache.popularAt) < popularTTL {
+		return h.cache.popular, nil
+	}
+	rows, err := h.DB.QueryContext(ctx, `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	codes := []string{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		codes = append(codes, code)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	h.cache.popular, h.cache.popularAt = codes, time.Now()
+	return codes, nil
 }

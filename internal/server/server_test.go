@@ -57,7 +57,7 @@ func newServer(t *testing.T) (*server.Server, *syncBuffer, testRoutes) {
 	logger := logging.New(logs, "json", -4)
 	routes := testRoutes{release: make(chan struct{})}
 	orgStore := org.NewStore(db.DB)
-	portalHandler, err := portal.NewHandler(orgStore, logger)
+	portalHandler, err := portal.NewHandler(portal.Deps{DB: db, Org: orgStore, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
