@@ -193,11 +193,6 @@ type SweepResult struct {
 // gone overdue write their credit records in the same sweep.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
-	n, err := s.sweepDeferrals(ctx)
-	res.Supplements = n
-	if err != nil {
-		return res, err
-	}
 	cases, err := s.lateCases(ctx, s.now())
 	if err != nil {
 		return res, err
@@ -226,7 +221,8 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			return res, fmt.Errorf("deadline of %s %d: %w", c.Subject, subjectID(c), err)
 		}
 	}
-	return res, nil
+	res.Supplements, err = s.sweepDeferrals(ctx)
+	return res, err
 }
 
 func subjectID(c Case) int64 {

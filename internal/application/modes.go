@@ -368,15 +368,28 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 	if days <= 0 {
 		days = defaultInspectionDays
 	}
-	// The inspection's due date is in calendar days and kept in its note:
-	// months ahead the working-day calendar may not be loaded yet.
-	due := now.In(chinaTime).AddDate(0, 0, days).Format(time.DateOnly)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, note)
-		VALUES ($1, $2, $3, '告知承诺核查', 'Inspection of a commitment', $4, 'reviewer', $5, 'open', $6, $7)`,
-		a.ID, modeStage, inspectionStep, it.Department, days, now, "核查期限 "+due); err != nil {
+	// Inspection days are working days. Months ahead the working-day
+	// calendar may not hold the year yet: then the due day is estimated
+	// (five working days a week) and the task has no deadline to sweep
+	// until someone gives it one.
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return err
+	}
+	var deadline any
+	due, err := cal.Deadline(now, days)
+	if err == nil {
+		deadline = due
+	} else {
+		due = now.In(chinaTime).AddDate(0, 0, days*7/5)
+	}
+	day := due.In(chinaTime).Format(time.DateOnly)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, deadline, note)
+		VALUES ($1, $2, $3, '告知承诺核查', 'Inspection of a commitment', $4, 'reviewer', $5, 'open', $6, $7, $8)`,
+		a.ID, modeStage, inspectionStep, it.Department, days, now, deadline, "核查期限 "+day); err != nil {
 		return fmt.Errorf("plan the inspection of application %d: %w", a.ID, err)
 	}
-	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, "核查期限 "+due, map[string]any{"due": due})
+	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, "核查期限 "+day, map[string]any{"due": day})
 }
 
 // RecordInspection is an inspector's finding on a commitment approval:

@@ -2,14 +2,17 @@ package application_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
+	"yiwang/internal/jobs"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -116,8 +119,8 @@ func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing
 
 		// The inspection is in the department's inbox, and only its own action works it.
 		task := taskOf(t, f, st.civil, "inspection")
-		if !strings.Contains(task.Note, "2026-07-15") {
-			t.Errorf("the inspection is due %q, want 30 days on", task.Note)
+		if task.Deadline == nil || !strings.Contains(task.Note, task.Deadline.In(at(1, 0).Location()).Format(time.DateOnly)) || task.Deadline.Before(at(15, 0).AddDate(0, 0, 30)) {
+			t.Errorf("the inspection is due %v (%q), want 30 working days on", task.Deadline, task.Note)
 		}
 		if _, err := f.svc.DecideTask(ctx, st.civil, task.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("deciding an inspection as a step: %v", err)
@@ -430,6 +433,49 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 		}
 		if m := f.notices.last(d.ID); m.Kind != notify.DeadlineWarning {
 			t.Errorf("the applicant was told %+v", m)
+		}
+	})
+}
+
+// TestNoticeEndJobIsWorkedByAFreshQueue: the end of a notice is a row in the
+// job table, written with the submission; a queue started later (as after a
+// restart) works it and the filing is licensed.
+func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
+			it.Approval = catalog.Approval{Mode: "filing", NoticeDays: 1}
+		}))
+		c := &clock{at(15, 9)}
+		f.svc.SetNow(c.now)
+		a, err := f.svc.Submit(ctx, f.p, draft(t, f).ID, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.t = at(17, 9) // the notice ended on Tuesday; the job is due (June 2026 is past for the queue)
+
+		ws := jobs.NewWorkers()
+		jobs.Register(ws, application.NewNoticeWorker(f.svc))
+		q, err := jobs.New(db, ws, slog.New(slog.DiscardHandler), jobs.Config{PollInterval: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := q.Start(runCtx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if got, _ := f.svc.Get(ctx, f.p, a.ID); got.Status == "licence_issued" {
+				break
+			}
+			if time.Now().After(deadline) {
+				got, _ := f.svc.Get(ctx, f.p, a.ID)
+				t.Fatalf("the end-of-notice job did not license the filing: %s", got.Status)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }
