@@ -22,18 +22,7 @@ const staffQueue = 25
 func BenchmarkStaffPages(b *testing.B) {
 	srv, a := demoServer(b)
 	h := srv.Handler()
-	ctx := context.Background()
-	if _, err := demo.SeedRegistries(ctx, a.identities.DB(), a.registries, demoPersons, demoEnterprises, 1, nil); err != nil {
-		b.Fatal(err)
-	}
-	acc, err := a.identities.Login(ctx, "clerk", demo.Password)
-	if err != nil {
-		b.Fatal(err)
-	}
-	clerk, err := a.identities.StaffPrincipal(ctx, acc.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
+	clerk := clerkOf(b, a)
 	var last int64
 	for range staffQueue {
 		last = queueTransfer(b, a, clerk)
@@ -59,7 +48,7 @@ func BenchmarkStaffPages(b *testing.B) {
 
 // queueTransfer takes a gift of 张三's home in at the window and accepts it,
 // which opens the parallel registration review and tax assessment.
-func queueTransfer(b *testing.B, a *app, clerk authz.Principal) int64 {
+func queueTransfer(b testing.TB, a *app, clerk authz.Principal) int64 {
 	b.Helper()
 	ctx := context.Background()
 	s := a.applications
@@ -99,4 +88,23 @@ func queueTransfer(b *testing.B, a *app, clerk authz.Principal) int64 {
 	}
 	b.Fatalf("application %d has no acceptance step in the clerk's inbox", app.ID)
 	return 0
+}
+
+// clerkOf seeds the demo registries (so that forms fill themselves) and
+// returns the demo clerk as a principal.
+func clerkOf(t testing.TB, a *app) authz.Principal {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.SeedRegistries(ctx, a.identities.DB(), a.registries, demoPersons, demoEnterprises, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := a.identities.Login(ctx, "clerk", demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk, err := a.identities.StaffPrincipal(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clerk
 }
