@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +25,7 @@ const staffQueue = 25
 func BenchmarkStaffPages(b *testing.B) {
 	srv, a := demoServer(b)
 	h := srv.Handler()
+	singleParty(b, h)
 	clerk := clerkOf(b, a)
 	var last int64
 	for range staffQueue {
@@ -107,4 +111,37 @@ func clerkOf(t testing.TB, a *app) authz.Principal {
 		t.Fatal(err)
 	}
 	return clerk
+}
+
+// partiesBlock is the parties element of an item file.
+var partiesBlock = regexp.MustCompile(`(?m)^parties:\n(?:[ \t].*\n)*`)
+
+// singleParty imports the demo catalogue with the property transfer's
+// co-parties (一事多人) taken out, and publishes that version, so that a
+// transfer goes from the window straight to acceptance and its parallel
+// steps: the co-parties' confirmations are tested with the approval modes.
+// h is the platform's handler, or a proxy to a running server.
+func singleParty(t testing.TB, h http.Handler) {
+	t.Helper()
+	auth := signIn(t, h, "catalog.admin")
+	send := func(method, path string, body io.Reader, contentType string) {
+		req := httptest.NewRequest(method, path, body)
+		for k, v := range auth {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("%s %s: %d %s", method, path, rec.Code, firstLine(rec.Body.String()))
+		}
+	}
+	z := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "property_transfer.yaml") {
+			return partiesBlock.ReplaceAll(b, nil)
+		}
+		return b
+	})
+	send("POST", "/api/v1/admin/catalog/import", z, "application/zip")
+	send("POST", "/api/v1/admin/catalog/items/"+propertyTransfer+"/versions/2/publish", nil, "application/json")
 }
