@@ -47,6 +47,9 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	proxy := httputil.NewSingleHostReverseProxy(mustURL(t, s.URL))
+	singleParty(t, proxy)
+
 	// The clerk takes 张三's gift of his home to 王五 in at the window.
 	clerk := newBrowser(t)
 	clerk.signIn(t, s, "clerk")
@@ -109,7 +112,6 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	}
 
 	// 张三 supplies it through the API, as his phone app would.
-	proxy := httputil.NewSingleHostReverseProxy(mustURL(t, s.URL))
 	zhang := signIn(t, proxy, demo.ZhangSan)
 	code, body, _ := call(t, proxy, "GET", "/api/v1/applications/"+m[1], nil, zhang)
 	if code != 200 {

@@ -200,7 +200,7 @@ func jsonText(v any) string {
 }
 
 // zipCatalogue zips the demo catalogue, letting edit change any file first.
-func zipCatalogue(t *testing.T, edit func(name string, b []byte) []byte) *bytes.Buffer {
+func zipCatalogue(t testing.TB, edit func(name string, b []byte) []byte) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAdminPagePublishesADraft: a new version imported through the API is
@@ -67,5 +69,27 @@ func TestStaffPagesInEnglish(t *testing.T) {
 	code, _, html := call(t, h, "GET", "/kiosk?lang=en", nil, nil)
 	if code != 200 || !strings.Contains(html, "Kiosk PIN") {
 		t.Errorf("/kiosk in English: %d", code)
+	}
+}
+
+// TestQueueMarksLateStepsInWords: a step past its deadline is red in the
+// reviewer's queue and on the supervisor's board, said in words.
+func TestQueueMarksLateStepsInWords(t *testing.T) {
+	srv, a := demoServer(t)
+	h := srv.Handler()
+	singleParty(t, h)
+	id := queueTransfer(t, a, clerkOf(t, a))
+	// Its registration review was due three days ago.
+	if _, err := a.identities.DB().ExecContext(context.Background(), `UPDATE tasks SET deadline = $1 WHERE application_id = $2 AND department = 'realestate' AND status = 'open'`,
+		time.Now().AddDate(0, 0, -3).UTC(), id); err != nil {
+		t.Fatal(err)
+	}
+	code, _, html := call(t, h, "GET", "/workbench", nil, signIn(t, h, "reviewer.realestate"))
+	if code != 200 || !strings.Contains(html, "红灯：已超期") || !strings.Contains(html, `class="light-red"`) {
+		t.Errorf("the queue: %d, want the late step marked 红灯 in words:\n%s", code, html)
+	}
+	code, _, html = call(t, h, "GET", "/workbench/overdue", nil, signIn(t, h, "supervisor"))
+	if code != 200 || !strings.Contains(html, "红灯：已超期") {
+		t.Errorf("the overdue board: %d, want the late step marked 红灯", code)
 	}
 }
