@@ -32,6 +32,7 @@ type Page struct {
 	Lang  string // "zh" or "en"
 	CSRF  string // the token every form posts back in the csrf_token field
 	User  string // the signed-in person's name, "" when anonymous
+	Staff bool   // the signed-in person works for the government: the nav leads to the workbench
 	Title string
 	Path  string // the request path, for the language switch
 	Query url.Values
@@ -156,7 +157,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		http.Error(w, "page not found", http.StatusInternalServerError)
 		return
 	}
-	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), User: authz.From(r.Context()).Name, Title: title, Path: r.URL.Path, Query: r.URL.Query(), Elder: Elder(r), Data: data}
+	page := Page{Lang: Lang(w, r), CSRF: CSRF(r.Context()), User: authz.From(r.Context()).Name, Staff: authz.From(r.Context()).Kind == "staff", Title: title, Path: r.URL.Path, Query: r.URL.Query(), Elder: Elder(r), Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
 		rd.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
