@@ -1352,9 +1352,10 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sealer := b.NewSealer()
 			for from := range jobs {
 				var res batch
-				res.rows, res.subjects, res.err = g.seal(b, from, total)
+				res.rows, res.subjects, res.err = g.seal(sealer, from, total)
 				select {
 				case sealed <- res:
 				case <-ctx.Done():
@@ -1463,7 +1464,7 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 
 // seal makes and seals the records of the chunk of subjects starting at
 // from (enterprises first, then persons), or the demo records for -1.
-func (g *Generator) seal(b *hub.Builtin, from, total int) ([]hub.SealedRecord, int, error) {
+func (g *Generator) seal(sealer *hub.Sealer, from, total int) ([]hub.SealedRecord, int, error) {
 	var entries []Entry
 	n := 0
 	if from < 0 {
@@ -1480,7 +1481,7 @@ func (g *Generator) seal(b *hub.Builtin, from, total int) ([]hub.SealedRecord, i
 	}
 	rows := make([]hub.SealedRecord, 0, len(entries))
 	for _, e := range entries {
-		row, err := b.Seal(e.Source, e.Subject, e.Record)
+		row, err := sealer.Seal(e.Source, e.Subject, e.Record)
 		if err != nil {
 			return nil, 0, fmt.Errorf("a generated %s record does not fit the registry's schema (a bug in the generator): %w", e.Source, err)
 		}
