@@ -1566,11 +1566,13 @@ func newWriter(ctx context.Context, db *store.DB) (*writer, error) {
 	}
 	w := &writer{backend: db.Backend, conn: conn, now: time.Now().UTC(), args: make([]any, 0, 4*rowsPerInsert)}
 	if db.Backend == store.SQLite {
-		// A page cache for a good part of the primary-key index saves
-		// reading it back for every transaction (measured: 256 MiB does as
-		// well as 1 GiB for a million persons, 64 MiB is a quarter slower).
+		// Rows arrive in key order (see Write), so the pages being filled
+		// are few and a small cache holds them; a larger one only costs: the
+		// driver's allocator maps and unmaps each cached page on its own
+		// (measured at 100,000 persons: 16 MiB takes 40% less of the
+		// writer's CPU time than 256 MiB).
 		if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&w.cacheSize); err == nil {
-			_, err = conn.ExecContext(ctx, `PRAGMA cache_size = -262144`) // KiB: 256 MiB at most
+			_, err = conn.ExecContext(ctx, `PRAGMA cache_size = -16384`) // KiB: 16 MiB at most
 		}
 		if err != nil {
 			conn.Close()
