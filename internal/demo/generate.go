@@ -1364,7 +1364,10 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 	if progress != nil {
 		progress(0, total)
 	}
-	order := g.order(b)
+	order, err := g.order(ctx, b)
+	if err != nil {
+		return stats, err
+	}
 	chunks := 1 + (total+chunk-1)/chunk // the demo records, then the subjects'
 
 	jobs := make(chan int) // a chunk: 0 for the demo records, k for order[(k-1)*chunk:k*chunk]
@@ -1486,7 +1489,7 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 
 // order returns the numbers of the subjects (enterprises first, then
 // persons) in the order of their blind index.
-func (g *Generator) order(b *hub.Builtin) []int32 {
+func (g *Generator) order(ctx context.Context, b *hub.Builtin) ([]int32, error) {
 	type keyed struct {
 		idx string
 		n   int32
@@ -1500,17 +1503,23 @@ func (g *Generator) order(b *hub.Builtin) []int32 {
 		go func() {
 			defer wg.Done()
 			for s := w * total / workers; s < (w+1)*total/workers; s++ {
+				if s%4096 == 0 && ctx.Err() != nil {
+					return
+				}
 				keys[s] = keyed{b.SubjectIndex(g.subject(s)), int32(s)}
 			}
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(keys, func(a, b keyed) int { return strings.Compare(a.idx, b.idx) })
 	order := make([]int32, total)
 	for k, key := range keys {
 		order[k] = key.n
 	}
-	return order
+	return order, nil
 }
 
 // subject is who subject s is: enterprise s, or person s - Enterprises().
