@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
@@ -203,6 +207,27 @@ type SealedRecord struct {
 
 // Seal checks rec against source's schema and seals it for storage.
 func (b *Builtin) Seal(source string, subject Subject, rec Record) (SealedRecord, error) {
+	return b.NewSealer().Seal(source, subject, rec)
+}
+
+// Sealer does what Seal does for bulk loaders, which seal millions of
+// records: it reuses its buffers, encodes records without reflection, and
+// keeps the blind index of the last subject, whose next record usually
+// follows. A Sealer is for one goroutine.
+type Sealer struct {
+	b              *Builtin
+	subject        Subject
+	idx            string
+	keys           []string
+	plain, scratch []byte
+	sealed         []byte
+}
+
+// NewSealer returns a Sealer of records for this connector.
+func (b *Builtin) NewSealer() *Sealer { return &Sealer{b: b} }
+
+// Seal checks rec against source's schema and seals it for storage.
+func (s *Sealer) Seal(source string, subject Subject, rec Record) (SealedRecord, error) {
 	src, ok := Lookup(source)
 	if !ok {
 		return SealedRecord{}, fmt.Errorf("unknown source %q", source)
@@ -222,13 +247,99 @@ func (b *Builtin) Seal(source string, subject Subject, rec Record) (SealedRecord
 			return SealedRecord{}, fmt.Errorf("%s.%s: %v", source, name, err)
 		}
 	}
-	b2, err := json.Marshal(rec)
-	if err != nil {
+	var err error
+	if s.plain, err = appendRecord(s.plain[:0], &s.keys, rec); err != nil {
 		return SealedRecord{}, err
 	}
-	sealed, err := b.pii.SealFor(string(b2), recordContext(source))
-	if err != nil {
+	if s.sealed, err = s.b.pii.AppendSealFor(s.sealed[:0], &s.scratch, s.plain, recordContext(source)); err != nil {
 		return SealedRecord{}, err
 	}
-	return SealedRecord{Source: source, SubjectIdx: b.SubjectIndex(subject), Data: sealed}, nil
+	if subject != s.subject || s.idx == "" {
+		s.subject, s.idx = subject, s.b.SubjectIndex(subject)
+	}
+	return SealedRecord{Source: source, SubjectIdx: s.idx, Data: string(s.sealed)}, nil
+}
+
+// appendRecord appends rec as json.Marshal encodes it (keys sorted, HTML
+// characters escaped), byte for byte, using keys as scratch. The types
+// records hold are encoded here; anything else, and any string that needs
+// escaping, goes through encoding/json.
+func appendRecord(b []byte, keys *[]string, rec Record) ([]byte, error) {
+	if rec == nil {
+		return append(b, "null"...), nil
+	}
+	*keys = (*keys)[:0]
+	for k := range rec {
+		*keys = append(*keys, k)
+	}
+	slices.Sort(*keys)
+	b = append(b, '{')
+	var err error
+	for n, k := range *keys {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		if b, err = appendJSONValue(b, rec[k]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case float64:
+		if a := math.Abs(v); a == 0 || a >= 1e-6 && a < 1e21 { // json.Marshal's plain form
+			return strconv.AppendFloat(b, v, 'f', -1, 64), nil
+		}
+	case []string:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for n, s := range v {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		return append(b, ']'), nil
+	}
+	enc, err := json.Marshal(v)
+	return append(b, enc...), err
+}
+
+// appendJSONString quotes s as json.Marshal does: as it is, unless it has
+// something to escape.
+func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for k := 0; plain && k < len(s); {
+		if c := s[k]; c < utf8.RuneSelf {
+			plain = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+			k++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[k:])
+		plain = (r != utf8.RuneError || size > 1) && r != '\u2028' && r != '\u2029'
+		k += size
+	}
+	if !plain {
+		enc, _ := json.Marshal(s) // a string always encodes
+		return append(b, enc...)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
