@@ -451,6 +451,19 @@ func testCitizenSignsTheCommitment(t *testing.T, db *store.DB) {
 	}
 	formPath, _ := page(t, h, hd, "POST", "/apply/"+smallCatering, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
 	appPath := strings.Split(formPath, "?")[0]
+	_, early := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	if !strings.Contains(early, `id="commitment-text"`) || !strings.Contains(early, "本人（本单位）已知晓小餐饮食品经营许可的条件和要求") {
+		t.Fatalf("the last step does not show the item's commitment:\n%s", early)
+	}
+	unsigned := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(early)[1]}, "revision": {hiddenRev.FindStringSubmatch(early)[1]}, "commitment_digest": {hiddenCommitment.FindStringSubmatch(early)[1]}}
+	if msg := postFails(t, h, hd, appPath+"/submit", unsigned, http.StatusBadRequest); !strings.Contains(msg, "告知承诺书") {
+		t.Errorf("submitting unsigned should ask for the commitment in Chinese:\n%s", msg)
+	}
+	earlySub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(early)[1]}, "revision": {hiddenRev.FindStringSubmatch(early)[1]},
+		"commitment_digest": {hiddenCommitment.FindStringSubmatch(early)[1]}, "commitment": {"yes"}}
+	if msg := postFails(t, h, hd, appPath+"/submit", earlySub, http.StatusBadRequest); !strings.Contains(msg, "还有必填内容未填写") {
+		t.Errorf("submitting before the form is filled should say so in Chinese:\n%s", msg)
+	}
 	_, mats := page(t, h, hd, "POST", appPath+"/form", url.Values{"f_area": {"35"}, "f_premises_usage": {"commercial"}, "f_categories": {"hot_food"},
 		"f_manager": {"张三"}, "f_staff": {"李四, " + demo.LiSi + ", JK2026001"}})
 	uploadPNG(t, h, hd, appPath+"/materials/floor_plan")
@@ -466,14 +479,10 @@ func testCitizenSignsTheCommitment(t *testing.T, db *store.DB) {
 	}
 
 	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
-	if !strings.Contains(confirm, `id="commitment-text"`) || !strings.Contains(confirm, "本人（本单位）已知晓小餐饮食品经营许可的条件和要求") {
-		t.Fatalf("the last step does not show the item's commitment:\n%s", confirm)
+	if strings.Contains(confirm, `id="commitment"`) || !strings.Contains(confirm, "已签署告知承诺书") {
+		t.Errorf("the commitment signed with the failed submission should stand, not be asked again:\n%s", confirm)
 	}
-	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}, "commitment_digest": {hiddenCommitment.FindStringSubmatch(confirm)[1]}}
-	if msg := postFails(t, h, hd, appPath+"/submit", sub, http.StatusBadRequest); !strings.Contains(msg, "告知承诺书") {
-		t.Errorf("submitting unsigned should ask for the commitment in Chinese:\n%s", msg)
-	}
-	sub.Set("commitment", "yes")
+	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}}
 	_, decided := page(t, h, hd, "POST", appPath+"/submit", sub)
 	if !strings.Contains(decided, `<strong id="app-status">已出证</strong>`) || !strings.Contains(decided, `id="licence-link"`) || !strings.Contains(decided, `id="signed-commitment"`) {
 		t.Fatalf("the commitment approval shows no licence or signed commitment:\n%s", decided)

@@ -153,7 +153,7 @@ func (h *Handler) myApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := detail{App: a, Item: it, Fields: fields(it, a), Key: wizardKey()}
-	if a.Modes != nil && a.Modes.CommitmentText != "" && a.Modes.Commitment == nil {
+	if m := a.Modes; m != nil && m.CommitmentText != "" && (m.Commitment == nil || m.Commitment.Text != m.CommitmentText) {
 		d.Commitment, d.Digest = a.Modes.CommitmentText, textDigest(a.Modes.CommitmentText)
 	}
 	byID := map[string]catalog.Material{}

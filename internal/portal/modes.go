@@ -30,9 +30,10 @@ func textDigest(text string) string {
 }
 
 // signCommitment signs the item's commitment before submission when the
-// item is approved on commitment and returns the revision to submit at.
+// item is approved on commitment and returns the revision to submit at. A
+// commitment signed already (a submission that failed after it) stands.
 func (h *Handler) signCommitment(r *http.Request, a application.Application, rev int64) (int64, error) {
-	if a.Modes == nil || a.Modes.CommitmentText == "" {
+	if m := a.Modes; m == nil || m.CommitmentText == "" || m.Commitment != nil && m.Commitment.Text == m.CommitmentText {
 		return rev, nil
 	}
 	if r.PostFormValue("commitment") != "yes" {
