@@ -213,6 +213,11 @@ var accessTable = map[string]access{
 	"POST /kiosk/signout":                                   {body: "x=1", fresh: true},
 	"POST /kiosk/no-housing":                                {body: "consent=no", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/overdue":                                {allowed: []string{supervisor, sysAdmin}},
+
+	// The wizard's approval-mode steps (internal/portal/modes.go).
+	"POST /me/applications/{id}/materials/{material}/pledge":   {path: "/me/applications/{app}/materials/id_card/pledge", body: "pledge=yes", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/materials/{material}/deferral": {path: "/me/applications/{app}/materials/id_card/deferral", body: "pledge=yes&due=2099-01-01", allowed: []string{applicant}, owned: true},
+	"POST /me/applications/{id}/parties":                       {path: "/me/applications/{app}/parties", body: "own_role=x", allowed: []string{applicant}, owned: true},
 }
 
 func signedIn() []string {

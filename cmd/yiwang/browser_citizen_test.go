@@ -1,8 +1,8 @@
 package main
 
 // Browser journeys of the citizen pages (internal/portal): the 秒批
-// journey from guide to verified licence, elder mode on a phone, and the
-// English switch. Each step asserts what a person sees on the page.
+// journey from guide to verified licence, elder mode on a phone, the
+// English switch, and pledging and deferring materials. Each step asserts what a person sees on the page.
 
 import (
 	"strings"
@@ -183,5 +183,42 @@ func TestBrowserEnglish(t *testing.T) {
 	b.do(t, "the wizard in English", chromedp.Navigate(s.URL+"/apply/"+seniorCard), chromedp.WaitVisible(chromedp.ID("start")))
 	if got := b.text(t, "next button", "#start"); got != "Next: the form" {
 		t.Errorf("the wizard's button reads %q in English", got)
+	}
+}
+
+// TestBrowserPledgeAndDefer: the materials step's approval-mode widgets,
+// checked by axe — Wang Wu pledges the statement of a
+// household cancellation (告知承诺), and defers the evidence of a labour
+// arbitration to a date (容缺), each recorded by the service.
+func TestBrowserPledgeAndDefer(t *testing.T) {
+	const cancellation, arbitration = "11910102MB0001037K-07-00004", "11910102MB0001148D-09-00002"
+	s := startSite(t)
+	b := newBrowser(t)
+	b.signIn(t, s, demo.WangWu)
+	b.do(t, "start the cancellation", chromedp.Navigate(s.URL+"/apply/"+cancellation), chromedp.WaitVisible(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("s-reason-duplicate")), chromedp.Click(chromedp.ID("consent")), chromedp.Click(chromedp.ID("start")), chromedp.WaitVisible(chromedp.ID("save-form")))
+	materials := strings.Replace(get(t, b, "address", chromedp.Location()), "step=form", "step=materials", 1)
+	b.do(t, "open the materials", chromedp.Navigate(materials), chromedp.WaitVisible(chromedp.CSS(`form.pledge`)))
+	if got := b.text(t, "pledge text", "form.pledge blockquote"); !strings.HasPrefix(got, "本人承诺：") {
+		t.Errorf("the pledge reads %q", got)
+	}
+	b.checkA11y(t, "materials with a pledge")
+	b.do(t, "pledge", chromedp.Click(chromedp.CSS(`form.pledge input[type="checkbox"]`)), chromedp.Click(chromedp.CSS(`form.pledge button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form.pledge`)))
+	if mats := b.text(t, "after pledging", "main"); !strings.Contains(mats, "已承诺") {
+		t.Errorf("the pledged statement is not shown as pledged:\n%s", mats)
+	}
+
+	b.do(t, "start the arbitration", chromedp.Navigate(s.URL+"/apply/"+arbitration), chromedp.WaitVisible(chromedp.ID("consent")),
+		chromedp.Click(chromedp.ID("consent")), chromedp.Click(chromedp.ID("start")), chromedp.WaitVisible(chromedp.ID("save-form")))
+	materials = strings.Replace(get(t, b, "address", chromedp.Location()), "step=form", "step=materials", 1)
+	due := time.Now().AddDate(0, 0, 14).Format(time.DateOnly)
+	b.do(t, "open supply later", chromedp.Navigate(materials), chromedp.WaitVisible(chromedp.CSS(`#m-evidence details summary`)),
+		chromedp.Click(chromedp.CSS(`#m-evidence details summary`)), chromedp.WaitVisible(chromedp.ID("due-evidence")))
+	b.checkA11y(t, "materials with supply later open")
+	b.do(t, "defer the evidence", chromedp.SetValue(chromedp.ID("due-evidence"), due), chromedp.Click(chromedp.ID("defer-evidence")),
+		chromedp.Click(chromedp.ID("do-defer-evidence")), chromedp.WaitNotPresent(chromedp.ID("do-defer-evidence")))
+	if mats := b.text(t, "after deferring", "#m-evidence"); !strings.Contains(mats, "容缺：承诺于"+due+"前补交") {
+		t.Errorf("the deferred evidence does not show its date %s:\n%s", due, mats)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
@@ -274,21 +275,7 @@ func TestCitizenUploadsMaterial(t *testing.T) {
 	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_business_name": {"示范小吃店"}, "f_business_address": {"示范市明德区福安街道1号"},
 		"f_problem": {"expired"}, "f_description": {"买到的面包已经过期三天了。"}, "f_occurred_on": {"2026-11-30"}, "f_amount": {"12.5"}, "f_demand": {"refund"}})
 
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("csrf_token", hd["X-CSRF-Token"])
-	fw, _ := mw.CreateFormFile("file", "receipt.png")
-	fw.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
-	mw.Close()
-	req := httptest.NewRequest("POST", appPath+"/materials/receipt", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Cookie", hd["Cookie"])
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("upload: %d\n%s", rec.Code, rec.Body)
-	}
-	_, mats := page(t, h, hd, "GET", rec.Header().Get("Location"), nil)
+	mats := uploadPNG(t, h, hd, appPath+"/materials/receipt")
 	if !strings.Contains(mats, "已上传 · C级") {
 		t.Errorf("the materials step does not show the uploaded receipt at level C:\n%s", mats)
 	}
@@ -322,23 +309,240 @@ func TestCitizenSeesRejectionAndCommitment(t *testing.T) {
 		t.Errorf("the rejection in English lacks its reason:\n%s", en)
 	}
 
-	// Cancelling a duplicate household registration takes a statement under commitment.
+	// Cancelling a duplicate household registration takes a statement the
+	// applicant pledges at the materials step; the last step has no box to tick.
 	const cancellation = "11910102MB0001037K-07-00004"
 	_, start = page(t, h, wang, "GET", "/apply/"+cancellation, nil)
 	formPath, _ = page(t, h, wang, "POST", "/apply/"+cancellation, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}, "situation_reason": {"duplicate"}})
 	appPath = strings.Split(formPath, "?")[0]
-	_, confirm = page(t, h, wang, "GET", appPath+"?step=confirm", nil)
-	if !strings.Contains(confirm, `id="commitment"`) || !strings.Contains(confirm, "告知承诺") {
-		t.Fatalf("the last step has no commitment to tick:\n%s", confirm)
+	_, mats := page(t, h, wang, "GET", appPath+"?step=materials", nil)
+	if !strings.Contains(mats, "/pledge\"") || !strings.Contains(mats, "我承诺") || !strings.Contains(mats, "本人承诺：") {
+		t.Fatalf("the materials step offers no pledge for the statement:\n%s", mats)
 	}
-	req := httptest.NewRequest("POST", appPath+"/submit", strings.NewReader(url.Values{"idempotency_key": {"k-1"}}.Encode()))
-	for k, v := range wang {
+	_, confirm = page(t, h, wang, "GET", appPath+"?step=confirm", nil)
+	if strings.Contains(confirm, `id="commitment"`) {
+		t.Error("an item decided by people asks for the commitment of one approved on commitment")
+	}
+}
+
+// verified raises a demo person's real-name level, as a verification at a
+// hall window would, for the items that ask for more than a password.
+func verified(t *testing.T, a *app, login string, level int) {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := a.identities.Login(ctx, login, demo.Password)
+	if err == nil {
+		err = a.identities.SetRealNameLevel(ctx, acct.ID, level)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// postFails posts a wizard form that must fail and returns the error page.
+func postFails(t *testing.T, h http.Handler, hd map[string]string, path string, form url.Values, want int) string {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	for k, v := range hd {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "commitment") {
-		t.Errorf("submitting without the commitment: %d, want 400 asking for it\n%s", rec.Code, rec.Body)
+	if rec.Code != want {
+		t.Fatalf("POST %s: %d, want %d\n%s", path, rec.Code, want, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// uploadPNG uploads a one-pixel PNG for a material through the page.
+func uploadPNG(t *testing.T, h http.Handler, hd map[string]string, path string) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf_token", hd["X-CSRF-Token"])
+	fw, _ := mw.CreateFormFile("file", "scan.png")
+	fw.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
+	mw.Close()
+	req := httptest.NewRequest("POST", path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Cookie", hd["Cookie"])
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("upload to %s: %d\n%s", path, rec.Code, rec.Body)
+	}
+	_, after := page(t, h, hd, "GET", rec.Header().Get("Location"), nil)
+	return after
+}
+
+var (
+	hiddenCommitment = regexp.MustCompile(`name="commitment_digest" value="([0-9a-f]{64})"`)
+	hiddenPledge     = regexp.MustCompile(`name="pledge_digest" value="([0-9a-f]{64})"`)
+)
+
+// TestCitizenPledgesThePremises: 个体工商户设立登记 of an online shop through the
+// wizard — the premises statement is pledged at the materials step (a
+// signed commitment kept with the application), and the machine approves.
+func TestCitizenPledgesThePremises(t *testing.T) {
+	storetest.Each(t, testCitizenPledgesThePremises)
+}
+
+func testCitizenPledgesThePremises(t *testing.T, db *store.DB) {
+	const individualBusiness = "11910102MB0001111L-01-00001"
+	h, a := citizenServerOn(t, db)
+	verified(t, a, demo.ZhangSan, 2)
+	hd := signIn(t, h, demo.ZhangSan)
+	_, start := page(t, h, hd, "GET", "/apply/"+individualBusiness, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+individualBusiness, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}, "situation_premises": {"online"}})
+	appPath := strings.Split(formPath, "?")[0]
+	_, mats := page(t, h, hd, "POST", appPath+"/form", url.Values{"f_business_name": {"明德区张记网店"}, "f_composition": {"individual"}, "f_scope": {"日用百货销售"},
+		"f_capital": {"5"}, "f_employees": {"1"}, "f_website": {"https://shop.example.cn/zhang"}})
+	if !strings.Contains(mats, `id="pledge-premises_statement"`) || !strings.Contains(mats, "本人承诺：住所（经营场所）信息申报承诺") {
+		t.Fatalf("the materials step does not show the premises pledge:\n%s", mats)
+	}
+	if strings.Contains(mats, `id="pledge-id_card"`) {
+		t.Error("the ID card is offered as a pledge")
+	}
+	digest := hiddenPledge.FindStringSubmatch(mats)[1]
+	if msg := postFails(t, h, hd, appPath+"/materials/premises_statement/pledge", url.Values{"pledge_digest": {digest}}, http.StatusBadRequest); !strings.Contains(msg, "请勾选“我承诺”") {
+		t.Errorf("pledging without the tick should say so in Chinese:\n%s", msg)
+	}
+	_, mats = page(t, h, hd, "POST", appPath+"/materials/premises_statement/pledge", url.Values{"pledge": {"yes"}, "pledge_digest": {digest}})
+	if !strings.Contains(mats, "已承诺 · D级") || strings.Contains(mats, `id="pledge-premises_statement"`) {
+		t.Errorf("after pledging, the statement should show pledged at level D:\n%s", mats)
+	}
+	var n int
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM commitments WHERE purpose = 'material:premises_statement'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("signed premises pledges: %d %v, want 1", n, err)
+	}
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	if strings.Contains(confirm, `id="commitment"`) || !strings.Contains(confirm, "已承诺") {
+		t.Errorf("the last step of a machine-approved item asks for a commitment or does not list the pledge:\n%s", confirm)
+	}
+	_, decided := page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	if !strings.Contains(decided, "审批通过") || !strings.Contains(decided, `id="licence-link"`) {
+		t.Fatalf("the individual business is not approved by machine:\n%s", decided)
+	}
+}
+
+// TestCitizenSignsTheCommitment: Zhang San, acting for the demo company,
+// applies for the small-eatery food licence (approved on commitment)
+// through the wizard: the food-safety rules pledged, the health
+// certificates deferred (容缺) to a date, the commitment's exact text
+// signed at the last step; the licence is issued at once, the signed
+// commitment recorded, and the deferred certificates supplied afterwards.
+func TestCitizenSignsTheCommitment(t *testing.T) {
+	storetest.Each(t, testCitizenSignsTheCommitment)
+}
+
+func testCitizenSignsTheCommitment(t *testing.T, db *store.DB) {
+	const smallCatering = "11910102MB0001111L-01-00003"
+	ctx := context.Background()
+	h, a := citizenServerOn(t, db)
+	verified(t, a, demo.ZhangSan, 2)
+	hd := signIn(t, h, demo.ZhangSan)
+	if code, _, body := call(t, h, "PUT", "/api/v1/me/acting-for", strings.NewReader(`{"credit_code":"`+demo.DemoCompany+`"}`), withJSON(hd)); code != http.StatusOK {
+		t.Fatalf("acting for the demo company: %d %s", code, body)
+	}
+	_, start := page(t, h, hd, "GET", "/apply/"+smallCatering, nil)
+	if !strings.Contains(start, "告知承诺制") {
+		t.Errorf("the first step does not say the item is granted on commitment:\n%s", start)
+	}
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+smallCatering, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	_, early := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	if !strings.Contains(early, `id="commitment-text"`) || !strings.Contains(early, "本人（本单位）已知晓小餐饮食品经营许可的条件和要求") {
+		t.Fatalf("the last step does not show the item's commitment:\n%s", early)
+	}
+	unsigned := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(early)[1]}, "revision": {hiddenRev.FindStringSubmatch(early)[1]}, "commitment_digest": {hiddenCommitment.FindStringSubmatch(early)[1]}}
+	if msg := postFails(t, h, hd, appPath+"/submit", unsigned, http.StatusBadRequest); !strings.Contains(msg, "告知承诺书") {
+		t.Errorf("submitting unsigned should ask for the commitment in Chinese:\n%s", msg)
+	}
+	earlySub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(early)[1]}, "revision": {hiddenRev.FindStringSubmatch(early)[1]},
+		"commitment_digest": {hiddenCommitment.FindStringSubmatch(early)[1]}, "commitment": {"yes"}}
+	if msg := postFails(t, h, hd, appPath+"/submit", earlySub, http.StatusBadRequest); !strings.Contains(msg, "还有必填内容未填写") {
+		t.Errorf("submitting before the form is filled should say so in Chinese:\n%s", msg)
+	}
+	_, mats := page(t, h, hd, "POST", appPath+"/form", url.Values{"f_area": {"35"}, "f_premises_usage": {"commercial"}, "f_categories": {"hot_food"},
+		"f_manager": {"张三"}, "f_staff": {"李四, " + demo.LiSi + ", JK2026001"}})
+	uploadPNG(t, h, hd, appPath+"/materials/floor_plan")
+	page(t, h, hd, "POST", appPath+"/materials/food_safety_rules/pledge", url.Values{"pledge": {"yes"}, "pledge_digest": {hiddenPledge.FindStringSubmatch(mats)[1]}})
+	if !strings.Contains(mats, `id="do-defer-health_certificates"`) || !strings.Contains(mats, "逾期未补交的") {
+		t.Fatalf("the materials step does not offer to supply the health certificates later:\n%s", mats)
+	}
+	postFails(t, h, hd, appPath+"/materials/floor_plan/deferral", url.Values{"pledge": {"yes"}, "due": {"2099-01-01"}}, http.StatusBadRequest)
+	due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	_, mats = page(t, h, hd, "POST", appPath+"/materials/health_certificates/deferral", url.Values{"pledge": {"yes"}, "due": {due}})
+	if !strings.Contains(mats, "容缺：承诺于"+due+"前补交") {
+		t.Errorf("the deferred certificates do not show their due date %s:\n%s", due, mats)
+	}
+
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	if strings.Contains(confirm, `id="commitment"`) || !strings.Contains(confirm, "已签署告知承诺书") {
+		t.Errorf("the commitment signed with the failed submission should stand, not be asked again:\n%s", confirm)
+	}
+	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}}
+	_, decided := page(t, h, hd, "POST", appPath+"/submit", sub)
+	if !strings.Contains(decided, `<strong id="app-status">已出证</strong>`) || !strings.Contains(decided, `id="licence-link"`) || !strings.Contains(decided, `id="signed-commitment"`) {
+		t.Fatalf("the commitment approval shows no licence or signed commitment:\n%s", decided)
+	}
+	var text string
+	if err := db.QueryRowContext(ctx, `SELECT text FROM commitments WHERE purpose = 'approval'`).Scan(&text); err != nil || !strings.HasPrefix(text, "本人（本单位）已知晓") {
+		t.Errorf("the signed commitment on record: %q %v", text, err)
+	}
+	if !strings.Contains(decided, `id="h-pending"`) || !strings.Contains(decided, `id="file-health_certificates"`) {
+		t.Fatalf("the application page does not list the certificates still to supply:\n%s", decided)
+	}
+	after := uploadPNG(t, h, hd, appPath+"/materials/health_certificates")
+	if strings.Contains(after, `id="h-pending"`) {
+		t.Errorf("the supplied certificates are still listed as pending:\n%s", after)
+	}
+}
+
+// TestCitizenNamesTheParties: marriage registration through the wizard
+// asks for the other party; a wrong naming is refused with the problems,
+// a right one is invited at submission and shown with its state.
+func TestCitizenNamesTheParties(t *testing.T) {
+	const marriage = "11910102MB00011858-07-00003"
+	h, a := citizenServer(t)
+	verified(t, a, demo.WangWu, 3)
+	hd := signIn(t, h, demo.WangWu)
+	_, start := page(t, h, hd, "GET", "/apply/"+marriage, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+marriage, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	partiesPath, parties := page(t, h, hd, "POST", appPath+"/form", url.Values{"f_booking_date": {"2026-12-20"}, "f_registry": {"mingde_centre"},
+		"f_partner_name": {"李四"}, "f_partner_id_number": {demo.LiSi}})
+	if !strings.Contains(partiesPath, "step=parties") || !strings.Contains(parties, `name="own_role"`) || !strings.Contains(parties, `id="party-partner_b-id"`) {
+		t.Fatalf("after the form comes the parties step, at %s:\n%s", partiesPath, parties)
+	}
+	if msg := postFails(t, h, hd, appPath+"/parties", url.Values{"own_role": {"partner_a"}, "party_partner_b_id": {demo.LiSi}, "party_partner_b_name": {"别人"}}, http.StatusBadRequest); !strings.Contains(msg, "姓名") {
+		t.Errorf("a name not matching the ID number should be refused in Chinese:\n%s", msg)
+	}
+	if msg := postFails(t, h, hd, appPath+"/parties", url.Values{"own_role": {"partner_a"}}, http.StatusBadRequest); !strings.Contains(msg, "当事人信息有误") || !strings.Contains(msg, "partner_b") {
+		t.Errorf("naming nobody should list what is missing:\n%s", msg)
+	}
+	_, mats := page(t, h, hd, "POST", appPath+"/parties", url.Values{"own_role": {"partner_a"}, "party_partner_b_id": {demo.LiSi}, "party_partner_b_name": {"李四"}})
+	if !strings.Contains(mats, "申请材料") {
+		t.Fatalf("after naming the parties comes the materials step:\n%s", mats)
+	}
+	_, again := page(t, h, hd, "GET", appPath+"?step=parties", nil)
+	if !strings.Contains(again, `id="parties-named"`) || !strings.Contains(again, "李四") {
+		t.Errorf("the parties step does not show who is named:\n%s", again)
+	}
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	_, submitted := page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	if !strings.Contains(submitted, `id="parties"`) || !strings.Contains(submitted, "待确认") || !strings.Contains(submitted, "已确认") {
+		t.Fatalf("the application page does not show the parties' states:\n%s", submitted)
+	}
+	li := signIn(t, h, demo.LiSi)
+	_, inv := page(t, h, li, "GET", "/me/invitations", nil)
+	id := strings.TrimPrefix(appPath, "/me/applications/")
+	if !strings.Contains(inv, "内地居民结婚登记") || !strings.Contains(inv, "/me/invitations/"+id+"/confirm") {
+		t.Fatalf("Li Si is not invited:\n%s", inv)
+	}
+	page(t, h, li, "POST", "/me/invitations/"+id+"/confirm", url.Values{})
+	if _, confirmed := page(t, h, hd, "GET", appPath, nil); strings.Contains(confirmed, "待确认") || strings.Count(confirmed, "已确认") != 2 {
+		t.Errorf("once Li Si confirmed, both parties should show confirmed:\n%s", confirmed)
 	}
 }

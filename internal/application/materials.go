@@ -89,10 +89,7 @@ func (s *Service) PledgeMaterial(ctx context.Context, p authz.Principal, id, exp
 	if err != nil {
 		return a, err
 	}
-	pledge := "本人承诺：" + m.Name.Zh
-	if m.Note != nil {
-		pledge += "——" + m.Note.Zh
-	}
+	pledge := PledgeText(m)
 	trust := m.Trust
 	if trust == "" {
 		trust = TrustCommitment
@@ -108,6 +105,15 @@ func (s *Service) PledgeMaterial(ctx context.Context, p authz.Principal, id, exp
 		return a, err
 	}
 	return s.Get(ctx, p, id)
+}
+
+// PledgeText is what an applicant signs to pledge material m in place of
+// supplying it; the portal shows it before they sign.
+func PledgeText(m catalog.Material) string {
+	if m.Note != nil {
+		return "本人承诺：" + m.Name.Zh + "——" + m.Note.Zh
+	}
+	return "本人承诺：" + m.Name.Zh
 }
 
 // attach changes one material of application a under the row lock, fails

@@ -124,7 +124,9 @@ func commitmentText(it catalog.Item) string {
 	return "本人承诺：已知晓「" + it.Name.Zh + "」的全部条件和要求，所填信息和所交材料真实、准确、完整，符合条件；如有虚假承诺，愿意承担撤销许可、记入信用记录等法律责任。"
 }
 
-func deferralText(material string, due string) string {
+// DeferralText is what an applicant signs to supply a material (by its
+// name) later, by due (YYYY-MM-DD); the portal shows it before they sign.
+func DeferralText(material string, due string) string {
 	return "本人承诺：于 " + due + " 前补交「" + material + "」；逾期未补交的，愿意承担记入信用记录直至列入失信名单的后果。"
 }
 
@@ -1092,7 +1094,7 @@ func (s *Service) DeferMaterial(ctx context.Context, p authz.Principal, id, expe
 		if err != nil {
 			return err
 		}
-		cid, err := s.sign(ctx, tx, id, "deferral:"+materialID, p, d.Name, deferralText(a.Materials[j].Name, due))
+		cid, err := s.sign(ctx, tx, id, "deferral:"+materialID, p, d.Name, DeferralText(a.Materials[j].Name, due))
 		if err != nil {
 			return err
 		}

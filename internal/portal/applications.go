@@ -93,12 +93,21 @@ func (h *Handler) myApplications(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "applications.html", title(w, r, "我的办件", "My applications"), rows)
 }
 
-// material is a material of the application with its catalogue entry.
+// material is a material of the application with its catalogue entry and
+// the ways the applicant may still supply it.
 type material struct {
 	application.Material
-	Upload bool // the applicant may upload a file for it
-	Note   *catalog.Text
+	Upload       bool // the applicant may upload a file for it
+	Note         *catalog.Text
+	Pledge       string // the pledge to sign in its place (告知承诺); "" when the item wants the material itself
+	PledgeDigest string
+	Deferrable   bool                  // it may follow later (容缺)
+	DeferralText string                // the deferral commitment, with the date left open
+	Deferral     *application.Deferral // its deferral, once made
 }
+
+// Pending reports whether the material waits to be supplied under a deferral.
+func (m material) Pending() bool { return m.Deferral != nil && m.Deferral.SuppliedAt == nil }
 
 // detail is everything the application page shows.
 type detail struct {
@@ -107,8 +116,10 @@ type detail struct {
 	Step        string // for a draft: form, materials, confirm; correction while one is open
 	Fields      []formField
 	Materials   []material
-	Commitment  bool
-	Key         string // idempotency key of the step's form
+	Pending     []material // deferred materials still to be supplied (容缺)
+	Commitment  string     // the item's commitment to sign at submission; "" when it is not approved on commitment
+	Digest      string     // of Commitment, posted back with the signature
+	Key         string     // idempotency key of the step's form
 	Licence     *licence.Licence
 	Light       string
 	DaysLeft    int
@@ -141,23 +152,43 @@ func (h *Handler) myApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := detail{App: a, Item: it, Fields: fields(it, a), Commitment: needsCommitment(it, a), Key: wizardKey()}
+	d := detail{App: a, Item: it, Fields: fields(it, a), Key: wizardKey()}
+	if m := a.Modes; m != nil && m.CommitmentText != "" && (m.Commitment == nil || m.Commitment.Text != m.CommitmentText) {
+		d.Commitment, d.Digest = a.Modes.CommitmentText, textDigest(a.Modes.CommitmentText)
+	}
 	byID := map[string]catalog.Material{}
 	for _, m := range it.Materials {
 		byID[m.ID] = m
 	}
 	for _, m := range a.Materials {
 		cm := byID[m.ID]
-		mt := material{Material: m, Note: cm.Note}
+		mt := material{Material: m, Note: cm.Note, Deferrable: cm.Deferrable}
 		for _, s := range cm.Sources {
 			mt.Upload = mt.Upload || s.Upload
+			if s.Commitment {
+				mt.Pledge = application.PledgeText(cm)
+				mt.PledgeDigest = textDigest(mt.Pledge)
+			}
+		}
+		if mt.Deferrable {
+			mt.DeferralText = application.DeferralText(m.Name, "____年__月__日")
+		}
+		if a.Modes != nil {
+			for i := range a.Modes.Deferrals {
+				if a.Modes.Deferrals[i].Material == m.ID {
+					mt.Deferral = &a.Modes.Deferrals[i]
+				}
+			}
+		}
+		if mt.Pending() {
+			d.Pending = append(d.Pending, mt)
 		}
 		d.Materials = append(d.Materials, mt)
 	}
 	switch {
 	case a.Status == "draft":
 		d.Step = r.URL.Query().Get("step")
-		if d.Step != "materials" && d.Step != "confirm" {
+		if d.Step != "materials" && d.Step != "confirm" && (d.Step != "parties" || len(it.Parties) == 0) {
 			d.Step = "form"
 		}
 	case a.Correction != nil:

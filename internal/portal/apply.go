@@ -16,8 +16,9 @@ import (
 )
 
 // The apply wizard (在线办理): situation questions → the form with its
-// prefilled fields marked → materials → commitment and submit → the
-// decision. Steps 2 to 4 work on the draft the first step starts, so a
+// prefilled fields marked → the other parties of a joint item → materials,
+// pledged or deferred where the item allows → the item's commitment and
+// submit → the decision (modes.go has the approval modes' steps). Steps 2 to 4 work on the draft the first step starts, so a
 // person can leave and come back to it from my applications.
 
 // wizardKey is a fresh idempotency key for one wizard step: the form posts it
@@ -193,7 +194,11 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d?step=materials", a.ID), http.StatusSeeOther)
+	next := "materials"
+	if len(it.Parties) > 0 {
+		next = "parties"
+	}
+	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d?step=%s", a.ID, next), http.StatusSeeOther)
 }
 
 // readFields reads the posted values of the fields take accepts; with
@@ -249,37 +254,23 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d?step=%s", id, step), http.StatusSeeOther)
 }
 
-// needsCommitment reports whether the applicant must sign a commitment: the
-// item is approved on commitment, or a material of this application is
-// supplied by one.
-func needsCommitment(it catalog.Item, a application.Application) bool {
-	if it.Approval.Mode == "commitment" || it.Approval.Commitment != nil {
-		return true
-	}
-	for _, m := range it.Materials {
-		if !slices.ContainsFunc(a.Materials, func(am application.Material) bool { return am.ID == m.ID }) {
-			continue // not in this situation
-		}
-		if slices.ContainsFunc(m.Sources, func(s catalog.MaterialSource) bool { return s.Commitment }) {
-			return true
-		}
-	}
-	return false
-}
-
-// submit is step 4: the commitment, then the submission. A retried submit
-// with the same key returns the submitted application instead of failing.
+// submit is step 4: the item's commitment signed (when it is approved on
+// commitment), then the submission. A retried submit with the same key
+// returns the submitted application instead of failing.
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
-	a, it, ok := h.load(w, r)
+	a, _, ok := h.load(w, r)
 	if !ok {
 		return
 	}
-	if a.Status == "draft" && needsCommitment(it, a) && r.PostFormValue("commitment") != "yes" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_commitment", "this item needs your signed commitment (告知承诺): tick the box to make it"))
-		return
-	}
 	rev, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
-	if _, err := h.Applications.Submit(r.Context(), authz.From(r.Context()), a.ID, rev, r.PostFormValue("idempotency_key")); err != nil {
+	var err error
+	if a.Status == "draft" {
+		rev, err = h.signCommitment(r, a, rev)
+	}
+	if err == nil {
+		_, err = h.Applications.Submit(r.Context(), authz.From(r.Context()), a.ID, rev, r.PostFormValue("idempotency_key"))
+	}
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}

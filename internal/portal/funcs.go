@@ -3,6 +3,7 @@ package portal
 import (
 	"html/template"
 	"strconv"
+	"time"
 
 	"yiwang/internal/catalog"
 )
@@ -38,6 +39,30 @@ var pageFuncs = template.FuncMap{
 	"actorLabel":  actorLabel,
 	"actionLabel": actionLabel,
 	"inputType":   inputType,
+	"partyStatus": partyStatus,
+	// day writes a due date as the applicant chose it, in China time.
+	"day": func(t time.Time) string { return t.In(chinaTime).Format(time.DateOnly) },
+}
+
+// chinaTime is the zone due dates are chosen and shown in.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// partyStatus is a co-party's answer in words.
+func partyStatus(lang, status string) string {
+	l, ok := map[string][2]string{
+		"named":     {"已填写（提交后通知）", "named (told on submission)"},
+		"invited":   {"待确认", "invited"},
+		"confirmed": {"已确认", "confirmed"},
+		"refused":   {"已拒绝", "refused"},
+		"lapsed":    {"逾期未确认", "did not answer in time"},
+	}[status]
+	switch {
+	case !ok:
+		return status
+	case lang == "en":
+		return l[1]
+	}
+	return l[0]
 }
 
 func starLabel(lang string, n int) string {

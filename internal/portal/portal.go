@@ -78,6 +78,9 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /applications/{id}", authz.ActForOwn, h.applicationLink)
 	r.HandleFunc("POST /me/applications/{id}/form", authz.ActForOwn, h.saveForm)
 	r.HandleFunc("POST /me/applications/{id}/materials/{material}", authz.ActForOwn, h.upload)
+	r.HandleFunc("POST /me/applications/{id}/materials/{material}/pledge", authz.ActForOwn, h.pledge)
+	r.HandleFunc("POST /me/applications/{id}/materials/{material}/deferral", authz.ActForOwn, h.deferMaterial)
+	r.HandleFunc("POST /me/applications/{id}/parties", authz.ActForOwn, h.nameParties)
 	r.HandleFunc("POST /me/applications/{id}/submit", authz.ActForOwn, h.submit)
 	r.HandleFunc("POST /me/applications/{id}/correction", authz.ActForOwn, h.correction)
 	r.HandleFunc("POST /me/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
@@ -105,7 +108,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = &apperr.Error{Kind: apperr.Internal, Err: err}
 	}
 	status := httpx.StatusFor(e.Kind)
-	msg := e.Message
+	msg := errorText(web.Lang(w, r), e)
 	if status >= 500 {
 		h.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 		if e.Kind == apperr.Internal {
