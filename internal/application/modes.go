@@ -313,6 +313,26 @@ func (s *Service) readyToSubmit(ctx context.Context, a Application, it catalog.I
 			return apperr.New(apperr.Invalid, "commitment_unsigned", "「%s」 is approved on commitment: sign the commitment before submitting", it.Name.Zh)
 		}
 	}
+	if it.Approval.Mode == "commitment" || it.Approval.Mode == "filing" {
+		// No person looks at these before approval: every required material
+		// must be there, or pending under a signed deferral (容缺).
+		var missing []string
+		for _, m := range a.Materials {
+			if !m.Required || m.Attached {
+				continue
+			}
+			pending, err := s.pendingDeferral(ctx, a.ID, m.ID)
+			if err != nil {
+				return err
+			}
+			if !pending {
+				missing = append(missing, m.ID+" ("+m.Name+")")
+			}
+		}
+		if len(missing) > 0 {
+			return apperr.New(apperr.Invalid, "materials_missing", "supply %d more material(s), or defer them under a commitment where the item allows, before submitting", len(missing)).WithDetails(missing)
+		}
+	}
 	if len(it.Parties) > 0 {
 		parties, err := s.parties(ctx, s.db, a.ID)
 		if err != nil {

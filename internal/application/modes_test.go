@@ -2,6 +2,7 @@ package application_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -476,6 +477,31 @@ func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
 				t.Fatalf("the end-of-notice job did not license the filing: %s", got.Status)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// TestCommitmentAndFilingNeedEveryRequiredMaterial: no person looks at a
+// commitment or filing before its approval, so a required material that is
+// neither supplied nor deferred under a commitment keeps it from submission.
+func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
+			it.Approval = catalog.Approval{Mode: "filing", NoticeDays: 5}
+			it.Materials = append(it.Materials, catalog.Material{ID: "photo", Name: catalog.Text{Zh: "近期免冠照片", En: "Recent photo"},
+				Required: true, Sources: []catalog.MaterialSource{{Upload: true}}, Trust: "C"})
+		}))
+		a := draft(t, f)
+		_, err := f.svc.Submit(ctx, f.p, a.ID, 0, "")
+		if e := apperr.As(err); e == nil || e.Code != "materials_missing" || !strings.Contains(fmt.Sprint(e.Details), "photo") {
+			t.Fatalf("submitting a filing without its photo: %v", err)
+		}
+		if _, err := f.svc.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader("%PDF-1.4\n%%EOF\n"), false); err != nil {
+			t.Fatal(err)
+		}
+		if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil || a.Status == "draft" {
+			t.Fatalf("submitting with the photo: %v (%s)", err, a.Status)
 		}
 	})
 }
