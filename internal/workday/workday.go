@@ -185,8 +185,9 @@ func (c *Calendar) Year(year int) (Year, bool) {
 }
 
 // IsWorkday reports whether d is a working day; a day of a year the calendar
-// does not hold is counted provisionally (see the package documentation). It
-// never fails today: the error is kept for calendars that might.
+// does not hold is counted provisionally (see the package documentation).
+// The error is always nil since that rule exists; it stays in the signature
+// so that callers written for the earlier, failing calendar keep compiling.
 func (c *Calendar) IsWorkday(d Date) (bool, error) {
 	yd, ok := c.years[d.Year]
 	switch {
