@@ -122,6 +122,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
+	calendar.OnLoad(recountWith(applications))
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err

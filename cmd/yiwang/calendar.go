@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/application"
 	"yiwang/internal/config"
 	"yiwang/internal/workday"
 )
@@ -72,6 +74,7 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	cs.OnLoad(recountWith(application.NewService(application.Deps{DB: db})))
 	var y workday.Year
 	if sub == "load" {
 		if y, err = cs.Load(ctx, notice, "cli:"+osUser()); err != nil {
@@ -83,6 +86,14 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	printYear(stdout, y)
 	return nil
+}
+
+// recountWith counts provisional deadlines again when a year is loaded,
+// whichever way it is loaded (the server's API and page, or this command).
+func recountWith(apps *application.Service) workday.Recount {
+	return func(ctx context.Context, tx *sql.Tx, before, after *workday.Calendar) error {
+		return apps.Recount(ctx, tx, before, after)
+	}
 }
 
 // readNotice reads and checks a year's file, printing every problem on a

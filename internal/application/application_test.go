@@ -110,6 +110,12 @@ func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) f
 // setupWith is setup with the catalogue changed by mutate before it is published.
 func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue)) fixture {
 	t.Helper()
+	return setupCalendars(t, db, conn, mutate, calendars(t))
+}
+
+// setupCalendars is setupWith counting working days on cals.
+func setupCalendars(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue), cals application.Calendars) fixture {
+	t.Helper()
 	ctx := context.Background()
 	schemas, err := catalog.CompileSchemas()
 	if err != nil {
@@ -166,7 +172,7 @@ func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connecto
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
 	return fixture{svc: application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
-		Calendars: calendars(t), Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
+		Calendars: cals, Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

@@ -68,6 +68,7 @@ func (s *Service) lightTasks(ctx context.Context, tasks []Task, stopped func(Tas
 			return err
 		}
 		t.Light, t.WorkdaysLeft = light, &left
+		t.DeadlineProvisional = t.OpenedAt != nil && cal.Provisional(*t.OpenedAt, *t.Deadline)
 	}
 	return nil
 }

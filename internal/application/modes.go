@@ -391,27 +391,23 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 		days = defaultInspectionDays
 	}
 	// Inspection days are working days. Months ahead the working-day
-	// calendar may not hold the year yet: then the due day is estimated
-	// (five working days a week) and the task has no deadline to sweep
-	// until someone gives it one.
+	// calendar may not hold the year yet: then the deadline is provisional,
+	// and counted again when the year is loaded (Recount).
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return err
 	}
-	var deadline any
 	due, err := cal.Deadline(now, days)
-	if err == nil {
-		deadline = due
-	} else {
-		due = now.In(chinaTime).AddDate(0, 0, days*7/5)
+	if err != nil {
+		return err
 	}
 	day := due.In(chinaTime).Format(time.DateOnly)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, deadline, note)
 		VALUES ($1, $2, $3, '告知承诺核查', 'Inspection of a commitment', $4, 'reviewer', $5, 'open', $6, $7, $8)`,
-		a.ID, modeStage, inspectionStep, it.Department, days, now, deadline, "核查期限 "+day); err != nil {
+		a.ID, modeStage, inspectionStep, it.Department, days, now, due, "核查期限 "+day); err != nil {
 		return fmt.Errorf("plan the inspection of application %d: %w", a.ID, err)
 	}
-	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, "核查期限 "+day, map[string]any{"due": day})
+	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, withProvisional("核查期限 "+day, cal, now, due, true), map[string]any{"due": day})
 }
 
 // RecordInspection is an inspector's finding on a commitment approval:
@@ -545,7 +541,7 @@ func (s *Service) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it
 	if err := s.schedule(ctx, tx, NoticeEndArgs{ApplicationID: a.ID}, ends); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, a.ID, system, "notice_opened", a.Status, a.Status, "公示至 "+ends.In(chinaTime).Format(time.DateOnly), map[string]any{"ends_at": ends})
+	return s.record(ctx, tx, a.ID, system, "notice_opened", a.Status, a.Status, withProvisional("公示至 "+ends.In(chinaTime).Format(time.DateOnly), cal, now, ends, false), map[string]any{"ends_at": ends})
 }
 
 // schedule enqueues a mode's job for at, inside tx.
@@ -644,7 +640,7 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 		if err := s.save(ctx, tx, &a, nil); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a.ID, actor{kind: "system", name: "公示异议"}, "objection", a.Status, a.Status, reasons, map[string]any{"objection": oid, "task": tid})
+		return s.record(ctx, tx, a.ID, actor{kind: "system", name: "公示异议"}, "objection", a.Status, a.Status, withProvisional(reasons, cal, now, deadline, true), map[string]any{"objection": oid, "task": tid})
 	})
 	return out, err
 }
@@ -838,7 +834,7 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 	if err := s.schedule(ctx, tx, PartyTimeoutArgs{ApplicationID: a.ID}, due); err != nil {
 		return false, err
 	}
-	return true, s.record(ctx, tx, a.ID, system, "parties_invited", a.Status, a.Status, fmt.Sprintf("%d 位共同申请人，%s 前确认", len(list), day), map[string]any{"due_at": due})
+	return true, s.record(ctx, tx, a.ID, system, "parties_invited", a.Status, a.Status, withProvisional(fmt.Sprintf("%d 位共同申请人，%s 前确认", len(list), day), cal, now, due, false), map[string]any{"due_at": due})
 }
 
 // parties lists an application's co-parties.

@@ -26,6 +26,10 @@ type Calendar interface {
 	// WorkdaysLeft counts the working days after now's day up to and
 	// including the deadline's day (negative once past it).
 	WorkdaysLeft(now, deadline time.Time) (int, error)
+	// Provisional reports whether counting from from's day to to's used
+	// days of a year whose holiday notice is not loaded (counted by the
+	// provisional rule of package workday).
+	Provisional(from, to time.Time) bool
 }
 
 // Calendars returns the calendar in force; an administrator may load a new
@@ -107,6 +111,9 @@ type Task struct {
 	// their deadline is (see deadline.go), left negative when over.
 	Light        Light `json:"light,omitempty"`
 	WorkdaysLeft *int  `json:"workdays_left,omitempty"`
+	// DeadlineProvisional is set on open and claimed steps whose deadline
+	// is counted on a year not loaded yet (see Recount).
+	DeadlineProvisional bool `json:"deadline_provisional,omitempty"`
 }
 
 // CorrectionItem is one thing the applicant must supply (一次性告知).
@@ -359,6 +366,7 @@ func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64
 	if err != nil {
 		return err
 	}
+	var latest time.Time
 	for _, o := range list {
 		deadline, err := cal.Deadline(now, o.days)
 		if err != nil {
@@ -367,9 +375,14 @@ func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'open', opened_at = $1, deadline = $2 WHERE id = $3`, now, deadline, o.id); err != nil {
 			return err
 		}
+		if deadline.After(latest) {
+			latest = deadline
+		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE applications SET stage = $1 WHERE id = $2`, stage, applicationID)
-	return err
+	if _, err = tx.ExecContext(ctx, `UPDATE applications SET stage = $1 WHERE id = $2`, stage, applicationID); err != nil {
+		return err
+	}
+	return s.markProvisional(ctx, tx, applicationID, "环节", provisionalNote(cal, now, latest, true))
 }
 
 const taskColumns = `t.id, t.application_id, COALESCE(a.number, ''), a.item_code, t.stage, t.step_id, t.name_zh, t.name_en, t.department, t.role, t.grp, t.status,
@@ -669,7 +682,12 @@ func (s *Service) accept(ctx context.Context, tx *sql.Tx, a *Application, by act
 	if err != nil {
 		return err
 	}
-	return s.move(ctx, tx, a, workflow.Accept, by, "", map[string]any{"deadline": deadline}, map[string]any{"accepted_at": now, "deadline": deadline})
+	note := provisionalNote(cal, now, deadline, true)
+	details := map[string]any{"deadline": deadline}
+	if note != "" {
+		note, details["deadline_provisional"] = "办结"+note, true
+	}
+	return s.move(ctx, tx, a, workflow.Accept, by, note, details, map[string]any{"accepted_at": now, "deadline": deadline})
 }
 
 func taskApplication(ctx context.Context, s *Service, taskID int64) int64 {
@@ -869,10 +887,13 @@ func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, n
 	if err != nil || stood <= 0 {
 		return set, err
 	}
+	var latest time.Time
 	if a.Deadline != nil {
-		if set["deadline"], err = cal.Deadline(*a.Deadline, stood); err != nil {
+		deadline, err := cal.Deadline(*a.Deadline, stood)
+		if err != nil {
 			return nil, err
 		}
+		set["deadline"], latest = deadline, deadline
 	}
 	open, err := s.queryTasks(ctx, tx, `t.application_id = $1 AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL`, a.ID)
 	if err != nil {
@@ -886,8 +907,11 @@ func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, n
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET deadline = $1 WHERE id = $2`, deadline, t.ID); err != nil {
 			return nil, err
 		}
+		if deadline.After(latest) {
+			latest = deadline
+		}
 	}
-	return set, nil
+	return set, s.markProvisional(ctx, tx, a.ID, "顺延后", provisionalNote(cal, *a.clockStoppedAt, latest, true))
 }
 
 // SpecialKinds are the special procedures that stop the clock (特别程序).
@@ -1007,6 +1031,9 @@ type StaffView struct {
 	// while it has one and is undecided.
 	Light        Light `json:"light,omitempty"`
 	WorkdaysLeft *int  `json:"workdays_left,omitempty"`
+	// DeadlineProvisional says that the deadline is counted on a year not
+	// loaded yet: it is counted again when the year is loaded (Recount).
+	DeadlineProvisional bool `json:"deadline_provisional,omitempty"`
 }
 
 func (s *Service) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
@@ -1051,6 +1078,7 @@ func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id in
 			return view, err
 		}
 		view.Light, view.WorkdaysLeft = light, &left
+		view.DeadlineProvisional = a.AcceptedAt != nil && cal.Provisional(*a.AcceptedAt, *a.Deadline)
 	}
 	if view.Timeline, err = s.Timeline(ctx, id); err != nil {
 		return view, err

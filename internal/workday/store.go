@@ -2,6 +2,7 @@ package workday
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -28,6 +29,7 @@ type Store struct {
 	db       *store.DB
 	embedded []Year
 	now      func() time.Time
+	onLoad   []Recount
 
 	mu   sync.Mutex // serialises re-reads and loads
 	snap atomic.Pointer[snapshot]
@@ -89,6 +91,16 @@ func (s *Store) Year(ctx context.Context, year int) (Year, error) {
 	return y, nil
 }
 
+// Recount is run inside the transaction that loads a year, given the
+// calendar before and after the load, to count again the deadlines that were
+// counted provisionally; its error undoes the load, so that no deadline stays
+// provisional behind a loaded year.
+type Recount func(ctx context.Context, tx *sql.Tx, before, after *Calendar) error
+
+// OnLoad adds f to what Load runs. Call it while setting up, before the
+// store is shared.
+func (s *Store) OnLoad(f Recount) { s.onLoad = append(s.onLoad, f) }
+
 // Load checks a year's notice and stores it, replacing what there was for
 // that year (embedded or loaded before); it takes effect in this process at
 // once. by names who loaded it. A notice with problems changes nothing, and
@@ -112,13 +124,31 @@ func (s *Store) Load(ctx context.Context, n Notice, by string) (Year, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO calendar_years (year, source, holidays, make_up_days, loaded_by, loaded_at)
+	before, err := s.reload(ctx)
+	if err != nil {
+		return Year{}, err
+	}
+	after, err := before.with(y)
+	if err != nil {
+		return Year{}, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_years (year, source, holidays, make_up_days, loaded_by, loaded_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (year) DO UPDATE SET source = excluded.source, holidays = excluded.holidays,
 			make_up_days = excluded.make_up_days, loaded_by = excluded.loaded_by, loaded_at = excluded.loaded_at`,
-		y.Year, y.Source, string(holidays), string(makeUp), by, s.now().UTC())
+			y.Year, y.Source, string(holidays), string(makeUp), by, s.now().UTC()); err != nil {
+			return fmt.Errorf("store calendar %d: %w", y.Year, err)
+		}
+		for _, f := range s.onLoad {
+			if err := f(ctx, tx, before, after); err != nil {
+				return fmt.Errorf("count deadlines again with calendar %d: %w", y.Year, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return Year{}, fmt.Errorf("store calendar %d: %w", y.Year, err)
+		return Year{}, err
 	}
 	cal, err := s.reload(ctx)
 	if err != nil {

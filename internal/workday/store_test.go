@@ -2,6 +2,8 @@ package workday_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,8 +101,8 @@ func TestStoreLoadsAYear(t *testing.T) {
 			t.Fatal(err)
 		}
 		cal, _ := s.Calendar(ctx)
-		if _, err := cal.Deadline(cst("2026-12-30 10:00"), 2); err == nil {
-			t.Fatal("2027 is not loaded yet")
+		if d, err := cal.Deadline(cst("2026-12-30 10:00"), 2); err != nil || !cal.Provisional(cst("2026-12-30 10:00"), d) {
+			t.Fatalf("2027 is not loaded yet: %v, %v", d, err)
 		}
 
 		// A bad notice changes nothing.
@@ -157,6 +159,38 @@ func TestStoreLoadsAYear(t *testing.T) {
 		}
 		if ok, _ := cal.IsWorkday(day("2027-02-14")); ok {
 			t.Error("14 Feb 2027 is an ordinary Sunday once the make-up day is gone")
+		}
+	})
+}
+
+func TestLoadRunsRecountInItsTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, err := workday.NewStore(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fail := true
+		var seen []bool
+		s.OnLoad(func(ctx context.Context, tx *sql.Tx, before, after *workday.Calendar) error {
+			seen = append(seen, before.Known(2027), after.Known(2027))
+			if fail {
+				return errors.New("no")
+			}
+			return nil
+		})
+		if _, err := s.Load(ctx, notice2027(), "staff:1"); err == nil || !strings.Contains(err.Error(), "no") {
+			t.Fatalf("a failing recount must fail the load: %v", err)
+		}
+		if _, err := s.Year(ctx, 2027); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("a failed recount undoes the load: %v", err)
+		}
+		fail = false
+		if _, err := s.Load(ctx, notice2027(), "staff:1"); err != nil {
+			t.Fatal(err)
+		}
+		if want := []bool{false, true, false, true}; !slices.Equal(seen, want) {
+			t.Errorf("before and after knew 2027: %v, want %v", seen, want)
 		}
 	})
 }

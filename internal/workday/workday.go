@@ -17,9 +17,17 @@
 // WorkdaysLeft(accepted, Deadline(accepted, n)) == n. Past the deadline it is
 // minus the working days after the deadline's day up to and including today.
 //
-// A Calendar knows only the years it was given. Any question that needs a day
-// of another year is an error naming that year, never a guess from weekends:
-// a year without its notice would put deadlines on days the halls are closed.
+// A Calendar holds the years it was given. A day of another year — typically
+// next year, before the State Council's notice is out or loaded — is counted
+// provisionally (临时口径), so that a hall can go on accepting applications
+// whose time limit reaches into it: Saturdays and Sundays are days off, and
+// so are the fixed-date holidays of the national holiday regulation
+// (全国年节及纪念日放假办法, as revised in 2024): 元旦 1 January, 劳动节 1–2 May
+// and 国庆节 1–3 October. The lunar holidays (春节, 清明节, 端午节, 中秋节) are
+// not days off provisionally, as only the notice places them, and there are
+// no make-up working days. Provisional reports whether a count used such
+// days, so that the deadline can be marked and counted again once the year
+// is loaded.
 //
 // Years 2025 and 2026 ship in data/; later years are loaded by an
 // administrator into the database, and Store joins both.
@@ -176,13 +184,15 @@ func (c *Calendar) Year(year int) (Year, bool) {
 	return yd.Year, true
 }
 
-// IsWorkday reports whether d is a working day. A day of a year the calendar
-// does not hold is an error saying which year to load.
+// IsWorkday reports whether d is a working day; a day of a year the calendar
+// does not hold is counted provisionally (see the package documentation).
+// The error is always nil since that rule exists; it stays in the signature
+// so that callers written for the earlier, failing calendar keep compiling.
 func (c *Calendar) IsWorkday(d Date) (bool, error) {
 	yd, ok := c.years[d.Year]
 	switch {
 	case !ok:
-		return false, missingYear(d.Year)
+		return provisionalWorkday(d), nil
 	case yd.makeUp[d]:
 		return true, nil
 	case yd.holiday[d] != "":
@@ -238,24 +248,52 @@ func (c *Calendar) WorkdaysLeft(now, deadline time.Time) (int, error) {
 	return sign * n, nil
 }
 
-// MissingYear reports the year an error from a Calendar or Store lacks, if
-// it is an error about a year without calendar data.
-func MissingYear(err error) (int, bool) {
-	if e := apperr.As(err); e != nil && e.Code == codeMissingYear {
-		if y, ok := e.Details.(map[string]int); ok {
-			return y["year"], true
+// Provisional reports whether counting the days after from's day up to and
+// including to's day uses a day of a year the calendar does not hold: then a
+// deadline so counted is provisional, and is counted again once the year is
+// loaded.
+func (c *Calendar) Provisional(from, to time.Time) bool {
+	for y := DateOf(from).AddDays(1).Year; y <= DateOf(to).Year; y++ {
+		if !c.Known(y) {
+			return true
 		}
 	}
-	return 0, false
+	return false
 }
 
-const codeMissingYear = "calendar_year_missing"
+// fixedHolidays are the holidays of the national holiday regulation that
+// fall on the same dates every year; the provisional rule keeps them.
+var fixedHolidays = []struct {
+	month    time.Month
+	from, to int
+}{
+	{time.January, 1, 1}, // 元旦
+	{time.May, 1, 2},     // 劳动节
+	{time.October, 1, 3}, // 国庆节
+}
 
-// missingYear is the error for a day of a year without calendar data. It is
-// Unavailable: the caller can do nothing about it but wait until an
-// administrator loads that year.
-func missingYear(year int) error {
-	return apperr.New(apperr.Unavailable, codeMissingYear,
-		"the working-day calendar has no data for %d: an administrator must load the State Council's notice on the %d holidays (yiwang calendar load FILE, or PUT /api/v1/admin/calendar/%d)",
-		year, year, year).WithDetails(map[string]int{"year": year})
+// provisionalWorkday is the provisional rule for a day of a year without
+// its notice: not a weekend and not a fixed-date holiday.
+func provisionalWorkday(d Date) bool {
+	if weekend(d) {
+		return false
+	}
+	for _, h := range fixedHolidays {
+		if d.Month == h.month && d.Day >= h.from && d.Day <= h.to {
+			return false
+		}
+	}
+	return true
+}
+
+// with is c with y added, or replacing the year it held: the calendar a
+// load is about to make, for counting deadlines again inside its transaction.
+func (c *Calendar) with(y Year) (*Calendar, error) {
+	list := []Year{y}
+	for year, yd := range c.years {
+		if year != y.Year {
+			list = append(list, yd.Year)
+		}
+	}
+	return NewCalendar(list...)
 }

@@ -147,25 +147,87 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-func TestDeadlineRefusesToGuess(t *testing.T) {
+func TestYearsNotLoadedCountProvisionally(t *testing.T) {
 	c := shipped(t)
-	// Wed 30 Dec 2026 + 2 working days needs 1 Jan 2027, which has no data.
-	if d, err := c.Deadline(cst("2026-12-30 10:00"), 1); err != nil || !d.Equal(day("2026-12-31").End()) {
+	// 2027 is not shipped: weekends and the fixed-date holidays are days
+	// off, nothing else (no 春节, no make-up days).
+	tests := []struct {
+		date string
+		want bool
+	}{
+		{"2027-01-01", false},                        // 元旦, a Friday
+		{"2027-01-02", false}, {"2027-01-03", false}, // a weekend
+		{"2027-01-04", true},
+		{"2027-02-08", true}, // in 春节 by any notice, but lunar: not provisionally
+		{"2027-04-30", true},
+		{"2027-05-01", false}, {"2027-05-02", false}, // 劳动节 (a weekend too)
+		{"2028-05-01", false}, {"2028-05-02", false}, {"2028-05-03", true}, // Mon, Tue 劳动节; Wed
+		{"2027-09-30", true},
+		{"2027-10-01", false}, {"2027-10-02", false}, {"2027-10-03", false}, {"2027-10-04", true}, // Fri–Sun, Mon
+		{"2029-10-01", false}, {"2029-10-02", false}, {"2029-10-03", false}, {"2029-10-04", true}, // Mon–Wed, Thu
+		{"2024-12-31", true}, // before the shipped years too
+	}
+	for _, tt := range tests {
+		if got, err := c.IsWorkday(day(tt.date)); err != nil || got != tt.want {
+			t.Errorf("IsWorkday(%s) = %v, %v; want %v", tt.date, got, err, tt.want)
+		}
+	}
+
+	// Wed 30 Dec 2026 + 1 is the last day of 2026, known; + 2 crosses 元旦
+	// and the weekend to Monday 4 January 2027, provisionally.
+	if d, err := c.Deadline(cst("2026-12-30 10:00"), 1); err != nil || !d.Equal(day("2026-12-31").End()) || c.Provisional(cst("2026-12-30 10:00"), d) {
 		t.Fatalf("the last day of 2026 is known: %v %v", d, err)
 	}
-	_, err := c.Deadline(cst("2026-12-30 10:00"), 2)
-	if y, ok := workday.MissingYear(err); !ok || y != 2027 {
-		t.Fatalf("err = %v, want a missing 2027", err)
+	d, err := c.Deadline(cst("2026-12-30 10:00"), 2)
+	if err != nil || !d.Equal(day("2027-01-04").End()) {
+		t.Fatalf("Deadline into 2027 = %v, %v; want the end of 2027-01-04", d, err)
 	}
-	if !apperr.Is(err, apperr.Unavailable) || !strings.Contains(err.Error(), "2027") || !strings.Contains(err.Error(), "yiwang calendar load") {
-		t.Errorf("the error must say which year to load and how: %v", err)
+	if !c.Provisional(cst("2026-12-30 10:00"), d) {
+		t.Error("a deadline counted on 2027 days must be provisional")
 	}
-	if _, err := c.IsWorkday(day("2024-12-31")); err == nil || !strings.Contains(err.Error(), "2024") {
-		t.Errorf("IsWorkday in 2024: %v", err)
+	if left, err := c.WorkdaysLeft(cst("2026-12-30 10:00"), d); err != nil || left != 2 {
+		t.Errorf("WorkdaysLeft = %d, %v; want 2", left, err)
+	}
+	if c.Provisional(cst("2026-12-31 23:00"), day("2026-12-31").End()) {
+		t.Error("a 0-day limit on a known day counts no day")
+	}
+
+	loaded, err := workday.NewCalendar(append(mustEmbedded(t), mustParse(t, notice2027()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := loaded.Deadline(cst("2026-12-30 10:00"), 2); err != nil || !d.Equal(day("2027-01-04").End()) || loaded.Provisional(cst("2026-12-30 10:00"), d) {
+		t.Errorf("with the 2027 notice (元旦 1–3 January): %v, %v", d, err)
+	}
+	// Thu 4 Feb 2027 + 1: provisionally Friday; by the notice 春节 runs 5–13
+	// February and Sunday 14 February is a make-up working day.
+	if d, _ := c.Deadline(cst("2027-02-04 10:00"), 1); !d.Equal(day("2027-02-05").End()) {
+		t.Errorf("provisionally: %v", d)
+	}
+	if d, _ := loaded.Deadline(cst("2027-02-04 10:00"), 1); !d.Equal(day("2027-02-14").End()) {
+		t.Errorf("by the notice: %v", d)
 	}
 	if _, err := c.Deadline(cst("2026-03-02 10:00"), -1); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("a negative limit: %v", err)
 	}
+}
+
+func mustEmbedded(t *testing.T) []workday.Year {
+	t.Helper()
+	years, err := workday.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return years
+}
+
+func mustParse(t *testing.T, n workday.Notice) workday.Year {
+	t.Helper()
+	y, err := n.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
 }
 
 func TestWorkdaysLeft(t *testing.T) {
@@ -200,13 +262,13 @@ func TestWorkdaysLeft(t *testing.T) {
 			}
 		})
 	}
-	if _, err := c.WorkdaysLeft(cst("2027-01-05 10:00"), day("2026-12-31").End()); err == nil {
-		t.Error("counting into 2027 must fail")
+	if left, err := c.WorkdaysLeft(cst("2027-01-05 10:00"), day("2026-12-31").End()); err != nil || left != -2 {
+		t.Errorf("overdue into 2027 (provisionally 4 and 5 January): %d, %v", left, err)
 	}
 }
 
 // TestDeadlineAndWorkdaysLeftAgree checks the identity the workflow relies
-// on, on every day of both years: on the day of acceptance the days left are
+// on, on every day of both years (and provisionally into 2027): on the day of acceptance the days left are
 // the time limit, and one millisecond after the deadline the case is overdue.
 func TestDeadlineAndWorkdaysLeftAgree(t *testing.T) {
 	c := shipped(t)
@@ -215,9 +277,6 @@ func TestDeadlineAndWorkdaysLeftAgree(t *testing.T) {
 		for n := 0; n <= 30; n++ {
 			deadline, err := c.Deadline(accepted, n)
 			if err != nil {
-				if _, missing := workday.MissingYear(err); missing {
-					break
-				}
 				t.Fatal(err)
 			}
 			left, err := c.WorkdaysLeft(accepted, deadline)
