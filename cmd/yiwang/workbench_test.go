@@ -77,7 +77,6 @@ func TestStaffPagesInEnglish(t *testing.T) {
 func TestQueueMarksLateStepsInWords(t *testing.T) {
 	srv, a := demoServer(t)
 	h := srv.Handler()
-	singleParty(t, h)
 	id := queueTransfer(t, a, clerkOf(t, a))
 	// Its registration review was due three days ago.
 	if _, err := a.identities.DB().ExecContext(context.Background(), `UPDATE tasks SET deadline = $1 WHERE application_id = $2 AND department = 'realestate' AND status = 'open'`,
