@@ -224,3 +224,86 @@ func formHeaders(hd map[string]string) map[string]string {
 	h["Content-Type"] = "application/x-www-form-urlencoded"
 	return h
 }
+
+// seniorCardIn publishes a version of the senior card approved in another
+// mode (approval is the item file's approval line) and has 张三 apply for
+// it through the wizard, signing the commitment where there is one; it
+// returns the application's id.
+func seniorCardIn(t *testing.T, h http.Handler, approval string) string {
+	t.Helper()
+	admin := signIn(t, h, "catalog.admin")
+	z := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("approval: {mode: auto, sample_percent: 5}"), []byte(approval), 1)
+		}
+		return b
+	})
+	zipAuth := copyHeaders(admin)
+	zipAuth["Content-Type"] = "application/zip"
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", z, zipAuth); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/items/"+seniorCard+"/versions/2/publish", nil, withJSON(admin)); code != 200 {
+		t.Fatalf("publish: %d %v", code, body)
+	}
+	hd := signIn(t, h, demo.ZhangSan)
+	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}}
+	if m := hiddenCommitment.FindStringSubmatch(confirm); m != nil {
+		sub.Set("commitment_digest", m[1])
+		sub.Set("commitment", "yes")
+	}
+	page(t, h, hd, "POST", appPath+"/submit", sub)
+	return strings.TrimPrefix(appPath, "/me/applications/")
+}
+
+// TestInspectionOfACommitmentThroughThePage: the senior card approved on
+// commitment is inspected by civil affairs; a false commitment needs what
+// was found, and revokes the approval.
+func TestInspectionOfACommitmentThroughThePage(t *testing.T) {
+	h, _ := citizenServer(t)
+	id := seniorCardIn(t, h, "approval: {mode: commitment, commitment: {zh: 本人承诺：年满60周岁，户籍在本区，所填信息真实。}}")
+	rv := signIn(t, h, "reviewer.civil")
+	_, html := page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
+	task := taskIn(t, html, "inspection")
+	if strings.Contains(html, `/workbench/tasks/`+task+`/decision"`) || !strings.Contains(html, "本人承诺") {
+		t.Errorf("the inspection should show the signed commitment and no decision form:\n%s", html)
+	}
+	rev := hiddenRev.FindStringSubmatch(html)[1]
+	postFails(t, h, rv, "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}}, http.StatusBadRequest)
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}, "note": {"户籍地址与承诺不符"}})
+	if !strings.Contains(html, `<strong id="app-status">已撤销</strong>`) || !strings.Contains(html, "虚假承诺：户籍地址与承诺不符") {
+		t.Errorf("a false commitment should revoke the approval with the finding:\n%s", html)
+	}
+}
+
+// TestObjectionReviewThroughThePage: the senior card as a filing goes on
+// public notice; 王五 objects; civil affairs upholds the objection with a
+// reason through the page, which rejects the filing.
+func TestObjectionReviewThroughThePage(t *testing.T) {
+	h, _ := citizenServer(t)
+	id := seniorCardIn(t, h, "approval: {mode: filing, notice_days: 5}")
+	wang := signIn(t, h, demo.WangWu)
+	_, body, _ := call(t, h, "GET", "/api/v1/notices", nil, nil)
+	notices, _ := body["notices"].([]any)
+	if len(notices) != 1 {
+		t.Fatalf("notices: %v, want the senior card's", body)
+	}
+	nid := strconv.FormatFloat(notices[0].(map[string]any)["id"].(float64), 'f', -1, 64)
+	if code, body, _ := call(t, h, "POST", "/api/v1/notices/"+nid+"/objections", strings.NewReader(`{"reasons":"申请人并非本区户籍"}`), withJSON(wang)); code != 200 {
+		t.Fatalf("王五 objects: %d %v", code, body)
+	}
+	rv := signIn(t, h, "reviewer.civil")
+	_, html := page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
+	task := taskIn(t, html, "objection-review")
+	rev := hiddenRev.FindStringSubmatch(html)[1]
+	postFails(t, h, rv, "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}}, http.StatusBadRequest)
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}, "reason": {"经核实申请人户籍不在本区"}})
+	if !strings.Contains(html, `<strong id="app-status">不予许可</strong>`) || !strings.Contains(html, "经核实申请人户籍不在本区") {
+		t.Errorf("an upheld objection should reject the filing with the reason:\n%s", html)
+	}
+}
