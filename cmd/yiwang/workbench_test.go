@@ -147,6 +147,9 @@ func TestSpecialProcedureStopsTheClockThroughThePage(t *testing.T) {
 	id := strconv.FormatInt(queueTransfer(t, a, clerkOf(t, a)), 10)
 	re := signIn(t, h, "reviewer.realestate")
 	_, html := page(t, h, re, "GET", "/workbench/applications/"+id, nil)
+	if !strings.Contains(html, `id="parties"`) || !strings.Contains(html, "王五") || !strings.Contains(html, "已确认") {
+		t.Errorf("the application page does not show the co-party's confirmation:\n%s", html)
+	}
 	task := taskIn(t, html, "special-procedure")
 	postFails(t, h, re, "/workbench/tasks/"+task+"/special-procedure", url.Values{"application": {id}, "kind": {"expert_review"}}, http.StatusBadRequest)
 	_, html = page(t, h, re, "POST", "/workbench/tasks/"+task+"/special-procedure", url.Values{"application": {id}, "kind": {"expert_review"}, "reason": {"估价争议，需专家评审"}})

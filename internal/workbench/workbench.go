@@ -159,6 +159,8 @@ var statuses = map[string][2]string{
 	"delivered": {"已送达", "Delivered"}, "withdrawn": {"已撤回", "Withdrawn"}, "revoked": {"已撤销", "Revoked"},
 	"open": {"待办", "Open"}, "claimed": {"已认领", "Claimed"}, "cancelled": {"已取消", "Cancelled"},
 	"waiting": {"未开始", "Waiting"},
+	"named":   {"待邀请", "Named"}, "invited": {"待确认", "Invited"}, "confirmed": {"已确认", "Confirmed"},
+	"refused": {"已拒绝", "Refused"}, "lapsed": {"逾期未确认", "Lapsed"},
 }
 
 func statusText(lang, s string) string {
