@@ -218,6 +218,16 @@ var accessTable = map[string]access{
 	"POST /me/applications/{id}/materials/{material}/pledge":   {path: "/me/applications/{app}/materials/id_card/pledge", body: "pledge=yes", allowed: []string{applicant}, owned: true},
 	"POST /me/applications/{id}/materials/{material}/deferral": {path: "/me/applications/{app}/materials/id_card/deferral", body: "pledge=yes&due=2099-01-01", allowed: []string{applicant}, owned: true},
 	"POST /me/applications/{id}/parties":                       {path: "/me/applications/{app}/parties", body: "own_role=x", allowed: []string{applicant}, owned: true},
+
+	// The workbench's approval-mode intake and further actions (internal/workbench/actions.go).
+	"POST /workbench/intake/{id}/parties":                       {path: "/workbench/intake/{app}/parties", body: "own_role=seller", allowed: []string{}, owned: true},
+	"POST /workbench/intake/{id}/materials/{material}/deferral": {path: "/workbench/intake/{app}/materials/x/deferral", body: "signed=yes&due=2099-01-01", allowed: []string{clerk}, owned: true}, // any clerk may defer for a walk-in (DeferMaterial)
+	"POST /workbench/tasks/{id}/special-procedure":              {path: "/workbench/tasks/999/special-procedure", body: "kind=hearing&reason=x", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/special-procedure/end":          {path: "/workbench/tasks/999/special-procedure/end", body: "note=x", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/reassign":                       {path: "/workbench/tasks/999/reassign", body: "to=1", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/tasks/{id}/inspection":                     {path: "/workbench/tasks/999/inspection", body: "result=truthful", allowed: []string{reviewer, head}},
+	"POST /workbench/tasks/{id}/objection-review":               {path: "/workbench/tasks/999/objection-review", body: "outcome=clear", allowed: []string{clerk, reviewer, head}},
+	"POST /workbench/applications/{id}/revoke":                  {path: "/workbench/applications/999999/revoke", body: "reason=x", allowed: []string{head}},
 }
 
 func signedIn() []string {

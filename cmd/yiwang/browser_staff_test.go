@@ -48,9 +48,9 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	}
 
 	proxy := httputil.NewSingleHostReverseProxy(mustURL(t, s.URL))
-	singleParty(t, proxy)
 
-	// The clerk takes 张三's gift of his home to 王五 in at the window.
+	// The clerk takes 张三's gift of his home to 王五 in at the window,
+	// naming 王五 as the other party (一事多人).
 	clerk := newBrowser(t)
 	clerk.signIn(t, s, "clerk")
 	clerk.do(t, "open intake", chromedp.Navigate(s.URL+"/workbench/intake?item="+propertyTransfer), chromedp.WaitVisible(chromedp.ID("id_number")))
@@ -66,6 +66,16 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("submit-intake")),
 	)
 	clerk.checkA11y(t, "intake draft")
+	clerk.do(t, "name the co-party",
+		chromedp.Click(chromedp.ID("own-seller")),
+		chromedp.SendKeys(chromedp.ID("party-buyer-name"), "王五"),
+		chromedp.SendKeys(chromedp.ID("party-buyer-id"), demo.WangWu),
+		chromedp.Click(chromedp.ID("save-parties")),
+		chromedp.WaitVisible(chromedp.ID("parties-named")),
+	)
+	if got := clerk.text(t, "parties named", "#parties-named"); !strings.Contains(got, "王五") {
+		t.Errorf("after naming the parties the draft shows %q, want 王五", got)
+	}
 	clerk.do(t, "fill and scan",
 		chromedp.SetValue(chromedp.ID("field_buyers"), "王五,"+demo.WangWu+",100"),
 		chromedp.SetValue(chromedp.ID("field_ownership"), "sole"),
@@ -86,6 +96,17 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	appURL := s.URL + m[0]
 	appID, _ := strconv.ParseInt(m[1], 10, 64)
 	clerk.checkA11y(t, "application detail")
+
+	// 王五 confirms on his invitations page; then acceptance opens.
+	wang := newBrowser(t)
+	wang.signIn(t, s, demo.WangWu)
+	wang.do(t, "invitations", chromedp.Navigate(s.URL+"/me/invitations"), chromedp.WaitVisible(chromedp.CSS(`form[action="/me/invitations/`+m[1]+`/confirm"] button`)))
+	wang.checkA11y(t, "invitations")
+	wang.do(t, "confirm",
+		chromedp.Click(chromedp.CSS(`form[action="/me/invitations/`+m[1]+`/confirm"] button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form[action="/me/invitations/`+m[1]+`/confirm"]`)),
+	)
+	clerk.do(t, "reload after confirmation", chromedp.Navigate(appURL), chromedp.WaitVisible(chromedp.CSS(`form.decision`)))
 	clerk.decide(t, "accept")
 	if got := clerk.text(t, "accepted", "#app-status"); got != "已受理" && got != "审查中" {
 		t.Fatalf("after acceptance the status is %q", got)

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"yiwang/internal/demo"
 )
 
 // TestAdminPagePublishesADraft: a new version imported through the API is
@@ -77,7 +82,6 @@ func TestStaffPagesInEnglish(t *testing.T) {
 func TestQueueMarksLateStepsInWords(t *testing.T) {
 	srv, a := demoServer(t)
 	h := srv.Handler()
-	singleParty(t, h)
 	id := queueTransfer(t, a, clerkOf(t, a))
 	// Its registration review was due three days ago.
 	if _, err := a.identities.DB().ExecContext(context.Background(), `UPDATE tasks SET deadline = $1 WHERE application_id = $2 AND department = 'realestate' AND status = 'open'`,
@@ -91,5 +95,218 @@ func TestQueueMarksLateStepsInWords(t *testing.T) {
 	code, _, html = call(t, h, "GET", "/workbench/overdue", nil, signIn(t, h, "supervisor"))
 	if code != 200 || !strings.Contains(html, "红灯：已超期") {
 		t.Errorf("the overdue board: %d, want the late step marked 红灯", code)
+	}
+}
+
+// TestWindowIntakeNamesPartiesAndDefers: at the window the clerk names the
+// other party of a property transfer (一事多人) and, under the walk-in's
+// signed commitment, marks the valuation report to be supplied later (容缺).
+func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
+	h, _ := citizenServer(t)
+	clerk := signIn(t, h, "clerk")
+	path, draft := page(t, h, clerk, "POST", "/workbench/intake", url.Values{"item": {propertyTransfer}, "id_number": {demo.ZhangSan}, "name": {"张三"},
+		"answer_reason": {"sale"}, "answer_property_type": {"non_residential"}, "identity_checked": {"yes"}, "consent": {"yes"}})
+	if !strings.HasPrefix(path, "/workbench/intake/") || !strings.Contains(draft, `id="party-buyer-id"`) || !strings.Contains(draft, `id="own-seller"`) {
+		t.Fatalf("the intake draft at %s has no parties section:\n%s", path, draft)
+	}
+	if msg := postFails(t, h, clerk, path+"/parties", url.Values{"own_role": {"seller"}}, http.StatusBadRequest); !strings.Contains(msg, "buyer") {
+		t.Errorf("leaving the buyer unnamed should say so:\n%s", msg)
+	}
+	_, draft = page(t, h, clerk, "POST", path+"/parties", url.Values{"own_role": {"seller"}, "party_buyer_name": {"王五"}, "party_buyer_id": {demo.WangWu}})
+	if !strings.Contains(draft, `id="parties-named"`) || !strings.Contains(draft, "王五") {
+		t.Errorf("the named parties are not shown:\n%s", draft)
+	}
+	if !strings.Contains(draft, `id="defer-valuation_report"`) || !strings.Contains(draft, "逾期未补交的") {
+		t.Fatalf("the draft offers no deferral of the valuation report:\n%s", draft)
+	}
+	due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	if msg := postFails(t, h, clerk, path+"/materials/valuation_report/deferral", url.Values{"due": {due}}, http.StatusBadRequest); !strings.Contains(msg, "signs the commitment") {
+		t.Errorf("deferring without the walk-in's signature should be refused:\n%s", msg)
+	}
+	postFails(t, h, clerk, path+"/materials/gift_contract/deferral", url.Values{"signed": {"yes"}, "due": {due}}, http.StatusNotFound)
+	_, draft = page(t, h, clerk, "POST", path+"/materials/valuation_report/deferral", url.Values{"signed": {"yes"}, "due": {due}})
+	if !strings.Contains(draft, `id="deferred-valuation_report"`) || !strings.Contains(draft, due) || strings.Contains(draft, `id="defer-valuation_report"`) {
+		t.Errorf("the deferred report does not show its due date %s:\n%s", due, draft)
+	}
+}
+
+// taskIn finds the id of the step a form on the page acts on.
+func taskIn(t *testing.T, html, action string) string {
+	t.Helper()
+	m := regexp.MustCompile(`/workbench/tasks/(\d+)/` + action + `"`).FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("the page has no %s form:\n%s", action, html)
+	}
+	return m[1]
+}
+
+// TestSpecialProcedureStopsTheClockThroughThePage: the real-estate reviewer
+// sends a transfer to an expert review (the clock stops), then ends it.
+func TestSpecialProcedureStopsTheClockThroughThePage(t *testing.T) {
+	h, a := citizenServer(t)
+	id := strconv.FormatInt(queueTransfer(t, a, clerkOf(t, a)), 10)
+	re := signIn(t, h, "reviewer.realestate")
+	_, html := page(t, h, re, "GET", "/workbench/applications/"+id, nil)
+	if !strings.Contains(html, `id="parties"`) || !strings.Contains(html, "王五") || !strings.Contains(html, "已确认") {
+		t.Errorf("the application page does not show the co-party's confirmation:\n%s", html)
+	}
+	task := taskIn(t, html, "special-procedure")
+	postFails(t, h, re, "/workbench/tasks/"+task+"/special-procedure", url.Values{"application": {id}, "kind": {"expert_review"}}, http.StatusBadRequest)
+	_, html = page(t, h, re, "POST", "/workbench/tasks/"+task+"/special-procedure", url.Values{"application": {id}, "kind": {"expert_review"}, "reason": {"估价争议，需专家评审"}})
+	if !strings.Contains(html, `<strong id="app-status">特别程序</strong>`) || !strings.Contains(html, "专家评审：估价争议") || !strings.Contains(html, `id="end-special"`) {
+		t.Fatalf("after starting the expert review the page shows no special procedure:\n%s", html)
+	}
+	end := taskIn(t, html, "special-procedure/end")
+	_, html = page(t, h, re, "POST", "/workbench/tasks/"+end+"/special-procedure/end", url.Values{"application": {id}, "note": {"专家意见已出具"}})
+	if !strings.Contains(html, `<strong id="app-status">审查中</strong>`) || strings.Contains(html, `id="end-special"`) {
+		t.Errorf("after ending it the application should be under review again:\n%s", html)
+	}
+}
+
+// manualSeniorCard has 张三 apply for the senior card with machine approval
+// switched off, so that a civil affairs reviewer decides it; it returns the
+// application's id.
+func manualSeniorCard(t *testing.T, h http.Handler, a *app) string {
+	t.Helper()
+	if err := a.applications.SetMachineSuspended(context.Background(), staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	hd := signIn(t, h, demo.ZhangSan)
+	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	return strings.TrimPrefix(appPath, "/me/applications/")
+}
+
+// TestHeadReassignsAndRevokesThroughThePage: the civil affairs head hands
+// the review to a reviewer, who approves; the head then revokes the
+// approval, which needs a reason.
+func TestHeadReassignsAndRevokesThroughThePage(t *testing.T) {
+	h, a := citizenServer(t)
+	id := manualSeniorCard(t, h, a)
+	head := signIn(t, h, "head.civil")
+	_, html := page(t, h, head, "GET", "/workbench/applications/"+id, nil)
+	task := taskIn(t, html, "reassign")
+	if !strings.Contains(html, "民政 刘洋（reviewer.civil）") {
+		t.Fatalf("the reassignment offers no civil affairs reviewer:\n%s", html)
+	}
+	reviewer := staffPrincipal(t, a, "reviewer.civil")
+	_, html = page(t, h, head, "POST", "/workbench/tasks/"+task+"/reassign", url.Values{"application": {id}, "to": {strconv.FormatInt(reviewer.AccountID, 10)}})
+	if !strings.Contains(html, "→ 民政 刘洋") {
+		t.Errorf("the timeline does not record the reassignment:\n%s", html)
+	}
+	if code, _, _ := call(t, h, "POST", "/workbench/tasks/"+task+"/reassign", strings.NewReader("application="+id+"&to=1"), formHeaders(signIn(t, h, "reviewer.civil"))); code != http.StatusForbidden {
+		t.Errorf("a reviewer reassigning: %d, want 403", code)
+	}
+	rv := signIn(t, h, "reviewer.civil")
+	_, html = page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
+	if !strings.Contains(html, `action="/workbench/tasks/`+task+`/release"`) {
+		t.Fatalf("the reassigned step is not in the reviewer's hands:\n%s", html)
+	}
+	if strings.Contains(html, `id="revoke"`) {
+		t.Error("a reviewer (without review:decide) is offered the revocation")
+	}
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {hiddenRev.FindStringSubmatch(html)[1]}})
+	_, html = page(t, h, head, "GET", "/workbench/applications/"+id, nil)
+	if !strings.Contains(html, `id="revoke"`) {
+		t.Fatalf("the approved application offers the head no revocation:\n%s", html)
+	}
+	postFails(t, h, head, "/workbench/applications/"+id+"/revoke", url.Values{"reason": {" "}}, http.StatusBadRequest)
+	_, html = page(t, h, head, "POST", "/workbench/applications/"+id+"/revoke", url.Values{"reason": {"申请人户籍信息有误"}})
+	if !strings.Contains(html, `<strong id="app-status">已撤销</strong>`) || !strings.Contains(html, "申请人户籍信息有误") {
+		t.Errorf("after revoking, the page should say revoked with the reason:\n%s", html)
+	}
+}
+
+// formHeaders are a session's headers for posting a form.
+func formHeaders(hd map[string]string) map[string]string {
+	h := copyHeaders(hd)
+	h["Content-Type"] = "application/x-www-form-urlencoded"
+	return h
+}
+
+// seniorCardIn publishes a version of the senior card approved in another
+// mode (approval is the item file's approval line) and has 张三 apply for
+// it through the wizard, signing the commitment where there is one; it
+// returns the application's id.
+func seniorCardIn(t *testing.T, h http.Handler, approval string) string {
+	t.Helper()
+	admin := signIn(t, h, "catalog.admin")
+	z := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("approval: {mode: auto, sample_percent: 5}"), []byte(approval), 1)
+		}
+		return b
+	})
+	zipAuth := copyHeaders(admin)
+	zipAuth["Content-Type"] = "application/zip"
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", z, zipAuth); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/items/"+seniorCard+"/versions/2/publish", nil, withJSON(admin)); code != 200 {
+		t.Fatalf("publish: %d %v", code, body)
+	}
+	hd := signIn(t, h, demo.ZhangSan)
+	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
+	formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
+	appPath := strings.Split(formPath, "?")[0]
+	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
+	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
+	sub := url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}}
+	if m := hiddenCommitment.FindStringSubmatch(confirm); m != nil {
+		sub.Set("commitment_digest", m[1])
+		sub.Set("commitment", "yes")
+	}
+	page(t, h, hd, "POST", appPath+"/submit", sub)
+	return strings.TrimPrefix(appPath, "/me/applications/")
+}
+
+// TestInspectionOfACommitmentThroughThePage: the senior card approved on
+// commitment is inspected by civil affairs; a false commitment needs what
+// was found, and revokes the approval.
+func TestInspectionOfACommitmentThroughThePage(t *testing.T) {
+	h, _ := citizenServer(t)
+	id := seniorCardIn(t, h, "approval: {mode: commitment, commitment: {zh: 本人承诺：年满60周岁，户籍在本区，所填信息真实。}}")
+	rv := signIn(t, h, "reviewer.civil")
+	_, html := page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
+	task := taskIn(t, html, "inspection")
+	if strings.Contains(html, `/workbench/tasks/`+task+`/decision"`) || !strings.Contains(html, "本人承诺") {
+		t.Errorf("the inspection should show the signed commitment and no decision form:\n%s", html)
+	}
+	rev := hiddenRev.FindStringSubmatch(html)[1]
+	postFails(t, h, rv, "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}}, http.StatusBadRequest)
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}, "note": {"户籍地址与承诺不符"}})
+	if !strings.Contains(html, `<strong id="app-status">已撤销</strong>`) || !strings.Contains(html, "虚假承诺：户籍地址与承诺不符") {
+		t.Errorf("a false commitment should revoke the approval with the finding:\n%s", html)
+	}
+}
+
+// TestObjectionReviewThroughThePage: the senior card as a filing goes on
+// public notice; 王五 objects; civil affairs upholds the objection with a
+// reason through the page, which rejects the filing.
+func TestObjectionReviewThroughThePage(t *testing.T) {
+	h, _ := citizenServer(t)
+	id := seniorCardIn(t, h, "approval: {mode: filing, notice_days: 5}")
+	wang := signIn(t, h, demo.WangWu)
+	_, body, _ := call(t, h, "GET", "/api/v1/notices", nil, nil)
+	notices, _ := body["notices"].([]any)
+	if len(notices) != 1 {
+		t.Fatalf("notices: %v, want the senior card's", body)
+	}
+	nid := strconv.FormatFloat(notices[0].(map[string]any)["id"].(float64), 'f', -1, 64)
+	if code, body, _ := call(t, h, "POST", "/api/v1/notices/"+nid+"/objections", strings.NewReader(`{"reasons":"申请人并非本区户籍"}`), withJSON(wang)); code != 200 {
+		t.Fatalf("王五 objects: %d %v", code, body)
+	}
+	rv := signIn(t, h, "reviewer.civil")
+	_, html := page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
+	task := taskIn(t, html, "objection-review")
+	rev := hiddenRev.FindStringSubmatch(html)[1]
+	postFails(t, h, rv, "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}}, http.StatusBadRequest)
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}, "reason": {"经核实申请人户籍不在本区"}})
+	if !strings.Contains(html, `<strong id="app-status">不予许可</strong>`) || !strings.Contains(html, "经核实申请人户籍不在本区") {
+		t.Errorf("an upheld objection should reject the filing with the reason:\n%s", html)
 	}
 }

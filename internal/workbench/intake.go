@@ -80,6 +80,8 @@ type draftData struct {
 	Fields    []catalog.Field
 	Materials []catalog.Material
 	Have      map[string]application.Material
+	Parties   []catalog.Party                 // the item's roles when several people apply together (一事多人)
+	Deferred  map[string]application.Deferral // materials pending under a signed deferral (容缺)
 }
 
 func (h *Handler) draft(r *http.Request, id int64) (draftData, error) {
@@ -91,7 +93,12 @@ func (h *Handler) draft(r *http.Request, id int64) (draftData, error) {
 	if err != nil {
 		return draftData{}, err
 	}
-	d := draftData{App: a, Have: map[string]application.Material{}}
+	d := draftData{App: a, Have: map[string]application.Material{}, Parties: v.Item.Parties, Deferred: map[string]application.Deferral{}}
+	if a.Modes != nil {
+		for _, df := range a.Modes.Deferrals {
+			d.Deferred[df.Material] = df
+		}
+	}
 	for _, f := range v.Item.Form {
 		if f.When.Matches(a.Answers) {
 			d.Fields = append(d.Fields, f)
@@ -222,6 +229,56 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, appURL(a.ID))
+}
+
+// intakeParties names the walk-in's part and the other parties of a joint
+// item (一事多人) by name and ID number; they confirm after submission.
+func (h *Handler) intakeParties(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
+	d, err := h.draft(r, id)
+	if err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	own := r.PostFormValue("own_role")
+	var parties []application.PartyRequest
+	for _, ip := range d.Parties {
+		pr := application.PartyRequest{Role: ip.Role, IDNumber: strings.TrimSpace(r.PostFormValue("party_" + ip.Role + "_id")), Name: strings.TrimSpace(r.PostFormValue("party_" + ip.Role + "_name"))}
+		if ip.Role == own || pr.IDNumber+pr.Name == "" { // left empty: the service says who is missing
+			continue
+		}
+		parties = append(parties, pr)
+	}
+	if _, err := h.Applications.NameParties(r.Context(), authz.From(r.Context()), id, d.App.Revision, own, parties); err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	redirect(w, r, back)
+}
+
+// intakeDeferral marks a deferrable material pending until a date (容缺),
+// once the walk-in has signed the deferral commitment at the window.
+func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
+	if r.PostFormValue("signed") != "yes" {
+		h.fail(w, r, apperr.New(apperr.Invalid, "no_pledge", "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
+		return
+	}
+	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), id, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
+		h.fail(w, r, err, back)
+		return
+	}
+	redirect(w, r, back)
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,7 @@ type detailData struct {
 	Reasons []reasonOption     // the standard reasons to choose from
 	Me      int64
 	Groups  map[string]bool // parallel groups among the steps
+	Staff   staffActions    // special procedures, reassignment, revocation
 }
 
 // reasonOption is a standard reason: the item's rules' reasons and the
@@ -110,6 +111,10 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 				d.Mine = append(d.Mine, t)
 			}
 		}
+	}
+	if d.Staff, err = h.actionsFor(r, p, v); err != nil {
+		h.fail(w, r, err, "/workbench")
+		return
 	}
 	title := v.Number
 	if title == "" {

@@ -64,6 +64,9 @@ func NewHandler(d Deps) (*Handler, error) {
 			return strings.Join(names, ", ")
 		},
 		"trust": trustText,
+		"kind":  taskKind,
+		// deferral is the commitment a walk-in signs to supply a material later.
+		"deferral": func(material string) string { return application.DeferralText(material, "____年__月__日") },
 	}, d.Logger)
 	if err != nil {
 		return nil, err
@@ -79,10 +82,18 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /workbench/tasks/{id}/release", authz.ReviewTasks, h.release)
 	r.HandleFunc("POST /workbench/tasks/{id}/decision", authz.ReviewTasks, h.decision)
 	r.HandleFunc("POST /workbench/tasks/{id}/correction", authz.ReviewTasks, h.correction)
+	r.HandleFunc("POST /workbench/tasks/{id}/special-procedure", authz.ReviewTasks, h.specialStart)
+	r.HandleFunc("POST /workbench/tasks/{id}/special-procedure/end", authz.ReviewTasks, h.specialEnd)
+	r.HandleFunc("POST /workbench/tasks/{id}/reassign", authz.ReviewTasks, h.reassign)
+	r.HandleFunc("POST /workbench/tasks/{id}/inspection", authz.Inspect, h.inspection)
+	r.HandleFunc("POST /workbench/tasks/{id}/objection-review", authz.ReviewTasks, h.objectionReview)
+	r.HandleFunc("POST /workbench/applications/{id}/revoke", authz.Decide, h.revoke)
 	r.HandleFunc("GET /workbench/intake", authz.WindowIntake, h.intakePage)
 	r.HandleFunc("POST /workbench/intake", authz.WindowIntake, h.intakeStart)
 	r.HandleFunc("GET /workbench/intake/{id}", authz.WindowIntake, h.intakeDraft)
 	r.HandleFunc("POST /workbench/intake/{id}", authz.WindowIntake, h.intakeSave)
+	r.HandleFunc("POST /workbench/intake/{id}/parties", authz.WindowIntake, h.intakeParties)
+	r.HandleFunc("POST /workbench/intake/{id}/materials/{material}/deferral", authz.WindowIntake, h.intakeDeferral)
 	r.HandleFunc("GET /workbench/overdue", authz.OverdueView, h.overdue)
 	h.registerAdmin(r)
 }
@@ -148,6 +159,8 @@ var statuses = map[string][2]string{
 	"delivered": {"已送达", "Delivered"}, "withdrawn": {"已撤回", "Withdrawn"}, "revoked": {"已撤销", "Revoked"},
 	"open": {"待办", "Open"}, "claimed": {"已认领", "Claimed"}, "cancelled": {"已取消", "Cancelled"},
 	"waiting": {"未开始", "Waiting"},
+	"named":   {"待邀请", "Named"}, "invited": {"待确认", "Invited"}, "confirmed": {"已确认", "Confirmed"},
+	"refused": {"已拒绝", "Refused"}, "lapsed": {"逾期未确认", "Lapsed"},
 }
 
 func statusText(lang, s string) string {
@@ -169,6 +182,18 @@ func trustText(lang, level string) string {
 		return pick(lang, "D 级：申请人承诺", "D: applicant's commitment")
 	}
 	return pick(lang, "未提供", "not supplied")
+}
+
+// taskKind tells the approval modes' tasks, which have their own actions,
+// from the steps of the decision.
+func taskKind(t application.Task) string {
+	switch {
+	case t.StepID == "inspection":
+		return "inspection"
+	case strings.HasPrefix(t.StepID, "objection:"):
+		return "objection"
+	}
+	return "step"
 }
 
 // formValue shows a form value as text.

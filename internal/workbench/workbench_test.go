@@ -50,3 +50,13 @@ func TestTableRowsRoundTrip(t *testing.T) {
 		t.Error("a share that is not a number was accepted")
 	}
 }
+
+// TestModeTasksHaveTheirOwnForms: the inspection and an objection's review
+// are told from the steps of the decision by their step ids.
+func TestModeTasksHaveTheirOwnForms(t *testing.T) {
+	for step, want := range map[string]string{"inspection": "inspection", "objection:7": "objection", "registration_review": "step", "accept": "step"} {
+		if got := taskKind(application.Task{StepID: step}); got != want {
+			t.Errorf("taskKind(%q) = %q, want %q", step, got, want)
+		}
+	}
+}
