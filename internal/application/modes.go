@@ -56,6 +56,19 @@ const (
 	modeStage      = -1
 )
 
+// ModeTask says which approval mode's task t is: "inspection" (a
+// commitment's later check), "objection" (the review of an objection to a
+// filing), or "" for an ordinary step of the decision.
+func (t Task) ModeTask() string {
+	switch {
+	case t.StepID == inspectionStep:
+		return "inspection"
+	case strings.HasPrefix(t.StepID, objectionStep+":"):
+		return "objection"
+	}
+	return ""
+}
+
 // Enqueuer puts a durable job in the queue inside tx (*jobs.Queue).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
@@ -423,7 +436,7 @@ func (s *Service) RecordInspection(ctx context.Context, p authz.Principal, taskI
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
-		if t.StepID != inspectionStep {
+		if t.ModeTask() != "inspection" {
 			return apperr.New(apperr.Conflict, "not_an_inspection", "task %d is not an inspection", t.ID)
 		}
 		if err := mustBeWorkable(p, t, a); err != nil {
@@ -655,7 +668,7 @@ func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
-		if !strings.HasPrefix(t.StepID, objectionStep+":") {
+		if t.ModeTask() != "objection" {
 			return apperr.New(apperr.Conflict, "not_an_objection", "task %d is not the review of an objection", t.ID)
 		}
 		if err := mustBeWorkable(p, t, a); err != nil {

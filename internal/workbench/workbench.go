@@ -187,11 +187,8 @@ func trustText(lang, level string) string {
 // taskKind tells the approval modes' tasks, which have their own actions,
 // from the steps of the decision.
 func taskKind(t application.Task) string {
-	switch {
-	case t.StepID == "inspection":
-		return "inspection"
-	case strings.HasPrefix(t.StepID, "objection:"):
-		return "objection"
+	if k := t.ModeTask(); k != "" {
+		return k
 	}
 	return "step"
 }
