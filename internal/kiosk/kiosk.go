@@ -56,7 +56,6 @@ type Handler struct {
 func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
-		"in":   func(t catalog.Text, lang string) string { return t.In(lang) },
 		"idle": func() int { return int(Idle.Seconds()) },
 	}, d.Logger)
 	if err != nil {

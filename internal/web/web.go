@@ -55,6 +55,8 @@ var funcs = template.FuncMap{
 		}
 		return zh
 	},
+	// in picks a bilingual value's text: {{in .Name $.Lang}} (catalog.Text).
+	"in":   func(t interface{ In(string) string }, lang string) string { return t.In(lang) },
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
 	// when writes a time in China time, "" for none: {{when .SubmittedAt}}.

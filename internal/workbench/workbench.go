@@ -52,7 +52,6 @@ func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
 		"light":  lightText,
-		"in":     func(t catalog.Text, lang string) string { return t.In(lang) },
 		"status": statusText,
 		"value":  formValue,
 		"table":  tableText,
