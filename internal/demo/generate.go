@@ -1605,18 +1605,25 @@ func newWriter(ctx context.Context, db *store.DB) (*writer, error) {
 	return w, nil
 }
 
-// insertSQL is the INSERT of n rows. SQLite gets anonymous ? parameters:
-// it looks numbered ones ($2) up by name, in time growing with their number,
-// for every one bound.
-func insertSQL(backend store.Backend, n int) string {
+// insertSQL is the INSERT of n rows updated at now. SQLite gets anonymous ?
+// parameters (it looks numbered ones, $2, up by name, in time growing with
+// their number, for every one bound) and now as a literal, written as the
+// driver writes times (store opens SQLite with _time_format=sqlite): the
+// same for every row, it costs nothing to bind and format once a row.
+// sqliteTime is how the SQLite driver writes a time.Time under
+// _time_format=sqlite.
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+func insertSQL(backend store.Backend, n int, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO registry_records (source, subject_idx, data, updated_at) VALUES `)
+	row := "(?,?,?,'" + now.Format(sqliteTime) + "')"
 	for k := range n {
 		if k > 0 {
 			b.WriteByte(',')
 		}
 		if backend == store.SQLite {
-			b.WriteString("(?,?,?,?)")
+			b.WriteString(row)
 		} else {
 			fmt.Fprintf(&b, "($%d,$%d,$%d,$%d)", 4*k+1, 4*k+2, 4*k+3, 4*k+4)
 		}
@@ -1633,7 +1640,7 @@ func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written fun
 		return fmt.Errorf("begin writing registry records: %w", err)
 	}
 	defer tx.Rollback()
-	full, err := tx.PrepareContext(ctx, insertSQL(w.backend, min(rowsPerInsert, len(rows))))
+	full, err := tx.PrepareContext(ctx, insertSQL(w.backend, min(rowsPerInsert, len(rows)), w.now))
 	if err != nil {
 		return fmt.Errorf("prepare the registry insert: %w", err)
 	}
@@ -1642,12 +1649,15 @@ func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written fun
 		part := rows[at:min(at+rowsPerInsert, len(rows))]
 		args := w.args[:0]
 		for _, r := range part {
-			args = append(args, r.Source, r.SubjectIdx, r.Data, w.now)
+			args = append(args, r.Source, r.SubjectIdx, r.Data)
+			if w.backend != store.SQLite {
+				args = append(args, w.now)
+			}
 		}
 		if len(part) == rowsPerInsert || at == 0 {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(w.backend, len(part)), args...)
+			_, err = tx.ExecContext(ctx, insertSQL(w.backend, len(part), w.now), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("write registry records: %w", err)
