@@ -1378,9 +1378,10 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 		go func() {
 			defer wg.Done()
 			sealer := b.NewSealer()
+			var buf []byte
 			for k := range jobs {
 				res := batch{seq: k}
-				res.rows, res.subjects, res.err = g.seal(sealer, order, k)
+				res.rows, res.subjects, res.err = g.seal(sealer, &buf, order, k)
 				select {
 				case sealed <- res:
 				case <-ctx.Done():
@@ -1532,8 +1533,8 @@ func (g *Generator) subject(s int) hub.Subject {
 }
 
 // seal makes and seals the records of chunk k of the subjects in order, or
-// the demo records for chunk 0.
-func (g *Generator) seal(sealer *hub.Sealer, order []int32, k int) ([]hub.SealedRecord, int, error) {
+// the demo records for chunk 0, using buf as scratch.
+func (g *Generator) seal(sealer *hub.Sealer, buf *[]byte, order []int32, k int) ([]hub.SealedRecord, int, error) {
 	var entries []Entry
 	n := 0
 	if k == 0 {
@@ -1548,13 +1549,25 @@ func (g *Generator) seal(sealer *hub.Sealer, order []int32, k int) ([]hub.Sealed
 			n++
 		}
 	}
-	rows := make([]hub.SealedRecord, 0, len(entries))
-	for _, e := range entries {
-		row, err := sealer.Seal(e.Source, e.Subject, e.Record)
-		if err != nil {
+	// The chunk's sealed data is made one string, which its rows share: a
+	// string a row cost a tenth of the sealing time. (The rows of a chunk go
+	// in the same transaction, so the string is not kept longer for it.)
+	rows := make([]hub.SealedRecord, len(entries))
+	ends := make([]int, len(entries))
+	data := (*buf)[:0]
+	for k, e := range entries {
+		var err error
+		rows[k].Source = e.Source
+		if data, rows[k].SubjectIdx, err = sealer.AppendSeal(data, e.Source, e.Subject, e.Record); err != nil {
 			return nil, 0, fmt.Errorf("a generated %s record does not fit the registry's schema (a bug in the generator): %w", e.Source, err)
 		}
-		rows = append(rows, row)
+		ends[k] = len(data)
+	}
+	*buf = data
+	all, start := string(data), 0
+	for k := range rows {
+		rows[k].Data = all[start:ends[k]]
+		start = ends[k]
 	}
 	return rows, n, nil
 }
