@@ -1329,7 +1329,10 @@ const chunk = 256
 
 // rowsPerTx is how many rows one transaction writes (about 800 bytes of
 // memory a row, twice over: one batch being written, the next gathered).
-const rowsPerTx = 250_000
+// With rows in key order, smaller transactions cost little more to commit,
+// and the writer starts sooner: at 300,000 persons, 100,000 rows took half
+// the memory of 250,000 (0.7 GB against 1.2–1.6 GB) and no more CPU.
+const rowsPerTx = 100_000
 
 // rowsPerInsert is how many rows one INSERT carries: four parameters each,
 // well under SQLite's limit of 32,766.
