@@ -595,10 +595,25 @@ func TestWriteStoresRecordsReadableThroughFetch(t *testing.T) {
 			t.Errorf("population record of person 5 reads back as\n%v\nwant\n%v", read, typed)
 		}
 
+		// Rows carry the time they were written, as the driver writes
+		// times (the SQLite writer puts it in the statement as text).
+		idx := b.SubjectIndex(want.Subject)
+		var at time.Time
+		if err := db.QueryRowContext(ctx, `SELECT updated_at FROM registry_records WHERE source = 'population' AND subject_idx = $1`, idx).Scan(&at); err != nil || time.Since(at) < 0 || time.Since(at) > time.Hour {
+			t.Errorf("updated_at = %v, %v; want a moment ago", at, err)
+		}
+		if db.Backend == store.SQLite {
+			var stored, driver string
+			db.QueryRowContext(ctx, `SELECT CAST(updated_at AS TEXT) FROM registry_records WHERE source = 'population' AND subject_idx = $1`, idx).Scan(&stored)
+			db.QueryRowContext(ctx, `SELECT CAST($1 AS TEXT)`, at).Scan(&driver)
+			if stored == "" || stored != driver {
+				t.Errorf("updated_at stored as %q; the driver writes %q", stored, driver)
+			}
+		}
+
 		// Running again replaces the records: the same rows, the same
 		// plaintext, sealed anew.
 		var before string
-		idx := b.SubjectIndex(want.Subject)
 		db.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = 'population' AND subject_idx = $1`, idx).Scan(&before)
 		if _, err := g.Write(ctx, db, b, nil); err != nil {
 			t.Fatal(err)

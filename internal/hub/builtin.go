@@ -228,12 +228,25 @@ func (b *Builtin) NewSealer() *Sealer { return &Sealer{b: b} }
 
 // Seal checks rec against source's schema and seals it for storage.
 func (s *Sealer) Seal(source string, subject Subject, rec Record) (SealedRecord, error) {
+	var err error
+	row := SealedRecord{Source: source}
+	if s.sealed, row.SubjectIdx, err = s.AppendSeal(s.sealed[:0], source, subject, rec); err != nil {
+		return SealedRecord{}, err
+	}
+	row.Data = string(s.sealed)
+	return row, nil
+}
+
+// AppendSeal is Seal appending the sealed record to dst, for loaders that
+// make one string of many records' data rather than one each; it returns
+// the subject's blind index.
+func (s *Sealer) AppendSeal(dst []byte, source string, subject Subject, rec Record) (sealed []byte, subjectIdx string, err error) {
 	src, ok := Lookup(source)
 	if !ok {
-		return SealedRecord{}, fmt.Errorf("unknown source %q", source)
+		return dst, "", fmt.Errorf("unknown source %q", source)
 	}
 	if src.Subject != subject.Kind && !strings.HasPrefix(source, "licence.") {
-		return SealedRecord{}, fmt.Errorf("%s keeps %s records, not %s", source, src.Subject, subject.Kind)
+		return dst, "", fmt.Errorf("%s keeps %s records, not %s", source, src.Subject, subject.Kind)
 	}
 	for name, v := range rec {
 		fd, ok := src.Field(name)
@@ -241,23 +254,22 @@ func (s *Sealer) Seal(source string, subject Subject, rec Record) (SealedRecord,
 			if strings.HasPrefix(source, "licence.") {
 				continue
 			}
-			return SealedRecord{}, fmt.Errorf("%s has no field %q", source, name)
+			return dst, "", fmt.Errorf("%s has no field %q", source, name)
 		}
 		if _, err := convert(fd.Type, v); err != nil {
-			return SealedRecord{}, fmt.Errorf("%s.%s: %v", source, name, err)
+			return dst, "", fmt.Errorf("%s.%s: %v", source, name, err)
 		}
 	}
-	var err error
 	if s.plain, err = appendRecord(s.plain[:0], &s.keys, rec); err != nil {
-		return SealedRecord{}, err
+		return dst, "", err
 	}
-	if s.sealed, err = s.b.pii.AppendSealFor(s.sealed[:0], &s.scratch, s.plain, recordContext(source)); err != nil {
-		return SealedRecord{}, err
+	if sealed, err = s.b.pii.AppendSealFor(dst, &s.scratch, s.plain, recordContext(source)); err != nil {
+		return dst, "", err
 	}
 	if subject != s.subject || s.idx == "" {
 		s.subject, s.idx = subject, s.b.SubjectIndex(subject)
 	}
-	return SealedRecord{Source: source, SubjectIdx: s.idx, Data: string(s.sealed)}, nil
+	return sealed, s.idx, nil
 }
 
 // appendRecord appends rec as json.Marshal encodes it (keys sorted, HTML

@@ -133,3 +133,45 @@ func TestOpenExplainsBadDatabases(t *testing.T) {
 		})
 	}
 }
+
+func TestNewSQLiteDatabaseHasLargePages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	pageSize := func(db *store.DB) (size int, mode string) {
+		t.Helper()
+		if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return size, mode
+	}
+	db, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, mode := pageSize(db); size != store.PageSize || mode != "wal" {
+		t.Errorf("new database: page size %d, journal %s; want %d, wal", size, mode, store.PageSize)
+	}
+	db.Close()
+
+	// A database made before keeps its pages.
+	old := filepath.Join(dir, "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, "PRAGMA page_size = 4096; CREATE TABLE t(x)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err = store.Open(ctx, "sqlite:"+old, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if size, mode := pageSize(db); size != 4096 || mode != "wal" {
+		t.Errorf("existing database: page size %d, journal %s; want 4096, wal", size, mode)
+	}
+}
