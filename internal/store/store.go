@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,11 +74,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 				fmt.Sprintf("cannot create the data directory %s: check its permissions or choose another with --data-dir", dir))
 		}
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if err := createSQLite(ctx, path); err != nil {
-			return nil, explainSQLite(err, path)
-		}
-	}
 	// WAL lets readers run beside the one writer; every transaction takes the
 	// write lock up front (_txlock=immediate) so the busy timeout applies
 	// instead of a late SQLITE_BUSY when a reader tries to upgrade.
@@ -107,34 +101,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, explainSQLite(err, path)
 	}
 	return db, nil
-}
-
-// PageSize is the size of a new SQLite database's pages, in bytes: four
-// times SQLite's default, so a large registry load ('yiwang demo generate')
-// makes a quarter of the system calls (about 15% less CPU at 100,000
-// persons). Records of several hundred bytes fit many to a page either way.
-const PageSize = 16384
-
-// createSQLite makes an empty database file with pages of PageSize, in WAL
-// mode. The page size can only be chosen before the first write (the driver
-// runs the DSN's pragmas in alphabetical order, journal_mode before
-// page_size, so it cannot be one of them); an existing database keeps its own.
-func createSQLite(ctx context.Context, path string) error {
-	sqlDB, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", PageSize)); err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "PRAGMA journal_mode = WAL")
-	return err
 }
 
 // checkWritable proves the SQLite file is a database we can write: a corrupt
