@@ -3,6 +3,8 @@ package demo_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -664,5 +666,56 @@ func TestWriteStopsWhenCancelled(t *testing.T) {
 	}
 	if n := countRows(t, db); n > 0 {
 		t.Errorf("%d rows written after cancelling", n)
+	}
+}
+
+// A load of many transactions, while the server goes on reading the
+// registries, leaves every record readable and no write-ahead log behind:
+// the log is copied into the database as the load goes, not left to grow
+// with it.
+func TestWriteWhileServingLeavesNoLog(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	b := hub.NewBuiltin(db, protector(t))
+	var file string
+	if err := db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	reads := make(chan error, 1)
+	go func() { // a serving process, reading what is there
+		n := 0
+		for {
+			select {
+			case <-stop:
+				reads <- nil
+				return
+			default:
+			}
+			_, err := b.Fetch(ctx, "population", hub.Subject{Kind: hub.Person, Key: demo.ZhangSan}, []string{"name"})
+			if err != nil && !errors.Is(err, hub.ErrNotFound) {
+				reads <- fmt.Errorf("read %d during the load: %w", n, err)
+				return
+			}
+			n++
+		}
+	}()
+	stats, err := newGenerator(t, 25_000, 2_000, 1, testDay).Write(ctx, db, b, nil)
+	close(stop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-reads; err != nil {
+		t.Error(err)
+	}
+	if stats.Total() < 100_000 {
+		t.Fatalf("only %d rows: the load should take several transactions", stats.Total())
+	}
+	if rows := countRows(t, db); rows != stats.Total() {
+		t.Errorf("%d rows stored, %d written", rows, stats.Total())
+	}
+	if fi, err := os.Stat(file + "-wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("the write-ahead log is left at %d bytes", fi.Size())
 	}
 }
