@@ -406,11 +406,7 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 	// Inspection days are working days. Months ahead the working-day
 	// calendar may not hold the year yet: then the deadline is provisional,
 	// and counted again when the year is loaded (Recount).
-	cal, err := s.calendars(ctx)
-	if err != nil {
-		return err
-	}
-	due, err := cal.Deadline(now, days)
+	due, cal, err := s.deadlineAfter(ctx, now, days)
 	if err != nil {
 		return err
 	}
@@ -534,11 +530,7 @@ func (s *Service) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it
 	if days <= 0 {
 		days = defaultNoticeDays
 	}
-	cal, err := s.calendars(ctx)
-	if err != nil {
-		return err
-	}
-	ends, err := cal.Deadline(now, days)
+	ends, cal, err := s.deadlineAfter(ctx, now, days)
 	if err != nil {
 		return err
 	}
@@ -628,11 +620,7 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 			n.ID, p.AccountID, reasons, now).Scan(&oid); err != nil {
 			return err
 		}
-		cal, err := s.calendars(ctx)
-		if err != nil {
-			return err
-		}
-		deadline, err := cal.Deadline(now, objectionReviewDays)
+		deadline, cal, err := s.deadlineAfter(ctx, now, objectionReviewDays)
 		if err != nil {
 			return err
 		}
@@ -795,11 +783,7 @@ func (PartyTimeoutArgs) Kind() string { return "coparty_timeout" }
 // reports whether there is anyone to wait for.
 func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) (bool, error) {
 	now := s.now()
-	cal, err := s.calendars(ctx)
-	if err != nil {
-		return false, err
-	}
-	due, err := cal.Deadline(now, s.partyDays)
+	due, cal, err := s.deadlineAfter(ctx, now, s.partyDays)
 	if err != nil {
 		return false, err
 	}

@@ -16,6 +16,17 @@ import (
 // marked on the timeline and in the staff view, and Recount counts it again
 // when the year is loaded.
 
+// deadlineAfter is the end of the days-th working day after from, with the
+// calendar that counted it, for provisionalNote.
+func (s *Service) deadlineAfter(ctx context.Context, from time.Time, days int) (time.Time, Calendar, error) {
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	deadline, err := cal.Deadline(from, days)
+	return deadline, cal, err
+}
+
 // provisionalNote is what the timeline says of a deadline counted from from
 // to deadline, when that used days of a year not loaded: "" otherwise.
 // recounted says whether Recount will count it again once the year is

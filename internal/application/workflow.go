@@ -674,11 +674,7 @@ func (s *Service) accept(ctx context.Context, tx *sql.Tx, a *Application, by act
 	if err != nil {
 		return err
 	}
-	cal, err := s.calendars(ctx)
-	if err != nil {
-		return err
-	}
-	deadline, err := cal.Deadline(now, timeLimit(v.Item))
+	deadline, cal, err := s.deadlineAfter(ctx, now, timeLimit(v.Item))
 	if err != nil {
 		return err
 	}
