@@ -191,7 +191,22 @@ func (b *browser) screenshot(t *testing.T, step string) string {
 // text returns the visible text of the first element matching sel.
 func (b *browser) text(t *testing.T, step, sel string) string {
 	t.Helper()
-	return get(t, b, step, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	read := chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible)
+	// A read that starts while the page after a form's redirect replaces
+	// the one before loses its node ("No node with given id found");
+	// reading is harmless to repeat, so it is tried again on the new page.
+	for range 2 {
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		v, err := chromedp.Run(ctx, read)
+		cancel()
+		if err == nil {
+			return v
+		}
+		if !strings.Contains(err.Error(), "No node with given id found") {
+			break
+		}
+	}
+	return get(t, b, step, read)
 }
 
 // signIn signs in through the login page, as a person would: login is a
