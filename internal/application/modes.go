@@ -615,6 +615,11 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 		if err != nil {
 			return err
 		}
+		if a.personID == p.PersonID {
+			// An objection is the public's check on a filing; the applicant
+			// who wants it stopped withdraws it instead.
+			return apperr.New(apperr.Forbidden, "own_filing", "you cannot object to your own filing; withdraw it instead")
+		}
 		var oid int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO objections (notice_id, account_id, reasons, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 			n.ID, p.AccountID, reasons, now).Scan(&oid); err != nil {

@@ -193,7 +193,7 @@ func (m *ModesHandler) objectForm(w http.ResponseWriter, r *http.Request) {
 		_, err = m.svc.Object(r.Context(), authz.From(r.Context()), id, r.PostFormValue("reasons"))
 	}
 	if err != nil {
-		m.renderNotices(w, r, formStatus(err), false, m.formProblem(r, err))
+		m.renderNotices(w, r, formStatus(err), false, m.formProblem(w, r, err))
 		return
 	}
 	http.Redirect(w, r, "/notices?objected=1", http.StatusSeeOther)
@@ -231,7 +231,7 @@ func (m *ModesHandler) answerForm(w http.ResponseWriter, r *http.Request, confir
 		_, err = m.svc.AnswerInvitation(r.Context(), authz.From(r.Context()), id, confirm, r.PostFormValue("reason"))
 	}
 	if err != nil {
-		m.renderInvitations(w, r, formStatus(err), m.formProblem(r, err))
+		m.renderInvitations(w, r, formStatus(err), m.formProblem(w, r, err))
 		return
 	}
 	http.Redirect(w, r, "/me/invitations", http.StatusSeeOther)
@@ -246,9 +246,9 @@ func formStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (m *ModesHandler) formProblem(r *http.Request, err error) string {
+func (m *ModesHandler) formProblem(w http.ResponseWriter, r *http.Request, err error) string {
 	if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
-		return e.Message
+		return web.ErrorText(web.Lang(w, r), e)
 	}
 	m.logger.ErrorContext(r.Context(), "form failed", "path", r.URL.Path, "err", err)
 	return "出了点问题，请稍后再试 / Something went wrong; please try again later"

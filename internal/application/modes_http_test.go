@@ -84,6 +84,13 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 		t.Fatalf("public notices for the anonymous: %d\n%s", code, page)
 	}
 	a, _ = f.svc.Get(ctx, f.p, a.ID)
+	own := "/notices/" + itoa(a.Modes.Notice.ID) + "/objections"
+	if code, page, _ := do(f.p, "POST", own, url.Values{"reasons": {"不想办了"}}); code != http.StatusForbidden || !strings.Contains(page, "不能对自己的备案提出异议") {
+		t.Errorf("the applicant objecting to their own filing: %d\n%s", code, page)
+	}
+	if code, page, _ := do(f.p, "POST", own+"?lang=en", url.Values{"reasons": {"never mind"}}); code != http.StatusForbidden || !strings.Contains(page, "withdraw it instead") {
+		t.Errorf("the applicant objecting to their own filing, in English: %d\n%s", code, page)
+	}
 	if code, _, loc := do(objector, "POST", "/notices/"+itoa(a.Modes.Notice.ID)+"/objections", url.Values{"reasons": {"申请人并非本市户籍"}}); code != http.StatusSeeOther || loc != "/notices?objected=1" {
 		t.Fatalf("objecting: %d %s", code, loc)
 	}

@@ -212,6 +212,9 @@ func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
 		if _, err := f.svc.Object(ctx, st.civil, nb, "不对"); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("staff objecting: %v", err)
 		}
+		if _, err := f.svc.Object(ctx, f.p, nb, "我不想办了"); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("the applicant objecting to their own filing: %v", err)
+		}
 		if n, err := f.svc.Object(ctx, objector, nb, "申请人并非本市户籍"); err != nil || n.Status != "halted" {
 			t.Fatalf("objecting: %v %+v", err, n)
 		}

@@ -108,7 +108,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = &apperr.Error{Kind: apperr.Internal, Err: err}
 	}
 	status := httpx.StatusFor(e.Kind)
-	msg := errorText(web.Lang(w, r), e)
+	msg := web.ErrorText(web.Lang(w, r), e)
 	if status >= 500 {
 		h.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 		if e.Kind == apperr.Internal {
