@@ -103,6 +103,12 @@ type Notice struct {
 	Status        string    `json:"status"` // open, halted (an objection is reviewed), ended, rejected, withdrawn
 	StartsAt      time.Time `json:"starts_at"`
 	EndsAt        time.Time `json:"ends_at"`
+	applicant     int64     // the applicant's person id, never shown
+}
+
+// FiledBy reports whether p is the applicant, who may not object to it.
+func (n Notice) FiledBy(p authz.Principal) bool {
+	return p.PersonID != 0 && p.PersonID == n.applicant
 }
 
 // Party is a co-party of an application and their answer.
@@ -558,7 +564,7 @@ func (s *Service) schedule(ctx context.Context, tx *sql.Tx, args river.JobArgs, 
 	return err
 }
 
-const noticeColumns = `n.id, n.application_id, COALESCE(a.number, ''), n.title, n.department, n.status, n.starts_at, n.ends_at`
+const noticeColumns = `n.id, n.application_id, COALESCE(a.number, ''), n.title, n.department, n.status, n.starts_at, n.ends_at, a.person_id`
 
 func (s *Service) queryNotices(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -571,7 +577,7 @@ func (s *Service) queryNotices(ctx context.Context, q interface {
 	out := []Notice{}
 	for rows.Next() {
 		var n Notice
-		if err := rows.Scan(&n.ID, &n.ApplicationID, &n.Number, &n.Title, &n.Department, &n.Status, &n.StartsAt, &n.EndsAt); err != nil {
+		if err := rows.Scan(&n.ID, &n.ApplicationID, &n.Number, &n.Title, &n.Department, &n.Status, &n.StartsAt, &n.EndsAt, &n.applicant); err != nil {
 			return nil, err
 		}
 		out = append(out, n)
@@ -611,14 +617,14 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 		if n.Status == "open" && !now.Before(n.EndsAt) {
 			return apperr.New(apperr.Conflict, "notice_ended", "the notice period of %s has ended", n.Number)
 		}
-		a, err := s.lockForAction(ctx, tx, n.ApplicationID, 0)
-		if err != nil {
-			return err
-		}
-		if a.personID == p.PersonID {
+		if n.FiledBy(p) {
 			// An objection is the public's check on a filing; the applicant
 			// who wants it stopped withdraws it instead.
 			return apperr.New(apperr.Forbidden, "own_filing", "you cannot object to your own filing; withdraw it instead")
+		}
+		a, err := s.lockForAction(ctx, tx, n.ApplicationID, 0)
+		if err != nil {
+			return err
 		}
 		var oid int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO objections (notice_id, account_id, reasons, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,

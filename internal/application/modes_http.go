@@ -165,6 +165,7 @@ func (m *ModesHandler) objectionReview(w http.ResponseWriter, r *http.Request) {
 type noticesData struct {
 	Notices  []Notice
 	SignedIn bool
+	Viewer   authz.Principal // the signed-in person: no objection form on their own filings
 	Done     bool
 	Error    string
 }
@@ -184,7 +185,7 @@ func (m *ModesHandler) renderNotices(w http.ResponseWriter, r *http.Request, sta
 	if web.Lang(w, r) == "en" {
 		title = "Filings on public notice"
 	}
-	m.pages.Render(w, r, status, "notices.html", title, noticesData{Notices: list, SignedIn: p.PersonID != 0, Done: done, Error: problem})
+	m.pages.Render(w, r, status, "notices.html", title, noticesData{Notices: list, SignedIn: p.PersonID != 0, Viewer: p, Done: done, Error: problem})
 }
 
 func (m *ModesHandler) objectForm(w http.ResponseWriter, r *http.Request) {

@@ -85,6 +85,12 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	}
 	a, _ = f.svc.Get(ctx, f.p, a.ID)
 	own := "/notices/" + itoa(a.Modes.Notice.ID) + "/objections"
+	if _, page, _ := do(f.p, "GET", "/notices", nil); !strings.Contains(page, "您的备案") || strings.Contains(page, `action="`+own+`"`) {
+		t.Errorf("the applicant is offered an objection to their own filing:\n%s", page)
+	}
+	if _, page, _ := do(objector, "GET", "/notices", nil); !strings.Contains(page, `action="`+own+`"`) {
+		t.Errorf("another person is not offered the objection form:\n%s", page)
+	}
 	if code, page, _ := do(f.p, "POST", own, url.Values{"reasons": {"不想办了"}}); code != http.StatusForbidden || !strings.Contains(page, "不能对自己的备案提出异议") {
 		t.Errorf("the applicant objecting to their own filing: %d\n%s", code, page)
 	}
