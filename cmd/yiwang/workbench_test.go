@@ -120,7 +120,7 @@ func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
 		t.Fatalf("the draft offers no deferral of the valuation report:\n%s", draft)
 	}
 	due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
-	if msg := postFails(t, h, clerk, path+"/materials/valuation_report/deferral", url.Values{"due": {due}}, http.StatusBadRequest); !strings.Contains(msg, "signs the commitment") {
+	if msg := postFails(t, h, clerk, path+"/materials/valuation_report/deferral", url.Values{"due": {due}}, http.StatusBadRequest); !strings.Contains(msg, "签署按期补交") {
 		t.Errorf("deferring without the walk-in's signature should be refused:\n%s", msg)
 	}
 	postFails(t, h, clerk, path+"/materials/gift_contract/deferral", url.Values{"signed": {"yes"}, "due": {due}}, http.StatusNotFound)

@@ -206,7 +206,7 @@ func (h *Handler) applyNoHousing(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
-			h.show(w, r, httpx.StatusFor(e.Kind), e.Message, 0)
+			h.show(w, r, httpx.StatusFor(e.Kind), web.ErrorText(web.Lang(w, r), e), 0)
 			return
 		}
 		httpx.WriteError(w, r, h.Logger, err)

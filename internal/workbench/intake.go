@@ -271,7 +271,7 @@ func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
 	}
 	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
 	if r.PostFormValue("signed") != "yes" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_pledge", "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
+		h.fail(w, r, apperr.New(apperr.Invalid, "deferral_unsigned", "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
 		return
 	}
 	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), id, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {

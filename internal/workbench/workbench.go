@@ -114,7 +114,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, back s
 	}
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, httpx.StatusFor(e.Kind), "error.html", pick(lang, "无法完成", "Could not be done"),
-		map[string]any{"Message": e.Message, "Details": e.Details, "Back": back})
+		map[string]any{"Message": web.ErrorText(lang, e), "Details": e.Details, "Back": back})
 }
 
 func pathID(r *http.Request) (int64, error) {
