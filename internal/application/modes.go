@@ -449,9 +449,7 @@ func (s *Service) RecordInspection(ctx context.Context, p authz.Principal, taskI
 		if !truthful {
 			status, finding = workflow.TaskRejected, "虚假承诺："+note
 		}
-		rs, _ := json.Marshal([]string{finding})
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = $1, assignee = $2, done_at = $3, done_by = $2, reasons = $4 WHERE id = $5`,
-			string(status), p.AccountID, s.now(), string(rs), t.ID); err != nil {
+		if _, err := finishTask(ctx, tx, p, t, status, []string{finding}, sql.NullString{}, s.now()); err != nil {
 			return err
 		}
 		by := staffActor(p)
@@ -679,9 +677,8 @@ func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID
 		if uphold {
 			status, outcome = workflow.TaskRejected, "upheld"
 		}
-		rs, _ := json.Marshal(reasons)
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = $1, assignee = $2, done_at = $3, done_by = $2, reasons = $4 WHERE id = $5`,
-			string(status), p.AccountID, now, string(rs), t.ID); err != nil {
+		rs, err := finishTask(ctx, tx, p, t, status, reasons, sql.NullString{}, now)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE objections SET outcome = $1 WHERE task_id = $2`, outcome, t.ID); err != nil {

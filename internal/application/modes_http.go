@@ -163,12 +163,14 @@ func (m *ModesHandler) objectionReview(w http.ResponseWriter, r *http.Request) {
 
 // noticesData is what the public notices page shows.
 type noticesData struct {
-	Notices  []Notice
-	SignedIn bool
-	Viewer   authz.Principal // the signed-in person: no objection form on their own filings
-	Done     bool
-	Error    string
+	Notices []Notice
+	Viewer  authz.Principal // who looks: a person may object, but not to their own filings
+	Done    bool
+	Error   string
 }
+
+// SignedIn reports whether a person looks, who may object.
+func (d noticesData) SignedIn() bool { return d.Viewer.PersonID != 0 }
 
 func (m *ModesHandler) noticesPage(w http.ResponseWriter, r *http.Request) {
 	m.renderNotices(w, r, http.StatusOK, r.URL.Query().Get("objected") == "1", "")
@@ -180,12 +182,11 @@ func (m *ModesHandler) renderNotices(w http.ResponseWriter, r *http.Request, sta
 		httpx.WriteError(w, r, m.logger, err)
 		return
 	}
-	p := authz.From(r.Context())
 	title := "备案公示"
 	if web.Lang(w, r) == "en" {
 		title = "Filings on public notice"
 	}
-	m.pages.Render(w, r, status, "notices.html", title, noticesData{Notices: list, SignedIn: p.PersonID != 0, Viewer: p, Done: done, Error: problem})
+	m.pages.Render(w, r, status, "notices.html", title, noticesData{Notices: list, Viewer: authz.From(r.Context()), Done: done, Error: problem})
 }
 
 func (m *ModesHandler) objectForm(w http.ResponseWriter, r *http.Request) {

@@ -505,6 +505,19 @@ func (s *Service) withTask(ctx context.Context, p authz.Principal, taskID, expec
 	})
 }
 
+// finishTask records p's outcome of task t at now: its status, the reasons
+// given and, if valid, p's note (an inspection's or an objection review's
+// note is what it is about, and stays). It returns the reasons as stored.
+func finishTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t Task, status workflow.TaskStatus, reasons []string, note sql.NullString, now time.Time) (string, error) {
+	rs, err := json.Marshal(reasons)
+	if err != nil {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = $1, assignee = $2, done_at = $3, done_by = $2, reasons = $4, note = COALESCE($5, note) WHERE id = $6`,
+		string(status), p.AccountID, now, string(rs), note, t.ID)
+	return string(rs), err
+}
+
 // mustBeWorkable refuses work on a task that is not open, or claimed by
 // someone else, or whose application waits for the applicant.
 func mustBeWorkable(p authz.Principal, t Task, a *Application) error {
@@ -595,9 +608,8 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 		if !approve {
 			status = workflow.TaskRejected
 		}
-		rs, _ := json.Marshal(reasons)
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = $1, assignee = $2, done_at = $3, done_by = $2, reasons = $4, note = $5 WHERE id = $6`,
-			string(status), p.AccountID, now, string(rs), note, t.ID); err != nil {
+		rs, err := finishTask(ctx, tx, p, t, status, reasons, sql.NullString{String: note, Valid: true}, now)
+		if err != nil {
 			return err
 		}
 		var stage []workflow.TaskStatus

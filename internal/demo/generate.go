@@ -1787,8 +1787,9 @@ func (w *writer) close(ok bool) error {
 		err = w.ckpt.stop()
 		if err == nil && ok {
 			// Every page is copied, so this only cuts the log file to
-			// nothing; if a reader is in the log, it stays for SQLite to
-			// reuse.
+			// nothing. It waits for readers still in the log (a server's
+			// short reads) up to the busy timeout; after that the log is
+			// left for SQLite to reuse.
 			_, err = w.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
 		}
 	}

@@ -4,14 +4,11 @@ import (
 	"html/template"
 	"strconv"
 	"time"
-
-	"yiwang/internal/catalog"
 )
 
 // pageFuncs are the portal templates' own functions.
 var pageFuncs = template.FuncMap{
 	"status": statusLabel,
-	"text":   catalog.Text.In,
 	// fieldArgs and materialArgs pass a sub-template what it needs.
 	"fieldArgs": func(lang string, f formField) any {
 		return struct {

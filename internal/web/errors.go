@@ -44,7 +44,6 @@ var errorTexts = map[string]string{
 	"clerks_verify":           "只有受理该办件的窗口人员才能标记扫描件已与原件核对。",
 	"clock_stopped":           "办件处于补正或特别程序中，计时已暂停，待其结束后再办理。",
 	"comment_too_long":        "评价内容过长，请精简。",
-	"consent_required":        "请勾选同意读取数据后再继续。",
 	"correction_incomplete":   "补正内容尚未全部提交。",
 	"enterprise_item":         "该事项须由企业办理：请以企业经办人身份办理，或携带企业材料到窗口办理。",
 	"head_only":               "只有部门负责人才能改派任务。",
