@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"yiwang/internal/workday"
 
 	"github.com/riverqueue/river"
 
@@ -299,7 +300,7 @@ func (s *Service) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 		what, whatEn = "办件 "+c.Number+" 的「"+c.StepName+"」环节", "the step "+c.StepID+" of application "+c.Number
 	}
 	m := notify.Message{Kind: notify.DeadlineWarning, Link: fmt.Sprintf("/api/v1/staff/applications/%d", c.ApplicationID), ApplicationID: c.ApplicationID}
-	day := c.Deadline.In(chinaTime).Format(time.DateOnly)
+	day := c.Deadline.In(workday.CST).Format(time.DateOnly)
 	if c.Light == Red {
 		m.TitleZh, m.TitleEn = what+" 已超期", "Overdue: "+whatEn
 		m.BodyZh = fmt.Sprintf("办理时限截至 %s，已超期 %d 个工作日，已记入电子监察问责记录。请尽快办结。", day, c.DaysOver)

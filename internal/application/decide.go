@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -27,9 +28,6 @@ type Decision struct {
 	DecidedAt time.Time `json:"decided_at"`
 	TookMS    float64   `json:"took_ms"`
 }
-
-// chinaTime is the zone decision days are counted in.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // suspendedReason is the standard reason when machine approval is switched off.
 var suspendedReason = rules.Reason{Code: "machine_suspended", Text: catalog.Text{Zh: "该事项的自动审批已暂停，转人工审核", En: "Machine approval of this item is suspended; a person will review it"}}
@@ -61,7 +59,7 @@ func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w 
 		in.Applicant.Kind = "enterprise"
 	}
 	if info, err := ident.ParseIDNumber(w.idNumber); err == nil {
-		age := info.AgeOn(at.In(chinaTime))
+		age := info.AgeOn(at.In(workday.CST))
 		in.Applicant.BirthDate, in.Applicant.Age, in.Applicant.Sex = info.BirthDate.Format("2006-01-02"), &age, info.Sex
 	}
 	for _, src := range order {

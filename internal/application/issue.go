@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
@@ -128,7 +129,7 @@ func (s *Service) establish(ctx context.Context, tx *sql.Tx, a *Application, it 
 		return identity.Enterprise{}, err
 	}
 	rec := hub.Record{"name": name, "credit_code": code, "status": "active", "legal_rep": d.Name, "legal_rep_id_number": d.IDNumber,
-		"address": fields["address"], "business_scope": fields["scope"], "established_on": s.now().In(chinaTime).Format(time.DateOnly),
+		"address": fields["address"], "business_scope": fields["scope"], "established_on": s.now().In(workday.CST).Format(time.DateOnly),
 		"agent_id_numbers": []string{}, "tax_officer_id_numbers": []string{}, "has_basic_account": false, "housing_fund_registered": false,
 		"open_enforcement_case": false, "name_taken": true}
 	if capital, err := strconv.ParseFloat(fields["registered_capital"], 64); err == nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"github.com/riverqueue/river"
 
@@ -151,7 +152,7 @@ func DeferralText(material string, due string) string {
 
 // endOfDay is the end of a date (YYYY-MM-DD) in China.
 func endOfDay(date string) (time.Time, error) {
-	d, err := time.ParseInLocation(time.DateOnly, date, chinaTime)
+	d, err := time.ParseInLocation(time.DateOnly, date, workday.CST)
 	if err != nil || !datePattern.MatchString(date) {
 		return time.Time{}, apperr.New(apperr.Invalid, "bad_date", "give the date as YYYY-MM-DD")
 	}
@@ -416,7 +417,7 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 	if err != nil {
 		return err
 	}
-	day := due.In(chinaTime).Format(time.DateOnly)
+	day := due.In(workday.CST).Format(time.DateOnly)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, deadline, note)
 		VALUES ($1, $2, $3, '告知承诺核查', 'Inspection of a commitment', $4, 'reviewer', $5, 'open', $6, $7, $8)`,
 		a.ID, modeStage, inspectionStep, it.Department, days, now, due, "核查期限 "+day); err != nil {
@@ -550,7 +551,7 @@ func (s *Service) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it
 	if err := s.schedule(ctx, tx, NoticeEndArgs{ApplicationID: a.ID}, ends); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, a.ID, system, "notice_opened", a.Status, a.Status, withProvisional("公示至 "+ends.In(chinaTime).Format(time.DateOnly), cal, now, ends, false), map[string]any{"ends_at": ends})
+	return s.record(ctx, tx, a.ID, system, "notice_opened", a.Status, a.Status, withProvisional("公示至 "+ends.In(workday.CST).Format(time.DateOnly), cal, now, ends, false), map[string]any{"ends_at": ends})
 }
 
 // schedule enqueues a mode's job for at, inside tx.
@@ -823,7 +824,7 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 	if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'invited', invited_at = $1, due_at = $2 WHERE application_id = $3 AND status = 'named'`, now, due, a.ID); err != nil {
 		return false, err
 	}
-	day := due.In(chinaTime).Format(time.DateOnly)
+	day := due.In(workday.CST).Format(time.DateOnly)
 	for _, x := range list {
 		label := x.role
 		if i := slices.IndexFunc(it.Parties, func(p catalog.Party) bool { return p.Role == x.role }); i >= 0 {
@@ -1229,8 +1230,8 @@ func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
 			n++
 			to := notify.Message{AccountID: a.accountID, Kind: notify.DeadlineWarning, ApplicationID: a.ID, Link: fmt.Sprintf("/applications/%d", a.ID),
 				TitleZh: "办件 " + a.Number + " 的容缺材料逾期未补交", TitleEn: "A deferred material of application " + a.Number + " is overdue",
-				BodyZh: "「" + name + "」未在承诺期限 " + d.at.In(chinaTime).Format(time.DateOnly) + " 前补交，已记入信用记录。",
-				BodyEn: "The material you promised by " + d.at.In(chinaTime).Format(time.DateOnly) + " was not supplied; a credit record was written."}
+				BodyZh: "「" + name + "」未在承诺期限 " + d.at.In(workday.CST).Format(time.DateOnly) + " 前补交，已记入信用记录。",
+				BodyEn: "The material you promised by " + d.at.In(workday.CST).Format(time.DateOnly) + " was not supplied; a credit record was written."}
 			if a.HallCode != "" {
 				to.AccountID, to.PersonID = 0, a.personID
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/workflow"
 )
@@ -41,7 +42,7 @@ func provisionalNote(cal Calendar, from, deadline time.Time, recounted bool) str
 		then = "载入后不自动变更"
 	}
 	return fmt.Sprintf("期限 %s 为临时推算：所跨年份的国务院放假安排尚未载入，暂只按周末及元旦、劳动节、国庆节休息计算，%s",
-		deadline.In(chinaTime).Format(time.DateOnly), then)
+		deadline.In(workday.CST).Format(time.DateOnly), then)
 }
 
 // withProvisional is note followed by provisionalNote's word, if any.
@@ -136,7 +137,7 @@ func (s *Service) Recount(ctx context.Context, tx *sql.Tx, before, after Calenda
 			return err
 		}
 		note := fmt.Sprintf("放假安排已载入，%s按 %d 个工作日重算：%s → %s", what, n,
-			r.old.In(chinaTime).Format(time.DateOnly), deadline.In(chinaTime).Format(time.DateOnly))
+			r.old.In(workday.CST).Format(time.DateOnly), deadline.In(workday.CST).Format(time.DateOnly))
 		if still := provisionalNote(after, r.from, deadline, true); still != "" {
 			note += "；" + still
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -270,7 +271,7 @@ func (s *Service) Timeline(ctx context.Context, applicationID int64) ([]Event, e
 // nextNumber assigns an application number: the region, the date in China
 // and a sequence of that day and region, e.g. 910102-20261122-000042.
 func (s *Service) nextNumber(ctx context.Context, tx *sql.Tx, region string, at time.Time) (string, error) {
-	prefix := region + "-" + at.In(chinaTime).Format("20060102")
+	prefix := region + "-" + at.In(workday.CST).Format("20060102")
 	n, err := s.nextSequence(ctx, tx, prefix)
 	if err != nil {
 		return "", fmt.Errorf("number an application: %w", err)

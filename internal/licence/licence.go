@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
@@ -32,9 +33,6 @@ import (
 
 // Format names the canonical content's version; it is part of the content.
 const Format = "yiwang-licence/1"
-
-// China is the time zone licence dates are written in.
-var China = time.FixedZone("CST", 8*3600)
 
 // Party is the holder or the issuer as a licence names them.
 type Party struct {
@@ -304,7 +302,7 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 		return Licence{}, apperr.New(apperr.Invalid, "issuer_without_credit_code", "department %s has no credit code in departments.yaml: licence numbers begin with it", t.Issuer)
 	}
 	now := s.now()
-	local := now.In(China)
+	local := now.In(workday.CST)
 	year := local.Year()
 	var seq int
 	if err := tx.QueryRowContext(ctx, `INSERT INTO licence_sequences (issuer, type_code, year, last) VALUES ($1, $2, $3, 1)
@@ -454,7 +452,7 @@ func (s *Service) ForHolder(ctx context.Context, h Holder) ([]Licence, error) {
 
 // Expired reports whether the licence's validity ended before today (China time).
 func (l Licence) Expired(now time.Time) bool {
-	return l.Content.ValidUntil != "" && l.Content.ValidUntil < now.In(China).Format(time.DateOnly)
+	return l.Content.ValidUntil != "" && l.Content.ValidUntil < now.In(workday.CST).Format(time.DateOnly)
 }
 
 // Revoke revokes a licence with a reason. The data hub's record turns
@@ -482,7 +480,7 @@ func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by s
 		return l, err
 	}
 	if l.Status == "revoked" {
-		return l, apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(China).Format(time.DateOnly))
+		return l, apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(workday.CST).Format(time.DateOnly))
 	}
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"yiwang/internal/workday"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/skip2/go-qrcode"
@@ -62,7 +63,7 @@ func (s *Service) View(ctx context.Context, l Licence, share *Share) (View, erro
 	}
 	v.Rows = append(v.Rows, [2]string{"发证日期", c.IssueDate}, [2]string{"有效期至", v.ValidUntil})
 	if share != nil {
-		v.Watermark = Watermark(c.Holder.Name, share.ExpiresAt.In(China).Format(time.DateOnly))
+		v.Watermark = Watermark(c.Holder.Name, share.ExpiresAt.In(workday.CST).Format(time.DateOnly))
 	}
 	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"strconv"
 	"time"
+	"yiwang/internal/workday"
 )
 
 // pageFuncs are the portal templates' own functions.
@@ -38,11 +39,10 @@ var pageFuncs = template.FuncMap{
 	"inputType":   inputType,
 	"partyStatus": partyStatus,
 	// day writes a due date as the applicant chose it, in China time.
-	"day": func(t time.Time) string { return t.In(chinaTime).Format(time.DateOnly) },
+	"day": func(t time.Time) string { return t.In(workday.CST).Format(time.DateOnly) },
 }
 
-// chinaTime is the zone due dates are chosen and shown in.
-var chinaTime = time.FixedZone("CST", 8*3600)
+// workday.CST is the zone due dates are chosen and shown in.
 
 // partyStatus is a co-party's answer in words.
 func partyStatus(lang, status string) string {

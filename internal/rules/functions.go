@@ -2,21 +2,18 @@ package rules
 
 import (
 	"time"
+	"yiwang/internal/workday"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 )
 
-// cst is China Standard Time. A fixed zone rather than Asia/Shanghai: China
-// has no daylight saving, and a fixed zone needs no tzdata on the server.
-var cst = time.FixedZone("CST", 8*3600)
-
 // dayOf returns the calendar day of t in China Standard Time, as midnight
 // UTC of that day — the form every date takes in rules, so that
 // getFullYear(), getMonth() and getDate() give the day without a time zone.
 func dayOf(t time.Time) time.Time {
-	y, m, d := t.In(cst).Date()
+	y, m, d := t.In(workday.CST).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
@@ -97,7 +98,7 @@ func baseInput() Input {
 	}
 }
 
-var decisionDay = time.Date(2026, 11, 22, 10, 30, 0, 0, cst)
+var decisionDay = time.Date(2026, 11, 22, 10, 30, 0, 0, workday.CST)
 
 func TestDecide(t *testing.T) {
 	runaway := "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, a + b + c + d)))).size() > 0"
@@ -221,10 +222,10 @@ func TestDecide(t *testing.T) {
 		}, input: func(in *Input) { in.Form["area"] = "big" }, want: Manual, reasons: []string{"input.invalid"}},
 		{name: "age from the ID number on the birthday", rules: []catalog.Rule{
 			rule("age", "applicant.age >= 66", "reject"),
-		}, at: time.Date(2026, 5, 12, 0, 30, 0, 0, cst), want: Approve},
+		}, at: time.Date(2026, 5, 12, 0, 30, 0, 0, workday.CST), want: Approve},
 		{name: "age from the ID number the day before", rules: []catalog.Rule{
 			rule("age", "applicant.age >= 66", "reject"),
-		}, at: time.Date(2026, 5, 11, 23, 30, 0, 0, cst), want: Reject, reasons: []string{"age"}},
+		}, at: time.Date(2026, 5, 11, 23, 30, 0, 0, workday.CST), want: Reject, reasons: []string{"age"}},
 		{name: "date helpers", rules: []catalog.Rule{
 			rule("years", "years_between(sources.vehicle.licence_date, today) == 10", "reject"),
 			rule("days", `days_between(date("2026-11-01"), today) == 21`, "reject"),
@@ -612,7 +613,7 @@ func BenchmarkDecide(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			p, in := benchmarkItem(b, bc.file)
-			at := time.Date(2026, 9, 1, 12, 0, 0, 0, cst)
+			at := time.Date(2026, 9, 1, 12, 0, 0, 0, workday.CST)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"gopkg.in/yaml.v3"
 
@@ -253,7 +254,7 @@ func runTest(file string, tn *yaml.Node, base map[string]any, today string, p *P
 		return nil, failures
 	}
 	// Decided at noon in China: the day is the day, whatever the server's zone.
-	d := p.Decide(in, time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, cst))
+	d := p.Decide(in, time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, workday.CST))
 	tc.Decision = d
 	for _, prob := range d.InputProblems {
 		fail(tn.Line, "the test's input is wrong: %s", prob)

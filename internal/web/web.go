@@ -17,6 +17,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"yiwang/internal/workday"
 
 	"yiwang/internal/authz"
 )
@@ -76,12 +77,11 @@ var funcs = template.FuncMap{
 		if at.IsZero() {
 			return ""
 		}
-		return at.In(china).Format("2006-01-02 15:04")
+		return at.In(workday.CST).Format("2006-01-02 15:04")
 	},
 }
 
 // china is the time zone pages show times in.
-var china = time.FixedZone("CST", 8*3600)
 
 // NewRenderer parses every *.html file of pages (a domain's embedded
 // templates folder) together with the layout. Each page defines "content".
