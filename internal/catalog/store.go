@@ -197,21 +197,8 @@ func (s *Store) Publish(ctx context.Context, code string, version int, actor str
 
 // PublishAllDrafts publishes the latest draft of every item that has one.
 func (s *Store) PublishAllDrafts(ctx context.Context, actor string) ([]VersionRef, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT item_code FROM catalog_versions WHERE status = 'draft' ORDER BY item_code`)
+	codes, err := store.All(ctx, s.db, store.Value[string], `SELECT DISTINCT item_code FROM catalog_versions WHERE status = 'draft' ORDER BY item_code`)
 	if err != nil {
-		return nil, err
-	}
-	var codes []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		codes = append(codes, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []VersionRef
@@ -255,7 +242,7 @@ func (s *Store) Retire(ctx context.Context, code, actor string) error {
 
 const versionColumns = `id, item_code, version, status, content_hash, source_file, imported_by, imported_at, COALESCE(published_by, ''), published_at, content_json, source_yaml`
 
-func scanVersion(row interface{ Scan(...any) error }) (Version, error) {
+func scanVersion(row store.Scanner) (Version, error) {
 	var v Version
 	var content string
 	var published sql.NullTime
@@ -317,26 +304,18 @@ type VersionSummary struct {
 
 // Versions lists every version of code, newest first.
 func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, version, status, name_zh, content_hash, imported_by, imported_at, COALESCE(published_by, ''), published_at
-		FROM catalog_versions WHERE item_code = $1 ORDER BY version DESC`, code)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []VersionSummary
-	for rows.Next() {
+	out, err := store.All(ctx, s.db, func(row store.Scanner) (VersionSummary, error) {
 		var v VersionSummary
 		var published sql.NullTime
-		if err := rows.Scan(&v.ID, &v.Version, &v.Status, &v.NameZh, &v.ContentHash, &v.ImportedBy, &v.ImportedAt, &v.PublishedBy, &published); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&v.ID, &v.Version, &v.Status, &v.NameZh, &v.ContentHash, &v.ImportedBy, &v.ImportedAt, &v.PublishedBy, &published)
 		if published.Valid {
 			t := published.Time
 			v.PublishedAt = &t
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+		return v, err
+	}, `SELECT id, version, status, name_zh, content_hash, imported_by, imported_at, COALESCE(published_by, ''), published_at
+		FROM catalog_versions WHERE item_code = $1 ORDER BY version DESC`, code)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
@@ -347,20 +326,7 @@ func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, er
 
 // Published returns the current version of every item in service, by code.
 func (s *Store) Published(ctx context.Context) ([]Version, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE status = 'published' ORDER BY item_code`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.All(ctx, s.db, scanVersion, `SELECT `+versionColumns+` FROM catalog_versions WHERE status = 'published' ORDER BY item_code`)
 }
 
 // Generation changes whenever the set of published versions changes, so a

@@ -148,26 +148,21 @@ func (r *Reader) ReadsAbout(ctx context.Context, subject Subject, limit int) ([]
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT at, source, fields, reader_name, purpose, COALESCE(application, 0), outcome FROM data_reads
-		WHERE subject_idx = $1 ORDER BY at DESC, id DESC LIMIT $2`, r.index(subject), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []ReadLog{}
-	for rows.Next() {
+	out, err := store.All(ctx, r.db, func(row store.Scanner) (ReadLog, error) {
 		var l ReadLog
 		var fields string
-		if err := rows.Scan(&l.At, &l.Source, &fields, &l.Reader, &l.Purpose, &l.Application, &l.Outcome); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&l.At, &l.Source, &fields, &l.Reader, &l.Purpose, &l.Application, &l.Outcome)
 		l.Fields = strings.Split(fields, ",")
 		if s, ok := Lookup(l.Source); ok {
 			l.SourceName = s.LabelZh
 		}
-		out = append(out, l)
+		return l, err
+	}, `SELECT at, source, fields, reader_name, purpose, COALESCE(application, 0), outcome FROM data_reads
+		WHERE subject_idx = $1 ORDER BY at DESC, id DESC LIMIT $2`, r.index(subject), limit)
+	if out == nil {
+		out = []ReadLog{}
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // Index returns the blind index under which subject's consents and reads are kept.

@@ -13,6 +13,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
+	"yiwang/internal/store"
 )
 
 // Enterprise is an enterprise as the enterprise registry describes it.
@@ -188,31 +189,28 @@ func (s *Store) Authorisations(ctx context.Context, p authz.Principal) ([]Author
 	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
 		return nil, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may see its authorisations")
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, e.credit_code, p.name, p.id_number_enc, a.scope, a.valid_from, a.expires_at, a.revoked_at
-		FROM authorisations a JOIN enterprises e ON e.id = a.enterprise JOIN persons p ON p.id = a.agent_person
-		WHERE a.enterprise = $1 ORDER BY a.id DESC`, p.ActingFor.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Authorisation{}
-	for rows.Next() {
+	out, err := store.All(ctx, s.db, func(row store.Scanner) (Authorisation, error) {
 		var a Authorisation
 		var enc, scope string
 		var revoked sql.NullTime
-		if err := rows.Scan(&a.ID, &a.Enterprise, &a.AgentName, &enc, &scope, &a.ValidFrom, &a.ExpiresAt, &revoked); err != nil {
-			return nil, err
+		if err := row.Scan(&a.ID, &a.Enterprise, &a.AgentName, &enc, &scope, &a.ValidFrom, &a.ExpiresAt, &revoked); err != nil {
+			return a, err
 		}
 		idn, err := s.pii.OpenFor(enc, ctxIDNumber)
 		if err != nil {
-			return nil, err
+			return a, err
 		}
 		a.AgentMasked = pii.MaskIDNumber(idn)
 		a.Scope = strings.Fields(scope)
 		a.RevokedAt = nullTime(revoked)
-		out = append(out, a)
+		return a, nil
+	}, `SELECT a.id, e.credit_code, p.name, p.id_number_enc, a.scope, a.valid_from, a.expires_at, a.revoked_at
+		FROM authorisations a JOIN enterprises e ON e.id = a.enterprise JOIN persons p ON p.id = a.agent_person
+		WHERE a.enterprise = $1 ORDER BY a.id DESC`, p.ActingFor.ID)
+	if out == nil {
+		out = []Authorisation{}
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // RevokeAuthorisation ends an authorisation of the enterprise p represents.

@@ -68,26 +68,12 @@ func (l *Limiter) allow(ctx context.Context, db execQuerier, account int64, acti
 	}
 	now := l.now()
 	since := now.Add(-lim.Window)
-	var n int
-	var oldest *time.Time
-	rows, err := db.QueryContext(ctx, `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
+	recent, err := store.All(ctx, db, store.Value[time.Time], `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	for rows.Next() {
-		var at time.Time
-		if err := rows.Scan(&at); err != nil {
-			rows.Close()
-			return err
-		}
-		if oldest == nil {
-			oldest = &at
-		}
-		n++
-	}
-	rows.Close()
-	if n >= lim.N {
-		retry := (oldest.Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
+	if len(recent) >= lim.N {
+		retry := (recent[0].Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
 		return apperr.New(apperr.TooMany, "rate_limited", "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, max(retry, time.Minute))
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {

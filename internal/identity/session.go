@@ -10,6 +10,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/store"
 )
 
 // Session lifetimes: a session ends after idleTimeout without use or
@@ -158,7 +159,7 @@ func containsPerm(list []authz.Permission, p authz.Permission) bool {
 
 const tokenColumns = `id, name, account_id, scopes, created_at, expires_at, revoked_at, last_used_at`
 
-func scanToken(row interface{ Scan(...any) error }) (Token, error) {
+func scanToken(row store.Scanner) (Token, error) {
 	var t Token
 	var scopes string
 	var exp, rev, used sql.NullTime
@@ -190,20 +191,11 @@ func (s *Store) tokenByID(ctx context.Context, id int64) (Token, error) {
 
 // Tokens lists every API token, newest first.
 func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id DESC`)
-	if err != nil {
-		return nil, err
+	out, err := store.All(ctx, s.db, scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id DESC`)
+	if out == nil {
+		out = []Token{}
 	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // RevokeToken stops a token working at once.

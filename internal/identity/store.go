@@ -403,20 +403,11 @@ func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 		return a, err
 	}
 	a.Username, a.PersonID, a.Department, a.Region, a.HallID, a.Disabled = username.String, person.Int64, dept.String, region.String, hall.Int64, disabled.Valid
-	rows, err := s.db.QueryContext(ctx, `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, id)
-	if err != nil {
-		return a, err
+	a.Roles, err = store.All(ctx, s.db, store.Value[authz.Role], `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`, id)
+	if a.Roles == nil {
+		a.Roles = []authz.Role{}
 	}
-	defer rows.Close()
-	a.Roles = []authz.Role{}
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return a, err
-		}
-		a.Roles = append(a.Roles, authz.Role(r))
-	}
-	return a, rows.Err()
+	return a, err
 }
 
 // StaffPrincipal returns an enabled staff account as the principal it would
@@ -567,21 +558,8 @@ func (s *Store) PersonDetails(ctx context.Context, personID int64) (PersonDetail
 // StaffAccounts lists the staff accounts with their roles, by username, for
 // the administration pages.
 func (s *Store) StaffAccounts(ctx context.Context) ([]Account, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE kind = 'staff' ORDER BY username LIMIT 1000`)
+	ids, err := store.All(ctx, s.db, store.Value[int64], `SELECT id FROM accounts WHERE kind = 'staff' ORDER BY username LIMIT 1000`)
 	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]Account, 0, len(ids))

@@ -384,9 +384,7 @@ func hubRecord(l Licence) hub.Record {
 }
 
 // get reads one licence.
-func (s *Service) get(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, where string, args ...any) (Licence, error) {
+func (s *Service) get(ctx context.Context, q store.Querier, where string, args ...any) (Licence, error) {
 	ls, err := s.list(ctx, q, where, args...)
 	if err != nil {
 		return Licence{}, err
@@ -397,38 +395,32 @@ func (s *Service) get(ctx context.Context, q interface {
 	return ls[0], nil
 }
 
-func (s *Service) list(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, where string, args ...any) ([]Licence, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), content, digest, signature, key_id, issued_by, issued_at, status, revoked_at, revoke_reason, holder_idx
+func (s *Service) list(ctx context.Context, q store.Querier, where string, args ...any) ([]Licence, error) {
+	return store.All(ctx, q, s.scanLicence, `SELECT id, COALESCE(application_id, 0), content, digest, signature, key_id, issued_by, issued_at, status, revoked_at, revoke_reason, holder_idx
 		FROM licences `+where, args...)
+}
+
+// scanLicence reads a licence row and opens its sealed content.
+func (s *Service) scanLicence(row store.Scanner) (Licence, error) {
+	var l Licence
+	var sealed string
+	var revoked sql.NullTime
+	if err := row.Scan(&l.ID, &l.ApplicationID, &sealed, &l.Seal.Digest, &l.Seal.Signature, &l.Seal.KeyID, &l.IssuedBy, &l.IssuedAt, &l.Status, &revoked, &l.RevokeReason, &l.holderIdx); err != nil {
+		return l, err
+	}
+	plain, err := s.pii.OpenFor(sealed, contentContext)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
-	defer rows.Close()
-	var out []Licence
-	for rows.Next() {
-		var l Licence
-		var sealed string
-		var revoked sql.NullTime
-		if err := rows.Scan(&l.ID, &l.ApplicationID, &sealed, &l.Seal.Digest, &l.Seal.Signature, &l.Seal.KeyID, &l.IssuedBy, &l.IssuedAt, &l.Status, &revoked, &l.RevokeReason, &l.holderIdx); err != nil {
-			return nil, err
-		}
-		plain, err := s.pii.OpenFor(sealed, contentContext)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(plain), &l.Content); err != nil {
-			return nil, fmt.Errorf("licence %d: content: %w", l.ID, err)
-		}
-		l.Seal.Algorithm, l.IssuedAt = seal.Algorithm, l.IssuedAt.UTC()
-		if revoked.Valid {
-			t := revoked.Time.UTC()
-			l.RevokedAt = &t
-		}
-		out = append(out, l)
+	if err := json.Unmarshal([]byte(plain), &l.Content); err != nil {
+		return l, fmt.Errorf("licence %d: content: %w", l.ID, err)
 	}
-	return out, rows.Err()
+	l.Seal.Algorithm, l.IssuedAt = seal.Algorithm, l.IssuedAt.UTC()
+	if revoked.Valid {
+		t := revoked.Time.UTC()
+		l.RevokedAt = &t
+	}
+	return l, nil
 }
 
 // ByNumber returns the licence with number.
@@ -511,22 +503,9 @@ func NumberOfApplication(ctx context.Context, tx *sql.Tx, applicationID int64) (
 // EnsureKeys gives every department that issues licence types a seal key,
 // returning the departments that got their first one now.
 func (s *Service) EnsureKeys(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT t.issuer FROM licence_types t JOIN departments d ON d.code = t.issuer
+	depts, err := store.All(ctx, s.db, store.Value[string], `SELECT DISTINCT t.issuer FROM licence_types t JOIN departments d ON d.code = t.issuer
 		WHERE NOT EXISTS (SELECT 1 FROM seal_keys k WHERE k.department = t.issuer AND k.retired_at IS NULL) ORDER BY t.issuer`)
 	if err != nil {
-		return nil, err
-	}
-	var depts []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		depts = append(depts, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, d := range depts {

@@ -133,9 +133,7 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[DeliverArgs], m Messag
 const columns = `id, account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id,
 	status, attempts, created_at, delivered_at, read_at`
 
-type scanner interface{ Scan(...any) error }
-
-func scanMessage(row scanner) (Message, error) {
+func scanMessage(row store.Scanner) (Message, error) {
 	var m Message
 	var account, person, application sql.NullInt64
 	var delivered, read sql.NullTime

@@ -8,6 +8,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/store"
 )
 
 // Inbox is a page of a recipient's in-app messages, newest first.
@@ -58,21 +59,11 @@ func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (In
 	if q.UnreadOnly {
 		query += ` AND read_at IS NULL`
 	}
-	rows, err := o.db.QueryContext(ctx, query+` ORDER BY id DESC LIMIT $3`, args...)
+	messages, err := store.All(ctx, o.db, scanMessage, query+` ORDER BY id DESC LIMIT $3`, args...)
 	if err != nil {
 		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
-		}
-		in.Messages = append(in.Messages, m)
-	}
-	if err := rows.Err(); err != nil {
-		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
-	}
+	in.Messages = append(in.Messages, messages...)
 	if len(in.Messages) > q.Limit {
 		in.Messages = in.Messages[:q.Limit]
 		in.NextBefore = in.Messages[q.Limit-1].ID

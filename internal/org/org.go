@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/store"
 )
 
 // Region is an administrative division identified by its GB/T 2260-style code.
@@ -38,45 +39,35 @@ func NewStore(db *sql.DB) *Store { return &Store{db: db} }
 
 // Regions lists every region, parents before children.
 func (s *Store) Regions(ctx context.Context) ([]Region, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, COALESCE(parent_code, ''), level, name_zh, name_en FROM regions ORDER BY length(code), code`)
+	out, err := store.All(ctx, s.db, func(row store.Scanner) (Region, error) {
+		var r Region
+		err := row.Scan(&r.Code, &r.ParentCode, &r.Level, &r.NameZh, &r.NameEn)
+		return r, err
+	}, `SELECT code, COALESCE(parent_code, ''), level, name_zh, name_en FROM regions ORDER BY length(code), code`)
 	if err != nil {
 		return nil, fmt.Errorf("list regions: %w", err)
 	}
-	defer rows.Close()
-	var out []Region
-	for rows.Next() {
-		var r Region
-		if err := rows.Scan(&r.Code, &r.ParentCode, &r.Level, &r.NameZh, &r.NameEn); err != nil {
-			return nil, fmt.Errorf("list regions: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Departments lists every department by code.
 func (s *Store) Departments(ctx context.Context) ([]Department, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, region_code, name_zh, name_en FROM departments ORDER BY code`)
+	out, err := store.All(ctx, s.db, scanDepartment, `SELECT code, region_code, name_zh, name_en FROM departments ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("list departments: %w", err)
 	}
-	defer rows.Close()
-	var out []Department
-	for rows.Next() {
-		var d Department
-		if err := rows.Scan(&d.Code, &d.RegionCode, &d.NameZh, &d.NameEn); err != nil {
-			return nil, fmt.Errorf("list departments: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+func scanDepartment(row store.Scanner) (Department, error) {
+	var d Department
+	err := row.Scan(&d.Code, &d.RegionCode, &d.NameZh, &d.NameEn)
+	return d, err
 }
 
 // Department returns the department with code, or an apperr.NotFound error.
 func (s *Store) Department(ctx context.Context, code string) (Department, error) {
-	var d Department
-	err := s.db.QueryRowContext(ctx, `SELECT code, region_code, name_zh, name_en FROM departments WHERE code = $1`, code).
-		Scan(&d.Code, &d.RegionCode, &d.NameZh, &d.NameEn)
+	d, err := scanDepartment(s.db.QueryRowContext(ctx, `SELECT code, region_code, name_zh, name_en FROM departments WHERE code = $1`, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, apperr.New(apperr.NotFound, "department_not_found", "no department has the code %q", code)
 	}
@@ -137,29 +128,31 @@ type Window struct {
 
 // Halls lists the service halls with their windows.
 func (s *Store) Halls(ctx context.Context) ([]Hall, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT h.id, h.code, h.region_code, h.name_zh, h.name_en, h.address, w.number, w.name_zh, w.name_en
+	type hallWindow struct {
+		hall        Hall
+		num, zh, en sql.NullString
+	}
+	rows, err := store.All(ctx, s.db, func(row store.Scanner) (hallWindow, error) {
+		var r hallWindow
+		err := row.Scan(&r.hall.ID, &r.hall.Code, &r.hall.RegionCode, &r.hall.NameZh, &r.hall.NameEn, &r.hall.Address, &r.num, &r.zh, &r.en)
+		return r, err
+	}, `SELECT h.id, h.code, h.region_code, h.name_zh, h.name_en, h.address, w.number, w.name_zh, w.name_en
 		FROM halls h LEFT JOIN hall_windows w ON w.hall_id = h.id ORDER BY h.code, w.number`)
 	if err != nil {
 		return nil, fmt.Errorf("list halls: %w", err)
 	}
-	defer rows.Close()
 	var out []Hall
-	for rows.Next() {
-		var h Hall
-		var num, zh, en sql.NullString
-		if err := rows.Scan(&h.ID, &h.Code, &h.RegionCode, &h.NameZh, &h.NameEn, &h.Address, &num, &zh, &en); err != nil {
-			return nil, err
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != r.hall.ID {
+			r.hall.Windows = []Window{}
+			out = append(out, r.hall)
 		}
-		if len(out) == 0 || out[len(out)-1].ID != h.ID {
-			h.Windows = []Window{}
-			out = append(out, h)
-		}
-		if num.Valid {
+		if r.num.Valid {
 			last := &out[len(out)-1]
-			last.Windows = append(last.Windows, Window{Number: num.String, NameZh: zh.String, NameEn: en.String})
+			last.Windows = append(last.Windows, Window{Number: r.num.String, NameZh: r.zh.String, NameEn: r.en.String})
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PutHall creates or renames a hall in a region of the directory.

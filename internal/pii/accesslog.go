@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/store"
 )
 
 // Access is one staff member's view of a person's unmasked data.
@@ -157,23 +158,15 @@ func (l *AccessLog) List(ctx context.Context, f Filter) ([]Access, error) {
 	args = append(args, limit)
 	q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d", len(args))
 
-	rows, err := l.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list personal-data accesses: %w", err)
-	}
-	defer rows.Close()
-	var out []Access
-	for rows.Next() {
+	out, err := store.All(ctx, l.db, func(row store.Scanner) (Access, error) {
 		var a Access
 		var fields string
-		if err := rows.Scan(&a.ID, &a.At, &a.StaffAccount, &a.StaffName, &a.SubjectPerson, &fields, &a.Purpose, &a.RequestID); err != nil {
-			return nil, fmt.Errorf("list personal-data accesses: %w", err)
-		}
+		err := row.Scan(&a.ID, &a.At, &a.StaffAccount, &a.StaffName, &a.SubjectPerson, &fields, &a.Purpose, &a.RequestID)
 		a.At = a.At.UTC()
 		a.Fields = strings.Split(fields, ",")
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+		return a, err
+	}, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("list personal-data accesses: %w", err)
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/org"
 	"yiwang/internal/search"
+	"yiwang/internal/store"
 )
 
 // itemCard is an item as the home page lists it.
@@ -170,21 +171,12 @@ func (h *Handler) mostApplied(ctx context.Context) ([]string, error) {
 	if h.cache.popular != nil && time.Since(h.cache.popularAt) < popularTTL {
 		return h.cache.popular, nil
 	}
-	rows, err := h.DB.QueryContext(ctx, `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
+	codes, err := store.All(ctx, h.DB, store.Value[string], `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	codes := []string{}
-	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
-			return nil, err
-		}
-		codes = append(codes, code)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if codes == nil {
+		codes = []string{}
 	}
 	h.cache.popular, h.cache.popularAt = codes, time.Now()
 	return codes, nil

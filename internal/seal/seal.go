@@ -252,30 +252,28 @@ func (k *Keyring) Public(ctx context.Context, id string) (*Key, error) {
 func (k *Keyring) Keys(ctx context.Context) ([]Key, error) { return k.list(ctx, "") }
 
 func (k *Keyring) list(ctx context.Context, where string, args ...any) ([]Key, error) {
-	rows, err := k.db.QueryContext(ctx, `SELECT id, department, public_key, created_at, retired_at FROM seal_keys `+where+` ORDER BY department, created_at, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	keys := []Key{}
-	for rows.Next() {
+	keys, err := store.All(ctx, k.db, func(row store.Scanner) (Key, error) {
 		var key Key
 		var retired sql.NullTime
-		if err := rows.Scan(&key.ID, &key.Department, &key.PublicKey, &key.CreatedAt, &retired); err != nil {
-			return nil, err
+		if err := row.Scan(&key.ID, &key.Department, &key.PublicKey, &key.CreatedAt, &retired); err != nil {
+			return key, err
 		}
 		key.Algorithm, key.CreatedAt = Algorithm, key.CreatedAt.UTC()
 		if retired.Valid {
 			t := retired.Time.UTC()
 			key.RetiredAt = &t
 		}
+		var err error
 		if key.pub, err = ParsePublicKey(key.PublicKey); err != nil {
-			return nil, fmt.Errorf("seal key %s: %w", key.ID, err)
+			return key, fmt.Errorf("seal key %s: %w", key.ID, err)
 		}
-		keys = append(keys, key)
-	}
-	if err := rows.Err(); err != nil {
+		return key, nil
+	}, `SELECT id, department, public_key, created_at, retired_at FROM seal_keys `+where+` ORDER BY department, created_at, id`, args...)
+	if err != nil {
 		return nil, err
+	}
+	if keys == nil {
+		keys = []Key{}
 	}
 	k.mu.Lock()
 	for i := range keys {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"yiwang/internal/store"
 )
 
 // HotWord is a normalised query with how often it was searched and how many
@@ -92,20 +93,12 @@ func (s *Stats) Misses(ctx context.Context, limit int) ([]HotWord, error) {
 }
 
 func (s *Stats) list(ctx context.Context, what, q string, limit int) ([]HotWord, error) {
-	rows, err := s.db.QueryContext(ctx, q, clampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []HotWord
-	for rows.Next() {
+	out, err := store.All(ctx, s.db, func(row store.Scanner) (HotWord, error) {
 		var w HotWord
-		if err := rows.Scan(&w.Query, &w.Count, &w.LastHits); err != nil {
-			return nil, fmt.Errorf("list %s: %w", what, err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&w.Query, &w.Count, &w.LastHits)
+		return w, err
+	}, q, clampLimit(limit))
+	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
 	return out, nil

@@ -194,24 +194,24 @@ type appliedMigration struct {
 	at       time.Time
 }
 
-func (db *DB) appliedMigrations(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) (map[int]appliedMigration, error) {
-	rows, err := q.QueryContext(ctx, `SELECT version, checksum, applied_at FROM schema_migrations`)
+func (db *DB) appliedMigrations(ctx context.Context, q Querier) (map[int]appliedMigration, error) {
+	type row struct {
+		version int
+		applied appliedMigration
+	}
+	rows, err := All(ctx, q, func(s Scanner) (row, error) {
+		var r row
+		err := s.Scan(&r.version, &r.applied.checksum, &r.applied.at)
+		return r, err
+	}, `SELECT version, checksum, applied_at FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
-	defer rows.Close()
-	out := map[int]appliedMigration{}
-	for rows.Next() {
-		var v int
-		var a appliedMigration
-		if err := rows.Scan(&v, &a.checksum, &a.at); err != nil {
-			return nil, fmt.Errorf("read schema_migrations: %w", err)
-		}
-		out[v] = a
+	out := make(map[int]appliedMigration, len(rows))
+	for _, r := range rows {
+		out[r.version] = r.applied
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // checkApplied refuses a database migrated by a newer binary, or one whose

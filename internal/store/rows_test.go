@@ -30,7 +30,8 @@ func TestAllReadsEveryRowInsideATransaction(t *testing.T) {
 		}
 		got, err := store.All(ctx, tx, func(r store.Scanner) (pair, error) {
 			var p pair
-			return p, r.Scan(&p.n, &p.word)
+			err := r.Scan(&p.n, &p.word)
+			return p, err
 		}, `SELECT n, word FROM scan_probe WHERE n > $1 ORDER BY n`, 1)
 		if err != nil {
 			t.Fatal(err)

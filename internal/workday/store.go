@@ -166,28 +166,26 @@ func (s *Store) reload(ctx context.Context) (*Calendar, error) {
 	for _, y := range s.embedded {
 		years[y.Year] = y
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT year, source, holidays, make_up_days, loaded_by, loaded_at FROM calendar_years ORDER BY year`)
-	if err != nil {
-		return nil, fmt.Errorf("read the working-day calendar: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	loaded, err := store.All(ctx, s.db, func(row store.Scanner) (Year, error) {
 		var n Notice
 		var holidays, makeUp, by string
 		var at time.Time
-		if err := rows.Scan(&n.Year, &n.Source, &holidays, &makeUp, &by, &at); err != nil {
-			return nil, fmt.Errorf("read the working-day calendar: %w", err)
+		if err := row.Scan(&n.Year, &n.Source, &holidays, &makeUp, &by, &at); err != nil {
+			return Year{}, fmt.Errorf("read the working-day calendar: %w", err)
 		}
 		y, err := storedYear(n, holidays, makeUp)
 		if err != nil {
-			return nil, fmt.Errorf("the working-day calendar for %d in the database is damaged; load it again from the notice: %w", n.Year, err)
+			return Year{}, fmt.Errorf("the working-day calendar for %d in the database is damaged; load it again from the notice: %w", n.Year, err)
 		}
 		at = at.UTC()
 		y.Origin, y.LoadedBy, y.LoadedAt = OriginLoaded, by, &at
-		years[y.Year] = y
-	}
-	if err := rows.Err(); err != nil {
+		return y, nil
+	}, `SELECT year, source, holidays, make_up_days, loaded_by, loaded_at FROM calendar_years ORDER BY year`)
+	if err != nil {
 		return nil, fmt.Errorf("read the working-day calendar: %w", err)
+	}
+	for _, y := range loaded {
+		years[y.Year] = y
 	}
 	list := make([]Year, 0, len(years))
 	for _, y := range years {
