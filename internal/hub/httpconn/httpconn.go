@@ -185,7 +185,7 @@ func New(cfg Config, logger *slog.Logger) (*Connector, error) {
 		add("BreakerFailures is negative (%d): leave it zero for the default", cfg.BreakerFailures)
 	}
 	if len(problems) > 0 {
-		return nil, apperr.New(apperr.Invalid, "hub_http_config_invalid",
+		return nil, apperr.New(apperr.Invalid, apperr.HubHTTPConfigInvalid,
 			"the HTTP connector's configuration has %d problem(s): %s", len(problems), strings.Join(problems, "; ")).WithDetails(problems)
 	}
 
