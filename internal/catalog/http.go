@@ -363,7 +363,7 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			data["Error"] = apperr.As(err).Message
+			data["Error"] = web.ErrorText(lang, apperr.As(err))
 		} else {
 			data["Hits"] = hits
 			if err := h.stats.Record(r.Context(), q, len(hits)); err != nil {

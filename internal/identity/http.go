@@ -428,7 +428,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		lang := web.Lang(w, r)
 		msg := pick(lang, "登录名或密码错误。", "The sign-in name or password is wrong.")
 		if e := apperr.As(err); e != nil && e.Code == apperr.AccountLocked {
-			msg = pick(lang, "连续登录失败次数过多，账号已暂时锁定：", "Too many failed sign-ins; the account is locked for now: ") + e.Message
+			msg = strings.Join(append([]string{web.ErrorText(lang, e)}, web.ErrorDetails(lang, e)...), " ")
 		} else if e == nil || e.Kind == apperr.Internal {
 			httpx.WriteError(w, r, h.logger, err)
 			return

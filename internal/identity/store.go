@@ -503,7 +503,8 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 func lockedError(until, now time.Time) error {
 	mins := int((until.Sub(now) + time.Minute - 1) / time.Minute) // rounded up
 	return apperr.New(apperr.TooMany, apperr.AccountLocked, "too many failed sign-ins: this account is locked for %d more minute(s), until %s UTC; wait, or ask a service hall to unlock it",
-		mins, until.Format("15:04"))
+		mins, until.Format("15:04")).
+		WithDetails([]apperr.Detail{{Subject: "locked_for", Words: apperr.Words{Zh: fmt.Sprintf("锁定还剩%d分钟。", mins), En: fmt.Sprintf("The lock ends in %d minute(s).", mins)}}})
 }
 
 // newSecret returns a random token with a readable prefix.
