@@ -108,11 +108,11 @@ func readNotice(file string, out io.Writer) (workday.Notice, error) {
 		_, err = n.Parse()
 	}
 	if e := apperr.As(err); e != nil {
-		if d, ok := e.Details.(map[string][]string); ok {
-			for _, p := range d["problems"] {
-				fmt.Fprintf(out, "%s: %s\n", file, p)
+		if ds, ok := e.Details.([]apperr.Detail); ok {
+			for _, d := range ds {
+				fmt.Fprintf(out, "%s: %s\n", file, d.En)
 			}
-			return n, fmt.Errorf("%d problem(s) in %s; nothing was changed", len(d["problems"]), file)
+			return n, fmt.Errorf("%d problem(s) in %s; nothing was changed", len(ds), file)
 		}
 	}
 	if err != nil {

@@ -123,7 +123,7 @@ func TestCalendarAPI(t *testing.T) {
 		t.Fatalf("bad year: %d %v", code, body)
 	}
 	e := body["error"].(map[string]any)
-	if problems := e["details"].(map[string]any)["problems"].([]any); e["code"] != "calendar_invalid" || len(problems) != 4 {
+	if problems := e["details"].([]any); e["code"] != "calendar_invalid" || len(problems) != 4 {
 		t.Errorf("want 4 problems (source, month 13, no holidays left, a Monday make-up day): %v", e)
 	}
 	if code, _, _ := call(t, h, "PUT", "/api/v1/admin/calendar/2028", strings.NewReader(strings.Replace(good, `{"source"`, `{"year":2027,"source"`, 1)), admin); code != 400 {

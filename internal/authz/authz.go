@@ -138,9 +138,9 @@ func Require(p Principal, perm Permission) error {
 		return nil
 	}
 	if !p.SignedIn() {
-		return apperr.New(apperr.Unauthenticated, "sign_in_required", "sign in first: this needs an account")
+		return apperr.New(apperr.Unauthenticated, apperr.SignInRequired, "sign in first: this needs an account")
 	}
-	return apperr.New(apperr.Forbidden, "permission_denied", "your account may not do this (it needs the %s permission)", perm)
+	return apperr.New(apperr.Forbidden, apperr.PermissionDenied, "your account may not do this (it needs the %s permission)", perm)
 }
 
 // SeesPerson reports whether p may see records belonging to person id:
@@ -156,8 +156,22 @@ func (p Principal) SeesEnterprise(enterpriseID int64) bool {
 
 // NotYours is the error for a record the principal may not see. It is a
 // not-found, so that probing ids reveals nothing about other people's records.
+// what names the kind of record, and so the not-found code.
 func NotYours(what string) error {
-	return apperr.New(apperr.NotFound, what+"_not_found", "no such %s among yours", what)
+	const msg = "no such %s among yours"
+	switch what {
+	case "application":
+		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, msg, what)
+	case "authorisation":
+		return apperr.New(apperr.NotFound, apperr.AuthorisationNotFound, msg, what)
+	case "enterprise":
+		return apperr.New(apperr.NotFound, apperr.EnterpriseNotFound, msg, what)
+	case "invitation":
+		return apperr.New(apperr.NotFound, apperr.InvitationNotFound, msg, what)
+	case "notification":
+		return apperr.New(apperr.NotFound, apperr.NotificationNotFound, msg, what)
+	}
+	return apperr.New(apperr.NotFound, apperr.NoSuchThing, msg, what)
 }
 
 // RequireRealName refuses a principal whose real-name level is below level,
@@ -170,7 +184,7 @@ func RequireRealName(p Principal, level int) error {
 		2: "have your identity checked against the population registry (account page)",
 		3: "verify in person at a service hall window or by face at a self-service kiosk",
 	}[level]
-	return apperr.New(apperr.Forbidden, "real_name_level_too_low", "this service needs real-name level %d, your account has level %d: %s", level, p.RealNameLevel, how)
+	return apperr.New(apperr.Forbidden, apperr.RealNameLevelTooLow, "this service needs real-name level %d, your account has level %d: %s", level, p.RealNameLevel, how)
 }
 
 type principalKey struct{}
@@ -207,7 +221,7 @@ func ClerkMayAccept(p Principal, scope, itemRegion, hallRegion string) error {
 		return err
 	}
 	if !ScopeCovers(scope, itemRegion, hallRegion) {
-		return apperr.New(apperr.Forbidden, "outside_scope", "this item can be handled only within its %s; your hall is outside it", scopeName(scope))
+		return apperr.New(apperr.Forbidden, apperr.OutsideScope, "this item can be handled only within its %s; your hall is outside it", scopeName(scope))
 	}
 	return nil
 }
@@ -225,7 +239,7 @@ func ReviewsDepartment(p Principal, department string) error {
 		return err
 	}
 	if p.Department != department {
-		return apperr.New(apperr.NotFound, "task_not_found", "no such task in your department")
+		return apperr.New(apperr.NotFound, apperr.TaskNotFound, "no such task in your department")
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (AcceptAll) Scan(context.Context, string, io.Reader) error { return nil }
 // Reject is the error a Scanner returns to refuse a file; reason is shown to
 // the person who uploaded it, e.g. "the file contains a virus (Eicar-Test-Signature)".
 func Reject(reason string) error {
-	return apperr.New(apperr.Invalid, "file_rejected", "the file was refused by the upload check: %s", reason)
+	return apperr.New(apperr.Invalid, apperr.FileRejected, "the file was refused by the upload check: %s", reason)
 }
 
 // ValidDigest reports whether s is a SHA-256 digest in lower-case hex — the
@@ -84,11 +84,11 @@ func ValidDigest(s string) bool {
 
 func checkDigest(digest string) error {
 	if !ValidDigest(digest) {
-		return apperr.New(apperr.Invalid, "bad_digest", "a blob digest is 64 lower-case hexadecimal characters (SHA-256)")
+		return apperr.New(apperr.Invalid, apperr.BadDigest, "a blob digest is 64 lower-case hexadecimal characters (SHA-256)")
 	}
 	return nil
 }
 
 func notFound(digest string) error {
-	return apperr.New(apperr.NotFound, "blob_not_found", "no stored file has digest %s", digest)
+	return apperr.New(apperr.NotFound, apperr.BlobNotFound, "no stored file has digest %s", digest)
 }

@@ -112,7 +112,7 @@ func digestOf(b []byte) string {
 
 func code(err error) string {
 	if e := apperr.As(err); e != nil {
-		return e.Code
+		return string(e.Code)
 	}
 	return ""
 }

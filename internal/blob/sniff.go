@@ -55,7 +55,7 @@ func family(head []byte) string {
 func unsupported(head []byte) error {
 	seen := http.DetectContentType(head)
 	seen, _, _ = strings.Cut(seen, ";")
-	return apperr.New(apperr.Invalid, "unsupported_type",
+	return apperr.New(apperr.Invalid, apperr.UnsupportedType,
 		"this file is not a PDF, JPEG, PNG or OFD document: its content looks like %s. Scan or save it as one of those and upload it again", seen).
 		WithDetails(map[string]any{"accepted": Types, "received": seen})
 }
@@ -79,7 +79,7 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return "", unsupported(head)
 	case OFD:
 		if !isOFD(r, size) {
-			return "", apperr.New(apperr.Invalid, "unsupported_type",
+			return "", apperr.New(apperr.Invalid, apperr.UnsupportedType,
 				"this file is a zip archive but not an OFD document (GB/T 33190 wants an OFD.xml at its root whose root element is OFD): upload the OFD file itself, or a PDF, JPEG or PNG").
 				WithDetails(map[string]any{"accepted": Types, "received": "application/zip"})
 		}

@@ -53,7 +53,7 @@ func Stage(ctx context.Context, dir string, r io.Reader, l Limits) (*Staged, err
 	n, err := io.ReadFull(body, head)
 	switch {
 	case errors.Is(err, io.EOF):
-		return nil, apperr.New(apperr.Invalid, "empty_file", "the file is empty: choose the file again and upload it")
+		return nil, apperr.New(apperr.Invalid, apperr.EmptyFile, "the file is empty: choose the file again and upload it")
 	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, readError(err)
 	}
@@ -106,14 +106,14 @@ func Stage(ctx context.Context, dir string, r io.Reader, l Limits) (*Staged, err
 		if apperr.As(err) != nil {
 			return nil, err
 		}
-		return nil, apperr.Wrap(err, apperr.Unavailable, "scan_failed", "the file could not be checked before it is accepted; try again in a few minutes")
+		return nil, apperr.Wrap(err, apperr.Unavailable, apperr.ScanFailed, "the file could not be checked before it is accepted; try again in a few minutes")
 	}
 	ok = true
 	return st, nil
 }
 
 func tooLarge(max int64) error {
-	return apperr.New(apperr.Invalid, "file_too_large",
+	return apperr.New(apperr.Invalid, apperr.FileTooLarge,
 		"the file is larger than the upload limit of %s (%d bytes): more than %d bytes were received. Make it smaller (fewer pages, or a lower scan resolution) and upload it again", humanBytes(max), max, max).
 		WithDetails(map[string]any{"max_bytes": max, "received_more_than": max})
 }
@@ -121,9 +121,9 @@ func tooLarge(max int64) error {
 // readError is the error for an upload that broke off.
 func readError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return apperr.Wrap(err, apperr.Unavailable, "upload_interrupted", "the upload was interrupted before the whole file arrived; upload it again")
+		return apperr.Wrap(err, apperr.Unavailable, apperr.UploadInterrupted, "the upload was interrupted before the whole file arrived; upload it again")
 	}
-	return apperr.Wrap(err, apperr.Invalid, "upload_interrupted", "the upload broke off before the whole file arrived; upload it again")
+	return apperr.Wrap(err, apperr.Invalid, apperr.UploadInterrupted, "the upload broke off before the whole file arrived; upload it again")
 }
 
 // humanBytes writes n in the largest binary unit that divides it.

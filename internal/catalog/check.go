@@ -19,9 +19,11 @@ import (
 // signed-in account.
 var DataSources = []string{"applicant", "population", "enterprise", "licence", "education", "social_insurance", "property", "vehicle", "credit"}
 
-func (s Source) problem(ptr, format string, args ...any) Problem {
+// problem is a problem at ptr in s, in Chinese and English: two formats
+// of the same arguments.
+func (s Source) problem(ptr, zh, en string, args ...any) Problem {
 	line, col := s.At(ptr)
-	return Problem{File: s.File, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}
+	return Problem{File: s.File, Line: line, Col: col, Message: fmt.Sprintf(en, args...), Zh: fmt.Sprintf(zh, args...)}
 }
 
 // check runs the semantic checks that a schema cannot express: unique ids,
@@ -33,10 +35,10 @@ func (c *Catalogue) check() []Problem {
 	for i, r := range c.Regions {
 		ptr := "/regions/" + strconv.Itoa(i)
 		if regions[r.Code] {
-			ps = append(ps, c.deptSource.problem(ptr+"/code", "region %s is declared twice", r.Code))
+			ps = append(ps, c.deptSource.problem(ptr+"/code", "区划%s重复声明", "region %s is declared twice", r.Code))
 		}
 		if r.Parent != "" && !regions[r.Parent] {
-			ps = append(ps, c.deptSource.problem(ptr+"/parent", "parent region %s must be declared before region %s", r.Parent, r.Code))
+			ps = append(ps, c.deptSource.problem(ptr+"/parent", "上级区划%s须在区划%s之前声明", "parent region %s must be declared before region %s", r.Parent, r.Code))
 		}
 		regions[r.Code] = true
 	}
@@ -44,11 +46,11 @@ func (c *Catalogue) check() []Problem {
 	for i, d := range c.Departments {
 		ptr := "/departments/" + strconv.Itoa(i)
 		if _, dup := depts[d.Code]; dup {
-			ps = append(ps, c.deptSource.problem(ptr+"/code", "department %q is declared twice", d.Code))
+			ps = append(ps, c.deptSource.problem(ptr+"/code", "部门%q重复声明", "department %q is declared twice", d.Code))
 		}
 		depts[d.Code] = d
 		if err := ident.ValidateCreditCode(d.CreditCode); err != nil {
-			ps = append(ps, c.deptSource.problem(ptr+"/credit_code", "credit code of %s: %v", d.Code, err))
+			ps = append(ps, c.deptSource.problem(ptr+"/credit_code", "部门%s的统一社会信用代码有误：%v", "credit code of %s: %v", d.Code, err))
 		}
 	}
 	licences := map[string]LicenceType{}
@@ -56,18 +58,18 @@ func (c *Catalogue) check() []Problem {
 	for i, l := range c.Licences {
 		ptr := "/licences/" + strconv.Itoa(i)
 		if _, dup := licences[l.Code]; dup {
-			ps = append(ps, c.licSource.problem(ptr+"/code", "licence type %q is declared twice", l.Code))
+			ps = append(ps, c.licSource.problem(ptr+"/code", "证照类型%q重复声明", "licence type %q is declared twice", l.Code))
 		}
 		licences[l.Code] = l
 		if _, ok := depts[l.Issuer]; !ok && l.Issuer != "external" && len(c.Departments) > 0 {
-			ps = append(ps, c.licSource.problem(ptr+"/issuer", "issuer %q is not a department in departments.yaml (or \"external\")", l.Issuer))
+			ps = append(ps, c.licSource.problem(ptr+"/issuer", "发证部门%q不在departments.yaml中（也不是\"external\"）", "issuer %q is not a department in departments.yaml (or \"external\")", l.Issuer))
 		}
 		ps = append(ps, c.checkLicenceSpec(ptr, l, typeCodes)...)
 	}
 	codes := map[string]string{}
 	for _, it := range c.Items {
 		if other, dup := codes[it.Code]; dup {
-			ps = append(ps, it.problem("/code", "item code %s is also used by %s", it.Code, other))
+			ps = append(ps, it.problem("/code", "事项编码%s已被%s使用", "item code %s is also used by %s", it.Code, other))
 		}
 		codes[it.Code] = it.File
 		ps = append(ps, it.check(depts, licences)...)
@@ -77,22 +79,22 @@ func (c *Catalogue) check() []Problem {
 
 func (it *LoadedItem) check(depts map[string]Department, licences map[string]LicenceType) []Problem {
 	var ps []Problem
-	add := func(ptr, format string, args ...any) { ps = append(ps, it.problem(ptr, format, args...)) }
+	add := func(ptr, zh, en string, args ...any) { ps = append(ps, it.problem(ptr, zh, en, args...)) }
 
 	// Code: body, kind, sequence.
 	body, kindCode, _ := strings.Cut(it.Code, "-")
 	kindCode, _, _ = strings.Cut(kindCode, "-")
 	dept, deptOK := depts[it.Department]
 	if !deptOK {
-		add("/department", "department %q is not declared in departments.yaml", it.Department)
+		add("/department", "部门%q未在departments.yaml中声明", "department %q is not declared in departments.yaml", it.Department)
 	} else if body != dept.CreditCode {
-		add("/code", "the code must start with the credit code of %s (%s), not %s", it.Department, dept.CreditCode, body)
+		add("/code", "事项编码须以%s的统一社会信用代码（%s）开头，而不是%s", "the code must start with the credit code of %s (%s), not %s", it.Department, dept.CreditCode, body)
 	}
 	if err := ident.ValidateCreditCode(body); err != nil {
-		add("/code", "the implementing body part of the code is not a valid credit code: %v", err)
+		add("/code", "事项编码中的实施主体部分不是有效的统一社会信用代码：%v", "the implementing body part of the code is not a valid credit code: %v", err)
 	}
 	if want := Kinds[it.Kind]; kindCode != want {
-		add("/code", "the kind part of the code is %s but %s has kind code %s", kindCode, it.Kind, want)
+		add("/code", "事项编码中的类别部分是%s，但%s的类别代码是%s", "the kind part of the code is %s but %s has kind code %s", kindCode, it.Kind, want)
 	}
 
 	// Situations and the answers elements depend on.
@@ -100,11 +102,11 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	for i, s := range it.Situations {
 		ptr := "/situations/" + strconv.Itoa(i)
 		if _, dup := answers[s.ID]; dup {
-			add(ptr+"/id", "situation %q is declared twice", s.ID)
+			add(ptr+"/id", "情形%q重复声明", "situation %q is declared twice", s.ID)
 		}
 		for j, a := range s.Answers {
 			if slices.Contains(answers[s.ID], a.Value) {
-				add(fmt.Sprintf("%s/answers/%d/value", ptr, j), "answer %q appears twice in situation %s", a.Value, s.ID)
+				add(fmt.Sprintf("%s/answers/%d/value", ptr, j), "选项%q在情形%s中出现两次", "answer %q appears twice in situation %s", a.Value, s.ID)
 			}
 			answers[s.ID] = append(answers[s.ID], a.Value)
 		}
@@ -114,13 +116,13 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		for sit, vals := range w {
 			known, ok := answers[sit]
 			if !ok {
-				add(ptr+"/when/"+sit, "when refers to situation %q, which the item does not declare", sit)
+				add(ptr+"/when/"+sit, "when引用的情形%q未在本事项中声明", "when refers to situation %q, which the item does not declare", sit)
 				continue
 			}
 			used[sit] = true
 			for _, v := range vals {
 				if !slices.Contains(known, v) {
-					add(ptr+"/when/"+sit, "situation %s has no answer %q (answers: %s)", sit, v, strings.Join(known, ", "))
+					add(ptr+"/when/"+sit, "情形%s没有选项%q（可选：%s）", "situation %s has no answer %q (answers: %s)", sit, v, strings.Join(known, ", "))
 				}
 			}
 		}
@@ -134,7 +136,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		for i, f := range fs {
 			fp := ptr + "/" + strconv.Itoa(i)
 			if seen[f.ID] {
-				add(fp+"/id", "field %q is declared twice", f.ID)
+				add(fp+"/id", "字段%q重复声明", "field %q is declared twice", f.ID)
 			}
 			seen[f.ID] = true
 			if top {
@@ -147,20 +149,20 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			if v := f.Validation; v != nil {
 				if v.Pattern != "" {
 					if _, err := regexp.Compile(v.Pattern); err != nil {
-						add(fp+"/validation/pattern", "pattern is not a valid regular expression: %v", err)
+						add(fp+"/validation/pattern", "pattern不是有效的正则表达式：%v", "pattern is not a valid regular expression: %v", err)
 					}
 				}
 				if v.Min != nil && v.Max != nil && *v.Min > *v.Max {
-					add(fp+"/validation", "min is greater than max")
+					add(fp+"/validation", "min大于max", "min is greater than max")
 				}
 				if v.MinLength != nil && v.MaxLength != nil && *v.MinLength > *v.MaxLength {
-					add(fp+"/validation", "min_length is greater than max_length")
+					add(fp+"/validation", "min_length大于max_length", "min_length is greater than max_length")
 				}
 			}
 			opts := map[string]bool{}
 			for j, o := range f.Options {
 				if opts[o.Value] {
-					add(fmt.Sprintf("%s/options/%d/value", fp, j), "option %q appears twice", o.Value)
+					add(fmt.Sprintf("%s/options/%d/value", fp, j), "选项%q出现两次", "option %q appears twice", o.Value)
 				}
 				opts[o.Value] = true
 			}
@@ -176,7 +178,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	for i, m := range it.Materials {
 		mp := "/materials/" + strconv.Itoa(i)
 		if matIDs[m.ID] {
-			add(mp+"/id", "material %q is declared twice", m.ID)
+			add(mp+"/id", "材料%q重复声明", "material %q is declared twice", m.ID)
 		}
 		matIDs[m.ID] = true
 		checkWhen(mp, m.When)
@@ -187,7 +189,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			case src.Licence != "":
 				hasGov = true
 				if _, ok := licences[src.Licence]; !ok {
-					add(sp+"/licence", "licence type %q is not declared in licences.yaml", src.Licence)
+					add(sp+"/licence", "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", src.Licence)
 				}
 			case src.Registry != "":
 				hasGov = true
@@ -200,29 +202,29 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		}
 		switch {
 		case m.Trust == "A" && !hasGov:
-			add(mp+"/trust", "trust level A is for materials issued by a government body: add a licence or registry source, or lower the level")
+			add(mp+"/trust", "A级材料须由政府部门出具：请增加证照或部门数据来源，或降低等级", "trust level A is for materials issued by a government body: add a licence or registry source, or lower the level")
 		case m.Trust == "D" && !hasCommit:
-			add(mp+"/trust", "trust level D is for statements made under a commitment: add a commitment source")
+			add(mp+"/trust", "D级材料是申请人承诺作出的声明：请增加承诺来源", "trust level D is for statements made under a commitment: add a commitment source")
 		case (m.Trust == "B" || m.Trust == "C") && !hasUpload && !hasGov:
-			add(mp+"/trust", "trust level %s needs a document: add an upload source", m.Trust)
+			add(mp+"/trust", "%s级材料需要文件：请增加上传来源", "trust level %s needs a document: add an upload source", m.Trust)
 		}
 		if m.OriginalRequired && it.Visits == 0 {
-			add(mp+"/original_required", "the item promises zero visits (visits: 0) but this material needs its original seen at a window")
+			add(mp+"/original_required", "本事项承诺零跑动（visits: 0），但该材料需要到窗口核验原件", "the item promises zero visits (visits: 0) but this material needs its original seen at a window")
 		}
 	}
 
 	// Limits, channels and modes.
 	if it.TimeLimit.StatutoryDays > 0 && it.TimeLimit.PromisedDays > it.TimeLimit.StatutoryDays {
-		add("/time_limit/promised_days", "the promised limit (%d working days) is longer than the statutory one (%d)", it.TimeLimit.PromisedDays, it.TimeLimit.StatutoryDays)
+		add("/time_limit/promised_days", "承诺时限（%d个工作日）长于法定时限（%d个工作日）", "the promised limit (%d working days) is longer than the statutory one (%d)", it.TimeLimit.PromisedDays, it.TimeLimit.StatutoryDays)
 	}
 	if it.Visits == 0 && !slices.Contains(it.Channels, "online") && !slices.Contains(it.Channels, "mobile") {
-		add("/visits", "zero visits needs an online or mobile channel")
+		add("/visits", "零跑动须提供网上或移动端办理渠道", "zero visits needs an online or mobile channel")
 	}
 	if it.Approval.Mode == "auto" && len(it.Rules) == 0 {
-		add("/approval/mode", "machine approval (auto) needs at least one rule: without rules everything would be approved")
+		add("/approval/mode", "系统自动审批（auto）至少需要一条规则：没有规则将一律批准", "machine approval (auto) needs at least one rule: without rules everything would be approved")
 	}
 	if it.Approval.Mode != "auto" && it.Approval.SamplePercent > 0 {
-		add("/approval/sample_percent", "spot-check sampling applies to machine approvals only (mode auto)")
+		add("/approval/sample_percent", "抽查比例只适用于系统自动审批（mode auto）", "spot-check sampling applies to machine approvals only (mode auto)")
 	}
 	for i, f := range it.Fees.Items {
 		checkWhen(fmt.Sprintf("/fees/items/%d", i), f.When)
@@ -230,13 +232,13 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			continue
 		}
 		if fld, ok := fields[f.PerField]; !ok || fld.Type != "number" {
-			add(fmt.Sprintf("/fees/items/%d/per_field", i), "per_field must name a number field of the form, not %q", f.PerField)
+			add(fmt.Sprintf("/fees/items/%d/per_field", i), "per_field须是表单中的数字字段，不能是%q", "per_field must name a number field of the form, not %q", f.PerField)
 		}
 	}
 	roles := map[string]bool{}
 	for i, p := range it.Parties {
 		if roles[p.Role] {
-			add(fmt.Sprintf("/parties/%d/role", i), "party role %q appears twice", p.Role)
+			add(fmt.Sprintf("/parties/%d/role", i), "当事人角色%q出现两次", "party role %q appears twice", p.Role)
 		}
 		roles[p.Role] = true
 	}
@@ -247,11 +249,11 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	for i, s := range it.Steps {
 		sp := "/steps/" + strconv.Itoa(i)
 		if stepIDs[s.ID] {
-			add(sp+"/id", "step %q is declared twice", s.ID)
+			add(sp+"/id", "环节%q重复声明", "step %q is declared twice", s.ID)
 		}
 		stepIDs[s.ID] = true
 		if _, ok := depts[s.Department]; !ok {
-			add(sp+"/department", "department %q is not declared in departments.yaml", s.Department)
+			add(sp+"/department", "部门%q未在departments.yaml中声明", "department %q is not declared in departments.yaml", s.Department)
 		}
 		checkWhen(sp, s.When)
 		if s.Group != "" {
@@ -260,13 +262,13 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	}
 	for g, n := range groupSize {
 		if n < 2 {
-			add("/steps", "parallel group %q has only one step: a group runs several steps at once", g)
+			add("/steps", "并联组%q只有一个环节：并联组须同时办理多个环节", "parallel group %q has only one step: a group runs several steps at once", g)
 		}
 	}
 	if limit := it.TimeLimit.PromisedDays; limit > 0 {
 		for _, combo := range answerCombinations(it.Situations, 512) {
 			if days := stepDays(it.Steps, combo); days > limit {
-				add("/steps", "the steps that apply when %s take %d working days, more than the promised %d", describeCombo(combo), days, limit)
+				add("/steps", "%s时适用的环节共需%d个工作日，超过承诺的%d个工作日", "the steps that apply when %s take %d working days, more than the promised %d", describeCombo(combo), days, limit)
 				break
 			}
 		}
@@ -277,7 +279,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	for i, r := range it.Rules {
 		rp := "/rules/" + strconv.Itoa(i)
 		if ruleIDs[r.ID] {
-			add(rp+"/id", "rule %q is declared twice", r.ID)
+			add(rp+"/id", "规则%q重复声明", "rule %q is declared twice", r.ID)
 		}
 		ruleIDs[r.ID] = true
 		checkWhen(rp, r.When)
@@ -286,22 +288,22 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 
 	if it.Output != nil {
 		if l, ok := licences[it.Output.Licence]; !ok {
-			add("/output/licence", "licence type %q is not declared in licences.yaml", it.Output.Licence)
+			add("/output/licence", "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", it.Output.Licence)
 		} else if l.Issuer != "external" && l.TypeCode == "" {
-			add("/output/licence", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", it.Output.Licence)
+			add("/output/licence", "证照类型%q在本平台签发，但licences.yaml中没有type_code（四位数字或大写字母，用于证照编号）", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", it.Output.Licence)
 		}
 	}
 	if it.Proactive != nil {
 		src, _, _ := strings.Cut(it.Proactive.Trigger, ".")
 		if !slices.Contains(DataSources, src) {
-			add("/proactive/trigger", "trigger %q must be an event of a data source (%s)", it.Proactive.Trigger, strings.Join(DataSources, ", "))
+			add("/proactive/trigger", "触发条件%q须是数据来源的事件（%s）", "trigger %q must be an event of a data source (%s)", it.Proactive.Trigger, strings.Join(DataSources, ", "))
 		}
 	}
 
 	// Situations must matter, and every combination of answers must leave a form.
 	for i, s := range it.Situations {
 		if !used[s.ID] {
-			add("/situations/"+strconv.Itoa(i), "situation %q changes nothing: no field, material, step, fee or rule names it in when", s.ID)
+			add("/situations/"+strconv.Itoa(i), "情形%q不影响任何内容：没有字段、材料、环节、收费或规则在when中引用它", "situation %q changes nothing: no field, material, step, fee or rule names it in when", s.ID)
 		}
 	}
 	for _, combo := range answerCombinations(it.Situations, 512) {
@@ -312,15 +314,15 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			}
 		}
 		if n == 0 {
-			add("/form", "when the answers are %s no form field applies: every situation needs a form", describeCombo(combo))
+			add("/form", "选项为%s时没有适用的表单字段：每种情形都需要表单", "when the answers are %s no form field applies: every situation needs a form", describeCombo(combo))
 			break
 		}
 	}
 	return ps
 }
 
-func (it *LoadedItem) problem(ptr, format string, args ...any) Problem {
-	return it.Source.problem(ptr, format, args...)
+func (it *LoadedItem) problem(ptr, zh, en string, args ...any) Problem {
+	return it.Source.problem(ptr, zh, en, args...)
 }
 
 // checkSourceRef checks registry.field or licence.type.field against the
@@ -328,18 +330,18 @@ func (it *LoadedItem) problem(ptr, format string, args ...any) Problem {
 func (it *LoadedItem) checkSourceRef(ptr, ref string, licences map[string]LicenceType) []Problem {
 	parts := strings.Split(ref, ".")
 	if !slices.Contains(DataSources, parts[0]) {
-		return []Problem{it.problem(ptr, "%q names no data source; sources are %s", ref, strings.Join(DataSources, ", "))}
+		return []Problem{it.problem(ptr, "%q不是数据来源；数据来源有%s", "%q names no data source; sources are %s", ref, strings.Join(DataSources, ", "))}
 	}
 	source, field, ok := hub.SplitRef(ref)
 	if !ok {
 		if parts[0] == "licence" {
-			return []Problem{it.problem(ptr, "a licence source is written licence.TYPE.FIELD, e.g. licence.business_licence.name")}
+			return []Problem{it.problem(ptr, "证照来源须写成licence.类型.字段，如licence.business_licence.name", "a licence source is written licence.TYPE.FIELD, e.g. licence.business_licence.name")}
 		}
-		return []Problem{it.problem(ptr, "a registry source is written SOURCE.FIELD, e.g. population.name")}
+		return []Problem{it.problem(ptr, "部门数据来源须写成来源.字段，如population.name", "a registry source is written SOURCE.FIELD, e.g. population.name")}
 	}
 	if parts[0] == "licence" {
 		if _, ok := licences[parts[1]]; !ok {
-			return []Problem{it.problem(ptr, "licence type %q is not declared in licences.yaml", parts[1])}
+			return []Problem{it.problem(ptr, "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", parts[1])}
 		}
 		return nil // a licence's own fields vary by type
 	}
@@ -349,7 +351,7 @@ func (it *LoadedItem) checkSourceRef(ptr, ref string, licences map[string]Licenc
 		for _, f := range src.Fields {
 			names = append(names, f.Name)
 		}
-		return []Problem{it.problem(ptr, "the %s source has no field %q; its fields are %s", source, field, strings.Join(names, ", "))}
+		return []Problem{it.problem(ptr, "数据来源%s没有字段%q；可用字段有%s", "the %s source has no field %q; its fields are %s", source, field, strings.Join(names, ", "))}
 	}
 	return nil
 }
@@ -360,7 +362,7 @@ func (it *LoadedItem) checkSourceRef(ptr, ref string, licences map[string]Licenc
 func (it *LoadedItem) checkExprSyntax(ptr, expr string) []Problem {
 	env, err := cel.NewEnv()
 	if err != nil {
-		return []Problem{it.problem(ptr, "CEL environment: %v", err)}
+		return []Problem{it.problem(ptr, "规则环境无法建立：%v", "CEL environment: %v", err)}
 	}
 	_, iss := env.Parse(expr)
 	if iss == nil || iss.Err() == nil {
@@ -371,7 +373,7 @@ func (it *LoadedItem) checkExprSyntax(ptr, expr string) []Problem {
 	var ps []Problem
 	for _, e := range iss.Errors() {
 		l, c := e.Location.Line(), e.Location.Column()
-		p := Problem{File: it.File, Line: line, Col: col, Message: "rule expression: " + firstLine(e.Message)}
+		p := Problem{File: it.File, Line: line, Col: col, Message: "rule expression: " + firstLine(e.Message), Zh: "规则表达式有语法错误：" + firstLine(e.Message)}
 		if node != nil && (node.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
 			p.Line, p.Col = line+l, col+c+2 // block scalar: content starts on the next line, indented
 		} else if l == 1 {
@@ -463,7 +465,7 @@ func (c *Catalogue) checkLicenceSpec(ptr string, l LicenceType, typeCodes map[st
 		switch other, dup := typeCodes[l.TypeCode]; {
 		case l.TypeCode == "":
 		case dup:
-			ps = append(ps, c.licSource.problem(ptr+"/type_code", "type code %s is also used by %s", l.TypeCode, other))
+			ps = append(ps, c.licSource.problem(ptr+"/type_code", "类型代码%s已被%s使用", "type code %s is also used by %s", l.TypeCode, other))
 		default:
 			typeCodes[l.TypeCode] = l.Code
 		}
@@ -471,11 +473,11 @@ func (c *Catalogue) checkLicenceSpec(ptr string, l LicenceType, typeCodes map[st
 	seen := map[string]bool{}
 	for j, f := range l.Fields {
 		if seen[f.ID] {
-			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "field %q is declared twice", f.ID))
+			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "字段%q重复声明", "field %q is declared twice", f.ID))
 		}
 		seen[f.ID] = true
 		if slices.ContainsFunc(hubLicenceFields, func(n string) bool { return n == f.ID }) {
-			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "field %q is one every licence has: choose another id", f.ID))
+			ps = append(ps, c.licSource.problem(ptr+"/fields/"+strconv.Itoa(j)+"/id", "字段%q是所有证照都有的字段：请换一个id", "field %q is one every licence has: choose another id", f.ID))
 		}
 	}
 	return ps

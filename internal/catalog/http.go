@@ -170,12 +170,12 @@ const maxUpload = 32 << 20
 func (h *Handler) importZip(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpload))
 	if err != nil {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "upload_too_large", "the archive is larger than %d MiB", maxUpload>>20))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.UploadTooLarge, "the archive is larger than %d MiB", maxUpload>>20))
 		return
 	}
 	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "not_a_zip", "send the catalogue folder as a zip archive (Content-Type: application/zip): %v", err))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.NotAZip, "send the catalogue folder as a zip archive (Content-Type: application/zip): %v", err))
 		return
 	}
 	fsys, err := catalogueRoot(zr)
@@ -185,7 +185,7 @@ func (h *Handler) importZip(w http.ResponseWriter, r *http.Request) {
 	}
 	c, problems := h.schemas.LoadFS(fsys)
 	if len(problems) > 0 {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "catalogue_invalid", "the catalogue has %d problem(s); nothing was imported", len(problems)).WithDetails(problems))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.CatalogueInvalid, "the catalogue has %d problem(s); nothing was imported", len(problems)).WithDetails(problems))
 		return
 	}
 	res, err := h.store.Import(r.Context(), c, actor(r))
@@ -209,7 +209,7 @@ func catalogueRoot(zr *zip.Reader) (fs.FS, error) {
 			return fs.Sub(zr, dir)
 		}
 	}
-	return nil, apperr.New(apperr.Invalid, "no_departments_file", "the archive holds no %s: zip the catalogue folder itself", DepartmentsFile)
+	return nil, apperr.New(apperr.Invalid, apperr.NoDepartmentsFile, "the archive holds no %s: zip the catalogue folder itself", DepartmentsFile)
 }
 
 func pathSplit(p string) (dir, name string) {
@@ -237,7 +237,7 @@ func versionParam(r *http.Request, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
-		return 0, apperr.New(apperr.Invalid, "bad_version", "%s must be a version number (1, 2, …), not %q", name, s)
+		return 0, apperr.New(apperr.Invalid, apperr.BadVersion, "%s must be a version number (1, 2, …), not %q", name, s)
 	}
 	return n, nil
 }
@@ -363,7 +363,7 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			data["Error"] = apperr.As(err).Message
+			data["Error"] = web.ErrorText(lang, apperr.As(err))
 		} else {
 			data["Hits"] = hits
 			if err := h.stats.Record(r.Context(), q, len(hits)); err != nil {

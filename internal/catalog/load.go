@@ -16,6 +16,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"gopkg.in/yaml.v3"
+
+	"yiwang/internal/apperr"
 )
 
 //go:embed schema/*.json
@@ -26,7 +28,8 @@ type Problem struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Col     int    `json:"col"`
-	Message string `json:"message"`
+	Message string `json:"message"` // in English
+	Zh      string `json:"zh"`      // the same in Chinese; CEL and schema-library text stays English after a Chinese lead
 }
 
 // String renders the problem as file:line:col: message, the form editors
@@ -128,12 +131,12 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 		return nil
 	})
 	if err != nil {
-		return nil, []Problem{{File: ".", Line: 1, Col: 1, Message: "cannot read the catalogue folder: " + err.Error()}}
+		return nil, []Problem{{File: ".", Line: 1, Col: 1, Message: "cannot read the catalogue folder: " + err.Error(), Zh: "无法读取事项库文件夹：" + err.Error()}}
 	}
 	read := func(name string) ([]byte, bool) {
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			problems = append(problems, Problem{File: name, Line: 1, Col: 1, Message: "cannot read: " + err.Error()})
+			problems = append(problems, Problem{File: name, Line: 1, Col: 1, Message: "cannot read: " + err.Error(), Zh: "无法读取：" + err.Error()})
 			return nil, false
 		}
 		return b, true
@@ -168,13 +171,16 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 		}
 	}
 	if !slices.Contains(files, DepartmentsFile) {
-		problems = append(problems, Problem{File: DepartmentsFile, Line: 1, Col: 1, Message: "missing: a catalogue declares its departments in departments.yaml at its root"})
+		problems = append(problems, Problem{File: DepartmentsFile, Line: 1, Col: 1, Message: "missing: a catalogue declares its departments in departments.yaml at its root",
+			Zh: "缺少部门目录：事项库须在根目录的departments.yaml中声明部门"})
 	}
 	if !slices.Contains(files, LicencesFile) {
-		problems = append(problems, Problem{File: LicencesFile, Line: 1, Col: 1, Message: "missing: a catalogue declares its e-licence types in licences.yaml at its root"})
+		problems = append(problems, Problem{File: LicencesFile, Line: 1, Col: 1, Message: "missing: a catalogue declares its e-licence types in licences.yaml at its root",
+			Zh: "缺少证照目录：事项库须在根目录的licences.yaml中声明电子证照类型"})
 	}
 	if len(c.Items) == 0 && len(problems) == 0 {
-		problems = append(problems, Problem{File: ".", Line: 1, Col: 1, Message: "the catalogue has no items: add one .yaml file per item"})
+		problems = append(problems, Problem{File: ".", Line: 1, Col: 1, Message: "the catalogue has no items: add one .yaml file per item",
+			Zh: "事项库中没有事项：每个事项一个.yaml文件"})
 	}
 	problems = append(problems, c.check()...)
 	sortProblems(problems)
@@ -199,25 +205,26 @@ const maxFileSize = 1 << 20
 func parseInto(file string, data []byte, schema *jsonschema.Schema, v any) (src Source, problems []Problem) {
 	src = Source{File: file, Raw: data}
 	if len(data) > maxFileSize {
-		return src, []Problem{{File: file, Line: 1, Col: 1, Message: fmt.Sprintf("file is %d bytes, more than the %d a catalogue file may have", len(data), maxFileSize)}}
+		return src, []Problem{{File: file, Line: 1, Col: 1, Message: fmt.Sprintf("file is %d bytes, more than the %d a catalogue file may have", len(data), maxFileSize),
+			Zh: fmt.Sprintf("文件有%d字节，超过事项库文件上限%d字节", len(data), maxFileSize)}}
 	}
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
 		return src, []Problem{yamlProblem(file, err)}
 	}
 	if len(doc.Content) == 0 {
-		return src, []Problem{{File: file, Line: 1, Col: 1, Message: "file is empty"}}
+		return src, []Problem{{File: file, Line: 1, Col: 1, Message: "file is empty", Zh: "文件是空的"}}
 	}
 	root := doc.Content[0]
 	pos := positions{}
 	instance, err := toJSONValue(root, "", pos, 0)
 	if err != nil {
-		return src, []Problem{{File: file, Line: err.line, Col: err.col, Message: err.msg}}
+		return src, []Problem{{File: file, Line: err.line, Col: err.col, Message: err.en, Zh: err.zh}}
 	}
 	if err := schema.Validate(instance); err != nil {
 		verr, ok := err.(*jsonschema.ValidationError)
 		if !ok {
-			return src, []Problem{{File: file, Line: 1, Col: 1, Message: err.Error()}}
+			return src, []Problem{{File: file, Line: 1, Col: 1, Message: err.Error(), Zh: "无法按事项格式检查：" + err.Error()}}
 		}
 		for _, leaf := range leafErrors(verr) {
 			ptr := "/" + strings.Join(leaf.InstanceLocation, "/")
@@ -228,7 +235,8 @@ func parseInto(file string, data []byte, schema *jsonschema.Schema, v any) (src 
 			if ap, ok := leaf.ErrorKind.(*kind.AdditionalProperties); ok && len(ap.Properties) > 0 {
 				at = pos.key(strings.TrimSuffix(ptr, "/") + "/" + ap.Properties[0])
 			}
-			problems = append(problems, Problem{File: file, Line: at.Line, Col: at.Column, Message: describe(ptr, leaf)})
+			zh, en := describe(ptr, leaf)
+			problems = append(problems, Problem{File: file, Line: at.Line, Col: at.Column, Message: en, Zh: zh})
 		}
 		sortProblems(problems)
 		return src, slices.Compact(problems)
@@ -263,7 +271,7 @@ func yamlProblem(file string, err error) Problem {
 			}
 		}
 	}
-	return Problem{File: file, Line: line, Col: 1, Message: "not valid YAML: " + msg}
+	return Problem{File: file, Line: line, Col: 1, Message: "not valid YAML: " + msg, Zh: "不是有效的YAML：" + msg}
 }
 
 // leafErrors flattens a validation error to the failures a person can act
@@ -287,37 +295,48 @@ func leafErrors(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 var printer = message.NewPrinter(language.English)
 
 // patternHints explain the schema's patterns in words.
-var patternHints = map[string]string{
-	"^[a-z][a-z0-9_]{0,47}$":                      "ids and codes use lower-case ASCII letters, digits and underscores, start with a letter, at most 48 characters",
-	"^[a-z0-9][a-z0-9_]{0,47}$":                   "values use lower-case ASCII letters, digits and underscores, at most 48 characters",
-	"^[0-9A-HJ-NP-RTUW-Y]{18}-[0-9]{2}-[0-9]{5}$": "an item code is CREDITCODE-KK-NNNNN: the department's 18-character credit code, the two-digit kind code, a five-digit sequence",
-	"^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,2}$":  "a source is written SOURCE.FIELD (population.name) or licence.TYPE.FIELD",
-	"^[0-9]{4}-[0-9]{2}-[0-9]{2}$":                "write the date as YYYY-MM-DD",
-	"^[0-9A-HJ-NP-RTUW-Y]{18}$":                   "a unified social credit code has 18 characters of 0-9 and A-Y without I, O, S, V, Z",
+var patternHints = map[string]apperr.Words{
+	"^[a-z][a-z0-9_]{0,47}$": {Zh: "id和编码只能用小写英文字母、数字和下划线，以字母开头，最多48个字符",
+		En: "ids and codes use lower-case ASCII letters, digits and underscores, start with a letter, at most 48 characters"},
+	"^[a-z0-9][a-z0-9_]{0,47}$": {Zh: "取值只能用小写英文字母、数字和下划线，最多48个字符",
+		En: "values use lower-case ASCII letters, digits and underscores, at most 48 characters"},
+	"^[0-9A-HJ-NP-RTUW-Y]{18}-[0-9]{2}-[0-9]{5}$": {Zh: "事项编码的格式是“统一社会信用代码-类别代码-序号”：部门18位统一社会信用代码、2位类别代码、5位序号",
+		En: "an item code is CREDITCODE-KK-NNNNN: the department's 18-character credit code, the two-digit kind code, a five-digit sequence"},
+	"^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,2}$": {Zh: "来源须写成来源.字段（如population.name）或licence.类型.字段",
+		En: "a source is written SOURCE.FIELD (population.name) or licence.TYPE.FIELD"},
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": {Zh: "日期请按“年-月-日”写，如2027-01-01", En: "write the date as YYYY-MM-DD"},
+	"^[0-9A-HJ-NP-RTUW-Y]{18}$": {Zh: "统一社会信用代码为18位，由0-9和A-Y（不含I、O、S、V、Z）组成",
+		En: "a unified social credit code has 18 characters of 0-9 and A-Y without I, O, S, V, Z"},
 }
 
-// describe turns a schema failure into a sentence naming the element.
-func describe(ptr string, e *jsonschema.ValidationError) string {
+// describe turns a schema failure into a sentence naming the element, in
+// Chinese and English. Failures without words of ours keep the schema
+// library's English after a Chinese lead.
+func describe(ptr string, e *jsonschema.ValidationError) (zh, en string) {
 	where := strings.TrimPrefix(ptr, "/")
+	whereZh := where
 	if where == "" {
-		where = "the file"
+		where, whereZh = "the file", "文件"
 	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.Required:
-		return fmt.Sprintf("%s: missing required %s", where, quoteList(k.Missing))
+		return fmt.Sprintf("%s：缺少必填项%s", whereZh, quoteList(k.Missing)), fmt.Sprintf("%s: missing required %s", where, quoteList(k.Missing))
 	case *kind.AdditionalProperties:
-		return fmt.Sprintf("%s: unknown element %s (check the spelling against docs/CATALOGUE.md)", where, quoteList(k.Properties))
+		return fmt.Sprintf("%s：无法识别的项%s（请对照docs/CATALOGUE.md检查拼写）", whereZh, quoteList(k.Properties)),
+			fmt.Sprintf("%s: unknown element %s (check the spelling against docs/CATALOGUE.md)", where, quoteList(k.Properties))
 	case *kind.Enum:
-		return fmt.Sprintf("%s: %s is not allowed; use one of %s", where, jsonString(k.Got), enumList(k.Want))
+		return fmt.Sprintf("%s：不能是%s，可选%s", whereZh, jsonString(k.Got), enumList(k.Want)),
+			fmt.Sprintf("%s: %s is not allowed; use one of %s", where, jsonString(k.Got), enumList(k.Want))
 	case *kind.Pattern:
 		if hint, ok := patternHints[k.Want]; ok {
-			return fmt.Sprintf("%s: %q is not allowed: %s", where, k.Got, hint)
+			return fmt.Sprintf("%s：不能是%q：%s", whereZh, k.Got, hint.Zh), fmt.Sprintf("%s: %q is not allowed: %s", where, k.Got, hint.En)
 		}
-		return fmt.Sprintf("%s: %q does not have the required form (%s)", where, k.Got, k.Want)
+		return fmt.Sprintf("%s：%q的格式不对（%s）", whereZh, k.Got, k.Want), fmt.Sprintf("%s: %q does not have the required form (%s)", where, k.Got, k.Want)
 	case *kind.OneOf:
-		return fmt.Sprintf("%s: does not match exactly one of the allowed shapes (see docs/CATALOGUE.md): %s", where, e.ErrorKind.LocalizedString(printer))
+		return fmt.Sprintf("%s：不符合任何一种允许的写法（见docs/CATALOGUE.md）：%s", whereZh, e.ErrorKind.LocalizedString(printer)),
+			fmt.Sprintf("%s: does not match exactly one of the allowed shapes (see docs/CATALOGUE.md): %s", where, e.ErrorKind.LocalizedString(printer))
 	}
-	return where + ": " + e.ErrorKind.LocalizedString(printer)
+	return whereZh + "：不符合事项格式：" + e.ErrorKind.LocalizedString(printer), where + ": " + e.ErrorKind.LocalizedString(printer)
 }
 
 func quoteList(names []string) string {
@@ -392,7 +411,7 @@ func (s Source) At(ptr string) (line, col int) {
 
 type convError struct {
 	line, col int
-	msg       string
+	zh, en    string
 }
 
 // maxDepth bounds nesting, so a hostile file cannot exhaust the stack.
@@ -403,7 +422,7 @@ const maxDepth = 64
 // records the position of every value under its JSON pointer.
 func toJSONValue(n *yaml.Node, ptr string, pos positions, depth int) (any, *convError) {
 	if depth > maxDepth {
-		return nil, &convError{n.Line, n.Column, "nested too deeply"}
+		return nil, &convError{n.Line, n.Column, "嵌套层数过多", "nested too deeply"}
 	}
 	if _, ok := pos[ptr]; !ok {
 		pos[ptr] = nodePos{value: n}
@@ -414,7 +433,7 @@ func toJSONValue(n *yaml.Node, ptr string, pos positions, depth int) (any, *conv
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return nil, &convError{n.Line, n.Column, "YAML aliases (*name) are not allowed in a catalogue: write the value out"}
+		return nil, &convError{n.Line, n.Column, "事项库中不能使用YAML别名（*name），请直接写出取值", "YAML aliases (*name) are not allowed in a catalogue: write the value out"}
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
@@ -425,10 +444,10 @@ func toJSONValue(n *yaml.Node, ptr string, pos positions, depth int) (any, *conv
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-				return nil, &convError{k.Line, k.Column, "keys must be plain names"}
+				return nil, &convError{k.Line, k.Column, "键须是普通名称", "keys must be plain names"}
 			}
 			if _, dup := m[k.Value]; dup {
-				return nil, &convError{k.Line, k.Column, fmt.Sprintf("%q is written twice in the same mapping", k.Value)}
+				return nil, &convError{k.Line, k.Column, fmt.Sprintf("%q在同一层中写了两次", k.Value), fmt.Sprintf("%q is written twice in the same mapping", k.Value)}
 			}
 			child := ptr + "/" + escapePointer(k.Value)
 			pos[child] = nodePos{key: k}
@@ -456,22 +475,22 @@ func toJSONValue(n *yaml.Node, ptr string, pos positions, depth int) (any, *conv
 		case "!!bool":
 			var b bool
 			if err := n.Decode(&b); err != nil {
-				return nil, &convError{n.Line, n.Column, err.Error()}
+				return nil, &convError{n.Line, n.Column, "取值有误：" + err.Error(), err.Error()}
 			}
 			return b, nil
 		case "!!int", "!!float":
 			var f float64
 			if err := n.Decode(&f); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				return nil, &convError{n.Line, n.Column, fmt.Sprintf("%q is not a finite number", n.Value)}
+				return nil, &convError{n.Line, n.Column, fmt.Sprintf("%q不是有限的数字", n.Value), fmt.Sprintf("%q is not a finite number", n.Value)}
 			}
 			return json.Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
 		case "!!str":
 			return n.Value, nil
 		default:
-			return nil, &convError{n.Line, n.Column, fmt.Sprintf("values of type %s are not used in a catalogue; quote it to make it text", n.ShortTag())}
+			return nil, &convError{n.Line, n.Column, fmt.Sprintf("事项库不使用%s类型的取值，请加引号作为文本", n.ShortTag()), fmt.Sprintf("values of type %s are not used in a catalogue; quote it to make it text", n.ShortTag())}
 		}
 	}
-	return nil, &convError{n.Line, n.Column, "unexpected YAML node"}
+	return nil, &convError{n.Line, n.Column, "无法识别的YAML内容", "unexpected YAML node"}
 }
 
 func escapePointer(s string) string {

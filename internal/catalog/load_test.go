@@ -32,12 +32,13 @@ func TestDemoCatalogueIsValid(t *testing.T) {
 }
 
 // TestProblemsPointIntoTheFile checks every kind of problem against a golden
-// list of file:line:col: message lines. Run with -update after a deliberate change.
+// list of file:line:col: message lines, each followed by its Chinese. Run
+// with -update after a deliberate change.
 func TestProblemsPointIntoTheFile(t *testing.T) {
 	_, problems := schemas(t).LoadFS(os.DirFS("testdata/bad"))
 	var b strings.Builder
 	for _, p := range problems {
-		b.WriteString(p.String() + "\n")
+		b.WriteString(p.String() + "\n\t" + p.Zh + "\n")
 	}
 	golden := "testdata/bad.golden"
 	if *update {
@@ -74,7 +75,7 @@ func FuzzParseItem(f *testing.F) {
 			t.Fatal("rejected an item without saying why")
 		}
 		for _, p := range problems {
-			if p.Line < 1 || p.Col < 1 || p.Message == "" {
+			if p.Line < 1 || p.Col < 1 || p.Message == "" || p.Zh == "" {
 				t.Fatalf("problem without a place or message: %+v", p)
 			}
 		}

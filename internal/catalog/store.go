@@ -78,7 +78,7 @@ func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportR
 				return err
 			}
 			if n == 0 {
-				return apperr.New(apperr.Invalid, "unknown_region", "department %s is in region %s, which is not in the directory: declare it under regions: in departments.yaml", d.Code, d.Region)
+				return apperr.New(apperr.Invalid, apperr.UnknownRegion, "department %s is in region %s, which is not in the directory: declare it under regions: in departments.yaml", d.Code, d.Region)
 			}
 			if err := org.PutDepartment(ctx, tx, org.Department{Code: d.Code, RegionCode: d.Region, NameZh: d.Name.Zh, NameEn: d.Name.In("en")}); err != nil {
 				return err
@@ -170,15 +170,15 @@ func (s *Store) Publish(ctx context.Context, code string, version int, actor str
 		err := tx.QueryRowContext(ctx, q, args...).Scan(&ref.Version, &status, &ref.Name)
 		if errors.Is(err, sql.ErrNoRows) {
 			if version == 0 {
-				return apperr.New(apperr.NotFound, "no_draft", "item %s has no draft to publish: import a changed version first", code)
+				return apperr.New(apperr.NotFound, apperr.NoDraft, "item %s has no draft to publish: import a changed version first", code)
 			}
-			return apperr.New(apperr.NotFound, "version_not_found", "item %s has no version %d", code, version)
+			return apperr.New(apperr.NotFound, apperr.VersionNotFound, "item %s has no version %d", code, version)
 		}
 		if err != nil {
 			return err
 		}
 		if status != StatusDraft {
-			return apperr.New(apperr.Conflict, "not_a_draft", "version %d of %s is %s; only drafts can be published", ref.Version, code, status)
+			return apperr.New(apperr.Conflict, apperr.NotADraft, "version %d of %s is %s; only drafts can be published", ref.Version, code, status)
 		}
 		now := time.Now().UTC()
 		if _, err := tx.ExecContext(ctx, `UPDATE catalog_versions SET status = 'superseded' WHERE item_code = $1 AND status IN ('published', 'retired')`, code); err != nil {
@@ -220,16 +220,16 @@ func (s *Store) Retire(ctx context.Context, code, actor string) error {
 		var retired sql.NullTime
 		err := tx.QueryRowContext(ctx, `SELECT current_version, retired_at FROM catalog_items WHERE code = $1`, code).Scan(&cur, &retired)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "item_not_found", "no item has the code %s", code)
+			return apperr.New(apperr.NotFound, apperr.ItemNotFound, "no item has the code %s", code)
 		}
 		if err != nil {
 			return err
 		}
 		if retired.Valid {
-			return apperr.New(apperr.Conflict, "already_retired", "item %s is already retired", code)
+			return apperr.New(apperr.Conflict, apperr.AlreadyRetired, "item %s is already retired", code)
 		}
 		if !cur.Valid {
-			return apperr.New(apperr.Conflict, "never_published", "item %s was never published, so there is nothing to retire", code)
+			return apperr.New(apperr.Conflict, apperr.NeverPublished, "item %s was never published, so there is nothing to retire", code)
 		}
 		now := time.Now().UTC()
 		if _, err := tx.ExecContext(ctx, `UPDATE catalog_versions SET status = 'retired' WHERE item_code = $1 AND version = $2`, code, cur.Int64); err != nil {
@@ -265,7 +265,7 @@ func scanVersion(row store.Scanner) (Version, error) {
 func (s *Store) Current(ctx context.Context, code string) (Version, error) {
 	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE item_code = $1 AND status = 'published'`, code))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, apperr.New(apperr.NotFound, "item_not_found", "no item in service has the code %s", code)
+		return v, apperr.New(apperr.NotFound, apperr.ItemNotFound, "no item in service has the code %s", code)
 	}
 	return v, err
 }
@@ -275,7 +275,7 @@ func (s *Store) Current(ctx context.Context, code string) (Version, error) {
 func (s *Store) VersionByID(ctx context.Context, id int64) (Version, error) {
 	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, apperr.New(apperr.NotFound, "version_not_found", "no catalogue version has the id %d", id)
+		return v, apperr.New(apperr.NotFound, apperr.VersionNotFound, "no catalogue version has the id %d", id)
 	}
 	return v, err
 }
@@ -284,7 +284,7 @@ func (s *Store) VersionByID(ctx context.Context, id int64) (Version, error) {
 func (s *Store) Version(ctx context.Context, code string, n int) (Version, error) {
 	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE item_code = $1 AND version = $2`, code, n))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, apperr.New(apperr.NotFound, "version_not_found", "item %s has no version %d", code, n)
+		return v, apperr.New(apperr.NotFound, apperr.VersionNotFound, "item %s has no version %d", code, n)
 	}
 	return v, err
 }
@@ -319,7 +319,7 @@ func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, er
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, apperr.New(apperr.NotFound, "item_not_found", "no item has the code %s", code)
+		return nil, apperr.New(apperr.NotFound, apperr.ItemNotFound, "no item has the code %s", code)
 	}
 	return out, nil
 }

@@ -1,9 +1,10 @@
 // Package httpx holds the HTTP conventions every handler shares: the route
 // table, JSON bodies, and the one error shape
 //
-//	{"error": {"code": "...", "message": "...", "details": ...}}
+//	{"error": {"code": "...", "message": "...", "details": ..., "request_id": "..."}}
 //
-// with apperr kinds mapped to HTTP status codes in exactly one place.
+// with apperr kinds mapped to HTTP status codes in exactly one place, and
+// the message in the caller's language (Accept-Language; Chinese by default).
 package httpx
 
 import (
@@ -19,6 +20,8 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/logging"
+
+	"golang.org/x/text/language"
 )
 
 // Router is an http.ServeMux on which every route names the permission it
@@ -108,25 +111,64 @@ type ErrorDetail struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// WriteError writes err in the one error shape. Errors without a kind are
-// internal: they are logged in full and the caller sees only the request ID.
+// WriteError writes err in the one error shape. The message is the words of
+// the error's code in the caller's language; the error's own Message, which
+// names the particular case for developers, goes only to the logs. Errors
+// without a kind are internal: they are logged in full and the caller sees
+// only the request ID.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	e := apperr.As(err)
 	if e == nil {
 		e = &apperr.Error{Kind: apperr.Internal, Err: err}
 	}
 	status := StatusFor(e.Kind)
-	code, message := e.Code, e.Message
+	code, words := e.Code, e.Words()
 	if code == "" {
-		code = e.Kind.String()
+		code = e.Kind.Code()
 	}
 	if status >= 500 {
 		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		if e.Kind == apperr.Internal {
-			message = "an internal error occurred; quote the request ID when reporting it"
+			words, _ = apperr.InternalError.Words()
 		}
 	}
-	WriteJSON(w, status, ErrorBody{ErrorDetail{Code: code, Message: message, Details: e.Details, RequestID: logging.RequestID(r.Context())}})
+	lang := Lang(r)
+	WriteJSON(w, status, ErrorBody{ErrorDetail{Code: string(code), Message: words.In(lang), Details: localDetails(lang, e.Details), RequestID: logging.RequestID(r.Context())}})
+}
+
+// DetailText is one of an error's details in the caller's language.
+type DetailText struct {
+	Subject string `json:"subject,omitempty"`
+	Message string `json:"message"`
+}
+
+// localDetails puts details worded as []apperr.Detail into lang; other
+// details (numbers, limits) need no words and pass as they are.
+func localDetails(lang string, details any) any {
+	ds, ok := details.([]apperr.Detail)
+	if !ok {
+		return details
+	}
+	out := make([]DetailText, len(ds))
+	for i, d := range ds {
+		out[i] = DetailText{d.Subject, d.In(lang)}
+	}
+	return out
+}
+
+// Lang is the language API errors are written in for r: "en" when the
+// Accept-Language header prefers English to Chinese, otherwise "zh".
+func Lang(r *http.Request) string {
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	for _, t := range tags {
+		switch base, _ := t.Base(); base.String() {
+		case "en":
+			return "en"
+		case "zh":
+			return "zh"
+		}
+	}
+	return "zh"
 }
 
 // WriteJSON writes v as a JSON response with the given status.
@@ -145,7 +187,7 @@ const MaxBody = 1 << 20
 // and bodies over MaxBody with apperr.Invalid errors that say what to fix.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return apperr.New(apperr.Invalid, "unsupported_media_type", "send the body as application/json, not %s", ct)
+		return apperr.New(apperr.Invalid, apperr.UnsupportedMediaType, "send the body as application/json, not %s", ct)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
 	dec.DisallowUnknownFields()
@@ -155,21 +197,21 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			return apperr.New(apperr.Invalid, "body_too_large", "the body is larger than %d bytes", MaxBody)
+			return apperr.New(apperr.Invalid, apperr.BodyTooLarge, "the body is larger than %d bytes", MaxBody)
 		case errors.Is(err, io.EOF):
-			return apperr.New(apperr.Invalid, "empty_body", "the request body is empty; send a JSON object")
+			return apperr.New(apperr.Invalid, apperr.EmptyBody, "the request body is empty; send a JSON object")
 		case errors.As(err, &syntax):
-			return apperr.New(apperr.Invalid, "malformed_json", "the body is not valid JSON at byte %d", syntax.Offset)
+			return apperr.New(apperr.Invalid, apperr.MalformedJSON, "the body is not valid JSON at byte %d", syntax.Offset)
 		case errors.As(err, &typ):
-			return apperr.New(apperr.Invalid, "wrong_type", "field %q must be %s", typ.Field, typ.Type)
+			return apperr.New(apperr.Invalid, apperr.WrongType, "field %q must be %s", typ.Field, typ.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return apperr.New(apperr.Invalid, "unknown_field", "%s", strings.TrimPrefix(err.Error(), "json: "))
+			return apperr.New(apperr.Invalid, apperr.UnknownField, "%s", strings.TrimPrefix(err.Error(), "json: "))
 		default:
-			return apperr.Wrap(err, apperr.Invalid, "malformed_json", "the body could not be read as JSON")
+			return apperr.Wrap(err, apperr.Invalid, apperr.MalformedJSON, "the body could not be read as JSON")
 		}
 	}
 	if dec.More() {
-		return apperr.New(apperr.Invalid, "malformed_json", "the body holds more than one JSON value")
+		return apperr.New(apperr.Invalid, apperr.MalformedJSON, "the body holds more than one JSON value")
 	}
 	return nil
 }

@@ -59,11 +59,11 @@ func (r *Reader) Grant(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, account int64, subject Subject, sources []string, purpose string, application int64, ttl time.Duration) (Consent, error) {
 	if strings.TrimSpace(purpose) == "" || len(sources) == 0 {
-		return Consent{}, apperr.New(apperr.Invalid, "consent_incomplete", "a consent names the sources and the purpose")
+		return Consent{}, apperr.New(apperr.Invalid, apperr.ConsentIncomplete, "a consent names the sources and the purpose")
 	}
 	for _, s := range sources {
 		if _, ok := Lookup(s); !ok && s != "applicant" {
-			return Consent{}, apperr.New(apperr.Invalid, "unknown_source", "%q is not a data source", s)
+			return Consent{}, apperr.New(apperr.Invalid, apperr.UnknownSource, "%q is not a data source", s)
 		}
 	}
 	now := r.now()
@@ -99,16 +99,16 @@ func (r *Reader) Read(ctx context.Context, rd Read) (Record, error) {
 	err := r.db.QueryRowContext(ctx, `SELECT sources, expires_at, revoked_at FROM consents WHERE id = $1 AND subject_idx = $2`, rd.Consent, idx).
 		Scan(&sources, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.New(apperr.Forbidden, "no_consent", "there is no consent to read this person's or enterprise's data")
+		return nil, apperr.New(apperr.Forbidden, apperr.NoConsent, "there is no consent to read this person's or enterprise's data")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if revoked.Valid || r.now().After(expires) {
-		return nil, apperr.New(apperr.Forbidden, "consent_expired", "the consent to read this data has expired or was withdrawn: authorise again")
+		return nil, apperr.New(apperr.Forbidden, apperr.ConsentExpired, "the consent to read this data has expired or was withdrawn: authorise again")
 	}
 	if !slices.Contains(strings.Fields(sources), rd.Source) {
-		return nil, apperr.New(apperr.Forbidden, "source_not_consented", "the consent does not cover %s", rd.Source)
+		return nil, apperr.New(apperr.Forbidden, apperr.SourceNotConsented, "the consent does not cover %s", rd.Source)
 	}
 	rec, ferr := r.conn.Fetch(ctx, rd.Source, rd.Subject, rd.Fields)
 	outcome := "ok"

@@ -29,7 +29,7 @@ type Enterprise struct {
 func (s *Store) PutEnterprise(ctx context.Context, q execQuerier, creditCode, name string, legalRep int64) (int64, error) {
 	creditCode = strings.ToUpper(strings.TrimSpace(creditCode))
 	if err := ident.ValidateCreditCode(creditCode); err != nil {
-		return 0, apperr.New(apperr.Invalid, "bad_credit_code", "the unified social credit code is not valid: %v", err)
+		return 0, apperr.New(apperr.Invalid, apperr.BadCreditCode, "the unified social credit code is not valid: %v", err)
 	}
 	var rep any
 	if legalRep != 0 {
@@ -51,7 +51,7 @@ func (s *Store) EnterpriseByCode(ctx context.Context, creditCode string) (Enterp
 	err := s.db.QueryRowContext(ctx, `SELECT id, credit_code, name, status FROM enterprises WHERE credit_code = $1`, strings.ToUpper(strings.TrimSpace(creditCode))).
 		Scan(&e.ID, &e.CreditCode, &e.Name, &e.Status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, apperr.New(apperr.NotFound, "enterprise_not_found", "no enterprise with the credit code %s is in the registry", creditCode)
+		return e, apperr.New(apperr.NotFound, apperr.EnterpriseNotFound, "no enterprise with the credit code %s is in the registry", creditCode)
 	}
 	return e, err
 }
@@ -71,7 +71,7 @@ func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID in
 		return e, err
 	}
 	if status != "active" {
-		return e, apperr.New(apperr.Forbidden, "enterprise_not_active", "%s is %s in the enterprise registry and cannot apply", e.Name, status)
+		return e, apperr.New(apperr.Forbidden, apperr.EnterpriseNotActive, "%s is %s in the enterprise registry and cannot apply", e.Name, status)
 	}
 	if p.PersonID != 0 && rep.Valid && rep.Int64 == p.PersonID {
 		e.Via = "legal_representative"
@@ -82,7 +82,7 @@ func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID in
 	err = s.db.QueryRowContext(ctx, `SELECT scope FROM authorisations WHERE enterprise = $1 AND agent_person = $2 AND revoked_at IS NULL
 		AND valid_from <= $3 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1`, enterpriseID, p.PersonID, now).Scan(&scope)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, apperr.New(apperr.Forbidden, "not_authorised", "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
+		return e, apperr.New(apperr.Forbidden, apperr.NotAuthorised, "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
 	}
 	if err != nil {
 		return e, err
@@ -98,7 +98,7 @@ func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID in
 // after checking the person may. An empty code goes back to acting for oneself.
 func (s *Store) ActFor(ctx context.Context, p authz.Principal, sessionToken, creditCode string) (*authz.Enterprise, error) {
 	if p.Via != "session" || p.PersonID == 0 {
-		return nil, apperr.New(apperr.Forbidden, "persons_only", "only a person signed in with a session can act for an enterprise")
+		return nil, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "only a person signed in with a session can act for an enterprise")
 	}
 	if creditCode == "" {
 		_, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = NULL WHERE token_hash = $1`, hashSecret(sessionToken))
@@ -146,11 +146,11 @@ const maxAuthorisationYears = 3
 // representative, acting for it, may give one.
 func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisation) (Authorisation, error) {
 	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
-		return Authorisation{}, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may authorise agents")
+		return Authorisation{}, apperr.New(apperr.Forbidden, apperr.LegalRepresentativeOnly, "only the legal representative, acting for the enterprise, may authorise agents")
 	}
 	now := s.now()
 	if !n.ExpiresAt.After(now) || n.ExpiresAt.After(now.AddDate(maxAuthorisationYears, 0, 0)) {
-		return Authorisation{}, apperr.New(apperr.Invalid, "bad_expiry", "an authorisation must expire in the future and within three years")
+		return Authorisation{}, apperr.New(apperr.Invalid, apperr.BadExpiry, "an authorisation must expire in the future and within three years")
 	}
 	scope := "*"
 	if len(n.Scope) > 0 && !slices.Contains(n.Scope, "*") {
@@ -163,7 +163,7 @@ func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisa
 			return err
 		}
 		if agent == p.PersonID {
-			return apperr.New(apperr.Invalid, "self_authorisation", "the legal representative needs no authorisation")
+			return apperr.New(apperr.Invalid, apperr.SelfAuthorisation, "the legal representative needs no authorisation")
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO authorisations (enterprise, agent_person, scope, valid_from, expires_at, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $4) RETURNING id`, p.ActingFor.ID, agent, scope, now, n.ExpiresAt.UTC(), p.AccountID).Scan(&id)
@@ -187,7 +187,7 @@ func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisa
 // its legal representative.
 func (s *Store) Authorisations(ctx context.Context, p authz.Principal) ([]Authorisation, error) {
 	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
-		return nil, apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may see its authorisations")
+		return nil, apperr.New(apperr.Forbidden, apperr.LegalRepresentativeOnly, "only the legal representative, acting for the enterprise, may see its authorisations")
 	}
 	out, err := store.All(ctx, s.db, func(row store.Scanner) (Authorisation, error) {
 		var a Authorisation
@@ -216,7 +216,7 @@ func (s *Store) Authorisations(ctx context.Context, p authz.Principal) ([]Author
 // RevokeAuthorisation ends an authorisation of the enterprise p represents.
 func (s *Store) RevokeAuthorisation(ctx context.Context, p authz.Principal, id int64) error {
 	if p.ActingFor == nil || p.ActingFor.Via != "legal_representative" {
-		return apperr.New(apperr.Forbidden, "legal_representative_only", "only the legal representative, acting for the enterprise, may revoke authorisations")
+		return apperr.New(apperr.Forbidden, apperr.LegalRepresentativeOnly, "only the legal representative, acting for the enterprise, may revoke authorisations")
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE authorisations SET revoked_at = $1 WHERE id = $2 AND enterprise = $3 AND revoked_at IS NULL`, s.now(), id, p.ActingFor.ID)
 	if err != nil {

@@ -232,7 +232,7 @@ func wantErr(t *testing.T, what string, err error, kind apperr.Kind, code string
 	if e == nil {
 		t.Fatalf("%s: error = %v, want %s (%s)", what, err, code, kind)
 	}
-	if e.Kind != kind || e.Code != code {
+	if e.Kind != kind || e.Code != apperr.Code(code) {
 		t.Fatalf("%s: error = %s/%s %q, want %s/%s", what, e.Kind, e.Code, e.Message, kind, code)
 	}
 	return e

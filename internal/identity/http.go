@@ -171,7 +171,7 @@ func (h *Handler) apiActFor(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Forbidden, "persons_only", "only a person signed in with a session can act for an enterprise"))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "only a person signed in with a session can act for an enterprise"))
 		return
 	}
 	e, err := h.store.ActFor(r.Context(), authz.From(r.Context()), c.Value, req.CreditCode)
@@ -245,7 +245,7 @@ func (h *Handler) apiAuthorise(w http.ResponseWriter, r *http.Request) {
 func idParam(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, apperr.New(apperr.Invalid, "bad_id", "the id in the address must be a positive whole number")
+		return 0, apperr.New(apperr.Invalid, apperr.BadID, "the id in the address must be a positive whole number")
 	}
 	return id, nil
 }
@@ -427,8 +427,8 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.signIn(w, r, login, r.PostFormValue("password")); err != nil {
 		lang := web.Lang(w, r)
 		msg := pick(lang, "登录名或密码错误。", "The sign-in name or password is wrong.")
-		if e := apperr.As(err); e != nil && e.Code == "account_locked" {
-			msg = pick(lang, "连续登录失败次数过多，账号已暂时锁定：", "Too many failed sign-ins; the account is locked for now: ") + e.Message
+		if e := apperr.As(err); e != nil && e.Code == apperr.AccountLocked {
+			msg = strings.Join(append([]string{web.ErrorText(lang, e)}, web.ErrorDetails(lang, e)...), " ")
 		} else if e == nil || e.Kind == apperr.Internal {
 			httpx.WriteError(w, r, h.logger, err)
 			return

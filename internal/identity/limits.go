@@ -74,7 +74,10 @@ func (l *Limiter) allow(ctx context.Context, db execQuerier, account int64, acti
 	}
 	if len(recent) >= lim.N {
 		retry := (recent[0].Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
-		return apperr.New(apperr.TooMany, "rate_limited", "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, max(retry, time.Minute))
+		retry = max(retry, time.Minute)
+		minutes := int(retry / time.Minute)
+		return apperr.New(apperr.TooMany, apperr.RateLimited, "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, retry).
+			WithDetails([]apperr.Detail{{Subject: "retry_after", Words: apperr.Words{Zh: fmt.Sprintf("请%d分钟后再试。", minutes), En: fmt.Sprintf("Try again in %d minute(s).", minutes)}}})
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {
 		return err

@@ -38,7 +38,7 @@ func (s *Store) Middleware(logger *slog.Logger, secure bool) func(http.Handler) 
 			if auth := r.Header.Get("Authorization"); auth != "" {
 				secret, ok := strings.CutPrefix(auth, "Bearer ")
 				if !ok {
-					httpx.WriteError(w, r, logger, apperr.New(apperr.Unauthenticated, "bad_authorization", "send the API token as Authorization: Bearer TOKEN"))
+					httpx.WriteError(w, r, logger, apperr.New(apperr.Unauthenticated, apperr.BadAuthorization, "send the API token as Authorization: Bearer TOKEN"))
 					return
 				}
 				tp, err := s.TokenPrincipal(ctx, secret)
@@ -101,10 +101,10 @@ func checkCSRF(r *http.Request, want string) error {
 		}
 	}
 	if got == "" {
-		return apperr.New(apperr.Forbidden, "csrf_missing", "this request lacks its CSRF token: reload the page and try again (API clients send the %s header)", CSRFHeader)
+		return apperr.New(apperr.Forbidden, apperr.CSRFMissing, "this request lacks its CSRF token: reload the page and try again (API clients send the %s header)", CSRFHeader)
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return apperr.New(apperr.Forbidden, "csrf_mismatch", "the CSRF token does not match this browser's: reload the page and try again")
+		return apperr.New(apperr.Forbidden, apperr.CSRFMismatch, "the CSRF token does not match this browser's: reload the page and try again")
 	}
 	return nil
 }

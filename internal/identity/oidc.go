@@ -27,7 +27,7 @@ func (o OIDCAccounts) SignIn(ctx context.Context, w http.ResponseWriter, r *http
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if id.IDNumber == "" {
-			return "", apperr.New(apperr.Forbidden, "oidc_no_id_number", "the identity platform did not share your ID number, which this site needs to know who you are; allow it to, or register here")
+			return "", apperr.New(apperr.Forbidden, apperr.OIDCNoIDNumber, "the identity platform did not share your ID number, which this site needs to know who you are; allow it to, or register here")
 		}
 		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 			personID, err := s.PutPerson(ctx, tx, id.IDNumber, id.Name, "")

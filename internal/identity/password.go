@@ -69,9 +69,9 @@ func checkPassword(password string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < 10:
-		return apperr.New(apperr.Invalid, "password_too_short", "a password needs at least 10 characters")
+		return apperr.New(apperr.Invalid, apperr.PasswordTooShort, "a password needs at least 10 characters")
 	case len(password) > 200:
-		return apperr.New(apperr.Invalid, "password_too_long", "a password may have at most 200 bytes")
+		return apperr.New(apperr.Invalid, apperr.PasswordTooLong, "a password may have at most 200 bytes")
 	}
 	return nil
 }

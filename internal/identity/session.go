@@ -110,26 +110,26 @@ func (s *Store) IssueToken(ctx context.Context, accountID int64, name string, sc
 		return "", Token{}, err
 	}
 	if a.Kind != "system" {
-		return "", Token{}, apperr.New(apperr.Invalid, "not_a_system_account", "API tokens are for other systems' accounts; account %d is a %s account", accountID, a.Kind)
+		return "", Token{}, apperr.New(apperr.Invalid, apperr.NotASystemAccount, "API tokens are for other systems' accounts; account %d is a %s account", accountID, a.Kind)
 	}
 	if len(scopes) == 0 {
-		return "", Token{}, apperr.New(apperr.Invalid, "scopes_required", "give at least one scope: %v", authz.Scopes)
+		return "", Token{}, apperr.New(apperr.Invalid, apperr.ScopesRequired, "give at least one scope: %v", authz.Scopes)
 	}
 	var names []string
 	for _, sc := range scopes {
 		if !containsPerm(authz.Scopes, sc) {
-			return "", Token{}, apperr.New(apperr.Invalid, "unknown_scope", "%q is not a token scope; scopes are %v", sc, authz.Scopes)
+			return "", Token{}, apperr.New(apperr.Invalid, apperr.UnknownScope, "%q is not a token scope; scopes are %v", sc, authz.Scopes)
 		}
 		names = append(names, string(sc))
 	}
 	if strings.TrimSpace(name) == "" {
-		return "", Token{}, apperr.New(apperr.Invalid, "name_required", "name the token after what uses it")
+		return "", Token{}, apperr.New(apperr.Invalid, apperr.NameRequired, "name the token after what uses it")
 	}
 	now := s.now()
 	var exp any
 	if !expires.IsZero() {
 		if !expires.After(now) {
-			return "", Token{}, apperr.New(apperr.Invalid, "bad_expiry", "the expiry must be in the future")
+			return "", Token{}, apperr.New(apperr.Invalid, apperr.BadExpiry, "the expiry must be in the future")
 		}
 		exp = expires.UTC()
 	}
@@ -184,7 +184,7 @@ func nullTime(t sql.NullTime) *time.Time {
 func (s *Store) tokenByID(ctx context.Context, id int64) (Token, error) {
 	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, apperr.New(apperr.NotFound, "token_not_found", "no API token has the id %d", id)
+		return t, apperr.New(apperr.NotFound, apperr.TokenNotFound, "no API token has the id %d", id)
 	}
 	return t, err
 }
@@ -208,7 +208,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 		if _, err := s.tokenByID(ctx, id); err != nil {
 			return err
 		}
-		return apperr.New(apperr.Conflict, "already_revoked", "API token %d is already revoked", id)
+		return apperr.New(apperr.Conflict, apperr.AlreadyRevoked, "API token %d is already revoked", id)
 	}
 	return nil
 }
@@ -216,7 +216,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 // TokenPrincipal returns who an API token speaks for, or an error saying why
 // the token is refused.
 func (s *Store) TokenPrincipal(ctx context.Context, secret string) (authz.Principal, error) {
-	bad := apperr.New(apperr.Unauthenticated, "bad_token", "the API token is not valid: check it was copied whole, or ask for a new one")
+	bad := apperr.New(apperr.Unauthenticated, apperr.BadToken, "the API token is not valid: check it was copied whole, or ask for a new one")
 	if !strings.HasPrefix(secret, "yt_") || len(secret) > 100 {
 		return authz.Anonymous, bad
 	}
@@ -230,16 +230,16 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (authz.Princi
 	now := s.now()
 	switch {
 	case t.RevokedAt != nil:
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "token_revoked", "this API token was revoked on %s: ask for a new one", t.RevokedAt.Format("2006-01-02"))
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.TokenRevoked, "this API token was revoked on %s: ask for a new one", t.RevokedAt.Format("2006-01-02"))
 	case t.ExpiresAt != nil && now.After(*t.ExpiresAt):
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "token_expired", "this API token expired on %s: ask for a new one", t.ExpiresAt.Format("2006-01-02"))
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.TokenExpired, "this API token expired on %s: ask for a new one", t.ExpiresAt.Format("2006-01-02"))
 	}
 	a, err := s.Account(ctx, t.AccountID)
 	if err != nil {
 		return authz.Anonymous, err
 	}
 	if a.Disabled {
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, "account_disabled", "the account this token belongs to is disabled")
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.AccountDisabled, "the account this token belongs to is disabled")
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 		s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID)

@@ -65,11 +65,11 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	idNumber = ident.NormalizeIDNumber(strings.TrimSpace(idNumber))
 	info, err := ident.ParseIDNumber(idNumber)
 	if err != nil {
-		return 0, apperr.New(apperr.Invalid, "bad_id_number", "the resident ID number is not valid: %v", err)
+		return 0, apperr.New(apperr.Invalid, apperr.BadIDNumber, "the resident ID number is not valid: %v", err)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 50 {
-		return 0, apperr.New(apperr.Invalid, "bad_name", "give the name as on the ID card (1 to 50 characters)")
+		return 0, apperr.New(apperr.Invalid, apperr.BadName, "give the name as on the ID card (1 to 50 characters)")
 	}
 	enc, err := s.pii.SealFor(idNumber, ctxIDNumber)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	var phoneEnc any
 	if phone = strings.TrimSpace(phone); phone != "" {
 		if !validPhone(phone) {
-			return 0, apperr.New(apperr.Invalid, "bad_phone", "give an 11-digit mobile number starting with 1")
+			return 0, apperr.New(apperr.Invalid, apperr.BadPhone, "give an 11-digit mobile number starting with 1")
 		}
 		if phoneEnc, err = s.pii.SealFor(phone, ctxPhone); err != nil {
 			return 0, err
@@ -100,7 +100,7 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 // a name that does not match it is refused.
 func (s *Store) claimPerson(ctx context.Context, q execQuerier, idNumber, name, phone string) (int64, error) {
 	if name = strings.TrimSpace(name); name == "" || len([]rune(name)) > 50 {
-		return 0, apperr.New(apperr.Invalid, "bad_name", "give the name as on the ID card (1 to 50 characters)")
+		return 0, apperr.New(apperr.Invalid, apperr.BadName, "give the name as on the ID card (1 to 50 characters)")
 	}
 	var id int64
 	var onRecord string
@@ -111,7 +111,7 @@ func (s *Store) claimPerson(ctx context.Context, q execQuerier, idNumber, name, 
 	case err != nil:
 		return 0, err
 	case onRecord != strings.TrimSpace(name):
-		return 0, apperr.New(apperr.Invalid, "name_mismatch", "the name does not match the one on record for this ID number: give the name exactly as on the ID card")
+		return 0, apperr.New(apperr.Invalid, apperr.NameMismatch, "the name does not match the one on record for this ID number: give the name exactly as on the ID card")
 	}
 	return id, nil
 }
@@ -144,7 +144,7 @@ func (s *Store) person(ctx context.Context, where string, arg any) (Person, erro
 	err := s.db.QueryRowContext(ctx, `SELECT id, id_number_enc, name, birth_date, sex FROM persons WHERE `+where, arg).
 		Scan(&p.ID, &enc, &p.Name, &p.BirthDate, &p.Sex)
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, apperr.New(apperr.NotFound, "person_not_found", "no such person")
+		return p, apperr.New(apperr.NotFound, apperr.PersonNotFound, "no such person")
 	}
 	if err != nil {
 		return p, err
@@ -175,7 +175,7 @@ func (s *Store) RevealPerson(ctx context.Context, personID int64, viewer authz.P
 		var phone sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&enc, &phone)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "person_not_found", "no such person")
+			return apperr.New(apperr.NotFound, apperr.PersonNotFound, "no such person")
 		}
 		if err != nil {
 			return err
@@ -229,13 +229,13 @@ type NewStaff struct {
 func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account, error) {
 	n.Username = strings.TrimSpace(n.Username)
 	if !validUsername(n.Username) {
-		return Account{}, apperr.New(apperr.Invalid, "bad_username", "a staff username has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
+		return Account{}, apperr.New(apperr.Invalid, apperr.BadUsername, "a staff username has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
 	}
 	if strings.TrimSpace(n.DisplayName) == "" {
-		return Account{}, apperr.New(apperr.Invalid, "bad_name", "give the staff member's name")
+		return Account{}, apperr.New(apperr.Invalid, apperr.BadName, "give the staff member's name")
 	}
 	if n.Department == "" || n.Region == "" {
-		return Account{}, apperr.New(apperr.Invalid, "department_required", "staff belong to a department and a region: give both")
+		return Account{}, apperr.New(apperr.Invalid, apperr.DepartmentRequired, "staff belong to a department and a region: give both")
 	}
 	if err := checkRoles(n.Roles); err != nil {
 		return Account{}, err
@@ -267,7 +267,7 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account,
 // only with API tokens.
 func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Role, by int64) (Account, error) {
 	if !validUsername(name) {
-		return Account{}, apperr.New(apperr.Invalid, "bad_username", "a system name has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
+		return Account{}, apperr.New(apperr.Invalid, apperr.BadUsername, "a system name has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
 	}
 	if err := checkRoles(roles); err != nil {
 		return Account{}, err
@@ -302,7 +302,7 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 			return err
 		}
 		if n > 0 {
-			return apperr.New(apperr.Conflict, "already_exists", "an account for this ID number exists already: sign in, or reset its password at a service hall")
+			return apperr.New(apperr.Conflict, apperr.AlreadyExists, "an account for this ID number exists already: sign in, or reset its password at a service hall")
 		}
 		personID, err := s.claimPerson(ctx, tx, idNumber, name, phone)
 		if err != nil {
@@ -324,7 +324,7 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 // SetRealNameLevel raises or lowers an account's real-name level.
 func (s *Store) SetRealNameLevel(ctx context.Context, accountID int64, level int) error {
 	if level < 1 || level > 3 {
-		return apperr.New(apperr.Invalid, "bad_level", "real-name levels are 1, 2 and 3")
+		return apperr.New(apperr.Invalid, apperr.BadLevel, "real-name levels are 1, 2 and 3")
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET real_name_level = $1, updated_at = $2 WHERE id = $3`, level, s.now(), accountID)
 	return err
@@ -345,7 +345,7 @@ func validUsername(u string) bool {
 func checkRoles(roles []authz.Role) error {
 	for _, r := range roles {
 		if !slices.Contains(authz.Roles, r) {
-			return apperr.New(apperr.Invalid, "unknown_role", "%q is not a role; roles are %v", r, authz.Roles)
+			return apperr.New(apperr.Invalid, apperr.UnknownRole, "%q is not a role; roles are %v", r, authz.Roles)
 		}
 	}
 	return nil
@@ -383,7 +383,7 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "role_not_held", "account %d does not hold the role %s", accountID, role)
+		return apperr.New(apperr.NotFound, apperr.RoleNotHeld, "account %d does not hold the role %s", accountID, role)
 	}
 	return nil
 }
@@ -397,7 +397,7 @@ func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT id, kind, username, person_id, display_name, real_name_level, department_code, region_code, hall_id, disabled_at
 		FROM accounts WHERE id = $1`, id).Scan(&a.ID, &a.Kind, &username, &person, &a.DisplayName, &a.RealNameLevel, &dept, &region, &hall, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, apperr.New(apperr.NotFound, "account_not_found", "no account has the id %d", id)
+		return a, apperr.New(apperr.NotFound, apperr.AccountNotFound, "no account has the id %d", id)
 	}
 	if err != nil {
 		return a, err
@@ -415,7 +415,7 @@ func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 func (s *Store) StaffPrincipal(ctx context.Context, id int64) (authz.Principal, error) {
 	a, err := s.Account(ctx, id)
 	if err == nil && (a.Kind != "staff" || a.Disabled) {
-		err = apperr.New(apperr.NotFound, "account_not_found", "account %d is not an active staff account", id)
+		err = apperr.New(apperr.NotFound, apperr.AccountNotFound, "account %d is not an active staff account", id)
 	}
 	if err != nil {
 		return authz.Principal{}, err
@@ -452,7 +452,7 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		arg = s.pii.Index(ident.NormalizeIDNumber(login))
 	}
 	err := s.db.QueryRowContext(ctx, q, arg).Scan(&id, &hash, &failed, &locked, &disabled)
-	wrong := apperr.New(apperr.Unauthenticated, "bad_credentials", "the sign-in name or password is wrong")
+	wrong := apperr.New(apperr.Unauthenticated, apperr.BadCredentials, "the sign-in name or password is wrong")
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, password)
 		return Account{}, wrong
@@ -468,7 +468,7 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		if !hash.Valid || !VerifyPassword(hash.String, password) {
 			return Account{}, wrong // say nothing about the account without its password
 		}
-		return Account{}, apperr.New(apperr.Forbidden, "account_disabled", "this account is disabled: ask your administrator")
+		return Account{}, apperr.New(apperr.Forbidden, apperr.AccountDisabled, "this account is disabled: ask your administrator")
 	}
 	if !hash.Valid || !VerifyPassword(hash.String, password) {
 		// Count in the database, so that guesses sent at the same time all count.
@@ -493,8 +493,9 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 
 func lockedError(until, now time.Time) error {
 	mins := int((until.Sub(now) + time.Minute - 1) / time.Minute) // rounded up
-	return apperr.New(apperr.TooMany, "account_locked", "too many failed sign-ins: this account is locked for %d more minute(s), until %s UTC; wait, or ask a service hall to unlock it",
-		mins, until.Format("15:04"))
+	return apperr.New(apperr.TooMany, apperr.AccountLocked, "too many failed sign-ins: this account is locked for %d more minute(s), until %s UTC; wait, or ask a service hall to unlock it",
+		mins, until.Format("15:04")).
+		WithDetails([]apperr.Detail{{Subject: "locked_for", Words: apperr.Words{Zh: fmt.Sprintf("锁定还剩%d分钟。", mins), En: fmt.Sprintf("The lock ends in %d minute(s).", mins)}}})
 }
 
 // newSecret returns a random token with a readable prefix.
@@ -514,10 +515,10 @@ func hashSecret(s string) string {
 func explainConstraint(err error, column, format string, args ...any) error {
 	msg := err.Error()
 	if strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") {
-		return apperr.New(apperr.Conflict, "already_exists", format, args...)
+		return apperr.New(apperr.Conflict, apperr.AlreadyExists, format, args...)
 	}
 	if strings.Contains(msg, "FOREIGN KEY") || strings.Contains(msg, "foreign key") {
-		return apperr.New(apperr.Invalid, "unknown_reference", "a department, region or hall given does not exist")
+		return apperr.New(apperr.Invalid, apperr.UnknownReference, "a department, region or hall given does not exist")
 	}
 	return err
 }
@@ -539,7 +540,7 @@ func (s *Store) PersonDetails(ctx context.Context, personID int64) (PersonDetail
 	var phone sql.NullString
 	err := s.db.QueryRowContext(ctx, `SELECT name, id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&d.Name, &enc, &phone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, apperr.New(apperr.NotFound, "person_not_found", "no such person")
+		return d, apperr.New(apperr.NotFound, apperr.PersonNotFound, "no such person")
 	}
 	if err != nil {
 		return d, err

@@ -57,7 +57,7 @@ func hashInput(accountID int64, pin string) string {
 // Set sets (or replaces) the kiosk PIN of a person's account.
 func (p *PINs) Set(ctx context.Context, accountID int64, pin string) error {
 	if !pinPattern.MatchString(pin) {
-		return apperr.New(apperr.Invalid, "bad_pin", "a kiosk PIN is six digits")
+		return apperr.New(apperr.Invalid, apperr.BadPIN, "a kiosk PIN is six digits")
 	}
 	hash, err := identity.HashPassword(hashInput(accountID, pin))
 	if err != nil {
@@ -87,12 +87,12 @@ func (p *PINs) account(ctx context.Context, idNumber string) (int64, error) {
 	var id int64
 	err = p.db.QueryRowContext(ctx, `SELECT id FROM accounts WHERE person_id = $1 AND kind = 'person' AND disabled_at IS NULL`, person.ID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, apperr.New(apperr.NotFound, "no_account", "this person has no account")
+		return 0, apperr.New(apperr.NotFound, apperr.NoAccount, "this person has no account")
 	}
 	return id, err
 }
 
-var wrongPIN = apperr.New(apperr.Unauthenticated, "bad_pin", "the ID card and PIN do not match")
+var wrongPIN = apperr.New(apperr.Unauthenticated, apperr.BadPIN, "the ID card and PIN do not match")
 
 // Authenticate implements Authenticator. Errors never say whether the
 // person has an account or a PIN.
@@ -116,7 +116,7 @@ func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, e
 	}
 	now := p.now()
 	if locked.Valid && locked.Time.After(now) {
-		return 0, apperr.New(apperr.TooMany, "pin_locked", "too many wrong PINs: try again after %s, or ask at the window", locked.Time.Local().Format("15:04"))
+		return 0, apperr.New(apperr.TooMany, apperr.PINLocked, "too many wrong PINs: try again after %s, or ask at the window", locked.Time.Local().Format("15:04"))
 	}
 	if !pinPattern.MatchString(pin) || !identity.VerifyPassword(hash, hashInput(id, pin)) {
 		if err := p.db.QueryRowContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1 WHERE account_id = $1 RETURNING failures`, id).Scan(&failures); err != nil {

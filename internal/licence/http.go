@@ -117,7 +117,7 @@ func (h *Handler) verifyFile(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		f, _, ferr := r.FormFile("file")
 		if ferr != nil {
-			h.fail(w, r, apperr.New(apperr.Invalid, "file_missing", "send the licence file in the form field \"file\""))
+			h.fail(w, r, apperr.New(apperr.Invalid, apperr.FileMissing, "send the licence file in the form field \"file\""))
 			return
 		}
 		defer f.Close()
@@ -126,7 +126,7 @@ func (h *Handler) verifyFile(w http.ResponseWriter, r *http.Request) {
 		body, err = io.ReadAll(r.Body)
 	}
 	if err != nil {
-		h.fail(w, r, apperr.New(apperr.Invalid, "upload_too_large", "the file could not be read or is larger than 5 MB: a licence file is far smaller"))
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.UploadTooLarge, "the file could not be read or is larger than 5 MB: a licence file is far smaller"))
 		return
 	}
 	v, err := h.svc.VerifyFile(r.Context(), body)
@@ -162,7 +162,7 @@ func (h *Handler) holder(ctx context.Context, p authz.Principal) (Holder, error)
 		return Holder{Kind: hub.Enterprise, ID: p.ActingFor.CreditCode, Name: p.ActingFor.Name}, nil
 	}
 	if p.PersonID == 0 {
-		return Holder{}, apperr.New(apperr.Forbidden, "persons_only", "licences are held by people and enterprises: sign in as one")
+		return Holder{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "licences are held by people and enterprises: sign in as one")
 	}
 	d, err := h.ids.PersonDetails(ctx, p.PersonID)
 	if err != nil {
@@ -211,7 +211,7 @@ func (h *Handler) mine(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) myLicence(r *http.Request) (Licence, Holder, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return Licence{}, Holder{}, apperr.New(apperr.Invalid, "bad_id", "the licence id is a whole number")
+		return Licence{}, Holder{}, apperr.New(apperr.Invalid, apperr.BadID, "the licence id is a whole number")
 	}
 	hd, err := h.holder(r.Context(), authz.From(r.Context()))
 	if err != nil {

@@ -120,7 +120,7 @@ func onlyText(v map[string]any, at string) error {
 				return err
 			}
 		default:
-			return apperr.New(apperr.Invalid, "licence_not_text", "licence content %s%s is not text: every value of a licence's content is a string", at, k)
+			return apperr.New(apperr.Invalid, apperr.LicenceNotText, "licence content %s%s is not text: every value of a licence's content is a string", at, k)
 		}
 	}
 	return nil
@@ -178,7 +178,7 @@ func TypeTx(ctx context.Context, q seal.Querier, code string) (Type, error) {
 	err := q.QueryRowContext(ctx, `SELECT name_zh, name_en, issuer, holder, spec FROM licence_types WHERE code = $1`, code).
 		Scan(&t.NameZh, &t.NameEn, &t.Issuer, &t.Holder, &spec)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, apperr.New(apperr.Invalid, "unknown_licence_type", "licence type %q is not in the catalogue's licences.yaml", code)
+		return t, apperr.New(apperr.Invalid, apperr.UnknownLicenceType, "licence type %q is not in the catalogue's licences.yaml", code)
 	}
 	if err != nil {
 		return t, err
@@ -212,50 +212,59 @@ func (t Type) FieldsFromForm(form map[string]any) map[string]string {
 func (t Type) checkRequest(r Request) (Holder, error) {
 	h := r.Holder
 	h.ID, h.Name = strings.TrimSpace(h.ID), strings.TrimSpace(h.Name)
-	var problems []string
+	var problems []apperr.Detail
 	if t.Issuer == "external" {
-		return h, apperr.New(apperr.Invalid, "licence_issued_elsewhere", "「%s」 is issued outside this platform: it cannot be issued here", t.NameZh)
+		return h, apperr.New(apperr.Invalid, apperr.LicenceIssuedElsewhere, "「%s」 is issued outside this platform: it cannot be issued here", t.NameZh)
 	}
 	if t.TypeCode == "" {
-		return h, apperr.New(apperr.Invalid, "licence_type_without_code", "「%s」 has no type_code in licences.yaml: licence numbers need it", t.NameZh)
+		return h, apperr.New(apperr.Invalid, apperr.LicenceTypeWithoutCode, "「%s」 has no type_code in licences.yaml: licence numbers need it", t.NameZh)
 	}
 	if string(h.Kind) != t.Holder {
-		problems = append(problems, fmt.Sprintf("「%s」 is held by a %s, not a %s", t.NameZh, t.Holder, h.Kind))
+		holder := map[string]string{"person": "个人", "enterprise": "企业"}
+		problems = append(problems, apperr.Detail{Subject: "holder.kind", Words: apperr.Words{
+			Zh: fmt.Sprintf("「%s」的持证人须为%s。", t.NameZh, holder[t.Holder]), En: fmt.Sprintf("「%s」 is held by a %s, not a %s.", t.NameZh, t.Holder, h.Kind)}})
 	}
 	switch h.Kind {
 	case hub.Person:
 		h.ID = ident.NormalizeIDNumber(h.ID)
 		if _, err := ident.ParseIDNumber(h.ID); err != nil {
-			problems = append(problems, "the holder's resident ID number is not valid")
+			problems = append(problems, apperr.Detail{Subject: "holder.id", Words: apperr.Words{
+				Zh: "持证人的身份证号码有误。", En: "The holder's resident ID number is not valid."}})
 		}
 	case hub.Enterprise:
 		h.ID = strings.ToUpper(h.ID)
 		if err := ident.ValidateCreditCode(h.ID); err != nil {
-			problems = append(problems, "the holder's credit code is not valid: "+err.Error())
+			problems = append(problems, apperr.Detail{Subject: "holder.id", Words: apperr.Words{
+				Zh: "持证企业的统一社会信用代码有误。", En: "The holder's credit code is not valid: " + err.Error()}})
 		}
 	}
 	if h.Name == "" {
-		problems = append(problems, "the holder's name is missing")
+		problems = append(problems, apperr.Detail{Subject: "holder.name", Words: apperr.Words{
+			Zh: "缺少持证人的姓名或名称。", En: "The holder's name is missing."}})
 	}
 	for k := range r.Fields {
 		if !slices.ContainsFunc(t.Fields, func(f catalog.LicenceField) bool { return f.ID == k }) {
-			problems = append(problems, fmt.Sprintf("「%s」 has no field %q", t.NameZh, k))
+			problems = append(problems, apperr.Detail{Subject: k, Words: apperr.Words{
+				Zh: fmt.Sprintf("「%s」没有“%s”这一项。", t.NameZh, k), En: fmt.Sprintf("「%s」 has no field %q.", t.NameZh, k)}})
 		}
 	}
 	for _, f := range t.Fields {
 		if f.Required && strings.TrimSpace(r.Fields[f.ID]) == "" {
-			problems = append(problems, fmt.Sprintf("field %s (%s) is required", f.ID, f.Label.Zh))
+			problems = append(problems, apperr.Detail{Subject: f.ID, Words: apperr.Words{
+				Zh: fmt.Sprintf("请填写“%s”。", f.Label.Zh), En: fmt.Sprintf("Field %s (%s) is required.", f.ID, f.Label.In("en"))}})
 		}
 	}
 	if r.ValidityYears < 0 {
-		problems = append(problems, "validity years cannot be negative")
+		problems = append(problems, apperr.Detail{Subject: "validity_years", Words: apperr.Words{
+			Zh: "有效期年数不能为负数。", En: "Validity years cannot be negative."}})
 	}
 	if r.IssuedBy == "" {
-		problems = append(problems, "say who issues it (machine or staff:ACCOUNT)")
+		problems = append(problems, apperr.Detail{Subject: "issued_by", Words: apperr.Words{
+			Zh: "请写明签发方：系统自动签发或签发的工作人员。", En: "Say who issues it (machine or staff:ACCOUNT)."}})
 	}
 	if len(problems) > 0 {
-		slices.Sort(problems)
-		return h, apperr.New(apperr.Invalid, "bad_licence_request", "cannot issue 「%s」: %s", t.NameZh, strings.Join(problems, "; ")).WithDetails(problems)
+		slices.SortFunc(problems, func(a, b apperr.Detail) int { return strings.Compare(a.En, b.En) })
+		return h, apperr.New(apperr.Invalid, apperr.BadLicenceRequest, "cannot issue 「%s」: %s", t.NameZh, apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	return h, nil
 }
@@ -299,7 +308,7 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 		return Licence{}, fmt.Errorf("issuing department %s: %w", t.Issuer, err)
 	}
 	if issuer.ID = credit.String; issuer.ID == "" {
-		return Licence{}, apperr.New(apperr.Invalid, "issuer_without_credit_code", "department %s has no credit code in departments.yaml: licence numbers begin with it", t.Issuer)
+		return Licence{}, apperr.New(apperr.Invalid, apperr.IssuerWithoutCreditCode, "department %s has no credit code in departments.yaml: licence numbers begin with it", t.Issuer)
 	}
 	now := s.now()
 	local := now.In(workday.CST)
@@ -390,7 +399,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, where string, args .
 		return Licence{}, err
 	}
 	if len(ls) == 0 {
-		return Licence{}, apperr.New(apperr.NotFound, "licence_not_found", "no such licence")
+		return Licence{}, apperr.New(apperr.NotFound, apperr.LicenceNotFound, "no such licence")
 	}
 	return ls[0], nil
 }
@@ -465,14 +474,14 @@ func (s *Service) Revoke(ctx context.Context, number, reason, by string) (Licenc
 func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by string) (Licence, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Licence{}, apperr.New(apperr.Invalid, "revoke_reason_missing", "give the reason for revoking the licence: the holder and verifiers see it")
+		return Licence{}, apperr.New(apperr.Invalid, apperr.RevokeReasonMissing, "give the reason for revoking the licence: the holder and verifiers see it")
 	}
 	l, err := s.get(ctx, tx, `WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number)))
 	if err != nil {
 		return l, err
 	}
 	if l.Status == "revoked" {
-		return l, apperr.New(apperr.Conflict, "licence_already_revoked", "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(workday.CST).Format(time.DateOnly))
+		return l, apperr.New(apperr.Conflict, apperr.LicenceAlreadyRevoked, "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(workday.CST).Format(time.DateOnly))
 	}
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {

@@ -38,12 +38,12 @@ func Mod3736(s string) (byte, error) {
 // Number makes a licence number.
 func Number(issuerCreditCode, typeCode string, year, seq int) (string, error) {
 	if seq < 1 || seq > 999999 {
-		return "", apperr.New(apperr.Conflict, "licence_sequence_exhausted", "licence type %s of %s has used all 999999 numbers of %d", typeCode, issuerCreditCode, year)
+		return "", apperr.New(apperr.Conflict, apperr.LicenceSequenceExhausted, "licence type %s of %s has used all 999999 numbers of %d", typeCode, issuerCreditCode, year)
 	}
 	body := fmt.Sprintf("%s%s%04d%06d", issuerCreditCode, typeCode, year, seq)
 	c, err := Mod3736(body)
 	if err != nil {
-		return "", apperr.New(apperr.Invalid, "bad_licence_number_part", "cannot make a licence number: %v", err)
+		return "", apperr.New(apperr.Invalid, apperr.BadLicenceNumberPart, "cannot make a licence number: %v", err)
 	}
 	return fmt.Sprintf("%s-%s-%04d-%06d-%c", issuerCreditCode, typeCode, year, seq, c), nil
 }

@@ -36,25 +36,28 @@ func tokenHash(token string) string {
 // CreateShare makes a share link of the holder's licence id, valid for ttl.
 func (s *Service) CreateShare(ctx context.Context, h Holder, licenceID, accountID int64, recipient, purpose string, ttl time.Duration) (Share, error) {
 	recipient, purpose = strings.TrimSpace(recipient), strings.TrimSpace(purpose)
-	var problems []string
+	var problems []apperr.Detail
 	if recipient == "" || len([]rune(recipient)) > 60 {
-		problems = append(problems, "name the recipient (up to 60 characters): the copy's watermark names them")
+		problems = append(problems, apperr.Detail{Subject: "recipient", Words: apperr.Words{
+			Zh: "请填写接收方名称（不超过60个字），副本水印上会显示接收方。", En: "Name the recipient (up to 60 characters): the copy's watermark names them."}})
 	}
 	if purpose == "" || len([]rune(purpose)) > 200 {
-		problems = append(problems, "say what the copy is for (up to 200 characters)")
+		problems = append(problems, apperr.Detail{Subject: "purpose", Words: apperr.Words{
+			Zh: "请填写副本的用途（不超过200个字）。", En: "Say what the copy is for (up to 200 characters)."}})
 	}
 	if ttl <= 0 || ttl > MaxShare {
-		problems = append(problems, "a share link lasts from one hour to 90 days")
+		problems = append(problems, apperr.Detail{Subject: "ttl", Words: apperr.Words{
+			Zh: "分享链接的有效期须在1小时至90天之间。", En: "A share link lasts from one hour to 90 days."}})
 	}
 	if len(problems) > 0 {
-		return Share{}, apperr.New(apperr.Invalid, "bad_share", "cannot share the licence: %s", strings.Join(problems, "; ")).WithDetails(problems)
+		return Share{}, apperr.New(apperr.Invalid, apperr.BadShare, "cannot share the licence: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	l, err := s.holderLicence(ctx, h, licenceID)
 	if err != nil {
 		return Share{}, err
 	}
 	if l.Status == Revoked || l.Expired(s.now()) {
-		return Share{}, apperr.New(apperr.Conflict, "licence_not_in_force", "licence %s is no longer in force and cannot be shared", l.Content.Number)
+		return Share{}, apperr.New(apperr.Conflict, apperr.LicenceNotInForce, "licence %s is no longer in force and cannot be shared", l.Content.Number)
 	}
 	var raw [24]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -74,7 +77,7 @@ func (s *Service) CreateShare(ctx context.Context, h Holder, licenceID, accountI
 func (s *Service) holderLicence(ctx context.Context, h Holder, id int64) (Licence, error) {
 	l, err := s.get(ctx, s.db, `WHERE id = $1`, id)
 	if err != nil || l.Content.Holder.Kind != string(h.Kind) || l.Content.Holder.ID != h.ID {
-		return Licence{}, apperr.New(apperr.NotFound, "licence_not_found", "no such licence among yours")
+		return Licence{}, apperr.New(apperr.NotFound, apperr.LicenceNotFound, "no such licence among yours")
 	}
 	return l, nil
 }
@@ -89,7 +92,7 @@ func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, err
 	err := s.db.QueryRowContext(ctx, `SELECT id, licence_id, recipient, purpose, expires_at FROM licence_shares WHERE token_hash = $1`, tokenHash(token)).
 		Scan(&sh.ID, &sh.LicenceID, &sh.Recipient, &sh.Purpose, &sh.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Licence{}, Share{}, apperr.New(apperr.NotFound, "share_not_found", "no such share link: check that the whole address was copied")
+		return Licence{}, Share{}, apperr.New(apperr.NotFound, apperr.ShareNotFound, "no such share link: check that the whole address was copied")
 	}
 	if err != nil {
 		return Licence{}, Share{}, err

@@ -114,7 +114,7 @@ func (s *Service) VerifyFile(ctx context.Context, file []byte) (Verification, er
 		Seal    Seal           `json:"seal"`
 	}
 	if err := json.Unmarshal(file, &ex); err != nil || ex.Licence == nil || ex.Seal.Signature == "" {
-		return Verification{}, apperr.New(apperr.Invalid, "not_a_licence_file", "this is not a licence file: upload the .json licence file or the PDF downloaded from this platform")
+		return Verification{}, apperr.New(apperr.Invalid, apperr.NotALicenceFile, "this is not a licence file: upload the .json licence file or the PDF downloaded from this platform")
 	}
 	return s.verify(ctx, ex.Licence, ex.Seal)
 }
@@ -161,7 +161,7 @@ var embeddedStream = regexp.MustCompile(`/Type /EmbeddedFile /Length (\d+) /Filt
 // refused: poppler's `pdfdetach -saveall` extracts the same file.
 func embeddedLicence(pdf []byte) ([]byte, error) {
 	m := embeddedStream.FindSubmatchIndex(pdf)
-	notOurs := apperr.New(apperr.Invalid, "pdf_without_licence", "this PDF carries no licence file: upload the PDF as downloaded from this platform, or its licence.json")
+	notOurs := apperr.New(apperr.Invalid, apperr.PDFWithoutLicence, "this PDF carries no licence file: upload the PDF as downloaded from this platform, or its licence.json")
 	if m == nil {
 		return nil, notOurs
 	}

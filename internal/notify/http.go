@@ -28,14 +28,14 @@ func (h *Handler) Register(r *httpx.Router) {
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	before, err := number(v.Get("before"), "before")
-	if err != nil {
-		httpx.WriteError(w, r, h.logger, err)
+	before, ok := number(v.Get("before"))
+	if !ok {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a whole number"))
 		return
 	}
-	limit, err := number(v.Get("limit"), "limit")
-	if err != nil {
-		httpx.WriteError(w, r, h.logger, err)
+	limit, ok := number(v.Get("limit"))
+	if !ok {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadLimit, "limit must be a whole number"))
 		return
 	}
 	q := InboxQuery{Before: before, Limit: int(max(min(limit, 1000), -1))}
@@ -44,7 +44,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		q.UnreadOnly = true
 	default:
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "bad_unread", "unread must be true or false"))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadUnread, "unread must be true or false"))
 		return
 	}
 	in, err := h.outbox.Inbox(r.Context(), authz.From(r.Context()), q)
@@ -55,22 +55,20 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, in)
 }
 
-// number reads an optional whole-number query parameter.
-func number(s, name string) (int64, error) {
+// number reads an optional whole-number query parameter; ok is false when
+// it is given but not a whole number.
+func number(s string) (n int64, ok bool) {
 	if s == "" {
-		return 0, nil
+		return 0, true
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, apperr.New(apperr.Invalid, "bad_"+name, "%s must be a whole number", name)
-	}
-	return n, nil
+	return n, err == nil
 }
 
 func (h *Handler) read(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "bad_id", "the notification id must be a positive whole number"))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadID, "the notification id must be a positive whole number"))
 		return
 	}
 	m, err := h.outbox.MarkRead(r.Context(), authz.From(r.Context()), id)

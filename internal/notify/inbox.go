@@ -40,10 +40,10 @@ func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (In
 	case q.Limit == 0:
 		q.Limit = 20
 	case q.Limit < 0 || q.Limit > 100:
-		return Inbox{}, apperr.New(apperr.Invalid, "bad_limit", "limit must be between 1 and 100")
+		return Inbox{}, apperr.New(apperr.Invalid, apperr.BadLimit, "limit must be between 1 and 100")
 	}
 	if q.Before < 0 {
-		return Inbox{}, apperr.New(apperr.Invalid, "bad_before", "before must be a message id")
+		return Inbox{}, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a message id")
 	}
 	in := Inbox{Messages: []Message{}}
 	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox_messages WHERE `+mine+` AND read_at IS NULL`,

@@ -128,7 +128,7 @@ func (o *Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) (int64, error)
 			return 0, fmt.Errorf("notify: recipient: %w", err)
 		}
 		if person.Int64 != m.PersonID {
-			return 0, apperr.New(apperr.Invalid, "recipient_mismatch", "message %s names account %d and person %d, which are not the same person: name one of them", m.Kind, m.AccountID, m.PersonID)
+			return 0, apperr.New(apperr.Invalid, apperr.RecipientMismatch, "message %s names account %d and person %d, which are not the same person: name one of them", m.Kind, m.AccountID, m.PersonID)
 		}
 	}
 	var id int64
@@ -150,7 +150,7 @@ func (o *Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) (int64, error)
 // are for the programmer calling Send, so they name the field.
 func (m Message) check() error {
 	bad := func(format string, args ...any) error {
-		return apperr.New(apperr.Invalid, "bad_message", "message "+format, args...)
+		return apperr.New(apperr.Invalid, apperr.BadMessage, "message "+format, args...)
 	}
 	switch {
 	case m.AccountID == 0 && m.PersonID == 0:

@@ -82,7 +82,7 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 
 	code := q.Get("code")
 	if code == "" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "oidc_exchange_failed",
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.OIDCExchangeFailed,
 			"the identity provider sent you back without a sign-in code; start signing in again"))
 		return
 	}
@@ -103,7 +103,7 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(st.Nonce)) != 1 {
-		h.fail(w, r, apperr.New(apperr.Unauthenticated, "oidc_nonce_mismatch",
+		h.fail(w, r, apperr.New(apperr.Unauthenticated, apperr.OIDCNonceMismatch,
 			"the identity provider's answer belongs to a different sign-in; start signing in again"), "subject", idToken.Subject)
 		return
 	}
@@ -131,7 +131,7 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 // fail logs why a sign-in failed and answers in the error shape. The log
 // never holds the code or tokens.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, attrs ...any) {
-	code := "internal"
+	code := apperr.InternalError
 	if e := apperr.As(err); e != nil {
 		code = e.Code
 	}
@@ -140,12 +140,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, attrs 
 }
 
 func stateMismatch(cause error) error {
-	return apperr.Wrap(cause, apperr.Invalid, "oidc_state_mismatch",
+	return apperr.Wrap(cause, apperr.Invalid, apperr.OIDCStateMismatch,
 		"this sign-in could not be matched to one started in this browser, or it took longer than 10 minutes; start signing in again")
 }
 
 func tokenInvalid(cause error) error {
-	return apperr.Wrap(cause, apperr.Unauthenticated, "oidc_token_invalid",
+	return apperr.Wrap(cause, apperr.Unauthenticated, apperr.OIDCTokenInvalid,
 		"the identity provider's answer could not be verified, so you are not signed in; start signing in again, and if it keeps failing report it with the request ID")
 }
 
@@ -159,24 +159,24 @@ func exchangeFailed(cause error) error {
 		case re.ErrorCode == "invalid_client" || re.Response.StatusCode == http.StatusUnauthorized:
 			// Ours to fix, not the person's: they see the request ID, the
 			// log says what to check.
-			return apperr.Wrap(cause, apperr.Internal, "oidc_exchange_failed",
+			return apperr.Wrap(cause, apperr.Internal, apperr.OIDCExchangeFailed,
 				"the identity provider refused this site's client credentials: check the OpenID Connect client ID and secret")
 		case re.Response.StatusCode < http.StatusInternalServerError:
-			return apperr.Wrap(cause, apperr.Invalid, "oidc_exchange_failed",
+			return apperr.Wrap(cause, apperr.Invalid, apperr.OIDCExchangeFailed,
 				"the identity provider did not accept the sign-in code; start signing in again")
 		}
 	}
-	return apperr.Wrap(cause, apperr.Unavailable, "oidc_exchange_failed",
+	return apperr.Wrap(cause, apperr.Unavailable, apperr.OIDCExchangeFailed,
 		"the identity provider could not be reached to finish signing in; try again in a few minutes")
 }
 
 // providerError explains an error the provider sent back instead of a code.
 func providerError(code string) error {
 	if code == "access_denied" {
-		return apperr.New(apperr.Forbidden, "oidc_denied",
+		return apperr.New(apperr.Forbidden, apperr.OIDCDenied,
 			"you did not allow this site to use your identity from the identity provider, so you are not signed in; to sign in, start again and allow it")
 	}
-	return apperr.New(apperr.Unavailable, "oidc_provider_error",
+	return apperr.New(apperr.Unavailable, apperr.OIDCProviderError,
 		"the identity provider could not sign you in (%s); try again in a few minutes", loggable(code))
 }
 

@@ -105,15 +105,15 @@ func New(ctx context.Context, cfg Config, accounts Accounts, logger *slog.Logger
 		return nil, err
 	}
 	if accounts == nil || logger == nil {
-		return nil, apperr.New(apperr.Internal, "oidc_config_invalid", "oidc.New needs an Accounts and a logger")
+		return nil, apperr.New(apperr.Internal, apperr.OIDCConfigInvalid, "oidc.New needs an Accounts and a logger")
 	}
 	block, err := aes.NewCipher(cfg.CookieKey)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "oidc_config_invalid", "the cookie key cannot be used")
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.OIDCConfigInvalid, "the cookie key cannot be used")
 	}
 	aead, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "oidc_config_invalid", "the cookie key cannot be used")
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.OIDCConfigInvalid, "the cookie key cannot be used")
 	}
 	client := cfg.HTTPClient
 	if client == nil {
@@ -123,10 +123,10 @@ func New(ctx context.Context, cfg Config, accounts Accounts, logger *slog.Logger
 	if err != nil {
 		var mismatch *gooidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "oidc_discovery_failed", fmt.Sprintf(
+			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.OIDCDiscoveryFailed, fmt.Sprintf(
 				"the OpenID Connect provider at %s names its issuer %q: check the issuer URL and set it to exactly that", cfg.Issuer, mismatch.Discovered))
 		}
-		return nil, apperr.Wrap(err, apperr.Unavailable, "oidc_discovery_failed", fmt.Sprintf(
+		return nil, apperr.Wrap(err, apperr.Unavailable, apperr.OIDCDiscoveryFailed, fmt.Sprintf(
 			"cannot discover the OpenID Connect provider at %s: check the issuer URL and that this server can reach it", cfg.Issuer))
 	}
 	return &Handler{
@@ -179,7 +179,7 @@ func (c Config) withDefaults() Config {
 // parsed redirect URL.
 func (c Config) validate() (*url.URL, error) {
 	invalid := func(format string, args ...any) error {
-		return apperr.New(apperr.Invalid, "oidc_config_invalid", format, args...)
+		return apperr.New(apperr.Invalid, apperr.OIDCConfigInvalid, format, args...)
 	}
 	if u, err := url.Parse(c.Issuer); c.Issuer == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, invalid("the OpenID Connect issuer URL %q is not an http(s) URL: set it to the provider's issuer, e.g. https://tyrz.example.gov.cn", c.Issuer)

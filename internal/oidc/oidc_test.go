@@ -317,7 +317,7 @@ func TestCallbackRefusesStateNotStartedInThisBrowser(t *testing.T) {
 			resp := get(t, c, callback)
 
 			detail := wantError(t, resp, http.StatusBadRequest, "oidc_state_mismatch")
-			if !strings.Contains(detail.Message, "start signing in again") {
+			if !strings.Contains(detail.Message, "请重新登录") { // the words say what to do: sign in again
 				t.Errorf("message %q does not tell the person what to do", detail.Message)
 			}
 			if calls := e.accounts.Calls(); len(calls) != 0 {
@@ -389,7 +389,7 @@ func TestProviderFailuresAreReportedAndNobodyIsSignedIn(t *testing.T) {
 func TestDeniedConsentSaysWhatHappened(t *testing.T) {
 	e := newEnv(t, nil, oidctest.WithFault(oidctest.Deny))
 	detail := wantError(t, e.signIn(t, browser(t), ""), http.StatusForbidden, "oidc_denied")
-	if !strings.Contains(detail.Message, "did not allow") || !strings.Contains(detail.Message, "start again") {
+	if !strings.Contains(detail.Message, "没有同意") || !strings.Contains(detail.Message, "请重新开始") { // not allowed; start again
 		t.Errorf("message %q does not explain the refusal and the way out", detail.Message)
 	}
 }

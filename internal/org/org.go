@@ -69,7 +69,7 @@ func scanDepartment(row store.Scanner) (Department, error) {
 func (s *Store) Department(ctx context.Context, code string) (Department, error) {
 	d, err := scanDepartment(s.db.QueryRowContext(ctx, `SELECT code, region_code, name_zh, name_en FROM departments WHERE code = $1`, code))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, apperr.New(apperr.NotFound, "department_not_found", "no department has the code %q", code)
+		return d, apperr.New(apperr.NotFound, apperr.DepartmentNotFound, "no department has the code %q", code)
 	}
 	if err != nil {
 		return d, fmt.Errorf("get department %s: %w", code, err)
@@ -158,14 +158,14 @@ func (s *Store) Halls(ctx context.Context) ([]Hall, error) {
 // PutHall creates or renames a hall in a region of the directory.
 func (s *Store) PutHall(ctx context.Context, h Hall) error {
 	if h.Code == "" || h.NameZh == "" {
-		return apperr.New(apperr.Invalid, "hall_incomplete", "a hall needs a code and a Chinese name")
+		return apperr.New(apperr.Invalid, apperr.HallIncomplete, "a hall needs a code and a Chinese name")
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM regions WHERE code = $1`, h.RegionCode).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
-		return apperr.New(apperr.Invalid, "unknown_region", "region %q is not in the directory", h.RegionCode)
+		return apperr.New(apperr.Invalid, apperr.UnknownRegion, "region %q is not in the directory", h.RegionCode)
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en, address) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (code) DO UPDATE SET region_code = excluded.region_code, name_zh = excluded.name_zh, name_en = excluded.name_en, address = excluded.address`,
@@ -176,7 +176,7 @@ func (s *Store) PutHall(ctx context.Context, h Hall) error {
 // PutWindow creates or renames a window of a hall.
 func (s *Store) PutWindow(ctx context.Context, hallCode string, w Window) error {
 	if w.Number == "" || w.NameZh == "" {
-		return apperr.New(apperr.Invalid, "window_incomplete", "a window needs a number and a Chinese name")
+		return apperr.New(apperr.Invalid, apperr.WindowIncomplete, "a window needs a number and a Chinese name")
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO hall_windows (hall_id, number, name_zh, name_en)
 		SELECT id, $2, $3, $4 FROM halls WHERE code = $1
@@ -185,7 +185,7 @@ func (s *Store) PutWindow(ctx context.Context, hallCode string, w Window) error 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "hall_not_found", "no hall has the code %q", hallCode)
+		return apperr.New(apperr.NotFound, apperr.HallNotFound, "no hall has the code %q", hallCode)
 	}
 	return nil
 }

@@ -79,26 +79,26 @@ func (e Access) check() error {
 	purpose := strings.TrimSpace(e.Purpose)
 	switch n := utf8.RuneCountInString(purpose); {
 	case n < MinPurposeRunes:
-		return apperr.New(apperr.Invalid, "purpose_required",
+		return apperr.New(apperr.Invalid, apperr.PurposeRequired,
 			"state why you need to see this person's full data, in at least %d characters (for example 核对户籍材料): every view is logged for audit", MinPurposeRunes)
 	case n > MaxPurposeRunes:
-		return apperr.New(apperr.Invalid, "purpose_too_long",
+		return apperr.New(apperr.Invalid, apperr.PurposeTooLong,
 			"the stated purpose has %d characters; keep it to %d", n, MaxPurposeRunes)
 	}
 	if len(e.Fields) == 0 {
-		return apperr.New(apperr.Invalid, "fields_required", "say which personal-data fields were shown (for example id_number): none were given")
+		return apperr.New(apperr.Invalid, apperr.FieldsRequired, "say which personal-data fields were shown (for example id_number): none were given")
 	}
 	for _, f := range e.Fields {
 		if f == "" || strings.ContainsAny(f, ", \t\r\n") {
-			return apperr.New(apperr.Invalid, "bad_field",
+			return apperr.New(apperr.Invalid, apperr.BadField,
 				"personal-data field name %q is empty or contains a comma or space: use plain names such as id_number", f)
 		}
 	}
 	if e.StaffAccount <= 0 || strings.TrimSpace(e.StaffName) == "" {
-		return apperr.New(apperr.Invalid, "staff_required", "a personal-data access must name the staff account and name that viewed it")
+		return apperr.New(apperr.Invalid, apperr.StaffRequired, "a personal-data access must name the staff account and name that viewed it")
 	}
 	if e.SubjectPerson <= 0 {
-		return apperr.New(apperr.Invalid, "subject_required", "a personal-data access must name the person whose data was viewed")
+		return apperr.New(apperr.Invalid, apperr.SubjectRequired, "a personal-data access must name the person whose data was viewed")
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func (Key) Format(f fmt.State, verb rune) { io.WriteString(f, "pii.Key(redacted)
 func ParseKey(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Key{}, apperr.New(apperr.Invalid, "pii_key_missing",
+		return Key{}, apperr.New(apperr.Invalid, apperr.PIIKeyMissing,
 			"no PII master key is configured: generate one (32 random bytes, base64, e.g. `openssl rand -base64 32`) and keep it with the other secrets")
 	}
 	var raw []byte
@@ -58,11 +58,11 @@ func ParseKey(s string) (Key, error) {
 		}
 	}
 	if err != nil {
-		return Key{}, apperr.New(apperr.Invalid, "pii_key_not_base64",
+		return Key{}, apperr.New(apperr.Invalid, apperr.PIIKeyNotBase64,
 			"the PII master key is not base64: give the 32-byte key in base64 exactly as it was generated (44 characters, or 43 without the trailing =); this one has %d", len(s))
 	}
 	if len(raw) != KeySize {
-		return Key{}, apperr.New(apperr.Invalid, "pii_key_length",
+		return Key{}, apperr.New(apperr.Invalid, apperr.PIIKeyLength,
 			"the PII master key decodes to %d bytes, but it must be exactly %d: check that the whole key was copied, or generate a new one (`openssl rand -base64 32`)", len(raw), KeySize)
 	}
 	return Key(raw), nil
@@ -73,7 +73,7 @@ func ParseKey(s string) (Key, error) {
 func NewKey() (string, error) {
 	var k Key
 	if _, err := rand.Read(k[:]); err != nil {
-		return "", apperr.Wrap(err, apperr.Internal, "pii_key_random", "cannot generate a PII master key: the system's random source failed")
+		return "", apperr.Wrap(err, apperr.Internal, apperr.PIIKeyRandom, "cannot generate a PII master key: the system's random source failed")
 	}
 	return base64.StdEncoding.EncodeToString(k[:]), nil
 }
@@ -114,11 +114,11 @@ func NewProtector(master Key) (*Protector, error) {
 	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "pii_cipher", "cannot set up PII encryption")
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.PIICipher, "cannot set up PII encryption")
 	}
 	aead, err := cipher.NewGCM(block) // 12-byte nonce, 16-byte tag
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "pii_cipher", "cannot set up PII encryption")
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.PIICipher, "cannot set up PII encryption")
 	}
 	return &Protector{aead: aead, indexKey: indexKey}, nil
 }
@@ -126,7 +126,7 @@ func NewProtector(master Key) (*Protector, error) {
 func derive(master Key, info string) ([]byte, error) {
 	k := make([]byte, KeySize)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, master[:], nil, []byte(info)), k); err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "pii_key_derivation", "cannot derive the PII subkeys")
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.PIIKeyDerivation, "cannot derive the PII subkeys")
 	}
 	return k, nil
 }
@@ -152,7 +152,7 @@ func (p *Protector) AppendSealFor(dst []byte, scratch *[]byte, plaintext []byte,
 	*scratch = slices.Grow((*scratch)[:0], ns+len(plaintext)+p.aead.Overhead())
 	buf := (*scratch)[:ns]
 	if _, err := rand.Read(buf); err != nil {
-		return dst, apperr.Wrap(err, apperr.Internal, "pii_seal", "cannot encrypt personal data: the system's random source failed")
+		return dst, apperr.Wrap(err, apperr.Internal, apperr.PIISeal, "cannot encrypt personal data: the system's random source failed")
 	}
 	buf = p.aead.Seal(buf, buf[:ns], plaintext, []byte(context))
 	*scratch = buf
@@ -171,24 +171,24 @@ func (p *Protector) Open(sealed string) (string, error) { return p.OpenFor(seale
 func (p *Protector) OpenFor(sealed, context string) (string, error) {
 	body, ok := strings.CutPrefix(sealed, sealVersion)
 	if !ok {
-		return "", apperr.New(apperr.Internal, "pii_unknown_version",
+		return "", apperr.New(apperr.Internal, apperr.PIIUnknownVersion,
 			"an encrypted personal-data value is not in a format this version knows (expected the %q prefix): it was written by a newer version or was never encrypted", sealVersion)
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
-		return "", apperr.New(apperr.Internal, "pii_malformed",
+		return "", apperr.New(apperr.Internal, apperr.PIIMalformed,
 			"an encrypted personal-data value is not valid base64url: it was truncated or altered in storage")
 	}
 	ns := p.aead.NonceSize()
 	if len(raw) < ns+p.aead.Overhead() {
-		return "", apperr.New(apperr.Internal, "pii_malformed",
+		return "", apperr.New(apperr.Internal, apperr.PIIMalformed,
 			"an encrypted personal-data value is too short to hold a nonce and tag: it was truncated in storage")
 	}
 	plain, err := p.aead.Open(nil, raw[:ns], raw[ns:], []byte(context))
 	if err != nil {
 		// The GCM error says only "message authentication failed"; it is not
 		// wrapped, to keep this package's errors free of anything but our words.
-		return "", apperr.New(apperr.Internal, "pii_cannot_open",
+		return "", apperr.New(apperr.Internal, apperr.PIICannotOpen,
 			"an encrypted personal-data value cannot be opened: it was sealed with another master key or for another field, or altered since; check the configured PII key")
 	}
 	return string(plain), nil

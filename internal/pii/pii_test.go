@@ -39,7 +39,7 @@ func newProtector(t testing.TB, k pii.Key) *pii.Protector {
 // wantCode fails t unless err is an *apperr.Error of kind and code.
 func wantCode(t *testing.T, what string, err error, kind apperr.Kind, code string) {
 	t.Helper()
-	if e := apperr.As(err); e == nil || e.Kind != kind || e.Code != code {
+	if e := apperr.As(err); e == nil || e.Kind != kind || e.Code != apperr.Code(code) {
 		t.Errorf("%s: err = %v, want %s/%s", what, err, kind, code)
 	}
 }

@@ -241,7 +241,7 @@ func (h *Handler) correction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Correction == nil {
-		h.fail(w, r, apperr.New(apperr.Conflict, "no_correction", "this application has no correction waiting for you"))
+		h.fail(w, r, apperr.New(apperr.Conflict, apperr.NoCorrection, "this application has no correction waiting for you"))
 		return
 	}
 	named := func(f formField) bool {
@@ -278,7 +278,7 @@ func (h *Handler) rate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !rateableStatus(a.Status) {
-		h.fail(w, r, apperr.New(apperr.Conflict, "not_finished", "an application can be rated once it is finished"))
+		h.fail(w, r, apperr.New(apperr.Conflict, apperr.NotFinished, "an application can be rated once it is finished"))
 		return
 	}
 	stars, _ := strconv.Atoi(r.PostFormValue("stars"))

@@ -54,7 +54,7 @@ func (h *Handler) applyStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("consent") != "yes" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_consent", "tick the box to let the departments' data fill in your form; without it nothing can be read for you"))
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.NoConsent, "tick the box to let the departments' data fill in your form; without it nothing can be read for you"))
 		return
 	}
 	answers := map[string]string{}
@@ -139,7 +139,7 @@ func sortedKeys(m map[string]any) []string {
 
 // parseValue turns a posted value into what the field's type holds. ok is
 // false for an empty value, which leaves the field as it was.
-func parseValue(f catalog.Field, s string) (v any, ok bool, err error) {
+func parseValue(f catalog.Field, s string) (v any, ok bool, problem *apperr.Detail) {
 	s = strings.TrimSpace(s)
 	if f.Type == "bool" {
 		return s == "true", true, nil
@@ -151,7 +151,7 @@ func parseValue(f catalog.Field, s string) (v any, ok bool, err error) {
 	case "number":
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s: enter a number", f.Label.Zh)
+			return nil, false, &apperr.Detail{Subject: f.ID, Words: apperr.Words{Zh: f.Label.Zh + "：请填写数字。", En: f.Label.In("en") + ": enter a number."}}
 		}
 		return n, true, nil
 	case "table":
@@ -164,9 +164,9 @@ func parseValue(f catalog.Field, s string) (v any, ok bool, err error) {
 			row := map[string]any{}
 			for i, c := range f.Columns {
 				if i < len(cells) {
-					cv, ok, err := parseValue(c, cells[i])
-					if err != nil {
-						return nil, false, err
+					cv, ok, problem := parseValue(c, cells[i])
+					if problem != nil {
+						return nil, false, problem
 					}
 					if ok {
 						row[c.ID] = cv
@@ -204,23 +204,23 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request) {
 // readFields reads the posted values of the fields take accepts; with
 // required, each of them must have one.
 func readFields(r *http.Request, fs []formField, take func(formField) bool, required bool) (map[string]any, error) {
-	values, problems := map[string]any{}, []string{}
+	values, problems := map[string]any{}, []apperr.Detail{}
 	for _, f := range fs {
 		if !take(f) || f.Type == "file" { // files are materials, uploaded one by one
 			continue
 		}
-		val, ok, err := parseValue(f.Field, r.PostFormValue("f_"+f.ID))
+		val, ok, problem := parseValue(f.Field, r.PostFormValue("f_"+f.ID))
 		switch {
-		case err != nil:
-			problems = append(problems, err.Error())
+		case problem != nil:
+			problems = append(problems, *problem)
 		case ok:
 			values[f.ID] = val
 		case required:
-			problems = append(problems, fmt.Sprintf("%s: fill this in", f.Label.Zh))
+			problems = append(problems, apperr.Detail{Subject: f.ID, Words: apperr.Words{Zh: f.Label.Zh + "：请填写。", En: f.Label.In("en") + ": fill this in."}})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, apperr.New(apperr.Invalid, "bad_form", "%d field(s) could not be read", len(problems)).WithDetails(problems)
+		return nil, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be read", len(problems)).WithDetails(problems)
 	}
 	return values, nil
 }
@@ -238,7 +238,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_file", "choose a file to upload (at most %d MB)", maxUpload>>20))
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.NoFile, "choose a file to upload (at most %d MB)", maxUpload>>20))
 		return
 	}
 	defer f.Close()

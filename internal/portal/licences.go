@@ -35,7 +35,7 @@ func (h *Handler) holder(ctx context.Context, p authz.Principal) (licence.Holder
 		return licence.Holder{Kind: hub.Enterprise, ID: p.ActingFor.CreditCode, Name: p.ActingFor.Name}, nil
 	}
 	if p.PersonID == 0 {
-		return licence.Holder{}, apperr.New(apperr.Forbidden, "persons_only", "licences are held by people and enterprises: sign in as one")
+		return licence.Holder{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "licences are held by people and enterprises: sign in as one")
 	}
 	d, err := h.Identities.PersonDetails(ctx, p.PersonID)
 	if err != nil {

@@ -37,11 +37,11 @@ func (h *Handler) signCommitment(r *http.Request, a application.Application, rev
 		return rev, nil
 	}
 	if r.PostFormValue("commitment") != "yes" {
-		return 0, apperr.New(apperr.Invalid, "no_commitment", "this item is approved on your signed commitment (告知承诺): tick the box to sign it")
+		return 0, apperr.New(apperr.Invalid, apperr.NoCommitment, "this item is approved on your signed commitment (告知承诺): tick the box to sign it")
 	}
 	text := a.Modes.CommitmentText
 	if r.PostFormValue("commitment_digest") != textDigest(text) {
-		return 0, apperr.New(apperr.Conflict, "commitment_changed", "the commitment's wording changed since the page was shown: read it again and sign")
+		return 0, apperr.New(apperr.Conflict, apperr.CommitmentChanged, "the commitment's wording changed since the page was shown: read it again and sign")
 	}
 	signed, err := h.Applications.SignCommitment(r.Context(), authz.From(r.Context()), a.ID, rev, text)
 	if err != nil {
@@ -86,10 +86,10 @@ func (h *Handler) pledge(w http.ResponseWriter, r *http.Request) {
 	i := slices.IndexFunc(it.Materials, func(m catalog.Material) bool { return m.ID == id })
 	switch {
 	case r.PostFormValue("pledge") != "yes":
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_pledge", "tick “I pledge” to make the pledge"))
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.NoPledge, "tick “I pledge” to make the pledge"))
 		return
 	case i >= 0 && r.PostFormValue("pledge_digest") != textDigest(application.PledgeText(it.Materials[i])):
-		h.fail(w, r, apperr.New(apperr.Conflict, "commitment_changed", "the pledge's wording changed since the page was shown: read it again and sign"))
+		h.fail(w, r, apperr.New(apperr.Conflict, apperr.CommitmentChanged, "the pledge's wording changed since the page was shown: read it again and sign"))
 		return
 	}
 	if _, err := h.Applications.PledgeMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, id); err != nil {
@@ -107,7 +107,7 @@ func (h *Handler) deferMaterial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("pledge") != "yes" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "no_pledge", "tick the box to commit to supplying it by the date"))
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.NoPledge, "tick the box to commit to supplying it by the date"))
 		return
 	}
 	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {

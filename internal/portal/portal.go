@@ -108,16 +108,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = &apperr.Error{Kind: apperr.Internal, Err: err}
 	}
 	status := httpx.StatusFor(e.Kind)
-	msg := web.ErrorText(web.Lang(w, r), e)
+	lang := web.Lang(w, r)
+	msg, details := web.ErrorText(lang, e), web.ErrorDetails(lang, e)
 	if status >= 500 {
 		h.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 		if e.Kind == apperr.Internal {
 			msg = ""
 		}
-	}
-	var details []string
-	if ds, ok := e.Details.([]string); ok {
-		details = ds
 	}
 	h.pages.Render(w, r, status, "error.html", title(w, r, "无法完成", "Could not be done"), struct {
 		Message string
@@ -130,7 +127,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id < 1 {
-		return 0, apperr.New(apperr.Invalid, "bad_id", "the %s in the address must be a whole number", name)
+		return 0, apperr.New(apperr.Invalid, apperr.BadID, "the %s in the address must be a whole number", name)
 	}
 	return id, nil
 }

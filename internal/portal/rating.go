@@ -38,20 +38,20 @@ const MaxComment = 500
 func (s *Ratings) Add(ctx context.Context, accountID int64, itemCode string, rt Rating) error {
 	rt.Comment = strings.TrimSpace(rt.Comment)
 	if rt.Stars < 1 || rt.Stars > 5 {
-		return apperr.New(apperr.Invalid, "bad_stars", "choose from one to five stars")
+		return apperr.New(apperr.Invalid, apperr.BadStars, "choose from one to five stars")
 	}
 	if len([]rune(rt.Comment)) > MaxComment {
-		return apperr.New(apperr.Invalid, "comment_too_long", "the comment may be at most %d characters", MaxComment)
+		return apperr.New(apperr.Invalid, apperr.CommentTooLong, "the comment may be at most %d characters", MaxComment)
 	}
 	if _, ok, err := s.Of(ctx, rt.ApplicationID); err != nil {
 		return err
 	} else if ok {
-		return apperr.New(apperr.Conflict, "already_rated", "this application has been rated already; a rating is given once")
+		return apperr.New(apperr.Conflict, apperr.AlreadyRated, "this application has been rated already; a rating is given once")
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO ratings (application_id, account_id, item_code, stars, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		rt.ApplicationID, accountID, itemCode, rt.Stars, rt.Comment, time.Now().UTC())
 	if err != nil && s.taken(ctx, rt.ApplicationID) {
-		return apperr.New(apperr.Conflict, "already_rated", "this application has been rated already; a rating is given once")
+		return apperr.New(apperr.Conflict, apperr.AlreadyRated, "this application has been rated already; a rating is given once")
 	}
 	return err
 }

@@ -114,7 +114,8 @@ func CheckCatalogue(c *catalog.Catalogue) []catalog.Problem {
 				continue
 			}
 			line, col := position(it.Source, p.Ptr, p.Line, p.Col)
-			out = append(out, catalog.Problem{File: it.File, Line: line, Col: col, Message: p.Message})
+			// The rules engine speaks CEL, in English; a Chinese lead says where.
+			out = append(out, catalog.Problem{File: it.File, Line: line, Col: col, Message: p.Message, Zh: "规则表达式有误：" + p.Message})
 		}
 	}
 	return out

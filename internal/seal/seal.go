@@ -101,7 +101,7 @@ func newKeyID(dept string, now time.Time) (string, error) {
 func (k *Keyring) create(ctx context.Context, q Querier, dept string) (string, error) {
 	priv, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
-		return "", apperr.Wrap(err, apperr.Internal, "seal_keygen", "cannot generate a seal key: the system's random source failed")
+		return "", apperr.Wrap(err, apperr.Internal, apperr.SealKeygen, "cannot generate a seal key: the system's random source failed")
 	}
 	now := k.now()
 	id, err := newKeyID(dept, now)
@@ -192,7 +192,7 @@ func (k *Keyring) Sign(ctx context.Context, q Querier, id string, message []byte
 	}
 	sig, err := priv.SignWithSM2(rand.Reader, nil, message)
 	if err != nil {
-		return "", apperr.Wrap(err, apperr.Internal, "seal_sign", "cannot seal the licence")
+		return "", apperr.Wrap(err, apperr.Internal, apperr.SealSign, "cannot seal the licence")
 	}
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
@@ -210,11 +210,11 @@ func (k *Keyring) private(ctx context.Context, q Querier, id string) (*sm2.Priva
 		return nil, fmt.Errorf("seal key %s: %w", id, err)
 	}
 	if retired.Valid {
-		return nil, apperr.New(apperr.Conflict, "seal_key_retired", "seal key %s was retired on %s: seal with the department's current key", id, retired.Time.Format("2006-01-02"))
+		return nil, apperr.New(apperr.Conflict, apperr.SealKeyRetired, "seal key %s was retired on %s: seal with the department's current key", id, retired.Time.Format("2006-01-02"))
 	}
 	plain, err := k.sealer.OpenFor(sealed, privateContext(id))
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "seal_key_sealed", fmt.Sprintf("the private seal key %s cannot be opened: it was sealed under another data key (YIWANG_DATA_KEY) or altered", id))
+		return nil, apperr.Wrap(err, apperr.Internal, apperr.SealKeySealed, fmt.Sprintf("the private seal key %s cannot be opened: it was sealed under another data key (YIWANG_DATA_KEY) or altered", id))
 	}
 	d, err := hex.DecodeString(plain)
 	if err != nil {
@@ -243,7 +243,7 @@ func (k *Keyring) Public(ctx context.Context, id string) (*Key, error) {
 		return nil, err
 	}
 	if len(keys) == 0 {
-		return nil, apperr.New(apperr.NotFound, "seal_key_not_found", "no seal key %q was ever used here", id)
+		return nil, apperr.New(apperr.NotFound, apperr.SealKeyNotFound, "no seal key %q was ever used here", id)
 	}
 	return &keys[0], nil
 }

@@ -86,7 +86,7 @@ func parseLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > MaxLimit {
-		return 0, apperr.New(apperr.Invalid, "bad_limit", "limit must be a whole number from 1 to %d, not %q", MaxLimit, s)
+		return 0, apperr.New(apperr.Invalid, apperr.BadLimit, "limit must be a whole number from 1 to %d, not %q", MaxLimit, s)
 	}
 	return n, nil
 }

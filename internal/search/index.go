@@ -201,11 +201,11 @@ func build(docs []Doc) (*snapshot, error) {
 	for _, d := range docs {
 		if d.Code == "" {
 			idx.Close()
-			return nil, apperr.New(apperr.Invalid, "doc_without_code", "a search document has no code (name %q)", d.NameZh)
+			return nil, apperr.New(apperr.Invalid, apperr.DocWithoutCode, "a search document has no code (name %q)", d.NameZh)
 		}
 		if _, dup := s.docs[d.Code]; dup {
 			idx.Close()
-			return nil, apperr.New(apperr.Invalid, "duplicate_code", "two search documents have the code %q", d.Code)
+			return nil, apperr.New(apperr.Invalid, apperr.DuplicateCode, "two search documents have the code %q", d.Code)
 		}
 		s.docs[d.Code] = Hit{Code: d.Code, NameZh: d.NameZh, NameEn: d.NameEn, DepartmentZh: d.DepartmentZh, DepartmentEn: d.DepartmentEn}
 		err := b.Index(d.Code, indexDoc{
@@ -239,7 +239,7 @@ func (ix *Index) Search(ctx context.Context, q string, limit int) ([]Hit, error)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.cur == nil {
-		return nil, apperr.New(apperr.Unavailable, "search_closed", "the search index has been closed")
+		return nil, apperr.New(apperr.Unavailable, apperr.SearchClosed, "the search index has been closed")
 	}
 	res, err := ix.cur.idx.SearchInContext(ctx, req)
 	if err != nil {

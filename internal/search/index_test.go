@@ -163,7 +163,7 @@ func TestSearchRefusesEmptyAndOverlongQueries(t *testing.T) {
 				return
 			}
 			e := apperr.As(err)
-			if e == nil || e.Kind != apperr.Invalid || e.Code != tt.code || e.Message == "" {
+			if e == nil || e.Kind != apperr.Invalid || e.Code != apperr.Code(tt.code) || e.Message == "" {
 				t.Errorf("err = %#v, want invalid %s", err, tt.code)
 			}
 		})
@@ -212,7 +212,7 @@ func TestReplaceHoldsExactlyTheNewDocs(t *testing.T) {
 		{"doc_without_code", []search.Doc{{NameZh: "无编码事项"}}},
 	} {
 		err := ix.Replace(tt.docs)
-		if e := apperr.As(err); e == nil || e.Code != tt.code {
+		if e := apperr.As(err); e == nil || e.Code != apperr.Code(tt.code) {
 			t.Errorf("Replace: err = %v, want %s", err, tt.code)
 		}
 	}

@@ -42,10 +42,10 @@ func normalize(q string) string {
 func checkQuery(q string) (string, error) {
 	q = normalize(q)
 	if q == "" {
-		return "", apperr.New(apperr.Invalid, "empty_query", "the search query is empty: type a word to search for, for example 落户 or senior")
+		return "", apperr.New(apperr.Invalid, apperr.EmptyQuery, "the search query is empty: type a word to search for, for example 落户 or senior")
 	}
 	if n := utf8.RuneCountInString(q); n > MaxQueryRunes {
-		return "", apperr.New(apperr.Invalid, "query_too_long", "the search query is %d characters long; shorten it to at most %d", n, MaxQueryRunes)
+		return "", apperr.New(apperr.Invalid, apperr.QueryTooLong, "the search query is %d characters long; shorten it to at most %d", n, MaxQueryRunes)
 	}
 	return q, nil
 }

@@ -56,7 +56,7 @@ func TestStatsRefusesWhatSearchRefuses(t *testing.T) {
 		st := search.NewStats(db.DB).WithHotMinCount(1)
 		for q, code := range map[string]string{"": "empty_query", "  ": "empty_query", strings.Repeat("证", 101): "query_too_long"} {
 			err := st.Record(context.Background(), q, 0)
-			if e := apperr.As(err); e == nil || e.Kind != apperr.Invalid || e.Code != code {
+			if e := apperr.As(err); e == nil || e.Kind != apperr.Invalid || e.Code != apperr.Code(code) {
 				t.Errorf("Record(%q): err = %v, want %s", q, err, code)
 			}
 		}

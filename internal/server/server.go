@@ -77,13 +77,13 @@ func Listen(addr string) (net.Listener, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.EADDRINUSE):
-			return nil, apperr.Wrap(err, apperr.Unavailable, "address_in_use",
+			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.AddressInUse,
 				fmt.Sprintf("cannot listen on %s: the port is already in use by another program; stop it or choose another address with --addr or YIWANG_ADDR", addr))
 		case errors.Is(err, syscall.EACCES):
-			return nil, apperr.Wrap(err, apperr.Unavailable, "address_forbidden",
+			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.AddressForbidden,
 				fmt.Sprintf("cannot listen on %s: permission denied (ports below 1024 need privileges); choose another with --addr", addr))
 		}
-		return nil, apperr.Wrap(err, apperr.Invalid, "bad_address",
+		return nil, apperr.Wrap(err, apperr.Invalid, apperr.BadAddress,
 			fmt.Sprintf("cannot listen on %q: give host:port, e.g. :8080 or 127.0.0.1:8080, with --addr or YIWANG_ADDR", addr))
 	}
 	return ln, nil
@@ -126,13 +126,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // and the process is not shutting down.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		httpx.WriteError(w, r, s.logger, apperr.New(apperr.Unavailable, "shutting_down", "this process is shutting down"))
+		httpx.WriteError(w, r, s.logger, apperr.New(apperr.Unavailable, apperr.ShuttingDown, "this process is shutting down"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
-		httpx.WriteError(w, r, s.logger, apperr.Wrap(err, apperr.Unavailable, "database_unavailable", "the database does not answer"))
+		httpx.WriteError(w, r, s.logger, apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseUnavailable, "the database does not answer"))
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(s.db.Backend)})

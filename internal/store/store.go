@@ -62,7 +62,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
 	default:
-		return nil, apperr.New(apperr.Invalid, "bad_database_url",
+		return nil, apperr.New(apperr.Invalid, apperr.BadDatabaseURL,
 			"database URL %q is not understood: use postgres://user@host:5432/db or sqlite:PATH, or leave it empty for the embedded database", redact(dsn))
 	}
 }
@@ -70,7 +70,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "data_dir",
+			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.DataDir,
 				fmt.Sprintf("cannot create the data directory %s: check its permissions or choose another with --data-dir", dir))
 		}
 	}
@@ -86,7 +86,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Set("_time_format", "sqlite")
 	sqlDB, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "bad_database_url", "cannot open the SQLite database "+path)
+		return nil, apperr.Wrap(err, apperr.Invalid, apperr.BadDatabaseURL, "cannot open the SQLite database "+path)
 	}
 	// Keep connections open: each new one re-runs the pragmas and rebuilds
 	// SQLite's page cache, which under load cost more than the queries.
@@ -125,22 +125,22 @@ func explainSQLite(err error, path string) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "not a database"), strings.Contains(msg, "malformed"), strings.Contains(msg, "(26)"), strings.Contains(msg, "(11)"):
-		return apperr.Wrap(err, apperr.Unavailable, "database_corrupt",
+		return apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseCorrupt,
 			fmt.Sprintf("%s is not a readable SQLite database (corrupt, or another kind of file): restore it from a backup or move it away to start empty", path))
 	case strings.Contains(msg, "readonly"), strings.Contains(msg, "read-only"), strings.Contains(msg, "(8)"):
-		return apperr.Wrap(err, apperr.Unavailable, "database_read_only",
+		return apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseReadOnly,
 			fmt.Sprintf("%s cannot be written (read-only file or directory): give the yiwang user write access to it and its folder", path))
 	case strings.Contains(msg, "unable to open"), strings.Contains(msg, "(14)"):
-		return apperr.Wrap(err, apperr.Unavailable, "database_unopenable",
+		return apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseUnopenable,
 			fmt.Sprintf("cannot open %s: check that the path is a file in a writable folder", path))
 	}
-	return apperr.Wrap(err, apperr.Unavailable, "database_unavailable", "cannot use the SQLite database "+path)
+	return apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseUnavailable, "cannot use the SQLite database "+path)
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	sqlDB, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "bad_database_url",
+		return nil, apperr.Wrap(err, apperr.Invalid, apperr.BadDatabaseURL,
 			fmt.Sprintf("database URL %s is malformed: expected postgres://user:password@host:5432/dbname", redact(dsn)))
 	}
 	sqlDB.SetMaxOpenConns(20)
@@ -151,7 +151,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		sqlDB.Close()
-		return nil, apperr.Wrap(err, apperr.Unavailable, "database_unreachable",
+		return nil, apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseUnreachable,
 			fmt.Sprintf("cannot connect to PostgreSQL at %s: check that the server is running and that --db / YIWANG_DB is right", db.Where))
 	}
 	return db, nil

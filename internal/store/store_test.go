@@ -124,7 +124,7 @@ func TestOpenExplainsBadDatabases(t *testing.T) {
 				t.Fatal("Open succeeded")
 			}
 			e := apperr.As(err)
-			if e == nil || e.Code != tt.code || !strings.Contains(e.Message, tt.want) {
+			if e == nil || e.Code != apperr.Code(tt.code) || !strings.Contains(e.Message, tt.want) {
 				t.Errorf("Open error = %v, want code %s mentioning %q", err, tt.code, tt.want)
 			}
 			if strings.Contains(err.Error(), "nobody:") {

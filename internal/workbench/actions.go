@@ -94,7 +94,7 @@ func (h *Handler) reassign(w http.ResponseWriter, r *http.Request) {
 	h.taskAction(w, r, func(p authz.Principal, task, _ int64) error {
 		to, err := strconv.ParseInt(r.PostFormValue("to"), 10, 64)
 		if err != nil || to <= 0 {
-			return apperr.New(apperr.Invalid, "no_assignee", "choose whom to hand the step to")
+			return apperr.New(apperr.Invalid, apperr.NoAssignee, "choose whom to hand the step to")
 		}
 		return h.Applications.Reassign(r.Context(), p, task, to)
 	})
@@ -106,7 +106,7 @@ func (h *Handler) inspection(w http.ResponseWriter, r *http.Request) {
 	h.taskAction(w, r, func(p authz.Principal, task, revision int64) error {
 		result := r.PostFormValue("result")
 		if result != "truthful" && result != "false" {
-			return apperr.New(apperr.Invalid, "bad_result", "choose whether the commitment was truthful or false")
+			return apperr.New(apperr.Invalid, apperr.BadResult, "choose whether the commitment was truthful or false")
 		}
 		_, err := h.Applications.RecordInspection(r.Context(), p, task, revision, result == "truthful", strings.TrimSpace(r.PostFormValue("note")))
 		return err
@@ -119,7 +119,7 @@ func (h *Handler) objectionReview(w http.ResponseWriter, r *http.Request) {
 	h.taskAction(w, r, func(p authz.Principal, task, revision int64) error {
 		outcome := r.PostFormValue("outcome")
 		if outcome != "clear" && outcome != "uphold" {
-			return apperr.New(apperr.Invalid, "bad_outcome", "choose whether to clear or uphold the objection")
+			return apperr.New(apperr.Invalid, apperr.BadOutcome, "choose whether to clear or uphold the objection")
 		}
 		var reasons []string
 		if s := strings.TrimSpace(r.PostFormValue("reason")); s != "" {

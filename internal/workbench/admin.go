@@ -50,7 +50,7 @@ func (h *Handler) adminItem(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	vs, err := h.Catalog.Versions(r.Context(), code)
 	if err == nil && len(vs) == 0 {
-		err = apperr.New(apperr.NotFound, "item_not_found", "there is no item %s", code)
+		err = apperr.New(apperr.NotFound, apperr.ItemNotFound, "there is no item %s", code)
 	}
 	if err != nil {
 		h.fail(w, r, err, "/admin/catalog")
@@ -64,7 +64,7 @@ func (h *Handler) adminPublish(w http.ResponseWriter, r *http.Request) {
 	back := "/admin/catalog/" + code
 	n, err := strconv.Atoi(r.PathValue("version"))
 	if err != nil {
-		h.fail(w, r, apperr.New(apperr.Invalid, "bad_version", "the version is a whole number"), back)
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadVersion, "the version is a whole number"), back)
 		return
 	}
 	p := authz.From(r.Context())
@@ -99,7 +99,7 @@ func (h *Handler) adminRevoke(w http.ResponseWriter, r *http.Request) {
 	h.roleAction(w, r, func(id int64, by authz.Principal) error {
 		role := authz.Role(r.PathValue("role"))
 		if id == by.AccountID && role == authz.SysAdmin {
-			return apperr.New(apperr.Conflict, "own_admin_role", "you cannot take away your own administrator role: ask another administrator")
+			return apperr.New(apperr.Conflict, apperr.OwnAdminRole, "you cannot take away your own administrator role: ask another administrator")
 		}
 		return h.Identities.RevokeRole(r.Context(), id, role)
 	})

@@ -145,7 +145,7 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
 	r.Body = http.MaxBytesReader(w, r.Body, maxScans)
 	if err := r.ParseMultipartForm(maxScans); err != nil && err != http.ErrNotMultipart {
-		h.fail(w, r, apperr.New(apperr.Invalid, "bad_form", "the form or its scans could not be read (at most 32 MB together)"), back)
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadForm, "the form or its scans could not be read (at most 32 MB together)"), back)
 		return
 	}
 	p := authz.From(r.Context())
@@ -178,7 +178,7 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		case "number":
 			n, err := strconv.ParseFloat(s, 64)
 			if err != nil {
-				h.fail(w, r, apperr.New(apperr.Invalid, "bad_number", "%s is a number", f.Label.Zh), back)
+				h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadNumber, "%s is a number", f.Label.Zh), back)
 				return
 			}
 			values[f.ID] = n
@@ -271,7 +271,7 @@ func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
 	}
 	back := "/workbench/intake/" + strconv.FormatInt(id, 10)
 	if r.PostFormValue("signed") != "yes" {
-		h.fail(w, r, apperr.New(apperr.Invalid, "deferral_unsigned", "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.DeferralUnsigned, "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
 		return
 	}
 	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), id, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
@@ -310,7 +310,7 @@ func tableRows(f catalog.Field, text string) ([]any, error) {
 			if c.Type == "number" {
 				n, err := strconv.ParseFloat(cell, 64)
 				if err != nil {
-					return nil, apperr.New(apperr.Invalid, "bad_number", "%s, column %s: %q is not a number", f.Label.Zh, c.Label.Zh, cell)
+					return nil, apperr.New(apperr.Invalid, apperr.BadNumber, "%s, column %s: %q is not a number", f.Label.Zh, c.Label.Zh, cell)
 				}
 				row[c.ID] = n
 				continue

@@ -161,7 +161,7 @@ func (h *Handler) correction(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			if reason == "" {
-				return apperr.New(apperr.Invalid, "reason_required", "say what is wrong with each ticked item (%s), so the applicant can fix everything at once", id)
+				return apperr.New(apperr.Invalid, apperr.CorrectionReasonRequired, "say what is wrong with each ticked item (%s), so the applicant can fix everything at once", id)
 			}
 			it := application.CorrectionItem{Reason: reason}
 			if kind == "material" {
@@ -172,7 +172,7 @@ func (h *Handler) correction(w http.ResponseWriter, r *http.Request) {
 			items = append(items, it)
 		}
 		if len(items) == 0 {
-			return apperr.New(apperr.Invalid, "nothing_ticked", "tick at least one field or material the applicant must correct or supply")
+			return apperr.New(apperr.Invalid, apperr.NothingTicked, "tick at least one field or material the applicant must correct or supply")
 		}
 		_, err := h.Applications.RequestCorrection(r.Context(), p, task, revision, items)
 		return err
@@ -188,7 +188,7 @@ func (h *Handler) taskAction(w http.ResponseWriter, r *http.Request, do func(p a
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, apperr.New(apperr.Invalid, "bad_form", "the form could not be read"), "/workbench")
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadForm, "the form could not be read"), "/workbench")
 		return
 	}
 	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)

@@ -114,13 +114,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, back s
 	}
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, httpx.StatusFor(e.Kind), "error.html", pick(lang, "无法完成", "Could not be done"),
-		map[string]any{"Message": web.ErrorText(lang, e), "Details": e.Details, "Back": back})
+		map[string]any{"Message": web.ErrorText(lang, e), "Details": web.ErrorDetails(lang, e), "Back": back})
 }
 
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.Invalid, "bad_id", "the id in the address is a whole number")
+		return 0, apperr.New(apperr.Invalid, apperr.BadID, "the id in the address is a whole number")
 	}
 	return id, nil
 }

@@ -53,7 +53,7 @@ func (h *Handler) putYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n.Year != 0 && n.Year != year {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "year_mismatch", "the body is for %d but the address is for %d", n.Year, year))
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.YearMismatch, "the body is for %d but the address is for %d", n.Year, year))
 		return
 	}
 	n.Year = year
@@ -71,7 +71,7 @@ func pathYear(r *http.Request) (int, error) {
 	s := r.PathValue("year")
 	y, err := strconv.Atoi(s)
 	if err != nil || len(s) != 4 {
-		return 0, apperr.New(apperr.Invalid, "bad_year", "%q is not a year: write it with four digits, e.g. 2027", s)
+		return 0, apperr.New(apperr.Invalid, apperr.BadYear, "%q is not a year: write it with four digits, e.g. 2027", s)
 	}
 	return y, nil
 }

@@ -84,7 +84,7 @@ func (s *Store) Year(ctx context.Context, year int) (Year, error) {
 		for _, k := range cal.Years() {
 			known = append(known, fmt.Sprint(k))
 		}
-		return Year{}, apperr.New(apperr.NotFound, "calendar_year_not_found",
+		return Year{}, apperr.New(apperr.NotFound, apperr.CalendarYearNotFound,
 			"there is no working-day calendar for %d (there is for %s): an administrator loads it from the State Council's notice",
 			year, strings.Join(known, ", "))
 	}

@@ -57,7 +57,13 @@ func TestBadYearListsEveryProblem(t *testing.T) {
 	if e == nil || e.Kind != apperr.Invalid || e.Code != "calendar_invalid" {
 		t.Fatalf("err = %v", err)
 	}
-	problems := e.Details.(map[string][]string)["problems"]
+	var problems []string
+	for _, d := range e.Details.([]apperr.Detail) {
+		problems = append(problems, d.En)
+		if d.Zh == "" || strings.Contains(d.Zh, "holiday") || strings.Contains(d.Zh, "make-up") {
+			t.Errorf("problem %q has no Chinese words: %q", d.En, d.Zh)
+		}
+	}
 	want := []string{
 		"the source is empty",
 		"holiday 清明节 ends on 2027-04-03, before it starts on 2027-04-05",

@@ -207,7 +207,7 @@ func (c *Calendar) IsWorkday(d Date) (bool, error) {
 // acceptance. See the package documentation for the rule.
 func (c *Calendar) Deadline(accepted time.Time, n int) (time.Time, error) {
 	if n < 0 {
-		return time.Time{}, apperr.New(apperr.Invalid, "negative_time_limit", "a time limit cannot be %d working days: give 0 or more", n)
+		return time.Time{}, apperr.New(apperr.Invalid, apperr.NegativeTimeLimit, "a time limit cannot be %d working days: give 0 or more", n)
 	}
 	d := DateOf(accepted)
 	for counted := 0; counted < n; {

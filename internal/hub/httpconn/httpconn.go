@@ -119,24 +119,26 @@ func New(cfg Config, logger *slog.Logger) (*Connector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var problems []apperr.Detail
+	add := func(zh, en string, args ...any) {
+		problems = append(problems, apperr.Detail{Words: apperr.Words{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}})
+	}
 
 	base := checkBaseURL(cfg.BaseURL, add)
 
 	if len(cfg.Paths) == 0 {
-		add(`Paths is empty: map at least one source to a path, e.g. "population": "/persons/{key}"`)
+		add("Paths为空：请至少为一个数据来源配置路径，如\"population\": \"/persons/{key}\"", `Paths is empty: map at least one source to a path, e.g. "population": "/persons/{key}"`)
 	}
 	for _, source := range sortedKeys(cfg.Paths) {
 		tmpl := cfg.Paths[source]
 		if _, ok := hub.Lookup(source); !ok {
-			add("Paths names source %q, which the hub does not know", source)
+			add("Paths中的数据来源%q不存在", "Paths names source %q, which the hub does not know", source)
 		}
 		if !strings.Contains(tmpl, keyPlaceholder) {
-			add("the path of %s (%q) has no {key}: put {key} where the ID number or credit code goes", source, tmpl)
+			add("%s的路径（%q）缺少{key}：请在身份证号码或统一社会信用代码所在位置写{key}", "the path of %s (%q) has no {key}: put {key} where the ID number or credit code goes", source, tmpl)
 		} else if base != "" {
 			if _, err := url.Parse(join(base, strings.ReplaceAll(tmpl, keyPlaceholder, "k"))); err != nil {
-				add("the path of %s (%q) does not make a valid URL: %v", source, tmpl, unwrapURLError(err))
+				add("%s的路径（%q）不是有效的网址：%v", "the path of %s (%q) does not make a valid URL: %v", source, tmpl, unwrapURLError(err))
 			}
 		}
 	}
@@ -144,30 +146,30 @@ func New(cfg Config, logger *slog.Logger) (*Connector, error) {
 		src, known := hub.Lookup(source)
 		switch _, hasPath := cfg.Paths[source]; {
 		case !known:
-			add("FieldMap names source %q, which the hub does not know", source)
+			add("FieldMap中的数据来源%q不存在", "FieldMap names source %q, which the hub does not know", source)
 		case !hasPath:
-			add("FieldMap has fields for %s, which has no path in Paths", source)
+			add("FieldMap为%s配置了字段，但Paths中没有它的路径", "FieldMap has fields for %s, which has no path in Paths", source)
 		}
 		for _, field := range sortedKeys(cfg.FieldMap[source]) {
 			remote := cfg.FieldMap[source][field]
 			if _, ok := src.Field(field); known && !ok && !isLicence(source) {
-				add("FieldMap maps %s.%s, which the source does not have", source, field)
+				add("FieldMap配置的%s.%s在该数据来源中不存在", "FieldMap maps %s.%s, which the source does not have", source, field)
 			}
 			if slices.Contains(strings.Split(remote, "."), "") {
-				add("FieldMap maps %s.%s to %q, which is not a field name or dotted path such as hukou.address", source, field, remote)
+				add("FieldMap把%s.%s对应到%q，这不是字段名或如hukou.address的点分路径", "FieldMap maps %s.%s to %q, which is not a field name or dotted path such as hukou.address", source, field, remote)
 			}
 		}
 	}
 
 	switch {
 	case cfg.AuthHeader == "" && cfg.AuthValue != "":
-		add("AuthValue is set but AuthHeader is empty: name the header that carries it, e.g. Authorization")
+		add("已设置AuthValue但AuthHeader为空：请写明携带它的请求头，如Authorization", "AuthValue is set but AuthHeader is empty: name the header that carries it, e.g. Authorization")
 	case cfg.AuthHeader != "" && !isToken(cfg.AuthHeader):
-		add("AuthHeader %q is not a valid header name", cfg.AuthHeader)
+		add("AuthHeader %q不是有效的请求头名称", "AuthHeader %q is not a valid header name", cfg.AuthHeader)
 	case cfg.AuthHeader != "" && cfg.AuthValue == "":
-		add("AuthHeader %s is set but AuthValue is empty: is the credential's variable missing?", cfg.AuthHeader)
+		add("已设置AuthHeader %s但AuthValue为空：请检查凭据的环境变量是否缺失", "AuthHeader %s is set but AuthValue is empty: is the credential's variable missing?", cfg.AuthHeader)
 	case strings.ContainsAny(cfg.AuthValue, "\r\n\x00"):
-		add("AuthValue contains a line break or NUL, which a header cannot carry")
+		add("AuthValue含有换行符或NUL，请求头不能携带", "AuthValue contains a line break or NUL, which a header cannot carry")
 	}
 
 	for _, d := range []struct {
@@ -175,18 +177,18 @@ func New(cfg Config, logger *slog.Logger) (*Connector, error) {
 		v    time.Duration
 	}{{"Timeout", cfg.Timeout}, {"Backoff", cfg.Backoff}, {"BreakerCooldown", cfg.BreakerCooldown}} {
 		if d.v < 0 {
-			add("%s is negative (%s): leave it zero for the default", d.name, d.v)
+			add("%s为负数（%s）：留空为0即使用默认值", "%s is negative (%s): leave it zero for the default", d.name, d.v)
 		}
 	}
 	if cfg.Retries > maxRetries {
-		add("Retries is %d: at most %d, or callers wait for minutes", cfg.Retries, maxRetries)
+		add("Retries为%d：最多%d次，否则调用方要等几分钟", "Retries is %d: at most %d, or callers wait for minutes", cfg.Retries, maxRetries)
 	}
 	if cfg.BreakerFailures < 0 {
-		add("BreakerFailures is negative (%d): leave it zero for the default", cfg.BreakerFailures)
+		add("BreakerFailures为负数（%d）：留空为0即使用默认值", "BreakerFailures is negative (%d): leave it zero for the default", cfg.BreakerFailures)
 	}
 	if len(problems) > 0 {
-		return nil, apperr.New(apperr.Invalid, "hub_http_config_invalid",
-			"the HTTP connector's configuration has %d problem(s): %s", len(problems), strings.Join(problems, "; ")).WithDetails(problems)
+		return nil, apperr.New(apperr.Invalid, apperr.HubHTTPConfigInvalid,
+			"the HTTP connector's configuration has %d problem(s): %s", len(problems), apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 
 	c := &Connector{
@@ -233,23 +235,23 @@ func New(cfg Config, logger *slog.Logger) (*Connector, error) {
 // checkBaseURL returns the base URL without its trailing slash, or "" after
 // reporting why it is unusable. It never echoes user info, which may hold a
 // password.
-func checkBaseURL(raw string, add func(string, ...any)) string {
+func checkBaseURL(raw string, add func(zh, en string, args ...any)) string {
 	if raw == "" {
-		add("BaseURL is empty: set the department system's address, e.g. https://rkk.gov.example/api")
+		add("BaseURL为空：请填写部门系统的地址，如https://rkk.gov.example/api", "BaseURL is empty: set the department system's address, e.g. https://rkk.gov.example/api")
 		return ""
 	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		add("BaseURL is not a valid URL: %v", unwrapURLError(err))
+		add("BaseURL不是有效的网址：%v", "BaseURL is not a valid URL: %v", unwrapURLError(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		add("BaseURL %s must start with https:// (or http://)", u.Redacted())
+		add("BaseURL %s须以https://（或http://）开头", "BaseURL %s must start with https:// (or http://)", u.Redacted())
 	case u.Host == "":
-		add("BaseURL %s has no host", u.Redacted())
+		add("BaseURL %s缺少主机名", "BaseURL %s has no host", u.Redacted())
 	case u.User != nil:
-		add("BaseURL %s carries credentials: put them in AuthHeader and AuthValue instead", u.Redacted())
+		add("BaseURL %s中含有凭据：请改放在AuthHeader和AuthValue中", "BaseURL %s carries credentials: put them in AuthHeader and AuthValue instead", u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		add("BaseURL %s has a query or fragment: put query parameters in Paths", u.Redacted())
+		add("BaseURL %s含有查询参数或片段：查询参数请写在Paths中", "BaseURL %s has a query or fragment: put query parameters in Paths", u.Redacted())
 	default:
 		return strings.TrimRight(raw, "/")
 	}
