@@ -176,6 +176,7 @@ func setupCalendars(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Con
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -268,6 +269,7 @@ func (d down) Fetch(ctx context.Context, source string, s hub.Subject, fields []
 }
 
 func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
@@ -286,6 +288,7 @@ func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
 }
 
 func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -337,6 +340,7 @@ func submitSeniorCard(t *testing.T, f fixture) application.Application {
 }
 
 func TestInstantApprovalInTheSubmission(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -359,6 +363,7 @@ func TestInstantApprovalInTheSubmission(t *testing.T) {
 }
 
 func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
 		a := submitSeniorCard(t, f)
@@ -374,6 +379,7 @@ func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
 }
 
 func TestSuspendedItemGoesToAPerson(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -398,6 +404,7 @@ func TestSuspendedItemGoesToAPerson(t *testing.T) {
 }
 
 func TestMachineApprovalsAreSampledForSpotChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)

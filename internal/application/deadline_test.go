@@ -85,6 +85,7 @@ func sweep(t *testing.T, f fixture) application.SweepResult {
 }
 
 func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, deadlineSteps)
@@ -209,6 +210,7 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 }
 
 func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, deadlineSteps)
@@ -280,6 +282,7 @@ func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
 }
 
 func TestDeadlineSweepStaysScheduledAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)

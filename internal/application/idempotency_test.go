@@ -19,6 +19,7 @@ import (
 // once against the applicant's daily limit. (cmd/yiwang's crash test found
 // answers without a number, and retries refused as over the limit.)
 func TestSubmitRetriesOverlapping(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)

@@ -23,6 +23,7 @@ const (
 // then acts for the new business and its food-business application finds
 // that licence by itself, attached at level A, its form filled from it.
 func TestIndividualBusinessOpensTheFoodBusinessApplication(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)

@@ -22,6 +22,7 @@ import (
 // the public notice with its objection form, and a co-party's invitations
 // with the confirm and refuse forms.
 func TestNoticeAndInvitationPages(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {

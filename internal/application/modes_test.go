@@ -89,6 +89,7 @@ func draft(t *testing.T, f fixture) application.Application {
 }
 
 func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -168,6 +169,7 @@ func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing
 }
 
 func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -266,6 +268,7 @@ func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
 }
 
 func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -363,6 +366,7 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 }
 
 func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, func(c *catalog.Catalogue) {
@@ -445,6 +449,7 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 // job table, written with the submission; a queue started later (as after a
 // restart) works it and the filing is licensed.
 func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -488,6 +493,7 @@ func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
 // commitment or filing before its approval, so a required material that is
 // neither supplied nor deferred under a commitment keeps it from submission.
 func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {

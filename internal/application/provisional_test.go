@@ -35,6 +35,7 @@ func test2027() workday.Notice {
 // deadline and its steps' are counted provisionally into January 2027, and
 // counted again when the year is loaded.
 func TestProvisionalDeadlinesAreCountedAgainOnLoad(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		days, err := workday.NewStore(ctx, db)

@@ -93,6 +93,7 @@ func submitManual(t *testing.T, f fixture) application.Application {
 }
 
 func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, parallelSteps)
@@ -217,6 +218,7 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 }
 
 func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, parallelSteps)
@@ -255,6 +257,7 @@ func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
 }
 
 func TestWithdrawAndIdempotencyKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -313,6 +316,7 @@ func withPhoto(c *catalog.Catalogue) {
 var pngFile = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 
 func TestWindowIntakeWithVerifiedScans(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, withPhoto)
