@@ -9,7 +9,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -510,16 +509,11 @@ func applicable(it catalog.Item, answers map[string]string) ([]catalog.Field, []
 // insert saves a new draft; with an idempotency key already used (by a
 // concurrent retry) it saves nothing and returns the first one's id.
 func (s *Service) insert(ctx context.Context, a *Application, p authz.Principal, key string, request any) (existing int64, err error) {
-	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	var ent any
-	if a.EnterpriseID != 0 {
-		ent = a.EnterpriseID
-	}
 	now := s.now()
 	a.CreatedAt, a.Revision = now, 1
-	var hall, intake any
+	var intake int64
 	if a.HallCode != "" {
-		hall, intake = a.HallCode, p.AccountID
+		intake = p.AccountID
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if key != "" {
@@ -529,16 +523,13 @@ func (s *Service) insert(ctx context.Context, a *Application, p authz.Principal,
 				return err
 			}
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO applications (item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
-			consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at, channel, hall_code, intake_by)
-			VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, '[]', $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) RETURNING id`,
-			a.ItemCode, a.VersionID, a.accountID, a.personID, ent, enc(a.Answers), enc(a.Form), enc(a.Provenance), enc(a.Materials),
-			a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, now, a.Channel, hall, intake).Scan(&a.ID)
+		id, err := insertDraft(ctx, tx, a, intake)
 		if err != nil {
 			return fmt.Errorf("save application: %w", err)
 		}
+		a.ID = id
 		by := actor{"applicant", p.AccountID, p.Name}
-		if intake != nil {
+		if intake != 0 {
 			by = staffActor(p)
 		}
 		if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {

@@ -103,7 +103,11 @@ func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+	tasks, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+		c := Case{Subject: "task"}
+		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
+		return c, err
+	}, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
 		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
 		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')
@@ -111,35 +115,13 @@ func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) 
 	if err != nil {
 		return nil, err
 	}
-	var tasks []Case
-	for rows.Next() {
-		c := Case{Subject: "task"}
-		if err := rows.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tasks = append(tasks, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT id, COALESCE(number, ''), deadline FROM applications
+	apps, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+		c := Case{Subject: "application"}
+		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
+		return c, err
+	}, `SELECT id, COALESCE(number, ''), deadline FROM applications
 		WHERE status IN ('accepted', 'under_review') AND deadline IS NOT NULL AND clock_stopped_at IS NULL ORDER BY deadline, id`)
 	if err != nil {
-		return nil, err
-	}
-	var apps []Case
-	for rows.Next() {
-		c := Case{Subject: "application"}
-		if err := rows.Scan(&c.ApplicationID, &c.Number, &c.Deadline); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		apps = append(apps, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []Case
@@ -349,20 +331,7 @@ func staffWith(ctx context.Context, tx *sql.Tx, role authz.Role, department stri
 		q += ` AND a.department_code = $2`
 		args = append(args, department)
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY a.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return store.All(ctx, tx, store.Value[int64], q+` ORDER BY a.id`, args...)
 }
 
 // Record is an accountability record: a step or an application that ran
@@ -386,23 +355,14 @@ type Record struct {
 
 // Records lists the accountability records, the newest first.
 func (s *Service) Records(ctx context.Context) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.subject, r.application_id, COALESCE(a.number, ''), COALESCE(r.task_id, 0), r.department, r.step_id, r.step_name,
-		COALESCE(r.responsible_id, 0), r.responsible_name, r.deadline, r.days_over, r.created_at, r.updated_at
-		FROM accountability_records r JOIN applications a ON a.id = r.application_id ORDER BY r.created_at DESC, r.id DESC LIMIT 1000`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Record{}
-	for rows.Next() {
+	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Record, error) {
 		var r Record
-		if err := rows.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
-			&r.ResponsibleID, &r.ResponsibleName, &r.Deadline, &r.DaysOver, &r.CreatedAt, &r.UpdatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := row.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
+			&r.ResponsibleID, &r.ResponsibleName, &r.Deadline, &r.DaysOver, &r.CreatedAt, &r.UpdatedAt)
+		return r, err
+	}, `SELECT r.id, r.subject, r.application_id, COALESCE(a.number, ''), COALESCE(r.task_id, 0), r.department, r.step_id, r.step_name,
+		COALESCE(r.responsible_id, 0), r.responsible_name, r.deadline, r.days_over, r.created_at, r.updated_at
+		FROM accountability_records r JOIN applications a ON a.id = r.application_id ORDER BY r.created_at DESC, r.id DESC LIMIT 1000`))
 }
 
 // Board is what supervisors see of deadlines: the cases yellow or red now,

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+	"yiwang/internal/store"
 	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
@@ -201,20 +202,11 @@ func (s *Service) SpotChecks(ctx context.Context, status string) ([]SpotCheck, e
 	if status == "" {
 		status = "open"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []SpotCheck{}
-	for rows.Next() {
+	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (SpotCheck, error) {
 		var c SpotCheck
-		if err := rows.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := row.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt)
+		return c, err
+	}, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status))
 }
 
 // defaultSample draws from [0,1) for spot-check sampling.

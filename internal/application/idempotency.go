@@ -12,6 +12,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/store"
 )
 
 // An Idempotency-Key makes a retried request safe: the first request with a
@@ -38,10 +39,6 @@ func checkKey(key string) error {
 	return nil
 }
 
-type querier interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}
-
 // remembered looks a key up: the application it made, if it was used.
 func (s *Service) remembered(ctx context.Context, p authz.Principal, key, operation string, request any) (int64, bool, error) {
 	return s.lookupKey(ctx, s.db, p, key, operation, request)
@@ -52,7 +49,7 @@ func (s *Service) rememberedTx(ctx context.Context, tx *sql.Tx, p authz.Principa
 	return s.lookupKey(ctx, tx, p, key, operation, request)
 }
 
-func (s *Service) lookupKey(ctx context.Context, q querier, p authz.Principal, key, operation string, request any) (int64, bool, error) {
+func (s *Service) lookupKey(ctx context.Context, q store.Querier, p authz.Principal, key, operation string, request any) (int64, bool, error) {
 	if err := checkKey(key); err != nil {
 		return 0, false, err
 	}

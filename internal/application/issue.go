@@ -48,7 +48,7 @@ func (s *Service) approved(ctx context.Context, tx *sql.Tx, a *Application, it c
 	if err != nil {
 		return fmt.Errorf("issue the licence of application %d: %w", a.ID, err)
 	}
-	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, nil); err != nil {
+	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, update{}); err != nil {
 		return err
 	}
 	_, err = s.notify.Send(ctx, tx, notify.Message{AccountID: a.accountID, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),

@@ -16,6 +16,7 @@ import (
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
 	"yiwang/internal/rules"
+	"yiwang/internal/store"
 	"yiwang/internal/workflow"
 )
 
@@ -23,7 +24,7 @@ const columns = `id, item_code, version_id, account_id, person_id, COALESCE(ente
 	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at,
 	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision`
 
-func scan(row interface{ Scan(...any) error }) (Application, error) {
+func scan(row store.Scanner) (Application, error) {
 	var a Application
 	var answers, form, prov, mats, mism, reasons string
 	var submitted, accepted, deadline, stopped, decided sql.NullTime
@@ -57,7 +58,7 @@ func scan(row interface{ Scan(...any) error }) (Application, error) {
 // Get returns an application its applicant may see: their own, or their
 // enterprise's while acting for it. Anyone else gets not-found.
 func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	a, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
+	a, err := loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
 		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
 		return Application{}, authz.NotYours("application")
@@ -102,21 +103,8 @@ func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]Application, e
 	if p.PersonID != 0 {
 		person = p.PersonID
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM applications
-		WHERE account_id = $1 OR enterprise_id = $2 OR (person_id = $3 AND enterprise_id IS NULL) ORDER BY id DESC LIMIT 200`, p.AccountID, ent, person)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Application{}
-	for rows.Next() {
-		a, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return orEmpty(store.All(ctx, s.db, scan, `SELECT `+columns+` FROM applications
+		WHERE account_id = $1 OR enterprise_id = $2 OR (person_id = $3 AND enterprise_id IS NULL) ORDER BY id DESC LIMIT 200`, p.AccountID, ent, person))
 }
 
 // UpdateForm sets form values of a draft. A value that came from a source is
@@ -159,7 +147,7 @@ func (s *Service) UpdateForm(ctx context.Context, p authz.Principal, id int64, v
 		return a, apperr.New(apperr.Invalid, "bad_form", "%d field(s) could not be set", len(problems)).WithDetails(problems)
 	}
 	form, _ := json.Marshal(a.Form)
-	if _, err := s.db.ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'`, string(form), s.now(), id); err != nil {
+	if err := saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
 		return a, err
 	}
 	return a, nil
@@ -346,12 +334,11 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 				return err
 			}
 		}
-		set := map[string]any{"mismatches": string(mism), "submitted_at": now, "number": number}
 		by := actor{"applicant", p.AccountID, p.Name}
 		if w.intake {
 			by = staffActor(p)
 		}
-		if err := s.move(ctx, tx, &locked, workflow.Submit, by, "", nil, set); err != nil {
+		if err := s.move(ctx, tx, &locked, workflow.Submit, by, "", nil, update{Mismatches: string(mism), SubmittedAt: now, Number: number}); err != nil {
 			return err
 		}
 		locked.Number = number

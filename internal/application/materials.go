@@ -134,7 +134,7 @@ func (s *Service) attach(ctx context.Context, a Application, expect int64, mater
 			return err
 		}
 		b, _ := json.Marshal(locked.Materials)
-		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
+		if err := s.save(ctx, tx, &locked, update{Materials: string(b)}); err != nil {
 			return err
 		}
 		if err := s.supplied(ctx, tx, a.ID, materialID); err != nil {

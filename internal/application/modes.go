@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/store"
 	"yiwang/internal/workday"
 
 	"github.com/riverqueue/river"
@@ -195,7 +196,7 @@ func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, exp
 		if _, err := s.sign(ctx, tx, id, "approval", p, d.Name, want); err != nil {
 			return err
 		}
-		return s.save(ctx, tx, &locked, nil)
+		return s.save(ctx, tx, &locked, update{})
 	})
 	if err != nil {
 		return a, err
@@ -292,7 +293,7 @@ func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect
 				return err
 			}
 		}
-		return s.save(ctx, tx, &locked, nil)
+		return s.save(ctx, tx, &locked, update{})
 	})
 	if err != nil {
 		return a, err
@@ -400,7 +401,7 @@ func (s *Service) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it
 func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
 	now := s.now()
 	by := actor{kind: "machine", name: "告知承诺审批"}
-	if err := s.move(ctx, tx, a, workflow.Approve, by, "申请人已签署告知承诺书", nil, map[string]any{"decided_at": now, "reasons": "[]"}); err != nil {
+	if err := s.move(ctx, tx, a, workflow.Approve, by, "申请人已签署告知承诺书", nil, update{DecidedAt: now, Reasons: "[]"}); err != nil {
 		return err
 	}
 	if err := s.approved(ctx, tx, a, it, by); err != nil {
@@ -418,9 +419,8 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 		return err
 	}
 	day := due.In(workday.CST).Format(time.DateOnly)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, deadline, note)
-		VALUES ($1, $2, $3, '告知承诺核查', 'Inspection of a commitment', $4, 'reviewer', $5, 'open', $6, $7, $8)`,
-		a.ID, modeStage, inspectionStep, it.Department, days, now, due, "核查期限 "+day); err != nil {
+	if _, err := insertModeTask(ctx, tx, modeTask{ApplicationID: a.ID, StepID: inspectionStep, NameZh: "告知承诺核查", NameEn: "Inspection of a commitment",
+		Department: it.Department, Days: days, OpenedAt: now, Deadline: due, Note: "核查期限 " + day}); err != nil {
 		return fmt.Errorf("plan the inspection of application %d: %w", a.ID, err)
 	}
 	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, withProvisional("核查期限 "+day, cal, now, due, true), map[string]any{"due": day})
@@ -457,7 +457,7 @@ func (s *Service) RecordInspection(ctx context.Context, p authz.Principal, taskI
 		if truthful {
 			return s.record(ctx, tx, a.ID, by, "inspection_passed", a.Status, a.Status, note, map[string]any{"task": t.ID})
 		}
-		if err := s.move(ctx, tx, a, workflow.Revoke, by, finding, map[string]any{"task": t.ID}, nil); err != nil {
+		if err := s.move(ctx, tx, a, workflow.Revoke, by, finding, map[string]any{"task": t.ID}, update{}); err != nil {
 			return err
 		}
 		if err := s.revokeLicence(ctx, tx, a, finding, by); err != nil {
@@ -565,23 +565,12 @@ func (s *Service) schedule(ctx context.Context, tx *sql.Tx, args river.JobArgs, 
 
 const noticeColumns = `n.id, n.application_id, COALESCE(a.number, ''), n.title, n.department, n.status, n.starts_at, n.ends_at, a.person_id`
 
-func (s *Service) queryNotices(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, where string, args ...any) ([]Notice, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+noticeColumns+` FROM notices n JOIN applications a ON a.id = n.application_id WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Notice{}
-	for rows.Next() {
+func (s *Service) queryNotices(ctx context.Context, q store.Querier, where string, args ...any) ([]Notice, error) {
+	return orEmpty(store.All(ctx, q, func(row store.Scanner) (Notice, error) {
 		var n Notice
-		if err := rows.Scan(&n.ID, &n.ApplicationID, &n.Number, &n.Title, &n.Department, &n.Status, &n.StartsAt, &n.EndsAt, &n.applicant); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+		err := row.Scan(&n.ID, &n.ApplicationID, &n.Number, &n.Title, &n.Department, &n.Status, &n.StartsAt, &n.EndsAt, &n.applicant)
+		return n, err
+	}, `SELECT `+noticeColumns+` FROM notices n JOIN applications a ON a.id = n.application_id WHERE `+where, args...))
 }
 
 // Notices lists the filings on public notice now, or halted by an
@@ -634,10 +623,9 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 		if err != nil {
 			return err
 		}
-		var tid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, status, opened_at, deadline, note)
-			VALUES ($1, $2, $3, '公示异议审查', 'Review of an objection', $4, 'reviewer', $5, 'open', $6, $7, $8) RETURNING id`,
-			a.ID, modeStage, fmt.Sprintf("%s:%d", objectionStep, oid), n.Department, objectionReviewDays, now, deadline, reasons).Scan(&tid); err != nil {
+		tid, err := insertModeTask(ctx, tx, modeTask{ApplicationID: a.ID, StepID: fmt.Sprintf("%s:%d", objectionStep, oid), NameZh: "公示异议审查", NameEn: "Review of an objection",
+			Department: n.Department, Days: objectionReviewDays, OpenedAt: now, Deadline: deadline, Note: reasons})
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE objections SET task_id = $1 WHERE id = $2`, tid, oid); err != nil {
@@ -648,7 +636,7 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 		}
 		n.Status = "halted"
 		out = n
-		if err := s.save(ctx, tx, &a, nil); err != nil {
+		if err := s.save(ctx, tx, &a, update{}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.ID, actor{kind: "system", name: "公示异议"}, "objection", a.Status, a.Status, withProvisional(reasons, cal, now, deadline, true), map[string]any{"objection": oid, "task": tid})
@@ -687,7 +675,7 @@ func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID
 		}
 		by := staffActor(p)
 		if uphold {
-			if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled' WHERE application_id = $1 AND status IN ('waiting', 'open', 'claimed')`, a.ID); err != nil {
+			if err := cancelTasks(ctx, tx, a.ID); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE objections SET outcome = 'cleared' WHERE outcome = 'pending' AND notice_id = (SELECT id FROM notices WHERE application_id = $1)`, a.ID); err != nil {
@@ -696,7 +684,7 @@ func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID
 			if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'rejected' WHERE application_id = $1`, a.ID); err != nil {
 				return err
 			}
-			if err := s.move(ctx, tx, a, workflow.Reject, by, "异议成立："+strings.Join(reasons, "；"), map[string]any{"task": t.ID}, map[string]any{"decided_at": now, "reasons": string(rs)}); err != nil {
+			if err := s.move(ctx, tx, a, workflow.Reject, by, "异议成立："+strings.Join(reasons, "；"), map[string]any{"task": t.ID}, update{DecidedAt: now, Reasons: string(rs)}); err != nil {
 				return err
 			}
 			return s.tell(ctx, tx, a, "decision")
@@ -756,7 +744,7 @@ func (s *Service) endNotice(ctx context.Context, tx *sql.Tx, a *Application) err
 		return err
 	}
 	by := actor{kind: "system", name: "公示期满无异议"}
-	if err := s.move(ctx, tx, a, workflow.Approve, by, "公示期满无异议，予以备案", nil, map[string]any{"decided_at": s.now(), "reasons": "[]"}); err != nil {
+	if err := s.move(ctx, tx, a, workflow.Approve, by, "公示期满无异议，予以备案", nil, update{DecidedAt: s.now(), Reasons: "[]"}); err != nil {
 		return err
 	}
 	return s.approved(ctx, tx, a, v.Item, by)
@@ -800,24 +788,18 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 	if err != nil {
 		return false, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, person_id, role FROM application_parties WHERE application_id = $1 AND status = 'named' ORDER BY id`, a.ID)
-	if err != nil {
-		return false, err
-	}
 	type invitee struct {
 		id, person int64
 		role       string
 	}
-	var list []invitee
-	for rows.Next() {
+	list, err := store.All(ctx, tx, func(row store.Scanner) (invitee, error) {
 		var x invitee
-		if err := rows.Scan(&x.id, &x.person, &x.role); err != nil {
-			rows.Close()
-			return false, err
-		}
-		list = append(list, x)
+		err := row.Scan(&x.id, &x.person, &x.role)
+		return x, err
+	}, `SELECT id, person_id, role FROM application_parties WHERE application_id = $1 AND status = 'named' ORDER BY id`, a.ID)
+	if err != nil {
+		return false, err
 	}
-	rows.Close()
 	if len(list) == 0 {
 		return false, nil
 	}
@@ -844,20 +826,12 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 }
 
 // parties lists an application's co-parties.
-func (s *Service) parties(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, applicationID int64) ([]Party, error) {
-	rows, err := q.QueryContext(ctx, `SELECT role, name, status, reason, due_at, acted_at FROM application_parties WHERE application_id = $1 ORDER BY id`, applicationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Party
-	for rows.Next() {
+func (s *Service) parties(ctx context.Context, q store.Querier, applicationID int64) ([]Party, error) {
+	return store.All(ctx, q, func(row store.Scanner) (Party, error) {
 		var p Party
 		var due, acted sql.NullTime
-		if err := rows.Scan(&p.Role, &p.Name, &p.Status, &p.Reason, &due, &acted); err != nil {
-			return nil, err
+		if err := row.Scan(&p.Role, &p.Name, &p.Status, &p.Reason, &due, &acted); err != nil {
+			return p, err
 		}
 		if due.Valid {
 			p.DueAt = &due.Time
@@ -865,9 +839,8 @@ func (s *Service) parties(ctx context.Context, q interface {
 		if acted.Valid {
 			p.ActedAt = &acted.Time
 		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		return p, nil
+	}, `SELECT role, name, status, reason, due_at, acted_at FROM application_parties WHERE application_id = $1 ORDER BY id`, applicationID)
 }
 
 // Invitation is a co-party's view of an application they are named in.
@@ -892,32 +865,25 @@ func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitat
 	if p.PersonID == 0 {
 		return []Invitation{}, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at,
-		ap.status = 'invited' AND a.status = 'submitted'
-		FROM application_parties ap JOIN applications a ON a.id = ap.application_id
-		WHERE ap.person_id = $1 AND ap.status <> 'named' AND ap.person_id <> a.person_id ORDER BY a.id DESC LIMIT 200`, p.PersonID)
-	if err != nil {
-		return nil, err
-	}
 	type row struct {
 		Invitation
 		version, person int64
 	}
-	var list []row
-	for rows.Next() {
+	list, err := store.All(ctx, s.db, func(sc store.Scanner) (row, error) {
 		var r row
 		var due sql.NullTime
-		if err := rows.Scan(&r.ApplicationID, &r.Number, &r.version, &r.person, &r.Role, &r.Status, &r.Reason, &due, &r.Open); err != nil {
-			rows.Close()
-			return nil, err
+		if err := sc.Scan(&r.ApplicationID, &r.Number, &r.version, &r.person, &r.Role, &r.Status, &r.Reason, &due, &r.Open); err != nil {
+			return r, err
 		}
 		if due.Valid {
 			r.DueAt = &due.Time
 		}
-		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return r, nil
+	}, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at,
+		ap.status = 'invited' AND a.status = 'submitted'
+		FROM application_parties ap JOIN applications a ON a.id = ap.application_id
+		WHERE ap.person_id = $1 AND ap.status <> 'named' AND ap.person_id <> a.person_id ORDER BY a.id DESC LIMIT 200`, p.PersonID)
+	if err != nil {
 		return nil, err
 	}
 	out := []Invitation{}
@@ -1006,7 +972,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p authz.Principal, appli
 			return err
 		}
 		if waiting > 0 {
-			return s.save(ctx, tx, &a, nil)
+			return s.save(ctx, tx, &a, update{})
 		}
 		return s.decidePath(ctx, tx, &a, v.Item, decision)
 	})
@@ -1029,7 +995,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p authz.Principal, appli
 // not accepted (不予受理), with the reason, and the applicant told.
 func (s *Service) cancelForParties(ctx context.Context, tx *sql.Tx, a *Application, by actor, reason string) error {
 	rs, _ := json.Marshal([]string{reason})
-	if err := s.move(ctx, tx, a, workflow.Refuse, by, reason, nil, map[string]any{"decided_at": s.now(), "reasons": string(rs)}); err != nil {
+	if err := s.move(ctx, tx, a, workflow.Refuse, by, reason, nil, update{DecidedAt: s.now(), Reasons: string(rs)}); err != nil {
 		return err
 	}
 	return s.tell(ctx, tx, a, "decision")
@@ -1129,7 +1095,7 @@ func (s *Service) DeferMaterial(ctx context.Context, p authz.Principal, id, expe
 		if p.PersonID != a.personID {
 			by = staffActor(p)
 		}
-		if err := s.save(ctx, tx, &locked, nil); err != nil {
+		if err := s.save(ctx, tx, &locked, update{}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, id, by, "material_deferred", locked.Status, locked.Status, a.Materials[j].Name+" 容缺，"+due+" 前补交", map[string]any{"material": materialID, "due": due})
@@ -1145,7 +1111,7 @@ func (s *Service) DeferMaterial(ctx context.Context, p authz.Principal, id, expe
 func (s *Service) deferrable(ctx context.Context, p authz.Principal, id int64) (Application, error) {
 	a, err := s.Get(ctx, p, id)
 	if err != nil && p.Can(authz.WindowIntake) {
-		a, err = scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
+		a, err = loadApplication(ctx, s.db, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = authz.NotYours("application")
 		}
@@ -1184,26 +1150,17 @@ func (s *Service) supplied(ctx context.Context, tx *sql.Tx, applicationID int64,
 // sweepDeferrals finds the supplements overdue at now: each writes one
 // credit record for its applicant, who is told. It returns how many.
 func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, application_id, material_id, due_at FROM deferrals WHERE supplied_at IS NULL AND overdue_at IS NULL AND due_at < $1 ORDER BY due_at, id`, s.now())
-	if err != nil {
-		return 0, err
-	}
 	type due struct {
 		id, app int64
 		mat     string
 		at      time.Time
 	}
-	var list []due
-	for rows.Next() {
+	list, err := store.All(ctx, s.db, func(row store.Scanner) (due, error) {
 		var d due
-		if err := rows.Scan(&d.id, &d.app, &d.mat, &d.at); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&d.id, &d.app, &d.mat, &d.at)
+		return d, err
+	}, `SELECT id, application_id, material_id, due_at FROM deferrals WHERE supplied_at IS NULL AND overdue_at IS NULL AND due_at < $1 ORDER BY due_at, id`, s.now())
+	if err != nil {
 		return 0, err
 	}
 	n := 0
@@ -1216,7 +1173,7 @@ func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
 			if k, _ := res.RowsAffected(); k == 0 {
 				return nil
 			}
-			a, err := scan(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, d.app))
+			a, err := loadApplication(ctx, tx, d.app)
 			if err != nil {
 				return err
 			}
@@ -1250,19 +1207,17 @@ func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
 // modes loads what an application's mode asks of it, for its views.
 func (s *Service) modes(ctx context.Context, a *Application, it catalog.Item) error {
 	m := &Modes{Mode: it.Approval.Mode}
-	rows, err := s.db.QueryContext(ctx, `SELECT purpose, signer_name, signed_at, text, digest FROM commitments WHERE application_id = $1 AND purpose = 'approval'`, a.ID)
+	commitments, err := store.All(ctx, s.db, func(row store.Scanner) (Commitment, error) {
+		var c Commitment
+		err := row.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest)
+		return c, err
+	}, `SELECT purpose, signer_name, signed_at, text, digest FROM commitments WHERE application_id = $1 AND purpose = 'approval'`, a.ID)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var c Commitment
-		if err := rows.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest); err != nil {
-			rows.Close()
-			return err
-		}
-		m.Commitment = &c
+	if len(commitments) > 0 {
+		m.Commitment = &commitments[len(commitments)-1]
 	}
-	rows.Close()
 	if it.Approval.Mode == "commitment" {
 		m.CommitmentText = commitmentText(it)
 	}
@@ -1281,16 +1236,11 @@ func (s *Service) modes(ctx context.Context, a *Application, it catalog.Item) er
 			m.Parties[i].Label = it.Parties[j].Label.Zh
 		}
 	}
-	drows, err := s.db.QueryContext(ctx, `SELECT material_id, due_at, supplied_at, overdue_at FROM deferrals WHERE application_id = $1 ORDER BY id`, a.ID)
-	if err != nil {
-		return err
-	}
-	defer drows.Close()
-	for drows.Next() {
+	m.Deferrals, err = store.All(ctx, s.db, func(row store.Scanner) (Deferral, error) {
 		var d Deferral
 		var sup, over sql.NullTime
-		if err := drows.Scan(&d.Material, &d.DueAt, &sup, &over); err != nil {
-			return err
+		if err := row.Scan(&d.Material, &d.DueAt, &sup, &over); err != nil {
+			return d, err
 		}
 		if sup.Valid {
 			d.SuppliedAt = &sup.Time
@@ -1298,9 +1248,9 @@ func (s *Service) modes(ctx context.Context, a *Application, it catalog.Item) er
 		if over.Valid {
 			d.OverdueAt = &over.Time
 		}
-		m.Deferrals = append(m.Deferrals, d)
-	}
-	if err := drows.Err(); err != nil {
+		return d, nil
+	}, `SELECT material_id, due_at, supplied_at, overdue_at FROM deferrals WHERE application_id = $1 ORDER BY id`, a.ID)
+	if err != nil {
 		return err
 	}
 	if (m.Mode != "auto" && m.Mode != "manual") || m.Commitment != nil || m.Notice != nil || len(m.Parties) > 0 || len(m.Deferrals) > 0 {

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
+	"yiwang/internal/store"
 	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
@@ -172,48 +172,26 @@ func (s *Service) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int6
 	return a, nil
 }
 
-// move applies action to a (locked in tx), saves the new status with the
-// columns in set, bumps the revision and writes the timeline entry.
-func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action workflow.Action, by actor, note string, details any, set map[string]any) error {
+// move applies action to a (locked in tx), saves the new status with u,
+// bumps the revision and writes the timeline entry.
+func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action workflow.Action, by actor, note string, details any, u update) error {
 	c, err := workflow.Case{Status: workflow.Status(a.Status), StoppedFrom: workflow.Status(a.stoppedFrom)}.Next(action)
 	if err != nil {
 		return apperr.Wrap(err, apperr.Conflict, "not_allowed_now", err.Error())
 	}
 	from := a.Status
-	set = maps.Clone(set)
-	if set == nil {
-		set = map[string]any{}
-	}
-	set["status"], set["stopped_from"] = string(c.Status), nullString(string(c.StoppedFrom))
-	if err := s.save(ctx, tx, a, set); err != nil {
+	u.status, u.stoppedFrom = c.Status, c.StoppedFrom
+	if err := s.save(ctx, tx, a, u); err != nil {
 		return err
 	}
 	a.Status, a.stoppedFrom = string(c.Status), string(c.StoppedFrom)
 	return s.record(ctx, tx, a.ID, by, string(action), from, a.Status, note, details)
 }
 
-// save writes columns of a (locked in tx) and bumps its revision; a change
-// made meanwhile by someone else fails as stale.
-func (s *Service) save(ctx context.Context, tx *sql.Tx, a *Application, set map[string]any) error {
-	cols := []string{"updated_at = $1", "revision = revision + 1"}
-	args := []any{s.now()}
-	keys := slices.Sorted(maps.Keys(set))
-	for _, k := range keys {
-		args = append(args, set[k])
-		cols = append(cols, fmt.Sprintf("%s = $%d", k, len(args)))
-	}
-	args = append(args, a.ID, a.Revision)
-	res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE applications SET %s WHERE id = $%d AND revision = $%d`, strings.Join(cols, ", "), len(args)-1, len(args)), args...)
-	if err != nil {
-		return fmt.Errorf("save application %d: %w", a.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var current int64
-		tx.QueryRowContext(ctx, `SELECT revision FROM applications WHERE id = $1`, a.ID).Scan(&current)
-		return staleError(a.ID, a.Revision, current)
-	}
-	a.Revision++
-	return nil
+// save writes u to a (locked in tx) and bumps its revision; a change made
+// meanwhile by someone else fails as stale.
+func (s *Service) save(ctx context.Context, tx *sql.Tx, a *Application, u update) error {
+	return updateApplication(ctx, tx, a, s.now(), u)
 }
 
 // record writes one timeline entry.
@@ -247,25 +225,18 @@ func nullString(s string) any {
 
 // Timeline lists an application's events, oldest first.
 func (s *Service) Timeline(ctx context.Context, applicationID int64) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, actor_kind, actor_name, action, from_status, to_status, note, details FROM application_events
-		WHERE application_id = $1 ORDER BY id`, applicationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Event{}
-	for rows.Next() {
+	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Event, error) {
 		var e Event
 		var details string
-		if err := rows.Scan(&e.At, &e.ActorKind, &e.ActorName, &e.Action, &e.From, &e.To, &e.Note, &details); err != nil {
-			return nil, err
+		if err := row.Scan(&e.At, &e.ActorKind, &e.ActorName, &e.Action, &e.From, &e.To, &e.Note, &details); err != nil {
+			return e, err
 		}
 		if details != "{}" {
 			e.Details = json.RawMessage(details)
 		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, nil
+	}, `SELECT at, actor_kind, actor_name, action, from_status, to_status, note, details FROM application_events
+		WHERE application_id = $1 ORDER BY id`, applicationID))
 }
 
 // nextNumber assigns an application number: the region, the date in China
@@ -322,7 +293,7 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it cata
 			action, reasons = workflow.Reject, d.ApplicantReasons("zh")
 		}
 		rs, _ := json.Marshal(reasons)
-		if err := s.move(ctx, tx, a, action, machine, strings.Join(reasons, "；"), nil, map[string]any{"decided_at": now, "reasons": string(rs)}); err != nil {
+		if err := s.move(ctx, tx, a, action, machine, strings.Join(reasons, "；"), nil, update{DecidedAt: now, Reasons: string(rs)}); err != nil {
 			return err
 		}
 		if action == workflow.Approve {
@@ -333,8 +304,7 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	stages := workflow.Stages(stepsOf(it, a.Answers))
 	for i, stage := range stages {
 		for _, st := range stage {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, grp, status)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting')`, a.ID, i, st.ID, st.NameZh, st.NameEn, st.Department, st.Role, st.Days, st.Group); err != nil {
+			if err := insertStep(ctx, tx, plannedStep{ApplicationID: a.ID, Stage: i, Step: st}); err != nil {
 				return fmt.Errorf("plan the steps of application %d: %w", a.ID, err)
 			}
 		}
@@ -345,24 +315,18 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it cata
 // openStage puts the tasks of a stage into their departments' inboxes, each
 // with its deadline in working days.
 func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64, stage int, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, days FROM tasks WHERE application_id = $1 AND stage = $2`, applicationID, stage)
-	if err != nil {
-		return err
-	}
 	type open struct {
 		id   int64
 		days int
 	}
-	var list []open
-	for rows.Next() {
+	list, err := store.All(ctx, tx, func(row store.Scanner) (open, error) {
 		var o open
-		if err := rows.Scan(&o.id, &o.days); err != nil {
-			rows.Close()
-			return err
-		}
-		list = append(list, o)
+		err := row.Scan(&o.id, &o.days)
+		return o, err
+	}, `SELECT id, days FROM tasks WHERE application_id = $1 AND stage = $2`, applicationID, stage)
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return err
@@ -373,14 +337,14 @@ func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'open', opened_at = $1, deadline = $2 WHERE id = $3`, now, deadline, o.id); err != nil {
+		if err := openTask(ctx, tx, o.id, now, deadline); err != nil {
 			return err
 		}
 		if deadline.After(latest) {
 			latest = deadline
 		}
 	}
-	if _, err = tx.ExecContext(ctx, `UPDATE applications SET stage = $1 WHERE id = $2`, stage, applicationID); err != nil {
+	if err := setStage(ctx, tx, applicationID, stage); err != nil {
 		return err
 	}
 	return s.markProvisional(ctx, tx, applicationID, "环节", provisionalNote(cal, now, latest, true))
@@ -389,7 +353,7 @@ func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64
 const taskColumns = `t.id, t.application_id, COALESCE(a.number, ''), a.item_code, t.stage, t.step_id, t.name_zh, t.name_en, t.department, t.role, t.grp, t.status,
 	COALESCE(t.assignee, 0), t.opened_at, t.deadline, t.done_at, t.reasons, t.note`
 
-func scanTask(row interface{ Scan(...any) error }) (Task, error) {
+func scanTask(row store.Scanner) (Task, error) {
 	var t Task
 	var opened, deadline, done sql.NullTime
 	var reasons string
@@ -413,23 +377,8 @@ func scanTask(row interface{ Scan(...any) error }) (Task, error) {
 	return t, nil
 }
 
-func (s *Service) queryTasks(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, where string, args ...any) ([]Task, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+func (s *Service) queryTasks(ctx context.Context, q store.Querier, where string, args ...any) ([]Task, error) {
+	return orEmpty(store.All(ctx, q, scanTask, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+where, args...))
 }
 
 // Tasks lists an application's tasks in stage order.
@@ -514,8 +463,7 @@ func finishTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t Task, stat
 	if err != nil {
 		return "", err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE tasks SET status = $1, assignee = $2, done_at = $3, done_by = $2, reasons = $4, note = COALESCE($5, note) WHERE id = $6`,
-		string(status), p.AccountID, now, string(rs), note, t.ID)
+	err = finishTaskRow(ctx, tx, taskOutcome{TaskID: t.ID, Status: status, By: p.AccountID, At: now, Reasons: string(rs), Note: note})
 	return string(rs), err
 }
 
@@ -542,7 +490,7 @@ func (s *Service) Claim(ctx context.Context, p authz.Principal, taskID int64) er
 		if t.Status == string(workflow.TaskClaimed) {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'claimed', assignee = $1, claimed_at = $2 WHERE id = $3 AND status = 'open'`, p.AccountID, s.now(), t.ID); err != nil {
+		if err := claimTask(ctx, tx, t.ID, p.AccountID, s.now()); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.ID, staffActor(p), "claim", a.Status, a.Status, t.Name, map[string]any{"task": t.ID})
@@ -555,7 +503,7 @@ func (s *Service) Release(ctx context.Context, p authz.Principal, taskID int64) 
 		if t.Status != string(workflow.TaskClaimed) || (t.Assignee != p.AccountID && !p.Has(authz.Head)) {
 			return apperr.New(apperr.Conflict, "not_claimed", "task %d is not claimed by you", t.ID)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'open', assignee = NULL, claimed_at = NULL WHERE id = $1`, t.ID); err != nil {
+		if err := releaseTask(ctx, tx, t.ID); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.ID, staffActor(p), "release", a.Status, a.Status, t.Name, map[string]any{"task": t.ID})
@@ -576,7 +524,7 @@ func (s *Service) Reassign(ctx context.Context, p authz.Principal, taskID, to in
 		if err != nil || !canWork(staff, t) {
 			return apperr.New(apperr.Invalid, "cannot_work_task", "account %d cannot work a %s step of %s", to, t.Role, t.Department)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'claimed', assignee = $1, claimed_at = $2 WHERE id = $3`, to, s.now(), t.ID); err != nil {
+		if err := assignTask(ctx, tx, t.ID, to, s.now()); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.ID, staffActor(p), "reassign", a.Status, a.Status, t.Name+" → "+staff.Name, map[string]any{"task": t.ID, "to": to})
@@ -613,34 +561,24 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 		if err != nil {
 			return err
 		}
-		var stage []workflow.TaskStatus
-		rows, err := tx.QueryContext(ctx, `SELECT status FROM tasks WHERE application_id = $1 AND stage = $2`, a.ID, t.Stage)
+		stage, err := store.All(ctx, tx, store.Value[workflow.TaskStatus], `SELECT status FROM tasks WHERE application_id = $1 AND stage = $2`, a.ID, t.Stage)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var st string
-			if err := rows.Scan(&st); err != nil {
-				rows.Close()
-				return err
-			}
-			stage = append(stage, workflow.TaskStatus(st))
-		}
-		rows.Close()
 		by := staffActor(p)
 		details := map[string]any{"task": t.ID, "step": t.StepID}
 		switch workflow.Outcome(stage) {
 		case workflow.StagePending:
 			return s.record(ctx, tx, a.ID, by, "step_approved", a.Status, a.Status, t.Name, details)
 		case workflow.StageRejected:
-			if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled' WHERE application_id = $1 AND status IN ('waiting', 'open', 'claimed')`, a.ID); err != nil {
+			if err := cancelTasks(ctx, tx, a.ID); err != nil {
 				return err
 			}
 			action := workflow.Reject
 			if t.Stage == 0 && a.Status == string(workflow.Submitted) {
 				action = workflow.Refuse
 			}
-			if err := s.move(ctx, tx, a, action, by, t.Name+"："+strings.Join(reasons, "；"), details, map[string]any{"decided_at": now, "reasons": string(rs)}); err != nil {
+			if err := s.move(ctx, tx, a, action, by, t.Name+"："+strings.Join(reasons, "；"), details, update{DecidedAt: now, Reasons: string(rs)}); err != nil {
 				return err
 			}
 			return s.tell(ctx, tx, a, "decision")
@@ -658,7 +596,7 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 		}
 		if next >= 0 {
 			if a.Status == string(workflow.Accepted) {
-				if err := s.move(ctx, tx, a, workflow.StartReview, system, "", nil, nil); err != nil {
+				if err := s.move(ctx, tx, a, workflow.StartReview, system, "", nil, update{}); err != nil {
 					return err
 				}
 			} else if err := s.record(ctx, tx, a.ID, by, "step_approved", a.Status, a.Status, t.Name, details); err != nil {
@@ -666,7 +604,7 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 			}
 			return s.openStage(ctx, tx, a.ID, next, now)
 		}
-		if err := s.move(ctx, tx, a, workflow.Approve, by, t.Name, details, map[string]any{"decided_at": now}); err != nil {
+		if err := s.move(ctx, tx, a, workflow.Approve, by, t.Name, details, update{DecidedAt: now}); err != nil {
 			return err
 		}
 		v, err := s.catalog.VersionByID(ctx, a.VersionID)
@@ -696,7 +634,7 @@ func (s *Service) accept(ctx context.Context, tx *sql.Tx, a *Application, by act
 	if note != "" {
 		note, details["deadline_provisional"] = "办结"+note, true
 	}
-	return s.move(ctx, tx, a, workflow.Accept, by, note, details, map[string]any{"accepted_at": now, "deadline": deadline})
+	return s.move(ctx, tx, a, workflow.Accept, by, note, details, update{AcceptedAt: now, Deadline: deadline})
 }
 
 func taskApplication(ctx context.Context, s *Service, taskID int64) int64 {
@@ -756,7 +694,7 @@ func (s *Service) RequestCorrection(ctx context.Context, p authz.Principal, task
 			return err
 		}
 		if err := s.move(ctx, tx, a, workflow.RequestCorrection, staffActor(p), fmt.Sprintf("%d 项需补正", len(kept)), map[string]any{"items": kept, "task": t.ID},
-			map[string]any{"clock_stopped_at": now}); err != nil {
+			update{ClockStoppedAt: now}); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, a, "correction_requested")
@@ -863,16 +801,16 @@ func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, e
 			return err
 		}
 		now := s.now()
-		set, err := s.restartClock(ctx, tx, locked, now)
+		u, err := s.restartClock(ctx, tx, locked, now)
 		if err != nil {
 			return err
 		}
 		form, _ := json.Marshal(a.Form)
-		set["form"] = string(form)
+		u.Form = string(form)
 		if _, err := tx.ExecContext(ctx, `UPDATE corrections SET supplied_at = $1 WHERE id = $2`, now, c.ID); err != nil {
 			return err
 		}
-		return s.move(ctx, tx, &locked, workflow.Supply, actor{"applicant", p.AccountID, p.Name}, "", map[string]any{"correction": c.ID}, set)
+		return s.move(ctx, tx, &locked, workflow.Supply, actor{"applicant", p.AccountID, p.Name}, "", map[string]any{"correction": c.ID}, u)
 	})
 	if err != nil {
 		return a, err
@@ -882,45 +820,45 @@ func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, e
 
 // restartClock starts a stopped clock again: the application's deadline and
 // those of its open steps move on by the working days the clock stood still.
-// It returns the application's columns to set; the steps are moved in tx.
-func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, now time.Time) (map[string]any, error) {
-	set := map[string]any{"clock_stopped_at": nil}
+// It returns the application's update; the steps are moved in tx.
+func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, now time.Time) (update, error) {
+	u := update{RestartClock: true}
 	if a.clockStoppedAt == nil {
-		return set, nil
+		return u, nil
 	}
 	cal, err := s.calendars(ctx)
 	if err != nil {
-		return nil, err
+		return u, err
 	}
 	stood, err := cal.WorkdaysLeft(*a.clockStoppedAt, now)
 	if err != nil || stood <= 0 {
-		return set, err
+		return u, err
 	}
 	var latest time.Time
 	if a.Deadline != nil {
 		deadline, err := cal.Deadline(*a.Deadline, stood)
 		if err != nil {
-			return nil, err
+			return u, err
 		}
-		set["deadline"], latest = deadline, deadline
+		u.Deadline, latest = deadline, deadline
 	}
 	open, err := s.queryTasks(ctx, tx, `t.application_id = $1 AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL`, a.ID)
 	if err != nil {
-		return nil, err
+		return u, err
 	}
 	for _, t := range open {
 		deadline, err := cal.Deadline(*t.Deadline, stood)
 		if err != nil {
-			return nil, err
+			return u, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET deadline = $1 WHERE id = $2`, deadline, t.ID); err != nil {
-			return nil, err
+		if err := setTaskDeadline(ctx, tx, t.ID, deadline); err != nil {
+			return u, err
 		}
 		if deadline.After(latest) {
 			latest = deadline
 		}
 	}
-	return set, s.markProvisional(ctx, tx, a.ID, "顺延后", provisionalNote(cal, *a.clockStoppedAt, latest, true))
+	return u, s.markProvisional(ctx, tx, a.ID, "顺延后", provisionalNote(cal, *a.clockStoppedAt, latest, true))
 }
 
 // SpecialKinds are the special procedures that stop the clock (特别程序).
@@ -941,7 +879,7 @@ func (s *Service) StartSpecial(ctx context.Context, p authz.Principal, taskID, e
 			return notAStep(t)
 		}
 		appID = a.ID
-		return s.move(ctx, tx, a, workflow.StartSpecial, staffActor(p), label+"："+reason, map[string]any{"kind": kind, "task": t.ID}, map[string]any{"clock_stopped_at": s.now()})
+		return s.move(ctx, tx, a, workflow.StartSpecial, staffActor(p), label+"："+reason, map[string]any{"kind": kind, "task": t.ID}, update{ClockStoppedAt: s.now()})
 	})
 	if err != nil {
 		return Application{}, err
@@ -965,11 +903,11 @@ func (s *Service) EndSpecial(ctx context.Context, p authz.Principal, taskID, exp
 			return err
 		}
 		appID = a.ID
-		set, err := s.restartClock(ctx, tx, a, s.now())
+		u, err := s.restartClock(ctx, tx, a, s.now())
 		if err != nil {
 			return err
 		}
-		return s.move(ctx, tx, &a, workflow.EndSpecial, staffActor(p), note, map[string]any{"task": t.ID}, set)
+		return s.move(ctx, tx, &a, workflow.EndSpecial, staffActor(p), note, map[string]any{"task": t.ID}, u)
 	})
 	if err != nil {
 		return Application{}, err
@@ -990,10 +928,10 @@ func (s *Service) Withdraw(ctx context.Context, p authz.Principal, id, expect in
 		if workflow.Decided(workflow.Status(a.Status)) {
 			return apperr.New(apperr.Conflict, "already_decided", "application %d is already %s and can no longer be withdrawn", id, a.Status)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled' WHERE application_id = $1 AND status IN ('waiting', 'open', 'claimed')`, id); err != nil {
+		if err := cancelTasks(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.move(ctx, tx, &a, workflow.Withdraw, actor{"applicant", p.AccountID, p.Name}, strings.TrimSpace(reason), nil, nil)
+		return s.move(ctx, tx, &a, workflow.Withdraw, actor{"applicant", p.AccountID, p.Name}, strings.TrimSpace(reason), nil, update{})
 	})
 	if err != nil {
 		return Application{}, err
@@ -1014,7 +952,7 @@ func (s *Service) Revoke(ctx context.Context, p authz.Principal, id, expect int6
 		if err != nil {
 			return err
 		}
-		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, nil); err != nil {
+		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
 			return err
 		}
 		if err := s.revokeLicence(ctx, tx, &a, reason, staffActor(p)); err != nil {
@@ -1056,7 +994,7 @@ func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id in
 	if err := authz.Require(p, authz.ReviewTasks); err != nil && !p.Can(authz.Supervise) {
 		return StaffView{}, err
 	}
-	a, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
+	a, err := loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StaffView{}, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d", id)
 	}
