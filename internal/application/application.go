@@ -56,7 +56,7 @@ type Application struct {
 	Reasons           []string              `json:"reasons"` // why it was rejected or not accepted
 	Timeline          []Event               `json:"timeline,omitempty"`
 	Correction        *Correction           `json:"correction,omitempty"` // what to supply, while one is open
-	Modes             *Modes                `json:"modes,omitempty"`      // what a commitment, filing, co-parties or deferrals ask (modes.go)
+	Modes             *ModeView             `json:"modes,omitempty"`      // what a commitment, filing, co-parties or deferrals ask (modes.go)
 
 	accountID, personID int64
 	stage               int
@@ -95,8 +95,11 @@ type Mismatch struct {
 	Current   any    `json:"current"`
 }
 
-// Service runs applications.
-type Service struct {
+// core is what every application service shares: the dependencies, the
+// rows, the timeline and the path from a submission through the approval
+// modes to the decision and the licence, which a submission, a step's
+// decision, a co-party's answer or a notice's end may each set off.
+type core struct {
 	db         *store.DB
 	catalog    *catalog.Store
 	ids        *identity.Store
@@ -117,9 +120,8 @@ type Service struct {
 	sample         func() float64 // [0,1), for spot-check sampling
 }
 
-// NewService returns the application service.
-func NewService(d Deps) *Service {
-	return &Service{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
+func newCore(d Deps) *core {
+	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
 		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
 		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
@@ -173,7 +175,7 @@ func (w who) readerName() string {
 	return w.name + "（本人申请）"
 }
 
-func (s *Service) applicant(ctx context.Context, p authz.Principal) (who, error) {
+func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 	if err := authz.Require(p, authz.ActForOwn); err != nil {
 		return who{}, err
 	}
@@ -217,7 +219,7 @@ var selfChannels = []string{"web", "mobile", "kiosk", "bank"}
 
 // Start creates a draft application of the item in service with code,
 // prefilled from the hub under a consent recorded now.
-func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
+func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
 	if req.Channel == "" {
 		req.Channel = "web"
 	}
@@ -229,7 +231,7 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest
 			if err != nil {
 				return Application{}, err
 			}
-			return s.Get(ctx, p, id)
+			return s.get(ctx, p, id)
 		}
 	}
 	w, err := s.applicant(ctx, p)
@@ -240,7 +242,7 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, req StartRequest
 }
 
 // startFor makes the draft for applicant w, at hall for window intake.
-func (s *Service) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
+func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
 	p, code, answers := w.p, req.ItemCode, req.Answers
 	v, err := s.catalog.Current(ctx, code)
 	if err != nil {
@@ -399,14 +401,14 @@ func (s *Service) startFor(ctx context.Context, w who, req StartRequest, hall st
 		return Application{}, err
 	}
 	if existing != 0 {
-		return s.Get(ctx, p, existing)
+		return s.get(ctx, p, existing)
 	}
 	return app, nil
 }
 
 // readAll reads every needed source once, logging each read. A source that
 // has no record or does not answer leaves its fields for the applicant.
-func (s *Service) readAll(ctx context.Context, w who, creditCode string, need map[string][]string, order []string, purpose string, application int64) (map[string]hub.Record, map[string]string) {
+func (s *core) readAll(ctx context.Context, w who, creditCode string, need map[string][]string, order []string, purpose string, application int64) (map[string]hub.Record, map[string]string) {
 	records := map[string]hub.Record{}
 	statuses := map[string]string{}
 	for _, src := range order {
@@ -440,7 +442,7 @@ func (s *Service) readAll(ctx context.Context, w who, creditCode string, need ma
 }
 
 // consentFor finds the applicant's newest live consent for subject.
-func (s *Service) consentFor(ctx context.Context, w who, subject hub.Subject) int64 {
+func (s *core) consentFor(ctx context.Context, w who, subject hub.Subject) int64 {
 	var id int64
 	s.db.QueryRowContext(ctx, `SELECT id FROM consents WHERE account_id = $1 AND subject_idx = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY id DESC LIMIT 1`,
 		w.p.AccountID, s.reader.Index(subject), s.now()).Scan(&id)
@@ -508,7 +510,7 @@ func applicable(it catalog.Item, answers map[string]string) ([]catalog.Field, []
 
 // insert saves a new draft; with an idempotency key already used (by a
 // concurrent retry) it saves nothing and returns the first one's id.
-func (s *Service) insert(ctx context.Context, a *Application, p authz.Principal, key string, request any) (existing int64, err error) {
+func (s *core) insert(ctx context.Context, a *Application, p authz.Principal, key string, request any) (existing int64, err error) {
 	now := s.now()
 	a.CreatedAt, a.Revision = now, 1
 	var intake int64

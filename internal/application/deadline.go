@@ -50,7 +50,7 @@ func lightOf(cal Calendar, now, deadline time.Time, stopped *time.Time, warn int
 
 // lightTasks sets the light of the tasks that have a running deadline: open
 // or claimed ones. stopped is when their application's clock stopped, if it did.
-func (s *Service) lightTasks(ctx context.Context, tasks []Task, stopped func(Task) *time.Time) error {
+func (s *core) lightTasks(ctx context.Context, tasks []Task, stopped func(Task) *time.Time) error {
 	if len(tasks) == 0 {
 		return nil
 	}
@@ -98,7 +98,7 @@ type Case struct {
 // lateCases lists every running deadline that is yellow or red at now, the
 // nearest first: open steps of applications whose clock runs, and accepted
 // applications under way.
-func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
+func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ type SweepResult struct {
 // responsible staff and the department's head, once. Each case commits on
 // its own, so a failure midway keeps what was done. Deferred materials
 // gone overdue write their credit records in the same sweep.
-func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+func (s *Deadlines) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	cases, err := s.lateCases(ctx, s.now())
 	if err != nil {
@@ -217,7 +217,7 @@ func subjectID(c Case) int64 {
 }
 
 // rememberWarning notes that c's light was told, reporting whether it is the first time.
-func (s *Service) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool, error) {
+func (s *core) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO deadline_warnings (subject, subject_id, light, sent_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (subject, subject_id, light) DO NOTHING`, c.Subject, subjectID(c), string(c.Light), s.now())
 	if err != nil {
@@ -230,7 +230,7 @@ func (s *Service) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool
 // account writes the accountability record of an overdue case, or brings
 // its days over up to date; the person responsible is the first one found
 // (an unclaimed step gets one once someone claims it).
-func (s *Service) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
+func (s *core) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
 	var task, responsible any
 	if c.TaskID != 0 {
 		task = c.TaskID
@@ -255,7 +255,7 @@ func (s *Service) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) 
 
 // warn tells the staff responsible for c that it turned yellow or red; red
 // goes to the department's head too.
-func (s *Service) warn(ctx context.Context, tx *sql.Tx, c Case) error {
+func (s *core) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 	steps := c.steps
 	if c.Subject == "task" {
 		steps = []Case{c}
@@ -354,7 +354,7 @@ type Record struct {
 }
 
 // Records lists the accountability records, the newest first.
-func (s *Service) Records(ctx context.Context) ([]Record, error) {
+func (s *Deadlines) Records(ctx context.Context) ([]Record, error) {
 	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Record, error) {
 		var r Record
 		err := row.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
@@ -374,7 +374,7 @@ type Board struct {
 }
 
 // Overdue returns the supervisors' board (电子监察).
-func (s *Service) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
+func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
 	if err := authz.Require(p, authz.OverdueView); err != nil {
 		return Board{}, err
 	}
@@ -423,11 +423,11 @@ func ScheduleSweep(ctx context.Context, db *store.DB, q *jobs.Queue) error {
 // SweepWorker works SweepArgs jobs.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
-	svc *Service
+	svc *Deadlines
 }
 
 // NewSweepWorker returns the worker; register it with jobs.Register.
-func NewSweepWorker(svc *Service) *SweepWorker { return &SweepWorker{svc: svc} }
+func NewSweepWorker(svc *Deadlines) *SweepWorker { return &SweepWorker{svc: svc} }
 
 // Work schedules the next sweep, committed before this one's work so that a
 // failing sweep cannot end the chain, then sweeps. A sweep run twice does no

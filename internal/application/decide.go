@@ -38,8 +38,8 @@ var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "
 
 // decide runs an auto item's rules on the data as it is at submission and
 // returns the full record. It never approves on data it could not read.
-func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
-	if suspended, err := s.MachineSuspended(ctx, it.Code); err != nil {
+func (s *core) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
+	if suspended, err := s.machineSuspended(ctx, it.Code); err != nil {
 		return rules.Decision{}, err
 	} else if suspended {
 		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}, nil
@@ -111,7 +111,7 @@ func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w 
 
 // saveDecision stores the record with the submission and, for a machine
 // approval, samples it into a spot check at the item's rate.
-func (s *Service) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
+func (s *core) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
 	record, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -134,8 +134,8 @@ func applicantView(d rules.Decision) *Decision {
 }
 
 // loadDecision returns the applicant's view of an application's decision, if any.
-func (s *Service) loadDecision(ctx context.Context, applicationID int64) (*Decision, error) {
-	d, err := s.DecisionRecord(ctx, applicationID)
+func (s *core) loadDecision(ctx context.Context, applicationID int64) (*Decision, error) {
+	d, err := s.decisionRecord(ctx, applicationID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, nil
 	}
@@ -147,7 +147,7 @@ func (s *Service) loadDecision(ctx context.Context, applicationID int64) (*Decis
 
 // DecisionRecord returns the full record of an application's machine
 // decision: for staff, never for applicants.
-func (s *Service) DecisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
+func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
 	var record string
 	err := s.db.QueryRowContext(ctx, `SELECT record FROM decisions WHERE application_id = $1`, applicationID).Scan(&record)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -163,8 +163,8 @@ func (s *Service) DecisionRecord(ctx context.Context, applicationID int64) (rule
 	return d, nil
 }
 
-// MachineSuspended reports whether machine approval of an item is switched off.
-func (s *Service) MachineSuspended(ctx context.Context, code string) (bool, error) {
+// machineSuspended reports whether machine approval of an item is switched off.
+func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) {
 	var suspended bool
 	err := s.db.QueryRowContext(ctx, `SELECT machine_suspended FROM item_controls WHERE item_code = $1`, code).Scan(&suspended)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -175,7 +175,7 @@ func (s *Service) MachineSuspended(ctx context.Context, code string) (bool, erro
 
 // SetMachineSuspended switches an item's machine approval off or on, at once
 // for every process: each decision reads the switch.
-func (s *Service) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
+func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
 	if strings.TrimSpace(reason) == "" {
 		return apperr.New(apperr.Invalid, "reason_required", "say why machine approval is switched")
 	}
@@ -198,7 +198,7 @@ type SpotCheck struct {
 }
 
 // SpotChecks lists spot checks, open ones first, newest first.
-func (s *Service) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
+func (s *Decisions) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
 	if status == "" {
 		status = "open"
 	}

@@ -57,7 +57,7 @@ func scan(row store.Scanner) (Application, error) {
 
 // Get returns an application its applicant may see: their own, or their
 // enterprise's while acting for it. Anyone else gets not-found.
-func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+func (s *core) get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
 	a, err := loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
 		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
@@ -69,10 +69,10 @@ func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Applica
 	if err := s.complete(ctx, &a); err != nil {
 		return Application{}, err
 	}
-	if a.Timeline, err = s.Timeline(ctx, a.ID); err != nil {
+	if a.Timeline, err = s.timeline(ctx, a.ID); err != nil {
 		return Application{}, err
 	}
-	if a.Correction, err = s.OpenCorrection(ctx, a.ID); err != nil {
+	if a.Correction, err = s.openCorrection(ctx, a.ID); err != nil {
 		return Application{}, err
 	}
 	return a, nil
@@ -80,7 +80,7 @@ func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Applica
 
 // complete adds what an application's row does not hold: the item's name
 // and the machine decision as the applicant may see it.
-func (s *Service) complete(ctx context.Context, a *Application) error {
+func (s *core) complete(ctx context.Context, a *Application) error {
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func (s *Service) complete(ctx context.Context, a *Application) error {
 
 // Mine lists the applicant's applications (and, when acting for an
 // enterprise, the enterprise's), newest first.
-func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]Application, error) {
+func (s *Drafts) Mine(ctx context.Context, p authz.Principal) ([]Application, error) {
 	ent := int64(-1)
 	if p.ActingFor != nil {
 		ent = p.ActingFor.ID
@@ -109,8 +109,8 @@ func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]Application, e
 
 // UpdateForm sets form values of a draft. A value that came from a source is
 // kept unless the item lets the applicant edit it.
-func (s *Service) UpdateForm(ctx context.Context, p authz.Principal, id int64, values map[string]any) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, values map[string]any) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
@@ -228,8 +228,8 @@ func checkValue(f catalog.Field, v any) error {
 // read again and any prefilled value that changed is flagged, never
 // overwritten. The decision comes later (rules, workflow).
 // A retry with the same idempotency key returns the submitted application.
-func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int64, key string) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64, key string) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
@@ -239,7 +239,7 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 		} else if ok {
 			// Read again: a concurrent request with the key may have
 			// submitted it since a was read.
-			return s.Get(ctx, p, id)
+			return s.get(ctx, p, id)
 		}
 	}
 	if a.Status != "draft" {
@@ -352,18 +352,18 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, id, expect int6
 	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
 		// A concurrent retry with the key submitted it first.
 		if _, ok, lookErr := s.remembered(ctx, p, key, "submit", id); lookErr == nil && ok {
-			return s.Get(ctx, p, id)
+			return s.get(ctx, p, id)
 		}
 	}
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // regionOf is the region an application is numbered in: the accepting
 // hall's for window intake, else the region of the item's department.
-func (s *Service) regionOf(ctx context.Context, tx *sql.Tx, it catalog.Item, hall string) string {
+func (s *core) regionOf(ctx context.Context, tx *sql.Tx, it catalog.Item, hall string) string {
 	var region string
 	if hall != "" {
 		tx.QueryRowContext(ctx, `SELECT region_code FROM halls WHERE code = $1`, hall).Scan(&region)
@@ -378,7 +378,7 @@ func (s *Service) regionOf(ctx context.Context, tx *sql.Tx, it catalog.Item, hal
 }
 
 // ReadsAboutMe lists who read the signed-in person's data and why.
-func (s *Service) ReadsAboutMe(ctx context.Context, p authz.Principal) ([]hub.ReadLog, error) {
+func (s *Drafts) ReadsAboutMe(ctx context.Context, p authz.Principal) ([]hub.ReadLog, error) {
 	w, err := s.applicant(ctx, p)
 	if err != nil {
 		return nil, err

@@ -76,8 +76,8 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
 }
 
-// Modes is what an application's approval mode asks of it and how far it got.
-type Modes struct {
+// ModeView is what an application's approval mode asks of it and how far it got.
+type ModeView struct {
 	Mode           string      `json:"mode"`
 	CommitmentText string      `json:"commitment_text,omitempty"` // what the applicant signs, in commitment mode
 	Commitment     *Commitment `json:"commitment,omitempty"`      // the signed commitment of a commitment approval
@@ -161,7 +161,7 @@ func endOfDay(date string) (time.Time, error) {
 }
 
 // sign writes a signed commitment inside tx, once per purpose.
-func (s *Service) sign(ctx context.Context, tx *sql.Tx, applicationID int64, purpose string, p authz.Principal, signer, text string) (int64, error) {
+func (s *core) sign(ctx context.Context, tx *sql.Tx, applicationID int64, purpose string, p authz.Principal, signer, text string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO commitments (application_id, purpose, account_id, signer_name, signed_at, text, digest)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (application_id, purpose) DO UPDATE SET signed_at = excluded.signed_at, account_id = excluded.account_id,
@@ -172,7 +172,7 @@ func (s *Service) sign(ctx context.Context, tx *sql.Tx, applicationID int64, pur
 
 // SignCommitment is the applicant signing the item's commitment on a draft
 // of an item approved on commitment; submission needs it.
-func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, text string) (Application, error) {
+func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, text string) (Application, error) {
 	a, it, err := s.draftOf(ctx, p, id)
 	if err != nil {
 		return a, err
@@ -201,12 +201,12 @@ func (s *Service) SignCommitment(ctx context.Context, p authz.Principal, id, exp
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // draftOf is the caller's draft application and its item.
-func (s *Service) draftOf(ctx context.Context, p authz.Principal, id int64) (Application, catalog.Item, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *core) draftOf(ctx context.Context, p authz.Principal, id int64) (Application, catalog.Item, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, catalog.Item{}, err
 	}
@@ -228,7 +228,7 @@ type PartyRequest struct {
 // the applicant takes, and parties name a person for every other role by ID
 // number and name. Naming again replaces them. The others are invited at
 // submission; the applicant's own part is their submission.
-func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect int64, own string, parties []PartyRequest) (Application, error) {
+func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect int64, own string, parties []PartyRequest) (Application, error) {
 	a, it, err := s.draftOf(ctx, p, id)
 	if err != nil {
 		return a, err
@@ -298,13 +298,13 @@ func (s *Service) NameParties(ctx context.Context, p authz.Principal, id, expect
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // partyPerson is the person a co-party names: one on record must have that
 // name (an applicant cannot rename anyone); one not on record is recorded,
 // so the invitation waits for them when they sign up.
-func (s *Service) partyPerson(ctx context.Context, tx *sql.Tx, pr PartyRequest) (int64, error) {
+func (s *core) partyPerson(ctx context.Context, tx *sql.Tx, pr PartyRequest) (int64, error) {
 	known, err := s.ids.PersonByIDNumber(ctx, pr.IDNumber)
 	if err == nil {
 		d, err := s.ids.PersonDetails(ctx, known.ID)
@@ -324,7 +324,7 @@ func (s *Service) partyPerson(ctx context.Context, tx *sql.Tx, pr PartyRequest) 
 
 // readyToSubmit checks what a mode needs before submission: the signed
 // commitment, every co-party named.
-func (s *Service) readyToSubmit(ctx context.Context, a Application, it catalog.Item) error {
+func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item) error {
 	if it.Approval.Mode == "commitment" {
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM commitments WHERE application_id = $1 AND purpose = 'approval'`, a.ID).Scan(&n); err != nil {
@@ -374,7 +374,7 @@ func (s *Service) readyToSubmit(ctx context.Context, a Application, it catalog.I
 
 // proceed continues a submission inside its transaction: co-parties are
 // invited and waited for, then the item's mode takes it on.
-func (s *Service) proceed(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
+func (s *core) proceed(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
 	if len(it.Parties) > 0 {
 		if waiting, err := s.inviteParties(ctx, tx, a, it); err != nil || waiting {
 			return err
@@ -384,7 +384,7 @@ func (s *Service) proceed(ctx context.Context, tx *sql.Tx, a *Application, it ca
 }
 
 // decidePath starts the decision of a submitted application by its mode.
-func (s *Service) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
+func (s *core) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
 	switch it.Approval.Mode {
 	case "commitment":
 		return s.approveOnCommitment(ctx, tx, a, it)
@@ -398,7 +398,7 @@ func (s *Service) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it
 
 // approveOnCommitment approves at once, issues the licence, and puts an
 // inspection in the department's inbox, due within the item's inspection days.
-func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
+func (s *core) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
 	now := s.now()
 	by := actor{kind: "machine", name: "告知承诺审批"}
 	if err := s.move(ctx, tx, a, workflow.Approve, by, "申请人已签署告知承诺书", nil, update{DecidedAt: now, Reasons: "[]"}); err != nil {
@@ -429,7 +429,7 @@ func (s *Service) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applic
 // RecordInspection is an inspector's finding on a commitment approval:
 // fine closes the inspection; a false commitment revokes the approval and
 // its licence and writes a credit record for the applicant.
-func (s *Service) RecordInspection(ctx context.Context, p authz.Principal, taskID, expect int64, truthful bool, note string) (Application, error) {
+func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID, expect int64, truthful bool, note string) (Application, error) {
 	if err := authz.Require(p, authz.Inspect); err != nil {
 		return Application{}, err
 	}
@@ -480,7 +480,7 @@ func (s *Service) RecordInspection(ctx context.Context, p authz.Principal, taskI
 // (kind, ref), and counts it in the credit registry (信用库) where rules read
 // it: records goes up by one, and overdue supplements put the person on the
 // blacklist from the blacklistAfter-th on. It reports whether it was new.
-func (s *Service) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind, ref, note string) (bool, error) {
+func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind, ref, note string) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO credit_records (person_id, application_id, kind, ref, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (application_id, kind, ref) DO NOTHING`, a.personID, a.ID, kind, ref, note, s.now())
 	if err != nil {
@@ -529,7 +529,7 @@ func (NoticeEndArgs) Kind() string { return "filing_notice_end" }
 
 // openNotice puts a filing on public notice for the item's notice days and
 // schedules the job that ends it.
-func (s *Service) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
+func (s *core) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
 	now := s.now()
 	days := it.Approval.NoticeDays
 	if days <= 0 {
@@ -555,7 +555,7 @@ func (s *Service) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it
 }
 
 // schedule enqueues a mode's job for at, inside tx.
-func (s *Service) schedule(ctx context.Context, tx *sql.Tx, args river.JobArgs, at time.Time) error {
+func (s *core) schedule(ctx context.Context, tx *sql.Tx, args river.JobArgs, at time.Time) error {
 	if s.queue == nil {
 		return errors.New("no job queue to schedule " + args.Kind())
 	}
@@ -565,7 +565,7 @@ func (s *Service) schedule(ctx context.Context, tx *sql.Tx, args river.JobArgs, 
 
 const noticeColumns = `n.id, n.application_id, COALESCE(a.number, ''), n.title, n.department, n.status, n.starts_at, n.ends_at, a.person_id`
 
-func (s *Service) queryNotices(ctx context.Context, q store.Querier, where string, args ...any) ([]Notice, error) {
+func (s *core) queryNotices(ctx context.Context, q store.Querier, where string, args ...any) ([]Notice, error) {
 	return orEmpty(store.All(ctx, q, func(row store.Scanner) (Notice, error) {
 		var n Notice
 		err := row.Scan(&n.ID, &n.ApplicationID, &n.Number, &n.Title, &n.Department, &n.Status, &n.StartsAt, &n.EndsAt, &n.applicant)
@@ -575,13 +575,13 @@ func (s *Service) queryNotices(ctx context.Context, q store.Querier, where strin
 
 // Notices lists the filings on public notice now, or halted by an
 // objection, the newest first. Anyone may see them.
-func (s *Service) Notices(ctx context.Context) ([]Notice, error) {
+func (s *Modes) Notices(ctx context.Context) ([]Notice, error) {
 	return s.queryNotices(ctx, s.db, `n.status IN ('open', 'halted') AND a.status = 'submitted' ORDER BY n.starts_at DESC, n.id DESC LIMIT 500`)
 }
 
 // Object is a signed-in person objecting to a filing on notice, with
 // reasons: the notice halts and the department reviews the objection.
-func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64, reasons string) (Notice, error) {
+func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, reasons string) (Notice, error) {
 	if err := authz.Require(p, authz.SignedIn); err != nil {
 		return Notice{}, err
 	}
@@ -647,7 +647,7 @@ func (s *Service) Object(ctx context.Context, p authz.Principal, noticeID int64,
 // ReviewObjection is the department's answer to an objection: upheld, the
 // filing is rejected with the reasons; cleared, the notice goes on (and a
 // notice whose period ended meanwhile approves at once).
-func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID, expect int64, uphold bool, reasons []string) (Application, error) {
+func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, expect int64, uphold bool, reasons []string) (Application, error) {
 	reasons = cleanReasons(reasons)
 	if uphold && len(reasons) == 0 {
 		return Application{}, apperr.New(apperr.Invalid, "reasons_required", "upholding an objection must give the applicant its reasons")
@@ -713,7 +713,7 @@ func (s *Service) ReviewObjection(ctx context.Context, p authz.Principal, taskID
 // EndNotice ends the notice of a filing whose period is over: with no
 // objection open, the filing is approved and its licence issued. Early, it
 // fails so that the job is tried again later; done already, it does nothing.
-func (s *Service) EndNotice(ctx context.Context, applicationID int64) error {
+func (s *Modes) EndNotice(ctx context.Context, applicationID int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := s.lockForAction(ctx, tx, applicationID, 0)
 		if err != nil {
@@ -731,7 +731,7 @@ func (s *Service) EndNotice(ctx context.Context, applicationID int64) error {
 }
 
 // endNotice approves a filing whose notice is open and over, inside tx.
-func (s *Service) endNotice(ctx context.Context, tx *sql.Tx, a *Application) error {
+func (s *core) endNotice(ctx context.Context, tx *sql.Tx, a *Application) error {
 	list, err := s.queryNotices(ctx, tx, `n.application_id = $1`, a.ID)
 	if err != nil || len(list) == 0 || list[0].Status != "open" || s.now().Before(list[0].EndsAt) || a.Status != string(workflow.Submitted) {
 		return err
@@ -753,11 +753,11 @@ func (s *Service) endNotice(ctx context.Context, tx *sql.Tx, a *Application) err
 // NoticeWorker works NoticeEndArgs jobs.
 type NoticeWorker struct {
 	river.WorkerDefaults[NoticeEndArgs]
-	svc *Service
+	svc *Modes
 }
 
 // NewNoticeWorker returns the worker; register it with jobs.Register.
-func NewNoticeWorker(svc *Service) *NoticeWorker { return &NoticeWorker{svc: svc} }
+func NewNoticeWorker(svc *Modes) *NoticeWorker { return &NoticeWorker{svc: svc} }
 
 // Work ends the notice.
 func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeEndArgs]) error {
@@ -778,7 +778,7 @@ func (PartyTimeoutArgs) Kind() string { return "coparty_timeout" }
 // inviteParties invites every named co-party of a submitted application and
 // schedules the timeout; the decision path waits for all to confirm. It
 // reports whether there is anyone to wait for.
-func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) (bool, error) {
+func (s *core) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) (bool, error) {
 	now := s.now()
 	due, cal, err := s.deadlineAfter(ctx, now, s.partyDays)
 	if err != nil {
@@ -826,7 +826,7 @@ func (s *Service) inviteParties(ctx context.Context, tx *sql.Tx, a *Application,
 }
 
 // parties lists an application's co-parties.
-func (s *Service) parties(ctx context.Context, q store.Querier, applicationID int64) ([]Party, error) {
+func (s *core) parties(ctx context.Context, q store.Querier, applicationID int64) ([]Party, error) {
 	return store.All(ctx, q, func(row store.Scanner) (Party, error) {
 		var p Party
 		var due, acted sql.NullTime
@@ -861,7 +861,7 @@ type Invitation struct {
 
 // Invitations lists the applications the signed-in person is a co-party
 // of, once submitted, the newest first.
-func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitation, error) {
+func (s *Modes) Invitations(ctx context.Context, p authz.Principal) ([]Invitation, error) {
 	if p.PersonID == 0 {
 		return []Invitation{}, nil
 	}
@@ -908,7 +908,7 @@ func (s *Service) Invitations(ctx context.Context, p authz.Principal) ([]Invitat
 // AnswerInvitation is a co-party confirming (signing) or refusing, with a
 // reason. A refusal cancels the application; the last confirmation starts
 // its decision path.
-func (s *Service) AnswerInvitation(ctx context.Context, p authz.Principal, applicationID int64, confirm bool, reason string) (Invitation, error) {
+func (s *Modes) AnswerInvitation(ctx context.Context, p authz.Principal, applicationID int64, confirm bool, reason string) (Invitation, error) {
 	if p.PersonID == 0 {
 		return Invitation{}, apperr.New(apperr.Forbidden, "persons_only", "co-parties answer in their own name")
 	}
@@ -926,7 +926,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p authz.Principal, appli
 	}
 	var decision *rules.Decision
 	if v.Item.Approval.Mode == "auto" {
-		if d, err := s.DecisionRecord(ctx, applicationID); err == nil {
+		if d, err := s.decisionRecord(ctx, applicationID); err == nil {
 			decision = &d
 		} else if !apperr.Is(err, apperr.NotFound) {
 			return Invitation{}, err
@@ -993,7 +993,7 @@ func (s *Service) AnswerInvitation(ctx context.Context, p authz.Principal, appli
 
 // cancelForParties ends an application the co-parties did not all confirm:
 // not accepted (不予受理), with the reason, and the applicant told.
-func (s *Service) cancelForParties(ctx context.Context, tx *sql.Tx, a *Application, by actor, reason string) error {
+func (s *core) cancelForParties(ctx context.Context, tx *sql.Tx, a *Application, by actor, reason string) error {
 	rs, _ := json.Marshal([]string{reason})
 	if err := s.move(ctx, tx, a, workflow.Refuse, by, reason, nil, update{DecidedAt: s.now(), Reasons: string(rs)}); err != nil {
 		return err
@@ -1004,7 +1004,7 @@ func (s *Service) cancelForParties(ctx context.Context, tx *sql.Tx, a *Applicati
 // PartiesTimedOut cancels an application whose co-parties have not all
 // confirmed by their due time. Early, it fails so that the job is tried
 // again later; answered already, it does nothing.
-func (s *Service) PartiesTimedOut(ctx context.Context, applicationID int64) error {
+func (s *Modes) PartiesTimedOut(ctx context.Context, applicationID int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := s.lockForAction(ctx, tx, applicationID, 0)
 		if err != nil || a.Status != string(workflow.Submitted) {
@@ -1031,11 +1031,11 @@ func (s *Service) PartiesTimedOut(ctx context.Context, applicationID int64) erro
 // PartyTimeoutWorker works PartyTimeoutArgs jobs.
 type PartyTimeoutWorker struct {
 	river.WorkerDefaults[PartyTimeoutArgs]
-	svc *Service
+	svc *Modes
 }
 
 // NewPartyTimeoutWorker returns the worker; register it with jobs.Register.
-func NewPartyTimeoutWorker(svc *Service) *PartyTimeoutWorker { return &PartyTimeoutWorker{svc: svc} }
+func NewPartyTimeoutWorker(svc *Modes) *PartyTimeoutWorker { return &PartyTimeoutWorker{svc: svc} }
 
 // Work cancels the application if its co-parties did not all answer.
 func (w *PartyTimeoutWorker) Work(ctx context.Context, job *river.Job[PartyTimeoutArgs]) error {
@@ -1047,7 +1047,7 @@ func (w *PartyTimeoutWorker) Work(ctx context.Context, job *river.Job[PartyTimeo
 // DeferMaterial marks a deferrable material of an undecided application
 // pending until due (YYYY-MM-DD), under the applicant's signed commitment to
 // supply it by then; the applicant or a window clerk may. Processing goes on.
-func (s *Service) DeferMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID, due string) (Application, error) {
+func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID, due string) (Application, error) {
 	a, err := s.deferrable(ctx, p, id)
 	if err != nil {
 		return a, err
@@ -1108,8 +1108,8 @@ func (s *Service) DeferMaterial(ctx context.Context, p authz.Principal, id, expe
 
 // deferrable is an application the caller may defer materials of: their own
 // undecided one, or any undecided one for a window clerk.
-func (s *Service) deferrable(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *core) deferrable(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil && p.Can(authz.WindowIntake) {
 		a, err = loadApplication(ctx, s.db, id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -1126,8 +1126,8 @@ func (s *Service) deferrable(ctx context.Context, p authz.Principal, id int64) (
 }
 
 // appFor returns the application as the caller sees it.
-func (s *Service) appFor(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	if a, err := s.Get(ctx, p, id); err == nil || p.PersonID != 0 {
+func (s *core) appFor(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	if a, err := s.get(ctx, p, id); err == nil || p.PersonID != 0 {
 		return a, err
 	}
 	return s.staffView(ctx, p, id)
@@ -1135,21 +1135,21 @@ func (s *Service) appFor(ctx context.Context, p authz.Principal, id int64) (Appl
 
 // pendingDeferral reports whether a material of an application waits to be
 // supplied under a deferral.
-func (s *Service) pendingDeferral(ctx context.Context, applicationID int64, materialID string) (bool, error) {
+func (s *core) pendingDeferral(ctx context.Context, applicationID int64, materialID string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deferrals WHERE application_id = $1 AND material_id = $2 AND supplied_at IS NULL`, applicationID, materialID).Scan(&n)
 	return n > 0, err
 }
 
 // supplied clears a deferral once its material is uploaded, inside tx.
-func (s *Service) supplied(ctx context.Context, tx *sql.Tx, applicationID int64, materialID string) error {
+func (s *core) supplied(ctx context.Context, tx *sql.Tx, applicationID int64, materialID string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deferrals SET supplied_at = $1 WHERE application_id = $2 AND material_id = $3 AND supplied_at IS NULL`, s.now(), applicationID, materialID)
 	return err
 }
 
 // sweepDeferrals finds the supplements overdue at now: each writes one
 // credit record for its applicant, who is told. It returns how many.
-func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
+func (s *core) sweepDeferrals(ctx context.Context) (int, error) {
 	type due struct {
 		id, app int64
 		mat     string
@@ -1205,8 +1205,8 @@ func (s *Service) sweepDeferrals(ctx context.Context) (int, error) {
 // ---- What an application shows of its mode ----
 
 // modes loads what an application's mode asks of it, for its views.
-func (s *Service) modes(ctx context.Context, a *Application, it catalog.Item) error {
-	m := &Modes{Mode: it.Approval.Mode}
+func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error {
+	m := &ModeView{Mode: it.Approval.Mode}
 	commitments, err := store.All(ctx, s.db, func(row store.Scanner) (Commitment, error) {
 		var c Commitment
 		err := row.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest)

@@ -20,7 +20,7 @@ import (
 
 // deadlineAfter is the end of the days-th working day after from, with the
 // calendar that counted it, for provisionalNote.
-func (s *Service) deadlineAfter(ctx context.Context, from time.Time, days int) (time.Time, Calendar, error) {
+func (s *core) deadlineAfter(ctx context.Context, from time.Time, days int) (time.Time, Calendar, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return time.Time{}, nil, err
@@ -56,7 +56,7 @@ func withProvisional(note string, cal Calendar, from, deadline time.Time, recoun
 
 // markProvisional records note on the timeline of an application, prefixed
 // with what the deadline is of; an empty note records nothing.
-func (s *Service) markProvisional(ctx context.Context, tx *sql.Tx, applicationID int64, what, note string) error {
+func (s *core) markProvisional(ctx context.Context, tx *sql.Tx, applicationID int64, what, note string) error {
 	if note == "" {
 		return nil
 	}
@@ -73,7 +73,7 @@ func (s *Service) markProvisional(ctx context.Context, tx *sql.Tx, applicationID
 // after. Clock stops are inside that span, so their days stay added. It runs
 // inside the transaction that loads a year (workday.Store.OnLoad), so a year
 // is never loaded with provisional deadlines left behind it.
-func (s *Service) Recount(ctx context.Context, tx *sql.Tx, before, after Calendar) error {
+func (s *Deadlines) Recount(ctx context.Context, tx *sql.Tx, before, after Calendar) error {
 	type recount struct {
 		app, task    int64 // task 0: the application's own deadline
 		status, name string

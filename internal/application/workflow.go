@@ -49,7 +49,7 @@ type Notifier interface {
 }
 
 // tell writes the applicant a notice about what just happened to a.
-func (s *Service) tell(ctx context.Context, tx *sql.Tx, a *Application, kind string) error {
+func (s *core) tell(ctx context.Context, tx *sql.Tx, a *Application, kind string) error {
 	n := notify.Message{AccountID: a.accountID, Kind: notify.Kind(kind), Link: fmt.Sprintf("/applications/%d", a.ID), ApplicationID: a.ID}
 	if a.HallCode != "" {
 		n.AccountID, n.PersonID = 0, a.personID // a walk-in: told as the person, whoever's account took it in
@@ -154,7 +154,7 @@ func staleError(id, had, now int64) error {
 // lockForAction reads an application for a change inside tx, holding it so
 // that concurrent actions on it run one after another. expect, when not 0,
 // is the revision the caller saw (If-Match): an older one fails clearly.
-func (s *Service) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int64) (Application, error) {
+func (s *core) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int64) (Application, error) {
 	q := `SELECT ` + columns + ` FROM applications WHERE id = $1`
 	if s.db.Backend == "postgres" {
 		q += ` FOR UPDATE`
@@ -174,7 +174,7 @@ func (s *Service) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int6
 
 // move applies action to a (locked in tx), saves the new status with u,
 // bumps the revision and writes the timeline entry.
-func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action workflow.Action, by actor, note string, details any, u update) error {
+func (s *core) move(ctx context.Context, tx *sql.Tx, a *Application, action workflow.Action, by actor, note string, details any, u update) error {
 	c, err := workflow.Case{Status: workflow.Status(a.Status), StoppedFrom: workflow.Status(a.stoppedFrom)}.Next(action)
 	if err != nil {
 		return apperr.Wrap(err, apperr.Conflict, "not_allowed_now", err.Error())
@@ -190,12 +190,12 @@ func (s *Service) move(ctx context.Context, tx *sql.Tx, a *Application, action w
 
 // save writes u to a (locked in tx) and bumps its revision; a change made
 // meanwhile by someone else fails as stale.
-func (s *Service) save(ctx context.Context, tx *sql.Tx, a *Application, u update) error {
+func (s *core) save(ctx context.Context, tx *sql.Tx, a *Application, u update) error {
 	return updateApplication(ctx, tx, a, s.now(), u)
 }
 
 // record writes one timeline entry.
-func (s *Service) record(ctx context.Context, tx *sql.Tx, applicationID int64, by actor, action, from, to, note string, details any) error {
+func (s *core) record(ctx context.Context, tx *sql.Tx, applicationID int64, by actor, action, from, to, note string, details any) error {
 	d := "{}"
 	if details != nil {
 		b, err := json.Marshal(details)
@@ -223,8 +223,8 @@ func nullString(s string) any {
 	return s
 }
 
-// Timeline lists an application's events, oldest first.
-func (s *Service) Timeline(ctx context.Context, applicationID int64) ([]Event, error) {
+// timeline lists an application's events, oldest first.
+func (s *core) timeline(ctx context.Context, applicationID int64) ([]Event, error) {
 	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Event, error) {
 		var e Event
 		var details string
@@ -241,7 +241,7 @@ func (s *Service) Timeline(ctx context.Context, applicationID int64) ([]Event, e
 
 // nextNumber assigns an application number: the region, the date in China
 // and a sequence of that day and region, e.g. 910102-20261122-000042.
-func (s *Service) nextNumber(ctx context.Context, tx *sql.Tx, region string, at time.Time) (string, error) {
+func (s *core) nextNumber(ctx context.Context, tx *sql.Tx, region string, at time.Time) (string, error) {
 	prefix := region + "-" + at.In(workday.CST).Format("20060102")
 	n, err := s.nextSequence(ctx, tx, prefix)
 	if err != nil {
@@ -252,7 +252,7 @@ func (s *Service) nextNumber(ctx context.Context, tx *sql.Tx, region string, at 
 
 // nextSequence returns the next number, from 1, of the sequence named
 // prefix, inside tx: a rolled-back transaction gives its number back.
-func (s *Service) nextSequence(ctx context.Context, tx *sql.Tx, prefix string) (int64, error) {
+func (s *core) nextSequence(ctx context.Context, tx *sql.Tx, prefix string) (int64, error) {
 	var n int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO application_numbers (prefix, last) VALUES ($1, 1)
 		ON CONFLICT (prefix) DO UPDATE SET last = application_numbers.last + 1 RETURNING last`, prefix).Scan(&n)
@@ -285,7 +285,7 @@ func timeLimit(it catalog.Item) int {
 // route continues a submitted application after the machine's decision (if
 // any): approve and reject are final here; everything else waits for
 // acceptance in the first stage's inbox.
-func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
+func (s *core) route(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
 	now := s.now()
 	if d != nil && d.Outcome != rules.Manual {
 		action, reasons := workflow.Approve, []string{}
@@ -314,7 +314,7 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, a *Application, it cata
 
 // openStage puts the tasks of a stage into their departments' inboxes, each
 // with its deadline in working days.
-func (s *Service) openStage(ctx context.Context, tx *sql.Tx, applicationID int64, stage int, now time.Time) error {
+func (s *core) openStage(ctx context.Context, tx *sql.Tx, applicationID int64, stage int, now time.Time) error {
 	type open struct {
 		id   int64
 		days int
@@ -377,12 +377,12 @@ func scanTask(row store.Scanner) (Task, error) {
 	return t, nil
 }
 
-func (s *Service) queryTasks(ctx context.Context, q store.Querier, where string, args ...any) ([]Task, error) {
+func (s *core) queryTasks(ctx context.Context, q store.Querier, where string, args ...any) ([]Task, error) {
 	return orEmpty(store.All(ctx, q, scanTask, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+where, args...))
 }
 
-// Tasks lists an application's tasks in stage order.
-func (s *Service) Tasks(ctx context.Context, applicationID int64) ([]Task, error) {
+// tasksOf lists an application's tasks in stage order.
+func (s *core) tasksOf(ctx context.Context, applicationID int64) ([]Task, error) {
 	return s.queryTasks(ctx, s.db, `t.application_id = $1 ORDER BY t.stage, t.id`, applicationID)
 }
 
@@ -404,7 +404,7 @@ func canWork(p authz.Principal, t Task) bool {
 
 // Inbox lists the tasks a staff member can work, open or claimed by them,
 // the nearest deadline first.
-func (s *Service) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
+func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil {
 		return nil, err
 	}
@@ -426,7 +426,7 @@ func (s *Service) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) 
 }
 
 // loadTask reads a task inside tx and checks that p may work it.
-func (s *Service) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, taskID int64) (Task, error) {
+func (s *core) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, taskID int64) (Task, error) {
 	list, err := s.queryTasks(ctx, tx, `t.id = $1`, taskID)
 	if err != nil {
 		return Task{}, err
@@ -438,7 +438,7 @@ func (s *Service) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t
 }
 
 // withTask runs fn on a task and its locked application in one transaction.
-func (s *Service) withTask(ctx context.Context, p authz.Principal, taskID, expect int64, fn func(tx *sql.Tx, t Task, a *Application) error) error {
+func (s *core) withTask(ctx context.Context, p authz.Principal, taskID, expect int64, fn func(tx *sql.Tx, t Task, a *Application) error) error {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil {
 		return err
 	}
@@ -482,7 +482,7 @@ func mustBeWorkable(p authz.Principal, t Task, a *Application) error {
 }
 
 // Claim takes an open task into the staff member's own hands.
-func (s *Service) Claim(ctx context.Context, p authz.Principal, taskID int64) error {
+func (s *Tasks) Claim(ctx context.Context, p authz.Principal, taskID int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err
@@ -498,7 +498,7 @@ func (s *Service) Claim(ctx context.Context, p authz.Principal, taskID int64) er
 }
 
 // Release puts a claimed task back into the department's inbox.
-func (s *Service) Release(ctx context.Context, p authz.Principal, taskID int64) error {
+func (s *Tasks) Release(ctx context.Context, p authz.Principal, taskID int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
 		if t.Status != string(workflow.TaskClaimed) || (t.Assignee != p.AccountID && !p.Has(authz.Head)) {
 			return apperr.New(apperr.Conflict, "not_claimed", "task %d is not claimed by you", t.ID)
@@ -512,7 +512,7 @@ func (s *Service) Release(ctx context.Context, p authz.Principal, taskID int64) 
 
 // Reassign hands a task to another staff member of the department: only the
 // department head may.
-func (s *Service) Reassign(ctx context.Context, p authz.Principal, taskID, to int64) error {
+func (s *Tasks) Reassign(ctx context.Context, p authz.Principal, taskID, to int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
 		if !p.Has(authz.Head) || p.Department != t.Department {
 			return apperr.New(apperr.Forbidden, "head_only", "only the head of %s may reassign its tasks", t.Department)
@@ -536,7 +536,7 @@ func (s *Service) Reassign(ctx context.Context, p authz.Principal, taskID, to in
 // has approved, the next stage opens, and after the last the application is
 // approved. Any rejection rejects the application (or, at acceptance, does
 // not accept it) with the reasons, and cancels the other open steps.
-func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, expect int64, approve bool, reasons []string, note string) (Application, error) {
+func (s *Tasks) DecideTask(ctx context.Context, p authz.Principal, taskID, expect int64, approve bool, reasons []string, note string) (Application, error) {
 	var out Application
 	reasons = cleanReasons(reasons)
 	if !approve && len(reasons) == 0 {
@@ -616,11 +616,11 @@ func (s *Service) DecideTask(ctx context.Context, p authz.Principal, taskID, exp
 	if err != nil {
 		return out, err
 	}
-	return s.staffView(ctx, p, taskApplication(ctx, s, taskID))
+	return s.staffView(ctx, p, s.taskApplication(ctx, taskID))
 }
 
 // accept moves a submitted application to accepted and starts its clock.
-func (s *Service) accept(ctx context.Context, tx *sql.Tx, a *Application, by actor, now time.Time) error {
+func (s *core) accept(ctx context.Context, tx *sql.Tx, a *Application, by actor, now time.Time) error {
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
 		return err
@@ -637,7 +637,7 @@ func (s *Service) accept(ctx context.Context, tx *sql.Tx, a *Application, by act
 	return s.move(ctx, tx, a, workflow.Accept, by, note, details, update{AcceptedAt: now, Deadline: deadline})
 }
 
-func taskApplication(ctx context.Context, s *Service, taskID int64) int64 {
+func (s *core) taskApplication(ctx context.Context, taskID int64) int64 {
 	var id int64
 	s.db.QueryRowContext(ctx, `SELECT application_id FROM tasks WHERE id = $1`, taskID).Scan(&id)
 	return id
@@ -656,7 +656,7 @@ func cleanReasons(reasons []string) []string {
 // RequestCorrection tells the applicant at once everything that is missing
 // or wrong (一次性告知) and stops the clock until they supply it. The
 // reviewer must hold the task of the current stage.
-func (s *Service) RequestCorrection(ctx context.Context, p authz.Principal, taskID, expect int64, items []CorrectionItem) (Application, error) {
+func (s *Tasks) RequestCorrection(ctx context.Context, p authz.Principal, taskID, expect int64, items []CorrectionItem) (Application, error) {
 	var kept []CorrectionItem
 	var problems []string
 	for i, it := range items {
@@ -706,7 +706,7 @@ func (s *Service) RequestCorrection(ctx context.Context, p authz.Principal, task
 }
 
 // checkCorrectionItems insists each item names a field or material of the application.
-func (s *Service) checkCorrectionItems(ctx context.Context, a *Application, items []CorrectionItem) error {
+func (s *core) checkCorrectionItems(ctx context.Context, a *Application, items []CorrectionItem) error {
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
 		return err
@@ -727,8 +727,8 @@ func (s *Service) checkCorrectionItems(ctx context.Context, a *Application, item
 	return nil
 }
 
-// OpenCorrection returns the correction waiting for the applicant, if any.
-func (s *Service) OpenCorrection(ctx context.Context, applicationID int64) (*Correction, error) {
+// openCorrection returns the correction waiting for the applicant, if any.
+func (s *core) openCorrection(ctx context.Context, applicationID int64) (*Correction, error) {
 	var c Correction
 	var items string
 	err := s.db.QueryRowContext(ctx, `SELECT id, requested_at, items FROM corrections WHERE application_id = $1 AND supplied_at IS NULL ORDER BY id DESC LIMIT 1`, applicationID).
@@ -745,12 +745,12 @@ func (s *Service) OpenCorrection(ctx context.Context, applicationID int64) (*Cor
 // SupplyCorrection is the applicant's answer to a correction: new values for
 // the fields named (materials are uploaded separately first). The clock
 // starts again, the deadline moved by the working days it stood still.
-func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, expect int64, values map[string]any) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, expect int64, values map[string]any) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
-	c, err := s.OpenCorrection(ctx, id)
+	c, err := s.openCorrection(ctx, id)
 	if err != nil {
 		return a, err
 	}
@@ -815,13 +815,13 @@ func (s *Service) SupplyCorrection(ctx context.Context, p authz.Principal, id, e
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // restartClock starts a stopped clock again: the application's deadline and
 // those of its open steps move on by the working days the clock stood still.
 // It returns the application's update; the steps are moved in tx.
-func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, now time.Time) (update, error) {
+func (s *core) restartClock(ctx context.Context, tx *sql.Tx, a Application, now time.Time) (update, error) {
 	u := update{RestartClock: true}
 	if a.clockStoppedAt == nil {
 		return u, nil
@@ -865,7 +865,7 @@ func (s *Service) restartClock(ctx context.Context, tx *sql.Tx, a Application, n
 var SpecialKinds = map[string]string{"hearing": "听证", "testing": "检验检测", "expert_review": "专家评审", "site_inspection": "现场勘验"}
 
 // StartSpecial stops the clock for a hearing, testing or expert review.
-func (s *Service) StartSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, kind, reason string) (Application, error) {
+func (s *Tasks) StartSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, kind, reason string) (Application, error) {
 	label, ok := SpecialKinds[kind]
 	if !ok || strings.TrimSpace(reason) == "" {
 		return Application{}, apperr.New(apperr.Invalid, "bad_special_procedure", "name the procedure (hearing, testing, expert_review or site_inspection) and say why")
@@ -888,7 +888,7 @@ func (s *Service) StartSpecial(ctx context.Context, p authz.Principal, taskID, e
 }
 
 // EndSpecial ends a special procedure and starts the clock again.
-func (s *Service) EndSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, note string) (Application, error) {
+func (s *Tasks) EndSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, note string) (Application, error) {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil {
 		return Application{}, err
 	}
@@ -916,8 +916,8 @@ func (s *Service) EndSpecial(ctx context.Context, p authz.Principal, taskID, exp
 }
 
 // Withdraw lets the applicant withdraw an application before its decision.
-func (s *Service) Withdraw(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
+func (s *Drafts) Withdraw(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
+	if _, err := s.get(ctx, p, id); err != nil {
 		return Application{}, err
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -936,11 +936,11 @@ func (s *Service) Withdraw(ctx context.Context, p authz.Principal, id, expect in
 	if err != nil {
 		return Application{}, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // Revoke withdraws an approval after the fact (撤销), with a reason.
-func (s *Service) Revoke(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
+func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
 	if err := authz.Require(p, authz.Decide); err != nil {
 		return Application{}, err
 	}
@@ -983,14 +983,14 @@ type StaffView struct {
 	DeadlineProvisional bool `json:"deadline_provisional,omitempty"`
 }
 
-func (s *Service) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	v, err := s.StaffApplication(ctx, p, id)
+func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	v, err := s.staffApplication(ctx, p, id)
 	return v.Application, err
 }
 
 // StaffApplication returns an application for staff who have (or had) one
 // of its steps in their department, clerks, and supervisors.
-func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
+func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil && !p.Can(authz.Supervise) {
 		return StaffView{}, err
 	}
@@ -1001,7 +1001,7 @@ func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id in
 	if err != nil {
 		return StaffView{}, err
 	}
-	tasks, err := s.Tasks(ctx, id)
+	tasks, err := s.tasksOf(ctx, id)
 	if err != nil {
 		return StaffView{}, err
 	}
@@ -1027,13 +1027,13 @@ func (s *Service) StaffApplication(ctx context.Context, p authz.Principal, id in
 		view.Light, view.WorkdaysLeft = light, &left
 		view.DeadlineProvisional = a.AcceptedAt != nil && cal.Provisional(*a.AcceptedAt, *a.Deadline)
 	}
-	if view.Timeline, err = s.Timeline(ctx, id); err != nil {
+	if view.Timeline, err = s.timeline(ctx, id); err != nil {
 		return view, err
 	}
-	if view.Correction, err = s.OpenCorrection(ctx, id); err != nil {
+	if view.Correction, err = s.openCorrection(ctx, id); err != nil {
 		return view, err
 	}
-	if d, err := s.DecisionRecord(ctx, id); err == nil {
+	if d, err := s.decisionRecord(ctx, id); err == nil {
 		view.Trace = &d
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return view, err
