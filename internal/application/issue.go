@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
@@ -15,6 +14,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
+	"yiwang/internal/workday"
 	"yiwang/internal/workflow"
 )
 

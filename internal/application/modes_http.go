@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/web"
+	"yiwang/internal/workday"
 )
 
 //go:embed templates/*.html

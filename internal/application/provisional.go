@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
 	"yiwang/internal/store"
 	"yiwang/internal/workday"
-
 	"yiwang/internal/workflow"
 )
 

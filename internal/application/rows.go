@@ -221,3 +221,74 @@ func orEmpty[T any](list []T, err error) ([]T, error) {
 func loadApplication(ctx context.Context, q store.Querier, id int64) (Application, error) {
 	return scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
 }
+
+const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
+	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at,
+	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision`
+
+func scan(row store.Scanner) (Application, error) {
+	var a Application
+	var answers, form, prov, mats, mism, reasons string
+	var submitted, accepted, deadline, stopped, decided sql.NullTime
+	err := row.Scan(&a.ID, &a.ItemCode, &a.VersionID, &a.accountID, &a.personID, &a.EnterpriseID, &a.Status, &answers, &form, &prov, &mats, &mism,
+		&a.consentID, &a.FieldsTotal, &a.FieldsPrefilled, &a.MaterialsTotal, &a.MaterialsAttached, &a.CreatedAt, &submitted,
+		&a.Number, &a.Channel, &a.HallCode, &a.stage, &a.stoppedFrom, &accepted, &deadline, &stopped, &decided, &reasons, &a.Revision)
+	if err != nil {
+		return a, err
+	}
+	for _, x := range []struct {
+		s string
+		v any
+	}{{answers, &a.Answers}, {form, &a.Form}, {prov, &a.Provenance}, {mats, &a.Materials}, {mism, &a.Mismatches}, {reasons, &a.Reasons}} {
+		if err := json.Unmarshal([]byte(x.s), x.v); err != nil {
+			return a, fmt.Errorf("application %d is unreadable: %w", a.ID, err)
+		}
+	}
+	for _, x := range []struct {
+		n **time.Time
+		v sql.NullTime
+	}{{&a.SubmittedAt, submitted}, {&a.AcceptedAt, accepted}, {&a.Deadline, deadline}, {&a.clockStoppedAt, stopped}, {&a.DecidedAt, decided}} {
+		if x.v.Valid {
+			t := x.v.Time
+			*x.n = &t
+		}
+	}
+	a.ClockStopped = a.clockStoppedAt != nil
+	return a, nil
+}
+
+const taskColumns = `t.id, t.application_id, COALESCE(a.number, ''), a.item_code, t.stage, t.step_id, t.name_zh, t.name_en, t.department, t.role, t.grp, t.status,
+	COALESCE(t.assignee, 0), t.opened_at, t.deadline, t.done_at, t.reasons, t.note`
+
+func scanTask(row store.Scanner) (Task, error) {
+	var t Task
+	var opened, deadline, done sql.NullTime
+	var reasons string
+	err := row.Scan(&t.ID, &t.ApplicationID, &t.Number, &t.ItemCode, &t.Stage, &t.StepID, &t.Name, &t.NameEn, &t.Department, &t.Role, &t.Group, &t.Status,
+		&t.Assignee, &opened, &deadline, &done, &reasons, &t.Note)
+	if err != nil {
+		return t, err
+	}
+	for _, x := range []struct {
+		n **time.Time
+		v sql.NullTime
+	}{{&t.OpenedAt, opened}, {&t.Deadline, deadline}, {&t.DoneAt, done}} {
+		if x.v.Valid {
+			tm := x.v.Time
+			*x.n = &tm
+		}
+	}
+	if err := json.Unmarshal([]byte(reasons), &t.Reasons); err != nil {
+		return t, fmt.Errorf("task %d is unreadable: %w", t.ID, err)
+	}
+	return t, nil
+}
+
+func (s *core) queryTasks(ctx context.Context, q store.Querier, where string, args ...any) ([]Task, error) {
+	return orEmpty(store.All(ctx, q, scanTask, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+where, args...))
+}
+
+// tasksOf lists an application's tasks in stage order.
+func (s *core) tasksOf(ctx context.Context, applicationID int64) ([]Task, error) {
+	return s.queryTasks(ctx, s.db, `t.application_id = $1 ORDER BY t.stage, t.id`, applicationID)
+}

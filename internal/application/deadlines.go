@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"yiwang/internal/workday"
 
 	"github.com/riverqueue/river"
 
@@ -14,6 +13,7 @@ import (
 	"yiwang/internal/jobs"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Light says how near a running deadline is, counted in working days.

@@ -9,8 +9,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
-	"yiwang/internal/store"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -18,6 +16,8 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/rules"
+	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Decision is a machine decision as the applicant sees it: the outcome and
@@ -145,7 +145,7 @@ func (s *core) loadDecision(ctx context.Context, applicationID int64) (*Decision
 	return applicantView(d), nil
 }
 
-// DecisionRecord returns the full record of an application's machine
+// decisionRecord returns the full record of an application's machine
 // decision: for staff, never for applicants.
 func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
 	var record string
