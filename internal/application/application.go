@@ -108,11 +108,9 @@ type core struct {
 	catalog    *catalog.Store
 	ids        *identity.Store
 	reader     *hub.Reader
-	limits     *identity.Limiter
 	rules      *rules.Cache
 	calendars  Calendars
 	notify     Notifier
-	blobs      blob.Store
 	licences   Issuer
 	registries *hub.Builtin
 	warnDays   int // working days left at which a deadline turns yellow
@@ -124,9 +122,10 @@ type core struct {
 	sample         func() float64 // [0,1), for spot-check sampling
 }
 
+// newCore returns the core the services share.
 func newCore(d Deps) *core {
-	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, limits: d.Limits, rules: &rules.Cache{},
-		calendars: d.Calendars, notify: d.Notifier, blobs: d.Blobs, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
+	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
+		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
 		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }

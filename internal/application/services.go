@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"yiwang/internal/authz"
+	"yiwang/internal/blob"
+	"yiwang/internal/identity"
 	"yiwang/internal/rules"
 )
 
@@ -22,13 +24,17 @@ type Services struct {
 // NewServices returns the application services.
 func NewServices(d Deps) Services {
 	c := newCore(d)
-	return Services{Drafts: &Drafts{c}, Decisions: &Decisions{c}, Tasks: &Tasks{c}, Deadlines: &Deadlines{c}, Modes: &Modes{c}}
+	return Services{Drafts: &Drafts{core: c, limits: d.Limits, blobs: d.Blobs}, Decisions: &Decisions{c}, Tasks: &Tasks{c}, Deadlines: &Deadlines{c}, Modes: &Modes{c}}
 }
 
 // Drafts is the applicant's side of an application: starting it (online or
 // at a hall window), filling its form and materials, submitting it, and
 // afterwards seeing it, supplying a correction or withdrawing it.
-type Drafts struct{ *core }
+type Drafts struct {
+	*core
+	limits *identity.Limiter // abuse limits on submissions
+	blobs  blob.Store        // uploaded materials
+}
 
 // Decisions is the machine decision (秒批) seen from outside: its records,
 // the machine switch per item, the spot checks of machine approvals.
