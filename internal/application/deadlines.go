@@ -165,7 +165,7 @@ type SweepResult struct {
 	Overdue int // red cases told about for the first time
 	Records int // accountability records written or brought up to date
 	// Supplements are deferred materials (容缺) found overdue, each of which
-	// wrote a credit record (modes.go).
+	// wrote a credit record (deferrals.go).
 	Supplements int
 }
 
