@@ -130,14 +130,6 @@ func digest(text string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// commitmentText is what an applicant signs for an item approved on commitment.
-func commitmentText(it catalog.Item) string {
-	if it.Approval.Commitment != nil && strings.TrimSpace(it.Approval.Commitment.Zh) != "" {
-		return it.Approval.Commitment.Zh
-	}
-	return "本人承诺：已知晓「" + it.Name.Zh + "」的全部条件和要求，所填信息和所交材料真实、准确、完整，符合条件；如有虚假承诺，愿意承担撤销许可、记入信用记录等法律责任。"
-}
-
 // sign writes a signed commitment inside tx, once per purpose.
 func (s *core) sign(ctx context.Context, tx *sql.Tx, applicationID int64, purpose string, p authz.Principal, signer, text string) (int64, error) {
 	var id int64
@@ -146,40 +138,6 @@ func (s *core) sign(ctx context.Context, tx *sql.Tx, applicationID int64, purpos
 		signer_name = excluded.signer_name, text = excluded.text, digest = excluded.digest RETURNING id`,
 		applicationID, purpose, p.AccountID, signer, s.now(), text, digest(text)).Scan(&id)
 	return id, err
-}
-
-// SignCommitment is the applicant signing the item's commitment on a draft
-// of an item approved on commitment; submission needs it.
-func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, text string) (Application, error) {
-	a, it, err := s.draftOf(ctx, p, id)
-	if err != nil {
-		return a, err
-	}
-	if it.Approval.Mode != "commitment" {
-		return a, apperr.New(apperr.Invalid, "no_commitment", "「%s」 is not approved on commitment: there is nothing to sign", it.Name.Zh)
-	}
-	want := commitmentText(it)
-	if text != want {
-		return a, apperr.New(apperr.Invalid, "commitment_text", "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").WithDetails([]string{want})
-	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
-	if err != nil {
-		return a, err
-	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		locked, err := s.lockForAction(ctx, tx, id, expect)
-		if err != nil {
-			return err
-		}
-		if _, err := s.sign(ctx, tx, id, "approval", p, d.Name, want); err != nil {
-			return err
-		}
-		return s.save(ctx, tx, &locked, update{})
-	})
-	if err != nil {
-		return a, err
-	}
-	return s.get(ctx, p, id)
 }
 
 // draftOf is the caller's draft application and its item.

@@ -53,6 +53,9 @@ type Deadlines struct{ *core }
 // filings on public notice, co-parties and deferred materials.
 type Modes struct{ *core }
 
+// The methods below are also called inside the core, where their bodies
+// live; each service exports the ones that belong to it.
+
 // Get returns an application its applicant may see: their own, or their
 // enterprise's while acting for it. Anyone else gets not-found.
 func (s *Drafts) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
