@@ -11,6 +11,7 @@
 // coparties.go, deferrals.go). They share one core: the types and the
 // dependencies (application.go), the row store (rows.go), moves through the
 // state machine and the timeline (workflow.go), idempotency and issuance.
+// http.go serves the API; modes_http.go the modes' API and pages.
 package application
 
 import (
