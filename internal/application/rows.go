@@ -15,7 +15,8 @@ import (
 // This file is the store of application and task rows: one function per
 // kind of write, with typed parameters, so that a misspelt column is a
 // compile error in one place rather than a failed statement at run time.
-// Every function takes the caller's transaction.
+// Each takes the caller's transaction, or a store.Querier or store.Execer
+// where its one statement is the whole action.
 
 // insertDraft saves a new draft a (created at a.CreatedAt) and returns its
 // id; intakeBy is the clerk who took it at a hall window, or 0.
