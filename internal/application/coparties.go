@@ -82,11 +82,10 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM application_parties WHERE application_id = $1`, id); err != nil {
+		if err := clearParties(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO application_parties (application_id, role, person_id, name, status, acted_at) VALUES ($1, $2, $3, $4, 'confirmed', $5)`,
-			id, own, a.personID, d.Name, s.now()); err != nil {
+		if err := insertApplicantParty(ctx, tx, party{ApplicationID: id, Role: own, PersonID: a.personID, Name: d.Name}, s.now()); err != nil {
 			return err
 		}
 		for _, pr := range parties {
@@ -94,8 +93,7 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO application_parties (application_id, role, person_id, name, status) VALUES ($1, $2, $3, $4, 'named')`,
-				id, pr.Role, person, strings.TrimSpace(pr.Name)); err != nil {
+			if err := insertNamedParty(ctx, tx, party{ApplicationID: id, Role: pr.Role, PersonID: person, Name: strings.TrimSpace(pr.Name)}); err != nil {
 				return err
 			}
 		}
@@ -165,7 +163,7 @@ func (s *core) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it
 	if len(list) == 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'invited', invited_at = $1, due_at = $2 WHERE application_id = $3 AND status = 'named'`, now, due, a.ID); err != nil {
+	if err := inviteNamedParties(ctx, tx, a.ID, now, due); err != nil {
 		return false, err
 	}
 	day := due.In(workday.CST).Format(time.DateOnly)
@@ -314,12 +312,12 @@ func (s *Modes) AnswerInvitation(ctx context.Context, p authz.Principal, applica
 		now := s.now()
 		by := actor{"party", p.AccountID, p.Name}
 		if !confirm {
-			if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'refused', reason = $1, acted_at = $2 WHERE id = $3`, reason, now, partyID); err != nil {
+			if err := refuseParty(ctx, tx, partyID, reason, now); err != nil {
 				return err
 			}
 			return s.cancelForParties(ctx, tx, &a, by, "共同申请人拒绝："+reason)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'confirmed', acted_at = $1 WHERE id = $2`, now, partyID); err != nil {
+		if err := confirmParty(ctx, tx, partyID, now); err != nil {
 			return err
 		}
 		text := "本人确认作为「" + v.Item.Name.Zh + "」的共同申请人，同意办件 " + a.Number + " 的申请内容。"
@@ -383,7 +381,7 @@ func (s *Modes) PartiesTimedOut(ctx context.Context, applicationID int64) error 
 		if due.Valid && s.now().Before(due.Time) {
 			return fmt.Errorf("the co-parties of application %d have until %s", a.ID, due.Time.Format(time.RFC3339))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'lapsed', acted_at = $1 WHERE application_id = $2 AND status = 'invited'`, s.now(), a.ID); err != nil {
+		if err := lapseParties(ctx, tx, a.ID, s.now()); err != nil {
 			return err
 		}
 		return s.cancelForParties(ctx, tx, &a, system, fmt.Sprintf("共同申请人未在 %d 个工作日内确认", s.partyDays))

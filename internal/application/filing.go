@@ -44,8 +44,7 @@ func (s *core) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it ca
 		return err
 	}
 	title := "「" + it.Name.Zh + "」备案 — 申请人 " + pii.MaskName(d.Name)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notices (application_id, status, title, department, starts_at, ends_at) VALUES ($1, 'open', $2, $3, $4, $5)`,
-		a.ID, title, it.Department, now, ends); err != nil {
+	if err := insertNotice(ctx, tx, newNotice{ApplicationID: a.ID, Title: title, Department: it.Department, StartsAt: now, EndsAt: ends}); err != nil {
 		return err
 	}
 	if err := s.schedule(ctx, tx, NoticeEndArgs{ApplicationID: a.ID}, ends); err != nil {
@@ -114,9 +113,8 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 		if err != nil {
 			return err
 		}
-		var oid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO objections (notice_id, account_id, reasons, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			n.ID, p.AccountID, reasons, now).Scan(&oid); err != nil {
+		oid, err := insertObjection(ctx, tx, n.ID, p.AccountID, reasons, now)
+		if err != nil {
 			return err
 		}
 		deadline, cal, err := s.deadlineAfter(ctx, now, objectionReviewDays)
@@ -128,10 +126,10 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE objections SET task_id = $1 WHERE id = $2`, tid, oid); err != nil {
+		if err := setObjectionTask(ctx, tx, oid, tid); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'halted' WHERE id = $1`, n.ID); err != nil {
+		if err := haltNotice(ctx, tx, n.ID); err != nil {
 			return err
 		}
 		n.Status = "halted"
@@ -170,7 +168,7 @@ func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE objections SET outcome = $1 WHERE task_id = $2`, outcome, t.ID); err != nil {
+		if err := setObjectionOutcome(ctx, tx, t.ID, outcome); err != nil {
 			return err
 		}
 		by := staffActor(p)
@@ -178,10 +176,10 @@ func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, 
 			if err := cancelTasks(ctx, tx, a.ID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE objections SET outcome = 'cleared' WHERE outcome = 'pending' AND notice_id = (SELECT id FROM notices WHERE application_id = $1)`, a.ID); err != nil {
+			if err := clearPendingObjections(ctx, tx, a.ID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'rejected' WHERE application_id = $1`, a.ID); err != nil {
+			if err := rejectNotice(ctx, tx, a.ID); err != nil {
 				return err
 			}
 			if err := s.move(ctx, tx, a, workflow.Reject, by, "异议成立："+strings.Join(reasons, "；"), map[string]any{"task": t.ID}, update{DecidedAt: now, Reasons: string(rs)}); err != nil {
@@ -199,7 +197,7 @@ func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, 
 		if pending > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'open' WHERE application_id = $1 AND status = 'halted'`, a.ID); err != nil {
+		if err := resumeNotice(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		return s.endNotice(ctx, tx, a)
@@ -236,7 +234,7 @@ func (s *core) endNotice(ctx context.Context, tx *sql.Tx, a *Application) error 
 	if err != nil || len(list) == 0 || list[0].Status != "open" || s.now().Before(list[0].EndsAt) || a.Status != string(workflow.Submitted) {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'ended' WHERE id = $1`, list[0].ID); err != nil {
+	if err := closeNotice(ctx, tx, list[0].ID); err != nil {
 		return err
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
