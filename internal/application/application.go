@@ -8,7 +8,7 @@
 // (drafts.go, prefill.go, materials.go, intake.go), Decisions
 // (decisions.go), Tasks (tasks.go), Deadlines (deadlines.go,
 // provisional.go) and Modes (modes.go, commitment.go, filing.go,
-// coparties.go, deferrals.go). They share one core: the types and the
+// coparties.go, deferrals.go, modes_rows.go). They share one core: the types and the
 // dependencies (application.go), the row store (rows.go), moves through the
 // state machine and the timeline (workflow.go), idempotency and issuance.
 // http.go serves the API; modes_http.go the modes' API and pages.
