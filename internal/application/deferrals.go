@@ -74,9 +74,7 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deferrals (application_id, material_id, commitment_id, due_at, marked_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (application_id, material_id) DO UPDATE SET commitment_id = excluded.commitment_id, due_at = excluded.due_at, marked_at = excluded.marked_at
-			WHERE deferrals.supplied_at IS NULL AND deferrals.overdue_at IS NULL`, id, materialID, cid, dueAt, s.now()); err != nil {
+		if err := upsertDeferral(ctx, tx, deferral{ApplicationID: id, MaterialID: materialID, CommitmentID: cid, DueAt: dueAt, MarkedAt: s.now()}); err != nil {
 			return err
 		}
 		by := actor{"applicant", p.AccountID, p.Name}
@@ -154,12 +152,9 @@ func (s *core) sweepDeferrals(ctx context.Context) (int, error) {
 	n := 0
 	for _, d := range list {
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE deferrals SET overdue_at = $1 WHERE id = $2 AND overdue_at IS NULL AND supplied_at IS NULL`, s.now(), d.id)
-			if err != nil {
+			marked, err := markDeferralOverdue(ctx, tx, d.id, s.now())
+			if err != nil || !marked {
 				return err
-			}
-			if k, _ := res.RowsAffected(); k == 0 {
-				return nil
 			}
 			a, err := loadApplication(ctx, tx, d.app)
 			if err != nil {

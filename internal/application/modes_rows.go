@@ -7,8 +7,9 @@ import (
 )
 
 // The rows of the approval modes that their actions write: a filing's
-// notice and the objections to it, and an application's co-parties. One
-// function per write, inside the caller's transaction, as in rows.go.
+// notice and the objections to it, an application's co-parties, deferred
+// materials. One function per write, inside the caller's transaction, as
+// in rows.go.
 
 // newNotice is a filing's public notice, open from StartsAt to EndsAt.
 type newNotice struct {
@@ -126,4 +127,33 @@ func confirmParty(ctx context.Context, tx *sql.Tx, partyID int64, at time.Time) 
 func lapseParties(ctx context.Context, tx *sql.Tx, applicationID int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE application_parties SET status = 'lapsed', acted_at = $1 WHERE application_id = $2 AND status = 'invited'`, at, applicationID)
 	return err
+}
+
+// deferral is a material the applicant will supply by DueAt, under the
+// commitment they signed.
+type deferral struct {
+	ApplicationID int64
+	MaterialID    string
+	CommitmentID  int64
+	DueAt         time.Time
+	MarkedAt      time.Time
+}
+
+// upsertDeferral records a deferral, or moves an open one to a new date.
+func upsertDeferral(ctx context.Context, tx *sql.Tx, d deferral) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO deferrals (application_id, material_id, commitment_id, due_at, marked_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (application_id, material_id) DO UPDATE SET commitment_id = excluded.commitment_id, due_at = excluded.due_at, marked_at = excluded.marked_at
+		WHERE deferrals.supplied_at IS NULL AND deferrals.overdue_at IS NULL`, d.ApplicationID, d.MaterialID, d.CommitmentID, d.DueAt, d.MarkedAt)
+	return err
+}
+
+// markDeferralOverdue marks an open deferral overdue at at; false when it
+// was supplied or marked meanwhile.
+func markDeferralOverdue(ctx context.Context, tx *sql.Tx, deferralID int64, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deferrals SET overdue_at = $1 WHERE id = $2 AND overdue_at IS NULL AND supplied_at IS NULL`, at, deferralID)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
