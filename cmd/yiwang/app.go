@@ -47,8 +47,8 @@ type app struct {
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
 	pins       *kiosk.PINs // kiosk sign-in PINs
-	// applications runs the workflow, and sweeps its deadlines.
-	applications *application.Service
+	// applications run the workflow, and sweep its deadlines.
+	applications application.Services
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -118,33 +118,34 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
-	applications := application.NewService(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
+	applications := application.NewServices(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
-	calendar.OnLoad(recountWith(applications))
+	calendar.OnLoad(recountWith(applications.Deadlines))
 	licenceHandler, err := licence.NewHandler(licences, ids, logger)
 	if err != nil {
 		return nil, err
 	}
-	modesHandler, err := application.NewModesHandler(applications, logger)
+	modesHandler, err := application.NewModesHandler(applications.Modes, logger)
 	if err != nil {
 		return nil, err
 	}
-	portalHandler, err := portal.NewHandler(portal.Deps{DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Applications: applications, Licences: licences,
+	portalHandler, err := portal.NewHandler(portal.Deps{DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
 		Identities: ids, Outbox: outbox, Secure: opts.secureCookie, Logger: logger, WarningDays: opts.warningDays,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
 	if err != nil {
 		return nil, err
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
-	staff, err := workbench.NewHandler(workbench.Deps{Applications: applications, Catalog: catalogStore, Identities: ids, Calendar: calendar,
+	staff, err := workbench.NewHandler(workbench.Deps{Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
+		Catalog: catalogStore, Identities: ids, Calendar: calendar,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	pins := kiosk.NewPINs(db, ids)
-	kioskHandler, err := kiosk.NewHandler(kiosk.Deps{Auth: pins, Identities: ids, Applications: applications, Catalog: catalogStore, Licences: licences,
+	kioskHandler, err := kiosk.NewHandler(kiosk.Deps{Auth: pins, Identities: ids, Drafts: applications.Drafts, Catalog: catalogStore, Licences: licences,
 		Secure: opts.secureCookie, Logger: logger})
 	if err != nil {
 		return nil, err
@@ -171,9 +172,9 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, licence.NewIssueWorker(db, a.licences))
 	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
-	jobs.Register(ws, application.NewSweepWorker(a.applications))
-	jobs.Register(ws, application.NewNoticeWorker(a.applications))
-	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications))
+	jobs.Register(ws, application.NewSweepWorker(a.applications.Deadlines))
+	jobs.Register(ws, application.NewNoticeWorker(a.applications.Modes))
+	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
 }
 
 // keyFile holds the personal-data key when none is configured.

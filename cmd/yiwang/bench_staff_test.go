@@ -52,17 +52,17 @@ func queueTransfer(b testing.TB, a *app, clerk authz.Principal) int64 {
 	b.Helper()
 	ctx := context.Background()
 	s := a.applications
-	app, err := s.Intake(ctx, clerk, application.IntakeRequest{IDNumber: demo.ZhangSan, Name: "张三", ItemCode: propertyTransfer,
+	app, err := s.Drafts.Intake(ctx, clerk, application.IntakeRequest{IDNumber: demo.ZhangSan, Name: "张三", ItemCode: propertyTransfer,
 		Answers: map[string]string{"reason": "gift", "property_type": "residential"}, IdentityChecked: true, Consent: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	buyer := map[string]any{"name": "王五", "id_number": demo.WangWu, "share": 100.0}
-	if _, err := s.UpdateForm(ctx, clerk, app.ID, map[string]any{"buyers": []any{buyer}, "ownership": "sole", "extra_certificates": 0.0}); err != nil {
+	if _, err := s.Drafts.UpdateForm(ctx, clerk, app.ID, map[string]any{"buyers": []any{buyer}, "ownership": "sole", "extra_certificates": 0.0}); err != nil {
 		b.Fatal(err)
 	}
 	step := func(do func(rev int64) (application.Application, error)) {
-		got, err := s.Get(ctx, clerk, app.ID)
+		got, err := s.Drafts.Get(ctx, clerk, app.ID)
 		if err == nil {
 			_, err = do(got.Revision)
 		}
@@ -71,23 +71,23 @@ func queueTransfer(b testing.TB, a *app, clerk authz.Principal) int64 {
 		}
 	}
 	step(func(rev int64) (application.Application, error) {
-		return s.UploadMaterial(ctx, clerk, app.ID, rev, "gift_contract", strings.NewReader("%PDF-1.4\n%%EOF\n"), true)
+		return s.Drafts.UploadMaterial(ctx, clerk, app.ID, rev, "gift_contract", strings.NewReader("%PDF-1.4\n%%EOF\n"), true)
 	})
 	step(func(rev int64) (application.Application, error) {
-		return s.NameParties(ctx, clerk, app.ID, rev, "seller", []application.PartyRequest{{Role: "buyer", IDNumber: demo.WangWu, Name: "王五"}})
+		return s.Modes.NameParties(ctx, clerk, app.ID, rev, "seller", []application.PartyRequest{{Role: "buyer", IDNumber: demo.WangWu, Name: "王五"}})
 	})
-	step(func(rev int64) (application.Application, error) { return s.Submit(ctx, clerk, app.ID, rev, "") })
-	if _, err := s.AnswerInvitation(ctx, personOf(b, a, demo.WangWu), app.ID, true, ""); err != nil {
+	step(func(rev int64) (application.Application, error) { return s.Drafts.Submit(ctx, clerk, app.ID, rev, "") })
+	if _, err := s.Modes.AnswerInvitation(ctx, personOf(b, a, demo.WangWu), app.ID, true, ""); err != nil {
 		b.Fatal(err)
 	}
-	tasks, err := s.Inbox(ctx, clerk)
+	tasks, err := s.Tasks.Inbox(ctx, clerk)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, t := range tasks {
 		if t.ApplicationID == app.ID {
 			step(func(rev int64) (application.Application, error) {
-				return s.DecideTask(ctx, clerk, t.ID, rev, true, nil, "")
+				return s.Tasks.DecideTask(ctx, clerk, t.ID, rev, true, nil, "")
 			})
 			return app.ID
 		}

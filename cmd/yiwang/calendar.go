@@ -74,7 +74,7 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	cs.OnLoad(recountWith(application.NewService(application.Deps{DB: db})))
+	cs.OnLoad(recountWith(application.NewServices(application.Deps{DB: db}).Deadlines))
 	var y workday.Year
 	if sub == "load" {
 		if y, err = cs.Load(ctx, notice, "cli:"+osUser()); err != nil {
@@ -90,9 +90,9 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 
 // recountWith counts provisional deadlines again when a year is loaded,
 // whichever way it is loaded (the server's API and page, or this command).
-func recountWith(apps *application.Service) workday.Recount {
+func recountWith(deadlines *application.Deadlines) workday.Recount {
 	return func(ctx context.Context, tx *sql.Tx, before, after *workday.Calendar) error {
-		return apps.Recount(ctx, tx, before, after)
+		return deadlines.Recount(ctx, tx, before, after)
 	}
 }
 

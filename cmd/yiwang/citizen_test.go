@@ -212,7 +212,7 @@ func staffPrincipal(t *testing.T, a *app, username string) authz.Principal {
 func TestCitizenAnswersCorrection(t *testing.T) {
 	h, a := citizenServer(t)
 	ctx := context.Background()
-	if err := a.applications.SetMachineSuspended(ctx, staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
+	if err := a.applications.Decisions.SetMachineSuspended(ctx, staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
 		t.Fatal(err)
 	}
 	hd := signIn(t, h, demo.ZhangSan)
@@ -230,11 +230,11 @@ func TestCitizenAnswersCorrection(t *testing.T) {
 	}
 	appPath := submitManual()
 	reviewer := staffPrincipal(t, a, "reviewer.civil") // the item's one step is civil affairs review
-	tasks, err := a.applications.Inbox(ctx, reviewer)
+	tasks, err := a.applications.Tasks.Inbox(ctx, reviewer)
 	if err != nil || len(tasks) == 0 {
 		t.Fatalf("the reviewer's inbox: %v %v", tasks, err)
 	}
-	if _, err := a.applications.RequestCorrection(ctx, reviewer, tasks[0].ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
+	if _, err := a.applications.Tasks.RequestCorrection(ctx, reviewer, tasks[0].ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
 		t.Fatal(err)
 	}
 	_, asked := page(t, h, hd, "GET", appPath, nil)

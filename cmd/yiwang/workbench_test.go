@@ -168,7 +168,7 @@ func TestSpecialProcedureStopsTheClockThroughThePage(t *testing.T) {
 // application's id.
 func manualSeniorCard(t *testing.T, h http.Handler, a *app) string {
 	t.Helper()
-	if err := a.applications.SetMachineSuspended(context.Background(), staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
+	if err := a.applications.Decisions.SetMachineSuspended(context.Background(), staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
 		t.Fatal(err)
 	}
 	hd := signIn(t, h, demo.ZhangSan)

@@ -31,7 +31,7 @@ import (
 const seniorCard = "11910102MB00011858-07-00001"
 
 type fixture struct {
-	svc      *application.Service
+	apps     application.Services
 	builtin  *hub.Builtin
 	ids      *identity.Store
 	notices  *notices
@@ -171,16 +171,17 @@ func setupCalendars(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Con
 		t.Fatal(err)
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
-	return fixture{svc: application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
+	return fixture{apps: application.NewServices(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
 		Calendars: cals, Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 
-		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,17 +209,17 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 		}
 
 		// A value the registry vouches for cannot be typed over.
-		_, err = f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"id_number": "11010519491231002X"})
+		_, err = f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"id_number": "11010519491231002X"})
 		if e := apperr.As(err); e == nil || e.Code != "bad_form" || !strings.Contains(fmt.Sprint(e.Details), "cannot be changed here") {
 			t.Errorf("overwriting the registry's ID number: %v", err)
 		}
-		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("an answer outside the choices: %v", err)
 		}
-		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("submitting without the required delivery choice: %v", err)
 		}
-		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -227,7 +228,7 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 			"address": "示范市明德区南园街道新家园2号", "household": "HH-001", "household_region": "910102003001", "birth_date": "1960-03-15"}); err != nil {
 			t.Fatal(err)
 		}
-		a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
+		a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,12 +238,12 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 		if a.Form["address"] != "示范市明德区福安街道幸福路1号" {
 			t.Errorf("the form was overwritten: %v", a.Form["address"])
 		}
-		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("submitting twice: %v", err)
 		}
 
 		// The person sees who read their data and why.
-		reads, err := f.svc.ReadsAboutMe(ctx, f.p)
+		reads, err := f.apps.Drafts.ReadsAboutMe(ctx, f.p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,10 +269,11 @@ func (d down) Fetch(ctx context.Context, source string, s hub.Subject, fields []
 }
 
 func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
-		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,28 +281,29 @@ func TestUnavailableSourceLeavesFieldsToTheApplicant(t *testing.T) {
 			t.Errorf("address with the population registry down: %v %+v", a.Form["address"], a.Provenance["address"])
 		}
 		// Data the applicant typed is the applicant's to change.
-		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"address": "自己填写的地址"}); err != nil {
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"address": "自己填写的地址"}); err != nil {
 			t.Errorf("typing a field the registry could not fill: %v", err)
 		}
 	})
 }
 
 func TestApplicationsAreTheirApplicantsOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
-		a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stranger := authz.Principal{AccountID: f.p.AccountID + 100, Kind: "person", PersonID: f.p.PersonID + 100, Roles: []authz.Role{authz.Applicant}}
-		if _, err := f.svc.Get(ctx, stranger, a.ID); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.apps.Drafts.Get(ctx, stranger, a.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a stranger reads the application: %v", err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Answers: map[string]string{"colour": "red"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Answers: map[string]string{"colour": "red"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("answers to a question the item does not ask: %v", err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: "NO-SUCH-ITEM"}); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: "NO-SUCH-ITEM"}); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("an unknown item: %v", err)
 		}
 	})
@@ -316,7 +319,7 @@ func identCredit(first17 string) (string, error) {
 func submitSeniorCard(t *testing.T, f fixture) application.Application {
 	t.Helper()
 	ctx := context.Background()
-	a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+	a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +329,10 @@ func submitSeniorCard(t *testing.T, f fixture) application.Application {
 			values[field] = map[string]any{"name": "赵老汉", "id_number": f.idNum}[field]
 		}
 	}
-	if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, values); err != nil {
+	if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, values); err != nil {
 		t.Fatal(err)
 	}
-	a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
+	a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,6 +340,7 @@ func submitSeniorCard(t *testing.T, f fixture) application.Application {
 }
 
 func TestInstantApprovalInTheSubmission(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
@@ -344,14 +348,14 @@ func TestInstantApprovalInTheSubmission(t *testing.T) {
 		if a.Decision == nil || a.Decision.Outcome != "approve" || len(a.Decision.Reasons) != 0 {
 			t.Fatalf("decision for a 66-year-old resident: %+v", a.Decision)
 		}
-		rec, err := f.svc.DecisionRecord(ctx, a.ID)
+		rec, err := f.apps.Decisions.DecisionRecord(ctx, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rec.Actor != "machine" || rec.RulesDigest == "" || rec.InputsDigest == "" || len(rec.Rules) != 2 || rec.Version != a.VersionID {
 			t.Errorf("decision record: %+v", rec)
 		}
-		got, _ := f.svc.Get(ctx, f.p, a.ID)
+		got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if got.Decision == nil || got.Decision.Outcome != "approve" {
 			t.Errorf("the decision is not shown with the application: %+v", got.Decision)
 		}
@@ -359,6 +363,7 @@ func TestInstantApprovalInTheSubmission(t *testing.T) {
 }
 
 func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, func(c hub.Connector) hub.Connector { return down{c} })
 		a := submitSeniorCard(t, f)
@@ -374,21 +379,22 @@ func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
 }
 
 func TestSuspendedItemGoesToAPerson(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 		admin := authz.Principal{AccountID: f.p.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}}
-		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, true, ""); !apperr.Is(err, apperr.Invalid) {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, admin, seniorCard, true, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("switching without a reason: %v", err)
 		}
-		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, true, "抽查发现问题，暂停自动审批"); err != nil {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, admin, seniorCard, true, "抽查发现问题，暂停自动审批"); err != nil {
 			t.Fatal(err)
 		}
 		a := submitSeniorCard(t, f)
 		if a.Decision == nil || a.Decision.Outcome != "manual" || !strings.Contains(strings.Join(a.Decision.Reasons, " "), "暂停") {
 			t.Errorf("decision while suspended: %+v", a.Decision)
 		}
-		if err := f.svc.SetMachineSuspended(ctx, admin, seniorCard, false, "问题已整改"); err != nil {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, admin, seniorCard, false, "问题已整改"); err != nil {
 			t.Fatal(err)
 		}
 		if a := submitSeniorCard(t, f); a.Decision.Outcome != "approve" {
@@ -398,14 +404,15 @@ func TestSuspendedItemGoesToAPerson(t *testing.T) {
 }
 
 func TestMachineApprovalsAreSampledForSpotChecks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
-		f.svc.SetSample(func() float64 { return 0.01 }) // under the senior card's 5%
+		f.apps.SetSample(func() float64 { return 0.01 }) // under the senior card's 5%
 		a := submitSeniorCard(t, f)
-		f.svc.SetSample(func() float64 { return 0.99 })
+		f.apps.SetSample(func() float64 { return 0.99 })
 		submitSeniorCard(t, f)
-		checks, err := f.svc.SpotChecks(ctx, "")
+		checks, err := f.apps.Decisions.SpotChecks(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}

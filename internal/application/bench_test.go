@@ -71,12 +71,12 @@ func BenchmarkPrefill(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	svc := application.NewService(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: hub.NewReader(db, bi, bi.SubjectIndex), Limits: identity.NewLimiter(db),
+	svc := application.NewServices(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: hub.NewReader(db, bi, bi.SubjectIndex), Limits: identity.NewLimiter(db),
 		Calendars: calendars(b), Notifier: &notices{}, Blobs: blobs(b)})
 	p := authz.Principal{AccountID: acc.ID, Kind: "person", PersonID: acc.PersonID, Roles: []authz.Role{authz.Applicant}, RealNameLevel: 1,
 		ActingFor: &authz.Enterprise{ID: entID, CreditCode: cc, Name: "基准科技有限公司", Via: "legal_representative"}}
 
-	a, err := svc.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"})
+	a, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func BenchmarkPrefill(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := svc.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"}); err != nil {
+		if _, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: "11910102MB0001000T-20-00001"}); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))

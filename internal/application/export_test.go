@@ -2,11 +2,13 @@ package application
 
 import "time"
 
-// SetSample replaces the spot-check draw, for tests.
-func (s *Service) SetSample(f func() float64) { s.sample = f }
+// The services share one core: setting it through any of them sets it for all.
 
-// SetNow replaces the service's clock, for tests.
-func (s *Service) SetNow(f func() time.Time) { s.now = f }
+// SetSample replaces the spot-check draw, for tests.
+func (s Services) SetSample(f func() float64) { s.Drafts.sample = f }
+
+// SetNow replaces the services' clock, for tests.
+func (s Services) SetNow(f func() time.Time) { s.Drafts.now = f }
 
 // SetWarningDays sets the working days left at which a deadline turns yellow.
-func (s *Service) SetWarningDays(n int) { s.warnDays = n }
+func (s Services) SetWarningDays(n int) { s.Drafts.warnDays = n }

@@ -14,12 +14,12 @@ import (
 
 // Handler serves applications over the API.
 type Handler struct {
-	svc    *Service
+	svc    Services
 	logger *slog.Logger
 }
 
 // NewHandler returns the applications' HTTP handler.
-func NewHandler(svc *Service, logger *slog.Logger) *Handler {
+func NewHandler(svc Services, logger *slog.Logger) *Handler {
 	return &Handler{svc: svc, logger: logger}
 }
 
@@ -60,7 +60,7 @@ func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	a, err := h.svc.Intake(r.Context(), authz.From(r.Context()), req)
+	a, err := h.svc.Drafts.Intake(r.Context(), authz.From(r.Context()), req)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -72,13 +72,13 @@ func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
 // declared type: the store decides the type from the content.
 func (h *Handler) uploadMaterial(w http.ResponseWriter, r *http.Request) {
 	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.UploadMaterial(r.Context(), p, id, expect, r.PathValue("material"), r.Body, r.URL.Query().Get("verified") == "true")
+		return h.svc.Drafts.UploadMaterial(r.Context(), p, id, expect, r.PathValue("material"), r.Body, r.URL.Query().Get("verified") == "true")
 	})
 }
 
 func (h *Handler) pledgeMaterial(w http.ResponseWriter, r *http.Request) {
 	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.PledgeMaterial(r.Context(), p, id, expect, r.PathValue("material"))
+		return h.svc.Drafts.PledgeMaterial(r.Context(), p, id, expect, r.PathValue("material"))
 	})
 }
 
@@ -88,7 +88,7 @@ func (h *Handler) downloadMaterial(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	rc, f, err := h.svc.OpenMaterial(r.Context(), authz.From(r.Context()), id, r.PathValue("material"))
+	rc, f, err := h.svc.Drafts.OpenMaterial(r.Context(), authz.From(r.Context()), id, r.PathValue("material"))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -152,19 +152,19 @@ func (h *Handler) supplyCorrection(w http.ResponseWriter, r *http.Request) {
 		Form map[string]any `json:"form"`
 	}
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.SupplyCorrection(r.Context(), p, id, expect, req.Form)
+		return h.svc.Drafts.SupplyCorrection(r.Context(), p, id, expect, req.Form)
 	})
 }
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 	var req reasonBody
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.Withdraw(r.Context(), p, id, expect, req.Reason)
+		return h.svc.Drafts.Withdraw(r.Context(), p, id, expect, req.Reason)
 	})
 }
 
 func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
-	tasks, err := h.svc.Inbox(r.Context(), authz.From(r.Context()))
+	tasks, err := h.svc.Tasks.Inbox(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -173,11 +173,11 @@ func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) taskClaim(w http.ResponseWriter, r *http.Request) {
-	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Claim(r.Context(), p, id) })
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Tasks.Claim(r.Context(), p, id) })
 }
 
 func (h *Handler) taskRelease(w http.ResponseWriter, r *http.Request) {
-	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Release(r.Context(), p, id) })
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return nil, h.svc.Tasks.Release(r.Context(), p, id) })
 }
 
 func (h *Handler) taskReassign(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +185,7 @@ func (h *Handler) taskReassign(w http.ResponseWriter, r *http.Request) {
 		AccountID int64 `json:"account_id"`
 	}
 	act(h, w, r, &req, func(p authz.Principal, id, _ int64) (any, error) {
-		return nil, h.svc.Reassign(r.Context(), p, id, req.AccountID)
+		return nil, h.svc.Tasks.Reassign(r.Context(), p, id, req.AccountID)
 	})
 }
 
@@ -199,7 +199,7 @@ func (h *Handler) taskDecision(w http.ResponseWriter, r *http.Request) {
 		if req.Outcome != "approve" && req.Outcome != "reject" {
 			return nil, apperr.New(apperr.Invalid, "bad_outcome", "the outcome must be approve or reject, not %q", req.Outcome)
 		}
-		return h.svc.DecideTask(r.Context(), p, id, expect, req.Outcome == "approve", req.Reasons, req.Note)
+		return h.svc.Tasks.DecideTask(r.Context(), p, id, expect, req.Outcome == "approve", req.Reasons, req.Note)
 	})
 }
 
@@ -208,7 +208,7 @@ func (h *Handler) taskCorrection(w http.ResponseWriter, r *http.Request) {
 		Items []CorrectionItem `json:"items"`
 	}
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.RequestCorrection(r.Context(), p, id, expect, req.Items)
+		return h.svc.Tasks.RequestCorrection(r.Context(), p, id, expect, req.Items)
 	})
 }
 
@@ -218,24 +218,26 @@ func (h *Handler) taskSpecialStart(w http.ResponseWriter, r *http.Request) {
 		Reason string `json:"reason"`
 	}
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.StartSpecial(r.Context(), p, id, expect, req.Kind, req.Reason)
+		return h.svc.Tasks.StartSpecial(r.Context(), p, id, expect, req.Kind, req.Reason)
 	})
 }
 
 func (h *Handler) taskSpecialEnd(w http.ResponseWriter, r *http.Request) {
 	act[struct{}](h, w, r, nil, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.EndSpecial(r.Context(), p, id, expect, r.URL.Query().Get("note"))
+		return h.svc.Tasks.EndSpecial(r.Context(), p, id, expect, r.URL.Query().Get("note"))
 	})
 }
 
 func (h *Handler) staffApplication(w http.ResponseWriter, r *http.Request) {
-	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) { return h.svc.StaffApplication(r.Context(), p, id) })
+	act[struct{}](h, w, r, nil, func(p authz.Principal, id, _ int64) (any, error) {
+		return h.svc.Tasks.StaffApplication(r.Context(), p, id)
+	})
 }
 
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	var req reasonBody
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
-		return h.svc.Revoke(r.Context(), p, id, expect, req.Reason)
+		return h.svc.Tasks.Revoke(r.Context(), p, id, expect, req.Reason)
 	})
 }
 
@@ -246,7 +248,7 @@ func (h *Handler) decisionRecord(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	d, err := h.svc.DecisionRecord(r.Context(), id)
+	d, err := h.svc.Decisions.DecisionRecord(r.Context(), id)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -264,7 +266,7 @@ func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := r.PathValue("code")
-	if err := h.svc.SetMachineSuspended(r.Context(), authz.From(r.Context()), code, req.Suspended, req.Reason); err != nil {
+	if err := h.svc.Decisions.SetMachineSuspended(r.Context(), authz.From(r.Context()), code, req.Suspended, req.Reason); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
@@ -273,7 +275,7 @@ func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
-	list, err := h.svc.SpotChecks(r.Context(), r.URL.Query().Get("status"))
+	list, err := h.svc.Decisions.SpotChecks(r.Context(), r.URL.Query().Get("status"))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -282,7 +284,7 @@ func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
-	b, err := h.svc.Overdue(r.Context(), authz.From(r.Context()))
+	b, err := h.svc.Deadlines.Overdue(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -305,7 +307,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	a, err := h.svc.Start(r.Context(), authz.From(r.Context()), req.StartRequest)
+	a, err := h.svc.Drafts.Start(r.Context(), authz.From(r.Context()), req.StartRequest)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -314,7 +316,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
-	list, err := h.svc.Mine(r.Context(), authz.From(r.Context()))
+	list, err := h.svc.Drafts.Mine(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -336,7 +338,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	a, err := h.svc.Get(r.Context(), authz.From(r.Context()), id)
+	a, err := h.svc.Drafts.Get(r.Context(), authz.From(r.Context()), id)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -355,7 +357,7 @@ func (h *Handler) updateForm(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	a, err := h.svc.UpdateForm(r.Context(), authz.From(r.Context()), id, values)
+	a, err := h.svc.Drafts.UpdateForm(r.Context(), authz.From(r.Context()), id, values)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -374,7 +376,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	a, err := h.svc.Submit(r.Context(), authz.From(r.Context()), id, expect, r.Header.Get("Idempotency-Key"))
+	a, err := h.svc.Drafts.Submit(r.Context(), authz.From(r.Context()), id, expect, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -383,7 +385,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) dataReads(w http.ResponseWriter, r *http.Request) {
-	reads, err := h.svc.ReadsAboutMe(r.Context(), authz.From(r.Context()))
+	reads, err := h.svc.Drafts.ReadsAboutMe(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

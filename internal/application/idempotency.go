@@ -12,6 +12,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/store"
 )
 
 // An Idempotency-Key makes a retried request safe: the first request with a
@@ -38,21 +39,17 @@ func checkKey(key string) error {
 	return nil
 }
 
-type querier interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}
-
 // remembered looks a key up: the application it made, if it was used.
-func (s *Service) remembered(ctx context.Context, p authz.Principal, key, operation string, request any) (int64, bool, error) {
+func (s *core) remembered(ctx context.Context, p authz.Principal, key, operation string, request any) (int64, bool, error) {
 	return s.lookupKey(ctx, s.db, p, key, operation, request)
 }
 
 // rememberedTx is remembered inside a transaction.
-func (s *Service) rememberedTx(ctx context.Context, tx *sql.Tx, p authz.Principal, key, operation string, request any) (int64, bool, error) {
+func (s *core) rememberedTx(ctx context.Context, tx *sql.Tx, p authz.Principal, key, operation string, request any) (int64, bool, error) {
 	return s.lookupKey(ctx, tx, p, key, operation, request)
 }
 
-func (s *Service) lookupKey(ctx context.Context, q querier, p authz.Principal, key, operation string, request any) (int64, bool, error) {
+func (s *core) lookupKey(ctx context.Context, q store.Querier, p authz.Principal, key, operation string, request any) (int64, bool, error) {
 	if err := checkKey(key); err != nil {
 		return 0, false, err
 	}
@@ -75,7 +72,7 @@ func (s *Service) lookupKey(ctx context.Context, q querier, p authz.Principal, k
 // remember records a key's application inside the transaction that did the
 // work, so the two commit together. A concurrent request that used the key
 // first makes it return errKeyTaken, and the caller rolls back.
-func (s *Service) remember(ctx context.Context, tx *sql.Tx, p authz.Principal, key, operation string, request any, applicationID int64) error {
+func (s *core) remember(ctx context.Context, tx *sql.Tx, p authz.Principal, key, operation string, request any, applicationID int64) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (account_id, key, operation, request_digest, application_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, key) DO NOTHING`, p.AccountID, key, operation, requestDigest(request), applicationID, s.now())
 	if err != nil {

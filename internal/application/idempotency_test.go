@@ -19,15 +19,16 @@ import (
 // once against the applicant's daily limit. (cmd/yiwang's crash test found
 // answers without a number, and retries refused as over the limit.)
 func TestSubmitRetriesOverlapping(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 		for round := range 3 {
-			a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+			a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+			if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
 				t.Fatal(err)
 			}
 			answers := make([]application.Application, 12)
@@ -36,7 +37,7 @@ func TestSubmitRetriesOverlapping(t *testing.T) {
 			for i := range answers {
 				wg.Go(func() {
 					time.Sleep(time.Duration(i) * 4 * time.Millisecond)
-					answers[i], errs[i] = f.svc.Submit(ctx, f.p, a.ID, 0, fmt.Sprint("overlap-", round))
+					answers[i], errs[i] = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, fmt.Sprint("overlap-", round))
 				})
 			}
 			wg.Wait()

@@ -30,7 +30,7 @@ type IntakeRequest struct {
 // Intake starts an application for a person at the clerk's hall window: the
 // person's identity must have been checked and match the population
 // registry, and the hall must lie within the item's 通办 scope.
-func (s *Service) Intake(ctx context.Context, clerk authz.Principal, req IntakeRequest) (Application, error) {
+func (s *Drafts) Intake(ctx context.Context, clerk authz.Principal, req IntakeRequest) (Application, error) {
 	if err := authz.Require(clerk, authz.WindowIntake); err != nil {
 		return Application{}, err
 	}
@@ -43,7 +43,7 @@ func (s *Service) Intake(ctx context.Context, clerk authz.Principal, req IntakeR
 			if err != nil {
 				return Application{}, err
 			}
-			return s.Get(ctx, clerk, id)
+			return s.get(ctx, clerk, id)
 		}
 	}
 	hall, hallRegion, err := s.hallOf(ctx, clerk)
@@ -65,7 +65,7 @@ func (s *Service) Intake(ctx context.Context, clerk authz.Principal, req IntakeR
 }
 
 // walkIn is the registered person with idNumber, whose name must match.
-func (s *Service) walkIn(ctx context.Context, clerk authz.Principal, idNumber, name string) (who, error) {
+func (s *core) walkIn(ctx context.Context, clerk authz.Principal, idNumber, name string) (who, error) {
 	idNumber = ident.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return who{}, apperr.Wrap(err, apperr.Invalid, "bad_id_number", "the ID number is not valid: "+err.Error())
@@ -85,7 +85,7 @@ func (s *Service) walkIn(ctx context.Context, clerk authz.Principal, idNumber, n
 }
 
 // submitter is who submits a: the applicant, or the clerk of its intake.
-func (s *Service) submitter(ctx context.Context, p authz.Principal, a Application) (who, error) {
+func (s *core) submitter(ctx context.Context, p authz.Principal, a Application) (who, error) {
 	if a.HallCode == "" || !p.Can(authz.WindowIntake) {
 		return s.applicant(ctx, p)
 	}
@@ -97,7 +97,7 @@ func (s *Service) submitter(ctx context.Context, p authz.Principal, a Applicatio
 }
 
 // hallOf is the code and region of the clerk's hall.
-func (s *Service) hallOf(ctx context.Context, clerk authz.Principal) (code, region string, err error) {
+func (s *core) hallOf(ctx context.Context, clerk authz.Principal) (code, region string, err error) {
 	if clerk.HallID == 0 {
 		return "", "", apperr.New(apperr.Forbidden, "no_hall", "your account is not posted to a hall: a system administrator must assign you one")
 	}
@@ -113,7 +113,7 @@ func (s *Service) hallOf(ctx context.Context, clerk authz.Principal) (code, regi
 var scopeDigits = map[string]int{"": 6, "district": 6, "city": 4, "province": 2, "national": 0}
 
 // checkScope insists the hall lies within the item's 通办 scope.
-func (s *Service) checkScope(ctx context.Context, it catalog.Item, hallRegion string) error {
+func (s *core) checkScope(ctx context.Context, it catalog.Item, hallRegion string) error {
 	var deptRegion string
 	if err := s.db.QueryRowContext(ctx, `SELECT region_code FROM departments WHERE code = $1`, it.Department).Scan(&deptRegion); err != nil {
 		return err

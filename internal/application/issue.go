@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
@@ -15,6 +14,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
+	"yiwang/internal/workday"
 	"yiwang/internal/workflow"
 )
 
@@ -30,7 +30,7 @@ type Issuer interface {
 // e-licence is issued at once and the applicant told. A licence the
 // catalogue cannot fill (a data problem, not a crash) leaves the application
 // approved, with the reason on its timeline for staff to resolve.
-func (s *Service) approved(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) error {
+func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) error {
 	if it.Output == nil || it.Output.Licence == "" || s.licences == nil {
 		return s.tell(ctx, tx, a, "decision")
 	}
@@ -48,7 +48,7 @@ func (s *Service) approved(ctx context.Context, tx *sql.Tx, a *Application, it c
 	if err != nil {
 		return fmt.Errorf("issue the licence of application %d: %w", a.ID, err)
 	}
-	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, nil); err != nil {
+	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, update{}); err != nil {
 		return err
 	}
 	_, err = s.notify.Send(ctx, tx, notify.Message{AccountID: a.accountID, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),
@@ -61,7 +61,7 @@ func (s *Service) approved(ctx context.Context, tx *sql.Tx, a *Application, it c
 // licenceRequest describes the licence of an approved application: its
 // holder (the enterprise it was made for, else the person) and its fields
 // taken from the form as the licence type says.
-func (s *Service) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) (licence.Request, error) {
+func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) (licence.Request, error) {
 	req := licence.Request{ApplicationID: a.ID, ApplicationNumber: a.Number, ItemCode: a.ItemCode, Type: it.Output.Licence,
 		ValidityYears: it.Output.ValidityYears, IssuedBy: "machine"}
 	if by.kind == "staff" {
@@ -101,7 +101,7 @@ func (s *Service) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application
 // unified social credit code in the department's region, the enterprise
 // with the applicant as its legal representative (so they can act for it at
 // once), and its record in the enterprise registry (法人库).
-func (s *Service) establish(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, fields map[string]string) (identity.Enterprise, error) {
+func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, fields map[string]string) (identity.Enterprise, error) {
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
 		return identity.Enterprise{}, err
@@ -145,7 +145,7 @@ func (s *Service) establish(ctx context.Context, tx *sql.Tx, a *Application, it 
 }
 
 // revokeLicence revokes the licence of a revoked application, if it has one.
-func (s *Service) revokeLicence(ctx context.Context, tx *sql.Tx, a *Application, reason string, by actor) error {
+func (s *core) revokeLicence(ctx context.Context, tx *sql.Tx, a *Application, reason string, by actor) error {
 	if s.licences == nil {
 		return nil
 	}

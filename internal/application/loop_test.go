@@ -23,34 +23,35 @@ const (
 // then acts for the new business and its food-business application finds
 // that licence by itself, attached at level A, its form filled from it.
 func TestIndividualBusinessOpensTheFoodBusinessApplication(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 		p := f.p
 		p.RealNameLevel = 2 // checked against the population registry
 
-		a, err := f.svc.Start(ctx, p, application.StartRequest{ItemCode: individualBusiness, Answers: map[string]string{"premises": "online"}})
+		a, err := f.apps.Drafts.Start(ctx, p, application.StartRequest{ItemCode: individualBusiness, Answers: map[string]string{"premises": "online"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.UpdateForm(ctx, p, a.ID, map[string]any{"business_name": "明德区赵记网店", "composition": "individual", "scope": "日用百货销售", "capital": 5.0, "employees": 1.0,
+		if _, err := f.apps.Drafts.UpdateForm(ctx, p, a.ID, map[string]any{"business_name": "明德区赵记网店", "composition": "individual", "scope": "日用百货销售", "capital": 5.0, "employees": 1.0,
 			"website": "https://shop.example.cn/zhao"}); err != nil {
 			t.Fatalf("%v: %+v", err, apperr.As(err).Details)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, p, a.ID, 0, "premises_statement", strings.NewReader("%PDF-1.4"), false); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, p, a.ID, 0, "premises_statement", strings.NewReader("%PDF-1.4"), false); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("uploading a file for a pledge-only material: %v, want refused", err)
 		}
-		a, err = f.svc.PledgeMaterial(ctx, p, a.ID, 0, "premises_statement")
+		a, err = f.apps.Drafts.PledgeMaterial(ctx, p, a.ID, 0, "premises_statement")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m := material(a, "premises_statement"); !m.Attached || m.Trust != "D" || m.Source != "commitment" || len(m.Ref) != 64 {
 			t.Errorf("signed premises statement = %+v, want attached at trust D", m)
 		}
-		if _, err := f.svc.PledgeMaterial(ctx, p, a.ID, 0, "id_card"); err == nil {
+		if _, err := f.apps.Drafts.PledgeMaterial(ctx, p, a.ID, 0, "id_card"); err == nil {
 			t.Error("an ID card cannot be replaced by a pledge")
 		}
-		a, err = f.svc.Submit(ctx, p, a.ID, 0, "")
+		a, err = f.apps.Drafts.Submit(ctx, p, a.ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestIndividualBusinessOpensTheFoodBusinessApplication(t *testing.T) {
 		}
 		forBusiness.RealNameLevel = 2
 
-		food, err := f.svc.Start(ctx, forBusiness, application.StartRequest{ItemCode: smallCatering})
+		food, err := f.apps.Drafts.Start(ctx, forBusiness, application.StartRequest{ItemCode: smallCatering})
 		if err != nil {
 			t.Fatal(err)
 		}

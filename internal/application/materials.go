@@ -35,8 +35,8 @@ type MaterialFile struct {
 // applicant uploads while drafting, or when a correction asks for that
 // material; the clerk of a window intake uploads scans, and verified says the
 // clerk checked them against the originals (trust B instead of C).
-func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string, r io.Reader, verified bool) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) UploadMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string, r io.Reader, verified bool) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // PledgeMaterial attaches a material the item accepts as a signed
@@ -75,8 +75,8 @@ func (s *Service) UploadMaterial(ctx context.Context, p authz.Principal, id, exp
 // what the material would prove. The pledge is kept with the application's
 // other signed commitments (who, when, the text and its digest), so a later
 // inspection can hold them to it.
-func (s *Service) PledgeMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string) (Application, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) PledgeMaterial(ctx context.Context, p authz.Principal, id, expect int64, materialID string) (Application, error) {
+	a, err := s.get(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) PledgeMaterial(ctx context.Context, p authz.Principal, id, exp
 	if err != nil {
 		return a, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id)
 }
 
 // PledgeText is what an applicant signs to pledge material m in place of
@@ -118,7 +118,7 @@ func PledgeText(m catalog.Material) string {
 
 // attach changes one material of application a under the row lock, fails
 // a stale action clearly, and records the event on the timeline.
-func (s *Service) attach(ctx context.Context, a Application, expect int64, materialID string, by actor, event string, set func(*sql.Tx, *Material) (map[string]any, error)) error {
+func (s *core) attach(ctx context.Context, a Application, expect int64, materialID string, by actor, event string, set func(*sql.Tx, *Material) (map[string]any, error)) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, a.ID, expect)
 		if err != nil {
@@ -134,7 +134,7 @@ func (s *Service) attach(ctx context.Context, a Application, expect int64, mater
 			return err
 		}
 		b, _ := json.Marshal(locked.Materials)
-		if err := s.save(ctx, tx, &locked, map[string]any{"materials": string(b)}); err != nil {
+		if err := s.save(ctx, tx, &locked, update{Materials: string(b)}); err != nil {
 			return err
 		}
 		if err := s.supplied(ctx, tx, a.ID, materialID); err != nil {
@@ -145,7 +145,7 @@ func (s *Service) attach(ctx context.Context, a Application, expect int64, mater
 }
 
 // canUpload insists the material exists, accepts uploads and may change now.
-func (s *Service) canUpload(ctx context.Context, a Application, materialID string) error {
+func (s *core) canUpload(ctx context.Context, a Application, materialID string) error {
 	_, err := s.canSupply(ctx, a, materialID, func(ms catalog.MaterialSource) bool { return ms.Upload },
 		"「%s」 cannot be uploaded: the item takes it only from government data or a signed commitment")
 	return err
@@ -153,7 +153,7 @@ func (s *Service) canUpload(ctx context.Context, a Application, materialID strin
 
 // canSupply insists the material exists, may change now and is accepted the
 // way accepts says; refusal is the message (with the material's name) when not.
-func (s *Service) canSupply(ctx context.Context, a Application, materialID string, accepts func(catalog.MaterialSource) bool, refusal string) (catalog.Material, error) {
+func (s *core) canSupply(ctx context.Context, a Application, materialID string, accepts func(catalog.MaterialSource) bool, refusal string) (catalog.Material, error) {
 	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
 	if i < 0 {
 		return catalog.Material{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
@@ -190,11 +190,11 @@ func (s *Service) canSupply(ctx context.Context, a Application, materialID strin
 
 // OpenMaterial returns an uploaded material's file to its applicant or to
 // staff who may see the application.
-func (s *Service) OpenMaterial(ctx context.Context, p authz.Principal, id int64, materialID string) (io.ReadCloser, MaterialFile, error) {
-	a, err := s.Get(ctx, p, id)
+func (s *Drafts) OpenMaterial(ctx context.Context, p authz.Principal, id int64, materialID string) (io.ReadCloser, MaterialFile, error) {
+	a, err := s.get(ctx, p, id)
 	if apperr.Is(err, apperr.NotFound) && p.Kind == "staff" {
 		var v StaffView
-		v, err = s.StaffApplication(ctx, p, id)
+		v, err = s.staffApplication(ctx, p, id)
 		a = v.Application
 	}
 	if err != nil {

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/web"
+	"yiwang/internal/workday"
 )
 
 //go:embed templates/*.html
@@ -23,13 +23,13 @@ var templateFS embed.FS
 // of filings and objections to them, and the staff's inspections and
 // objection reviews. See docs/WORKFLOW.md, "Approval modes".
 type ModesHandler struct {
-	svc    *Service
+	svc    *Modes
 	pages  *web.Renderer
 	logger *slog.Logger
 }
 
 // NewModesHandler returns the approval modes' HTTP handler.
-func NewModesHandler(svc *Service, logger *slog.Logger) (*ModesHandler, error) {
+func NewModesHandler(svc *Modes, logger *slog.Logger) (*ModesHandler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
 		"day": func(t time.Time) string { return t.In(workday.CST).Format(time.DateOnly) },
@@ -66,7 +66,7 @@ func (m *ModesHandler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /me/invitations/{id}/refuse", authz.ActForOwn, m.refuseForm)
 }
 
-func (m *ModesHandler) h() *Handler { return &Handler{svc: m.svc, logger: m.logger} }
+func (m *ModesHandler) h() *Handler { return &Handler{logger: m.logger} }
 
 func (m *ModesHandler) sign(w http.ResponseWriter, r *http.Request) {
 	var req struct {

@@ -22,6 +22,7 @@ import (
 // the public notice with its objection form, and a co-party's invitations
 // with the confirm and refuse forms.
 func TestNoticeAndInvitationPages(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -29,12 +30,12 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 		it.Parties = []catalog.Party{{Role: "elder", Label: catalog.Text{Zh: "老年人", En: "Senior"}}, {Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
 	}))
 	makeStaff(t, f.ids)
-	f.svc.SetNow((&clock{at(15, 9)}).now)
+	f.apps.SetNow((&clock{at(15, 9)}).now)
 	spouse, spouseID := person(t, f, "19620505", "246", "钱老太")
 	objector, _ := person(t, f, "19800101", "123", "钱多多")
 
 	logger := slog.New(slog.DiscardHandler)
-	mh, err := application.NewModesHandler(f.svc, logger)
+	mh, err := application.NewModesHandler(f.apps.Modes, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +57,10 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	}
 
 	a := draft(t, f)
-	if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); err != nil {
+	if _, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); err != nil {
 		t.Fatal(err)
 	}
-	if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
+	if a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -83,7 +84,7 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	if code != 200 || !strings.Contains(page, a.Number) || strings.Contains(page, "<textarea") {
 		t.Fatalf("public notices for the anonymous: %d\n%s", code, page)
 	}
-	a, _ = f.svc.Get(ctx, f.p, a.ID)
+	a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID)
 	own := "/notices/" + itoa(a.Modes.Notice.ID) + "/objections"
 	if _, page, _ := do(f.p, "GET", "/notices", nil); !strings.Contains(page, "您的备案") || strings.Contains(page, `action="`+own+`"`) {
 		t.Errorf("the applicant is offered an objection to their own filing:\n%s", page)

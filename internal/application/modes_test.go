@@ -78,39 +78,40 @@ func licenceStatus(t *testing.T, db *store.DB, applicationID int64) string {
 func draft(t *testing.T, f fixture) application.Application {
 	t.Helper()
 	ctx := context.Background()
-	a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+	a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, err = f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+	if a, err = f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
 func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
 			it.Approval = catalog.Approval{Mode: "commitment", InspectionDays: 30}
 		}))
 		st := makeStaff(t, f.ids)
-		f.svc.SetNow((&clock{at(15, 9)}).now)
+		f.apps.SetNow((&clock{at(15, 9)}).now)
 
 		a := draft(t, f)
-		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); apperr.As(err) == nil || apperr.As(err).Code != "commitment_unsigned" {
+		if _, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); apperr.As(err) == nil || apperr.As(err).Code != "commitment_unsigned" {
 			t.Fatalf("submitting unsigned: %v", err)
 		}
 		if a.Modes == nil || a.Modes.CommitmentText == "" {
 			t.Fatalf("the draft does not show the commitment to sign: %+v", a.Modes)
 		}
-		if _, err := f.svc.SignCommitment(ctx, f.p, a.ID, 0, "我随便写的"); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.SignCommitment(ctx, f.p, a.ID, 0, "我随便写的"); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("signing another text: %v", err)
 		}
-		if a, err := f.svc.SignCommitment(ctx, f.p, a.ID, 0, a.Modes.CommitmentText); err != nil || a.Modes.Commitment == nil || a.Modes.Commitment.SignerName != "赵老汉" || len(a.Modes.Commitment.Digest) != 64 {
+		if a, err := f.apps.Modes.SignCommitment(ctx, f.p, a.ID, 0, a.Modes.CommitmentText); err != nil || a.Modes.Commitment == nil || a.Modes.Commitment.SignerName != "赵老汉" || len(a.Modes.Commitment.Digest) != 64 {
 			t.Fatalf("signing: %v %+v", err, a.Modes)
 		}
-		a, err := f.svc.Submit(ctx, f.p, a.ID, 0, "")
+		a, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,16 +124,16 @@ func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing
 		if task.Deadline == nil || !strings.Contains(task.Note, task.Deadline.In(at(1, 0).Location()).Format(time.DateOnly)) || task.Deadline.Before(at(15, 0).AddDate(0, 0, 30)) {
 			t.Errorf("the inspection is due %v (%q), want 30 working days on", task.Deadline, task.Note)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.civil, task.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.civil, task.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("deciding an inspection as a step: %v", err)
 		}
-		if _, err := f.svc.RecordInspection(ctx, st.clerk, task.ID, 0, true, ""); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Modes.RecordInspection(ctx, st.clerk, task.ID, 0, true, ""); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a clerk inspecting: %v", err)
 		}
-		if _, err := f.svc.RecordInspection(ctx, st.civil, task.ID, 0, true, "现场核查属实"); err != nil {
+		if _, err := f.apps.Modes.RecordInspection(ctx, st.civil, task.ID, 0, true, "现场核查属实"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := f.svc.Get(ctx, f.p, a.ID); got.Status != "licence_issued" {
+		if got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID); got.Status != "licence_issued" {
 			t.Errorf("after a fine inspection the application is %s", got.Status)
 		}
 		if r := credit(t, f, f.idNum); r["records"] != nil && r["records"] != int64(0) {
@@ -141,20 +142,20 @@ func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing
 
 		// A second one turns out false: revoked, licence revoked, credit record.
 		b := draft(t, f)
-		if _, err := f.svc.SignCommitment(ctx, f.p, b.ID, 0, b.Modes.CommitmentText); err != nil {
+		if _, err := f.apps.Modes.SignCommitment(ctx, f.p, b.ID, 0, b.Modes.CommitmentText); err != nil {
 			t.Fatal(err)
 		}
-		if b, err = f.svc.Submit(ctx, f.p, b.ID, 0, ""); err != nil || b.Status != "licence_issued" {
+		if b, err = f.apps.Drafts.Submit(ctx, f.p, b.ID, 0, ""); err != nil || b.Status != "licence_issued" {
 			t.Fatalf("second submission: %v %s", err, b.Status)
 		}
 		task = taskOf(t, f, st.civil, "inspection")
-		if _, err := f.svc.RecordInspection(ctx, st.civil, task.ID, 0, false, ""); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.RecordInspection(ctx, st.civil, task.ID, 0, false, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a false commitment without a finding: %v", err)
 		}
-		if _, err := f.svc.RecordInspection(ctx, st.civil, task.ID, 0, false, "实际未在本市居住"); err != nil {
+		if _, err := f.apps.Modes.RecordInspection(ctx, st.civil, task.ID, 0, false, "实际未在本市居住"); err != nil {
 			t.Fatal(err)
 		}
-		b, _ = f.svc.Get(ctx, f.p, b.ID)
+		b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID)
 		if b.Status != "revoked" || licenceStatus(t, db, b.ID) != "revoked" {
 			t.Errorf("after a false commitment: application %s, licence %s", b.Status, licenceStatus(t, db, b.ID))
 		}
@@ -168,6 +169,7 @@ func TestCommitmentApprovesAtOnceAndAFalseOneRevokesWithACreditRecord(t *testing
 }
 
 func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -175,11 +177,11 @@ func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
 		}))
 		st := makeStaff(t, f.ids)
 		c := &clock{at(15, 9)} // Monday
-		f.svc.SetNow(c.now)
+		f.apps.SetNow(c.now)
 		objector, _ := person(t, f, "19800101", "123", "钱多多")
 
 		submit := func() application.Application {
-			a, err := f.svc.Submit(ctx, f.p, draft(t, f).ID, 0, "")
+			a, err := f.apps.Drafts.Submit(ctx, f.p, draft(t, f).ID, 0, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,77 +197,78 @@ func TestFilingIsLicensedAfterAQuietNoticeAndHaltedByAnObjection(t *testing.T) {
 		if n := jobsOf(t, db, "filing_notice_end"); n != 1 {
 			t.Errorf("%d end-of-notice jobs scheduled", n)
 		}
-		list, err := f.svc.Notices(ctx)
+		list, err := f.apps.Modes.Notices(ctx)
 		if err != nil || len(list) != 1 || !strings.Contains(list[0].Title, "赵*") {
 			t.Fatalf("public notices: %v %+v", err, list)
 		}
-		if err := f.svc.EndNotice(ctx, a.ID); err == nil {
+		if err := f.apps.Modes.EndNotice(ctx, a.ID); err == nil {
 			t.Error("the notice ended early")
 		}
 
 		// A second filing draws an objection, which halts it for review.
 		b := submit()
 		nb := b.Modes.Notice.ID
-		if _, err := f.svc.Object(ctx, objector, nb, " "); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.Object(ctx, objector, nb, " "); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("an objection without reasons: %v", err)
 		}
-		if _, err := f.svc.Object(ctx, st.civil, nb, "不对"); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Modes.Object(ctx, st.civil, nb, "不对"); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("staff objecting: %v", err)
 		}
-		if _, err := f.svc.Object(ctx, f.p, nb, "我不想办了"); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Modes.Object(ctx, f.p, nb, "我不想办了"); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("the applicant objecting to their own filing: %v", err)
 		}
-		if n, err := f.svc.Object(ctx, objector, nb, "申请人并非本市户籍"); err != nil || n.Status != "halted" {
+		if n, err := f.apps.Modes.Object(ctx, objector, nb, "申请人并非本市户籍"); err != nil || n.Status != "halted" {
 			t.Fatalf("objecting: %v %+v", err, n)
 		}
 
 		// The quiet one is licensed when its period ends; the halted one waits.
 		c.t = at(19, 9)
 		for _, id := range []int64{a.ID, b.ID} {
-			if err := f.svc.EndNotice(ctx, id); err != nil {
+			if err := f.apps.Modes.EndNotice(ctx, id); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if a, _ = f.svc.Get(ctx, f.p, a.ID); a.Status != "licence_issued" || a.Modes.Notice.Status != "ended" || licenceStatus(t, db, a.ID) != "valid" {
+		if a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID); a.Status != "licence_issued" || a.Modes.Notice.Status != "ended" || licenceStatus(t, db, a.ID) != "valid" {
 			t.Errorf("after a quiet notice: %s %+v", a.Status, a.Modes.Notice)
 		}
-		if b, _ = f.svc.Get(ctx, f.p, b.ID); b.Status != "submitted" || b.Modes.Notice.Status != "halted" {
+		if b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID); b.Status != "submitted" || b.Modes.Notice.Status != "halted" {
 			t.Errorf("a halted notice went on: %s %+v", b.Status, b.Modes.Notice)
 		}
 
 		// Upheld: rejected with the reasons.
 		task := taskOf(t, f, st.civil, "objection:1")
-		if _, err := f.svc.ReviewObjection(ctx, st.civil, task.ID, 0, true, nil); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.ReviewObjection(ctx, st.civil, task.ID, 0, true, nil); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("upholding without reasons: %v", err)
 		}
-		if _, err := f.svc.ReviewObjection(ctx, st.civil, task.ID, 0, true, []string{"经核实，申请人不符合条件"}); err != nil {
+		if _, err := f.apps.Modes.ReviewObjection(ctx, st.civil, task.ID, 0, true, []string{"经核实，申请人不符合条件"}); err != nil {
 			t.Fatal(err)
 		}
-		if b, _ = f.svc.Get(ctx, f.p, b.ID); b.Status != "rejected" || len(b.Reasons) != 1 {
+		if b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID); b.Status != "rejected" || len(b.Reasons) != 1 {
 			t.Errorf("after an upheld objection: %s %v", b.Status, b.Reasons)
 		}
 
 		// Cleared after the period: approved at once.
 		c.t = at(22, 9)
 		d := submit()
-		if _, err := f.svc.Object(ctx, objector, d.Modes.Notice.ID, "我觉得不对"); err != nil {
+		if _, err := f.apps.Modes.Object(ctx, objector, d.Modes.Notice.ID, "我觉得不对"); err != nil {
 			t.Fatal(err)
 		}
 		c.t = at(29, 9)
 		task = taskOf(t, f, st.civil, "objection:2")
-		if _, err := f.svc.ReviewObjection(ctx, st.civil, task.ID, 0, false, []string{"异议无事实依据"}); err != nil {
+		if _, err := f.apps.Modes.ReviewObjection(ctx, st.civil, task.ID, 0, false, []string{"异议无事实依据"}); err != nil {
 			t.Fatal(err)
 		}
-		if d, _ = f.svc.Get(ctx, f.p, d.ID); d.Status != "licence_issued" {
+		if d, _ = f.apps.Drafts.Get(ctx, f.p, d.ID); d.Status != "licence_issued" {
 			t.Errorf("a cleared objection after the period left it %s", d.Status)
 		}
-		if list, _ := f.svc.Notices(ctx); len(list) != 0 {
+		if list, _ := f.apps.Modes.Notices(ctx); len(list) != 0 {
 			t.Errorf("notices still public: %+v", list)
 		}
 	})
 }
 
 func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -273,34 +276,34 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 		}))
 		makeStaff(t, f.ids)
 		c := &clock{at(15, 9)}
-		f.svc.SetNow(c.now)
+		f.apps.SetNow(c.now)
 		spouse, spouseID := person(t, f, "19620505", "246", "钱老太")
 		stranger, _ := person(t, f, "19700101", "135", "孙路人")
 
 		named := func() application.Application {
 			t.Helper()
 			a := draft(t, f)
-			a, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}})
+			a, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
+			if a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
 
 		a := draft(t, f)
-		if _, err := f.svc.Submit(ctx, f.p, a.ID, 0, ""); apperr.As(err) == nil || apperr.As(err).Code != "parties_missing" {
+		if _, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); apperr.As(err) == nil || apperr.As(err).Code != "parties_missing" {
 			t.Fatalf("submitting without the spouse: %v", err)
 		}
-		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "别人"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "别人"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("naming the spouse with another name: %v", err)
 		}
-		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "spouse", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "spouse", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("two people in one role, and none in the other: %v", err)
 		}
-		if _, err := f.svc.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: f.idNum, Name: "赵老汉"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: f.idNum, Name: "赵老汉"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("the applicant in two roles: %v", err)
 		}
 
@@ -312,57 +315,58 @@ func TestCoPartiesConfirmRefuseOrTimeOut(t *testing.T) {
 		if m := f.notices.last(a.ID); m.Kind != notify.CopartyInvitation || m.PersonID != spouse.PersonID {
 			t.Errorf("the spouse was told %+v", m)
 		}
-		if inv, _ := f.svc.Invitations(ctx, f.p); len(inv) != 0 {
+		if inv, _ := f.apps.Modes.Invitations(ctx, f.p); len(inv) != 0 {
 			t.Errorf("the applicant is invited to their own application: %+v", inv)
 		}
 		if n := jobsOf(t, db, "coparty_timeout"); n != 1 {
 			t.Errorf("%d timeouts scheduled", n)
 		}
-		if _, err := f.svc.AnswerInvitation(ctx, stranger, a.ID, true, ""); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.apps.Modes.AnswerInvitation(ctx, stranger, a.ID, true, ""); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a stranger confirming: %v", err)
 		}
-		inv, err := f.svc.Invitations(ctx, spouse)
+		inv, err := f.apps.Modes.Invitations(ctx, spouse)
 		if err != nil || len(inv) != 1 || inv[0].Label != "配偶" || inv[0].Applicant != "赵**" && inv[0].Applicant != "赵*" {
 			t.Fatalf("the spouse's invitations: %v %+v", err, inv)
 		}
-		if got, err := f.svc.AnswerInvitation(ctx, spouse, a.ID, true, ""); err != nil || got.Status != "confirmed" {
+		if got, err := f.apps.Modes.AnswerInvitation(ctx, spouse, a.ID, true, ""); err != nil || got.Status != "confirmed" {
 			t.Fatalf("confirming: %v %+v", err, got)
 		}
-		if a, _ = f.svc.Get(ctx, f.p, a.ID); a.Status != "licence_issued" || a.Decision == nil {
+		if a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID); a.Status != "licence_issued" || a.Decision == nil {
 			t.Errorf("after every co-party confirmed the machine's decision should apply: %s", a.Status)
 		}
 
 		// Refused: not accepted, with the reason.
 		b := named()
-		if _, err := f.svc.AnswerInvitation(ctx, spouse, b.ID, false, " "); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Modes.AnswerInvitation(ctx, spouse, b.ID, false, " "); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("refusing without a reason: %v", err)
 		}
-		if _, err := f.svc.AnswerInvitation(ctx, spouse, b.ID, false, "我不同意"); err != nil {
+		if _, err := f.apps.Modes.AnswerInvitation(ctx, spouse, b.ID, false, "我不同意"); err != nil {
 			t.Fatal(err)
 		}
-		if b, _ = f.svc.Get(ctx, f.p, b.ID); b.Status != "not_accepted" || len(b.Reasons) != 1 || !strings.Contains(b.Reasons[0], "我不同意") {
+		if b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID); b.Status != "not_accepted" || len(b.Reasons) != 1 || !strings.Contains(b.Reasons[0], "我不同意") {
 			t.Errorf("after a refusal: %s %v", b.Status, b.Reasons)
 		}
 
 		// Silent: cancelled when the time is up, not before.
 		d := named()
-		if err := f.svc.PartiesTimedOut(ctx, d.ID); err == nil {
+		if err := f.apps.Modes.PartiesTimedOut(ctx, d.ID); err == nil {
 			t.Error("timed out early")
 		}
 		c.t = at(29, 9)
-		if err := f.svc.PartiesTimedOut(ctx, d.ID); err != nil {
+		if err := f.apps.Modes.PartiesTimedOut(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		}
-		if d, _ = f.svc.Get(ctx, f.p, d.ID); d.Status != "not_accepted" || d.Modes.Parties[1].Status != "lapsed" {
+		if d, _ = f.apps.Drafts.Get(ctx, f.p, d.ID); d.Status != "not_accepted" || d.Modes.Parties[1].Status != "lapsed" {
 			t.Errorf("after the timeout: %s %+v", d.Status, d.Modes.Parties)
 		}
-		if _, err := f.svc.AnswerInvitation(ctx, spouse, d.ID, true, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Modes.AnswerInvitation(ctx, spouse, d.ID, true, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("confirming after the timeout: %v", err)
 		}
 	})
 }
 
 func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, func(c *catalog.Catalogue) {
@@ -378,22 +382,22 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 		})
 		st := makeStaff(t, f.ids)
 		c := &clock{at(15, 9)}
-		f.svc.SetNow(c.now)
+		f.apps.SetNow(c.now)
 
 		deferred := func(due string) application.Application {
 			t.Helper()
 			a := draft(t, f)
-			if _, err := f.svc.DeferMaterial(ctx, f.p, a.ID, 0, "id_card", due); !apperr.Is(err, apperr.Invalid) && !apperr.Is(err, apperr.Conflict) {
+			if _, err := f.apps.Modes.DeferMaterial(ctx, f.p, a.ID, 0, "id_card", due); !apperr.Is(err, apperr.Invalid) && !apperr.Is(err, apperr.Conflict) {
 				t.Errorf("deferring a material the item does not let wait: %v", err)
 			}
-			a, err := f.svc.DeferMaterial(ctx, f.p, a.ID, 0, "photo", due)
+			a, err := f.apps.Modes.DeferMaterial(ctx, f.p, a.ID, 0, "photo", due)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(a.Modes.Deferrals) != 1 {
 				t.Fatalf("deferrals: %+v", a.Modes)
 			}
-			if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
+			if a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 			return a
@@ -404,19 +408,19 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 		if a.Status != "submitted" {
 			t.Fatalf("processing did not go on: %s", a.Status)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader(string(pngFile)), false); err != nil {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader(string(pngFile)), false); err != nil {
 			t.Fatal(err)
 		}
-		if a, _ = f.svc.Get(ctx, f.p, a.ID); a.Modes.Deferrals[0].SuppliedAt == nil {
+		if a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID); a.Modes.Deferrals[0].SuppliedAt == nil {
 			t.Errorf("supplying did not clear the deferral: %+v", a.Modes.Deferrals)
 		}
 
 		// A clerk defers at the window for another; both go overdue.
 		b := draft(t, f)
-		if _, err := f.svc.DeferMaterial(ctx, st.clerk, b.ID, 0, "photo", "2026-06-16"); err != nil {
+		if _, err := f.apps.Modes.DeferMaterial(ctx, st.clerk, b.ID, 0, "photo", "2026-06-16"); err != nil {
 			t.Fatalf("a clerk deferring: %v", err)
 		}
-		if _, err := f.svc.DeferMaterial(ctx, st.civil, b.ID, 0, "photo", "2026-06-16"); err == nil {
+		if _, err := f.apps.Modes.DeferMaterial(ctx, st.civil, b.ID, 0, "photo", "2026-06-16"); err == nil {
 			t.Error("a reviewer deferred a material")
 		}
 		d := deferred("2026-06-16")
@@ -432,7 +436,7 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 		if r["records"] != int64(2) || r["blacklisted"] != true {
 			t.Errorf("after two overdue supplements (blacklist after 2): %v", r)
 		}
-		if d, _ = f.svc.Get(ctx, f.p, d.ID); d.Modes.Deferrals[0].OverdueAt == nil {
+		if d, _ = f.apps.Drafts.Get(ctx, f.p, d.ID); d.Modes.Deferrals[0].OverdueAt == nil {
 			t.Errorf("the deferral is not marked overdue: %+v", d.Modes.Deferrals)
 		}
 		if m := f.notices.last(d.ID); m.Kind != notify.DeadlineWarning {
@@ -445,21 +449,22 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 // job table, written with the submission; a queue started later (as after a
 // restart) works it and the filing is licensed.
 func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
 			it.Approval = catalog.Approval{Mode: "filing", NoticeDays: 1}
 		}))
 		c := &clock{at(15, 9)}
-		f.svc.SetNow(c.now)
-		a, err := f.svc.Submit(ctx, f.p, draft(t, f).ID, 0, "")
+		f.apps.SetNow(c.now)
+		a, err := f.apps.Drafts.Submit(ctx, f.p, draft(t, f).ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.t = at(17, 9) // the notice ended on Tuesday; the job is due (June 2026 is past for the queue)
 
 		ws := jobs.NewWorkers()
-		jobs.Register(ws, application.NewNoticeWorker(f.svc))
+		jobs.Register(ws, application.NewNoticeWorker(f.apps.Modes))
 		q, err := jobs.New(db, ws, slog.New(slog.DiscardHandler), jobs.Config{PollInterval: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -472,11 +477,11 @@ func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
 		defer q.Stop(ctx)
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			if got, _ := f.svc.Get(ctx, f.p, a.ID); got.Status == "licence_issued" {
+			if got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID); got.Status == "licence_issued" {
 				break
 			}
 			if time.Now().After(deadline) {
-				got, _ := f.svc.Get(ctx, f.p, a.ID)
+				got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
 				t.Fatalf("the end-of-notice job did not license the filing: %s", got.Status)
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -488,6 +493,7 @@ func TestNoticeEndJobIsWorkedByAFreshQueue(t *testing.T) {
 // commitment or filing before its approval, so a required material that is
 // neither supplied nor deferred under a commitment keeps it from submission.
 func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
@@ -496,14 +502,14 @@ func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
 				Required: true, Sources: []catalog.MaterialSource{{Upload: true}}, Trust: "C"})
 		}))
 		a := draft(t, f)
-		_, err := f.svc.Submit(ctx, f.p, a.ID, 0, "")
+		_, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
 		if e := apperr.As(err); e == nil || e.Code != "materials_missing" || !strings.Contains(fmt.Sprint(e.Details), "photo") {
 			t.Fatalf("submitting a filing without its photo: %v", err)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader("%PDF-1.4\n%%EOF\n"), false); err != nil {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader("%PDF-1.4\n%%EOF\n"), false); err != nil {
 			t.Fatal(err)
 		}
-		if a, err = f.svc.Submit(ctx, f.p, a.ID, 0, ""); err != nil || a.Status == "draft" {
+		if a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); err != nil || a.Status == "draft" {
 			t.Fatalf("submitting with the photo: %v (%s)", err, a.Status)
 		}
 	})

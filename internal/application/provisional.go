@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
-	"yiwang/internal/workday"
 
+	"yiwang/internal/store"
+	"yiwang/internal/workday"
 	"yiwang/internal/workflow"
 )
 
@@ -19,7 +20,7 @@ import (
 
 // deadlineAfter is the end of the days-th working day after from, with the
 // calendar that counted it, for provisionalNote.
-func (s *Service) deadlineAfter(ctx context.Context, from time.Time, days int) (time.Time, Calendar, error) {
+func (s *core) deadlineAfter(ctx context.Context, from time.Time, days int) (time.Time, Calendar, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return time.Time{}, nil, err
@@ -55,7 +56,7 @@ func withProvisional(note string, cal Calendar, from, deadline time.Time, recoun
 
 // markProvisional records note on the timeline of an application, prefixed
 // with what the deadline is of; an empty note records nothing.
-func (s *Service) markProvisional(ctx context.Context, tx *sql.Tx, applicationID int64, what, note string) error {
+func (s *core) markProvisional(ctx context.Context, tx *sql.Tx, applicationID int64, what, note string) error {
 	if note == "" {
 		return nil
 	}
@@ -72,50 +73,40 @@ func (s *Service) markProvisional(ctx context.Context, tx *sql.Tx, applicationID
 // after. Clock stops are inside that span, so their days stay added. It runs
 // inside the transaction that loads a year (workday.Store.OnLoad), so a year
 // is never loaded with provisional deadlines left behind it.
-func (s *Service) Recount(ctx context.Context, tx *sql.Tx, before, after Calendar) error {
+func (s *Deadlines) Recount(ctx context.Context, tx *sql.Tx, before, after Calendar) error {
 	type recount struct {
 		app, task    int64 // task 0: the application's own deadline
 		status, name string
 		from, old    time.Time
 	}
-	var list []recount
-	rows, err := tx.QueryContext(ctx, `SELECT id, status, accepted_at, deadline FROM applications
+	apps, err := store.All(ctx, tx, func(row store.Scanner) (recount, error) {
+		var r recount
+		err := row.Scan(&r.app, &r.status, &r.from, &r.old)
+		return r, err
+	}, `SELECT id, status, accepted_at, deadline FROM applications
 		WHERE deadline IS NOT NULL AND accepted_at IS NOT NULL AND decided_at IS NULL`)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
+	tasks, err := store.All(ctx, tx, func(row store.Scanner) (recount, error) {
 		var r recount
-		if err := rows.Scan(&r.app, &r.status, &r.from, &r.old); err != nil {
-			rows.Close()
-			return err
-		}
-		if !workflow.Decided(workflow.Status(r.status)) && before.Provisional(r.from, r.old) {
-			list = append(list, r)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT t.id, t.application_id, a.status, t.name_zh, t.opened_at, t.deadline FROM tasks t JOIN applications a ON a.id = t.application_id
+		err := row.Scan(&r.task, &r.app, &r.status, &r.name, &r.from, &r.old)
+		return r, err
+	}, `SELECT t.id, t.application_id, a.status, t.name_zh, t.opened_at, t.deadline FROM tasks t JOIN applications a ON a.id = t.application_id
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND t.opened_at IS NOT NULL`)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var r recount
-		if err := rows.Scan(&r.task, &r.app, &r.status, &r.name, &r.from, &r.old); err != nil {
-			rows.Close()
-			return err
-		}
-		if before.Provisional(r.from, r.old) {
+	var list []recount
+	for _, r := range apps {
+		if !workflow.Decided(workflow.Status(r.status)) && before.Provisional(r.from, r.old) {
 			list = append(list, r)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+	for _, r := range tasks {
+		if before.Provisional(r.from, r.old) {
+			list = append(list, r)
+		}
 	}
 	for _, r := range list {
 		n, err := before.WorkdaysLeft(r.from, r.old)
@@ -129,9 +120,9 @@ func (s *Service) Recount(ctx context.Context, tx *sql.Tx, before, after Calenda
 		what := "办结期限"
 		if r.task != 0 {
 			what = "环节「" + r.name + "」期限"
-			_, err = tx.ExecContext(ctx, `UPDATE tasks SET deadline = $1 WHERE id = $2`, deadline, r.task)
+			err = setTaskDeadline(ctx, tx, r.task, deadline)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE applications SET deadline = $1, revision = revision + 1, updated_at = $2 WHERE id = $3`, deadline, s.now(), r.app)
+			err = recountDeadline(ctx, tx, r.app, deadline, s.now())
 		}
 		if err != nil {
 			return err

@@ -35,6 +35,7 @@ func test2027() workday.Notice {
 // deadline and its steps' are counted provisionally into January 2027, and
 // counted again when the year is loaded.
 func TestProvisionalDeadlinesAreCountedAgainOnLoad(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		days, err := workday.NewStore(ctx, db)
@@ -55,23 +56,23 @@ func TestProvisionalDeadlinesAreCountedAgainOnLoad(t *testing.T) {
 			}
 		}, func(ctx context.Context) (application.Calendar, error) { return days.Calendar(ctx) })
 		days.OnLoad(func(ctx context.Context, tx *sql.Tx, before, after *workday.Calendar) error {
-			return f.svc.Recount(ctx, tx, before, after)
+			return f.apps.Deadlines.Recount(ctx, tx, before, after)
 		})
 		now := time.Date(2026, 12, 20, 10, 0, 0, 0, workday.CST)
-		f.svc.SetNow(func() time.Time { return now })
+		f.apps.SetNow(func() time.Time { return now })
 		st := makeStaff(t, f.ids)
-		if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
 			t.Fatal(err)
 		}
 		a := submitManual(t, f)
-		if _, err := f.svc.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
 			t.Fatalf("accepting into a year not loaded: %v", err)
 		}
 
 		// 21–31 December are 9 working days; provisionally 1 January and the
 		// weekends are off: the 15th working day is Monday 11 January, the
 		// 20th Monday 18 January.
-		v, err := f.svc.StaffApplication(ctx, st.civil, a.ID)
+		v, err := f.apps.Tasks.StaffApplication(ctx, st.civil, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestProvisionalDeadlinesAreCountedAgainOnLoad(t *testing.T) {
 		if _, err := days.Load(ctx, test2027(), "staff:1"); err != nil {
 			t.Fatal(err)
 		}
-		v, err = f.svc.StaffApplication(ctx, st.civil, a.ID)
+		v, err = f.apps.Tasks.StaffApplication(ctx, st.civil, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func TestProvisionalDeadlinesAreCountedAgainOnLoad(t *testing.T) {
 		if _, err := days.Load(ctx, test2027(), "staff:2"); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ = f.svc.StaffApplication(ctx, st.civil, a.ID); len(v.Timeline) != n {
+		if v, _ = f.apps.Tasks.StaffApplication(ctx, st.civil, a.ID); len(v.Timeline) != n {
 			t.Errorf("a second load recounted again: %+v", v.Timeline[n:])
 		}
 	})

@@ -60,7 +60,7 @@ func makeStaff(t *testing.T, ids *identity.Store) staff {
 
 func taskOf(t *testing.T, f fixture, p authz.Principal, step string) application.Task {
 	t.Helper()
-	tasks, err := f.svc.Inbox(context.Background(), p)
+	tasks, err := f.apps.Tasks.Inbox(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +78,14 @@ func taskOf(t *testing.T, f fixture, p authz.Principal, step string) application
 func submitManual(t *testing.T, f fixture) application.Application {
 	t.Helper()
 	ctx := context.Background()
-	a, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+	a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+	if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
 		t.Fatal(err)
 	}
-	a, err = f.svc.Submit(ctx, f.p, a.ID, 0, "")
+	a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,12 @@ func submitManual(t *testing.T, f fixture) application.Application {
 }
 
 func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, parallelSteps)
 		st := makeStaff(t, f.ids)
-		if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
 			t.Fatal(err)
 		}
 		a := submitManual(t, f)
@@ -110,31 +111,31 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 
 		// Acceptance is the clerks' work, not the reviewers'.
 		accept := taskOf(t, f, st.clerk, "accept")
-		if tasks, _ := f.svc.Inbox(ctx, st.civil); slices.ContainsFunc(tasks, func(x application.Task) bool { return x.ApplicationID == a.ID }) {
+		if tasks, _ := f.apps.Tasks.Inbox(ctx, st.civil); slices.ContainsFunc(tasks, func(x application.Task) bool { return x.ApplicationID == a.ID }) {
 			t.Error("a reviewer sees the acceptance task")
 		}
 
 		// The clerk asks for everything missing at once; the clock stops.
-		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "no_such_field", Reason: "x"}}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Tasks.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "no_such_field", Reason: "x"}}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a correction of a field the form lacks: %v", err)
 		}
-		if _, err := f.svc.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
+		if _, err := f.apps.Tasks.RequestCorrection(ctx, st.clerk, accept.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
 			t.Fatal(err)
 		}
-		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if a.Status != "correction_requested" || !a.ClockStopped || a.Correction == nil || a.Correction.Items[0].Reason != "实体卡暂停邮寄，请改选仅电子证" {
 			t.Fatalf("after the correction request: %s, stopped %v, %+v", a.Status, a.ClockStopped, a.Correction)
 		}
 		if n := f.notices.last(a.ID); n.Kind != "correction_requested" {
 			t.Errorf("the applicant was told %+v", n)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, accept.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("accepting while the applicant corrects: %v", err)
 		}
-		if _, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("supplying nothing: %v", err)
 		}
-		a, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "electronic"})
+		a, err := f.apps.Drafts.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "electronic"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,13 +145,13 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 
 		// Accepting starts the clock and opens both parallel steps.
 		seen := a.Revision
-		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, accept.ID, seen, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("acting on a stale revision: %v", err)
 		}
-		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if a.Status != "under_review" || a.AcceptedAt == nil || a.Deadline == nil || !a.Deadline.After(*a.AcceptedAt) {
 			t.Fatalf("after acceptance: %s, accepted %v, deadline %v", a.Status, a.AcceptedAt, a.Deadline)
 		}
@@ -158,26 +159,26 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 		if civil.Deadline == nil || property.Deadline == nil {
 			t.Error("parallel steps have no deadlines")
 		}
-		if err := f.svc.Claim(ctx, st.civil, civil.ID); err != nil {
+		if err := f.apps.Tasks.Claim(ctx, st.civil, civil.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.civil2, civil.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.civil2, civil.ID, 0, true, nil, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("deciding a task someone else claimed: %v", err)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, "材料齐全"); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, "材料齐全"); err != nil {
 			t.Fatal(err)
 		}
-		if tasks, _ := f.svc.Inbox(ctx, st.head); len(tasks) != 0 {
+		if tasks, _ := f.apps.Tasks.Inbox(ctx, st.head); len(tasks) != 0 {
 			t.Errorf("the head has work before the parallel stage is done: %+v", tasks)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 		decide := taskOf(t, f, st.head, "decide")
-		if _, err := f.svc.DecideTask(ctx, st.head, decide.ID, 0, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.head, decide.ID, 0, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if a.Status != "licence_issued" || a.DecidedAt == nil {
 			t.Fatalf("after the head's decision: %s", a.Status)
 		}
@@ -198,48 +199,49 @@ func TestManualJourneyWithCorrectionAndParallelApproval(t *testing.T) {
 		}
 
 		// Authorised staff revoke it afterwards, with a reason.
-		if _, err := f.svc.Revoke(ctx, st.head, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Tasks.Revoke(ctx, st.head, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("revoking without a reason: %v", err)
 		}
-		if _, err := f.svc.Revoke(ctx, st.civil, a.ID, 0, "x"); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Tasks.Revoke(ctx, st.civil, a.ID, 0, "x"); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a reviewer revoking: %v", err)
 		}
-		if v, err := f.svc.Revoke(ctx, st.head, a.ID, 0, "申请人提供虚假材料"); err != nil || v.Status != "revoked" {
+		if v, err := f.apps.Tasks.Revoke(ctx, st.head, a.ID, 0, "申请人提供虚假材料"); err != nil || v.Status != "revoked" {
 			t.Errorf("revoking: %v, %v", v.Status, err)
 		}
 		if v, err := f.licences.VerifyNumber(ctx, issued); err != nil || v.Result != "revoked" {
 			t.Errorf("the licence of the revoked application verifies as %+v, %v", v, err)
 		}
-		if _, err := f.svc.Withdraw(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Drafts.Withdraw(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("withdrawing a decided application: %v", err)
 		}
 	})
 }
 
 func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, parallelSteps)
 		st := makeStaff(t, f.ids)
-		if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
 			t.Fatal(err)
 		}
 		a := submitManual(t, f)
-		if _, err := f.svc.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 		property := taskOf(t, f, st.property, "property_check")
-		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, false, nil, ""); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, false, nil, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("rejecting without reasons: %v", err)
 		}
-		if _, err := f.svc.DecideTask(ctx, st.property, property.ID, 0, false, []string{"申请人名下房产登记信息有误"}, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, false, []string{"申请人名下房产登记信息有误"}, ""); err != nil {
 			t.Fatal(err)
 		}
-		a, _ = f.svc.Get(ctx, f.p, a.ID)
+		a, _ = f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if a.Status != "rejected" || !slices.Equal(a.Reasons, []string{"申请人名下房产登记信息有误"}) {
 			t.Fatalf("after a parallel rejection: %s %v", a.Status, a.Reasons)
 		}
-		view, err := f.svc.StaffApplication(ctx, st.civil, a.ID)
+		view, err := f.apps.Tasks.StaffApplication(ctx, st.civil, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,52 +250,53 @@ func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
 				t.Errorf("the other parallel step is %s", task.Status)
 			}
 		}
-		if tasks, _ := f.svc.Inbox(ctx, st.civil); len(tasks) != 0 {
+		if tasks, _ := f.apps.Tasks.Inbox(ctx, st.civil); len(tasks) != 0 {
 			t.Errorf("a rejected application stays in an inbox: %+v", tasks)
 		}
 	})
 }
 
 func TestWithdrawAndIdempotencyKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 		req := application.StartRequest{ItemCode: seniorCard, IdempotencyKey: "k-1"}
-		a, err := f.svc.Start(ctx, f.p, req)
+		a, err := f.apps.Drafts.Start(ctx, f.p, req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := f.svc.Start(ctx, f.p, req)
+		again, err := f.apps.Drafts.Start(ctx, f.p, req)
 		if err != nil || again.ID != a.ID {
 			t.Fatalf("a retried start made application %d (first %d): %v", again.ID, a.ID, err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "mobile", IdempotencyKey: "k-1"}); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "mobile", IdempotencyKey: "k-1"}); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("the key reused for another request: %v", err)
 		}
-		if _, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "window"}); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard, Channel: "window"}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a person choosing the window channel: %v", err)
 		}
-		if _, err := f.svc.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "post"}); err != nil {
 			t.Fatal(err)
 		}
-		first, err := f.svc.Submit(ctx, f.p, a.ID, 0, "s-1")
+		first, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "s-1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		retry, err := f.svc.Submit(ctx, f.p, a.ID, 0, "s-1")
+		retry, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "s-1")
 		if err != nil || retry.Number != first.Number {
 			t.Errorf("a retried submission: %v, number %s vs %s", err, retry.Number, first.Number)
 		}
 
-		d, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		d, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := f.svc.Withdraw(ctx, f.p, d.ID, 0, "不办了")
+		w, err := f.apps.Drafts.Withdraw(ctx, f.p, d.ID, 0, "不办了")
 		if err != nil || w.Status != "withdrawn" {
 			t.Fatalf("withdrawing a draft: %v %v", w.Status, err)
 		}
-		if _, err := f.svc.Submit(ctx, f.p, d.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Drafts.Submit(ctx, f.p, d.ID, 0, ""); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("submitting a withdrawn application: %v", err)
 		}
 	})
@@ -313,6 +316,7 @@ func withPhoto(c *catalog.Catalogue) {
 var pngFile = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 
 func TestWindowIntakeWithVerifiedScans(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, withPhoto)
@@ -342,36 +346,36 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 		clerk, farClerk := mkClerk("clerk.near", hall), mkClerk("clerk.far", far)
 		req := application.IntakeRequest{IDNumber: f.idNum, Name: "赵老汉", ItemCode: seniorCard, IdentityChecked: true, Consent: true}
 
-		if _, err := f.svc.Intake(ctx, farClerk, req); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Drafts.Intake(ctx, farClerk, req); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("intake at a hall outside the item's scope: %v", err)
 		}
 		wrong := req
 		wrong.Name = "赵小汉"
-		if _, err := f.svc.Intake(ctx, clerk, wrong); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.Intake(ctx, clerk, wrong); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("intake under a name that does not match the ID number: %v", err)
 		}
 		unchecked := req
 		unchecked.IdentityChecked = false
-		if _, err := f.svc.Intake(ctx, clerk, unchecked); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.Intake(ctx, clerk, unchecked); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("intake without checking identity: %v", err)
 		}
-		if _, err := f.svc.Intake(ctx, f.p, req); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Drafts.Intake(ctx, f.p, req); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("an applicant taking in a walk-in: %v", err)
 		}
-		a, err := f.svc.Intake(ctx, clerk, req)
+		a, err := f.apps.Drafts.Intake(ctx, clerk, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if a.Channel != "window" || a.HallCode != "mingde-hall" || a.Form["name"] != "赵老汉" {
 			t.Fatalf("intake: channel %s, hall %s, form %v", a.Channel, a.HallCode, a.Form)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "photo", strings.NewReader("not a picture"), true); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, clerk, a.ID, 0, "photo", strings.NewReader("not a picture"), true); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("uploading text as a photo: %v", err)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "id_card", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, clerk, a.ID, 0, "id_card", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("uploading over an e-licence: %v", err)
 		}
-		a, err = f.svc.UploadMaterial(ctx, clerk, a.ID, 0, "photo", bytes.NewReader(pngFile), true)
+		a, err = f.apps.Drafts.UploadMaterial(ctx, clerk, a.ID, 0, "photo", bytes.NewReader(pngFile), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +383,7 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 		if m := a.Materials[i]; !m.Attached || m.Trust != "B" || m.File == nil || m.File.MediaType != "image/png" {
 			t.Errorf("the verified scan: %+v", m)
 		}
-		rc, file, err := f.svc.OpenMaterial(ctx, clerk, a.ID, "photo")
+		rc, file, err := f.apps.Drafts.OpenMaterial(ctx, clerk, a.ID, "photo")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,10 +392,10 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 		if !bytes.Equal(got, pngFile) || file.Size != int64(len(pngFile)) {
 			t.Errorf("the stored scan reads back as %d bytes", len(got))
 		}
-		if _, err := f.svc.UpdateForm(ctx, clerk, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+		if _, err := f.apps.Drafts.UpdateForm(ctx, clerk, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
 			t.Fatal(err)
 		}
-		a, err = f.svc.Submit(ctx, clerk, a.ID, 0, "")
+		a, err = f.apps.Drafts.Submit(ctx, clerk, a.ID, 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,7 +403,7 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 			t.Fatalf("the clerk's submission: %s %s", a.Status, a.Number)
 		}
 		// The walk-in sees it online, and was told as the person.
-		mine, err := f.svc.Get(ctx, f.p, a.ID)
+		mine, err := f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if err != nil || mine.Number != a.Number {
 			t.Errorf("the applicant cannot see their window application: %v", err)
 		}
@@ -407,14 +411,14 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 			t.Errorf("the walk-in's notice is addressed to the clerk's account: %+v", n)
 		}
 		// A person uploads only to their own drafts, never marked verified.
-		d, err := f.svc.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		d, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Drafts.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), true); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("an applicant marking their own upload verified: %v", err)
 		}
-		d, err = f.svc.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), false)
+		d, err = f.apps.Drafts.UploadMaterial(ctx, f.p, d.ID, 0, "photo", bytes.NewReader(pngFile), false)
 		if err != nil {
 			t.Fatal(err)
 		}

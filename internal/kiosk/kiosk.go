@@ -37,13 +37,13 @@ const (
 
 // Deps are what the kiosk needs.
 type Deps struct {
-	Auth         Authenticator
-	Identities   *identity.Store
-	Applications *application.Service
-	Catalog      *catalog.Store
-	Licences     *licence.Service
-	Secure       bool // mark cookies Secure (TLS)
-	Logger       *slog.Logger
+	Auth       Authenticator
+	Identities *identity.Store
+	Drafts     *application.Drafts
+	Catalog    *catalog.Store
+	Licences   *licence.Service
+	Secure     bool // mark cookies Secure (TLS)
+	Logger     *slog.Logger
 }
 
 // Handler serves /kiosk.
@@ -194,15 +194,15 @@ func (h *Handler) applyNoHousing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	a, err := h.Applications.Start(ctx, p, application.StartRequest{ItemCode: NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
+	a, err := h.Drafts.Start(ctx, p, application.StartRequest{ItemCode: NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
 	if err == nil {
-		a, err = h.Applications.UpdateForm(ctx, p, a.ID, map[string]any{"purpose": r.PostFormValue("purpose")})
+		a, err = h.Drafts.UpdateForm(ctx, p, a.ID, map[string]any{"purpose": r.PostFormValue("purpose")})
 	}
 	if err == nil {
-		a, err = h.Applications.Get(ctx, p, a.ID)
+		a, err = h.Drafts.Get(ctx, p, a.ID)
 	}
 	if err == nil {
-		a, err = h.Applications.Submit(ctx, p, a.ID, a.Revision, "")
+		a, err = h.Drafts.Submit(ctx, p, a.ID, a.Revision, "")
 	}
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {

@@ -55,8 +55,8 @@ func TestIssuedLicenceIsReusedByTheNextApplication(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		apps := application.NewService(application.Deps{DB: db, Catalog: f.catalog, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db), Calendars: application.FixedCalendar(cal)})
-		a, err := apps.Start(ctx, p, application.StartRequest{ItemCode: smallCatering})
+		apps := application.NewServices(application.Deps{DB: db, Catalog: f.catalog, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db), Calendars: application.FixedCalendar(cal)})
+		a, err := apps.Drafts.Start(ctx, p, application.StartRequest{ItemCode: smallCatering})
 		if err != nil {
 			t.Fatal(err)
 		}

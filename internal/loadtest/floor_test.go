@@ -113,19 +113,19 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewService(application.Deps{DB: db, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
+	svc := application.NewServices(application.Deps{DB: db, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
 		Limits: identity.NewLimiter(db), Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
-	submitted, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	submitted, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
+	if _, err := svc.Drafts.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
+	if _, err := svc.Drafts.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
 		b.Fatal(err)
 	}
-	draft, err := svc.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	draft, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
 	}

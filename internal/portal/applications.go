@@ -68,7 +68,7 @@ func (h *Handler) calendar(ctx context.Context) application.Calendar {
 
 func (h *Handler) myApplications(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	list, err := h.Applications.Mine(ctx, authz.From(ctx))
+	list, err := h.Drafts.Mine(ctx, authz.From(ctx))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -249,7 +249,7 @@ func (h *Handler) correction(w http.ResponseWriter, r *http.Request) {
 	}
 	values, err := readFields(r, fields(it, a), named, true)
 	if err == nil {
-		_, err = h.Applications.SupplyCorrection(r.Context(), authz.From(r.Context()), a.ID, 0, values)
+		_, err = h.Drafts.SupplyCorrection(r.Context(), authz.From(r.Context()), a.ID, 0, values)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -264,7 +264,7 @@ func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if _, err := h.Applications.Withdraw(r.Context(), authz.From(r.Context()), id, 0, r.PostFormValue("reason")); err != nil {
+	if _, err := h.Drafts.Withdraw(r.Context(), authz.From(r.Context()), id, 0, r.PostFormValue("reason")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

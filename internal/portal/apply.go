@@ -63,7 +63,7 @@ func (h *Handler) applyStart(w http.ResponseWriter, r *http.Request) {
 			answers[s.ID] = a
 		}
 	}
-	a, err := h.Applications.Start(r.Context(), authz.From(r.Context()), application.StartRequest{ItemCode: code, Answers: answers, Channel: "web", IdempotencyKey: r.PostFormValue("idempotency_key")})
+	a, err := h.Drafts.Start(r.Context(), authz.From(r.Context()), application.StartRequest{ItemCode: code, Answers: answers, Channel: "web", IdempotencyKey: r.PostFormValue("idempotency_key")})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -188,7 +188,7 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request) {
 	}
 	values, err := readFields(r, fields(it, a), func(f formField) bool { return !f.ReadOnly }, false)
 	if err == nil {
-		_, err = h.Applications.UpdateForm(r.Context(), authz.From(r.Context()), a.ID, values)
+		_, err = h.Drafts.UpdateForm(r.Context(), authz.From(r.Context()), a.ID, values)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -242,7 +242,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	a, err = h.Applications.UploadMaterial(r.Context(), p, id, 0, r.PathValue("material"), f, false)
+	a, err = h.Drafts.UploadMaterial(r.Context(), p, id, 0, r.PathValue("material"), f, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -268,7 +268,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		rev, err = h.signCommitment(r, a, rev)
 	}
 	if err == nil {
-		_, err = h.Applications.Submit(r.Context(), authz.From(r.Context()), a.ID, rev, r.PostFormValue("idempotency_key"))
+		_, err = h.Drafts.Submit(r.Context(), authz.From(r.Context()), a.ID, rev, r.PostFormValue("idempotency_key"))
 	}
 	if err != nil {
 		h.fail(w, r, err)

@@ -43,7 +43,7 @@ func (h *Handler) signCommitment(r *http.Request, a application.Application, rev
 	if r.PostFormValue("commitment_digest") != textDigest(text) {
 		return 0, apperr.New(apperr.Conflict, apperr.CommitmentChanged, "the commitment's wording changed since the page was shown: read it again and sign")
 	}
-	signed, err := h.Applications.SignCommitment(r.Context(), authz.From(r.Context()), a.ID, rev, text)
+	signed, err := h.Modes.SignCommitment(r.Context(), authz.From(r.Context()), a.ID, rev, text)
 	if err != nil {
 		return 0, err
 	}
@@ -69,7 +69,7 @@ func (h *Handler) nameParties(w http.ResponseWriter, r *http.Request) {
 		}
 		parties = append(parties, pr)
 	}
-	if _, err := h.Applications.NameParties(r.Context(), authz.From(r.Context()), a.ID, 0, own, parties); err != nil {
+	if _, err := h.Modes.NameParties(r.Context(), authz.From(r.Context()), a.ID, 0, own, parties); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -92,7 +92,7 @@ func (h *Handler) pledge(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apperr.New(apperr.Conflict, apperr.CommitmentChanged, "the pledge's wording changed since the page was shown: read it again and sign"))
 		return
 	}
-	if _, err := h.Applications.PledgeMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, id); err != nil {
+	if _, err := h.Drafts.PledgeMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, id); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -110,7 +110,7 @@ func (h *Handler) deferMaterial(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apperr.New(apperr.Invalid, apperr.NoPledge, "tick the box to commit to supplying it by the date"))
 		return
 	}
-	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
+	if _, err := h.Modes.DeferMaterial(r.Context(), authz.From(r.Context()), a.ID, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

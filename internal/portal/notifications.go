@@ -38,7 +38,7 @@ func (h *Handler) markRead(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) dataReads(w http.ResponseWriter, r *http.Request) {
-	reads, err := h.Applications.ReadsAboutMe(r.Context(), authz.From(r.Context()))
+	reads, err := h.Drafts.ReadsAboutMe(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -34,18 +34,19 @@ var templateFS embed.FS
 
 // Deps are the services the portal's pages show and act on.
 type Deps struct {
-	DB           *store.DB
-	Org          *org.Store
-	Catalog      *catalog.Store
-	Stats        *search.Stats // hot search words
-	Applications *application.Service
-	Licences     *licence.Service
-	Identities   *identity.Store
-	Outbox       *notify.Outbox
-	Calendars    application.Calendars // working days, for the deadline light
-	WarningDays  int                   // working days left at which a deadline turns yellow
-	Secure       bool                  // cookies are marked Secure (the site is served over TLS)
-	Logger       *slog.Logger
+	DB          *store.DB
+	Org         *org.Store
+	Catalog     *catalog.Store
+	Stats       *search.Stats       // hot search words
+	Drafts      *application.Drafts // the applicant's side of applications
+	Modes       *application.Modes  // commitments, co-parties and deferred materials
+	Licences    *licence.Service
+	Identities  *identity.Store
+	Outbox      *notify.Outbox
+	Calendars   application.Calendars // working days, for the deadline light
+	WarningDays int                   // working days left at which a deadline turns yellow
+	Secure      bool                  // cookies are marked Secure (the site is served over TLS)
+	Logger      *slog.Logger
 }
 
 // Handler serves the portal pages.
@@ -138,7 +139,7 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (application.Appl
 	id, err := pathID(r, "id")
 	var a application.Application
 	if err == nil {
-		a, err = h.Applications.Get(r.Context(), authz.From(r.Context()), id)
+		a, err = h.Drafts.Get(r.Context(), authz.From(r.Context()), id)
 	}
 	var v catalog.Version
 	if err == nil {

@@ -76,7 +76,7 @@ func (h *Handler) actionsFor(r *http.Request, p authz.Principal, v application.S
 // site inspection, with the reason.
 func (h *Handler) specialStart(w http.ResponseWriter, r *http.Request) {
 	h.taskAction(w, r, func(p authz.Principal, task, revision int64) error {
-		_, err := h.Applications.StartSpecial(r.Context(), p, task, revision, r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("reason")))
+		_, err := h.Tasks.StartSpecial(r.Context(), p, task, revision, r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("reason")))
 		return err
 	})
 }
@@ -84,7 +84,7 @@ func (h *Handler) specialStart(w http.ResponseWriter, r *http.Request) {
 // specialEnd ends the special procedure and starts the clock again.
 func (h *Handler) specialEnd(w http.ResponseWriter, r *http.Request) {
 	h.taskAction(w, r, func(p authz.Principal, task, revision int64) error {
-		_, err := h.Applications.EndSpecial(r.Context(), p, task, revision, strings.TrimSpace(r.PostFormValue("note")))
+		_, err := h.Tasks.EndSpecial(r.Context(), p, task, revision, strings.TrimSpace(r.PostFormValue("note")))
 		return err
 	})
 }
@@ -96,7 +96,7 @@ func (h *Handler) reassign(w http.ResponseWriter, r *http.Request) {
 		if err != nil || to <= 0 {
 			return apperr.New(apperr.Invalid, apperr.NoAssignee, "choose whom to hand the step to")
 		}
-		return h.Applications.Reassign(r.Context(), p, task, to)
+		return h.Tasks.Reassign(r.Context(), p, task, to)
 	})
 }
 
@@ -108,7 +108,7 @@ func (h *Handler) inspection(w http.ResponseWriter, r *http.Request) {
 		if result != "truthful" && result != "false" {
 			return apperr.New(apperr.Invalid, apperr.BadResult, "choose whether the commitment was truthful or false")
 		}
-		_, err := h.Applications.RecordInspection(r.Context(), p, task, revision, result == "truthful", strings.TrimSpace(r.PostFormValue("note")))
+		_, err := h.Modes.RecordInspection(r.Context(), p, task, revision, result == "truthful", strings.TrimSpace(r.PostFormValue("note")))
 		return err
 	})
 }
@@ -125,7 +125,7 @@ func (h *Handler) objectionReview(w http.ResponseWriter, r *http.Request) {
 		if s := strings.TrimSpace(r.PostFormValue("reason")); s != "" {
 			reasons = append(reasons, s)
 		}
-		_, err := h.Applications.ReviewObjection(r.Context(), p, task, revision, outcome == "uphold", reasons)
+		_, err := h.Modes.ReviewObjection(r.Context(), p, task, revision, outcome == "uphold", reasons)
 		return err
 	})
 }
@@ -138,7 +138,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
-	if _, err := h.Applications.Revoke(r.Context(), authz.From(r.Context()), id, revision, strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
+	if _, err := h.Tasks.Revoke(r.Context(), authz.From(r.Context()), id, revision, strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
 		h.fail(w, r, err, appURL(id))
 		return
 	}

@@ -62,7 +62,7 @@ func (h *Handler) intakeStart(w http.ResponseWriter, r *http.Request) {
 			answers[s.ID] = a
 		}
 	}
-	a, err := h.Applications.Intake(r.Context(), authz.From(r.Context()), application.IntakeRequest{
+	a, err := h.Drafts.Intake(r.Context(), authz.From(r.Context()), application.IntakeRequest{
 		IDNumber: strings.TrimSpace(r.PostFormValue("id_number")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		ItemCode: code, Answers: answers,
 		IdentityChecked: r.PostFormValue("identity_checked") == "yes", Consent: r.PostFormValue("consent") == "yes",
@@ -85,7 +85,7 @@ type draftData struct {
 }
 
 func (h *Handler) draft(r *http.Request, id int64) (draftData, error) {
-	a, err := h.Applications.Get(r.Context(), authz.From(r.Context()), id)
+	a, err := h.Drafts.Get(r.Context(), authz.From(r.Context()), id)
 	if err != nil {
 		return draftData{}, err
 	}
@@ -189,7 +189,7 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(values) > 0 {
-		if _, err := h.Applications.UpdateForm(r.Context(), p, id, values); err != nil {
+		if _, err := h.Drafts.UpdateForm(r.Context(), p, id, values); err != nil {
 			h.fail(w, r, err, back)
 			return
 		}
@@ -205,9 +205,9 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 				h.fail(w, r, err, back)
 				return
 			}
-			a, err := h.Applications.Get(r.Context(), p, id)
+			a, err := h.Drafts.Get(r.Context(), p, id)
 			if err == nil {
-				_, err = h.Applications.UploadMaterial(r.Context(), p, id, a.Revision, m.ID, f, true)
+				_, err = h.Drafts.UploadMaterial(r.Context(), p, id, a.Revision, m.ID, f, true)
 			}
 			f.Close()
 			if err != nil {
@@ -220,9 +220,9 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, back)
 		return
 	}
-	a, err := h.Applications.Get(r.Context(), p, id)
+	a, err := h.Drafts.Get(r.Context(), p, id)
 	if err == nil {
-		a, err = h.Applications.Submit(r.Context(), p, id, a.Revision, "")
+		a, err = h.Drafts.Submit(r.Context(), p, id, a.Revision, "")
 	}
 	if err != nil {
 		h.fail(w, r, err, back)
@@ -254,7 +254,7 @@ func (h *Handler) intakeParties(w http.ResponseWriter, r *http.Request) {
 		}
 		parties = append(parties, pr)
 	}
-	if _, err := h.Applications.NameParties(r.Context(), authz.From(r.Context()), id, d.App.Revision, own, parties); err != nil {
+	if _, err := h.Modes.NameParties(r.Context(), authz.From(r.Context()), id, d.App.Revision, own, parties); err != nil {
 		h.fail(w, r, err, back)
 		return
 	}
@@ -274,7 +274,7 @@ func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apperr.New(apperr.Invalid, apperr.DeferralUnsigned, "the applicant signs the commitment to supply it by the date first; then tick the box"), back)
 		return
 	}
-	if _, err := h.Applications.DeferMaterial(r.Context(), authz.From(r.Context()), id, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
+	if _, err := h.Modes.DeferMaterial(r.Context(), authz.From(r.Context()), id, 0, r.PathValue("material"), r.PostFormValue("due")); err != nil {
 		h.fail(w, r, err, back)
 		return
 	}
@@ -282,7 +282,7 @@ func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
-	b, err := h.Applications.Overdue(r.Context(), authz.From(r.Context()))
+	b, err := h.Deadlines.Overdue(r.Context(), authz.From(r.Context()))
 	if err != nil {
 		h.fail(w, r, err, "/")
 		return

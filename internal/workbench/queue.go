@@ -20,7 +20,7 @@ type queueRow struct {
 
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	p := authz.From(r.Context())
-	tasks, err := h.Applications.Inbox(r.Context(), p)
+	tasks, err := h.Tasks.Inbox(r.Context(), p)
 	if err != nil {
 		h.fail(w, r, err, "/")
 		return
@@ -82,7 +82,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := authz.From(r.Context())
-	v, err := h.Applications.StaffApplication(r.Context(), p, id)
+	v, err := h.Tasks.StaffApplication(r.Context(), p, id)
 	if err != nil {
 		h.fail(w, r, err, "/workbench")
 		return
@@ -101,7 +101,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if p.Can(authz.ReviewTasks) {
-		inbox, err := h.Applications.Inbox(r.Context(), p)
+		inbox, err := h.Tasks.Inbox(r.Context(), p)
 		if err != nil {
 			h.fail(w, r, err, "/workbench")
 			return
@@ -124,11 +124,11 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) claim(w http.ResponseWriter, r *http.Request) {
-	h.taskAction(w, r, func(p authz.Principal, task, _ int64) error { return h.Applications.Claim(r.Context(), p, task) })
+	h.taskAction(w, r, func(p authz.Principal, task, _ int64) error { return h.Tasks.Claim(r.Context(), p, task) })
 }
 
 func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
-	h.taskAction(w, r, func(p authz.Principal, task, _ int64) error { return h.Applications.Release(r.Context(), p, task) })
+	h.taskAction(w, r, func(p authz.Principal, task, _ int64) error { return h.Tasks.Release(r.Context(), p, task) })
 }
 
 // decision approves (accepts, at the acceptance step) or rejects with the
@@ -144,7 +144,7 @@ func (h *Handler) decision(w http.ResponseWriter, r *http.Request) {
 				reasons = append(reasons, other)
 			}
 		}
-		_, err := h.Applications.DecideTask(r.Context(), p, task, revision, approve, reasons, strings.TrimSpace(r.PostFormValue("note")))
+		_, err := h.Tasks.DecideTask(r.Context(), p, task, revision, approve, reasons, strings.TrimSpace(r.PostFormValue("note")))
 		return err
 	})
 }
@@ -174,7 +174,7 @@ func (h *Handler) correction(w http.ResponseWriter, r *http.Request) {
 		if len(items) == 0 {
 			return apperr.New(apperr.Invalid, apperr.NothingTicked, "tick at least one field or material the applicant must correct or supply")
 		}
-		_, err := h.Applications.RequestCorrection(r.Context(), p, task, revision, items)
+		_, err := h.Tasks.RequestCorrection(r.Context(), p, task, revision, items)
 		return err
 	})
 }

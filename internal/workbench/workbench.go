@@ -32,10 +32,13 @@ var templateFS embed.FS
 
 // Deps are the services the pages call.
 type Deps struct {
-	Applications *application.Service
-	Catalog      *catalog.Store
-	Identities   *identity.Store
-	Calendar     *workday.Store
+	Drafts     *application.Drafts // window intake, on the applicant's behalf
+	Tasks      *application.Tasks
+	Modes      *application.Modes // inspections, objections, co-parties and deferrals at the window
+	Deadlines  *application.Deadlines
+	Catalog    *catalog.Store
+	Identities *identity.Store
+	Calendar   *workday.Store
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger

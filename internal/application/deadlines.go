@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"yiwang/internal/workday"
 
 	"github.com/riverqueue/river"
 
@@ -14,6 +13,7 @@ import (
 	"yiwang/internal/jobs"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Light says how near a running deadline is, counted in working days.
@@ -50,7 +50,7 @@ func lightOf(cal Calendar, now, deadline time.Time, stopped *time.Time, warn int
 
 // lightTasks sets the light of the tasks that have a running deadline: open
 // or claimed ones. stopped is when their application's clock stopped, if it did.
-func (s *Service) lightTasks(ctx context.Context, tasks []Task, stopped func(Task) *time.Time) error {
+func (s *core) lightTasks(ctx context.Context, tasks []Task, stopped func(Task) *time.Time) error {
 	if len(tasks) == 0 {
 		return nil
 	}
@@ -98,12 +98,16 @@ type Case struct {
 // lateCases lists every running deadline that is yellow or red at now, the
 // nearest first: open steps of applications whose clock runs, and accepted
 // applications under way.
-func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
+func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+	tasks, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+		c := Case{Subject: "task"}
+		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
+		return c, err
+	}, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
 		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
 		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')
@@ -111,35 +115,13 @@ func (s *Service) lateCases(ctx context.Context, now time.Time) ([]Case, error) 
 	if err != nil {
 		return nil, err
 	}
-	var tasks []Case
-	for rows.Next() {
-		c := Case{Subject: "task"}
-		if err := rows.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tasks = append(tasks, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT id, COALESCE(number, ''), deadline FROM applications
+	apps, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+		c := Case{Subject: "application"}
+		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
+		return c, err
+	}, `SELECT id, COALESCE(number, ''), deadline FROM applications
 		WHERE status IN ('accepted', 'under_review') AND deadline IS NOT NULL AND clock_stopped_at IS NULL ORDER BY deadline, id`)
 	if err != nil {
-		return nil, err
-	}
-	var apps []Case
-	for rows.Next() {
-		c := Case{Subject: "application"}
-		if err := rows.Scan(&c.ApplicationID, &c.Number, &c.Deadline); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		apps = append(apps, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []Case
@@ -183,7 +165,7 @@ type SweepResult struct {
 	Overdue int // red cases told about for the first time
 	Records int // accountability records written or brought up to date
 	// Supplements are deferred materials (容缺) found overdue, each of which
-	// wrote a credit record (modes.go).
+	// wrote a credit record (deferrals.go).
 	Supplements int
 }
 
@@ -193,7 +175,7 @@ type SweepResult struct {
 // responsible staff and the department's head, once. Each case commits on
 // its own, so a failure midway keeps what was done. Deferred materials
 // gone overdue write their credit records in the same sweep.
-func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+func (s *Deadlines) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	cases, err := s.lateCases(ctx, s.now())
 	if err != nil {
@@ -235,7 +217,7 @@ func subjectID(c Case) int64 {
 }
 
 // rememberWarning notes that c's light was told, reporting whether it is the first time.
-func (s *Service) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool, error) {
+func (s *core) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO deadline_warnings (subject, subject_id, light, sent_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (subject, subject_id, light) DO NOTHING`, c.Subject, subjectID(c), string(c.Light), s.now())
 	if err != nil {
@@ -248,7 +230,7 @@ func (s *Service) rememberWarning(ctx context.Context, tx *sql.Tx, c Case) (bool
 // account writes the accountability record of an overdue case, or brings
 // its days over up to date; the person responsible is the first one found
 // (an unclaimed step gets one once someone claims it).
-func (s *Service) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
+func (s *core) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
 	var task, responsible any
 	if c.TaskID != 0 {
 		task = c.TaskID
@@ -273,7 +255,7 @@ func (s *Service) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) 
 
 // warn tells the staff responsible for c that it turned yellow or red; red
 // goes to the department's head too.
-func (s *Service) warn(ctx context.Context, tx *sql.Tx, c Case) error {
+func (s *core) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 	steps := c.steps
 	if c.Subject == "task" {
 		steps = []Case{c}
@@ -349,20 +331,7 @@ func staffWith(ctx context.Context, tx *sql.Tx, role authz.Role, department stri
 		q += ` AND a.department_code = $2`
 		args = append(args, department)
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY a.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return store.All(ctx, tx, store.Value[int64], q+` ORDER BY a.id`, args...)
 }
 
 // Record is an accountability record: a step or an application that ran
@@ -385,24 +354,15 @@ type Record struct {
 }
 
 // Records lists the accountability records, the newest first.
-func (s *Service) Records(ctx context.Context) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.subject, r.application_id, COALESCE(a.number, ''), COALESCE(r.task_id, 0), r.department, r.step_id, r.step_name,
-		COALESCE(r.responsible_id, 0), r.responsible_name, r.deadline, r.days_over, r.created_at, r.updated_at
-		FROM accountability_records r JOIN applications a ON a.id = r.application_id ORDER BY r.created_at DESC, r.id DESC LIMIT 1000`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Record{}
-	for rows.Next() {
+func (s *Deadlines) Records(ctx context.Context) ([]Record, error) {
+	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Record, error) {
 		var r Record
-		if err := rows.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
-			&r.ResponsibleID, &r.ResponsibleName, &r.Deadline, &r.DaysOver, &r.CreatedAt, &r.UpdatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := row.Scan(&r.ID, &r.Subject, &r.ApplicationID, &r.Number, &r.TaskID, &r.Department, &r.StepID, &r.StepName,
+			&r.ResponsibleID, &r.ResponsibleName, &r.Deadline, &r.DaysOver, &r.CreatedAt, &r.UpdatedAt)
+		return r, err
+	}, `SELECT r.id, r.subject, r.application_id, COALESCE(a.number, ''), COALESCE(r.task_id, 0), r.department, r.step_id, r.step_name,
+		COALESCE(r.responsible_id, 0), r.responsible_name, r.deadline, r.days_over, r.created_at, r.updated_at
+		FROM accountability_records r JOIN applications a ON a.id = r.application_id ORDER BY r.created_at DESC, r.id DESC LIMIT 1000`))
 }
 
 // Board is what supervisors see of deadlines: the cases yellow or red now,
@@ -414,7 +374,7 @@ type Board struct {
 }
 
 // Overdue returns the supervisors' board (电子监察).
-func (s *Service) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
+func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
 	if err := authz.Require(p, authz.OverdueView); err != nil {
 		return Board{}, err
 	}
@@ -463,11 +423,11 @@ func ScheduleSweep(ctx context.Context, db *store.DB, q *jobs.Queue) error {
 // SweepWorker works SweepArgs jobs.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
-	svc *Service
+	svc *Deadlines
 }
 
 // NewSweepWorker returns the worker; register it with jobs.Register.
-func NewSweepWorker(svc *Service) *SweepWorker { return &SweepWorker{svc: svc} }
+func NewSweepWorker(svc *Deadlines) *SweepWorker { return &SweepWorker{svc: svc} }
 
 // Work schedules the next sweep, committed before this one's work so that a
 // failing sweep cannot end the chain, then sweeps. A sweep run twice does no

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
-	"yiwang/internal/workday"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -17,6 +16,8 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/rules"
+	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Decision is a machine decision as the applicant sees it: the outcome and
@@ -37,8 +38,8 @@ var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "
 
 // decide runs an auto item's rules on the data as it is at submission and
 // returns the full record. It never approves on data it could not read.
-func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
-	if suspended, err := s.MachineSuspended(ctx, it.Code); err != nil {
+func (s *core) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
+	if suspended, err := s.machineSuspended(ctx, it.Code); err != nil {
 		return rules.Decision{}, err
 	} else if suspended {
 		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}, nil
@@ -110,7 +111,7 @@ func (s *Service) decide(ctx context.Context, a Application, it catalog.Item, w 
 
 // saveDecision stores the record with the submission and, for a machine
 // approval, samples it into a spot check at the item's rate.
-func (s *Service) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
+func (s *core) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
 	record, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -133,8 +134,8 @@ func applicantView(d rules.Decision) *Decision {
 }
 
 // loadDecision returns the applicant's view of an application's decision, if any.
-func (s *Service) loadDecision(ctx context.Context, applicationID int64) (*Decision, error) {
-	d, err := s.DecisionRecord(ctx, applicationID)
+func (s *core) loadDecision(ctx context.Context, applicationID int64) (*Decision, error) {
+	d, err := s.decisionRecord(ctx, applicationID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, nil
 	}
@@ -144,9 +145,9 @@ func (s *Service) loadDecision(ctx context.Context, applicationID int64) (*Decis
 	return applicantView(d), nil
 }
 
-// DecisionRecord returns the full record of an application's machine
+// decisionRecord returns the full record of an application's machine
 // decision: for staff, never for applicants.
-func (s *Service) DecisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
+func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
 	var record string
 	err := s.db.QueryRowContext(ctx, `SELECT record FROM decisions WHERE application_id = $1`, applicationID).Scan(&record)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -162,8 +163,8 @@ func (s *Service) DecisionRecord(ctx context.Context, applicationID int64) (rule
 	return d, nil
 }
 
-// MachineSuspended reports whether machine approval of an item is switched off.
-func (s *Service) MachineSuspended(ctx context.Context, code string) (bool, error) {
+// machineSuspended reports whether machine approval of an item is switched off.
+func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) {
 	var suspended bool
 	err := s.db.QueryRowContext(ctx, `SELECT machine_suspended FROM item_controls WHERE item_code = $1`, code).Scan(&suspended)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -174,7 +175,7 @@ func (s *Service) MachineSuspended(ctx context.Context, code string) (bool, erro
 
 // SetMachineSuspended switches an item's machine approval off or on, at once
 // for every process: each decision reads the switch.
-func (s *Service) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
+func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
 	if strings.TrimSpace(reason) == "" {
 		return apperr.New(apperr.Invalid, "reason_required", "say why machine approval is switched")
 	}
@@ -197,24 +198,15 @@ type SpotCheck struct {
 }
 
 // SpotChecks lists spot checks, open ones first, newest first.
-func (s *Service) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
+func (s *Decisions) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
 	if status == "" {
 		status = "open"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []SpotCheck{}
-	for rows.Next() {
+	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (SpotCheck, error) {
 		var c SpotCheck
-		if err := rows.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := row.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt)
+		return c, err
+	}, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status))
 }
 
 // defaultSample draws from [0,1) for spot-check sampling.

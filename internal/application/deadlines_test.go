@@ -44,11 +44,11 @@ func deadlineSteps(c *catalog.Catalogue) {
 func acceptedAt(t *testing.T, f fixture, st staff) application.Application {
 	t.Helper()
 	ctx := context.Background()
-	if err := f.svc.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+	if err := f.apps.Decisions.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
 		t.Fatal(err)
 	}
 	a := submitManual(t, f)
-	if _, err := f.svc.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
+	if _, err := f.apps.Tasks.DecideTask(ctx, st.clerk, taskOf(t, f, st.clerk, "accept").ID, 0, true, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -77,7 +77,7 @@ func count(m map[int64][]notify.Message) int {
 
 func sweep(t *testing.T, f fixture) application.SweepResult {
 	t.Helper()
-	res, err := f.svc.Sweep(context.Background())
+	res, err := f.apps.Deadlines.Sweep(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,13 +85,14 @@ func sweep(t *testing.T, f fixture) application.SweepResult {
 }
 
 func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, deadlineSteps)
 		st := makeStaff(t, f.ids)
 		c := &clock{at(16, 9)} // Tuesday
-		f.svc.SetNow(c.now)
-		f.svc.SetWarningDays(1)
+		f.apps.SetNow(c.now)
+		f.apps.SetWarningDays(1)
 		a := acceptedAt(t, f, st)
 
 		// Accepted on Tuesday: two working days, to the end of Thursday.
@@ -124,7 +125,7 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 		if count(w) != 3 || w[st.civil.AccountID][0].ApplicationID != a.ID || w[st.civil.AccountID][0].TitleEn != "1 working day(s) left: the step civil_review of application "+a.Number {
 			t.Errorf("warnings %+v", w)
 		}
-		if err := f.svc.Claim(ctx, st.civil, civil.ID); err != nil {
+		if err := f.apps.Tasks.Claim(ctx, st.civil, civil.ID); err != nil {
 			t.Fatal(err)
 		}
 		c.t = at(18, 15) // Thursday, the last day: still yellow, already told
@@ -158,7 +159,7 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 		if res := sweep(t, f); res.Records != 2 || res.Overdue != 0 || count(warnings(f)) != 6 {
 			t.Errorf("Monday's sweep did %+v with %d warnings in all", res, count(warnings(f)))
 		}
-		records, err := f.svc.Records(ctx)
+		records, err := f.apps.Deadlines.Records(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,10 +180,10 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 		}
 
 		// Supervisors see the board; reviewers do not.
-		if _, err := f.svc.Overdue(ctx, st.civil); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Deadlines.Overdue(ctx, st.civil); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a reviewer reading the overdue board: %v", err)
 		}
-		board, err := f.svc.Overdue(ctx, authz.Principal{AccountID: st.head.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}})
+		board, err := f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.head.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,33 +200,34 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 		}
 
 		// A finished step leaves the board but keeps its record.
-		if _, err := f.svc.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, ""); err != nil {
+		if _, err := f.apps.Tasks.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		if board, _ = f.svc.Overdue(ctx, authz.Principal{AccountID: st.clerk.AccountID, Kind: "staff", Roles: []authz.Role{authz.SysAdmin}}); len(board.Cases) != 1 || len(board.Records) != 2 {
+		if board, _ = f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.clerk.AccountID, Kind: "staff", Roles: []authz.Role{authz.SysAdmin}}); len(board.Cases) != 1 || len(board.Records) != 2 {
 			t.Errorf("after the civil review was done the board has %d cases and %d records", len(board.Cases), len(board.Records))
 		}
 	})
 }
 
 func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, deadlineSteps)
 		st := makeStaff(t, f.ids)
 		c := &clock{at(16, 9)}
-		f.svc.SetNow(c.now)
-		f.svc.SetWarningDays(1)
+		f.apps.SetNow(c.now)
+		f.apps.SetWarningDays(1)
 		a := acceptedAt(t, f, st)
 		civil := taskOf(t, f, st.civil, "civil_review")
 		c.t = at(16, 11)
-		if _, err := f.svc.RequestCorrection(ctx, st.civil, civil.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "请改选仅电子证"}}); err != nil {
+		if _, err := f.apps.Tasks.RequestCorrection(ctx, st.civil, civil.ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "请改选仅电子证"}}); err != nil {
 			t.Fatal(err)
 		}
 
 		// While the applicant corrects, the case is paused, not aging.
 		c.t = at(19, 10)
-		v, err := f.svc.StaffApplication(ctx, st.civil, a.ID)
+		v, err := f.apps.Tasks.StaffApplication(ctx, st.civil, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +246,7 @@ func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
 		// Supplied on Monday: the clock stood Wednesday, Thursday and Monday,
 		// so every deadline moves on by three working days.
 		c.t = at(22, 10)
-		if _, err := f.svc.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "electronic"}); err != nil {
+		if _, err := f.apps.Drafts.SupplyCorrection(ctx, f.p, a.ID, 0, map[string]any{"delivery": "electronic"}); err != nil {
 			t.Fatal(err)
 		}
 		wednesday, thursday := workday.DateOf(at(24, 0)).End(), workday.DateOf(at(25, 0)).End()
@@ -257,17 +259,17 @@ func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
 				t.Errorf("after the correction %s is due %v (%s, %d left), want %v", step.id, task.Deadline, task.Light, *task.WorkdaysLeft, wednesday)
 			}
 		}
-		got, _ := f.svc.Get(ctx, f.p, a.ID)
+		got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if want := workday.DateOf(time.Date(2026, 7, 6, 0, 0, 0, 0, workday.CST)).End(); !got.Deadline.Equal(want) {
 			t.Errorf("the application is due %v, want %v", got.Deadline, want)
 		}
 
 		// A special procedure from Monday to Tuesday stops it one more day.
-		if _, err := f.svc.StartSpecial(ctx, st.civil, civil.ID, 0, "expert_review", "需专家论证"); err != nil {
+		if _, err := f.apps.Tasks.StartSpecial(ctx, st.civil, civil.ID, 0, "expert_review", "需专家论证"); err != nil {
 			t.Fatal(err)
 		}
 		c.t = at(23, 10)
-		if _, err := f.svc.EndSpecial(ctx, st.civil, civil.ID, 0, "论证完毕"); err != nil {
+		if _, err := f.apps.Tasks.EndSpecial(ctx, st.civil, civil.ID, 0, "论证完毕"); err != nil {
 			t.Fatal(err)
 		}
 		if task := taskOf(t, f, st.property, "property_check"); !task.Deadline.Equal(thursday) {
@@ -280,13 +282,14 @@ func TestClockRestartMovesTheStepsDeadlines(t *testing.T) {
 }
 
 func TestDeadlineSweepStaysScheduledAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db, nil)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		start := func() *jobs.Queue {
 			ws := jobs.NewWorkers()
-			jobs.Register(ws, application.NewSweepWorker(f.svc))
+			jobs.Register(ws, application.NewSweepWorker(f.apps.Deadlines))
 			q, err := jobs.New(db, ws, logger, jobs.Config{PollInterval: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

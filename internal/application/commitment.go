@@ -1,0 +1,177 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/workday"
+	"yiwang/internal/workflow"
+)
+
+// commitmentText is what an applicant signs for an item approved on commitment.
+func commitmentText(it catalog.Item) string {
+	if it.Approval.Commitment != nil && strings.TrimSpace(it.Approval.Commitment.Zh) != "" {
+		return it.Approval.Commitment.Zh
+	}
+	return "本人承诺：已知晓「" + it.Name.Zh + "」的全部条件和要求，所填信息和所交材料真实、准确、完整，符合条件；如有虚假承诺，愿意承担撤销许可、记入信用记录等法律责任。"
+}
+
+// SignCommitment is the applicant signing the item's commitment on a draft
+// of an item approved on commitment; submission needs it.
+func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, text string) (Application, error) {
+	a, it, err := s.draftOf(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	if it.Approval.Mode != "commitment" {
+		return a, apperr.New(apperr.Invalid, "no_commitment", "「%s」 is not approved on commitment: there is nothing to sign", it.Name.Zh)
+	}
+	want := commitmentText(it)
+	if text != want {
+		return a, apperr.New(apperr.Invalid, "commitment_text", "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").WithDetails([]string{want})
+	}
+	d, err := s.ids.PersonDetails(ctx, a.personID)
+	if err != nil {
+		return a, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		locked, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		if _, err := s.sign(ctx, tx, id, "approval", p, d.Name, want); err != nil {
+			return err
+		}
+		return s.save(ctx, tx, &locked, update{})
+	})
+	if err != nil {
+		return a, err
+	}
+	return s.get(ctx, p, id)
+}
+
+// approveOnCommitment approves at once, issues the licence, and puts an
+// inspection in the department's inbox, due within the item's inspection days.
+func (s *core) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item) error {
+	now := s.now()
+	by := actor{kind: "machine", name: "告知承诺审批"}
+	if err := s.move(ctx, tx, a, workflow.Approve, by, "申请人已签署告知承诺书", nil, update{DecidedAt: now, Reasons: "[]"}); err != nil {
+		return err
+	}
+	if err := s.approved(ctx, tx, a, it, by); err != nil {
+		return err
+	}
+	days := it.Approval.InspectionDays
+	if days <= 0 {
+		days = defaultInspectionDays
+	}
+	// Inspection days are working days. Months ahead the working-day
+	// calendar may not hold the year yet: then the deadline is provisional,
+	// and counted again when the year is loaded (Recount).
+	due, cal, err := s.deadlineAfter(ctx, now, days)
+	if err != nil {
+		return err
+	}
+	day := due.In(workday.CST).Format(time.DateOnly)
+	if _, err := insertModeTask(ctx, tx, modeTask{ApplicationID: a.ID, StepID: inspectionStep, NameZh: "告知承诺核查", NameEn: "Inspection of a commitment",
+		Department: it.Department, Days: days, OpenedAt: now, Deadline: due, Note: "核查期限 " + day}); err != nil {
+		return fmt.Errorf("plan the inspection of application %d: %w", a.ID, err)
+	}
+	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, withProvisional("核查期限 "+day, cal, now, due, true), map[string]any{"due": day})
+}
+
+// RecordInspection is an inspector's finding on a commitment approval:
+// fine closes the inspection; a false commitment revokes the approval and
+// its licence and writes a credit record for the applicant.
+func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID, expect int64, truthful bool, note string) (Application, error) {
+	if err := authz.Require(p, authz.Inspect); err != nil {
+		return Application{}, err
+	}
+	note = strings.TrimSpace(note)
+	if !truthful && note == "" {
+		return Application{}, apperr.New(apperr.Invalid, "reason_required", "a false commitment must say what was found")
+	}
+	var appID int64
+	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
+		if t.ModeTask() != "inspection" {
+			return apperr.New(apperr.Conflict, "not_an_inspection", "task %d is not an inspection", t.ID)
+		}
+		if err := mustBeWorkable(p, t, a); err != nil {
+			return err
+		}
+		appID = a.ID
+		status, finding := workflow.TaskApproved, "核查属实"
+		if !truthful {
+			status, finding = workflow.TaskRejected, "虚假承诺："+note
+		}
+		if _, err := finishTask(ctx, tx, p, t, status, []string{finding}, sql.NullString{}, s.now()); err != nil {
+			return err
+		}
+		by := staffActor(p)
+		if truthful {
+			return s.record(ctx, tx, a.ID, by, "inspection_passed", a.Status, a.Status, note, map[string]any{"task": t.ID})
+		}
+		if err := s.move(ctx, tx, a, workflow.Revoke, by, finding, map[string]any{"task": t.ID}, update{}); err != nil {
+			return err
+		}
+		if err := s.revokeLicence(ctx, tx, a, finding, by); err != nil {
+			return err
+		}
+		if _, err := s.writeCredit(ctx, tx, a, "false_commitment", "", finding); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, a, "revoked")
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.staffView(ctx, p, appID)
+}
+
+// writeCredit writes a credit record about the applicant of a, once per
+// (kind, ref), and counts it in the credit registry (信用库) where rules read
+// it: records goes up by one, and overdue supplements put the person on the
+// blacklist from the blacklistAfter-th on. It reports whether it was new.
+func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind, ref, note string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO credit_records (person_id, application_id, kind, ref, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (application_id, kind, ref) DO NOTHING`, a.personID, a.ID, kind, ref, note, s.now())
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	var overdue int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_records WHERE person_id = $1 AND kind = 'overdue_supplement'`, a.personID).Scan(&overdue); err != nil {
+		return false, err
+	}
+	d, err := s.ids.PersonDetails(ctx, a.personID)
+	if err != nil {
+		return false, err
+	}
+	blacklist := s.blacklistAfter > 0 && overdue >= s.blacklistAfter
+	err = s.registries.Amend(ctx, tx, "credit", hub.Subject{Kind: hub.Person, Key: d.IDNumber}, func(r hub.Record) {
+		n, _ := r["records"].(float64)
+		r["records"] = n + 1
+		if blacklist {
+			r["blacklisted"] = true
+		} else if _, ok := r["blacklisted"]; !ok {
+			r["blacklisted"] = false
+		}
+	})
+	if err != nil {
+		return false, fmt.Errorf("credit record of application %d: %w", a.ID, err)
+	}
+	note = kind
+	if blacklist {
+		note += "；列入失信名单"
+	}
+	return true, s.record(ctx, tx, a.ID, system, "credit_record", a.Status, a.Status, note, map[string]any{"kind": kind, "ref": ref, "blacklisted": blacklist})
+}

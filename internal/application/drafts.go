@@ -1,0 +1,725 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
+	"yiwang/internal/identity"
+	"yiwang/internal/rules"
+	"yiwang/internal/store"
+	"yiwang/internal/workflow"
+)
+
+// channels a person may apply through themselves.
+var selfChannels = []string{"web", "mobile", "kiosk", "bank"}
+
+// StartRequest says what to apply for and how.
+type StartRequest struct {
+	ItemCode string            `json:"item_code"`
+	Answers  map[string]string `json:"answers"`
+	Channel  string            `json:"channel"` // web (default), mobile, kiosk, bank; window is for clerks' intake
+	// IdempotencyKey makes a retried start return the first one's draft.
+	IdempotencyKey string `json:"-"`
+}
+
+// Start creates a draft application of the item in service with code,
+// prefilled from the hub under a consent recorded now.
+func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
+	if req.Channel == "" {
+		req.Channel = "web"
+	}
+	if !slices.Contains(selfChannels, req.Channel) {
+		return Application{}, apperr.New(apperr.Invalid, "bad_channel", "the channel must be one of %v, not %q", selfChannels, req.Channel)
+	}
+	if req.IdempotencyKey != "" {
+		if id, ok, err := s.remembered(ctx, p, req.IdempotencyKey, "start", req); err != nil || ok {
+			if err != nil {
+				return Application{}, err
+			}
+			return s.get(ctx, p, id)
+		}
+	}
+	w, err := s.applicant(ctx, p)
+	if err != nil {
+		return Application{}, err
+	}
+	return s.startFor(ctx, w, req, "")
+}
+
+// startFor makes the draft for applicant w, at hall for window intake.
+func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
+	p, code, answers := w.p, req.ItemCode, req.Answers
+	v, err := s.catalog.Current(ctx, code)
+	if err != nil {
+		return Application{}, err
+	}
+	it := v.Item
+	if w.intake {
+		if it.Target == "enterprise" {
+			return Application{}, apperr.New(apperr.Invalid, "enterprise_item", "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
+		}
+	} else if err := checkApplicant(it, p); err != nil {
+		return Application{}, err
+	}
+	if err := checkAnswers(it, answers); err != nil {
+		return Application{}, err
+	}
+	creditCode := ""
+	var enterpriseID int64
+	if p.ActingFor != nil {
+		creditCode, enterpriseID = p.ActingFor.CreditCode, p.ActingFor.ID
+	}
+	fields, materials := applicable(it, answers)
+
+	// The sources this application needs, and the consent to read them.
+	need := map[string][]string{}
+	var order []string
+	want := func(source, field string) {
+		if _, ok := need[source]; !ok {
+			order = append(order, source)
+		}
+		if !slices.Contains(need[source], field) {
+			need[source] = append(need[source], field)
+		}
+	}
+	for _, f := range fields {
+		if f.Prefill != nil {
+			if src, field, ok := hub.SplitRef(f.Prefill.Source); ok {
+				want(src, field)
+			}
+		}
+	}
+	for _, m := range materials {
+		for _, ms := range m.Sources {
+			switch {
+			case ms.Licence != "":
+				want("licence."+ms.Licence, "number")
+				want("licence."+ms.Licence, "status")
+			case ms.Registry != "":
+				if src, field, ok := hub.SplitRef(ms.Registry); ok {
+					want(src, field)
+				}
+			}
+		}
+	}
+	var consented []string
+	for _, src := range order {
+		if src != "applicant" {
+			consented = append(consented, src)
+		}
+	}
+	// A machine decision reads what its rules need: the consent covers that too.
+	if it.Approval.Mode == "auto" {
+		prog, err := s.rules.Get(v.ID, it)
+		if err != nil {
+			return Application{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+		}
+		for src := range prog.Needs() {
+			if !slices.Contains(consented, src) {
+				consented = append(consented, src)
+			}
+		}
+		slices.Sort(consented)
+	}
+	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", Channel: req.Channel, EnterpriseID: enterpriseID, Reasons: []string{},
+		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{}, HallCode: hall,
+		accountID: p.AccountID, personID: w.personID}
+	if app.Answers == nil {
+		app.Answers = map[string]string{}
+	}
+	purpose := "办理「" + it.Name.Zh + "」" // the purpose the applicant sees in their data-read list
+	if w.intake {
+		purpose = "窗口代为办理「" + it.Name.Zh + "」（申请人现场签字同意）"
+	}
+	var records map[string]hub.Record
+	if len(consented) > 0 {
+		c, err := s.reader.Grant(ctx, s.db, p.AccountID, hub.Subject{Kind: hub.Person, Key: w.idNumber}, consented, purpose, 0, consentTTL)
+		if err != nil {
+			return Application{}, err
+		}
+		app.consentID = c.ID
+		app.consents = append(app.consents, c.ID)
+		// An enterprise's sources are read under a consent in its name too.
+		if creditCode != "" {
+			ec, err := s.reader.Grant(ctx, s.db, p.AccountID, hub.Subject{Kind: hub.Enterprise, Key: creditCode}, consented, purpose, 0, consentTTL)
+			if err != nil {
+				return Application{}, err
+			}
+			app.consents = append(app.consents, ec.ID)
+		}
+	}
+	records, statuses := s.readAll(ctx, w, creditCode, need, order, purpose, 0)
+
+	// Prefill the form.
+	for _, f := range fields {
+		app.FieldsTotal++
+		if f.Prefill == nil {
+			continue
+		}
+		src, field, _ := hub.SplitRef(f.Prefill.Source)
+		label := "申请人账号"
+		if s2, ok := hub.Lookup(src); ok {
+			label = s2.LabelZh
+		}
+		pv := Provenance{Source: f.Prefill.Source, Label: label, Editable: f.Prefill.Editable, Status: statuses[src]}
+		if val, ok := records[src][field]; ok {
+			pv.Status, pv.Value = "filled", val
+			app.Form[f.ID] = val
+			app.FieldsPrefilled++
+		} else if pv.Status == "filled" {
+			pv.Status = "not_found"
+		}
+		app.Provenance[f.ID] = pv
+	}
+	// Attach the materials government data already holds.
+	for _, m := range materials {
+		am := Material{ID: m.ID, Name: m.Name.Zh, Required: m.Required}
+		app.MaterialsTotal++
+		for _, ms := range m.Sources {
+			if am.Attached {
+				break
+			}
+			switch {
+			case ms.Licence != "":
+				rec := records["licence."+ms.Licence]
+				if st, _ := rec["status"].(string); rec != nil && (st == "" || st == "valid") {
+					ref, _ := rec["number"].(string)
+					am = Material{ID: m.ID, Name: m.Name.Zh, Required: m.Required, Attached: true, Source: "licence:" + ms.Licence, Trust: "A", Ref: ref}
+				}
+			case ms.Registry != "":
+				src, field, _ := hub.SplitRef(ms.Registry)
+				if val, ok := records[src][field]; ok && val != nil {
+					am = Material{ID: m.ID, Name: m.Name.Zh, Required: m.Required, Attached: true, Source: "registry:" + ms.Registry, Trust: "A", Ref: fmt.Sprint(val)}
+				}
+			}
+		}
+		if am.Attached {
+			app.MaterialsAttached++
+		}
+		app.Materials = append(app.Materials, am)
+	}
+	if app.Materials == nil {
+		app.Materials = []Material{}
+	}
+	existing, err := s.insert(ctx, &app, p, req.IdempotencyKey, req)
+	if err != nil {
+		return Application{}, err
+	}
+	if existing != 0 {
+		return s.get(ctx, p, existing)
+	}
+	return app, nil
+}
+
+// checkApplicant refuses an applicant the item is not for.
+func checkApplicant(it catalog.Item, p authz.Principal) error {
+	switch {
+	case it.Target == "enterprise" && p.ActingFor == nil:
+		return apperr.New(apperr.Forbidden, "enterprise_item", "「%s」 is applied for by an enterprise: act for your enterprise first", it.Name.Zh)
+	case it.Target == "person" && p.ActingFor != nil:
+		return apperr.New(apperr.Forbidden, "person_item", "「%s」 is applied for by a person for themselves: stop acting for %s first", it.Name.Zh, p.ActingFor.Name)
+	}
+	if p.ActingFor != nil && len(p.ActingFor.Scope) > 0 && !slices.Contains(p.ActingFor.Scope, it.Code) {
+		return apperr.New(apperr.Forbidden, "outside_authorisation", "your authorisation from %s does not cover 「%s」", p.ActingFor.Name, it.Name.Zh)
+	}
+	if it.Requirements != nil && it.Requirements.RealNameLevel > 0 {
+		return authz.RequireRealName(p, it.Requirements.RealNameLevel)
+	}
+	return nil
+}
+
+// checkAnswers insists every situation question has one of its answers.
+func checkAnswers(it catalog.Item, answers map[string]string) error {
+	var problems []string
+	for _, sit := range it.Situations {
+		a, ok := answers[sit.ID]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("answer %s (%s)", sit.ID, sit.Question.Zh))
+			continue
+		}
+		if !slices.ContainsFunc(sit.Answers, func(x catalog.Answer) bool { return x.Value == a }) {
+			problems = append(problems, fmt.Sprintf("%q is not an answer to %s", a, sit.ID))
+		}
+	}
+	for k := range answers {
+		if !slices.ContainsFunc(it.Situations, func(s catalog.Situation) bool { return s.ID == k }) {
+			problems = append(problems, fmt.Sprintf("the item asks no question %q", k))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return apperr.New(apperr.Invalid, "bad_answers", "the situation answers are incomplete or wrong: %s", strings.Join(problems, "; ")).WithDetails(problems)
+	}
+	return nil
+}
+
+// applicable returns the fields and materials that apply under answers.
+func applicable(it catalog.Item, answers map[string]string) ([]catalog.Field, []catalog.Material) {
+	var fields []catalog.Field
+	for _, f := range it.Form {
+		if f.When.Matches(answers) {
+			fields = append(fields, f)
+		}
+	}
+	var mats []catalog.Material
+	for _, m := range it.Materials {
+		if m.When.Matches(answers) {
+			mats = append(mats, m)
+		}
+	}
+	return fields, mats
+}
+
+// insert saves a new draft; with an idempotency key already used (by a
+// concurrent retry) it saves nothing and returns the first one's id.
+func (s *core) insert(ctx context.Context, a *Application, p authz.Principal, key string, request any) (existing int64, err error) {
+	now := s.now()
+	a.CreatedAt, a.Revision = now, 1
+	var intake int64
+	if a.HallCode != "" {
+		intake = p.AccountID
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if key != "" {
+			id, ok, err := s.rememberedTx(ctx, tx, p, key, "start", request)
+			if err != nil || ok {
+				existing = id
+				return err
+			}
+		}
+		id, err := insertDraft(ctx, tx, a, intake)
+		if err != nil {
+			return fmt.Errorf("save application: %w", err)
+		}
+		a.ID = id
+		by := actor{"applicant", p.AccountID, p.Name}
+		if intake != 0 {
+			by = staffActor(p)
+		}
+		if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := s.remember(ctx, tx, p, key, "start", request, a.ID); err != nil {
+				return err
+			}
+		}
+		for _, c := range a.consents {
+			if _, err := tx.ExecContext(ctx, `UPDATE consents SET application = $1 WHERE id = $2`, a.ID, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errKeyTaken) {
+		id, _, err := s.remembered(ctx, p, key, "start", request)
+		return id, err
+	}
+	return existing, err
+}
+
+// Mine lists the applicant's applications (and, when acting for an
+// enterprise, the enterprise's), newest first.
+func (s *Drafts) Mine(ctx context.Context, p authz.Principal) ([]Application, error) {
+	ent := int64(-1)
+	if p.ActingFor != nil {
+		ent = p.ActingFor.ID
+	}
+	person := int64(-1)
+	if p.PersonID != 0 {
+		person = p.PersonID
+	}
+	return orEmpty(store.All(ctx, s.db, scan, `SELECT `+columns+` FROM applications
+		WHERE account_id = $1 OR enterprise_id = $2 OR (person_id = $3 AND enterprise_id IS NULL) ORDER BY id DESC LIMIT 200`, p.AccountID, ent, person))
+}
+
+// UpdateForm sets form values of a draft. A value that came from a source is
+// kept unless the item lets the applicant edit it.
+func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, values map[string]any) (Application, error) {
+	a, err := s.get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	if a.Status != "draft" {
+		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d is %s and can no longer be changed", id, a.Status)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return a, err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	byID := map[string]catalog.Field{}
+	for _, f := range fields {
+		byID[f.ID] = f
+	}
+	var problems []string
+	for k, val := range values {
+		f, ok := byID[k]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: the form has no such field", k))
+			continue
+		}
+		if pv, ok := a.Provenance[k]; ok && pv.Status == "filled" && !pv.Editable {
+			problems = append(problems, fmt.Sprintf("%s (%s): this value comes from the %s and cannot be changed here; if it is wrong, have the %s corrected", k, f.Label.Zh, pv.Label, pv.Label))
+			continue
+		}
+		if err := checkValue(f, val); err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): %v", k, f.Label.Zh, err))
+			continue
+		}
+		a.Form[k] = val
+	}
+	if len(problems) > 0 {
+		return a, apperr.New(apperr.Invalid, "bad_form", "%d field(s) could not be set", len(problems)).WithDetails(problems)
+	}
+	form, _ := json.Marshal(a.Form)
+	if err := saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+var (
+	datePattern  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	phonePattern = regexp.MustCompile(`^1\d{10}$`)
+)
+
+// checkValue checks a value against its field's type and validation.
+func checkValue(f catalog.Field, v any) error {
+	switch f.Type {
+	case "number":
+		n, ok := v.(float64)
+		if !ok {
+			return fmt.Errorf("must be a number")
+		}
+		if f.Validation != nil && ((f.Validation.Min != nil && n < *f.Validation.Min) || (f.Validation.Max != nil && n > *f.Validation.Max)) {
+			return fmt.Errorf("is out of the allowed range")
+		}
+		return nil
+	case "bool":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("must be true or false")
+		}
+		return nil
+	case "table":
+		if _, ok := v.([]any); !ok {
+			return fmt.Errorf("must be a list of rows")
+		}
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("must be text")
+	}
+	switch f.Type {
+	case "date":
+		if _, err := time.Parse("2006-01-02", s); err != nil || !datePattern.MatchString(s) {
+			return fmt.Errorf("must be a date YYYY-MM-DD")
+		}
+	case "enum":
+		for _, o := range f.Options {
+			if o.Value == s {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of the choices", s)
+	case "id_number":
+		if _, err := ident.ParseIDNumber(ident.NormalizeIDNumber(s)); err != nil {
+			return err
+		}
+	case "credit_code":
+		if err := ident.ValidateCreditCode(s); err != nil {
+			return err
+		}
+	case "phone":
+		if !phonePattern.MatchString(s) {
+			return fmt.Errorf("must be an 11-digit mobile number")
+		}
+	}
+	if f.Validation != nil {
+		n := len([]rune(s))
+		if (f.Validation.MinLength != nil && n < *f.Validation.MinLength) || (f.Validation.MaxLength != nil && n > *f.Validation.MaxLength) {
+			return fmt.Errorf("has the wrong length")
+		}
+		if f.Validation.Pattern != "" {
+			if re, err := regexp.Compile(f.Validation.Pattern); err == nil && !re.MatchString(s) {
+				return fmt.Errorf("is not in the required form")
+			}
+		}
+	}
+	return nil
+}
+
+// Submit submits a draft: required fields must be filled; the sources are
+// read again and any prefilled value that changed is flagged, never
+// overwritten. The decision comes later (rules, workflow).
+// A retry with the same idempotency key returns the submitted application.
+func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64, key string) (Application, error) {
+	a, err := s.get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	if key != "" {
+		if _, ok, err := s.remembered(ctx, p, key, "submit", id); err != nil {
+			return a, err
+		} else if ok {
+			// Read again: a concurrent request with the key may have
+			// submitted it since a was read.
+			return s.get(ctx, p, id)
+		}
+	}
+	if a.Status != "draft" {
+		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return a, err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	var missing []string
+	for _, f := range fields {
+		if _, ok := a.Form[f.ID]; f.Required && !ok {
+			missing = append(missing, f.ID+" ("+f.Label.Zh+")")
+		}
+	}
+	if len(missing) > 0 {
+		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
+	}
+	if err := s.readyToSubmit(ctx, a, v.Item); err != nil {
+		return a, err
+	}
+	w, err := s.submitter(ctx, p, a)
+	if err != nil {
+		return a, err
+	}
+	creditCode := ""
+	if p.ActingFor != nil {
+		creditCode = p.ActingFor.CreditCode
+	}
+	need := map[string][]string{}
+	var order []string
+	for _, pv := range a.Provenance {
+		if pv.Status != "filled" {
+			continue
+		}
+		src, field, ok := hub.SplitRef(pv.Source)
+		if !ok {
+			continue
+		}
+		if _, seen := need[src]; !seen {
+			order = append(order, src)
+		}
+		need[src] = append(need[src], field)
+	}
+	records, statuses := s.readAll(ctx, w, creditCode, need, order, "提交「"+v.Item.Name.Zh+"」时核对", a.ID)
+	a.Mismatches = []Mismatch{}
+	for fid, pv := range a.Provenance {
+		if pv.Status != "filled" {
+			continue
+		}
+		src, field, _ := hub.SplitRef(pv.Source)
+		cur, ok := records[src][field]
+		switch {
+		case statuses[src] != "filled":
+			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）"})
+		case !ok || fmt.Sprint(cur) != fmt.Sprint(pv.Value):
+			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: cur})
+		}
+	}
+	now := s.now()
+	var decision *rules.Decision
+	if v.Item.Approval.Mode == "auto" {
+		d, err := s.decide(ctx, a, v.Item, w, creditCode, now)
+		if err != nil {
+			return a, err
+		}
+		decision = &d
+	}
+	mism, _ := json.Marshal(a.Mismatches)
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		locked, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		if locked.Status != "draft" {
+			return apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+		}
+		// Counted with the submission, so a retry of one that failed or
+		// died with its process is not counted twice.
+		if !w.intake {
+			if err := s.limits.AllowTx(ctx, tx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
+				return err
+			}
+		}
+		number, err := s.nextNumber(ctx, tx, s.regionOf(ctx, tx, v.Item, locked.HallCode), now)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			if err := s.remember(ctx, tx, p, key, "submit", id, id); err != nil {
+				return err
+			}
+		}
+		by := actor{"applicant", p.AccountID, p.Name}
+		if w.intake {
+			by = staffActor(p)
+		}
+		if err := s.move(ctx, tx, &locked, workflow.Submit, by, "", nil, update{Mismatches: string(mism), SubmittedAt: now, Number: number}); err != nil {
+			return err
+		}
+		locked.Number = number
+		if decision != nil {
+			if err := s.saveDecision(ctx, tx, locked, v.Item, *decision); err != nil {
+				return err
+			}
+		}
+		return s.proceed(ctx, tx, &locked, v.Item, decision)
+	})
+	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
+		// A concurrent retry with the key submitted it first.
+		if _, ok, lookErr := s.remembered(ctx, p, key, "submit", id); lookErr == nil && ok {
+			return s.get(ctx, p, id)
+		}
+	}
+	if err != nil {
+		return a, err
+	}
+	return s.get(ctx, p, id)
+}
+
+// regionOf is the region an application is numbered in: the accepting
+// hall's for window intake, else the region of the item's department.
+func (s *core) regionOf(ctx context.Context, tx *sql.Tx, it catalog.Item, hall string) string {
+	var region string
+	if hall != "" {
+		tx.QueryRowContext(ctx, `SELECT region_code FROM halls WHERE code = $1`, hall).Scan(&region)
+	}
+	if region == "" {
+		tx.QueryRowContext(ctx, `SELECT region_code FROM departments WHERE code = $1`, it.Department).Scan(&region)
+	}
+	if region == "" {
+		region = "000000"
+	}
+	return region
+}
+
+// ReadsAboutMe lists who read the signed-in person's data and why.
+func (s *Drafts) ReadsAboutMe(ctx context.Context, p authz.Principal) ([]hub.ReadLog, error) {
+	w, err := s.applicant(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return s.reader.ReadsAbout(ctx, hub.Subject{Kind: hub.Person, Key: w.idNumber}, 200)
+}
+
+// Withdraw lets the applicant withdraw an application before its decision.
+func (s *Drafts) Withdraw(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
+	if _, err := s.get(ctx, p, id); err != nil {
+		return Application{}, err
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		if workflow.Decided(workflow.Status(a.Status)) {
+			return apperr.New(apperr.Conflict, "already_decided", "application %d is already %s and can no longer be withdrawn", id, a.Status)
+		}
+		if err := cancelTasks(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.move(ctx, tx, &a, workflow.Withdraw, actor{"applicant", p.AccountID, p.Name}, strings.TrimSpace(reason), nil, update{})
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.get(ctx, p, id)
+}
+
+// SupplyCorrection is the applicant's answer to a correction: new values for
+// the fields named (materials are uploaded separately first). The clock
+// starts again, the deadline moved by the working days it stood still.
+func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, expect int64, values map[string]any) (Application, error) {
+	a, err := s.get(ctx, p, id)
+	if err != nil {
+		return a, err
+	}
+	c, err := s.openCorrection(ctx, id)
+	if err != nil {
+		return a, err
+	}
+	if c == nil || a.Status != string(workflow.Correction) {
+		return a, apperr.New(apperr.Conflict, "no_correction", "application %d has no correction waiting for you", id)
+	}
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return a, err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	var problems []string
+	for _, it := range c.Items {
+		if it.Field != "" {
+			if _, ok := values[it.Field]; !ok {
+				problems = append(problems, fmt.Sprintf("%s: %s", it.Field, it.Reason))
+			}
+		}
+		if it.Material != "" {
+			if i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == it.Material }); i < 0 || !a.Materials[i].Attached {
+				problems = append(problems, fmt.Sprintf("%s: %s (upload it first)", it.Material, it.Reason))
+			}
+		}
+	}
+	for k, val := range values {
+		named := slices.ContainsFunc(c.Items, func(it CorrectionItem) bool { return it.Field == k })
+		i := slices.IndexFunc(fields, func(f catalog.Field) bool { return f.ID == k })
+		switch {
+		case !named:
+			problems = append(problems, fmt.Sprintf("%s: the correction did not ask for it", k))
+		case i < 0:
+			problems = append(problems, fmt.Sprintf("%s: the form has no such field", k))
+		default:
+			if err := checkValue(fields[i], val); err != nil {
+				problems = append(problems, fmt.Sprintf("%s (%s): %v", k, fields[i].Label.Zh, err))
+			} else {
+				a.Form[k] = val
+			}
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return a, apperr.New(apperr.Invalid, "correction_incomplete", "the correction is not complete yet").WithDetails(problems)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		locked, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		u, err := s.restartClock(ctx, tx, locked, now)
+		if err != nil {
+			return err
+		}
+		form, _ := json.Marshal(a.Form)
+		u.Form = string(form)
+		if _, err := tx.ExecContext(ctx, `UPDATE corrections SET supplied_at = $1 WHERE id = $2`, now, c.ID); err != nil {
+			return err
+		}
+		return s.move(ctx, tx, &locked, workflow.Supply, actor{"applicant", p.AccountID, p.Name}, "", map[string]any{"correction": c.ID}, u)
+	})
+	if err != nil {
+		return a, err
+	}
+	return s.get(ctx, p, id)
+}

@@ -1,0 +1,108 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/hub"
+)
+
+// consentTTL is how long an application's consent to read sources lasts.
+const consentTTL = 30 * 24 * time.Hour
+
+// who is the applicant of an application and p the principal acting: the
+// applicant themselves, or a window clerk for a walk-in (intake).
+type who struct {
+	p        authz.Principal
+	personID int64
+	idNumber string
+	name     string
+	phone    string
+	intake   bool
+}
+
+// readerName is how a read appears in the person's "who read my data" list.
+func (w who) readerName() string {
+	if w.intake {
+		return w.p.Name + "（窗口受理）"
+	}
+	return w.name + "（本人申请）"
+}
+
+func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
+	if err := authz.Require(p, authz.ActForOwn); err != nil {
+		return who{}, err
+	}
+	if p.PersonID == 0 {
+		return who{}, apperr.New(apperr.Forbidden, "persons_only", "applications are made by people, for themselves or an enterprise they act for")
+	}
+	d, err := s.ids.PersonDetails(ctx, p.PersonID)
+	if err != nil {
+		return who{}, err
+	}
+	return who{p: p, personID: p.PersonID, idNumber: d.IDNumber, name: d.Name, phone: d.Phone}, nil
+}
+
+// subject is whose record a source keeps for this application.
+func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
+	if src.Subject == hub.Enterprise || (strings.HasPrefix(src.Name, "licence.") && creditCode != "" && enterpriseLicence(src.Name)) {
+		if creditCode == "" {
+			return hub.Subject{}, false
+		}
+		return hub.Subject{Kind: hub.Enterprise, Key: creditCode}, true
+	}
+	return hub.Subject{Kind: hub.Person, Key: w.idNumber}, true
+}
+
+// enterpriseLicence: licences held by enterprises rather than people.
+func enterpriseLicence(source string) bool {
+	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit"}, source)
+}
+
+// readAll reads every needed source once, logging each read. A source that
+// has no record or does not answer leaves its fields for the applicant.
+func (s *core) readAll(ctx context.Context, w who, creditCode string, need map[string][]string, order []string, purpose string, application int64) (map[string]hub.Record, map[string]string) {
+	records := map[string]hub.Record{}
+	statuses := map[string]string{}
+	for _, src := range order {
+		if src == "applicant" {
+			records[src] = hub.Record{"name": w.name, "id_number": w.idNumber, "phone": w.phone}
+			statuses[src] = "filled"
+			continue
+		}
+		source, ok := hub.Lookup(src)
+		if !ok {
+			statuses[src] = "unavailable"
+			continue
+		}
+		subject, ok := w.subject(source, creditCode)
+		if !ok {
+			statuses[src] = "not_found"
+			continue
+		}
+		rec, err := s.reader.Read(ctx, hub.Read{Consent: s.consentFor(ctx, w, subject), Subject: subject, Source: src, Fields: need[src],
+			Reader: w.p.AccountID, ReaderName: w.readerName(), Purpose: purpose, Application: application})
+		switch {
+		case err == nil:
+			records[src], statuses[src] = rec, "filled"
+		case errors.Is(err, hub.ErrNotFound):
+			statuses[src] = "not_found"
+		default:
+			statuses[src] = "unavailable"
+		}
+	}
+	return records, statuses
+}
+
+// consentFor finds the applicant's newest live consent for subject.
+func (s *core) consentFor(ctx context.Context, w who, subject hub.Subject) int64 {
+	var id int64
+	s.db.QueryRowContext(ctx, `SELECT id FROM consents WHERE account_id = $1 AND subject_idx = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY id DESC LIMIT 1`,
+		w.p.AccountID, s.reader.Index(subject), s.now()).Scan(&id)
+	return id
+}

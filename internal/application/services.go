@@ -1,0 +1,80 @@
+package application
+
+import (
+	"context"
+
+	"yiwang/internal/authz"
+	"yiwang/internal/blob"
+	"yiwang/internal/identity"
+	"yiwang/internal/rules"
+)
+
+// Services are the application services, each for one part of an
+// application's life. They share one core (the rows, the timeline and the
+// decision path) and are made together by NewServices; a caller keeps only
+// the ones it uses.
+type Services struct {
+	Drafts    *Drafts
+	Decisions *Decisions
+	Tasks     *Tasks
+	Deadlines *Deadlines
+	Modes     *Modes
+}
+
+// NewServices returns the application services.
+func NewServices(d Deps) Services {
+	c := newCore(d)
+	return Services{Drafts: &Drafts{core: c, limits: d.Limits, blobs: d.Blobs}, Decisions: &Decisions{c}, Tasks: &Tasks{c}, Deadlines: &Deadlines{c}, Modes: &Modes{c}}
+}
+
+// Drafts is the applicant's side of an application: starting it (online or
+// at a hall window), filling its form and materials, submitting it, and
+// afterwards seeing it, supplying a correction or withdrawing it.
+type Drafts struct {
+	*core
+	limits *identity.Limiter // abuse limits on submissions
+	blobs  blob.Store        // uploaded materials
+}
+
+// Decisions is the machine decision (秒批) seen from outside: its records,
+// the machine switch per item, the spot checks of machine approvals.
+type Decisions struct{ *core }
+
+// Tasks is the back office: inboxes, claiming, deciding steps, corrections,
+// special procedures, revocation and the staff's view of an application.
+type Tasks struct{ *core }
+
+// Deadlines watches time limits: the sweep that turns them yellow and red
+// and writes accountability records, the overdue board, and recounting
+// deadlines when a calendar year is loaded.
+type Deadlines struct{ *core }
+
+// Modes runs the approval modes beyond machine and people: commitments,
+// filings on public notice, co-parties and deferred materials.
+type Modes struct{ *core }
+
+// The methods below are also called inside the core, where their bodies
+// live; each service exports the ones that belong to it.
+
+// Get returns an application its applicant may see: their own, or their
+// enterprise's while acting for it. Anyone else gets not-found.
+func (s *Drafts) Get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	return s.get(ctx, p, id)
+}
+
+// StaffApplication returns an application for staff who have (or had) one
+// of its steps in their department, clerks, and supervisors.
+func (s *Tasks) StaffApplication(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
+	return s.staffApplication(ctx, p, id)
+}
+
+// DecisionRecord returns the full record of an application's machine
+// decision: for staff, never for applicants.
+func (s *Decisions) DecisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
+	return s.decisionRecord(ctx, applicationID)
+}
+
+// MachineSuspended reports whether machine approval of an item is switched off.
+func (s *Decisions) MachineSuspended(ctx context.Context, code string) (bool, error) {
+	return s.machineSuspended(ctx, code)
+}

@@ -1,0 +1,516 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
+	"yiwang/internal/rules"
+	"yiwang/internal/store"
+	"yiwang/internal/workflow"
+)
+
+// canWork reports whether a staff member may work a task: clerks work the
+// acceptance of any department at the comprehensive window (一窗受理);
+// reviewers and heads work their own department's steps, a head also a
+// reviewer's.
+func canWork(p authz.Principal, t Task) bool {
+	switch t.Role {
+	case "clerk":
+		return p.Has(authz.Clerk)
+	case "reviewer":
+		return p.Department == t.Department && (p.Has(authz.Reviewer) || p.Has(authz.Head))
+	case "head":
+		return p.Department == t.Department && p.Has(authz.Head)
+	}
+	return false
+}
+
+// Inbox lists the tasks a staff member can work, open or claimed by them,
+// the nearest deadline first.
+func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil {
+		return nil, err
+	}
+	var roles []any
+	roles = append(roles, p.Department, p.AccountID)
+	list, err := s.queryTasks(ctx, s.db, `(t.status = 'open' OR (t.status = 'claimed' AND t.assignee = $2))
+		AND (t.department = $1 OR t.role = 'clerk') AND a.status NOT IN ('correction_requested', 'special_procedure')
+		ORDER BY t.deadline IS NULL, t.deadline, t.id LIMIT 500`, roles...)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, t := range list {
+		if canWork(p, t) {
+			out = append(out, t)
+		}
+	}
+	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
+}
+
+// loadTask reads a task inside tx and checks that p may work it.
+func (s *core) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, taskID int64) (Task, error) {
+	list, err := s.queryTasks(ctx, tx, `t.id = $1`, taskID)
+	if err != nil {
+		return Task{}, err
+	}
+	if len(list) == 0 || !canWork(p, list[0]) {
+		return Task{}, apperr.New(apperr.NotFound, "task_not_found", "there is no task %d in your inbox", taskID)
+	}
+	return list[0], nil
+}
+
+// withTask runs fn on a task and its locked application in one transaction.
+func (s *core) withTask(ctx context.Context, p authz.Principal, taskID, expect int64, fn func(tx *sql.Tx, t Task, a *Application) error) error {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		t, err := s.loadTask(ctx, tx, p, taskID)
+		if err != nil {
+			return err
+		}
+		a, err := s.lockForAction(ctx, tx, t.ApplicationID, expect)
+		if err != nil {
+			return err
+		}
+		return fn(tx, t, &a)
+	})
+}
+
+// finishTask records p's outcome of task t at now: its status, the reasons
+// given and, if valid, p's note (an inspection's or an objection review's
+// note is what it is about, and stays). It returns the reasons as stored.
+func finishTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t Task, status workflow.TaskStatus, reasons []string, note sql.NullString, now time.Time) (string, error) {
+	rs, err := json.Marshal(reasons)
+	if err != nil {
+		return "", err
+	}
+	err = finishTaskRow(ctx, tx, taskOutcome{TaskID: t.ID, Status: status, By: p.AccountID, At: now, Reasons: string(rs), Note: note})
+	return string(rs), err
+}
+
+// mustBeWorkable refuses work on a task that is not open, or claimed by
+// someone else, or whose application waits for the applicant.
+func mustBeWorkable(p authz.Principal, t Task, a *Application) error {
+	switch {
+	case !workflow.TaskStatus(t.Status).Active():
+		return apperr.New(apperr.Conflict, "task_done", "task %d is already %s", t.ID, t.Status)
+	case t.Status == string(workflow.TaskClaimed) && t.Assignee != p.AccountID:
+		return apperr.New(apperr.Conflict, "task_claimed", "task %d is claimed by another reviewer; ask them or the department head to release it", t.ID)
+	case workflow.ClockStopped(workflow.Status(a.Status)):
+		return apperr.New(apperr.Conflict, "clock_stopped", "application %d is %s: it waits for that to end", a.ID, a.Status)
+	}
+	return nil
+}
+
+// Claim takes an open task into the staff member's own hands.
+func (s *Tasks) Claim(ctx context.Context, p authz.Principal, taskID int64) error {
+	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
+		if err := mustBeWorkable(p, t, a); err != nil {
+			return err
+		}
+		if t.Status == string(workflow.TaskClaimed) {
+			return nil
+		}
+		if err := claimTask(ctx, tx, t.ID, p.AccountID, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a.ID, staffActor(p), "claim", a.Status, a.Status, t.Name, map[string]any{"task": t.ID})
+	})
+}
+
+// Release puts a claimed task back into the department's inbox.
+func (s *Tasks) Release(ctx context.Context, p authz.Principal, taskID int64) error {
+	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
+		if t.Status != string(workflow.TaskClaimed) || (t.Assignee != p.AccountID && !p.Has(authz.Head)) {
+			return apperr.New(apperr.Conflict, "not_claimed", "task %d is not claimed by you", t.ID)
+		}
+		if err := releaseTask(ctx, tx, t.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a.ID, staffActor(p), "release", a.Status, a.Status, t.Name, map[string]any{"task": t.ID})
+	})
+}
+
+// Reassign hands a task to another staff member of the department: only the
+// department head may.
+func (s *Tasks) Reassign(ctx context.Context, p authz.Principal, taskID, to int64) error {
+	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
+		if !p.Has(authz.Head) || p.Department != t.Department {
+			return apperr.New(apperr.Forbidden, "head_only", "only the head of %s may reassign its tasks", t.Department)
+		}
+		if !workflow.TaskStatus(t.Status).Active() {
+			return apperr.New(apperr.Conflict, "task_done", "task %d is already %s", t.ID, t.Status)
+		}
+		staff, err := s.ids.StaffPrincipal(ctx, to)
+		if err != nil || !canWork(staff, t) {
+			return apperr.New(apperr.Invalid, "cannot_work_task", "account %d cannot work a %s step of %s", to, t.Role, t.Department)
+		}
+		if err := assignTask(ctx, tx, t.ID, to, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a.ID, staffActor(p), "reassign", a.Status, a.Status, t.Name+" → "+staff.Name, map[string]any{"task": t.ID, "to": to})
+	})
+}
+
+// DecideTask approves or rejects one step. Approving the acceptance step
+// accepts the application and starts the clock; when every step of a stage
+// has approved, the next stage opens, and after the last the application is
+// approved. Any rejection rejects the application (or, at acceptance, does
+// not accept it) with the reasons, and cancels the other open steps.
+func (s *Tasks) DecideTask(ctx context.Context, p authz.Principal, taskID, expect int64, approve bool, reasons []string, note string) (Application, error) {
+	var out Application
+	reasons = cleanReasons(reasons)
+	if !approve && len(reasons) == 0 {
+		return out, apperr.New(apperr.Invalid, "reasons_required", "a rejection must give the applicant its reasons")
+	}
+	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
+		if err := mustBeWorkable(p, t, a); err != nil {
+			return err
+		}
+		if t.Stage == modeStage {
+			return notAStep(t)
+		}
+		if t.Stage != a.stage {
+			return apperr.New(apperr.Conflict, "not_this_stage", "task %d belongs to stage %d; the application is at stage %d", t.ID, t.Stage, a.stage)
+		}
+		now := s.now()
+		status := workflow.TaskApproved
+		if !approve {
+			status = workflow.TaskRejected
+		}
+		rs, err := finishTask(ctx, tx, p, t, status, reasons, sql.NullString{String: note, Valid: true}, now)
+		if err != nil {
+			return err
+		}
+		stage, err := store.All(ctx, tx, store.Value[workflow.TaskStatus], `SELECT status FROM tasks WHERE application_id = $1 AND stage = $2`, a.ID, t.Stage)
+		if err != nil {
+			return err
+		}
+		by := staffActor(p)
+		details := map[string]any{"task": t.ID, "step": t.StepID}
+		switch workflow.Outcome(stage) {
+		case workflow.StagePending:
+			return s.record(ctx, tx, a.ID, by, "step_approved", a.Status, a.Status, t.Name, details)
+		case workflow.StageRejected:
+			if err := cancelTasks(ctx, tx, a.ID); err != nil {
+				return err
+			}
+			action := workflow.Reject
+			if t.Stage == 0 && a.Status == string(workflow.Submitted) {
+				action = workflow.Refuse
+			}
+			if err := s.move(ctx, tx, a, action, by, t.Name+"："+strings.Join(reasons, "；"), details, update{DecidedAt: now, Reasons: string(rs)}); err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, a, "decision")
+		}
+		// The stage passed.
+		if a.Status == string(workflow.Submitted) {
+			if err := s.accept(ctx, tx, a, by, now); err != nil {
+				return err
+			}
+		}
+		var next int
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(stage), -1) FROM tasks WHERE application_id = $1 AND stage > $2`, a.ID, t.Stage).Scan(&next)
+		if err != nil {
+			return err
+		}
+		if next >= 0 {
+			if a.Status == string(workflow.Accepted) {
+				if err := s.move(ctx, tx, a, workflow.StartReview, system, "", nil, update{}); err != nil {
+					return err
+				}
+			} else if err := s.record(ctx, tx, a.ID, by, "step_approved", a.Status, a.Status, t.Name, details); err != nil {
+				return err
+			}
+			return s.openStage(ctx, tx, a.ID, next, now)
+		}
+		if err := s.move(ctx, tx, a, workflow.Approve, by, t.Name, details, update{DecidedAt: now}); err != nil {
+			return err
+		}
+		v, err := s.catalog.VersionByID(ctx, a.VersionID)
+		if err != nil {
+			return err
+		}
+		return s.approved(ctx, tx, a, v.Item, by)
+	})
+	if err != nil {
+		return out, err
+	}
+	return s.staffView(ctx, p, s.taskApplication(ctx, taskID))
+}
+
+// accept moves a submitted application to accepted and starts its clock.
+func (s *core) accept(ctx context.Context, tx *sql.Tx, a *Application, by actor, now time.Time) error {
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return err
+	}
+	deadline, cal, err := s.deadlineAfter(ctx, now, timeLimit(v.Item))
+	if err != nil {
+		return err
+	}
+	note := provisionalNote(cal, now, deadline, true)
+	details := map[string]any{"deadline": deadline}
+	if note != "" {
+		note, details["deadline_provisional"] = "办结"+note, true
+	}
+	return s.move(ctx, tx, a, workflow.Accept, by, note, details, update{AcceptedAt: now, Deadline: deadline})
+}
+
+func (s *core) taskApplication(ctx context.Context, taskID int64) int64 {
+	var id int64
+	s.db.QueryRowContext(ctx, `SELECT application_id FROM tasks WHERE id = $1`, taskID).Scan(&id)
+	return id
+}
+
+func cleanReasons(reasons []string) []string {
+	out := []string{}
+	for _, r := range reasons {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RequestCorrection tells the applicant at once everything that is missing
+// or wrong (一次性告知) and stops the clock until they supply it. The
+// reviewer must hold the task of the current stage.
+func (s *Tasks) RequestCorrection(ctx context.Context, p authz.Principal, taskID, expect int64, items []CorrectionItem) (Application, error) {
+	var kept []CorrectionItem
+	var problems []string
+	for i, it := range items {
+		it.Reason = strings.TrimSpace(it.Reason)
+		switch {
+		case (it.Field == "") == (it.Material == ""):
+			problems = append(problems, fmt.Sprintf("item %d: name either a field or a material", i+1))
+		case it.Reason == "":
+			problems = append(problems, fmt.Sprintf("item %d: say what is wrong or missing", i+1))
+		default:
+			kept = append(kept, it)
+		}
+	}
+	if len(kept) == 0 && len(problems) == 0 {
+		problems = append(problems, "list at least one thing to correct")
+	}
+	if len(problems) > 0 {
+		return Application{}, apperr.New(apperr.Invalid, "bad_correction", "the correction request is incomplete").WithDetails(problems)
+	}
+	var appID int64
+	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
+		if err := mustBeWorkable(p, t, a); err != nil {
+			return err
+		}
+		if t.Stage == modeStage {
+			return notAStep(t)
+		}
+		appID = a.ID
+		if err := s.checkCorrectionItems(ctx, a, kept); err != nil {
+			return err
+		}
+		now := s.now()
+		b, _ := json.Marshal(kept)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO corrections (application_id, requested_by, requested_at, items) VALUES ($1, $2, $3, $4)`, a.ID, p.AccountID, now, string(b)); err != nil {
+			return err
+		}
+		if err := s.move(ctx, tx, a, workflow.RequestCorrection, staffActor(p), fmt.Sprintf("%d 项需补正", len(kept)), map[string]any{"items": kept, "task": t.ID},
+			update{ClockStoppedAt: now}); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, a, "correction_requested")
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.staffView(ctx, p, appID)
+}
+
+// checkCorrectionItems insists each item names a field or material of the application.
+func (s *core) checkCorrectionItems(ctx context.Context, a *Application, items []CorrectionItem) error {
+	v, err := s.catalog.VersionByID(ctx, a.VersionID)
+	if err != nil {
+		return err
+	}
+	fields, _ := applicable(v.Item, a.Answers)
+	var problems []string
+	for _, it := range items {
+		switch {
+		case it.Field != "" && !slices.ContainsFunc(fields, func(f catalog.Field) bool { return f.ID == it.Field }):
+			problems = append(problems, fmt.Sprintf("the form has no field %q", it.Field))
+		case it.Material != "" && !slices.ContainsFunc(a.Materials, func(m Material) bool { return m.ID == it.Material }):
+			problems = append(problems, fmt.Sprintf("the application has no material %q", it.Material))
+		}
+	}
+	if len(problems) > 0 {
+		return apperr.New(apperr.Invalid, "bad_correction", "the correction names things the application does not have").WithDetails(problems)
+	}
+	return nil
+}
+
+// SpecialKinds are the special procedures that stop the clock (特别程序).
+var SpecialKinds = map[string]string{"hearing": "听证", "testing": "检验检测", "expert_review": "专家评审", "site_inspection": "现场勘验"}
+
+// StartSpecial stops the clock for a hearing, testing or expert review.
+func (s *Tasks) StartSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, kind, reason string) (Application, error) {
+	label, ok := SpecialKinds[kind]
+	if !ok || strings.TrimSpace(reason) == "" {
+		return Application{}, apperr.New(apperr.Invalid, "bad_special_procedure", "name the procedure (hearing, testing, expert_review or site_inspection) and say why")
+	}
+	var appID int64
+	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
+		if err := mustBeWorkable(p, t, a); err != nil {
+			return err
+		}
+		if t.Stage == modeStage {
+			return notAStep(t)
+		}
+		appID = a.ID
+		return s.move(ctx, tx, a, workflow.StartSpecial, staffActor(p), label+"："+reason, map[string]any{"kind": kind, "task": t.ID}, update{ClockStoppedAt: s.now()})
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.staffView(ctx, p, appID)
+}
+
+// EndSpecial ends a special procedure and starts the clock again.
+func (s *Tasks) EndSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, note string) (Application, error) {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil {
+		return Application{}, err
+	}
+	var appID int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		t, err := s.loadTask(ctx, tx, p, taskID)
+		if err != nil {
+			return err
+		}
+		a, err := s.lockForAction(ctx, tx, t.ApplicationID, expect)
+		if err != nil {
+			return err
+		}
+		appID = a.ID
+		u, err := s.restartClock(ctx, tx, a, s.now())
+		if err != nil {
+			return err
+		}
+		return s.move(ctx, tx, &a, workflow.EndSpecial, staffActor(p), note, map[string]any{"task": t.ID}, u)
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.staffView(ctx, p, appID)
+}
+
+// Revoke withdraws an approval after the fact (撤销), with a reason.
+func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
+	if err := authz.Require(p, authz.Decide); err != nil {
+		return Application{}, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Application{}, apperr.New(apperr.Invalid, "reason_required", "a revocation must say why")
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := s.lockForAction(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
+			return err
+		}
+		if err := s.revokeLicence(ctx, tx, &a, reason, staffActor(p)); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, &a, "revoked")
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.staffView(ctx, p, id)
+}
+
+// StaffView is an application as back-office staff see it: everything the
+// applicant sees, the steps, the machine's full trace and the timeline.
+type StaffView struct {
+	Application
+	Tasks      []Task          `json:"tasks"`
+	Timeline   []Event         `json:"timeline"`
+	Correction *Correction     `json:"correction,omitempty"`
+	Trace      *rules.Decision `json:"trace,omitempty"`
+	// Light and WorkdaysLeft say how near the application's deadline is,
+	// while it has one and is undecided.
+	Light        Light `json:"light,omitempty"`
+	WorkdaysLeft *int  `json:"workdays_left,omitempty"`
+	// DeadlineProvisional says that the deadline is counted on a year not
+	// loaded yet: it is counted again when the year is loaded (Recount).
+	DeadlineProvisional bool `json:"deadline_provisional,omitempty"`
+}
+
+func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	v, err := s.staffApplication(ctx, p, id)
+	return v.Application, err
+}
+
+// staffApplication returns an application for staff who have (or had) one
+// of its steps in their department, clerks, and supervisors.
+func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil && !p.Can(authz.Supervise) {
+		return StaffView{}, err
+	}
+	a, err := loadApplication(ctx, s.db, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return StaffView{}, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d", id)
+	}
+	if err != nil {
+		return StaffView{}, err
+	}
+	tasks, err := s.tasksOf(ctx, id)
+	if err != nil {
+		return StaffView{}, err
+	}
+	if !p.Can(authz.Supervise) && !p.Has(authz.Clerk) && !slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department }) {
+		return StaffView{}, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d in your department", id)
+	}
+	if err := s.complete(ctx, &a); err != nil {
+		return StaffView{}, err
+	}
+	view := StaffView{Application: a, Tasks: tasks}
+	if err := s.lightTasks(ctx, view.Tasks, func(Task) *time.Time { return a.clockStoppedAt }); err != nil {
+		return view, err
+	}
+	if a.Deadline != nil && !workflow.Decided(workflow.Status(a.Status)) {
+		cal, err := s.calendars(ctx)
+		if err != nil {
+			return view, err
+		}
+		light, left, err := lightOf(cal, s.now(), *a.Deadline, a.clockStoppedAt, s.warnDays)
+		if err != nil {
+			return view, err
+		}
+		view.Light, view.WorkdaysLeft = light, &left
+		view.DeadlineProvisional = a.AcceptedAt != nil && cal.Provisional(*a.AcceptedAt, *a.Deadline)
+	}
+	if view.Timeline, err = s.timeline(ctx, id); err != nil {
+		return view, err
+	}
+	if view.Correction, err = s.openCorrection(ctx, id); err != nil {
+		return view, err
+	}
+	if d, err := s.decisionRecord(ctx, id); err == nil {
+		view.Trace = &d
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return view, err
+	}
+	return view, nil
+}
