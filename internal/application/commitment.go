@@ -31,11 +31,11 @@ func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expec
 		return a, err
 	}
 	if it.Approval.Mode != "commitment" {
-		return a, apperr.New(apperr.Invalid, "no_commitment", "「%s」 is not approved on commitment: there is nothing to sign", it.Name.Zh)
+		return a, apperr.New(apperr.Invalid, apperr.NoCommitment, "「%s」 is not approved on commitment: there is nothing to sign", it.Name.Zh)
 	}
 	want := commitmentText(it)
 	if text != want {
-		return a, apperr.New(apperr.Invalid, "commitment_text", "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").WithDetails([]string{want})
+		return a, apperr.New(apperr.Invalid, apperr.CommitmentText, "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").WithDetails([]string{want})
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
@@ -96,12 +96,12 @@ func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID,
 	}
 	note = strings.TrimSpace(note)
 	if !truthful && note == "" {
-		return Application{}, apperr.New(apperr.Invalid, "reason_required", "a false commitment must say what was found")
+		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonRequired, "a false commitment must say what was found")
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if t.ModeTask() != "inspection" {
-			return apperr.New(apperr.Conflict, "not_an_inspection", "task %d is not an inspection", t.ID)
+			return apperr.New(apperr.Conflict, apperr.NotAnInspection, "task %d is not an inspection", t.ID)
 		}
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err

@@ -40,7 +40,7 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 		return a, err
 	}
 	if len(it.Parties) == 0 {
-		return a, apperr.New(apperr.Invalid, "no_parties", "「%s」 has no co-parties", it.Name.Zh)
+		return a, apperr.New(apperr.Invalid, apperr.NoParties, "「%s」 has no co-parties", it.Name.Zh)
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 		}
 	}
 	if len(problems) > 0 {
-		return a, apperr.New(apperr.Invalid, "bad_parties", "the parties are not right").WithDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.BadParties, "the parties are not right").WithDetails(problems)
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, id, expect)
@@ -116,7 +116,7 @@ func (s *core) partyPerson(ctx context.Context, tx *sql.Tx, pr PartyRequest) (in
 			return 0, err
 		}
 		if d.Name != strings.TrimSpace(pr.Name) {
-			return 0, apperr.New(apperr.Invalid, "name_mismatch", "the name of the %s does not match the one on record for that ID number", pr.Role)
+			return 0, apperr.New(apperr.Invalid, apperr.NameMismatch, "the name of the %s does not match the one on record for that ID number", pr.Role)
 		}
 		return known.ID, nil
 	}
@@ -270,11 +270,11 @@ func (s *Modes) Invitations(ctx context.Context, p authz.Principal) ([]Invitatio
 // its decision path.
 func (s *Modes) AnswerInvitation(ctx context.Context, p authz.Principal, applicationID int64, confirm bool, reason string) (Invitation, error) {
 	if p.PersonID == 0 {
-		return Invitation{}, apperr.New(apperr.Forbidden, "persons_only", "co-parties answer in their own name")
+		return Invitation{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "co-parties answer in their own name")
 	}
 	reason = strings.TrimSpace(reason)
 	if !confirm && reason == "" {
-		return Invitation{}, apperr.New(apperr.Invalid, "reason_required", "say why you refuse: the applicant is told")
+		return Invitation{}, apperr.New(apperr.Invalid, apperr.ReasonRequired, "say why you refuse: the applicant is told")
 	}
 	var a0 Application
 	if err := s.db.QueryRowContext(ctx, `SELECT version_id FROM applications WHERE id = $1`, applicationID).Scan(&a0.VersionID); err != nil {
@@ -307,7 +307,7 @@ func (s *Modes) AnswerInvitation(ctx context.Context, p authz.Principal, applica
 			return err
 		}
 		if status != "invited" || a.Status != string(workflow.Submitted) {
-			return apperr.New(apperr.Conflict, "already_answered", "this invitation is %s; the application is %s", status, a.Status)
+			return apperr.New(apperr.Conflict, apperr.AlreadyAnswered, "this invitation is %s; the application is %s", status, a.Status)
 		}
 		now := s.now()
 		by := actor{"party", p.AccountID, p.Name}

@@ -151,7 +151,7 @@ func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.D
 	var record string
 	err := s.db.QueryRowContext(ctx, `SELECT record FROM decisions WHERE application_id = $1`, applicationID).Scan(&record)
 	if errors.Is(err, sql.ErrNoRows) {
-		return rules.Decision{}, apperr.New(apperr.NotFound, "decision_not_found", "application %d has no machine decision", applicationID)
+		return rules.Decision{}, apperr.New(apperr.NotFound, apperr.DecisionNotFound, "application %d has no machine decision", applicationID)
 	}
 	if err != nil {
 		return rules.Decision{}, err
@@ -177,7 +177,7 @@ func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) 
 // for every process: each decision reads the switch.
 func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
 	if strings.TrimSpace(reason) == "" {
-		return apperr.New(apperr.Invalid, "reason_required", "say why machine approval is switched")
+		return apperr.New(apperr.Invalid, apperr.ReasonRequired, "say why machine approval is switched")
 	}
 	if _, err := s.catalog.Versions(ctx, code); err != nil {
 		return err

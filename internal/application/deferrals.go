@@ -27,7 +27,7 @@ func DeferralText(material string, due string) string {
 func endOfDay(date string) (time.Time, error) {
 	d, err := time.ParseInLocation(time.DateOnly, date, workday.CST)
 	if err != nil || !datePattern.MatchString(date) {
-		return time.Time{}, apperr.New(apperr.Invalid, "bad_date", "give the date as YYYY-MM-DD")
+		return time.Time{}, apperr.New(apperr.Invalid, apperr.BadDate, "give the date as YYYY-MM-DD")
 	}
 	return d.AddDate(0, 0, 1).Add(-time.Millisecond).UTC(), nil
 }
@@ -48,18 +48,18 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 	j := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
 	switch {
 	case i < 0 || j < 0:
-		return a, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", id, materialID)
+		return a, apperr.New(apperr.NotFound, apperr.MaterialNotFound, "application %d has no material %q", id, materialID)
 	case !v.Item.Materials[i].Deferrable:
-		return a, apperr.New(apperr.Invalid, "not_deferrable", "「%s」 cannot be supplied later: the item does not allow it", v.Item.Materials[i].Name.Zh)
+		return a, apperr.New(apperr.Invalid, apperr.NotDeferrable, "「%s」 cannot be supplied later: the item does not allow it", v.Item.Materials[i].Name.Zh)
 	case a.Materials[j].Attached:
-		return a, apperr.New(apperr.Conflict, "attached", "「%s」 is already supplied", a.Materials[j].Name)
+		return a, apperr.New(apperr.Conflict, apperr.Attached, "「%s」 is already supplied", a.Materials[j].Name)
 	}
 	dueAt, err := endOfDay(due)
 	if err != nil {
 		return a, err
 	}
 	if !dueAt.After(s.now()) {
-		return a, apperr.New(apperr.Invalid, "due_passed", "the due date must be in the future")
+		return a, apperr.New(apperr.Invalid, apperr.DuePassed, "the due date must be in the future")
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *core) deferrable(ctx context.Context, p authz.Principal, id int64) (App
 		return a, err
 	}
 	if workflow.Decided(workflow.Status(a.Status)) {
-		return a, apperr.New(apperr.Conflict, "already_decided", "application %d is already %s", id, a.Status)
+		return a, apperr.New(apperr.Conflict, apperr.AlreadyDecided, "application %d is already %s", id, a.Status)
 	}
 	return a, nil
 }

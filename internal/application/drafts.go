@@ -41,7 +41,7 @@ func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest)
 		req.Channel = "web"
 	}
 	if !slices.Contains(selfChannels, req.Channel) {
-		return Application{}, apperr.New(apperr.Invalid, "bad_channel", "the channel must be one of %v, not %q", selfChannels, req.Channel)
+		return Application{}, apperr.New(apperr.Invalid, apperr.BadChannel, "the channel must be one of %v, not %q", selfChannels, req.Channel)
 	}
 	if req.IdempotencyKey != "" {
 		if id, ok, err := s.remembered(ctx, p, req.IdempotencyKey, "start", req); err != nil || ok {
@@ -68,7 +68,7 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 	it := v.Item
 	if w.intake {
 		if it.Target == "enterprise" {
-			return Application{}, apperr.New(apperr.Invalid, "enterprise_item", "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
+			return Application{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
 		}
 	} else if err := checkApplicant(it, p); err != nil {
 		return Application{}, err
@@ -227,12 +227,12 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 func checkApplicant(it catalog.Item, p authz.Principal) error {
 	switch {
 	case it.Target == "enterprise" && p.ActingFor == nil:
-		return apperr.New(apperr.Forbidden, "enterprise_item", "「%s」 is applied for by an enterprise: act for your enterprise first", it.Name.Zh)
+		return apperr.New(apperr.Forbidden, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: act for your enterprise first", it.Name.Zh)
 	case it.Target == "person" && p.ActingFor != nil:
-		return apperr.New(apperr.Forbidden, "person_item", "「%s」 is applied for by a person for themselves: stop acting for %s first", it.Name.Zh, p.ActingFor.Name)
+		return apperr.New(apperr.Forbidden, apperr.PersonItem, "「%s」 is applied for by a person for themselves: stop acting for %s first", it.Name.Zh, p.ActingFor.Name)
 	}
 	if p.ActingFor != nil && len(p.ActingFor.Scope) > 0 && !slices.Contains(p.ActingFor.Scope, it.Code) {
-		return apperr.New(apperr.Forbidden, "outside_authorisation", "your authorisation from %s does not cover 「%s」", p.ActingFor.Name, it.Name.Zh)
+		return apperr.New(apperr.Forbidden, apperr.OutsideAuthorisation, "your authorisation from %s does not cover 「%s」", p.ActingFor.Name, it.Name.Zh)
 	}
 	if it.Requirements != nil && it.Requirements.RealNameLevel > 0 {
 		return authz.RequireRealName(p, it.Requirements.RealNameLevel)
@@ -260,7 +260,7 @@ func checkAnswers(it catalog.Item, answers map[string]string) error {
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return apperr.New(apperr.Invalid, "bad_answers", "the situation answers are incomplete or wrong: %s", strings.Join(problems, "; ")).WithDetails(problems)
+		return apperr.New(apperr.Invalid, apperr.BadAnswers, "the situation answers are incomplete or wrong: %s", strings.Join(problems, "; ")).WithDetails(problems)
 	}
 	return nil
 }
@@ -353,7 +353,7 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 		return a, err
 	}
 	if a.Status != "draft" {
-		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d is %s and can no longer be changed", id, a.Status)
+		return a, apperr.New(apperr.Conflict, apperr.NotADraft, "application %d is %s and can no longer be changed", id, a.Status)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
@@ -382,7 +382,7 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 		a.Form[k] = val
 	}
 	if len(problems) > 0 {
-		return a, apperr.New(apperr.Invalid, "bad_form", "%d field(s) could not be set", len(problems)).WithDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set", len(problems)).WithDetails(problems)
 	}
 	form, _ := json.Marshal(a.Form)
 	if err := saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
@@ -481,7 +481,7 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		}
 	}
 	if a.Status != "draft" {
-		return a, apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+		return a, apperr.New(apperr.Conflict, apperr.NotADraft, "application %d was already submitted", id)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
@@ -495,7 +495,7 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		}
 	}
 	if len(missing) > 0 {
-		return a, apperr.New(apperr.Invalid, "incomplete", "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
+		return a, apperr.New(apperr.Invalid, apperr.Incomplete, "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
 	}
 	if err := s.readyToSubmit(ctx, a, v.Item); err != nil {
 		return a, err
@@ -554,7 +554,7 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 			return err
 		}
 		if locked.Status != "draft" {
-			return apperr.New(apperr.Conflict, "not_a_draft", "application %d was already submitted", id)
+			return apperr.New(apperr.Conflict, apperr.NotADraft, "application %d was already submitted", id)
 		}
 		// Counted with the submission, so a retry of one that failed or
 		// died with its process is not counted twice.
@@ -635,7 +635,7 @@ func (s *Drafts) Withdraw(ctx context.Context, p authz.Principal, id, expect int
 			return err
 		}
 		if workflow.Decided(workflow.Status(a.Status)) {
-			return apperr.New(apperr.Conflict, "already_decided", "application %d is already %s and can no longer be withdrawn", id, a.Status)
+			return apperr.New(apperr.Conflict, apperr.AlreadyDecided, "application %d is already %s and can no longer be withdrawn", id, a.Status)
 		}
 		if err := cancelTasks(ctx, tx, id); err != nil {
 			return err
@@ -661,7 +661,7 @@ func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, ex
 		return a, err
 	}
 	if c == nil || a.Status != string(workflow.Correction) {
-		return a, apperr.New(apperr.Conflict, "no_correction", "application %d has no correction waiting for you", id)
+		return a, apperr.New(apperr.Conflict, apperr.NoCorrection, "application %d has no correction waiting for you", id)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
@@ -699,7 +699,7 @@ func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, ex
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return a, apperr.New(apperr.Invalid, "correction_incomplete", "the correction is not complete yet").WithDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.CorrectionIncomplete, "the correction is not complete yet").WithDetails(problems)
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, id, expect)

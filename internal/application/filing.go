@@ -85,10 +85,10 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 		return Notice{}, err
 	}
 	if p.PersonID == 0 {
-		return Notice{}, apperr.New(apperr.Forbidden, "persons_only", "objections are made by people, in their own name")
+		return Notice{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "objections are made by people, in their own name")
 	}
 	if reasons = strings.TrimSpace(reasons); reasons == "" || len([]rune(reasons)) > 2000 {
-		return Notice{}, apperr.New(apperr.Invalid, "reasons_required", "say why you object (up to 2000 characters)")
+		return Notice{}, apperr.New(apperr.Invalid, apperr.ReasonsRequired, "say why you object (up to 2000 characters)")
 	}
 	var out Notice
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -97,17 +97,17 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 			return err
 		}
 		if len(list) == 0 || (list[0].Status != "open" && list[0].Status != "halted") {
-			return apperr.New(apperr.NotFound, "notice_not_found", "there is no notice %d open for objections", noticeID)
+			return apperr.New(apperr.NotFound, apperr.NoticeNotFound, "there is no notice %d open for objections", noticeID)
 		}
 		n := list[0]
 		now := s.now()
 		if n.Status == "open" && !now.Before(n.EndsAt) {
-			return apperr.New(apperr.Conflict, "notice_ended", "the notice period of %s has ended", n.Number)
+			return apperr.New(apperr.Conflict, apperr.NoticeEnded, "the notice period of %s has ended", n.Number)
 		}
 		if n.FiledBy(p) {
 			// An objection is the public's check on a filing; the applicant
 			// who wants it stopped withdraws it instead.
-			return apperr.New(apperr.Forbidden, "own_filing", "you cannot object to your own filing; withdraw it instead")
+			return apperr.New(apperr.Forbidden, apperr.OwnFiling, "you cannot object to your own filing; withdraw it instead")
 		}
 		a, err := s.lockForAction(ctx, tx, n.ApplicationID, 0)
 		if err != nil {
@@ -148,12 +148,12 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, expect int64, uphold bool, reasons []string) (Application, error) {
 	reasons = cleanReasons(reasons)
 	if uphold && len(reasons) == 0 {
-		return Application{}, apperr.New(apperr.Invalid, "reasons_required", "upholding an objection must give the applicant its reasons")
+		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonsRequired, "upholding an objection must give the applicant its reasons")
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if t.ModeTask() != "objection" {
-			return apperr.New(apperr.Conflict, "not_an_objection", "task %d is not the review of an objection", t.ID)
+			return apperr.New(apperr.Conflict, apperr.NotAnObjection, "task %d is not the review of an objection", t.ID)
 		}
 		if err := mustBeWorkable(p, t, a); err != nil {
 			return err

@@ -112,7 +112,7 @@ func ifMatch(r *http.Request) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 1 {
-		return 0, apperr.New(apperr.Invalid, "bad_if_match", "If-Match must carry the application's revision, a positive whole number")
+		return 0, apperr.New(apperr.Invalid, apperr.BadIfMatch, "If-Match must carry the application's revision, a positive whole number")
 	}
 	return n, nil
 }
@@ -197,7 +197,7 @@ func (h *Handler) taskDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
 		if req.Outcome != "approve" && req.Outcome != "reject" {
-			return nil, apperr.New(apperr.Invalid, "bad_outcome", "the outcome must be approve or reject, not %q", req.Outcome)
+			return nil, apperr.New(apperr.Invalid, apperr.BadOutcome, "the outcome must be approve or reject, not %q", req.Outcome)
 		}
 		return h.svc.Tasks.DecideTask(r.Context(), p, id, expect, req.Outcome == "approve", req.Reasons, req.Note)
 	})
@@ -302,7 +302,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !req.Consent {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, "consent_required",
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.ConsentRequired,
 			"to fill the form for you the platform reads your data from government sources; agree by sending \"consent\": true"))
 		return
 	}
@@ -327,7 +327,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 func idOf(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, apperr.New(apperr.Invalid, "bad_id", "the application id must be a positive whole number")
+		return 0, apperr.New(apperr.Invalid, apperr.BadID, "the application id must be a positive whole number")
 	}
 	return id, nil
 }

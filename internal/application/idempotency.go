@@ -34,7 +34,7 @@ func requestDigest(request any) string {
 
 func checkKey(key string) error {
 	if len(key) > maxKey || strings.TrimSpace(key) != key {
-		return apperr.New(apperr.Invalid, "bad_idempotency_key", "an Idempotency-Key has at most %d characters and no surrounding spaces", maxKey)
+		return apperr.New(apperr.Invalid, apperr.BadIdempotencyKey, "an Idempotency-Key has at most %d characters and no surrounding spaces", maxKey)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (s *core) lookupKey(ctx context.Context, q store.Querier, p authz.Principal
 	case err != nil:
 		return 0, false, err
 	case op != operation || digest != requestDigest(request):
-		return 0, false, apperr.New(apperr.Conflict, "idempotency_key_reused",
+		return 0, false, apperr.New(apperr.Conflict, apperr.IdempotencyKeyReused,
 			"the Idempotency-Key %q was already used for a different request (%s of application %d): use a new key for a new request", key, op, id)
 	}
 	return id, true, nil

@@ -35,7 +35,7 @@ func (s *Drafts) Intake(ctx context.Context, clerk authz.Principal, req IntakeRe
 		return Application{}, err
 	}
 	if !req.IdentityChecked || !req.Consent {
-		return Application{}, apperr.New(apperr.Invalid, "identity_and_consent_required",
+		return Application{}, apperr.New(apperr.Invalid, apperr.IdentityAndConsentRequired,
 			"check the applicant's identity card at the window and have them sign the consent to read their data, then send identity_checked and consent as true")
 	}
 	if req.IdempotencyKey != "" {
@@ -68,18 +68,18 @@ func (s *Drafts) Intake(ctx context.Context, clerk authz.Principal, req IntakeRe
 func (s *core) walkIn(ctx context.Context, clerk authz.Principal, idNumber, name string) (who, error) {
 	idNumber = ident.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
-		return who{}, apperr.Wrap(err, apperr.Invalid, "bad_id_number", "the ID number is not valid: "+err.Error())
+		return who{}, apperr.Wrap(err, apperr.Invalid, apperr.BadIDNumber, "the ID number is not valid: "+err.Error())
 	}
 	person, err := s.ids.PersonByIDNumber(ctx, idNumber)
 	if err != nil {
-		return who{}, apperr.New(apperr.NotFound, "person_not_found", "nobody with this ID number is registered: check the number on the identity card")
+		return who{}, apperr.New(apperr.NotFound, apperr.PersonNotFound, "nobody with this ID number is registered: check the number on the identity card")
 	}
 	d, err := s.ids.PersonDetails(ctx, person.ID)
 	if err != nil {
 		return who{}, err
 	}
 	if strings.TrimSpace(name) != d.Name {
-		return who{}, apperr.New(apperr.Invalid, "name_mismatch", "the name does not match the ID number's registered name: check the identity card")
+		return who{}, apperr.New(apperr.Invalid, apperr.NameMismatch, "the name does not match the ID number's registered name: check the identity card")
 	}
 	return who{p: clerk, personID: person.ID, idNumber: d.IDNumber, name: d.Name, phone: d.Phone, intake: true}, nil
 }
@@ -99,11 +99,11 @@ func (s *core) submitter(ctx context.Context, p authz.Principal, a Application) 
 // hallOf is the code and region of the clerk's hall.
 func (s *core) hallOf(ctx context.Context, clerk authz.Principal) (code, region string, err error) {
 	if clerk.HallID == 0 {
-		return "", "", apperr.New(apperr.Forbidden, "no_hall", "your account is not posted to a hall: a system administrator must assign you one")
+		return "", "", apperr.New(apperr.Forbidden, apperr.NoHall, "your account is not posted to a hall: a system administrator must assign you one")
 	}
 	err = s.db.QueryRowContext(ctx, `SELECT code, region_code FROM halls WHERE id = $1`, clerk.HallID).Scan(&code, &region)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", apperr.New(apperr.Forbidden, "no_hall", "the hall your account is posted to no longer exists")
+		return "", "", apperr.New(apperr.Forbidden, apperr.NoHall, "the hall your account is posted to no longer exists")
 	}
 	return code, region, err
 }
@@ -123,7 +123,7 @@ func (s *core) checkScope(ctx context.Context, it catalog.Item, hallRegion strin
 		n = 6
 	}
 	if len(hallRegion) < n || len(deptRegion) < n || hallRegion[:n] != deptRegion[:n] {
-		return apperr.New(apperr.Forbidden, "outside_scope",
+		return apperr.New(apperr.Forbidden, apperr.OutsideScope,
 			"「%s」 can be handled at halls within its %s scope (region %s); this hall is in region %s", it.Name.Zh, it.Scope, deptRegion, hallRegion)
 	}
 	return nil

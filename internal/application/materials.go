@@ -42,7 +42,7 @@ func (s *Drafts) UploadMaterial(ctx context.Context, p authz.Principal, id, expe
 	}
 	clerk := a.HallCode != "" && p.Can(authz.WindowIntake) && a.accountID == p.AccountID
 	if verified && !clerk {
-		return a, apperr.New(apperr.Forbidden, "clerks_verify", "only the clerk who took the application in at the window can mark a scan as checked against the original")
+		return a, apperr.New(apperr.Forbidden, apperr.ClerksVerify, "only the clerk who took the application in at the window can mark a scan as checked against the original")
 	}
 	if err := s.canUpload(ctx, a, materialID); err != nil {
 		return a, err
@@ -126,7 +126,7 @@ func (s *core) attach(ctx context.Context, a Application, expect int64, material
 		}
 		i := slices.IndexFunc(locked.Materials, func(m Material) bool { return m.ID == materialID })
 		if locked.Status != a.Status || i < 0 {
-			return apperr.New(apperr.Conflict, "stale_application", "application %d changed meanwhile: reload it and try again", a.ID)
+			return apperr.New(apperr.Conflict, apperr.StaleApplication, "application %d changed meanwhile: reload it and try again", a.ID)
 		}
 		m := &locked.Materials[i]
 		data, err := set(tx, m)
@@ -156,7 +156,7 @@ func (s *core) canUpload(ctx context.Context, a Application, materialID string) 
 func (s *core) canSupply(ctx context.Context, a Application, materialID string, accepts func(catalog.MaterialSource) bool, refusal string) (catalog.Material, error) {
 	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
 	if i < 0 {
-		return catalog.Material{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", a.ID, materialID)
+		return catalog.Material{}, apperr.New(apperr.NotFound, apperr.MaterialNotFound, "application %d has no material %q", a.ID, materialID)
 	}
 	pending, err := s.pendingDeferral(ctx, a.ID, materialID)
 	if err != nil {
@@ -166,15 +166,15 @@ func (s *core) canSupply(ctx context.Context, a Application, materialID string, 
 	case workflow.Draft:
 	case workflow.Correction:
 		if !pending && (a.Correction == nil || !slices.ContainsFunc(a.Correction.Items, func(it CorrectionItem) bool { return it.Material == materialID })) {
-			return catalog.Material{}, apperr.New(apperr.Conflict, "not_asked", "the correction does not ask for %q", a.Materials[i].Name)
+			return catalog.Material{}, apperr.New(apperr.Conflict, apperr.NotAsked, "the correction does not ask for %q", a.Materials[i].Name)
 		}
 	default:
 		if !pending || workflow.Final(workflow.Status(a.Status)) { // a deferred material (容缺) is supplied later
-			return catalog.Material{}, apperr.New(apperr.Conflict, "not_editable", "application %d is %s: its materials can no longer change", a.ID, a.Status)
+			return catalog.Material{}, apperr.New(apperr.Conflict, apperr.NotEditable, "application %d is %s: its materials can no longer change", a.ID, a.Status)
 		}
 	}
 	if a.Materials[i].Trust == TrustGovernment {
-		return catalog.Material{}, apperr.New(apperr.Conflict, "from_government_data", "「%s」 is already attached from government data: there is nothing to supply", a.Materials[i].Name)
+		return catalog.Material{}, apperr.New(apperr.Conflict, apperr.FromGovernmentData, "「%s」 is already attached from government data: there is nothing to supply", a.Materials[i].Name)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	if err != nil {
@@ -185,7 +185,7 @@ func (s *core) canSupply(ctx context.Context, a Application, materialID string, 
 			return m, nil
 		}
 	}
-	return catalog.Material{}, apperr.New(apperr.Invalid, "not_accepted", refusal, a.Materials[i].Name)
+	return catalog.Material{}, apperr.New(apperr.Invalid, apperr.NotAccepted, refusal, a.Materials[i].Name)
 }
 
 // OpenMaterial returns an uploaded material's file to its applicant or to
@@ -203,9 +203,9 @@ func (s *Drafts) OpenMaterial(ctx context.Context, p authz.Principal, id int64, 
 	i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == materialID })
 	switch {
 	case i < 0:
-		return nil, MaterialFile{}, apperr.New(apperr.NotFound, "material_not_found", "application %d has no material %q", id, materialID)
+		return nil, MaterialFile{}, apperr.New(apperr.NotFound, apperr.MaterialNotFound, "application %d has no material %q", id, materialID)
 	case a.Materials[i].File == nil:
-		return nil, MaterialFile{}, apperr.New(apperr.Conflict, "no_file", "「%s」 has no uploaded file: it is attached from government data, or not supplied yet", a.Materials[i].Name)
+		return nil, MaterialFile{}, apperr.New(apperr.Conflict, apperr.NoFile, "「%s」 has no uploaded file: it is attached from government data, or not supplied yet", a.Materials[i].Name)
 	}
 	f := *a.Materials[i].File
 	rc, err := s.blobs.Open(ctx, f.Digest)

@@ -147,7 +147,7 @@ func (s *core) draftOf(ctx context.Context, p authz.Principal, id int64) (Applic
 		return a, catalog.Item{}, err
 	}
 	if a.Status != string(workflow.Draft) {
-		return a, catalog.Item{}, apperr.New(apperr.Conflict, "not_a_draft", "application %d is %s and can no longer be changed", id, a.Status)
+		return a, catalog.Item{}, apperr.New(apperr.Conflict, apperr.NotADraft, "application %d is %s and can no longer be changed", id, a.Status)
 	}
 	v, err := s.catalog.VersionByID(ctx, a.VersionID)
 	return a, v.Item, err
@@ -162,7 +162,7 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 			return err
 		}
 		if n == 0 {
-			return apperr.New(apperr.Invalid, "commitment_unsigned", "「%s」 is approved on commitment: sign the commitment before submitting", it.Name.Zh)
+			return apperr.New(apperr.Invalid, apperr.CommitmentUnsigned, "「%s」 is approved on commitment: sign the commitment before submitting", it.Name.Zh)
 		}
 	}
 	if it.Approval.Mode == "commitment" || it.Approval.Mode == "filing" {
@@ -182,7 +182,7 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 			}
 		}
 		if len(missing) > 0 {
-			return apperr.New(apperr.Invalid, "materials_missing", "supply %d more material(s), or defer them under a commitment where the item allows, before submitting", len(missing)).WithDetails(missing)
+			return apperr.New(apperr.Invalid, apperr.MaterialsMissing, "supply %d more material(s), or defer them under a commitment where the item allows, before submitting", len(missing)).WithDetails(missing)
 		}
 	}
 	if len(it.Parties) > 0 {
@@ -197,7 +197,7 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 			}
 		}
 		if len(missing) > 0 {
-			return apperr.New(apperr.Invalid, "parties_missing", "name every co-party before submitting").WithDetails(missing)
+			return apperr.New(apperr.Invalid, apperr.PartiesMissing, "name every co-party before submitting").WithDetails(missing)
 		}
 	}
 	return nil
@@ -285,5 +285,5 @@ var _ Enqueuer = (*jobs.Queue)(nil)
 // notAStep refuses the step actions on an inspection or an objection's
 // review, which have their own.
 func notAStep(t Task) error {
-	return apperr.New(apperr.Conflict, "not_a_step", "task %d (%s) is not a step of the decision: record its outcome with its own action", t.ID, t.Name)
+	return apperr.New(apperr.Conflict, apperr.NotAStep, "task %d (%s) is not a step of the decision: record its outcome with its own action", t.ID, t.Name)
 }

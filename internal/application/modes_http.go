@@ -143,7 +143,7 @@ func (m *ModesHandler) inspection(w http.ResponseWriter, r *http.Request) {
 	}
 	act(m.h(), w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
 		if req.Result != "truthful" && req.Result != "false" {
-			return nil, apperr.New(apperr.Invalid, "bad_result", "the result must be truthful or false, not %q", req.Result)
+			return nil, apperr.New(apperr.Invalid, apperr.BadResult, "the result must be truthful or false, not %q", req.Result)
 		}
 		return m.svc.RecordInspection(r.Context(), p, id, expect, req.Result == "truthful", req.Note)
 	})
@@ -156,7 +156,7 @@ func (m *ModesHandler) objectionReview(w http.ResponseWriter, r *http.Request) {
 	}
 	act(m.h(), w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
 		if req.Outcome != "clear" && req.Outcome != "uphold" {
-			return nil, apperr.New(apperr.Invalid, "bad_outcome", "the outcome must be clear or uphold, not %q", req.Outcome)
+			return nil, apperr.New(apperr.Invalid, apperr.BadOutcome, "the outcome must be clear or uphold, not %q", req.Outcome)
 		}
 		return m.svc.ReviewObjection(r.Context(), p, id, expect, req.Outcome == "uphold", req.Reasons)
 	})

@@ -39,7 +39,7 @@ func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 		return who{}, err
 	}
 	if p.PersonID == 0 {
-		return who{}, apperr.New(apperr.Forbidden, "persons_only", "applications are made by people, for themselves or an enterprise they act for")
+		return who{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "applications are made by people, for themselves or an enterprise they act for")
 	}
 	d, err := s.ids.PersonDetails(ctx, p.PersonID)
 	if err != nil {

@@ -64,7 +64,7 @@ func (s *core) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, task
 		return Task{}, err
 	}
 	if len(list) == 0 || !canWork(p, list[0]) {
-		return Task{}, apperr.New(apperr.NotFound, "task_not_found", "there is no task %d in your inbox", taskID)
+		return Task{}, apperr.New(apperr.NotFound, apperr.TaskNotFound, "there is no task %d in your inbox", taskID)
 	}
 	return list[0], nil
 }
@@ -104,11 +104,11 @@ func finishTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t Task, stat
 func mustBeWorkable(p authz.Principal, t Task, a *Application) error {
 	switch {
 	case !workflow.TaskStatus(t.Status).Active():
-		return apperr.New(apperr.Conflict, "task_done", "task %d is already %s", t.ID, t.Status)
+		return apperr.New(apperr.Conflict, apperr.TaskDone, "task %d is already %s", t.ID, t.Status)
 	case t.Status == string(workflow.TaskClaimed) && t.Assignee != p.AccountID:
-		return apperr.New(apperr.Conflict, "task_claimed", "task %d is claimed by another reviewer; ask them or the department head to release it", t.ID)
+		return apperr.New(apperr.Conflict, apperr.TaskClaimed, "task %d is claimed by another reviewer; ask them or the department head to release it", t.ID)
 	case workflow.ClockStopped(workflow.Status(a.Status)):
-		return apperr.New(apperr.Conflict, "clock_stopped", "application %d is %s: it waits for that to end", a.ID, a.Status)
+		return apperr.New(apperr.Conflict, apperr.ClockStopped, "application %d is %s: it waits for that to end", a.ID, a.Status)
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ func (s *Tasks) Claim(ctx context.Context, p authz.Principal, taskID int64) erro
 func (s *Tasks) Release(ctx context.Context, p authz.Principal, taskID int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
 		if t.Status != string(workflow.TaskClaimed) || (t.Assignee != p.AccountID && !p.Has(authz.Head)) {
-			return apperr.New(apperr.Conflict, "not_claimed", "task %d is not claimed by you", t.ID)
+			return apperr.New(apperr.Conflict, apperr.NotClaimed, "task %d is not claimed by you", t.ID)
 		}
 		if err := releaseTask(ctx, tx, t.ID); err != nil {
 			return err
@@ -147,14 +147,14 @@ func (s *Tasks) Release(ctx context.Context, p authz.Principal, taskID int64) er
 func (s *Tasks) Reassign(ctx context.Context, p authz.Principal, taskID, to int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
 		if !p.Has(authz.Head) || p.Department != t.Department {
-			return apperr.New(apperr.Forbidden, "head_only", "only the head of %s may reassign its tasks", t.Department)
+			return apperr.New(apperr.Forbidden, apperr.HeadOnly, "only the head of %s may reassign its tasks", t.Department)
 		}
 		if !workflow.TaskStatus(t.Status).Active() {
-			return apperr.New(apperr.Conflict, "task_done", "task %d is already %s", t.ID, t.Status)
+			return apperr.New(apperr.Conflict, apperr.TaskDone, "task %d is already %s", t.ID, t.Status)
 		}
 		staff, err := s.ids.StaffPrincipal(ctx, to)
 		if err != nil || !canWork(staff, t) {
-			return apperr.New(apperr.Invalid, "cannot_work_task", "account %d cannot work a %s step of %s", to, t.Role, t.Department)
+			return apperr.New(apperr.Invalid, apperr.CannotWorkTask, "account %d cannot work a %s step of %s", to, t.Role, t.Department)
 		}
 		if err := assignTask(ctx, tx, t.ID, to, s.now()); err != nil {
 			return err
@@ -172,7 +172,7 @@ func (s *Tasks) DecideTask(ctx context.Context, p authz.Principal, taskID, expec
 	var out Application
 	reasons = cleanReasons(reasons)
 	if !approve && len(reasons) == 0 {
-		return out, apperr.New(apperr.Invalid, "reasons_required", "a rejection must give the applicant its reasons")
+		return out, apperr.New(apperr.Invalid, apperr.ReasonsRequired, "a rejection must give the applicant its reasons")
 	}
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if err := mustBeWorkable(p, t, a); err != nil {
@@ -182,7 +182,7 @@ func (s *Tasks) DecideTask(ctx context.Context, p authz.Principal, taskID, expec
 			return notAStep(t)
 		}
 		if t.Stage != a.stage {
-			return apperr.New(apperr.Conflict, "not_this_stage", "task %d belongs to stage %d; the application is at stage %d", t.ID, t.Stage, a.stage)
+			return apperr.New(apperr.Conflict, apperr.NotThisStage, "task %d belongs to stage %d; the application is at stage %d", t.ID, t.Stage, a.stage)
 		}
 		now := s.now()
 		status := workflow.TaskApproved
@@ -306,7 +306,7 @@ func (s *Tasks) RequestCorrection(ctx context.Context, p authz.Principal, taskID
 		problems = append(problems, "list at least one thing to correct")
 	}
 	if len(problems) > 0 {
-		return Application{}, apperr.New(apperr.Invalid, "bad_correction", "the correction request is incomplete").WithDetails(problems)
+		return Application{}, apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction request is incomplete").WithDetails(problems)
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
@@ -354,7 +354,7 @@ func (s *core) checkCorrectionItems(ctx context.Context, a *Application, items [
 		}
 	}
 	if len(problems) > 0 {
-		return apperr.New(apperr.Invalid, "bad_correction", "the correction names things the application does not have").WithDetails(problems)
+		return apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction names things the application does not have").WithDetails(problems)
 	}
 	return nil
 }
@@ -366,7 +366,7 @@ var SpecialKinds = map[string]string{"hearing": "听证", "testing": "检验检�
 func (s *Tasks) StartSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, kind, reason string) (Application, error) {
 	label, ok := SpecialKinds[kind]
 	if !ok || strings.TrimSpace(reason) == "" {
-		return Application{}, apperr.New(apperr.Invalid, "bad_special_procedure", "name the procedure (hearing, testing, expert_review or site_inspection) and say why")
+		return Application{}, apperr.New(apperr.Invalid, apperr.BadSpecialProcedure, "name the procedure (hearing, testing, expert_review or site_inspection) and say why")
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
@@ -419,7 +419,7 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 		return Application{}, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Application{}, apperr.New(apperr.Invalid, "reason_required", "a revocation must say why")
+		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonRequired, "a revocation must say why")
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := s.lockForAction(ctx, tx, id, expect)
@@ -470,7 +470,7 @@ func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64
 	}
 	a, err := loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return StaffView{}, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d", id)
+		return StaffView{}, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d", id)
 	}
 	if err != nil {
 		return StaffView{}, err
@@ -480,7 +480,7 @@ func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64
 		return StaffView{}, err
 	}
 	if !p.Can(authz.Supervise) && !p.Has(authz.Clerk) && !slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department }) {
-		return StaffView{}, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d in your department", id)
+		return StaffView{}, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", id)
 	}
 	if err := s.complete(ctx, &a); err != nil {
 		return StaffView{}, err

@@ -146,7 +146,7 @@ var (
 
 // staleError tells a caller that someone acted on the application first.
 func staleError(id, had, now int64) error {
-	return apperr.New(apperr.Conflict, "stale_application",
+	return apperr.New(apperr.Conflict, apperr.StaleApplication,
 		"application %d changed since you loaded it (revision %d, now %d): reload it and try again", id, had, now)
 }
 
@@ -160,7 +160,7 @@ func (s *core) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int64) 
 	}
 	a, err := scan(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, apperr.New(apperr.NotFound, "application_not_found", "there is no application %d", id)
+		return a, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d", id)
 	}
 	if err != nil {
 		return a, err
@@ -176,7 +176,7 @@ func (s *core) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int64) 
 func (s *core) move(ctx context.Context, tx *sql.Tx, a *Application, action workflow.Action, by actor, note string, details any, u update) error {
 	c, err := workflow.Case{Status: workflow.Status(a.Status), StoppedFrom: workflow.Status(a.stoppedFrom)}.Next(action)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Conflict, "not_allowed_now", err.Error())
+		return apperr.Wrap(err, apperr.Conflict, apperr.NotAllowedNow, err.Error())
 	}
 	from := a.Status
 	u.status, u.stoppedFrom = c.Status, c.StoppedFrom
