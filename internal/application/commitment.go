@@ -96,7 +96,7 @@ func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID,
 	}
 	note = strings.TrimSpace(note)
 	if !truthful && note == "" {
-		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonRequired, "a false commitment must say what was found")
+		return Application{}, apperr.New(apperr.Invalid, apperr.InspectionNoteRequired, "a false commitment must say what was found")
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {

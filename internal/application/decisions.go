@@ -177,7 +177,7 @@ func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) 
 // for every process: each decision reads the switch.
 func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
 	if strings.TrimSpace(reason) == "" {
-		return apperr.New(apperr.Invalid, apperr.ReasonRequired, "say why machine approval is switched")
+		return apperr.New(apperr.Invalid, apperr.SwitchReasonRequired, "say why machine approval is switched")
 	}
 	if _, err := s.catalog.Versions(ctx, code); err != nil {
 		return err

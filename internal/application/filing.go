@@ -148,7 +148,7 @@ func (s *Modes) Object(ctx context.Context, p authz.Principal, noticeID int64, r
 func (s *Modes) ReviewObjection(ctx context.Context, p authz.Principal, taskID, expect int64, uphold bool, reasons []string) (Application, error) {
 	reasons = cleanReasons(reasons)
 	if uphold && len(reasons) == 0 {
-		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonsRequired, "upholding an objection must give the applicant its reasons")
+		return Application{}, apperr.New(apperr.Invalid, apperr.UpholdReasonsRequired, "upholding an objection must give the applicant its reasons")
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {

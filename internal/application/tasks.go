@@ -172,7 +172,7 @@ func (s *Tasks) DecideTask(ctx context.Context, p authz.Principal, taskID, expec
 	var out Application
 	reasons = cleanReasons(reasons)
 	if !approve && len(reasons) == 0 {
-		return out, apperr.New(apperr.Invalid, apperr.ReasonsRequired, "a rejection must give the applicant its reasons")
+		return out, apperr.New(apperr.Invalid, apperr.RejectionReasonsRequired, "a rejection must give the applicant its reasons")
 	}
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		if err := mustBeWorkable(p, t, a); err != nil {
@@ -419,7 +419,7 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 		return Application{}, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Application{}, apperr.New(apperr.Invalid, apperr.ReasonRequired, "a revocation must say why")
+		return Application{}, apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := s.lockForAction(ctx, tx, id, expect)

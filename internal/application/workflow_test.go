@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,9 +16,11 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/web"
 )
 
 // parallelSteps turns the senior card into a manual item with a parallel
@@ -231,8 +236,22 @@ func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
 			t.Fatal(err)
 		}
 		property := taskOf(t, f, st.property, "property_check")
-		if _, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, false, nil, ""); !apperr.Is(err, apperr.Invalid) {
+		_, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, false, nil, "")
+		if e := apperr.As(err); e == nil || e.Kind != apperr.Invalid || e.Code != apperr.RejectionReasonsRequired {
 			t.Errorf("rejecting without reasons: %v", err)
+		} else if zh := web.ErrorText("zh", e); zh != "不予批准时须写明理由，申请人会收到。" {
+			t.Errorf("a page shows a rejection without reasons as %q", zh)
+		}
+		// The API answers in the caller's language with the rejection's
+		// words, not the prompt for an objection's reasons.
+		api := httpx.NewRouter(slog.New(slog.DiscardHandler))
+		application.NewHandler(f.apps, slog.New(slog.DiscardHandler)).Register(api)
+		req := httptest.NewRequest("POST", "/api/v1/tasks/"+itoa(property.ID)+"/decision", strings.NewReader(`{"outcome":"reject","reasons":[]}`)).WithContext(authz.With(ctx, st.property))
+		req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if body := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(body, `"code":"rejection_reasons_required"`) || !strings.Contains(body, "不予批准时须写明理由") || strings.Contains(body, "异议") {
+			t.Errorf("the API on a rejection without reasons: %d %s", rec.Code, body)
 		}
 		if _, err := f.apps.Tasks.DecideTask(ctx, st.property, property.ID, 0, false, []string{"申请人名下房产登记信息有误"}, ""); err != nil {
 			t.Fatal(err)
