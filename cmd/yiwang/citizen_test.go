@@ -519,8 +519,11 @@ func TestCitizenNamesTheParties(t *testing.T) {
 	if msg := postFails(t, h, hd, appPath+"/parties", url.Values{"own_role": {"partner_a"}, "party_partner_b_id": {demo.LiSi}, "party_partner_b_name": {"别人"}}, http.StatusBadRequest); !strings.Contains(msg, "姓名") {
 		t.Errorf("a name not matching the ID number should be refused in Chinese:\n%s", msg)
 	}
-	if msg := postFails(t, h, hd, appPath+"/parties", url.Values{"own_role": {"partner_a"}}, http.StatusBadRequest); !strings.Contains(msg, "当事人信息有误") || !strings.Contains(msg, "partner_b") {
+	if msg := postFails(t, h, hd, appPath+"/parties", url.Values{"own_role": {"partner_a"}}, http.StatusBadRequest); !strings.Contains(msg, "当事人信息有误") || !strings.Contains(msg, "<li>请填写登记另一方的信息。</li>") {
 		t.Errorf("naming nobody should list what is missing:\n%s", msg)
+	}
+	if msg := postFails(t, h, hd, appPath+"/parties?lang=en", url.Values{"own_role": {"partner_a"}}, http.StatusBadRequest); !strings.Contains(msg, "The parties are not right") || !strings.Contains(msg, "<li>The other partner: give their name and ID number.</li>") {
+		t.Errorf("naming nobody should list what is missing, in English on an English page:\n%s", msg)
 	}
 	_, mats := page(t, h, hd, "POST", appPath+"/parties", url.Values{"own_role": {"partner_a"}, "party_partner_b_id": {demo.LiSi}, "party_partner_b_name": {"李四"}})
 	if !strings.Contains(mats, "申请材料") {

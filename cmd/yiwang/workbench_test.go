@@ -109,7 +109,7 @@ func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
 	if !strings.HasPrefix(path, "/workbench/intake/") || !strings.Contains(draft, `id="party-buyer-id"`) || !strings.Contains(draft, `id="own-seller"`) {
 		t.Fatalf("the intake draft at %s has no parties section:\n%s", path, draft)
 	}
-	if msg := postFails(t, h, clerk, path+"/parties", url.Values{"own_role": {"seller"}}, http.StatusBadRequest); !strings.Contains(msg, "buyer") {
+	if msg := postFails(t, h, clerk, path+"/parties", url.Values{"own_role": {"seller"}}, http.StatusBadRequest); !strings.Contains(msg, "<li>请填写受让方（买受人、受赠人）的信息。</li>") {
 		t.Errorf("leaving the buyer unnamed should say so:\n%s", msg)
 	}
 	_, draft = page(t, h, clerk, "POST", path+"/parties", url.Values{"own_role": {"seller"}, "party_buyer_name": {"王五"}, "party_buyer_id": {demo.WangWu}})
@@ -209,12 +209,18 @@ func TestHeadReassignsAndRevokesThroughThePage(t *testing.T) {
 	if strings.Contains(html, `id="revoke"`) {
 		t.Error("a reviewer (without review:decide) is offered the revocation")
 	}
-	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {hiddenRev.FindStringSubmatch(html)[1]}})
+	rev := hiddenRev.FindStringSubmatch(html)[1]
+	if msg := postFails(t, h, rv, "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"reject"}, "revision": {rev}}, http.StatusBadRequest); !strings.Contains(msg, "不予批准时须写明理由") || strings.Contains(msg, "异议") {
+		t.Errorf("a rejection without reasons should ask for the rejection's reasons:\n%s", msg)
+	}
+	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {rev}})
 	_, html = page(t, h, head, "GET", "/workbench/applications/"+id, nil)
 	if !strings.Contains(html, `id="revoke"`) {
 		t.Fatalf("the approved application offers the head no revocation:\n%s", html)
 	}
-	postFails(t, h, head, "/workbench/applications/"+id+"/revoke", url.Values{"reason": {" "}}, http.StatusBadRequest)
+	if msg := postFails(t, h, head, "/workbench/applications/"+id+"/revoke", url.Values{"reason": {" "}}, http.StatusBadRequest); !strings.Contains(msg, "请填写撤销的理由") {
+		t.Errorf("a revocation without a reason should ask for it:\n%s", msg)
+	}
 	_, html = page(t, h, head, "POST", "/workbench/applications/"+id+"/revoke", url.Values{"reason": {"申请人户籍信息有误"}})
 	if !strings.Contains(html, `<strong id="app-status">已撤销</strong>`) || !strings.Contains(html, "申请人户籍信息有误") {
 		t.Errorf("after revoking, the page should say revoked with the reason:\n%s", html)
@@ -277,7 +283,9 @@ func TestInspectionOfACommitmentThroughThePage(t *testing.T) {
 		t.Errorf("the inspection should show the signed commitment and no decision form:\n%s", html)
 	}
 	rev := hiddenRev.FindStringSubmatch(html)[1]
-	postFails(t, h, rv, "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}}, http.StatusBadRequest)
+	if msg := postFails(t, h, rv, "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}}, http.StatusBadRequest); !strings.Contains(msg, "须写明核查发现的情况") {
+		t.Errorf("a false commitment without a note should ask for what the inspection found:\n%s", msg)
+	}
 	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/inspection", url.Values{"application": {id}, "revision": {rev}, "result": {"false"}, "note": {"户籍地址与承诺不符"}})
 	if !strings.Contains(html, `<strong id="app-status">已撤销</strong>`) || !strings.Contains(html, "虚假承诺：户籍地址与承诺不符") {
 		t.Errorf("a false commitment should revoke the approval with the finding:\n%s", html)
@@ -304,7 +312,9 @@ func TestObjectionReviewThroughThePage(t *testing.T) {
 	_, html := page(t, h, rv, "GET", "/workbench/applications/"+id, nil)
 	task := taskIn(t, html, "objection-review")
 	rev := hiddenRev.FindStringSubmatch(html)[1]
-	postFails(t, h, rv, "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}}, http.StatusBadRequest)
+	if msg := postFails(t, h, rv, "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}}, http.StatusBadRequest); !strings.Contains(msg, "异议成立时须写明理由") {
+		t.Errorf("upholding an objection without reasons should ask for them:\n%s", msg)
+	}
 	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/objection-review", url.Values{"application": {id}, "revision": {rev}, "outcome": {"uphold"}, "reason": {"经核实申请人户籍不在本区"}})
 	if !strings.Contains(html, `<strong id="app-status">不予许可</strong>`) || !strings.Contains(html, "经核实申请人户籍不在本区") {
 		t.Errorf("an upheld objection should reject the filing with the reason:\n%s", html)

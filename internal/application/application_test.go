@@ -25,6 +25,7 @@ import (
 	"yiwang/internal/seal"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/web"
 	"yiwang/internal/workday"
 )
 
@@ -210,10 +211,13 @@ func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {
 
 		// A value the registry vouches for cannot be typed over.
 		_, err = f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"id_number": "11010519491231002X"})
-		if e := apperr.As(err); e == nil || e.Code != "bad_form" || !strings.Contains(fmt.Sprint(e.Details), "cannot be changed here") {
+		if e := apperr.As(err); e == nil || e.Code != apperr.BadForm || len(web.ErrorDetails("zh", e)) != 1 ||
+			!strings.Contains(web.ErrorDetails("zh", e)[0], "不能在此修改") || !strings.Contains(web.ErrorDetails("en", e)[0], "cannot be changed here") {
 			t.Errorf("overwriting the registry's ID number: %v", err)
 		}
-		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"}); !apperr.Is(err, apperr.Invalid) {
+		_, err = f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "carrier pigeon"})
+		if e := apperr.As(err); e == nil || e.Kind != apperr.Invalid ||
+			!strings.Contains(fmt.Sprint(web.ErrorDetails("zh", e)), "“carrier pigeon”不是可选的选项") || !strings.Contains(fmt.Sprint(web.ErrorDetails("en", e)), `"carrier pigeon" is not one of the choices`) {
 			t.Errorf("an answer outside the choices: %v", err)
 		}
 		if _, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); !apperr.Is(err, apperr.Invalid) {

@@ -35,7 +35,8 @@ func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expec
 	}
 	want := commitmentText(it)
 	if text != want {
-		return a, apperr.New(apperr.Invalid, apperr.CommitmentText, "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").WithDetails([]string{want})
+		return a, apperr.New(apperr.Invalid, apperr.CommitmentText, "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").
+			WithDetails([]apperr.Detail{detail("commitment_text", want, "Sign this text word for word: "+want)})
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {

@@ -46,36 +46,43 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 	if err != nil {
 		return a, err
 	}
-	var problems []string
+	var problems []apperr.Detail
 	isRole := func(r string) bool {
 		return slices.ContainsFunc(it.Parties, func(x catalog.Party) bool { return x.Role == r })
 	}
 	if !isRole(own) {
-		problems = append(problems, fmt.Sprintf("own_role: say which of the item's roles you take, not %q", own))
+		problems = append(problems, detail("own_role",
+			fmt.Sprintf("请选择您在本事项中的身份，本事项没有“%s”。", own), fmt.Sprintf("Say which of the item's roles you take, not %q.", own)))
 	}
 	named := map[string]bool{own: true}
 	people := map[string]bool{strings.ToUpper(d.IDNumber): true}
 	for i, pr := range parties {
 		idn := strings.ToUpper(strings.TrimSpace(pr.IDNumber))
+		party := fmt.Sprintf("party %d", i+1)
 		switch {
 		case !isRole(pr.Role):
-			problems = append(problems, fmt.Sprintf("party %d: the item has no role %q", i+1, pr.Role))
+			problems = append(problems, detail(party,
+				fmt.Sprintf("第%d位当事人：本事项没有“%s”这一身份。", i+1, pr.Role), fmt.Sprintf("Party %d: the item has no role %q.", i+1, pr.Role)))
 		case named[pr.Role]:
-			problems = append(problems, fmt.Sprintf("party %d: the role %q is taken already", i+1, pr.Role))
+			l := partyLabel(it, pr.Role)
+			problems = append(problems, detail(party,
+				fmt.Sprintf("第%d位当事人：“%s”已有人担任。", i+1, l.Zh), fmt.Sprintf("Party %d: the role %s is taken already.", i+1, l.In("en"))))
 		case strings.TrimSpace(pr.Name) == "":
-			problems = append(problems, fmt.Sprintf("party %d: give the name as on the ID card", i+1))
+			problems = append(problems, detail(party,
+				fmt.Sprintf("第%d位当事人：请填写身份证上的姓名。", i+1), fmt.Sprintf("Party %d: give the name as on the ID card.", i+1)))
 		case people[idn]:
-			problems = append(problems, fmt.Sprintf("party %d: one person cannot take two roles", i+1))
+			problems = append(problems, detail(party,
+				fmt.Sprintf("第%d位当事人：同一人不能担任两个身份。", i+1), fmt.Sprintf("Party %d: one person cannot take two roles.", i+1)))
 		}
 		named[pr.Role], people[idn] = true, true
 	}
 	for _, ip := range it.Parties {
 		if !named[ip.Role] {
-			problems = append(problems, fmt.Sprintf("%s: name the %s", ip.Role, ip.Label.Zh))
+			problems = append(problems, detail(ip.Role, "请填写"+ip.Label.Zh+"的信息。", ip.Label.In("en")+": give their name and ID number."))
 		}
 	}
 	if len(problems) > 0 {
-		return a, apperr.New(apperr.Invalid, apperr.BadParties, "the parties are not right").WithDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.BadParties, "the parties are not right: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, id, expect)

@@ -242,25 +242,26 @@ func checkApplicant(it catalog.Item, p authz.Principal) error {
 
 // checkAnswers insists every situation question has one of its answers.
 func checkAnswers(it catalog.Item, answers map[string]string) error {
-	var problems []string
+	var problems []apperr.Detail
 	for _, sit := range it.Situations {
 		a, ok := answers[sit.ID]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("answer %s (%s)", sit.ID, sit.Question.Zh))
+			problems = append(problems, detail(sit.ID, "请回答："+sit.Question.Zh, "Answer: "+sit.Question.In("en")))
 			continue
 		}
 		if !slices.ContainsFunc(sit.Answers, func(x catalog.Answer) bool { return x.Value == a }) {
-			problems = append(problems, fmt.Sprintf("%q is not an answer to %s", a, sit.ID))
+			problems = append(problems, detail(sit.ID,
+				fmt.Sprintf("“%s”不是“%s”的答案。", a, sit.Question.Zh), fmt.Sprintf("%q is not an answer to %q.", a, sit.Question.In("en"))))
 		}
 	}
 	for k := range answers {
 		if !slices.ContainsFunc(it.Situations, func(s catalog.Situation) bool { return s.ID == k }) {
-			problems = append(problems, fmt.Sprintf("the item asks no question %q", k))
+			problems = append(problems, detail(k, fmt.Sprintf("本事项没有“%s”这一问题。", k), fmt.Sprintf("The item asks no question %q.", k)))
 		}
 	}
 	if len(problems) > 0 {
-		slices.Sort(problems)
-		return apperr.New(apperr.Invalid, apperr.BadAnswers, "the situation answers are incomplete or wrong: %s", strings.Join(problems, "; ")).WithDetails(problems)
+		sortDetails(problems)
+		return apperr.New(apperr.Invalid, apperr.BadAnswers, "the situation answers are incomplete or wrong: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	return nil
 }
@@ -364,25 +365,28 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 	for _, f := range fields {
 		byID[f.ID] = f
 	}
-	var problems []string
+	var problems []apperr.Detail
 	for k, val := range values {
 		f, ok := byID[k]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: the form has no such field", k))
+			problems = append(problems, noSuchField(k))
 			continue
 		}
 		if pv, ok := a.Provenance[k]; ok && pv.Status == "filled" && !pv.Editable {
-			problems = append(problems, fmt.Sprintf("%s (%s): this value comes from the %s and cannot be changed here; if it is wrong, have the %s corrected", k, f.Label.Zh, pv.Label, pv.Label))
+			problems = append(problems, fieldProblem(f, apperr.Words{
+				Zh: fmt.Sprintf("此项取自%s，不能在此修改；如有误，请向%s申请更正", pv.Label, pv.Label),
+				En: fmt.Sprintf("this value comes from the %s and cannot be changed here; if it is wrong, have the %s corrected", pv.Label, pv.Label)}))
 			continue
 		}
-		if err := checkValue(f, val); err != nil {
-			problems = append(problems, fmt.Sprintf("%s (%s): %v", k, f.Label.Zh, err))
+		if w := checkValue(f, val); w != nil {
+			problems = append(problems, fieldProblem(f, *w))
 			continue
 		}
 		a.Form[k] = val
 	}
 	if len(problems) > 0 {
-		return a, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set", len(problems)).WithDetails(problems)
+		sortDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set: %s", len(problems), apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	form, _ := json.Marshal(a.Form)
 	if err := saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
@@ -396,37 +400,38 @@ var (
 	phonePattern = regexp.MustCompile(`^1\d{10}$`)
 )
 
-// checkValue checks a value against its field's type and validation.
-func checkValue(f catalog.Field, v any) error {
+// checkValue checks a value against its field's type and validation and
+// says what is wrong with it, or nil when nothing is.
+func checkValue(f catalog.Field, v any) *apperr.Words {
 	switch f.Type {
 	case "number":
 		n, ok := v.(float64)
 		if !ok {
-			return fmt.Errorf("must be a number")
+			return wrong("须为数字", "must be a number")
 		}
 		if f.Validation != nil && ((f.Validation.Min != nil && n < *f.Validation.Min) || (f.Validation.Max != nil && n > *f.Validation.Max)) {
-			return fmt.Errorf("is out of the allowed range")
+			return wrong("超出允许的范围", "is out of the allowed range")
 		}
 		return nil
 	case "bool":
 		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("must be true or false")
+			return wrong("须为“是”或“否”", "must be true or false")
 		}
 		return nil
 	case "table":
 		if _, ok := v.([]any); !ok {
-			return fmt.Errorf("must be a list of rows")
+			return wrong("须为表格的若干行", "must be a list of rows")
 		}
 		return nil
 	}
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("must be text")
+		return wrong("须为文字", "must be text")
 	}
 	switch f.Type {
 	case "date":
 		if _, err := time.Parse("2006-01-02", s); err != nil || !datePattern.MatchString(s) {
-			return fmt.Errorf("must be a date YYYY-MM-DD")
+			return wrong("须为日期，格式如2025-01-31", "must be a date YYYY-MM-DD")
 		}
 	case "enum":
 		for _, o := range f.Options {
@@ -434,33 +439,36 @@ func checkValue(f catalog.Field, v any) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%q is not one of the choices", s)
+		return wrong(fmt.Sprintf("“%s”不是可选的选项", s), fmt.Sprintf("%q is not one of the choices", s))
 	case "id_number":
 		if _, err := ident.ParseIDNumber(ident.NormalizeIDNumber(s)); err != nil {
-			return err
+			return wrong("不是有效的居民身份证号码，请核对证件", err.Error())
 		}
 	case "credit_code":
 		if err := ident.ValidateCreditCode(s); err != nil {
-			return err
+			return wrong("不是有效的统一社会信用代码，请核对营业执照", err.Error())
 		}
 	case "phone":
 		if !phonePattern.MatchString(s) {
-			return fmt.Errorf("must be an 11-digit mobile number")
+			return wrong("须为11位手机号码", "must be an 11-digit mobile number")
 		}
 	}
 	if f.Validation != nil {
 		n := len([]rune(s))
 		if (f.Validation.MinLength != nil && n < *f.Validation.MinLength) || (f.Validation.MaxLength != nil && n > *f.Validation.MaxLength) {
-			return fmt.Errorf("has the wrong length")
+			return wrong("长度不符合要求", "has the wrong length")
 		}
 		if f.Validation.Pattern != "" {
 			if re, err := regexp.Compile(f.Validation.Pattern); err == nil && !re.MatchString(s) {
-				return fmt.Errorf("is not in the required form")
+				return wrong("格式不符合要求", "is not in the required form")
 			}
 		}
 	}
 	return nil
 }
+
+// wrong is what checkValue says about a value.
+func wrong(zh, en string) *apperr.Words { return &apperr.Words{Zh: zh, En: en} }
 
 // Submit submits a draft: required fields must be filled; the sources are
 // read again and any prefilled value that changed is flagged, never
@@ -488,14 +496,14 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		return a, err
 	}
 	fields, _ := applicable(v.Item, a.Answers)
-	var missing []string
+	var missing []apperr.Detail
 	for _, f := range fields {
 		if _, ok := a.Form[f.ID]; f.Required && !ok {
-			missing = append(missing, f.ID+" ("+f.Label.Zh+")")
+			missing = append(missing, detail(f.ID, f.Label.Zh, f.Label.In("en")))
 		}
 	}
 	if len(missing) > 0 {
-		return a, apperr.New(apperr.Invalid, apperr.Incomplete, "fill in %d more item(s) before submitting", len(missing)).WithDetails(missing)
+		return a, apperr.New(apperr.Invalid, apperr.Incomplete, "fill in %d more item(s) before submitting: %s", len(missing), apperr.JoinEnglish(missing)).WithDetails(missing)
 	}
 	if err := s.readyToSubmit(ctx, a, v.Item); err != nil {
 		return a, err
@@ -668,16 +676,18 @@ func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, ex
 		return a, err
 	}
 	fields, _ := applicable(v.Item, a.Answers)
-	var problems []string
+	var problems []apperr.Detail
 	for _, it := range c.Items {
 		if it.Field != "" {
 			if _, ok := values[it.Field]; !ok {
-				problems = append(problems, fmt.Sprintf("%s: %s", it.Field, it.Reason))
+				l := fieldLabel(fields, it.Field)
+				problems = append(problems, detail(it.Field, l.Zh+"："+it.Reason, l.In("en")+": "+it.Reason))
 			}
 		}
 		if it.Material != "" {
 			if i := slices.IndexFunc(a.Materials, func(m Material) bool { return m.ID == it.Material }); i < 0 || !a.Materials[i].Attached {
-				problems = append(problems, fmt.Sprintf("%s: %s (upload it first)", it.Material, it.Reason))
+				n := materialName(v.Item, it.Material)
+				problems = append(problems, detail(it.Material, n.Zh+"："+it.Reason+"（请先上传）", n.In("en")+": "+it.Reason+" (upload it first)"))
 			}
 		}
 	}
@@ -686,20 +696,21 @@ func (s *Drafts) SupplyCorrection(ctx context.Context, p authz.Principal, id, ex
 		i := slices.IndexFunc(fields, func(f catalog.Field) bool { return f.ID == k })
 		switch {
 		case !named:
-			problems = append(problems, fmt.Sprintf("%s: the correction did not ask for it", k))
+			l := fieldLabel(fields, k)
+			problems = append(problems, detail(k, l.Zh+"：补正通知没有要求修改此项。", l.In("en")+": the correction did not ask for it."))
 		case i < 0:
-			problems = append(problems, fmt.Sprintf("%s: the form has no such field", k))
+			problems = append(problems, noSuchField(k))
 		default:
-			if err := checkValue(fields[i], val); err != nil {
-				problems = append(problems, fmt.Sprintf("%s (%s): %v", k, fields[i].Label.Zh, err))
+			if w := checkValue(fields[i], val); w != nil {
+				problems = append(problems, fieldProblem(fields[i], *w))
 			} else {
 				a.Form[k] = val
 			}
 		}
 	}
 	if len(problems) > 0 {
-		slices.Sort(problems)
-		return a, apperr.New(apperr.Invalid, apperr.CorrectionIncomplete, "the correction is not complete yet").WithDetails(problems)
+		sortDetails(problems)
+		return a, apperr.New(apperr.Invalid, apperr.CorrectionIncomplete, "the correction is not complete yet: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		locked, err := s.lockForAction(ctx, tx, id, expect)

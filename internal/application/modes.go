@@ -168,7 +168,7 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 	if it.Approval.Mode == "commitment" || it.Approval.Mode == "filing" {
 		// No person looks at these before approval: every required material
 		// must be there, or pending under a signed deferral (容缺).
-		var missing []string
+		var missing []apperr.Detail
 		for _, m := range a.Materials {
 			if !m.Required || m.Attached {
 				continue
@@ -178,11 +178,12 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 				return err
 			}
 			if !pending {
-				missing = append(missing, m.ID+" ("+m.Name+")")
+				n := materialName(it, m.ID)
+				missing = append(missing, detail(m.ID, n.Zh, n.In("en")))
 			}
 		}
 		if len(missing) > 0 {
-			return apperr.New(apperr.Invalid, apperr.MaterialsMissing, "supply %d more material(s), or defer them under a commitment where the item allows, before submitting", len(missing)).WithDetails(missing)
+			return apperr.New(apperr.Invalid, apperr.MaterialsMissing, "supply %d more material(s), or defer them under a commitment where the item allows, before submitting: %s", len(missing), apperr.JoinEnglish(missing)).WithDetails(missing)
 		}
 	}
 	if len(it.Parties) > 0 {
@@ -190,14 +191,14 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 		if err != nil {
 			return err
 		}
-		var missing []string
+		var missing []apperr.Detail
 		for _, ip := range it.Parties {
 			if !slices.ContainsFunc(parties, func(x Party) bool { return x.Role == ip.Role }) {
-				missing = append(missing, ip.Role+" ("+ip.Label.Zh+")")
+				missing = append(missing, detail(ip.Role, ip.Label.Zh, ip.Label.In("en")))
 			}
 		}
 		if len(missing) > 0 {
-			return apperr.New(apperr.Invalid, apperr.PartiesMissing, "name every co-party before submitting").WithDetails(missing)
+			return apperr.New(apperr.Invalid, apperr.PartiesMissing, "name every co-party before submitting: %s", apperr.JoinEnglish(missing)).WithDetails(missing)
 		}
 	}
 	return nil

@@ -2,8 +2,8 @@ package application_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -503,7 +503,8 @@ func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
 		}))
 		a := draft(t, f)
 		_, err := f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
-		if e := apperr.As(err); e == nil || e.Code != "materials_missing" || !strings.Contains(fmt.Sprint(e.Details), "photo") {
+		photo := []apperr.Detail{{Subject: "photo", Words: apperr.Words{Zh: "近期免冠照片", En: "Recent photo"}}}
+		if e := apperr.As(err); e == nil || e.Code != apperr.MaterialsMissing || !reflect.DeepEqual(e.Details, photo) {
 			t.Fatalf("submitting a filing without its photo: %v", err)
 		}
 		if _, err := f.apps.Drafts.UploadMaterial(ctx, f.p, a.ID, 0, "photo", strings.NewReader("%PDF-1.4\n%%EOF\n"), false); err != nil {

@@ -290,23 +290,26 @@ func cleanReasons(reasons []string) []string {
 // reviewer must hold the task of the current stage.
 func (s *Tasks) RequestCorrection(ctx context.Context, p authz.Principal, taskID, expect int64, items []CorrectionItem) (Application, error) {
 	var kept []CorrectionItem
-	var problems []string
+	var problems []apperr.Detail
 	for i, it := range items {
 		it.Reason = strings.TrimSpace(it.Reason)
+		item := fmt.Sprintf("item %d", i+1)
 		switch {
 		case (it.Field == "") == (it.Material == ""):
-			problems = append(problems, fmt.Sprintf("item %d: name either a field or a material", i+1))
+			problems = append(problems, detail(item,
+				fmt.Sprintf("第%d项：请指明一个表单项或一份材料。", i+1), fmt.Sprintf("Item %d: name either a field or a material.", i+1)))
 		case it.Reason == "":
-			problems = append(problems, fmt.Sprintf("item %d: say what is wrong or missing", i+1))
+			problems = append(problems, detail(item,
+				fmt.Sprintf("第%d项：请写明有什么问题或缺少什么。", i+1), fmt.Sprintf("Item %d: say what is wrong or missing.", i+1)))
 		default:
 			kept = append(kept, it)
 		}
 	}
 	if len(kept) == 0 && len(problems) == 0 {
-		problems = append(problems, "list at least one thing to correct")
+		problems = append(problems, detail("items", "请至少列出一项需要补正的内容。", "List at least one thing to correct."))
 	}
 	if len(problems) > 0 {
-		return Application{}, apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction request is incomplete").WithDetails(problems)
+		return Application{}, apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction request is incomplete: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	var appID int64
 	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
@@ -344,17 +347,18 @@ func (s *core) checkCorrectionItems(ctx context.Context, a *Application, items [
 		return err
 	}
 	fields, _ := applicable(v.Item, a.Answers)
-	var problems []string
+	var problems []apperr.Detail
 	for _, it := range items {
 		switch {
 		case it.Field != "" && !slices.ContainsFunc(fields, func(f catalog.Field) bool { return f.ID == it.Field }):
-			problems = append(problems, fmt.Sprintf("the form has no field %q", it.Field))
+			problems = append(problems, noSuchField(it.Field))
 		case it.Material != "" && !slices.ContainsFunc(a.Materials, func(m Material) bool { return m.ID == it.Material }):
-			problems = append(problems, fmt.Sprintf("the application has no material %q", it.Material))
+			problems = append(problems, detail(it.Material,
+				fmt.Sprintf("本申请没有“%s”这份材料。", it.Material), fmt.Sprintf("The application has no material %q.", it.Material)))
 		}
 	}
 	if len(problems) > 0 {
-		return apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction names things the application does not have").WithDetails(problems)
+		return apperr.New(apperr.Invalid, apperr.BadCorrection, "the correction names things the application does not have: %s", apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	return nil
 }

@@ -10,8 +10,6 @@ func ErrorText(lang string, e *apperr.Error) string {
 
 // ErrorDetails are an error's details in the page's language, one line
 // each; details that are not worded (numbers, limits) show nothing.
-// Plain []string details are shown as they are: internal/application still
-// builds some that way until it words them as []apperr.Detail.
 func ErrorDetails(lang string, e *apperr.Error) []string {
 	switch ds := e.Details.(type) {
 	case []apperr.Detail:
@@ -20,8 +18,6 @@ func ErrorDetails(lang string, e *apperr.Error) []string {
 			out[i] = d.In(lang)
 		}
 		return out
-	case []string:
-		return ds
 	}
 	return nil
 }
