@@ -293,3 +293,30 @@ type LicenceField struct {
 	Form     []string `yaml:"form,omitempty" json:"form,omitempty"`
 	Required bool     `yaml:"required,omitempty" json:"required,omitempty"`
 }
+
+// NameOf is the item's own name for one of its ids, for pages that show
+// what is stored by id: a form field's label, a material's name, a
+// co-party role's label or what a rule checks; the id itself if none.
+func (it Item) NameOf(id string) Text {
+	for _, f := range it.Form {
+		if f.ID == id {
+			return f.Label
+		}
+	}
+	for _, m := range it.Materials {
+		if m.ID == id {
+			return m.Name
+		}
+	}
+	for _, p := range it.Parties {
+		if p.Role == id {
+			return p.Label
+		}
+	}
+	for _, r := range it.Rules {
+		if r.ID == id {
+			return r.Description
+		}
+	}
+	return Text{Zh: id}
+}

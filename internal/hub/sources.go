@@ -110,3 +110,27 @@ var sourcesByName = sync.OnceValue(func() map[string]Source {
 	}
 	return m
 })
+
+// licenceContentFields name fields of a licence's own content that pages
+// show when they were read (a title certificate's unit number and area);
+// they are not on every licence, so not in LicenceFields.
+var licenceContentFields = []Field{
+	f("certificate_number", String, "不动产权证号", "Title certificate number"), f("unit_number", String, "不动产单元号", "Property unit number"),
+	f("address", String, "坐落", "Address"), f("area", Double, "面积（㎡）", "Area (m²)"), f("usage", String, "用途", "Use"),
+}
+
+// FieldOf describes a field read from the named source, for pages that
+// show what was read: the source's own field, or a licence's content field.
+func FieldOf(source, name string) (Field, bool) {
+	s, ok := Lookup(source)
+	if !ok {
+		return Field{}, false
+	}
+	if f, ok := s.Field(name); ok {
+		return f, true
+	}
+	if strings.HasPrefix(source, "licence.") {
+		return Source{Fields: licenceContentFields}.Field(name)
+	}
+	return Field{}, false
+}

@@ -1,0 +1,104 @@
+package workbench
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+	"yiwang/internal/org"
+	"yiwang/internal/web"
+)
+
+// How the staff pages show values that are stored as codes: platform codes
+// go through web.Label; values the item defines through its catalogue
+// names; departments by their directory names.
+
+// deptNamer names a department by its directory entry. Template functions
+// get no request context; the lookup is one indexed row.
+func deptNamer(dirs *org.Store) func(lang, code string) string {
+	return func(lang, code string) string {
+		if code == "" || dirs == nil {
+			return code
+		}
+		d, err := dirs.Department(context.Background(), code)
+		if err != nil {
+			return code
+		}
+		return pick(lang, d.NameZh, d.NameEn)
+	}
+}
+
+// shownValue writes a form value as a person reads it: an option by its
+// label, a table row by its columns' labels, in the form's order.
+func shownValue(f catalog.Field, v any, lang string) string {
+	switch x := v.(type) {
+	case string:
+		for _, o := range f.Options {
+			if o.Value == x {
+				return o.Label.In(lang)
+			}
+		}
+		return x
+	case []any:
+		var parts []string
+		for _, e := range x {
+			parts = append(parts, shownValue(f, e, lang))
+		}
+		return strings.Join(parts, "；")
+	case map[string]any:
+		var parts []string
+		for _, c := range f.Columns {
+			if e, ok := x[c.ID]; ok {
+				parts = append(parts, c.Label.In(lang)+"："+shownValue(c, e, lang))
+			}
+		}
+		return strings.Join(parts, "，")
+	}
+	return formValue(v)
+}
+
+// dataName names a registry field ("population.household_region") or a
+// source by the hub's labels ("人口库 · 户籍地").
+func dataName(lang, name string) string {
+	src, field, _ := strings.Cut(name, ".")
+	s, ok := hub.Lookup(src)
+	if !ok {
+		return name
+	}
+	out := pick(lang, s.LabelZh, s.LabelEn)
+	if f, ok := hub.FieldOf(src, field); ok {
+		out += " · " + pick(lang, f.LabelZh, f.LabelEn)
+	}
+	return out
+}
+
+// materialSource says where an attached material came from: the registry
+// by its name (the licence number or value follows it on the page), or how
+// the applicant or the window supplied it.
+func materialSource(lang, source string) string {
+	kind, rest, _ := strings.Cut(source, ":")
+	switch kind {
+	case "licence":
+		s, _ := hub.Lookup("licence." + rest)
+		return pick(lang, s.LabelZh, s.LabelEn)
+	case "registry":
+		return dataName(lang, rest)
+	}
+	return web.Label(lang, "source", source)
+}
+
+// staffRef names the actor of a catalogue or calendar record ("staff:10",
+// "cli:root", "system:demo"), staff by their account's name.
+func (d Deps) staffRef(lang, ref string) string {
+	name := ""
+	if id, ok := strings.CutPrefix(ref, "staff:"); ok && d.Identities != nil {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if acc, err := d.Identities.Account(context.Background(), n); err == nil {
+				name = acc.DisplayName
+			}
+		}
+	}
+	return web.ActorRef(lang, ref, name)
+}
