@@ -65,7 +65,7 @@ var labels = map[string]map[string][2]string{
 	},
 	// Ways to apply.
 	"channel": {
-		"online": {"网上办", "Online"}, "mobile": {"掌上办", "Mobile"}, "kiosk": {"自助终端", "Self-service kiosk"},
+		"online": {"网上办", "Online"}, "web": {"网上办事大厅", "Website"}, "mobile": {"掌上办", "Mobile"}, "kiosk": {"自助终端", "Self-service kiosk"},
 		"window": {"窗口办", "Service window"}, "bank": {"银行网点", "Bank outlet"}, "post": {"邮寄", "By post"}, "api": {"系统对接", "Another system"},
 	},
 	// Staff roles (internal/authz) and the roles steps name.
