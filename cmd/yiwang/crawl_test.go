@@ -70,7 +70,8 @@ func TestDetectorFindsPlantedValues(t *testing.T) {
 // richDemo adds what the demo needs so every page kind has something to
 // show: an approved senior card with its licence, a machine rejection, a
 // draft, a walk-in's draft at the window, a property transfer in parallel review with a co-party (one of its
-// steps overdue), and a senior card a reviewer asked to correct. It returns
+// steps overdue), a senior card a reviewer asked to correct, a shared
+// licence and a filing on public notice. It returns
 // the pages of this data that no link leads a role to, by role: the
 // walk-in's draft for the clerk, every application's staff page for staff.
 func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
@@ -99,7 +100,18 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 	if _, err := a.applications.RequestCorrection(ctx, staffPrincipal(t, a, "reviewer.civil"), tasks[0].ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
 		t.Fatal(err)
 	}
-	more := map[string][]string{"clerk": {draft}}
+	// 张三 shares his licence; the senior card republished as a filing goes
+	// on public notice when he applies again.
+	_, shared := page(t, h, zhang, "POST", "/me/licences/1/share", url.Values{"days": {"7"}, "recipient": {"示范银行"}, "purpose": {"开户"}})
+	link := regexp.MustCompile(`/shared/licences/[A-Za-z0-9_-]+`).FindString(shared)
+	if link == "" {
+		t.Fatalf("sharing the licence shows no link:\n%s", shared)
+	}
+	seniorCardIn(t, h, "approval: {mode: filing, notice_days: 5}")
+	if _, notices := page(t, h, map[string]string{}, "GET", "/notices", nil); !strings.Contains(notices, "老年人优待证") {
+		t.Fatalf("the filing is not on public notice:\n%s", notices)
+	}
+	more := map[string][]string{"clerk": {draft}, "": {link}}
 	for _, who := range []string{"clerk", "reviewer.civil", "head.civil", "reviewer.realestate", "reviewer.tax", "supervisor"} {
 		for app := range 6 {
 			more[who] = append(more[who], fmt.Sprintf("/workbench/applications/%d", app+1))
