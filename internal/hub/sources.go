@@ -134,3 +134,46 @@ func FieldOf(source, name string) (Field, bool) {
 	}
 	return Field{}, false
 }
+
+// In is the source's name in lang ("en" or "zh").
+func (s Source) In(lang string) string {
+	if lang == "en" {
+		return s.LabelEn
+	}
+	return s.LabelZh
+}
+
+// In is the field's name in lang ("en" or "zh").
+func (f Field) In(lang string) string {
+	if lang == "en" {
+		return f.LabelEn
+	}
+	return f.LabelZh
+}
+
+// Named parses a name as items and rules write it — "population.household_region",
+// "licence.TYPE.FIELD", or a source alone — into its source and field (zero
+// when the name has none or the hub does not know it).
+func Named(name string) (Source, Field, bool) {
+	src, field, _ := strings.Cut(name, ".")
+	if src == "licence" {
+		typ, rest, _ := strings.Cut(field, ".")
+		src, field = "licence."+typ, rest
+	}
+	s, ok := Lookup(src)
+	if !ok {
+		return Source{}, Field{}, false
+	}
+	f, _ := FieldOf(src, field)
+	return s, f, true
+}
+
+// SourceName names the source of a hub name in lang ("人口库"), or returns
+// the name as it is if the hub does not know it.
+func SourceName(lang, name string) string {
+	s, _, ok := Named(name)
+	if !ok {
+		return name
+	}
+	return s.In(lang)
+}

@@ -35,6 +35,7 @@ var pageFuncs = template.FuncMap{
 	"lightLabel": lightLabel,
 	"inputType":  inputType,
 	"fieldsRead": fieldsRead,
+	"source":     hub.SourceName,
 }
 
 func starLabel(lang string, n int) string {

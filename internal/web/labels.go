@@ -118,7 +118,7 @@ var labels = map[string]map[string][2]string{
 	},
 	// How a material was supplied.
 	"source": {
-		"upload": {"申请人上传", "Uploaded"}, "commitment": {"申请人承诺", "Pledged"}, "window": {"窗口核验原件", "Checked at the window"},
+		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"}, "window": {"窗口核验原件", "Checked at the window"},
 	},
 	// Approval modes' steps of their own.
 	"taskkind": {

@@ -62,16 +62,14 @@ func shownValue(f catalog.Field, v any, lang string) string {
 // dataName names a registry field ("population.household_region") or a
 // source by the hub's labels ("人口库 · 户籍地").
 func dataName(lang, name string) string {
-	src, field, _ := strings.Cut(name, ".")
-	s, ok := hub.Lookup(src)
-	if !ok {
+	s, f, ok := hub.Named(name)
+	switch {
+	case !ok:
 		return name
+	case f.Name == "":
+		return s.In(lang)
 	}
-	out := pick(lang, s.LabelZh, s.LabelEn)
-	if f, ok := hub.FieldOf(src, field); ok {
-		out += " · " + pick(lang, f.LabelZh, f.LabelEn)
-	}
-	return out
+	return s.In(lang) + " · " + f.In(lang)
 }
 
 // materialSource says where an attached material came from: the registry
@@ -81,10 +79,9 @@ func materialSource(lang, source string) string {
 	kind, rest, _ := strings.Cut(source, ":")
 	switch kind {
 	case "licence":
-		s, _ := hub.Lookup("licence." + rest)
-		return pick(lang, s.LabelZh, s.LabelEn)
+		return hub.SourceName(lang, "licence."+rest)
 	case "registry":
-		return dataName(lang, rest)
+		return hub.SourceName(lang, rest)
 	}
 	return web.Label(lang, "source", source)
 }

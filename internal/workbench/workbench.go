@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
+	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/org"
 	"yiwang/internal/web"
@@ -53,14 +54,15 @@ type Handler struct {
 func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
-		"light": lightText,
-		"value": formValue,
-		"shown": shownValue,
-		"table": tableText,
-		"dept":  deptNamer(d.Org),
-		"data":  dataName,
-		"from":  materialSource,
-		"who":   d.staffRef,
+		"light":  lightText,
+		"value":  formValue,
+		"shown":  shownValue,
+		"table":  tableText,
+		"dept":   deptNamer(d.Org),
+		"data":   dataName,
+		"source": hub.SourceName,
+		"from":   materialSource,
+		"who":    d.staffRef,
 		"columns": func(f catalog.Field, lang string) string {
 			var names []string
 			for _, c := range f.Columns {
