@@ -62,8 +62,8 @@ func TestDetectorFindsPlantedValues(t *testing.T) {
 			t.Errorf("the detector flagged %q:\n%s", not, got)
 		}
 	}
-	if got := d.check(`<p>Save the draft and open a window</p><td>window</td>`, "en"); len(got) != 1 {
-		t.Errorf("in English only the code alone in its cell is internal, got %v", got)
+	if got := d.check(`<p>Save the draft and open a window</p><td>window</td><td>已确认</td>`, "en"); len(got) != 2 {
+		t.Errorf("in English only the code alone in its cell is internal, and a Chinese label is out of place, got %v", got)
 	}
 }
 
@@ -242,16 +242,18 @@ func crawl(t *testing.T, h http.Handler, hd map[string]string, who, lang string,
 
 // detector finds what a person should not read on a page.
 type detector struct {
-	codes map[string]bool // internal codes: the label table's and the catalogue's
-	allow map[string]bool // words allowed on a Chinese page
+	codes   map[string]bool // internal codes: the label table's and the catalogue's
+	chinese map[string]bool // the label table's Chinese words: on an English page, a label in the wrong language
+	allow   map[string]bool // words allowed on a Chinese page
 }
 
 func newDetector(t *testing.T) *detector {
 	t.Helper()
-	d := &detector{codes: map[string]bool{}, allow: map[string]bool{}}
-	for _, codes := range web.Codes() {
+	d := &detector{codes: map[string]bool{}, chinese: map[string]bool{}, allow: map[string]bool{}}
+	for kind, codes := range web.Codes() {
 		for _, c := range codes {
 			d.codes[c] = true
+			d.chinese[web.Label("zh", kind, c)] = true
 		}
 	}
 	schemas, err := catalog.CompileSchemas()
@@ -288,11 +290,13 @@ func newDetector(t *testing.T) *detector {
 			d.codes[m.ID] = true
 		}
 	}
-	// Acronyms, the platform's name, and the demo accounts' login names
-	// (clerk and supervisor are role codes too: the other roles' codes
-	// still show a role printed as it is).
+	// Proper names: acronyms, the platform's name, the demo accounts' login
+	// names (clerk and supervisor are role codes too: the other roles'
+	// codes still show a role printed as it is) and the sysadmin's display
+	// name (a role's Chinese label too).
 	for _, w := range []string{"PDF", "OFD", "ID", "QR", "API", "yiwang", "English", "OpenAPI", "PIN", "CEL", "YAML", "SM2", "SM3", "GB", "T", "A", "B", "C", "D",
-		"clerk", "reviewer.civil", "head.civil", "reviewer.realestate", "reviewer.tax", "supervisor", "catalog.admin", "sysadmin"} {
+		"clerk", "reviewer.civil", "head.civil", "reviewer.realestate", "reviewer.tax", "supervisor", "catalog.admin", "sysadmin",
+		"系统管理员"} {
 		d.allow[w] = true
 	}
 	return d
@@ -339,6 +343,9 @@ func (d *detector) check(page, lang string) []string {
 		}
 		if lang == "en" && d.codes[s] && !d.allow[s] {
 			add("code", fmt.Sprintf("%q", s))
+		}
+		if lang == "en" && d.chinese[s] && !d.allow[s] {
+			add("Chinese label", fmt.Sprintf("%q", s))
 		}
 		for _, w := range words.FindAllString(s, -1) {
 			w = strings.Trim(w, ".:/-+")

@@ -56,7 +56,7 @@ var labels = map[string]map[string][2]string{
 	},
 	// Deadline lights, by name; pages write out the days left beside them.
 	"light": {
-		"green": {"绿灯", "Green"}, "yellow": {"黄灯", "Yellow"}, "red": {"红灯", "Red"}, "paused": {"暂停计时", "Clock paused"},
+		"green": {"正常", "On time"}, "yellow": {"黄灯", "Yellow"}, "red": {"红灯", "Red"}, "paused": {"暂停计时", "Clock paused"},
 	},
 	// Material trust levels of the national technical guide.
 	"trust": {

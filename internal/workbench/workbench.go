@@ -144,15 +144,14 @@ func lightText(lang string, l application.Light, left any) string {
 			n = *x
 		}
 	}
+	name := web.Label(lang, "light", string(l))
 	switch l {
 	case application.Red:
-		return pick(lang, "红灯：已超期 "+strconv.Itoa(-n)+" 个工作日", "Red: "+strconv.Itoa(-n)+" working day(s) overdue")
-	case application.Yellow:
-		return pick(lang, "黄灯：剩 "+strconv.Itoa(n)+" 个工作日", "Yellow: "+strconv.Itoa(n)+" working day(s) left")
+		return name + pick(lang, "：已超期 "+strconv.Itoa(-n)+" 个工作日", ": "+strconv.Itoa(-n)+" working day(s) overdue")
+	case application.Yellow, application.Green:
+		return name + pick(lang, "：剩 "+strconv.Itoa(n)+" 个工作日", ": "+strconv.Itoa(n)+" working day(s) left")
 	case application.Paused:
-		return pick(lang, "暂停计时", "Clock paused")
-	case application.Green:
-		return pick(lang, "正常：剩 "+strconv.Itoa(n)+" 个工作日", "On time: "+strconv.Itoa(n)+" working day(s) left")
+		return name
 	}
 	return pick(lang, "不计时", "No deadline")
 }
