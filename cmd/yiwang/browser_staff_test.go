@@ -155,11 +155,11 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	re.do(t, "register step", chromedp.WaitVisible(chromedp.CSS(`form.decision`)))
 	re.decide(t, "register")
 	got := re.text(t, "decided", "#app-status")
-	if got != "准予" && got != "已出证" {
+	if got != "已准予" && got != "已出证" {
 		t.Errorf("after every step approved the status is %q, want approved", got)
 	}
 	steps := re.text(t, "steps", "#steps")
-	if strings.Count(steps, "准予") < 4 {
+	if strings.Count(steps, "已通过") < 4 {
 		t.Errorf("the steps table shows %q, want all four steps approved", steps)
 	}
 }
