@@ -118,11 +118,7 @@ var labels = map[string]map[string][2]string{
 	},
 	// How a material was supplied.
 	"source": {
-		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"}, "window": {"窗口核验原件", "Checked at the window"},
-	},
-	// Approval modes' steps of their own.
-	"taskkind": {
-		"step": {"审查环节", "Review step"}, "inspection": {"告知承诺核查", "Commitment inspection"}, "objection": {"公示异议审查", "Objection review"},
+		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"},
 	},
 }
 
