@@ -97,7 +97,8 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 	if err != nil || len(tasks) == 0 {
 		t.Fatalf("the civil reviewer's inbox: %v %v", tasks, err)
 	}
-	if _, err := a.applications.RequestCorrection(ctx, staffPrincipal(t, a, "reviewer.civil"), tasks[0].ID, 0, []application.CorrectionItem{{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}}); err != nil {
+	if _, err := a.applications.RequestCorrection(ctx, staffPrincipal(t, a, "reviewer.civil"), tasks[0].ID, 0, []application.CorrectionItem{
+		{Field: "delivery", Reason: "实体卡暂停邮寄，请改选仅电子证"}, {Material: "id_card", Reason: "身份证照片不清晰，请上传清晰的照片"}}); err != nil {
 		t.Fatal(err)
 	}
 	// 张三 shares his licence; the senior card republished as a filing goes
