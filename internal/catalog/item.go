@@ -7,6 +7,12 @@
 // schema in schema/item.schema.json is the authority on its structure.
 package catalog
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Text is a bilingual string. Chinese is required; English falls back to it.
 type Text struct {
 	Zh string `yaml:"zh" json:"zh"`
@@ -319,4 +325,43 @@ func (it Item) NameOf(id string) Text {
 		}
 	}
 	return Text{Zh: id}
+}
+
+// Shown writes a value of the field as a person reads it in lang: an
+// option by its label, a table row by its columns' labels in the form's
+// order, yes or no in words, a number as written.
+func (f Field) Shown(v any, lang string) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		for _, o := range f.Options {
+			if o.Value == x {
+				return o.Label.In(lang)
+			}
+		}
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return Text{Zh: "是", En: "Yes"}.In(lang)
+		}
+		return Text{Zh: "否", En: "No"}.In(lang)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = f.Shown(e, lang)
+		}
+		return strings.Join(parts, "；")
+	case map[string]any:
+		var parts []string
+		for _, c := range f.Columns {
+			if e, ok := x[c.ID]; ok {
+				parts = append(parts, c.Label.In(lang)+"："+c.Shown(e, lang))
+			}
+		}
+		return strings.Join(parts, "，")
+	}
+	return fmt.Sprint(v)
 }

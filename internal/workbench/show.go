@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/org"
 	"yiwang/internal/web"
@@ -28,35 +27,6 @@ func deptNamer(dirs *org.Store) func(lang, code string) string {
 		}
 		return pick(lang, d.NameZh, d.NameEn)
 	}
-}
-
-// shownValue writes a form value as a person reads it: an option by its
-// label, a table row by its columns' labels, in the form's order.
-func shownValue(f catalog.Field, v any, lang string) string {
-	switch x := v.(type) {
-	case string:
-		for _, o := range f.Options {
-			if o.Value == x {
-				return o.Label.In(lang)
-			}
-		}
-		return x
-	case []any:
-		var parts []string
-		for _, e := range x {
-			parts = append(parts, shownValue(f, e, lang))
-		}
-		return strings.Join(parts, "；")
-	case map[string]any:
-		var parts []string
-		for _, c := range f.Columns {
-			if e, ok := x[c.ID]; ok {
-				parts = append(parts, c.Label.In(lang)+"："+shownValue(c, e, lang))
-			}
-		}
-		return strings.Join(parts, "，")
-	}
-	return formValue(v)
 }
 
 // dataName names a registry field ("population.household_region") or a

@@ -56,7 +56,6 @@ func NewHandler(d Deps) (*Handler, error) {
 	pages, err := web.NewRenderer(sub, template.FuncMap{
 		"light":  lightText,
 		"value":  formValue,
-		"shown":  shownValue,
 		"table":  tableText,
 		"dept":   deptNamer(d.Org),
 		"data":   dataName,
