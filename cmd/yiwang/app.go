@@ -100,6 +100,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	idHandler.Org = orgStore
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
 	queue := opts.queue
@@ -139,7 +140,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	staff, err := workbench.NewHandler(workbench.Deps{Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
-		Catalog: catalogStore, Identities: ids, Calendar: calendar,
+		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
 	if err != nil {
 		return nil, err

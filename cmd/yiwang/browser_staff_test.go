@@ -111,8 +111,8 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	if got := clerk.text(t, "accepted", "#app-status"); got != "已受理" && got != "审查中" {
 		t.Fatalf("after acceptance the status is %q", got)
 	}
-	if got := clerk.text(t, "parallel steps", "#steps"); !strings.Contains(got, "parallel_review") || !strings.Contains(got, "tax") {
-		t.Errorf("the steps table shows %q, want both parallel steps", got)
+	if got := clerk.text(t, "parallel steps", "#steps"); strings.Count(got, "\t并联\t") != 2 || !strings.Contains(got, "明德区税务局") {
+		t.Errorf("the steps table shows %q, want both parallel steps, one of the tax bureau", got)
 	}
 
 	// The real-estate reviewer asks once for what is missing.
@@ -155,11 +155,11 @@ func TestBrowserWindowIntakeAndParallelApproval(t *testing.T) {
 	re.do(t, "register step", chromedp.WaitVisible(chromedp.CSS(`form.decision`)))
 	re.decide(t, "register")
 	got := re.text(t, "decided", "#app-status")
-	if got != "准予" && got != "已出证" {
+	if got != "已准予" && got != "已出证" {
 		t.Errorf("after every step approved the status is %q, want approved", got)
 	}
 	steps := re.text(t, "steps", "#steps")
-	if strings.Count(steps, "准予") < 4 {
+	if strings.Count(steps, "已通过") < 4 {
 		t.Errorf("the steps table shows %q, want all four steps approved", steps)
 	}
 }
@@ -247,8 +247,8 @@ func TestBrowserAdministration(t *testing.T) {
 		chromedp.Click(chromedp.ID("load-year")),
 		chromedp.WaitVisible(chromedp.ID("y"+year)),
 	)
-	if got := b.text(t, "loaded year", "#y"+year); !strings.Contains(got, "sys_admin") && !strings.Contains(got, "staff:") {
-		t.Errorf("the loaded year says %q, want who loaded it", got)
+	if got := b.text(t, "loaded year", "#y"+year); !strings.Contains(got, "载入：工作人员 系统管理员") {
+		t.Errorf("the loaded year says %q, want who loaded it by name", got)
 	}
 
 	sup := newBrowser(t)

@@ -171,13 +171,7 @@ func manualSeniorCard(t *testing.T, h http.Handler, a *app) string {
 	if err := a.applications.Decisions.SetMachineSuspended(context.Background(), staffPrincipal(t, a, "head.civil"), seniorCard, true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	hd := signIn(t, h, demo.ZhangSan)
-	_, start := page(t, h, hd, "GET", "/apply/"+seniorCard, nil)
-	formPath, _ := page(t, h, hd, "POST", "/apply/"+seniorCard, url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}})
-	appPath := strings.Split(formPath, "?")[0]
-	page(t, h, hd, "POST", appPath+"/form", url.Values{"f_delivery": {"electronic"}})
-	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
-	page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+	appPath, _ := applyForSeniorCard(t, h, signIn(t, h, demo.ZhangSan))
 	return strings.TrimPrefix(appPath, "/me/applications/")
 }
 

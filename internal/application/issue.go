@@ -71,7 +71,7 @@ func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, i
 	if err != nil {
 		return req, err
 	}
-	req.Fields = t.FieldsFromForm(a.Form)
+	req.Fields = t.FieldsFromForm(a.Form, it.Form)
 	switch {
 	case a.EnterpriseID != 0:
 		req.Holder.Kind = hub.Enterprise

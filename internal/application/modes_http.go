@@ -2,17 +2,14 @@ package application
 
 import (
 	"embed"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/web"
-	"yiwang/internal/workday"
 )
 
 //go:embed templates/*.html
@@ -31,16 +28,7 @@ type ModesHandler struct {
 // NewModesHandler returns the approval modes' HTTP handler.
 func NewModesHandler(svc *Modes, logger *slog.Logger) (*ModesHandler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
-	pages, err := web.NewRenderer(sub, template.FuncMap{
-		"day": func(t time.Time) string { return t.In(workday.CST).Format(time.DateOnly) },
-		"status": func(lang, s string) string {
-			zh := map[string]string{"invited": "待确认", "confirmed": "已确认", "refused": "已拒绝", "lapsed": "逾期未确认"}[s]
-			if lang == "en" || zh == "" {
-				return s
-			}
-			return zh
-		},
-	}, logger)
+	pages, err := web.NewRenderer(sub, nil, logger)
 	if err != nil {
 		return nil, err
 	}

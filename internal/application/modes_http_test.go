@@ -75,7 +75,7 @@ func TestNoticeAndInvitationPages(t *testing.T) {
 	if code, _, loc := do(spouse, "POST", "/me/invitations/"+itoa(a.ID)+"/confirm", url.Values{}); code != http.StatusSeeOther || loc != "/me/invitations" {
 		t.Fatalf("confirming: %d %s", code, loc)
 	}
-	if _, page, _ := do(spouse, "GET", "/me/invitations?lang=en", nil); !strings.Contains(page, "confirmed") {
+	if _, page, _ := do(spouse, "GET", "/me/invitations?lang=en", nil); !strings.Contains(page, "Confirmed") {
 		t.Errorf("after confirming the page says:\n%s", page)
 	}
 

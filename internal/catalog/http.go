@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -39,7 +38,7 @@ type Handler struct {
 // NewHandler returns the catalogue's HTTP handler.
 func NewHandler(s *Store, schemas *Schemas, o *org.Store, indexer *Indexer, index *search.Index, stats *search.Stats, logger *slog.Logger) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
-	pages, err := web.NewRenderer(sub, template.FuncMap{"label": Label}, logger)
+	pages, err := web.NewRenderer(sub, nil, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -390,29 +389,4 @@ func pick(lang, zh, en string) string {
 		return en
 	}
 	return zh
-}
-
-// Labels for enumerations shown to applicants.
-var (
-	targetLabels   = map[string][2]string{"person": {"自然人", "Individuals"}, "enterprise": {"法人", "Enterprises"}, "both": {"自然人、法人", "Individuals and enterprises"}}
-	modeLabels     = map[string][2]string{"auto": {"秒批（系统自动审批）", "Instant machine approval"}, "commitment": {"告知承诺", "Approval on commitment"}, "filing": {"备案（公示）", "Filing with public notice"}, "manual": {"人工审批", "Reviewed by staff"}}
-	channelLabels  = map[string][2]string{"online": {"网上办", "Online"}, "mobile": {"掌上办", "Mobile"}, "kiosk": {"自助终端", "Self-service kiosk"}, "window": {"窗口办", "Service window"}, "bank": {"银行网点", "Bank outlet"}, "post": {"邮寄", "By post"}}
-	roleLabels     = map[string][2]string{"clerk": {"窗口受理", "Window clerk"}, "reviewer": {"审核", "Reviewer"}, "head": {"审批决定", "Department head"}}
-	trustLabels    = map[string][2]string{"A": {"A 政府部门签发，直接使用", "A — issued by a government body"}, "B": {"B 窗口核验原件", "B — checked against the original"}, "C": {"C 申请人上传，需核验", "C — uploaded, to be checked"}, "D": {"D 申请人承诺", "D — applicant's commitment"}}
-	scopeLabels    = map[string][2]string{"district": {"全区通办", "Anywhere in the district"}, "city": {"全市通办", "Anywhere in the city"}, "province": {"全省通办", "Anywhere in the province"}, "national": {"跨省通办", "Across provinces"}}
-	allLabelTables = []map[string][2]string{targetLabels, modeLabels, channelLabels, roleLabels, trustLabels, scopeLabels}
-)
-
-// Label returns the applicant-facing name of an enumeration value.
-func Label(lang, value string) string {
-	i := 0
-	if lang == "en" {
-		i = 1
-	}
-	for _, t := range allLabelTables {
-		if l, ok := t[value]; ok {
-			return l[i]
-		}
-	}
-	return value
 }

@@ -7,6 +7,12 @@
 // schema in schema/item.schema.json is the authority on its structure.
 package catalog
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Text is a bilingual string. Chinese is required; English falls back to it.
 type Text struct {
 	Zh string `yaml:"zh" json:"zh"`
@@ -292,4 +298,70 @@ type LicenceField struct {
 	// first one present wins (default: ID).
 	Form     []string `yaml:"form,omitempty" json:"form,omitempty"`
 	Required bool     `yaml:"required,omitempty" json:"required,omitempty"`
+}
+
+// NameOf is the item's own name for one of its ids, for pages that show
+// what is stored by id: a form field's label, a material's name, a
+// co-party role's label or what a rule checks; the id itself if none.
+func (it Item) NameOf(id string) Text {
+	for _, f := range it.Form {
+		if f.ID == id {
+			return f.Label
+		}
+	}
+	for _, m := range it.Materials {
+		if m.ID == id {
+			return m.Name
+		}
+	}
+	for _, p := range it.Parties {
+		if p.Role == id {
+			return p.Label
+		}
+	}
+	for _, r := range it.Rules {
+		if r.ID == id {
+			return r.Description
+		}
+	}
+	return Text{Zh: id}
+}
+
+// Shown writes a value of the field as a person reads it in lang: an
+// option by its label, a table row by its columns' labels in the form's
+// order, yes or no in words, a number as written.
+func (f Field) Shown(v any, lang string) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		for _, o := range f.Options {
+			if o.Value == x {
+				return o.Label.In(lang)
+			}
+		}
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return Text{Zh: "是", En: "Yes"}.In(lang)
+		}
+		return Text{Zh: "否", En: "No"}.In(lang)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = f.Shown(e, lang)
+		}
+		return strings.Join(parts, "；")
+	case map[string]any:
+		var parts []string
+		for _, c := range f.Columns {
+			if e, ok := x[c.ID]; ok {
+				parts = append(parts, c.Label.In(lang)+"："+c.Shown(e, lang))
+			}
+		}
+		return strings.Join(parts, "，")
+	}
+	return fmt.Sprint(v)
 }

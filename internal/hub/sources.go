@@ -110,3 +110,70 @@ var sourcesByName = sync.OnceValue(func() map[string]Source {
 	}
 	return m
 })
+
+// licenceContentFields name fields of a licence's own content that pages
+// show when they were read (a title certificate's unit number and area);
+// they are not on every licence, so not in LicenceFields.
+var licenceContentFields = []Field{
+	f("certificate_number", String, "不动产权证号", "Title certificate number"), f("unit_number", String, "不动产单元号", "Property unit number"),
+	f("address", String, "坐落", "Address"), f("area", Double, "面积（㎡）", "Area (m²)"), f("usage", String, "用途", "Use"),
+}
+
+// FieldOf describes a field read from the named source, for pages that
+// show what was read: the source's own field, or a licence's content field.
+func FieldOf(source, name string) (Field, bool) {
+	s, ok := Lookup(source)
+	if !ok {
+		return Field{}, false
+	}
+	if f, ok := s.Field(name); ok {
+		return f, true
+	}
+	if strings.HasPrefix(source, "licence.") {
+		return Source{Fields: licenceContentFields}.Field(name)
+	}
+	return Field{}, false
+}
+
+// In is the source's name in lang ("en" or "zh").
+func (s Source) In(lang string) string {
+	if lang == "en" {
+		return s.LabelEn
+	}
+	return s.LabelZh
+}
+
+// In is the field's name in lang ("en" or "zh").
+func (f Field) In(lang string) string {
+	if lang == "en" {
+		return f.LabelEn
+	}
+	return f.LabelZh
+}
+
+// Named parses a name as items and rules write it — "population.household_region",
+// "licence.TYPE.FIELD", or a source alone — into its source and field (zero
+// when the name has none or the hub does not know it).
+func Named(name string) (Source, Field, bool) {
+	src, field, _ := strings.Cut(name, ".")
+	if src == "licence" {
+		typ, rest, _ := strings.Cut(field, ".")
+		src, field = "licence."+typ, rest
+	}
+	s, ok := Lookup(src)
+	if !ok {
+		return Source{}, Field{}, false
+	}
+	f, _ := FieldOf(src, field)
+	return s, f, true
+}
+
+// SourceName names the source of a hub name in lang ("人口库"), or returns
+// the name as it is if the hub does not know it.
+func SourceName(lang, name string) string {
+	s, _, ok := Named(name)
+	if !ok {
+		return name
+	}
+	return s.In(lang)
+}

@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/logging"
+	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/web"
 )
@@ -30,6 +31,8 @@ type Handler struct {
 	pages   *web.Renderer
 	access  *pii.AccessLog
 	oidcURL string // where "sign in with the unified identity platform" goes; empty if none
+	// Org names a staff member's department on the account page (nil: the code is shown).
+	Org *org.Store
 }
 
 // NewHandler returns the identity HTTP handler. oidcLogin is the path of the
@@ -455,7 +458,16 @@ func (h *Handler) mePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.Lang(w, r)
-	h.pages.Render(w, r, http.StatusOK, "me.html", pick(lang, "我的账号", "My account"), m)
+	page := struct {
+		Me
+		DepartmentName string
+	}{Me: m, DepartmentName: m.Department}
+	if h.Org != nil && m.Department != "" {
+		if d, err := h.Org.Department(r.Context(), m.Department); err == nil {
+			page.DepartmentName = pick(lang, d.NameZh, d.NameEn)
+		}
+	}
+	h.pages.Render(w, r, http.StatusOK, "me.html", pick(lang, "我的账号", "My account"), page)
 }
 
 func pick(lang, zh, en string) string {

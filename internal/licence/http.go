@@ -94,17 +94,23 @@ func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 	number := strings.ToUpper(strings.TrimSpace(r.PathValue("number")))
 	v, err := h.svc.VerifyNumber(r.Context(), number)
 	status := http.StatusOK
+	// verdict picks the page's sentence from the label table: the result,
+	// or that the number itself is mistyped.
+	verdict := v.Result
 	switch {
 	case apperr.Is(err, apperr.NotFound):
-		v, status = Verification{Result: Unknown, Number: number, Message: messages[Unknown]}, http.StatusNotFound
+		v, status, verdict = Verification{Result: Unknown, Number: number, Message: messages[Unknown]}, http.StatusNotFound, Unknown
 		if !ValidNumber(number) {
-			v.Message = "证照编号有误（校验位不符），请核对。The licence number is mistyped: its check character does not match."
+			verdict = "mistyped"
 		}
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	}
-	h.pages.Render(w, r, status, "verify.html", "证照核验", v)
+	h.pages.Render(w, r, status, "verify.html", "证照核验", struct {
+		Verification
+		Verdict string
+	}{v, verdict})
 }
 
 // maxUpload bounds an uploaded licence file; ours are tens of kilobytes.

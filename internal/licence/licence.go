@@ -190,8 +190,10 @@ func TypeTx(ctx context.Context, q seal.Querier, code string) (Type, error) {
 }
 
 // FieldsFromForm picks a type's own fields out of an application's form:
-// each from the first of its form fields that has a value.
-func (t Type) FieldsFromForm(form map[string]any) map[string]string {
+// each from the first of its form fields that has a value. A value chosen
+// from a field's options (of the item's form fields) is written as the
+// option's Chinese label, as the licence is read, not as its code.
+func (t Type) FieldsFromForm(form map[string]any, fields []catalog.Field) map[string]string {
 	out := map[string]string{}
 	for _, f := range t.Fields {
 		names := f.Form
@@ -200,12 +202,28 @@ func (t Type) FieldsFromForm(form map[string]any) map[string]string {
 		}
 		for _, n := range names {
 			if v, ok := form[n]; ok && v != nil && fmt.Sprint(v) != "" {
-				out[f.ID] = fmt.Sprint(v)
+				out[f.ID] = optionLabel(fields, n, fmt.Sprint(v))
 				break
 			}
 		}
 	}
 	return out
+}
+
+// optionLabel is the Chinese label of value among the options of the form
+// field id, or value itself.
+func optionLabel(fields []catalog.Field, id, value string) string {
+	for _, f := range fields {
+		if f.ID != id {
+			continue
+		}
+		for _, o := range f.Options {
+			if o.Value == value {
+				return o.Label.Zh
+			}
+		}
+	}
+	return value
 }
 
 // checkRequest refuses a request that would make a wrong licence.

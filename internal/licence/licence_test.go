@@ -466,3 +466,14 @@ func TestPDFGolden(t *testing.T) {
 		}
 	})
 }
+
+// TestFieldsFromFormLabelsOptions: a value chosen from a field's options
+// goes on the licence as its label, never as its code.
+func TestFieldsFromFormLabelsOptions(t *testing.T) {
+	typ := licence.Type{LicenceSpec: catalog.LicenceSpec{Fields: []catalog.LicenceField{{ID: "composition"}, {ID: "name", Form: []string{"business_name"}}}}}
+	form := []catalog.Field{{ID: "composition", Options: []catalog.Answer{{Value: "individual", Label: catalog.Text{Zh: "个人经营", En: "Run by one person"}}}}}
+	got := typ.FieldsFromForm(map[string]any{"composition": "individual", "business_name": "老街坊小吃店"}, form)
+	if got["composition"] != "个人经营" || got["name"] != "老街坊小吃店" {
+		t.Errorf("FieldsFromForm = %v, want the option's label and the name as typed", got)
+	}
+}

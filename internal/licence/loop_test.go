@@ -90,7 +90,7 @@ func TestIssuedLicenceIsReusedByTheNextApplication(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			req.Fields = t2.FieldsFromForm(a.Form)
+			req.Fields = t2.FieldsFromForm(a.Form, nil)
 			for range 2 {
 				if _, err := q.Enqueue(ctx, tx, licence.IssueArgs{Request: req}, nil); err != nil {
 					return err

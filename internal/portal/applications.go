@@ -13,6 +13,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/licence"
+	"yiwang/internal/web"
 )
 
 // appRow is an application in my applications' list.
@@ -160,8 +161,10 @@ func (h *Handler) myApplication(w http.ResponseWriter, r *http.Request) {
 	for _, m := range it.Materials {
 		byID[m.ID] = m
 	}
+	lang := web.Lang(w, r)
 	for _, m := range a.Materials {
 		cm := byID[m.ID]
+		m.Name = cm.Name.In(lang) // the application keeps the Chinese name; the page speaks its language
 		mt := material{Material: m, Note: cm.Note, Deferrable: cm.Deferrable}
 		for _, s := range cm.Sources {
 			mt.Upload = mt.Upload || s.Upload

@@ -75,7 +75,7 @@ func (h *Handler) applyStart(w http.ResponseWriter, r *http.Request) {
 type formField struct {
 	catalog.Field
 	Value    string
-	Source   string // where a prefilled value came from, e.g. 人口库; "" for none
+	Source   string // where a prefilled value came from, e.g. population.name; "" for none
 	ReadOnly bool   // prefilled from a source the applicant may not change
 	Missing  bool   // the source had nothing: type it in
 }
@@ -90,7 +90,7 @@ func fields(it catalog.Item, a application.Application) []formField {
 		ff := formField{Field: f, Value: formValue(a.Form[f.ID])}
 		if pv, ok := a.Provenance[f.ID]; ok {
 			if pv.Status == "filled" {
-				ff.Source, ff.ReadOnly = pv.Label, !pv.Editable
+				ff.Source, ff.ReadOnly = pv.Source, !pv.Editable
 			} else {
 				ff.Missing = true
 			}

@@ -168,31 +168,3 @@ func (h *Handler) elder(w http.ResponseWriter, r *http.Request) {
 	web.SetElder(w, r.PostFormValue("on") == "1", h.Secure)
 	http.Redirect(w, r, localPath(r.PostFormValue("next"), "/"), http.StatusSeeOther)
 }
-
-// statusLabel is an application status in words.
-func statusLabel(lang, status string) string {
-	l, ok := statusLabels[status]
-	if !ok {
-		return status
-	}
-	if lang == "en" {
-		return l[1]
-	}
-	return l[0]
-}
-
-var statusLabels = map[string][2]string{
-	"draft":                {"草稿（未提交）", "Draft (not submitted)"},
-	"submitted":            {"已提交", "Submitted"},
-	"accepted":             {"已受理", "Accepted"},
-	"not_accepted":         {"不予受理", "Not accepted"},
-	"correction_requested": {"待补正", "Corrections requested"},
-	"under_review":         {"审核中", "Under review"},
-	"special_procedure":    {"特别程序", "Special procedure"},
-	"approved":             {"已准予", "Approved"},
-	"rejected":             {"未予准许", "Rejected"},
-	"licence_issued":       {"已出证", "Licence issued"},
-	"delivered":            {"已送达", "Delivered"},
-	"withdrawn":            {"已撤回", "Withdrawn"},
-	"revoked":              {"已撤销", "Revoked"},
-}

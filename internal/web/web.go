@@ -57,31 +57,37 @@ var funcs = template.FuncMap{
 		return zh
 	},
 	// in picks a bilingual value's text: {{in .Name $.Lang}} (catalog.Text).
-	"in":   func(t interface{ In(string) string }, lang string) string { return t.In(lang) },
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"in": func(t interface{ In(string) string }, lang string) string { return t.In(lang) },
+	// label writes a platform code in words: {{label $.Lang "status" .Status}} (labels.go).
+	"label": Label,
+	// actor names who did something in a timeline: {{actor $.Lang .ActorKind .ActorName}}.
+	"actor": Actor,
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
 	// when writes a time in China time, "" for none: {{when .SubmittedAt}}.
-	"when": func(v any) string {
-		var at time.Time
-		switch t := v.(type) {
-		case time.Time:
-			at = t
-		case *time.Time:
-			if t == nil {
-				return ""
-			}
-			at = *t
-		default:
-			return ""
-		}
-		if at.IsZero() {
-			return ""
-		}
-		return at.In(workday.CST).Format("2006-01-02 15:04")
-	},
+	"when": func(v any) string { return inCST(v, "2006-01-02 15:04") },
+	// day writes a date in China time, "" for none: {{day .Deadline}}.
+	"day": func(v any) string { return inCST(v, time.DateOnly) },
 }
 
-// china is the time zone pages show times in.
+// inCST formats a time.Time or *time.Time in China time (workday.CST, the
+// one zone pages show); nil and the zero time show as nothing.
+func inCST(v any, layout string) string {
+	var at time.Time
+	switch t := v.(type) {
+	case time.Time:
+		at = t
+	case *time.Time:
+		if t == nil {
+			return ""
+		}
+		at = *t
+	}
+	if at.IsZero() {
+		return ""
+	}
+	return at.In(workday.CST).Format(layout)
+}
 
 // NewRenderer parses every *.html file of pages (a domain's embedded
 // templates folder) together with the layout. Each page defines "content".

@@ -17,17 +17,13 @@ import (
 // reassignment, revocation, and the approval modes' own tasks (the
 // inspection of a commitment, the review of an objection to a filing).
 
-// specialKinds are the special procedures in the order the page offers them.
-var specialKinds = []struct{ Code, Zh, En string }{
-	{"hearing", "听证", "Hearing"},
-	{"testing", "检验检测", "Testing"},
-	{"expert_review", "专家评审", "Expert review"},
-	{"site_inspection", "现场勘验", "Site inspection"},
-}
+// specialKinds are the special procedures in the order the page offers
+// them; the label table words them.
+var specialKinds = []string{"hearing", "testing", "expert_review", "site_inspection"}
 
 // staffActions is what the detail page offers beyond one's own steps.
 type staffActions struct {
-	Special    []struct{ Code, Zh, En string }
+	Special    []string
 	EndSpecial int64              // a step of the application to end its special procedure through
 	Reassign   []application.Task // the head's department's active steps
 	Colleagues []identity.Account // whom the head may hand them to

@@ -22,7 +22,9 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
+	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/org"
 	"yiwang/internal/web"
 	"yiwang/internal/workday"
 )
@@ -39,6 +41,7 @@ type Deps struct {
 	Catalog    *catalog.Store
 	Identities *identity.Store
 	Calendar   *workday.Store
+	Org        *org.Store // department names
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger
@@ -55,9 +58,13 @@ func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
 		"light":  lightText,
-		"status": statusText,
 		"value":  formValue,
 		"table":  tableText,
+		"dept":   deptNamer(d.Org),
+		"data":   dataName,
+		"source": hub.SourceName,
+		"from":   materialSource,
+		"who":    d.staffRef,
 		"columns": func(f catalog.Field, lang string) string {
 			var names []string
 			for _, c := range f.Columns {
@@ -65,8 +72,7 @@ func NewHandler(d Deps) (*Handler, error) {
 			}
 			return strings.Join(names, ", ")
 		},
-		"trust": trustText,
-		"kind":  taskKind,
+		"kind": taskKind,
 		// deferral is the commitment a walk-in signs to supply a material later.
 		"deferral": func(material string) string { return application.DeferralText(material, "____年__月__日") },
 	}, d.Logger)
@@ -140,50 +146,16 @@ func lightText(lang string, l application.Light, left any) string {
 			n = *x
 		}
 	}
+	name := web.Label(lang, "light", string(l))
 	switch l {
 	case application.Red:
-		return pick(lang, "红灯：已超期 "+strconv.Itoa(-n)+" 个工作日", "Red: "+strconv.Itoa(-n)+" working day(s) overdue")
-	case application.Yellow:
-		return pick(lang, "黄灯：剩 "+strconv.Itoa(n)+" 个工作日", "Yellow: "+strconv.Itoa(n)+" working day(s) left")
+		return name + pick(lang, "：已超期 "+strconv.Itoa(-n)+" 个工作日", ": "+strconv.Itoa(-n)+" working day(s) overdue")
+	case application.Yellow, application.Green:
+		return name + pick(lang, "：剩 "+strconv.Itoa(n)+" 个工作日", ": "+strconv.Itoa(n)+" working day(s) left")
 	case application.Paused:
-		return pick(lang, "暂停计时", "Clock paused")
-	case application.Green:
-		return pick(lang, "正常：剩 "+strconv.Itoa(n)+" 个工作日", "On time: "+strconv.Itoa(n)+" working day(s) left")
+		return name
 	}
 	return pick(lang, "不计时", "No deadline")
-}
-
-var statuses = map[string][2]string{
-	"draft": {"草稿", "Draft"}, "submitted": {"已提交", "Submitted"}, "accepted": {"已受理", "Accepted"},
-	"not_accepted": {"不予受理", "Not accepted"}, "correction_requested": {"待补正", "Correction requested"},
-	"under_review": {"审查中", "Under review"}, "special_procedure": {"特别程序", "Special procedure"},
-	"approved": {"准予", "Approved"}, "rejected": {"不予许可", "Rejected"}, "licence_issued": {"已出证", "Licence issued"},
-	"delivered": {"已送达", "Delivered"}, "withdrawn": {"已撤回", "Withdrawn"}, "revoked": {"已撤销", "Revoked"},
-	"open": {"待办", "Open"}, "claimed": {"已认领", "Claimed"}, "cancelled": {"已取消", "Cancelled"},
-	"waiting": {"未开始", "Waiting"},
-	"named":   {"待邀请", "Named"}, "invited": {"待确认", "Invited"}, "confirmed": {"已确认", "Confirmed"},
-	"refused": {"已拒绝", "Refused"}, "lapsed": {"逾期未确认", "Lapsed"},
-}
-
-func statusText(lang, s string) string {
-	if t, ok := statuses[s]; ok {
-		return pick(lang, t[0], t[1])
-	}
-	return s
-}
-
-func trustText(lang, level string) string {
-	switch level {
-	case "A":
-		return pick(lang, "A 级：政府部门核发", "A: issued by a government body")
-	case "B":
-		return pick(lang, "B 级：窗口核验原件", "B: checked against the original")
-	case "C":
-		return pick(lang, "C 级：申请人上传，待核验", "C: uploaded, to be checked")
-	case "D":
-		return pick(lang, "D 级：申请人承诺", "D: applicant's commitment")
-	}
-	return pick(lang, "未提供", "not supplied")
 }
 
 // taskKind tells the approval modes' tasks, which have their own actions,

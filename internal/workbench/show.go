@@ -1,0 +1,71 @@
+package workbench
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"yiwang/internal/hub"
+	"yiwang/internal/org"
+	"yiwang/internal/web"
+)
+
+// How the staff pages show values that are stored as codes: platform codes
+// go through web.Label; values the item defines through its catalogue
+// names; departments by their directory names.
+
+// deptNamer names a department by its directory entry. Template functions
+// get no request context; the lookup is one indexed row.
+func deptNamer(dirs *org.Store) func(lang, code string) string {
+	return func(lang, code string) string {
+		if code == "" || dirs == nil {
+			return code
+		}
+		d, err := dirs.Department(context.Background(), code)
+		if err != nil {
+			return code
+		}
+		return pick(lang, d.NameZh, d.NameEn)
+	}
+}
+
+// dataName names a registry field ("population.household_region") or a
+// source by the hub's labels ("人口库 · 户籍地").
+func dataName(lang, name string) string {
+	s, f, ok := hub.Named(name)
+	switch {
+	case !ok:
+		return name
+	case f.Name == "":
+		return s.In(lang)
+	}
+	return s.In(lang) + " · " + f.In(lang)
+}
+
+// materialSource says where an attached material came from: the registry
+// by its name (the licence number or value follows it on the page), or how
+// the applicant or the window supplied it.
+func materialSource(lang, source string) string {
+	kind, rest, _ := strings.Cut(source, ":")
+	switch kind {
+	case "licence":
+		return hub.SourceName(lang, "licence."+rest)
+	case "registry":
+		return hub.SourceName(lang, rest)
+	}
+	return web.Label(lang, "source", source)
+}
+
+// staffRef names the actor of a catalogue or calendar record ("staff:10",
+// "cli:root", "system:demo"), staff by their account's name.
+func (d Deps) staffRef(lang, ref string) string {
+	name := ""
+	if id, ok := strings.CutPrefix(ref, "staff:"); ok && d.Identities != nil {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if acc, err := d.Identities.Account(context.Background(), n); err == nil {
+				name = acc.DisplayName
+			}
+		}
+	}
+	return web.ActorRef(lang, ref, name)
+}
