@@ -209,7 +209,7 @@ func TestHeadReassignsAndRevokesThroughThePage(t *testing.T) {
 	if strings.Contains(html, `id="revoke"`) {
 		t.Error("a reviewer (without review:decide) is offered the revocation")
 	}
-	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {hiddenRev.FindStringSubmatch(html)[1]}})
+	page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {hiddenRev.FindStringSubmatch(html)[1]}})
 	_, html = page(t, h, head, "GET", "/workbench/applications/"+id, nil)
 	if !strings.Contains(html, `id="revoke"`) {
 		t.Fatalf("the approved application offers the head no revocation:\n%s", html)
