@@ -68,22 +68,22 @@ func Seed(ctx context.Context, db *store.DB, opts Options) (Outcome, error) {
 		if err != nil {
 			return outcome, fmt.Errorf("demo data: %w", err)
 		}
-		if outcome != claimed {
-			if outcome != busy {
-				return outcome, nil
+		switch outcome {
+		case claimed:
+			if err := fillHoldingClaim(ctx, db, opts, token); err != nil {
+				return Declined, fmt.Errorf("demo data: %w", err)
 			}
+			return Seeded, nil
+		case busy:
 			// Another process is seeding: wait for it to finish or to die.
 			select {
 			case <-ctx.Done():
 				return outcome, ctx.Err()
 			case <-time.After(opts.Lease / 10):
 			}
-			continue
+		default:
+			return outcome, nil
 		}
-		if err := fillHoldingClaim(ctx, db, opts, token); err != nil {
-			return Declined, fmt.Errorf("demo data: %w", err)
-		}
-		return Seeded, nil
 	}
 }
 
