@@ -66,6 +66,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{"unreachable database", []string{"migrate", "--db", "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2"}, 1, "cannot connect to PostgreSQL"},
 		{"corrupt database", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a readable SQLite database"},
 		{"port taken", []string{"serve", "--data-dir", dir, "--addr", taken.Addr().String()}, 1, "already in use"},
+		{"demo and no demo", []string{"serve", "--data-dir", dir, "--demo", "--no-demo"}, 2, "--demo and --no-demo contradict each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
