@@ -41,6 +41,7 @@ type app struct {
 	indexer    *catalog.Indexer
 	index      *search.Index
 	identities *identity.Store
+	signIn     *identity.Handler // the sign-in pages, which list the demo accounts on a demo database
 	registries *hub.Builtin
 	outbox     *notify.Outbox // everything that tells a person something goes through it
 	blobs      blob.Store     // uploaded materials
@@ -161,6 +162,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		indexer:      indexer,
 		index:        index,
 		identities:   ids,
+		signIn:       idHandler,
 		registries:   builtin,
 		outbox:       outbox,
 		blobs:        opts.blobs,

@@ -94,7 +94,7 @@ func benchPrepare(ctx context.Context, args []string, getenv func(string) string
 	fmt.Fprintf(stdout, "prepared %s bench applicants in %s in %.1fs: for %s they should give approve %s, reject %s, manual %s\n",
 		loadtest.Grouped(len(applicants)), db.Where, time.Since(began).Seconds(), loadtest.SeniorCard, loadtest.Grouped(expect["approve"]), loadtest.Grouped(expect["reject"]), loadtest.Grouped(expect["manual"]))
 	fmt.Fprintf(stdout, "sign-in names in %s (password %q)\n", *out, loadtest.Password)
-	fmt.Fprintf(stdout, "next: start 'yiwang serve' on this database, then 'yiwang bench run --url http://127.0.0.1:PORT --data-dir %s'\n", cfg.DataDir)
+	fmt.Fprintf(stdout, "next: with 'yiwang serve' running on this database (started before prepare, so that it seeded the demo catalogue), 'yiwang bench run --url http://127.0.0.1:PORT --data-dir %s'\n", cfg.DataDir)
 	return nil
 }
 

@@ -508,7 +508,7 @@ type child struct {
 func startChild(t *testing.T, bin, dsn, dataDir string) *child {
 	t.Helper()
 	c := &child{log: &syncBuffer{}, done: make(chan error, 1)}
-	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", dataDir, "--job-poll", "100ms", "--job-rescue-after", "2s", "--submission-limit", "1000")
+	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--demo", "--data-dir", dataDir, "--job-poll", "100ms", "--job-rescue-after", "2s", "--submission-limit", "1000")
 	for _, kv := range os.Environ() { // the flags say everything: no YIWANG_* from the environment
 		if !strings.HasPrefix(kv, "YIWANG_") {
 			c.cmd.Env = append(c.cmd.Env, kv)

@@ -54,7 +54,7 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	}
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	if _, err := demo.Seed(ctx, db); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		t.Fatal(err)
 	}
 	opts := testOptions(t)
@@ -63,7 +63,7 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
+	if err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
 	h := server.New(db, logger, a.auth, a.routes...).Handler()

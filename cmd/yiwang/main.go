@@ -37,7 +37,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "Start the HTTP server (embedded SQLite with demo data unless told otherwise).\nWith no --db it uses the SQLite file in --data-dir; it applies migrations first\nand seeds demo data into an empty database unless --no-demo.", serve},
+		{"serve", "Start the HTTP server (embedded SQLite with demo data unless told otherwise).\nWith no --db it uses the SQLite file in --data-dir; it applies migrations first\nand seeds demo data into an empty one: SQLite unless --no-demo, PostgreSQL\nonly with --demo.", serve},
 		{"migrate", "Apply pending database migrations, each in its own transaction (forward-only).", migrate},
 		{"catalog", "Validate, import, publish, retire and diff service items (事项库).", catalogCmd},
 		{"rules", "Test item rules: yiwang rules test DIR", rulesCmd},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"yiwang/internal/demo"
 	"yiwang/internal/store/storetest"
 )
 
@@ -64,6 +66,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{"unreachable database", []string{"migrate", "--db", "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2"}, 1, "cannot connect to PostgreSQL"},
 		{"corrupt database", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a readable SQLite database"},
 		{"port taken", []string{"serve", "--data-dir", dir, "--addr", taken.Addr().String()}, 1, "already in use"},
+		{"demo and no demo", []string{"serve", "--data-dir", dir, "--demo", "--no-demo"}, 2, "--demo and --no-demo contradict each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +122,7 @@ var servingURL = regexp.MustCompile(`yiwang is serving: open (http://\S+/)`)
 // on each backend, and stops it as SIGTERM does.
 func TestServeRunsWithDemoData(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
-		s := startServe(t, "--db", dsn)
+		s := startServe(t, "--db", dsn, "--demo")
 		resp, err := http.Get(s.URL + "/api/v1/departments")
 		if err != nil {
 			t.Fatal(err)
@@ -137,11 +140,65 @@ func TestServeRunsWithDemoData(t *testing.T) {
 			t.Fatalf("home page: %v %v", resp, err)
 		}
 		resp.Body.Close()
+		for path, want := range map[string]string{"/login": "演示账号", "/login?lang=en": "Demo accounts"} {
+			if page := getBody(t, s.URL+path); !strings.Contains(page, want) || !strings.Contains(page, "sysadmin") || !strings.Contains(page, demo.Password) {
+				t.Errorf("%s does not list the demo accounts:\n%s", path, page)
+			}
+		}
 		s.Stop()
 		if !strings.Contains(s.Log.String(), "yiwang stopped") {
 			t.Errorf("no clean stop logged:\n%s", s.Log.String())
 		}
 	})
+}
+
+// TestServeKeepsDemoDataOutOfOtherDatabases: a database with data of its own,
+// and an empty PostgreSQL database without --demo, get no demo data and no
+// demo accounts, and serve says why in one line.
+func TestServeKeepsDemoDataOutOfOtherDatabases(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		why := "the PostgreSQL database is empty; start once with --demo"
+		args := []string{"--db", dsn}
+		if strings.HasPrefix(dsn, "sqlite:") {
+			// An administrator's own catalogue, imported before the first serve.
+			runCmd(t, "migrate", "--db", dsn)
+			if code, out, stderr := runCmd(t, "catalog", "import", "--db", dsn, "../../catalog"); code != 0 {
+				t.Fatalf("import: %d %s %s", code, out, stderr)
+			}
+			why, args = "the database holds data of its own", append(args, "--demo")
+		}
+		s := startServe(t, args...)
+		if !strings.Contains(s.Log.String(), "no demo data: "+why) {
+			t.Errorf("serve did not say %q:\n%s", why, s.Log.String())
+		}
+		if page := getBody(t, s.URL+"/login"); strings.Contains(page, "演示账号") {
+			t.Errorf("the sign-in page lists demo accounts:\n%s", page)
+		}
+		resp, err := http.Post(s.URL+"/api/v1/session", "application/json", strings.NewReader(`{"login":"sysadmin","password":"`+demo.Password+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("demo sysadmin sign-in: %d, want 401", resp.StatusCode)
+		}
+		s.Stop()
+	})
+}
+
+// getBody fetches url and returns its body.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestCatalogCommands(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"yiwang/api"
 	democatalog "yiwang/catalog"
@@ -35,7 +35,7 @@ func demoServer(t testing.TB) (*server.Server, *app) {
 func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := demo.Seed(ctx, db); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		t.Fatal(err)
 	}
 	logger := logging.New(io.Discard, "text", 0)
@@ -43,7 +43,7 @@ func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
+	if err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.pins.SeedDemo(ctx, demo.ZhangSan, demo.LiSi, demo.WangWu); err != nil {

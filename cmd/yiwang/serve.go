@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
+	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
 	"yiwang/internal/kiosk"
 	"yiwang/internal/logging"
@@ -28,6 +30,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return parseError(err)
 	}
 	logger := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	if cfg.Demo && cfg.NoDemo {
+		return usageError{errors.New("--demo and --no-demo contradict each other: give one")}
+	}
 
 	// Bind first: a taken port should fail before we touch the database.
 	ln, err := server.Listen(cfg.Addr)
@@ -66,29 +71,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("schedule the deadline sweep: %w", err)
 	}
 	var demoAccounts []demo.Account
-	if cfg.Demo {
-		seeded, err := demo.Seed(ctx, db)
-		if err != nil {
+	if !cfg.NoDemo {
+		if demoAccounts, err = seedDemo(ctx, db, a, cfg.Demo, logger); err != nil {
 			return err
 		}
-		if seeded {
-			logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
-		}
-		if demoAccounts, err = demo.SeedAccounts(ctx, db, a.identities); err != nil {
-			return err
-		}
-		if err := a.pins.SeedDemo(ctx, demo.ZhangSan, demo.LiSi, demo.WangWu); err != nil {
-			return err
-		}
-		if seeded {
-			// A small, consistent population so that forms fill themselves;
-			// 'yiwang demo generate' makes a large one.
-			st, err := demo.SeedRegistries(ctx, db, a.registries, demoPersons, demoEnterprises, 1, nil)
-			if err != nil {
-				return fmt.Errorf("seed demo registries: %w", err)
-			}
-			logger.Info("demo registries seeded", "persons", st.Persons, "enterprises", st.Enterprises, "took", st.Elapsed.Round(time.Millisecond))
-		}
+		a.signIn.ShowDemoAccounts(signInHints(demoAccounts))
 	}
 	// Every department that issues licences has its seal key before the first approval.
 	if created, err := a.licences.EnsureKeys(ctx); err != nil {
@@ -155,6 +142,50 @@ func parseError(err error) error {
 		return err
 	}
 	return usageError{err}
+}
+
+// seedDemo seeds an empty database with demo data where that is allowed, and
+// returns the demo accounts if it is a demo database. It says in one line
+// why a database is left alone.
+func seedDemo(ctx context.Context, db *store.DB, a *app, onPostgres bool, logger *slog.Logger) ([]demo.Account, error) {
+	outcome, err := demo.Seed(ctx, db, demo.Options{OnPostgres: onPostgres, Fill: func(ctx context.Context) error {
+		if err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
+			return err
+		}
+		if err := a.pins.SeedDemo(ctx, demo.ZhangSan, demo.LiSi, demo.WangWu); err != nil {
+			return err
+		}
+		// A small, consistent population so that forms fill themselves;
+		// 'yiwang demo generate' makes a large one.
+		st, err := demo.SeedRegistries(ctx, db, a.registries, demoPersons, demoEnterprises, 1, nil)
+		if err != nil {
+			return fmt.Errorf("seed demo registries: %w", err)
+		}
+		logger.Info("demo registries seeded", "persons", st.Persons, "enterprises", st.Enterprises, "took", st.Elapsed.Round(time.Millisecond))
+		return nil
+	}})
+	switch {
+	case err != nil:
+		return nil, err
+	case outcome == demo.Declined:
+		logger.Info("no demo data: the database holds data of its own")
+		return nil, nil
+	case outcome == demo.Skipped:
+		logger.Info("no demo data: the PostgreSQL database is empty; start once with --demo to seed it")
+		return nil, nil
+	case outcome == demo.Seeded:
+		logger.Info("demo data seeded into the empty database (fictional city, departments and people)")
+	}
+	return demo.Accounts(), nil
+}
+
+// signInHints lists the demo accounts for the sign-in page.
+func signInHints(accounts []demo.Account) []identity.DemoAccount {
+	var out []identity.DemoAccount
+	for _, a := range accounts {
+		out = append(out, identity.DemoAccount{RoleZh: a.RoleZh, RoleEn: a.Role, Login: a.Login, Password: demo.Password})
+	}
+	return out
 }
 
 // The demo registries' size at first start: small, so startup stays quick.

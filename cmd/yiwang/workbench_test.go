@@ -207,7 +207,7 @@ func TestHeadReassignsAndRevokesThroughThePage(t *testing.T) {
 	if msg := postFails(t, h, rv, "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"reject"}, "revision": {rev}}, http.StatusBadRequest); !strings.Contains(msg, "不予批准时须写明理由") || strings.Contains(msg, "异议") {
 		t.Errorf("a rejection without reasons should ask for the rejection's reasons:\n%s", msg)
 	}
-	_, html = page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {rev}})
+	page(t, h, rv, "POST", "/workbench/tasks/"+task+"/decision", url.Values{"application": {id}, "outcome": {"approve"}, "revision": {rev}})
 	_, html = page(t, h, head, "GET", "/workbench/applications/"+id, nil)
 	if !strings.Contains(html, `id="revoke"`) {
 		t.Fatalf("the approved application offers the head no revocation:\n%s", html)

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"

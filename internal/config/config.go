@@ -24,7 +24,8 @@ type Config struct {
 	PublicURL        string        // where people reach the site, for links and logs
 	DB               string        // database URL; empty means embedded SQLite in DataDir
 	DataDir          string        // folder for the embedded database and other local state
-	Demo             bool          // seed demo data into an empty database
+	Demo             bool          // seed demo data into an empty PostgreSQL database too (the embedded SQLite one always)
+	NoDemo           bool          // never seed demo data
 	LogFormat        string        // text or json
 	LogLevel         slog.Level    // debug, info, warn, error
 	ShutdownTimeout  time.Duration // how long SIGTERM waits for requests and jobs in flight
@@ -63,12 +64,10 @@ func Options() []Option {
 			func(c *Config, v string) error { c.DB = v; return nil }},
 		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
-		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data into an empty database", []string{"serve"},
-			func(c *Config, v string) error {
-				b, err := strconv.ParseBool(v)
-				c.Demo = !b
-				return err
-			}},
+		{"demo", "YIWANG_DEMO", "false", "seed demo data into an empty PostgreSQL database too (an empty embedded SQLite database is seeded without it)", []string{"serve"},
+			func(c *Config, v string) error { return setBool(&c.Demo, v) }},
+		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data, not even into an empty embedded SQLite database", []string{"serve"},
+			func(c *Config, v string) error { return setBool(&c.NoDemo, v) }},
 		{"log-format", "YIWANG_LOG_FORMAT", "text", "log output: text or json", []string{"serve", "migrate"},
 			func(c *Config, v string) error {
 				if v != "text" && v != "json" {
@@ -159,6 +158,15 @@ func setBytes(n *int64, v string) error {
 		return nil
 	}
 	return errors.New("must be a size such as 20MiB, 512KiB or a whole number of bytes (at most 1024GiB)")
+}
+
+func setBool(b *bool, v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*b = x
+	return nil
 }
 
 func setDuration(d *time.Duration, v string) error {

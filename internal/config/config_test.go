@@ -21,15 +21,19 @@ func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":9000" || c.LogLevel != slog.LevelDebug || c.Demo || c.DataDir != "./yiwang-data" || c.ShutdownTimeout != 30*time.Second {
+	if c.Addr != ":9000" || c.LogLevel != slog.LevelDebug || !c.NoDemo || c.DataDir != "./yiwang-data" || c.ShutdownTimeout != 30*time.Second {
 		t.Errorf("config = %+v", c)
 	}
 	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--no-demo"}, 0, env(nil), nil)
-	if c.Demo {
+	if !c.NoDemo || c.Demo {
 		t.Error("--no-demo left demo on")
 	}
+	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", []string{"--demo"}, 0, env(nil), nil)
+	if !c.Demo || c.NoDemo {
+		t.Error("--demo did not ask for demo data")
+	}
 	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", nil, 0, env(nil), nil)
-	if !c.Demo || c.Addr != ":8080" {
+	if c.Demo || c.NoDemo || c.Addr != ":8080" {
 		t.Errorf("defaults = %+v", c)
 	}
 }

@@ -17,11 +17,20 @@ import (
 // demo mode where real people's data lives.
 const Password = "yiwang-demo-2026"
 
-// Account is a demo sign-in, printed at startup.
+// Account is a demo sign-in, printed at startup and shown on the sign-in page.
 type Account struct {
-	Role  string // what the account is for
-	Login string
-	Note  string
+	Role   string // what the account is for
+	RoleZh string // the same in Chinese, for the sign-in page
+	Login  string
+	Note   string
+}
+
+// roleZh names the roles in Chinese.
+func roleZh(role string) string {
+	return map[string]string{
+		"applicant": "申请人", "clerk": "综合窗口", "reviewer": "审核人员", "head": "审批负责人",
+		"supervisor": "电子监察", "catalog_admin": "事项管理员", "sys_admin": "系统管理员",
+	}[role]
 }
 
 // idNumber builds a valid resident ID number in the demo region.
@@ -50,9 +59,45 @@ var (
 	DemoCompany = creditCode("91910102MA5D3M1Q0")
 )
 
+// demoPersons are the demo people who have accounts.
+func demoPersons() []struct{ id, name, note string } {
+	return []struct{ id, name, note string }{
+		{ZhangSan, "张三", "applicant, 66; legal representative of 示范科技有限公司"},
+		{LiSi, "李四", "applicant; authorised agent of 示范科技有限公司"},
+		{WangWu, "王五", "applicant"},
+	}
+}
+
+// demoStaff are the demo staff, one for every role; hall is the demo hall
+// the window clerk works at.
+func demoStaff(hall int64) []identity.NewStaff {
+	return []identity.NewStaff{
+		{Username: "clerk", DisplayName: "窗口 陈静", Department: "gsdb", Region: "910102", HallID: hall, Roles: []authz.Role{authz.Clerk}},
+		{Username: "reviewer.civil", DisplayName: "民政 刘洋", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Reviewer}},
+		{Username: "head.civil", DisplayName: "民政 周科长", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Head}},
+		{Username: "reviewer.realestate", DisplayName: "不动产 吴敏", Department: "realestate", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},
+		{Username: "reviewer.tax", DisplayName: "税务 郑强", Department: "tax", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},
+		{Username: "supervisor", DisplayName: "监察 孙丽", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.Supervisor}},
+		{Username: "catalog.admin", DisplayName: "事项 马超", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.CatalogAdmin}},
+		{Username: "sysadmin", DisplayName: "系统管理员", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.SysAdmin}},
+	}
+}
+
+// Accounts says how to sign in as each demo account (all with Password).
+func Accounts() []Account {
+	var out []Account
+	for _, p := range demoPersons() {
+		out = append(out, Account{Role: "applicant", RoleZh: roleZh("applicant"), Login: p.id, Note: p.note})
+	}
+	for _, s := range demoStaff(0) {
+		out = append(out, Account{Role: string(s.Roles[0]), RoleZh: roleZh(string(s.Roles[0])), Login: s.Username, Note: s.DisplayName + " (" + s.Department + ")"})
+	}
+	return out
+}
+
 // SeedAccounts creates the demo people, enterprise, halls and an account for
-// every role, if they are missing, and returns how to sign in as each.
-func SeedAccounts(ctx context.Context, db *store.DB, ids *identity.Store) ([]Account, error) {
+// every role (Accounts), where they are missing.
+func SeedAccounts(ctx context.Context, db *store.DB, ids *identity.Store) error {
 	var zhang int64
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -78,54 +123,34 @@ func SeedAccounts(ctx context.Context, db *store.DB, ids *identity.Store) ([]Acc
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo people: %w", err)
+		return fmt.Errorf("demo people: %w", err)
 	}
 	var hall int64
 	if err := db.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = 'mingde-center'`).Scan(&hall); err != nil {
-		return nil, err
+		return err
 	}
-	out := []Account{}
-	persons := []struct{ id, name, note string }{
-		{ZhangSan, "张三", "applicant, 66; legal representative of 示范科技有限公司"},
-		{LiSi, "李四", "applicant; authorised agent of 示范科技有限公司"},
-		{WangWu, "王五", "applicant"},
-	}
-	for _, p := range persons {
+	for _, p := range demoPersons() {
 		_, err := ids.RegisterPerson(ctx, p.id, p.name, "", Password)
 		if err != nil && !apperr.Is(err, apperr.Conflict) {
-			return nil, fmt.Errorf("demo person %s: %w", p.name, err)
+			return fmt.Errorf("demo person %s: %w", p.name, err)
 		}
-		out = append(out, Account{Role: "applicant", Login: p.id, Note: p.note})
 	}
-	staff := []identity.NewStaff{
-		{Username: "clerk", DisplayName: "窗口 陈静", Department: "gsdb", Region: "910102", HallID: hall, Roles: []authz.Role{authz.Clerk}},
-		{Username: "reviewer.civil", DisplayName: "民政 刘洋", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Reviewer}},
-		{Username: "head.civil", DisplayName: "民政 周科长", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Head}},
-		{Username: "reviewer.realestate", DisplayName: "不动产 吴敏", Department: "realestate", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},
-		{Username: "reviewer.tax", DisplayName: "税务 郑强", Department: "tax", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},
-		{Username: "supervisor", DisplayName: "监察 孙丽", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.Supervisor}},
-		{Username: "catalog.admin", DisplayName: "事项 马超", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.CatalogAdmin}},
-		{Username: "sysadmin", DisplayName: "系统管理员", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.SysAdmin}},
-	}
-	for _, s := range staff {
+	for _, s := range demoStaff(hall) {
 		s.Password = Password
 		_, err := ids.CreateStaff(ctx, s, 0)
 		if err != nil && !apperr.Is(err, apperr.Conflict) {
-			return nil, fmt.Errorf("demo staff %s: %w", s.Username, err)
+			return fmt.Errorf("demo staff %s: %w", s.Username, err)
 		}
-		out = append(out, Account{Role: string(s.Roles[0]), Login: s.Username, Note: s.DisplayName + " (" + s.Department + ")"})
 	}
 	// Li Si holds an authorisation from the company for a year.
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM authorisations`).Scan(&n); err != nil {
-		return nil, err
+		return err
 	}
 	if n == 0 {
-		if err := authoriseAgent(ctx, db, ids); err != nil {
-			return nil, err
-		}
+		return authoriseAgent(ctx, db, ids)
 	}
-	return out, nil
+	return nil
 }
 
 // authoriseAgent has Zhang San, as legal representative, authorise Li Si.

@@ -32,8 +32,21 @@ type Handler struct {
 	access  *pii.AccessLog
 	oidcURL string // where "sign in with the unified identity platform" goes; empty if none
 	// Org names a staff member's department on the account page (nil: the code is shown).
-	Org *org.Store
+	Org  *org.Store
+	demo []DemoAccount
 }
+
+// DemoAccount is a public demo sign-in, listed on the sign-in page of a demo
+// database so that a person trying the platform need not read the console.
+type DemoAccount struct {
+	RoleZh, RoleEn string
+	Login          string
+	Password       string
+}
+
+// ShowDemoAccounts lists accounts on the sign-in page. Call it before serving:
+// only a demo database has them.
+func (h *Handler) ShowDemoAccounts(accounts []DemoAccount) { h.demo = accounts }
 
 // NewHandler returns the identity HTTP handler. oidcLogin is the path of the
 // OpenID Connect sign-in, or "" when none is configured.
@@ -418,11 +431,12 @@ func safeNext(next string) string {
 type loginPageData struct {
 	Next, Login, Error string
 	OIDC               string
+	Demo               []DemoAccount
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
-	h.pages.Render(w, r, http.StatusOK, "login.html", pick(lang, "登录", "Sign in"), loginPageData{Next: safeNext(r.URL.Query().Get("next")), OIDC: h.oidcURL})
+	h.pages.Render(w, r, http.StatusOK, "login.html", pick(lang, "登录", "Sign in"), loginPageData{Next: safeNext(r.URL.Query().Get("next")), OIDC: h.oidcURL, Demo: h.demo})
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -437,7 +451,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		status := httpx.StatusFor(apperr.KindOf(err))
-		h.pages.Render(w, r, status, "login.html", pick(lang, "登录", "Sign in"), loginPageData{Next: next, Login: maskLogin(login), Error: msg, OIDC: h.oidcURL})
+		h.pages.Render(w, r, status, "login.html", pick(lang, "登录", "Sign in"), loginPageData{Next: next, Login: maskLogin(login), Error: msg, OIDC: h.oidcURL, Demo: h.demo})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

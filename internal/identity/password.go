@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -75,5 +74,3 @@ func checkPassword(password string) error {
 	}
 	return nil
 }
-
-var errBadToken = errors.New("malformed token")

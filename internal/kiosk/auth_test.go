@@ -17,7 +17,7 @@ func TestPINs(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if _, err := demo.Seed(ctx, db); err != nil {
+		if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 			t.Fatal(err)
 		}
 		key, _ := pii.NewKey()

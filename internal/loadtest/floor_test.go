@@ -89,7 +89,7 @@ type floor struct {
 func newFloor(b *testing.B, db *store.DB) *floor {
 	b.Helper()
 	ctx := context.Background()
-	if _, err := demo.Seed(ctx, db); err != nil {
+	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		b.Fatal(err)
 	}
 	key, _ := pii.NewKey()

@@ -75,8 +75,6 @@ func when(r catalog.Rule, answers ...string) catalog.Rule {
 	return r
 }
 
-func intp(n int) *int { return &n }
-
 // baseInput has every source the tests read, all in order.
 func baseInput() Input {
 	return Input{

@@ -11,7 +11,7 @@ import (
 	"time"
 	"yiwang/internal/workday"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"yiwang/internal/catalog"
 )
