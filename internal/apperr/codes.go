@@ -123,6 +123,7 @@ const (
 
 	// The service catalogue (catalog).
 	AlreadyRetired    Code = "already_retired"
+	ArchiveTooLarge   Code = "archive_too_large"
 	BadVersion        Code = "bad_version"
 	CatalogueInvalid  Code = "catalogue_invalid"
 	ItemNotFound      Code = "item_not_found"
@@ -409,6 +410,7 @@ var words = map[Code]Words{
 
 	// The service catalogue (catalog).
 	AlreadyRetired:    {Zh: "该事项已停用。", En: "The item is already retired."},
+	ArchiveTooLarge:   {Zh: "压缩包解压后过大或文件过多，请只压缩事项库文件夹。", En: "The archive expands to too much data or too many files. Zip only the catalogue folder."},
 	BadVersion:        {Zh: "版本号须为正整数。", En: "The version must be a whole number (1, 2, …)."},
 	CatalogueInvalid:  {Zh: "事项库有错误，未导入任何内容，请按下列提示修改：", En: "The catalogue has problems and nothing was imported. Fix these:"},
 	ItemNotFound:      {Zh: "没有找到该事项。", En: "There is no such service item."},

@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"archive/zip"
-	"bytes"
 	"embed"
 	"fmt"
 	"io"
@@ -172,12 +170,7 @@ func (h *Handler) importZip(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.UploadTooLarge, "the archive is larger than %d MiB", maxUpload>>20))
 		return
 	}
-	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.NotAZip, "send the catalogue folder as a zip archive (Content-Type: application/zip): %v", err))
-		return
-	}
-	fsys, err := catalogueRoot(zr)
+	fsys, err := OpenZip(body)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -194,21 +187,6 @@ func (h *Handler) importZip(w http.ResponseWriter, r *http.Request) {
 	}
 	h.logger.InfoContext(r.Context(), "catalogue imported", "created", len(res.Created), "updated", len(res.Updated), "unchanged", res.Unchanged)
 	httpx.WriteJSON(w, http.StatusOK, res)
-}
-
-// catalogueRoot finds the folder holding departments.yaml inside an archive,
-// which may or may not wrap the catalogue in a top folder.
-func catalogueRoot(zr *zip.Reader) (fs.FS, error) {
-	for _, f := range zr.File {
-		dir, name := pathSplit(f.Name)
-		if name == DepartmentsFile {
-			if dir == "" {
-				return zr, nil
-			}
-			return fs.Sub(zr, dir)
-		}
-	}
-	return nil, apperr.New(apperr.Invalid, apperr.NoDepartmentsFile, "the archive holds no %s: zip the catalogue folder itself", DepartmentsFile)
 }
 
 func pathSplit(p string) (dir, name string) {
