@@ -51,6 +51,7 @@ const (
 	BadExpiry               Code = "bad_expiry"
 	BadIDNumber             Code = "bad_id_number"
 	BadLevel                Code = "bad_level"
+	BadEnterpriseName       Code = "bad_enterprise_name"
 	BadName                 Code = "bad_name"
 	BadPhone                Code = "bad_phone"
 	BadToken                Code = "bad_token"
@@ -338,7 +339,8 @@ var words = map[Code]Words{
 	BadExpiry:               {Zh: "有效期须晚于今天，且不超过三年。", En: "The expiry must be in the future and within three years."},
 	BadIDNumber:             {Zh: "身份证号码有误，请核对证件。", En: "The resident ID number is not valid. Check it against the identity card."},
 	BadLevel:                {Zh: "实名认证等级只能是一级、二级或三级。", En: "Real-name levels are 1, 2 and 3."},
-	BadName:                 {Zh: "请按身份证填写姓名（1至50个字）。", En: "Give the name as on the ID card (1 to 50 characters)."},
+	BadEnterpriseName:       {Zh: "请按营业执照填写企业名称（1至100个字，不含不可见字符）。", En: "Give the enterprise's name as on its business licence (1 to 100 characters, nothing invisible)."},
+	BadName:                 {Zh: "请按身份证填写姓名（1至50个字，不含不可见字符）。", En: "Give the name as on the ID card (1 to 50 characters, nothing invisible)."},
 	BadPhone:                {Zh: "请填写以1开头的11位手机号码。", En: "Give an 11-digit mobile number starting with 1."},
 	BadToken:                {Zh: "接口令牌无效：请检查是否完整复制，或重新申请。", En: "The API token is not valid. Check it was copied whole, or ask for a new one."},
 	BadUsername:             {Zh: "用户名须为3至40位小写字母、数字、点、横线或下划线。", En: "A username has 3 to 40 lower-case letters, digits, dots, dashes or underscores."},

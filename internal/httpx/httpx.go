@@ -8,6 +8,7 @@
 package httpx
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"yiwang/internal/apperr"
@@ -203,7 +205,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		case errors.As(err, &syntax):
 			return apperr.New(apperr.Invalid, apperr.MalformedJSON, "the body is not valid JSON at byte %d", syntax.Offset)
 		case errors.As(err, &typ):
-			return apperr.New(apperr.Invalid, apperr.WrongType, "field %q must be %s", typ.Field, typ.Type)
+			return wrongType(typ)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return apperr.New(apperr.Invalid, apperr.UnknownField, "%s", strings.TrimPrefix(err.Error(), "json: "))
 		default:
@@ -214,6 +216,46 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return apperr.New(apperr.Invalid, apperr.MalformedJSON, "the body holds more than one JSON value")
 	}
 	return nil
+}
+
+// wrongType words a JSON type error by the field's name and the kind of
+// value it takes, never by Go's names for types, which mean nothing to the
+// caller and describe the code.
+func wrongType(typ *json.UnmarshalTypeError) *apperr.Error {
+	field := typ.Field
+	if field == "" {
+		field = "(body)"
+	}
+	want := jsonKind(typ.Type)
+	return apperr.New(apperr.Invalid, apperr.WrongType, "field %q must be %s", field, want.En).
+		WithDetails([]apperr.Detail{{Subject: field, Words: apperr.Words{
+			Zh: fmt.Sprintf("“%s”须为%s。", field, want.Zh), En: fmt.Sprintf("%q must be %s.", field, want.En)}}})
+}
+
+// jsonKind says in words what JSON value a Go type is read from.
+func jsonKind(t reflect.Type) apperr.Words {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return apperr.Words{Zh: "文本", En: "text"}
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return apperr.Words{Zh: "整数", En: "a whole number"}
+	case reflect.Float32, reflect.Float64:
+		return apperr.Words{Zh: "数字", En: "a number"}
+	case reflect.String:
+		return apperr.Words{Zh: "文本", En: "text"}
+	case reflect.Bool:
+		return apperr.Words{Zh: "true或false", En: "true or false"}
+	case reflect.Slice, reflect.Array:
+		return apperr.Words{Zh: "列表（[…]）", En: "a list ([…])"}
+	case reflect.Map, reflect.Struct:
+		return apperr.Words{Zh: "对象（{…}）", En: "an object ({…})"}
+	}
+	return apperr.Words{Zh: "另一种值", En: "another kind of value"}
 }
 
 // NotFound answers any unmatched route in the error shape.

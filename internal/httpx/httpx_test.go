@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -100,5 +102,67 @@ func TestWriteErrorSpeaksTheCallersLanguage(t *testing.T) {
 				t.Errorf("got %+v, want code %s, message %q, details %+v", e, tt.code, tt.message, tt.details)
 			}
 		})
+	}
+}
+
+// TestWrongTypeNamesTheFieldAndTheKindInWords: a type error in a body says
+// which field and what kind of value it takes, in both languages, and never
+// names a Go type, as encoding/json's own message does.
+func TestWrongTypeNamesTheFieldAndTheKindInWords(t *testing.T) {
+	type body struct {
+		Age     int               `json:"age"`
+		Score   float64           `json:"score"`
+		Name    string            `json:"name"`
+		OK      bool              `json:"ok"`
+		Tags    []string          `json:"tags"`
+		Answers map[string]string `json:"answers"`
+		Addr    *netip.Addr       `json:"addr"` // read from text (encoding.TextUnmarshaler)
+		Inner   struct {
+			Count uint8 `json:"count"`
+		} `json:"inner"`
+	}
+	goTypes := regexp.MustCompile(`\b(u?int\d*|float\d+|string|bool|struct|map|time\.Time|Go)\b|\[\]`)
+	for _, tt := range []struct{ body, field, zh, en string }{
+		{`{"age":"sixty"}`, "age", "整数", "a whole number"},
+		{`{"age":6.5}`, "age", "整数", "a whole number"},
+		{`{"age":1e400}`, "age", "整数", "a whole number"},
+		{`{"score":"high"}`, "score", "数字", "a number"},
+		{`{"name":42}`, "name", "文本", "text"},
+		{`{"ok":"yes"}`, "ok", "true或false", "true or false"},
+		{`{"tags":"a"}`, "tags", "列表", "a list"},
+		{`{"tags":[1]}`, "tags", "文本", "text"},
+		{`{"answers":[]}`, "answers", "对象", "an object"},
+		{`{"addr":5}`, "addr", "文本", "text"},
+		{`{"inner":{"count":300}}`, "inner.count", "整数", "a whole number"},
+		{`[1]`, "(body)", "对象", "an object"},
+	} {
+		for _, lang := range []string{"zh", "en"} {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Accept-Language", lang)
+			var b body
+			err := httpx.DecodeJSON(httptest.NewRecorder(), r, &b)
+			if e := apperr.As(err); e == nil || e.Code != apperr.WrongType {
+				t.Fatalf("%s: err = %v, want wrong_type", tt.body, err)
+			}
+			if goTypes.MatchString(apperr.As(err).Message) {
+				t.Errorf("%s: the message names a Go type: %q", tt.body, apperr.As(err).Message)
+			}
+			w := httptest.NewRecorder()
+			httpx.WriteError(w, r, slog.New(slog.DiscardHandler), err)
+			var got httpx.ErrorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			details, _ := json.Marshal(got.Error.Details)
+			text := got.Error.Message + " " + string(details)
+			want := map[string]string{"zh": tt.zh, "en": tt.en}[lang]
+			if !strings.Contains(text, `"subject":"`+tt.field+`"`) || !strings.Contains(text, want) {
+				t.Errorf("%s in %s: %s; want field %s and %q", tt.body, lang, text, tt.field, want)
+			}
+			if goTypes.MatchString(text) {
+				t.Errorf("%s in %s: the answer names a Go type: %s", tt.body, lang, text)
+			}
+		}
 	}
 }

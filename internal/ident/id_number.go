@@ -2,6 +2,7 @@ package ident
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -68,12 +69,19 @@ func ParseIDNumber(id string) (Person, error) {
 	return Person{Region: id[:6], BirthDate: birth, Sex: sex}, nil
 }
 
-// NormalizeIDNumber upper-cases a trailing x, the only variation allowed.
+// NormalizeIDNumber is the form of a resident ID number that is checked and
+// stored: without surrounding spaces, full-width digits and X (which Chinese
+// input methods type) made ASCII, and a lower-case x upper-cased.
 func NormalizeIDNumber(id string) string {
-	if len(id) == 18 && id[17] == 'x' {
-		return id[:17] + "X"
-	}
-	return id
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		case r == 'x' || r == 'ｘ' || r == 'Ｘ':
+			return 'X'
+		}
+		return r
+	}, strings.TrimSpace(id))
 }
 
 // AgeOn returns the age in whole years on day.

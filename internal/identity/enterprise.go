@@ -31,12 +31,16 @@ func (s *Store) PutEnterprise(ctx context.Context, q execQuerier, creditCode, na
 	if err := ident.ValidateCreditCode(creditCode); err != nil {
 		return 0, apperr.New(apperr.Invalid, apperr.BadCreditCode, "the unified social credit code is not valid: %v", err)
 	}
+	name, err := ident.CheckName(name, ident.MaxEnterpriseName)
+	if err != nil {
+		return 0, apperr.Wrap(err, apperr.Invalid, apperr.BadEnterpriseName, "give the enterprise's name as on its business licence: "+err.Error())
+	}
 	var rep any
 	if legalRep != 0 {
 		rep = legalRep
 	}
 	var id int64
-	err := q.QueryRowContext(ctx, `INSERT INTO enterprises (credit_code, name, legal_rep_person, created_at) VALUES ($1, $2, $3, $4)
+	err = q.QueryRowContext(ctx, `INSERT INTO enterprises (credit_code, name, legal_rep_person, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, legal_rep_person = excluded.legal_rep_person RETURNING id`,
 		creditCode, name, rep, s.now()).Scan(&id)
 	if err != nil {

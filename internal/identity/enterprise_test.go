@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +37,14 @@ func TestPutEnterpriseRefusesBadCreditCodes(t *testing.T) {
 		}
 		if n := f.count(t, "enterprises", ""); n != 0 {
 			t.Errorf("%d enterprises stored after only refused codes", n)
+		}
+
+		for _, name := range []string{"", "\u200b\u200c\u200d", "\u202e\u2066\ufeff", "示范\u202e公司", strings.Repeat("公", 101)} {
+			_, err := f.ids.PutEnterprise(f.ctx, db, good, name, 0)
+			wantErr(t, fmt.Sprintf("PutEnterprise named %q", name), err, apperr.Invalid, "bad_enterprise_name")
+		}
+		if n := f.count(t, "enterprises", ""); n != 0 {
+			t.Errorf("%d enterprises stored after only refused names", n)
 		}
 
 		// A valid code typed in lower case with spaces is the same enterprise.

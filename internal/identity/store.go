@@ -67,9 +67,8 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	if err != nil {
 		return 0, apperr.New(apperr.Invalid, apperr.BadIDNumber, "the resident ID number is not valid: %v", err)
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 50 {
-		return 0, apperr.New(apperr.Invalid, apperr.BadName, "give the name as on the ID card (1 to 50 characters)")
+	if name, err = personName(name); err != nil {
+		return 0, err
 	}
 	enc, err := s.pii.SealFor(idNumber, ctxIDNumber)
 	if err != nil {
@@ -95,22 +94,32 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	return id, nil
 }
 
+// personName is name checked as a person's name, or a bad_name error.
+func personName(name string) (string, error) {
+	name, err := ident.CheckName(name, ident.MaxPersonName)
+	if err != nil {
+		return "", apperr.Wrap(err, apperr.Invalid, apperr.BadName, "give the name as on the ID card: "+err.Error())
+	}
+	return name, nil
+}
+
 // claimPerson is PutPerson for names typed by a user (self-registration, an
 // authorisation): an existing person's name on record is never replaced, and
 // a name that does not match it is refused.
 func (s *Store) claimPerson(ctx context.Context, q execQuerier, idNumber, name, phone string) (int64, error) {
-	if name = strings.TrimSpace(name); name == "" || len([]rune(name)) > 50 {
-		return 0, apperr.New(apperr.Invalid, apperr.BadName, "give the name as on the ID card (1 to 50 characters)")
+	name, err := personName(name)
+	if err != nil {
+		return 0, err
 	}
 	var id int64
 	var onRecord string
-	err := q.QueryRowContext(ctx, `SELECT id, name FROM persons WHERE id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber)))).Scan(&id, &onRecord)
+	err = q.QueryRowContext(ctx, `SELECT id, name FROM persons WHERE id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber)))).Scan(&id, &onRecord)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return s.PutPerson(ctx, q, idNumber, name, phone)
 	case err != nil:
 		return 0, err
-	case onRecord != strings.TrimSpace(name):
+	case onRecord != name:
 		return 0, apperr.New(apperr.Invalid, apperr.NameMismatch, "the name does not match the one on record for this ID number: give the name exactly as on the ID card")
 	}
 	return id, nil
@@ -231,8 +240,9 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account,
 	if !validUsername(n.Username) {
 		return Account{}, apperr.New(apperr.Invalid, apperr.BadUsername, "a staff username has 3 to 40 lower-case letters, digits, dots, dashes or underscores")
 	}
-	if strings.TrimSpace(n.DisplayName) == "" {
-		return Account{}, apperr.New(apperr.Invalid, apperr.BadName, "give the staff member's name")
+	var err error
+	if n.DisplayName, err = personName(n.DisplayName); err != nil {
+		return Account{}, err
 	}
 	if n.Department == "" || n.Region == "" {
 		return Account{}, apperr.New(apperr.Invalid, apperr.DepartmentRequired, "staff belong to a department and a region: give both")

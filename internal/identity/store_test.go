@@ -31,7 +31,10 @@ func TestPutPersonRefusesBadIDNumbersWithoutRepeatingThem(t *testing.T) {
 			{"impossible birth date", idNumber(t, "19601345", "123")},
 			{"born in the future", idNumber(t, "21000101", "123")},
 			{"born before 1900", idNumber(t, "18991231", "123")},
-			{"full-width digits", "９１０１０２" + good[6:]},
+			// Full-width digits are normalised (TestPutPersonTwiceKeepsOnePerson),
+			// so a full-width number is refused for what is wrong with its digits.
+			{"full-width digits, wrong check digit", "９１０１０２" + wrongCheck(good)[6:]},
+			{"full-width letter inside", good[:10] + "Ａ" + good[11:]},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +64,18 @@ func TestPutPersonChecksNameAndPhone(t *testing.T) {
 		}{
 			{"no name", "  ", "", "bad_name"},
 			{"name too long", strings.Repeat("张", 51), "", "bad_name"},
+			{"absurd length", strings.Repeat("张", 100000), "", "bad_name"},
+			{"only zero-width spaces", "\u200b\u200b", "", "bad_name"},
+			{"only direction marks", "\u200e\u200f", "", "bad_name"},
+			{"only direction overrides", "\u202a\u202b\u202c\u202d\u202e", "", "bad_name"},
+			{"only isolates", "\u2066\u2067\u2068\u2069", "", "bad_name"},
+			{"only a byte-order mark", "\ufeff", "", "bad_name"},
+			{"only control characters", "\x00\x07\x1b", "", "bad_name"},
+			{"a name turned round by an override", "张\u202e三", "", "bad_name"},
+			{"a zero-width space inside", "张\u200b三", "", "bad_name"},
+			{"a newline inside", "张\n三", "", "bad_name"},
+			{"no letter", "123", "", "bad_name"},
+			{"not UTF-8", "张\xff三", "", "bad_name"},
 			{"phone too short", "张三", "1380000000", "bad_phone"},
 			{"landline", "张三", "02012345678", "bad_phone"},
 			{"phone with letters", "张三", "1380000000a", "bad_phone"},
@@ -176,8 +191,19 @@ func TestPutPersonTwiceKeepsOnePerson(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if first != second {
-			t.Errorf("the same person got ids %d and %d", first, second)
+		// Full-width digits and x, as a Chinese input method types them.
+		wide := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r - '0' + '０'
+			}
+			return r
+		}, id)
+		third, err := f.ids.PutPerson(f.ctx, db, wide, "张叁", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != second || first != third {
+			t.Errorf("the same person got ids %d, %d and %d", first, second, third)
 		}
 		if n := f.count(t, "persons", ""); n != 1 {
 			t.Errorf("%d person rows, want 1", n)
