@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,4 +168,41 @@ func TestZipOfTheDemoCatalogueLoads(t *testing.T) {
 			t.Errorf("%s: %d items, problems %v", name, len(c.Items), problems)
 		}
 	}
+}
+
+// FuzzOpenZip feeds the catalogue import's loader any archive: it never
+// panics, refuses with one of its codes, and what it accepts is a folder
+// with departments.yaml whose files are within the limits and load (with or
+// without problems) without panicking.
+func FuzzOpenZip(f *testing.F) {
+	f.Add(makeZip(f, zipEntry{name: "departments.yaml", data: []byte("departments: []\n")}, zipEntry{name: "items/a.yaml", data: []byte("code: x\n")}))
+	f.Add(makeZip(f, zipEntry{name: "top/departments.yaml", data: []byte("regions: []\n")}))
+	f.Add(makeZip(f, zipEntry{name: "../departments.yaml"}))
+	f.Add(bombZip(f, deflateZeros(f, 1<<10), 1<<62, "items/a.yaml"))
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	s := schemas(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fsys, err := catalog.OpenZip(b)
+		if err != nil {
+			if e := apperr.As(err); e == nil || !slices.Contains([]apperr.Code{apperr.NotAZip, apperr.ArchiveTooLarge, apperr.NoDepartmentsFile}, e.Code) {
+				t.Fatalf("refused with %v", err)
+			}
+			return
+		}
+		if _, err := fs.Stat(fsys, catalog.DepartmentsFile); err != nil {
+			t.Fatalf("accepted an archive without %s: %v", catalog.DepartmentsFile, err)
+		}
+		total := 0
+		fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := fs.ReadFile(fsys, p)
+				total += len(b)
+			}
+			return nil
+		})
+		if total > 64<<20 {
+			t.Fatalf("accepted %d bytes", total)
+		}
+		s.LoadFS(fsys)
+	})
 }
