@@ -53,6 +53,12 @@ func loadConnectors(path string, getenv func(string) string, logger *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the connectors file: %w", err)
 	}
+	return parseConnectors(path, b, getenv, logger)
+}
+
+// parseConnectors is loadConnectors on the file's content b; path names the
+// file in errors.
+func parseConnectors(path string, b []byte, getenv func(string) string, logger *slog.Logger) (map[string]hub.Connector, error) {
 	var f hubFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
