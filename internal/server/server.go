@@ -145,12 +145,12 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 
 // routeLabel is the matched pattern without its method, for metrics and logs;
 // unmatched requests share one label so scanners cannot blow up cardinality.
-func routeLabel(r *http.Request) string {
-	if r.Pattern == "" {
+func routeLabel(pattern string) string {
+	if pattern == "" {
 		return "unmatched"
 	}
-	if _, path, ok := strings.Cut(r.Pattern, " "); ok {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
 		return path
 	}
-	return r.Pattern
+	return pattern
 }

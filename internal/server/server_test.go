@@ -61,8 +61,19 @@ func newServer(t *testing.T) (*server.Server, *syncBuffer, testRoutes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(db, logger, nil, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
+	return server.New(db, logger, copyRequest, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
 }
+
+// copyRequest stands in for the identity middleware: like it, it passes a
+// copy of the request on, so the mux's pattern is not set on the request the
+// outer middleware holds.
+func copyRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, true)))
+	})
+}
+
+type copyKey struct{}
 
 func decodeError(t *testing.T, body io.Reader) httpx.ErrorDetail {
 	t.Helper()
@@ -148,7 +159,7 @@ func TestReadyzChecksTheDatabase(t *testing.T) {
 func TestMetricsCountRequestsByRoute(t *testing.T) {
 	srv, _, _ := newServer(t)
 	h := srv.Handler()
-	for _, p := range []string{"/api/v1/departments/a", "/api/v1/departments/b", "/no/such/page"} {
+	for _, p := range []string{"/api/v1/departments/a", "/api/v1/departments/b", "/no/such/page", "/test/panic", "/api/v1/departments"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
 	rec := httptest.NewRecorder()
@@ -156,11 +167,18 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		`yiwang_http_requests_total{method="GET",route="/api/v1/departments/{code}",status="404"} 2`,
+		`yiwang_http_requests_total{method="GET",route="/api/v1/departments",status="200"} 1`,
+		`yiwang_http_requests_total{method="GET",route="/test/panic",status="500"} 1`,
 		`yiwang_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`yiwang_http_request_duration_seconds_bucket{method="GET",route="/api/v1/departments/{code}"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, leaked := range []string{`route="/api/v1/departments/a"`, `route="/no/such/page"`} {
+		if strings.Contains(body, leaked) {
+			t.Errorf("metrics label a raw path: %s", leaked)
 		}
 	}
 }
