@@ -13,7 +13,6 @@ import (
 
 	"yiwang/internal/demo"
 	"yiwang/internal/logging"
-	"yiwang/internal/server"
 	"yiwang/internal/store/storetest"
 )
 
@@ -66,7 +65,7 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	if err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(db, logger, a.auth, a.routes...).Handler()
+	h := a.server(db, logger).Handler()
 	hd := withJSON(signIn(t, h, demo.WangWu))
 	code, body, _ := call(t, h, "POST", "/api/v1/applications", strings.NewReader(`{"item_code":"`+seniorCard+`","consent":true}`), hd)
 	if code != 201 {

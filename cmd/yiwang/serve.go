@@ -63,6 +63,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	queue.OnFinished(ctx, a.metrics.JobFinished)
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start background jobs: %w", err)
 	}
@@ -87,7 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("build the search index: %w", err)
 	}
 	go a.indexer.Run(ctx, 30*time.Second)
-	srv := server.New(db, logger, a.auth, a.routes...)
+	srv := a.server(db, logger)
 	if len(demoAccounts) > 0 {
 		printDemoAccounts(stdout, demoAccounts, siteURL(cfg, ln.Addr()))
 	}

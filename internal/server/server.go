@@ -68,6 +68,10 @@ func (s *Server) Handler() http.Handler {
 	return s.withRequestID(s.withAccessLog(s.withRecover(s.withSecurityHeaders(s.auth(s.router)))))
 }
 
+// MustRegister adds collectors to the registry /metrics serves; it panics
+// on a collector registered twice, a programming error.
+func (s *Server) MustRegister(cs ...prometheus.Collector) { s.registry.MustRegister(cs...) }
+
 // Router exposes the route table for tests that check every route.
 func (s *Server) Router() *httpx.Router { return s.router }
 
