@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,28 @@ func TestMetricsShowRoutesDecisionsAndLateSteps(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestServeServesMetricsApart: with --metrics-addr, /metrics answers there
+// and the public address answers 404 for it.
+func TestServeServesMetricsApart(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	s := startServe(t, "--metrics-addr", addr, "--no-demo")
+	defer s.Stop()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("public /metrics = %d, want 404", resp.StatusCode)
+	}
+	if body := getBody(t, "http://"+addr+"/metrics"); !strings.Contains(body, `yiwang_http_requests_total{method="GET",route="/metrics",status="404"} 1`) {
+		t.Errorf("/metrics on --metrics-addr lacks the public listener's request:\n%s", body)
+	}
 }

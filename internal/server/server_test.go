@@ -183,9 +183,48 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	}
 }
 
+func TestMetricsCanBeServedApart(t *testing.T) {
+	srv, _, _ := newServer(t)
+	h := srv.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("public /metrics = %d before it is served apart, want 200", rec.Code)
+	}
+
+	ln, err := server.Listen("127.0.0.1:0", "--metrics-addr or YIWANG_METRICS_ADDR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	srv.ServeMetricsOn(ctx, ln)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/departments", nil))
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "yiwang_http_requests_total") {
+		t.Errorf("public /metrics = %d while served apart, want 404 without metrics", rec.Code)
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `yiwang_http_requests_total{method="GET",route="/api/v1/departments",status="200"} 1`) {
+		t.Errorf("/metrics on its own address = %d, want the public listener's metrics:\n%s", resp.StatusCode, body)
+	}
+	stop()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get("http://" + ln.Addr().String() + "/metrics"); err == nil {
+		t.Error("the metrics listener still answers after shutdown")
+	}
+}
+
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	srv, _, routes := newServer(t)
-	ln, err := server.Listen("127.0.0.1:0")
+	ln, err := server.Listen("127.0.0.1:0", "--addr or YIWANG_ADDR")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,12 +260,12 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 }
 
 func TestListenExplainsATakenPort(t *testing.T) {
-	ln, err := server.Listen("127.0.0.1:0")
+	ln, err := server.Listen("127.0.0.1:0", "--addr or YIWANG_ADDR")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = server.Listen(ln.Addr().String())
+	_, err = server.Listen(ln.Addr().String(), "--addr or YIWANG_ADDR")
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") {
 		t.Errorf("Listen on a taken port: %v", err)
 	}
