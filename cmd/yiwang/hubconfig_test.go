@@ -74,6 +74,13 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	if body["form"].(map[string]any)["address"] != "示范市明德区华强街道人民路5号" || !authorised.Load() {
 		t.Errorf("prefill over HTTP: form %v, authorised %v", body["form"], authorised.Load())
 	}
+	// The call is timed, and the source's breaker reported closed.
+	_, _, metrics := call(t, h, "GET", "/metrics", nil, nil)
+	for _, want := range []string{`yiwang_source_call_seconds_count{source="population"} 1`, `yiwang_source_breaker_open{source="population"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 
 	// Mistakes in the file are refused with a clear line.
 	if _, err := loadConnectors(file, func(string) string { return "" }, logger); err == nil || !strings.Contains(err.Error(), "RKK_TOKEN") {
