@@ -75,7 +75,8 @@ func New(db *store.DB) *Metrics {
 
 // Sources wraps each connector so its calls are timed and counted, and
 // remembers the connectors that have a circuit breaker. The hub reads
-// through the wrapped connectors.
+// through the wrapped connectors. Call it while wiring, before the first
+// scrape: scrapes read what it remembers without a lock.
 func (m *Metrics) Sources(conns map[string]hub.Connector) map[string]hub.Connector {
 	if conns == nil {
 		return nil
