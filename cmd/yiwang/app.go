@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
+	"yiwang/internal/ops"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
@@ -48,6 +49,7 @@ type app struct {
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
 	pins       *kiosk.PINs // kiosk sign-in PINs
+	metrics    *ops.Metrics
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
 }
@@ -102,8 +104,9 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	idHandler.Org = orgStore
+	metrics := ops.New(db)
 	builtin := hub.NewBuiltin(db, opts.protector)
-	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
+	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: metrics.Sources(opts.connectors)}, builtin.SubjectIndex)
 	queue := opts.queue
 	if queue == nil {
 		if queue, err = jobs.New(db, jobs.NewWorkers(), logger, jobs.Config{}); err != nil {
@@ -157,6 +160,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		applications: applications,
 		licences:     licences,
 		pins:         pins,
+		metrics:      metrics,
 		routes:       append(routes, idHandler),
 		auth:         ids.Middleware(logger, opts.secureCookie),
 		indexer:      indexer,
@@ -168,6 +172,13 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		blobs:        opts.blobs,
 		calendar:     calendar,
 	}, nil
+}
+
+// server serves the app's routes, with its metrics on /metrics.
+func (a *app) server(db *store.DB, logger *slog.Logger) *server.Server {
+	srv := server.New(db, logger, a.auth, a.routes...)
+	srv.MustRegister(a.metrics)
+	return srv
 }
 
 // registerWorkers adds every domain's background job workers. serve calls

@@ -21,6 +21,7 @@ import (
 // Config is everything a yiwang command needs to know about its surroundings.
 type Config struct {
 	Addr             string        // HTTP listen address
+	MetricsAddr      string        // listen address for /metrics alone; empty: /metrics on Addr
 	PublicURL        string        // where people reach the site, for links and logs
 	DB               string        // database URL; empty means embedded SQLite in DataDir
 	DataDir          string        // folder for the embedded database and other local state
@@ -58,6 +59,10 @@ func Options() []Option {
 	return []Option{
 		{"addr", "YIWANG_ADDR", ":8080", "HTTP listen address (host:port)", []string{"serve"},
 			func(c *Config, v string) error { c.Addr = v; return nil }},
+		// Metrics tell an outsider about traffic and load: an operator can keep
+		// them on an address only the monitoring network reaches.
+		{"metrics-addr", "YIWANG_METRICS_ADDR", "", "listen address for /metrics alone (host:port), e.g. 127.0.0.1:9090; the public address then answers 404 for it (default: /metrics on --addr)", []string{"serve"},
+			func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
 		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "seal"},

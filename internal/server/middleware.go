@@ -70,9 +70,11 @@ func (s *Server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		ctx, pattern := httpx.WithPatternNote(r.Context())
+		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
 		elapsed := time.Since(start)
-		route := routeLabel(r)
+		route := routeLabel(*pattern)
 		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
 		s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
 		s.logger.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "route", route,
