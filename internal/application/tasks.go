@@ -430,6 +430,9 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 		if err != nil {
 			return err
 		}
+		if err := s.mayRevoke(ctx, tx, p, &a); err != nil {
+			return err
+		}
 		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
 			return err
 		}
@@ -442,6 +445,29 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 		return Application{}, err
 	}
 	return s.staffView(ctx, p, id)
+}
+
+// mayRevoke decides, inside tx and before anything is written, whether p
+// may revoke a: a head (authz.Decide, checked by the caller) of the
+// department whose item it is, the deciding department. Another department's application answers 404,
+// as reading it would.
+func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application) error {
+	dept, err := itemDepartment(ctx, tx, a.ItemCode)
+	if err != nil {
+		return err
+	}
+	if p.Department != dept {
+		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", a.ID)
+	}
+	return nil
+}
+
+// itemDepartment is the department that owns item code, read in the
+// caller's transaction.
+func itemDepartment(ctx context.Context, tx *sql.Tx, code string) (string, error) {
+	var dept string
+	err := tx.QueryRowContext(ctx, `SELECT department_code FROM catalog_items WHERE code = $1`, code).Scan(&dept)
+	return dept, err
 }
 
 // StaffView is an application as back-office staff see it: everything the

@@ -446,3 +446,38 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 		}
 	})
 }
+
+// A head of another department cannot revoke an application nor its
+// licence: the refusal comes before any write, so nothing changes.
+func TestRevokeByAnotherDepartmentsHeadChangesNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		a := submitSeniorCard(t, f)
+		if a.Status != "licence_issued" {
+			t.Fatalf("the senior card was not issued at once: %s", a.Status)
+		}
+		other, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: "realestate.head", DisplayName: "不动产负责人", Password: "a-long-password", Department: "realestate", Region: "910102", Roles: []authz.Role{authz.Head}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := f.ids.StaffPrincipal(ctx, other.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
+		issued := before.Timeline[len(before.Timeline)-1].Note
+		if _, err := f.apps.Tasks.Revoke(ctx, head, a.ID, 0, "不是本部门的办件"); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another department's head revoking: %v", err)
+		}
+		after, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
+		if after.Status != "licence_issued" || after.Revision != before.Revision || len(after.Timeline) != len(before.Timeline) {
+			t.Errorf("the refused revocation changed the application: %s, revision %d → %d, %d → %d timeline entries",
+				after.Status, before.Revision, after.Revision, len(before.Timeline), len(after.Timeline))
+		}
+		if v, err := f.licences.VerifyNumber(ctx, issued); err != nil || v.Result != "valid" {
+			t.Errorf("after the refused revocation the licence %q verifies as %+v, %v", issued, v, err)
+		}
+	})
+}
