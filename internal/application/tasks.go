@@ -492,7 +492,7 @@ func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *App
 // or authz.LicenceRevoke), or a supervisor. Another department's
 // application answers 404, as reading it would.
 func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application) error {
-	dept, err := itemDepartment(ctx, tx, a.ItemCode)
+	dept, err := departmentOf(ctx, tx, a.ID)
 	if err != nil {
 		return err
 	}
@@ -502,11 +502,11 @@ func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *
 	return nil
 }
 
-// itemDepartment is the department that owns item code, read in the
-// caller's transaction.
-func itemDepartment(ctx context.Context, tx *sql.Tx, code string) (string, error) {
+// departmentOf is the department that decides application id, the one
+// whose item it is, read through q (the caller's transaction, if any).
+func departmentOf(ctx context.Context, q store.Querier, id int64) (string, error) {
 	var dept string
-	err := tx.QueryRowContext(ctx, `SELECT department_code FROM catalog_items WHERE code = $1`, code).Scan(&dept)
+	err := q.QueryRowContext(ctx, `SELECT i.department_code FROM applications a JOIN catalog_items i ON i.code = a.item_code WHERE a.id = $1`, id).Scan(&dept)
 	return dept, err
 }
 
@@ -578,6 +578,9 @@ func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64
 		return view, err
 	}
 	if d, err := s.decisionRecord(ctx, id); err == nil {
+		if d.Inputs, err = maskInputs(d.Inputs); err != nil {
+			return view, err
+		}
 		view.Trace = &d
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return view, err

@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"yiwang/internal/demo"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
 
-// TestAccessLicenceRevocationGoesThroughTheApplication: the licence API
-// refuses a head of another department before it writes anything, and a
-// head of the issuing department revokes the application with the licence
-// (status, timeline), not the licence alone.
+// TestAccessLicenceRevocationGoesThroughTheApplication: the machine's
+// decision record is for the deciding department and supervisors, masked;
+// the licence API refuses a head of another department before it writes
+// anything, and a head of the issuing department revokes the application
+// with the licence (status, timeline), not the licence alone.
 func TestAccessLicenceRevocationGoesThroughTheApplication(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -34,6 +36,18 @@ func TestAccessLicenceRevocationGoesThroughTheApplication(t *testing.T) {
 		before, err := a.applications.Tasks.StaffApplication(ctx, watcher, id)
 		if err != nil || before.Status != "licence_issued" {
 			t.Fatalf("the senior card was not issued at once: %s, %v", before.Status, err)
+		}
+
+		// The machine's decision record is 民政's and supervisors', masked.
+		decision := "/api/v1/admin/decisions/" + strconv.FormatInt(id, 10)
+		if code, body, _ := call(t, h, "GET", decision, nil, signIn(t, h, "reviewer.realestate")); code != http.StatusNotFound {
+			t.Errorf("another department's reviewer reading the decision record: %d %v, want 404", code, body)
+		}
+		for _, login := range []string{"reviewer.civil", "supervisor"} {
+			code, _, raw := call(t, h, "GET", decision, nil, signIn(t, h, login))
+			if code != http.StatusOK || strings.Contains(raw, demo.ZhangSan) || !strings.Contains(raw, pii.MaskIDNumber(demo.ZhangSan)) {
+				t.Errorf("%s reading the decision record: %d, want it with the ID number masked:\n%s", login, code, raw)
+			}
 		}
 
 		// 不动产's head may revoke licences, but not 民政's.
