@@ -365,8 +365,13 @@ func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []
 	return nil
 }
 
-// GrantRole gives an account a role.
+// GrantRole gives an account a role. Nobody grants themself one (by is the
+// granting account; 0 is the command line), so one account cannot raise
+// its own powers.
 func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role, by int64) error {
+	if accountID == by {
+		return apperr.New(apperr.Forbidden, apperr.SelfGrant, "account %d may not grant itself the role %s: another administrator must", by, role)
+	}
 	if err := checkRoles([]authz.Role{role}); err != nil {
 		return err
 	}

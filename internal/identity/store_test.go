@@ -542,3 +542,22 @@ func TestTypedNamesNeverRenameAPerson(t *testing.T) {
 		}
 	})
 }
+
+// A system administrator cannot grant itself a role; another account it can.
+func TestNobodyGrantsThemselfARole(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		admin := f.staff(t, "admin", authz.SysAdmin)
+		other := f.staff(t, "other", authz.Reviewer)
+		if err := f.ids.GrantRole(f.ctx, admin.ID, authz.Supervisor, admin.ID); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("granting oneself a role: %v", err)
+		}
+		if a, _ := f.ids.Account(f.ctx, admin.ID); !slices.Equal(a.Roles, []authz.Role{authz.SysAdmin}) {
+			t.Errorf("after the refused grant the administrator holds %v", a.Roles)
+		}
+		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
