@@ -128,7 +128,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
 	calendar.OnLoad(recountWith(applications.Deadlines))
-	licenceHandler, err := licence.NewHandler(licences, ids, logger)
+	licenceHandler, err := licence.NewHandler(licences, ids, applications.Tasks, logger)
 	if err != nil {
 		return nil, err
 	}

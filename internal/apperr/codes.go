@@ -74,6 +74,7 @@ const (
 	RoleNotHeld             Code = "role_not_held"
 	ScopesRequired          Code = "scopes_required"
 	SelfAuthorisation       Code = "self_authorisation"
+	SelfGrant               Code = "self_grant"
 	TokenExpired            Code = "token_expired"
 	TokenNotFound           Code = "token_not_found"
 	TokenRevoked            Code = "token_revoked"
@@ -360,6 +361,7 @@ var words = map[Code]Words{
 	RoleNotHeld:             {Zh: "该账号没有这个角色。", En: "The account does not hold this role."},
 	ScopesRequired:          {Zh: "请至少选择一项令牌权限范围。", En: "Give at least one token scope."},
 	SelfAuthorisation:       {Zh: "法定代表人无需授权自己。", En: "The legal representative needs no authorisation."},
+	SelfGrant:               {Zh: "不能给自己授予角色，请由其他管理员办理。", En: "You cannot grant yourself a role: another administrator must."},
 	TokenExpired:            {Zh: "接口令牌已过期，请重新申请。", En: "This API token has expired. Ask for a new one."},
 	TokenNotFound:           {Zh: "没有找到该接口令牌。", En: "There is no such API token."},
 	TokenRevoked:            {Zh: "接口令牌已作废，请重新申请。", En: "This API token was revoked. Ask for a new one."},

@@ -357,16 +357,33 @@ func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []
 		granter = by
 	}
 	for _, r := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(r), granter, s.now()); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(r), granter, s.now())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			continue // held already: nothing was granted
+		}
+		// The history outlives the role, so a revoked grant is still on record.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)`, accountID, string(r), granter, s.now()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// GrantRole gives an account a role.
+// GrantRole gives an account a role. Nobody grants themself one (by is the
+// granting account; 0 is the command line), so one account cannot raise
+// its own powers.
 func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role, by int64) error {
+	if accountID == by {
+		return apperr.New(apperr.Forbidden, apperr.SelfGrant, "account %d may not grant itself the role %s: another administrator must", by, role)
+	}
 	if err := checkRoles([]authz.Role{role}); err != nil {
 		return err
 	}

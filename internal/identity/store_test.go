@@ -542,3 +542,42 @@ func TestTypedNamesNeverRenameAPerson(t *testing.T) {
 		}
 	})
 }
+
+// A system administrator cannot grant itself a role; another account it can.
+func TestNobodyGrantsThemselfARole(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		admin := f.staff(t, "admin", authz.SysAdmin)
+		other := f.staff(t, "other", authz.Reviewer)
+		if err := f.ids.GrantRole(f.ctx, admin.ID, authz.Supervisor, admin.ID); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("granting oneself a role: %v", err)
+		}
+		if a, _ := f.ids.Account(f.ctx, admin.ID); !slices.Equal(a.Roles, []authz.Role{authz.SysAdmin}) {
+			t.Errorf("after the refused grant the administrator holds %v", a.Roles)
+		}
+		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// Every grant is on record, with who gave it, after the role is revoked too.
+func TestRoleGrantsAreRecorded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		admin := f.staff(t, "admin", authz.SysAdmin)
+		other := f.staff(t, "other", authz.Reviewer)
+		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM role_grants WHERE account_id = $1 AND role = 'head' AND granted_by = $2`, other.ID, admin.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the head grant is on record %d times, %v; want once", n, err)
+		}
+	})
+}
