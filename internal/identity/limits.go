@@ -20,6 +20,9 @@ type Limit struct {
 // The limits in force.
 var (
 	registrationLimit = Limit{N: 5, Window: time.Hour, What: "new accounts from this address"}
+	// signInLimit is generous: a service hall or an office signs many
+	// people in from one address; it stops floods, the lockout stops guessing.
+	signInLimit = Limit{N: 60, Window: time.Minute, What: "sign-ins from this address"}
 	// SubmissionLimit bounds how many applications one account may submit.
 	SubmissionLimit = Limit{N: 30, Window: 24 * time.Hour, What: "submitted applications"}
 )

@@ -61,6 +61,11 @@ func VerifyPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
+// PasswordCheckWait is how long a sign-in waits for a free password check
+// before it is told to try again: long enough for a burst, short enough
+// that nobody stares at a spinner.
+const PasswordCheckWait = 3 * time.Second
+
 // Hasher runs password checks, at most a fixed number at once: each
 // argon2id check holds argonMemoryKiB of memory, so unbounded parallel
 // sign-ins would exhaust the process (150 of them once took it from 75 MB to
@@ -92,26 +97,49 @@ func NewHasher(n int, wait time.Duration) *Hasher {
 // so that it costs the same time as a real one. When no slot frees within
 // the hasher's wait it answers 503 rather than queue without end.
 func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
-	timer := time.NewTimer(h.wait)
-	defer timer.Stop()
-	select {
-	case h.slots <- struct{}{}:
-	case <-timer.C:
-		return false, apperr.New(apperr.Unavailable, apperr.SignInBusy, "too many sign-ins at once: try again in a few seconds")
-	case <-ctx.Done():
-		return false, ctx.Err()
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, err
 	}
-	defer func() { <-h.slots }()
-	n := h.running.Add(1)
-	defer h.running.Add(-1)
-	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
-	}
-	h.checks.Add(1)
+	defer release()
 	if hash == "" {
 		VerifyPassword(h.dummy, password)
 		return false, nil
 	}
 	return VerifyPassword(hash, password), nil
+}
+
+// Hash is HashPassword in one of the hasher's slots: registrations cost
+// as much memory as sign-ins.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := checkPassword(password); err != nil {
+		return "", err // refused before it takes a slot
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
+}
+
+// acquire waits for a free slot, at most h.wait, and counts the hash about
+// to run in it; release frees the slot.
+func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(h.wait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+	case <-timer.C:
+		return nil, apperr.New(apperr.Unavailable, apperr.SignInBusy, "too many sign-ins at once: try again in a few seconds")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	n := h.running.Add(1)
+	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
+	}
+	h.checks.Add(1)
+	return func() { h.running.Add(-1); <-h.slots }, nil
 }
 
 // Stats returns how many checks the hasher made and the most that ran at once.

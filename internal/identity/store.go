@@ -39,16 +39,11 @@ type Store struct {
 	now       func() time.Time
 }
 
-// passwordCheckWait is how long a sign-in waits for a free password check
-// before it is told to try again: long enough for a burst, short enough
-// that nobody stares at a spinner.
-const passwordCheckWait = 3 * time.Second
-
 // NewStore returns an identity store; protector encrypts personal data.
 // It checks passwords with one argon2id hash per CPU at once; SetHasher
 // changes that.
 func NewStore(db *store.DB, protector *pii.Protector) *Store {
-	return &Store{db: db, pii: protector, passwords: NewHasher(0, passwordCheckWait), now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, pii: protector, passwords: NewHasher(0, PasswordCheckWait), now: func() time.Time { return time.Now().UTC() }}
 }
 
 // SetHasher makes the store check passwords with h, which bounds how many
@@ -306,7 +301,7 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 // RegisterPerson creates a self-registered applicant account (real-name
 // level 1) for the holder of idNumber, in one transaction.
 func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, password string) (Account, error) {
-	hash, err := HashPassword(password)
+	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -545,6 +546,54 @@ func TestTypedNamesNeverRenameAPerson(t *testing.T) {
 		}
 		if _, err := f.ids.RegisterPerson(ctx, id, "孙悟空", "", "a-long-password"); err != nil {
 			t.Errorf("registering with the name on record: %v", err)
+		}
+	})
+}
+
+// Sign-ins for unknown names each cost one hash, like known ones, but no
+// more than the hasher's bound run at once; beyond its wait they are
+// refused as busy rather than queued.
+func TestLoginHashesAreBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		hasher := identity.NewHasher(2, time.Minute)
+		f.ids.SetHasher(hasher)
+		const signIns = 30
+		var wg sync.WaitGroup
+		for i := range signIns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.ids.Login(f.ctx, fmt.Sprintf("nobody.%d", i), "wrong-password-1")
+				wantErr(t, "unknown name", err, apperr.Unauthenticated, "bad_credentials")
+			}()
+		}
+		wg.Wait()
+		if checks, peak := hasher.Stats(); checks != signIns || peak > 2 {
+			t.Errorf("%d sign-ins for unknown names: %d hashes, at most %d at once; want %d, at most 2", signIns, checks, peak, signIns)
+		}
+
+		f.ids.SetHasher(identity.NewHasher(1, time.Millisecond))
+		busy := make(chan bool, signIns)
+		for range signIns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.ids.Login(f.ctx, "nobody", "wrong-password-1")
+				busy <- apperr.As(err) != nil && apperr.As(err).Code == apperr.SignInBusy
+			}()
+		}
+		wg.Wait()
+		close(busy)
+		refused := 0
+		for b := range busy {
+			if b {
+				refused++
+			}
+		}
+		if refused == 0 {
+			t.Errorf("%d sign-ins at once with one slot and a 1 ms wait: none refused as busy", signIns)
 		}
 	})
 }
