@@ -88,6 +88,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go a.indexer.Run(ctx, 30*time.Second)
 	srv := server.New(db, logger, a.auth, a.routes...)
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		srv.UseHTTPS()
+	}
 	if len(demoAccounts) > 0 {
 		printDemoAccounts(stdout, demoAccounts, siteURL(cfg, ln.Addr()))
 	}
