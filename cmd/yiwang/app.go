@@ -56,18 +56,19 @@ type app struct {
 
 // appOptions are the settings newApp needs beyond the database.
 type appOptions struct {
-	protector    *pii.Protector
-	dataKey      pii.Key                  // the master key; seal keys are sealed under a subkey of it
-	site         string                   // public address, for licences' verification links
-	secureCookie bool                     // mark cookies Secure: the site is served over TLS
-	oidc         *oidc.Config             // the unified identity platform, or nil
-	connectors   map[string]hub.Connector // sources read from departments' systems
-	submissions  int                      // applications an account may submit a day; 0: identity.SubmissionLimit
-	queue        *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
-	blobs        blob.Store               // where uploaded materials are kept
-	warningDays  int                      // working days left at which a deadline turns yellow
-	partyDays    int                      // working days co-parties have to confirm
-	blacklist    int                      // overdue supplements that blacklist a person
+	protector      *pii.Protector
+	dataKey        pii.Key                  // the master key; seal keys are sealed under a subkey of it
+	site           string                   // public address, for licences' verification links
+	secureCookie   bool                     // mark cookies Secure: the site is served over TLS
+	oidc           *oidc.Config             // the unified identity platform, or nil
+	connectors     map[string]hub.Connector // sources read from departments' systems
+	submissions    int                      // applications an account may submit a day; 0: identity.SubmissionLimit
+	passwordChecks int                      // argon2id checks at once; 0: one per CPU
+	queue          *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
+	blobs          blob.Store               // where uploaded materials are kept
+	warningDays    int                      // working days left at which a deadline turns yellow
+	partyDays      int                      // working days co-parties have to confirm
+	blacklist      int                      // overdue supplements that blacklist a person
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -88,6 +89,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	ids := identity.NewStore(db, opts.protector)
+	ids.SetHasher(identity.NewHasher(opts.passwordChecks, identity.PasswordCheckWait))
 	routes := []server.Routes{org.NewHandler(orgStore, logger), catalogHandler, search.NewHandler(index, stats, logger)}
 	oidcLogin := ""
 	if opts.oidc != nil {
@@ -244,7 +246,7 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs,
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
 		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter,
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {

@@ -96,6 +96,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go a.indexer.Run(ctx, 30*time.Second)
 	srv := a.server(db, logger)
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		srv.UseHTTPS()
+	}
 	if metricsLn != nil {
 		srv.ServeMetricsOn(ctx, metricsLn)
 		logger.Info("metrics are served apart, not on the public address", "metrics_addr", metricsLn.Addr().String())

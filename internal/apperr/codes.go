@@ -47,6 +47,7 @@ const (
 	AlreadyRevoked          Code = "already_revoked"
 	BadAuthorization        Code = "bad_authorization"
 	BadCredentials          Code = "bad_credentials"
+	SignInBusy              Code = "sign_in_busy"
 	BadCreditCode           Code = "bad_credit_code"
 	BadExpiry               Code = "bad_expiry"
 	BadIDNumber             Code = "bad_id_number"
@@ -333,6 +334,7 @@ var words = map[Code]Words{
 	AlreadyExists:           {Zh: "该身份证号码已注册账号，请直接登录；忘记密码可到政务服务大厅重置。", En: "An account for this ID number exists already. Sign in, or reset its password at a service hall."},
 	AlreadyRevoked:          {Zh: "该接口令牌已作废。", En: "This API token is already revoked."},
 	BadAuthorization:        {Zh: "接口令牌的发送格式有误。", En: "Send the API token as Authorization: Bearer TOKEN."},
+	SignInBusy:              {Zh: "同时登录的人数过多，请几秒后再试。", En: "Too many sign-ins at once. Try again in a few seconds."},
 	BadCredentials:          {Zh: "账号或密码错误，请重新输入。", En: "The sign-in name or password is wrong."},
 	BadCreditCode:           {Zh: "统一社会信用代码有误，请核对营业执照。", En: "The unified social credit code is not valid. Check it against the business licence."},
 	BadExpiry:               {Zh: "有效期须晚于今天，且不超过三年。", En: "The expiry must be in the future and within three years."},

@@ -45,6 +45,7 @@ type Server struct {
 	// while metricsApart is false (see ServeMetricsOn).
 	metricsHandler http.Handler
 	metricsApart   atomic.Bool
+	https          bool // the public URL is https: send HSTS
 }
 
 // New returns a server for db with the routes of every domain. auth puts the
@@ -67,6 +68,10 @@ func New(db *store.DB, logger *slog.Logger, auth func(http.Handler) http.Handler
 	s.router.HandleFunc("/api/", authz.Public, httpx.NotFound)
 	return s
 }
+
+// UseHTTPS tells browsers, through HSTS, to reach the site only over https
+// for a year: call it when the public URL (--public-url) is https.
+func (s *Server) UseHTTPS() { s.https = true }
 
 // Handler returns the full handler chain.
 func (s *Server) Handler() http.Handler {

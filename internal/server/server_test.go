@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +295,55 @@ func BenchmarkDepartmentsAPI(b *testing.B) {
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/departments", nil))
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// Every response carries the content security policy; HSTS only once the
+// site is known to be served over https.
+func TestSecurityHeaders(t *testing.T) {
+	db := storetest.SQLite(t)
+	logger := logging.New(io.Discard, "text", 0)
+	srv := server.New(db, logger, nil)
+	get := func() http.Header {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Header()
+	}
+	h := get()
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want scripts from the site only and no framing", csp)
+	}
+	if hsts := h.Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("HSTS %q sent over plain http", hsts)
+	}
+	srv.UseHTTPS()
+	if hsts := get().Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=31536000") {
+		t.Errorf("HSTS with an https public URL = %q, want a year", hsts)
+	}
+}
+
+// The policy forbids inline scripts and on* attributes: no page template
+// may have them (behaviour goes in internal/web/static/site.js).
+func TestTemplatesHaveNoInlineScript(t *testing.T) {
+	files, err := filepath.Glob("../*/templates/*.html")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("templates found: %d, %v", len(files), err)
+	}
+	scriptTag := regexp.MustCompile(`(?i)<script[^>]*>`)
+	handler := regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range scriptTag.FindAllString(string(b), -1) {
+			if !strings.Contains(tag, "src=") {
+				t.Errorf("%s: inline script %s", f, tag)
+			}
+		}
+		if m := handler.FindString(string(b)); m != "" {
+			t.Errorf("%s: event handler attribute %q", f, m)
 		}
 	}
 }
