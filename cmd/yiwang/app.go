@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/oidc"
+	"yiwang/internal/ops"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
@@ -48,24 +49,26 @@ type app struct {
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
 	pins       *kiosk.PINs // kiosk sign-in PINs
+	metrics    *ops.Metrics
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
 }
 
 // appOptions are the settings newApp needs beyond the database.
 type appOptions struct {
-	protector    *pii.Protector
-	dataKey      pii.Key                  // the master key; seal keys are sealed under a subkey of it
-	site         string                   // public address, for licences' verification links
-	secureCookie bool                     // mark cookies Secure: the site is served over TLS
-	oidc         *oidc.Config             // the unified identity platform, or nil
-	connectors   map[string]hub.Connector // sources read from departments' systems
-	submissions  int                      // applications an account may submit a day; 0: identity.SubmissionLimit
-	queue        *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
-	blobs        blob.Store               // where uploaded materials are kept
-	warningDays  int                      // working days left at which a deadline turns yellow
-	partyDays    int                      // working days co-parties have to confirm
-	blacklist    int                      // overdue supplements that blacklist a person
+	protector      *pii.Protector
+	dataKey        pii.Key                  // the master key; seal keys are sealed under a subkey of it
+	site           string                   // public address, for licences' verification links
+	secureCookie   bool                     // mark cookies Secure: the site is served over TLS
+	oidc           *oidc.Config             // the unified identity platform, or nil
+	connectors     map[string]hub.Connector // sources read from departments' systems
+	submissions    int                      // applications an account may submit a day; 0: identity.SubmissionLimit
+	passwordChecks int                      // argon2id checks at once; 0: one per CPU
+	queue          *jobs.Queue              // the process's job queue; nil: an enqueue-only one (another process works the jobs)
+	blobs          blob.Store               // where uploaded materials are kept
+	warningDays    int                      // working days left at which a deadline turns yellow
+	partyDays      int                      // working days co-parties have to confirm
+	blacklist      int                      // overdue supplements that blacklist a person
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -86,6 +89,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	ids := identity.NewStore(db, opts.protector)
+	ids.SetHasher(identity.NewHasher(opts.passwordChecks, identity.PasswordCheckWait))
 	routes := []server.Routes{org.NewHandler(orgStore, logger), catalogHandler, search.NewHandler(index, stats, logger)}
 	oidcLogin := ""
 	if opts.oidc != nil {
@@ -102,8 +106,9 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	idHandler.Org = orgStore
+	metrics := ops.New(db)
 	builtin := hub.NewBuiltin(db, opts.protector)
-	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: opts.connectors}, builtin.SubjectIndex)
+	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: metrics.Sources(opts.connectors)}, builtin.SubjectIndex)
 	queue := opts.queue
 	if queue == nil {
 		if queue, err = jobs.New(db, jobs.NewWorkers(), logger, jobs.Config{}); err != nil {
@@ -125,7 +130,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
 	calendar.OnLoad(recountWith(applications.Deadlines))
-	licenceHandler, err := licence.NewHandler(licences, ids, logger)
+	licenceHandler, err := licence.NewHandler(licences, ids, applications.Tasks, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +162,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		applications: applications,
 		licences:     licences,
 		pins:         pins,
+		metrics:      metrics,
 		routes:       append(routes, idHandler),
 		auth:         ids.Middleware(logger, opts.secureCookie),
 		indexer:      indexer,
@@ -168,6 +174,13 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		blobs:        opts.blobs,
 		calendar:     calendar,
 	}, nil
+}
+
+// server serves the app's routes, with its metrics on /metrics.
+func (a *app) server(db *store.DB, logger *slog.Logger) *server.Server {
+	srv := server.New(db, logger, a.auth, a.routes...)
+	srv.MustRegister(a.metrics)
+	return srv
 }
 
 // registerWorkers adds every domain's background job workers. serve calls
@@ -233,7 +246,7 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, blobs: blobs,
+	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
 		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter,
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {

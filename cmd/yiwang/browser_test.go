@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"yiwang/internal/demo"
@@ -93,6 +94,9 @@ func startSite(t *testing.T) *site {
 // browser is one headless Chromium tab.
 type browser struct {
 	ctx context.Context
+
+	mu  sync.Mutex
+	csp []string // what the Content-Security-Policy blocked, as Chromium logged it
 }
 
 // chromiumPath finds Debian's Chromium. Without it the browser tests skip,
@@ -138,7 +142,26 @@ func newBrowserSized(t *testing.T, width, height int) *browser {
 		cancelCtx()
 		cancelAlloc()
 	})
-	return &browser{ctx: ctx}
+	b := &browser{ctx: ctx}
+	// Every page the browser tests open must satisfy the server's
+	// Content-Security-Policy: Chromium logs each thing it blocks.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "Content Security Policy") {
+			b.mu.Lock()
+			b.csp = append(b.csp, e.Entry.URL+": "+e.Entry.Text)
+			b.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("listen to Chromium's log: %v", err)
+	}
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, v := range b.csp {
+			t.Errorf("CSP violation: %s", v)
+		}
+	})
+	return b
 }
 
 // stepTimeout bounds one step: a page that never shows what a step waits

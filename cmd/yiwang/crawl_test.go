@@ -50,14 +50,16 @@ func TestDetectorFindsPlantedValues(t *testing.T) {
 	d := newDetector(t)
 	page := `<html><body><h1>办件</h1><table><tr><td>window</td><td>0001-01-01</td><td>{a b}</td>
 		<td>2026-01-02 03:04 UTC</td><td>map[x:1]</td><td>经办 staff:10</td><td>2026-01-02T03:04:05Z</td></tr></table>
-		<p>状态 pending_things 与 PDF 下载</p><script>var x = {a: 1}</script></body></html>`
+		<p>状态 pending_things 与 PDF 下载</p><script>var x = {a: 1}</script><button onclick="go()">办理</button>
+		<a href="javascript:go()">办理</a><script src="/static/site.js" defer></script></body></html>`
 	got := strings.Join(d.check(page, "zh"), "\n")
-	for _, want := range []string{`"window"`, "0001-01-01", "{a b}", "UTC", "map[", "staff:10", "T03:04:05Z", "pending_things"} {
+	for _, want := range []string{`"window"`, "0001-01-01", "{a b}", "UTC", "map[", "staff:10", "T03:04:05Z", "pending_things",
+		"inline script, which the CSP blocks: <script>", "CSP blocks: onclick=", `CSP blocks: href="javascript:`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the detector missed %s in:\n%s", want, got)
 		}
 	}
-	for _, not := range []string{`word "PDF"`, "var x"} {
+	for _, not := range []string{`word "PDF"`, "var x", "site.js"} {
 		if strings.Contains(got, not) {
 			t.Errorf("the detector flagged %q:\n%s", not, got)
 		}
@@ -317,10 +319,28 @@ var (
 	words    = regexp.MustCompile(`[A-Za-z0-9_.:@/+-]*[A-Za-z][A-Za-z0-9_.:@/+-]*`)
 	goDumps  = regexp.MustCompile(`\{[^{}\s]*\s[^{}]*\}|\{\}|map\[|&\{|<nil>|%!`)
 	utcTimes = regexp.MustCompile(`\bUTC\b|\+0000|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?Z`)
+	// What the Content-Security-Policy (script-src 'self') would block: a
+	// <script> without src, an on* attribute, a javascript: link.
+	scriptTags = regexp.MustCompile(`(?i)<script\b[^>]*>`)
+	handlers   = regexp.MustCompile(`(?i)<[a-z][^>]*\s(on[a-z]+\s*=|href\s*=\s*"javascript:)`)
 )
 
 // check returns what a person should not read on the page, in the order found.
 func (d *detector) check(page, lang string) []string {
+	var out []string
+	add := func(what, s string) {
+		if f := what + " " + s; !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	for _, tag := range scriptTags.FindAllString(page, -1) {
+		if !strings.Contains(tag, " src=") {
+			add("inline script, which the CSP blocks:", tag)
+		}
+	}
+	for _, m := range handlers.FindAllStringSubmatch(page, -1) {
+		add("script in an attribute, which the CSP blocks:", m[1])
+	}
 	page = scripts.ReplaceAllString(page, " ")
 	var texts []string // each text node and shown attribute, unescaped
 	for _, m := range shownAtt.FindAllStringSubmatch(page, -1) {
@@ -329,12 +349,6 @@ func (d *detector) check(page, lang string) []string {
 	for _, s := range tags.Split(page, -1) {
 		if s = strings.TrimSpace(html.UnescapeString(s)); s != "" {
 			texts = append(texts, s)
-		}
-	}
-	var out []string
-	add := func(what, s string) {
-		if f := what + " " + s; !slices.Contains(out, f) {
-			out = append(out, f)
 		}
 	}
 	for _, s := range texts {

@@ -13,7 +13,6 @@ import (
 
 	"yiwang/internal/demo"
 	"yiwang/internal/logging"
-	"yiwang/internal/server"
 	"yiwang/internal/store/storetest"
 )
 
@@ -66,7 +65,7 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	if err := demo.SeedAccounts(ctx, db, a.identities); err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(db, logger, a.auth, a.routes...).Handler()
+	h := a.server(db, logger).Handler()
 	hd := withJSON(signIn(t, h, demo.WangWu))
 	code, body, _ := call(t, h, "POST", "/api/v1/applications", strings.NewReader(`{"item_code":"`+seniorCard+`","consent":true}`), hd)
 	if code != 201 {
@@ -74,6 +73,13 @@ func TestPrefillFromADepartmentsSystem(t *testing.T) {
 	}
 	if body["form"].(map[string]any)["address"] != "示范市明德区华强街道人民路5号" || !authorised.Load() {
 		t.Errorf("prefill over HTTP: form %v, authorised %v", body["form"], authorised.Load())
+	}
+	// The call is timed, and the source's breaker reported closed.
+	_, _, metrics := call(t, h, "GET", "/metrics", nil, nil)
+	for _, want := range []string{`yiwang_source_call_seconds_count{source="population"} 1`, `yiwang_source_breaker_open{source="population"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 
 	// Mistakes in the file are refused with a clear line.

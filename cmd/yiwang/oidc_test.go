@@ -13,7 +13,6 @@ import (
 	"yiwang/internal/logging"
 	"yiwang/internal/oidc"
 	"yiwang/internal/oidc/oidctest"
-	"yiwang/internal/server"
 	"yiwang/internal/store/storetest"
 )
 
@@ -37,7 +36,7 @@ func TestSignInWithTheUnifiedIdentityPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler = server.New(db, logger, a.auth, a.routes...).Handler()
+	handler = a.server(db, logger).Handler()
 
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}

@@ -52,7 +52,7 @@ func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	if err := a.indexer.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return server.New(db, logger, a.auth, a.routes...), a
+	return a.server(db, logger), a
 }
 
 // testOptions gives every test server its own fresh personal-data key.

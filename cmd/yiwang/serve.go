@@ -35,11 +35,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// Bind first: a taken port should fail before we touch the database.
-	ln, err := server.Listen(cfg.Addr)
+	ln, err := server.Listen(cfg.Addr, "--addr or YIWANG_ADDR")
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = server.Listen(cfg.MetricsAddr, "--metrics-addr or YIWANG_METRICS_ADDR"); err != nil {
+			return err
+		}
+		defer metricsLn.Close()
+	}
 
 	db, err := openAndMigrate(ctx, cfg, logger)
 	if err != nil {
@@ -63,6 +70,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	queue.OnFinished(ctx, a.metrics.JobFinished)
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start background jobs: %w", err)
 	}
@@ -87,7 +95,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("build the search index: %w", err)
 	}
 	go a.indexer.Run(ctx, 30*time.Second)
-	srv := server.New(db, logger, a.auth, a.routes...)
+	srv := a.server(db, logger)
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		srv.UseHTTPS()
+	}
+	if metricsLn != nil {
+		srv.ServeMetricsOn(ctx, metricsLn)
+		logger.Info("metrics are served apart, not on the public address", "metrics_addr", metricsLn.Addr().String())
+	}
 	if len(demoAccounts) > 0 {
 		printDemoAccounts(stdout, demoAccounts, siteURL(cfg, ln.Addr()))
 	}

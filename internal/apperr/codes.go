@@ -47,6 +47,7 @@ const (
 	AlreadyRevoked          Code = "already_revoked"
 	BadAuthorization        Code = "bad_authorization"
 	BadCredentials          Code = "bad_credentials"
+	SignInBusy              Code = "sign_in_busy"
 	BadCreditCode           Code = "bad_credit_code"
 	BadExpiry               Code = "bad_expiry"
 	BadIDNumber             Code = "bad_id_number"
@@ -75,6 +76,7 @@ const (
 	RoleNotHeld             Code = "role_not_held"
 	ScopesRequired          Code = "scopes_required"
 	SelfAuthorisation       Code = "self_authorisation"
+	SelfGrant               Code = "self_grant"
 	TokenExpired            Code = "token_expired"
 	TokenNotFound           Code = "token_not_found"
 	TokenRevoked            Code = "token_revoked"
@@ -334,6 +336,7 @@ var words = map[Code]Words{
 	AlreadyExists:           {Zh: "该身份证号码已注册账号，请直接登录；忘记密码可到政务服务大厅重置。", En: "An account for this ID number exists already. Sign in, or reset its password at a service hall."},
 	AlreadyRevoked:          {Zh: "该接口令牌已作废。", En: "This API token is already revoked."},
 	BadAuthorization:        {Zh: "接口令牌的发送格式有误。", En: "Send the API token as Authorization: Bearer TOKEN."},
+	SignInBusy:              {Zh: "同时登录的人数过多，请几秒后再试。", En: "Too many sign-ins at once. Try again in a few seconds."},
 	BadCredentials:          {Zh: "账号或密码错误，请重新输入。", En: "The sign-in name or password is wrong."},
 	BadCreditCode:           {Zh: "统一社会信用代码有误，请核对营业执照。", En: "The unified social credit code is not valid. Check it against the business licence."},
 	BadExpiry:               {Zh: "有效期须晚于今天，且不超过三年。", En: "The expiry must be in the future and within three years."},
@@ -363,6 +366,7 @@ var words = map[Code]Words{
 	RoleNotHeld:             {Zh: "该账号没有这个角色。", En: "The account does not hold this role."},
 	ScopesRequired:          {Zh: "请至少选择一项令牌权限范围。", En: "Give at least one token scope."},
 	SelfAuthorisation:       {Zh: "法定代表人无需授权自己。", En: "The legal representative needs no authorisation."},
+	SelfGrant:               {Zh: "不能给自己授予角色，请由其他管理员办理。", En: "You cannot grant yourself a role: another administrator must."},
 	TokenExpired:            {Zh: "接口令牌已过期，请重新申请。", En: "This API token has expired. Ask for a new one."},
 	TokenNotFound:           {Zh: "没有找到该接口令牌。", En: "There is no such API token."},
 	TokenRevoked:            {Zh: "接口令牌已作废，请重新申请。", En: "This API token was revoked. Ask for a new one."},

@@ -352,12 +352,27 @@ func TestInstantApprovalInTheSubmission(t *testing.T) {
 		if a.Decision == nil || a.Decision.Outcome != "approve" || len(a.Decision.Reasons) != 0 {
 			t.Fatalf("decision for a 66-year-old resident: %+v", a.Decision)
 		}
-		rec, err := f.apps.Decisions.DecisionRecord(ctx, a.ID)
+		rec, err := f.apps.Decisions.DecisionRecord(ctx, newStaff(t, f.ids, "civil.reviewer", "civil", authz.Reviewer), a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rec.Actor != "machine" || rec.RulesDigest == "" || rec.InputsDigest == "" || len(rec.Rules) != 2 || rec.Version != a.VersionID {
 			t.Errorf("decision record: %+v", rec)
+		}
+		// The record is the deciding department's (and supervisors'), masked.
+		for _, leak := range []string{f.idNum, "赵老汉", "13900000001"} {
+			if strings.Contains(string(rec.Inputs), leak) {
+				t.Errorf("the decision record shows %s unmasked: %s", leak, rec.Inputs)
+			}
+		}
+		if !strings.Contains(string(rec.Inputs), pii.MaskIDNumber(f.idNum)) {
+			t.Errorf("the decision record's inputs lost the masked ID number: %s", rec.Inputs)
+		}
+		if _, err := f.apps.Decisions.DecisionRecord(ctx, newStaff(t, f.ids, "realestate.reviewer", "realestate", authz.Reviewer), a.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another department's reviewer reading the decision record: %v", err)
+		}
+		if _, err := f.apps.Decisions.DecisionRecord(ctx, newStaff(t, f.ids, "supervisor", "gsdb", authz.Supervisor), a.ID); err != nil {
+			t.Errorf("a supervisor reading the decision record: %v", err)
 		}
 		got, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
 		if got.Decision == nil || got.Decision.Outcome != "approve" {

@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
+	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 	"yiwang/internal/workday"
@@ -161,6 +162,76 @@ func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.D
 		return d, fmt.Errorf("decision of application %d is unreadable: %w", applicationID, err)
 	}
 	return d, nil
+}
+
+// staffDecisionRecord is DecisionRecord: the deciding department or a
+// supervisor, inputs masked.
+func (s *core) staffDecisionRecord(ctx context.Context, p authz.Principal, applicationID int64) (rules.Decision, error) {
+	if err := authz.Require(p, authz.DecisionTrace); err != nil {
+		return rules.Decision{}, err
+	}
+	if !p.Can(authz.Supervise) {
+		dept, err := departmentOf(ctx, s.db, applicationID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return rules.Decision{}, err
+		}
+		if dept != p.Department {
+			return rules.Decision{}, apperr.New(apperr.NotFound, apperr.DecisionNotFound, "application %d is not your department's", applicationID)
+		}
+	}
+	d, err := s.decisionRecord(ctx, applicationID)
+	if err != nil {
+		return d, err
+	}
+	d.Inputs, err = maskInputs(d.Inputs)
+	return d, err
+}
+
+// maskInputs masks the personal data in a decision's inputs as staff pages
+// do: resident ID numbers wherever they appear, and the values of phone and
+// name fields. InputsDigest stays the digest of the unmasked inputs.
+func maskInputs(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 {
+		return raw, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("decision inputs are unreadable: %w", err)
+	}
+	return json.Marshal(maskValue("", v))
+}
+
+// maskValue masks v, found under key, and everything inside it.
+func maskValue(key string, v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = maskValue(k, x)
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = maskValue(key, x)
+		}
+		return v
+	case string:
+		k := strings.ToLower(key)
+		switch {
+		case isIDNumber(v):
+			return pii.MaskIDNumber(v)
+		case strings.Contains(k, "phone") || strings.Contains(k, "mobile"):
+			return pii.MaskPhone(v)
+		case k == "name" || k == "holder" || k == "legal_rep" || strings.HasSuffix(k, "_name"):
+			return pii.MaskName(v)
+		}
+	}
+	return v
+}
+
+// isIDNumber reports whether s is a resident ID number (GB 11643).
+func isIDNumber(s string) bool {
+	_, err := ident.ParseIDNumber(s)
+	return err == nil
 }
 
 // machineSuspended reports whether machine approval of an item is switched off.

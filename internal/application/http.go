@@ -248,7 +248,7 @@ func (h *Handler) decisionRecord(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	d, err := h.svc.Decisions.DecisionRecord(r.Context(), id)
+	d, err := h.svc.Decisions.DecisionRecord(r.Context(), authz.From(r.Context()), id)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

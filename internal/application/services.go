@@ -68,10 +68,12 @@ func (s *Tasks) StaffApplication(ctx context.Context, p authz.Principal, id int6
 	return s.staffApplication(ctx, p, id)
 }
 
-// DecisionRecord returns the full record of an application's machine
-// decision: for staff, never for applicants.
-func (s *Decisions) DecisionRecord(ctx context.Context, applicationID int64) (rules.Decision, error) {
-	return s.decisionRecord(ctx, applicationID)
+// DecisionRecord returns the record of an application's machine decision
+// to staff of the deciding department (the item's) and to supervisors,
+// with the personal data of its inputs masked: the record is for checking
+// the rules, not for reading people's data. Others get not-found.
+func (s *Decisions) DecisionRecord(ctx context.Context, p authz.Principal, applicationID int64) (rules.Decision, error) {
+	return s.staffDecisionRecord(ctx, p, applicationID)
 }
 
 // MachineSuspended reports whether machine approval of an item is switched off.

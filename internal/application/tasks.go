@@ -13,6 +13,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/licence"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 	"yiwang/internal/workflow"
@@ -430,18 +431,83 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 		if err != nil {
 			return err
 		}
-		if err := s.move(ctx, tx, &a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
-			return err
-		}
-		if err := s.revokeLicence(ctx, tx, &a, reason, staffActor(p)); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, &a, "revoked")
+		return s.revoke(ctx, tx, p, &a, reason)
 	})
 	if err != nil {
 		return Application{}, err
 	}
 	return s.staffView(ctx, p, id)
+}
+
+// RevokeLicence revokes an e-licence through the application it was
+// issued for, so that the application's status, timeline and notification
+// follow in the same transaction and the same department check applies
+// (a supervisor, who oversees every department, may too). A licence
+// without an application (imported from a registry) only a head of its
+// issuing department may revoke. The licence API calls it (licence.Revoker).
+func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, reason string) error {
+	if err := authz.Require(p, authz.LicenceRevoke); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		id, issuer, err := licence.Owner(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if id == 0 {
+			if !p.Has(authz.Head) || p.Department != issuer {
+				return apperr.New(apperr.NotFound, apperr.LicenceNotFound, "licence %s is not one your department issued", number)
+			}
+			_, err := s.licences.RevokeTx(ctx, tx, number, reason, fmt.Sprintf("staff:%d", p.AccountID))
+			return err
+		}
+		a, err := s.lockForAction(ctx, tx, id, 0)
+		if err != nil {
+			return err
+		}
+		return s.revoke(ctx, tx, p, &a, reason)
+	})
+}
+
+// revoke revokes a (locked in tx) and its licence, once mayRevoke allowed it.
+func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application, reason string) error {
+	if err := s.mayRevoke(ctx, tx, p, a); err != nil {
+		return err
+	}
+	if err := s.move(ctx, tx, a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
+		return err
+	}
+	if err := s.revokeLicence(ctx, tx, a, reason, staffActor(p)); err != nil {
+		return err
+	}
+	return s.tell(ctx, tx, a, "revoked")
+}
+
+// mayRevoke decides, inside tx and before anything is written, whether p
+// may revoke a: staff of the department whose item it is, the deciding
+// department (the callers require the permission: a head's authz.Decide,
+// or authz.LicenceRevoke), or a supervisor. Another department's
+// application answers 404, as reading it would.
+func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application) error {
+	dept, err := departmentOf(ctx, tx, a.ID)
+	if err != nil {
+		return err
+	}
+	if p.Department != dept && !p.Can(authz.Supervise) {
+		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", a.ID)
+	}
+	return nil
+}
+
+// departmentOf is the department that decides application id, the one
+// whose item it is, read through q (the caller's transaction, if any).
+func departmentOf(ctx context.Context, q store.Querier, id int64) (string, error) {
+	var dept string
+	err := q.QueryRowContext(ctx, `SELECT i.department_code FROM applications a JOIN catalog_items i ON i.code = a.item_code WHERE a.id = $1`, id).Scan(&dept)
+	return dept, err
 }
 
 // StaffView is an application as back-office staff see it: everything the
@@ -512,6 +578,9 @@ func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64
 		return view, err
 	}
 	if d, err := s.decisionRecord(ctx, id); err == nil {
+		if d.Inputs, err = maskInputs(d.Inputs); err != nil {
+			return view, err
+		}
 		view.Trace = &d
 	} else if !apperr.Is(err, apperr.NotFound) {
 		return view, err

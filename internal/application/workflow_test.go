@@ -3,6 +3,7 @@ package application_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,10 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
+	"yiwang/internal/hub"
+	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/licence"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 	"yiwang/internal/web"
@@ -43,19 +47,25 @@ type staff struct {
 	clerk, civil, civil2, property, head authz.Principal
 }
 
-func makeStaff(t *testing.T, ids *identity.Store) staff {
+// newStaff creates a staff account of dept with roles and returns its principal.
+func newStaff(t *testing.T, ids *identity.Store, user, dept string, roles ...authz.Role) authz.Principal {
 	t.Helper()
 	ctx := context.Background()
+	a, err := ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: dept, Region: "910102", Roles: roles}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ids.StaffPrincipal(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func makeStaff(t *testing.T, ids *identity.Store) staff {
+	t.Helper()
 	mk := func(user, dept string, roles ...authz.Role) authz.Principal {
-		a, err := ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: dept, Region: "910102", Roles: roles}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := ids.StaffPrincipal(ctx, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return newStaff(t, ids, user, dept, roles...)
 	}
 	return staff{
 		clerk: mk("clerk", "gsdb", authz.Clerk), civil: mk("civil.a", "civil", authz.Reviewer), civil2: mk("civil.b", "civil", authz.Reviewer),
@@ -443,6 +453,74 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 		}
 		if m := d.Materials[slices.IndexFunc(d.Materials, func(m application.Material) bool { return m.ID == "photo" })]; m.Trust != "C" {
 			t.Errorf("an applicant's upload has trust %s", m.Trust)
+		}
+	})
+}
+
+// A head of another department cannot revoke an application nor its
+// licence: the refusal comes before any write, so nothing changes.
+func TestRevokeByAnotherDepartmentsHeadChangesNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		a := submitSeniorCard(t, f)
+		if a.Status != "licence_issued" {
+			t.Fatalf("the senior card was not issued at once: %s", a.Status)
+		}
+		head := newStaff(t, f.ids, "realestate.head", "realestate", authz.Head)
+		before, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
+		issued := before.Timeline[len(before.Timeline)-1].Note
+		if _, err := f.apps.Tasks.Revoke(ctx, head, a.ID, 0, "不是本部门的办件"); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another department's head revoking: %v", err)
+		}
+		after, _ := f.apps.Drafts.Get(ctx, f.p, a.ID)
+		if after.Status != "licence_issued" || after.Revision != before.Revision || len(after.Timeline) != len(before.Timeline) {
+			t.Errorf("the refused revocation changed the application: %s, revision %d → %d, %d → %d timeline entries",
+				after.Status, before.Revision, after.Revision, len(before.Timeline), len(after.Timeline))
+		}
+		if v, err := f.licences.VerifyNumber(ctx, issued); err != nil || v.Result != "valid" {
+			t.Errorf("after the refused revocation the licence %q verifies as %+v, %v", issued, v, err)
+		}
+	})
+}
+
+// A licence imported from a registry, with no application behind it, only
+// a head of its issuing department may revoke.
+func TestRegistryLicenceIsRevokedByItsIssuersHeadOnly(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		c, err := ident.CreditCodeCheck("92910102MA0000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := "92910102MA0000001" + string(c)
+		var l licence.Licence
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			l, err = f.licences.IssueTx(ctx, tx, licence.Request{ApplicationNumber: "REGISTRY-1", ItemCode: "11910102MB0001111L-01-00001", Type: "business_licence",
+				Holder: licence.Holder{Kind: hub.Enterprise, ID: code, Name: "明德区老街坊小吃店"},
+				Fields: map[string]string{"name": "明德区老街坊小吃店", "credit_code": code, "legal_rep": "钱多多", "composition": "个人经营",
+					"address": "示范市明德区福安街道幸福路8号", "scope": "餐饮服务；预包装食品销售"},
+				IssuedBy: "registry"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := l.Content.Number
+		if err := f.apps.Tasks.RevokeLicence(ctx, newStaff(t, f.ids, "civil.head", "civil", authz.Head), n, "不是本部门的证照"); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another department's head revoking a registry licence: %v", err)
+		}
+		if v, err := f.licences.VerifyNumber(ctx, n); err != nil || v.Result != "valid" {
+			t.Errorf("after the refused revocation the licence verifies as %s, %v", v.Result, err)
+		}
+		if err := f.apps.Tasks.RevokeLicence(ctx, newStaff(t, f.ids, "amr.head", "amr", authz.Head), n, "营业执照被吊销"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := f.licences.VerifyNumber(ctx, n); err != nil || v.Result != "revoked" {
+			t.Errorf("the issuer's head revoked the licence, which verifies as %s, %v", v.Result, err)
 		}
 	})
 }

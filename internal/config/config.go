@@ -20,27 +20,29 @@ import (
 
 // Config is everything a yiwang command needs to know about its surroundings.
 type Config struct {
-	Addr             string        // HTTP listen address
-	PublicURL        string        // where people reach the site, for links and logs
-	DB               string        // database URL; empty means embedded SQLite in DataDir
-	DataDir          string        // folder for the embedded database and other local state
-	Demo             bool          // seed demo data into an empty PostgreSQL database too (the embedded SQLite one always)
-	NoDemo           bool          // never seed demo data
-	LogFormat        string        // text or json
-	LogLevel         slog.Level    // debug, info, warn, error
-	ShutdownTimeout  time.Duration // how long SIGTERM waits for requests and jobs in flight
-	JobPoll          time.Duration // how often the job queue looks for due work
-	JobRescueAfter   time.Duration // how long a job may run before it counts as stuck and is tried again
-	DataKey          string        // base64 master key for personal data; empty: key file in DataDir
-	OIDCIssuer       string        // unified identity platform; empty: no OIDC sign-in
-	OIDCClientID     string
-	OIDCClientSecret string
-	HubConfig        string // connectors file for departments' systems; empty: built-in registries only
-	SubmissionLimit  int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
-	UploadMaxBytes   int64  // the largest uploaded material accepted, in bytes
-	WarningDays      int    // working days left at which a deadline turns yellow
-	PartyDays        int    // working days co-parties have to confirm an application (一事多人)
-	BlacklistAfter   int    // overdue supplements (容缺) that put a person on the credit blacklist
+	Addr              string        // HTTP listen address
+	MetricsAddr       string        // listen address for /metrics alone; empty: /metrics on Addr
+	PublicURL         string        // where people reach the site, for links and logs
+	DB                string        // database URL; empty means embedded SQLite in DataDir
+	DataDir           string        // folder for the embedded database and other local state
+	Demo              bool          // seed demo data into an empty PostgreSQL database too (the embedded SQLite one always)
+	NoDemo            bool          // never seed demo data
+	LogFormat         string        // text or json
+	LogLevel          slog.Level    // debug, info, warn, error
+	ShutdownTimeout   time.Duration // how long SIGTERM waits for requests and jobs in flight
+	JobPoll           time.Duration // how often the job queue looks for due work
+	JobRescueAfter    time.Duration // how long a job may run before it counts as stuck and is tried again
+	DataKey           string        // base64 master key for personal data; empty: key file in DataDir
+	OIDCIssuer        string        // unified identity platform; empty: no OIDC sign-in
+	OIDCClientID      string
+	OIDCClientSecret  string
+	HubConfig         string // connectors file for departments' systems; empty: built-in registries only
+	SubmissionLimit   int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
+	MaxPasswordChecks int    // argon2id checks run at once; 0: one per CPU (GOMAXPROCS)
+	UploadMaxBytes    int64  // the largest uploaded material accepted, in bytes
+	WarningDays       int    // working days left at which a deadline turns yellow
+	PartyDays         int    // working days co-parties have to confirm an application (一事多人)
+	BlacklistAfter    int    // overdue supplements (容缺) that put a person on the credit blacklist
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -58,6 +60,10 @@ func Options() []Option {
 	return []Option{
 		{"addr", "YIWANG_ADDR", ":8080", "HTTP listen address (host:port)", []string{"serve"},
 			func(c *Config, v string) error { c.Addr = v; return nil }},
+		// Metrics tell an outsider about traffic and load: an operator can keep
+		// them on an address only the monitoring network reaches.
+		{"metrics-addr", "YIWANG_METRICS_ADDR", "", "listen address for /metrics alone (host:port), e.g. 127.0.0.1:9090; the public address then answers 404 for it (default: /metrics on --addr)", []string{"serve"},
+			func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
 		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "seal"},
@@ -105,6 +111,17 @@ func Options() []Option {
 					return errors.New("must be a whole number of at least 1")
 				}
 				c.SubmissionLimit = n
+				return nil
+			}},
+		// Each argon2id check holds 19 MiB: this bounds sign-in memory to
+		// N × 19 MiB, whatever the number of sign-ins sent at once.
+		{"max-password-checks", "YIWANG_MAX_PASSWORD_CHECKS", "0", "password and PIN checks (argon2id, 19 MiB each) run at once; more wait up to 3 s, then get 503; 0: one per CPU", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 1024 {
+					return errors.New("must be a whole number from 0 (one per CPU) to 1024")
+				}
+				c.MaxPasswordChecks = n
 				return nil
 			}},
 		{"deadline-warning-days", "YIWANG_DEADLINE_WARNING_DAYS", "2", "working days left at which a step's or application's deadline turns yellow and its staff are warned (0: on the last day)", []string{"serve"},

@@ -32,8 +32,12 @@ func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
 	if !c.Demo || c.NoDemo {
 		t.Error("--demo did not ask for demo data")
 	}
+	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", nil, 0, env(map[string]string{"YIWANG_METRICS_ADDR": "127.0.0.1:9090"}), nil)
+	if c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("YIWANG_METRICS_ADDR gave --metrics-addr %q", c.MetricsAddr)
+	}
 	c, _, _ = config.Parse(flag.NewFlagSet("serve", flag.ContinueOnError), "serve", "", nil, 0, env(nil), nil)
-	if c.Demo || c.NoDemo || c.Addr != ":8080" {
+	if c.Demo || c.NoDemo || c.Addr != ":8080" || c.MetricsAddr != "" {
 		t.Errorf("defaults = %+v", c)
 	}
 }

@@ -8,6 +8,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -48,11 +49,12 @@ func NewRouter(logger *slog.Logger) *Router { return &Router{mux: http.NewServeM
 // Requests whose principal lacks perm are refused before h runs.
 func (r *Router) Handle(pattern string, perm authz.Permission, h http.Handler) {
 	r.routes = append(r.routes, Route{pattern, perm})
-	if perm == authz.Public {
-		r.mux.Handle(pattern, h)
-		return
-	}
 	r.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		notePattern(req)
+		if perm == authz.Public {
+			h.ServeHTTP(w, req)
+			return
+		}
 		if err := authz.Require(authz.From(req.Context()), perm); err != nil {
 			// A person browsing to a page that needs an account is sent to sign in.
 			if apperr.Is(err, apperr.Unauthenticated) && req.Method == http.MethodGet && !strings.HasPrefix(req.URL.Path, "/api/") {
@@ -76,6 +78,26 @@ func (r *Router) Routes() []Route { return append([]Route(nil), r.routes...) }
 
 // ServeHTTP dispatches to the matching handler; r.Pattern is set afterwards.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+
+type patternKey struct{}
+
+// WithPatternNote returns a context in which the router notes the pattern it
+// matches, and the note it writes to ("" if no route matched). Middleware
+// outside the router needs it: the mux sets Pattern only on the request it
+// is given, and middleware in between (authentication) passes on copies.
+// The router notes the pattern before the handler runs, so a handler that
+// panics is still counted under its route.
+func WithPatternNote(ctx context.Context) (context.Context, *string) {
+	note := new(string)
+	return context.WithValue(ctx, patternKey{}, note), note
+}
+
+// notePattern writes the matched pattern to the note in req's context, if any.
+func notePattern(req *http.Request) {
+	if note, ok := req.Context().Value(patternKey{}).(*string); ok {
+		*note = req.Pattern
+	}
+}
 
 // StatusFor maps an error kind to its HTTP status. This is the only place
 // that decides it.

@@ -113,9 +113,19 @@ type loginRequest struct {
 }
 
 // signIn checks credentials, starts a session and sets its cookie.
+// Failed sign-ins are counted per address, and the limit is checked before
+// any password is, so a flood from one address costs no hashing once over it.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, login, password string) (Session, error) {
+	throttle := "sign-in:" + clientIP(r)
+	if err := h.limits.Check(r.Context(), 0, throttle, signInLimit); err != nil {
+		h.logger.WarnContext(r.Context(), "sign-in rate limit hit", "remote", r.RemoteAddr)
+		return Session{}, err
+	}
 	a, err := h.store.Login(r.Context(), login, password)
 	if err != nil {
+		if err := h.limits.Record(r.Context(), 0, throttle, signInLimit); err != nil {
+			return Session{}, err
+		}
 		h.logger.WarnContext(r.Context(), "sign-in refused", "login", maskLogin(login), "reason", apperr.As(err).Code, "remote", r.RemoteAddr)
 		return Session{}, err
 	}

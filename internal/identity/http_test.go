@@ -647,3 +647,32 @@ func TestHTTPSelfRegistration(t *testing.T) {
 		register(sixth, "赵六").want(t, "registration an hour later", http.StatusCreated, "")
 	})
 }
+
+// One address may fail 60 sign-ins a minute (signing in counts nothing);
+// the 61st attempt is refused before any password is checked, and the next
+// minute it may sign in again.
+func TestHTTPSignInThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db, false)
+		s.staff(t, "clerk", authz.Clerk)
+		signIn := func(pw string) response {
+			return s.do(t, request{method: "POST", path: "/api/v1/session", json: map[string]string{"login": "clerk", "password": pw}})
+		}
+		for range 70 {
+			signIn(password).want(t, "right password", http.StatusOK, "")
+		}
+		for i := 0; i < 60; i++ {
+			if res := signIn("wrong-password-1"); res.status == http.StatusTooManyRequests && res.code() == "rate_limited" {
+				t.Fatalf("sign-in %d throttled; want 60 a minute", i+1)
+			}
+		}
+		before, _ := s.ids.Passwords().Stats()
+		signIn(password).want(t, "61st sign-in within the minute", http.StatusTooManyRequests, "rate_limited")
+		if after, _ := s.ids.Passwords().Stats(); after != before {
+			t.Errorf("the throttled sign-in checked a password")
+		}
+		s.clock.Advance(2 * time.Minute) // past the throttle and the one-minute lock
+		signIn(password).want(t, "a minute later", http.StatusOK, "")
+	})
+}

@@ -20,6 +20,10 @@ type Limit struct {
 // The limits in force.
 var (
 	registrationLimit = Limit{N: 5, Window: time.Hour, What: "new accounts from this address"}
+	// signInLimit counts failed sign-ins only: a service hall or an office
+	// signs many people in from one address. It stops floods of guesses and
+	// unknown names; the lockout stops guessing one account's password.
+	signInLimit = Limit{N: 60, Window: time.Minute, What: "failed sign-ins from this address"}
 	// SubmissionLimit bounds how many applications one account may submit.
 	SubmissionLimit = Limit{N: 30, Window: 24 * time.Hour, What: "submitted applications"}
 )
@@ -63,12 +67,30 @@ func (l *Limiter) AllowTx(ctx context.Context, tx *sql.Tx, account int64, action
 }
 
 func (l *Limiter) allow(ctx context.Context, db execQuerier, account int64, action string, lim Limit) error {
+	if err := l.check(ctx, db, account, action, lim); err != nil {
+		return err
+	}
+	return l.record(ctx, db, account, action, lim)
+}
+
+// Check says whether account may act once more under lim, recording
+// nothing: for actions that count only when they fail (sign-ins), recorded
+// with Record.
+func (l *Limiter) Check(ctx context.Context, account int64, action string, lim Limit) error {
+	return l.check(ctx, l.db, account, action, lim)
+}
+
+// Record counts one action by account under lim, whatever the limit says.
+func (l *Limiter) Record(ctx context.Context, account int64, action string, lim Limit) error {
+	return l.record(ctx, l.db, account, action, lim)
+}
+
+func (l *Limiter) check(ctx context.Context, db execQuerier, account int64, action string, lim Limit) error {
 	if lim == SubmissionLimit {
 		lim = l.submissions // callers name the limit; the configured number applies
 	}
 	now := l.now()
-	since := now.Add(-lim.Window)
-	recent, err := store.All(ctx, db, store.Value[time.Time], `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, since)
+	recent, err := store.All(ctx, db, store.Value[time.Time], `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, now.Add(-lim.Window))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -79,10 +101,15 @@ func (l *Limiter) allow(ctx context.Context, db execQuerier, account int64, acti
 		return apperr.New(apperr.TooMany, apperr.RateLimited, "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, retry).
 			WithDetails([]apperr.Detail{{Subject: "retry_after", Words: apperr.Words{Zh: fmt.Sprintf("请%d分钟后再试。", minutes), En: fmt.Sprintf("Try again in %d minute(s).", minutes)}}})
 	}
+	return nil
+}
+
+func (l *Limiter) record(ctx context.Context, db execQuerier, account int64, action string, lim Limit) error {
+	now := l.now()
 	if _, err := db.ExecContext(ctx, `INSERT INTO rate_events (account_id, action, at) VALUES ($1, $2, $3)`, account, action, now); err != nil {
 		return err
 	}
 	// Forget what no window can count any more.
-	_, err = db.ExecContext(ctx, `DELETE FROM rate_events WHERE account_id = $1 AND action = $2 AND at <= $3`, account, action, since)
+	_, err := db.ExecContext(ctx, `DELETE FROM rate_events WHERE account_id = $1 AND action = $2 AND at <= $3`, account, action, now.Add(-lim.Window))
 	return err
 }

@@ -1,11 +1,15 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -57,12 +61,89 @@ func VerifyPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummyHash is verified against when an account does not exist, so that a
-// login for an unknown name takes as long as one for a known name.
-var dummyHash = func() string {
-	h, _ := HashPassword("not a real password, only for timing")
-	return h
-}()
+// PasswordCheckWait is how long a sign-in waits for a free password check
+// before it is told to try again: long enough for a burst, short enough
+// that nobody stares at a spinner.
+const PasswordCheckWait = 3 * time.Second
+
+// Hasher runs password checks, at most a fixed number at once: each
+// argon2id check holds argonMemoryKiB of memory, so unbounded parallel
+// sign-ins would exhaust the process (150 of them once took it from 75 MB to
+// 2.9 GB). It also counts the checks it made, for tests and measurements.
+type Hasher struct {
+	slots   chan struct{} // one token per check running
+	wait    time.Duration // how long a check may queue for a slot
+	dummy   string        // checked when there is no hash, so unknown names cost the same
+	checks  atomic.Int64
+	running atomic.Int64
+	peak    atomic.Int64
+}
+
+// NewHasher returns a hasher running at most n checks at once (n < 1: one
+// per CPU), each waiting at most wait for its turn before it is refused.
+func NewHasher(n int, wait time.Duration) *Hasher {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	dummy, err := HashPassword("not a real password, only for timing")
+	if err != nil {
+		panic(err) // a constant password of valid length: cannot fail
+	}
+	return &Hasher{slots: make(chan struct{}, n), wait: wait, dummy: dummy}
+}
+
+// Verify reports whether password matches hash. An empty hash (no such
+// account, or no password set) is checked against a dummy hash and fails,
+// so that it costs the same time as a real one. When no slot frees within
+// the hasher's wait it answers 503 rather than queue without end.
+func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	if hash == "" {
+		VerifyPassword(h.dummy, password)
+		return false, nil
+	}
+	return VerifyPassword(hash, password), nil
+}
+
+// Hash is HashPassword in one of the hasher's slots: registrations cost
+// as much memory as sign-ins.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := checkPassword(password); err != nil {
+		return "", err // refused before it takes a slot
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
+}
+
+// acquire waits for a free slot, at most h.wait, and counts the hash about
+// to run in it; release frees the slot.
+func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(h.wait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+	case <-timer.C:
+		return nil, apperr.New(apperr.Unavailable, apperr.SignInBusy, "too many sign-ins at once: try again in a few seconds")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	n := h.running.Add(1)
+	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
+	}
+	h.checks.Add(1)
+	return func() { h.running.Add(-1); <-h.slots }, nil
+}
+
+// Stats returns how many checks the hasher made and the most that ran at once.
+func (h *Hasher) Stats() (checks, peak int64) { return h.checks.Load(), h.peak.Load() }
 
 func checkPassword(password string) error {
 	n := utf8.RuneCountInString(password)

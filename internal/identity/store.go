@@ -33,15 +33,26 @@ const (
 
 // Store keeps identities in the database.
 type Store struct {
-	db  *store.DB
-	pii *pii.Protector
-	now func() time.Time
+	db        *store.DB
+	pii       *pii.Protector
+	passwords *Hasher
+	now       func() time.Time
 }
 
 // NewStore returns an identity store; protector encrypts personal data.
+// It checks passwords with one argon2id hash per CPU at once; SetHasher
+// changes that.
 func NewStore(db *store.DB, protector *pii.Protector) *Store {
-	return &Store{db: db, pii: protector, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, pii: protector, passwords: NewHasher(0, PasswordCheckWait), now: func() time.Time { return time.Now().UTC() }}
 }
+
+// SetHasher makes the store check passwords with h, which bounds how many
+// run at once (serve --max-password-checks).
+func (s *Store) SetHasher(h *Hasher) { s.passwords = h }
+
+// Passwords is the hasher the store checks passwords with, for the other
+// secrets checked against argon2id hashes (kiosk PINs).
+func (s *Store) Passwords() *Hasher { return s.passwords }
 
 // Person is a person as the platform shows them: the ID number masked.
 type Person struct {
@@ -300,7 +311,7 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 // RegisterPerson creates a self-registered applicant account (real-name
 // level 1) for the holder of idNumber, in one transaction.
 func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, password string) (Account, error) {
-	hash, err := HashPassword(password)
+	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}
@@ -367,16 +378,33 @@ func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []
 		granter = by
 	}
 	for _, r := range roles {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(r), granter, s.now()); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(r), granter, s.now())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			continue // held already: nothing was granted
+		}
+		// The history outlives the role, so a revoked grant is still on record.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)`, accountID, string(r), granter, s.now()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// GrantRole gives an account a role.
+// GrantRole gives an account a role. Nobody grants themself one (by is the
+// granting account; 0 is the command line), so one account cannot raise
+// its own powers.
 func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role, by int64) error {
+	if accountID == by {
+		return apperr.New(apperr.Forbidden, apperr.SelfGrant, "account %d may not grant itself the role %s: another administrator must", by, role)
+	}
 	if err := checkRoles([]authz.Role{role}); err != nil {
 		return err
 	}
@@ -449,46 +477,51 @@ const (
 // Login checks a username (staff) or resident ID number (persons) and
 // password, applying the lockout policy. Errors never say whether the
 // account exists.
+//
+// Each check is reserved in the database before the hash is computed (see
+// reserveAttempt), so guesses sent at the same time count too: however many
+// arrive at once, at most maxFailures are checked before the lock.
 func (s *Store) Login(ctx context.Context, login, password string) (Account, error) {
 	login = strings.TrimSpace(login)
 	var id int64
 	var hash sql.NullString
-	var failed int
-	var locked, disabled sql.NullTime
-	q := `SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM accounts WHERE username = $1 AND kind = 'staff'`
+	var disabled sql.NullTime
+	q := `SELECT id, password_hash, disabled_at FROM accounts WHERE username = $1 AND kind = 'staff'`
 	arg := any(login)
 	if _, err := ident.ParseIDNumber(ident.NormalizeIDNumber(login)); err == nil {
-		q = `SELECT a.id, a.password_hash, a.failed_logins, a.locked_until, a.disabled_at FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`
+		q = `SELECT a.id, a.password_hash, a.disabled_at FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`
 		arg = s.pii.Index(ident.NormalizeIDNumber(login))
 	}
-	err := s.db.QueryRowContext(ctx, q, arg).Scan(&id, &hash, &failed, &locked, &disabled)
+	err := s.db.QueryRowContext(ctx, q, arg).Scan(&id, &hash, &disabled)
 	wrong := apperr.New(apperr.Unauthenticated, apperr.BadCredentials, "the sign-in name or password is wrong")
 	if errors.Is(err, sql.ErrNoRows) {
-		VerifyPassword(dummyHash, password)
+		if _, err := s.passwords.Verify(ctx, "", password); err != nil {
+			return Account{}, err
+		}
 		return Account{}, wrong
 	}
 	if err != nil {
 		return Account{}, err
 	}
 	now := s.now()
-	if locked.Valid && locked.Time.After(now) {
-		return Account{}, lockedError(locked.Time, now)
+	failed, err := s.reserveAttempt(ctx, id, now)
+	if err != nil {
+		return Account{}, err
+	}
+	ok, err := s.passwords.Verify(ctx, hash.String, password)
+	if err != nil {
+		return Account{}, err
 	}
 	if disabled.Valid {
-		if !hash.Valid || !VerifyPassword(hash.String, password) {
+		if !ok {
 			return Account{}, wrong // say nothing about the account without its password
 		}
 		return Account{}, apperr.New(apperr.Forbidden, apperr.AccountDisabled, "this account is disabled: ask your administrator")
 	}
-	if !hash.Valid || !VerifyPassword(hash.String, password) {
-		// Count in the database, so that guesses sent at the same time all count.
-		if err := s.db.QueryRowContext(ctx, `UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, id).Scan(&failed); err != nil {
-			return Account{}, err
-		}
+	if !ok {
 		if failed >= maxFailures {
-			d := time.Minute << min(failed-maxFailures, 6)
-			until := now.Add(min(d, maxLockout))
-			if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET locked_until = $1 WHERE id = $2`, until, id); err != nil {
+			until := now.Add(lockDuration(failed))
+			if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET locked_until = $1 WHERE id = $2 AND failed_logins >= $3`, until, id, maxFailures); err != nil {
 				return Account{}, err
 			}
 			return Account{}, lockedError(until, now)
@@ -499,6 +532,33 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		return Account{}, err
 	}
 	return s.Account(ctx, id)
+}
+
+// reserveAttempt counts a sign-in attempt as failed before its password is
+// checked, in one statement, and returns the count; a right password resets
+// it afterwards. The attempt that reaches maxFailures locks the account at
+// once (for maxLockout, shortened to the policy's length when its check
+// fails), so attempts arriving meanwhile find it locked without a check.
+func (s *Store) reserveAttempt(ctx context.Context, id int64, now time.Time) (int, error) {
+	var failed int
+	err := s.db.QueryRowContext(ctx, `UPDATE accounts SET failed_logins = failed_logins + 1,
+			locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
+		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) RETURNING failed_logins`,
+		id, maxFailures, now.Add(maxLockout), now).Scan(&failed)
+	if errors.Is(err, sql.ErrNoRows) { // locked
+		var until time.Time
+		if err := s.db.QueryRowContext(ctx, `SELECT locked_until FROM accounts WHERE id = $1`, id).Scan(&until); err != nil {
+			return 0, err
+		}
+		return 0, lockedError(until, now)
+	}
+	return failed, err
+}
+
+// lockDuration is how long the failed-th failure in a row locks an account:
+// a minute at maxFailures, doubling with each further one, up to maxLockout.
+func lockDuration(failed int) time.Duration {
+	return min(time.Minute<<min(failed-maxFailures, 6), maxLockout)
 }
 
 func lockedError(until, now time.Time) error {

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -413,8 +414,11 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.staff(t, "clerk", authz.Clerk)
-		// Guesses sent all at once must not slip past the lockout: each counts.
-		const guesses = 8
+		hasher := identity.NewHasher(60, time.Minute)
+		f.ids.SetHasher(hasher)
+		// Guesses sent all at once must not slip past the lockout: each
+		// counts before its hash is checked, so at most five are checked.
+		const guesses = 60
 		var wg sync.WaitGroup
 		errs := make(chan error, guesses)
 		for i := 0; i < guesses; i++ {
@@ -432,8 +436,11 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 				t.Errorf("concurrent wrong password: %v", err)
 			}
 		}
+		if checks, _ := hasher.Stats(); checks > 5 {
+			t.Errorf("%d concurrent guesses checked %d passwords, want at most 5", guesses, checks)
+		}
 		_, err := f.ids.Login(f.ctx, "clerk", password)
-		wantErr(t, "right password after 8 concurrent failures", err, apperr.TooMany, "account_locked")
+		wantErr(t, "right password after 60 concurrent failures", err, apperr.TooMany, "account_locked")
 	})
 }
 
@@ -565,6 +572,93 @@ func TestTypedNamesNeverRenameAPerson(t *testing.T) {
 		}
 		if _, err := f.ids.RegisterPerson(ctx, id, "孙悟空", "", "a-long-password"); err != nil {
 			t.Errorf("registering with the name on record: %v", err)
+		}
+	})
+}
+
+// A system administrator cannot grant itself a role; another account it can.
+func TestNobodyGrantsThemselfARole(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		admin := f.staff(t, "admin", authz.SysAdmin)
+		other := f.staff(t, "other", authz.Reviewer)
+		if err := f.ids.GrantRole(f.ctx, admin.ID, authz.Supervisor, admin.ID); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("granting oneself a role: %v", err)
+		}
+		if a, _ := f.ids.Account(f.ctx, admin.ID); !slices.Equal(a.Roles, []authz.Role{authz.SysAdmin}) {
+			t.Errorf("after the refused grant the administrator holds %v", a.Roles)
+		}
+		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// Every grant is on record, with who gave it, after the role is revoked too.
+func TestRoleGrantsAreRecorded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		admin := f.staff(t, "admin", authz.SysAdmin)
+		other := f.staff(t, "other", authz.Reviewer)
+		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM role_grants WHERE account_id = $1 AND role = 'head' AND granted_by = $2`, other.ID, admin.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the head grant is on record %d times, %v; want once", n, err)
+		}
+	})
+}
+
+// Sign-ins for unknown names each cost one hash, like known ones, but no
+// more than the hasher's bound run at once; beyond its wait they are
+// refused as busy rather than queued.
+func TestLoginHashesAreBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		hasher := identity.NewHasher(2, time.Minute)
+		f.ids.SetHasher(hasher)
+		const signIns = 30
+		var wg sync.WaitGroup
+		for i := range signIns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.ids.Login(f.ctx, fmt.Sprintf("nobody.%d", i), "wrong-password-1")
+				wantErr(t, "unknown name", err, apperr.Unauthenticated, "bad_credentials")
+			}()
+		}
+		wg.Wait()
+		if checks, peak := hasher.Stats(); checks != signIns || peak > 2 {
+			t.Errorf("%d sign-ins for unknown names: %d hashes, at most %d at once; want %d, at most 2", signIns, checks, peak, signIns)
+		}
+
+		f.ids.SetHasher(identity.NewHasher(1, time.Millisecond))
+		busy := make(chan bool, signIns)
+		for range signIns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.ids.Login(f.ctx, "nobody", "wrong-password-1")
+				busy <- apperr.As(err) != nil && apperr.As(err).Code == apperr.SignInBusy
+			}()
+		}
+		wg.Wait()
+		close(busy)
+		refused := 0
+		for b := range busy {
+			if b {
+				refused++
+			}
+		}
+		if refused == 0 {
+			t.Errorf("%d sign-ins at once with one slot and a 1 ms wait: none refused as busy", signIns)
 		}
 	})
 }

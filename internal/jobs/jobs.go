@@ -106,6 +106,40 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return q.client.Stop(ctx)
 }
 
+// Finished is a job run this process ended, for metrics.
+type Finished struct {
+	Kind   string
+	Run    time.Duration // time in the worker
+	Failed bool          // the run returned an error (it may be retried)
+}
+
+// OnFinished calls f, on a goroutine of its own, for every job run this
+// process finishes until ctx ends. A queue that only enqueues finishes none.
+// Runs that end while f is behind by a thousand are not reported.
+func (q *Queue) OnFinished(ctx context.Context, f func(Finished)) {
+	if !q.working {
+		return
+	}
+	events, cancel := q.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				if ev.Job == nil || ev.JobStats == nil {
+					continue
+				}
+				f(Finished{Kind: ev.Job.Kind, Run: ev.JobStats.RunDuration, Failed: ev.Kind == river.EventKindJobFailed})
+			}
+		}
+	}()
+}
+
 // Enqueue inserts a job inside tx: it exists only if tx commits.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	res, err := q.client.InsertTx(ctx, tx, args, opts)

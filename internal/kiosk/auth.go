@@ -105,32 +105,47 @@ func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, e
 		return 0, err
 	}
 	var hash string
-	var failures int
-	var locked sql.NullTime
-	err = p.db.QueryRowContext(ctx, `SELECT pin_hash, failures, locked_until FROM kiosk_pins WHERE account_id = $1`, id).Scan(&hash, &failures, &locked)
+	err = p.db.QueryRowContext(ctx, `SELECT pin_hash FROM kiosk_pins WHERE account_id = $1`, id).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, wrongPIN
 	}
 	if err != nil {
 		return 0, err
 	}
-	now := p.now()
-	if locked.Valid && locked.Time.After(now) {
-		return 0, apperr.New(apperr.TooMany, apperr.PINLocked, "too many wrong PINs: try again after %s, or ask at the window", locked.Time.Local().Format("15:04"))
+	if err := p.reserveAttempt(ctx, id); err != nil {
+		return 0, err
 	}
-	if !pinPattern.MatchString(pin) || !identity.VerifyPassword(hash, hashInput(id, pin)) {
-		if err := p.db.QueryRowContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1 WHERE account_id = $1 RETURNING failures`, id).Scan(&failures); err != nil {
-			return 0, err
-		}
-		if failures >= maxFailures {
-			if _, err := p.db.ExecContext(ctx, `UPDATE kiosk_pins SET locked_until = $1 WHERE account_id = $2`, now.Add(lockFor), id); err != nil {
-				return 0, err
-			}
-		}
+	ok, err := p.ids.Passwords().Verify(ctx, hash, hashInput(id, pin))
+	if err != nil {
+		return 0, err
+	}
+	if !ok || !pinPattern.MatchString(pin) {
 		return 0, wrongPIN
 	}
 	_, err = p.db.ExecContext(ctx, `UPDATE kiosk_pins SET failures = 0, locked_until = NULL WHERE account_id = $1`, id)
 	return id, err
+}
+
+// reserveAttempt counts an attempt as failed before its PIN is checked, in
+// one statement (a right PIN resets the count), and locks the PIN with the
+// attempt that reaches maxFailures: however many attempts arrive at once,
+// at most maxFailures PINs are checked before the lock.
+func (p *PINs) reserveAttempt(ctx context.Context, id int64) error {
+	now := p.now()
+	res, err := p.db.ExecContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1,
+			locked_until = CASE WHEN failures + 1 >= $2 THEN $3 ELSE locked_until END
+		WHERE account_id = $1 AND (locked_until IS NULL OR locked_until <= $4)`, id, maxFailures, now.Add(lockFor), now)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var until time.Time
+	if err := p.db.QueryRowContext(ctx, `SELECT locked_until FROM kiosk_pins WHERE account_id = $1`, id).Scan(&until); err != nil {
+		return err
+	}
+	return apperr.New(apperr.TooMany, apperr.PINLocked, "too many wrong PINs: try again after %s, or ask at the window", until.Local().Format("15:04"))
 }
 
 // DemoPIN is the kiosk PIN of the demo people (demo mode only).

@@ -30,14 +30,24 @@ var templateFS embed.FS
 // Handler serves licences: verification (public), the seal keys (public),
 // the holder's licences and share links, and revocation.
 type Handler struct {
-	svc    *Service
-	ids    *identity.Store
-	pages  *web.Renderer
-	logger *slog.Logger
+	svc     *Service
+	ids     *identity.Store
+	revoker Revoker
+	pages   *web.Renderer
+	logger  *slog.Logger
+}
+
+// Revoker revokes a licence through the application it was issued for, so
+// that the application's status, timeline and notification follow in one
+// transaction and the department is checked before anything is written
+// (application.Tasks; cmd/yiwang wires it, so this package need not know
+// applications).
+type Revoker interface {
+	RevokeLicence(ctx context.Context, p authz.Principal, number, reason string) error
 }
 
 // NewHandler returns the licences' HTTP handler.
-func NewHandler(svc *Service, ids *identity.Store, logger *slog.Logger) (*Handler, error) {
+func NewHandler(svc *Service, ids *identity.Store, revoker Revoker, logger *slog.Logger) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
 		"maskName": pii.MaskName,
@@ -48,7 +58,7 @@ func NewHandler(svc *Service, ids *identity.Store, logger *slog.Logger) (*Handle
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{svc: svc, ids: ids, pages: pages, logger: logger}, nil
+	return &Handler{svc: svc, ids: ids, revoker: revoker, pages: pages, logger: logger}, nil
 }
 
 // Register adds the routes.
@@ -152,7 +162,11 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := authz.From(r.Context())
-	l, err := h.svc.Revoke(r.Context(), r.PathValue("number"), req.Reason, "staff:"+strconv.FormatInt(p.AccountID, 10))
+	if err := h.revoker.RevokeLicence(r.Context(), p, r.PathValue("number"), req.Reason); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	l, err := h.svc.ByNumber(r.Context(), r.PathValue("number"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

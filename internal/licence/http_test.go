@@ -28,7 +28,7 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		h, err := licence.NewHandler(f.svc, identity.NewStore(db, f.pii), logger)
+		h, err := licence.NewHandler(f.svc, identity.NewStore(db, f.pii), nil, logger) // revocation over HTTP goes through applications: cmd/yiwang tests it
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -527,6 +527,16 @@ func NumberOfApplication(ctx context.Context, tx *sql.Tx, applicationID int64) (
 	return number, err
 }
 
+// Owner is, read inside tx, the application a licence was issued for (0 for
+// one imported from a registry) and its issuing department.
+func Owner(ctx context.Context, tx *sql.Tx, number string) (applicationID int64, issuer string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(application_id, 0), issuer FROM licences WHERE number = $1`, strings.ToUpper(strings.TrimSpace(number))).Scan(&applicationID, &issuer)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", apperr.New(apperr.NotFound, apperr.LicenceNotFound, "there is no licence %s", number)
+	}
+	return applicationID, issuer, err
+}
+
 // EnsureKeys gives every department that issues licence types a seal key,
 // returning the departments that got their first one now.
 func (s *Service) EnsureKeys(ctx context.Context) ([]string, error) {

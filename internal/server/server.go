@@ -41,6 +41,11 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	draining atomic.Bool
+	// metricsHandler serves the registry; on the public listener only
+	// while metricsApart is false (see ServeMetricsOn).
+	metricsHandler http.Handler
+	metricsApart   atomic.Bool
+	https          bool // the public URL is https: send HSTS
 }
 
 // New returns a server for db with the routes of every domain. auth puts the
@@ -51,10 +56,11 @@ func New(db *store.DB, logger *slog.Logger, auth func(http.Handler) http.Handler
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &Server{db: db, logger: logger, router: httpx.NewRouter(logger), auth: auth, registry: reg, metrics: newMetrics(reg)}
+	s := &Server{db: db, logger: logger, router: httpx.NewRouter(logger), auth: auth, registry: reg, metrics: newMetrics(reg),
+		metricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})}
 	s.router.HandleFunc("GET /healthz", authz.Public, s.healthz)
 	s.router.HandleFunc("GET /readyz", authz.Public, s.readyz)
-	s.router.Handle("GET /metrics", authz.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.router.HandleFunc("GET /metrics", authz.Public, s.serveMetrics)
 	s.router.HandleFunc("GET /api/v1/openapi.yaml", authz.Public, serveOpenAPI)
 	for _, d := range domains {
 		d.Register(s.router)
@@ -63,30 +69,73 @@ func New(db *store.DB, logger *slog.Logger, auth func(http.Handler) http.Handler
 	return s
 }
 
+// UseHTTPS tells browsers, through HSTS, to reach the site only over https
+// for a year: call it when the public URL (--public-url) is https.
+func (s *Server) UseHTTPS() { s.https = true }
+
 // Handler returns the full handler chain.
 func (s *Server) Handler() http.Handler {
 	return s.withRequestID(s.withAccessLog(s.withRecover(s.withSecurityHeaders(s.auth(s.router)))))
 }
 
+// MustRegister adds collectors to the registry /metrics serves; it panics
+// on a collector registered twice, a programming error.
+func (s *Server) MustRegister(cs ...prometheus.Collector) { s.registry.MustRegister(cs...) }
+
 // Router exposes the route table for tests that check every route.
 func (s *Server) Router() *httpx.Router { return s.router }
 
-// Listen binds addr, explaining the usual failures in one line.
-func Listen(addr string) (net.Listener, error) {
+// Listen binds addr, explaining the usual failures in one line that names
+// setting, where the address comes from (e.g. "--addr or YIWANG_ADDR").
+func Listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.EADDRINUSE):
 			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.AddressInUse,
-				fmt.Sprintf("cannot listen on %s: the port is already in use by another program; stop it or choose another address with --addr or YIWANG_ADDR", addr))
+				fmt.Sprintf("cannot listen on %s: the port is already in use by another program; stop it or choose another address with %s", addr, setting))
 		case errors.Is(err, syscall.EACCES):
 			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.AddressForbidden,
-				fmt.Sprintf("cannot listen on %s: permission denied (ports below 1024 need privileges); choose another with --addr", addr))
+				fmt.Sprintf("cannot listen on %s: permission denied (ports below 1024 need privileges); choose another with %s", addr, setting))
 		}
 		return nil, apperr.Wrap(err, apperr.Invalid, apperr.BadAddress,
-			fmt.Sprintf("cannot listen on %q: give host:port, e.g. :8080 or 127.0.0.1:8080, with --addr or YIWANG_ADDR", addr))
+			fmt.Sprintf("cannot listen on %q: give host:port, e.g. :8080 or 127.0.0.1:8080, with %s", addr, setting))
 	}
 	return ln, nil
+}
+
+// ServeMetricsOn serves /metrics on ln, apart from the public listener, so
+// that it need not be reachable from outside; the public handler then
+// answers 404 for it. It returns at once and stops serving when ctx ends.
+// Call it before Serve.
+func (s *Server) ServeMetricsOn(ctx context.Context, ln net.Listener) {
+	s.metricsApart.Store(true)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("the metrics listener stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		srv.Close() // a scrape in flight can be lost: the next one will come
+	}()
+}
+
+// serveMetrics serves /metrics on the public listener unless it is served apart.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.metricsApart.Load() {
+		httpx.NotFound(w, r)
+		return
+	}
+	s.metricsHandler.ServeHTTP(w, r)
 }
 
 // Serve serves on ln until ctx ends, then stops taking new connections, lets
@@ -145,12 +194,12 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 
 // routeLabel is the matched pattern without its method, for metrics and logs;
 // unmatched requests share one label so scanners cannot blow up cardinality.
-func routeLabel(r *http.Request) string {
-	if r.Pattern == "" {
+func routeLabel(pattern string) string {
+	if pattern == "" {
 		return "unmatched"
 	}
-	if _, path, ok := strings.Cut(r.Pattern, " "); ok {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
 		return path
 	}
-	return r.Pattern
+	return pattern
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -61,8 +64,19 @@ func newServer(t *testing.T) (*server.Server, *syncBuffer, testRoutes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(db, logger, nil, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
+	return server.New(db, logger, copyRequest, org.NewHandler(orgStore, logger), portalHandler, routes), logs, routes
 }
+
+// copyRequest stands in for the identity middleware: like it, it passes a
+// copy of the request on, so the mux's pattern is not set on the request the
+// outer middleware holds.
+func copyRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, true)))
+	})
+}
+
+type copyKey struct{}
 
 func decodeError(t *testing.T, body io.Reader) httpx.ErrorDetail {
 	t.Helper()
@@ -148,7 +162,7 @@ func TestReadyzChecksTheDatabase(t *testing.T) {
 func TestMetricsCountRequestsByRoute(t *testing.T) {
 	srv, _, _ := newServer(t)
 	h := srv.Handler()
-	for _, p := range []string{"/api/v1/departments/a", "/api/v1/departments/b", "/no/such/page"} {
+	for _, p := range []string{"/api/v1/departments/a", "/api/v1/departments/b", "/no/such/page", "/test/panic", "/api/v1/departments"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
 	rec := httptest.NewRecorder()
@@ -156,6 +170,8 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		`yiwang_http_requests_total{method="GET",route="/api/v1/departments/{code}",status="404"} 2`,
+		`yiwang_http_requests_total{method="GET",route="/api/v1/departments",status="200"} 1`,
+		`yiwang_http_requests_total{method="GET",route="/test/panic",status="500"} 1`,
 		`yiwang_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`yiwang_http_request_duration_seconds_bucket{method="GET",route="/api/v1/departments/{code}"`,
 	} {
@@ -163,11 +179,55 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	for _, leaked := range []string{`route="/api/v1/departments/a"`, `route="/no/such/page"`} {
+		if strings.Contains(body, leaked) {
+			t.Errorf("metrics label a raw path: %s", leaked)
+		}
+	}
+}
+
+func TestMetricsCanBeServedApart(t *testing.T) {
+	srv, _, _ := newServer(t)
+	h := srv.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("public /metrics = %d before it is served apart, want 200", rec.Code)
+	}
+
+	ln, err := server.Listen("127.0.0.1:0", "--metrics-addr or YIWANG_METRICS_ADDR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	srv.ServeMetricsOn(ctx, ln)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/departments", nil))
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "yiwang_http_requests_total") {
+		t.Errorf("public /metrics = %d while served apart, want 404 without metrics", rec.Code)
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `yiwang_http_requests_total{method="GET",route="/api/v1/departments",status="200"} 1`) {
+		t.Errorf("/metrics on its own address = %d, want the public listener's metrics:\n%s", resp.StatusCode, body)
+	}
+	stop()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get("http://" + ln.Addr().String() + "/metrics"); err == nil {
+		t.Error("the metrics listener still answers after shutdown")
+	}
 }
 
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	srv, _, routes := newServer(t)
-	ln, err := server.Listen("127.0.0.1:0")
+	ln, err := server.Listen("127.0.0.1:0", "--addr or YIWANG_ADDR")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,12 +263,12 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 }
 
 func TestListenExplainsATakenPort(t *testing.T) {
-	ln, err := server.Listen("127.0.0.1:0")
+	ln, err := server.Listen("127.0.0.1:0", "--addr or YIWANG_ADDR")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = server.Listen(ln.Addr().String())
+	_, err = server.Listen(ln.Addr().String(), "--addr or YIWANG_ADDR")
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") {
 		t.Errorf("Listen on a taken port: %v", err)
 	}
@@ -235,6 +295,55 @@ func BenchmarkDepartmentsAPI(b *testing.B) {
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/departments", nil))
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// Every response carries the content security policy; HSTS only once the
+// site is known to be served over https.
+func TestSecurityHeaders(t *testing.T) {
+	db := storetest.SQLite(t)
+	logger := logging.New(io.Discard, "text", 0)
+	srv := server.New(db, logger, nil)
+	get := func() http.Header {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Header()
+	}
+	h := get()
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want scripts from the site only and no framing", csp)
+	}
+	if hsts := h.Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("HSTS %q sent over plain http", hsts)
+	}
+	srv.UseHTTPS()
+	if hsts := get().Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=31536000") {
+		t.Errorf("HSTS with an https public URL = %q, want a year", hsts)
+	}
+}
+
+// The policy forbids inline scripts and on* attributes: no page template
+// may have them (behaviour goes in internal/web/static/site.js).
+func TestTemplatesHaveNoInlineScript(t *testing.T) {
+	files, err := filepath.Glob("../*/templates/*.html")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("templates found: %d, %v", len(files), err)
+	}
+	scriptTag := regexp.MustCompile(`(?i)<script[^>]*>`)
+	handler := regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range scriptTag.FindAllString(string(b), -1) {
+			if !strings.Contains(tag, "src=") {
+				t.Errorf("%s: inline script %s", f, tag)
+			}
+		}
+		if m := handler.FindString(string(b)); m != "" {
+			t.Errorf("%s: event handler attribute %q", f, m)
 		}
 	}
 }

@@ -391,7 +391,8 @@ func TestMalformed(t *testing.T) {
 		wantMsg     string
 	}{
 		{"HTML", "text/html", "<html>维护中</html>", nil, `malformed JSON at byte 1: invalid character '<' looking for beginning of value (Content-Type "text/html")`},
-		{"invalid JSON", "application/json", `{"xm": 张三}`, nil, "malformed JSON at byte 8"},
+		// Go 1.26 names the first byte of 张 at byte 8, Go 1.27 the whole character at byte 10.
+		{"invalid JSON", "application/json", `{"xm": 张三}`, nil, "looking for beginning of value"},
 		{"truncated JSON", "application/json", `{"xm":"张三","children":`, nil, "truncated JSON"},
 		{"empty body", "application/json", ``, nil, "empty answer"},
 		{"data after the object", "application/json", `{"xm":"a"} {"xm":"b"}`, nil, "malformed JSON at byte 12: data after the value"},
