@@ -374,7 +374,7 @@ func (h *Handler) apiGrantRole(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiRevokeRole(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = h.store.RevokeRole(r.Context(), id, authz.Role(r.PathValue("role")))
+		err = h.store.RevokeRole(r.Context(), id, authz.Role(r.PathValue("role")), authz.From(r.Context()).AccountID)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)

@@ -414,16 +414,38 @@ func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role,
 	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.grant(ctx, tx, accountID, []authz.Role{role}, by) })
 }
 
-// RevokeRole takes a role away.
-func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM account_roles WHERE account_id = $1 AND role = $2`, accountID, string(role))
-	if err != nil {
+// RevokeRole takes a role away; by is the administrator's account (0: the
+// command line). The grant's record says who revoked it and when; a role
+// held from before grants were recorded gets a record of its own.
+func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role, by int64) error {
+	var revoker any
+	if by != 0 {
+		revoker = by
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var grantedBy sql.NullInt64
+		var grantedAt time.Time
+		err := tx.QueryRowContext(ctx, `DELETE FROM account_roles WHERE account_id = $1 AND role = $2 RETURNING granted_by, granted_at`,
+			accountID, string(role)).Scan(&grantedBy, &grantedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, apperr.RoleNotHeld, "account %d does not hold the role %s", accountID, role)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE role_grants SET revoked_by = $1, revoked_at = $2
+			WHERE account_id = $3 AND role = $4 AND revoked_at IS NULL`, revoker, now, accountID, string(role))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, granted_by, granted_at, revoked_by, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, accountID, string(role), grantedBy, grantedAt, revoker, now)
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, apperr.RoleNotHeld, "account %d does not hold the role %s", accountID, role)
-	}
-	return nil
+	})
 }
 
 // Account returns an account with its roles.

@@ -605,12 +605,26 @@ func TestRoleGrantsAreRecorded(t *testing.T) {
 		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head); err != nil {
+		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
 			t.Fatal(err)
 		}
 		var n int
-		if err := db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM role_grants WHERE account_id = $1 AND role = 'head' AND granted_by = $2`, other.ID, admin.ID).Scan(&n); err != nil || n != 1 {
-			t.Errorf("the head grant is on record %d times, %v; want once", n, err)
+		if err := db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM role_grants WHERE account_id = $1 AND role = 'head' AND granted_by = $2
+			AND revoked_by = $2 AND revoked_at IS NOT NULL`, other.ID, admin.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the head grant and its revocation are on record %d times, %v; want once", n, err)
+		}
+		// A role held from before grants were recorded is on record once revoked.
+		if _, err := db.ExecContext(f.ctx, `DELETE FROM role_grants WHERE account_id = $1 AND role = 'reviewer'`, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Reviewer, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM role_grants WHERE account_id = $1 AND role = 'reviewer' AND revoked_by = $2`, other.ID, admin.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the reviewer revocation is on record %d times, %v; want once", n, err)
+		}
+		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Reviewer, admin.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("revoking a role no longer held: %v", err)
 		}
 	})
 }

@@ -101,7 +101,7 @@ func (h *Handler) adminRevoke(w http.ResponseWriter, r *http.Request) {
 		if id == by.AccountID && role == authz.SysAdmin {
 			return apperr.New(apperr.Conflict, apperr.OwnAdminRole, "you cannot take away your own administrator role: ask another administrator")
 		}
-		return h.Identities.RevokeRole(r.Context(), id, role)
+		return h.Identities.RevokeRole(r.Context(), id, role, by.AccountID)
 	})
 }
 
