@@ -392,25 +392,14 @@ func (s *Tasks) StartSpecial(ctx context.Context, p authz.Principal, taskID, exp
 
 // EndSpecial ends a special procedure and starts the clock again.
 func (s *Tasks) EndSpecial(ctx context.Context, p authz.Principal, taskID, expect int64, note string) (Application, error) {
-	if err := authz.Require(p, authz.ReviewTasks); err != nil {
-		return Application{}, err
-	}
 	var appID int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.loadTask(ctx, tx, p, taskID)
-		if err != nil {
-			return err
-		}
-		a, err := s.lockForAction(ctx, tx, t.ApplicationID, expect)
-		if err != nil {
-			return err
-		}
+	err := s.withTask(ctx, p, taskID, expect, func(tx *sql.Tx, t Task, a *Application) error {
 		appID = a.ID
-		u, err := s.restartClock(ctx, tx, a, s.now())
+		u, err := s.restartClock(ctx, tx, *a, s.now())
 		if err != nil {
 			return err
 		}
-		return s.move(ctx, tx, &a, workflow.EndSpecial, staffActor(p), note, map[string]any{"task": t.ID}, u)
+		return s.move(ctx, tx, a, workflow.EndSpecial, staffActor(p), note, map[string]any{"task": t.ID}, u)
 	})
 	if err != nil {
 		return Application{}, err
