@@ -117,9 +117,16 @@ func TestMetricsReadJobsSourcesAndPool(t *testing.T) {
 
 		var body string
 		deadline := time.Now().Add(10 * time.Second)
-		for { // River marks the failed job discarded just after it reports it
+		// River marks the failed job discarded just after it reports it, and
+		// delivers the finished events to OnFinished on its own goroutine.
+		settled := func(body string) bool {
+			return strings.Contains(body, `yiwang_jobs{kind="ops_test_run",state="failed"} 1`) &&
+				strings.Contains(body, `yiwang_job_run_seconds_count{kind="ops_test_run",outcome="completed"} 1`) &&
+				strings.Contains(body, `yiwang_job_run_seconds_count{kind="ops_test_run",outcome="failed"} 1`)
+		}
+		for {
 			body = scrape(t, m)
-			if strings.Contains(body, `yiwang_jobs{kind="ops_test_run",state="failed"} 1`) || time.Now().After(deadline) {
+			if settled(body) || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
