@@ -8,11 +8,13 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"yiwang/internal/httpx"
+	"yiwang/internal/identity"
 	"yiwang/internal/logging"
 )
 
@@ -47,9 +49,15 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // withSecurityHeaders sets the headers every response should carry: no
 // framing by other sites, no MIME sniffing, no referrer leaking paths, the
 // content security policy, and HSTS when the site is served over https.
+// A response to a signed-in request (a session cookie or a token) may hold
+// personal data, so no shared or browser cache keeps it unless its handler
+// says otherwise; the site's static files are the same for everyone.
 func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if signedIn(r) && !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "private, no-store")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
@@ -59,6 +67,16 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// signedIn says whether the request carries credentials, whether or not
+// they turn out valid.
+func signedIn(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	_, err := r.Cookie(identity.SessionCookie)
+	return err == nil
 }
 
 // withRecover turns a panic in a handler into a logged 500 in the error shape.

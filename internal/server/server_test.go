@@ -17,6 +17,7 @@ import (
 
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
+	"yiwang/internal/identity"
 	"yiwang/internal/logging"
 	"yiwang/internal/org"
 	"yiwang/internal/portal"
@@ -317,9 +318,21 @@ func TestSecurityHeaders(t *testing.T) {
 	if hsts := h.Get("Strict-Transport-Security"); hsts != "" {
 		t.Errorf("HSTS %q sent over plain http", hsts)
 	}
+	if cc := h.Get("Cache-Control"); cc != "" {
+		t.Errorf("an anonymous request got Cache-Control %q, want none set", cc)
+	}
 	srv.UseHTTPS()
 	if hsts := get().Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=31536000") {
 		t.Errorf("HSTS with an https public URL = %q, want a year", hsts)
+	}
+
+	// A signed-in response may hold personal data: no cache keeps it.
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: "any"})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	if cc := rec.Header().Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("a signed-in response's Cache-Control = %q, want private, no-store", cc)
 	}
 }
 
