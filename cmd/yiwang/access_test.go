@@ -191,6 +191,7 @@ var accessTable = map[string]access{
 	"GET /me/data-reads":                                    {allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench":                                        {allowed: []string{clerk, reviewer, head}},
 	"GET /workbench/applications/{id}":                      {path: "/workbench/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"POST /workbench/applications/{id}/reveal":              {path: "/workbench/applications/{app}/reveal", body: "purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", allowed: []string{clerk}, owned: true},
 	"POST /workbench/tasks/{id}/claim":                      {path: "/workbench/tasks/999/claim", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/release":                    {path: "/workbench/tasks/999/release", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/decision":                   {path: "/workbench/tasks/999/decision", body: "outcome=approve", allowed: []string{clerk, reviewer, head}},
