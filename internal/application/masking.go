@@ -106,7 +106,8 @@ func maskIDNumbersIn(s string) string {
 
 // maskPersonal masks, in place, the personal data of v as item defines its
 // form: form values and what their sources said, mismatches, materials'
-// references, co-parties, the commitment's signer and the timeline. It
+// references, co-parties, the commitment's signer, ID numbers in the steps'
+// notes, and the timeline. It
 // returns the names of what held personal data ("form.id_number",
 // "parties", …), for the access log of a full view.
 func maskPersonal(v *StaffView, item catalog.Item) ([]string, error) {
@@ -159,6 +160,13 @@ func maskPersonal(v *StaffView, item catalog.Item) ([]string, error) {
 			masked.Commitment = &signed
 		}
 		v.Modes = &masked
+	}
+	v.Tasks = slices.Clone(v.Tasks)
+	for i, t := range v.Tasks {
+		if n := maskIDNumbersIn(t.Note); n != t.Note {
+			note("tasks")()
+			v.Tasks[i].Note = n
+		}
 	}
 	timeline := slices.Clone(v.Timeline)
 	for i, e := range timeline {

@@ -17,7 +17,7 @@ import (
 
 // TestStaffSeeMaskedDataUnlessTheyStateAPurpose: a reviewer's view of an
 // application (form, provenance, timeline) has the applicant's ID number,
-// phone and address masked; a full view needs a stated purpose, is logged
+// phone, address and name masked; a full view needs a stated purpose, is logged
 // with it, and is refused without one, to staff of another department and
 // to staff without the permission, leaving no log entry.
 func TestStaffSeeMaskedDataUnlessTheyStateAPurpose(t *testing.T) {
@@ -31,7 +31,7 @@ func TestStaffSeeMaskedDataUnlessTheyStateAPurpose(t *testing.T) {
 		}
 		a := submitManual(t, f)
 		const phone, street = "13900000001", "幸福路1号"
-		full := []string{f.idNum, phone, street}
+		full := []string{f.idNum, phone, street, "赵老汉"}
 		shown := func(v application.StaffView) string {
 			raw, err := json.Marshal(v)
 			if err != nil {
