@@ -154,6 +154,10 @@ var accessTable = map[string]access{
 	"GET /me/licences/{id}/licence.json":          {path: "/me/licences/999999/licence.json", allowed: []string{applicant, legalRep, agent}},
 	"GET /shared/licences/{token}":                {path: "/shared/licences/no-such-token"},
 	"GET /shared/licences/{token}/licence.pdf":    {path: "/shared/licences/no-such-token/licence.pdf"},
+	// The holder's working share links: listed and withdrawn by the holder only.
+	"GET /api/v1/me/licences/{id}/shares":            {path: "/api/v1/me/licences/999999/shares", allowed: []string{applicant, legalRep, agent}},
+	"DELETE /api/v1/me/licences/{id}/shares/{share}": {path: "/api/v1/me/licences/999999/shares/999999", allowed: []string{applicant, legalRep, agent}},
+	"POST /me/licences/{id}/shares/{share}/revoke":   {path: "/me/licences/999999/shares/999999/revoke", body: "x=1", allowed: []string{applicant, legalRep, agent}},
 	// Approval modes: applicants on their own drafts; co-parties answer for themselves; anyone reads
 	// the public notices and any signed-in person may object; reviewers inspect and review objections.
 	"POST /api/v1/applications/{id}/commitment":                    {path: "/api/v1/applications/{app}/commitment", body: `{"text":"x"}`, allowed: []string{applicant}, owned: true},
@@ -191,6 +195,7 @@ var accessTable = map[string]access{
 	"GET /me/data-reads":                                    {allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench":                                        {allowed: []string{clerk, reviewer, head}},
 	"GET /workbench/applications/{id}":                      {path: "/workbench/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"POST /workbench/applications/{id}/reveal":              {path: "/workbench/applications/{app}/reveal", body: "purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", allowed: []string{clerk}, owned: true},
 	"POST /workbench/tasks/{id}/claim":                      {path: "/workbench/tasks/999/claim", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/release":                    {path: "/workbench/tasks/999/release", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/decision":                   {path: "/workbench/tasks/999/decision", body: "outcome=approve", allowed: []string{clerk, reviewer, head}},

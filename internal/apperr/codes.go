@@ -187,6 +187,7 @@ const (
 	PDFWithoutLicence        Code = "pdf_without_licence"
 	RevokeReasonMissing      Code = "revoke_reason_missing"
 	ShareNotFound            Code = "share_not_found"
+	ShareEnded               Code = "share_ended"
 	UnknownLicenceType       Code = "unknown_licence_type"
 
 	// Seal keys (seal).
@@ -477,6 +478,7 @@ var words = map[Code]Words{
 	PDFWithoutLicence:        {Zh: "该PDF不含证照信息，请上传从本平台下载的原始PDF。", En: "This PDF carries no licence. Upload the PDF as downloaded from this platform."},
 	RevokeReasonMissing:      {Zh: "请填写注销证照的理由，持证人和核验人会看到。", En: "Give the reason for revoking the licence: the holder and verifiers see it."},
 	ShareNotFound:            {Zh: "分享链接无效，请检查是否完整复制。", En: "There is no such share link. Check that the whole address was copied."},
+	ShareEnded:               {Zh: "该分享链接已失效（已撤回或已到期），无需再撤回。", En: "This share link has already ended (withdrawn or expired)."},
 	UnknownLicenceType:       {Zh: "没有这种证照类型。", En: "There is no such licence type."},
 
 	// Seal keys (seal).

@@ -514,6 +514,10 @@ type StaffView struct {
 	// DeadlineProvisional says that the deadline is counted on a year not
 	// loaded yet: it is counted again when the year is loaded (Recount).
 	DeadlineProvisional bool `json:"deadline_provisional,omitempty"`
+	// Masked says that personal values (ID numbers, phones, addresses,
+	// names) are shown masked; Purpose is the stated purpose of a full view.
+	Masked  bool   `json:"masked"`
+	Purpose string `json:"purpose,omitempty"`
 }
 
 func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
@@ -522,8 +526,35 @@ func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Appl
 }
 
 // staffApplication returns an application for staff who have (or had) one
-// of its steps in their department, clerks, and supervisors.
+// of its steps in their department, clerks, and supervisors, with its
+// personal data masked (masking.go).
 func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
+	v, item, err := s.staffApplicationOf(ctx, p, id)
+	if err != nil {
+		return StaffView{}, err
+	}
+	if _, err := maskPersonal(&v, item); err != nil {
+		return StaffView{}, err
+	}
+	v.Masked = true
+	return v, nil
+}
+
+// staffApplicationOf is staffApplication in full, with the item version
+// the application was made under; the callers mask it or log its view.
+func (s *core) staffApplicationOf(ctx context.Context, p authz.Principal, id int64) (StaffView, catalog.Item, error) {
+	v, err := s.staffApplicationUnmasked(ctx, p, id)
+	if err != nil {
+		return StaffView{}, catalog.Item{}, err
+	}
+	ver, err := s.catalog.VersionByID(ctx, v.VersionID)
+	if err != nil {
+		return StaffView{}, catalog.Item{}, err
+	}
+	return v, ver.Item, nil
+}
+
+func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, id int64) (StaffView, error) {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil && !p.Can(authz.Supervise) {
 		return StaffView{}, err
 	}

@@ -103,7 +103,7 @@ func BenchmarkPDF(b *testing.B) {
 	ctx := context.Background()
 	f := setup(b, storetest.SQLite(b))
 	l := f.issue(b, businessLicence(creditCode(b, "92910102MA0000012")))
-	v, err := f.svc.View(ctx, l, nil)
+	v, err := f.svc.View(ctx, l, nil, "zh")
 	if err != nil {
 		b.Fatal(err)
 	}

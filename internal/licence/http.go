@@ -70,6 +70,8 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /api/v1/admin/licences/{number}/revoke", authz.LicenceRevoke, h.revoke)
 	r.HandleFunc("GET /api/v1/me/licences", authz.ActForOwn, h.mine)
 	r.HandleFunc("POST /api/v1/me/licences/{id}/shares", authz.ActForOwn, h.share)
+	r.HandleFunc("GET /api/v1/me/licences/{id}/shares", authz.ActForOwn, h.shares)
+	r.HandleFunc("DELETE /api/v1/me/licences/{id}/shares/{share}", authz.ActForOwn, h.revokeShare)
 	r.HandleFunc("GET /me/licences/{id}", authz.ActForOwn, h.myPage)
 	r.HandleFunc("GET /me/licences/{id}/licence.pdf", authz.ActForOwn, h.myPDF)
 	r.HandleFunc("GET /me/licences/{id}/licence.json", authz.ActForOwn, h.myFile)
@@ -267,13 +269,53 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusCreated, sh)
 }
 
+// shares lists the share links of one of the holder's licences that
+// still work.
+func (h *Handler) shares(w http.ResponseWriter, r *http.Request) {
+	l, hd, err := h.myLicence(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	all, err := h.svc.ActiveShares(r.Context(), hd)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := []Share{}
+	for _, sh := range all {
+		if sh.LicenceID == l.ID {
+			out = append(out, sh)
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"shares": out})
+}
+
+// revokeShare ends one of the holder's share links before it expires.
+func (h *Handler) revokeShare(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("share"), 10, 64)
+	if err != nil {
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadID, "the share id is a whole number"))
+		return
+	}
+	l, hd, err := h.myLicence(r)
+	if err == nil {
+		err = h.svc.RevokeShare(r.Context(), hd, l.ID, id)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 type pageData struct {
 	View
 	QR []byte
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, l Licence, share *Share) {
-	v, err := h.svc.View(r.Context(), l, share)
+	v, err := h.svc.View(r.Context(), l, share, web.Lang(w, r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -287,7 +329,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, l Licence, shar
 }
 
 func (h *Handler) writePDF(w http.ResponseWriter, r *http.Request, l Licence, share *Share) {
-	v, err := h.svc.View(r.Context(), l, share)
+	v, err := h.svc.View(r.Context(), l, share, web.Lang(w, r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -343,7 +385,7 @@ func (h *Handler) shared(w http.ResponseWriter, r *http.Request) (Licence, *Shar
 	l, sh, err := h.svc.Shared(r.Context(), r.PathValue("token"))
 	switch {
 	case errors.Is(err, ErrShareGone):
-		reason := "分享链接已过期。The share link has expired."
+		reason := "分享链接已到期，或已被持证人撤回。The share link has expired, or the holder withdrew it."
 		if l.Status == Revoked {
 			reason = "该证照已被撤销，分享链接失效。The licence was revoked, so the link no longer works."
 		} else if l.Expired(h.svc.now()) {

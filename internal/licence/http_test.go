@@ -20,6 +20,34 @@ import (
 	"yiwang/internal/store/storetest"
 )
 
+// publicServer serves the licence routes to anonymous visitors; get
+// fetches a path from it. Revocation over HTTP goes through applications:
+// cmd/yiwang tests it.
+func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) (int, string)) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := licence.NewHandler(f.svc, identity.NewStore(f.db, f.pii), nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httpx.NewRouter(logger)
+	h.Register(r)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.ServeHTTP(w, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+}
+
 // TestPublicVerificationOverHTTP drives the public routes as a verifier
 // would: the page the QR code opens, the JSON API, an uploaded PDF, the
 // published keys, and a shared copy before and after revocation.
@@ -27,26 +55,7 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setup(t, db)
-		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		h, err := licence.NewHandler(f.svc, identity.NewStore(db, f.pii), nil, logger) // revocation over HTTP goes through applications: cmd/yiwang tests it
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := httpx.NewRouter(logger)
-		h.Register(r)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			r.ServeHTTP(w, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
-		}))
-		defer srv.Close()
-		get := func(path string) (int, string) {
-			res, err := http.Get(srv.URL + path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b)
-		}
+		srv, get := publicServer(t, f)
 		code := creditCode(t, "92910102MA0000013")
 		l := f.issue(t, businessLicence(code))
 		n := l.Content.Number
@@ -72,17 +81,27 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := strings.TrimPrefix(sh.URL, "https://zwfw.example.gov.cn")
-		if st, body := get(path); st != 200 || !strings.Contains(body, "此件由明德区老街坊小吃店提供") {
+		if st, body := get(path); st != 200 || !strings.Contains(body, "仅供 示范银行 用于 开户") {
 			t.Errorf("shared page %d:\n%s", st, body)
 		}
 		res, err := http.Get(srv.URL + path + "/licence.pdf")
 		if err != nil {
 			t.Fatal(err)
 		}
-		pdf, _ := io.ReadAll(res.Body)
+		shared, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.Header.Get("Content-Type") != "application/pdf" {
 			t.Fatalf("shared PDF: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		// The holder's own PDF carries the licence file and verifies; the
+		// shared copy does not carry it (it holds the data in full).
+		own, err := f.svc.View(ctx, l, nil, "zh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := f.svc.PDF(own)
+		if err != nil {
+			t.Fatal(err)
 		}
 		post := func() licence.Verification {
 			res, err := http.Post(srv.URL+"/api/v1/licences/verify", "application/pdf", strings.NewReader(string(pdf)))
@@ -97,6 +116,11 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 		if v := post(); v.Result != "valid" {
 			t.Errorf("uploaded PDF: %+v", v)
 		}
+		if res, err := http.Post(srv.URL+"/api/v1/licences/verify", "application/pdf", strings.NewReader(string(shared))); err != nil || res.StatusCode != http.StatusBadRequest {
+			t.Errorf("the shared copy verified from a licence file it should not carry: %v %v", res.StatusCode, err)
+		} else {
+			res.Body.Close()
+		}
 
 		if _, err := f.svc.Revoke(ctx, n, "营业执照被吊销", "staff:9"); err != nil {
 			t.Fatal(err)
@@ -110,9 +134,9 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 		if st, body := get("/verify/" + n); !strings.Contains(body, "已撤销") || !strings.Contains(body, "营业执照被吊销") {
 			t.Errorf("verify page after revocation %d:\n%s", st, body)
 		}
-		if len(pdf) > 200<<10 {
-			t.Errorf("a licence PDF is %d KB: the font is not subset", len(pdf)>>10)
+		if len(shared) > 200<<10 {
+			t.Errorf("a licence PDF is %d KB: the font is not subset", len(shared)>>10)
 		}
-		t.Logf("shared PDF: %d KB", len(pdf)>>10)
+		t.Logf("shared PDF: %d KB", len(shared)>>10)
 	})
 }

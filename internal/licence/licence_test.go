@@ -404,7 +404,8 @@ func TestMod3736DetectsSingleErrors(t *testing.T) {
 
 // TestPDFGolden prints a licence and a shared copy and compares the text
 // pdftotext extracts with testdata/*.golden (go test -update rewrites them);
-// the printed PDF verifies from its embedded licence file.
+// the printed PDF verifies from its embedded licence file, while the shared
+// copy, masked and watermarked, carries no licence file.
 func TestPDFGolden(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -424,9 +425,9 @@ func TestPDFGolden(t *testing.T) {
 			share  *licence.Share
 		}{
 			{"testdata/business_licence.golden", nil},
-			{"testdata/business_licence_shared.golden", &licence.Share{Recipient: "示范银行", ExpiresAt: time.Date(2025, 3, 8, 15, 0, 0, 0, time.UTC)}},
+			{"testdata/business_licence_shared.golden", &licence.Share{Recipient: "示范银行", Purpose: "办理开户", ExpiresAt: time.Date(2025, 3, 8, 15, 0, 0, 0, time.UTC)}},
 		} {
-			v, err := f.svc.View(ctx, l, tc.share)
+			v, err := f.svc.View(ctx, l, tc.share, "zh")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -457,11 +458,17 @@ func TestPDFGolden(t *testing.T) {
 					t.Errorf("%s: the PDF does not show %q", tc.golden, must)
 				}
 			}
-			if tc.share != nil && !strings.Contains(text, "此件由明德区老街坊小吃店提供，仅供办理政务服务事项时使用，有效期至2025年3月8日") {
-				t.Errorf("the shared copy has no watermark:\n%s", text)
+			if tc.share == nil {
+				if res, err := f.svc.VerifyFile(ctx, pdf); err != nil || res.Result != licence.Valid {
+					t.Errorf("the PDF does not verify: %+v %v", res, err)
+				}
+				continue
 			}
-			if res, err := f.svc.VerifyFile(ctx, pdf); err != nil || res.Result != licence.Valid {
-				t.Errorf("the PDF does not verify: %+v %v", res, err)
+			if !strings.Contains(text, "仅供 示范银行 用于 办理开户，有效期至2025年3月8日") || strings.Contains(text, "幸福路8号") {
+				t.Errorf("the shared copy has no watermark, or the premises' address in full:\n%s", text)
+			}
+			if _, err := f.svc.VerifyFile(ctx, pdf); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("the shared copy carries a licence file (with the data in full): %v", err)
 			}
 		}
 	})

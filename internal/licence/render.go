@@ -6,7 +6,11 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"yiwang/internal/ident"
+	"yiwang/internal/pii"
 	"yiwang/internal/workday"
 
 	"github.com/go-pdf/fpdf"
@@ -37,8 +41,10 @@ type View struct {
 	Status     string // valid, revoked or expired, as of now
 }
 
-// View prepares l for display; share, when set, makes it a watermarked copy.
-func (s *Service) View(ctx context.Context, l Licence, share *Share) (View, error) {
+// View prepares l for display; share, when set, makes it a watermarked
+// copy, its watermark in lang ("en" or Chinese), with the personal data
+// masked (maskShared).
+func (s *Service) View(ctx context.Context, l Licence, share *Share, lang string) (View, error) {
 	t, err := TypeTx(ctx, s.db, l.Content.Type)
 	if err != nil {
 		return View{}, err
@@ -55,17 +61,45 @@ func (s *Service) View(ctx context.Context, l Licence, share *Share) (View, erro
 	if c.Holder.Kind == "enterprise" {
 		idLabel = "统一社会信用代码"
 	}
-	v.Rows = append(v.Rows, [2]string{"持证主体", c.Holder.Name}, [2]string{idLabel, c.Holder.ID})
+	holderID := c.Holder.ID
+	if share != nil && c.Holder.Kind != "enterprise" {
+		holderID = pii.MaskIDNumber(holderID)
+	}
+	v.Rows = append(v.Rows, [2]string{"持证主体", c.Holder.Name}, [2]string{idLabel, holderID})
 	for _, f := range t.Fields {
 		if val := c.Fields[f.ID]; val != "" && !(f.ID == "credit_code" && val == c.Holder.ID) && !(f.ID == "name" && val == c.Holder.Name) {
+			if share != nil {
+				val = maskShared(f.ID, val)
+			}
 			v.Rows = append(v.Rows, [2]string{f.Label.Zh, val})
 		}
 	}
 	v.Rows = append(v.Rows, [2]string{"发证日期", c.IssueDate}, [2]string{"有效期至", v.ValidUntil})
 	if share != nil {
-		v.Watermark = Watermark(c.Holder.Name, share.ExpiresAt.In(workday.CST).Format(time.DateOnly))
+		v.Watermark = Watermark(lang, share.Recipient, share.Purpose, share.ExpiresAt.In(workday.CST).Format(time.DateOnly))
 	}
 	return v, nil
+}
+
+// maskShared masks a field of a shared copy that holds personal data: a
+// resident ID number wherever it is, phones and addresses by the field's
+// id. Names stay, so the recipient knows whose licence it is.
+func maskShared(field, value string) string {
+	switch {
+	case isIDNumber(value):
+		return pii.MaskIDNumber(value)
+	case strings.Contains(field, "phone") || strings.Contains(field, "mobile"):
+		return pii.MaskPhone(value)
+	case strings.Contains(field, "address"):
+		return pii.MaskAddress(value)
+	}
+	return value
+}
+
+// isIDNumber reports whether s is a resident ID number (GB 11643).
+func isIDNumber(s string) bool {
+	_, err := ident.ParseIDNumber(s)
+	return err == nil
 }
 
 // PDF prints the licence: its fields, the seal mark, the QR code to the
@@ -91,6 +125,10 @@ func (s *Service) PDF(v View) ([]byte, error) {
 	p.SetCreationDate(v.IssuedAt)
 	p.SetModificationDate(v.IssuedAt)
 	p.SetAutoPageBreak(false, 0)
+	if v.Watermark != "" {
+		// On every page, as it is closed, whatever the content runs to.
+		p.SetFooterFunc(func() { watermark(p, v.Watermark) })
+	}
 	p.AddPage()
 	w, h := p.GetPageSize()
 
@@ -160,25 +198,37 @@ func (s *Service) PDF(v View) ([]byte, error) {
 		p.SetXY(0, h/2-10)
 		p.CellFormat(w, 20, map[string]string{Revoked: "已撤销", Expired: "已过期"}[v.Status], "", 0, "C", false, 0, "")
 	}
-	if v.Watermark != "" {
-		p.SetAlpha(0.15, "Normal")
-		p.SetFont("cjk", "", 16)
-		p.SetTextColor(120, 120, 120)
-		for i := range 3 {
-			p.TransformBegin()
-			x, yy := w*0.1, h*(0.45+0.25*float64(i))
-			p.TransformRotate(25, x, yy)
-			p.Text(x, yy, v.Watermark)
-			p.TransformEnd()
-		}
-		p.SetAlpha(1, "Normal")
+	if v.Watermark == "" {
+		// A shared copy does not carry the licence file: it holds the
+		// personal data in full. Its QR code and number still verify it.
+		p.SetAttachments([]fpdf.Attachment{{Content: file, Filename: "licence.json", Description: "电子证照文件（含电子印章）"}})
 	}
-	p.SetAttachments([]fpdf.Attachment{{Content: file, Filename: "licence.json", Description: "电子证照文件（含电子印章）"}})
 	var buf bytes.Buffer
 	if err := p.Output(&buf); err != nil {
 		return nil, fmt.Errorf("print licence %s: %w", v.Content.Number, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// watermark prints a shared copy's watermark on the current page: a line
+// along the bottom and three faint diagonal ones across.
+func watermark(p *fpdf.Fpdf, text string) {
+	w, h := p.GetPageSize()
+	p.SetFont("cjk", "", 8)
+	p.SetTextColor(200, 0, 0)
+	p.SetXY(15, h-16)
+	p.CellFormat(w-30, 4, text, "", 0, "C", false, 0, "")
+	p.SetAlpha(0.15, "Normal")
+	p.SetFont("cjk", "", 16)
+	p.SetTextColor(120, 120, 120)
+	for i := range 3 {
+		p.TransformBegin()
+		x, y := w*0.1, h*(0.45+0.25*float64(i))
+		p.TransformRotate(25, x, y)
+		p.Text(x, y, text)
+		p.TransformEnd()
+	}
+	p.SetAlpha(1, "Normal")
 }
 
 // star draws a filled five-pointed star of outer radius r at (cx, cy).

@@ -8,10 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/store"
 )
 
 // Share is a time-limited link to a watermarked copy of a licence.
@@ -108,11 +110,76 @@ func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, err
 	return l, sh, nil
 }
 
-// Watermark is the line printed across a shared copy.
-func Watermark(holder, until string) string {
-	y, m, d := "", "", ""
-	if t, err := time.Parse(time.DateOnly, until); err == nil {
-		y, m, d = t.Format("2006"), t.Format("1"), t.Format("2")
+// Watermark is the line printed across a shared copy, as the share form
+// promises: whom it is for and what for, and until when, in the viewer's
+// language (lang "en", else Chinese); until is a date (YYYY-MM-DD).
+func Watermark(lang, recipient, purpose, until string) string {
+	t, err := time.Parse(time.DateOnly, until)
+	if lang == "en" {
+		w := "Only for " + recipient + ", for " + purpose
+		if err == nil {
+			w += "; valid until " + t.Format("2 January 2006")
+		}
+		return w
 	}
-	return "此件由" + holder + "提供，仅供办理政务服务事项时使用，有效期至" + y + "年" + m + "月" + d + "日"
+	w := "仅供 " + recipient + " 用于 " + purpose
+	if err == nil {
+		w += "，有效期至" + t.Format("2006") + "年" + t.Format("1") + "月" + t.Format("2") + "日"
+	}
+	return w
+}
+
+// ActiveShares lists the share links of h's licences that still work,
+// soonest to end first, for the holder to see and withdraw.
+func (s *Service) ActiveShares(ctx context.Context, h Holder) ([]Share, error) {
+	ls, err := s.ForHolder(ctx, h)
+	if err != nil || len(ls) == 0 {
+		return []Share{}, err
+	}
+	args := []any{s.now()}
+	var in []string
+	for _, l := range ls {
+		args = append(args, l.ID)
+		in = append(in, "$"+strconv.Itoa(len(args)))
+	}
+	out, err := store.All(ctx, s.db, func(row store.Scanner) (Share, error) {
+		var sh Share
+		err := row.Scan(&sh.ID, &sh.LicenceID, &sh.Recipient, &sh.Purpose, &sh.ExpiresAt)
+		sh.ExpiresAt = sh.ExpiresAt.UTC()
+		return sh, err
+	}, `SELECT id, licence_id, recipient, purpose, expires_at FROM licence_shares
+		WHERE expires_at > $1 AND licence_id IN (`+strings.Join(in, ", ")+`) ORDER BY expires_at, id`, args...)
+	if out == nil {
+		out = []Share{}
+	}
+	return out, err
+}
+
+// RevokeShare ends share link id of h's licence licenceID now, before it
+// would expire: the link then answers that it has ended. Ownership is
+// checked before the one write; another holder's share, or one of another
+// licence, is not found, and a link that has already ended is a conflict.
+// The end is recorded by moving the link's expiry to now, so every reader
+// of the link (the page, the PDF, the list of shares) treats it as ended.
+func (s *Service) RevokeShare(ctx context.Context, h Holder, licenceID, id int64) error {
+	l, err := s.holderLicence(ctx, h, licenceID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE licence_shares SET expires_at = $1 WHERE id = $2 AND licence_id = $3 AND expires_at > $1`, now, id, l.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var exists bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM licence_shares WHERE id = $1 AND licence_id = $2)`, id, l.ID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return apperr.New(apperr.NotFound, apperr.ShareNotFound, "licence %s has no share link %d", l.Content.Number, id)
+	}
+	return apperr.New(apperr.Conflict, apperr.ShareEnded, "share link %d of licence %s has already ended", id, l.Content.Number)
 }

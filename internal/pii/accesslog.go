@@ -76,14 +76,8 @@ func record(ctx context.Context, x execer, e Access) error {
 // check refuses entries an auditor could not use. The messages speak to the
 // staff member, who supplies the purpose; the other checks catch our bugs.
 func (e Access) check() error {
-	purpose := strings.TrimSpace(e.Purpose)
-	switch n := utf8.RuneCountInString(purpose); {
-	case n < MinPurposeRunes:
-		return apperr.New(apperr.Invalid, apperr.PurposeRequired,
-			"state why you need to see this person's full data, in at least %d characters (for example 核对户籍材料): every view is logged for audit", MinPurposeRunes)
-	case n > MaxPurposeRunes:
-		return apperr.New(apperr.Invalid, apperr.PurposeTooLong,
-			"the stated purpose has %d characters; keep it to %d", n, MaxPurposeRunes)
+	if err := CheckPurpose(e.Purpose); err != nil {
+		return err
 	}
 	if len(e.Fields) == 0 {
 		return apperr.New(apperr.Invalid, apperr.FieldsRequired, "say which personal-data fields were shown (for example id_number): none were given")
@@ -99,6 +93,21 @@ func (e Access) check() error {
 	}
 	if e.SubjectPerson <= 0 {
 		return apperr.New(apperr.Invalid, apperr.SubjectRequired, "a personal-data access must name the person whose data was viewed")
+	}
+	return nil
+}
+
+// CheckPurpose refuses a purpose an auditor could not use: too short to say
+// anything, or too long. Callers check it before they read the data, so a
+// view without a purpose reads nothing.
+func CheckPurpose(purpose string) error {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(purpose)); {
+	case n < MinPurposeRunes:
+		return apperr.New(apperr.Invalid, apperr.PurposeRequired,
+			"state why you need to see this person's full data, in at least %d characters (for example 核对户籍材料): every view is logged for audit", MinPurposeRunes)
+	case n > MaxPurposeRunes:
+		return apperr.New(apperr.Invalid, apperr.PurposeTooLong,
+			"the stated purpose has %d characters; keep it to %d", n, MaxPurposeRunes)
 	}
 	return nil
 }

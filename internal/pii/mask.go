@@ -41,6 +41,15 @@ func MaskName(s string) string {
 	return mask([]rune(s), 1, 0)
 }
 
+// MaskAddress keeps the start of an address, up to the district or street
+// ("示范市明德区"), and hides the house, building and room: a third of the
+// runes, at most 6, are kept: "示范市明德区福安街道6号3栋502" →
+// "示范市明德区**************".
+func MaskAddress(s string) string {
+	r := []rune(s)
+	return mask(r, min(6, len(r)/2), 0)
+}
+
 // mask keeps head runes at the start and tail at the end of r and hides the
 // rest, giving up kept runes (tail first) until at least one is hidden.
 func mask(r []rune, head, tail int) string {

@@ -46,6 +46,11 @@ func TestMasks(t *testing.T) {
 		{pii.MaskName, "name", "", ""},
 		{pii.MaskName, "name", "𠀋一", "𠀋*"},          // outside the Basic Multilingual Plane
 		{pii.MaskName, "name", "e\u0301va", "e***"}, // a combining accent is a rune of its own
+
+		{pii.MaskAddress, "address", "示范市明德区福安街道6号3栋502", "示范市明德区***********"},
+		{pii.MaskAddress, "address", "12 Main St", "12 Ma*****"},
+		{pii.MaskAddress, "address", "明德区", "明**"},
+		{pii.MaskAddress, "address", "", ""},
 	}
 	for _, tt := range tests {
 		if got := tt.mask(tt.in); got != tt.want {
@@ -93,5 +98,6 @@ func FuzzMasks(f *testing.F) {
 		checkMask(t, "MaskIDNumber", pii.MaskIDNumber, s)
 		checkMask(t, "MaskPhone", pii.MaskPhone, s)
 		checkMask(t, "MaskName", pii.MaskName, s)
+		checkMask(t, "MaskAddress", pii.MaskAddress, s)
 	})
 }

@@ -26,6 +26,10 @@ type licencesData struct {
 	Licences []licenceRow
 	Shared   *licence.Share // the link just made, shown once
 	SharedID int64
+	// Shares are the links that still work, by licence id, each with a
+	// button to withdraw it; Withdrawn says one was just withdrawn.
+	Shares    map[int64][]licence.Share
+	Withdrawn bool
 }
 
 // holder is whose licences the principal sees: the enterprise they act
@@ -60,7 +64,15 @@ func (h *Handler) showLicences(w http.ResponseWriter, r *http.Request, shared *l
 		h.fail(w, r, err)
 		return
 	}
-	d := licencesData{Shared: shared, SharedID: sharedID}
+	shares, err := h.Licences.ActiveShares(ctx, hd)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := licencesData{Shared: shared, SharedID: sharedID, Shares: map[int64][]licence.Share{}, Withdrawn: r.URL.Query().Get("withdrawn") == "1"}
+	for _, sh := range shares {
+		d.Shares[sh.LicenceID] = append(d.Shares[sh.LicenceID], sh)
+	}
 	now := time.Now()
 	for _, l := range ls {
 		row := licenceRow{Licence: l, State: l.Status, VerifyURL: h.Licences.VerifyURL(l.Content.Number)}
@@ -102,4 +114,30 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.showLicences(w, r, &sh, id)
+}
+
+// withdrawShare ends one of the holder's share links before it expires;
+// the licences page then says so. Only the holder's own links can be
+// withdrawn (licence.Service.RevokeShare checks).
+func (h *Handler) withdrawShare(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	share, err := pathID(r, "share")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd, err := h.holder(ctx, authz.From(ctx))
+	if err == nil {
+		err = h.Licences.RevokeShare(ctx, hd, id, share)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me/licences?withdrawn=1", http.StatusSeeOther)
 }

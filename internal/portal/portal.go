@@ -88,6 +88,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /me/applications/{id}/rating", authz.ActForOwn, h.rate)
 	r.HandleFunc("GET /me/licences", authz.ActForOwn, h.myLicences)
 	r.HandleFunc("POST /me/licences/{id}/share", authz.ActForOwn, h.share)
+	r.HandleFunc("POST /me/licences/{id}/shares/{share}/revoke", authz.ActForOwn, h.withdrawShare)
 	r.HandleFunc("GET /me/notifications", authz.SignedIn, h.notifications)
 	r.HandleFunc("POST /me/notifications/{id}/read", authz.SignedIn, h.markRead)
 	r.HandleFunc("GET /me/data-reads", authz.ActForOwn, h.dataReads)

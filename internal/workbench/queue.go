@@ -9,6 +9,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/logging"
 	"yiwang/internal/web"
 )
 
@@ -59,6 +60,19 @@ type detailData struct {
 	Me      int64
 	Groups  map[string]bool // parallel groups among the steps
 	Staff   staffActions    // special procedures, reassignment, revocation
+	// CanReveal offers the form to see the personal data in full, with
+	// the usual purposes to choose from.
+	CanReveal bool
+	Purposes  []catalog.Text
+}
+
+// revealPurposes are the usual reasons to see an applicant's data in
+// full; the form also takes the staff member's own words.
+var revealPurposes = []catalog.Text{
+	{Zh: "核对身份证件原件", En: "Checking the original identity document"},
+	{Zh: "核对申请材料与表单一致", En: "Checking the materials against the form"},
+	{Zh: "电话联系申请人", En: "Calling the applicant"},
+	{Zh: "核对地址与现场核查", En: "Checking the address for an inspection"},
 }
 
 // reasonOption is a standard reason: the item's rules' reasons and the
@@ -87,7 +101,38 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "/workbench")
 		return
 	}
-	d := detailData{StaffView: v, Me: p.AccountID, Groups: map[string]bool{}}
+	h.showDetail(w, r, p, v)
+}
+
+// reveal shows the application page with its personal data in full, for
+// the purpose the staff member states in the form; the view is logged. It
+// is a POST with the CSRF token, so no link from elsewhere can write a view
+// with a purpose into someone's name.
+func (h *Handler) reveal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err, "/workbench")
+		return
+	}
+	p := authz.From(r.Context())
+	purpose := r.PostFormValue("purpose")
+	if purpose == "other" {
+		purpose = r.PostFormValue("purpose_other")
+	}
+	v, err := h.Tasks.RevealApplication(r.Context(), p, id, purpose, logging.RequestID(r.Context()))
+	if err != nil {
+		h.fail(w, r, err, appURL(id))
+		return
+	}
+	h.showDetail(w, r, p, v)
+}
+
+// showDetail renders an application's page for staff member p.
+func (h *Handler) showDetail(w http.ResponseWriter, r *http.Request, p authz.Principal, v application.StaffView) {
+	id := v.ID
+	var err error
+	d := detailData{StaffView: v, Me: p.AccountID, Groups: map[string]bool{}, CanReveal: v.Masked && p.Can(authz.PersonalDataRaw),
+		Purposes: revealPurposes}
 	if ver, err := h.Catalog.VersionByID(r.Context(), v.VersionID); err == nil {
 		d.Item = ver.Item
 	}

@@ -86,6 +86,7 @@ func NewHandler(d Deps) (*Handler, error) {
 func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /workbench", authz.ReviewTasks, h.queue)
 	r.HandleFunc("GET /workbench/applications/{id}", authz.SignedIn, h.detail)
+	r.HandleFunc("POST /workbench/applications/{id}/reveal", authz.PersonalDataRaw, h.reveal)
 	r.HandleFunc("POST /workbench/tasks/{id}/claim", authz.ReviewTasks, h.claim)
 	r.HandleFunc("POST /workbench/tasks/{id}/release", authz.ReviewTasks, h.release)
 	r.HandleFunc("POST /workbench/tasks/{id}/decision", authz.ReviewTasks, h.decision)
