@@ -125,11 +125,11 @@ var accessTable = map[string]access{
 	"POST /api/v1/tasks/{id}/correction":                             {path: "/api/v1/tasks/999/correction", body: `{"items":[{"field":"x","reason":"y"}]}`, allowed: []string{clerk, reviewer, head}},
 	"POST /api/v1/tasks/{id}/special-procedure":                      {path: "/api/v1/tasks/999/special-procedure", body: `{"kind":"hearing","reason":"x"}`, allowed: []string{clerk, reviewer, head}},
 	"DELETE /api/v1/tasks/{id}/special-procedure":                    {path: "/api/v1/tasks/999/special-procedure", allowed: []string{clerk, reviewer, head}},
-	"GET /api/v1/staff/applications/{id}":                            {path: "/api/v1/staff/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"GET /api/v1/staff/applications/{id}":                            {path: "/api/v1/staff/applications/{app}", allowed: []string{supervisor}, owned: true}, // a clerk never sees a citizen's own draft
 	"POST /api/v1/staff/applications/{id}/revoke":                    {path: "/api/v1/staff/applications/999/revoke", body: `{"reason":"x"}`, allowed: []string{head}},
 	"POST /api/v1/window/applications":                               {body: `{}`, allowed: []string{clerk}},
 	"PUT /api/v1/applications/{id}/materials/{material}":             {path: "/api/v1/applications/{app}/materials/id_card", allowed: []string{applicant}, owned: true},
-	"GET /api/v1/applications/{id}/materials/{material}":             {path: "/api/v1/applications/{app}/materials/id_card", allowed: []string{applicant, clerk, supervisor}, owned: true},
+	"GET /api/v1/applications/{id}/materials/{material}":             {path: "/api/v1/applications/{app}/materials/id_card", allowed: []string{applicant, supervisor}, owned: true},
 	"POST /api/v1/applications/{id}/materials/{material}/commitment": {path: "/api/v1/applications/{app}/materials/id_card/commitment", allowed: []string{applicant}, owned: true},
 	"GET /api/v1/me/data-reads":                                      {allowed: []string{applicant, legalRep, agent}},
 	// Everyone signed in has an inbox; a message is only its recipient's.
@@ -161,7 +161,7 @@ var accessTable = map[string]access{
 	"POST /api/v1/applications/{id}/parties/confirm":               {path: "/api/v1/applications/999999/parties/confirm", allowed: []string{applicant, legalRep, agent}},
 	"POST /api/v1/applications/{id}/parties/refuse":                {path: "/api/v1/applications/999999/parties/refuse", body: `{"reason":"x"}`, allowed: []string{applicant, legalRep, agent}},
 	"GET /api/v1/me/invitations":                                   {allowed: []string{applicant, legalRep, agent}},
-	"POST /api/v1/applications/{id}/materials/{material}/deferral": {path: "/api/v1/applications/{app}/materials/id_card/deferral", body: `{"due":"2099-01-01"}`, allowed: []string{applicant, clerk}, owned: true},
+	"POST /api/v1/applications/{id}/materials/{material}/deferral": {path: "/api/v1/applications/{app}/materials/id_card/deferral", body: `{"due":"2099-01-01"}`, allowed: []string{applicant}, owned: true}, // only the person signs their own
 	"GET /api/v1/notices":                                          {path: "/api/v1/notices"},
 	"POST /api/v1/notices/{id}/objections":                         {path: "/api/v1/notices/999999/objections", body: `{"reasons":"x"}`, allowed: []string{applicant, legalRep, agent}},
 	"POST /api/v1/tasks/{id}/inspection":                           {path: "/api/v1/tasks/999/inspection", body: `{"result":"truthful"}`, allowed: []string{reviewer, head}},
@@ -190,7 +190,7 @@ var accessTable = map[string]access{
 	"POST /me/notifications/{id}/read":                      {path: "/me/notifications/{note}/read", body: "x=1", allowed: []string{applicant}, owned: true},
 	"GET /me/data-reads":                                    {allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench":                                        {allowed: []string{clerk, reviewer, head}},
-	"GET /workbench/applications/{id}":                      {path: "/workbench/applications/{app}", allowed: []string{clerk, supervisor}, owned: true},
+	"GET /workbench/applications/{id}":                      {path: "/workbench/applications/{app}", allowed: []string{supervisor}, owned: true},
 	"POST /workbench/tasks/{id}/claim":                      {path: "/workbench/tasks/999/claim", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/release":                    {path: "/workbench/tasks/999/release", body: "application=1", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/decision":                   {path: "/workbench/tasks/999/decision", body: "outcome=approve", allowed: []string{clerk, reviewer, head}},
@@ -221,7 +221,7 @@ var accessTable = map[string]access{
 
 	// The workbench's approval-mode intake and further actions (internal/workbench/actions.go).
 	"POST /workbench/intake/{id}/parties":                       {path: "/workbench/intake/{app}/parties", body: "own_role=seller", allowed: []string{}, owned: true},
-	"POST /workbench/intake/{id}/materials/{material}/deferral": {path: "/workbench/intake/{app}/materials/x/deferral", body: "signed=yes&due=2099-01-01", allowed: []string{clerk}, owned: true}, // any clerk may defer for a walk-in (DeferMaterial)
+	"POST /workbench/intake/{id}/materials/{material}/deferral": {path: "/workbench/intake/{app}/materials/x/deferral", body: "signed=yes&due=2099-01-01", allowed: []string{}, owned: true}, // a clerk records a walk-in's signature at their hall, never on a citizen's own draft
 	"POST /workbench/tasks/{id}/special-procedure":              {path: "/workbench/tasks/999/special-procedure", body: "kind=hearing&reason=x", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/special-procedure/end":          {path: "/workbench/tasks/999/special-procedure/end", body: "note=x", allowed: []string{clerk, reviewer, head}},
 	"POST /workbench/tasks/{id}/reassign":                       {path: "/workbench/tasks/999/reassign", body: "to=1", allowed: []string{clerk, reviewer, head}},

@@ -58,6 +58,24 @@ func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
 }
 
+// clerkSees reports whether a window clerk may see application a, whose
+// steps are tasks: one taken in at a window of the clerk's hall, or one
+// that went to the comprehensive window's acceptance (一窗受理, a clerk
+// step). A citizen's own draft has neither, so it stays theirs.
+func (s *core) clerkSees(ctx context.Context, p authz.Principal, a Application, tasks []Task) (bool, error) {
+	if slices.ContainsFunc(tasks, func(t Task) bool { return t.Role == "clerk" }) {
+		return true, nil
+	}
+	if a.HallCode == "" || p.HallID == 0 {
+		return false, nil
+	}
+	hall, _, err := s.hallOf(ctx, p)
+	if apperr.Is(err, apperr.Forbidden) { // the hall is gone
+		return false, nil
+	}
+	return hall == a.HallCode, err
+}
+
 // loadTask reads a task inside tx and checks that p may work it.
 func (s *core) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, taskID int64) (Task, error) {
 	list, err := s.queryTasks(ctx, tx, `t.id = $1`, taskID)
@@ -538,7 +556,13 @@ func (s *core) staffApplication(ctx context.Context, p authz.Principal, id int64
 	if err != nil {
 		return StaffView{}, err
 	}
-	if !p.Can(authz.Supervise) && !p.Has(authz.Clerk) && !slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department }) {
+	sees := p.Can(authz.Supervise) || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department })
+	if !sees && p.Has(authz.Clerk) {
+		if sees, err = s.clerkSees(ctx, p, a, tasks); err != nil {
+			return StaffView{}, err
+		}
+	}
+	if !sees {
 		return StaffView{}, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", id)
 	}
 	if err := s.complete(ctx, &a); err != nil {
