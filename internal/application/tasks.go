@@ -430,10 +430,15 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 	if err := authz.Require(p, authz.Decide); err != nil {
 		return Application{}, err
 	}
-	if strings.TrimSpace(reason) == "" {
-		return Application{}, apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
-	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Whose it is first: another department learns nothing of its
+		// state (a stale revision) nor of the request's faults.
+		if err := s.mayRevoke(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if err := reasonGiven(reason); err != nil {
+			return err
+		}
 		a, err := s.lockForAction(ctx, tx, id, expect)
 		if err != nil {
 			return err
@@ -448,16 +453,14 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 
 // RevokeLicence revokes an e-licence through the application it was
 // issued for, so that the application's status, timeline and notification
-// follow in the same transaction and the same department check applies
-// (a supervisor, who oversees every department, may too). A licence
+// follow in the same transaction and the same department check applies:
+// only a head of the deciding department. Supervisors watch and report;
+// they do not revoke another department's decisions. A licence
 // without an application (imported from a registry) only a head of its
 // issuing department may revoke. The licence API calls it (licence.Revoker).
 func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, reason string) error {
 	if err := authz.Require(p, authz.LicenceRevoke); err != nil {
 		return err
-	}
-	if strings.TrimSpace(reason) == "" {
-		return apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		id, issuer, err := licence.Owner(ctx, tx, number)
@@ -468,7 +471,16 @@ func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, re
 			if !p.Has(authz.Head) || p.Department != issuer {
 				return apperr.New(apperr.NotFound, apperr.LicenceNotFound, "licence %s is not one your department issued", number)
 			}
+			if err := reasonGiven(reason); err != nil {
+				return err
+			}
 			_, err := s.licences.RevokeTx(ctx, tx, number, reason, fmt.Sprintf("staff:%d", p.AccountID))
+			return err
+		}
+		if err := s.mayRevoke(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if err := reasonGiven(reason); err != nil {
 			return err
 		}
 		a, err := s.lockForAction(ctx, tx, id, 0)
@@ -479,11 +491,17 @@ func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, re
 	})
 }
 
-// revoke revokes a (locked in tx) and its licence, once mayRevoke allowed it.
-func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application, reason string) error {
-	if err := s.mayRevoke(ctx, tx, p, a); err != nil {
-		return err
+// reasonGiven insists a revocation says why.
+func reasonGiven(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
 	}
+	return nil
+}
+
+// revoke revokes a (locked in tx) and its licence; the caller has decided
+// with mayRevoke that p may.
+func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application, reason string) error {
 	if err := s.move(ctx, tx, a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
 		return err
 	}
@@ -493,20 +511,17 @@ func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *App
 	return s.tell(ctx, tx, a, "revoked")
 }
 
-// mayRevoke decides, inside tx and before anything is written, whether p
-// may revoke a: staff of the department whose item it is, the deciding
-// department (the callers require the permission: a head's authz.Decide,
-// or authz.LicenceRevoke), or a supervisor. Another department's
-// application answers 404, as reading it would.
-func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application) error {
-	dept, err := departmentOf(ctx, tx, a.ID)
-	if err != nil {
-		return err
+// mayRevoke decides, inside tx and before anything is written or any other
+// check is made, whether p may revoke application id: staff of the
+// department whose item it is, the deciding department (the callers
+// require the permission: a head's authz.Decide, or authz.LicenceRevoke).
+// Another department's application answers 404, as reading it would.
+func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, id int64) error {
+	dept, err := departmentOf(ctx, tx, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Department != dept) { // no exception for supervisors: the deciding department answers for its decisions
+		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", id)
 	}
-	if p.Department != dept && !p.Can(authz.Supervise) {
-		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", a.ID)
-	}
-	return nil
+	return err
 }
 
 // departmentOf is the department that decides application id, the one
