@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
+	"yiwang/internal/kiosk"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -60,7 +62,7 @@ var objectKinds = map[string]string{
 	"task":          "A: the open 民政 step of application A; B: the open 不动产 step of application B",
 	"decision":      "A: application A (no machine decision: manual); B: 张三's approved senior card (民政, machine-approved)",
 	"invitation":    "A: application B, to which 王五 is invited as buyer; B: application A, to which nobody is",
-	"licence":       "A: 张三's senior card licence (民政); the only licence of the world",
+	"licence":       "A: 张三's senior card licence (民政); B: 王五's 无房证明 (不动产)",
 	"share":         "A: 张三's share link of his licence",
 	"notice":        "A: 张三's senior card as a filing on public notice (民政)",
 	"notification":  "A: a message to 王五; B: a message to 张三",
@@ -171,15 +173,15 @@ func init() {
 		// The issuing department's head only: not another department's, not a
 		// supervisor (docs/SECURITY.md). The empty reason is refused after
 		// the access check, so nothing is revoked.
-		"POST /api/v1/admin/licences/{number}/revoke": r("licence_number", "/api/v1/admin/licences/{id}/revoke", `{"reason":""}`, who(head), nil),
-		"POST /api/v1/me/licences/{id}/shares":        r("licence", "/api/v1/me/licences/{id}/shares", `{"recipient":"r","purpose":"p"}`, who(otherCitizen), nil),
-		"GET /me/licences/{id}":                       r("licence", "/me/licences/{id}", "", who(otherCitizen), nil),
-		"GET /me/licences/{id}/licence.pdf":           r("licence", "/me/licences/{id}/licence.pdf", "", who(otherCitizen), nil),
-		"GET /me/licences/{id}/licence.json":          r("licence", "/me/licences/{id}/licence.json", "", who(otherCitizen), nil),
-		"POST /me/licences/{id}/share":                r("licence", "/me/licences/{id}/share", "recipient=r&purpose=p", who(otherCitizen), nil),
+		"POST /api/v1/admin/licences/{number}/revoke": r("licence_number", "/api/v1/admin/licences/{id}/revoke", `{"reason":""}`, who(head), who(headY)),
+		"POST /api/v1/me/licences/{id}/shares":        r("licence", "/api/v1/me/licences/{id}/shares", `{"recipient":"r","purpose":"p"}`, who(otherCitizen), who(applicant)),
+		"GET /me/licences/{id}":                       r("licence", "/me/licences/{id}", "", who(otherCitizen), who(applicant)),
+		"GET /me/licences/{id}/licence.pdf":           r("licence", "/me/licences/{id}/licence.pdf", "", who(otherCitizen), who(applicant)),
+		"GET /me/licences/{id}/licence.json":          r("licence", "/me/licences/{id}/licence.json", "", who(otherCitizen), who(applicant)),
+		"POST /me/licences/{id}/share":                r("licence", "/me/licences/{id}/share", "recipient=r&purpose=p", who(otherCitizen), who(applicant)),
 		// Public: verification of any licence, and a share link for whoever holds it.
-		"GET /verify/{number}":                       r("licence_number", "/verify/{id}", "", everyone, nil),
-		"GET /api/v1/licences/{number}/verification": r("licence_number", "/api/v1/licences/{id}/verification", "", everyone, nil),
+		"GET /verify/{number}":                       r("licence_number", "/verify/{id}", "", everyone, everyone),
+		"GET /api/v1/licences/{number}/verification": r("licence_number", "/api/v1/licences/{id}/verification", "", everyone, everyone),
 		"GET /shared/licences/{token}":               r("share", "/shared/licences/{id}", "", everyone, nil),
 		"GET /shared/licences/{token}/licence.pdf":   r("share", "/shared/licences/{id}/licence.pdf", "", everyone, nil),
 		// Any person may object to a filing on public notice (自审备案公示),
@@ -380,6 +382,27 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 		t.Fatalf("sharing the licence gave no link: %s", raw)
 	}
 	put("share", "A", object{id: link[1], owner: otherCitizen})
+
+	// 王五's 无房证明 (不动产), issued by the machine as at a kiosk.
+	verified(t, a, demo.WangWu, 2) // the kiosk's card reader checks him against the registry
+	wangP := personOf(t, a, demo.WangWu)
+	wangP.Roles = []authz.Role{authz.Applicant}
+	nh, err := a.applications.Drafts.Start(ctx, wangP, application.StartRequest{ItemCode: kiosk.NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
+	if err == nil {
+		nh, err = a.applications.Drafts.UpdateForm(ctx, wangP, nh.ID, map[string]any{"purpose": "purchase"})
+	}
+	if err == nil {
+		nh, err = a.applications.Drafts.Submit(ctx, wangP, nh.ID, nh.Revision, "")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	nhl, err := a.licences.ByApplication(ctx, nh.ID)
+	if err != nil {
+		t.Fatalf("王五's 无房证明 was not issued (%s %v): %v", nh.Status, nh.Reasons, err)
+	}
+	put("licence", "B", object{id: id(nhl.ID), owner: applicant, dept: "realestate"})
+	put("licence_number", "B", object{id: nhl.Content.Number, owner: applicant, dept: "realestate"})
 
 	// 王五's senior card goes to people (machine approval suspended), past
 	// the window's acceptance to 民政's review.
