@@ -222,6 +222,7 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 		var tried, refused int
 		covered := map[string]bool{}
 		var log []string
+		byCase := map[string]int{} // "their own passed" …
 		for _, route := range srv.Router().Routes() {
 			rule, ok := objectRoutes[route.Pattern]
 			if !ok {
@@ -250,7 +251,11 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 					}
 					continue
 				}
-				log = append(log, fmt.Sprintf("%s %s %s: %d principals, passed by %v", route.Pattern, rule.kind, which, len(objectRoles), allowed))
+				cases := map[string]int{}
+				for _, who := range objectRoles {
+					cases[ownership(who, obj)]++
+				}
+				log = append(log, fmt.Sprintf("%s %s %s: %d principals (%s), passed by %v", route.Pattern, rule.kind, which, len(objectRoles), countsOf(cases), allowed))
 				p := strings.NewReplacer("{id}", obj.id, "{material}", obj.material).Replace(path)
 				for _, who := range objectRoles {
 					code, loc := tryRoute(h, headers[who], method, p, strings.ReplaceAll(rule.body, "{id}", obj.id), who == anon)
@@ -258,8 +263,12 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 						(code == http.StatusSeeOther && strings.HasPrefix(loc, "/login"))
 					want := slices.Contains(allowed, who)
 					tried++
+					rel := ownership(who, obj)
 					if denied {
 						refused++
+						byCase[rel+" refused"]++
+					} else {
+						byCase[rel+" passed"]++
 					}
 					if want && denied {
 						t.Errorf("%s %s (%s %s: %s) as %s: refused with %d, want allowed", method, p, rule.kind, which, ownership(who, obj), who, code)
@@ -276,6 +285,7 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 			}
 		}
 		t.Logf("object access: %d routes × %d principals × objects A and B (%d requests, %d refused)", len(covered), len(objectRoles), tried, refused)
+		t.Logf("  by ownership: %s", countsOf(byCase))
 		slices.Sort(log)
 		for _, l := range log {
 			t.Logf("  %s, refused to the others", l)
@@ -290,6 +300,15 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 			fmt.Printf("object access (%s): %d routes × %d principals × 2 objects, %d requests; FAILED\n", db.Backend, len(covered), len(objectRoles), tried)
 		}
 	})
+}
+
+// countsOf says "a 3, b 5" in key order.
+func countsOf(m map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
