@@ -93,7 +93,8 @@ type Commitment struct {
 }
 
 // recordedBy selects the name of the clerk who recorded a commitment c at a
-// window (its account ac is staff's), or ”.
+// window (its account ac is staff's), or an empty text when the person
+// signed it themself.
 const recordedBy = `CASE WHEN ac.kind = 'staff' THEN ac.display_name ELSE '' END`
 
 // Notice is a filing on public notice.
