@@ -116,6 +116,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		}
 	}
 	outbox := notify.NewOutbox(db, queue)
+	ids.SetNotifier(outbox)
 	calendar, err := workday.NewStore(ctx, db)
 	if err != nil {
 		return nil, err

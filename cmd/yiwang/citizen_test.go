@@ -29,6 +29,14 @@ func citizenServer(t testing.TB) (http.Handler, *app) {
 func citizenServerOn(t testing.TB, db *store.DB) (http.Handler, *app) {
 	t.Helper()
 	srv, a := demoServerOn(t, db)
+	withRegistries(t, a)
+	return srv.Handler(), a
+}
+
+// withRegistries seeds the demo registries, so that forms fill themselves,
+// and the seal keys, so that licences are issued.
+func withRegistries(t testing.TB, a *app) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := demo.SeedRegistries(ctx, a.identities.DB(), a.registries, 50, 10, 1, nil); err != nil {
 		t.Fatal(err)
@@ -36,7 +44,6 @@ func citizenServerOn(t testing.TB, db *store.DB) (http.Handler, *app) {
 	if _, err := a.licences.EnsureKeys(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return srv.Handler(), a
 }
 
 // page fetches or posts a page as the signed-in hd and follows redirects

@@ -128,6 +128,10 @@ func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
 	if !strings.Contains(draft, `id="deferred-valuation_report"`) || !strings.Contains(draft, due) || strings.Contains(draft, `id="defer-valuation_report"`) {
 		t.Errorf("the deferred report does not show its due date %s:\n%s", due, draft)
 	}
+	// The walk-in signed; the clerk recorded it, and the page says so.
+	if !strings.Contains(draft, "申请人在窗口签字，由窗口 陈静记录") {
+		t.Errorf("the deferral does not say the clerk recorded the walk-in's signature at the window:\n%s", draft)
+	}
 }
 
 // taskIn finds the id of the step a form on the page acts on.

@@ -269,6 +269,7 @@ const (
 	NotAnInspection            Code = "not_an_inspection"
 	NotAnObjection             Code = "not_an_objection"
 	NotAsked                   Code = "not_asked"
+	OnlyPersonSigns            Code = "only_person_signs"
 	NotClaimed                 Code = "not_claimed"
 	NotDeferrable              Code = "not_deferrable"
 	NotEditable                Code = "not_editable"
@@ -533,6 +534,7 @@ var words = map[Code]Words{
 	BadResult:                  {Zh: "请选择核查结果：承诺属实或承诺不实。", En: "Choose whether the commitment was truthful or false."},
 	BadSpecialProcedure:        {Zh: "请选择特别程序（听证、检验检测、专家评审或现场勘查）并说明理由。", En: "Choose the special procedure (hearing, testing, expert review or site inspection) and say why."},
 	CannotWorkTask:             {Zh: "您没有办理该环节的权限。", En: "You may not work this step."},
+	OnlyPersonSigns:            {Zh: "承诺只能由申请人本人签署；在窗口办理的，由受理大厅的窗口人员记录其签字。", En: "Only the applicants themselves sign their commitments; at a hall window, a clerk of that hall records their signature."},
 	ClerksVerify:               {Zh: "只有受理该办件的窗口人员才能标记扫描件已与原件核对。", En: "Only the clerk who took the application in may mark a scan as checked against the original."},
 	ClockStopped:               {Zh: "办件处于补正或特别程序中，计时已暂停，待其结束后再办理。", En: "The clock is stopped for a correction or a special procedure. Wait for it to end."},
 	CommitmentText:             {Zh: "承诺书内容与事项规定的不一致，请刷新页面后重新签署。", En: "Sign the commitment exactly as the item words it. Reload the page and sign again."},

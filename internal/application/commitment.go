@@ -24,7 +24,8 @@ func commitmentText(it catalog.Item) string {
 }
 
 // SignCommitment is the applicant signing the item's commitment on a draft
-// of an item approved on commitment; submission needs it.
+// of an item approved on commitment; submission needs it. At a window the
+// clerk who took the draft in records the person's signature (maySign).
 func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expect int64, text string) (Application, error) {
 	a, it, err := s.draftOf(ctx, p, id)
 	if err != nil {
@@ -37,6 +38,9 @@ func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expec
 	if text != want {
 		return a, apperr.New(apperr.Invalid, apperr.CommitmentText, "sign the commitment exactly as the item words it (GET the application's modes.commitment_text)").
 			WithDetails([]apperr.Detail{detail("commitment_text", want, "Sign this text word for word: "+want)})
+	}
+	if err := s.maySign(ctx, p, a); err != nil {
+		return a, err
 	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {

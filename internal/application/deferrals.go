@@ -77,14 +77,15 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 		if err := upsertDeferral(ctx, tx, deferral{ApplicationID: id, MaterialID: materialID, CommitmentID: cid, DueAt: dueAt, MarkedAt: s.now()}); err != nil {
 			return err
 		}
-		by := actor{"applicant", p.AccountID, p.Name}
-		if p.PersonID != a.personID {
-			by = staffActor(p)
+		by, note, data := signedBy(p, a), a.Materials[j].Name+" 容缺，"+due+" 前补交", map[string]any{"material": materialID, "due": due}
+		if by.kind == "staff" {
+			note += atWindowNote
+			data["signed_at_window"] = a.HallCode
 		}
 		if err := s.save(ctx, tx, &locked, update{}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, id, by, "material_deferred", locked.Status, locked.Status, a.Materials[j].Name+" 容缺，"+due+" 前补交", map[string]any{"material": materialID, "due": due})
+		return s.record(ctx, tx, id, by, "material_deferred", locked.Status, locked.Status, note, data)
 	})
 	if err != nil {
 		return a, err
@@ -93,14 +94,18 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 }
 
 // deferrable is an application the caller may defer materials of: their own
-// undecided one, or any undecided one for a window clerk.
+// undecided one, or for a window clerk an undecided one taken in at a
+// window of their hall, where the clerk records the person's signature.
 func (s *core) deferrable(ctx context.Context, p authz.Principal, id int64) (Application, error) {
 	a, err := s.get(ctx, p, id)
-	if err != nil && p.Can(authz.WindowIntake) {
+	if err != nil && p.Kind == "staff" && p.Can(authz.WindowIntake) {
 		a, err = loadApplication(ctx, s.db, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = authz.NotYours("application")
 		}
+	}
+	if err == nil {
+		err = s.maySign(ctx, p, a)
 	}
 	if err != nil {
 		return a, err

@@ -85,6 +85,9 @@ func (s *Drafts) PledgeMaterial(ctx context.Context, p authz.Principal, id, expe
 	if err != nil {
 		return a, err
 	}
+	if err := s.maySign(ctx, p, a); err != nil {
+		return a, err
+	}
 	d, err := s.ids.PersonDetails(ctx, a.personID)
 	if err != nil {
 		return a, err
@@ -94,12 +97,17 @@ func (s *Drafts) PledgeMaterial(ctx context.Context, p authz.Principal, id, expe
 	if trust == "" {
 		trust = TrustCommitment
 	}
-	err = s.attach(ctx, a, expect, materialID, actor{"applicant", p.AccountID, p.Name}, "commitment_signed", func(tx *sql.Tx, am *Material) (map[string]any, error) {
+	by := signedBy(p, a)
+	err = s.attach(ctx, a, expect, materialID, by, "commitment_signed", func(tx *sql.Tx, am *Material) (map[string]any, error) {
 		if _, err := s.sign(ctx, tx, a.ID, "material:"+materialID, p, d.Name, pledge); err != nil {
 			return nil, err
 		}
 		am.Attached, am.Source, am.Trust, am.Ref, am.File = true, "commitment", trust, digest(pledge), nil
-		return map[string]any{"material": materialID, "pledge": pledge, "pledge_digest": digest(pledge)}, nil
+		data := map[string]any{"material": materialID, "pledge": pledge, "pledge_digest": digest(pledge)}
+		if by.kind == "staff" {
+			data["signed_at_window"] = a.HallCode
+		}
+		return data, nil
 	})
 	if err != nil {
 		return a, err
@@ -140,7 +148,11 @@ func (s *core) attach(ctx context.Context, a Application, expect int64, material
 		if err := s.supplied(ctx, tx, a.ID, materialID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a.ID, by, event, locked.Status, locked.Status, m.Name, data)
+		note := m.Name
+		if _, ok := data["signed_at_window"]; ok {
+			note += atWindowNote
+		}
+		return s.record(ctx, tx, a.ID, by, event, locked.Status, locked.Status, note, data)
 	})
 }
 

@@ -86,7 +86,16 @@ type Commitment struct {
 	SignedAt   time.Time `json:"signed_at"`
 	Text       string    `json:"text"`
 	Digest     string    `json:"digest"` // SHA-256 of the text, hex
+	// RecordedBy is the clerk who recorded the person's signature at the
+	// window of Hall; empty when the person signed it themself.
+	RecordedBy string `json:"recorded_at_window_by,omitempty"`
+	Hall       string `json:"hall_code,omitempty"`
 }
+
+// recordedBy selects the name of the clerk who recorded a commitment c at a
+// window (its account ac is staff's), or an empty text when the person
+// signed it themself.
+const recordedBy = `CASE WHEN ac.kind = 'staff' THEN ac.display_name ELSE '' END`
 
 // Notice is a filing on public notice.
 type Notice struct {
@@ -123,6 +132,9 @@ type Deferral struct {
 	DueAt      time.Time  `json:"due_at"`
 	SuppliedAt *time.Time `json:"supplied_at,omitempty"`
 	OverdueAt  *time.Time `json:"overdue_at,omitempty"`
+	// RecordedBy is the clerk who recorded the person's signed deferral
+	// commitment at a window; empty when the person signed it themself.
+	RecordedBy string `json:"recorded_at_window_by,omitempty"`
 }
 
 func digest(text string) string {
@@ -130,7 +142,44 @@ func digest(text string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// sign writes a signed commitment inside tx, once per purpose.
+// atWindowNote ends a timeline note of a commitment signed at a window.
+const atWindowNote = "（申请人在窗口签字，窗口人员记录）"
+
+// maySign decides, before anything is written, whether p may put a
+// signature on a's commitments: the person signs their own (or their
+// enterprise's, acting for it); staff never sign in a person's name, but a
+// clerk of the hall where a was taken in records the signature the person
+// made on paper at the window. A citizen's own application is refused.
+func (s *core) maySign(ctx context.Context, p authz.Principal, a Application) error {
+	if p.Kind != "staff" {
+		return nil
+	}
+	if a.HallCode == "" || !p.Can(authz.WindowIntake) {
+		return apperr.New(apperr.Forbidden, apperr.OnlyPersonSigns, "only the applicant can sign the commitments of application %d, which was not taken in at a window", a.ID)
+	}
+	hall, _, err := s.hallOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	if hall != a.HallCode {
+		return apperr.New(apperr.Forbidden, apperr.OnlyPersonSigns, "application %d was taken in at another hall: a clerk there records the applicant's signature", a.ID)
+	}
+	return nil
+}
+
+// signedBy is the actor of a signature p put on a: the applicant, or the
+// clerk who recorded it at the window.
+func signedBy(p authz.Principal, a Application) actor {
+	if p.Kind == "staff" {
+		return staffActor(p)
+	}
+	return actor{"applicant", p.AccountID, p.Name}
+}
+
+// sign writes a signed commitment inside tx, once per purpose. The signer
+// is the person; account_id is who put it on record: the person's own
+// account, or (a staff account) the clerk who recorded it at a window, whom
+// the views name. Callers decide with maySign first.
 func (s *core) sign(ctx context.Context, tx *sql.Tx, applicationID int64, purpose string, p authz.Principal, signer, text string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO commitments (application_id, purpose, account_id, signer_name, signed_at, text, digest)
@@ -231,9 +280,13 @@ func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error
 	m := &ModeView{Mode: it.Approval.Mode}
 	commitments, err := store.All(ctx, s.db, func(row store.Scanner) (Commitment, error) {
 		var c Commitment
-		err := row.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest)
+		err := row.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest, &c.RecordedBy)
+		if c.RecordedBy != "" {
+			c.Hall = a.HallCode
+		}
 		return c, err
-	}, `SELECT purpose, signer_name, signed_at, text, digest FROM commitments WHERE application_id = $1 AND purpose = 'approval'`, a.ID)
+	}, `SELECT c.purpose, c.signer_name, c.signed_at, c.text, c.digest, `+recordedBy+` FROM commitments c
+		JOIN accounts ac ON ac.id = c.account_id WHERE c.application_id = $1 AND c.purpose = 'approval'`, a.ID)
 	if err != nil {
 		return err
 	}
@@ -261,7 +314,7 @@ func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error
 	m.Deferrals, err = store.All(ctx, s.db, func(row store.Scanner) (Deferral, error) {
 		var d Deferral
 		var sup, over sql.NullTime
-		if err := row.Scan(&d.Material, &d.DueAt, &sup, &over); err != nil {
+		if err := row.Scan(&d.Material, &d.DueAt, &sup, &over, &d.RecordedBy); err != nil {
 			return d, err
 		}
 		if sup.Valid {
@@ -271,7 +324,8 @@ func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error
 			d.OverdueAt = &over.Time
 		}
 		return d, nil
-	}, `SELECT material_id, due_at, supplied_at, overdue_at FROM deferrals WHERE application_id = $1 ORDER BY id`, a.ID)
+	}, `SELECT d.material_id, d.due_at, d.supplied_at, d.overdue_at, `+recordedBy+` FROM deferrals d
+		JOIN commitments c ON c.id = d.commitment_id JOIN accounts ac ON ac.id = c.account_id WHERE d.application_id = $1 ORDER BY d.id`, a.ID)
 	if err != nil {
 		return err
 	}

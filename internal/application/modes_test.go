@@ -369,17 +369,7 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		f := setupWith(t, db, nil, func(c *catalog.Catalogue) {
-			withPhoto(c)
-			seniorCardAs(func(it *catalog.Item) {
-				it.Approval.Mode = "manual"
-				for i := range it.Materials {
-					if it.Materials[i].ID == "photo" {
-						it.Materials[i].Deferrable = true
-					}
-				}
-			})(c)
-		})
+		f := setupWith(t, db, nil, deferrablePhoto)
 		st := makeStaff(t, f.ids)
 		c := &clock{at(15, 9)}
 		f.apps.SetNow(c.now)
@@ -415,13 +405,18 @@ func TestDeferredMaterialsOverdueWriteCreditThenBlacklist(t *testing.T) {
 			t.Errorf("supplying did not clear the deferral: %+v", a.Modes.Deferrals)
 		}
 
-		// A clerk defers at the window for another; both go overdue.
+		// Staff never sign the person's commitment on their own draft (a
+		// clerk records it only at a window: TestOnlyThePersonSignsTheirCommitment);
+		// the person defers another one, and both go overdue.
 		b := draft(t, f)
-		if _, err := f.apps.Modes.DeferMaterial(ctx, st.clerk, b.ID, 0, "photo", "2026-06-16"); err != nil {
-			t.Fatalf("a clerk deferring: %v", err)
+		if _, err := f.apps.Modes.DeferMaterial(ctx, st.clerk, b.ID, 0, "photo", "2026-06-16"); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a clerk deferring on a citizen's own draft: %v", err)
 		}
 		if _, err := f.apps.Modes.DeferMaterial(ctx, st.civil, b.ID, 0, "photo", "2026-06-16"); err == nil {
 			t.Error("a reviewer deferred a material")
+		}
+		if _, err := f.apps.Modes.DeferMaterial(ctx, f.p, b.ID, 0, "photo", "2026-06-16"); err != nil {
+			t.Fatalf("the person deferring: %v", err)
 		}
 		d := deferred("2026-06-16")
 		c.t = at(18, 9)

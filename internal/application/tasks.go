@@ -58,6 +58,24 @@ func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
 }
 
+// clerkSees reports whether a window clerk may see application a, whose
+// steps are tasks: one taken in at a window of the clerk's hall, or one
+// that went to the comprehensive window's acceptance (一窗受理, a clerk
+// step). A citizen's own draft has neither, so it stays theirs.
+func (s *core) clerkSees(ctx context.Context, p authz.Principal, a Application, tasks []Task) (bool, error) {
+	if slices.ContainsFunc(tasks, func(t Task) bool { return t.Role == "clerk" }) {
+		return true, nil
+	}
+	if a.HallCode == "" || p.HallID == 0 {
+		return false, nil
+	}
+	hall, _, err := s.hallOf(ctx, p)
+	if apperr.Is(err, apperr.Forbidden) { // the hall is gone
+		return false, nil
+	}
+	return hall == a.HallCode, err
+}
+
 // loadTask reads a task inside tx and checks that p may work it.
 func (s *core) loadTask(ctx context.Context, tx *sql.Tx, p authz.Principal, taskID int64) (Task, error) {
 	list, err := s.queryTasks(ctx, tx, `t.id = $1`, taskID)
@@ -412,10 +430,15 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 	if err := authz.Require(p, authz.Decide); err != nil {
 		return Application{}, err
 	}
-	if strings.TrimSpace(reason) == "" {
-		return Application{}, apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
-	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Whose it is first: another department learns nothing of its
+		// state (a stale revision) nor of the request's faults.
+		if err := s.mayRevoke(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if err := reasonGiven(reason); err != nil {
+			return err
+		}
 		a, err := s.lockForAction(ctx, tx, id, expect)
 		if err != nil {
 			return err
@@ -430,16 +453,14 @@ func (s *Tasks) Revoke(ctx context.Context, p authz.Principal, id, expect int64,
 
 // RevokeLicence revokes an e-licence through the application it was
 // issued for, so that the application's status, timeline and notification
-// follow in the same transaction and the same department check applies
-// (a supervisor, who oversees every department, may too). A licence
+// follow in the same transaction and the same department check applies:
+// only a head of the deciding department. Supervisors watch and report;
+// they do not revoke another department's decisions. A licence
 // without an application (imported from a registry) only a head of its
 // issuing department may revoke. The licence API calls it (licence.Revoker).
 func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, reason string) error {
 	if err := authz.Require(p, authz.LicenceRevoke); err != nil {
 		return err
-	}
-	if strings.TrimSpace(reason) == "" {
-		return apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		id, issuer, err := licence.Owner(ctx, tx, number)
@@ -450,7 +471,16 @@ func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, re
 			if !p.Has(authz.Head) || p.Department != issuer {
 				return apperr.New(apperr.NotFound, apperr.LicenceNotFound, "licence %s is not one your department issued", number)
 			}
+			if err := reasonGiven(reason); err != nil {
+				return err
+			}
 			_, err := s.licences.RevokeTx(ctx, tx, number, reason, fmt.Sprintf("staff:%d", p.AccountID))
+			return err
+		}
+		if err := s.mayRevoke(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if err := reasonGiven(reason); err != nil {
 			return err
 		}
 		a, err := s.lockForAction(ctx, tx, id, 0)
@@ -461,11 +491,17 @@ func (s *Tasks) RevokeLicence(ctx context.Context, p authz.Principal, number, re
 	})
 }
 
-// revoke revokes a (locked in tx) and its licence, once mayRevoke allowed it.
-func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application, reason string) error {
-	if err := s.mayRevoke(ctx, tx, p, a); err != nil {
-		return err
+// reasonGiven insists a revocation says why.
+func reasonGiven(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return apperr.New(apperr.Invalid, apperr.RevocationReasonRequired, "a revocation must say why")
 	}
+	return nil
+}
+
+// revoke revokes a (locked in tx) and its licence; the caller has decided
+// with mayRevoke that p may.
+func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application, reason string) error {
 	if err := s.move(ctx, tx, a, workflow.Revoke, staffActor(p), reason, nil, update{}); err != nil {
 		return err
 	}
@@ -475,20 +511,17 @@ func (s *core) revoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *App
 	return s.tell(ctx, tx, a, "revoked")
 }
 
-// mayRevoke decides, inside tx and before anything is written, whether p
-// may revoke a: staff of the department whose item it is, the deciding
-// department (the callers require the permission: a head's authz.Decide,
-// or authz.LicenceRevoke), or a supervisor. Another department's
-// application answers 404, as reading it would.
-func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, a *Application) error {
-	dept, err := departmentOf(ctx, tx, a.ID)
-	if err != nil {
-		return err
+// mayRevoke decides, inside tx and before anything is written or any other
+// check is made, whether p may revoke application id: staff of the
+// department whose item it is, the deciding department (the callers
+// require the permission: a head's authz.Decide, or authz.LicenceRevoke).
+// Another department's application answers 404, as reading it would.
+func (s *core) mayRevoke(ctx context.Context, tx *sql.Tx, p authz.Principal, id int64) error {
+	dept, err := departmentOf(ctx, tx, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Department != dept) { // no exception for supervisors: the deciding department answers for its decisions
+		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", id)
 	}
-	if p.Department != dept && !p.Can(authz.Supervise) {
-		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", a.ID)
-	}
-	return nil
+	return err
 }
 
 // departmentOf is the department that decides application id, the one
@@ -569,7 +602,13 @@ func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, 
 	if err != nil {
 		return StaffView{}, err
 	}
-	if !p.Can(authz.Supervise) && !p.Has(authz.Clerk) && !slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department }) {
+	sees := p.Can(authz.Supervise) || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department })
+	if !sees && p.Has(authz.Clerk) {
+		if sees, err = s.clerkSees(ctx, p, a, tasks); err != nil {
+			return StaffView{}, err
+		}
+	}
+	if !sees {
 		return StaffView{}, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d in your department", id)
 	}
 	if err := s.complete(ctx, &a); err != nil {

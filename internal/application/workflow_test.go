@@ -341,6 +341,32 @@ func withPhoto(c *catalog.Catalogue) {
 	}
 }
 
+// clerkAt is a new window clerk posted to the hall code in region, which is
+// made if it does not exist yet.
+func clerkAt(t *testing.T, f fixture, db *store.DB, user, hall, region string) authz.Principal {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO regions (code, level, name_zh, name_en) VALUES ($1, 'district', $1, $1) ON CONFLICT (code) DO NOTHING`, region); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en) VALUES ($1, $2, $1, $1) ON CONFLICT (code) DO NOTHING`, hall, region); err != nil {
+		t.Fatal(err)
+	}
+	var hallID int64
+	if err := db.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = $1`, hall).Scan(&hallID); err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: "gsdb", Region: "910102", HallID: hallID, Roles: []authz.Role{authz.Clerk}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.ids.StaffPrincipal(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // pngFile is the smallest content the blob store accepts as a PNG.
 var pngFile = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 
@@ -349,30 +375,7 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := setupWith(t, db, nil, withPhoto)
-		var hall, far int64
-		for code, region := range map[string]string{"mingde-hall": "910102", "faraway-hall": "920101"} {
-			if _, err := db.ExecContext(ctx, `INSERT INTO regions (code, level, name_zh, name_en) VALUES ($1, 'district', $1, $1) ON CONFLICT (code) DO NOTHING`, region); err != nil {
-				t.Fatal(err)
-			}
-			var id int64
-			if err := db.QueryRowContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en) VALUES ($1, $2, $1, $1) RETURNING id`, code, region).Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			if region == "910102" {
-				hall = id
-			} else {
-				far = id
-			}
-		}
-		mkClerk := func(user string, hallID int64) authz.Principal {
-			a, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: "gsdb", Region: "910102", HallID: hallID, Roles: []authz.Role{authz.Clerk}}, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, _ := f.ids.StaffPrincipal(ctx, a.ID)
-			return p
-		}
-		clerk, farClerk := mkClerk("clerk.near", hall), mkClerk("clerk.far", far)
+		clerk, farClerk := clerkAt(t, f, db, "clerk.near", "mingde-hall", "910102"), clerkAt(t, f, db, "clerk.far", "faraway-hall", "920101")
 		req := application.IntakeRequest{IDNumber: f.idNum, Name: "赵老汉", ItemCode: seniorCard, IdentityChecked: true, Consent: true}
 
 		if _, err := f.apps.Drafts.Intake(ctx, farClerk, req); !apperr.Is(err, apperr.Forbidden) {

@@ -62,7 +62,7 @@ var grants = map[Role][]Permission{
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace, Inspect},
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, LicenceRevoke, OverdueView},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView}, // watches, never revokes: the issuing department does
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView},
 }

@@ -13,6 +13,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
@@ -248,4 +249,32 @@ func mustNotContain(t *testing.T, what string, haystack []string, needles ...str
 			}
 		}
 	}
+}
+
+// wantLocked checks that err is a sign-in refused because the account is
+// locked, answered exactly as a wrong password is; it returns the lock.
+func wantLocked(t *testing.T, what string, err error) *apperr.Error {
+	t.Helper()
+	e := wantErr(t, what, err, apperr.Unauthenticated, "bad_credentials")
+	if e.Message != "the sign-in name or password is wrong" {
+		t.Errorf("%s: message %q differs from a wrong password's", what, e.Message)
+	}
+	lock := identity.LockedCause(err)
+	if lock == nil {
+		t.Fatalf("%s: %v, want it refused for the lock", what, err)
+	}
+	return lock
+}
+
+// toldHolders records the messages the store writes to account holders.
+type toldHolders struct {
+	mu sync.Mutex
+	to []notify.Message
+}
+
+func (n *toldHolders) Send(_ context.Context, _ *sql.Tx, m notify.Message) (int64, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.to = append(n.to, m)
+	return int64(len(n.to)), nil
 }

@@ -126,7 +126,11 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, login, password
 		if err := h.limits.Record(r.Context(), 0, throttle, signInLimit); err != nil {
 			return Session{}, err
 		}
-		h.logger.WarnContext(r.Context(), "sign-in refused", "login", maskLogin(login), "reason", apperr.As(err).Code, "remote", r.RemoteAddr)
+		reason := apperr.As(err).Code
+		if l := LockedCause(err); l != nil {
+			reason = l.Code // the log may say what the caller is not told
+		}
+		h.logger.WarnContext(r.Context(), "sign-in refused", "login", maskLogin(login), "reason", reason, "remote", r.RemoteAddr)
 		return Session{}, err
 	}
 	if old, err := r.Cookie(SessionCookie); err == nil {
@@ -226,7 +230,13 @@ func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	a, err := h.store.RegisterPerson(r.Context(), req.IDNumber, req.Name, req.Phone, req.Password)
+	_, err := h.store.RegisterPerson(r.Context(), req.IDNumber, req.Name, req.Phone, req.Password)
+	if e := apperr.As(err); e != nil && e.Code == apperr.AlreadyExists {
+		// The holder is notified; the caller gets what a new account gets,
+		// so registering does not tell whether an ID number has an account.
+		h.logger.InfoContext(r.Context(), "registration for an existing account", "remote", r.RemoteAddr)
+		err = nil
+	}
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Kind == apperr.Invalid {
 			h.logger.InfoContext(r.Context(), "registration refused", "reason", e.Code)
@@ -234,7 +244,20 @@ func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusCreated, a)
+	lang := httpx.Lang(r)
+	httpx.WriteJSON(w, http.StatusAccepted, registered{Next: "sign_in", Message: registeredWords.In(lang)})
+}
+
+// registered is the one answer to an accepted registration, whether it
+// made an account or found one (whose holder is then notified).
+type registered struct {
+	Next    string `json:"next"`
+	Message string `json:"message"`
+}
+
+var registeredWords = apperr.Words{
+	Zh: "注册申请已受理。请用身份证号和密码登录；如果该身份证号此前已注册，账号持有人会收到通知，原密码不变。",
+	En: "Registration received. Sign in with your ID number and password; if the ID number was registered before, its holder is notified and the old password stays.",
 }
 
 func clientIP(r *http.Request) string {
@@ -453,10 +476,10 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	login, next := r.PostFormValue("login"), safeNext(r.PostFormValue("next"))
 	if _, err := h.signIn(w, r, login, r.PostFormValue("password")); err != nil {
 		lang := web.Lang(w, r)
-		msg := pick(lang, "登录名或密码错误。", "The sign-in name or password is wrong.")
-		if e := apperr.As(err); e != nil && e.Code == apperr.AccountLocked {
-			msg = strings.Join(append([]string{web.ErrorText(lang, e)}, web.ErrorDetails(lang, e)...), " ")
-		} else if e == nil || e.Kind == apperr.Internal {
+		// One message for an unknown name, a wrong password and a locked
+		// account: only the account's holder learns of a lock (notified).
+		msg := pick(lang, "登录名或密码错误。连续输错多次后账号会暂时锁定。", "The sign-in name or password is wrong. After several failures in a row the account locks for a while.")
+		if e := apperr.As(err); e == nil || e.Kind == apperr.Internal {
 			httpx.WriteError(w, r, h.logger, err)
 			return
 		}

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
@@ -617,22 +619,28 @@ func TestHTTPSelfRegistration(t *testing.T) {
 		}
 
 		res = register(good, "张三")
-		res.want(t, "registration", http.StatusCreated, "")
-		var a identity.Account
-		if err := json.Unmarshal([]byte(res.body), &a); err != nil {
-			t.Fatal(err)
-		}
-		if a.Kind != "person" || a.RealNameLevel != 1 || len(a.Roles) != 1 || a.Roles[0] != authz.Applicant || strings.Contains(res.body, good[:17]) {
+		res.want(t, "registration", http.StatusAccepted, "")
+		if strings.Contains(res.body, good[:17]) {
 			t.Errorf("registration response = %s", res.body)
 		}
 		s.signIn(t, good)
+		a, err := s.ids.Login(s.ctx, good, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Kind != "person" || a.RealNameLevel != 1 || len(a.Roles) != 1 || a.Roles[0] != authz.Applicant {
+			t.Errorf("the registered account = %+v", a)
+		}
 
-		register(good, "张三").want(t, "second registration", http.StatusConflict, "already_exists")
+		// Registering again answers the same: nobody learns the number has an account.
+		if again := register(good, "张三"); again.status != res.status || again.body != res.body {
+			t.Errorf("second registration: %d %s, want what the first got: %d %s", again.status, again.body, res.status, res.body)
+		}
 
 		// Five attempts from this address so far, whatever their outcome,
 		// counting these two.
-		register(idNumber(t, "19920708", "234"), "李四").want(t, "fourth registration", http.StatusCreated, "")
-		register(idNumber(t, "19880101", "345"), "王五").want(t, "fifth registration", http.StatusCreated, "")
+		register(idNumber(t, "19920708", "234"), "李四").want(t, "fourth registration", http.StatusAccepted, "")
+		register(idNumber(t, "19880101", "345"), "王五").want(t, "fifth registration", http.StatusAccepted, "")
 		sixth := idNumber(t, "19700101", "456")
 		res = register(sixth, "赵六")
 		res.want(t, "sixth registration within the hour", http.StatusTooManyRequests, "rate_limited")
@@ -644,7 +652,7 @@ func TestHTTPSelfRegistration(t *testing.T) {
 		}
 
 		s.clock.Advance(time.Hour + time.Second)
-		register(sixth, "赵六").want(t, "registration an hour later", http.StatusCreated, "")
+		register(sixth, "赵六").want(t, "registration an hour later", http.StatusAccepted, "")
 	})
 }
 
@@ -674,5 +682,77 @@ func TestHTTPSignInThrottledPerAddress(t *testing.T) {
 		}
 		s.clock.Advance(2 * time.Minute) // past the throttle and the one-minute lock
 		signIn(password).want(t, "a minute later", http.StatusOK, "")
+	})
+}
+
+// TestAnswersDoNotTellWhetherAnAccountExists: an unknown name, a wrong
+// password and a locked account get the same status, code and words, from
+// the API and the sign-in page alike; only the holder learns of the lock.
+func TestAnswersDoNotTellWhetherAnAccountExists(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db, false)
+		told := &toldHolders{}
+		s.ids.SetNotifier(told)
+		s.staff(t, "clerk", authz.Clerk)
+		holder := idNumber(t, "19600315", "123")
+		acc := s.person(t, holder, "张三")
+		type answer struct {
+			status        int
+			code, message string
+		}
+		api := func(login, pw string) answer {
+			res := s.do(t, request{method: "POST", path: "/api/v1/session", json: map[string]string{"login": login, "password": pw}})
+			var body struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			json.Unmarshal([]byte(res.body), &body)
+			return answer{res.status, body.Error.Code, body.Error.Message}
+		}
+		page := func(login, pw string) answer {
+			csrf := strings.Repeat("c", 43)
+			res := s.do(t, request{method: "POST", path: "/login", form: url.Values{"login": {login}, "password": {pw}, "csrf_token": {csrf}},
+				cookies: []*http.Cookie{{Name: "yiwang_csrf", Value: csrf}}})
+			m := regexp.MustCompile(`(?s)<p[^>]*class="[^"]*error[^"]*"[^>]*>(.*?)</p>`).FindStringSubmatch(res.body)
+			if m == nil {
+				return answer{status: res.status, message: "no error shown"}
+			}
+			return answer{status: res.status, message: m[1]}
+		}
+		for _, login := range []string{"clerk", holder} {
+			unknown := "nobody.here"
+			if login == holder {
+				unknown = idNumber(t, "19700101", "456")
+			}
+			wantAPI, wantPage := api(unknown, "wrong-password-1"), page(unknown, "wrong-password-1")
+			if wantAPI.status != http.StatusUnauthorized || wantAPI.code != "bad_credentials" {
+				t.Fatalf("an unknown name: %+v", wantAPI)
+			}
+			for i := 1; i <= 6; i++ { // the fifth locks the account; the sixth finds it locked
+				what := fmt.Sprintf("%s, wrong password %d", login, i)
+				if got := api(login, "wrong-password-1"); got != wantAPI {
+					t.Errorf("%s: %+v, want what an unknown name gets: %+v", what, got, wantAPI)
+				}
+			}
+			if got := api(login, password); got != wantAPI {
+				t.Errorf("%s locked, right password: %+v, want what an unknown name gets: %+v", login, got, wantAPI)
+			}
+			if got := page(login, password); got != wantPage {
+				t.Errorf("%s locked, the sign-in page: %+v, want what an unknown name gets: %+v", login, got, wantPage)
+			}
+			if got := page(login, "wrong-password-1"); got != wantPage {
+				t.Errorf("%s locked, wrong password on the sign-in page: %+v, want %+v", login, got, wantPage)
+			}
+		}
+		// The holder (and the clerk) were told of the lock, once each.
+		var toHolder int
+		for _, m := range told.to {
+			if m.AccountID == acc.ID && m.Kind == notify.AccountSecurity {
+				toHolder++
+			}
+		}
+		if len(told.to) != 2 || toHolder != 1 {
+			t.Errorf("the holders were told %+v, want one message each", told.to)
+		}
 	})
 }

@@ -75,6 +75,7 @@ type Hasher struct {
 	wait    time.Duration // how long a check may queue for a slot
 	dummy   string        // checked when there is no hash, so unknown names cost the same
 	checks  atomic.Int64
+	real    atomic.Int64 // checks against a real hash: guesses that could succeed
 	running atomic.Int64
 	peak    atomic.Int64
 }
@@ -106,6 +107,7 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		VerifyPassword(h.dummy, password)
 		return false, nil
 	}
+	h.real.Add(1)
 	return VerifyPassword(hash, password), nil
 }
 
@@ -144,6 +146,11 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 
 // Stats returns how many checks the hasher made and the most that ran at once.
 func (h *Hasher) Stats() (checks, peak int64) { return h.checks.Load(), h.peak.Load() }
+
+// Guesses returns how many of the checks were against a real hash: the
+// dummy checks that make an unknown name or a locked account take as long
+// are not guesses, as they cannot succeed.
+func (h *Hasher) Guesses() int64 { return h.real.Load() }
 
 func checkPassword(password string) error {
 	n := utf8.RuneCountInString(password)

@@ -21,8 +21,10 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
+	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Column contexts bind ciphertexts to the column they belong in.
@@ -36,7 +38,29 @@ type Store struct {
 	db        *store.DB
 	pii       *pii.Protector
 	passwords *Hasher
+	notifier  Notifier // tells an account's holder what no one else may learn; nil: nobody
 	now       func() time.Time
+}
+
+// Notifier writes a message inside the caller's transaction: the
+// notifications outbox.
+type Notifier interface {
+	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
+}
+
+// SetNotifier makes the store tell an account's holder, and only them, of
+// what the answers to strangers keep quiet: a registration tried with their
+// ID number, their account locked after failed sign-ins.
+func (s *Store) SetNotifier(n Notifier) { s.notifier = n }
+
+// TellHolder writes an account-security message to the holder of account
+// id inside tx; without a notifier it writes nothing.
+func (s *Store) TellHolder(ctx context.Context, tx *sql.Tx, id int64, titleZh, titleEn, bodyZh, bodyEn string) error {
+	if s.notifier == nil {
+		return nil
+	}
+	_, err := s.notifier.Send(ctx, tx, notify.Message{AccountID: id, Kind: notify.AccountSecurity, TitleZh: titleZh, TitleEn: titleEn, BodyZh: bodyZh, BodyEn: bodyEn})
+	return err
 }
 
 // NewStore returns an identity store; protector encrypts personal data.
@@ -309,24 +333,30 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 }
 
 // RegisterPerson creates a self-registered applicant account (real-name
-// level 1) for the holder of idNumber, in one transaction.
+// level 1) for the holder of idNumber, in one transaction. When the ID
+// number has an account already, its holder is told (in the same
+// transaction, which commits) and the caller gets AlreadyExists, which the
+// HTTP answer does not show to the unknown caller.
 func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, password string) (Account, error) {
 	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}
-	var id int64
+	var id, existing int64
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`,
-			s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber)))).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return apperr.New(apperr.Conflict, apperr.AlreadyExists, "an account for this ID number exists already: sign in, or reset its password at a service hall")
-		}
+		// The person first, with the same checks (the name on record)
+		// whether or not they have an account.
 		personID, err := s.claimPerson(ctx, tx, idNumber, name, phone)
 		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE person_id = $1`, personID).Scan(&existing)
+		if err == nil {
+			return s.TellHolder(ctx, tx, existing, "有人尝试用您的身份证号注册账号", "Someone tried to register with your ID number",
+				"有人尝试用您的身份证号注册新账号，未成功：您已有账号。如果不是您本人，请留意账号安全；忘记密码可到政务服务大厅重置。",
+				"Someone tried to register a new account with your ID number; it was refused, as you have one. If it was not you, mind your account; a service hall can reset a forgotten password.")
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, person_id, display_name, password_hash, real_name_level, created_at, updated_at)
@@ -338,6 +368,9 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 	})
 	if err != nil {
 		return Account{}, err
+	}
+	if existing != 0 {
+		return Account{}, apperr.New(apperr.Conflict, apperr.AlreadyExists, "an account for this ID number exists already: sign in, or reset its password at a service hall")
 	}
 	return s.Account(ctx, id)
 }
@@ -498,7 +531,11 @@ const (
 
 // Login checks a username (staff) or resident ID number (persons) and
 // password, applying the lockout policy. Errors never say whether the
-// account exists.
+// account exists: an unknown name, a wrong password and a locked account
+// all answer BadCredentials in the same words, each after one password
+// check (a dummy one when there is nothing to check), so their timing is
+// alike too. A locked account's error wraps the lock (for logs and
+// LockedCause); its holder is told by a notification when it locks.
 //
 // Each check is reserved in the database before the hash is computed (see
 // reserveAttempt), so guesses sent at the same time count too: however many
@@ -515,7 +552,7 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		arg = s.pii.Index(ident.NormalizeIDNumber(login))
 	}
 	err := s.db.QueryRowContext(ctx, q, arg).Scan(&id, &hash, &disabled)
-	wrong := apperr.New(apperr.Unauthenticated, apperr.BadCredentials, "the sign-in name or password is wrong")
+	wrong := refused(nil)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.passwords.Verify(ctx, "", password); err != nil {
 			return Account{}, err
@@ -527,6 +564,12 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 	}
 	now := s.now()
 	failed, err := s.reserveAttempt(ctx, id, now)
+	if e := apperr.As(err); e != nil && e.Code == apperr.AccountLocked {
+		if _, err := s.passwords.Verify(ctx, "", password); err != nil { // as long as a real check
+			return Account{}, err
+		}
+		return Account{}, refused(err)
+	}
 	if err != nil {
 		return Account{}, err
 	}
@@ -543,10 +586,19 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 	if !ok {
 		if failed >= maxFailures {
 			until := now.Add(lockDuration(failed))
-			if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET locked_until = $1 WHERE id = $2 AND failed_logins >= $3`, until, id, maxFailures); err != nil {
+			err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `UPDATE accounts SET locked_until = $1 WHERE id = $2 AND failed_logins >= $3`, until, id, maxFailures); err != nil {
+					return err
+				}
+				at := until.In(workday.CST).Format("15:04")
+				return s.TellHolder(ctx, tx, id, "您的账号已被暂时锁定", "Your account is locked for a while",
+					fmt.Sprintf("您的账号连续%d次登录失败，已锁定至 %s（北京时间）。如果不是您本人在尝试，请到政务服务大厅修改密码。", failed, at),
+					fmt.Sprintf("After %d failed sign-ins in a row your account is locked until %s (Beijing time). If it was not you, change your password at a service hall.", failed, at))
+			})
+			if err != nil {
 				return Account{}, err
 			}
-			return Account{}, lockedError(until, now)
+			return Account{}, refused(lockedError(until, now))
 		}
 		return Account{}, wrong
 	}
@@ -581,6 +633,24 @@ func (s *Store) reserveAttempt(ctx context.Context, id int64, now time.Time) (in
 // a minute at maxFailures, doubling with each further one, up to maxLockout.
 func lockDuration(failed int) time.Duration {
 	return min(time.Minute<<min(failed-maxFailures, 6), maxLockout)
+}
+
+// refused is the one answer to a failed sign-in, whatever its cause; the
+// cause (a lock) stays for logs and LockedCause, never for the caller.
+func refused(cause error) *apperr.Error {
+	return apperr.Wrap(cause, apperr.Unauthenticated, apperr.BadCredentials, "the sign-in name or password is wrong")
+}
+
+// LockedCause is the lock behind a refused sign-in, or nil: for logs and
+// tests, never for the person signing in.
+func LockedCause(err error) *apperr.Error {
+	for err != nil {
+		if e, ok := err.(*apperr.Error); ok && e.Code == apperr.AccountLocked {
+			return e
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
 }
 
 func lockedError(until, now time.Time) error {

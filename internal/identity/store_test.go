@@ -11,6 +11,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -236,12 +237,24 @@ func TestRegisterPerson(t *testing.T) {
 			t.Errorf("person of the new account: %+v, %v; want id %d", p, err, a.PersonID)
 		}
 
-		// A second registration for the same number is a conflict and
-		// changes nothing: not even the name the first one gave.
+		// A second registration for the same number under another name is
+		// refused as for anyone on record; under the right name it is a
+		// conflict (which the HTTP answer hides) and the holder is told.
+		// Neither changes anything: not even the name the first one gave.
+		told := &toldHolders{}
+		f.ids.SetNotifier(told)
 		_, err = f.ids.RegisterPerson(f.ctx, strings.ToLower(id), "冒名者", "13900000000", "another-password-1")
+		wantErr(t, "second RegisterPerson under another name", err, apperr.Invalid, "name_mismatch")
+		_, err = f.ids.RegisterPerson(f.ctx, strings.ToLower(id), "李四", "13900000000", "another-password-1")
 		e := wantErr(t, "second RegisterPerson", err, apperr.Conflict, "already_exists")
 		if strings.Contains(e.Message, id) {
 			t.Errorf("conflict message repeats the ID number: %q", e.Message)
+		}
+		if len(told.to) != 1 || told.to[0].AccountID != a.ID || told.to[0].Kind != notify.AccountSecurity {
+			t.Errorf("the holder was told %+v, want one account_security message to account %d", told.to, a.ID)
+		}
+		if _, err := f.ids.Login(f.ctx, id, "another-password-1"); err == nil {
+			t.Error("the second registration's password signs in")
 		}
 		if p, _ := f.ids.PersonByIDNumber(f.ctx, id); p.Name != "李四" {
 			t.Errorf("after a refused registration the person is named %q, want 李四", p.Name)
@@ -362,7 +375,7 @@ func TestLoginLocksOutAfterFiveFailures(t *testing.T) {
 			wantErr(t, "failure "+string(rune('0'+i)), err, apperr.Unauthenticated, "bad_credentials")
 		}
 		_, err := f.ids.Login(f.ctx, "clerk", "wrong-password-1")
-		e := wantErr(t, "fifth failure", err, apperr.TooMany, "account_locked")
+		e := wantLocked(t, "fifth failure", err)
 		if !strings.Contains(e.Message, "1 more minute(s)") || !strings.Contains(e.Message, "09:01") {
 			t.Errorf("lock message %q should say it lasts 1 more minute, until 09:01", e.Message)
 		}
@@ -370,7 +383,7 @@ func TestLoginLocksOutAfterFiveFailures(t *testing.T) {
 		// Locked: even the right password is refused, with the time left.
 		f.clock.Advance(30 * time.Second)
 		_, err = f.ids.Login(f.ctx, "clerk", password)
-		e = wantErr(t, "right password while locked", err, apperr.TooMany, "account_locked")
+		e = wantLocked(t, "right password while locked", err)
 		if !strings.Contains(e.Message, "1 more minute(s)") {
 			t.Errorf("lock message half-way: %q, want 1 more minute", e.Message)
 		}
@@ -390,18 +403,18 @@ func TestLoginLocksOutAfterFiveFailures(t *testing.T) {
 			wantErr(t, "failure after reset", err, apperr.Unauthenticated, "bad_credentials")
 		}
 		_, err = f.ids.Login(f.ctx, "clerk", "wrong-password-1")
-		wantErr(t, "fifth failure after reset", err, apperr.TooMany, "account_locked")
+		wantLocked(t, "fifth failure after reset", err)
 
 		// A further failure after a lock passes locks for twice as long.
 		f.clock.Advance(61 * time.Second)
 		_, err = f.ids.Login(f.ctx, "clerk", "wrong-password-1")
-		e = wantErr(t, "sixth failure", err, apperr.TooMany, "account_locked")
+		e = wantLocked(t, "sixth failure", err)
 		if !strings.Contains(e.Message, "2 more minute(s)") {
 			t.Errorf("second lock message %q, want 2 more minutes", e.Message)
 		}
 		f.clock.Advance(90 * time.Second)
 		_, err = f.ids.Login(f.ctx, "clerk", password)
-		wantErr(t, "right password during the second lock", err, apperr.TooMany, "account_locked")
+		wantLocked(t, "right password during the second lock", err)
 		f.clock.Advance(31 * time.Second)
 		if _, err := f.ids.Login(f.ctx, "clerk", password); err != nil {
 			t.Errorf("sign-in after the second lock passed: %v", err)
@@ -432,15 +445,15 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 		wg.Wait()
 		close(errs)
 		for err := range errs {
-			if k := apperr.KindOf(err); k != apperr.Unauthenticated && k != apperr.TooMany {
+			if k := apperr.KindOf(err); k != apperr.Unauthenticated {
 				t.Errorf("concurrent wrong password: %v", err)
 			}
 		}
-		if checks, _ := hasher.Stats(); checks > 5 {
+		if checks := hasher.Guesses(); checks > 5 {
 			t.Errorf("%d concurrent guesses checked %d passwords, want at most 5", guesses, checks)
 		}
 		_, err := f.ids.Login(f.ctx, "clerk", password)
-		wantErr(t, "right password after 60 concurrent failures", err, apperr.TooMany, "account_locked")
+		wantLocked(t, "right password after 60 concurrent failures", err)
 	})
 }
 

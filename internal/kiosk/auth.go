@@ -94,12 +94,27 @@ func (p *PINs) account(ctx context.Context, idNumber string) (int64, error) {
 
 var wrongPIN = apperr.New(apperr.Unauthenticated, apperr.BadPIN, "the ID card and PIN do not match")
 
+// refused is the one answer to a failed kiosk sign-in after a check of the
+// same cost, whatever the cause: no account, no PIN, a locked PIN or a
+// wrong one. The cause stays for logs.
+func (p *PINs) refused(ctx context.Context, pin string, cause error) (int64, error) {
+	if _, err := p.ids.Passwords().Verify(ctx, "", pin); err != nil {
+		return 0, err
+	}
+	if cause == nil {
+		return 0, wrongPIN
+	}
+	return 0, apperr.Wrap(cause, apperr.Unauthenticated, apperr.BadPIN, wrongPIN.Message)
+}
+
 // Authenticate implements Authenticator. Errors never say whether the
-// person has an account or a PIN.
+// person has an account or a PIN, nor that the PIN is locked: each answers
+// the same after one PIN check (a dummy one when there is nothing to
+// check). The holder is told by a notification when their PIN locks.
 func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, error) {
 	id, err := p.account(ctx, idNumber)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
-		return 0, wrongPIN
+		return p.refused(ctx, pin, nil)
 	}
 	if err != nil {
 		return 0, err
@@ -107,12 +122,16 @@ func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, e
 	var hash string
 	err = p.db.QueryRowContext(ctx, `SELECT pin_hash FROM kiosk_pins WHERE account_id = $1`, id).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, wrongPIN
+		return p.refused(ctx, pin, nil)
 	}
 	if err != nil {
 		return 0, err
 	}
-	if err := p.reserveAttempt(ctx, id); err != nil {
+	failures, err := p.reserveAttempt(ctx, id)
+	if e := apperr.As(err); e != nil && e.Code == apperr.PINLocked {
+		return p.refused(ctx, pin, err)
+	}
+	if err != nil {
 		return 0, err
 	}
 	ok, err := p.ids.Passwords().Verify(ctx, hash, hashInput(id, pin))
@@ -120,6 +139,16 @@ func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, e
 		return 0, err
 	}
 	if !ok || !pinPattern.MatchString(pin) {
+		if failures == maxFailures {
+			err := p.db.InTx(ctx, func(tx *sql.Tx) error {
+				return p.ids.TellHolder(ctx, tx, id, "您的自助终端密码已被暂时锁定", "Your kiosk PIN is locked for a while",
+					fmt.Sprintf("自助终端连续%d次输入的密码错误，密码已锁定%d分钟。如果不是您本人，请到窗口修改密码。", failures, int(lockFor/time.Minute)),
+					fmt.Sprintf("After %d wrong PINs in a row at a kiosk your PIN is locked for %d minutes. If it was not you, change it at a service window.", failures, int(lockFor/time.Minute)))
+			})
+			if err != nil {
+				return 0, err
+			}
+		}
 		return 0, wrongPIN
 	}
 	_, err = p.db.ExecContext(ctx, `UPDATE kiosk_pins SET failures = 0, locked_until = NULL WHERE account_id = $1`, id)
@@ -129,23 +158,22 @@ func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, e
 // reserveAttempt counts an attempt as failed before its PIN is checked, in
 // one statement (a right PIN resets the count), and locks the PIN with the
 // attempt that reaches maxFailures: however many attempts arrive at once,
-// at most maxFailures PINs are checked before the lock.
-func (p *PINs) reserveAttempt(ctx context.Context, id int64) error {
+// at most maxFailures PINs are checked before the lock. It returns the
+// count, this attempt included.
+func (p *PINs) reserveAttempt(ctx context.Context, id int64) (int, error) {
 	now := p.now()
-	res, err := p.db.ExecContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1,
+	var failures int
+	err := p.db.QueryRowContext(ctx, `UPDATE kiosk_pins SET failures = failures + 1,
 			locked_until = CASE WHEN failures + 1 >= $2 THEN $3 ELSE locked_until END
-		WHERE account_id = $1 AND (locked_until IS NULL OR locked_until <= $4)`, id, maxFailures, now.Add(lockFor), now)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
+		WHERE account_id = $1 AND (locked_until IS NULL OR locked_until <= $4) RETURNING failures`, id, maxFailures, now.Add(lockFor), now).Scan(&failures)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return failures, err
 	}
 	var until time.Time
 	if err := p.db.QueryRowContext(ctx, `SELECT locked_until FROM kiosk_pins WHERE account_id = $1`, id).Scan(&until); err != nil {
-		return err
+		return 0, err
 	}
-	return apperr.New(apperr.TooMany, apperr.PINLocked, "too many wrong PINs: try again after %s, or ask at the window", until.Local().Format("15:04"))
+	return 0, apperr.New(apperr.TooMany, apperr.PINLocked, "too many wrong PINs: try again after %s, or ask at the window", until.Local().Format("15:04"))
 }
 
 // DemoPIN is the kiosk PIN of the demo people (demo mode only).

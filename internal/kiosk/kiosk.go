@@ -144,11 +144,14 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, r, h.Logger, err)
 			return
 		}
-		msg := pick(lang, "身份证号与密码不匹配。", "The ID number and PIN do not match.")
-		if e.Kind == apperr.TooMany {
-			msg = pick(lang, "密码错误次数过多，请稍后再试或到窗口办理。", "Too many wrong PINs: try later or ask at the window.")
+		// The same words for every refusal: a stranger at the kiosk learns
+		// neither that the person has an account nor that the PIN is locked.
+		msg := pick(lang, "身份证号与密码不匹配。连续输错多次后密码会暂时锁定，可到窗口办理。", "The ID number and PIN do not match. After several wrong PINs the PIN locks for a while; a window can help.")
+		reason := e.Code
+		if cause := apperr.As(e.Err); cause != nil {
+			reason = cause.Code // the lock, for the log only
 		}
-		h.Logger.WarnContext(r.Context(), "kiosk sign-in refused", "reason", e.Code, "remote", r.RemoteAddr)
+		h.Logger.WarnContext(r.Context(), "kiosk sign-in refused", "reason", reason, "remote", r.RemoteAddr)
 		h.show(w, r, httpx.StatusFor(e.Kind), msg, 0)
 		return
 	}

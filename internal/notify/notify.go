@@ -40,10 +40,11 @@ const (
 	DeadlineWarning     Kind = "deadline_warning"     // a deadline turns yellow or red (staff), or a supplement is due
 	Decision            Kind = "decision"             // approved, rejected, not accepted
 	LicenceIssued       Kind = "licence_issued"       // the e-licence is ready
+	AccountSecurity     Kind = "account_security"     // to an account's holder only: a lock, a registration tried with their ID number
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued}
+var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity}
 
 // The channels a message can go by. Only ChannelInApp is delivered today;
 // the others are reserved names for channels that implement Channel later.
