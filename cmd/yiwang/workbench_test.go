@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/authz"
 	"yiwang/internal/demo"
 )
 
@@ -215,6 +216,15 @@ func TestHeadReassignsAndRevokesThroughThePage(t *testing.T) {
 	_, html = page(t, h, head, "GET", "/workbench/applications/"+id, nil)
 	if !strings.Contains(html, `id="revoke"`) {
 		t.Fatalf("the approved application offers the head no revocation:\n%s", html)
+	}
+	// A head of another department who supervises too sees the case, but
+	// only the deciding department's head revokes it: no button.
+	other := staffPrincipal(t, a, "reviewer.realestate")
+	if err := a.identities.GrantRole(context.Background(), other.AccountID, authz.Supervisor, staffPrincipal(t, a, "sysadmin").AccountID); err != nil {
+		t.Fatal(err)
+	}
+	if _, html := page(t, h, signIn(t, h, "reviewer.realestate"), "GET", "/workbench/applications/"+id, nil); strings.Contains(html, `id="revoke"`) {
+		t.Error("the head of another department is offered the revocation")
 	}
 	if msg := postFails(t, h, head, "/workbench/applications/"+id+"/revoke", url.Values{"reason": {" "}}, http.StatusBadRequest); !strings.Contains(msg, "请填写撤销的理由") {
 		t.Errorf("a revocation without a reason should ask for it:\n%s", msg)

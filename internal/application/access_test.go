@@ -49,6 +49,8 @@ func TestClerksSeeTheirHallAndTheWindowNotCitizensDrafts(t *testing.T) {
 		colleague := clerkAt(t, f, db, "clerk.colleague", "mingde-hall", "910102")
 		other := clerkAt(t, f, db, "clerk.other", "other-hall", "910102")
 
+		supervisor := newStaff(t, f.ids, "watcher", "gsdb", authz.Supervisor)
+
 		own := draft(t, f)
 		submitted := submitManual(t, f)
 		walkIn := walkInAt(t, f, clerk)
@@ -65,6 +67,9 @@ func TestClerksSeeTheirHallAndTheWindowNotCitizensDrafts(t *testing.T) {
 			{"the clerk who took the walk-in in", clerk, walkIn.ID, true},
 			{"a colleague at the same hall, the walk-in's draft", colleague, walkIn.ID, true},
 			{"a clerk of another hall, the walk-in's draft", other, walkIn.ID, false},
+			{"a supervisor, the citizen's own draft", supervisor, own.ID, false},
+			{"a supervisor, a submitted application", supervisor, submitted.ID, true},
+			{"a supervisor, the walk-in's draft", supervisor, walkIn.ID, true},
 		} {
 			v, err := f.apps.Tasks.StaffApplication(ctx, c.clerk, c.id)
 			switch {

@@ -551,6 +551,9 @@ type StaffView struct {
 	// names) are shown masked; Purpose is the stated purpose of a full view.
 	Masked  bool   `json:"masked"`
 	Purpose string `json:"purpose,omitempty"`
+	// Department is the department that decides the application (its
+	// item's): the one whose head may revoke it.
+	Department string `json:"department"`
 }
 
 func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
@@ -584,6 +587,7 @@ func (s *core) staffApplicationOf(ctx context.Context, p authz.Principal, id int
 	if err != nil {
 		return StaffView{}, catalog.Item{}, err
 	}
+	v.Department = ver.Item.Department
 	return v, ver.Item, nil
 }
 
@@ -602,7 +606,10 @@ func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, 
 	if err != nil {
 		return StaffView{}, err
 	}
-	sees := p.Can(authz.Supervise) || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department })
+	// A citizen's own draft is theirs alone: supervisors see what was
+	// submitted, or taken in at a window (a clerk's draft is a case).
+	supervises := p.Can(authz.Supervise) && (a.Status != "draft" || a.HallCode != "")
+	sees := supervises || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department })
 	if !sees && p.Has(authz.Clerk) {
 		if sees, err = s.clerkSees(ctx, p, a, tasks); err != nil {
 			return StaffView{}, err

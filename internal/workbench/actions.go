@@ -63,7 +63,7 @@ func (h *Handler) actionsFor(r *http.Request, p authz.Principal, v application.S
 	}
 	switch v.Status {
 	case "approved", "licence_issued", "delivered":
-		sa.CanRevoke = p.Can(authz.Decide)
+		sa.CanRevoke = p.Can(authz.Decide) && p.Department == v.Department // the deciding department's head
 	}
 	return sa, nil
 }
