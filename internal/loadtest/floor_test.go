@@ -13,6 +13,7 @@ import (
 
 	democatalog "yiwang/catalog"
 	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/hub"
@@ -92,29 +93,7 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		b.Fatal(err)
 	}
-	key, _ := pii.NewKey()
-	k, _ := pii.ParseKey(key)
-	protector, _ := pii.NewProtector(k)
-	ids := identity.NewStore(db, protector)
-	registries := hub.NewBuiltin(db, protector)
-	applicants, err := loadtest.Prepare(ctx, db, ids, registries, loadtest.PrepareOptions{Applicants: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	acc, err := ids.Login(ctx, applicants[0].Login, loadtest.Password)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := ids.StartSession(ctx, acc.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, _, err := ids.SessionPrincipal(ctx, sess.Token)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := application.NewServices(application.Deps{DB: db, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
-		Limits: identity.NewLimiter(db), Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
+	svc, p := seniorCardService(b, db, identity.NewLimiter(db))
 	submitted, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
 		b.Fatal(err)
@@ -137,6 +116,38 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	}
 	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
 	return f
+}
+
+// seniorCardService is the application services on db, which holds the
+// demo catalogue, and one bench applicant signed in, with limits on their
+// submissions.
+func seniorCardService(b *testing.B, db *store.DB, limits *identity.Limiter) (application.Services, authz.Principal) {
+	b.Helper()
+	ctx := context.Background()
+	key, _ := pii.NewKey()
+	k, _ := pii.ParseKey(key)
+	protector, _ := pii.NewProtector(k)
+	ids := identity.NewStore(db, protector)
+	registries := hub.NewBuiltin(db, protector)
+	applicants, err := loadtest.Prepare(ctx, db, ids, registries, loadtest.PrepareOptions{Applicants: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	acc, err := ids.Login(ctx, applicants[0].Login, loadtest.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := ids.StartSession(ctx, acc.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _, err := ids.SessionPrincipal(ctx, sess.Token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
+		Limits: limits, Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
+	return svc, p
 }
 
 // drafts clones the template draft n times and returns the new ids.
