@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/pii"
@@ -50,5 +51,32 @@ func TestCheckFingerprint(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, pii.FingerprintSetting).Scan(&stored); err != nil || stored != first.Fingerprint() {
 			t.Errorf("stored fingerprint %q, %v; want the first key's", stored, err)
 		}
+	})
+}
+
+// TestCheckFingerprintOnAnOlderDatabase: a database with people sealed
+// before fingerprints were kept takes the fingerprint of the key that opens
+// them, and refuses, storing nothing, a key that does not.
+func TestCheckFingerprintOnAnOlderDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		first, other := newProtector(t, testKey(1)), newProtector(t, testKey(2))
+		sealed, err := first.SealFor(idNumber, "persons.id_number")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO persons (id_number_enc, id_number_idx, name, birth_date, sex, created_at) VALUES ($1, $2, '张三', '1949-12-31', 'female', $3)`,
+			sealed, first.Index(idNumber), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, "another key", pii.CheckFingerprint(ctx, db.DB, other), apperr.Conflict, string(apperr.PIIKeyMismatch))
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, pii.FingerprintSetting).Scan(&n); err != nil || n != 0 {
+			t.Errorf("a refused key left %d fingerprint(s), %v", n, err)
+		}
+		if err := pii.CheckFingerprint(ctx, db.DB, first); err != nil {
+			t.Errorf("the key that sealed the people: %v", err)
+		}
+		wantCode(t, "another key afterwards", pii.CheckFingerprint(ctx, db.DB, other), apperr.Conflict, string(apperr.PIIKeyMismatch))
 	})
 }
