@@ -81,8 +81,10 @@ type floor struct {
 	outcome  string
 	rules    string // the rules digest
 	inputs   string // the inputs digest
-	record   string // the decision record as stored
+	record   string // the decision record as stored (sealed)
 	tookNS   int64
+	// mismatches as Submit stores them: sealed, like the record.
+	mismatches string
 }
 
 // newFloor seeds the demo catalogue and one bench applicant, and makes one
@@ -112,6 +114,9 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	err = db.QueryRowContext(ctx, `SELECT outcome, version_id, rules_digest, inputs_digest, record, took_ns FROM decisions WHERE application_id = $1`, submitted.ID).
 		Scan(&f.outcome, &f.version, &f.rules, &f.inputs, &f.record, &f.tookNS)
 	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT mismatches FROM applications WHERE id = $1`, submitted.ID).Scan(&f.mismatches); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
@@ -181,7 +186,7 @@ func (f *floor) submit(id int64) error {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	return f.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, "[]", now, id)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, f.mismatches, now, id)
 		if err != nil {
 			return err
 		}

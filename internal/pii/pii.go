@@ -1,11 +1,13 @@
-// Package pii protects residents' personal data: resident ID numbers now,
-// phone numbers and names later.
+// Package pii protects residents' personal data: ID numbers, phone numbers,
+// and whole columns that hold them (application forms, decision records).
 //
-// A value is stored encrypted (Protector.Seal), found again through a keyed
-// blind index (Protector.Index) so that no query ever needs the plaintext,
-// shown masked to anyone without a need to see it (MaskIDNumber, MaskPhone,
-// MaskName), and every time a staff member does see it unmasked the view is
-// written to the access log (AccessLog), which auditors can list.
+// A value is stored encrypted (Protector.SealFor, bound to its column),
+// found again through a keyed blind index (Protector.Index) so that no query
+// ever needs the plaintext, shown masked to anyone without a need to see it
+// (MaskIDNumber, MaskPhone, MaskName), and every time a staff member does see
+// it unmasked the view is written to the access log (AccessLog), which
+// auditors can list. The database keeps the key's fingerprint
+// (CheckFingerprint), so that it is never used with two keys.
 //
 // The package reads no environment and keeps no global state: the caller
 // parses the master key from its configuration and builds one Protector.
