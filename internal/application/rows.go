@@ -370,12 +370,12 @@ func SealPlaintext(ctx context.Context, db *store.DB, protector *pii.Protector) 
 	total := 0
 	for _, c := range sealedColumns {
 		for {
-			n, err := s.sealPlaintextBatch(ctx, c.table, c.column)
-			total += n
+			read, sealed, err := s.sealPlaintextBatch(ctx, c.table, c.column)
+			total += sealed
 			if err != nil {
 				return total, fmt.Errorf("seal %s.%s: %w", c.table, c.column, err)
 			}
-			if n < sealBatch {
+			if read < sealBatch {
 				break
 			}
 		}
@@ -383,14 +383,16 @@ func SealPlaintext(ctx context.Context, db *store.DB, protector *pii.Protector) 
 	return total, nil
 }
 
-// sealPlaintextBatch seals up to sealBatch plaintext values of one column.
-func (s *core) sealPlaintextBatch(ctx context.Context, table, column string) (int, error) {
+// sealPlaintextBatch seals up to sealBatch plaintext values of one column;
+// it returns how many it read and how many it sealed (fewer when another
+// process sealed some meanwhile).
+func (s *core) sealPlaintextBatch(ctx context.Context, table, column string) (read, sealed int, err error) {
 	type plain struct {
 		id    int64
 		value string
 	}
-	n := 0
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		read, sealed = 0, 0
 		rows, err := store.All(ctx, tx, func(row store.Scanner) (plain, error) {
 			var p plain
 			return p, row.Scan(&p.id, &p.value)
@@ -399,16 +401,22 @@ func (s *core) sealPlaintextBatch(ctx context.Context, table, column string) (in
 			return err
 		}
 		for _, r := range rows {
-			sealed, err := s.sealColumn(table+"."+column, r.value)
+			v, err := s.sealColumn(table+"."+column, r.value)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2 AND %s = $3`, table, column, column), sealed, r.id, r.value); err != nil {
+			res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2 AND %s = $3`, table, column, column), v, r.id, r.value)
+			if err != nil {
 				return err
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			sealed += int(n)
 		}
-		n = len(rows)
+		read = len(rows)
 		return nil
 	})
-	return n, err
+	return read, sealed, err
 }
