@@ -72,6 +72,17 @@ type appOptions struct {
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
+	// Another key than the database's would seed, seal and fail to read:
+	// refuse before anything is written. Then seal what an older version
+	// left in plaintext.
+	if err := pii.CheckFingerprint(ctx, db.DB, opts.protector); err != nil {
+		return nil, err
+	}
+	if n, err := application.SealPlaintext(ctx, db, opts.protector); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("sealed personal data left in plaintext by an earlier version", "values", n)
+	}
 	orgStore := org.NewStore(db.DB)
 	schemas, err := catalog.CompileSchemas()
 	if err != nil {
@@ -126,7 +137,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
-	applications := application.NewServices(application.Deps{DB: db, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
+	applications := application.NewServices(application.Deps{DB: db, Protector: opts.protector, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})

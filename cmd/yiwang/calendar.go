@@ -14,6 +14,9 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/config"
+	"yiwang/internal/logging"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
 	"yiwang/internal/workday"
 )
 
@@ -65,7 +68,15 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 			return usageError{fmt.Errorf("YEAR must be a year such as 2026, not %q", pos[0])}
 		}
 	}
-	db, err := openMigrated(ctx, cfg)
+	// Loading a year recounts deadlines and writes their timeline entries,
+	// which are sealed: that needs the data key.
+	var db *store.DB
+	var protector *pii.Protector
+	if sub == "load" {
+		db, protector, err = openWithProtector(ctx, cfg, logging.New(stderr, "text", 0))
+	} else {
+		db, err = openMigrated(ctx, cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -74,7 +85,7 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	cs.OnLoad(recountWith(application.NewServices(application.Deps{DB: db}).Deadlines))
+	cs.OnLoad(recountWith(application.NewServices(application.Deps{DB: db, Protector: protector}).Deadlines))
 	var y workday.Year
 	if sub == "load" {
 		if y, err = cs.Load(ctx, notice, "cli:"+osUser()); err != nil {

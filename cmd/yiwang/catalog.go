@@ -217,7 +217,9 @@ func openWithProtector(ctx context.Context, cfg config.Config, logger *slog.Logg
 	if err == nil {
 		var protector *pii.Protector
 		if protector, err = pii.NewProtector(key); err == nil {
-			return db, protector, nil
+			if err = pii.CheckFingerprint(ctx, db.DB, protector); err == nil {
+				return db, protector, nil
+			}
 		}
 	}
 	db.Close()

@@ -438,9 +438,15 @@ func TestCitizenSignsTheCommitment(t *testing.T) {
 }
 
 func testCitizenSignsTheCommitment(t *testing.T, db *store.DB) {
+	h, a := citizenServerOn(t, db)
+	signTheCommitment(t, h, a, db)
+}
+
+// signTheCommitment is TestCitizenSignsTheCommitment on a server of the
+// caller's.
+func signTheCommitment(t *testing.T, h http.Handler, a *app, db *store.DB) {
 	const smallCatering = "11910102MB0001111L-01-00003"
 	ctx := context.Background()
-	h, a := citizenServerOn(t, db)
 	verified(t, a, demo.ZhangSan, 2)
 	hd := signIn(t, h, demo.ZhangSan)
 	if code, _, body := call(t, h, "PUT", "/api/v1/me/acting-for", strings.NewReader(`{"credit_code":"`+demo.DemoCompany+`"}`), withJSON(hd)); code != http.StatusOK {
@@ -505,8 +511,13 @@ func testCitizenSignsTheCommitment(t *testing.T, db *store.DB) {
 // asks for the other party; a wrong naming is refused with the problems,
 // a right one is invited at submission and shown with its state.
 func TestCitizenNamesTheParties(t *testing.T) {
-	const marriage = "11910102MB00011858-07-00003"
 	h, a := citizenServer(t)
+	nameTheParties(t, h, a)
+}
+
+// nameTheParties is TestCitizenNamesTheParties on a server of the caller's.
+func nameTheParties(t *testing.T, h http.Handler, a *app) {
+	const marriage = "11910102MB00011858-07-00003"
 	verified(t, a, demo.WangWu, 3)
 	hd := signIn(t, h, demo.WangWu)
 	_, start := page(t, h, hd, "GET", "/apply/"+marriage, nil)

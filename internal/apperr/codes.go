@@ -106,6 +106,7 @@ const (
 	PIICipher         Code = "pii_cipher"
 	PIIKeyDerivation  Code = "pii_key_derivation"
 	PIIKeyLength      Code = "pii_key_length"
+	PIIKeyMismatch    Code = "pii_key_mismatch"
 	PIIKeyMissing     Code = "pii_key_missing"
 	PIIKeyNotBase64   Code = "pii_key_not_base64"
 	PIIKeyRandom      Code = "pii_key_random"
@@ -398,6 +399,7 @@ var words = map[Code]Words{
 	PIICipher:         {Zh: "个人信息加密无法启用，请联系系统管理员。", En: "Personal-data encryption cannot be set up. Tell the administrator."},
 	PIIKeyDerivation:  {Zh: "个人信息加密无法启用，请联系系统管理员。", En: "The personal-data keys cannot be derived. Tell the administrator."},
 	PIIKeyLength:      {Zh: "个人信息主密钥长度不对，请检查是否完整复制，或重新生成。", En: "The personal-data master key has the wrong length. Check it was copied whole, or generate a new one."},
+	PIIKeyMismatch:    {Zh: "个人信息主密钥与本数据库初始化时所用的不一致，请配置原来的密钥。", En: "The personal-data key does not match the one this database was set up with. Configure the original key."},
 	PIIKeyMissing:     {Zh: "没有配置个人信息主密钥，请生成后与其他密钥一同妥善保管。", En: "No personal-data master key is configured. Generate one and keep it with the other secrets."},
 	PIIKeyNotBase64:   {Zh: "个人信息主密钥格式有误，请按生成时的原样填写。", En: "The personal-data master key is not valid base64. Give it exactly as generated."},
 	PIIKeyRandom:      {Zh: "无法生成个人信息主密钥，请联系系统管理员。", En: "A personal-data master key cannot be generated: the random source failed."},

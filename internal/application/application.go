@@ -26,6 +26,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 )
@@ -121,12 +122,14 @@ type core struct {
 	blacklistAfter int
 	now            func() time.Time
 	sample         func() float64 // [0,1), for spot-check sampling
+	// pii seals the columns that hold personal data (rows.go).
+	pii *pii.Protector
 }
 
 // newCore returns the core the services share.
 func newCore(d Deps) *core {
 	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
-		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, warnDays: d.WarningDays,
+		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, pii: d.Protector, warnDays: d.WarningDays,
 		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
 }
@@ -143,6 +146,7 @@ type Deps struct {
 	Blobs      blob.Store        // uploaded materials
 	Licences   Issuer            // issues the e-licence of an approved application
 	Registries *hub.Builtin      // where enterprises set up by an application are registered
+	Protector  *pii.Protector    // seals forms, decision records and timelines at rest
 	// WarningDays is how many working days before a deadline it turns
 	// yellow (--deadline-warning-days).
 	WarningDays int
@@ -160,7 +164,7 @@ type Deps struct {
 // get returns an application its applicant may see: their own, or their
 // enterprise's while acting for it. Anyone else gets not-found.
 func (s *core) get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	a, err := loadApplication(ctx, s.db, id)
+	a, err := s.loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
 		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
 		return Application{}, authz.NotYours("application")

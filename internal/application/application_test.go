@@ -39,6 +39,7 @@ type fixture struct {
 	licences *licence.Service
 	p        authz.Principal
 	idNum    string
+	pii      *pii.Protector
 }
 
 // notices records what the service told people.
@@ -172,8 +173,8 @@ func setupCalendars(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Con
 		t.Fatal(err)
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
-	return fixture{apps: application.NewServices(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
-		Calendars: cals, Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id}
+	return fixture{apps: application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
+		Calendars: cals, Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id, pii: protector}
 }
 
 func TestInstantDeclarationFillsFlagsAndLogs(t *testing.T) {

@@ -71,7 +71,7 @@ func BenchmarkPrefill(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	svc := application.NewServices(application.Deps{DB: db, Catalog: cs, Identities: ids, Reader: hub.NewReader(db, bi, bi.SubjectIndex), Limits: identity.NewLimiter(db),
+	svc := application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: cs, Identities: ids, Reader: hub.NewReader(db, bi, bi.SubjectIndex), Limits: identity.NewLimiter(db),
 		Calendars: calendars(b), Notifier: &notices{}, Blobs: blobs(b)})
 	p := authz.Principal{AccountID: acc.ID, Kind: "person", PersonID: acc.PersonID, Roles: []authz.Role{authz.Applicant}, RealNameLevel: 1,
 		ActingFor: &authz.Enterprise{ID: entID, CreditCode: cc, Name: "基准科技有限公司", Via: "legal_representative"}}

@@ -117,8 +117,12 @@ func (s *core) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it c
 	if err != nil {
 		return err
 	}
+	sealed, err := s.sealColumn("decisions.record", string(record))
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (application_id, outcome, version_id, rules_digest, inputs_digest, record, took_ns, actor, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, string(d.Outcome), a.VersionID, d.RulesDigest, d.InputsDigest, string(record), d.TookNS, "machine", d.At); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, string(d.Outcome), a.VersionID, d.RulesDigest, d.InputsDigest, sealed, d.TookNS, "machine", d.At); err != nil {
 		return fmt.Errorf("save decision: %w", err)
 	}
 	if d.Outcome == rules.Approve && it.Approval.SamplePercent > 0 && s.sample()*100 < it.Approval.SamplePercent {
@@ -156,6 +160,9 @@ func (s *core) decisionRecord(ctx context.Context, applicationID int64) (rules.D
 	}
 	if err != nil {
 		return rules.Decision{}, err
+	}
+	if record, err = s.openColumn("decisions.record", record); err != nil {
+		return rules.Decision{}, fmt.Errorf("decision of application %d is unreadable: %w", applicationID, err)
 	}
 	var d rules.Decision
 	if err := json.Unmarshal([]byte(record), &d); err != nil {

@@ -99,7 +99,7 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 func (s *core) deferrable(ctx context.Context, p authz.Principal, id int64) (Application, error) {
 	a, err := s.get(ctx, p, id)
 	if err != nil && p.Kind == "staff" && p.Can(authz.WindowIntake) {
-		a, err = loadApplication(ctx, s.db, id)
+		a, err = s.loadApplication(ctx, s.db, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = authz.NotYours("application")
 		}
@@ -161,7 +161,7 @@ func (s *core) sweepDeferrals(ctx context.Context) (int, error) {
 			if err != nil || !marked {
 				return err
 			}
-			a, err := loadApplication(ctx, tx, d.app)
+			a, err := s.loadApplication(ctx, tx, d.app)
 			if err != nil {
 				return err
 			}

@@ -300,7 +300,7 @@ func (s *core) insert(ctx context.Context, a *Application, p authz.Principal, ke
 				return err
 			}
 		}
-		id, err := insertDraft(ctx, tx, a, intake)
+		id, err := s.insertDraft(ctx, tx, a, intake)
 		if err != nil {
 			return fmt.Errorf("save application: %w", err)
 		}
@@ -342,7 +342,7 @@ func (s *Drafts) Mine(ctx context.Context, p authz.Principal) ([]Application, er
 	if p.PersonID != 0 {
 		person = p.PersonID
 	}
-	return orEmpty(store.All(ctx, s.db, scan, `SELECT `+columns+` FROM applications
+	return orEmpty(store.All(ctx, s.db, s.scan, `SELECT `+columns+` FROM applications
 		WHERE account_id = $1 OR enterprise_id = $2 OR (person_id = $3 AND enterprise_id IS NULL) ORDER BY id DESC LIMIT 200`, p.AccountID, ent, person))
 }
 
@@ -389,7 +389,7 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 		return a, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set: %s", len(problems), apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
 	form, _ := json.Marshal(a.Form)
-	if err := saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
+	if err := s.saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
 		return a, err
 	}
 	return a, nil

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"yiwang/internal/apperr"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/workflow"
 )
@@ -20,16 +22,55 @@ import (
 
 // insertDraft saves a new draft a (created at a.CreatedAt) and returns its
 // id; intakeBy is the clerk who took it at a hall window, or 0.
-func insertDraft(ctx context.Context, tx *sql.Tx, a *Application, intakeBy int64) (int64, error) {
-	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+func (s *core) insertDraft(ctx context.Context, tx *sql.Tx, a *Application, intakeBy int64) (int64, error) {
+	var cols [5]string
+	for i, c := range []struct {
+		column string
+		v      any
+	}{{"answers", a.Answers}, {"form", a.Form}, {"provenance", a.Provenance}, {"materials", a.Materials}, {"mismatches", []Mismatch{}}} {
+		b, _ := json.Marshal(c.v)
+		var err error
+		if cols[i], err = s.sealColumn("applications."+c.column, string(b)); err != nil {
+			return 0, err
+		}
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO applications (item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
 		consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at, channel, hall_code, intake_by)
-		VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, '[]', $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) RETURNING id`,
-		a.ItemCode, a.VersionID, a.accountID, a.personID, nullID(a.EnterpriseID), enc(a.Answers), enc(a.Form), enc(a.Provenance), enc(a.Materials),
+		VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19) RETURNING id`,
+		a.ItemCode, a.VersionID, a.accountID, a.personID, nullID(a.EnterpriseID), cols[0], cols[1], cols[2], cols[3], cols[4],
 		a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, a.CreatedAt, a.Channel, nullString(a.HallCode), nullID(intakeBy)).Scan(&id)
 	return id, err
 }
+
+// sealedColumns are the columns that hold personal data (ID numbers, phones,
+// addresses in forms, their sources and the decision's input snapshot), each
+// stored sealed with the data key, bound to its table.column. They are
+// sealed and opened here and in SealPlaintext only.
+var sealedColumns = []struct{ table, column string }{
+	{"applications", "answers"}, {"applications", "form"}, {"applications", "provenance"}, {"applications", "materials"},
+	{"applications", "mismatches"}, {"decisions", "record"}, {"application_events", "note"}, {"application_events", "details"},
+}
+
+// sealColumn seals plaintext for column ("table.column").
+func (s *core) sealColumn(column, plaintext string) (string, error) {
+	if s.pii == nil {
+		return "", errNoProtector
+	}
+	return s.pii.SealFor(plaintext, column)
+}
+
+// openColumn opens what sealColumn sealed for column.
+func (s *core) openColumn(column, sealed string) (string, error) {
+	if s.pii == nil {
+		return "", errNoProtector
+	}
+	return s.pii.OpenFor(sealed, column)
+}
+
+// errNoProtector is a wiring fault: services made without Deps.Protector
+// cannot read or write the sealed columns.
+var errNoProtector = apperr.New(apperr.Internal, apperr.PIICipher, "the application services were set up without the personal-data key")
 
 // nullID is NULL for the id 0.
 func nullID(id int64) any {
@@ -59,7 +100,7 @@ type update struct {
 // updateApplication writes u to application a (locked in tx), sets
 // updated_at to now and bumps the revision; a change made meanwhile by
 // someone else fails as stale.
-func updateApplication(ctx context.Context, tx *sql.Tx, a *Application, now time.Time, u update) error {
+func (s *core) updateApplication(ctx context.Context, tx *sql.Tx, a *Application, now time.Time, u update) error {
 	cols := []string{"updated_at = $1", "revision = revision + 1"}
 	args := []any{now}
 	set := func(column string, v any) {
@@ -77,7 +118,16 @@ func updateApplication(ctx context.Context, tx *sql.Tx, a *Application, now time
 	if u.RestartClock {
 		set("clock_stopped_at", nil)
 	}
-	for _, c := range []struct{ column, value string }{{"form", u.Form}, {"materials", u.Materials}, {"mismatches", u.Mismatches}, {"number", u.Number}, {"reasons", u.Reasons}} {
+	for _, c := range []struct{ column, value string }{{"form", u.Form}, {"materials", u.Materials}, {"mismatches", u.Mismatches}} {
+		if c.value != "" {
+			sealed, err := s.sealColumn("applications."+c.column, c.value)
+			if err != nil {
+				return err
+			}
+			set(c.column, sealed)
+		}
+	}
+	for _, c := range []struct{ column, value string }{{"number", u.Number}, {"reasons", u.Reasons}} {
 		if c.value != "" {
 			set(c.column, c.value)
 		}
@@ -114,8 +164,12 @@ func recountDeadline(ctx context.Context, tx *sql.Tx, applicationID int64, deadl
 }
 
 // saveDraftForm writes the form of a draft; once submitted it stays.
-func saveDraftForm(ctx context.Context, q store.Execer, applicationID int64, form string, now time.Time) error {
-	_, err := q.ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'`, form, now, applicationID)
+func (s *core) saveDraftForm(ctx context.Context, q store.Execer, applicationID int64, form string, now time.Time) error {
+	sealed, err := s.sealColumn("applications.form", form)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `UPDATE applications SET form = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'`, sealed, now, applicationID)
 	return err
 }
 
@@ -219,15 +273,16 @@ func orEmpty[T any](list []T, err error) ([]T, error) {
 }
 
 // loadApplication reads application id; sql.ErrNoRows when there is none.
-func loadApplication(ctx context.Context, q store.Querier, id int64) (Application, error) {
-	return scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
+func (s *core) loadApplication(ctx context.Context, q store.Querier, id int64) (Application, error) {
+	return s.scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM applications WHERE id = $1`, id))
 }
 
 const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
 	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at,
 	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision`
 
-func scan(row store.Scanner) (Application, error) {
+// scan reads an application row, opening its sealed columns.
+func (s *core) scan(row store.Scanner) (Application, error) {
 	var a Application
 	var answers, form, prov, mats, mism, reasons string
 	var submitted, accepted, deadline, stopped, decided sql.NullTime
@@ -238,10 +293,17 @@ func scan(row store.Scanner) (Application, error) {
 		return a, err
 	}
 	for _, x := range []struct {
-		s string
-		v any
-	}{{answers, &a.Answers}, {form, &a.Form}, {prov, &a.Provenance}, {mats, &a.Materials}, {mism, &a.Mismatches}, {reasons, &a.Reasons}} {
-		if err := json.Unmarshal([]byte(x.s), x.v); err != nil {
+		column string // "" for a column kept in plaintext
+		s      string
+		v      any
+	}{{"answers", answers, &a.Answers}, {"form", form, &a.Form}, {"provenance", prov, &a.Provenance}, {"materials", mats, &a.Materials}, {"mismatches", mism, &a.Mismatches}, {"", reasons, &a.Reasons}} {
+		plain := x.s
+		if x.column != "" {
+			if plain, err = s.openColumn("applications."+x.column, x.s); err != nil {
+				return a, fmt.Errorf("application %d is unreadable: %w", a.ID, err)
+			}
+		}
+		if err := json.Unmarshal([]byte(plain), x.v); err != nil {
 			return a, fmt.Errorf("application %d is unreadable: %w", a.ID, err)
 		}
 	}
@@ -292,4 +354,81 @@ func (s *core) queryTasks(ctx context.Context, q store.Querier, where string, ar
 // tasksOf lists an application's tasks in stage order.
 func (s *core) tasksOf(ctx context.Context, applicationID int64) ([]Task, error) {
 	return s.queryTasks(ctx, s.db, `t.application_id = $1 ORDER BY t.stage, t.id`, applicationID)
+}
+
+// sealBatch is how many values SealPlaintext seals in one transaction.
+const sealBatch = 500
+
+// SealPlaintext seals the values of the sealed columns still stored in
+// plaintext, as a database written before they were sealed holds them (a
+// sealed value starts with "v1:"). serve runs it on every start, before it
+// serves. It works in batches of its own transactions and rewrites a value
+// only if it is still the plaintext it read, so it can be cut short and run
+// again, beside a process already serving. It returns how many it sealed.
+// A pass that finishes leaves a settings row behind, and later starts read
+// only that: every value written since was sealed when written, and a
+// large database's columns are not read in full on every start.
+func SealPlaintext(ctx context.Context, db *store.DB, protector *pii.Protector) (int, error) {
+	var done int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, sealedSetting).Scan(&done); err != nil || done > 0 {
+		return 0, err
+	}
+	s := &core{db: db, pii: protector}
+	total := 0
+	for _, c := range sealedColumns {
+		for {
+			read, sealed, err := s.sealPlaintextBatch(ctx, c.table, c.column)
+			total += sealed
+			if err != nil {
+				return total, fmt.Errorf("seal %s.%s: %w", c.table, c.column, err)
+			}
+			if read < sealBatch {
+				break
+			}
+		}
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, 'v1', $2) ON CONFLICT (key) DO NOTHING`, sealedSetting, time.Now().UTC())
+	return total, err
+}
+
+// sealedSetting is the settings row SealPlaintext leaves when every value
+// of the sealed columns is sealed.
+const sealedSetting = "pii_sealed_at_rest"
+
+// sealPlaintextBatch seals up to sealBatch plaintext values of one column;
+// it returns how many it read and how many it sealed (fewer when another
+// process sealed some meanwhile).
+func (s *core) sealPlaintextBatch(ctx context.Context, table, column string) (read, sealed int, err error) {
+	type plain struct {
+		id    int64
+		value string
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		read, sealed = 0, 0
+		rows, err := store.All(ctx, tx, func(row store.Scanner) (plain, error) {
+			var p plain
+			return p, row.Scan(&p.id, &p.value)
+		}, fmt.Sprintf(`SELECT id, %s FROM %s WHERE %s NOT LIKE 'v1:%%' ORDER BY id LIMIT %d`, column, table, column, sealBatch))
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			v, err := s.sealColumn(table+"."+column, r.value)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2 AND %s = $3`, table, column, column), v, r.id, r.value)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			sealed += int(n)
+		}
+		read = len(rows)
+		return nil
+	})
+	return read, sealed, err
 }

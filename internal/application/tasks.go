@@ -595,7 +595,7 @@ func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, 
 	if err := authz.Require(p, authz.ReviewTasks); err != nil && !p.Can(authz.Supervise) {
 		return StaffView{}, err
 	}
-	a, err := loadApplication(ctx, s.db, id)
+	a, err := s.loadApplication(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StaffView{}, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d", id)
 	}

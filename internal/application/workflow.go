@@ -158,7 +158,7 @@ func (s *core) lockForAction(ctx context.Context, tx *sql.Tx, id, expect int64) 
 	if s.db.Backend == "postgres" {
 		q += ` FOR UPDATE`
 	}
-	a, err := scan(tx.QueryRowContext(ctx, q, id))
+	a, err := s.scan(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.New(apperr.NotFound, apperr.ApplicationNotFound, "there is no application %d", id)
 	}
@@ -190,7 +190,7 @@ func (s *core) move(ctx context.Context, tx *sql.Tx, a *Application, action work
 // save writes u to a (locked in tx) and bumps its revision; a change made
 // meanwhile by someone else fails as stale.
 func (s *core) save(ctx context.Context, tx *sql.Tx, a *Application, u update) error {
-	return updateApplication(ctx, tx, a, s.now(), u)
+	return s.updateApplication(ctx, tx, a, s.now(), u)
 }
 
 // record writes one timeline entry.
@@ -207,8 +207,17 @@ func (s *core) record(ctx context.Context, tx *sql.Tx, applicationID int64, by a
 	if by.id != 0 {
 		id = by.id
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, at, actor_kind, actor_id, actor_name, action, from_status, to_status, note, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, applicationID, s.now(), by.kind, id, by.name, action, from, to, note, d)
+	// A note or the details may quote the applicant (a withdrawal's reason,
+	// a correction): both are sealed like the form.
+	sealedNote, err := s.sealColumn("application_events.note", note)
+	if err != nil {
+		return err
+	}
+	if d, err = s.sealColumn("application_events.details", d); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO application_events (application_id, at, actor_kind, actor_id, actor_name, action, from_status, to_status, note, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, applicationID, s.now(), by.kind, id, by.name, action, from, to, sealedNote, d)
 	if err != nil {
 		return fmt.Errorf("timeline of application %d: %w", applicationID, err)
 	}
@@ -227,8 +236,16 @@ func (s *core) timeline(ctx context.Context, applicationID int64) ([]Event, erro
 	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (Event, error) {
 		var e Event
 		var details string
-		if err := row.Scan(&e.At, &e.ActorKind, &e.ActorName, &e.Action, &e.From, &e.To, &e.Note, &details); err != nil {
+		var note string
+		if err := row.Scan(&e.At, &e.ActorKind, &e.ActorName, &e.Action, &e.From, &e.To, &note, &details); err != nil {
 			return e, err
+		}
+		var err error
+		if e.Note, err = s.openColumn("application_events.note", note); err != nil {
+			return e, fmt.Errorf("timeline of application %d is unreadable: %w", applicationID, err)
+		}
+		if details, err = s.openColumn("application_events.details", details); err != nil {
+			return e, fmt.Errorf("timeline of application %d is unreadable: %w", applicationID, err)
 		}
 		if details != "{}" {
 			e.Details = json.RawMessage(details)

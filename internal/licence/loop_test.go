@@ -55,7 +55,7 @@ func TestIssuedLicenceIsReusedByTheNextApplication(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		apps := application.NewServices(application.Deps{DB: db, Catalog: f.catalog, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db), Calendars: application.FixedCalendar(cal)})
+		apps := application.NewServices(application.Deps{DB: db, Protector: f.pii, Catalog: f.catalog, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db), Calendars: application.FixedCalendar(cal)})
 		a, err := apps.Drafts.Start(ctx, p, application.StartRequest{ItemCode: smallCatering})
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	democatalog "yiwang/catalog"
 	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/hub"
@@ -80,8 +81,10 @@ type floor struct {
 	outcome  string
 	rules    string // the rules digest
 	inputs   string // the inputs digest
-	record   string // the decision record as stored
+	record   string // the decision record as stored (sealed)
 	tookNS   int64
+	// mismatches as Submit stores them: sealed, like the record.
+	mismatches string
 }
 
 // newFloor seeds the demo catalogue and one bench applicant, and makes one
@@ -92,6 +95,40 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		b.Fatal(err)
 	}
+	svc, p := seniorCardService(b, db, identity.NewLimiter(db))
+	submitted, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Drafts.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Drafts.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
+		b.Fatal(err)
+	}
+	draft, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &floor{db: db, template: draft.ID}
+	err = db.QueryRowContext(ctx, `SELECT outcome, version_id, rules_digest, inputs_digest, record, took_ns FROM decisions WHERE application_id = $1`, submitted.ID).
+		Scan(&f.outcome, &f.version, &f.rules, &f.inputs, &f.record, &f.tookNS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT mismatches FROM applications WHERE id = $1`, submitted.ID).Scan(&f.mismatches); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
+	return f
+}
+
+// seniorCardService is the application services on db, which holds the
+// demo catalogue, and one bench applicant signed in, with limits on their
+// submissions.
+func seniorCardService(b *testing.B, db *store.DB, limits *identity.Limiter) (application.Services, authz.Principal) {
+	b.Helper()
+	ctx := context.Background()
 	key, _ := pii.NewKey()
 	k, _ := pii.ParseKey(key)
 	protector, _ := pii.NewProtector(k)
@@ -113,30 +150,9 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewServices(application.Deps{DB: db, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
-		Limits: identity.NewLimiter(db), Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
-	submitted, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := svc.Drafts.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := svc.Drafts.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
-		b.Fatal(err)
-	}
-	draft, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &floor{db: db, template: draft.ID}
-	err = db.QueryRowContext(ctx, `SELECT outcome, version_id, rules_digest, inputs_digest, record, took_ns FROM decisions WHERE application_id = $1`, submitted.ID).
-		Scan(&f.outcome, &f.version, &f.rules, &f.inputs, &f.record, &f.tookNS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
-	return f
+	svc := application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
+		Limits: limits, Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
+	return svc, p
 }
 
 // drafts clones the template draft n times and returns the new ids.
@@ -170,7 +186,7 @@ func (f *floor) submit(id int64) error {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	return f.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, "[]", now, id)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, f.mismatches, now, id)
 		if err != nil {
 			return err
 		}

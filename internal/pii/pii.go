@@ -1,11 +1,13 @@
-// Package pii protects residents' personal data: resident ID numbers now,
-// phone numbers and names later.
+// Package pii protects residents' personal data: ID numbers, phone numbers,
+// and whole columns that hold them (application forms, decision records).
 //
-// A value is stored encrypted (Protector.Seal), found again through a keyed
-// blind index (Protector.Index) so that no query ever needs the plaintext,
-// shown masked to anyone without a need to see it (MaskIDNumber, MaskPhone,
-// MaskName), and every time a staff member does see it unmasked the view is
-// written to the access log (AccessLog), which auditors can list.
+// A value is stored encrypted (Protector.SealFor, bound to its column),
+// found again through a keyed blind index (Protector.Index) so that no query
+// ever needs the plaintext, shown masked to anyone without a need to see it
+// (MaskIDNumber, MaskPhone, MaskName), and every time a staff member does see
+// it unmasked the view is written to the access log (AccessLog), which
+// auditors can list. The database keeps the key's fingerprint
+// (CheckFingerprint), so that it is never used with two keys.
 //
 // The package reads no environment and keeps no global state: the caller
 // parses the master key from its configuration and builds one Protector.
@@ -84,6 +86,10 @@ func NewKey() (string, error) {
 const (
 	infoEncryption = "yiwang pii encryption v1"
 	infoIndex      = "yiwang pii blind index v1"
+	// infoFingerprint keys the HMAC of fingerprintLabel that identifies the
+	// master key (Fingerprint) without revealing it or any other subkey.
+	infoFingerprint  = "yiwang pii key fingerprint v1"
+	fingerprintLabel = "yiwang data key fingerprint"
 )
 
 // sealVersion prefixes every sealed value, so the format (cipher, key
@@ -97,8 +103,9 @@ const indexHexLen = 32
 // Protector seals, opens and indexes personal data with subkeys derived from
 // one master key. It is safe for concurrent use.
 type Protector struct {
-	aead     cipher.AEAD
-	indexKey []byte
+	aead        cipher.AEAD
+	indexKey    []byte
+	fingerprint string
 }
 
 // NewProtector derives the encryption and blind-index subkeys from master
@@ -120,7 +127,13 @@ func NewProtector(master Key) (*Protector, error) {
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, apperr.PIICipher, "cannot set up PII encryption")
 	}
-	return &Protector{aead: aead, indexKey: indexKey}, nil
+	fpKey, err := derive(master, infoFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, fpKey)
+	io.WriteString(m, fingerprintLabel)
+	return &Protector{aead: aead, indexKey: indexKey, fingerprint: hex.EncodeToString(m.Sum(nil))}, nil
 }
 
 func derive(master Key, info string) ([]byte, error) {
