@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -58,6 +59,20 @@ func Person(kind string, accountID int64, name string) Actor {
 
 // Automatic is the machine or the system (kind Machine or System) under a name.
 func Automatic(kind, name string) Actor { return Actor{Kind: kind, Name: name} }
+
+// ParseActor is the actor named by the "kind:id" or "kind:name" strings
+// that catalogue versions and licences keep (staff:12, cli:root,
+// system:demo), or by "machine" or "system" alone.
+func ParseActor(actor string) Actor {
+	kind, who, _ := strings.Cut(actor, ":")
+	if kind == Machine || kind == System {
+		return Automatic(kind, who)
+	}
+	if _, err := strconv.ParseInt(who, 10, 64); err == nil {
+		return Actor{Kind: kind, ID: who, Human: true}
+	}
+	return Actor{Kind: kind, Name: who, Human: true}
+}
 
 // Event is what a caller records: an action on an object. Detail holds ids,
 // statuses and masked values only, never personal data in clear.

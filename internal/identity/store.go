@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
@@ -394,6 +396,9 @@ func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []
 		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)`, accountID, string(r), granter, s.now()); err != nil {
 			return err
 		}
+		if err := auditRole(ctx, tx, "identity.role_grant", accountID, r, by); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -439,6 +444,9 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 		if err != nil {
 			return err
 		}
+		if err := auditRole(ctx, tx, "identity.role_revoke", accountID, role, by); err != nil {
+			return err
+		}
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
@@ -446,6 +454,17 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 			VALUES ($1, $2, $3, $4, $5, $6)`, accountID, string(role), grantedBy, grantedAt, revoker, now)
 		return err
 	})
+}
+
+// auditRole puts a role's grant or revocation on the audit trail: by is the
+// administrator's account, 0 the command line or seeding.
+func auditRole(ctx context.Context, tx *sql.Tx, action string, accountID int64, role authz.Role, by int64) error {
+	actor := audit.Person("staff", by, "")
+	if by == 0 {
+		actor = audit.Automatic(audit.System, "command line")
+	}
+	return audit.Record(ctx, tx, audit.Event{Actor: actor, Action: action, ObjectKind: "account",
+		ObjectID: strconv.FormatInt(accountID, 10), Detail: map[string]any{"role": string(role)}})
 }
 
 // Account returns an account with its roles.
@@ -503,9 +522,10 @@ const (
 // Each check is reserved in the database before the hash is computed (see
 // reserveAttempt), so guesses sent at the same time count too: however many
 // arrive at once, at most maxFailures are checked before the lock.
-func (s *Store) Login(ctx context.Context, login, password string) (Account, error) {
+func (s *Store) Login(ctx context.Context, login, password string) (_ Account, signInErr error) {
 	login = strings.TrimSpace(login)
 	var id int64
+	defer func() { signInErr = s.auditSignIn(ctx, login, id, signInErr) }()
 	var hash sql.NullString
 	var disabled sql.NullTime
 	q := `SELECT id, password_hash, disabled_at FROM accounts WHERE username = $1 AND kind = 'staff'`
@@ -554,6 +574,30 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		return Account{}, err
 	}
 	return s.Account(ctx, id)
+}
+
+// auditSignIn puts a sign-in, right or refused, on the audit trail: the
+// account when the name was known, the masked name when not. It returns the
+// sign-in's error, or the trail's if a right sign-in could not be recorded.
+func (s *Store) auditSignIn(ctx context.Context, login string, id int64, signIn error) error {
+	e := audit.Event{Actor: audit.Person("account", id, ""), Action: "identity.sign_in", ObjectKind: "account", ObjectID: strconv.FormatInt(id, 10)}
+	if id == 0 {
+		e.Actor, e.ObjectID = audit.Actor{Kind: "anonymous", Human: true}, ""
+		e.Detail = map[string]any{"login": maskLogin(login)}
+	}
+	if signIn != nil {
+		e.Action = "identity.sign_in_failed"
+		if ae := apperr.As(signIn); ae != nil {
+			if e.Detail == nil {
+				e.Detail = map[string]any{}
+			}
+			e.Detail["reason"] = string(ae.Code)
+		}
+	}
+	if err := audit.Record(ctx, s.db, e); err != nil && signIn == nil {
+		return err
+	}
+	return signIn
 }
 
 // reserveAttempt counts a sign-in attempt as failed before its password is

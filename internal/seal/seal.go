@@ -28,6 +28,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 )
@@ -170,8 +171,11 @@ func (k *Keyring) Rotate(ctx context.Context, dept string) (oldID, newID string,
 				return err
 			}
 		}
-		newID, err = k.create(ctx, tx, dept)
-		return err
+		if newID, err = k.create(ctx, tx, dept); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.Automatic(audit.System, "command line"), Action: "config.seal_rotate",
+			ObjectKind: "seal_key", ObjectID: newID, Detail: map[string]any{"department": dept, "retired": oldID}})
 	})
 	return oldID, newID, err
 }
