@@ -226,3 +226,9 @@ func head(ctx context.Context, q store.Querier) (int64, string, error) {
 	}
 	return seq, hash, err
 }
+
+// Since lists the entries after id, chained or not, in the order they were
+// written: what an action just put on the trail.
+func Since(ctx context.Context, q store.Querier, id int64) ([]Entry, error) {
+	return store.All(ctx, q, scanEntry, `SELECT `+entryColumns+` FROM audit_entries WHERE id > $1 ORDER BY id`, id)
+}

@@ -459,12 +459,16 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 // auditRole puts a role's grant or revocation on the audit trail: by is the
 // administrator's account, 0 the command line or seeding.
 func auditRole(ctx context.Context, tx *sql.Tx, action string, accountID int64, role authz.Role, by int64) error {
-	actor := audit.Person("staff", by, "")
-	if by == 0 {
-		actor = audit.Automatic(audit.System, "command line")
-	}
-	return audit.Record(ctx, tx, audit.Event{Actor: actor, Action: action, ObjectKind: "account",
+	return audit.Record(ctx, tx, audit.Event{Actor: adminActor(by), Action: action, ObjectKind: "account",
 		ObjectID: strconv.FormatInt(accountID, 10), Detail: map[string]any{"role": string(role)}})
+}
+
+// adminActor is the administrator's account by, or the command line (0).
+func adminActor(by int64) audit.Actor {
+	if by == 0 {
+		return audit.Automatic(audit.System, "command line")
+	}
+	return audit.Person("staff", by, "")
 }
 
 // Account returns an account with its roles.
@@ -576,25 +580,33 @@ func (s *Store) Login(ctx context.Context, login, password string) (_ Account, s
 	return s.Account(ctx, id)
 }
 
-// auditSignIn puts a sign-in, right or refused, on the audit trail: the
-// account when the name was known, the masked name when not. It returns the
-// sign-in's error, or the trail's if a right sign-in could not be recorded.
+// auditSignIn puts a password sign-in on the audit trail (RecordSignIn).
 func (s *Store) auditSignIn(ctx context.Context, login string, id int64, signIn error) error {
-	e := audit.Event{Actor: audit.Person("account", id, ""), Action: "identity.sign_in", ObjectKind: "account", ObjectID: strconv.FormatInt(id, 10)}
-	if id == 0 {
+	return RecordSignIn(ctx, s.db, id, maskLogin(login), "", signIn)
+}
+
+// RecordSignIn puts a sign-in, right or refused, on the audit trail: the
+// account when it is known, the masked name typed when not (masked: never
+// an ID number in clear), and how (via: "" for a password, kiosk, oidc). It
+// returns the sign-in's error, or the trail's if a right sign-in could not
+// be recorded.
+func RecordSignIn(ctx context.Context, x audit.Execer, account int64, masked, via string, signIn error) error {
+	e := audit.Event{Actor: audit.Person("account", account, ""), Action: "identity.sign_in", ObjectKind: "account",
+		ObjectID: strconv.FormatInt(account, 10), Detail: map[string]any{}}
+	if via != "" {
+		e.Detail["via"] = via
+	}
+	if account == 0 {
 		e.Actor, e.ObjectID = audit.Actor{Kind: "anonymous", Human: true}, ""
-		e.Detail = map[string]any{"login": maskLogin(login)}
+		e.Detail["login"] = masked
 	}
 	if signIn != nil {
 		e.Action = "identity.sign_in_failed"
 		if ae := apperr.As(signIn); ae != nil {
-			if e.Detail == nil {
-				e.Detail = map[string]any{}
-			}
 			e.Detail["reason"] = string(ae.Code)
 		}
 	}
-	if err := audit.Record(ctx, s.db, e); err != nil && signIn == nil {
+	if err := audit.Record(ctx, x, e); err != nil && signIn == nil {
 		return err
 	}
 	return signIn

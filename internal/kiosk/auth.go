@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/identity"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 )
 
@@ -96,7 +98,10 @@ var wrongPIN = apperr.New(apperr.Unauthenticated, apperr.BadPIN, "the ID card an
 
 // Authenticate implements Authenticator. Errors never say whether the
 // person has an account or a PIN.
-func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, error) {
+func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (account int64, authErr error) {
+	defer func() {
+		authErr = identity.RecordSignIn(ctx, p.db, account, pii.MaskIDNumber(strings.TrimSpace(idNumber)), "kiosk", authErr)
+	}()
 	id, err := p.account(ctx, idNumber)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
 		return 0, wrongPIN

@@ -383,7 +383,7 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 		sealed, l.Seal.Digest, sig, keyID, req.IssuedBy, now, c.ValidUntil).Scan(&l.ID); err != nil {
 		return Licence{}, fmt.Errorf("store licence: %w", err)
 	}
-	if err := s.signStatus(ctx, tx, l.ID, "valid", now, "licence.issue", req.IssuedBy); err != nil {
+	if err := s.signStatus(ctx, tx, statusChange{l.ID, number, keyID, "valid", now}, "licence.issue", req.IssuedBy); err != nil {
 		return Licence{}, err
 	}
 	if err := s.hub.Put(ctx, tx, "licence."+t.Code, subject, hubRecord(l)); err != nil {
@@ -508,7 +508,7 @@ func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by s
 	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
 		return l, err
 	}
-	if err := s.signStatus(ctx, tx, l.ID, Revoked, now, "licence.revoke", by); err != nil {
+	if err := s.signStatus(ctx, tx, statusChange{l.ID, l.Content.Number, "", Revoked, now}, "licence.revoke", by); err != nil {
 		return l, err
 	}
 	l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason
