@@ -55,8 +55,17 @@ func Verify(ctx context.Context, q store.Querier, keys Keys) (Report, error) {
 			r.Findings = append(r.Findings, Finding{Seq: seq, Kind: kind, Message: fmt.Sprintf(format, args...)})
 		}
 	}
-	seen := map[string]int64{Genesis: 0} // stored hash → sequence number
-	hashOf := map[int64]string{}
+	hs, err := heads(ctx, q)
+	if err != nil {
+		return r, err
+	}
+	signed := map[int64]bool{}
+	for _, h := range hs {
+		signed[h.Seq] = true
+	}
+	hashOf := map[int64]string{} // the stored hashes at signed heads
+	seen := newRecent(insertWindow)
+	seen.add(Genesis, 0)
 	var prevSeq int64
 	prevHash := Genesis
 	for {
@@ -71,7 +80,7 @@ func Verify(ctx context.Context, q store.Querier, keys Keys) (Report, error) {
 			case e.Seq != prevSeq+1:
 				add(prevSeq+1, Deleted, "entries %d to %d are missing: deleted", prevSeq+1, e.Seq-1)
 			case e.PrevHash != prevHash:
-				if q, ok := seen[e.PrevHash]; ok && q < prevSeq {
+				if q, ok := seen.seq(e.PrevHash); ok && q < prevSeq {
 					add(q+1, Inserted, "entries %d to %d were inserted: entry %d follows entry %d in the chain", q+1, prevSeq, e.Seq, q)
 				} else if contentOK {
 					add(prevSeq, Edited, "entry %d was replaced: entry %d does not follow it", prevSeq, e.Seq)
@@ -81,8 +90,10 @@ func Verify(ctx context.Context, q store.Querier, keys Keys) (Report, error) {
 			case !contentOK:
 				add(e.Seq, Edited, "entry %d was edited: its content does not match its hash", e.Seq)
 			}
-			seen[e.Hash] = e.Seq
-			hashOf[e.Seq] = e.Hash
+			seen.add(e.Hash, e.Seq)
+			if signed[e.Seq] {
+				hashOf[e.Seq] = e.Hash
+			}
 			prevSeq, prevHash = e.Seq, e.Hash
 		}
 		if len(batch) < verifyBatch {
@@ -91,10 +102,6 @@ func Verify(ctx context.Context, q store.Querier, keys Keys) (Report, error) {
 	}
 	r.Head = prevSeq
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM audit_entries WHERE seq IS NULL`).Scan(&r.Pending); err != nil {
-		return r, err
-	}
-	hs, err := heads(ctx, q)
-	if err != nil {
 		return r, err
 	}
 	r.Heads = len(hs)
@@ -119,4 +126,37 @@ func Verify(ctx context.Context, q store.Querier, keys Keys) (Report, error) {
 	}
 	slices.SortStableFunc(r.Findings, func(a, b Finding) int { return cmp.Compare(a.Seq, b.Seq) })
 	return r, nil
+}
+
+// insertWindow is how far back Verify looks for the entry an inserted run
+// was put after; a link to an older one is still a finding, named as an
+// edit or a deletion. It bounds Verify's memory however long the chain.
+const insertWindow = 1 << 16
+
+// recent maps the hashes of the last n entries to their sequence numbers.
+type recent struct {
+	bySum map[string]int64
+	ring  []seqHash
+	next  int
+}
+
+type seqHash struct {
+	hash string
+	seq  int64
+}
+
+func newRecent(n int) *recent { return &recent{bySum: map[string]int64{}, ring: make([]seqHash, n)} }
+
+func (r *recent) add(hash string, seq int64) {
+	if old := r.ring[r.next]; old.hash != "" && r.bySum[old.hash] == old.seq {
+		delete(r.bySum, old.hash)
+	}
+	r.ring[r.next] = seqHash{hash, seq}
+	r.next = (r.next + 1) % len(r.ring)
+	r.bySum[hash] = seq
+}
+
+func (r *recent) seq(hash string) (int64, bool) {
+	s, ok := r.bySum[hash]
+	return s, ok
 }

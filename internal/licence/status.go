@@ -21,39 +21,40 @@ func statusMessage(number, status, at string) []byte {
 	return []byte("yiwang-licence-status-v1\n" + number + "\n" + status + "\n" + at)
 }
 
-// statusChange is a licence's status as set, to be signed.
-type statusChange struct {
-	id     int64
-	number string
-	keyID  string // the issuing department's key in use if known ("": look it up)
-	status string
-	at     time.Time
+// signedStatus signs a licence's status as set at at with the key keyID,
+// returning the time as stored and the signature.
+func (s *Service) signedStatus(ctx context.Context, tx *sql.Tx, keyID, number, status string, at time.Time) (stored, signature string, err error) {
+	stored = at.UTC().Format(audit.TimeFormat)
+	signature, err = s.keys.Sign(ctx, tx, keyID, statusMessage(number, status, stored))
+	return stored, signature, err
 }
 
-// signStatus signs c with the issuing department's key in use, inside the
-// transaction that sets the status, and puts the change on the audit trail
-// as action.
-func (s *Service) signStatus(ctx context.Context, tx *sql.Tx, c statusChange, action, by string) error {
-	at := c.at.UTC().Format(audit.TimeFormat)
-	msg := statusMessage(c.number, c.status, at)
-	var sig string
-	var err error
-	if c.keyID != "" {
-		sig, err = s.keys.Sign(ctx, tx, c.keyID, msg)
-	} else {
-		var issuer string
-		if err = tx.QueryRowContext(ctx, `SELECT issuer FROM licences WHERE id = $1`, c.id).Scan(&issuer); err == nil {
-			c.keyID, sig, err = s.keys.SignAs(ctx, tx, issuer, msg)
-		}
+// auditStatus puts a licence's change of status on the audit trail.
+func auditStatus(ctx context.Context, tx *sql.Tx, number, status string, at time.Time, action, by string) error {
+	return audit.Record(ctx, tx, audit.Event{Actor: audit.ParseActor(by), Action: action, ObjectKind: "licence", ObjectID: number,
+		Detail: map[string]any{"status": status}, At: at})
+}
+
+// signStatus signs licence id's status as it is set now with its issuing
+// department's key in use, inside the transaction that sets it, and puts
+// the change on the audit trail as action.
+func (s *Service) signStatus(ctx context.Context, tx *sql.Tx, id int64, status string, at time.Time, action, by string) error {
+	var number, issuer string
+	if err := tx.QueryRowContext(ctx, `SELECT number, issuer FROM licences WHERE id = $1`, id).Scan(&number, &issuer); err != nil {
+		return err
 	}
+	keyID, err := s.keys.ActiveTx(ctx, tx, issuer)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status_at = $1, status_key_id = $2, status_signature = $3 WHERE id = $4`, at, c.keyID, sig, c.id); err != nil {
+	stored, sig, err := s.signedStatus(ctx, tx, keyID, number, status, at)
+	if err != nil {
 		return err
 	}
-	return audit.Record(ctx, tx, audit.Event{Actor: audit.ParseActor(by), Action: action, ObjectKind: "licence", ObjectID: c.number,
-		Detail: map[string]any{"status": c.status}, At: c.at})
+	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status_at = $1, status_key_id = $2, status_signature = $3 WHERE id = $4`, stored, keyID, sig, id); err != nil {
+		return err
+	}
+	return auditStatus(ctx, tx, number, status, at, action, by)
 }
 
 // statusSigned reports whether the stored status of licence number is the
@@ -83,20 +84,25 @@ func (s *Service) SignUnsignedStatuses(ctx context.Context) (int, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_entries WHERE action = 'licence.statuses_signed'`).Scan(&done); err != nil || done > 0 {
 			return err
 		}
-		rows, err := store.All(ctx, tx, func(row store.Scanner) (statusChange, error) {
-			var c statusChange
+		type unsigned struct {
+			id     int64
+			status string
+			at     time.Time
+		}
+		rows, err := store.All(ctx, tx, func(row store.Scanner) (unsigned, error) {
+			var u unsigned
 			var revoked sql.NullTime
-			err := row.Scan(&c.id, &c.number, &c.status, &c.at, &revoked)
+			err := row.Scan(&u.id, &u.status, &u.at, &revoked)
 			if revoked.Valid {
-				c.at = revoked.Time
+				u.at = revoked.Time
 			}
-			return c, err
-		}, `SELECT id, number, status, issued_at, revoked_at FROM licences WHERE status_signature = '' ORDER BY id`)
+			return u, err
+		}, `SELECT id, status, issued_at, revoked_at FROM licences WHERE status_signature = '' ORDER BY id`)
 		if err != nil {
 			return err
 		}
-		for _, c := range rows {
-			if err := s.signStatus(ctx, tx, c, "licence.status_signed", "system:upgrade"); err != nil {
+		for _, u := range rows {
+			if err := s.signStatus(ctx, tx, u.id, u.status, u.at, "licence.status_signed", "system:upgrade"); err != nil {
 				return err
 			}
 		}
