@@ -258,16 +258,20 @@ func Chain(ctx context.Context, db *store.DB) (int, error) {
 			if err != nil {
 				return err
 			}
-			for _, e := range pending {
+			for i := range pending {
 				seq++
-				e.Seq = seq
-				e.Hash = e.ComputeHash(prev)
-				if _, err := tx.ExecContext(ctx, `UPDATE audit_entries SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4`, e.Seq, prev, e.Hash, e.ID); err != nil {
-					return fmt.Errorf("chain audit entry %d: %w", e.ID, err)
-				}
-				prev = e.Hash
+				pending[i].Seq, pending[i].PrevHash = seq, prev
+				pending[i].Hash = pending[i].ComputeHash(prev)
+				prev = pending[i].Hash
 			}
 			n = len(pending)
+			for len(pending) > 0 {
+				k := min(len(pending), chainUpdate)
+				if err := setChained(ctx, tx, pending[:k]); err != nil {
+					return err
+				}
+				pending = pending[k:]
+			}
 			return nil
 		})
 		total += n
@@ -275,6 +279,28 @@ func Chain(ctx context.Context, db *store.DB) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// chainUpdate is how many entries one statement chains.
+const chainUpdate = 250
+
+// setChained stores the sequence numbers and hashes of es in one statement.
+func setChained(ctx context.Context, tx *sql.Tx, es []Entry) error {
+	var q strings.Builder
+	q.WriteString(`UPDATE audit_entries SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES `)
+	args := make([]any, 0, 4*len(es))
+	for i, e := range es {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT))", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+		args = append(args, e.ID, e.Seq, e.PrevHash, e.Hash)
+	}
+	q.WriteString(`) AS v WHERE audit_entries.id = v.column1`)
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("chain audit entries %d to %d: %w", es[0].Seq, es[len(es)-1].Seq, err)
+	}
+	return nil
 }
 
 // head is the newest chained entry's sequence number and hash (0 and
