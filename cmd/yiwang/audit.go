@@ -118,7 +118,7 @@ func verifyAudit(ctx context.Context, db *store.DB, ring *seal.Keyring, stdout i
 	fmt.Fprintf(stdout, "%d entries checked, up to entry %d; %d signed heads, the newest at entry %d; %d not chained yet\n",
 		r.Entries, r.Head, r.Heads, r.SignedUpTo, r.Pending)
 	if r.Head > r.SignedUpTo {
-		fmt.Fprintf(stdout, "entries %d to %d are chained but not signed yet: run 'yiwang audit sign', or wait for a server to\n", r.SignedUpTo+1, r.Head)
+		fmt.Fprintf(stdout, "entries %d to %d are chained but not signed yet: run 'yiwang audit sign', or a running server signs them within a minute\n", r.SignedUpTo+1, r.Head)
 	}
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(stdout, "ok: no entry was edited, deleted or inserted")
