@@ -7,6 +7,7 @@ import (
 
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
+	"yiwang/internal/identity"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -49,6 +50,11 @@ func TestSignInsAndRolesAreAudited(t *testing.T) {
 		if err := f.ids.GrantRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
 			t.Fatal(err)
 		}
+		third, err := f.ids.CreateStaff(f.ctx, identity.NewStaff{Username: "third", DisplayName: "职员 third", Password: password,
+			Department: testDept, Region: testRegion}, admin.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +80,7 @@ func TestSignInsAndRolesAreAudited(t *testing.T) {
 			`identity.sign_in_failed anonymous  person account  {"login":"` + pii.MaskIDNumber(unknown) + `","reason":"bad_credentials"}`,
 			"identity.sign_in account " + cid + " person account " + cid + " {}",
 			`identity.role_grant staff ` + aid + ` person account ` + oid + ` {"role":"head"}`,
+			`identity.account_create staff ` + aid + ` person account ` + itoa(third.ID) + ` {"kind":"staff"}`,
 			`identity.role_revoke staff ` + aid + ` person account ` + oid + ` {"role":"head"}`,
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {

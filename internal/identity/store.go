@@ -278,6 +278,9 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account,
 		if err != nil {
 			return explainConstraint(err, "username", "the username %q is taken", n.Username)
 		}
+		if err := auditAccount(ctx, tx, adminActor(by), id, "staff"); err != nil {
+			return err
+		}
 		return s.grant(ctx, tx, id, n.Roles, by)
 	})
 	if err != nil {
@@ -301,6 +304,9 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 			VALUES ('system', $1, $1, 1, $2, $2) RETURNING id`, name, s.now()).Scan(&id)
 		if err != nil {
 			return explainConstraint(err, "username", "the name %q is taken", name)
+		}
+		if err := auditAccount(ctx, tx, adminActor(by), id, "system"); err != nil {
+			return err
 		}
 		return s.grant(ctx, tx, id, roles, by)
 	})
@@ -335,6 +341,9 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 			VALUES ('person', $1, $2, $3, 1, $4, $4) RETURNING id`, personID, strings.TrimSpace(name), hash, s.now()).Scan(&id)
 		if err != nil {
 			return explainConstraint(err, "person_id", "an account for this ID number exists already: sign in, or reset its password at a service hall")
+		}
+		if err := auditAccount(ctx, tx, audit.Person("account", id, ""), id, "person"); err != nil {
+			return err
 		}
 		return s.grant(ctx, tx, id, []authz.Role{authz.Applicant}, 0)
 	})
@@ -463,12 +472,19 @@ func auditRole(ctx context.Context, tx *sql.Tx, action string, accountID int64, 
 		ObjectID: strconv.FormatInt(accountID, 10), Detail: map[string]any{"role": string(role)}})
 }
 
-// adminActor is the administrator's account by, or the command line (0).
+// adminActor is the administrator's account by, or (0) the command line or
+// the platform itself, as for the applicant role of a new registration.
 func adminActor(by int64) audit.Actor {
 	if by == 0 {
-		return audit.Automatic(audit.System, "command line")
+		return audit.Automatic(audit.System, "command line or platform")
 	}
 	return audit.Person("staff", by, "")
+}
+
+// auditAccount puts a new account of kind on the audit trail.
+func auditAccount(ctx context.Context, tx *sql.Tx, by audit.Actor, id int64, kind string) error {
+	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: "identity.account_create", ObjectKind: "account",
+		ObjectID: strconv.FormatInt(id, 10), Detail: map[string]any{"kind": kind}})
 }
 
 // Account returns an account with its roles.
