@@ -48,7 +48,8 @@ type app struct {
 	blobs      blob.Store     // uploaded materials
 	calendar   *workday.Store // the working-day calendar deadlines are counted on
 	licences   *licence.Service
-	pins       *kiosk.PINs // kiosk sign-in PINs
+	keyring    *seal.Keyring // seal keys, and the platform's audit key
+	pins       *kiosk.PINs   // kiosk sign-in PINs
 	metrics    *ops.Metrics
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
@@ -173,6 +174,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	return &app{
 		applications: applications,
 		licences:     licences,
+		keyring:      keyring,
 		pins:         pins,
 		metrics:      metrics,
 		routes:       append(routes, idHandler),

@@ -44,6 +44,7 @@ func commands() []command {
 		{"calendar", "Show, check and load years of the working-day calendar (工作日).", calendarCmd},
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"seal", "List or rotate the departments' electronic seal keys: yiwang seal list | rotate DEPT", sealCmd},
+		{"audit", "Sign, verify or export the tamper-evident audit trail: yiwang audit sign | verify | export", auditCmd},
 		{"demo", "Generate demo registry data: yiwang demo generate --persons N --enterprises M", demoCmd},
 		{"bench", "Load-test a running server: yiwang bench --url URL --concurrency N --duration D", benchCmd},
 		{"version", "Print the version of this binary.", version},

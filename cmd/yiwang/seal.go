@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 
 	"yiwang/internal/config"
 	"yiwang/internal/logging"
 	"yiwang/internal/seal"
+	"yiwang/internal/store"
 )
 
 const sealSummary = `List or rotate the departments' electronic seal keys (SM2).
@@ -43,20 +45,11 @@ func sealCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if sub == "rotate" && len(rest) != 1 {
 		return usageError{fmt.Errorf("name the department whose key to rotate, e.g. yiwang seal rotate amr")}
 	}
-	logger := logging.New(stderr, "text", 0)
-	db, _, err := openWithProtector(ctx, cfg, logger)
+	db, ring, err := openKeyring(ctx, cfg, logging.New(stderr, "text", 0))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
-	if err != nil {
-		return err
-	}
-	ring, err := seal.NewKeyring(db, key)
-	if err != nil {
-		return err
-	}
 	if sub == "rotate" {
 		dept := rest[0]
 		var n int
@@ -90,4 +83,22 @@ func sealCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Department, k.ID, k.CreatedAt.Format("2006-01-02 15:04"), retired)
 	}
 	return tw.Flush()
+}
+
+// openKeyring opens the migrated database and the seal keys in it, whose
+// private halves are sealed under the data key.
+func openKeyring(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.DB, *seal.Keyring, error) {
+	db, _, err := openWithProtector(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
+	if err == nil {
+		var ring *seal.Keyring
+		if ring, err = seal.NewKeyring(db, key); err == nil {
+			return db, ring, nil
+		}
+	}
+	db.Close()
+	return nil, nil, err
 }

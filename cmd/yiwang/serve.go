@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"yiwang/internal/application"
+	"yiwang/internal/audit"
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
@@ -91,6 +92,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else if len(created) > 0 {
 		logger.Info("seal keys created", "departments", created)
 	}
+	if n, err := a.licences.SignUnsignedStatuses(ctx); err != nil {
+		return fmt.Errorf("sign licences' statuses: %w", err)
+	} else if n > 0 {
+		logger.Info("signed the status of licences issued before statuses were signed", "licences", n)
+	}
+	go audit.Run(ctx, db, a.keyring, logger) // chains the audit trail and signs its head
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)
 	}

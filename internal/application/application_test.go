@@ -104,19 +104,19 @@ func idNumber(birth, seq string) string {
 
 // setup publishes the demo catalogue, registers a 66-year-old and gives the
 // registries what they know of him; conn wraps the connector (nil: as is).
-func setup(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector) fixture {
+func setup(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connector) fixture {
 	t.Helper()
 	return setupWith(t, db, conn, nil)
 }
 
 // setupWith is setup with the catalogue changed by mutate before it is published.
-func setupWith(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue)) fixture {
+func setupWith(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue)) fixture {
 	t.Helper()
 	return setupCalendars(t, db, conn, mutate, calendars(t))
 }
 
 // setupCalendars is setupWith counting working days on cals.
-func setupCalendars(t *testing.T, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue), cals application.Calendars) fixture {
+func setupCalendars(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue), cals application.Calendars) fixture {
 	t.Helper()
 	ctx := context.Background()
 	schemas, err := catalog.CompileSchemas()
@@ -321,7 +321,7 @@ func identCredit(first17 string) (string, error) {
 }
 
 // submitSeniorCard starts and submits a senior card application.
-func submitSeniorCard(t *testing.T, f fixture) application.Application {
+func submitSeniorCard(t testing.TB, f fixture) application.Application {
 	t.Helper()
 	ctx := context.Background()
 	a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
@@ -260,10 +261,16 @@ func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, 
 	if _, err := s.catalog.Versions(ctx, code); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
-		code, suspended, reason, p.AccountID, s.now())
-	return err
+			code, suspended, reason, p.AccountID, s.now())
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "config.machine_approval",
+			ObjectKind: "catalog_item", ObjectID: code, Detail: map[string]any{"suspended": suspended}})
+	})
 }
 
 // SpotCheck is a sampled machine approval awaiting a person's check.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
@@ -557,6 +558,7 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 	}
 	mism, _ := json.Marshal(a.Mismatches)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		ctx, audited := audit.Batched(ctx, tx) // the submission's entries in one statement
 		locked, err := s.lockForAction(ctx, tx, id, expect)
 		if err != nil {
 			return err
@@ -593,7 +595,10 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 				return err
 			}
 		}
-		return s.proceed(ctx, tx, &locked, v.Item, decision)
+		if err := s.proceed(ctx, tx, &locked, v.Item, decision); err != nil {
+			return err
+		}
+		return audited.Flush(ctx)
 	})
 	if errors.Is(err, errKeyTaken) || (key != "" && apperr.Is(err, apperr.Conflict)) {
 		// A concurrent retry with the key submitted it first.

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/notify"
+	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
 	"yiwang/internal/workday"
@@ -221,7 +224,22 @@ func (s *core) record(ctx context.Context, tx *sql.Tx, applicationID int64, by a
 	if err != nil {
 		return fmt.Errorf("timeline of application %d: %w", applicationID, err)
 	}
-	return nil
+	return audit.Record(ctx, tx, audit.Event{Actor: by.audited(), Action: "application." + action, ObjectKind: "application",
+		ObjectID: strconv.FormatInt(applicationID, 10), Detail: map[string]any{"from": from, "to": to}})
+}
+
+// audited is the actor as the audit trail names it: staff by name, persons
+// by masked name (the trail holds no personal data in clear).
+func (a actor) audited() audit.Actor {
+	switch a.kind {
+	case "machine":
+		return audit.Automatic(audit.Machine, a.name)
+	case "system":
+		return audit.Automatic(audit.System, a.name)
+	case "staff":
+		return audit.Person(a.kind, a.id, a.name)
+	}
+	return audit.Person(a.kind, a.id, pii.MaskName(a.name))
 }
 
 func nullString(s string) any {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/org"
 	"yiwang/internal/store"
 )
@@ -188,8 +189,11 @@ func (s *Store) Publish(ctx context.Context, code string, version int, actor str
 			actor, now, code, ref.Version); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE catalog_items SET current_version = $1, retired_at = NULL, updated_at = $2 WHERE code = $3`, ref.Version, now, code)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE catalog_items SET current_version = $1, retired_at = NULL, updated_at = $2 WHERE code = $3`, ref.Version, now, code); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.ParseActor(actor), Action: "catalog.publish", ObjectKind: "catalog_item", ObjectID: code,
+			Detail: map[string]any{"version": ref.Version}})
 	})
 	ref.Code = code
 	return ref, err
@@ -235,8 +239,11 @@ func (s *Store) Retire(ctx context.Context, code, actor string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE catalog_versions SET status = 'retired' WHERE item_code = $1 AND version = $2`, code, cur.Int64); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE catalog_items SET retired_at = $1, updated_at = $1 WHERE code = $2`, now, code)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE catalog_items SET retired_at = $1, updated_at = $1 WHERE code = $2`, now, code); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.ParseActor(actor), Action: "catalog.retire", ObjectKind: "catalog_item", ObjectID: code,
+			Detail: map[string]any{"version": cur.Int64}})
 	})
 }
 

@@ -441,7 +441,7 @@ func (h *Handler) apiIssueToken(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiRevokeToken(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = h.store.RevokeToken(r.Context(), id)
+		err = h.store.RevokeToken(r.Context(), id, authz.From(r.Context()).AccountID)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)

@@ -565,7 +565,7 @@ func TestHTTPBearerTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ids.RevokeToken(s.ctx, tok.ID); err != nil {
+		if err := s.ids.RevokeToken(s.ctx, tok.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		bearer := func(v string) map[string]string { return map[string]string{"Authorization": v} }

@@ -60,6 +60,9 @@ func (o OIDCAccounts) SignIn(ctx context.Context, w http.ResponseWriter, r *http
 	if old, err := r.Cookie(SessionCookie); err == nil {
 		s.EndSession(ctx, old.Value)
 	}
+	if err := RecordSignIn(ctx, s.db, accountID, "", "oidc", nil); err != nil {
+		return "", err
+	}
 	sess, err := s.StartSession(ctx, accountID)
 	if err != nil {
 		return "", err

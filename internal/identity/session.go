@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/store"
 )
@@ -139,12 +141,19 @@ func (s *Store) IssueToken(ctx context.Context, accountID int64, name string, sc
 	}
 	secret := newSecret("yt_")
 	var id int64
-	err = s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, account_id, scopes, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		name, hashSecret(secret), accountID, strings.Join(names, " "), by_, now, exp).Scan(&id)
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, account_id, scopes, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			name, hashSecret(secret), accountID, strings.Join(names, " "), by_, now, exp).Scan(&id)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: adminActor(by), Action: "identity.token_issue", ObjectKind: "api_token",
+			ObjectID: strconv.FormatInt(id, 10), Detail: map[string]any{"account": accountID, "scopes": names}})
+	})
 	if err != nil {
 		return "", Token{}, err
 	}
-	t, err := s.tokenByID(ctx, id)
+	t, err := s.tokenByID(ctx, s.db, id)
 	return secret, t, err
 }
 
@@ -181,8 +190,8 @@ func nullTime(t sql.NullTime) *time.Time {
 	return &v
 }
 
-func (s *Store) tokenByID(ctx context.Context, id int64) (Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+func (s *Store) tokenByID(ctx context.Context, q store.Querier, id int64) (Token, error) {
+	t, err := scanToken(q.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, apperr.New(apperr.NotFound, apperr.TokenNotFound, "no API token has the id %d", id)
 	}
@@ -198,19 +207,22 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 	return out, err
 }
 
-// RevokeToken stops a token working at once.
-func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, s.now(), id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.tokenByID(ctx, id); err != nil {
+// RevokeToken stops a token working at once; by is the administrator's
+// account (0: the command line).
+func (s *Store) RevokeToken(ctx context.Context, id, by int64) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, s.now(), id)
+		if err != nil {
 			return err
 		}
-		return apperr.New(apperr.Conflict, apperr.AlreadyRevoked, "API token %d is already revoked", id)
-	}
-	return nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := s.tokenByID(ctx, tx, id); err != nil {
+				return err
+			}
+			return apperr.New(apperr.Conflict, apperr.AlreadyRevoked, "API token %d is already revoked", id)
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: adminActor(by), Action: "identity.token_revoke", ObjectKind: "api_token", ObjectID: strconv.FormatInt(id, 10)})
+	})
 }
 
 // TokenPrincipal returns who an API token speaks for, or an error saying why

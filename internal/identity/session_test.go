@@ -332,11 +332,11 @@ func TestRefusedTokens(t *testing.T) {
 			return secret, tok.ID
 		}
 		revoked, revokedID := issue(time.Time{})
-		if err := f.ids.RevokeToken(f.ctx, revokedID); err != nil {
+		if err := f.ids.RevokeToken(f.ctx, revokedID, 0); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, "revoking twice", f.ids.RevokeToken(f.ctx, revokedID), apperr.Conflict, "already_revoked")
-		wantErr(t, "revoking an unknown token", f.ids.RevokeToken(f.ctx, 9999), apperr.NotFound, "token_not_found")
+		wantErr(t, "revoking twice", f.ids.RevokeToken(f.ctx, revokedID, 0), apperr.Conflict, "already_revoked")
+		wantErr(t, "revoking an unknown token", f.ids.RevokeToken(f.ctx, 9999, 0), apperr.NotFound, "token_not_found")
 
 		expiring, _ := issue(f.clock.Now().Add(24 * time.Hour))
 		if _, err := f.ids.TokenPrincipal(f.ctx, expiring); err != nil {

@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
 	"yiwang/internal/notify"
@@ -300,6 +302,9 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff, by int64) (Account,
 		if err != nil {
 			return explainConstraint(err, "username", "the username %q is taken", n.Username)
 		}
+		if err := auditAccount(ctx, tx, adminActor(by), id, "staff"); err != nil {
+			return err
+		}
 		return s.grant(ctx, tx, id, n.Roles, by)
 	})
 	if err != nil {
@@ -323,6 +328,9 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 			VALUES ('system', $1, $1, 1, $2, $2) RETURNING id`, name, s.now()).Scan(&id)
 		if err != nil {
 			return explainConstraint(err, "username", "the name %q is taken", name)
+		}
+		if err := auditAccount(ctx, tx, adminActor(by), id, "system"); err != nil {
+			return err
 		}
 		return s.grant(ctx, tx, id, roles, by)
 	})
@@ -363,6 +371,9 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 			VALUES ('person', $1, $2, $3, 1, $4, $4) RETURNING id`, personID, strings.TrimSpace(name), hash, s.now()).Scan(&id)
 		if err != nil {
 			return explainConstraint(err, "person_id", "an account for this ID number exists already: sign in, or reset its password at a service hall")
+		}
+		if err := auditAccount(ctx, tx, audit.Person("account", id, ""), id, "person"); err != nil {
+			return err
 		}
 		return s.grant(ctx, tx, id, []authz.Role{authz.Applicant}, 0)
 	})
@@ -427,6 +438,9 @@ func (s *Store) grant(ctx context.Context, tx *sql.Tx, accountID int64, roles []
 		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)`, accountID, string(r), granter, s.now()); err != nil {
 			return err
 		}
+		if err := auditRole(ctx, tx, "identity.role_grant", accountID, r, by); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -472,6 +486,9 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 		if err != nil {
 			return err
 		}
+		if err := auditRole(ctx, tx, "identity.role_revoke", accountID, role, by); err != nil {
+			return err
+		}
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
@@ -479,6 +496,28 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 			VALUES ($1, $2, $3, $4, $5, $6)`, accountID, string(role), grantedBy, grantedAt, revoker, now)
 		return err
 	})
+}
+
+// auditRole puts a role's grant or revocation on the audit trail: by is the
+// administrator's account, 0 the command line or seeding.
+func auditRole(ctx context.Context, tx *sql.Tx, action string, accountID int64, role authz.Role, by int64) error {
+	return audit.Record(ctx, tx, audit.Event{Actor: adminActor(by), Action: action, ObjectKind: "account",
+		ObjectID: strconv.FormatInt(accountID, 10), Detail: map[string]any{"role": string(role)}})
+}
+
+// adminActor is the administrator's account by, or (0) the command line or
+// the platform itself, as for the applicant role of a new registration.
+func adminActor(by int64) audit.Actor {
+	if by == 0 {
+		return audit.Automatic(audit.System, "command line or platform")
+	}
+	return audit.Person("staff", by, "")
+}
+
+// auditAccount puts a new account of kind on the audit trail.
+func auditAccount(ctx context.Context, tx *sql.Tx, by audit.Actor, id int64, kind string) error {
+	return audit.Record(ctx, tx, audit.Event{Actor: by, Action: "identity.account_create", ObjectKind: "account",
+		ObjectID: strconv.FormatInt(id, 10), Detail: map[string]any{"kind": kind}})
 }
 
 // Account returns an account with its roles.
@@ -540,9 +579,10 @@ const (
 // Each check is reserved in the database before the hash is computed (see
 // reserveAttempt), so guesses sent at the same time count too: however many
 // arrive at once, at most maxFailures are checked before the lock.
-func (s *Store) Login(ctx context.Context, login, password string) (Account, error) {
+func (s *Store) Login(ctx context.Context, login, password string) (_ Account, signInErr error) {
 	login = strings.TrimSpace(login)
 	var id int64
+	defer func() { signInErr = s.auditSignIn(ctx, login, id, signInErr) }()
 	var hash sql.NullString
 	var disabled sql.NullTime
 	q := `SELECT id, password_hash, disabled_at FROM accounts WHERE username = $1 AND kind = 'staff'`
@@ -606,6 +646,38 @@ func (s *Store) Login(ctx context.Context, login, password string) (Account, err
 		return Account{}, err
 	}
 	return s.Account(ctx, id)
+}
+
+// auditSignIn puts a password sign-in on the audit trail (RecordSignIn).
+func (s *Store) auditSignIn(ctx context.Context, login string, id int64, signIn error) error {
+	return RecordSignIn(ctx, s.db, id, maskLogin(login), "", signIn)
+}
+
+// RecordSignIn puts a sign-in, right or refused, on the audit trail: the
+// account when it is known, the masked name typed when not (masked: never
+// an ID number in clear), and how (via: "" for a password, kiosk, oidc). It
+// returns the sign-in's error, or the trail's if a right sign-in could not
+// be recorded.
+func RecordSignIn(ctx context.Context, x audit.Execer, account int64, masked, via string, signIn error) error {
+	e := audit.Event{Actor: audit.Person("account", account, ""), Action: "identity.sign_in", ObjectKind: "account",
+		ObjectID: strconv.FormatInt(account, 10), Detail: map[string]any{}}
+	if via != "" {
+		e.Detail["via"] = via
+	}
+	if account == 0 {
+		e.Actor, e.ObjectID = audit.Actor{Kind: "anonymous", Human: true}, ""
+		e.Detail["login"] = masked
+	}
+	if signIn != nil {
+		e.Action = "identity.sign_in_failed"
+		if ae := apperr.As(signIn); ae != nil {
+			e.Detail["reason"] = string(ae.Code)
+		}
+	}
+	if err := audit.Record(ctx, x, e); err != nil && signIn == nil {
+		return err
+	}
+	return signIn
 }
 
 // reserveAttempt counts a sign-in attempt as failed before its password is

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/identity"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 )
 
@@ -111,7 +113,11 @@ func (p *PINs) refused(ctx context.Context, pin string, cause error) (int64, err
 // person has an account or a PIN, nor that the PIN is locked: each answers
 // the same after one PIN check (a dummy one when there is nothing to
 // check). The holder is told by a notification when their PIN locks.
-func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (int64, error) {
+// Every attempt, right or refused, goes on the audit trail.
+func (p *PINs) Authenticate(ctx context.Context, idNumber, pin string) (account int64, authErr error) {
+	defer func() {
+		authErr = identity.RecordSignIn(ctx, p.db, account, pii.MaskIDNumber(strings.TrimSpace(idNumber)), "kiosk", authErr)
+	}()
 	id, err := p.account(ctx, idNumber)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Invalid) {
 		return p.refused(ctx, pin, nil)

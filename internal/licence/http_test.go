@@ -134,6 +134,13 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 		if st, body := get("/verify/" + n); !strings.Contains(body, "已撤销") || !strings.Contains(body, "营业执照被吊销") {
 			t.Errorf("verify page after revocation %d:\n%s", st, body)
 		}
+		// Set back to valid in the database: the page says the record was tampered with.
+		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', revoked_at = NULL, revoke_reason = '' WHERE number = $1`, n); err != nil {
+			t.Fatal(err)
+		}
+		if st, body := get("/verify/" + n); !strings.Contains(body, "记录被篡改") || strings.Contains(body, "电子印章验证通过") {
+			t.Errorf("verify page of a revocation undone in the database %d:\n%s", st, body)
+		}
 		if len(shared) > 200<<10 {
 			t.Errorf("a licence PDF is %d KB: the font is not subset", len(shared)>>10)
 		}

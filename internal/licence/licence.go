@@ -377,11 +377,19 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 	if req.ApplicationID != 0 {
 		app = req.ApplicationID
 	}
+	statusAt, statusSig, err := s.signedStatus(ctx, tx, keyID, number, "valid", now)
+	if err != nil {
+		return Licence{}, err
+	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO licences (number, application_id, application_number, item_code, type, issuer, holder_kind, holder_idx,
-		content, digest, signature, key_id, issued_by, issued_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		content, digest, signature, key_id, issued_by, issued_at, valid_until, status_at, status_key_id, status_signature)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $12, $17) RETURNING id`,
 		number, app, req.ApplicationNumber, req.ItemCode, t.Code, t.Issuer, string(holder.Kind), l.holderIdx,
-		sealed, l.Seal.Digest, sig, keyID, req.IssuedBy, now, c.ValidUntil).Scan(&l.ID); err != nil {
+		sealed, l.Seal.Digest, sig, keyID, req.IssuedBy, now, c.ValidUntil, statusAt, statusSig).Scan(&l.ID); err != nil {
 		return Licence{}, fmt.Errorf("store licence: %w", err)
+	}
+	if err := auditStatus(ctx, tx, number, "valid", now, "licence.issue", req.IssuedBy); err != nil {
+		return Licence{}, err
 	}
 	if err := s.hub.Put(ctx, tx, "licence."+t.Code, subject, hubRecord(l)); err != nil {
 		return Licence{}, fmt.Errorf("licence into the data hub: %w", err)
@@ -503,6 +511,9 @@ func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by s
 	}
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
+		return l, err
+	}
+	if err := s.signStatus(ctx, tx, l.ID, Revoked, now, "licence.revoke", by); err != nil {
 		return l, err
 	}
 	l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason

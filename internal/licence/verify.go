@@ -47,6 +47,7 @@ var messages = map[string]string{
 	Expired:          "已过期：证照已超过有效期。Expired.",
 	SignatureInvalid: "签章无效：证照内容与电子印章不符，可能已被篡改。The seal does not match the content: it was altered.",
 	Unknown:          "未知：本平台没有签发该证照的记录。This platform has no record of issuing it.",
+	Tampered:         "记录被篡改：证照状态与发证机关签名不符，请联系发证机关核实。The record was tampered with: its status is not the one the issuer signed. Ask the issuer.",
 }
 
 // Export is the licence file: its content, its seal and where to verify it.
@@ -137,11 +138,17 @@ func (s *Service) verify(ctx context.Context, content map[string]any, sl Seal) (
 		v.Result = SignatureInvalid
 	default:
 		l, err := s.ByNumber(ctx, v.Number)
+		signed := false
+		if err == nil {
+			signed, err = s.statusSigned(ctx, s.db, v.Number)
+		}
 		switch {
 		case apperr.Is(err, apperr.NotFound) || (err == nil && l.Seal.Digest != sl.Digest):
 			v.Result = Unknown
 		case err != nil:
 			return Verification{}, err
+		case !signed:
+			v.Result = Tampered
 		case l.Status == Revoked:
 			v.Result, v.RevokedAt, v.RevokeReason = Revoked, l.RevokedAt, l.RevokeReason
 		case l.Expired(s.now()):

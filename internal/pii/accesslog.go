@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/store"
 )
 
@@ -38,18 +40,27 @@ type AccessLog struct{ db *sql.DB }
 // NewAccessLog returns the access log stored in db.
 func NewAccessLog(db *sql.DB) *AccessLog { return &AccessLog{db: db} }
 
-// Record logs e in its own statement. Use RecordTx instead when the view is
-// part of a transaction, so that the data is not shown if the log entry was
-// not written.
-func (l *AccessLog) Record(ctx context.Context, e Access) error { return record(ctx, l.db, e) }
+// Record logs e, with its audit entry, in a transaction of its own. Use
+// RecordTx instead when the view is part of a transaction, so that the data
+// is not shown if the log entry was not written.
+func (l *AccessLog) Record(ctx context.Context, e Access) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := record(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
 // RecordTx logs e inside the caller's transaction tx.
 func (l *AccessLog) RecordTx(ctx context.Context, tx *sql.Tx, e Access) error {
 	return record(ctx, tx, e)
 }
 
-// execer is what *sql.DB and *sql.Tx share, so Record and RecordTx run one
-// statement.
+// execer is what record needs of a transaction.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
@@ -70,7 +81,8 @@ func record(ctx context.Context, x execer, e Access) error {
 	if err != nil {
 		return fmt.Errorf("record personal-data access: %w", err)
 	}
-	return nil
+	return audit.Record(ctx, x, audit.Event{Actor: audit.Person("staff", e.StaffAccount, strings.TrimSpace(e.StaffName)), Action: "pii.view",
+		ObjectKind: "person", ObjectID: strconv.FormatInt(e.SubjectPerson, 10), Detail: map[string]any{"fields": e.Fields}, At: at})
 }
 
 // check refuses entries an auditor could not use. The messages speak to the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -111,6 +112,14 @@ func TestAccessLogRecordTx(t *testing.T) {
 		}
 		if len(got) != 1 || got[0].SubjectPerson != 20 {
 			t.Errorf("List = %+v, want only the committed entry (subject 20)", got)
+		}
+		// The audit trail has the committed view only, written with it.
+		entries, err := audit.Since(ctx, db, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Action != "pii.view" || entries[0].ObjectID != "20" || !entries[0].Human || entries[0].ActorID != "1" {
+			t.Errorf("audit entries %+v, want the committed view of person 20 by account 1", entries)
 		}
 	})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 )
@@ -170,8 +171,11 @@ func (k *Keyring) Rotate(ctx context.Context, dept string) (oldID, newID string,
 				return err
 			}
 		}
-		newID, err = k.create(ctx, tx, dept)
-		return err
+		if newID, err = k.create(ctx, tx, dept); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.Automatic(audit.System, "command line"), Action: "config.seal_rotate",
+			ObjectKind: "seal_key", ObjectID: newID, Detail: map[string]any{"department": dept, "retired": oldID}})
 	})
 	return oldID, newID, err
 }
@@ -307,4 +311,29 @@ func (key *Key) Verify(message []byte, sig string) bool {
 		return false
 	}
 	return sm2.VerifyASN1WithSM2(key.pub, nil, message, raw)
+}
+
+// SignAs signs message inside tx with owner's key in use (a department's, or
+// the platform's audit key), creating it on first use, and returns the key's
+// id with the signature: for records signed after sealing, such as a
+// licence's status or the audit chain's head.
+func (k *Keyring) SignAs(ctx context.Context, tx *sql.Tx, owner string, message []byte) (keyID, signature string, err error) {
+	if keyID, err = k.ActiveTx(ctx, tx, owner); err != nil {
+		return "", "", err
+	}
+	signature, err = k.Sign(ctx, tx, keyID, message)
+	return keyID, signature, err
+}
+
+// VerifyWith reports whether signature is key keyID's signature of message;
+// a key never used here does not verify anything.
+func (k *Keyring) VerifyWith(ctx context.Context, keyID string, message []byte, signature string) (bool, error) {
+	key, err := k.Public(ctx, keyID)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return key.Verify(message, signature), nil
 }

@@ -95,6 +95,7 @@ var labels = map[string]map[string][2]string{
 	"licence": {
 		"valid": {"有效", "Valid"}, "revoked": {"已撤销", "Revoked"}, "expired": {"已过期", "Expired"},
 		"signature_invalid": {"签章无效", "Signature invalid"}, "unknown": {"非本平台签发", "Not issued here"},
+		"record_tampered": {"记录被篡改", "Record tampered with"},
 	},
 	// What verifying a licence found, in a sentence.
 	"verify": {
@@ -102,6 +103,7 @@ var labels = map[string]map[string][2]string{
 		"revoked": {"已撤销：证照已被发证机关撤销。", "Revoked by the issuer."}, "expired": {"已过期：证照已超过有效期。", "Expired."},
 		"signature_invalid": {"签章无效：证照内容与电子印章不符，可能已被篡改。", "The seal does not match the content: it was altered."},
 		"unknown":           {"未知：本平台没有签发该证照的记录。", "This platform has no record of issuing it."},
+		"record_tampered":   {"记录被篡改：证照状态与发证机关签名不符，请联系发证机关核实。", "The record was tampered with: its status is not the one the issuer signed. Ask the issuer."},
 		"mistyped":          {"证照编号有误（校验位不符），请核对。", "The licence number is mistyped: its check character does not match."},
 	},
 	// Catalogue versions.

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/store"
 )
 
@@ -139,6 +141,10 @@ func (s *Store) Load(ctx context.Context, n Notice, by string) (Year, error) {
 			make_up_days = excluded.make_up_days, loaded_by = excluded.loaded_by, loaded_at = excluded.loaded_at`,
 			y.Year, y.Source, string(holidays), string(makeUp), by, s.now().UTC()); err != nil {
 			return fmt.Errorf("store calendar %d: %w", y.Year, err)
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: audit.ParseActor(by), Action: "config.calendar_load", ObjectKind: "calendar_year",
+			ObjectID: strconv.Itoa(y.Year), Detail: map[string]any{"source": y.Source}}); err != nil {
+			return err
 		}
 		for _, f := range s.onLoad {
 			if err := f(ctx, tx, before, after); err != nil {
