@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"database/sql"
 	"maps"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/pii"
+	"yiwang/internal/store"
 )
 
 // Staff see an application's personal data masked: a reviewer checks that
@@ -195,8 +197,9 @@ func maskPersonal(v *StaffView, item catalog.Item) ([]string, error) {
 // in full, for a stated purpose: at least pii.MinPurposeRunes runes, or it is
 // refused with purpose_required before anything is read. The view is
 // written to the personal-data access log (who, whose data, which fields,
-// why, the request) in one statement after the read; if the entry cannot
-// be written the data is not shown. Access is the staff view's, and the
+// why, the request) — an entry for the applicant and one for each co-party
+// whose name it shows, in one transaction after the read; if the entries
+// cannot be written the data is not shown. Access is the staff view's, and the
 // permission to see unmasked data (authz.PersonalDataRaw) is needed too.
 func (s *Tasks) RevealApplication(ctx context.Context, p authz.Principal, id int64, purpose, requestID string) (StaffView, error) {
 	if err := authz.Require(p, authz.PersonalDataRaw); err != nil {
@@ -217,10 +220,32 @@ func (s *Tasks) RevealApplication(ctx context.Context, p authz.Principal, id int
 	if len(fields) == 0 {
 		return v, nil // nothing personal to log
 	}
-	err = pii.NewAccessLog(s.db.DB).Record(ctx, pii.Access{At: s.now(), StaffAccount: p.AccountID, StaffName: p.Name,
-		SubjectPerson: v.personID, Fields: fields, Purpose: purpose, RequestID: requestID})
+	// The applicant's entry, and one for each co-party whose name the
+	// view shows, so each person finds the view in "who read my data".
+	var parties []int64
+	if slices.Contains(fields, "parties") {
+		parties, err = store.All(ctx, s.db, store.Value[int64],
+			`SELECT DISTINCT person_id FROM application_parties WHERE application_id = $1 AND person_id <> $2 ORDER BY person_id`, id, v.personID)
+		if err != nil {
+			return StaffView{}, err
+		}
+	}
+	log, at := pii.NewAccessLog(s.db.DB), s.now()
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		entry := pii.Access{At: at, StaffAccount: p.AccountID, StaffName: p.Name, SubjectPerson: v.personID, Fields: fields, Purpose: purpose, RequestID: requestID}
+		if err := log.RecordTx(ctx, tx, entry); err != nil {
+			return err
+		}
+		for _, person := range parties {
+			entry.SubjectPerson, entry.Fields = person, []string{"parties"}
+			if err := log.RecordTx(ctx, tx, entry); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return StaffView{}, err // no view without its log entry
+		return StaffView{}, err // no view without its log entries
 	}
 	v.Purpose = strings.TrimSpace(purpose)
 	return v, nil

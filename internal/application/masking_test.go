@@ -10,6 +10,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -114,6 +115,55 @@ func TestStaffSeeMaskedDataUnlessTheyStateAPurpose(t *testing.T) {
 		}
 		if mine.Form["id_number"] != f.idNum || mine.Form["phone"] != phone {
 			t.Errorf("the applicant's own form = %v", mine.Form)
+		}
+	})
+}
+
+// TestFullViewIsLoggedForEachCoParty: a full view shows the co-parties'
+// names too, so each co-party finds it in their own access log, not only
+// the applicant.
+func TestFullViewIsLoggedForEachCoParty(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, seniorCardAs(func(it *catalog.Item) {
+			it.Parties = []catalog.Party{{Role: "elder", Label: catalog.Text{Zh: "老年人", En: "Senior"}}, {Role: "spouse", Label: catalog.Text{Zh: "配偶", En: "Spouse"}}}
+		}))
+		st := makeStaff(t, f.ids)
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, st.head, seniorCard, true, "test"); err != nil {
+			t.Fatal(err)
+		}
+		spouse, spouseID := person(t, f, "19620505", "246", "钱老太")
+		a := draft(t, f)
+		a, err := f.apps.Modes.NameParties(ctx, f.p, a.ID, 0, "elder", []application.PartyRequest{{Role: "spouse", IDNumber: spouseID, Name: "钱老太"}})
+		if err == nil {
+			a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
+		}
+		if err == nil {
+			_, err = f.apps.Modes.AnswerInvitation(ctx, spouse, a.ID, true, "")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.apps.Tasks.RevealApplication(ctx, st.civil, a.ID, "核对共同申请人", "req-parties")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Modes == nil || !slices.ContainsFunc(v.Modes.Parties, func(p application.Party) bool { return p.Name == "钱老太" }) {
+			t.Fatalf("the full view does not show the spouse's name: %+v", v.Modes)
+		}
+		log := pii.NewAccessLog(db.DB)
+		for _, who := range []struct {
+			what   string
+			person int64
+		}{{"the applicant", f.p.PersonID}, {"the spouse", spouse.PersonID}} {
+			entries, err := log.List(ctx, pii.Filter{SubjectPerson: who.person})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 || entries[0].Purpose != "核对共同申请人" || entries[0].RequestID != "req-parties" {
+				t.Errorf("%s's access log after a full view: %+v, want one entry with its purpose", who.what, entries)
+			}
 		}
 	})
 }
