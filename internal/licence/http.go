@@ -300,7 +300,7 @@ func (h *Handler) revokeShare(w http.ResponseWriter, r *http.Request) {
 	}
 	l, hd, err := h.myLicence(r)
 	if err == nil {
-		err = h.svc.RevokeShare(r.Context(), hd, l.ID, id)
+		err = h.svc.RevokeShare(r.Context(), hd, l.ID, id, authz.From(r.Context()).AccountID)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -385,8 +385,10 @@ func (h *Handler) shared(w http.ResponseWriter, r *http.Request) (Licence, *Shar
 	l, sh, err := h.svc.Shared(r.Context(), r.PathValue("token"))
 	switch {
 	case errors.Is(err, ErrShareGone):
-		reason := "分享链接已到期，或已被持证人撤回。The share link has expired, or the holder withdrew it."
-		if l.Status == Revoked {
+		reason := "分享链接已到期。The share link has expired."
+		if sh.WithdrawnAt != nil {
+			reason = "持证人已撤回该分享链接。The holder withdrew this share link."
+		} else if l.Status == Revoked {
 			reason = "该证照已被撤销，分享链接失效。The licence was revoked, so the link no longer works."
 		} else if l.Expired(h.svc.now()) {
 			reason = "该证照已过有效期。The licence has expired."

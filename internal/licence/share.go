@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/audit"
 	"yiwang/internal/store"
 )
 
@@ -23,6 +24,8 @@ type Share struct {
 	Recipient string    `json:"recipient"`
 	Purpose   string    `json:"purpose"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// WithdrawnAt is when the holder withdrew the link, if they did.
+	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
 	Token     string    `json:"token,omitempty"` // shown once, when made
 	URL       string    `json:"url,omitempty"`
 }
@@ -91,8 +94,13 @@ var ErrShareGone = errors.New("share link expired or licence revoked")
 // (with what is known) when it expired or the licence was revoked.
 func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, error) {
 	var sh Share
-	err := s.db.QueryRowContext(ctx, `SELECT id, licence_id, recipient, purpose, expires_at FROM licence_shares WHERE token_hash = $1`, tokenHash(token)).
-		Scan(&sh.ID, &sh.LicenceID, &sh.Recipient, &sh.Purpose, &sh.ExpiresAt)
+	var withdrawn sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT id, licence_id, recipient, purpose, expires_at, withdrawn_at FROM licence_shares WHERE token_hash = $1`, tokenHash(token)).
+		Scan(&sh.ID, &sh.LicenceID, &sh.Recipient, &sh.Purpose, &sh.ExpiresAt, &withdrawn)
+	if withdrawn.Valid {
+		at := withdrawn.Time.UTC()
+		sh.WithdrawnAt = &at
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Licence{}, Share{}, apperr.New(apperr.NotFound, apperr.ShareNotFound, "no such share link: check that the whole address was copied")
 	}
@@ -104,7 +112,7 @@ func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, err
 	if err != nil {
 		return Licence{}, Share{}, err
 	}
-	if !s.now().Before(sh.ExpiresAt) || l.Status == Revoked || l.Expired(s.now()) {
+	if sh.WithdrawnAt != nil || !s.now().Before(sh.ExpiresAt) || l.Status == Revoked || l.Expired(s.now()) {
 		return l, sh, ErrShareGone
 	}
 	return l, sh, nil
@@ -148,7 +156,7 @@ func (s *Service) ActiveShares(ctx context.Context, h Holder) ([]Share, error) {
 		sh.ExpiresAt = sh.ExpiresAt.UTC()
 		return sh, err
 	}, `SELECT id, licence_id, recipient, purpose, expires_at FROM licence_shares
-		WHERE expires_at > $1 AND licence_id IN (`+strings.Join(in, ", ")+`) ORDER BY expires_at, id`, args...)
+		WHERE expires_at > $1 AND withdrawn_at IS NULL AND licence_id IN (`+strings.Join(in, ", ")+`) ORDER BY expires_at, id`, args...)
 	if out == nil {
 		out = []Share{}
 	}
@@ -156,30 +164,37 @@ func (s *Service) ActiveShares(ctx context.Context, h Holder) ([]Share, error) {
 }
 
 // RevokeShare ends share link id of h's licence licenceID now, before it
-// would expire: the link then answers that it has ended. Ownership is
-// checked before the one write; another holder's share, or one of another
-// licence, is not found, and a link that has already ended is a conflict.
-// The end is recorded by moving the link's expiry to now, so every reader
-// of the link (the page, the PDF, the list of shares) treats it as ended.
-func (s *Service) RevokeShare(ctx context.Context, h Holder, licenceID, id int64) error {
+// would expire: the link then answers that the holder withdrew it.
+// Ownership is checked before the one write; another holder's share, or one
+// of another licence, is not found, and a link that has already ended is a
+// conflict. Who withdrew it and when are kept on the link and on the audit
+// trail, in one transaction.
+func (s *Service) RevokeShare(ctx context.Context, h Holder, licenceID, id, by int64) error {
 	l, err := s.holderLicence(ctx, h, licenceID)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE licence_shares SET expires_at = $1 WHERE id = $2 AND licence_id = $3 AND expires_at > $1`, now, id, l.ID)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM licence_shares WHERE id = $1 AND licence_id = $2)`, id, l.ID).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		return apperr.New(apperr.NotFound, apperr.ShareNotFound, "licence %s has no share link %d", l.Content.Number, id)
-	}
-	return apperr.New(apperr.Conflict, apperr.ShareEnded, "share link %d of licence %s has already ended", id, l.Content.Number)
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE licence_shares SET withdrawn_at = $1, withdrawn_by = $2
+			WHERE id = $3 AND licence_id = $4 AND expires_at > $1 AND withdrawn_at IS NULL`, now, by, id, l.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			if err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, audit.Event{Actor: audit.Person("holder", by, ""), Action: "licence.share_withdrawn",
+				ObjectKind: "licence_share", ObjectID: strconv.FormatInt(id, 10), Detail: map[string]any{"licence": l.Content.Number}, At: now})
+		}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM licence_shares WHERE id = $1 AND licence_id = $2)`, id, l.ID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return apperr.New(apperr.NotFound, apperr.ShareNotFound, "licence %s has no share link %d", l.Content.Number, id)
+		}
+		return apperr.New(apperr.Conflict, apperr.ShareEnded, "share link %d of licence %s has already ended", id, l.Content.Number)
+	})
 }

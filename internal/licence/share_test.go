@@ -85,7 +85,7 @@ func TestSharedCopyIsMaskedWatermarkedAndRevocable(t *testing.T) {
 		// Another holder cannot withdraw it: not through their own licence,
 		// nor through this one.
 		for _, lid := range []int64{otherL.ID, l.ID} {
-			if err := f.svc.RevokeShare(ctx, other, lid, sh.ID); !apperr.Is(err, apperr.NotFound) {
+			if err := f.svc.RevokeShare(ctx, other, lid, sh.ID, 2); !apperr.Is(err, apperr.NotFound) {
 				t.Errorf("another holder withdrawing the share through licence %d: %v, want not found", lid, err)
 			}
 		}
@@ -93,18 +93,28 @@ func TestSharedCopyIsMaskedWatermarkedAndRevocable(t *testing.T) {
 			t.Errorf("after refused withdrawals the link answers %d", st)
 		}
 
-		if err := f.svc.RevokeShare(ctx, holder, l.ID, sh.ID); err != nil {
+		if err := f.svc.RevokeShare(ctx, holder, l.ID, sh.ID, 1); err != nil {
 			t.Fatal(err)
 		}
+		// Who withdrew it and when are kept; the promised expiry stays.
+		var by int64
+		var expires time.Time
+		if err := db.QueryRowContext(ctx, `SELECT withdrawn_by, expires_at FROM licence_shares WHERE id = $1`, sh.ID).Scan(&by, &expires); err != nil || by != 1 || !expires.Equal(sh.ExpiresAt) {
+			t.Errorf("the withdrawal is recorded as by %d, expiring %v (%v); want by 1, expiring %v", by, expires, err, sh.ExpiresAt)
+		}
+		var trail int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM audit_entries WHERE action = 'licence.share_withdrawn' AND actor_id = '1'`).Scan(&trail); err != nil || trail != 1 {
+			t.Errorf("the withdrawal is on the audit trail %d times (%v), want once", trail, err)
+		}
 		for _, p := range []string{path, path + "/licence.pdf"} {
-			if st, body := get(p); st != http.StatusGone || !strings.Contains(body, "撤回") || strings.Contains(body, masked) {
+			if st, body := get(p); st != http.StatusGone || !strings.Contains(body, "持证人已撤回") || strings.Contains(body, masked) {
 				t.Errorf("%s after withdrawal %d:\n%s", p, st, body)
 			}
 		}
 		if active, _ := f.svc.ActiveShares(ctx, holder); len(active) != 0 {
 			t.Errorf("a withdrawn link is still listed: %+v", active)
 		}
-		if err := f.svc.RevokeShare(ctx, holder, l.ID, sh.ID); !apperr.Is(err, apperr.Conflict) {
+		if err := f.svc.RevokeShare(ctx, holder, l.ID, sh.ID, 1); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("withdrawing it twice: %v", err)
 		}
 		// The other holder's link is untouched.

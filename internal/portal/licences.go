@@ -133,7 +133,7 @@ func (h *Handler) withdrawShare(w http.ResponseWriter, r *http.Request) {
 	}
 	hd, err := h.holder(ctx, authz.From(ctx))
 	if err == nil {
-		err = h.Licences.RevokeShare(ctx, hd, id, share)
+		err = h.Licences.RevokeShare(ctx, hd, id, share, authz.From(ctx).AccountID)
 	}
 	if err != nil {
 		h.fail(w, r, err)
