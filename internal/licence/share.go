@@ -26,8 +26,8 @@ type Share struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// WithdrawnAt is when the holder withdrew the link, if they did.
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
-	Token     string    `json:"token,omitempty"` // shown once, when made
-	URL       string    `json:"url,omitempty"`
+	Token       string     `json:"token,omitempty"` // shown once, when made
+	URL         string     `json:"url,omitempty"`
 }
 
 // MaxShare bounds how long a share link lives.
