@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"yiwang/api"
+	"yiwang/internal/apitest"
 	"yiwang/internal/authz"
 )
 
@@ -59,4 +62,26 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 			}
 		}
 	}
+}
+
+// contract holds the harness's /api/ exchanges (call, signIn) to the
+// document. One for the test binary: it also counts the operations exercised.
+var contract *apitest.Contract
+
+// TestMain loads the contract, runs the tests and reports which documented
+// operations they exercised and which not.
+func TestMain(m *testing.M) {
+	c, err := apitest.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	contract = c
+	code := m.Run()
+	seen, unseen := contract.Exercised()
+	fmt.Printf("API contract: the tests exercised %d of %d documented operations\n", len(seen), len(seen)+len(unseen))
+	for _, op := range unseen {
+		fmt.Printf("  not exercised: %s\n", op)
+	}
+	os.Exit(code)
 }
