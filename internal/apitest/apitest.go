@@ -7,6 +7,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,6 +120,17 @@ func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header h
 			problems = append(problems, fmt.Sprintf("request outside the document was answered %d: %s", status, describe(err)))
 		}
 	}
+	if status >= 500 && route.Operation.Responses.Status(status) == nil {
+		// Any operation may fail inside; the document does not list 500 on
+		// each, but the answer still has the one error shape.
+		if err := c.errorShape(respBody); err != nil {
+			problems = append(problems, fmt.Sprintf("response %d: %s", status, describe(err)))
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s as %s: %s", name, op, strings.Join(problems, "; "))
+		}
+		return nil
+	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
@@ -133,6 +145,15 @@ func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header h
 		return fmt.Errorf("%s as %s: %s", name, op, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// errorShape checks body against the document's Error schema.
+func (c *Contract) errorShape(body []byte) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	return c.doc.Components.Schemas["Error"].Value.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaErrorMessageCustomizer(schemaProblem))
 }
 
 // schemaProblem words a schema mismatch as the field and the problem, without
@@ -236,4 +257,14 @@ func closeObjects(doc *openapi3.T) {
 			s.AdditionalProperties.Has = &refuse
 		}
 	}
+}
+
+// MustNew is New for one test, failing it when the document does not load.
+func MustNew(t testing.TB) *Contract {
+	t.Helper()
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
