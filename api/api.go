@@ -4,7 +4,8 @@ package api
 
 import _ "embed"
 
-// OpenAPI is the OpenAPI 3.1 document, as YAML.
+// OpenAPI is the OpenAPI 3.0.3 document, as YAML: 3.0 because the common
+// tooling (kin-openapi, oapi-codegen) handles it fully.
 //
 //go:embed openapi.yaml
 var OpenAPI []byte

@@ -226,8 +226,7 @@ func TestAccessByRole(t *testing.T) {
 			for k, v := range hd {
 				req.Header.Set(k, v)
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			rec := contract.Serve(t, h, req)
 			denied := rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden ||
 				(rec.Code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/login"))
 			// A handler's own refusal (e.g. not the legal representative) is a 403 too.

@@ -266,7 +266,7 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 				log = append(log, fmt.Sprintf("%s %s %s: %d principals (%s), passed by %v", route.Pattern, rule.kind, which, len(objectRoles), countsOf(cases), allowed))
 				p := strings.NewReplacer("{id}", obj.id, "{material}", obj.material).Replace(path)
 				for _, who := range objectRoles {
-					code, loc := tryRoute(h, headers[who], method, p, strings.ReplaceAll(rule.body, "{id}", obj.id), who == anon)
+					code, loc := tryRoute(t, h, headers[who], method, p, strings.ReplaceAll(rule.body, "{id}", obj.id), who == anon)
 					denied := code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound ||
 						(code == http.StatusSeeOther && strings.HasPrefix(loc, "/login"))
 					want := slices.Contains(allowed, who)
@@ -340,7 +340,7 @@ func ownership(who string, obj object) string {
 var roleDept = map[string]string{clerk: "gsdb", reviewer: "civil", head: "civil", headY: "realestate", supervisor: "gsdb", catAdmin: "gsdb", sysAdmin: "gsdb"}
 
 // tryRoute sends one request and returns its status and redirect.
-func tryRoute(h http.Handler, hd map[string]string, method, path, body string, anonymous bool) (int, string) {
+func tryRoute(t testing.TB, h http.Handler, hd map[string]string, method, path, body string, anonymous bool) (int, string) {
 	hd = copyHeaders(hd)
 	if body != "" {
 		if strings.HasPrefix(body, "{") {
@@ -357,8 +357,7 @@ func tryRoute(h http.Handler, hd map[string]string, method, path, body string, a
 	for k, v := range hd {
 		req.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := contract.Serve(t, h, req)
 	return rec.Code, rec.Header().Get("Location")
 }
 

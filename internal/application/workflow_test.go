@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"yiwang/internal/apitest"
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
@@ -258,8 +259,8 @@ func TestAnyParallelRejectionRejectsWithReasons(t *testing.T) {
 		application.NewHandler(f.apps, slog.New(slog.DiscardHandler)).Register(api)
 		req := httptest.NewRequest("POST", "/api/v1/tasks/"+itoa(property.ID)+"/decision", strings.NewReader(`{"outcome":"reject","reasons":[]}`)).WithContext(authz.With(ctx, st.property))
 		req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
+		req.Header.Set("Content-Type", "application/json")
+		rec := apitest.MustNew(t).Serve(t, api, req)
 		if body := rec.Body.String(); rec.Code != http.StatusBadRequest || !strings.Contains(body, `"code":"rejection_reasons_required"`) || !strings.Contains(body, "不予批准时须写明理由") || strings.Contains(body, "异议") {
 			t.Errorf("the API on a rejection without reasons: %d %s", rec.Code, body)
 		}

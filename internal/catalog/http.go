@@ -293,6 +293,9 @@ func (h *Handler) diff(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
+	if changes == nil {
+		changes = []Change{} // a list, as documented, even when the versions are alike
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"code": code, "from": from, "to": to, "changes": changes})
 }
 

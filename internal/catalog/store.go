@@ -65,7 +65,8 @@ type VersionRef struct {
 // latest version gets a new draft version (or, if its latest version is
 // still a draft, that draft is replaced). Nothing is published.
 func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportResult, error) {
-	var res ImportResult
+	// Empty lists, not null: the API documents both as arrays.
+	res := ImportResult{Created: []VersionRef{}, Updated: []VersionRef{}}
 	now := time.Now().UTC()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range c.Regions {

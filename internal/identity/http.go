@@ -343,6 +343,9 @@ func (h *Handler) apiAccessLog(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
+	if list == nil {
+		list = []pii.Access{} // a list, as documented, even when empty
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"accesses": list})
 }
 

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"yiwang/internal/apitest"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/hub"
@@ -32,8 +34,13 @@ func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) 
 	}
 	r := httpx.NewRouter(logger)
 	h.Register(r)
+	// Each /api/ exchange is held to api/openapi.yaml on its way through.
+	contract := apitest.MustNew(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.ServeHTTP(w, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+		rec := contract.Serve(t, r, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func(path string) (int, string) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/apitest"
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
@@ -493,10 +494,10 @@ func TestInboxAPI(t *testing.T) {
 
 	r := httpx.NewRouter(quiet)
 	notify.NewHandler(f.outbox, quiet).Register(r)
+	contract := apitest.MustNew(t)
 	do := func(p authz.Principal, method, path string) (int, map[string]any) {
 		req := httptest.NewRequest(method, path, nil).WithContext(authz.With(context.Background(), p))
-		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, req)
+		rec := contract.Serve(t, r, req)
 		var body map[string]any
 		json.Unmarshal(rec.Body.Bytes(), &body)
 		return rec.Code, body

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"yiwang/internal/apitest"
 	"yiwang/internal/httpx"
 	"yiwang/internal/search"
 	"yiwang/internal/store"
@@ -28,8 +29,7 @@ func newRouter(t *testing.T, stats *search.Stats, logs io.Writer) *httpx.Router 
 // get serves path and decodes the JSON answer into a generic value.
 func get(t *testing.T, r http.Handler, path string) (int, map[string]any) {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	rec := apitest.MustNew(t).Serve(t, r, httptest.NewRequest("GET", path, nil))
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("GET %s: Content-Type %q", path, ct)
 	}
@@ -120,8 +120,7 @@ func TestSearchAPIEchoesTheNormalisedQuery(t *testing.T) {
 
 func TestSearchAPIEmptyHotIsAList(t *testing.T) {
 	r := newRouter(t, search.NewStats(storetest.SQLite(t).DB).WithHotMinCount(1), io.Discard)
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/search/hot", nil))
+	rec := apitest.MustNew(t).Serve(t, r, httptest.NewRequest("GET", "/api/v1/search/hot", nil))
 	if got := strings.TrimSpace(rec.Body.String()); rec.Code != 200 || got != `{"hot":[]}` {
 		t.Errorf("%d %s", rec.Code, got)
 	}

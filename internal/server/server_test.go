@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/apitest"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
@@ -124,9 +125,9 @@ func TestErrorsHaveOneShape(t *testing.T) {
 		{"/api/v1/no-such-thing", 404, "not_found"},
 		{"/test/panic", 500, "internal"},
 	}
+	contract := apitest.MustNew(t) // the one shape is the document's Error
 	for _, tt := range tests {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		rec := contract.Serve(t, h, httptest.NewRequest("GET", tt.path, nil))
 		if rec.Code != tt.status {
 			t.Errorf("%s: status %d, want %d", tt.path, rec.Code, tt.status)
 		}
@@ -147,14 +148,13 @@ func TestReadyzChecksTheDatabase(t *testing.T) {
 	db := storetest.SQLite(t)
 	logger := logging.New(io.Discard, "text", 0)
 	h := server.New(db, logger, nil).Handler()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	contract := apitest.MustNew(t)
+	rec := contract.Serve(t, h, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 200 {
 		t.Fatalf("readyz = %d with the database up", rec.Code)
 	}
 	db.Close()
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	rec = contract.Serve(t, h, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable || decodeError(t, rec.Body).Code != "database_unavailable" {
 		t.Errorf("readyz = %d with the database closed, want 503 database_unavailable", rec.Code)
 	}
