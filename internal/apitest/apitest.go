@@ -82,6 +82,20 @@ func (c *Contract) Serve(t testing.TB, h http.Handler, req *http.Request) *httpt
 	return rec
 }
 
+// Handler wraps h for a real listening server (httptest.NewServer), so that a
+// client the test does not write itself, such as the generated one, is held to
+// the contract too.
+func (c *Contract) Handler(t testing.TB, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := c.Serve(t, h, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
+}
+
 // Check validates one exchange. A request the document refuses must be
 // refused by the server too (a 4xx answer); every answer must be documented
 // for its status and match its schema.

@@ -115,7 +115,7 @@ type Looked struct {
 // ApplicantReasons returns the reasons in lang ("zh" or "en"), each once:
 // only standard texts, never an expression or an error.
 func (d Decision) ApplicantReasons(lang string) []string {
-	var out []string
+	out := []string{} // an approval may have none: a list still, never null in JSON
 	for _, r := range d.Reasons {
 		if t := r.Text.In(lang); !slices.Contains(out, t) {
 			out = append(out, t)
