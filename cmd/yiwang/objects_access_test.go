@@ -493,11 +493,11 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 	put("invitation", "B", object{id: id(wangApp)})
 
 	// Messages, people, accounts, an authorisation and the token.
-	wang, err := a.identities.PersonByIDNumber(ctx, demo.WangWu)
+	wang, err := a.identities.PersonByIDNumber(ctx, a.identities.DB(), demo.WangWu)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zhang, err := a.identities.PersonByIDNumber(ctx, demo.ZhangSan)
+	zhang, err := a.identities.PersonByIDNumber(ctx, a.identities.DB(), demo.ZhangSan)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,12 @@ func setupWith(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connecto
 // setupCalendars is setupWith counting working days on cals.
 func setupCalendars(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue), cals application.Calendars) fixture {
 	t.Helper()
+	return setupLimits(t, db, conn, mutate, cals, identity.NewLimiter(db))
+}
+
+// setupLimits is setupCalendars with the submission limits of limits.
+func setupLimits(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Connector, mutate func(*catalog.Catalogue), cals application.Calendars, limits *identity.Limiter) fixture {
+	t.Helper()
 	ctx := context.Background()
 	schemas, err := catalog.CompileSchemas()
 	if err != nil {
@@ -173,7 +179,7 @@ func setupCalendars(t testing.TB, db *store.DB, conn func(hub.Connector) hub.Con
 		t.Fatal(err)
 	}
 	licences := licence.NewService(db, keyring, protector, b, "https://yiwang.test")
-	return fixture{apps: application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: cs, Identities: ids, Reader: reader, Limits: identity.NewLimiter(db),
+	return fixture{apps: application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: cs, Identities: ids, Reader: reader, Limits: limits,
 		Calendars: cals, Notifier: told, Blobs: blobs(t), Licences: licences, Registries: b, Queue: enqueueOnly(t, db)}), builtin: b, ids: ids, notices: told, licences: licences, p: p, idNum: id, pii: protector}
 }
 

@@ -42,7 +42,7 @@ func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expec
 	if err := s.maySign(ctx, p, a); err != nil {
 		return a, err
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
 	if err != nil {
 		return a, err
 	}
@@ -157,7 +157,7 @@ func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_records WHERE person_id = $1 AND kind = 'overdue_supplement'`, a.personID).Scan(&overdue); err != nil {
 		return false, err
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, tx, a.personID)
 	if err != nil {
 		return false, err
 	}

@@ -42,7 +42,7 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 	if len(it.Parties) == 0 {
 		return a, apperr.New(apperr.Invalid, apperr.NoParties, "「%s」 has no co-parties", it.Name.Zh)
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
 	if err != nil {
 		return a, err
 	}
@@ -116,9 +116,9 @@ func (s *Modes) NameParties(ctx context.Context, p authz.Principal, id, expect i
 // name (an applicant cannot rename anyone); one not on record is recorded,
 // so the invitation waits for them when they sign up.
 func (s *core) partyPerson(ctx context.Context, tx *sql.Tx, pr PartyRequest) (int64, error) {
-	known, err := s.ids.PersonByIDNumber(ctx, pr.IDNumber)
+	known, err := s.ids.PersonByIDNumber(ctx, tx, pr.IDNumber)
 	if err == nil {
-		d, err := s.ids.PersonDetails(ctx, known.ID)
+		d, err := s.ids.PersonDetails(ctx, tx, known.ID)
 		if err != nil {
 			return 0, err
 		}
@@ -151,7 +151,7 @@ func (s *core) inviteParties(ctx context.Context, tx *sql.Tx, a *Application, it
 	if err != nil {
 		return false, err
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, tx, a.personID)
 	if err != nil {
 		return false, err
 	}
@@ -259,7 +259,7 @@ func (s *Modes) Invitations(ctx context.Context, p authz.Principal) ([]Invitatio
 		if err != nil {
 			return nil, err
 		}
-		d, err := s.ids.PersonDetails(ctx, r.person)
+		d, err := s.ids.PersonDetails(ctx, s.db, r.person)
 		if err != nil {
 			return nil, err
 		}

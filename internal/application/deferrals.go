@@ -61,7 +61,7 @@ func (s *Modes) DeferMaterial(ctx context.Context, p authz.Principal, id, expect
 	if !dueAt.After(s.now()) {
 		return a, apperr.New(apperr.Invalid, apperr.DuePassed, "the due date must be in the future")
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
 	if err != nil {
 		return a, err
 	}

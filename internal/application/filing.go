@@ -39,7 +39,7 @@ func (s *core) openNotice(ctx context.Context, tx *sql.Tx, a *Application, it ca
 	if err != nil {
 		return err
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, tx, a.personID)
 	if err != nil {
 		return err
 	}

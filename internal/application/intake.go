@@ -70,11 +70,11 @@ func (s *core) walkIn(ctx context.Context, clerk authz.Principal, idNumber, name
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return who{}, apperr.Wrap(err, apperr.Invalid, apperr.BadIDNumber, "the ID number is not valid: "+err.Error())
 	}
-	person, err := s.ids.PersonByIDNumber(ctx, idNumber)
+	person, err := s.ids.PersonByIDNumber(ctx, s.db, idNumber)
 	if err != nil {
 		return who{}, apperr.New(apperr.NotFound, apperr.PersonNotFound, "nobody with this ID number is registered: check the number on the identity card")
 	}
-	d, err := s.ids.PersonDetails(ctx, person.ID)
+	d, err := s.ids.PersonDetails(ctx, s.db, person.ID)
 	if err != nil {
 		return who{}, err
 	}
@@ -89,7 +89,7 @@ func (s *core) submitter(ctx context.Context, p authz.Principal, a Application) 
 	if a.HallCode == "" || !p.Can(authz.WindowIntake) {
 		return s.applicant(ctx, p)
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
 	if err != nil {
 		return who{}, err
 	}

@@ -88,7 +88,7 @@ func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, i
 		req.Holder = licence.Holder{Kind: hub.Enterprise, ID: e.CreditCode, Name: e.Name}
 		req.Fields["credit_code"] = e.CreditCode
 	default:
-		d, err := s.ids.PersonDetails(ctx, a.personID)
+		d, err := s.ids.PersonDetails(ctx, tx, a.personID)
 		if err != nil {
 			return req, err
 		}
@@ -102,7 +102,7 @@ func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, i
 // with the applicant as its legal representative (so they can act for it at
 // once), and its record in the enterprise registry (法人库).
 func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, fields map[string]string) (identity.Enterprise, error) {
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, tx, a.personID)
 	if err != nil {
 		return identity.Enterprise{}, err
 	}

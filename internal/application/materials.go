@@ -88,7 +88,7 @@ func (s *Drafts) PledgeMaterial(ctx context.Context, p authz.Principal, id, expe
 	if err := s.maySign(ctx, p, a); err != nil {
 		return a, err
 	}
-	d, err := s.ids.PersonDetails(ctx, a.personID)
+	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
 	if err != nil {
 		return a, err
 	}

@@ -41,7 +41,7 @@ func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 	if p.PersonID == 0 {
 		return who{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "applications are made by people, for themselves or an enterprise they act for")
 	}
-	d, err := s.ids.PersonDetails(ctx, p.PersonID)
+	d, err := s.ids.PersonDetails(ctx, s.db, p.PersonID)
 	if err != nil {
 		return who{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"yiwang/internal/apperr"
@@ -41,7 +42,16 @@ type Version struct {
 }
 
 // Store keeps the catalogue in the database.
-type Store struct{ db *store.DB }
+type Store struct {
+	db *store.DB
+
+	// terms holds versions that have left draft, by ID. Their content can no
+	// longer change (a trigger refuses it), so every process may keep them:
+	// an application reads its version on each step, and decoding it each
+	// time, or asking the pool for it inside a transaction, cost more than
+	// the step itself.
+	terms sync.Map // int64 → Version
+}
 
 // NewStore returns a catalogue store on db.
 func NewStore(db *store.DB) *Store { return &Store{db: db} }
@@ -279,11 +289,19 @@ func (s *Store) Current(ctx context.Context, code string) (Version, error) {
 }
 
 // VersionByID returns a version by its ID, whatever its status: how an
-// application reads the terms it was made under.
+// application reads the terms it was made under. A version past draft comes
+// from memory after its first read, so it costs no connection; its Status is
+// the one it had then, so read the status with Version or Current.
 func (s *Store) VersionByID(ctx context.Context, id int64) (Version, error) {
+	if v, ok := s.terms.Load(id); ok {
+		return v.(Version), nil
+	}
 	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, apperr.New(apperr.NotFound, apperr.VersionNotFound, "no catalogue version has the id %d", id)
+	}
+	if err == nil && v.Status != "draft" {
+		s.terms.Store(id, v)
 	}
 	return v, err
 }

@@ -310,7 +310,7 @@ func TestAuthoriseChecksItsInput(t *testing.T) {
 		if err != nil {
 			t.Fatalf("authorising for exactly three years: %v", err)
 		}
-		if p, err := f.ids.PersonByIDNumber(f.ctx, newAgent); err != nil || p.Name != "新代理人" || a.AgentName != "新代理人" {
+		if p, err := f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), newAgent); err != nil || p.Name != "新代理人" || a.AgentName != "新代理人" {
 			t.Errorf("new agent = %+v, %v", p, err)
 		}
 	})

@@ -647,7 +647,7 @@ func TestHTTPSelfRegistration(t *testing.T) {
 		if !regexp.MustCompile(`请\d+分钟后再试`).MatchString(res.body) {
 			t.Errorf("the refusal does not say when to retry: %s", res.body)
 		}
-		if _, err := s.ids.PersonByIDNumber(s.ctx, sixth); err == nil {
+		if _, err := s.ids.PersonByIDNumber(s.ctx, s.ids.DB(), sixth); err == nil {
 			t.Error("a rate-limited registration created the person")
 		}
 

@@ -174,20 +174,21 @@ func validPhone(p string) bool {
 	return true
 }
 
-// PersonByIDNumber finds a person through the blind index.
-func (s *Store) PersonByIDNumber(ctx context.Context, idNumber string) (Person, error) {
-	return s.person(ctx, `id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber))))
+// PersonByIDNumber finds a person through the blind index, reading through q
+// (the caller's transaction when it holds one, else the store's DB).
+func (s *Store) PersonByIDNumber(ctx context.Context, q store.Querier, idNumber string) (Person, error) {
+	return s.person(ctx, q, `id_number_idx = $1`, s.pii.Index(ident.NormalizeIDNumber(strings.TrimSpace(idNumber))))
 }
 
 // PersonByID returns a person, masked.
 func (s *Store) PersonByID(ctx context.Context, id int64) (Person, error) {
-	return s.person(ctx, `id = $1`, id)
+	return s.person(ctx, s.db, `id = $1`, id)
 }
 
-func (s *Store) person(ctx context.Context, where string, arg any) (Person, error) {
+func (s *Store) person(ctx context.Context, q store.Querier, where string, arg any) (Person, error) {
 	var p Person
 	var enc string
-	err := s.db.QueryRowContext(ctx, `SELECT id, id_number_enc, name, birth_date, sex FROM persons WHERE `+where, arg).
+	err := q.QueryRowContext(ctx, `SELECT id, id_number_enc, name, birth_date, sex FROM persons WHERE `+where, arg).
 		Scan(&p.ID, &enc, &p.Name, &p.BirthDate, &p.Sex)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, apperr.New(apperr.NotFound, apperr.PersonNotFound, "no such person")
@@ -767,12 +768,14 @@ type PersonDetails struct {
 	Name, IDNumber, Phone string
 }
 
-// PersonDetails decrypts a person's name, ID number and phone.
-func (s *Store) PersonDetails(ctx context.Context, personID int64) (PersonDetails, error) {
+// PersonDetails decrypts a person's name, ID number and phone, read through q:
+// the caller's transaction when it holds one (a second pooled connection
+// inside a transaction can wait forever for a full pool), else the store's DB.
+func (s *Store) PersonDetails(ctx context.Context, q store.Querier, personID int64) (PersonDetails, error) {
 	var d PersonDetails
 	var enc string
 	var phone sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT name, id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&d.Name, &enc, &phone)
+	err := q.QueryRowContext(ctx, `SELECT name, id_number_enc, phone_enc FROM persons WHERE id = $1`, personID).Scan(&d.Name, &enc, &phone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, apperr.New(apperr.NotFound, apperr.PersonNotFound, "no such person")
 	}

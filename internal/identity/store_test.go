@@ -130,14 +130,14 @@ func TestPutPersonDerivesBirthDateAndSexAndMasks(t *testing.T) {
 				}
 				// Found through the blind index however it is typed.
 				for _, q := range []string{tt.id, strings.ToLower(tt.id), " " + tt.id + " "} {
-					found, err := f.ids.PersonByIDNumber(f.ctx, q)
+					found, err := f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), q)
 					if err != nil || found != p {
 						t.Errorf("PersonByIDNumber(%q) = %+v, %v; want %+v", q, found, err, p)
 					}
 				}
 			})
 		}
-		p, err := f.ids.PersonByIDNumber(f.ctx, man)
+		p, err := f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), man)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestPutPersonDerivesBirthDateAndSexAndMasks(t *testing.T) {
 			t.Errorf("masked = %q, want %q", p.IDNumberMasked, want)
 		}
 
-		_, err = f.ids.PersonByIDNumber(f.ctx, idNumber(t, "19600315", "125"))
+		_, err = f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), idNumber(t, "19600315", "125"))
 		wantErr(t, "PersonByIDNumber of an unknown number", err, apperr.NotFound, "person_not_found")
 		_, err = f.ids.PersonByID(f.ctx, 9999)
 		wantErr(t, "PersonByID of an unknown id", err, apperr.NotFound, "person_not_found")
@@ -232,7 +232,7 @@ func TestRegisterPerson(t *testing.T) {
 		if !slices.Equal(a.Roles, []authz.Role{authz.Applicant}) {
 			t.Errorf("roles = %v, want [applicant]", a.Roles)
 		}
-		p, err := f.ids.PersonByIDNumber(f.ctx, id)
+		p, err := f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), id)
 		if err != nil || p.ID != a.PersonID {
 			t.Errorf("person of the new account: %+v, %v; want id %d", p, err, a.PersonID)
 		}
@@ -256,7 +256,7 @@ func TestRegisterPerson(t *testing.T) {
 		if _, err := f.ids.Login(f.ctx, id, "another-password-1"); err == nil {
 			t.Error("the second registration's password signs in")
 		}
-		if p, _ := f.ids.PersonByIDNumber(f.ctx, id); p.Name != "李四" {
+		if p, _ := f.ids.PersonByIDNumber(f.ctx, f.ids.DB(), id); p.Name != "李四" {
 			t.Errorf("after a refused registration the person is named %q, want 李四", p.Name)
 		}
 		if n := f.count(t, "accounts", "kind = 'person'"); n != 1 {
@@ -579,7 +579,7 @@ func TestTypedNamesNeverRenameAPerson(t *testing.T) {
 		}
 		_, err := f.ids.RegisterPerson(ctx, id, "猪八戒", "", "a-long-password")
 		wantErr(t, "registering under someone else's name", err, apperr.Invalid, "name_mismatch")
-		p, err := f.ids.PersonByIDNumber(ctx, id)
+		p, err := f.ids.PersonByIDNumber(ctx, f.ids.DB(), id)
 		if err != nil || p.Name != "孙悟空" {
 			t.Errorf("the person on record is now %+v, %v", p, err)
 		}

@@ -82,7 +82,7 @@ func (p *PINs) SetFor(ctx context.Context, idNumber, pin string) error {
 
 // account is the person account of idNumber.
 func (p *PINs) account(ctx context.Context, idNumber string) (int64, error) {
-	person, err := p.ids.PersonByIDNumber(ctx, idNumber)
+	person, err := p.ids.PersonByIDNumber(ctx, p.ids.DB(), idNumber)
 	if err != nil {
 		return 0, err
 	}

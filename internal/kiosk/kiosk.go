@@ -125,7 +125,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg s
 }
 
 func (h *Handler) holder(r *http.Request, p authz.Principal) (licence.Holder, error) {
-	d, err := h.Identities.PersonDetails(r.Context(), p.PersonID)
+	d, err := h.Identities.PersonDetails(r.Context(), h.Identities.DB(), p.PersonID)
 	if err != nil {
 		return licence.Holder{}, err
 	}

@@ -186,7 +186,7 @@ func (h *Handler) holder(ctx context.Context, p authz.Principal) (Holder, error)
 	if p.PersonID == 0 {
 		return Holder{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "licences are held by people and enterprises: sign in as one")
 	}
-	d, err := h.ids.PersonDetails(ctx, p.PersonID)
+	d, err := h.ids.PersonDetails(ctx, h.ids.DB(), p.PersonID)
 	if err != nil {
 		return Holder{}, err
 	}

@@ -41,7 +41,7 @@ func (h *Handler) holder(ctx context.Context, p authz.Principal) (licence.Holder
 	if p.PersonID == 0 {
 		return licence.Holder{}, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "licences are held by people and enterprises: sign in as one")
 	}
-	d, err := h.Identities.PersonDetails(ctx, p.PersonID)
+	d, err := h.Identities.PersonDetails(ctx, h.Identities.DB(), p.PersonID)
 	if err != nil {
 		return licence.Holder{}, err
 	}
