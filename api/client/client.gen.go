@@ -3357,7 +3357,7 @@ type ClientInterface interface {
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Readyz Readiness — the database answers and the process is not shutting down
+	// Readyz Readiness — the database and the file store answer and the process is not shutting down
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5273,7 +5273,7 @@ func (c *Client) Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 	return c.Client.Do(req)
 }
 
-// Readyz Readiness — the database answers and the process is not shutting down
+// Readyz Readiness — the database and the file store answer and the process is not shutting down
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9971,7 +9971,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	MetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MetricsResponse, error)
 
-	// ReadyzWithResponse Readiness — the database answers and the process is not shutting down
+	// ReadyzWithResponse Readiness — the database and the file store answer and the process is not shutting down
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17510,7 +17510,7 @@ func (c *ClientWithResponses) MetricsWithResponse(ctx context.Context, reqEditor
 	return ParseMetricsResponse(rsp)
 }
 
-// ReadyzWithResponse Readiness — the database answers and the process is not shutting down
+// ReadyzWithResponse Readiness — the database and the file store answer and the process is not shutting down
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -193,6 +193,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 // server serves the app's routes, with its metrics on /metrics.
 func (a *app) server(db *store.DB, logger *slog.Logger) *server.Server {
 	srv := server.New(db, logger, a.auth, a.routes...)
+	srv.ReadyWhen(a.blobs.Check) // uploads and downloads need the file store
 	srv.MustRegister(a.metrics)
 	return srv
 }
@@ -243,7 +244,7 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 }
 
 // appOptionsFrom turns the configuration into what newApp needs.
-func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
+func appOptionsFrom(ctx context.Context, cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
 	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
 	if err != nil {
 		return appOptions{}, err
@@ -256,7 +257,7 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"), blob.Limits{MaxBytes: cfg.UploadMaxBytes})
+	blobs, err := blob.Open(ctx, cfg.BlobURL, cfg.DataDir, blob.Limits{MaxBytes: cfg.UploadMaxBytes}, getenv)
 	if err != nil {
 		return appOptions{}, err
 	}

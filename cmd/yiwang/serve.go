@@ -55,7 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 
-	opts, err := appOptionsFrom(cfg, siteURL(cfg, ln.Addr()), getenv, logger)
+	opts, err := appOptionsFrom(ctx, cfg, siteURL(cfg, ln.Addr()), getenv, logger)
 	if err != nil {
 		return err
 	}
