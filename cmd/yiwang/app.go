@@ -243,8 +243,9 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 	return key, nil
 }
 
-// appOptionsFrom turns the configuration into what newApp needs.
-func appOptionsFrom(ctx context.Context, cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
+// appOptionsFrom turns the configuration into what newApp needs; blobs is
+// the store of materials serve opened from it.
+func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
 	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
 	if err != nil {
 		return appOptions{}, err
@@ -254,10 +255,6 @@ func appOptionsFrom(ctx context.Context, cfg config.Config, site string, getenv 
 		return appOptions{}, err
 	}
 	connectors, err := loadConnectors(cfg.HubConfig, getenv, logger)
-	if err != nil {
-		return appOptions{}, err
-	}
-	blobs, err := blob.Open(ctx, cfg.BlobURL, cfg.DataDir, blob.Limits{MaxBytes: cfg.UploadMaxBytes}, getenv)
 	if err != nil {
 		return appOptions{}, err
 	}

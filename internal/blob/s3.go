@@ -61,7 +61,7 @@ func parseS3URL(raw string) (s3Location, error) {
 		return bad("credentials do not go in the URL (it shows in process lists and logs): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 	}
 	loc := s3Location{bucket: u.Host, secure: true}
-	if err := s3utils.CheckValidBucketName(loc.bucket); err != nil {
+	if err := s3utils.CheckValidBucketNameStrict(loc.bucket); err != nil {
 		return bad("bucket %q: %v", loc.bucket, err)
 	}
 	if p := strings.Trim(u.Path, "/"); p != "" {
