@@ -193,6 +193,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 // server serves the app's routes, with its metrics on /metrics.
 func (a *app) server(db *store.DB, logger *slog.Logger) *server.Server {
 	srv := server.New(db, logger, a.auth, a.routes...)
+	srv.ReadyWhen(a.blobs.Check) // uploads and downloads need the file store
 	srv.MustRegister(a.metrics)
 	return srv
 }
@@ -242,8 +243,9 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 	return key, nil
 }
 
-// appOptionsFrom turns the configuration into what newApp needs.
-func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
+// appOptionsFrom turns the configuration into what newApp needs; blobs is
+// the store of materials serve opened from it.
+func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
 	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
 	if err != nil {
 		return appOptions{}, err
@@ -253,10 +255,6 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 		return appOptions{}, err
 	}
 	connectors, err := loadConnectors(cfg.HubConfig, getenv, logger)
-	if err != nil {
-		return appOptions{}, err
-	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"), blob.Limits{MaxBytes: cfg.UploadMaxBytes})
 	if err != nil {
 		return appOptions{}, err
 	}

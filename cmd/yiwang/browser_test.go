@@ -46,13 +46,19 @@ func (s *site) Stop() { s.stop() }
 // stop cleanly, when the test ends.
 func startServe(t *testing.T, args ...string) *site {
 	t.Helper()
+	return startServeEnv(t, noEnv, args...)
+}
+
+// startServeEnv is startServe with the environment getenv reads.
+func startServeEnv(t *testing.T, getenv func(string) string, args ...string) *site {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	s := &site{DataDir: t.TempDir(), Log: &syncBuffer{}}
 	var stdout syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", s.DataDir, "--job-poll", "100ms"}, args...)
-		done <- run(ctx, all, noEnv, &stdout, s.Log)
+		done <- run(ctx, all, getenv, &stdout, s.Log)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for s.URL == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -363,7 +364,7 @@ func uploadPNG(t *testing.T, h http.Handler, hd map[string]string, path string) 
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("csrf_token", hd["X-CSRF-Token"])
 	fw, _ := mw.CreateFormFile("file", "scan.png")
-	fw.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
+	io.WriteString(fw, onePixelPNG)
 	mw.Close()
 	req := httptest.NewRequest("POST", path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())

@@ -67,6 +67,8 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{"corrupt database", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a readable SQLite database"},
 		{"port taken", []string{"serve", "--data-dir", dir, "--addr", taken.Addr().String()}, 1, "already in use"},
 		{"demo and no demo", []string{"serve", "--data-dir", dir, "--demo", "--no-demo"}, 2, "--demo and --no-demo contradict each other"},
+		{"object store unreachable", []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--blob-url", "s3://materials?endpoint=127.0.0.1:1&tls=false"}, 1, `cannot reach the object store holding the bucket "materials" at http://127.0.0.1:1`},
+		{"not an object store URL", []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--blob-url", "/srv/materials"}, 1, "give an s3:// URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"yiwang/internal/application"
 	"yiwang/internal/audit"
+	"yiwang/internal/blob"
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
@@ -49,13 +51,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer metricsLn.Close()
 	}
 
+	// A store of materials that cannot be used fails before the database is touched too.
+	blobs, err := blob.Open(ctx, cfg.BlobURL, cfg.DataDir, blob.Limits{MaxBytes: cfg.UploadMaxBytes}, getenv)
+	if err != nil {
+		return err
+	}
+
 	db, err := openAndMigrate(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	opts, err := appOptionsFrom(cfg, siteURL(cfg, ln.Addr()), getenv, logger)
+	opts, err := appOptionsFrom(cfg, siteURL(cfg, ln.Addr()), blobs, getenv, logger)
 	if err != nil {
 		return err
 	}
@@ -113,7 +121,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if len(demoAccounts) > 0 {
 		printDemoAccounts(stdout, demoAccounts, siteURL(cfg, ln.Addr()))
 	}
-	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where)
+	materials := cfg.BlobURL // never holds a key: blob.Open refuses one in the URL
+	if materials == "" {
+		materials = filepath.Join(cfg.DataDir, "blobs")
+	}
+	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where, "materials", materials)
 	serveErr := srv.Serve(ctx, ln, cfg.ShutdownTimeout)
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

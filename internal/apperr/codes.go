@@ -162,14 +162,18 @@ const (
 	YearMismatch         Code = "year_mismatch"
 
 	// Uploaded files (blob).
-	BadDigest         Code = "bad_digest"
-	BlobNotFound      Code = "blob_not_found"
-	EmptyFile         Code = "empty_file"
-	FileRejected      Code = "file_rejected"
-	FileTooLarge      Code = "file_too_large"
-	ScanFailed        Code = "scan_failed"
-	UnsupportedType   Code = "unsupported_type"
-	UploadInterrupted Code = "upload_interrupted"
+	BadDigest            Code = "bad_digest"
+	BlobBucketMissing    Code = "blob_bucket_missing"
+	BlobNotFound         Code = "blob_not_found"
+	BlobStoreDenied      Code = "blob_store_denied"
+	BlobStoreUnavailable Code = "blob_store_unavailable"
+	BadBlobStore         Code = "bad_blob_store"
+	EmptyFile            Code = "empty_file"
+	FileRejected         Code = "file_rejected"
+	FileTooLarge         Code = "file_too_large"
+	ScanFailed           Code = "scan_failed"
+	UnsupportedType      Code = "unsupported_type"
+	UploadInterrupted    Code = "upload_interrupted"
 
 	// E-licences and their shares (licence).
 	BadLicenceNumberPart     Code = "bad_licence_number_part"
@@ -455,14 +459,18 @@ var words = map[Code]Words{
 	YearMismatch:         {Zh: "文件中的年度与网址中的年度不一致。", En: "The year in the body differs from the year in the address."},
 
 	// Uploaded files (blob).
-	BadDigest:         {Zh: "文件摘要格式有误。", En: "A file digest is 64 lower-case hexadecimal characters."},
-	BlobNotFound:      {Zh: "没有找到该文件。", En: "There is no such stored file."},
-	EmptyFile:         {Zh: "文件是空的，请重新选择文件上传。", En: "The file is empty. Choose it again and upload it."},
-	FileRejected:      {Zh: "文件未通过安全检查，不能上传。", En: "The file was refused by the upload check."},
-	FileTooLarge:      {Zh: "文件超过上传大小限制，请减少页数或降低扫描分辨率后重新上传。", En: "The file is larger than the upload limit. Make it smaller (fewer pages, or a lower scan resolution) and upload it again."},
-	ScanFailed:        {Zh: "暂时无法检查该文件，请稍后再上传。", En: "The file could not be checked. Try again in a few minutes."},
-	UnsupportedType:   {Zh: "只能上传PDF、JPEG、PNG或OFD格式的文件，请转换格式后重新上传。", En: "Upload a PDF, JPEG, PNG or OFD file. Save or scan it as one of those and upload it again."},
-	UploadInterrupted: {Zh: "上传中断，请重新上传。", En: "The upload broke off before the whole file arrived. Upload it again."},
+	BadDigest:            {Zh: "文件摘要格式有误。", En: "A file digest is 64 lower-case hexadecimal characters."},
+	BlobNotFound:         {Zh: "没有找到该文件。", En: "There is no such stored file."},
+	BlobBucketMissing:    {Zh: "对象存储中没有配置的存储桶，请先创建该存储桶。", En: "The configured bucket does not exist in the object store. Create it first."},
+	BlobStoreDenied:      {Zh: "对象存储拒绝了访问凭据，请检查访问密钥。", En: "The object store refused the credentials. Check the access key."},
+	BlobStoreUnavailable: {Zh: "文件存储暂时无法访问，请稍后再试。", En: "The file store does not answer. Try again in a few minutes."},
+	BadBlobStore:         {Zh: "文件存储配置（--blob-url）有误，请检查配置。", En: "The file store setting (--blob-url) is not valid. Check the configuration."},
+	EmptyFile:            {Zh: "文件是空的，请重新选择文件上传。", En: "The file is empty. Choose it again and upload it."},
+	FileRejected:         {Zh: "文件未通过安全检查，不能上传。", En: "The file was refused by the upload check."},
+	FileTooLarge:         {Zh: "文件超过上传大小限制，请减少页数或降低扫描分辨率后重新上传。", En: "The file is larger than the upload limit. Make it smaller (fewer pages, or a lower scan resolution) and upload it again."},
+	ScanFailed:           {Zh: "暂时无法检查该文件，请稍后再上传。", En: "The file could not be checked. Try again in a few minutes."},
+	UnsupportedType:      {Zh: "只能上传PDF、JPEG、PNG或OFD格式的文件，请转换格式后重新上传。", En: "Upload a PDF, JPEG, PNG or OFD file. Save or scan it as one of those and upload it again."},
+	UploadInterrupted:    {Zh: "上传中断，请重新上传。", En: "The upload broke off before the whole file arrived. Upload it again."},
 
 	// E-licences and their shares (licence).
 	BadLicenceNumberPart:     {Zh: "无法生成证照编号，请联系系统管理员。", En: "A licence number cannot be made. Tell the administrator."},

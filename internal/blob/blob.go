@@ -10,14 +10,19 @@
 // it is accepted. Only then is it committed; a refused or interrupted upload
 // leaves nothing behind.
 //
-// FS is the store on the local disk. An S3-compatible store implements Store
-// with the same intake: Stage the upload into a local temporary file, send
-// the staged file, then Discard it.
+// FS is the store on the local disk, the default for one machine; S3 keeps
+// blobs in a bucket of an S3-compatible object store, so that several
+// processes see the same files. Both share the intake (intake.put): the
+// upload is staged into a local temporary file and checked there, and only
+// then does the store commit it.
 package blob
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"yiwang/internal/apperr"
 )
@@ -33,6 +38,8 @@ type Store interface {
 	Open(ctx context.Context, digest string) (io.ReadCloser, error)
 	// Stat describes a stored blob, or returns a NotFound error.
 	Stat(ctx context.Context, digest string) (Info, error)
+	// Check reports whether the store can be used now, for /readyz.
+	Check(ctx context.Context) error
 }
 
 // Info describes a stored blob.
@@ -91,4 +98,32 @@ func checkDigest(digest string) error {
 
 func notFound(digest string) error {
 	return apperr.New(apperr.NotFound, apperr.BlobNotFound, "no stored file has digest %s", digest)
+}
+
+// key names a blob inside a store: ab/cd/abcd… for the digest abcd…, the
+// same under the disk store's folder and under an object store's prefix, so
+// that copying the folder into a bucket moves the materials.
+func key(digest string) string {
+	return digest[:2] + "/" + digest[2:4] + "/" + digest
+}
+
+// unavailable is the error for a store that cannot be used now: the
+// person is asked to try again later, the logs get what happened.
+func unavailable(err error, format string, args ...any) error {
+	return apperr.Wrap(err, apperr.Unavailable, apperr.BlobStoreUnavailable, fmt.Sprintf(format, args...))
+}
+
+// Open returns the store blobURL names: empty for the disk store in
+// <dataDir>/blobs, the default for one machine, or an s3:// URL (S3URLForm)
+// for an object store that several processes share. Uploads are staged in
+// <dataDir>/blobs/tmp either way.
+func Open(ctx context.Context, blobURL, dataDir string, l Limits, getenv func(string) string) (Store, error) {
+	dir := filepath.Join(dataDir, "blobs")
+	switch {
+	case blobURL == "":
+		return NewFS(dir, l)
+	case strings.HasPrefix(blobURL, "s3://"):
+		return OpenS3(ctx, blobURL, filepath.Join(dir, "tmp"), l, getenv)
+	}
+	return nil, apperr.New(apperr.Invalid, apperr.BadBlobStore, "--blob-url %q: give an s3:// URL (%s), or nothing to keep materials on the local disk", blobURL, S3URLForm)
 }

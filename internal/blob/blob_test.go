@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/blob"
+	"yiwang/internal/blob/blobtest"
 )
 
 // Sample files of every accepted type, made the way real tools make them.
@@ -85,6 +87,57 @@ func newFS(t *testing.T, l blob.Limits) (*blob.FS, string) {
 	return s, dir
 }
 
+func newS3(t *testing.T, l blob.Limits) (*blob.S3, string) {
+	t.Helper()
+	staging := filepath.Join(t.TempDir(), "tmp")
+	s, err := blob.OpenS3(context.Background(), blobtest.S3URL(t), staging, l, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, staging
+}
+
+// testStore is a store under test with what the contract tests look at
+// beside it: the keys it holds (ab/cd/<digest>, under its folder or its
+// prefix) and its local staging folder.
+type testStore struct {
+	blob.Store
+	keys    func(t *testing.T) []string
+	staging string
+}
+
+// stores runs fn on every store, which must all keep the same contract: the
+// disk always, S3 on the test object store (blobtest).
+func stores(t *testing.T, l blob.Limits, fn func(t *testing.T, s testStore)) {
+	t.Run("fs", func(t *testing.T) {
+		s, root := newFS(t, l)
+		staging := filepath.Join(root, "tmp")
+		keys := func(t *testing.T) []string {
+			var out []string
+			for _, f := range files(t, root) {
+				if !strings.HasPrefix(f, "tmp"+string(filepath.Separator)) {
+					out = append(out, filepath.ToSlash(f))
+				}
+			}
+			return out
+		}
+		fn(t, testStore{s, keys, staging})
+	})
+	t.Run("s3", func(t *testing.T) {
+		s, staging := newS3(t, l)
+		keys := func(t *testing.T) []string {
+			k, err := s.Keys(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		fn(t, testStore{s, keys, staging})
+	})
+}
+
+func key(digest string) string { return digest[:2] + "/" + digest[2:4] + "/" + digest }
+
 // files lists every file under root, relative to it.
 func files(t *testing.T, root string) []string {
 	t.Helper()
@@ -118,8 +171,12 @@ func code(err error) string {
 }
 
 func TestPutStoresEachAcceptedTypeByDigest(t *testing.T) {
+	stores(t, blob.Limits{}, testPutStoresEachAcceptedTypeByDigest)
+}
+
+func testPutStoresEachAcceptedTypeByDigest(t *testing.T, s testStore) {
 	ctx := context.Background()
-	s, root := newFS(t, blob.Limits{})
+	var want []string
 	for _, tc := range []struct {
 		name    string
 		content []byte
@@ -139,11 +196,6 @@ func TestPutStoresEachAcceptedTypeByDigest(t *testing.T) {
 			if info != want {
 				t.Fatalf("Put = %+v, want %+v", info, want)
 			}
-			path := filepath.Join(root, want.Digest[:2], want.Digest[2:4], want.Digest)
-			onDisk, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(onDisk, tc.content) {
-				t.Fatalf("the file at %s does not hold the upload (err %v)", path, err)
-			}
 			rc, err := s.Open(ctx, want.Digest)
 			if err != nil {
 				t.Fatal(err)
@@ -157,15 +209,29 @@ func TestPutStoresEachAcceptedTypeByDigest(t *testing.T) {
 				t.Errorf("Stat = %+v, %v; want %+v", got, err, want)
 			}
 		})
+		want = append(want, key(digestOf(tc.content)))
 	}
-	if left := files(t, filepath.Join(root, "tmp")); len(left) != 0 {
+	if got := s.keys(t); !sameSet(got, want) {
+		t.Errorf("the store holds %v, want each upload under its digest: %v", got, want)
+	}
+	if left := files(t, s.staging); len(left) != 0 {
 		t.Errorf("staging files left behind: %v", left)
 	}
 }
 
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
 func TestTypeIsDecidedByContent(t *testing.T) {
+	stores(t, blob.Limits{}, testTypeIsDecidedByContent)
+}
+
+func testTypeIsDecidedByContent(t *testing.T, s testStore) {
 	ctx := context.Background()
-	s, root := newFS(t, blob.Limits{})
 	for _, tc := range []struct {
 		name     string
 		content  []byte
@@ -190,7 +256,7 @@ func TestTypeIsDecidedByContent(t *testing.T) {
 			}
 		})
 	}
-	if left := files(t, root); len(left) != 0 {
+	if left := append(s.keys(t), files(t, s.staging)...); len(left) != 0 {
 		t.Errorf("refused uploads left files: %v", left)
 	}
 }
@@ -210,57 +276,61 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func TestSizeLimitIsEnforcedWhileStreaming(t *testing.T) {
-	ctx := context.Background()
 	const max = 4096
-	s, root := newFS(t, blob.Limits{MaxBytes: max})
-
-	exact := append(samplePDF(), bytes.Repeat([]byte(" "), max-len(samplePDF()))...)
-	if info, err := s.Put(ctx, bytes.NewReader(exact)); err != nil || info.Size != max {
-		t.Fatalf("a file of exactly the limit: %+v, %v", info, err)
-	}
-
-	over := append(exact, ' ')
-	_, err := s.Put(ctx, bytes.NewReader(over))
-	if !apperr.Is(err, apperr.Invalid) || code(err) != "file_too_large" {
-		t.Fatalf("one byte over the limit: %v, want file_too_large", err)
-	}
-	for _, want := range []string{"4 KiB", "4096 bytes", "more than 4096 bytes were received"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("message %q lacks %q", err, want)
+	stores(t, blob.Limits{MaxBytes: max}, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		exact := append(samplePDF(), bytes.Repeat([]byte(" "), max-len(samplePDF()))...)
+		if info, err := s.Put(ctx, bytes.NewReader(exact)); err != nil || info.Size != max {
+			t.Fatalf("a file of exactly the limit: %+v, %v", info, err)
 		}
-	}
 
-	endless := &countingReader{}
-	if _, err := s.Put(ctx, endless); code(err) != "file_too_large" {
-		t.Fatalf("endless upload: %v", err)
-	}
-	if endless.n > 2*max {
-		t.Errorf("read %d bytes of an endless upload with a limit of %d: the body must be cut off at the limit", endless.n, max)
-	}
+		over := append(exact, ' ')
+		_, err := s.Put(ctx, bytes.NewReader(over))
+		if !apperr.Is(err, apperr.Invalid) || code(err) != "file_too_large" {
+			t.Fatalf("one byte over the limit: %v, want file_too_large", err)
+		}
+		for _, want := range []string{"4 KiB", "4096 bytes", "more than 4096 bytes were received"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("message %q lacks %q", err, want)
+			}
+		}
 
-	if got := files(t, root); len(got) != 1 {
-		t.Errorf("files in the store: %v, want only the upload within the limit", got)
-	}
+		endless := &countingReader{}
+		if _, err := s.Put(ctx, endless); code(err) != "file_too_large" {
+			t.Fatalf("endless upload: %v", err)
+		}
+		if endless.n > 2*max {
+			t.Errorf("read %d bytes of an endless upload with a limit of %d: the body must be cut off at the limit", endless.n, max)
+		}
+
+		if got := s.keys(t); !sameSet(got, []string{key(digestOf(exact))}) {
+			t.Errorf("the store holds %v, want only the upload within the limit", got)
+		}
+		if left := files(t, s.staging); len(left) != 0 {
+			t.Errorf("staging files left: %v", left)
+		}
+	})
 }
 
 func TestEmptyAndInterruptedUploadsLeaveNothing(t *testing.T) {
-	ctx := context.Background()
-	s, root := newFS(t, blob.Limits{})
-	if _, err := s.Put(ctx, strings.NewReader("")); code(err) != "empty_file" {
-		t.Errorf("empty upload: %v, want empty_file", err)
-	}
-	broken := io.MultiReader(bytes.NewReader(samplePDF()), iotestErrReader{errors.New("connection reset by peer")})
-	if _, err := s.Put(ctx, broken); code(err) != "upload_interrupted" {
-		t.Errorf("broken upload: %v, want upload_interrupted", err)
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := s.Put(cancelled, bytes.NewReader(samplePDF())); code(err) != "upload_interrupted" {
-		t.Errorf("abandoned upload: %v, want upload_interrupted", err)
-	}
-	if left := files(t, root); len(left) != 0 {
-		t.Errorf("files left: %v", left)
-	}
+	stores(t, blob.Limits{}, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		if _, err := s.Put(ctx, strings.NewReader("")); code(err) != "empty_file" {
+			t.Errorf("empty upload: %v, want empty_file", err)
+		}
+		broken := io.MultiReader(bytes.NewReader(samplePDF()), iotestErrReader{errors.New("connection reset by peer")})
+		if _, err := s.Put(ctx, broken); code(err) != "upload_interrupted" {
+			t.Errorf("broken upload: %v, want upload_interrupted", err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.Put(cancelled, bytes.NewReader(samplePDF())); code(err) != "upload_interrupted" {
+			t.Errorf("abandoned upload: %v, want upload_interrupted", err)
+		}
+		if left := append(s.keys(t), files(t, s.staging)...); len(left) != 0 {
+			t.Errorf("files left: %v", left)
+		}
+	})
 }
 
 type iotestErrReader struct{ err error }
@@ -293,79 +363,87 @@ func (v *virusScanner) Scan(_ context.Context, digest string, r io.Reader) error
 }
 
 func TestScannerSeesEveryUploadAndCanRefuseIt(t *testing.T) {
-	ctx := context.Background()
 	scanner := &virusScanner{seen: map[string][]byte{}}
-	s, root := newFS(t, blob.Limits{Scanner: scanner})
+	stores(t, blob.Limits{Scanner: scanner}, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		scanner.down = false
+		clean := samplePDF()
+		info, err := s.Put(ctx, bytes.NewReader(clean))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(scanner.seen[info.Digest], clean) {
+			t.Error("the scanner was not shown the whole upload under its digest")
+		}
 
-	clean := samplePDF()
-	info, err := s.Put(ctx, bytes.NewReader(clean))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(scanner.seen[info.Digest], clean) {
-		t.Error("the scanner was not shown the whole upload under its digest")
-	}
+		infected := append(samplePDF(), []byte(`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`)...)
+		_, err = s.Put(ctx, bytes.NewReader(infected))
+		if !apperr.Is(err, apperr.Invalid) || code(err) != "file_rejected" || !strings.Contains(err.Error(), "Eicar-Test-Signature") {
+			t.Fatalf("infected upload: %v, want file_rejected naming the virus", err)
+		}
+		if _, err := s.Stat(ctx, digestOf(infected)); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("the refused file is in the store: %v", err)
+		}
 
-	infected := append(samplePDF(), []byte(`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`)...)
-	_, err = s.Put(ctx, bytes.NewReader(infected))
-	if !apperr.Is(err, apperr.Invalid) || code(err) != "file_rejected" || !strings.Contains(err.Error(), "Eicar-Test-Signature") {
-		t.Fatalf("infected upload: %v, want file_rejected naming the virus", err)
-	}
-	if _, err := s.Stat(ctx, digestOf(infected)); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("the refused file is in the store: %v", err)
-	}
+		scanner.down = true
+		_, err = s.Put(ctx, bytes.NewReader(sampleJPEG(t)))
+		if !apperr.Is(err, apperr.Unavailable) || code(err) != "scan_failed" {
+			t.Fatalf("upload while the scanner is down: %v, want scan_failed (never accept unscanned)", err)
+		}
 
-	scanner.down = true
-	_, err = s.Put(ctx, bytes.NewReader(sampleJPEG(t)))
-	if !apperr.Is(err, apperr.Unavailable) || code(err) != "scan_failed" {
-		t.Fatalf("upload while the scanner is down: %v, want scan_failed (never accept unscanned)", err)
-	}
-
-	want := filepath.Join(info.Digest[:2], info.Digest[2:4], info.Digest)
-	if got := files(t, root); len(got) != 1 || got[0] != want {
-		t.Errorf("files in the store: %v, want only %s", got, want)
-	}
+		if got := s.keys(t); !sameSet(got, []string{key(info.Digest)}) {
+			t.Errorf("the store holds %v, want only %s", got, key(info.Digest))
+		}
+		if left := files(t, s.staging); len(left) != 0 {
+			t.Errorf("staging files left: %v", left)
+		}
+	})
 }
 
 func TestIdenticalContentIsStoredOnce(t *testing.T) {
-	ctx := context.Background()
-	s, root := newFS(t, blob.Limits{})
-	content := samplePNG(t)
-	const n = 16
-	infos := make([]blob.Info, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { infos[i], errs[i] = s.Put(ctx, bytes.NewReader(content)) })
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil || infos[i] != infos[0] {
-			t.Fatalf("put %d: %+v, %v; want %+v", i, infos[i], errs[i], infos[0])
+	stores(t, blob.Limits{}, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		content := samplePNG(t)
+		const n = 16
+		infos := make([]blob.Info, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { infos[i], errs[i] = s.Put(ctx, bytes.NewReader(content)) })
 		}
-	}
-	if _, err := s.Put(ctx, bytes.NewReader(content)); err != nil {
-		t.Fatal(err)
-	}
-	if got := files(t, root); len(got) != 1 {
-		t.Errorf("files after %d puts of the same content: %v, want one", n+1, got)
-	}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil || infos[i] != infos[0] {
+				t.Fatalf("put %d: %+v, %v; want %+v", i, infos[i], errs[i], infos[0])
+			}
+		}
+		if _, err := s.Put(ctx, bytes.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.keys(t); len(got) != 1 {
+			t.Errorf("stored after %d puts of the same content: %v, want one", n+1, got)
+		}
+	})
 }
 
 func TestOpenRefusesBadAndUnknownDigests(t *testing.T) {
-	ctx := context.Background()
-	s, _ := newFS(t, blob.Limits{})
-	for _, d := range []string{"../../../etc/passwd", "", strings.Repeat("A", 64), strings.Repeat("0", 63)} {
-		if _, err := s.Open(ctx, d); code(err) != "bad_digest" {
-			t.Errorf("Open(%q) = %v, want bad_digest", d, err)
+	stores(t, blob.Limits{}, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		for _, d := range []string{"../../../etc/passwd", "", strings.Repeat("A", 64), strings.Repeat("0", 63)} {
+			if _, err := s.Open(ctx, d); code(err) != "bad_digest" {
+				t.Errorf("Open(%q) = %v, want bad_digest", d, err)
+			}
 		}
-	}
-	if _, err := s.Open(ctx, strings.Repeat("0", 64)); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("Open of an unknown digest: %v, want not found", err)
-	}
-	if _, err := s.Stat(ctx, strings.Repeat("0", 64)); !apperr.Is(err, apperr.NotFound) {
-		t.Errorf("Stat of an unknown digest: %v, want not found", err)
-	}
+		if _, err := s.Open(ctx, strings.Repeat("0", 64)); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("Open of an unknown digest: %v, want not found", err)
+		}
+		if _, err := s.Stat(ctx, strings.Repeat("0", 64)); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("Stat of an unknown digest: %v, want not found", err)
+		}
+		if err := s.Check(ctx); err != nil {
+			t.Errorf("Check of a working store: %v", err)
+		}
+	})
 }
 
 func TestNewFSSweepsStagingFilesLeftByACrash(t *testing.T) {

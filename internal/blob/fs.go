@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // FS stores blobs as files under a folder (normally <data dir>/blobs):
@@ -22,72 +21,57 @@ import (
 // leave one file.
 //
 // Several processes can share FS only through a shared folder; a cluster on
-// PostgreSQL wants an object store instead (see Store).
+// PostgreSQL wants an object store instead (S3).
 type FS struct {
-	root   string
-	limits Limits
+	intake
+	root string
 }
-
-// staleAfter is how old a file in tmp/ must be before NewFS removes it: old
-// enough that no upload can still be writing it.
-const staleAfter = 24 * time.Hour
 
 // NewFS returns the store in dir, creating it if needed, and removes staging
 // files left by a crash.
 func NewFS(dir string, l Limits) (*FS, error) {
-	s := &FS{root: dir, limits: l}
-	if err := os.MkdirAll(s.tmp(), 0o700); err != nil {
-		return nil, fmt.Errorf("blob store %s: %w", dir, err)
-	}
-	entries, err := os.ReadDir(s.tmp())
+	in, err := newIntake(filepath.Join(dir, "tmp"), l)
 	if err != nil {
-		return nil, fmt.Errorf("blob store %s: %w", dir, err)
+		return nil, err
 	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
-			os.Remove(filepath.Join(s.tmp(), e.Name()))
-		}
-	}
-	return s, nil
+	return &FS{intake: in, root: dir}, nil
 }
 
-// MaxBytes is the largest upload the store accepts.
-func (s *FS) MaxBytes() int64 { return s.limits.maxBytes() }
-
-func (s *FS) tmp() string { return filepath.Join(s.root, "tmp") }
-
 func (s *FS) path(digest string) string {
-	return filepath.Join(s.root, digest[:2], digest[2:4], digest)
+	return filepath.Join(s.root, filepath.FromSlash(key(digest)))
 }
 
 // Put stages r, checks it and moves it into place.
 func (s *FS) Put(ctx context.Context, r io.Reader) (Info, error) {
-	st, err := Stage(ctx, s.tmp(), r, s.limits)
-	if err != nil {
-		return Info{}, err
-	}
-	defer st.Discard()
+	return s.put(ctx, r, s.has, s.commit)
+}
+
+// has reports whether a whole file of the blob is in place.
+func (s *FS) has(_ context.Context, info Info) (bool, error) {
+	fi, err := os.Stat(s.path(info.Digest))
+	return err == nil && fi.Size() == info.Size, nil
+}
+
+// commit renames the staged file into place and syncs the folders above it.
+func (s *FS) commit(_ context.Context, st *staged) error {
 	final := s.path(st.Digest)
-	if fi, err := os.Stat(final); err == nil && fi.Size() == st.Size {
-		return st.Info, nil // already stored
-	}
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Info{}, fmt.Errorf("blob: %w", err)
+		return fmt.Errorf("blob: %w", err)
 	}
 	if err := st.File.Close(); err != nil {
-		return Info{}, fmt.Errorf("blob: %w", err)
+		return fmt.Errorf("blob: %w", err)
 	}
 	if err := os.Rename(st.File.Name(), final); err != nil {
-		return Info{}, fmt.Errorf("blob: %w", err)
+		return fmt.Errorf("blob: %w", err)
 	}
 	// The rename is durable once the folders holding the new names are synced.
 	for _, d := range []string{dir, filepath.Dir(dir), s.root} {
 		if err := syncDir(d); err != nil {
-			return Info{}, err
+			return err
 		}
 	}
-	return st.Info, nil
+	return nil
 }
 
 func syncDir(dir string) error {
@@ -117,8 +101,7 @@ func (s *FS) Open(_ context.Context, digest string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Stat describes a stored blob; its type is sniffed again from the content,
-// which is what decided it when it was stored.
+// Stat describes a stored blob.
 func (s *FS) Stat(ctx context.Context, digest string) (Info, error) {
 	rc, err := s.Open(ctx, digest)
 	if err != nil {
@@ -130,9 +113,14 @@ func (s *FS) Stat(ctx context.Context, digest string) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: %w", err)
 	}
-	mt, err := Sniff(f, fi.Size())
-	if err != nil {
-		return Info{}, fmt.Errorf("blob %s no longer reads as an accepted type: %w", digest, err)
+	return describe(digest, f, fi.Size())
+}
+
+// Check reports whether the folder is still there to write to (a lost
+// mount, say), for /readyz.
+func (s *FS) Check(context.Context) error {
+	if _, err := os.Stat(s.tmp); err != nil {
+		return unavailable(err, "the file store's folder %s cannot be used", s.root)
 	}
-	return Info{Digest: digest, Size: fi.Size(), MediaType: mt}, nil
+	return nil
 }

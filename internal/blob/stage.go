@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"yiwang/internal/apperr"
 )
@@ -25,28 +27,95 @@ func (l Limits) maxBytes() int64 {
 	return l.MaxBytes
 }
 
-// Staged is an upload that has passed every check, held in a temporary file
+// staged is an upload that has passed every check, held in a temporary file
 // until a store commits it.
-type Staged struct {
+type staged struct {
 	Info
 	File *os.File // the content, for ReadAt or Seek
 }
 
 // Discard closes and removes the temporary file; after a store has moved the
 // file into place it removes nothing.
-func (s *Staged) Discard() {
+func (s *staged) Discard() {
 	s.File.Close()
 	os.Remove(s.File.Name())
 }
 
-// Stage streams r into a new temporary file in dir and checks it: at most
+// intake is what every store does with an upload before the store's own
+// part, so that there is one way to take a file in: stream it into a
+// staging file on the local disk under the limits, type it, scan it, and
+// only then hand it to the store to commit. The store's commit must make the
+// blob appear whole or not at all (a rename, a single object PUT).
+type intake struct {
+	tmp    string // the staging folder, on the local disk
+	limits Limits
+}
+
+// staleAfter is how old a staging file must be before newIntake removes it:
+// old enough that no upload can still be writing it.
+const staleAfter = 24 * time.Hour
+
+// newIntake makes the staging folder tmp if needed and removes staging files
+// a crash left behind.
+func newIntake(tmp string, l Limits) (intake, error) {
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return intake{}, fmt.Errorf("blob staging folder %s: %w", tmp, err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return intake{}, fmt.Errorf("blob staging folder %s: %w", tmp, err)
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+			os.Remove(filepath.Join(tmp, e.Name()))
+		}
+	}
+	return intake{tmp: tmp, limits: l}, nil
+}
+
+// MaxBytes is the largest upload the store accepts.
+func (in intake) MaxBytes() int64 { return in.limits.maxBytes() }
+
+// put stages r and checks it; then, unless has says the store already holds
+// that content, commit stores the staged file. Either way the staging file
+// is gone when put returns.
+func (in intake) put(ctx context.Context, r io.Reader, has func(context.Context, Info) (bool, error), commit func(context.Context, *staged) error) (Info, error) {
+	st, err := stage(ctx, in.tmp, r, in.limits)
+	if err != nil {
+		return Info{}, err
+	}
+	defer st.Discard()
+	switch ok, err := has(ctx, st.Info); {
+	case err != nil:
+		return Info{}, err
+	case ok:
+		return st.Info, nil // identical content is stored once
+	}
+	if err := commit(ctx, st); err != nil {
+		return Info{}, err
+	}
+	return st.Info, nil
+}
+
+// describe is Stat's answer for the size bytes of a stored blob in r: its
+// type is sniffed again from the content, which is what decided it when it
+// was stored, so no store keeps a type beside the content.
+func describe(digest string, r io.ReaderAt, size int64) (Info, error) {
+	mt, err := Sniff(r, size)
+	if err != nil {
+		return Info{}, fmt.Errorf("blob %s no longer reads as an accepted type: %w", digest, err)
+	}
+	return Info{Digest: digest, Size: size, MediaType: mt}, nil
+}
+
+// stage streams r into a new temporary file in dir and checks it: at most
 // l.MaxBytes (never reading more than one byte past the limit), a type
 // Sniff accepts, and l.Scanner's approval. The file is synced to disk
-// before Stage returns. On any refusal nothing is left in dir.
+// before stage returns. On any refusal nothing is left in dir.
 //
 // Content whose first bytes are of no accepted type is refused before a file
 // is created at all.
-func Stage(ctx context.Context, dir string, r io.Reader, l Limits) (*Staged, error) {
+func stage(ctx context.Context, dir string, r io.Reader, l Limits) (*staged, error) {
 	max := l.maxBytes()
 	body := io.LimitReader(ctxReader{ctx, r}, max+1)
 	head := make([]byte, min(headLen, max+1))
@@ -66,7 +135,7 @@ func Stage(ctx context.Context, dir string, r io.Reader, l Limits) (*Staged, err
 	if err != nil {
 		return nil, fmt.Errorf("blob: staging file: %w", err)
 	}
-	st := &Staged{File: f}
+	st := &staged{File: f}
 	ok := false
 	defer func() {
 		if !ok {

@@ -40,6 +40,7 @@ type Config struct {
 	SubmissionLimit   int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
 	MaxPasswordChecks int    // argon2id checks run at once; 0: one per CPU (GOMAXPROCS)
 	UploadMaxBytes    int64  // the largest uploaded material accepted, in bytes
+	BlobURL           string // where uploaded materials are kept: empty for the disk under DataDir, or s3://…
 	WarningDays       int    // working days left at which a deadline turns yellow
 	PartyDays         int    // working days co-parties have to confirm an application (一事多人)
 	BlacklistAfter    int    // overdue supplements (容缺) that put a person on the credit blacklist
@@ -153,6 +154,10 @@ func Options() []Option {
 			}},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
+		// On the disk a material uploaded through one process is not found
+		// by another; several processes share an object store instead.
+		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve"},
+			func(c *Config, v string) error { c.BlobURL = v; return nil }},
 	}
 }
 

@@ -46,6 +46,7 @@ type Server struct {
 	metricsHandler http.Handler
 	metricsApart   atomic.Bool
 	https          bool // the public URL is https: send HSTS
+	ready          []func(context.Context) error
 }
 
 // New returns a server for db with the routes of every domain. auth puts the
@@ -72,6 +73,14 @@ func New(db *store.DB, logger *slog.Logger, auth func(http.Handler) http.Handler
 // UseHTTPS tells browsers, through HSTS, to reach the site only over https
 // for a year: call it when the public URL (--public-url) is https.
 func (s *Server) UseHTTPS() { s.https = true }
+
+// ReadyWhen adds a check /readyz makes after the database's: a dependency
+// without which this process should get no traffic (the file store, say).
+// check returns an error of kind Unavailable saying what does not answer.
+// Call it before Serve.
+func (s *Server) ReadyWhen(check func(context.Context) error) {
+	s.ready = append(s.ready, check)
+}
 
 // Handler returns the full handler chain.
 func (s *Server) Handler() http.Handler {
@@ -171,8 +180,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz says whether this process should get traffic: the database answers
-// and the process is not shutting down.
+// readyz says whether this process should get traffic: the database and
+// the dependencies given to ReadyWhen answer, and the process is not
+// shutting down.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		httpx.WriteError(w, r, s.logger, apperr.New(apperr.Unavailable, apperr.ShuttingDown, "this process is shutting down"))
@@ -183,6 +193,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.db.Ping(ctx); err != nil {
 		httpx.WriteError(w, r, s.logger, apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseUnavailable, "the database does not answer"))
 		return
+	}
+	for _, check := range s.ready {
+		if err := check(ctx); err != nil {
+			httpx.WriteError(w, r, s.logger, err)
+			return
+		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(s.db.Backend)})
 }

@@ -12,10 +12,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"yiwang/internal/apitest"
+	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
@@ -157,6 +159,30 @@ func TestReadyzChecksTheDatabase(t *testing.T) {
 	rec = contract.Serve(t, h, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable || decodeError(t, rec.Body).Code != "database_unavailable" {
 		t.Errorf("readyz = %d with the database closed, want 503 database_unavailable", rec.Code)
+	}
+}
+
+// TestReadyzAsksTheFileStore: a dependency given to ReadyWhen (the store of
+// materials) that does not answer makes the process unready, with its code.
+func TestReadyzAsksTheFileStore(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv := server.New(db, logging.New(io.Discard, "text", 0), nil)
+	var down atomic.Bool
+	srv.ReadyWhen(func(ctx context.Context) error {
+		if down.Load() {
+			return apperr.New(apperr.Unavailable, apperr.BlobStoreUnavailable, "cannot reach the object store")
+		}
+		return nil
+	})
+	h := srv.Handler()
+	contract := apitest.MustNew(t)
+	if rec := contract.Serve(t, h, httptest.NewRequest("GET", "/readyz", nil)); rec.Code != 200 {
+		t.Fatalf("readyz = %d with the store up", rec.Code)
+	}
+	down.Store(true)
+	rec := contract.Serve(t, h, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || decodeError(t, rec.Body).Code != "blob_store_unavailable" {
+		t.Errorf("readyz = %d with the store down, want 503 blob_store_unavailable", rec.Code)
 	}
 }
 
