@@ -242,6 +242,10 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 	return key, nil
 }
 
+// blobDir is the disk store's folder of uploaded materials: serve keeps
+// them there, backup copies them from there and restore into it.
+func blobDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "blobs") }
+
 // appOptionsFrom turns the configuration into what newApp needs.
 func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, logger *slog.Logger) (appOptions, error) {
 	key, err := loadKey(cfg.DataKey, cfg.DataDir, logger)
@@ -256,7 +260,7 @@ func appOptionsFrom(cfg config.Config, site string, getenv func(string) string, 
 	if err != nil {
 		return appOptions{}, err
 	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"), blob.Limits{MaxBytes: cfg.UploadMaxBytes})
+	blobs, err := blob.NewFS(blobDir(cfg), blob.Limits{MaxBytes: cfg.UploadMaxBytes})
 	if err != nil {
 		return appOptions{}, err
 	}
