@@ -44,12 +44,7 @@ const foodComplaint = "11910102MB0001111L-10-00005"
 func TestBackupWhileSubmitting(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		dataDir := t.TempDir()
-		db := storetest.Open(t, dsn)
-		a, key := backupSite(t, db, dataDir)
-		if _, _, err := audit.Sign(ctx, db, a.keyring); err != nil {
-			t.Fatal(err)
-		}
+		a, db, dataDir, key := backupSite(t, dsn)
 
 		// Applicants submit, and the trail is chained, until the backup is
 		// done and some more submissions have followed it.
@@ -217,12 +212,15 @@ func checkRestored(t *testing.T, db *store.DB, m backup.Manifest, key, blobs str
 	}
 }
 
-// backupSite is the demo platform on db as serve runs it, its materials in
-// dataDir/blobs as serve keeps them, with a data key of its own, returned
-// in base64; applicants may submit without the daily limit.
-func backupSite(t *testing.T, db *store.DB, dataDir string) (*app, string) {
+// backupSite is the demo platform on a fresh database at dsn as serve
+// runs it, its materials in blobs/ of its data folder as serve keeps them,
+// with a data key of its own (returned in base64) and the head of its
+// audit trail signed; applicants may submit without the daily limit.
+func backupSite(t *testing.T, dsn string) (a *app, db *store.DB, dataDir, key string) {
 	t.Helper()
 	ctx := context.Background()
+	db = storetest.Open(t, dsn)
+	dataDir = t.TempDir()
 	key, k, protector := newDataKey(t)
 	blobs, err := blob.NewFS(filepath.Join(dataDir, "blobs"), blob.Limits{})
 	if err != nil {
@@ -231,7 +229,7 @@ func backupSite(t *testing.T, db *store.DB, dataDir string) (*app, string) {
 	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(ctx, db, appOptions{protector: protector, dataKey: k, blobs: blobs, submissions: 100_000}, logging.New(io.Discard, "text", 0))
+	a, err = newApp(ctx, db, appOptions{protector: protector, dataKey: k, blobs: blobs, submissions: 100_000}, logging.New(io.Discard, "text", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +237,10 @@ func backupSite(t *testing.T, db *store.DB, dataDir string) (*app, string) {
 		t.Fatal(err)
 	}
 	withRegistries(t, a)
-	return a, key
+	if _, _, err := audit.Sign(ctx, db, a.keyring); err != nil {
+		t.Fatal(err)
+	}
+	return a, db, dataDir, key
 }
 
 // applicantOf is a demo person signed in, with an applicant's permissions.
@@ -340,4 +341,109 @@ func freshDatabase(t *testing.T, dsn string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// TestRestoreRefuses: a backup goes only into an empty folder; a restore
+// refuses, in one line and before it writes, a missing or another data key,
+// a folder that is no backup, a database of the other kind or (PostgreSQL)
+// of another schema, and a damaged backup; --force replaces a restored
+// database, which then holds what the manifest says.
+func TestRestoreRefuses(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, db, dataDir, key := backupSite(t, dsn)
+		if err := submitComplaint(ctx, a.applications.Drafts, applicantOf(t, a, demo.WangWu), "refusals"); err != nil {
+			t.Fatal(err)
+		}
+		if err := submitSeniorCard(ctx, a.applications.Drafts, applicantOf(t, a, demo.ZhangSan)); err != nil {
+			t.Fatal(err)
+		}
+		dest := filepath.Join(t.TempDir(), "backup")
+		if code, stdout, stderr := runCmd(t, "backup", "--db", dsn, "--data-dir", dataDir, dest); code != 0 {
+			t.Fatalf("backup: exit %d\n%s%s", code, stdout, stderr)
+		}
+		other, _, _ := newDataKey(t)
+		newDir := t.TempDir()
+		target := []string{"--data-dir", newDir}
+		otherKind := []string{"--db", "postgres://u@127.0.0.1:1/x"}
+		restoredDSN := ""
+		if db.Backend == store.Postgres {
+			restoredDSN = freshDatabase(t, dsn)
+			target = append(target, "--db", restoredDSN)
+			otherKind = []string{"--data-dir", t.TempDir()}
+		}
+		refusals := []struct {
+			name string
+			args []string
+			code int
+			want string
+		}{
+			{"backup into a folder not empty", []string{"backup", dest, "--db", dsn, "--data-dir", dataDir}, 1, "is not empty: give a new folder for each backup"},
+			{"no key", append([]string{"restore", dest}, target...), 2, "restore needs the data key the backup was made with"},
+			{"another key", append([]string{"restore", dest, "--data-key", other}, target...), 1, "does not match the one the backed-up database was set up with"},
+			{"no backup", append([]string{"restore", t.TempDir(), "--data-key", key}, target...), 1, "has no manifest.json: it is not a backup"},
+			{"the other kind", append([]string{"restore", dest, "--data-key", key}, otherKind...), 1, "backup: restore it to a"},
+		}
+		if db.Backend == store.Postgres {
+			u, _ := url.Parse(restoredDSN)
+			q := u.Query()
+			q.Set("search_path", "elsewhere")
+			u.RawQuery = q.Encode()
+			refusals = append(refusals, struct {
+				name string
+				args []string
+				code int
+				want string
+			}{"another schema", []string{"restore", dest, "--data-key", key, "--data-dir", newDir, "--db", u.String()}, 1, "pg_restore cannot rename a schema"})
+		}
+		for _, r := range refusals {
+			code, _, stderr := runCmd(t, r.args...)
+			if code != r.code || !strings.Contains(stderr, r.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%s: exit %d, stderr %q; want %d and one line containing %q", r.name, code, stderr, r.code, r.want)
+			}
+		}
+		if entries, _ := os.ReadDir(newDir); len(entries) > 0 {
+			t.Errorf("the refused restores wrote into %s: %v", newDir, entries)
+		}
+
+		restore := append([]string{"restore", dest, "--data-key", key}, target...)
+		for _, args := range [][]string{restore, append(restore, "--force")} {
+			if code, stdout, stderr := runCmd(t, args...); code != 0 {
+				t.Fatalf("%v: exit %d\n%s%s", args[3:], code, stdout, stderr)
+			}
+		}
+		m, err := backup.ReadManifest(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restored, err := store.Open(ctx, restoredDSN, newDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer restored.Close()
+		checkRestored(t, restored, m, key, filepath.Join(newDir, "blobs"))
+
+		// A backup with a material missing, or a damaged database file.
+		list, err := filepath.Glob(filepath.Join(dest, "blobs", "*", "*", "*"))
+		if err != nil || len(list) == 0 {
+			t.Fatalf("no material in the backup: %v", err)
+		}
+		material, _ := os.ReadFile(list[0])
+		os.Remove(list[0])
+		code, _, stderr := runCmd(t, append(restore, "--force")...)
+		if code != 1 || !strings.Contains(stderr, "files are missing") {
+			t.Errorf("a backup missing a material: exit %d, %q", code, stderr)
+		}
+		os.WriteFile(list[0], material, 0o600)
+		f, err := os.OpenFile(filepath.Join(dest, m.Database.Name), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte{0})
+		f.Close()
+		code, _, stderr = runCmd(t, append(restore, "--force")...)
+		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != 1 || !strings.Contains(lines[len(lines)-1], "is damaged (its SHA-256 is not the manifest's)") {
+			t.Errorf("a damaged database file: exit %d, %q", code, stderr)
+		}
+	})
 }

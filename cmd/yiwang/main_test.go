@@ -67,6 +67,10 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{"corrupt database", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a readable SQLite database"},
 		{"port taken", []string{"serve", "--data-dir", dir, "--addr", taken.Addr().String()}, 1, "already in use"},
 		{"demo and no demo", []string{"serve", "--data-dir", dir, "--demo", "--no-demo"}, 2, "--demo and --no-demo contradict each other"},
+		{"backup without a folder", []string{"backup", "--data-dir", dir}, 2, "name the folder to write the backup to"},
+		{"backup of a database never migrated", []string{"backup", "--db", "sqlite:" + filepath.Join(dir, "new.db"), filepath.Join(dir, "b")}, 1, "has no schema yet: run 'yiwang migrate'"},
+		{"restore without a folder", []string{"restore", "--data-dir", dir}, 2, "name the backup folder to restore"},
+		{"restore of no backup", []string{"restore", dir, "--data-key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, 1, "is not a backup, or one that did not finish"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +93,7 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "migrate") || !strings.Contains(out, "version") {
 		t.Errorf("yiwang --help = %d %q", code, out)
 	}
-	for _, cmd := range []string{"serve", "migrate", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "backup", "restore", "version"} {
 		code, out, _ := runCmd(t, cmd, "--help")
 		if code != 0 || !strings.Contains(out, "Usage: yiwang "+cmd) {
 			t.Errorf("yiwang %s --help = %d %q", cmd, code, out)

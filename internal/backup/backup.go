@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,13 @@ type Options struct {
 // refuses it. On failure Create removes what it wrote.
 func Create(ctx context.Context, db *store.DB, dest string, opts Options) (m Manifest, err error) {
 	began := time.Now()
+	tables, err := store.Tables(ctx, db, db.Backend)
+	if err != nil {
+		return m, fmt.Errorf("read the database %s: %w", db.Where, err)
+	}
+	if !slices.Contains(tables, "schema_migrations") {
+		return m, fmt.Errorf("the database %s has no schema yet: run 'yiwang migrate' (or start 'yiwang serve') before backing it up", db.Where)
+	}
 	made, err := prepareDest(dest, opts.BlobDir)
 	if err != nil {
 		return m, err
@@ -243,6 +251,9 @@ func (m *Manifest) dumpPostgres(ctx context.Context, db *store.DB, dest string, 
 		return err
 	}
 	if err := <-dumped; err != nil {
+		return err
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
 		return err
 	}
 	if err := syncFile(file); err != nil {

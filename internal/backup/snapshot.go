@@ -19,9 +19,6 @@ func readSnapshot(ctx context.Context, q store.Querier, backend store.Backend) (
 	if s.SchemaVersion, s.SchemaChecksum, err = store.SchemaVersion(ctx, q); err != nil {
 		return s, fmt.Errorf("read the schema version: %w", err)
 	}
-	if s.SchemaVersion == 0 {
-		return s, fmt.Errorf("the database has no schema yet: run 'yiwang migrate' (or start 'yiwang serve') before backing it up")
-	}
 	if s.DataKeyFingerprint, err = pii.StoredFingerprint(ctx, q); err != nil {
 		return s, fmt.Errorf("read the data key's fingerprint: %w", err)
 	}
