@@ -196,7 +196,7 @@ func watchSize(path string, total int64, progress Progress) (stop func()) {
 				return
 			case <-t.C:
 				if fi, err := os.Stat(path); err == nil {
-					progress("database", min(fi.Size(), total), total)
+					progress(StepDatabaseBytes, min(fi.Size(), total), total)
 				}
 			}
 		}
@@ -204,7 +204,7 @@ func watchSize(path string, total int64, progress Progress) (stop func()) {
 	return func() {
 		close(done)
 		wg.Wait()
-		progress("database", total, total)
+		progress(StepDatabaseBytes, total, total)
 	}
 }
 

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"yiwang/internal/audit"
+	"yiwang/internal/pii"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
 )
 
 // TestPGConnKeepsThePasswordOffTheCommandLine: pg_dump gets the URL
@@ -106,5 +109,32 @@ func TestDifferencesNameWhatIsNotTheBackups(t *testing.T) {
 		if !strings.Contains(d, w) {
 			t.Errorf("differences %q lack %q", d, w)
 		}
+	}
+}
+
+// TestObjectStoreIsRecordedNotCopied: materials in an object store stay
+// there — its versioning keeps them — and the manifest names the bucket;
+// restore copies none.
+func TestObjectStoreIsRecordedNotCopied(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	dest := filepath.Join(t.TempDir(), "backup")
+	m, err := Create(ctx, db, dest, Options{ObjectStore: &Blobs{Store: "s3", Bucket: "yiwang-materials", Endpoint: "https://oss.example.gov.cn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadManifest(dest)
+	if err != nil || read.Blobs != m.Blobs || read.Blobs.Bucket != "yiwang-materials" || read.Blobs.Files != 0 {
+		t.Fatalf("manifest's materials: %+v, %v", read.Blobs, err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, BlobsDir)); err == nil {
+		t.Error("a blobs folder was written for an object store")
+	}
+	key, _ := pii.NewKey()
+	k, _ := pii.ParseKey(key)
+	dir := t.TempDir()
+	r, err := Restore(ctx, dest, Target{DataDir: dir}, RestoreOptions{Key: k})
+	if err != nil || r.Materials != 0 || r.Where != "sqlite:"+filepath.Join(dir, store.DefaultFile) || len(r.Audit.Findings) > 0 {
+		t.Fatalf("restore: %+v, %v", r, err)
 	}
 }

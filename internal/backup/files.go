@@ -14,10 +14,16 @@ import (
 	"slices"
 )
 
-// Progress hears how far a long step is: step names it ("database",
-// "materials"), done of total in the step's unit (bytes, files, tables).
-// It may be nil.
+// Progress hears how far a long step is: step names it and its unit (one
+// of the steps below), done of total. It may be nil.
 type Progress func(step string, done, total int64)
+
+// The steps of a backup or a restore that report progress.
+const (
+	StepDatabaseBytes  = "database (bytes)"  // SQLite's file
+	StepDatabaseTables = "database (tables)" // pg_dump, pg_restore
+	StepMaterials      = "materials (bytes)"
+)
 
 func (p Progress) report(step string, done, total int64) {
 	if p != nil {
@@ -188,7 +194,7 @@ func copyBlobs(ctx context.Context, src, dst string, progress Progress) (files, 
 	if err := os.MkdirAll(dst, 0o700); err != nil {
 		return 0, 0, err
 	}
-	const step = "materials"
+	const step = StepMaterials
 	progress.report(step, 0, total)
 	dirs := map[string]bool{}
 	for _, b := range list {

@@ -154,11 +154,11 @@ func (c pgConn) pgDump(ctx context.Context, t pgTools, snapshot, schema, file st
 // lines of its --verbose output that contain marker.
 func countTables(marker string, tables int64, progress Progress) func(line string) {
 	var done int64
-	progress.report("database", 0, tables)
+	progress.report(StepDatabaseTables, 0, tables)
 	return func(l string) {
 		if strings.Contains(l, marker) {
 			done++
-			progress.report("database", min(done, tables), tables)
+			progress.report(StepDatabaseTables, min(done, tables), tables)
 		}
 	}
 }

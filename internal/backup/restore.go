@@ -182,7 +182,7 @@ func (r *Restored) restoreSQLite(ctx context.Context, src string, t Target, opts
 	}
 	tmp := path + ".restoring"
 	total := r.Database.Bytes
-	sum, _, err := copyFile(ctx, filepath.Join(src, r.Database.Name), tmp, func(done int64) { opts.Progress.report("database", done, total) })
+	sum, _, err := copyFile(ctx, filepath.Join(src, r.Database.Name), tmp, func(done int64) { opts.Progress.report(StepDatabaseBytes, done, total) })
 	if err != nil {
 		return fmt.Errorf("copy the database: %w", err)
 	}
