@@ -137,4 +137,25 @@ func TestObjectStoreIsRecordedNotCopied(t *testing.T) {
 	if err != nil || r.Materials != 0 || r.Where != "sqlite:"+filepath.Join(dir, store.DefaultFile) || len(r.Audit.Findings) > 0 {
 		t.Fatalf("restore: %+v, %v", r, err)
 	}
+
+	// A schema this binary does not know is refused before anything is
+	// written.
+	for _, tt := range []struct {
+		edit func(*Manifest)
+		want string
+	}{
+		{func(m *Manifest) { m.SchemaVersion = 999 }, "the backup's schema is at migration 999, this yiwang knows"},
+		{func(m *Manifest) { m.SchemaChecksum = "edited" }, "(it was changed after release)"},
+	} {
+		edited := m
+		tt.edit(&edited)
+		if err := edited.write(dest); err != nil {
+			t.Fatal(err)
+		}
+		fresh := t.TempDir()
+		_, err := Restore(ctx, dest, Target{DataDir: fresh}, RestoreOptions{Key: k})
+		if entries, _ := os.ReadDir(fresh); err == nil || !strings.Contains(err.Error(), tt.want) || len(entries) > 0 {
+			t.Errorf("restore of %+v: %v, wrote %v; want a refusal containing %q", edited.Snapshot, err, entries, tt.want)
+		}
+	}
 }

@@ -49,7 +49,8 @@ var ErrNotEmpty = errors.New("the target database is not empty")
 
 // Restore restores the backup in src into t. It refuses before writing
 // anything when the key is not the backup's, when this binary does not
-// know the backup's schema, or when the target database holds tables and
+// know the backup's schema (a newer one, or another migration of the same
+// number), when materials are missing from the backup, or when the target database holds tables and
 // opts.Force is not set. The database is checked against the manifest —
 // schema version, key fingerprint, audit tip, the rows of every table —
 // before it is put in place (SQLite) or as soon as it is committed, in one
@@ -83,6 +84,9 @@ func Restore(ctx context.Context, src string, t Target, opts RestoreOptions) (Re
 	}
 	if m.SchemaVersion > len(ms) {
 		return r, fmt.Errorf("the backup's schema is at migration %d, this yiwang knows %d: restore it with the yiwang that made it (%s) or a newer one", m.SchemaVersion, len(ms), m.Yiwang)
+	}
+	if v := m.SchemaVersion; v > 0 && ms[v-1].Checksum != m.SchemaChecksum {
+		return r, fmt.Errorf("the backup's migration %04d is not this yiwang's %04d_%s (it was changed after release): restore it with the yiwang that made it (%s)", v, v, ms[v-1].Name, m.Yiwang)
 	}
 	if m.Blobs.Store == "fs" {
 		if err := r.checkMaterials(src); err != nil {
