@@ -243,6 +243,10 @@ func loadKey(dataKey, dataDir string, logger *slog.Logger) (pii.Key, error) {
 	return key, nil
 }
 
+// blobDir is the disk store's folder of uploaded materials: serve keeps
+// them there, backup copies them from there and restore into it.
+func blobDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "blobs") }
+
 // appOptionsFrom turns the configuration into what newApp needs; blobs is
 // the store of materials serve opened from it.
 func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv func(string) string, logger *slog.Logger) (appOptions, error) {

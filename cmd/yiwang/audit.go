@@ -115,6 +115,12 @@ func verifyAudit(ctx context.Context, db *store.DB, ring *seal.Keyring, stdout i
 	if err != nil {
 		return err
 	}
+	return reportAudit(stdout, r)
+}
+
+// reportAudit prints what a verification of the trail found, and fails
+// when it found tampering.
+func reportAudit(stdout io.Writer, r audit.Report) error {
 	fmt.Fprintf(stdout, "%d entries checked, up to entry %d; %d signed heads, the newest at entry %d; %d not chained yet\n",
 		r.Entries, r.Head, r.Heads, r.SignedUpTo, r.Pending)
 	if r.Head > r.SignedUpTo {

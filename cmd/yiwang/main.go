@@ -2,6 +2,7 @@
 //
 //	yiwang serve      start the HTTP server (embedded SQLite with demo data by default)
 //	yiwang migrate    apply database migrations (--status to list them)
+//	yiwang backup     copy the database and materials while serving; restore puts a copy back
 //	yiwang version    print the version
 //
 // Flags and YIWANG_* variables are read here, once, into a config.Config that
@@ -45,6 +46,8 @@ func commands() []command {
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"seal", "List or rotate the departments' electronic seal keys: yiwang seal list | rotate DEPT", sealCmd},
 		{"audit", "Sign, verify or export the tamper-evident audit trail: yiwang audit sign | verify | export", auditCmd},
+		{"backup", "Back up the database and uploaded materials while serving: yiwang backup DEST", backupCmd},
+		{"restore", "Restore a backup into a new place: yiwang restore SRC --data-dir NEW | --db URL", restoreCmd},
 		{"demo", "Generate demo registry data: yiwang demo generate --persons N --enterprises M", demoCmd},
 		{"bench", "Load-test a running server: yiwang bench --url URL --concurrency N --duration D", benchCmd},
 		{"version", "Print the version of this binary.", version},

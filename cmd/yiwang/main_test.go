@@ -69,6 +69,10 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{"demo and no demo", []string{"serve", "--data-dir", dir, "--demo", "--no-demo"}, 2, "--demo and --no-demo contradict each other"},
 		{"object store unreachable", []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--blob-url", "s3://materials?endpoint=127.0.0.1:1&tls=false"}, 1, `cannot reach the object store holding the bucket "materials" at http://127.0.0.1:1`},
 		{"not an object store URL", []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--blob-url", "/srv/materials"}, 1, "give an s3:// URL"},
+		{"backup without a folder", []string{"backup", "--data-dir", dir}, 2, "name the folder to write the backup to"},
+		{"backup of a database never migrated", []string{"backup", "--db", "sqlite:" + filepath.Join(dir, "new.db"), filepath.Join(dir, "b")}, 1, "has no schema yet: run 'yiwang migrate'"},
+		{"restore without a folder", []string{"restore", "--data-dir", dir}, 2, "name the backup folder to restore"},
+		{"restore of no backup", []string{"restore", dir, "--data-key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, 1, "is not a backup, or one that did not finish"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +95,7 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "migrate") || !strings.Contains(out, "version") {
 		t.Errorf("yiwang --help = %d %q", code, out)
 	}
-	for _, cmd := range []string{"serve", "migrate", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "backup", "restore", "version"} {
 		code, out, _ := runCmd(t, cmd, "--help")
 		if code != 0 || !strings.Contains(out, "Usage: yiwang "+cmd) {
 			t.Errorf("yiwang %s --help = %d %q", cmd, code, out)

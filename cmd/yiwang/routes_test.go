@@ -64,7 +64,29 @@ func demoServerWith(t testing.TB, db *store.DB, opts appOptions) (*server.Server
 // testOptions gives every test server its own fresh personal-data key.
 func testOptions(t testing.TB) appOptions {
 	t.Helper()
-	key, _ := pii.NewKey()
+	_, _, protector := newDataKey(t)
+	blobs, err := blob.NewFS(filepath.Join(t.TempDir(), "blobs"), blob.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return appOptions{protector: protector, blobs: blobs}
+}
+
+// newDataKey makes a fresh personal-data key: in base64, as the
+// --data-key flag takes it, parsed, and its protector.
+func newDataKey(t testing.TB) (string, pii.Key, *pii.Protector) {
+	t.Helper()
+	key, err := pii.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, protector := protectorOf(t, key)
+	return key, k, protector
+}
+
+// protectorOf parses the base64 key and makes its protector.
+func protectorOf(t testing.TB, key string) (pii.Key, *pii.Protector) {
+	t.Helper()
 	k, err := pii.ParseKey(key)
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +95,7 @@ func testOptions(t testing.TB) appOptions {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewFS(filepath.Join(t.TempDir(), "blobs"), blob.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return appOptions{protector: protector, blobs: blobs}
+	return k, protector
 }
 
 // signIn signs in through the API and returns the headers later calls need:

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -123,7 +122,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	materials := cfg.BlobURL // never holds a key: blob.Open refuses one in the URL
 	if materials == "" {
-		materials = filepath.Join(cfg.DataDir, "blobs")
+		materials = blobDir(cfg)
 	}
 	logger.Info("yiwang is serving: open "+siteURL(cfg, ln.Addr()), "database", db.Where, "materials", materials)
 	serveErr := srv.Serve(ctx, ln, cfg.ShutdownTimeout)

@@ -321,6 +321,32 @@ func head(ctx context.Context, q store.Querier) (int64, string, error) {
 	return seq, hash, err
 }
 
+// Tip is where the trail stands: its newest chained entry, the entries
+// committed but not chained yet, and the newest signed head. A backup
+// records it so that a restore can show it brought back the same trail.
+type Tip struct {
+	Seq       int64  `json:"seq"`
+	Hash      string `json:"hash"`
+	Pending   int64  `json:"pending"`
+	SignedSeq int64  `json:"signed_seq"`
+}
+
+// TipOf reads the trail's tip, inside the caller's transaction (a
+// backup's snapshot) when q is one.
+func TipOf(ctx context.Context, q store.Querier) (Tip, error) {
+	var t Tip
+	var err error
+	if t.Seq, t.Hash, err = head(ctx, q); err != nil {
+		return t, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM audit_entries WHERE seq IS NULL`).Scan(&t.Pending); err != nil {
+		return t, err
+	}
+	h, err := lastHead(ctx, q)
+	t.SignedSeq = h.Seq
+	return t, err
+}
+
 // Since lists the entries after id, chained or not, in the order they were
 // written: what an action just put on the trail.
 func Since(ctx context.Context, q store.Querier, id int64) ([]Entry, error) {

@@ -44,6 +44,13 @@ type s3Location struct {
 	secure           bool
 }
 
+// S3Where names the bucket and endpoint of an s3:// URL, for records such as
+// a backup's manifest, without connecting.
+func S3Where(raw string) (bucket, endpoint string, err error) {
+	loc, err := parseS3URL(raw)
+	return loc.bucket, loc.endpoint, err
+}
+
 // parseS3URL reads S3URLForm. Credentials have no place in it: a URL is
 // shown in process lists and logs, so they come from the environment.
 func parseS3URL(raw string) (s3Location, error) {

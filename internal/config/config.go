@@ -67,9 +67,9 @@ func Options() []Option {
 			func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "seal", "audit"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "seal", "audit", "backup", "restore"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"demo", "YIWANG_DEMO", "false", "seed demo data into an empty PostgreSQL database too (an empty embedded SQLite database is seeded without it)", []string{"serve"},
 			func(c *Config, v string) error { return setBool(&c.Demo, v) }},
@@ -87,7 +87,7 @@ func Options() []Option {
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
-		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "calendar", "token", "demo", "bench prepare", "seal", "audit"},
+		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "calendar", "token", "demo", "bench prepare", "seal", "audit", "restore"},
 			func(c *Config, v string) error { c.DataKey = v; return nil }},
 		{"oidc-issuer", "YIWANG_OIDC_ISSUER", "", "issuer URL of the unified identity platform (OpenID Connect); empty disables that sign-in", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
@@ -156,7 +156,7 @@ func Options() []Option {
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 		// On the disk a material uploaded through one process is not found
 		// by another; several processes share an object store instead.
-		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve"},
+		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve", "backup"},
 			func(c *Config, v string) error { c.BlobURL = v; return nil }},
 	}
 }

@@ -42,7 +42,7 @@ func CheckFingerprint(ctx context.Context, db *sql.DB, p *Protector) error {
 			return fmt.Errorf("try the data key: %w", err)
 		default:
 			if _, err := p.OpenFor(sealed, personsIDNumber); err != nil {
-				return mismatch()
+				return Mismatch("this database")
 			}
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
@@ -55,18 +55,36 @@ func CheckFingerprint(ctx context.Context, db *sql.DB, p *Protector) error {
 		return fmt.Errorf("read the data key's fingerprint: %w", err)
 	}
 	if stored != p.fingerprint {
-		return mismatch()
+		return Mismatch("this database")
 	}
 	return nil
 }
 
-func storedFingerprint(ctx context.Context, db *sql.DB) (string, error) {
+func storedFingerprint(ctx context.Context, q querier) (string, error) {
 	var v string
-	err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, FingerprintSetting).Scan(&v)
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, FingerprintSetting).Scan(&v)
 	return v, err
 }
 
-func mismatch() error {
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// StoredFingerprint is the fingerprint of the key the database was set up
+// with, "" before any process stored one. A backup records it, read in its
+// snapshot, so that a restore can refuse another key before it writes.
+func StoredFingerprint(ctx context.Context, q querier) (string, error) {
+	v, err := storedFingerprint(ctx, q)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// Mismatch is the error of a key that is not the database's; what names
+// the other side ("this database", "the backup").
+func Mismatch(what string) error {
 	return apperr.New(apperr.Conflict, apperr.PIIKeyMismatch,
-		"the data key (--data-key or YIWANG_DATA_KEY) does not match the one this database was set up with: start with the original key")
+		"the data key (--data-key, YIWANG_DATA_KEY or data.key in --data-dir) does not match the one %s was set up with: give the original key", what)
 }

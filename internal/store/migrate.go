@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -176,6 +177,29 @@ func (db *DB) MigrationStatus(ctx context.Context) (ours []MigrationStatus, rive
 		riverApplied = existing[len(existing)-1].Version
 	}
 	return ours, riverApplied, riverLatest, nil
+}
+
+// SchemaVersion is the newest of our migrations applied to the database q
+// reads, and its checksum: 0 and "" before the first. A backup records it
+// in its snapshot, so that a restore can tell whether this binary knows the
+// schema it brings back.
+func SchemaVersion(ctx context.Context, q Querier) (version int, checksum string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT version, checksum FROM schema_migrations ORDER BY version DESC LIMIT 1`).Scan(&version, &checksum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return version, checksum, err
+}
+
+// Tables lists the database's tables — ours, River's and the migration
+// table — by name: on PostgreSQL those of the current schema (the URL's
+// search_path), on SQLite all but SQLite's own.
+func Tables(ctx context.Context, q Querier, backend Backend) ([]string, error) {
+	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`
+	if backend == Postgres {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+	}
+	return All(ctx, q, Value[string], query)
 }
 
 // Pending reports how many of our migrations are not yet applied.
