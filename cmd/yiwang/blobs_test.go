@@ -64,8 +64,8 @@ func TestMaterialsUploadedThroughOneProcessAreReadThroughAnother(t *testing.T) {
 			path := "/api/v1/applications/" + strconv.FormatInt(int64(body["id"].(float64)), 10) + "/materials/receipt"
 			file := withOctets(hd)
 
-			if code, body, _ := call(t, hA, "PUT", path, bytes.NewReader(bytes.Repeat([]byte("%PDF-1.7\n"), 200)), file); code != http.StatusBadRequest || errCode(body) != "file_too_large" {
-				t.Errorf("a receipt over the limit: %d %v, want 400 file_too_large", code, body)
+			if code, body, _ := call(t, hA, "PUT", path, bytes.NewReader(bytes.Repeat([]byte("%PDF-1.7\n"), 200)), file); code != http.StatusRequestEntityTooLarge || errCode(body) != "file_too_large" {
+				t.Errorf("a receipt over the limit: %d %v, want 413 file_too_large", code, body)
 			}
 			if code, body, _ := call(t, hA, "PUT", path, strings.NewReader("just a note, not a scan"), file); code != http.StatusBadRequest || errCode(body) != "unsupported_type" {
 				t.Errorf("a text file as the receipt: %d %v, want 400 unsupported_type", code, body)

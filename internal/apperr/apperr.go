@@ -29,6 +29,7 @@ const (
 	Forbidden                   // you are known but may not do this
 	TooMany                     // a rate or quota limit was hit; wait and retry
 	Unavailable                 // a dependency (database, registry) is down; retry later
+	TooLarge                    // an upload is over its size limit; send a smaller one
 )
 
 // Code returns the kind's own code, used for errors that name none.
@@ -48,6 +49,8 @@ func (k Kind) Code() Code {
 		return TooManyRequests
 	case Unavailable:
 		return TemporarilyUnavailable
+	case TooLarge:
+		return FileTooLarge
 	}
 	return InternalError
 }

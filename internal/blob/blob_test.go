@@ -286,7 +286,7 @@ func TestSizeLimitIsEnforcedWhileStreaming(t *testing.T) {
 
 		over := append(exact, ' ')
 		_, err := s.Put(ctx, bytes.NewReader(over))
-		if !apperr.Is(err, apperr.Invalid) || code(err) != "file_too_large" {
+		if !apperr.Is(err, apperr.TooLarge) || code(err) != "file_too_large" {
 			t.Fatalf("one byte over the limit: %v, want file_too_large", err)
 		}
 		for _, want := range []string{"4 KiB", "4096 bytes", "more than 4096 bytes were received"} {

@@ -182,7 +182,7 @@ func stage(ctx context.Context, dir string, r io.Reader, l Limits) (*staged, err
 }
 
 func tooLarge(max int64) error {
-	return apperr.New(apperr.Invalid, apperr.FileTooLarge,
+	return apperr.New(apperr.TooLarge, apperr.FileTooLarge,
 		"the file is larger than the upload limit of %s (%d bytes): more than %d bytes were received. Make it smaller (fewer pages, or a lower scan resolution) and upload it again", humanBytes(max), max, max).
 		WithDetails(map[string]any{"max_bytes": max, "received_more_than": max})
 }
