@@ -1200,6 +1200,30 @@ func (e StaffApplication200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ApplyJSONBodyChannel.
+const (
+	ApplyJSONBodyChannelBank   ApplyJSONBodyChannel = "bank"
+	ApplyJSONBodyChannelKiosk  ApplyJSONBodyChannel = "kiosk"
+	ApplyJSONBodyChannelMobile ApplyJSONBodyChannel = "mobile"
+	ApplyJSONBodyChannelWeb    ApplyJSONBodyChannel = "web"
+)
+
+// Valid indicates whether the value is a known member of the ApplyJSONBodyChannel enum.
+func (e ApplyJSONBodyChannel) Valid() bool {
+	switch e {
+	case ApplyJSONBodyChannelBank:
+		return true
+	case ApplyJSONBodyChannelKiosk:
+		return true
+	case ApplyJSONBodyChannelMobile:
+		return true
+	case ApplyJSONBodyChannelWeb:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecideTaskJSONBodyOutcome.
 const (
 	DecideTaskJSONBodyOutcomeApprove DecideTaskJSONBodyOutcome = "approve"
@@ -2317,6 +2341,29 @@ type RevokeApplicationParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ApplyJSONBody defines parameters for Apply.
+type ApplyJSONBody struct {
+	// Answers situation id → answer value
+	Answers *map[string]string    `json:"answers,omitempty"`
+	Channel *ApplyJSONBodyChannel `json:"channel,omitempty"`
+
+	// Consent must be true — the applicant agrees to the platform reading their data for this application
+	Consent bool `json:"consent"`
+
+	// Form field id → value, for the fields the platform cannot fill (e.g. delivery)
+	Form     *map[string]interface{} `json:"form,omitempty"`
+	ItemCode string                  `json:"item_code"`
+}
+
+// ApplyParams defines parameters for Apply.
+type ApplyParams struct {
+	// IdempotencyKey one per application the caller means to make; a retry with the same key and request answers the same application; the same key with another request is 409
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// ApplyJSONBodyChannel defines parameters for Apply.
+type ApplyJSONBodyChannel string
+
 // RequestCorrectionJSONBody defines parameters for RequestCorrection.
 type RequestCorrectionJSONBody struct {
 	Items []CorrectionItem `json:"items"`
@@ -2511,6 +2558,9 @@ type SignInJSONRequestBody SignInJSONBody
 
 // RevokeApplicationJSONRequestBody defines body for RevokeApplication for application/json ContentType.
 type RevokeApplicationJSONRequestBody RevokeApplicationJSONBody
+
+// ApplyJSONRequestBody defines body for Apply for application/json ContentType.
+type ApplyJSONRequestBody ApplyJSONBody
 
 // RequestCorrectionJSONRequestBody defines body for RequestCorrection for application/json ContentType.
 type RequestCorrectionJSONRequestBody RequestCorrectionJSONBody
@@ -3223,6 +3273,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplication(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyWithBody Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+	//
+	// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+	ApplyWithBody(ctx context.Context, params *ApplyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Apply Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+	//
+	// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+	Apply(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
 	//
@@ -4920,6 +4988,44 @@ func (c *Client) RevokeApplicationWithBody(ctx context.Context, id int, params *
 // Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 func (c *Client) RevokeApplication(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeApplicationRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyWithBody Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+//
+// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+func (c *Client) ApplyWithBody(ctx context.Context, params *ApplyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Apply Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+//
+// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+func (c *Client) Apply(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8382,6 +8488,59 @@ func NewRevokeApplicationRequestWithBody(server string, id int, params *RevokeAp
 	return req, nil
 }
 
+// NewApplyRequest calls the generic Apply builder with application/json body
+func NewApplyRequest(server string, params *ApplyParams, body ApplyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewApplyRequestWithBody constructs an http.Request for the Apply method, with any body, and a specified content type
+func NewApplyRequestWithBody(server string, params *ApplyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/submissions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewOverdueBoardRequest constructs an http.Request for the OverdueBoard method
 func NewOverdueBoardRequest(server string) (*http.Request, error) {
 	var err error
@@ -9823,6 +9982,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplicationWithResponse(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApplicationResponse, error)
+
+	// ApplyWithBodyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+	//
+	// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+	ApplyWithBodyWithResponse(ctx context.Context, params *ApplyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyResponse, error)
+
+	// ApplyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+	//
+	// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+	ApplyWithResponse(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyResponse, error)
 
 	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
 	//
@@ -14980,6 +15157,89 @@ func (r RevokeApplicationResponse) ContentType() string {
 	return ""
 }
 
+type ApplyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Application
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyResponse) GetJSON201() *Application {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApplyResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApplyResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ApplyResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApplyResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ApplyResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApplyResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type OverdueBoardResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17249,6 +17509,36 @@ func (c *ClientWithResponses) RevokeApplicationWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseRevokeApplicationResponse(rsp)
+}
+
+// ApplyWithBodyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+//
+// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+func (c *ClientWithResponses) ApplyWithBodyWithResponse(ctx context.Context, params *ApplyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyResponse, error) {
+	rsp, err := c.ApplyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyResponse(rsp)
+}
+
+// ApplyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
+//
+// For other systems, kiosks and the wizard's last step. The platform reads the applicant's data under the consent given here, fills the form and attaches the e-licences it holds, adds the fields sent in form, submits and decides as the item's approval mode says. The Idempotency-Key is required: a retry with it answers the application as it is now and never applies twice. When the submission is refused (a field missing, a material to upload), the draft stays: retry with the same key and request once the cause is gone, or go on with PATCH /api/v1/applications/{id}/form.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
+func (c *ClientWithResponses) ApplyWithResponse(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyResponse, error) {
+	rsp, err := c.Apply(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyResponse(rsp)
 }
 
 // OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
@@ -21166,6 +21456,74 @@ func ParseRevokeApplicationResponse(rsp *http.Response) (*RevokeApplicationRespo
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyResponse parses an HTTP response from a ApplyWithResponse call
+func ParseApplyResponse(rsp *http.Response) (*ApplyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Application
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

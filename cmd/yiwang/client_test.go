@@ -159,3 +159,57 @@ func must(t *testing.T, what string, res *http.Response, body []byte, err error,
 		t.Fatalf("%s: %s, want %d\n%s", what, res.Status, want, body)
 	}
 }
+
+// TestOneCallApplication applies for the senior card in one request through
+// the generated client: decided and licensed at once, a retry with the same
+// key answers the same application without a second licence, and what the
+// call cannot do is refused in words.
+func TestOneCallApplication(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h, _ := citizenServerOn(t, db)
+		srv := httptest.NewServer(contract.Handler(t, h))
+		defer srv.Close()
+		ctx := context.Background()
+		person := newGeneratedClient(t, srv.URL)
+		person.signIn(t, demo.ZhangSan, demo.Password)
+		form := map[string]any{"delivery": "electronic"}
+		body := client.ApplyJSONRequestBody{ItemCode: seniorCard, Consent: true, Form: &form}
+
+		first, err := person.ApplyWithResponse(ctx, &client.ApplyParams{IdempotencyKey: "senior-card-1"}, body)
+		must(t, "apply in one call", first.HTTPResponse, first.Body, err, http.StatusCreated)
+		a := first.JSON201
+		if *a.Status != "licence_issued" || a.Number == nil || a.Decision == nil || *a.Decision.Outcome != "approve" {
+			t.Fatalf("one call did not end in an issued licence: %s", first.Body)
+		}
+		again, err := person.ApplyWithResponse(ctx, &client.ApplyParams{IdempotencyKey: "senior-card-1"}, body)
+		must(t, "retry with the same key", again.HTTPResponse, again.Body, err, http.StatusCreated)
+		if *again.JSON201.Id != *a.Id || *again.JSON201.Number != *a.Number {
+			t.Errorf("a retry made application %d (%s), want %d (%s)", *again.JSON201.Id, *again.JSON201.Number, *a.Id, *a.Number)
+		}
+		mine, err := person.MyLicencesWithResponse(ctx)
+		must(t, "list my licences", mine.HTTPResponse, mine.Body, err, http.StatusOK)
+		if n := len(*mine.JSON200.Licences); n != 1 {
+			t.Errorf("after a retried one-call application Zhang San holds %d licences, want 1: %s", n, mine.Body)
+		}
+
+		mobile := client.ApplyJSONBodyChannel("mobile")
+		other := body
+		other.Channel = &mobile
+		reused, err := person.ApplyWithResponse(ctx, &client.ApplyParams{IdempotencyKey: "senior-card-1"}, other)
+		must(t, "the same key with another request", reused.HTTPResponse, reused.Body, err, http.StatusConflict)
+		for _, c := range []struct {
+			name, key, code string
+			body            client.ApplyJSONRequestBody
+		}{
+			{"no key", "", "idempotency_key_required", body},
+			{"no consent", "senior-card-2", "consent_required", client.ApplyJSONRequestBody{ItemCode: seniorCard, Form: &form}},
+			{"a required field missing", "senior-card-3", "incomplete", client.ApplyJSONRequestBody{ItemCode: seniorCard, Consent: true}},
+		} {
+			res, err := person.ApplyWithResponse(ctx, &client.ApplyParams{IdempotencyKey: c.key}, c.body)
+			must(t, c.name, res.HTTPResponse, res.Body, err, http.StatusBadRequest)
+			if res.JSON400 == nil || res.JSON400.Error.Code != c.code {
+				t.Errorf("%s: %s, want %s", c.name, res.Body, c.code)
+			}
+		}
+	})
+}

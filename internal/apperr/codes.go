@@ -259,6 +259,7 @@ const (
 	FromGovernmentData         Code = "from_government_data"
 	HeadOnly                   Code = "head_only"
 	IdempotencyKeyReused       Code = "idempotency_key_reused"
+	IdempotencyKeyRequired     Code = "idempotency_key_required"
 	IdentityAndConsentRequired Code = "identity_and_consent_required"
 	Incomplete                 Code = "incomplete"
 	MaterialNotFound           Code = "material_not_found"
@@ -556,6 +557,7 @@ var words = map[Code]Words{
 	EnterpriseItem:             {Zh: "该事项须由企业办理：请以企业经办人身份办理，或携带企业材料到窗口办理。", En: "This item is applied for by an enterprise. Act for your enterprise first, or bring its papers to a window."},
 	FromGovernmentData:         {Zh: "该材料已从部门数据自动调取，无需再提供。", En: "This material is attached from government data already: there is nothing to supply."},
 	HeadOnly:                   {Zh: "只有部门负责人才能改派任务。", En: "Only the department head may reassign tasks."},
+	IdempotencyKeyRequired:     {Zh: "一次办结的请求须带幂等键（Idempotency-Key），以便重试时不会重复申请。", En: "A one-call application needs an Idempotency-Key header, so that a retry never applies twice."},
 	IdempotencyKeyReused:       {Zh: "该幂等键已用于另一个请求，请为新请求使用新的幂等键。", En: "This Idempotency-Key was used for a different request. Use a new key for a new request."},
 	IdentityAndConsentRequired: {Zh: "请在窗口核验申请人身份证件，并由申请人签署数据读取授权后再受理。", En: "Check the applicant's identity card at the window and have them consent to reading their data first."},
 	Incomplete:                 {Zh: "还有必填内容未填写：", En: "Fill in these items before submitting:"},

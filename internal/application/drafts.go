@@ -59,6 +59,12 @@ func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest)
 	return s.startFor(ctx, w, req, "")
 }
 
+// consentRequired refuses a start without the applicant's consent.
+func consentRequired() error {
+	return apperr.New(apperr.Invalid, apperr.ConsentRequired,
+		"to fill the form for you the platform reads your data from government sources; agree by sending \"consent\": true")
+}
+
 // startFor makes the draft for applicant w, at hall for window intake.
 func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
 	p, code, answers := w.p, req.ItemCode, req.Answers

@@ -27,6 +27,7 @@ func NewHandler(svc Services, logger *slog.Logger) *Handler {
 // Register adds the routes.
 func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /api/v1/applications", authz.ActForOwn, h.start)
+	r.HandleFunc("POST /api/v1/submissions", authz.ActForOwn, h.apply)
 	r.HandleFunc("GET /api/v1/applications", authz.ActForOwn, h.list)
 	r.HandleFunc("GET /api/v1/applications/{id}", authz.ActForOwn, h.get)
 	r.HandleFunc("PATCH /api/v1/applications/{id}/form", authz.ActForOwn, h.updateForm)
@@ -309,12 +310,28 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !req.Consent {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.ConsentRequired,
-			"to fill the form for you the platform reads your data from government sources; agree by sending \"consent\": true"))
+		httpx.WriteError(w, r, h.logger, consentRequired())
 		return
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	a, err := h.svc.Drafts.Start(r.Context(), authz.From(r.Context()), req.StartRequest)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// apply answers a whole application in one call: started, filled,
+// submitted and decided (Drafts.Apply).
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
+	var req ApplyRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	a, err := h.svc.Drafts.Apply(r.Context(), authz.From(r.Context()), req)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
