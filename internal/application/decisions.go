@@ -38,24 +38,18 @@ var suspendedReason = rules.Reason{Code: "machine_suspended", Text: catalog.Text
 // mismatchReason is the standard reason when data changed since prefill.
 var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "提交时核对的部门数据与预填信息不一致，转人工审核", En: "Government data changed since the form was filled; a person will review it"}}
 
-// decide runs an auto item's rules on the data as it is at submission and
-// returns the full record. It never approves on data it could not read.
-func (s *core) decide(ctx context.Context, a Application, it catalog.Item, w who, creditCode string, at time.Time) (rules.Decision, error) {
-	if suspended, err := s.machineSuspended(ctx, it.Code); err != nil {
-		return rules.Decision{}, err
-	} else if suspended {
-		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}, nil
-	}
-	prog, err := s.rules.Get(a.VersionID, it)
-	if err != nil {
-		return rules.Decision{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+// decide runs an auto item's rules (prog; nil when machine approval is
+// suspended) on the data as read at submission, and returns the full record.
+// It never approves on data it could not read.
+func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) rules.Decision {
+	if prog == nil {
+		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
 	}
 	needs := prog.Needs()
 	var order []string
 	for src := range needs {
 		order = append(order, src)
 	}
-	records, statuses := s.readAll(ctx, w, creditCode, needs, order, "秒批核验「"+it.Name.Zh+"」", a.ID)
 	in := rules.Input{Answers: a.Answers, Form: a.Form, Sources: map[string]hub.Record{}, Licences: map[string]hub.Record{}, Materials: map[string]rules.Material{}}
 	in.Applicant = rules.Applicant{Name: w.name, IDNumber: w.idNumber, Kind: "person", RealNameLevel: w.p.RealNameLevel}
 	if w.p.ActingFor != nil {
@@ -69,10 +63,18 @@ func (s *core) decide(ctx context.Context, a Application, it catalog.Item, w who
 		typ, isLicence := strings.CutPrefix(src, "licence.")
 		switch statuses[src] {
 		case "filled":
+			// Only what the rules read goes into the record, though the
+			// submission read more of the source for its own check.
+			rec := hub.Record{}
+			for _, f := range needs[src] {
+				if v, ok := records[src][f]; ok {
+					rec[f] = v
+				}
+			}
 			if isLicence {
-				in.Licences[typ] = records[src]
+				in.Licences[typ] = rec
 			} else {
-				in.Sources[src] = records[src]
+				in.Sources[src] = rec
 			}
 		case "not_found": // the source answered: no record
 			if !isLicence {
@@ -108,7 +110,7 @@ func (s *core) decide(ctx context.Context, a Application, it catalog.Item, w who
 			d.Reasons = append(d.Reasons, rules.Reason{Code: "material_missing", Text: catalog.Text{Zh: "缺少必要材料「" + m.Name + "」，转人工审核", En: "A required material is missing; a person will review it"}})
 		}
 	}
-	return d, nil
+	return d
 }
 
 // saveDecision stores the record with the submission and, for a machine

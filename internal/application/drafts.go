@@ -523,22 +523,47 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 	if p.ActingFor != nil {
 		creditCode = p.ActingFor.CreditCode
 	}
+	// Each source is read once: for the check of what was prefilled and for
+	// the rules of a machine decision together.
 	need := map[string][]string{}
 	var order []string
+	want := func(src, field string) {
+		if _, seen := need[src]; !seen {
+			order = append(order, src)
+		}
+		if !slices.Contains(need[src], field) {
+			need[src] = append(need[src], field)
+		}
+	}
 	for _, pv := range a.Provenance {
 		if pv.Status != "filled" {
 			continue
 		}
-		src, field, ok := hub.SplitRef(pv.Source)
-		if !ok {
-			continue
+		if src, field, ok := hub.SplitRef(pv.Source); ok {
+			want(src, field)
 		}
-		if _, seen := need[src]; !seen {
-			order = append(order, src)
-		}
-		need[src] = append(need[src], field)
 	}
-	records, statuses := s.readAll(ctx, w, creditCode, need, order, "提交「"+v.Item.Name.Zh+"」时核对", a.ID)
+	purpose := "提交「" + v.Item.Name.Zh + "」时核对"
+	var prog *rules.Program // nil: no machine decision, or machine approval suspended
+	auto := v.Item.Approval.Mode == "auto"
+	if auto {
+		suspended, err := s.machineSuspended(ctx, v.Item.Code)
+		if err != nil {
+			return a, err
+		}
+		if !suspended {
+			if prog, err = s.rules.Get(a.VersionID, v.Item); err != nil {
+				return a, fmt.Errorf("rules of %s: %w", v.Item.Code, err)
+			}
+			for src, fields := range prog.Needs() {
+				for _, f := range fields {
+					want(src, f)
+				}
+			}
+			purpose = "提交「" + v.Item.Name.Zh + "」时核对并秒批核验"
+		}
+	}
+	records, statuses := s.readAll(ctx, w, creditCode, need, order, purpose, a.ID)
 	a.Mismatches = []Mismatch{}
 	for fid, pv := range a.Provenance {
 		if pv.Status != "filled" {
@@ -555,11 +580,8 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 	}
 	now := s.now()
 	var decision *rules.Decision
-	if v.Item.Approval.Mode == "auto" {
-		d, err := s.decide(ctx, a, v.Item, w, creditCode, now)
-		if err != nil {
-			return a, err
-		}
+	if auto {
+		d := s.decide(a, v.Item, w, prog, records, statuses, now)
 		decision = &d
 	}
 	mism, _ := json.Marshal(a.Mismatches)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"yiwang/internal/licence"
+	"yiwang/internal/seal"
 
 	democatalog "yiwang/catalog"
 	"yiwang/internal/application"
@@ -127,6 +129,12 @@ func newFloor(b *testing.B, db *store.DB) *floor {
 // demo catalogue, and one bench applicant signed in, with limits on their
 // submissions.
 func seniorCardService(b *testing.B, db *store.DB, limits *identity.Limiter) (application.Services, authz.Principal) {
+	return seniorCardServices(b, db, limits, false)
+}
+
+// seniorCardServices is seniorCardService, issuing licences (SM2-sealed) when
+// licensed, as serve does.
+func seniorCardServices(b *testing.B, db *store.DB, limits *identity.Limiter, licensed bool) (application.Services, authz.Principal) {
 	b.Helper()
 	ctx := context.Background()
 	key, _ := pii.NewKey()
@@ -150,8 +158,21 @@ func seniorCardService(b *testing.B, db *store.DB, limits *identity.Limiter) (ap
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := application.NewServices(application.Deps{DB: db, Protector: protector, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
-		Limits: limits, Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))})
+	deps := application.Deps{DB: db, Protector: protector, Catalog: catalog.NewStore(db), Identities: ids, Reader: hub.NewReader(db, registries, registries.SubjectIndex),
+		Limits: limits, Calendars: shippedCalendar(b), Notifier: notify.NewOutbox(db, enqueueOnly(b, db))}
+	if licensed {
+		keyring, err := seal.NewKeyring(db, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		licences := licence.NewService(db, keyring, protector, registries, "https://yiwang.test")
+		if _, err := licences.EnsureKeys(ctx); err != nil {
+			b.Fatal(err)
+		}
+		deps.Licences = licences
+		deps.Registries = registries
+	}
+	svc := application.NewServices(deps)
 	return svc, p
 }
 
