@@ -113,6 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if strings.HasPrefix(cfg.PublicURL, "https://") {
 		srv.UseHTTPS()
 	}
+	srv.TrustProxies(cfg.TrustedProxies)
 	if metricsLn != nil {
 		srv.ServeMetricsOn(ctx, metricsLn)
 		logger.Info("metrics are served apart, not on the public address", "metrics_addr", metricsLn.Addr().String())

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,14 +37,15 @@ type Config struct {
 	OIDCIssuer        string        // unified identity platform; empty: no OIDC sign-in
 	OIDCClientID      string
 	OIDCClientSecret  string
-	HubConfig         string // connectors file for departments' systems; empty: built-in registries only
-	SubmissionLimit   int    // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
-	MaxPasswordChecks int    // argon2id checks run at once; 0: one per CPU (GOMAXPROCS)
-	UploadMaxBytes    int64  // the largest uploaded material accepted, in bytes
-	BlobURL           string // where uploaded materials are kept: empty for the disk under DataDir, or s3://…
-	WarningDays       int    // working days left at which a deadline turns yellow
-	PartyDays         int    // working days co-parties have to confirm an application (一事多人)
-	BlacklistAfter    int    // overdue supplements (容缺) that put a person on the credit blacklist
+	HubConfig         string         // connectors file for departments' systems; empty: built-in registries only
+	SubmissionLimit   int            // applications one account may submit in 24 hours (identity.SubmissionLimit by default)
+	MaxPasswordChecks int            // argon2id checks run at once; 0: one per CPU (GOMAXPROCS)
+	UploadMaxBytes    int64          // the largest uploaded material accepted, in bytes
+	BlobURL           string         // where uploaded materials are kept: empty for the disk under DataDir, or s3://…
+	TrustedProxies    []netip.Prefix // reverse proxies whose X-Forwarded-For names the client
+	WarningDays       int            // working days left at which a deadline turns yellow
+	PartyDays         int            // working days co-parties have to confirm an application (一事多人)
+	BlacklistAfter    int            // overdue supplements (容缺) that put a person on the credit blacklist
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -158,6 +160,26 @@ func Options() []Option {
 		// by another; several processes share an object store instead.
 		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve", "backup"},
 			func(c *Config, v string) error { c.BlobURL = v; return nil }},
+		{"trusted-proxies", "YIWANG_TRUSTED_PROXIES", "", "addresses or networks of the reverse proxies in front of serve (e.g. 127.0.0.1,10.0.0.0/24), whose X-Forwarded-For names the client for per-address limits and logs; empty: the connecting address is the client", []string{"serve"},
+			func(c *Config, v string) error {
+				c.TrustedProxies = nil
+				for _, f := range strings.Split(v, ",") {
+					f = strings.TrimSpace(f)
+					if f == "" {
+						continue
+					}
+					p, err := netip.ParsePrefix(f)
+					if err != nil {
+						a, aerr := netip.ParseAddr(f)
+						if aerr != nil {
+							return fmt.Errorf("%q is not an address or a network such as 10.0.0.0/24", f)
+						}
+						p = netip.PrefixFrom(a, a.BitLen())
+					}
+					c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+				}
+				return nil
+			}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -17,6 +18,49 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/logging"
 )
+
+// withClientAddress sets RemoteAddr to the client's address when the request
+// came through a trusted proxy: the rightmost address in X-Forwarded-For
+// that is not itself a trusted proxy (those to its left may be forged).
+func (s *Server) withClientAddress(next http.Handler) http.Handler {
+	if len(s.proxies) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if client, ok := s.forwardedFor(r); ok {
+			r = r.Clone(r.Context())
+			r.RemoteAddr = netip.AddrPortFrom(client, 0).String()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) forwardedFor(r *http.Request) (netip.Addr, bool) {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !s.trusted(peer.Addr()) {
+		return netip.Addr{}, false
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return netip.Addr{}, false // a malformed chain: keep the proxy's own address
+		}
+		if !s.trusted(a.Unmap()) {
+			return a.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
 
 // validRequestID accepts a caller's X-Request-ID only if it is short and
 // plain, so it cannot forge log lines.

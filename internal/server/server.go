@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +48,7 @@ type Server struct {
 	metricsApart   atomic.Bool
 	https          bool // the public URL is https: send HSTS
 	ready          []func(context.Context) error
+	proxies        []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 }
 
 // New returns a server for db with the routes of every domain. auth puts the
@@ -84,8 +86,15 @@ func (s *Server) ReadyWhen(check func(context.Context) error) {
 
 // Handler returns the full handler chain.
 func (s *Server) Handler() http.Handler {
-	return s.withRequestID(s.withAccessLog(s.withRecover(s.withSecurityHeaders(s.auth(s.router)))))
+	return s.withClientAddress(s.withRequestID(s.withAccessLog(s.withRecover(s.withSecurityHeaders(s.auth(s.router))))))
 }
+
+// TrustProxies names the reverse proxies in front of the server (--trusted-proxies):
+// a request from one of them is taken to come from the address the proxy put
+// in X-Forwarded-For, so per-address limits and logs see each person, not
+// the proxy. From any other address the header is ignored, since anyone
+// can send it.
+func (s *Server) TrustProxies(prefixes []netip.Prefix) { s.proxies = prefixes }
 
 // MustRegister adds collectors to the registry /metrics serves; it panics
 // on a collector registered twice, a programming error.
