@@ -1469,6 +1469,9 @@ type Application struct {
 		Field     *string     `json:"field,omitempty"`
 		Prefilled interface{} `json:"prefilled,omitempty"`
 		Source    *string     `json:"source,omitempty"`
+
+		// Unavailable the source could not be read at submission: the value is unchecked, not changed
+		Unavailable *bool `json:"unavailable,omitempty"`
 	} `json:"mismatches,omitempty"`
 
 	// Modes what the item's approval mode asks of the application and how far it got (docs/WORKFLOW.md, "Approval modes")
@@ -14855,6 +14858,9 @@ type StaffApplicationResponse struct {
 			Field     *string     `json:"field,omitempty"`
 			Prefilled interface{} `json:"prefilled,omitempty"`
 			Source    *string     `json:"source,omitempty"`
+
+			// Unavailable the source could not be read at submission: the value is unchecked, not changed
+			Unavailable *bool `json:"unavailable,omitempty"`
 		} `json:"mismatches,omitempty"`
 
 		// Modes what the item's approval mode asks of the application and how far it got (docs/WORKFLOW.md, "Approval modes")
@@ -14986,6 +14992,9 @@ func (r StaffApplicationResponse) GetJSON200() *struct {
 		Field     *string     `json:"field,omitempty"`
 		Prefilled interface{} `json:"prefilled,omitempty"`
 		Source    *string     `json:"source,omitempty"`
+
+		// Unavailable the source could not be read at submission: the value is unchecked, not changed
+		Unavailable *bool `json:"unavailable,omitempty"`
 	} `json:"mismatches,omitempty"`
 
 	// Modes what the item's approval mode asks of the application and how far it got (docs/WORKFLOW.md, "Approval modes")
@@ -21320,6 +21329,9 @@ func ParseStaffApplicationResponse(rsp *http.Response) (*StaffApplicationRespons
 				Field     *string     `json:"field,omitempty"`
 				Prefilled interface{} `json:"prefilled,omitempty"`
 				Source    *string     `json:"source,omitempty"`
+
+				// Unavailable the source could not be read at submission: the value is unchecked, not changed
+				Unavailable *bool `json:"unavailable,omitempty"`
 			} `json:"mismatches,omitempty"`
 
 			// Modes what the item's approval mode asks of the application and how far it got (docs/WORKFLOW.md, "Approval modes")

@@ -99,6 +99,9 @@ type Mismatch struct {
 	Source    string `json:"source"`
 	Prefilled any    `json:"prefilled"`
 	Current   any    `json:"current"`
+	// Unavailable: the source could not be read at submission, so the value
+	// could not be checked (not that it changed).
+	Unavailable bool `json:"unavailable,omitempty"`
 }
 
 // core is what every application service shares: the dependencies, the

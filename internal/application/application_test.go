@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"yiwang/internal/apperr"
@@ -399,6 +400,60 @@ func TestMachineNeverApprovesWhatItCannotSee(t *testing.T) {
 		for _, r := range a.Decision.Reasons {
 			if strings.Contains(r, "sources.") || strings.Contains(r, "error") {
 				t.Errorf("the applicant sees an expression or error: %q", r)
+			}
+		}
+	})
+}
+
+// flaky is a population registry that goes down after the form was filled.
+type flaky struct {
+	hub.Connector
+	down *atomic.Bool
+}
+
+func (f flaky) Fetch(ctx context.Context, source string, s hub.Subject, fields []string) (hub.Record, error) {
+	if source == "population" && f.down.Load() {
+		return nil, fmt.Errorf("%w: population: timeout after 3 attempts", hub.ErrUnavailable)
+	}
+	return f.Connector.Fetch(ctx, source, s, fields)
+}
+
+// TestSubmissionWithASourceDownIsUncheckedNotChanged: a registry that filled
+// the form and cannot be read at submission leaves the prefilled values
+// unchecked — said so to the applicant and staff, never "the data changed" —
+// and the machine does not approve.
+func TestSubmissionWithASourceDownIsUncheckedNotChanged(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		down := &atomic.Bool{}
+		f := setup(t, db, func(c hub.Connector) hub.Connector { return flaky{c, down} })
+		ctx := context.Background()
+		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+			t.Fatal(err)
+		}
+		down.Store(true)
+		a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Decision == nil || a.Decision.Outcome != "manual" {
+			t.Fatalf("decision with the registry down at submission: %+v", a.Decision)
+		}
+		if len(a.Mismatches) == 0 {
+			t.Fatal("no prefilled value is marked unchecked")
+		}
+		for _, m := range a.Mismatches {
+			if !m.Unavailable {
+				t.Errorf("%s is reported as changed, not unchecked: %+v", m.Field, m)
+			}
+		}
+		for _, r := range a.Decision.Reasons {
+			if strings.Contains(r, "不一致") {
+				t.Errorf("the applicant is told the data changed: %q", r)
 			}
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ type Decision struct {
 
 // suspendedReason is the standard reason when machine approval is switched off.
 var suspendedReason = rules.Reason{Code: "machine_suspended", Text: catalog.Text{Zh: "该事项的自动审批已暂停，转人工审核", En: "Machine approval of this item is suspended; a person will review it"}}
+
+// uncheckedReason is the standard reason when a source could not be read
+// again at submission to check what it prefilled.
+var uncheckedReason = rules.Reason{Code: "data_unchecked", Text: catalog.Text{Zh: "提交时部门数据暂时无法读取，未能核对预填信息，转人工审核", En: "Government data could not be read at submission to check the prefilled form; a person will review it"}}
 
 // mismatchReason is the standard reason when data changed since prefill.
 var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "提交时核对的部门数据与预填信息不一致，转人工审核", En: "Government data changed since the form was filled; a person will review it"}}
@@ -100,7 +105,11 @@ func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program
 	d.Version = a.VersionID
 	if d.Outcome == rules.Approve && len(a.Mismatches) > 0 {
 		d.Outcome = rules.Manual
-		d.Reasons = append(d.Reasons, mismatchReason)
+		reason := mismatchReason
+		if slices.ContainsFunc(a.Mismatches, func(m Mismatch) bool { return m.Unavailable }) {
+			reason = uncheckedReason
+		}
+		d.Reasons = append(d.Reasons, reason)
 	}
 	for _, m := range a.Materials {
 		// A required material government data could not supply is for a

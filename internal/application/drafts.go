@@ -573,7 +573,7 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		cur, ok := records[src][field]
 		switch {
 		case statuses[src] != "filled":
-			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）"})
+			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）", Unavailable: true})
 		case !ok || fmt.Sprint(cur) != fmt.Sprint(pv.Value):
 			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: cur})
 		}
