@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
 	"yiwang/internal/pii"
@@ -869,13 +870,16 @@ func (c *client) signInAll(ctx context.Context, applicants []Applicant, password
 	}
 	next := make(chan int)
 	// Sign-ins hash a password on the server (deliberately slow): a few at
-	// once keep its CPUs busy even when the run itself has one worker.
-	for range min(max(workers, 8), len(applicants)) {
+	// once keep its CPUs busy even when the run itself has one worker, and
+	// more would only wait for the server's few password checks at once
+	// (serve --max-password-checks), which answers 503 sign_in_busy to
+	// those that wait too long: they are tried again.
+	for range min(8, len(applicants)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				s, err := c.signIn(ctx, applicants[i], password)
+				s, err := c.signInPatiently(ctx, applicants[i], password)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -911,6 +915,23 @@ feed:
 		return nil, err
 	}
 	return out, nil
+}
+
+// signInPatiently signs a in, trying again while the server answers that
+// too many are signing in at once.
+func (c *client) signInPatiently(ctx context.Context, a Applicant, password string) (*session, error) {
+	for try := 1; ; try++ {
+		s, err := c.signIn(ctx, a, password)
+		var ae *apiError
+		if try == 30 || !errors.As(err, &ae) || ae.code != string(apperr.SignInBusy) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(try) * 100 * time.Millisecond):
+		}
+	}
 }
 
 func (c *client) signIn(ctx context.Context, a Applicant, password string) (*session, error) {
