@@ -21,7 +21,7 @@ import (
 const benchSummary = `Load-test a running server, like pgbench.
 
   yiwang bench prepare [--db URL | --data-dir DIR] [--applicants N]
-  yiwang bench run [--url URL[,URL…]] [--concurrency N] [--duration D] [--warmup D] [--rate R] [--item CODE]
+  yiwang bench run [--url URL[,URL…]] [--concurrency N] [--duration D] [--warmup D] [--rate R] [--item CODE] [--flow three-request|one-call]
 
 prepare puts N fictional applicants into the server's database — persons born
 in 910102, accounts with the bench password, and their population, e-licence
@@ -32,7 +32,8 @@ bench-applicants.txt in --data-dir. Use the server's --db, --data-dir and
 
 run signs every applicant in once, then each worker repeats an application:
 start it (consent given), fill the required fields the registries did not,
-submit. It times the submit call — where the machine decides — and the whole
+submit (--flow three-request), or makes it in one submission call (--flow
+one-call). It times the submit call — where the machine decides — and the whole
 application, prints a line a second and, at the end, throughput, outcomes,
 errors, p50/p95/p99/max and a histogram; for a run of two minutes or more,
 the submit latency minute by minute. It loads only the --url given, which
@@ -131,6 +132,7 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		o.Rate = r
 		return nil
 	})
+	fs.StringVar(&o.Flow, "flow", loadtest.FlowThreeRequest, "how an application is made: "+loadtest.FlowThreeRequest+" (start, form, submit, as the portal does) or "+loadtest.FlowOneCall+" (POST /api/v1/submissions with an Idempotency-Key, as another system does) (default "+loadtest.FlowThreeRequest+")")
 	fs.StringVar(&o.Item, "item", o.Item, "code of the item to apply for (default "+loadtest.SeniorCard+", 老年人优待证)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --url that is not this machine (only one you are responsible for)")
 	file := fs.String("applicants-file", "", "the applicants prepare listed (default: "+loadtest.ApplicantsFile+" in --data-dir)")

@@ -6,14 +6,17 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/config"
+	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
 	"yiwang/internal/loadtest"
+	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
 
@@ -62,14 +65,7 @@ func TestBenchRunEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	srv, a := demoServerOn(t, db)
-	applicants, err := loadtest.Prepare(ctx, db, a.identities, a.registries, loadtest.PrepareOptions{Applicants: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), loadtest.ApplicantsFile)
-	if err := loadtest.WriteApplicants(file, applicants); err != nil {
-		t.Fatal(err)
-	}
+	file := benchApplicants(t, db, a, 10)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 
@@ -125,6 +121,45 @@ func TestBenchRunEndToEnd(t *testing.T) {
 	}
 	if count("approve")+count("reject")+count("manual") != 20 {
 		t.Errorf("want 20 submissions:\n%s", stdout)
+	}
+}
+
+// benchApplicants prepares n bench applicants in the app's database and
+// returns the file listing them.
+func benchApplicants(t *testing.T, db *store.DB, a *app, n int) string {
+	t.Helper()
+	applicants, err := loadtest.Prepare(context.Background(), db, a.identities, a.registries, loadtest.PrepareOptions{Applicants: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), loadtest.ApplicantsFile)
+	if err := loadtest.WriteApplicants(file, applicants); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestBenchRunOneCallFlow runs the tool's one-call flow (POST
+// /api/v1/submissions) for two seconds. It skips on a tree without that
+// endpoint: the flow was written beside it, to be tried once both meet.
+func TestBenchRunOneCallFlow(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	srv, a := demoServerOn(t, db)
+	if !slices.ContainsFunc(srv.Router().Routes(), func(r httpx.Route) bool { return r.Pattern == "POST /api/v1/submissions" }) {
+		t.Skip("no route POST /api/v1/submissions in this tree yet")
+	}
+	file := benchApplicants(t, db, a, 10)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	code, stdout, stderr := runCmd(t, "bench", "run", "--flow", "one-call", "--url", ts.URL, "--applicants-file", file, "--duration", "2s", "--rate", "10", "--concurrency", "8")
+	if code != 0 || !strings.Contains(stdout, "errors       0\n") || !regexp.MustCompile(`\bapprove [1-9]`).MatchString(stdout) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var started, decided int
+	db.QueryRowContext(ctx, `SELECT count(*), count(number) FROM applications`).Scan(&started, &decided)
+	if started != decided {
+		t.Errorf("%d applications, %d of them numbered: the one call should leave no draft", started, decided)
 	}
 }
 

@@ -55,6 +55,9 @@ type Options struct {
 	Applicants   []Applicant
 	Progress     io.Writer     // a line a second; nil: none
 	Timeout      time.Duration // for each request; 0: 30s
+	// Flow is how an application is made: FlowThreeRequest (empty too) or
+	// FlowOneCall.
+	Flow string
 	// SampleEvery is how often each server's /metrics is read while the
 	// load is measured (memory, goroutines), so that a soak shows them
 	// flat or growing; 0: every 10s, negative: never.
@@ -120,6 +123,8 @@ func (o Options) Validate() error {
 		return errors.New("--item must name an item code")
 	case o.PerApplicant < 0:
 		return fmt.Errorf("--per-applicant must be zero (no limit) or positive, not %d", o.PerApplicant)
+	case o.Flow != "" && o.Flow != FlowThreeRequest && o.Flow != FlowOneCall:
+		return fmt.Errorf("--flow must be %s or %s, not %q", FlowThreeRequest, FlowOneCall, o.Flow)
 	}
 	return nil
 }
@@ -254,7 +259,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	loadCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
-	r := &runner{opts: opts, cs: cs, plan: plan, ctx: loadCtx,
+	r := &runner{opts: opts, cs: cs, plan: plan, ctx: loadCtx, keys: newOneCallKeys(),
 		pool: &pool{all: sessions, budget: int64(opts.PerApplicant)}}
 	r.measureFrom = start.Add(opts.Warmup)
 	r.end = r.measureFrom.Add(opts.Duration)
@@ -337,6 +342,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 type runner struct {
 	opts        Options
 	cs          []*client // one a server, in the order of opts.URLs
+	keys        *oneCallKeys
 	plan        plan
 	pool        *pool
 	rec         *recorder
@@ -418,6 +424,10 @@ func (r *runner) schedule(arrivals chan<- time.Time, start time.Time) {
 // apply makes one application as applicant s: start (with consent), fill
 // what the registries did not, submit. due is when it should have started.
 func (r *runner) apply(s *session, due time.Time) {
+	if r.opts.Flow == FlowOneCall {
+		r.applyInOneCall(s, due)
+		return
+	}
 	measured := !due.Before(r.measureFrom)
 	c := r.cs[s.srv]
 	var draft struct {
@@ -439,27 +449,43 @@ func (r *runner) apply(s *session, due time.Time) {
 		}
 	}
 	var done struct {
-		Decision *struct {
-			Outcome string `json:"outcome"`
-		} `json:"decision"`
+		Decision *decision `json:"decision"`
 	}
 	t := time.Now()
 	code, err := c.call(r.ctx, s, "POST", fmt.Sprintf("/api/v1/applications/%d/submit", draft.ID), nil, http.StatusOK, &done)
-	took := time.Since(t)
+	r.submitted(s, measured, "submit", code, err, draft.ID, done.Decision, time.Since(t), due)
+}
+
+// submitted records the answer to a submission — made in the submit step
+// or the one call — that took took: a failure (a 429 retires the applicant:
+// the server allows it no more today), or the decision.
+func (r *runner) submitted(s *session, measured bool, step string, code int, err error, id int64, d *decision, took time.Duration, due time.Time) {
 	if err != nil {
 		if code == http.StatusTooManyRequests {
 			r.pool.retire(s, true)
 		}
-		r.failed(s, measured, "submit", code, err)
+		r.failed(s, measured, step, code, err)
 		return
 	}
-	outcome := "none" // not an item decided by machine
-	if done.Decision != nil {
-		outcome = done.Decision.Outcome
+	r.decided(s, measured, id, d, took, due)
+}
+
+// decision is the part of an application's answer the tool reads.
+type decision struct {
+	Outcome string `json:"outcome"`
+}
+
+// decided records a successful submission of application id: its outcome
+// (none: not an item decided by machine), checked against what s's
+// records should give, and how long the submission took.
+func (r *runner) decided(s *session, measured bool, id int64, d *decision, took time.Duration, due time.Time) {
+	outcome := "none"
+	if d != nil {
+		outcome = d.Outcome
 	}
 	var unexpected string
 	if s.Expect != "" && r.opts.Item == SeniorCard && outcome != s.Expect {
-		unexpected = fmt.Sprintf("application %d of %s: %s, but the records prepared should give %s", draft.ID, pii.MaskIDNumber(s.Login), outcome, s.Expect)
+		unexpected = fmt.Sprintf("application %d of %s: %s, but the records prepared should give %s", id, pii.MaskIDNumber(s.Login), outcome, s.Expect)
 	}
 	r.rec.submitted(s.srv, measured, took, time.Since(due), outcome, unexpected)
 }
@@ -757,6 +783,11 @@ func (e *apiError) Error() string {
 // answer into out; a status other than want is an *apiError. It returns
 // the status, 0 if there was no answer.
 func (c *client) call(ctx context.Context, s *session, method, path string, in any, want int, out any) (int, error) {
+	return c.callWith(ctx, s, method, path, nil, in, want, out)
+}
+
+// callWith is call with further request headers.
+func (c *client) callWith(ctx context.Context, s *session, method, path string, header map[string]string, in any, want int, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -776,6 +807,9 @@ func (c *client) call(ctx context.Context, s *session, method, path string, in a
 	if s != nil {
 		req.Header.Set("Cookie", s.cookie)
 		req.Header.Set(identity.CSRFHeader, s.csrf)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -981,10 +1015,13 @@ type plan struct {
 
 // field is what the tool needs of a form field.
 type field struct {
-	ID         string   `json:"id"`
-	Type       string   `json:"type"`
-	Required   bool     `json:"required"`
-	Options    []option `json:"options"`
+	ID       string   `json:"id"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Options  []option `json:"options"`
+	Prefill  *struct {
+		Source string `json:"source"`
+	} `json:"prefill"`
 	Validation *struct {
 		MinLength *int     `json:"min_length"`
 		Min       *float64 `json:"min"`

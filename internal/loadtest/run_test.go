@@ -70,6 +70,8 @@ func TestValidate(t *testing.T) {
 		{"tiny rate", func(o *Options) { o.Rate = 0.01 }, "below 0.1"},
 		{"no item", func(o *Options) { o.Item = " " }, "--item"},
 		{"negative budget", func(o *Options) { o.PerApplicant = -1 }, "--per-applicant"},
+		{"one call", func(o *Options) { o.Flow = FlowOneCall }, ""},
+		{"unknown flow", func(o *Options) { o.Flow = "two-request" }, "--flow must be three-request or one-call"},
 		{"three servers", func(o *Options) {
 			o.URLs = []string{"http://127.0.0.1:8081", "http://127.0.0.1:8082/", "http://localhost:8083"}
 		}, ""},
