@@ -897,7 +897,7 @@ func (c *client) signInAll(ctx context.Context, applicants []Applicant, password
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					fmt.Fprintf(progress, "signed in %s of %s\n", Grouped(done.Load()), Grouped(int64(len(applicants))))
+					fmt.Fprintf(progress, "signed in %s of %s at %s\n", Grouped(done.Load()), Grouped(int64(len(applicants))), c.base)
 				}
 			}
 		}()
