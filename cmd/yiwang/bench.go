@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"yiwang/internal/config"
@@ -20,7 +21,7 @@ import (
 const benchSummary = `Load-test a running server, like pgbench.
 
   yiwang bench prepare [--db URL | --data-dir DIR] [--applicants N]
-  yiwang bench run [--url URL] [--concurrency N] [--duration D] [--warmup D] [--rate R] [--item CODE]
+  yiwang bench run [--url URL[,URL…]] [--concurrency N] [--duration D] [--warmup D] [--rate R] [--item CODE] [--flow three-request|one-call]
 
 prepare puts N fictional applicants into the server's database — persons born
 in 910102, accounts with the bench password, and their population, e-licence
@@ -31,12 +32,22 @@ bench-applicants.txt in --data-dir. Use the server's --db, --data-dir and
 
 run signs every applicant in once, then each worker repeats an application:
 start it (consent given), fill the required fields the registries did not,
-submit. It times the submit call — where the machine decides — and the whole
+submit (--flow three-request), or makes it in one submission call (--flow
+one-call). It times the submit call — where the machine decides — and the whole
 application, prints a line a second and, at the end, throughput, outcomes,
-errors, p50/p95/p99/max and a histogram. It loads only the --url given, which
+errors, p50/p95/p99/max and a histogram; for a run of two minutes or more,
+the submit latency minute by minute. It loads only the --url given, which
 must be on this machine unless --allow-remote. With --rate it starts
 applications at that rate instead of as fast as the workers go, and says when
 the server could not keep up.
+
+Several --url (repeated, or separated by commas) are processes of one
+platform on one database: the applicants are shared between them in turn,
+each signed in at one and applying through it, and the report gives each
+server's part besides the total. While measuring, run reads every server's
+/metrics (--metrics-every) and reports its memory, heap, goroutines and
+database connections first, last, lowest and highest: flat in a soak, or
+growing.
 
 The server allows an account 30 submissions a day (--submission-limit of
 serve); run spreads the load over the applicants, --per-applicant each.`
@@ -100,8 +111,16 @@ func benchPrepare(ctx context.Context, args []string, getenv func(string) string
 
 func benchRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench run", flag.ContinueOnError)
-	o := loadtest.Options{Concurrency: 16, Duration: 30 * time.Second, Item: loadtest.SeniorCard, PerApplicant: loadtest.DefaultPerApplicant}
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server to load; must be on this machine unless --allow-remote (default "+"http://127.0.0.1:8080)")
+	o := loadtest.Options{Concurrency: 16, Duration: 30 * time.Second, Item: loadtest.SeniorCard, PerApplicant: loadtest.DefaultPerApplicant, SampleEvery: 10 * time.Second}
+	fs.Func("url", "a server to load, on this machine unless --allow-remote; repeat it or separate with commas for several processes of one platform, which share the applicants (default http://127.0.0.1:8080)", func(v string) error {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				o.URLs = append(o.URLs, u)
+			}
+		}
+		return nil
+	})
+	durationFlag(fs, &o.SampleEvery, "metrics-every", "how often to read each server's /metrics (memory, goroutines) while measuring; 0: never")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "workers: applications in flight at most (default 16)")
 	durationFlag(fs, &o.Duration, "duration", "how long to measure, after the warm-up; at most 1h")
 	durationFlag(fs, &o.Warmup, "warmup", "load before measuring, not counted")
@@ -113,6 +132,7 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		o.Rate = r
 		return nil
 	})
+	fs.StringVar(&o.Flow, "flow", loadtest.FlowThreeRequest, "how an application is made: "+loadtest.FlowThreeRequest+" (start, form, submit, as the portal does) or "+loadtest.FlowOneCall+" (POST /api/v1/submissions with an Idempotency-Key, as another system does) (default "+loadtest.FlowThreeRequest+")")
 	fs.StringVar(&o.Item, "item", o.Item, "code of the item to apply for (default "+loadtest.SeniorCard+", 老年人优待证)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --url that is not this machine (only one you are responsible for)")
 	file := fs.String("applicants-file", "", "the applicants prepare listed (default: "+loadtest.ApplicantsFile+" in --data-dir)")
@@ -123,6 +143,12 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, _, err := config.Parse(fs, "bench run", benchSummary, args, 0, getenv, stdout)
 	if err != nil {
 		return parseError(err)
+	}
+	if len(o.URLs) == 0 {
+		o.URLs = []string{"http://127.0.0.1:8080"}
+	}
+	if o.SampleEvery == 0 {
+		o.SampleEvery = -1 // the flag's 0 is never; the option's 0 is the default
 	}
 	if *file == "" {
 		*file = filepath.Join(cfg.DataDir, loadtest.ApplicantsFile)
@@ -142,7 +168,7 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 	if !*quiet {
 		o.Progress = stderr
 	}
-	fmt.Fprintf(stderr, "signing in %s applicants at %s ...\n", loadtest.Grouped(len(o.Applicants)), o.URL)
+	fmt.Fprintf(stderr, "signing in %s applicants at %s ...\n", loadtest.Grouped(len(o.Applicants)), strings.Join(o.URLs, ", "))
 	rep, err := loadtest.Run(ctx, o)
 	if err != nil {
 		return err

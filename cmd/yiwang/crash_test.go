@@ -503,12 +503,14 @@ type child struct {
 	done chan error
 }
 
-// startChild runs `yiwang serve` on the database at dsn and waits until it
-// says where it serves. Anything left running is killed when the test ends.
-func startChild(t *testing.T, bin, dsn, dataDir string) *child {
+// startChild runs `yiwang serve` on the database at dsn, with the extra
+// flags given, and waits until it says where it serves. Anything left
+// running is killed when the test ends.
+func startChild(t *testing.T, bin, dsn, dataDir string, extra ...string) *child {
 	t.Helper()
 	c := &child{log: &syncBuffer{}, done: make(chan error, 1)}
 	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--demo", "--data-dir", dataDir, "--job-poll", "100ms", "--job-rescue-after", "2s", "--submission-limit", "1000")
+	c.cmd.Args = append(c.cmd.Args, extra...)
 	for _, kv := range os.Environ() { // the flags say everything: no YIWANG_* from the environment
 		if !strings.HasPrefix(kv, "YIWANG_") {
 			c.cmd.Env = append(c.cmd.Env, kv)

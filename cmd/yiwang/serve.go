@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/audit"
 	"yiwang/internal/blob"
+	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
@@ -108,7 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := a.indexer.Refresh(ctx); err != nil {
 		return fmt.Errorf("build the search index: %w", err)
 	}
-	go a.indexer.Run(ctx, 30*time.Second)
+	go a.indexer.Run(ctx, catalog.RefreshEvery) // publications through other processes
 	srv := a.server(db, logger)
 	if strings.HasPrefix(cfg.PublicURL, "https://") {
 		srv.UseHTTPS()

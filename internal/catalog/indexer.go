@@ -61,6 +61,14 @@ func (ix *Indexer) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// RefreshEvery is how often serve checks the published catalogue's
+// generation (one cheap query) and rebuilds the search index when another
+// process sharing the database published or retired an item: the most a
+// search through one process lags a publication through another, plus the
+// rebuild (under a second for the demo catalogue). Pages and the API read
+// items from the database, so they show a publication at once everywhere.
+const RefreshEvery = 2 * time.Second
+
 // Run refreshes the index every interval until ctx ends.
 func (ix *Indexer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)

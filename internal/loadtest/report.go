@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 )
@@ -20,7 +21,7 @@ func (r *Report) Write(w io.Writer) {
 	if o.Warmup > 0 {
 		warm = fmt.Sprintf(" after a %s warm-up", o.Warmup)
 	}
-	fmt.Fprintf(w, "\n%s (%s) at %s\n", r.ItemName, o.Item, o.URL)
+	fmt.Fprintf(w, "\n%s (%s) at %s\n", r.ItemName, o.Item, strings.Join(o.URLs, ", "))
 	fmt.Fprintf(w, "%d workers, %s, %s measured%s; %d applicants signed in beforehand in %s\n\n", o.Concurrency, mode, o.Duration, warm, r.SignedIn, Short(r.SignInTook))
 	if r.StoppedEarly != "" {
 		fmt.Fprintf(w, "STOPPED EARLY after %s: %s\n\n", Short(r.Elapsed), r.StoppedEarly)
@@ -63,9 +64,65 @@ func (r *Report) Write(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "  application: start, form and submit, one after another")
 	}
+	if len(r.Servers) > 1 {
+		fmt.Fprintf(w, "\nper server   %8s %8s %8s %8s %8s %8s  %s\n", "submits", "/s", "errors", "p50", "p99", "app p99", "signed in")
+		for _, s := range r.Servers {
+			rate := 0.0
+			if r.Elapsed > 0 {
+				rate = float64(s.Submits) / r.Elapsed.Seconds()
+			}
+			fmt.Fprintf(w, "%-12s %8s %8s %8s %8s %8s %8s  %s\n", s.URL, Grouped(s.Submits), trim(rate), Grouped(s.Errors),
+				Short(s.Submit.Quantile(0.5)), Short(s.Submit.Quantile(0.99)), Short(s.Application.Quantile(0.99)), Grouped(s.SignedIn))
+		}
+	}
+	if len(r.Minutes) > 1 {
+		fmt.Fprintf(w, "\nper minute   %8s %8s %8s %8s %8s\n", "submits", "errors", "p50", "p99", "max")
+		for i, m := range r.Minutes {
+			fmt.Fprintf(w, "%-12s %8s %8s %8s %8s %8s\n", fmt.Sprintf("minute %d", i+1), Grouped(m.Submits), Grouped(m.Errors),
+				Short(m.Submit.Quantile(0.5)), Short(m.Submit.Quantile(0.99)), Short(m.Submit.Max()))
+		}
+		fmt.Fprintln(w, "  the submit call, by the minute it completed in")
+	}
+	r.writeGauges(w)
 	if r.Submit.Count() > 0 {
 		fmt.Fprintf(w, "\nsubmit latency\n%s", r.Submit.Chart(40))
 	}
+}
+
+// writeGauges lists what each server's /metrics said while measured.
+func (r *Report) writeGauges(w io.Writer) {
+	any := false
+	for _, s := range r.Servers {
+		any = any || len(s.Gauges) > 0 || s.MetricsErr != ""
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(w, "\nserver metrics while measured (/metrics every %s)\n", r.Options.SampleEvery)
+	for _, s := range r.Servers {
+		if len(r.Servers) > 1 || s.MetricsErr != "" {
+			fmt.Fprintf(w, "  %s\n", s.URL)
+		}
+		if s.MetricsErr != "" {
+			fmt.Fprintf(w, "    not read: %s\n", s.MetricsErr)
+		}
+		if len(s.Gauges) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %-31s %10s %10s %10s %10s %8s\n", "", "first", "last", "min", "max", "samples")
+		for _, g := range s.Gauges {
+			fmt.Fprintf(w, "  %-31s %10s %10s %10s %10s %8d\n", g.Name, gaugeValue(g.Name, g.First), gaugeValue(g.Name, g.Last),
+				gaugeValue(g.Name, g.Min), gaugeValue(g.Name, g.Max), g.Samples)
+		}
+	}
+}
+
+// gaugeValue writes bytes in MiB and counts as they are.
+func gaugeValue(name string, v float64) string {
+	if strings.HasSuffix(name, "_bytes") {
+		return trim(v/(1<<20)) + " MiB"
+	}
+	return Grouped(int64(math.Round(v)))
 }
 
 // outcomeLine lists the outcomes, most common first.

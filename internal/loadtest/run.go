@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
 	"yiwang/internal/pii"
@@ -36,7 +37,10 @@ var DefaultPerApplicant = identity.SubmissionLimit.N
 
 // Options say what a run does.
 type Options struct {
-	URL         string        // the server, e.g. http://127.0.0.1:8080
+	// URLs are the servers, e.g. http://127.0.0.1:8080: several
+	// processes of one platform (on one database) share the applicants
+	// between them, each applicant signed in at and applying through one.
+	URLs        []string
 	Concurrency int           // workers: applications in flight at most
 	Duration    time.Duration // how long to measure, after Warmup
 	Warmup      time.Duration // load before measuring, not counted
@@ -51,6 +55,13 @@ type Options struct {
 	Applicants   []Applicant
 	Progress     io.Writer     // a line a second; nil: none
 	Timeout      time.Duration // for each request; 0: 30s
+	// Flow is how an application is made: FlowThreeRequest (empty too) or
+	// FlowOneCall.
+	Flow string
+	// SampleEvery is how often each server's /metrics is read while the
+	// load is measured (memory, goroutines), so that a soak shows them
+	// flat or growing; 0: every 10s, negative: never.
+	SampleEvery time.Duration
 }
 
 // Target checks that rawURL is an http(s) address of this machine —
@@ -77,12 +88,25 @@ func Target(rawURL string, allowRemote bool) (string, error) {
 // Validate checks the options but the applicants, saying which flag is
 // wrong and why.
 func (o Options) Validate() error {
-	if _, err := Target(o.URL, o.AllowRemote); err != nil {
-		return err
+	if len(o.URLs) == 0 {
+		return errors.New("--url must name at least one server")
+	}
+	seen := map[string]bool{}
+	for _, u := range o.URLs {
+		base, err := Target(u, o.AllowRemote)
+		if err != nil {
+			return err
+		}
+		if seen[base] {
+			return fmt.Errorf("--url %s is given twice: name each server once", u)
+		}
+		seen[base] = true
 	}
 	switch {
 	case o.Concurrency < 1 || o.Concurrency > MaxConcurrency:
 		return fmt.Errorf("--concurrency must be between 1 and %d, not %d", MaxConcurrency, o.Concurrency)
+	case o.Concurrency < len(o.URLs):
+		return fmt.Errorf("--concurrency %d is less than the %d servers: give each server a worker at least", o.Concurrency, len(o.URLs))
 	case o.Duration <= 0:
 		return fmt.Errorf("--duration must be positive, such as 30s or 2m, not %s", o.Duration)
 	case o.Duration > MaxDuration:
@@ -99,6 +123,8 @@ func (o Options) Validate() error {
 		return errors.New("--item must name an item code")
 	case o.PerApplicant < 0:
 		return fmt.Errorf("--per-applicant must be zero (no limit) or positive, not %d", o.PerApplicant)
+	case o.Flow != "" && o.Flow != FlowThreeRequest && o.Flow != FlowOneCall:
+		return fmt.Errorf("--flow must be %s or %s, not %q", FlowThreeRequest, FlowOneCall, o.Flow)
 	}
 	return nil
 }
@@ -133,6 +159,29 @@ type Report struct {
 	Lag          Histogram
 	// StoppedEarly says why the run ended before its time, if it did.
 	StoppedEarly string
+	// Servers is what each server did, in the order of Options.URLs.
+	Servers []ServerReport
+	// Minutes are the measured submissions by the minute they completed
+	// in, so that a long run shows whether latency stays where it was.
+	Minutes []Minute
+}
+
+// ServerReport is one server's share of a run and what its /metrics said.
+type ServerReport struct {
+	URL         string
+	SignedIn    int
+	Submits     int64
+	Errors      int64
+	Submit      Histogram
+	Application Histogram
+	Gauges      []Gauge // sampled while measured; empty if never read
+	MetricsErr  string  // why /metrics could not be read, if it could not
+}
+
+// Minute is one minute of the measured load.
+type Minute struct {
+	Submits, Errors int64
+	Submit          Histogram
 }
 
 // Throughput is successful submissions a second.
@@ -162,36 +211,63 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if len(opts.Applicants) == 0 {
 		return nil, errors.New("no applicants to sign in as: run 'yiwang bench prepare' first")
 	}
-	base, _ := Target(opts.URL, opts.AllowRemote)
+	if len(opts.Applicants) < len(opts.URLs) {
+		return nil, fmt.Errorf("%d applicants for %d servers: prepare at least one for each", len(opts.Applicants), len(opts.URLs))
+	}
 	if opts.Password == "" {
 		opts.Password = Password
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
-	c := newClient(opts.Concurrency, opts.Timeout)
-	defer c.http.CloseIdleConnections()
-	c.base = base
-
-	plan, err := c.itemPlan(ctx, opts.Item)
-	if err != nil {
-		return nil, err
+	if opts.SampleEvery == 0 {
+		opts.SampleEvery = 10 * time.Second
+	}
+	cs := make([]*client, len(opts.URLs))
+	for i, u := range opts.URLs {
+		cs[i] = newClient(opts.Concurrency, opts.Timeout)
+		defer cs[i].http.CloseIdleConnections()
+		cs[i].base, _ = Target(u, opts.AllowRemote)
+	}
+	// Every server must serve the item: the plan is read from each, so a
+	// process left on another catalogue fails here rather than in the load.
+	var plan plan
+	for i, c := range cs {
+		p, err := c.itemPlan(ctx, opts.Item)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			plan = p
+		}
 	}
 	began := time.Now()
-	sessions, err := c.signInAll(ctx, opts.Applicants, opts.Password, opts.Concurrency, opts.Progress)
+	sessions, err := signInEverywhere(ctx, cs, opts)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Options: opts, ItemName: plan.name, SignedIn: len(sessions), SignInTook: time.Since(began), Outcomes: map[string]int64{}}
 	rep.Options.Applicants = nil
+	rep.Servers = make([]ServerReport, len(cs))
+	for i, c := range cs {
+		rep.Servers[i].URL = c.base
+	}
+	for _, s := range sessions {
+		rep.Servers[s.srv].SignedIn++
+	}
 
 	loadCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &runner{opts: opts, c: c, plan: plan, rec: newRecorder(), ctx: loadCtx,
-		pool: &pool{all: sessions, budget: int64(opts.PerApplicant)}}
 	start := time.Now()
+	r := &runner{opts: opts, cs: cs, plan: plan, ctx: loadCtx, keys: newOneCallKeys(),
+		pool: &pool{all: sessions, budget: int64(opts.PerApplicant)}}
 	r.measureFrom = start.Add(opts.Warmup)
 	r.end = r.measureFrom.Add(opts.Duration)
+	r.rec = newRecorder(len(cs), r.measureFrom, opts.Duration)
+
+	samplerDone := make(chan struct{})
+	samples := make(chan []sampler, 1)
+	go func() { samples <- r.sample(samplerDone) }()
 
 	progressDone := make(chan struct{})
 	progressStopped := make(chan struct{})
@@ -245,7 +321,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	wg.Wait()
 	finished := time.Now()
 	close(progressDone)
+	close(samplerDone)
 	<-progressStopped
+	for i, sm := range <-samples {
+		rep.Servers[i].Gauges, rep.Servers[i].MetricsErr = sm.gauges(), sm.err
+	}
 
 	if finished.After(r.measureFrom) {
 		rep.Elapsed = finished.Sub(r.measureFrom)
@@ -261,7 +341,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 // runner is one run under way.
 type runner struct {
 	opts        Options
-	c           *client
+	cs          []*client // one a server, in the order of opts.URLs
+	keys        *oneCallKeys
 	plan        plan
 	pool        *pool
 	rec         *recorder
@@ -343,7 +424,12 @@ func (r *runner) schedule(arrivals chan<- time.Time, start time.Time) {
 // apply makes one application as applicant s: start (with consent), fill
 // what the registries did not, submit. due is when it should have started.
 func (r *runner) apply(s *session, due time.Time) {
+	if r.opts.Flow == FlowOneCall {
+		r.applyInOneCall(s, due)
+		return
+	}
 	measured := !due.Before(r.measureFrom)
+	c := r.cs[s.srv]
 	var draft struct {
 		ID   int64          `json:"id"`
 		Form map[string]any `json:"form"`
@@ -352,45 +438,61 @@ func (r *runner) apply(s *session, due time.Time) {
 	if len(r.plan.answers) > 0 {
 		start["answers"] = r.plan.answers
 	}
-	if code, err := r.c.call(r.ctx, s, "POST", "/api/v1/applications", start, http.StatusCreated, &draft); err != nil {
-		r.failed(measured, "start", code, err)
+	if code, err := c.call(r.ctx, s, "POST", "/api/v1/applications", start, http.StatusCreated, &draft); err != nil {
+		r.failed(s, measured, "start", code, err)
 		return
 	}
 	if values := r.plan.fill(draft.Form, s.Login); len(values) > 0 {
-		if code, err := r.c.call(r.ctx, s, "PATCH", fmt.Sprintf("/api/v1/applications/%d/form", draft.ID), values, http.StatusOK, nil); err != nil {
-			r.failed(measured, "form", code, err)
+		if code, err := c.call(r.ctx, s, "PATCH", fmt.Sprintf("/api/v1/applications/%d/form", draft.ID), values, http.StatusOK, nil); err != nil {
+			r.failed(s, measured, "form", code, err)
 			return
 		}
 	}
 	var done struct {
-		Decision *struct {
-			Outcome string `json:"outcome"`
-		} `json:"decision"`
+		Decision *decision `json:"decision"`
 	}
 	t := time.Now()
-	code, err := r.c.call(r.ctx, s, "POST", fmt.Sprintf("/api/v1/applications/%d/submit", draft.ID), nil, http.StatusOK, &done)
-	took := time.Since(t)
+	code, err := c.call(r.ctx, s, "POST", fmt.Sprintf("/api/v1/applications/%d/submit", draft.ID), nil, http.StatusOK, &done)
+	r.submitted(s, measured, "submit", code, err, draft.ID, done.Decision, time.Since(t), due)
+}
+
+// submitted records the answer to a submission — made in the submit step
+// or the one call — that took took: a failure (a 429 retires the applicant:
+// the server allows it no more today), or the decision.
+func (r *runner) submitted(s *session, measured bool, step string, code int, err error, id int64, d *decision, took time.Duration, due time.Time) {
 	if err != nil {
 		if code == http.StatusTooManyRequests {
 			r.pool.retire(s, true)
 		}
-		r.failed(measured, "submit", code, err)
+		r.failed(s, measured, step, code, err)
 		return
 	}
-	outcome := "none" // not an item decided by machine
-	if done.Decision != nil {
-		outcome = done.Decision.Outcome
+	r.decided(s, measured, id, d, took, due)
+}
+
+// decision is the part of an application's answer the tool reads.
+type decision struct {
+	Outcome string `json:"outcome"`
+}
+
+// decided records a successful submission of application id: its outcome
+// (none: not an item decided by machine), checked against what s's
+// records should give, and how long the submission took.
+func (r *runner) decided(s *session, measured bool, id int64, d *decision, took time.Duration, due time.Time) {
+	outcome := "none"
+	if d != nil {
+		outcome = d.Outcome
 	}
 	var unexpected string
 	if s.Expect != "" && r.opts.Item == SeniorCard && outcome != s.Expect {
-		unexpected = fmt.Sprintf("application %d of %s: %s, but the records prepared should give %s", draft.ID, pii.MaskIDNumber(s.Login), outcome, s.Expect)
+		unexpected = fmt.Sprintf("application %d of %s: %s, but the records prepared should give %s", id, pii.MaskIDNumber(s.Login), outcome, s.Expect)
 	}
-	r.rec.submitted(measured, took, time.Since(due), outcome, unexpected)
+	r.rec.submitted(s.srv, measured, took, time.Since(due), outcome, unexpected)
 }
 
 // failed counts a failed call, unless the run is stopping: calls cut short
 // by the stop are not the server's failures.
-func (r *runner) failed(measured bool, step string, code int, err error) {
+func (r *runner) failed(s *session, measured bool, step string, code int, err error) {
 	if r.ctx.Err() != nil {
 		return
 	}
@@ -398,7 +500,10 @@ func (r *runner) failed(measured bool, step string, code int, err error) {
 	if code == 0 {
 		key = step + " network"
 	}
-	r.rec.failed(measured, key, err.Error())
+	if len(r.cs) > 1 {
+		key += " at " + r.cs[s.srv].base
+	}
+	r.rec.failed(s.srv, measured, key, err.Error())
 }
 
 // progress writes a line a second until done is closed.
@@ -437,6 +542,7 @@ func (r *runner) progress(done <-chan struct{}) {
 // session is a signed-in applicant.
 type session struct {
 	Applicant
+	srv     int    // the server it is signed in at: an index of Options.URLs
 	cookie  string // the session cookie, name=value
 	csrf    string
 	used    atomic.Int64
@@ -488,10 +594,30 @@ type recorder struct {
 	unexpected       int64
 	unexpSample      string
 	errors           map[string]*ErrorCount
+	servers          []serverCounts
+	from             time.Time // when measuring began: minute 0 starts here
+	lastMinute       int       // the last minute of the duration: what completes after it counts in it
+	minutes          []Minute
 }
 
-func newRecorder() *recorder {
-	return &recorder{outcomes: map[string]int64{}, errors: map[string]*ErrorCount{}}
+// serverCounts are one server's measured figures.
+type serverCounts struct {
+	submits, errs int64
+	submit, app   Histogram
+}
+
+func newRecorder(servers int, from time.Time, d time.Duration) *recorder {
+	return &recorder{outcomes: map[string]int64{}, errors: map[string]*ErrorCount{}, servers: make([]serverCounts, servers),
+		from: from, lastMinute: max(int((d-1)/time.Minute), 0)}
+}
+
+// minute returns the current minute of the measurement, adding it if new.
+func (rc *recorder) minute() *Minute {
+	i := min(max(int(time.Since(rc.from)/time.Minute), 0), rc.lastMinute)
+	for len(rc.minutes) <= i {
+		rc.minutes = append(rc.minutes, Minute{})
+	}
+	return &rc.minutes[i]
 }
 
 func phase(measured bool) int {
@@ -501,7 +627,7 @@ func phase(measured bool) int {
 	return 0
 }
 
-func (rc *recorder) submitted(measured bool, submit, whole time.Duration, outcome, unexpected string) {
+func (rc *recorder) submitted(srv int, measured bool, submit, whole time.Duration, outcome, unexpected string) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.tickSubmit.Record(submit)
@@ -512,6 +638,13 @@ func (rc *recorder) submitted(measured bool, submit, whole time.Duration, outcom
 	}
 	rc.submit.Record(submit)
 	rc.app.Record(whole)
+	sc := &rc.servers[srv]
+	sc.submits++
+	sc.submit.Record(submit)
+	sc.app.Record(whole)
+	m := rc.minute()
+	m.Submits++
+	m.Submit.Record(submit)
 	rc.outcomes[outcome]++
 	if unexpected != "" {
 		rc.unexpected++
@@ -521,13 +654,15 @@ func (rc *recorder) submitted(measured bool, submit, whole time.Duration, outcom
 	}
 }
 
-func (rc *recorder) failed(measured bool, key, msg string) {
+func (rc *recorder) failed(srv int, measured bool, key, msg string) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.errs[phase(measured)]++
 	if !measured {
 		return
 	}
+	rc.servers[srv].errs++
+	rc.minute().Errors++
 	e := rc.errors[key]
 	if e == nil {
 		e = &ErrorCount{Key: key, Sample: msg}
@@ -588,6 +723,11 @@ func (rc *recorder) fill(rep *Report) {
 	for k, v := range rc.outcomes {
 		rep.Outcomes[k] = v
 	}
+	for i, sc := range rc.servers {
+		sr := &rep.Servers[i]
+		sr.Submits, sr.Errors, sr.Submit, sr.Application = sc.submits, sc.errs, sc.submit, sc.app
+	}
+	rep.Minutes = rc.minutes
 	rep.Unexpected, rep.UnexpSample = rc.unexpected, rc.unexpSample
 	for _, e := range rc.errors {
 		rep.Errors = append(rep.Errors, *e)
@@ -643,6 +783,11 @@ func (e *apiError) Error() string {
 // answer into out; a status other than want is an *apiError. It returns
 // the status, 0 if there was no answer.
 func (c *client) call(ctx context.Context, s *session, method, path string, in any, want int, out any) (int, error) {
+	return c.callWith(ctx, s, method, path, nil, in, want, out)
+}
+
+// callWith is call with further request headers.
+func (c *client) callWith(ctx context.Context, s *session, method, path string, header map[string]string, in any, want int, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -662,6 +807,9 @@ func (c *client) call(ctx context.Context, s *session, method, path string, in a
 	if s != nil {
 		req.Header.Set("Cookie", s.cookie)
 		req.Header.Set(identity.CSRFHeader, s.csrf)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -695,6 +843,39 @@ func (c *client) call(ctx context.Context, s *session, method, path string, in a
 	return resp.StatusCode, nil
 }
 
+// signInEverywhere shares the applicants between the servers in turn —
+// the first at the first server, the second at the second, … — and signs
+// each in at its server, the servers at once. The sessions come back in
+// the applicants' order, so taking them in turn spreads the load evenly.
+func signInEverywhere(ctx context.Context, cs []*client, opts Options) ([]*session, error) {
+	n := len(cs)
+	shares := make([][]*session, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		var mine []Applicant
+		for j := i; j < len(opts.Applicants); j += n {
+			mine = append(mine, opts.Applicants[j])
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shares[i], errs[i] = c.signInAll(ctx, mine, opts.Password, max(opts.Concurrency/n, 1), opts.Progress)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make([]*session, 0, len(opts.Applicants))
+	for j := range opts.Applicants {
+		s := shares[j%n][j/n]
+		s.srv = j % n
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // signInAll signs every applicant in, workers at a time, and fails on the
 // first refusal: a run with missing applicants would measure something else.
 func (c *client) signInAll(ctx context.Context, applicants []Applicant, password string, workers int, progress io.Writer) ([]*session, error) {
@@ -716,20 +897,23 @@ func (c *client) signInAll(ctx context.Context, applicants []Applicant, password
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					fmt.Fprintf(progress, "signed in %s of %s\n", Grouped(done.Load()), Grouped(int64(len(applicants))))
+					fmt.Fprintf(progress, "signed in %s of %s at %s\n", Grouped(done.Load()), Grouped(int64(len(applicants))), c.base)
 				}
 			}
 		}()
 	}
 	next := make(chan int)
 	// Sign-ins hash a password on the server (deliberately slow): a few at
-	// once keep its CPUs busy even when the run itself has one worker.
-	for range min(max(workers, 8), len(applicants)) {
+	// once keep its CPUs busy even when the run itself has one worker, and
+	// more would only wait for the server's few password checks at once
+	// (serve --max-password-checks), which answers 503 sign_in_busy to
+	// those that wait too long: they are tried again.
+	for range min(8, len(applicants)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				s, err := c.signIn(ctx, applicants[i], password)
+				s, err := c.signInPatiently(ctx, applicants[i], password)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -765,6 +949,23 @@ feed:
 		return nil, err
 	}
 	return out, nil
+}
+
+// signInPatiently signs a in, trying again while the server answers that
+// too many are signing in at once.
+func (c *client) signInPatiently(ctx context.Context, a Applicant, password string) (*session, error) {
+	for try := 1; ; try++ {
+		s, err := c.signIn(ctx, a, password)
+		var ae *apiError
+		if try == 30 || !errors.As(err, &ae) || ae.code != string(apperr.SignInBusy) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(try) * 100 * time.Millisecond):
+		}
+	}
 }
 
 func (c *client) signIn(ctx context.Context, a Applicant, password string) (*session, error) {
@@ -814,10 +1015,13 @@ type plan struct {
 
 // field is what the tool needs of a form field.
 type field struct {
-	ID         string   `json:"id"`
-	Type       string   `json:"type"`
-	Required   bool     `json:"required"`
-	Options    []option `json:"options"`
+	ID       string   `json:"id"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Options  []option `json:"options"`
+	Prefill  *struct {
+		Source string `json:"source"`
+	} `json:"prefill"`
 	Validation *struct {
 		MinLength *int     `json:"min_length"`
 		Min       *float64 `json:"min"`

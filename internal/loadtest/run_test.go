@@ -48,7 +48,7 @@ func TestTargetStaysOnThisMachine(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	good := Options{URL: "http://127.0.0.1:8080", Concurrency: 16, Duration: 30 * time.Second, Item: SeniorCard, PerApplicant: 30}
+	good := Options{URLs: []string{"http://127.0.0.1:8080"}, Concurrency: 16, Duration: 30 * time.Second, Item: SeniorCard, PerApplicant: 30}
 	tests := []struct {
 		name   string
 		change func(*Options)
@@ -56,8 +56,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Options) {}, ""},
 		{"fixed rate with warm-up", func(o *Options) { o.Rate, o.Warmup = 1000, 3*time.Second }, ""},
-		{"remote refused", func(o *Options) { o.URL = "http://192.0.2.7:8080" }, "not on this machine"},
-		{"remote allowed", func(o *Options) { o.URL, o.AllowRemote = "http://192.0.2.7:8080", true }, ""},
+		{"remote refused", func(o *Options) { o.URLs = []string{"http://192.0.2.7:8080"} }, "not on this machine"},
+		{"remote allowed", func(o *Options) { o.URLs, o.AllowRemote = []string{"http://192.0.2.7:8080"}, true }, ""},
 		{"zero duration", func(o *Options) { o.Duration = 0 }, "--duration must be positive"},
 		{"negative duration", func(o *Options) { o.Duration = -time.Second }, "--duration must be positive"},
 		{"duration over an hour", func(o *Options) { o.Duration = 61 * time.Minute }, "longer than an hour"},
@@ -70,6 +70,17 @@ func TestValidate(t *testing.T) {
 		{"tiny rate", func(o *Options) { o.Rate = 0.01 }, "below 0.1"},
 		{"no item", func(o *Options) { o.Item = " " }, "--item"},
 		{"negative budget", func(o *Options) { o.PerApplicant = -1 }, "--per-applicant"},
+		{"one call", func(o *Options) { o.Flow = FlowOneCall }, ""},
+		{"unknown flow", func(o *Options) { o.Flow = "two-request" }, "--flow must be three-request or one-call"},
+		{"three servers", func(o *Options) {
+			o.URLs = []string{"http://127.0.0.1:8081", "http://127.0.0.1:8082/", "http://localhost:8083"}
+		}, ""},
+		{"no server", func(o *Options) { o.URLs = nil }, "at least one server"},
+		{"a server twice", func(o *Options) { o.URLs = []string{"http://127.0.0.1:8081", "http://127.0.0.1:8081/"} }, "given twice"},
+		{"one remote among several", func(o *Options) { o.URLs = []string{"http://127.0.0.1:8081", "http://192.0.2.7:8080"} }, "not on this machine"},
+		{"fewer workers than servers", func(o *Options) {
+			o.URLs, o.Concurrency = []string{"http://127.0.0.1:8081", "http://127.0.0.1:8082"}, 1
+		}, "less than the 2 servers"},
 	}
 	for _, tt := range tests {
 		o := good

@@ -179,3 +179,28 @@ func TestShortAndGrouped(t *testing.T) {
 		}
 	}
 }
+
+func TestParseGauges(t *testing.T) {
+	text := `# HELP go_goroutines Number of goroutines that currently exist.
+# TYPE go_goroutines gauge
+go_goroutines 42
+go_memstats_heap_inuse_bytes 1.2582912e+07
+go_sql_open_connections{db_name="postgres"} 7
+go_sql_open_connections{db_name="other"} 3
+process_resident_memory_bytes 9.8304e+07 1700000000000
+go_goroutines_other 5
+`
+	got, err := parseGauges(strings.NewReader(text), SampledGauges)
+	want := map[string]float64{"go_goroutines": 42, "go_memstats_heap_inuse_bytes": 12582912, "go_sql_open_connections": 10, "process_resident_memory_bytes": 98304000}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("parseGauges = %v, %v; want %v", got, err, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %g, want %g", k, got[k], v)
+		}
+	}
+	if _, err := parseGauges(strings.NewReader("go_goroutines many\n"), SampledGauges); err == nil {
+		t.Error("a value that is no number was accepted")
+	}
+}
