@@ -1599,7 +1599,7 @@ type writer struct {
 func newWriter(ctx context.Context, db *store.DB) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to the database to write registry records: %w", err)
+		return nil, fmt.Errorf("cannot connect to the database to write demo data: %w", err)
 	}
 	w := &writer{backend: db.Backend, conn: conn, now: time.Now().UTC(), args: make([]any, 0, 4*rowsPerInsert)}
 	if db.Backend == store.SQLite {
@@ -1737,7 +1737,7 @@ func insertSQL(backend store.Backend, n int, now time.Time) string {
 // write inserts rows in one transaction, telling written how many are in
 // after each statement.
 func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written func(int)) error {
-	tx, err := w.conn.BeginTx(ctx, nil)
+	tx, err := w.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin writing registry records: %w", err)
 	}
@@ -1766,8 +1766,20 @@ func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written fun
 		}
 		written(at + len(part))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := w.commit(tx); err != nil {
 		return fmt.Errorf("commit registry records: %w", err)
+	}
+	return nil
+}
+
+// begin starts a transaction on the writer's connection.
+func (w *writer) begin(ctx context.Context) (*sql.Tx, error) { return w.conn.BeginTx(ctx, nil) }
+
+// commit commits tx and, on SQLite, has the checkpointer copy it into the
+// database.
+func (w *writer) commit(tx *sql.Tx) error {
+	if err := tx.Commit(); err != nil {
+		return err
 	}
 	w.commits++
 	if w.ckpt != nil {
