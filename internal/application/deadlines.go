@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -97,21 +99,29 @@ type Case struct {
 
 // lateCases lists every running deadline that is yellow or red at now, the
 // nearest first: open steps of applications whose clock runs, and accepted
-// applications under way.
+// applications under way. Only deadlines up to the end of the working day
+// after the warning days can be yellow or red, so only those are read —
+// along the indexes of running steps and applications by deadline
+// (migration 0019) — however many steps are open.
 func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+	cutoff, err := cal.Deadline(now, s.warnDays+1)
+	if err != nil {
+		return nil, err
+	}
+	const stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
+		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
+		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
+	scanStep := func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "task"}
 		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
 		return c, err
-	}, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
-		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
-		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
-		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')
-		ORDER BY t.deadline, t.id`)
+	}
+	tasks, err := store.All(ctx, s.db, scanStep, stepColumns+` AND t.deadline <= $1 ORDER BY t.deadline, t.id`, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -120,9 +130,25 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
 		return c, err
 	}, `SELECT id, COALESCE(number, ''), deadline FROM applications
-		WHERE status IN ('accepted', 'under_review') AND deadline IS NOT NULL AND clock_stopped_at IS NULL ORDER BY deadline, id`)
+		WHERE status IN ('accepted', 'under_review') AND deadline <= $1 AND clock_stopped_at IS NULL ORDER BY deadline, id`, cutoff)
 	if err != nil {
 		return nil, err
+	}
+	// The open steps of those applications, whatever their own deadlines,
+	// by the application's key: those who answer for a late application.
+	stepsOf := map[int64][]Case{}
+	for at := 0; at < len(apps); at += 500 {
+		ids := make([]string, 0, 500)
+		for _, c := range apps[at:min(at+500, len(apps))] {
+			ids = append(ids, strconv.FormatInt(c.ApplicationID, 10))
+		}
+		steps, err := store.All(ctx, s.db, scanStep, stepColumns+` AND t.application_id IN (`+strings.Join(ids, ", ")+`) ORDER BY t.deadline, t.id`)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range steps {
+			stepsOf[t.ApplicationID] = append(stepsOf[t.ApplicationID], t)
+		}
 	}
 	var out []Case
 	light := func(c *Case) (bool, error) {
@@ -139,11 +165,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		}
 	}
 	for _, c := range apps {
-		for _, t := range tasks {
-			if t.ApplicationID == c.ApplicationID {
-				c.steps = append(c.steps, t)
-			}
-		}
+		c.steps = stepsOf[c.ApplicationID]
 		if len(c.steps) == 0 {
 			continue // no step is open, so nobody can act on it (it waits for a stage to open)
 		}
