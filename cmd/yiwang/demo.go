@@ -43,7 +43,8 @@ people, each as the platform stores it — sealed forms, consents and data
 reads, numbers, timelines, machine decisions and spot checks, the steps'
 tasks (open in the departments' inboxes for those under way), the decision
 messages, and the demo people's licences. It needs the database to itself
-while it runs, and a database takes one history.`
+while it runs, and a database takes one history: run again, it only issues
+the demo people's licences still missing.`
 
 func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "history" {
@@ -144,13 +145,18 @@ func demoHistoryCmd(ctx context.Context, args []string, getenv func(string) stri
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: the history is incomplete; write it into a fresh demo database")
 	}
-	if err != nil {
+	written := errors.Is(err, demo.ErrHistoryWritten) // then only the licences still missing
+	if err != nil && !written {
 		return err
 	}
 	builtin := hub.NewBuiltin(db, protector)
 	licences, err := demo.IssueHistoryLicences(ctx, db, protector, licence.NewService(db, ring, protector, builtin, cfg.PublicURL))
 	if err != nil {
 		return err
+	}
+	if written {
+		fmt.Fprintf(stdout, "the database has its history already; issued the %d licences of the demo people that were missing\n", licences)
+		return nil
 	}
 	tables := make([]string, 0, len(stats.Rows))
 	for t := range stats.Rows {

@@ -34,12 +34,19 @@ func demoServer(t testing.TB) (*server.Server, *app) {
 
 func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	t.Helper()
+	return demoServerWith(t, db, testOptions(t))
+}
+
+// demoServerWith is demoServerOn with the given options (a test that
+// writes sealed rows itself needs their key).
+func demoServerWith(t testing.TB, db *store.DB, opts appOptions) (*server.Server, *app) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
 		t.Fatal(err)
 	}
 	logger := logging.New(io.Discard, "text", 0)
-	a, err := newApp(ctx, db, testOptions(t), logger)
+	a, err := newApp(ctx, db, opts, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,22 @@ type Case struct {
 	steps []Case // an application's open steps, whose staff answer for it
 }
 
+// The queries of lateCases: the running steps, and the applications under
+// way, whose deadline is up to $1; the running steps of some applications.
+const (
+	stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
+		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
+		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
+	lateStepsQuery        = stepColumns + ` AND t.deadline <= $1 ORDER BY t.deadline, t.id`
+	lateApplicationsQuery = `SELECT id, COALESCE(number, ''), deadline FROM applications
+		WHERE status IN ('accepted', 'under_review') AND deadline <= $1 AND clock_stopped_at IS NULL ORDER BY deadline, id`
+)
+
+func stepsOfQuery(applicationIDs []string) string {
+	return stepColumns + ` AND t.application_id IN (` + strings.Join(applicationIDs, ", ") + `) ORDER BY t.deadline, t.id`
+}
+
 // lateCases lists every running deadline that is yellow or red at now, the
 // nearest first: open steps of applications whose clock runs, and accepted
 // applications under way. Only deadlines up to the end of the working day
@@ -112,16 +128,12 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	const stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
-		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
-		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
-		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
 	scanStep := func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "task"}
 		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
 		return c, err
 	}
-	tasks, err := store.All(ctx, s.db, scanStep, stepColumns+` AND t.deadline <= $1 ORDER BY t.deadline, t.id`, cutoff)
+	tasks, err := store.All(ctx, s.db, scanStep, lateStepsQuery, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +141,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		c := Case{Subject: "application"}
 		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
 		return c, err
-	}, `SELECT id, COALESCE(number, ''), deadline FROM applications
-		WHERE status IN ('accepted', 'under_review') AND deadline <= $1 AND clock_stopped_at IS NULL ORDER BY deadline, id`, cutoff)
+	}, lateApplicationsQuery, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +153,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		for _, c := range apps[at:min(at+500, len(apps))] {
 			ids = append(ids, strconv.FormatInt(c.ApplicationID, 10))
 		}
-		steps, err := store.All(ctx, s.db, scanStep, stepColumns+` AND t.application_id IN (`+strings.Join(ids, ", ")+`) ORDER BY t.deadline, t.id`)
+		steps, err := store.All(ctx, s.db, scanStep, stepsOfQuery(ids))
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
@@ -33,6 +34,10 @@ const MaxHistory = 10_000_000
 // historyKey is the settings row a finished history run leaves: a second
 // run would number its applications again from the same days.
 const historyKey = "demo_history_at"
+
+// ErrHistoryWritten is WriteHistory's answer on a database that has its
+// history: a second would number its applications again from the same days.
+var ErrHistoryWritten = errors.New("this database has a demo history already: write another into a fresh demo database")
 
 // HistoryOptions say how much past activity WriteHistory writes.
 type HistoryOptions struct {
@@ -66,10 +71,6 @@ func (s HistoryStats) Total() int {
 // working-day calendar holds, so that every deadline is counted on a
 // loaded year.
 const historyDays = 2 * 365
-
-// inFlightDays is the age under which a manual application may still be
-// under way; older ones are decided, withdrawn or not accepted.
-const inFlightDays = 12
 
 // WriteHistory writes the past activity of a district into a demo database
 // (one seeded by 'yiwang serve' with the demo catalogue and accounts):
@@ -155,6 +156,10 @@ type histItem struct {
 	sources   []string // the registry sources its form and materials read
 	weight    float64  // cumulative, for picking
 	auto      bool
+	// licence is the holder kind of the licence the platform issues on
+	// approval (person or enterprise), or "" where it issues none (no
+	// output, or a licence issued outside the platform).
+	licence string
 }
 
 // staff is a demo staff account.
@@ -205,7 +210,7 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 		return nil, err
 	}
 	if n > 0 {
-		return nil, errors.New("this database has a demo history already: write another into a fresh demo database")
+		return nil, ErrHistoryWritten
 	}
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, seededKey).Scan(&n); err != nil || n == 0 {
 		return nil, errors.Join(err, errors.New("not a demo database: start 'yiwang serve' on it once first (with --demo on PostgreSQL), so that the demo catalogue and accounts are there"))
@@ -234,10 +239,24 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 	if err != nil {
 		return nil, err
 	}
+	holders := map[string]string{}
+	types, err := store.All(ctx, db, func(row store.Scanner) ([2]string, error) {
+		var t [2]string
+		return t, row.Scan(&t[0], &t[1])
+	}, `SELECT code, holder FROM licence_types WHERE issuer <> 'external'`)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		holders[t[0]] = t[1]
+	}
 	var wp, we float64
 	for k, v := range published {
 		it := histItem{item: v.Item, versionID: v.ID, auto: v.Item.Approval.Mode == "auto",
 			stages: workflow.Stages(stepsOf(v.Item)), sources: itemSources(v.Item)}
+		if out := v.Item.Output; out != nil {
+			it.licence = holders[out.Licence]
+		}
 		// Some items are applied for far more than others: a Zipf-like
 		// weight over the catalogue's order.
 		weight := 1 / float64(1+k%12)
@@ -673,25 +692,24 @@ func (h *history) applicationChunk(k int) (*histBatch, error) {
 
 // life is what happens to one application, worked out before its rows.
 type life struct {
-	app        applicant
-	it         histItem
-	id         int64
-	created    time.Time
-	status     string
-	number     string
-	channel    string
-	submitted  time.Time
-	accepted   time.Time
-	decided    time.Time
-	deadline   time.Time
-	stage      int
-	stageAt    []time.Time // when each stage it reached opened
-	reasons    []string
-	revision   int
-	outcome    rules.Outcome // the machine's, if it decided
-	events     []histEvent
-	lastAt     time.Time
-	staffRefus bool
+	app       applicant
+	it        histItem
+	id        int64
+	created   time.Time
+	status    string
+	number    string
+	channel   string
+	submitted time.Time
+	accepted  time.Time
+	decided   time.Time
+	deadline  time.Time
+	stage     int
+	stageAt   []time.Time // when each stage it reached opened
+	reasons   []string
+	revision  int
+	outcome   rules.Outcome // the machine's, if it decided
+	events    []histEvent
+	lastAt    time.Time
 }
 
 type histEvent struct {
@@ -726,11 +744,10 @@ func (h *history) application(k int, t appTables) error {
 	if l.channel == "window" && l.app.enterprise != 0 {
 		l.channel = "web"
 	}
-	age := h.end.Sub(l.created)
 	l.event(l.created, "applicant", l.app.account, l.app.name, "start", "", "draft", l.channel)
 	l.status = "draft"
 	if !h.isDraft(k) {
-		h.live(&l, r, age)
+		h.live(&l, r)
 	}
 
 	// The consent and the reads of the prefill, as Start makes them.
@@ -799,7 +816,7 @@ func (h *history) application(k int, t appTables) error {
 
 // live takes a submitted application through its life: decided by machine
 // at once, or through its steps, still under way if it is recent.
-func (h *history) live(l *life, r *rand.Rand, age time.Duration) {
+func (h *history) live(l *life, r *rand.Rand) {
 	it := l.it.item
 	l.submitted = l.created.Add(time.Duration(2+r.IntN(40)) * time.Minute)
 	l.number = fmt.Sprintf("%s-%06d", h.prefix(l.created), h.seq[l.id-h.appBase-1]) // the day it was started: submitted minutes later
@@ -834,26 +851,25 @@ func (h *history) live(l *life, r *rand.Rand, age time.Duration) {
 			return
 		}
 	}
-	// Through the steps: acceptance at the window, the review stages.
-	inFlight := age < inFlightDays*24*time.Hour
+	// Through the steps: acceptance at the window, then the review stages,
+	// each done within its time limit but now and then (one in twenty)
+	// late. An application whose steps reach past the end of the history
+	// is under way: waiting for acceptance, or in the stage it reached.
 	fate := r.IntN(100)
 	l.stageAt = []time.Time{l.submitted}
-	if !inFlight && fate < 3 {
-		at := l.submitted.Add(time.Duration(1+r.IntN(48)) * time.Hour)
-		l.event(at, "applicant", l.app.account, l.app.name, "withdraw", "submitted", "withdrawn", "")
+	acceptAt := l.submitted.Add(h.took(r, l.submitted, l.it.stages[0]))
+	switch {
+	case acceptAt.After(h.end):
+		return // waits for acceptance
+	case fate < 3:
+		l.event(acceptAt, "applicant", l.app.account, l.app.name, "withdraw", "submitted", "withdrawn", "")
 		l.status = "withdrawn"
 		return
-	}
-	acceptAt := l.submitted.Add(time.Duration(1+r.IntN(30)) * time.Hour)
-	if inFlight && acceptAt.After(h.end) || inFlight && fate < 25 {
-		return // waits for acceptance
-	}
-	if !inFlight && fate < 7 {
+	case fate < 7:
 		l.decided = acceptAt
 		l.reasons = []string{"申请事项不属于本机关职权范围"}
 		l.event(acceptAt, "staff", h.clerk.id, h.clerk.name, "refuse", "submitted", "not_accepted", l.reasons[0])
 		l.status = "not_accepted"
-		l.staffRefus = true
 		return
 	}
 	l.accepted = acceptAt
@@ -861,38 +877,54 @@ func (h *history) live(l *life, r *rand.Rand, age time.Duration) {
 	l.event(acceptAt, "staff", h.clerk.id, h.clerk.name, "accept", "submitted", "accepted", "")
 	l.event(acceptAt, "system", 0, "系统", "start_review", "accepted", "under_review", "")
 	l.status = "under_review"
-	// Each later stage takes half a day to three days.
 	at := acceptAt
 	for s := 1; s < len(l.it.stages); s++ {
 		l.stageAt = append(l.stageAt, at)
 		l.stage = s
-		next := at.Add(time.Duration(12+r.IntN(60)) * time.Hour)
-		if inFlight && (next.After(h.end) || r.IntN(3) == 0) {
+		next := at.Add(h.took(r, at, l.it.stages[s]))
+		if next.After(h.end) {
 			return // this stage is under way
 		}
 		at = next
 	}
 	dept := h.staffFor(it.Department, "head")
-	if fate < 88 || inFlight {
-		l.decided = at
+	l.decided = at
+	if fate < 88 {
 		l.event(at, "staff", dept.id, dept.name, "approve", "under_review", "approved", "")
 		h.approved(l, at)
 		return
 	}
-	l.decided = at
 	l.reasons = []string{rejectReason(it)}
 	l.event(at, "staff", dept.id, dept.name, "reject", "under_review", "rejected", l.reasons[0])
 	l.status = "rejected"
 }
 
-// approved is what follows an approval: the licence, for an item that
-// issues one (its row is the caller's: see HistoryApprovals), and its
-// delivery.
+// took is how long a stage opened at at takes: a random part of its time
+// limit, at least an hour, or one time in twenty up to three days more.
+func (h *history) took(r *rand.Rand, at time.Time, stage []workflow.Step) time.Duration {
+	days := 0
+	for _, st := range stage {
+		days = max(days, st.Days)
+	}
+	due, _ := h.cal.Deadline(at, days)
+	span := due.Sub(at) - time.Hour
+	if span <= 0 || r.IntN(20) == 0 {
+		return max(span, 0) + time.Duration(1+r.IntN(72))*time.Hour
+	}
+	return time.Hour + time.Duration(r.Int64N(int64(span)))
+}
+
+// approved is what follows an approval: the licence, where the platform
+// issues one for this applicant (its row is IssueHistoryLicences's), or
+// the note that it was not.
 func (h *history) approved(l *life, at time.Time) {
 	l.status = "approved"
-	if l.it.item.Output != nil {
+	switch holder := l.it.licence; {
+	case holder == "person" || holder == "enterprise" && l.app.enterprise != 0:
 		l.event(at, "system", 0, "系统", "issue", "approved", "licence_issued", "")
 		l.status = "licence_issued"
+	case l.it.item.Output != nil:
+		l.event(at, "system", 0, "系统", "licence_not_issued", "approved", "approved", "no licence issued here for this applicant")
 	}
 }
 
@@ -999,7 +1031,7 @@ func (h *history) tasks(l *life, t appTables, r *rand.Rand) {
 					status = "cancelled"
 				case end.IsZero():
 					status = "open"
-					if who.id != 0 && r.IntN(3) == 0 {
+					if who.id != 0 && r.IntN(10) == 0 {
 						status, claimed, assignee = "claimed", open.Add(time.Hour), who.id
 					}
 				case s == refusedAt:
@@ -1032,8 +1064,13 @@ func (h *history) messages(l *life, t appTables, r *rand.Rand) {
 	if l.decided.Before(h.end.AddDate(0, 0, -7)) || r.IntN(2) == 0 {
 		read = l.decided.Add(time.Duration(1+r.IntN(72)) * time.Hour)
 	}
-	t.messages.add(account, person, "decision", "in_app", "办件 "+l.number+" "+zh, "Application "+l.number+" "+en,
-		"详情及理由见办件页面。", "The details and reasons are on the application's page.", fmt.Sprintf("/applications/%d", l.id), l.id,
+	kind, titleZh, titleEn := "decision", "办件 "+l.number+" "+zh, "Application "+l.number+" "+en
+	bodyZh, bodyEn := "详情及理由见办件页面。", "The details and reasons are on the application's page."
+	if l.status == "licence_issued" {
+		kind, titleZh, titleEn = "licence_issued", "办件 "+l.number+" 已办结，电子证照已签发", "Application "+l.number+" is approved and its e-licence issued"
+		bodyZh, bodyEn = "「"+l.it.item.Name.Zh+"」的电子证照可在“我的证照”查看、下载和分享。", "The e-licence of "+l.it.item.Name.En+" is under My licences."
+	}
+	t.messages.add(account, person, kind, "in_app", titleZh, titleEn, bodyZh, bodyEn, fmt.Sprintf("/applications/%d", l.id), l.id,
 		"delivered", 1, l.decided, l.decided.Add(time.Second), read)
 }
 
@@ -1226,13 +1263,16 @@ func IssueHistoryLicences(ctx context.Context, db *store.DB, protector *pii.Prot
 				}
 			}
 			holder := licences.Holder{Kind: hub.Person, ID: idNumber, Name: p.name}
-			if t.Holder == string(hub.Enterprise) {
+			if p.enterprise { // the enterprise it was made for, as the platform issues it
 				holder = licences.Holder{Kind: hub.Enterprise, ID: DemoCompany, Name: company}
 			}
 			_, err = lic.IssueTx(ctx, tx, licences.Request{ApplicationID: p.id, ApplicationNumber: p.number, ItemCode: v.ItemCode,
 				Type: t.Code, Holder: holder, Fields: fields, IssuedBy: "machine"})
 			return err
 		})
+		if apperr.Is(err, apperr.Invalid) {
+			continue // refused, as issuance on approval would have been: no licence
+		}
 		if err != nil {
 			return n, fmt.Errorf("licence of application %s: %w", p.number, err)
 		}
