@@ -43,6 +43,15 @@ func mineIDs(and, tail string) string {
 	return part("account_id = $1", "to_account") + " UNION " + part("person_id = $2", "to_person")
 }
 
+// unreadQuery counts the unread messages of account $1 and person $2.
+var unreadQuery = `SELECT count(*) FROM (` + mineIDs(` AND read_at IS NULL`, "") + `) unread`
+
+// pageQuery selects the $3 newest messages of account $1 and person $2
+// that also meet and.
+func pageQuery(and string) string {
+	return `SELECT ` + columns + ` FROM outbox_messages WHERE id IN (` + mineIDs(and, ` ORDER BY id DESC LIMIT $3`) + `) ORDER BY id DESC LIMIT $3`
+}
+
 // Inbox returns a page of p's messages and the number unread.
 func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (Inbox, error) {
 	if !p.SignedIn() {
@@ -58,8 +67,7 @@ func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (In
 		return Inbox{}, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a message id")
 	}
 	in := Inbox{Messages: []Message{}}
-	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM (`+mineIDs(` AND read_at IS NULL`, "")+`) unread`,
-		p.AccountID, p.PersonID).Scan(&in.Unread); err != nil {
+	if err := o.db.QueryRowContext(ctx, unreadQuery, p.AccountID, p.PersonID).Scan(&in.Unread); err != nil {
 		return Inbox{}, fmt.Errorf("notify: count unread: %w", err)
 	}
 	var and string
@@ -71,8 +79,7 @@ func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (In
 	if q.UnreadOnly {
 		and += ` AND read_at IS NULL`
 	}
-	messages, err := store.All(ctx, o.db, scanMessage, `SELECT `+columns+` FROM outbox_messages WHERE id IN (`+mineIDs(and, ` ORDER BY id DESC LIMIT $3`)+`)
-		ORDER BY id DESC LIMIT $3`, args...)
+	messages, err := store.All(ctx, o.db, scanMessage, pageQuery(and), args...)
 	if err != nil {
 		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
 	}
