@@ -173,3 +173,15 @@ func TestListsShowTheRightRows(t *testing.T) {
 		}
 	})
 }
+
+// TestWarmHomePage: what serve does at start, in the background, before the
+// first visit to the home page.
+func TestWarmHomePage(t *testing.T) {
+	srv, a := demoServer(t)
+	if err := a.portal.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rec := getWith(srv.Handler(), "/", nil); rec.Code != http.StatusOK {
+		t.Errorf("home after warming: %d", rec.Code)
+	}
+}
