@@ -118,6 +118,35 @@ func TestListsShowTheRightRows(t *testing.T) {
 			}
 			seen += len(ids)
 			check(signIn(t, h, s.login), "/api/v1/tasks", "tasks", "id", ids)
+			// An application's page shows the staff member's steps of it:
+			// those of the inbox, read by the application's key.
+			p, err := a.identities.StaffPrincipal(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inbox, err := a.applications.Tasks.Inbox(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, task := range inbox[:min(len(inbox), 20)] {
+				var want []int64
+				for _, x := range inbox {
+					if x.ApplicationID == task.ApplicationID {
+						want = append(want, x.ID)
+					}
+				}
+				mine, err := a.applications.Tasks.InboxOf(ctx, p, task.ApplicationID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int64
+				for _, x := range mine {
+					got = append(got, x.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s's steps of application %d: %v, want %v", s.login, task.ApplicationID, got, want)
+				}
+			}
 		}
 		if seen == 0 {
 			t.Fatal("the history left no step open to check the inboxes with")

@@ -55,6 +55,27 @@ func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
 }
 
+// InboxOf lists the tasks of one application that p's inbox holds — the
+// steps p can work, open or claimed by p — read by the application's key,
+// for its page: however full the inbox, and wherever in it they stand.
+func (s *Tasks) InboxOf(ctx context.Context, p authz.Principal, applicationID int64) ([]Task, error) {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil {
+		return nil, err
+	}
+	list, err := s.queryTasks(ctx, s.db, `t.application_id = $1 AND a.status NOT IN ('correction_requested', 'special_procedure')
+		ORDER BY t.deadline, t.id`, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, t := range list {
+		if (t.Status == "open" || t.Status == "claimed" && t.Assignee == p.AccountID) && canWork(p, t) {
+			out = append(out, t)
+		}
+	}
+	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil })
+}
+
 // inboxLimit is how many tasks the inbox shows.
 const inboxLimit = 500
 

@@ -146,15 +146,9 @@ func (h *Handler) showDetail(w http.ResponseWriter, r *http.Request, p authz.Pri
 		}
 	}
 	if p.Can(authz.ReviewTasks) {
-		inbox, err := h.Tasks.Inbox(r.Context(), p)
-		if err != nil {
+		if d.Mine, err = h.Tasks.InboxOf(r.Context(), p, id); err != nil {
 			h.fail(w, r, err, "/workbench")
 			return
-		}
-		for _, t := range inbox {
-			if t.ApplicationID == id {
-				d.Mine = append(d.Mine, t)
-			}
 		}
 	}
 	if d.Staff, err = h.actionsFor(r, p, v); err != nil {
