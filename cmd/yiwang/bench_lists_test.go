@@ -44,8 +44,8 @@ func BenchmarkLists(b *testing.B) {
 		session map[string]string
 		paths   []string
 	}{
-		{"person", zhang, []string{"/", "/me/applications", "/me/applications/" + mine, "/me/licences", "/me/notifications", "/me/data-reads", "/me/invitations",
-			"/api/v1/applications", "/api/v1/me/licences", "/api/v1/me/notifications", "/api/v1/me/data-reads", "/api/v1/me/invitations"}},
+		{"person", zhang, []string{"/", "/me", "/me/applications", "/me/applications/" + mine, "/me/licences", "/me/notifications", "/me/data-reads", "/me/invitations",
+			"/api/v1/applications", "/api/v1/me/licences", "/api/v1/me/notifications", "/api/v1/me/data-reads", "/api/v1/me/invitations", "/notices"}},
 		{"clerk", clerk, []string{"/workbench", "/workbench/applications/" + task, "/workbench/intake", "/api/v1/tasks"}},
 		{"reviewer", signIn(b, h, "reviewer.civil"), []string{"/workbench", "/api/v1/tasks"}},
 		{"supervisor", signIn(b, h, "supervisor"), []string{"/workbench/overdue", "/api/v1/supervision/overdue", "/api/v1/admin/spot-checks?status=open"}},
