@@ -3224,7 +3224,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplication(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 	OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4930,7 +4930,7 @@ func (c *Client) RevokeApplication(ctx context.Context, id int, params *RevokeAp
 	return c.Client.Do(req)
 }
 
-// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 func (c *Client) OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9824,7 +9824,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplicationWithResponse(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApplicationResponse, error)
 
-	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14971,7 +14971,11 @@ type OverdueBoardResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+		// Cases the 500 nearest deadlines
+		Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+		// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+		CasesTotal  *int                    `json:"cases_total,omitempty"`
 		Records     *[]AccountabilityRecord `json:"records,omitempty"`
 		WarningDays *int                    `json:"warning_days,omitempty"`
 	}
@@ -14983,7 +14987,11 @@ type OverdueBoardResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OverdueBoardResponse) GetJSON200() *struct {
-	Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+	// Cases the 500 nearest deadlines
+	Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+	// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+	CasesTotal  *int                    `json:"cases_total,omitempty"`
 	Records     *[]AccountabilityRecord `json:"records,omitempty"`
 	WarningDays *int                    `json:"warning_days,omitempty"`
 } {
@@ -17237,7 +17245,7 @@ func (c *ClientWithResponses) RevokeApplicationWithResponse(ctx context.Context,
 	return ParseRevokeApplicationResponse(rsp)
 }
 
-// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21160,7 +21168,11 @@ func ParseOverdueBoardResponse(rsp *http.Response) (*OverdueBoardResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+			// Cases the 500 nearest deadlines
+			Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+			// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+			CasesTotal  *int                    `json:"cases_total,omitempty"`
 			Records     *[]AccountabilityRecord `json:"records,omitempty"`
 			WarningDays *int                    `json:"warning_days,omitempty"`
 		}

@@ -98,52 +98,75 @@ type Case struct {
 }
 
 // The queries of lateCases: the running steps, and the applications under
-// way, whose deadline is up to $1; the running steps of some applications.
+// way with a running step, whose deadline is before $1, the nearest $2
+// first; how many there are; the running steps of some applications.
 const (
+	runningSteps = `FROM tasks t JOIN applications a ON a.id = t.application_id
+		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
 	stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
 		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
 		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
-	lateStepsQuery        = stepColumns + ` AND t.deadline <= $1 ORDER BY t.deadline, t.id`
-	lateApplicationsQuery = `SELECT id, COALESCE(number, ''), deadline FROM applications
-		WHERE status IN ('accepted', 'under_review') AND deadline <= $1 AND clock_stopped_at IS NULL ORDER BY deadline, id`
+	lateStepsQuery      = stepColumns + ` AND t.deadline < $1 ORDER BY t.deadline, t.id LIMIT $2`
+	lateStepsCountQuery = `SELECT count(*) ` + runningSteps + ` AND t.deadline < $1`
+	runningApplications = `FROM applications a WHERE a.status IN ('accepted', 'under_review') AND a.deadline < $1 AND a.clock_stopped_at IS NULL
+		AND EXISTS (SELECT 1 FROM tasks t WHERE t.application_id = a.id AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL)`
+	lateApplicationsQuery      = `SELECT a.id, COALESCE(a.number, ''), a.deadline ` + runningApplications + ` ORDER BY a.deadline, a.id LIMIT $2`
+	lateApplicationsCountQuery = `SELECT count(*) ` + runningApplications
 )
+
+// everyCase is lateCases' limit for all of them (the sweep's).
+const everyCase = 1 << 30
 
 func stepsOfQuery(applicationIDs []string) string {
 	return stepColumns + ` AND t.application_id IN (` + strings.Join(applicationIDs, ", ") + `) ORDER BY t.deadline, t.id`
 }
 
-// lateCases lists every running deadline that is yellow or red at now, the
-// nearest first: open steps of applications whose clock runs, and accepted
-// applications under way. Only deadlines up to the end of the working day
-// after the warning days can be yellow or red, so only those are read —
-// along the indexes of running steps and applications by deadline
-// (migration 0019) — however many steps are open.
-func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
+// lateCases lists the running deadlines that are yellow or red at now, the
+// nearest limit first (everyCase for all), and how many there are: open
+// steps of applications whose clock runs, and accepted applications under
+// way. Exactly the deadlines before the (warning days + 1)th working day
+// after today are yellow or red, so only those are read — along the indexes
+// of running steps and applications by deadline (migration 0019) — however
+// many steps are open.
+func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case, int, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	cutoff, err := cal.Deadline(now, s.warnDays+1)
+	green, err := cal.Deadline(now, s.warnDays+1)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	y, m, d := green.In(workday.CST).Date()
+	cutoff := time.Date(y, m, d, 0, 0, 0, 0, workday.CST) // the first day whose deadlines are green
 	scanStep := func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "task"}
 		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
 		return c, err
 	}
-	tasks, err := store.All(ctx, s.db, scanStep, lateStepsQuery, cutoff)
+	tasks, err := store.All(ctx, s.db, scanStep, lateStepsQuery, cutoff, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	apps, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "application"}
 		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
 		return c, err
-	}, lateApplicationsQuery, cutoff)
+	}, lateApplicationsQuery, cutoff, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	total := len(tasks) + len(apps)
+	if len(tasks) == limit || len(apps) == limit {
+		var steps, applications int
+		if err := s.db.QueryRowContext(ctx, lateStepsCountQuery, cutoff).Scan(&steps); err != nil {
+			return nil, 0, err
+		}
+		if err := s.db.QueryRowContext(ctx, lateApplicationsCountQuery, cutoff).Scan(&applications); err != nil {
+			return nil, 0, err
+		}
+		total = steps + applications
 	}
 	// The open steps of those applications, whatever their own deadlines,
 	// by the application's key: those who answer for a late application.
@@ -155,7 +178,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		}
 		steps, err := store.All(ctx, s.db, scanStep, stepsOfQuery(ids))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, t := range steps {
 			stepsOf[t.ApplicationID] = append(stepsOf[t.ApplicationID], t)
@@ -170,7 +193,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 	}
 	for _, c := range tasks {
 		if late, err := light(&c); err != nil {
-			return nil, err
+			return nil, 0, err
 		} else if late {
 			out = append(out, c)
 		}
@@ -183,13 +206,13 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		first := c.steps[0] // the most urgent step: tasks are in deadline order
 		c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
 		if late, err := light(&c); err != nil {
-			return nil, err
+			return nil, 0, err
 		} else if late {
 			out = append(out, c)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Case) int { return a.Deadline.Compare(b.Deadline) })
-	return out, nil
+	return out[:min(len(out), limit)], total, nil
 }
 
 // SweepResult counts what one sweep did.
@@ -210,7 +233,7 @@ type SweepResult struct {
 // gone overdue write their credit records in the same sweep.
 func (s *Deadlines) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
-	cases, err := s.lateCases(ctx, s.now())
+	cases, _, err := s.lateCases(ctx, s.now(), everyCase)
 	if err != nil {
 		return res, err
 	}
@@ -401,10 +424,16 @@ func (s *Deadlines) Records(ctx context.Context) ([]Record, error) {
 // Board is what supervisors see of deadlines: the cases yellow or red now,
 // and the accountability records written so far.
 type Board struct {
-	WarningDays int      `json:"warning_days"`
-	Cases       []Case   `json:"cases"`
-	Records     []Record `json:"records"`
+	WarningDays int    `json:"warning_days"`
+	Cases       []Case `json:"cases"` // the BoardCases nearest deadlines
+	// CasesTotal is how many cases are yellow or red: with step time limits
+	// of a few days, a busy district has thousands, more than a page shows.
+	CasesTotal int      `json:"cases_total"`
+	Records    []Record `json:"records"`
 }
+
+// BoardCases is how many cases the board shows, the nearest deadlines.
+const BoardCases = 500
 
 // Overdue returns the supervisors' board (电子监察).
 func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
@@ -412,10 +441,11 @@ func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, erro
 		return Board{}, err
 	}
 	b := Board{WarningDays: s.warnDays, Cases: []Case{}}
-	cases, err := s.lateCases(ctx, s.now())
+	cases, total, err := s.lateCases(ctx, s.now(), BoardCases)
 	if err != nil {
 		return b, err
 	}
+	b.CasesTotal = total
 	b.Cases = append(b.Cases, cases...)
 	b.Records, err = s.Records(ctx)
 	return b, err

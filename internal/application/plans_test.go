@@ -24,8 +24,10 @@ func TestListsAreReadAlongIndexes(t *testing.T) {
 			q, args := inboxQuery(p)
 			storetest.Indexed(t, db, []string{"tasks t", "applications a"}, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+q, args...)
 		}
-		storetest.Indexed(t, db, []string{"tasks t", "applications a"}, lateStepsQuery, now)
-		storetest.Indexed(t, db, []string{"applications"}, lateApplicationsQuery, now)
+		storetest.Indexed(t, db, []string{"tasks t", "applications a"}, lateStepsQuery, now, BoardCases)
+		storetest.Indexed(t, db, []string{"tasks t", "applications a"}, lateStepsCountQuery, now)
+		storetest.Indexed(t, db, []string{"applications a", "tasks t"}, lateApplicationsQuery, now, BoardCases)
+		storetest.Indexed(t, db, []string{"applications a", "tasks t"}, lateApplicationsCountQuery, now)
 		storetest.Indexed(t, db, []string{"tasks t", "applications a"}, stepsOfQuery([]string{"1", "2"}))
 	})
 }
