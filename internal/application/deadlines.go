@@ -101,14 +101,18 @@ type Case struct {
 // way with a running step, whose deadline is before $1, the nearest $2
 // first; how many there are; the running steps of some applications.
 const (
-	runningSteps = `FROM tasks t JOIN applications a ON a.id = t.application_id
-		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
 	stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
 		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
 		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
-	lateStepsQuery      = stepColumns + ` AND t.deadline < $1 ORDER BY t.deadline, t.id LIMIT $2`
-	lateStepsCountQuery = `SELECT count(*) ` + runningSteps + ` AND t.deadline < $1`
+	lateStepsQuery = stepColumns + ` AND t.deadline < $1 ORDER BY t.deadline, t.id LIMIT $2`
+	// lateStepsCountQuery counts from the index of running steps alone,
+	// less the few of applications whose clock is stopped: the same count
+	// as counting the steps lateStepsQuery reads, without reading an
+	// application for every step.
+	lateStepsCountQuery = `SELECT (SELECT count(*) FROM tasks WHERE status IN ('open', 'claimed') AND deadline < $1)
+		- (SELECT count(*) FROM applications a JOIN tasks t ON t.application_id = a.id
+			WHERE a.status IN ('correction_requested', 'special_procedure') AND t.status IN ('open', 'claimed') AND t.deadline < $1)`
 	runningApplications = `FROM applications a WHERE a.status IN ('accepted', 'under_review') AND a.deadline < $1 AND a.clock_stopped_at IS NULL
 		AND EXISTS (SELECT 1 FROM tasks t WHERE t.application_id = a.id AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL)`
 	lateApplicationsQuery      = `SELECT a.id, COALESCE(a.number, ''), a.deadline ` + runningApplications + ` ORDER BY a.deadline, a.id LIMIT $2`
@@ -168,22 +172,6 @@ func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case,
 		}
 		total = steps + applications
 	}
-	// The open steps of those applications, whatever their own deadlines,
-	// by the application's key: those who answer for a late application.
-	stepsOf := map[int64][]Case{}
-	for at := 0; at < len(apps); at += 500 {
-		ids := make([]string, 0, 500)
-		for _, c := range apps[at:min(at+500, len(apps))] {
-			ids = append(ids, strconv.FormatInt(c.ApplicationID, 10))
-		}
-		steps, err := store.All(ctx, s.db, scanStep, stepsOfQuery(ids))
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, t := range steps {
-			stepsOf[t.ApplicationID] = append(stepsOf[t.ApplicationID], t)
-		}
-	}
 	var out []Case
 	light := func(c *Case) (bool, error) {
 		var err error
@@ -191,20 +179,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case,
 		c.DaysOver = max(-c.WorkdaysLeft, 0)
 		return c.Light == Yellow || c.Light == Red, err
 	}
-	for _, c := range tasks {
-		if late, err := light(&c); err != nil {
-			return nil, 0, err
-		} else if late {
-			out = append(out, c)
-		}
-	}
-	for _, c := range apps {
-		c.steps = stepsOf[c.ApplicationID]
-		if len(c.steps) == 0 {
-			continue // no step is open, so nobody can act on it (it waits for a stage to open)
-		}
-		first := c.steps[0] // the most urgent step: tasks are in deadline order
-		c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
+	for _, c := range append(tasks, apps...) {
 		if late, err := light(&c); err != nil {
 			return nil, 0, err
 		} else if late {
@@ -212,7 +187,39 @@ func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case,
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Case) int { return a.Deadline.Compare(b.Deadline) })
-	return out[:min(len(out), limit)], total, nil
+	out = out[:min(len(out), limit)]
+
+	// The open steps of the applications kept, whatever their own
+	// deadlines, by the application's key: those who answer for a late
+	// application (its most urgent step).
+	var ids []string
+	for _, c := range out {
+		if c.Subject == "application" {
+			ids = append(ids, strconv.FormatInt(c.ApplicationID, 10))
+		}
+	}
+	stepsOf := map[int64][]Case{}
+	for at := 0; at < len(ids); at += 500 {
+		steps, err := store.All(ctx, s.db, scanStep, stepsOfQuery(ids[at:min(at+500, len(ids))]))
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, t := range steps {
+			stepsOf[t.ApplicationID] = append(stepsOf[t.ApplicationID], t)
+		}
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if c.Subject == "application" {
+			if c.steps = stepsOf[c.ApplicationID]; len(c.steps) == 0 {
+				continue // its steps were done meanwhile
+			}
+			first := c.steps[0] // the most urgent step: tasks are in deadline order
+			c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
+		}
+		kept = append(kept, c)
+	}
+	return kept, total, nil
 }
 
 // SweepResult counts what one sweep did.
