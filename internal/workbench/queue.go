@@ -26,18 +26,17 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "/")
 		return
 	}
-	names := map[string]catalog.Text{}
+	names, err := h.Catalog.Names(r.Context())
+	if err != nil {
+		h.fail(w, r, err, "/")
+		return
+	}
 	rows := make([]queueRow, 0, len(tasks))
 	late := 0
 	for _, t := range tasks {
 		name, ok := names[t.ItemCode]
-		if !ok {
-			if v, err := h.Catalog.Current(r.Context(), t.ItemCode); err == nil {
-				name = v.Item.Name
-			} else {
-				name = catalog.Text{Zh: t.ItemCode}
-			}
-			names[t.ItemCode] = name
+		if !ok { // retired since
+			name = catalog.Text{Zh: t.ItemCode}
 		}
 		if t.Light == application.Red || t.Light == application.Yellow {
 			late++
