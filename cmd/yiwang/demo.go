@@ -92,20 +92,25 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	sources := make([]string, 0, len(stats.Records))
-	for s := range stats.Records {
-		sources = append(sources, s)
-	}
-	slices.Sort(sources)
-	parts := make([]string, len(sources))
-	for k, s := range sources {
-		parts[k] = s + " " + loadtest.Grouped(stats.Records[s])
-	}
 	secs := stats.Elapsed.Seconds()
 	fmt.Fprintf(stdout, "wrote %s records of %s persons and %s enterprises (and the demo people and company) to %s in %.1fs (%s records/s): %s\n",
 		loadtest.Grouped(stats.Total()), loadtest.Grouped(stats.Persons), loadtest.Grouped(stats.Enterprises), db.Where, secs,
-		loadtest.Grouped(int(float64(stats.Total())/max(secs, 0.001))), strings.Join(parts, ", "))
+		loadtest.Grouped(int(float64(stats.Total())/max(secs, 0.001))), countsText(stats.Records))
 	return nil
+}
+
+// countsText is counts by name, in the order of the names: "a 1, b 2".
+func countsText(counts map[string]int) string {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for k, n := range names {
+		parts[k] = n + " " + loadtest.Grouped(counts[n])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // demoHistoryCmd is 'yiwang demo history'.
@@ -158,19 +163,10 @@ func demoHistoryCmd(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(stdout, "the database has its history already; issued the %d licences of the demo people that were missing\n", licences)
 		return nil
 	}
-	tables := make([]string, 0, len(stats.Rows))
-	for t := range stats.Rows {
-		tables = append(tables, t)
-	}
-	slices.Sort(tables)
-	parts := make([]string, len(tables))
-	for k, t := range tables {
-		parts[k] = t + " " + loadtest.Grouped(stats.Rows[t])
-	}
 	secs := stats.Elapsed.Seconds()
 	fmt.Fprintf(stdout, "wrote %s rows of %s applications by %s applicants (and the demo people, with %d licences) to %s in %.1fs (%s rows/s): %s\n",
 		loadtest.Grouped(stats.Total()), loadtest.Grouped(*apps), loadtest.Grouped(stats.Applicants), licences, db.Where, secs,
-		loadtest.Grouped(int(float64(stats.Total())/max(secs, 0.001))), strings.Join(parts, ", "))
+		loadtest.Grouped(int(float64(stats.Total())/max(secs, 0.001))), countsText(stats.Rows))
 	return nil
 }
 

@@ -1303,9 +1303,12 @@ type Stats struct {
 }
 
 // Total is the number of rows written.
-func (s Stats) Total() int {
+func (s Stats) Total() int { return total(s.Records) }
+
+// total adds up counts.
+func total(counts map[string]int) int {
 	n := 0
-	for _, c := range s.Records {
+	for _, c := range counts {
 		n += c
 	}
 	return n
@@ -1383,37 +1386,16 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 	}
 	chunks := 1 + (total+chunk-1)/chunk // the demo records, then the subjects'
 
-	jobs := make(chan int) // a chunk: 0 for the demo records, k for order[(k-1)*chunk:k*chunk]
-	sealed := make(chan batch, 8)
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)-1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sealer := b.NewSealer()
-			var buf []byte
-			for k := range jobs {
-				res := batch{seq: k}
-				res.rows, res.subjects, res.err = g.seal(sealer, &buf, order, k)
-				select {
-				case sealed <- res:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for k := range chunks {
-			select {
-			case jobs <- k:
-			case <-ctx.Done():
-				return
-			}
+	// A chunk: 0 for the demo records, k for order[(k-1)*chunk:k*chunk].
+	sealed := fanOut(ctx, chunks, func() func(k int) batch {
+		sealer := b.NewSealer()
+		var buf []byte
+		return func(k int) batch {
+			res := batch{seq: k}
+			res.rows, res.subjects, res.err = g.seal(sealer, &buf, order, k)
+			return res
 		}
-	}()
-	go func() { wg.Wait(); close(sealed) }()
+	})
 
 	// The collector puts the chunks back in order and gathers a
 	// transaction's worth of rows while the writer writes the previous one.
@@ -1499,6 +1481,42 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 	}
 	stats.Elapsed = time.Since(began)
 	return stats, nil
+}
+
+// fanOut makes chunks 0 to chunks-1 on one goroutine per CPU but one (see
+// Write), each goroutine with a maker of its own from newMaker (scratch
+// space, a sealer), and sends what they make, in any order, on the channel
+// it returns, which is closed once all are made or ctx ends.
+func fanOut[T any](ctx context.Context, chunks int, newMaker func() func(k int) T) <-chan T {
+	jobs := make(chan int)
+	made := make(chan T, 8)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			maker := newMaker()
+			for k := range jobs {
+				select {
+				case made <- maker(k):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for k := range chunks {
+			select {
+			case jobs <- k:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(made) }()
+	return made
 }
 
 // order returns the numbers of the subjects (enterprises first, then

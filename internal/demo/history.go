@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"yiwang/internal/apperr"
@@ -59,13 +57,7 @@ type HistoryStats struct {
 }
 
 // Total is the number of rows written.
-func (s HistoryStats) Total() int {
-	n := 0
-	for _, c := range s.Rows {
-		n += c
-	}
-	return n
-}
+func (s HistoryStats) Total() int { return total(s.Rows) }
 
 // historyYears is how far back the history goes: the years the shipped
 // working-day calendar holds, so that every deadline is counted on a
@@ -411,44 +403,21 @@ func (h *history) prefix(at time.Time) string {
 // twenty-five.
 func (h *history) isDraft(k int) bool { return mix(h.opts.Seed^mix(uint64(k)+0x5eed))%25 == 0 }
 
-// pipeline makes chunks 0..chunks-1 with build on one goroutine per CPU but
-// one and writes them in order, historyTx chunks a transaction.
+// pipeline makes chunks 0..chunks-1 with build (see fanOut) and writes
+// them in order, historyTx chunks a transaction.
 func (h *history) pipeline(ctx context.Context, w *writer, chunks int, build func(k int) (*histBatch, error), rows map[string]int, progress func(int)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan int)
-	made := make(chan *histBatch, 8)
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)-1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range jobs {
-				b, err := build(k)
-				if err != nil {
-					b = &histBatch{err: err}
-				}
-				b.seq = k
-				select {
-				case made <- b:
-				case <-ctx.Done():
-					return
-				}
+	made := fanOut(ctx, chunks, func() func(k int) *histBatch {
+		return func(k int) *histBatch {
+			b, err := build(k)
+			if err != nil {
+				b = &histBatch{err: err}
 			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for k := range chunks {
-			select {
-			case jobs <- k:
-			case <-ctx.Done():
-				return
-			}
+			b.seq = k
+			return b
 		}
-	}()
-	go func() { wg.Wait(); close(made) }()
-
+	})
 	early := map[int]*histBatch{}
 	next := 0
 	var pending []*histBatch
