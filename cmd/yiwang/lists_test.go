@@ -42,6 +42,24 @@ func TestListsShowTheRightRows(t *testing.T) {
 			t.Fatalf("licences of the demo people: %d, %v", issued, err)
 		}
 
+		// The rows are as the platform writes them.
+		for what, q := range map[string]string{
+			"submitted applications without a number": `SELECT count(*) FROM applications WHERE status <> 'draft' AND number IS NULL`,
+			"applications without their consent":      `SELECT count(*) FROM applications a LEFT JOIN consents c ON c.id = a.consent_id AND c.application = a.id WHERE c.id IS NULL`,
+			"applications without a timeline":         `SELECT count(*) FROM applications a WHERE NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id)`,
+			"steps open on a finished application":    `SELECT count(*) FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.status IN ('open', 'claimed') AND a.status NOT IN ('submitted', 'under_review')`,
+			"steps open without a deadline":           `SELECT count(*) FROM tasks WHERE status IN ('open', 'claimed') AND deadline IS NULL`,
+			"machine decisions of items decided by hand": `SELECT count(*) FROM decisions d JOIN applications a ON a.id = d.application_id JOIN catalog_versions v ON v.id = a.version_id
+				WHERE v.approval_mode <> 'auto'`,
+			"days numbered past their sequence": `SELECT count(*) FROM applications a WHERE a.number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM application_numbers n
+				WHERE n.prefix = substr(a.number, 1, 15) AND n.last >= CAST(substr(a.number, 17) AS INTEGER))`,
+		} {
+			var n int
+			if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s: %d %v", what, n, err)
+			}
+		}
+
 		var account, person int64
 		if err := db.QueryRowContext(ctx, `SELECT a.id, a.person_id FROM accounts a JOIN persons p ON p.id = a.person_id WHERE p.id_number_idx = $1`,
 			opts.protector.Index(demo.ZhangSan)).Scan(&account, &person); err != nil {
