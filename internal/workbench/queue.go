@@ -19,6 +19,12 @@ type queueRow struct {
 	ItemName catalog.Text
 }
 
+// queuePage is how many of the inbox's steps the queue page shows, the most
+// urgent first: a person works from the top, and 500 rows took a page half
+// of the 50 ms a list may take (docs/BENCHMARKS.md, "Lists at a million
+// applications"). The API lists the inbox's 500.
+const queuePage = 100
+
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	p := authz.From(r.Context())
 	tasks, err := h.Tasks.Inbox(r.Context(), p)
@@ -43,9 +49,11 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, queueRow{Task: t, ItemName: name})
 	}
+	all := len(rows)
+	rows = rows[:min(len(rows), queuePage)]
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, http.StatusOK, "queue.html", pick(lang, "我的待办", "My queue"), map[string]any{
-		"Tasks": rows, "Late": late, "Department": p.Department,
+		"Tasks": rows, "All": all, "Late": late, "Department": p.Department,
 		"Clerk": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
 	})
 }
