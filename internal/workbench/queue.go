@@ -20,9 +20,10 @@ type queueRow struct {
 }
 
 // queuePage is how many of the inbox's steps the queue page shows, the most
-// urgent first: a person works from the top, and 500 rows took a page half
-// of the 50 ms a list may take (docs/BENCHMARKS.md, "Lists at a million
-// applications"). The API lists the inbox's 500.
+// urgent first, and how many cases the overdue board's page shows: a person
+// works from the top, and 500 rows took a page half of the 50 ms a list may
+// take (docs/BENCHMARKS.md, "Lists at a million applications"). The API
+// lists 500 of each.
 const queuePage = 100
 
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
