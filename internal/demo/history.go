@@ -59,7 +59,7 @@ type HistoryStats struct {
 // Total is the number of rows written.
 func (s HistoryStats) Total() int { return total(s.Rows) }
 
-// historyYears is how far back the history goes: the years the shipped
+// historyDays is how far back the history goes, in days: the years the shipped
 // working-day calendar holds, so that every deadline is counted on a
 // loaded year.
 const historyDays = 2 * 365
@@ -76,7 +76,7 @@ const historyDays = 2 * 365
 // machine decision and spot check where the item is decided by machine,
 // the tasks of its steps (done, or open in the departments' inboxes for
 // the applications still under way), and the messages that told the
-// applicant. Licences are left to the caller (see HistoryApprovals): each
+// applicant. Licences are left to IssueHistoryLicences: each
 // is an SM2 signature.
 //
 // It writes as 'demo generate' does: rows made and sealed on one goroutine
