@@ -3295,7 +3295,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
 	Apply(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 	OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5039,7 +5039,7 @@ func (c *Client) Apply(ctx context.Context, params *ApplyParams, body ApplyJSONR
 	return c.Client.Do(req)
 }
 
-// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 func (c *Client) OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10004,7 +10004,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
 	ApplyWithResponse(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyResponse, error)
 
-	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15254,7 +15254,11 @@ type OverdueBoardResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+		// Cases the 500 nearest deadlines
+		Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+		// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+		CasesTotal  *int                    `json:"cases_total,omitempty"`
 		Records     *[]AccountabilityRecord `json:"records,omitempty"`
 		WarningDays *int                    `json:"warning_days,omitempty"`
 	}
@@ -15266,7 +15270,11 @@ type OverdueBoardResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OverdueBoardResponse) GetJSON200() *struct {
-	Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+	// Cases the 500 nearest deadlines
+	Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+	// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+	CasesTotal  *int                    `json:"cases_total,omitempty"`
 	Records     *[]AccountabilityRecord `json:"records,omitempty"`
 	WarningDays *int                    `json:"warning_days,omitempty"`
 } {
@@ -17550,7 +17558,7 @@ func (c *ClientWithResponses) ApplyWithResponse(ctx context.Context, params *App
 	return ParseApplyResponse(rsp)
 }
 
-// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now, with department, step and person, and the accountability records
+// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21558,7 +21566,11 @@ func ParseOverdueBoardResponse(rsp *http.Response) (*OverdueBoardResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Cases       *[]DeadlineCase         `json:"cases,omitempty"`
+			// Cases the 500 nearest deadlines
+			Cases *[]DeadlineCase `json:"cases,omitempty"`
+
+			// CasesTotal how many cases are yellow or red, of which cases holds the nearest
+			CasesTotal  *int                    `json:"cases_total,omitempty"`
 			Records     *[]AccountabilityRecord `json:"records,omitempty"`
 			WarningDays *int                    `json:"warning_days,omitempty"`
 		}

@@ -51,6 +51,7 @@ type app struct {
 	keyring    *seal.Keyring // seal keys, and the platform's audit key
 	pins       *kiosk.PINs   // kiosk sign-in PINs
 	metrics    *ops.Metrics
+	portal     *portal.Handler // the citizen site, whose home serve warms at start
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
 }
@@ -187,6 +188,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		outbox:       outbox,
 		blobs:        opts.blobs,
 		calendar:     calendar,
+		portal:       portalHandler,
 	}, nil
 }
 

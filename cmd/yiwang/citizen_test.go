@@ -129,8 +129,16 @@ func testCitizenApplyJourney(t *testing.T, db *store.DB) {
 		t.Errorf("my applications lists the senior card %d times, want once:\n%s", n, list)
 	}
 	_, lic := page(t, h, hd, "GET", "/me/licences", nil)
-	if !strings.Contains(lic, "/verify/") || !strings.Contains(lic, "licence.pdf") || !strings.Contains(lic, "data:image/png;base64,") {
+	if !strings.Contains(lic, "/verify/") || !strings.Contains(lic, "licence.pdf") || !strings.Contains(lic, "/qr.png") {
 		t.Errorf("my licences lacks the verify link, PDF or QR code:\n%s", lic)
+	}
+	if qr := regexp.MustCompile(`/verify/[0-9A-Z-]+/qr\.png`).FindString(lic); qr == "" {
+		t.Errorf("my licences links no QR code image:\n%s", lic)
+	} else if rec := getWith(h, qr, nil); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" || !bytes.HasPrefix(rec.Body.Bytes(), []byte("\x89PNG")) {
+		t.Errorf("%s: %d %s, want a PNG", qr, rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if rec := getWith(h, "/verify/not-a-number/qr.png", nil); rec.Code != 404 {
+		t.Errorf("the QR code of no licence number: %d, want 404", rec.Code)
 	}
 	_, rated := page(t, h, hd, "POST", appPath+"/rating", url.Values{"stars": {"4"}, "comment": {"很快"}})
 	if !strings.Contains(rated, "4 / 5") || !strings.Contains(rated, "很快") {

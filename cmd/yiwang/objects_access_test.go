@@ -189,6 +189,7 @@ func init() {
 		"POST /me/licences/{id}/shares/{share}/revoke":   r("licence_share", "/me/licences/{id}/shares/{material}/revoke", "x=1", who(otherCitizen), who(applicant)),
 		// Public: verification of any licence, and a share link for whoever holds it.
 		"GET /verify/{number}":                       r("licence_number", "/verify/{id}", "", everyone, everyone),
+		"GET /verify/{number}/qr.png":                r("licence_number", "/verify/{id}/qr.png", "", everyone, everyone),
 		"GET /api/v1/licences/{number}/verification": r("licence_number", "/api/v1/licences/{id}/verification", "", everyone, everyone),
 		"GET /shared/licences/{token}":               r("share", "/shared/licences/{id}", "", everyone, nil),
 		"GET /shared/licences/{token}/licence.pdf":   r("share", "/shared/licences/{id}/licence.pdf", "", everyone, nil),

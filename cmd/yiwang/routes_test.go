@@ -37,7 +37,8 @@ func demoServerOn(t testing.TB, db *store.DB) (*server.Server, *app) {
 	return demoServerWith(t, db, testOptions(t))
 }
 
-// demoServerWith is demoServerOn with the options given.
+// demoServerWith is demoServerOn with the given options (a test that
+// writes sealed rows itself needs their key).
 func demoServerWith(t testing.TB, db *store.DB, opts appOptions) (*server.Server, *app) {
 	t.Helper()
 	ctx := context.Background()

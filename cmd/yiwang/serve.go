@@ -110,6 +110,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("build the search index: %w", err)
 	}
 	go a.indexer.Run(ctx, catalog.RefreshEvery) // publications through other processes
+	// What the first visitor of the home page would wait for (docs/
+	// BENCHMARKS.md, "The first visit"), done in the background.
+	go func() {
+		began := time.Now()
+		if err := a.portal.Warm(ctx); err != nil {
+			logger.Warn("could not warm the home page: its first visit does it", "err", err)
+			return
+		}
+		logger.Info("home page warmed", "took", time.Since(began).Round(time.Millisecond))
+	}()
 	srv := a.server(db, logger)
 	if strings.HasPrefix(cfg.PublicURL, "https://") {
 		srv.UseHTTPS()

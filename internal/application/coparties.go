@@ -249,7 +249,7 @@ func (s *Modes) Invitations(ctx context.Context, p authz.Principal) ([]Invitatio
 	}, `SELECT a.id, COALESCE(a.number, ''), a.version_id, a.person_id, ap.role, ap.status, ap.reason, ap.due_at,
 		ap.status = 'invited' AND a.status = 'submitted'
 		FROM application_parties ap JOIN applications a ON a.id = ap.application_id
-		WHERE ap.person_id = $1 AND ap.status <> 'named' AND ap.person_id <> a.person_id ORDER BY a.id DESC LIMIT 200`, p.PersonID)
+		WHERE ap.person_id = $1 AND ap.status <> 'named' AND ap.person_id <> a.person_id ORDER BY ap.application_id DESC LIMIT 200`, p.PersonID)
 	if err != nil {
 		return nil, err
 	}

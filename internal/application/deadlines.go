@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -95,34 +97,80 @@ type Case struct {
 	steps []Case // an application's open steps, whose staff answer for it
 }
 
-// lateCases lists every running deadline that is yellow or red at now, the
-// nearest first: open steps of applications whose clock runs, and accepted
-// applications under way.
-func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
+// The queries of lateCases: the running steps, and the applications under
+// way with a running step, whose deadline is before $1, the nearest $2
+// first; how many there are; the running steps of some applications.
+const (
+	stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
+		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
+		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
+		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
+	lateStepsQuery = stepColumns + ` AND t.deadline < $1 ORDER BY t.deadline, t.id LIMIT $2`
+	// lateStepsCountQuery counts from the index of running steps alone,
+	// less the few of applications whose clock is stopped: the same count
+	// as counting the steps lateStepsQuery reads, without reading an
+	// application for every step.
+	lateStepsCountQuery = `SELECT (SELECT count(*) FROM tasks WHERE status IN ('open', 'claimed') AND deadline < $1)
+		- (SELECT count(*) FROM applications a JOIN tasks t ON t.application_id = a.id
+			WHERE a.status IN ('correction_requested', 'special_procedure') AND t.status IN ('open', 'claimed') AND t.deadline < $1)`
+	runningApplications = `FROM applications a WHERE a.status IN ('accepted', 'under_review') AND a.deadline < $1 AND a.clock_stopped_at IS NULL
+		AND EXISTS (SELECT 1 FROM tasks t WHERE t.application_id = a.id AND t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL)`
+	lateApplicationsQuery      = `SELECT a.id, COALESCE(a.number, ''), a.deadline ` + runningApplications + ` ORDER BY a.deadline, a.id LIMIT $2`
+	lateApplicationsCountQuery = `SELECT count(*) ` + runningApplications
+)
+
+// everyCase is lateCases' limit for all of them (the sweep's).
+const everyCase = 1 << 30
+
+func stepsOfQuery(applicationIDs []string) string {
+	return stepColumns + ` AND t.application_id IN (` + strings.Join(applicationIDs, ", ") + `) ORDER BY t.deadline, t.id`
+}
+
+// lateCases lists the running deadlines that are yellow or red at now, the
+// nearest limit first (everyCase for all), and how many there are: open
+// steps of applications whose clock runs, and accepted applications under
+// way. Exactly the deadlines before the (warning days + 1)th working day
+// after today are yellow or red, so only those are read — along the indexes
+// of running steps and applications by deadline (migration 0019) — however
+// many steps are open.
+func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case, int, error) {
 	cal, err := s.calendars(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	tasks, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
+	green, err := cal.Deadline(now, s.warnDays+1)
+	if err != nil {
+		return nil, 0, err
+	}
+	y, m, d := green.In(workday.CST).Date()
+	cutoff := time.Date(y, m, d, 0, 0, 0, 0, workday.CST) // the first day whose deadlines are green
+	scanStep := func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "task"}
 		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
 		return c, err
-	}, `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
-		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
-		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
-		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')
-		ORDER BY t.deadline, t.id`)
+	}
+	tasks, err := store.All(ctx, s.db, scanStep, lateStepsQuery, cutoff, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	apps, err := store.All(ctx, s.db, func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "application"}
 		err := row.Scan(&c.ApplicationID, &c.Number, &c.Deadline)
 		return c, err
-	}, `SELECT id, COALESCE(number, ''), deadline FROM applications
-		WHERE status IN ('accepted', 'under_review') AND deadline IS NOT NULL AND clock_stopped_at IS NULL ORDER BY deadline, id`)
+	}, lateApplicationsQuery, cutoff, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	total := len(tasks) + len(apps)
+	if len(tasks) == limit || len(apps) == limit {
+		var steps, applications int
+		if err := s.db.QueryRowContext(ctx, lateStepsCountQuery, cutoff).Scan(&steps); err != nil {
+			return nil, 0, err
+		}
+		if err := s.db.QueryRowContext(ctx, lateApplicationsCountQuery, cutoff).Scan(&applications); err != nil {
+			return nil, 0, err
+		}
+		total = steps + applications
 	}
 	var out []Case
 	light := func(c *Case) (bool, error) {
@@ -131,32 +179,47 @@ func (s *core) lateCases(ctx context.Context, now time.Time) ([]Case, error) {
 		c.DaysOver = max(-c.WorkdaysLeft, 0)
 		return c.Light == Yellow || c.Light == Red, err
 	}
-	for _, c := range tasks {
+	for _, c := range append(tasks, apps...) {
 		if late, err := light(&c); err != nil {
-			return nil, err
-		} else if late {
-			out = append(out, c)
-		}
-	}
-	for _, c := range apps {
-		for _, t := range tasks {
-			if t.ApplicationID == c.ApplicationID {
-				c.steps = append(c.steps, t)
-			}
-		}
-		if len(c.steps) == 0 {
-			continue // no step is open, so nobody can act on it (it waits for a stage to open)
-		}
-		first := c.steps[0] // the most urgent step: tasks are in deadline order
-		c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
-		if late, err := light(&c); err != nil {
-			return nil, err
+			return nil, 0, err
 		} else if late {
 			out = append(out, c)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Case) int { return a.Deadline.Compare(b.Deadline) })
-	return out, nil
+	out = out[:min(len(out), limit)]
+
+	// The open steps of the applications kept, whatever their own
+	// deadlines, by the application's key: those who answer for a late
+	// application (its most urgent step).
+	var ids []string
+	for _, c := range out {
+		if c.Subject == "application" {
+			ids = append(ids, strconv.FormatInt(c.ApplicationID, 10))
+		}
+	}
+	stepsOf := map[int64][]Case{}
+	for at := 0; at < len(ids); at += 500 {
+		steps, err := store.All(ctx, s.db, scanStep, stepsOfQuery(ids[at:min(at+500, len(ids))]))
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, t := range steps {
+			stepsOf[t.ApplicationID] = append(stepsOf[t.ApplicationID], t)
+		}
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if c.Subject == "application" {
+			if c.steps = stepsOf[c.ApplicationID]; len(c.steps) == 0 {
+				continue // its steps were done meanwhile
+			}
+			first := c.steps[0] // the most urgent step: tasks are in deadline order
+			c.Department, c.StepID, c.StepName, c.ResponsibleID, c.ResponsibleName = first.Department, first.StepID, first.StepName, first.ResponsibleID, first.ResponsibleName
+		}
+		kept = append(kept, c)
+	}
+	return kept, total, nil
 }
 
 // SweepResult counts what one sweep did.
@@ -177,7 +240,7 @@ type SweepResult struct {
 // gone overdue write their credit records in the same sweep.
 func (s *Deadlines) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
-	cases, err := s.lateCases(ctx, s.now())
+	cases, _, err := s.lateCases(ctx, s.now(), everyCase)
 	if err != nil {
 		return res, err
 	}
@@ -368,10 +431,16 @@ func (s *Deadlines) Records(ctx context.Context) ([]Record, error) {
 // Board is what supervisors see of deadlines: the cases yellow or red now,
 // and the accountability records written so far.
 type Board struct {
-	WarningDays int      `json:"warning_days"`
-	Cases       []Case   `json:"cases"`
-	Records     []Record `json:"records"`
+	WarningDays int    `json:"warning_days"`
+	Cases       []Case `json:"cases"` // the BoardCases nearest deadlines
+	// CasesTotal is how many cases are yellow or red: with step time limits
+	// of a few days, a busy district has thousands, more than a page shows.
+	CasesTotal int      `json:"cases_total"`
+	Records    []Record `json:"records"`
 }
+
+// BoardCases is how many cases the board shows, the nearest deadlines.
+const BoardCases = 500
 
 // Overdue returns the supervisors' board (电子监察).
 func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
@@ -379,10 +448,11 @@ func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, erro
 		return Board{}, err
 	}
 	b := Board{WarningDays: s.warnDays, Cases: []Case{}}
-	cases, err := s.lateCases(ctx, s.now())
+	cases, total, err := s.lateCases(ctx, s.now(), BoardCases)
 	if err != nil {
 		return b, err
 	}
+	b.CasesTotal = total
 	b.Cases = append(b.Cases, cases...)
 	b.Records, err = s.Records(ctx)
 	return b, err

@@ -41,11 +41,8 @@ func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 	if err := authz.Require(p, authz.ReviewTasks); err != nil {
 		return nil, err
 	}
-	var roles []any
-	roles = append(roles, p.Department, p.AccountID)
-	list, err := s.queryTasks(ctx, s.db, `(t.status = 'open' OR (t.status = 'claimed' AND t.assignee = $2))
-		AND (t.department = $1 OR t.role = 'clerk') AND a.status NOT IN ('correction_requested', 'special_procedure')
-		ORDER BY t.deadline IS NULL, t.deadline, t.id LIMIT 500`, roles...)
+	q, args := inboxQuery(p)
+	list, err := s.queryTasks(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +53,57 @@ func (s *Tasks) Inbox(ctx context.Context, p authz.Principal) ([]Task, error) {
 		}
 	}
 	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil }) // the inbox leaves out stopped clocks
+}
+
+// InboxOf lists the tasks of one application that p's inbox holds — the
+// steps p can work, open or claimed by p — read by the application's key,
+// for its page: however full the inbox, and wherever in it they stand.
+func (s *Tasks) InboxOf(ctx context.Context, p authz.Principal, applicationID int64) ([]Task, error) {
+	if err := authz.Require(p, authz.ReviewTasks); err != nil {
+		return nil, err
+	}
+	list, err := s.queryTasks(ctx, s.db, `t.application_id = $1 AND a.status NOT IN ('correction_requested', 'special_procedure')
+		ORDER BY t.deadline, t.id`, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, t := range list {
+		if (t.Status == "open" || t.Status == "claimed" && t.Assignee == p.AccountID) && canWork(p, t) {
+			out = append(out, t)
+		}
+	}
+	return out, s.lightTasks(ctx, out, func(Task) *time.Time { return nil })
+}
+
+// inboxLimit is how many tasks the inbox shows.
+const inboxLimit = 500
+
+// inboxQuery is the condition of p's inbox for queryTasks: the ids of the
+// first tasks by deadline of each kind p works — the open steps of each
+// role p may take in p's department, the open acceptance steps (any
+// department, for a clerk) and the steps p has claimed — each read in
+// deadline order along its own index (migration 0019), then the nearest
+// of them all. Open and claimed steps always have a deadline: a step gets
+// it when it opens. Steps whose application's clock is stopped are left
+// out, as the inbox leaves out stopped clocks.
+func inboxQuery(p authz.Principal) (string, []any) {
+	args := []any{p.AccountID} // $2, the department, only where a part names it
+	const part = `SELECT id FROM (SELECT t.id FROM tasks t JOIN applications a ON a.id = t.application_id WHERE %s
+		AND a.status NOT IN ('correction_requested', 'special_procedure') ORDER BY t.deadline, t.id LIMIT %d) %s`
+	parts := []string{fmt.Sprintf(part, `t.assignee = $1 AND t.status = 'claimed'`, inboxLimit, "claimed")}
+	if p.Has(authz.Clerk) {
+		parts = append(parts, fmt.Sprintf(part, `t.role = 'clerk' AND t.status = 'open'`, inboxLimit, "clerk"))
+	}
+	for _, role := range []string{"reviewer", "head"} {
+		if canWork(p, Task{Role: role, Department: p.Department}) {
+			if len(args) == 1 {
+				args = append(args, p.Department)
+			}
+			parts = append(parts, fmt.Sprintf(part, `t.department = $2 AND t.role = '`+role+`' AND t.status = 'open'`, inboxLimit, role))
+		}
+	}
+	return fmt.Sprintf(`t.id IN (%s) ORDER BY t.deadline, t.id LIMIT %d`, strings.Join(parts, " UNION ALL "), inboxLimit), args
 }
 
 // clerkSees reports whether a window clerk may see application a, whose

@@ -350,6 +350,24 @@ func (s *Store) Versions(ctx context.Context, code string) ([]VersionSummary, er
 	return out, nil
 }
 
+// Names returns the name of every item in service, by code, without
+// decoding the items: for lists that name an item on every row.
+func (s *Store) Names(ctx context.Context) (map[string]Text, error) {
+	type name struct {
+		code string
+		Text
+	}
+	list, err := store.All(ctx, s.db, func(row store.Scanner) (name, error) {
+		var n name
+		return n, row.Scan(&n.code, &n.Zh, &n.En)
+	}, `SELECT item_code, name_zh, name_en FROM catalog_versions WHERE status = 'published'`)
+	out := make(map[string]Text, len(list))
+	for _, n := range list {
+		out[n.code] = n.Text
+	}
+	return out, err
+}
+
 // Published returns the current version of every item in service, by code.
 func (s *Store) Published(ctx context.Context) ([]Version, error) {
 	return store.All(ctx, s.db, scanVersion, `SELECT `+versionColumns+` FROM catalog_versions WHERE status = 'published' ORDER BY item_code`)

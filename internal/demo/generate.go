@@ -1303,9 +1303,12 @@ type Stats struct {
 }
 
 // Total is the number of rows written.
-func (s Stats) Total() int {
+func (s Stats) Total() int { return total(s.Records) }
+
+// total adds up counts.
+func total(counts map[string]int) int {
 	n := 0
-	for _, c := range s.Records {
+	for _, c := range counts {
 		n += c
 	}
 	return n
@@ -1383,37 +1386,16 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 	}
 	chunks := 1 + (total+chunk-1)/chunk // the demo records, then the subjects'
 
-	jobs := make(chan int) // a chunk: 0 for the demo records, k for order[(k-1)*chunk:k*chunk]
-	sealed := make(chan batch, 8)
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)-1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sealer := b.NewSealer()
-			var buf []byte
-			for k := range jobs {
-				res := batch{seq: k}
-				res.rows, res.subjects, res.err = g.seal(sealer, &buf, order, k)
-				select {
-				case sealed <- res:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for k := range chunks {
-			select {
-			case jobs <- k:
-			case <-ctx.Done():
-				return
-			}
+	// A chunk: 0 for the demo records, k for order[(k-1)*chunk:k*chunk].
+	sealed := fanOut(ctx, chunks, func() func(k int) batch {
+		sealer := b.NewSealer()
+		var buf []byte
+		return func(k int) batch {
+			res := batch{seq: k}
+			res.rows, res.subjects, res.err = g.seal(sealer, &buf, order, k)
+			return res
 		}
-	}()
-	go func() { wg.Wait(); close(sealed) }()
+	})
 
 	// The collector puts the chunks back in order and gathers a
 	// transaction's worth of rows while the writer writes the previous one.
@@ -1499,6 +1481,42 @@ func (g *Generator) Write(ctx context.Context, db *store.DB, b *hub.Builtin, pro
 	}
 	stats.Elapsed = time.Since(began)
 	return stats, nil
+}
+
+// fanOut makes chunks 0 to chunks-1 on one goroutine per CPU but one (see
+// Write), each goroutine with a maker of its own from newMaker (scratch
+// space, a sealer), and sends what they make, in any order, on the channel
+// it returns, which is closed once all are made or ctx ends.
+func fanOut[T any](ctx context.Context, chunks int, newMaker func() func(k int) T) <-chan T {
+	jobs := make(chan int)
+	made := make(chan T, 8)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			maker := newMaker()
+			for k := range jobs {
+				select {
+				case made <- maker(k):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for k := range chunks {
+			select {
+			case jobs <- k:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(made) }()
+	return made
 }
 
 // order returns the numbers of the subjects (enterprises first, then
@@ -1599,7 +1617,7 @@ type writer struct {
 func newWriter(ctx context.Context, db *store.DB) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to the database to write registry records: %w", err)
+		return nil, fmt.Errorf("cannot connect to the database to write demo data: %w", err)
 	}
 	w := &writer{backend: db.Backend, conn: conn, now: time.Now().UTC(), args: make([]any, 0, 4*rowsPerInsert)}
 	if db.Backend == store.SQLite {
@@ -1737,7 +1755,7 @@ func insertSQL(backend store.Backend, n int, now time.Time) string {
 // write inserts rows in one transaction, telling written how many are in
 // after each statement.
 func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written func(int)) error {
-	tx, err := w.conn.BeginTx(ctx, nil)
+	tx, err := w.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin writing registry records: %w", err)
 	}
@@ -1766,8 +1784,20 @@ func (w *writer) write(ctx context.Context, rows []hub.SealedRecord, written fun
 		}
 		written(at + len(part))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := w.commit(tx); err != nil {
 		return fmt.Errorf("commit registry records: %w", err)
+	}
+	return nil
+}
+
+// begin starts a transaction on the writer's connection.
+func (w *writer) begin(ctx context.Context) (*sql.Tx, error) { return w.conn.BeginTx(ctx, nil) }
+
+// commit commits tx and, on SQLite, has the checkpointer copy it into the
+// database.
+func (w *writer) commit(tx *sql.Tx) error {
+	if err := tx.Commit(); err != nil {
+		return err
 	}
 	w.commits++
 	if w.ckpt != nil {

@@ -65,6 +65,7 @@ func NewHandler(svc *Service, ids *identity.Store, revoker Revoker, logger *slog
 func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /.well-known/yiwang-seal-keys.json", authz.Public, h.keys)
 	r.HandleFunc("GET /verify/{number}", authz.Public, h.verifyPage)
+	r.HandleFunc("GET /verify/{number}/qr.png", authz.Public, h.qr)
 	r.HandleFunc("GET /api/v1/licences/{number}/verification", authz.Public, h.verification)
 	r.HandleFunc("POST /api/v1/licences/verify", authz.Public, h.verifyFile)
 	r.HandleFunc("POST /api/v1/admin/licences/{number}/revoke", authz.LicenceRevoke, h.revoke)
@@ -123,6 +124,29 @@ func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 		Verification
 		Verdict string
 	}{v, verdict})
+}
+
+// QRPath is where the QR code of a licence's verification address is
+// served, for pages that list many licences.
+func QRPath(number string) string { return "/verify/" + number + "/qr.png" }
+
+// qr serves the QR code of the public verification address of a licence
+// number: public, as the address is, and the same for as long as the site
+// keeps its address. A string that is no licence number gets none.
+func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
+	number := strings.ToUpper(strings.TrimSpace(r.PathValue("number")))
+	if !ValidNumber(number) {
+		h.fail(w, r, apperr.New(apperr.NotFound, apperr.LicenceNotFound, "%q is not a licence number", number))
+		return
+	}
+	png, err := h.svc.QR(number)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(png)
 }
 
 // maxUpload bounds an uploaded licence file; ours are tens of kilobytes.

@@ -31,6 +31,27 @@ type InboxQuery struct {
 // the person (0 matches nothing: ids start at 1).
 const mine = `channel = 'in_app' AND status = 'delivered' AND (account_id = $1 OR person_id = $2)`
 
+// mineIDs selects the ids of the messages of mine that also meet and, as
+// two selects — those to the account, those to the person — each read
+// along its own index in id order (and, for the unread, the partial
+// indexes of unread messages: migration 0019), each ended by tail. The
+// OR of mine would read through neither index.
+func mineIDs(and, tail string) string {
+	part := func(who, name string) string {
+		return `SELECT id FROM (SELECT id FROM outbox_messages WHERE ` + who + ` AND channel = 'in_app' AND status = 'delivered'` + and + tail + `) ` + name
+	}
+	return part("account_id = $1", "to_account") + " UNION " + part("person_id = $2", "to_person")
+}
+
+// unreadQuery counts the unread messages of account $1 and person $2.
+var unreadQuery = `SELECT count(*) FROM (` + mineIDs(` AND read_at IS NULL`, "") + `) unread`
+
+// pageQuery selects the $3 newest messages of account $1 and person $2
+// that also meet and.
+func pageQuery(and string) string {
+	return `SELECT ` + columns + ` FROM outbox_messages WHERE id IN (` + mineIDs(and, ` ORDER BY id DESC LIMIT $3`) + `) ORDER BY id DESC LIMIT $3`
+}
+
 // Inbox returns a page of p's messages and the number unread.
 func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (Inbox, error) {
 	if !p.SignedIn() {
@@ -46,20 +67,19 @@ func (o *Outbox) Inbox(ctx context.Context, p authz.Principal, q InboxQuery) (In
 		return Inbox{}, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a message id")
 	}
 	in := Inbox{Messages: []Message{}}
-	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox_messages WHERE `+mine+` AND read_at IS NULL`,
-		p.AccountID, p.PersonID).Scan(&in.Unread); err != nil {
+	if err := o.db.QueryRowContext(ctx, unreadQuery, p.AccountID, p.PersonID).Scan(&in.Unread); err != nil {
 		return Inbox{}, fmt.Errorf("notify: count unread: %w", err)
 	}
-	query := `SELECT ` + columns + ` FROM outbox_messages WHERE ` + mine
+	var and string
 	args := []any{p.AccountID, p.PersonID, q.Limit + 1}
 	if q.Before > 0 {
-		query += ` AND id < $4`
+		and += ` AND id < $4`
 		args = append(args, q.Before)
 	}
 	if q.UnreadOnly {
-		query += ` AND read_at IS NULL`
+		and += ` AND read_at IS NULL`
 	}
-	messages, err := store.All(ctx, o.db, scanMessage, query+` ORDER BY id DESC LIMIT $3`, args...)
+	messages, err := store.All(ctx, o.db, scanMessage, pageQuery(and), args...)
 	if err != nil {
 		return Inbox{}, fmt.Errorf("notify: inbox: %w", err)
 	}

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -60,25 +61,62 @@ type homeData struct {
 const popularLimit = 6
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	deps, err := h.Org.Departments(ctx)
+	d, err := h.homeData(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "home.html", title(w, r, "首页", "Home"), d)
+}
+
+// Warm does once what the first visit to the home page would find cold:
+// decoding the catalogue's items, counting the most applied-for, and the
+// home page's templates, which html/template prepares on their first use.
+// serve runs it in the background at start, so that the first visitor
+// waits for none of it.
+func (h *Handler) Warm(ctx context.Context) error {
+	d, err := h.homeData(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := http.NewRequestWithContext(ctx, "GET", "/", nil)
+	if err != nil {
+		return err
+	}
+	w := &discard{header: http.Header{}}
+	h.pages.Render(w, r, http.StatusOK, "home.html", "首页", d)
+	if w.status != http.StatusOK {
+		return fmt.Errorf("warm the home page: rendered %d", w.status)
+	}
+	return nil
+}
+
+// discard is a ResponseWriter that keeps only the status.
+type discard struct {
+	header http.Header
+	status int
+}
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(status int)      { d.status = status }
+
+// homeData is what the home page shows.
+func (h *Handler) homeData(ctx context.Context) (homeData, error) {
+	deps, err := h.Org.Departments(ctx)
+	if err != nil {
+		return homeData{}, err
 	}
 	d := homeData{Departments: deps}
 	if d.Hot, err = h.Stats.Hot(ctx, 8); err != nil {
-		h.fail(w, r, err)
-		return
+		return d, err
 	}
 	items, err := h.published(ctx)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return d, err
 	}
 	if d.Popular, err = h.popular(ctx, items); err != nil {
-		h.fail(w, r, err)
-		return
+		return d, err
 	}
 	for _, th := range themes() {
 		for _, it := range items {
@@ -90,7 +128,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 			d.Themes = append(d.Themes, th)
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "home.html", title(w, r, "首页", "Home"), d)
+	return d, nil
 }
 
 // popular is the most applied-for items; while few have applications, the
@@ -160,18 +198,26 @@ func (h *Handler) published(ctx context.Context) ([]catalog.Item, error) {
 }
 
 // popularTTL is how long the most applied-for items are reused: counting
-// every submitted application is too much for each visit to the home page.
+// a month's applications is too much for each visit to the home page.
 const popularTTL = 10 * time.Minute
 
-// mostApplied returns the codes of the items with the most submitted
-// applications, counted at most once every popularTTL.
+// popularWindow is how far back the most applied-for items are counted:
+// what people apply for now, and a count that does not grow with the
+// years of applications behind it (read from an index alone, migration
+// 0019: a count over every application took seconds at a million).
+const popularWindow = 30 * 24 * time.Hour
+
+// mostApplied returns the codes of the items with the most applications
+// submitted in the last popularWindow, counted at most once every
+// popularTTL.
 func (h *Handler) mostApplied(ctx context.Context) ([]string, error) {
 	h.cache.mu.Lock()
 	defer h.cache.mu.Unlock()
 	if h.cache.popular != nil && time.Since(h.cache.popularAt) < popularTTL {
 		return h.cache.popular, nil
 	}
-	codes, err := store.All(ctx, h.DB, store.Value[string], `SELECT item_code FROM applications WHERE status <> 'draft' GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $1`, popularLimit)
+	codes, err := store.All(ctx, h.DB, store.Value[string], `SELECT item_code FROM applications WHERE submitted_at >= $1
+		GROUP BY item_code ORDER BY count(*) DESC, item_code LIMIT $2`, time.Now().Add(-popularWindow), popularLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -287,6 +287,7 @@ func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "/")
 		return
 	}
+	b.Cases = b.Cases[:min(len(b.Cases), queuePage)] // as the queue: the nearest, and how many in all
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, http.StatusOK, "overdue.html", pick(lang, "超期督办", "Overdue board"), b)
 }

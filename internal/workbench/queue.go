@@ -19,6 +19,13 @@ type queueRow struct {
 	ItemName catalog.Text
 }
 
+// queuePage is how many of the inbox's steps the queue page shows, the most
+// urgent first, and how many cases the overdue board's page shows: a person
+// works from the top, and 500 rows took a page half of the 50 ms a list may
+// take (docs/BENCHMARKS.md, "Lists at a million applications"). The API
+// lists 500 of each.
+const queuePage = 100
+
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	p := authz.From(r.Context())
 	tasks, err := h.Tasks.Inbox(r.Context(), p)
@@ -26,27 +33,28 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "/")
 		return
 	}
-	names := map[string]catalog.Text{}
+	names, err := h.Catalog.Names(r.Context())
+	if err != nil {
+		h.fail(w, r, err, "/")
+		return
+	}
 	rows := make([]queueRow, 0, len(tasks))
 	late := 0
 	for _, t := range tasks {
 		name, ok := names[t.ItemCode]
-		if !ok {
-			if v, err := h.Catalog.Current(r.Context(), t.ItemCode); err == nil {
-				name = v.Item.Name
-			} else {
-				name = catalog.Text{Zh: t.ItemCode}
-			}
-			names[t.ItemCode] = name
+		if !ok { // retired since
+			name = catalog.Text{Zh: t.ItemCode}
 		}
 		if t.Light == application.Red || t.Light == application.Yellow {
 			late++
 		}
 		rows = append(rows, queueRow{Task: t, ItemName: name})
 	}
+	all := len(rows)
+	rows = rows[:min(len(rows), queuePage)]
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, http.StatusOK, "queue.html", pick(lang, "我的待办", "My queue"), map[string]any{
-		"Tasks": rows, "Late": late, "Department": p.Department,
+		"Tasks": rows, "All": all, "Late": late, "Department": p.Department,
 		"Clerk": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
 	})
 }
@@ -146,15 +154,9 @@ func (h *Handler) showDetail(w http.ResponseWriter, r *http.Request, p authz.Pri
 		}
 	}
 	if p.Can(authz.ReviewTasks) {
-		inbox, err := h.Tasks.Inbox(r.Context(), p)
-		if err != nil {
+		if d.Mine, err = h.Tasks.InboxOf(r.Context(), p, id); err != nil {
 			h.fail(w, r, err, "/workbench")
 			return
-		}
-		for _, t := range inbox {
-			if t.ApplicationID == id {
-				d.Mine = append(d.Mine, t)
-			}
 		}
 	}
 	if d.Staff, err = h.actionsFor(r, p, v); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"yiwang/internal/hub"
 	"yiwang/internal/org"
@@ -15,19 +17,40 @@ import (
 // names; departments by their directory names.
 
 // deptNamer names a department by its directory entry. Template functions
-// get no request context; the lookup is one indexed row.
+// get no request context, and a list names a department on every row (the
+// overdue board and the queue, 500 rows): the directory is read whole, at
+// most once every deptNamesTTL, rather than a query a row.
 func deptNamer(dirs *org.Store) func(lang, code string) string {
+	var (
+		mu    sync.Mutex
+		names map[string]org.Department
+		read  time.Time
+	)
 	return func(lang, code string) string {
 		if code == "" || dirs == nil {
 			return code
 		}
-		d, err := dirs.Department(context.Background(), code)
-		if err != nil {
+		mu.Lock()
+		if names == nil || time.Since(read) > deptNamesTTL {
+			if list, err := dirs.Departments(context.Background()); err == nil {
+				names, read = map[string]org.Department{}, time.Now()
+				for _, d := range list {
+					names[d.Code] = d
+				}
+			}
+		}
+		d, ok := names[code]
+		mu.Unlock()
+		if !ok {
 			return code
 		}
 		return pick(lang, d.NameZh, d.NameEn)
 	}
 }
+
+// deptNamesTTL is how long a department's new name may take to show on
+// the staff pages: departments change with a catalogue import.
+const deptNamesTTL = time.Minute
 
 // dataName names a registry field ("population.household_region") or a
 // source by the hub's labels ("人口库 · 户籍地").
