@@ -43,6 +43,7 @@ type access struct {
 	method, path, body string
 	allowed            []string // nil means everyone
 	fresh              bool     // ends the session: use a new one
+	keyed              bool     // needs an Idempotency-Key: each request sends a new one
 }
 
 // accessTable has an entry for every route that takes no object of an owner
@@ -99,6 +100,7 @@ var accessTable = map[string]access{
 	"GET /api/v1/sources":          {path: "/api/v1/sources"},
 	// Applications: a person's own; someone else's is not found.
 	"POST /api/v1/applications":                               {body: `{"item_code":"` + seniorCard + `","consent":true}`, allowed: []string{applicant}},
+	"POST /api/v1/submissions":                                {body: `{"item_code":"` + seniorCard + `","consent":true,"form":{"delivery":"electronic"}}`, keyed: true, allowed: []string{applicant}},
 	"GET /api/v1/applications":                                {allowed: []string{applicant, legalRep, agent}},
 	"PUT /api/v1/admin/catalog/items/{code}/machine-approval": {path: "/api/v1/admin/catalog/items/" + seniorCard + "/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
@@ -221,6 +223,9 @@ func TestAccessByRole(t *testing.T) {
 						hd["X-CSRF-Token"] = strings.Repeat("c", 43)
 					}
 				}
+			}
+			if rule.keyed {
+				hd["Idempotency-Key"] = "access-" + who
 			}
 			req := httptest.NewRequest(method, path, strings.NewReader(ids.Replace(rule.body)))
 			for k, v := range hd {
