@@ -36,6 +36,7 @@ const (
 	DatabaseCorrupt     Code = "database_corrupt"
 	DatabaseReadOnly    Code = "database_read_only"
 	DatabaseUnavailable Code = "database_unavailable"
+	DatabaseBusy        Code = "database_busy"
 	DatabaseUnopenable  Code = "database_unopenable"
 	DatabaseUnreachable Code = "database_unreachable"
 
@@ -333,6 +334,7 @@ var words = map[Code]Words{
 	DataDir:             {Zh: "数据目录无法使用，请检查目录是否存在及读写权限。", En: "The data folder cannot be used. Check that it exists and may be written."},
 	DatabaseCorrupt:     {Zh: "数据库文件已损坏，请从备份恢复。", En: "The database file is damaged. Restore it from a backup."},
 	DatabaseReadOnly:    {Zh: "数据库处于只读状态，暂时无法保存。", En: "The database is read-only, so nothing can be saved. Check its file permissions."},
+	DatabaseBusy:        {Zh: "系统繁忙，您的操作未保存，请稍后重试。", En: "The system is busy and did not save this. Try again in a moment."},
 	DatabaseUnavailable: {Zh: "数据库暂时无法访问，请稍后再试。", En: "The database does not answer. Try again in a few minutes."},
 	DatabaseUnopenable:  {Zh: "数据库无法打开，请检查配置。", En: "The database cannot be opened. Check the configuration."},
 	DatabaseUnreachable: {Zh: "无法连接数据库，请检查网络和数据库服务。", En: "The database cannot be reached. Check the network and the database server."},

@@ -177,7 +177,7 @@ func redact(dsn string) string {
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return explainBusy(fmt.Errorf("begin transaction: %w", err))
 	}
 	if err := fn(tx); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
@@ -186,9 +186,20 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return explainBusy(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// explainBusy turns SQLite's "database is locked" — the write lock not had
+// within the busy timeout, when writers queue up under overload — into a
+// 503 that says nothing was saved and to retry, instead of an internal error.
+func explainBusy(err error) error {
+	var e interface{ Code() int }
+	if errors.As(err, &e) && e.Code()&0xff == 5 { // SQLITE_BUSY and its extended codes
+		return apperr.Wrap(err, apperr.Unavailable, apperr.DatabaseBusy, "the database is busy with other writes and this one was not saved; try again in a moment")
+	}
+	return err
 }
 
 // Ping checks that the database answers a query, for readiness probes.

@@ -84,6 +84,41 @@ func TestInTxRollsBackOnError(t *testing.T) {
 	})
 }
 
+// TestBusyDatabaseAsksToRetry: a write that cannot have SQLite's write lock
+// within the busy timeout (writers queued under overload) is refused as busy,
+// a 503 saying to retry, not an internal error.
+func TestBusyDatabaseAsksToRetry(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "yiwang.db")
+	holder, err := store.Open(ctx, "sqlite:"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	waiter, err := store.Open(ctx, "sqlite:"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	waiter.SetMaxOpenConns(1) // the one connection the pragma below sets
+	if _, err := waiter.ExecContext(ctx, "PRAGMA busy_timeout = 50"); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := holder.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	err = waiter.InTx(ctx, func(tx *sql.Tx) error { return nil })
+	if e := apperr.As(err); e == nil || e.Kind != apperr.Unavailable || e.Code != apperr.DatabaseBusy {
+		t.Fatalf("a write behind another's lock: %v, want unavailable database_busy", err)
+	}
+	lock.Rollback()
+	if err := waiter.InTx(ctx, func(tx *sql.Tx) error { return nil }); err != nil {
+		t.Errorf("once the lock is free: %v", err)
+	}
+}
+
 func TestOpenExplainsBadDatabases(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
