@@ -55,6 +55,20 @@ func ValidNumber(number string) bool {
 	if len(parts) != 5 || len(parts[0]) != 18 || len(parts[1]) != 4 || len(parts[2]) != 4 || len(parts[3]) != 6 || len(parts[4]) != 1 {
 		return false
 	}
+	// The year and the sequence are numbers (the check character alone
+	// would accept letters there too).
+	if !digits(parts[2]) || !digits(parts[3]) || parts[3] == "000000" {
+		return false
+	}
 	c, err := Mod3736(strings.Join(parts[:4], ""))
 	return err == nil && c == parts[4][0]
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
