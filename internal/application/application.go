@@ -167,11 +167,7 @@ type Deps struct {
 // get returns an application its applicant may see: their own, or their
 // enterprise's while acting for it. Anyone else gets not-found.
 func (s *core) get(ctx context.Context, p authz.Principal, id int64) (Application, error) {
-	a, err := s.loadApplication(ctx, s.db, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
-		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
-		return Application{}, authz.NotYours("application")
-	}
+	a, err := s.own(ctx, p, id)
 	if err != nil {
 		return Application{}, err
 	}
@@ -185,6 +181,17 @@ func (s *core) get(ctx context.Context, p authz.Principal, id int64) (Applicatio
 		return Application{}, err
 	}
 	return a, nil
+}
+
+// own returns the row of an application its applicant may see, without
+// what get adds for showing it: for an action that reads it first.
+func (s *core) own(ctx context.Context, p authz.Principal, id int64) (Application, error) {
+	a, err := s.loadApplication(ctx, s.db, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !(a.accountID == p.AccountID || p.SeesEnterprise(a.EnterpriseID) ||
+		(p.PersonID != 0 && a.personID == p.PersonID && a.EnterpriseID == 0))) {
+		return Application{}, authz.NotYours("application")
+	}
+	return a, err
 }
 
 // complete adds what an application's row does not hold: the item's name

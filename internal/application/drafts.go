@@ -38,11 +38,8 @@ type StartRequest struct {
 // Start creates a draft application of the item in service with code,
 // prefilled from the hub under a consent recorded now.
 func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest) (Application, error) {
-	if req.Channel == "" {
-		req.Channel = "web"
-	}
-	if !slices.Contains(selfChannels, req.Channel) {
-		return Application{}, apperr.New(apperr.Invalid, apperr.BadChannel, "the channel must be one of %v, not %q", selfChannels, req.Channel)
+	if err := checkChannel(&req); err != nil {
+		return Application{}, err
 	}
 	if req.IdempotencyKey != "" {
 		if id, ok, err := s.remembered(ctx, p, req.IdempotencyKey, "start", req); err != nil || ok {
@@ -59,6 +56,18 @@ func (s *Drafts) Start(ctx context.Context, p authz.Principal, req StartRequest)
 	return s.startFor(ctx, w, req, "")
 }
 
+// checkChannel refuses a channel a person cannot apply through themselves;
+// none is the web.
+func checkChannel(req *StartRequest) error {
+	if req.Channel == "" {
+		req.Channel = "web"
+	}
+	if !slices.Contains(selfChannels, req.Channel) {
+		return apperr.New(apperr.Invalid, apperr.BadChannel, "the channel must be one of %v, not %q", selfChannels, req.Channel)
+	}
+	return nil
+}
+
 // consentRequired refuses a start without the applicant's consent.
 func consentRequired() error {
 	return apperr.New(apperr.Invalid, apperr.ConsentRequired,
@@ -67,48 +76,76 @@ func consentRequired() error {
 
 // startFor makes the draft for applicant w, at hall for window intake.
 func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall string) (Application, error) {
+	d, err := s.planDraft(ctx, w, req, hall)
+	if err != nil {
+		return Application{}, err
+	}
+	if err := s.grantConsents(ctx, s.db, &d); err != nil {
+		return Application{}, err
+	}
+	records, statuses := s.readAll(ctx, w, d.creditCode, d.need, d.purpose, 0)
+	d.fill(records, statuses)
+	existing, err := s.insert(ctx, &d.app, w.p, req.IdempotencyKey, req)
+	if err != nil {
+		return Application{}, err
+	}
+	if existing != 0 {
+		return s.get(ctx, w.p, existing)
+	}
+	return d.app, nil
+}
+
+// draft is a new application before anything of it is written: the item
+// version it is made under, the fields and materials that apply, the
+// sources to read and the consent that covers them.
+type draft struct {
+	w          who
+	version    catalog.Version
+	fields     []catalog.Field
+	materials  []catalog.Material
+	need       reads
+	consented  []string // the sources the consent names
+	creditCode string   // of the enterprise acted for
+	purpose    string   // as the applicant sees it in their data-read list
+	app        Application
+}
+
+// planDraft checks that applicant w may apply for req's item and works out
+// what its draft needs; it writes nothing.
+func (s *core) planDraft(ctx context.Context, w who, req StartRequest, hall string) (draft, error) {
 	p, code, answers := w.p, req.ItemCode, req.Answers
 	v, err := s.catalog.Current(ctx, code)
 	if err != nil {
-		return Application{}, err
+		return draft{}, err
 	}
 	it := v.Item
 	if w.intake {
 		if it.Target == "enterprise" {
-			return Application{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
+			return draft{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
 		}
 	} else if err := checkApplicant(it, p); err != nil {
-		return Application{}, err
+		return draft{}, err
 	}
 	if err := checkAnswers(it, answers); err != nil {
-		return Application{}, err
+		return draft{}, err
 	}
-	creditCode := ""
+	d := draft{w: w, version: v}
 	var enterpriseID int64
 	if p.ActingFor != nil {
-		creditCode, enterpriseID = p.ActingFor.CreditCode, p.ActingFor.ID
+		d.creditCode, enterpriseID = p.ActingFor.CreditCode, p.ActingFor.ID
 	}
-	fields, materials := applicable(it, answers)
+	d.fields, d.materials = applicable(it, answers)
 
 	// The sources this application needs, and the consent to read them.
-	need := map[string][]string{}
-	var order []string
-	want := func(source, field string) {
-		if _, ok := need[source]; !ok {
-			order = append(order, source)
-		}
-		if !slices.Contains(need[source], field) {
-			need[source] = append(need[source], field)
-		}
-	}
-	for _, f := range fields {
+	want := d.need.want
+	for _, f := range d.fields {
 		if f.Prefill != nil {
 			if src, field, ok := hub.SplitRef(f.Prefill.Source); ok {
 				want(src, field)
 			}
 		}
 	}
-	for _, m := range materials {
+	for _, m := range d.materials {
 		for _, ms := range m.Sources {
 			switch {
 			case ms.Licence != "":
@@ -121,56 +158,65 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 			}
 		}
 	}
-	var consented []string
-	for _, src := range order {
+	for _, src := range d.need.order {
 		if src != "applicant" {
-			consented = append(consented, src)
+			d.consented = append(d.consented, src)
 		}
 	}
 	// A machine decision reads what its rules need: the consent covers that too.
 	if it.Approval.Mode == "auto" {
 		prog, err := s.rules.Get(v.ID, it)
 		if err != nil {
-			return Application{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+			return draft{}, fmt.Errorf("rules of %s: %w", it.Code, err)
 		}
 		for src := range prog.Needs() {
-			if !slices.Contains(consented, src) {
-				consented = append(consented, src)
+			if !slices.Contains(d.consented, src) {
+				d.consented = append(d.consented, src)
 			}
 		}
-		slices.Sort(consented)
+		slices.Sort(d.consented)
 	}
-	app := Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", Channel: req.Channel, EnterpriseID: enterpriseID, Reasons: []string{},
+	d.app = Application{ItemCode: it.Code, ItemName: it.Name.Zh, VersionID: v.ID, Status: "draft", Channel: req.Channel, EnterpriseID: enterpriseID, Reasons: []string{},
 		Answers: answers, Form: map[string]any{}, Provenance: map[string]Provenance{}, Mismatches: []Mismatch{}, HallCode: hall,
 		accountID: p.AccountID, personID: w.personID}
-	if app.Answers == nil {
-		app.Answers = map[string]string{}
+	if d.app.Answers == nil {
+		d.app.Answers = map[string]string{}
 	}
-	purpose := "办理「" + it.Name.Zh + "」" // the purpose the applicant sees in their data-read list
+	d.purpose = "办理「" + it.Name.Zh + "」"
 	if w.intake {
-		purpose = "窗口代为办理「" + it.Name.Zh + "」（申请人现场签字同意）"
+		d.purpose = "窗口代为办理「" + it.Name.Zh + "」（申请人现场签字同意）"
 	}
-	var records map[string]hub.Record
-	if len(consented) > 0 {
-		c, err := s.reader.Grant(ctx, s.db, p.AccountID, hub.Subject{Kind: hub.Person, Key: w.idNumber}, consented, purpose, 0, consentTTL)
-		if err != nil {
-			return Application{}, err
-		}
-		app.consentID = c.ID
-		app.consents = append(app.consents, c.ID)
-		// An enterprise's sources are read under a consent in its name too.
-		if creditCode != "" {
-			ec, err := s.reader.Grant(ctx, s.db, p.AccountID, hub.Subject{Kind: hub.Enterprise, Key: creditCode}, consented, purpose, 0, consentTTL)
-			if err != nil {
-				return Application{}, err
-			}
-			app.consents = append(app.consents, ec.ID)
-		}
-	}
-	records, statuses := s.readAll(ctx, w, creditCode, need, order, purpose, 0)
+	return d, nil
+}
 
-	// Prefill the form.
-	for _, f := range fields {
+// grantConsents records the applicant's consent to read the draft's
+// sources, and the enterprise's when acting for one, through q.
+func (s *core) grantConsents(ctx context.Context, q store.Querier, d *draft) error {
+	if len(d.consented) == 0 {
+		return nil
+	}
+	c, err := s.reader.Grant(ctx, q, d.w.p.AccountID, hub.Subject{Kind: hub.Person, Key: d.w.idNumber}, d.consented, d.purpose, 0, consentTTL)
+	if err != nil {
+		return err
+	}
+	d.app.consentID = c.ID
+	d.app.consents = append(d.app.consents, c.ID)
+	// An enterprise's sources are read under a consent in its name too.
+	if d.creditCode != "" {
+		ec, err := s.reader.Grant(ctx, q, d.w.p.AccountID, hub.Subject{Kind: hub.Enterprise, Key: d.creditCode}, d.consented, d.purpose, 0, consentTTL)
+		if err != nil {
+			return err
+		}
+		d.app.consents = append(d.app.consents, ec.ID)
+	}
+	return nil
+}
+
+// fill prefills the draft's form and attaches the materials government
+// data already holds, from what the sources answered.
+func (d *draft) fill(records map[string]hub.Record, statuses map[string]string) {
+	app := &d.app
+	for _, f := range d.fields {
 		app.FieldsTotal++
 		if f.Prefill == nil {
 			continue
@@ -190,8 +236,7 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 		}
 		app.Provenance[f.ID] = pv
 	}
-	// Attach the materials government data already holds.
-	for _, m := range materials {
+	for _, m := range d.materials {
 		am := Material{ID: m.ID, Name: m.Name.Zh, Required: m.Required}
 		app.MaterialsTotal++
 		for _, ms := range m.Sources {
@@ -220,14 +265,6 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 	if app.Materials == nil {
 		app.Materials = []Material{}
 	}
-	existing, err := s.insert(ctx, &app, p, req.IdempotencyKey, req)
-	if err != nil {
-		return Application{}, err
-	}
-	if existing != 0 {
-		return s.get(ctx, p, existing)
-	}
-	return app, nil
 }
 
 // checkApplicant refuses an applicant the item is not for.
@@ -307,27 +344,11 @@ func (s *core) insert(ctx context.Context, a *Application, p authz.Principal, ke
 				return err
 			}
 		}
-		id, err := s.insertDraft(ctx, tx, a, intake)
-		if err != nil {
-			return fmt.Errorf("save application: %w", err)
-		}
-		a.ID = id
-		by := actor{"applicant", p.AccountID, p.Name}
-		if intake != 0 {
-			by = staffActor(p)
-		}
-		if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {
+		if err := s.saveDraft(ctx, tx, a, p, intake); err != nil {
 			return err
 		}
 		if key != "" {
-			if err := s.remember(ctx, tx, p, key, "start", request, a.ID); err != nil {
-				return err
-			}
-		}
-		for _, c := range a.consents {
-			if _, err := tx.ExecContext(ctx, `UPDATE consents SET application = $1 WHERE id = $2`, a.ID, c); err != nil {
-				return err
-			}
+			return s.remember(ctx, tx, p, key, "start", request, a.ID)
 		}
 		return nil
 	})
@@ -336,6 +357,29 @@ func (s *core) insert(ctx context.Context, a *Application, p authz.Principal, ke
 		return id, err
 	}
 	return existing, err
+}
+
+// saveDraft inserts draft a, its first timeline entry and the link from
+// its consents; intake is the clerk taking it at a window, or 0.
+func (s *core) saveDraft(ctx context.Context, tx *sql.Tx, a *Application, p authz.Principal, intake int64) error {
+	id, err := s.insertDraft(ctx, tx, a, intake)
+	if err != nil {
+		return fmt.Errorf("save application: %w", err)
+	}
+	a.ID = id
+	by := actor{"applicant", p.AccountID, p.Name}
+	if intake != 0 {
+		by = staffActor(p)
+	}
+	if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {
+		return err
+	}
+	for _, c := range a.consents {
+		if _, err := tx.ExecContext(ctx, `UPDATE consents SET application = $1 WHERE id = $2`, a.ID, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Mine lists the applicant's applications (and, when acting for an
@@ -378,6 +422,21 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 		return a, err
 	}
 	fields, _ := applicable(v.Item, a.Answers)
+	if err := setForm(&a, fields, values); err != nil {
+		return a, err
+	}
+	form, _ := json.Marshal(a.Form)
+	if err := s.saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// setForm sets values in a's form after checking each against its field
+// (one of fields, those that apply); a value that came from a source stays
+// unless the item lets the applicant edit it. Nothing is set when any
+// value is refused.
+func setForm(a *Application, fields []catalog.Field, values map[string]any) error {
 	byID := map[string]catalog.Field{}
 	for _, f := range fields {
 		byID[f.ID] = f
@@ -397,19 +456,16 @@ func (s *Drafts) UpdateForm(ctx context.Context, p authz.Principal, id int64, va
 		}
 		if w := checkValue(f, val); w != nil {
 			problems = append(problems, fieldProblem(f, *w))
-			continue
 		}
-		a.Form[k] = val
 	}
 	if len(problems) > 0 {
 		sortDetails(problems)
-		return a, apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set: %s", len(problems), apperr.JoinEnglish(problems)).WithDetails(problems)
+		return apperr.New(apperr.Invalid, apperr.BadForm, "%d field(s) could not be set: %s", len(problems), apperr.JoinEnglish(problems)).WithDetails(problems)
 	}
-	form, _ := json.Marshal(a.Form)
-	if err := s.saveDraftForm(ctx, s.db, id, string(form), s.now()); err != nil {
-		return a, err
+	for k, val := range values {
+		a.Form[k] = val
 	}
-	return a, nil
+	return nil
 }
 
 var (
@@ -492,7 +548,7 @@ func wrong(zh, en string) *apperr.Words { return &apperr.Words{Zh: zh, En: en} }
 // overwritten. The decision comes later (rules, workflow).
 // A retry with the same idempotency key returns the submitted application.
 func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64, key string) (Application, error) {
-	a, err := s.get(ctx, p, id)
+	a, err := s.own(ctx, p, id)
 	if err != nil {
 		return a, err
 	}
@@ -513,14 +569,8 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		return a, err
 	}
 	fields, _ := applicable(v.Item, a.Answers)
-	var missing []apperr.Detail
-	for _, f := range fields {
-		if _, ok := a.Form[f.ID]; f.Required && !ok {
-			missing = append(missing, detail(f.ID, f.Label.Zh, f.Label.In("en")))
-		}
-	}
-	if len(missing) > 0 {
-		return a, apperr.New(apperr.Invalid, apperr.Incomplete, "fill in %d more item(s) before submitting: %s", len(missing), apperr.JoinEnglish(missing)).WithDetails(missing)
+	if err := checkComplete(fields, a.Form); err != nil {
+		return a, err
 	}
 	if err := s.readyToSubmit(ctx, a, v.Item); err != nil {
 		return a, err
@@ -535,66 +585,27 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 	}
 	// Each source is read once: for the check of what was prefilled and for
 	// the rules of a machine decision together.
-	need := map[string][]string{}
-	var order []string
-	want := func(src, field string) {
-		if _, seen := need[src]; !seen {
-			order = append(order, src)
-		}
-		if !slices.Contains(need[src], field) {
-			need[src] = append(need[src], field)
-		}
-	}
+	var need reads
 	for _, pv := range a.Provenance {
 		if pv.Status != "filled" {
 			continue
 		}
 		if src, field, ok := hub.SplitRef(pv.Source); ok {
-			want(src, field)
+			need.want(src, field)
 		}
 	}
 	purpose := "提交「" + v.Item.Name.Zh + "」时核对"
-	var prog *rules.Program // nil: no machine decision, or machine approval suspended
-	auto := v.Item.Approval.Mode == "auto"
-	if auto {
-		suspended, err := s.machineSuspended(ctx, v.Item.Code)
-		if err != nil {
-			return a, err
-		}
-		if !suspended {
-			if prog, err = s.rules.Get(a.VersionID, v.Item); err != nil {
-				return a, fmt.Errorf("rules of %s: %w", v.Item.Code, err)
-			}
-			for src, fields := range prog.Needs() {
-				for _, f := range fields {
-					want(src, f)
-				}
-			}
-			purpose = "提交「" + v.Item.Name.Zh + "」时核对并秒批核验"
-		}
+	prog, err := s.machineRules(ctx, v, &need)
+	if err != nil {
+		return a, err
 	}
-	records, statuses := s.readAll(ctx, w, creditCode, need, order, purpose, a.ID)
-	a.Mismatches = []Mismatch{}
-	for fid, pv := range a.Provenance {
-		if pv.Status != "filled" {
-			continue
-		}
-		src, field, _ := hub.SplitRef(pv.Source)
-		cur, ok := records[src][field]
-		switch {
-		case statuses[src] != "filled":
-			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）", Unavailable: true})
-		case !ok || fmt.Sprint(cur) != fmt.Sprint(pv.Value):
-			a.Mismatches = append(a.Mismatches, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: cur})
-		}
+	if prog != nil {
+		purpose = "提交「" + v.Item.Name.Zh + "」时核对并秒批核验"
 	}
+	records, statuses := s.readAll(ctx, w, creditCode, need, purpose, a.ID)
+	a.Mismatches = mismatches(a, records, statuses)
 	now := s.now()
-	var decision *rules.Decision
-	if auto {
-		d := s.decide(a, v.Item, w, prog, records, statuses, now)
-		decision = &d
-	}
-	mism, _ := json.Marshal(a.Mismatches)
+	decision := s.decideIfMachine(a, v.Item, w, prog, records, statuses, now)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		ctx, audited := audit.Batched(ctx, tx) // the submission's entries in one statement
 		locked, err := s.lockForAction(ctx, tx, id, expect)
@@ -604,36 +615,13 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		if locked.Status != "draft" {
 			return apperr.New(apperr.Conflict, apperr.NotADraft, "application %d was already submitted", id)
 		}
-		// Counted with the submission, so a retry of one that failed or
-		// died with its process is not counted twice.
-		if !w.intake {
-			if err := s.limits.AllowTx(ctx, tx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
-				return err
-			}
-		}
-		number, err := s.nextNumber(ctx, tx, s.regionOf(ctx, tx, v.Item, locked.HallCode), now)
-		if err != nil {
-			return err
-		}
 		if key != "" {
 			if err := s.remember(ctx, tx, p, key, "submit", id, id); err != nil {
 				return err
 			}
 		}
-		by := actor{"applicant", p.AccountID, p.Name}
-		if w.intake {
-			by = staffActor(p)
-		}
-		if err := s.move(ctx, tx, &locked, workflow.Submit, by, "", nil, update{Mismatches: string(mism), SubmittedAt: now, Number: number}); err != nil {
-			return err
-		}
-		locked.Number = number
-		if decision != nil {
-			if err := s.saveDecision(ctx, tx, locked, v.Item, *decision); err != nil {
-				return err
-			}
-		}
-		if err := s.proceed(ctx, tx, &locked, v.Item, decision); err != nil {
+		locked.Mismatches = a.Mismatches
+		if err := s.submitIn(ctx, tx, w, &locked, v.Item, decision, now); err != nil {
 			return err
 		}
 		return audited.Flush(ctx)
@@ -648,6 +636,127 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		return a, err
 	}
 	return s.get(ctx, p, id)
+}
+
+// reads is the sources a submission reads, each once, with their fields.
+type reads struct {
+	fields map[string][]string
+	order  []string
+}
+
+// want adds field of src to the reads.
+func (r *reads) want(src, field string) {
+	if r.fields == nil {
+		r.fields = map[string][]string{}
+	}
+	if _, seen := r.fields[src]; !seen {
+		r.order = append(r.order, src)
+	}
+	if !slices.Contains(r.fields[src], field) {
+		r.fields[src] = append(r.fields[src], field)
+	}
+}
+
+// machineRules returns the rules of a machine-decided item and adds what
+// they read to need; nil when the item is decided by people, or machine
+// approval of it is suspended.
+func (s *core) machineRules(ctx context.Context, v catalog.Version, need *reads) (*rules.Program, error) {
+	if v.Item.Approval.Mode != "auto" {
+		return nil, nil
+	}
+	suspended, err := s.machineSuspended(ctx, v.Item.Code)
+	if err != nil || suspended {
+		return nil, err
+	}
+	prog, err := s.rules.Get(v.ID, v.Item)
+	if err != nil {
+		return nil, fmt.Errorf("rules of %s: %w", v.Item.Code, err)
+	}
+	for src, fields := range prog.Needs() {
+		for _, f := range fields {
+			need.want(src, f)
+		}
+	}
+	return prog, nil
+}
+
+// decideIfMachine is the machine's decision on a of a machine-decided item
+// (with its rules suspended, prog is nil and a person decides); nil for
+// the other modes.
+func (s *core) decideIfMachine(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) *rules.Decision {
+	if it.Approval.Mode != "auto" {
+		return nil
+	}
+	d := s.decide(a, it, w, prog, records, statuses, at)
+	return &d
+}
+
+// checkComplete insists every required field of fields is in form.
+func checkComplete(fields []catalog.Field, form map[string]any) error {
+	var missing []apperr.Detail
+	for _, f := range fields {
+		if _, ok := form[f.ID]; f.Required && !ok {
+			missing = append(missing, detail(f.ID, f.Label.Zh, f.Label.In("en")))
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.New(apperr.Invalid, apperr.Incomplete, "fill in %d more item(s) before submitting: %s", len(missing), apperr.JoinEnglish(missing)).WithDetails(missing)
+	}
+	return nil
+}
+
+// mismatches lists the prefilled values of a that the sources now answer
+// differently, or could not be checked against.
+func mismatches(a Application, records map[string]hub.Record, statuses map[string]string) []Mismatch {
+	out := []Mismatch{}
+	for fid, pv := range a.Provenance {
+		if pv.Status != "filled" {
+			continue
+		}
+		src, field, _ := hub.SplitRef(pv.Source)
+		cur, ok := records[src][field]
+		switch {
+		case statuses[src] != "filled":
+			out = append(out, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: "（数据源暂不可用，无法核对）", Unavailable: true})
+		case !ok || fmt.Sprint(cur) != fmt.Sprint(pv.Value):
+			out = append(out, Mismatch{Field: fid, Source: pv.Source, Prefilled: pv.Value, Current: cur})
+		}
+	}
+	return out
+}
+
+// submitIn submits draft a (locked in tx, or saved in it) with its
+// mismatches and the machine's decision: counted against the applicant's
+// limit, numbered — the shared counter taken as late as possible — and
+// sent on by its approval mode.
+func (s *Drafts) submitIn(ctx context.Context, tx *sql.Tx, w who, a *Application, it catalog.Item, decision *rules.Decision, now time.Time) error {
+	p := w.p
+	// Counted with the submission, so a retry of one that failed or died
+	// with its process is not counted twice.
+	if !w.intake {
+		if err := s.limits.AllowTx(ctx, tx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
+			return err
+		}
+	}
+	number, err := s.nextNumber(ctx, tx, s.regionOf(ctx, tx, it, a.HallCode), now)
+	if err != nil {
+		return err
+	}
+	by := actor{"applicant", p.AccountID, p.Name}
+	if w.intake {
+		by = staffActor(p)
+	}
+	mism, _ := json.Marshal(a.Mismatches)
+	if err := s.move(ctx, tx, a, workflow.Submit, by, "", nil, update{Mismatches: string(mism), SubmittedAt: now, Number: number}); err != nil {
+		return err
+	}
+	a.Number = number
+	if decision != nil {
+		if err := s.saveDecision(ctx, tx, *a, it, *decision); err != nil {
+			return err
+		}
+	}
+	return s.proceed(ctx, tx, a, it, decision)
 }
 
 // regionOf is the region an application is numbered in: the accepting
@@ -677,7 +786,7 @@ func (s *Drafts) ReadsAboutMe(ctx context.Context, p authz.Principal) ([]hub.Rea
 
 // Withdraw lets the applicant withdraw an application before its decision.
 func (s *Drafts) Withdraw(ctx context.Context, p authz.Principal, id, expect int64, reason string) (Application, error) {
-	if _, err := s.get(ctx, p, id); err != nil {
+	if _, err := s.own(ctx, p, id); err != nil {
 		return Application{}, err
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {

@@ -64,12 +64,35 @@ func enterpriseLicence(source string) bool {
 	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit"}, source)
 }
 
-// readAll reads every needed source once, logging each read. A source that
-// has no record or does not answer leaves its fields for the applicant.
-func (s *core) readAll(ctx context.Context, w who, creditCode string, need map[string][]string, order []string, purpose string, application int64) (map[string]hub.Record, map[string]string) {
+// readAll reads every needed source once, logging each read under the
+// applicant's stored consent. A source that has no record or does not
+// answer leaves its fields for the applicant.
+func (s *core) readAll(ctx context.Context, w who, creditCode string, need reads, purpose string, application int64) (map[string]hub.Record, map[string]string) {
+	return s.readSources(ctx, w, creditCode, need, purpose, application, func(rd hub.Read) (hub.Record, error) {
+		rd.Consent = s.consentFor(ctx, w, rd.Subject)
+		return s.reader.Read(ctx, rd)
+	})
+}
+
+// fetchAll reads like readAll but logs nothing and checks no stored
+// consent: the one-call application grants the consent and logs the reads
+// it returns in the transaction that saves the application.
+func (s *core) fetchAll(ctx context.Context, w who, creditCode string, need reads, purpose string) (map[string]hub.Record, map[string]string, []hub.Fetched) {
+	var fetched []hub.Fetched
+	records, statuses := s.readSources(ctx, w, creditCode, need, purpose, 0, func(rd hub.Read) (hub.Record, error) {
+		rec, f, err := s.reader.Fetch(ctx, rd)
+		fetched = append(fetched, f)
+		return rec, err
+	})
+	return records, statuses, fetched
+}
+
+// readSources reads each source in order with read, once.
+func (s *core) readSources(ctx context.Context, w who, creditCode string, need reads, purpose string, application int64,
+	read func(hub.Read) (hub.Record, error)) (map[string]hub.Record, map[string]string) {
 	records := map[string]hub.Record{}
 	statuses := map[string]string{}
-	for _, src := range order {
+	for _, src := range need.order {
 		if src == "applicant" {
 			records[src] = hub.Record{"name": w.name, "id_number": w.idNumber, "phone": w.phone}
 			statuses[src] = "filled"
@@ -85,7 +108,7 @@ func (s *core) readAll(ctx context.Context, w who, creditCode string, need map[s
 			statuses[src] = "not_found"
 			continue
 		}
-		rec, err := s.reader.Read(ctx, hub.Read{Consent: s.consentFor(ctx, w, subject), Subject: subject, Source: src, Fields: need[src],
+		rec, err := read(hub.Read{Subject: subject, Source: src, Fields: need.fields[src],
 			Reader: w.p.AccountID, ReaderName: w.readerName(), Purpose: purpose, Application: application})
 		switch {
 		case err == nil:

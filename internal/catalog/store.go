@@ -280,11 +280,23 @@ func scanVersion(row store.Scanner) (Version, error) {
 
 // Current returns the version new applications of code must use: published
 // and not retired.
+//
+// Only the id and publication are read from the database, so a publication
+// by any process is seen at once; the content comes from VersionByID's
+// memory.
 func (s *Store) Current(ctx context.Context, code string) (Version, error) {
-	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM catalog_versions WHERE item_code = $1 AND status = 'published'`, code))
+	var id int64
+	var by string
+	var at *time.Time
+	err := s.db.QueryRowContext(ctx, `SELECT id, COALESCE(published_by, ''), published_at FROM catalog_versions WHERE item_code = $1 AND status = 'published'`, code).Scan(&id, &by, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, apperr.New(apperr.NotFound, apperr.ItemNotFound, "no item in service has the code %s", code)
+		return Version{}, apperr.New(apperr.NotFound, apperr.ItemNotFound, "no item in service has the code %s", code)
 	}
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := s.VersionByID(ctx, id)
+	v.Status, v.PublishedBy, v.PublishedAt = "published", by, at
 	return v, err
 }
 

@@ -97,10 +97,13 @@ func TestVersionLifecycle(t *testing.T) {
 		if _, err := cs.Publish(ctx, code, 2, "admin:test"); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("publishing a published version: %v", err)
 		}
-		// An application pinned to v1 still reads v1's terms.
+		// An application pinned to v1 still reads v1's terms, now superseded.
 		pinned, err := cs.VersionByID(ctx, v1.ID)
-		if err != nil || pinned.Status != catalog.StatusSuperseded || pinned.Item.TimeLimit.PromisedDays != v1.Item.TimeLimit.PromisedDays {
-			t.Errorf("pinned v1 = %+v, %v", pinned.Status, err)
+		if err != nil || pinned.Item.TimeLimit.PromisedDays != v1.Item.TimeLimit.PromisedDays {
+			t.Errorf("pinned v1 = %+v, %v", pinned.Item.TimeLimit, err)
+		}
+		if old, err := cs.Version(ctx, code, 1); err != nil || old.Status != catalog.StatusSuperseded {
+			t.Errorf("v1 after v2's publication = %s, %v", old.Status, err)
 		}
 		// Published content cannot be changed, even by SQL.
 		if _, err := db.ExecContext(ctx, `UPDATE catalog_versions SET content_json = '{}' WHERE id = $1`, v1.ID); err == nil || !strings.Contains(err.Error(), "immutable") {

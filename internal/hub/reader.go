@@ -110,25 +110,60 @@ func (r *Reader) Read(ctx context.Context, rd Read) (Record, error) {
 	if !slices.Contains(strings.Fields(sources), rd.Source) {
 		return nil, apperr.New(apperr.Forbidden, apperr.SourceNotConsented, "the consent does not cover %s", rd.Source)
 	}
-	rec, ferr := r.conn.Fetch(ctx, rd.Source, rd.Subject, rd.Fields)
-	outcome := "ok"
-	switch {
-	case errors.Is(ferr, ErrNotFound):
-		outcome = "not_found"
-	case errors.Is(ferr, ErrMalformed):
-		outcome = "malformed"
-	case ferr != nil:
-		outcome = "unavailable"
-	}
-	var app any
-	if rd.Application != 0 {
-		app = rd.Application
-	}
-	if _, err := r.db.ExecContext(ctx, `INSERT INTO data_reads (at, subject_idx, source, fields, reader, reader_name, purpose, application, consent_id, outcome)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.now(), idx, rd.Source, strings.Join(rd.Fields, ","), rd.Reader, rd.ReaderName, rd.Purpose, app, rd.Consent, outcome); err != nil {
-		return nil, fmt.Errorf("log the read of %s: %w", rd.Source, err)
+	rec, f, ferr := r.Fetch(ctx, rd)
+	if err := r.LogReads(ctx, r.db, []Fetched{f}); err != nil {
+		return nil, err
 	}
 	return rec, ferr
+}
+
+// Fetched is a read made but not yet logged.
+type Fetched struct {
+	Read
+	At      time.Time
+	Outcome string // ok, not_found, malformed, unavailable
+}
+
+// Fetch reads the fields without looking for a stored consent and without
+// logging the read. It is for the one-call application, which stores the
+// consent covering rd.Source, the application and the reads' log
+// (LogReads) in one transaction: a caller that does not log what Fetch
+// read breaks the promise that every read is in the access log.
+func (r *Reader) Fetch(ctx context.Context, rd Read) (Record, Fetched, error) {
+	rec, err := r.conn.Fetch(ctx, rd.Source, rd.Subject, rd.Fields)
+	f := Fetched{Read: rd, At: r.now(), Outcome: "ok"}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		f.Outcome = "not_found"
+	case errors.Is(err, ErrMalformed):
+		f.Outcome = "malformed"
+	case err != nil:
+		f.Outcome = "unavailable"
+	}
+	return rec, f, err
+}
+
+// LogReads writes the access-log rows of reads in one statement.
+func (r *Reader) LogReads(ctx context.Context, q store.Execer, reads []Fetched) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	var rows []string
+	var args []any
+	for _, f := range reads {
+		var app any
+		if f.Application != 0 {
+			app = f.Application
+		}
+		n := len(args)
+		rows = append(rows, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10))
+		args = append(args, f.At, r.index(f.Subject), f.Source, strings.Join(f.Fields, ","), f.Reader, f.ReaderName, f.Purpose, app, f.Consent, f.Outcome)
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO data_reads (at, subject_idx, source, fields, reader, reader_name, purpose, application, consent_id, outcome)
+		VALUES `+strings.Join(rows, ", "), args...); err != nil {
+		return fmt.Errorf("log the reads: %w", err)
+	}
+	return nil
 }
 
 // ReadLog is one logged read, as the data subject sees it.
