@@ -278,6 +278,31 @@ func (s *core) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it ca
 // modes loads what an application's mode asks of it, for its views.
 func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error {
 	m := &ModeView{Mode: it.Approval.Mode}
+	if it.Approval.Mode == "commitment" {
+		m.CommitmentText = commitmentText(it)
+	}
+	// Most applications have none of these: one look says which to read.
+	var hasCommitment, hasNotice, hasParties, hasDeferrals bool
+	if err := s.db.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM commitments WHERE application_id = $1 AND purpose = 'approval'),
+		EXISTS (SELECT 1 FROM notices WHERE application_id = $1),
+		EXISTS (SELECT 1 FROM application_parties WHERE application_id = $1),
+		EXISTS (SELECT 1 FROM deferrals WHERE application_id = $1)`, a.ID).Scan(&hasCommitment, &hasNotice, &hasParties, &hasDeferrals); err != nil {
+		return err
+	}
+	if hasCommitment || hasNotice || hasParties || hasDeferrals {
+		if err := s.modeRecords(ctx, a, it, m); err != nil {
+			return err
+		}
+	}
+	if (m.Mode != "auto" && m.Mode != "manual") || m.Commitment != nil || m.Notice != nil || len(m.Parties) > 0 || len(m.Deferrals) > 0 {
+		a.Modes = m
+	}
+	return nil
+}
+
+// modeRecords reads into m the commitment, notice, parties and deferrals of a.
+func (s *core) modeRecords(ctx context.Context, a *Application, it catalog.Item, m *ModeView) error {
 	commitments, err := store.All(ctx, s.db, func(row store.Scanner) (Commitment, error) {
 		var c Commitment
 		err := row.Scan(&c.Purpose, &c.SignerName, &c.SignedAt, &c.Text, &c.Digest, &c.RecordedBy)
@@ -292,9 +317,6 @@ func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error
 	}
 	if len(commitments) > 0 {
 		m.Commitment = &commitments[len(commitments)-1]
-	}
-	if it.Approval.Mode == "commitment" {
-		m.CommitmentText = commitmentText(it)
 	}
 	notices, err := s.queryNotices(ctx, s.db, `n.application_id = $1`, a.ID)
 	if err != nil {
@@ -326,13 +348,7 @@ func (s *core) modes(ctx context.Context, a *Application, it catalog.Item) error
 		return d, nil
 	}, `SELECT d.material_id, d.due_at, d.supplied_at, d.overdue_at, `+recordedBy+` FROM deferrals d
 		JOIN commitments c ON c.id = d.commitment_id JOIN accounts ac ON ac.id = c.account_id WHERE d.application_id = $1 ORDER BY d.id`, a.ID)
-	if err != nil {
-		return err
-	}
-	if (m.Mode != "auto" && m.Mode != "manual") || m.Commitment != nil || m.Notice != nil || len(m.Parties) > 0 || len(m.Deferrals) > 0 {
-		a.Modes = m
-	}
-	return nil
+	return err
 }
 
 var _ Enqueuer = (*jobs.Queue)(nil)
