@@ -90,12 +90,15 @@ func (l *Limiter) check(ctx context.Context, db execQuerier, account int64, acti
 		lim = l.submissions // callers name the limit; the configured number applies
 	}
 	now := l.now()
-	recent, err := store.All(ctx, db, store.Value[time.Time], `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at`, account, action, now.Add(-lim.Window))
+	// The newest N events in the window: with N of them the limit is
+	// reached, and a place frees when the oldest of those leaves the window.
+	recent, err := store.All(ctx, db, store.Value[time.Time], `SELECT at FROM rate_events WHERE account_id = $1 AND action = $2 AND at > $3 ORDER BY at DESC LIMIT $4`,
+		account, action, now.Add(-lim.Window), lim.N)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
 	if len(recent) >= lim.N {
-		retry := (recent[0].Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
+		retry := (recent[len(recent)-1].Add(lim.Window).Sub(now) + time.Minute - 1).Truncate(time.Minute) // rounded up: never too early
 		retry = max(retry, time.Minute)
 		minutes := int(retry / time.Minute)
 		return apperr.New(apperr.TooMany, apperr.RateLimited, "limit reached: at most %d %s per %s; try again in %s", lim.N, lim.What, lim.Window, retry).

@@ -96,5 +96,20 @@ func TestLimiterRetryTimeIsNeverTooEarly(t *testing.T) {
 		if err := lim.Allow(f.ctx, 1, "act", one); err != nil {
 			t.Errorf("action after the time the message gave: %v", err)
 		}
+
+		// Three actions 10 minutes apart under a limit of three, then the
+		// limit lowered to two: a place frees when the second of them
+		// leaves the window (in 40m), not the first (in 30m).
+		three, two := identity.Limit{N: 3, Window: time.Hour, What: "test actions"}, identity.Limit{N: 2, Window: time.Hour, What: "test actions"}
+		for i := range 3 {
+			if err := lim.Allow(f.ctx, 2, "act", three); err != nil {
+				t.Fatalf("action %d: %v", i+1, err)
+			}
+			f.clock.Advance(10 * time.Minute)
+		}
+		e = wantErr(t, "an action over the lowered limit", lim.Allow(f.ctx, 2, "act", two), apperr.TooMany, "rate_limited")
+		if !strings.Contains(e.Message, "try again in 40m") {
+			t.Errorf("message %q should say to try again in 40 minutes", e.Message)
+		}
 	})
 }
