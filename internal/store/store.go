@@ -22,7 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"yiwang/internal/apperr"
 )
@@ -42,6 +42,8 @@ type DB struct {
 	Backend Backend
 	// Where describes the database for people and logs, without passwords.
 	Where string
+	// stmts is SQLite's statement cache, nil without one.
+	stmts *stmtCacheConnector
 }
 
 // DefaultFile is the SQLite file used when no database URL is configured.
@@ -56,18 +58,20 @@ const DefaultFile = "yiwang.db"
 func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	switch {
 	case dsn == "":
-		return openSQLite(ctx, filepath.Join(dataDir, DefaultFile))
+		return openSQLite(ctx, filepath.Join(dataDir, DefaultFile), stmtCacheSize)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return openPostgres(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), stmtCacheSize)
 	default:
 		return nil, apperr.New(apperr.Invalid, apperr.BadDatabaseURL,
 			"database URL %q is not understood: use postgres://user@host:5432/db or sqlite:PATH, or leave it empty for the embedded database", redact(dsn))
 	}
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+// openSQLite opens the SQLite file at path, each connection keeping up to
+// cacheSize statements prepared (see stmtCacheConnector); 0 keeps none.
+func openSQLite(ctx context.Context, path string, cacheSize int) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, apperr.Wrap(err, apperr.Unavailable, apperr.DataDir,
@@ -84,10 +88,16 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
-	sqlDB, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	connector, err := sqlite.NewConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Invalid, apperr.BadDatabaseURL, "cannot open the SQLite database "+path)
 	}
+	var stmts *stmtCacheConnector
+	if cacheSize > 0 {
+		stmts = &stmtCacheConnector{Connector: connector, size: cacheSize}
+		connector = stmts
+	}
+	sqlDB := sql.OpenDB(connector)
 	// Keep connections open: each new one re-runs the pragmas and rebuilds
 	// SQLite's page cache, which under load cost more than the queries.
 	// Their number stays unlimited: transactions wait for the write lock
@@ -95,7 +105,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// to read, so a cap could leave it waiting behind them.
 	sqlDB.SetMaxIdleConns(32)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path}
+	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path, stmts: stmts}
 	if err := db.checkWritable(ctx); err != nil {
 		sqlDB.Close()
 		return nil, explainSQLite(err, path)
