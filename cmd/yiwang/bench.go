@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,12 +18,14 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/loadtest"
 	"yiwang/internal/logging"
+	"yiwang/internal/store"
 )
 
 const benchSummary = `Load-test a running server, like pgbench.
 
   yiwang bench prepare [--db URL | --data-dir DIR] [--applicants N]
   yiwang bench run [--url URL[,URL…]] [--concurrency N] [--duration D] [--warmup D] [--rate R] [--item CODE] [--flow three-request|one-call]
+                   [--db URL | --data-dir DIR] [--floor D]
 
 prepare puts N fictional applicants into the server's database — persons born
 in 910102, accounts with the bench password, and their population, e-licence
@@ -48,6 +52,14 @@ server's part besides the total. While measuring, run reads every server's
 /metrics (--metrics-every) and reports its memory, heap, goroutines and
 database connections first, last, lowest and highest: flat in a soak, or
 growing.
+
+After the run, with the server idle, run measures the floor under it on the
+server's database (--db, or the SQLite file in --data-dir) for --floor (5s):
+what a submission commits — the application row set to submitted and its
+decision — written straight to the database by --concurrency writers,
+closed loop, on copies of an application the run made, removed afterwards.
+The report gives the floor in submissions/s and the run's applications/s as
+a share of it. --floor 0 skips it.
 
 The server allows an account 30 submissions a day (--submission-limit of
 serve); run spreads the load over the applicants, --per-applicant each.`
@@ -140,6 +152,8 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&o.PerApplicant, "per-applicant", o.PerApplicant, fmt.Sprintf("submissions per applicant in this run, at most serve's --submission-limit; 0: no limit of the tool's own (default %d)", loadtest.DefaultPerApplicant))
 	fs.StringVar(&o.Password, "password", loadtest.Password, "the applicants' password (default: the one prepare uses)")
 	quiet := fs.Bool("quiet", false, "no progress line every second")
+	floor := 5 * time.Second
+	durationFlag(fs, &floor, "floor", "after the run, how long to measure the floor on the server's database (--db or --data-dir): submissions written straight to it by --concurrency writers; 0: skip it")
 	cfg, _, err := config.Parse(fs, "bench run", benchSummary, args, 0, getenv, stdout)
 	if err != nil {
 		return parseError(err)
@@ -159,6 +173,9 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
+	if floor < 0 || floor > maxFloor {
+		return usageError{fmt.Errorf("--floor must be between 0 (skip it) and %s, not %s", maxFloor, floor)}
+	}
 	if o.Applicants, err = loadtest.ReadApplicants(*file); err != nil {
 		return err
 	}
@@ -169,9 +186,16 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		o.Progress = stderr
 	}
 	fmt.Fprintf(stderr, "signing in %s applicants at %s ...\n", loadtest.Grouped(len(o.Applicants)), strings.Join(o.URLs, ", "))
+	began := time.Now()
 	rep, err := loadtest.Run(ctx, o)
 	if err != nil {
 		return err
+	}
+	if floor > 0 && ctx.Err() == nil {
+		if rep.Floor, err = measureFloor(ctx, cfg, o, floor, began, stderr); err != nil {
+			rep.FloorMissing = err.Error()
+			fmt.Fprintf(stderr, "the floor was not measured: %v\n", err)
+		}
 	}
 	rep.Write(stdout)
 	switch {
@@ -183,6 +207,53 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("%s decision(s) differ from what the prepared records should give", loadtest.Grouped(rep.Unexpected))
 	}
 	return nil
+}
+
+// maxFloor bounds --floor: the floor is steady within seconds.
+const maxFloor = time.Minute
+
+// measureFloor measures the floor on the database of the servers just
+// loaded, now idle: as many writers as the run had, for d, copying an
+// application of the run's item submitted since it began (a minute's
+// leeway for the clocks), so that another database is not measured by
+// mistake. Several servers share one database: it is measured once.
+func measureFloor(ctx context.Context, cfg config.Config, o loadtest.Options, d time.Duration, began time.Time, stderr io.Writer) (*loadtest.FloorResult, error) {
+	db, err := openExisting(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	f, err := loadtest.NewFloor(ctx, db, o.Item, began.Add(-time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "measuring the floor for %s: %d writers submitting %s ...\n", d, o.Concurrency, f)
+	res, err := f.Measure(ctx, o.Concurrency, d)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "floor: %s submissions in %s = %s/s; the rows written for it are removed\n",
+		loadtest.Grouped(res.Submits), loadtest.Short(res.Took), loadtest.Grouped(int64(math.Round(res.Rate()))))
+	return &res, nil
+}
+
+// openExisting opens the configured database like openMigrated, but never
+// makes one: an SQLite file that is not there is an error, since the
+// database of a server under test exists.
+func openExisting(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	path := ""
+	switch {
+	case cfg.DB == "":
+		path = filepath.Join(cfg.DataDir, store.DefaultFile)
+	case strings.HasPrefix(cfg.DB, "sqlite:"):
+		path = strings.TrimPrefix(strings.TrimPrefix(cfg.DB, "sqlite:"), "//")
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no database at %s: give bench run the server's --db or --data-dir, or --floor 0", path)
+		}
+	}
+	return openMigrated(ctx, cfg)
 }
 
 // durationFlag defines a duration flag whose error says what a duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -44,6 +45,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"rate not a number", []string{"bench", "run", "--rate", "fast"}, 2, "not a number of applications a second"},
 		{"negative rate", []string{"bench", "run", "--rate", "-3"}, 2, "--rate must be between 0"},
 		{"unknown flag", []string{"bench", "run", "--threads", "4"}, 2, "unknown flag --threads"},
+		{"negative floor", []string{"bench", "run", "--floor", "-1s"}, 2, "--floor must be between 0 (skip it) and 1m0s"},
+		{"floor too long", []string{"bench", "run", "--floor", "2m"}, 2, "--floor must be between 0 (skip it) and 1m0s"},
 		{"too many applicants", []string{"bench", "prepare", "--applicants", "100000"}, 2, "--applicants must be between 1 and 20,000"},
 		// Valid flags get as far as the applicants file, without touching the network.
 		{"loopback accepted", []string{"bench", "run", "--url", "http://[::1]:1", "--applicants-file", missing}, 1, "run 'yiwang bench prepare'"},
@@ -100,12 +103,22 @@ func TestBenchRunEndToEnd(t *testing.T) {
 	}
 
 	// Two addresses of the one handler stand for two processes: the
-	// applicants are shared between them and each reports its part.
+	// applicants are shared between them and each reports its part. Its
+	// --data-dir holds no database: the floor is not measured, and no
+	// database is made there.
 	ts2 := httptest.NewServer(srv.Handler())
 	defer ts2.Close()
-	code, stdout, stderr = runCmd(t, "bench", "run", "--url", ts.URL+","+ts2.URL, "--applicants-file", file, "--duration", "1s", "--rate", "6", "--concurrency", "4", "--per-applicant", "1")
+	empty := t.TempDir()
+	code, stdout, stderr = runCmd(t, "bench", "run", "--url", ts.URL+","+ts2.URL, "--applicants-file", file, "--duration", "1s", "--rate", "6", "--concurrency", "4", "--per-applicant", "1",
+		"--data-dir", empty)
 	if code != 0 {
 		t.Fatalf("two servers: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if want := "floor        not measured: no database at " + filepath.Join(empty, store.DefaultFile); !strings.Contains(stdout, want) {
+		t.Errorf("report lacks %q:\n%s", want, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(empty, store.DefaultFile)); err == nil {
+		t.Errorf("bench run made a database in --data-dir")
 	}
 	for _, u := range []string{ts.URL, ts2.URL} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(u) + `\s+[1-9][\d,]*\s+\S+\s+0\s.*\s5$`).MatchString(stdout) {
@@ -122,6 +135,66 @@ func TestBenchRunEndToEnd(t *testing.T) {
 	if count("approve")+count("reject")+count("manual") != 20 {
 		t.Errorf("want 20 submissions:\n%s", stdout)
 	}
+}
+
+// TestBenchRunFloor runs the tool with the floor on each backend: the
+// report gives the floor and the run's share of it, the database then holds
+// the applications the run made and no row of the floor's, and --floor 0
+// skips it.
+func TestBenchRunFloor(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		srv, a := demoServerOn(t, db)
+		file := benchApplicants(t, db, a, 10)
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		count := func() (apps, drafts, decisions int) {
+			t.Helper()
+			err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM applications), (SELECT count(*) FROM applications WHERE status = 'draft'),
+				(SELECT count(*) FROM decisions)`).Scan(&apps, &drafts, &decisions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return apps, drafts, decisions
+		}
+		apps, drafts, decisions := count()
+
+		code, stdout, stderr := runCmd(t, "bench", "run", "--url", ts.URL, "--db", dsn, "--applicants-file", file, "--duration", "1s", "--rate", "10", "--concurrency", "4", "--floor", "1s")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		m := regexp.MustCompile(`(?m)^floor        ([\d,]+(?:\.\d+)?) submissions/s; this run ([\d.]+) applications/s = ([\d.]+)% of the floor\n\s+the floor: what a submission commits, written straight to \S+ by 4 writers for `).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no floor in the report:\n%s", stdout)
+		}
+		if floor, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64); floor <= 0 {
+			t.Errorf("floor %s submissions/s", m[1])
+		}
+		if share, _ := strconv.ParseFloat(m[3], 64); share <= 0 || share >= 100 {
+			t.Errorf("the run is %s%% of the floor", m[3])
+		}
+		for _, want := range []string{"measuring the floor for 1s: 4 writers submitting copies of application ", "the rows written for it are removed"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		sub := regexp.MustCompile(`(?m)^submits +([\d,]+) in `).FindStringSubmatch(stdout)
+		if sub == nil {
+			t.Fatalf("no submissions in the report:\n%s", stdout)
+		}
+		made, _ := strconv.Atoi(strings.ReplaceAll(sub[1], ",", ""))
+		apps2, drafts2, decisions2 := count()
+		if made == 0 || apps2 != apps+made || drafts2 != drafts || decisions2 != decisions+made {
+			t.Errorf("the run made %d applications; applications %d → %d, drafts %d → %d, decisions %d → %d: the floor left rows behind",
+				made, apps, apps2, drafts, drafts2, decisions, decisions2)
+		}
+
+		code, stdout, stderr = runCmd(t, "bench", "run", "--url", ts.URL, "--db", dsn, "--applicants-file", file, "--duration", "1s", "--rate", "5", "--concurrency", "2", "--floor", "0")
+		if code != 0 || strings.Contains(stdout, "floor") || strings.Contains(stderr, "floor") {
+			t.Errorf("--floor 0: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+	})
 }
 
 // benchApplicants prepares n bench applicants in the app's database and

@@ -69,7 +69,7 @@ func Options() []Option {
 			func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "seal", "audit", "backup", "restore"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
 		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},

@@ -2,11 +2,10 @@ package loadtest_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,15 +29,17 @@ import (
 	"yiwang/internal/workday"
 )
 
-// BenchmarkSubmitFloor writes what a submission of the senior card commits
-// in its transaction — the application row set to submitted and a
-// decisions row holding a record of the same size as a real one — straight
-// to the database: no HTTP, no sessions, no source reads, no rules. It is
-// the floor under `yiwang bench run`: the full path's cost divided by this
-// is the overhead of everything else. serial is one writer; parallel-16 is
-// sixteen, as the bench's default concurrency. PostgreSQL runs when
+// BenchmarkSubmitFloor is loadtest.Floor: what a submission of the senior
+// card commits in its transaction — the application row set to submitted
+// and a decisions row holding a record of the same size as a real one —
+// written straight to the database: no HTTP, no sessions, no source reads,
+// no rules. It is the floor under `yiwang bench run`, which measures it too
+// (--floor): the full path's cost divided by this is the overhead of
+// everything else. serial is one writer; parallel-16 is sixteen, as the
+// bench's default concurrency. PostgreSQL runs when
 // YIWANG_TEST_DATABASE_URL is set.
 func BenchmarkSubmitFloor(b *testing.B) {
+	ctx := context.Background()
 	for _, backend := range []struct {
 		name string
 		open func(testing.TB) *store.DB
@@ -46,23 +47,23 @@ func BenchmarkSubmitFloor(b *testing.B) {
 		b.Run(backend.name, func(b *testing.B) {
 			f := newFloor(b, backend.open(b))
 			b.Run("serial", func(b *testing.B) {
-				ids := f.drafts(b, b.N)
+				ids := drafts(b, f, b.N)
 				b.ResetTimer()
 				for i := range b.N {
-					if err := f.submit(ids[i]); err != nil {
+					if err := f.Submit(ctx, ids[i]); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
 			})
 			b.Run("parallel-16", func(b *testing.B) {
-				ids := f.drafts(b, b.N)
+				ids := drafts(b, f, b.N)
 				var next atomic.Int64
 				b.SetParallelism(max(1, 16/max(1, testingProcs())))
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if err := f.submit(ids[next.Add(1)-1]); err != nil {
+						if err := f.Submit(ctx, ids[next.Add(1)-1]); err != nil {
 							b.Error(err)
 							return
 						}
@@ -74,67 +75,90 @@ func BenchmarkSubmitFloor(b *testing.B) {
 	}
 }
 
-// floor is a database holding one real submitted senior-card application,
-// whose draft row and decision record the benchmark copies.
-type floor struct {
-	db       *store.DB
-	template int64 // a draft application to clone
-	version  int64
-	outcome  string
-	rules    string // the rules digest
-	inputs   string // the inputs digest
-	record   string // the decision record as stored (sealed)
-	tookNS   int64
-	// mismatches as Submit stores them: sealed, like the record.
-	mismatches string
+// TestFloorMeasure measures the floor briefly on each backend and checks
+// that it submitted, that it removed every row it wrote, and that it will
+// not copy an application older than asked.
+func TestFloorMeasure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFloor(t, db)
+		before := countRows(t, db)
+		res, err := f.Measure(ctx, 4, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Submits < 4 || res.Took <= 0 || res.Rate() <= 0 || res.Workers != 4 || res.Where != db.Where {
+			t.Errorf("measured %+v", res)
+		}
+		if after := countRows(t, db); after != before {
+			t.Errorf("applications, drafts and decisions %v before the floor, %v after", before, after)
+		}
+		if _, err := loadtest.NewFloor(ctx, db, loadtest.SeniorCard, time.Now().Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "is it the database of the server loaded?") {
+			t.Errorf("no application submitted since an hour from now: %v", err)
+		}
+	})
 }
 
-// newFloor seeds the demo catalogue and one bench applicant, and makes one
-// real application through the service to copy from.
-func newFloor(b *testing.B, db *store.DB) *floor {
-	b.Helper()
+// countRows counts the applications, the drafts among them and the
+// decisions in db.
+func countRows(t *testing.T, db *store.DB) [3]int {
+	t.Helper()
+	var n [3]int
+	err := db.QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM applications), (SELECT count(*) FROM applications WHERE status = 'draft'),
+		(SELECT count(*) FROM decisions)`).Scan(&n[0], &n[1], &n[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// newFloor seeds the demo catalogue and one bench applicant, makes one
+// real application through the service, and returns the floor copying it.
+func newFloor(tb testing.TB, db *store.DB) *loadtest.Floor {
+	tb.Helper()
 	ctx := context.Background()
 	if _, err := demo.Seed(ctx, db, demo.Options{OnPostgres: true}); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	svc, p := seniorCardService(b, db, identity.NewLimiter(db))
-	submitted, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	svc, p := seniorCardService(tb, db, identity.NewLimiter(db))
+	a, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	if _, err := svc.Drafts.UpdateForm(ctx, p, submitted.ID, map[string]any{"delivery": "electronic"}); err != nil {
-		b.Fatal(err)
+	if _, err := svc.Drafts.UpdateForm(ctx, p, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+		tb.Fatal(err)
 	}
-	if _, err := svc.Drafts.Submit(ctx, p, submitted.ID, 0, ""); err != nil {
-		b.Fatal(err)
+	if _, err := svc.Drafts.Submit(ctx, p, a.ID, 0, ""); err != nil {
+		tb.Fatal(err)
 	}
-	draft, err := svc.Drafts.Start(ctx, p, application.StartRequest{ItemCode: loadtest.SeniorCard})
+	f, err := loadtest.NewFloor(ctx, db, loadtest.SeniorCard, time.Time{})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	f := &floor{db: db, template: draft.ID}
-	err = db.QueryRowContext(ctx, `SELECT outcome, version_id, rules_digest, inputs_digest, record, took_ns FROM decisions WHERE application_id = $1`, submitted.ID).
-		Scan(&f.outcome, &f.version, &f.rules, &f.inputs, &f.record, &f.tookNS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.QueryRowContext(ctx, `SELECT mismatches FROM applications WHERE id = $1`, submitted.ID).Scan(&f.mismatches); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("%s: decision record of %d bytes (%s)", db.Backend, len(f.record), f.outcome)
+	tb.Logf("floor: %s", f)
 	return f
+}
+
+// drafts makes n drafts for the floor.
+func drafts(b *testing.B, f *loadtest.Floor, n int) []int64 {
+	b.Helper()
+	ids, err := f.Drafts(context.Background(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ids
 }
 
 // seniorCardService is the application services on db, which holds the
 // demo catalogue, and one bench applicant signed in, with limits on their
 // submissions.
-func seniorCardService(b *testing.B, db *store.DB, limits *identity.Limiter) (application.Services, authz.Principal) {
+func seniorCardService(b testing.TB, db *store.DB, limits *identity.Limiter) (application.Services, authz.Principal) {
 	return seniorCardServices(b, db, limits, false)
 }
 
 // seniorCardServices is seniorCardService, issuing licences (SM2-sealed) when
 // licensed, as serve does.
-func seniorCardServices(b *testing.B, db *store.DB, limits *identity.Limiter, licensed bool) (application.Services, authz.Principal) {
+func seniorCardServices(b testing.TB, db *store.DB, limits *identity.Limiter, licensed bool) (application.Services, authz.Principal) {
 	b.Helper()
 	ctx := context.Background()
 	key, _ := pii.NewKey()
@@ -174,50 +198,6 @@ func seniorCardServices(b *testing.B, db *store.DB, limits *identity.Limiter, li
 	}
 	svc := application.NewServices(deps)
 	return svc, p
-}
-
-// drafts clones the template draft n times and returns the new ids.
-func (f *floor) drafts(b *testing.B, n int) []int64 {
-	b.Helper()
-	ctx := context.Background()
-	ids := make([]int64, 0, n)
-	const cols = `item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
-		consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at`
-	for len(ids) < n {
-		err := f.db.InTx(ctx, func(tx *sql.Tx) error {
-			for range min(n-len(ids), 2000) {
-				var id int64
-				if err := tx.QueryRowContext(ctx, `INSERT INTO applications (`+cols+`) SELECT `+cols+` FROM applications WHERE id = $1 RETURNING id`, f.template).Scan(&id); err != nil {
-					return err
-				}
-				ids = append(ids, id)
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	return ids
-}
-
-// submit writes what Submit writes in its transaction, with the same
-// statements.
-func (f *floor) submit(id int64) error {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	return f.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'submitted', mismatches = $1, submitted_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'`, f.mismatches, now, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("application %d was not a draft", id)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO decisions (application_id, outcome, version_id, rules_digest, inputs_digest, record, took_ns, actor, decided_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, f.outcome, f.version, f.rules, f.inputs, f.record, f.tookNS, "machine", now)
-		return err
-	})
 }
 
 // BenchmarkDecide is the machine decision of the senior card alone: the
@@ -305,7 +285,7 @@ func testingProcs() int { return runtime.GOMAXPROCS(0) }
 func jsonRecord(d rules.Decision) ([]byte, error) { return json.Marshal(d) }
 
 // shippedCalendar is the working-day calendar the binary ships with.
-func shippedCalendar(b *testing.B) application.Calendars {
+func shippedCalendar(b testing.TB) application.Calendars {
 	cal, err := workday.Shipped()
 	if err != nil {
 		b.Fatal(err)
@@ -314,7 +294,7 @@ func shippedCalendar(b *testing.B) application.Calendars {
 }
 
 // enqueueOnly is a job queue that only enqueues, as in a process without workers.
-func enqueueOnly(b *testing.B, db *store.DB) *jobs.Queue {
+func enqueueOnly(b testing.TB, db *store.DB) *jobs.Queue {
 	q, err := jobs.New(db, jobs.NewWorkers(), slog.New(slog.DiscardHandler), jobs.Config{})
 	if err != nil {
 		b.Fatal(err)

@@ -49,6 +49,7 @@ func (r *Report) Write(w io.Writer) {
 			fmt.Fprintf(w, "             THE SERVER DID NOT KEEP UP: applications fell due while all %d workers were busy; if the server's CPU is not saturated, raise --concurrency, otherwise this rate is beyond it\n", o.Concurrency)
 		}
 	}
+	r.writeFloor(w)
 
 	fmt.Fprintf(w, "\nlatency      %8s %8s %8s %8s %8s %8s\n", "p50", "p95", "p99", "max", "mean", "count")
 	for _, row := range []struct {
@@ -87,6 +88,28 @@ func (r *Report) Write(w io.Writer) {
 	if r.Submit.Count() > 0 {
 		fmt.Fprintf(w, "\nsubmit latency\n%s", r.Submit.Chart(40))
 	}
+}
+
+// writeFloor compares the run with the floor, if it was measured or
+// could not be.
+func (r *Report) writeFloor(w io.Writer) {
+	switch f := r.Floor; {
+	case f != nil && f.Rate() > 0:
+		fmt.Fprintf(w, "floor        %s submissions/s; this run %s applications/s = %s%% of the floor\n",
+			perSecond(f.Rate()), trim(r.Throughput()), trim(100*r.Throughput()/f.Rate()))
+		fmt.Fprintf(w, "             the floor: what a submission commits, written straight to %s by %d writers for %s after the run\n",
+			f.Where, f.Workers, Short(f.Took))
+	case r.FloorMissing != "":
+		fmt.Fprintf(w, "floor        not measured: %s\n", r.FloorMissing)
+	}
+}
+
+// perSecond writes a rate, grouped from a thousand on: 8,010.
+func perSecond(v float64) string {
+	if v >= 1000 {
+		return Grouped(int64(math.Round(v)))
+	}
+	return trim(v)
 }
 
 // writeGauges lists what each server's /metrics said while measured.

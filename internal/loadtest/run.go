@@ -164,6 +164,10 @@ type Report struct {
 	// Minutes are the measured submissions by the minute they completed
 	// in, so that a long run shows whether latency stays where it was.
 	Minutes []Minute
+	// Floor is the storage floor (Floor) measured on the run's database
+	// after the run, if it was; FloorMissing says why it was not.
+	Floor        *FloorResult
+	FloorMissing string
 }
 
 // ServerReport is one server's share of a run and what its /metrics said.
