@@ -18,9 +18,9 @@ func brief(e audit.Entry) string {
 	return strings.Join([]string{e.Action, e.ActorKind, e.ActorID, map[bool]string{true: "person", false: "machine"}[e.Human], e.ObjectKind, e.ObjectID, string(e.Detail)}, " ")
 }
 
-// Sign-ins, right and refused, and role grants and revocations are on the
-// audit trail, with the account or the masked name typed, never a
-// resident ID number in clear.
+// Sign-ins, right and refused, role grants and revocations and disabled
+// accounts are on the audit trail, with the account or the masked name
+// typed, never a resident ID number in clear.
 func TestSignInsAndRolesAreAudited(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -58,6 +58,11 @@ func TestSignInsAndRolesAreAudited(t *testing.T) {
 		if err := f.ids.RevokeRole(f.ctx, other.ID, authz.Head, admin.ID); err != nil {
 			t.Fatal(err)
 		}
+		for range 2 { // the second finds it disabled already: no entry
+			if err := f.ids.DisableAccount(f.ctx, other.ID, admin.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 		entries, err := audit.Since(f.ctx, db, last)
 		if err != nil {
 			t.Fatal(err)
@@ -82,6 +87,7 @@ func TestSignInsAndRolesAreAudited(t *testing.T) {
 			`identity.role_grant staff ` + aid + ` person account ` + oid + ` {"role":"head"}`,
 			`identity.account_create staff ` + aid + ` person account ` + itoa(third.ID) + ` {"kind":"staff"}`,
 			`identity.role_revoke staff ` + aid + ` person account ` + oid + ` {"role":"head"}`,
+			`identity.account_disable staff ` + aid + ` person account ` + oid + ` {}`,
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

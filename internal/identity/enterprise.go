@@ -61,41 +61,43 @@ func (s *Store) EnterpriseByCode(ctx context.Context, creditCode string) (Enterp
 }
 
 // actingAs checks that p may act for enterprise id now — as its legal
-// representative or under a live authorisation — and says how.
-func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID int64) (authz.Enterprise, error) {
+// representative or under a live authorisation — and says how, and until
+// when: the authorisation's expiry (zero for the legal representative).
+func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID int64) (authz.Enterprise, time.Time, error) {
 	var e authz.Enterprise
 	var rep sql.NullInt64
 	var status string
 	err := s.db.QueryRowContext(ctx, `SELECT id, credit_code, name, legal_rep_person, status FROM enterprises WHERE id = $1`, enterpriseID).
 		Scan(&e.ID, &e.CreditCode, &e.Name, &rep, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, authz.NotYours("enterprise")
+		return e, time.Time{}, authz.NotYours("enterprise")
 	}
 	if err != nil {
-		return e, err
+		return e, time.Time{}, err
 	}
 	if status != "active" {
-		return e, apperr.New(apperr.Forbidden, apperr.EnterpriseNotActive, "%s is %s in the enterprise registry and cannot apply", e.Name, status)
+		return e, time.Time{}, apperr.New(apperr.Forbidden, apperr.EnterpriseNotActive, "%s is %s in the enterprise registry and cannot apply", e.Name, status)
 	}
 	if p.PersonID != 0 && rep.Valid && rep.Int64 == p.PersonID {
 		e.Via = "legal_representative"
-		return e, nil
+		return e, time.Time{}, nil
 	}
 	var scope string
+	var until time.Time
 	now := s.now()
-	err = s.db.QueryRowContext(ctx, `SELECT scope FROM authorisations WHERE enterprise = $1 AND agent_person = $2 AND revoked_at IS NULL
-		AND valid_from <= $3 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1`, enterpriseID, p.PersonID, now).Scan(&scope)
+	err = s.db.QueryRowContext(ctx, `SELECT scope, expires_at FROM authorisations WHERE enterprise = $1 AND agent_person = $2 AND revoked_at IS NULL
+		AND valid_from <= $3 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1`, enterpriseID, p.PersonID, now).Scan(&scope, &until)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, apperr.New(apperr.Forbidden, apperr.NotAuthorised, "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
+		return e, time.Time{}, apperr.New(apperr.Forbidden, apperr.NotAuthorised, "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
 	}
 	if err != nil {
-		return e, err
+		return e, time.Time{}, err
 	}
 	e.Via = "authorisation"
 	if scope != "*" {
 		e.Scope = strings.Fields(scope)
 	}
-	return e, nil
+	return e, until, nil
 }
 
 // ActFor switches a session to acting for the enterprise with creditCode,
@@ -104,19 +106,23 @@ func (s *Store) ActFor(ctx context.Context, p authz.Principal, sessionToken, cre
 	if p.Via != "session" || p.PersonID == 0 {
 		return nil, apperr.New(apperr.Forbidden, apperr.PersonsOnly, "only a person signed in with a session can act for an enterprise")
 	}
+	hash := hashSecret(sessionToken)
 	if creditCode == "" {
-		_, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = NULL WHERE token_hash = $1`, hashSecret(sessionToken))
+		_, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = NULL WHERE token_hash = $1`, hash)
+		s.principals.forget(hash)
 		return nil, err
 	}
 	ent, err := s.EnterpriseByCode(ctx, creditCode)
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.actingAs(ctx, p, ent.ID)
+	e, _, err := s.actingAs(ctx, p, ent.ID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, ent.ID, hashSecret(sessionToken)); err != nil {
+	_, err = s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, ent.ID, hash)
+	s.principals.forget(hash)
+	if err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -172,6 +178,7 @@ func (s *Store) Authorise(ctx context.Context, p authz.Principal, n NewAuthorisa
 		return tx.QueryRowContext(ctx, `INSERT INTO authorisations (enterprise, agent_person, scope, valid_from, expires_at, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $4) RETURNING id`, p.ActingFor.ID, agent, scope, now, n.ExpiresAt.UTC(), p.AccountID).Scan(&id)
 	})
+	s.principals.forgetWhere(nil) // the agent's sessions may act for the enterprise again
 	if err != nil {
 		return Authorisation{}, err
 	}
@@ -223,6 +230,7 @@ func (s *Store) RevokeAuthorisation(ctx context.Context, p authz.Principal, id i
 		return apperr.New(apperr.Forbidden, apperr.LegalRepresentativeOnly, "only the legal representative, acting for the enterprise, may revoke authorisations")
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE authorisations SET revoked_at = $1 WHERE id = $2 AND enterprise = $3 AND revoked_at IS NULL`, s.now(), id, p.ActingFor.ID)
+	s.principals.forgetWhere(nil) // the agent's sessions acting for the enterprise
 	if err != nil {
 		return err
 	}

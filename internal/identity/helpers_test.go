@@ -94,13 +94,14 @@ func (c *clock) Advance(d time.Duration) {
 // fixture is an identity store on a fresh database with a region and a
 // department for staff, and a clock the test controls.
 type fixture struct {
-	ctx   context.Context
-	db    *store.DB
-	ids   *identity.Store
-	clock *clock
+	ctx       context.Context
+	db        *store.DB
+	ids       *identity.Store
+	clock     *clock
+	protector *pii.Protector
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	var key pii.Key
@@ -119,13 +120,21 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{ctx: ctx, db: db, ids: identity.NewStore(db, protector), clock: newClock()}
+	f := &fixture{ctx: ctx, db: db, ids: identity.NewStore(db, protector), clock: newClock(), protector: protector}
 	f.ids.SetNow(f.clock.Now)
 	return f
 }
 
+// otherProcess is a second identity store on the fixture's database and
+// clock, as another yiwang process sharing the database has.
+func (f *fixture) otherProcess() *identity.Store {
+	ids := identity.NewStore(f.db, f.protector)
+	ids.SetNow(f.clock.Now)
+	return ids
+}
+
 // staff creates a staff account in the test department with roles.
-func (f *fixture) staff(t *testing.T, username string, roles ...authz.Role) identity.Account {
+func (f *fixture) staff(t testing.TB, username string, roles ...authz.Role) identity.Account {
 	t.Helper()
 	a, err := f.ids.CreateStaff(f.ctx, identity.NewStaff{Username: username, DisplayName: "职员 " + username, Password: password,
 		Department: testDept, Region: testRegion, Roles: roles}, 0)
@@ -146,7 +155,7 @@ func (f *fixture) person(t *testing.T, idNumber, name string) identity.Account {
 }
 
 // session signs an account in and returns its token and principal.
-func (f *fixture) session(t *testing.T, accountID int64) (string, authz.Principal) {
+func (f *fixture) session(t testing.TB, accountID int64) (string, authz.Principal) {
 	t.Helper()
 	sess, err := f.ids.StartSession(f.ctx, accountID)
 	if err != nil {
@@ -172,7 +181,7 @@ func (f *fixture) principal(t *testing.T, token string) authz.Principal {
 // disable marks an account disabled, as an administrator would.
 func (f *fixture) disable(t *testing.T, accountID int64) {
 	t.Helper()
-	if _, err := f.db.ExecContext(f.ctx, `UPDATE accounts SET disabled_at = $1 WHERE id = $2`, f.clock.Now(), accountID); err != nil {
+	if err := f.ids.DisableAccount(f.ctx, accountID, 0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -57,6 +57,7 @@ func (o OIDCAccounts) SignIn(ctx context.Context, w http.ResponseWriter, r *http
 	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET real_name_level = $1, updated_at = $2 WHERE id = $3 AND real_name_level < $1`, level, s.now(), accountID); err != nil {
 		return "", err
 	}
+	s.forgetAccount(accountID) // its other sessions show the level raised
 	if old, err := r.Cookie(SessionCookie); err == nil {
 		s.EndSession(ctx, old.Value)
 	}

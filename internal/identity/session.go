@@ -43,7 +43,9 @@ func (s *Store) StartSession(ctx context.Context, accountID int64) (Session, err
 
 // EndSession signs a session out.
 func (s *Store) EndSession(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token))
+	hash := hashSecret(token)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	s.principals.forget(hash)
 	return err
 }
 
@@ -51,45 +53,75 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 // out, or never issued.
 var errSessionInvalid = errors.New("session invalid")
 
-// SessionPrincipal returns who a session cookie belongs to and its CSRF token.
+// SessionPrincipal returns who a session cookie belongs to and its CSRF
+// token. It answers from memory what it read from the database less than
+// RecheckEvery ago; the session's expiry and idle timeout are checked on
+// every call all the same.
 func (s *Store) SessionPrincipal(ctx context.Context, token string) (authz.Principal, string, error) {
 	if !strings.HasPrefix(token, "ys_") || len(token) > 100 {
 		return authz.Anonymous, "", errSessionInvalid
 	}
-	var accountID int64
-	var csrf string
-	var actingFor sql.NullInt64
-	var expires, lastSeen time.Time
-	err := s.db.QueryRowContext(ctx, `SELECT account_id, csrf_token, acting_for, expires_at, last_seen_at FROM sessions WHERE token_hash = $1`, hashSecret(token)).
-		Scan(&accountID, &csrf, &actingFor, &expires, &lastSeen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return authz.Anonymous, "", errSessionInvalid
-	}
-	if err != nil {
-		return authz.Anonymous, "", err
-	}
+	hash := hashSecret(token)
 	now := s.now()
-	if now.After(expires) || now.Sub(lastSeen) > idleTimeout {
+	e, ok := s.principals.get(hash, now)
+	if !ok || sessionEnded(e, now) { // an end is confirmed in the database: another process may have used it since
+		var err error
+		if e, err = s.readSession(ctx, hash, now); err != nil {
+			return authz.Anonymous, "", err
+		}
+	}
+	if sessionEnded(e, now) {
 		s.EndSession(ctx, token)
 		return authz.Anonymous, "", errSessionInvalid
 	}
+	if now.Sub(e.lastSeen) > time.Minute { // touch at most once a minute
+		s.principals.seen(hash, now)
+		s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, hash)
+	}
+	return e.principal(), e.csrf, nil
+}
+
+// sessionEnded reports whether a session is past its lifetime or has been
+// idle too long at now.
+func sessionEnded(e remembered, now time.Time) bool {
+	return now.After(e.expires) || now.Sub(e.lastSeen) > idleTimeout
+}
+
+// readSession reads a session and its principal from the database and
+// remembers them. A session that has ended is returned unremembered, for
+// the caller to end.
+func (s *Store) readSession(ctx context.Context, hash string, now time.Time) (remembered, error) {
+	gen := s.principals.generation()
+	var e remembered
+	var accountID int64
+	var actingFor sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT account_id, csrf_token, acting_for, expires_at, last_seen_at FROM sessions WHERE token_hash = $1`, hash).
+		Scan(&accountID, &e.csrf, &actingFor, &e.expires, &e.lastSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, errSessionInvalid
+	}
+	if err != nil || sessionEnded(e, now) {
+		return e, err
+	}
 	a, err := s.Account(ctx, accountID)
 	if err != nil {
-		return authz.Anonymous, "", err
+		return e, err
 	}
 	if a.Disabled {
-		return authz.Anonymous, "", errSessionInvalid
+		return e, errSessionInvalid
 	}
-	p := a.principal("session")
+	e.p = a.principal("session")
+	e.recheckAt = now.Add(s.principals.every)
 	if actingFor.Valid {
-		if ent, err := s.actingAs(ctx, p, actingFor.Int64); err == nil {
-			p.ActingFor = &ent
+		if ent, until, err := s.actingAs(ctx, e.p, actingFor.Int64); err == nil {
+			e.p.ActingFor = &ent
+			if !until.IsZero() && until.Before(e.recheckAt) {
+				e.recheckAt = until // an authorisation ends to the second
+			}
 		}
 	}
-	if now.Sub(lastSeen) > time.Minute { // touch at most once a minute
-		s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, hashSecret(token))
-	}
-	return p, csrf, nil
+	s.principals.remember(hash, e, gen, now)
+	return e, nil
 }
 
 // Token is an API token as listed; the secret itself is shown only once.
@@ -210,6 +242,7 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 // RevokeToken stops a token working at once; by is the administrator's
 // account (0: the command line).
 func (s *Store) RevokeToken(ctx context.Context, id, by int64) error {
+	defer s.principals.forgetWhere(func(e remembered) bool { return e.tokenID == id })
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, s.now(), id)
 		if err != nil {
@@ -226,37 +259,74 @@ func (s *Store) RevokeToken(ctx context.Context, id, by int64) error {
 }
 
 // TokenPrincipal returns who an API token speaks for, or an error saying why
-// the token is refused.
+// the token is refused. Like SessionPrincipal it answers from memory for up
+// to RecheckEvery, checking the token's expiry on every call.
 func (s *Store) TokenPrincipal(ctx context.Context, secret string) (authz.Principal, error) {
-	bad := apperr.New(apperr.Unauthenticated, apperr.BadToken, "the API token is not valid: check it was copied whole, or ask for a new one")
 	if !strings.HasPrefix(secret, "yt_") || len(secret) > 100 {
-		return authz.Anonymous, bad
+		return authz.Anonymous, errBadToken()
 	}
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)))
+	hash := hashSecret(secret)
+	now := s.now()
+	e, ok := s.principals.get(hash, now)
+	if !ok {
+		var err error
+		if e, err = s.readToken(ctx, hash, now); err != nil {
+			return authz.Anonymous, err
+		}
+	}
+	if tokenExpired(e, now) {
+		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.TokenExpired, "this API token expired on %s: ask for a new one", e.expires.Format("2006-01-02"))
+	}
+	if now.Sub(e.lastSeen) > time.Minute {
+		s.principals.seen(hash, now)
+		s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, e.tokenID)
+	}
+	return e.principal(), nil
+}
+
+func errBadToken() error {
+	return apperr.New(apperr.Unauthenticated, apperr.BadToken, "the API token is not valid: check it was copied whole, or ask for a new one")
+}
+
+func tokenExpired(e remembered, now time.Time) bool {
+	return !e.expires.IsZero() && now.After(e.expires)
+}
+
+// readToken reads an API token and its principal from the database and
+// remembers them. An expired token is returned unremembered, for the caller
+// to refuse.
+func (s *Store) readToken(ctx context.Context, hash string, now time.Time) (remembered, error) {
+	gen := s.principals.generation()
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return authz.Anonymous, bad
+		return remembered{}, errBadToken()
 	}
 	if err != nil {
-		return authz.Anonymous, err
+		return remembered{}, err
 	}
-	now := s.now()
-	switch {
-	case t.RevokedAt != nil:
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.TokenRevoked, "this API token was revoked on %s: ask for a new one", t.RevokedAt.Format("2006-01-02"))
-	case t.ExpiresAt != nil && now.After(*t.ExpiresAt):
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.TokenExpired, "this API token expired on %s: ask for a new one", t.ExpiresAt.Format("2006-01-02"))
+	if t.RevokedAt != nil {
+		return remembered{}, apperr.New(apperr.Unauthenticated, apperr.TokenRevoked, "this API token was revoked on %s: ask for a new one", t.RevokedAt.Format("2006-01-02"))
+	}
+	e := remembered{tokenID: t.ID}
+	if t.ExpiresAt != nil {
+		e.expires = *t.ExpiresAt
+	}
+	if t.LastUsedAt != nil {
+		e.lastSeen = *t.LastUsedAt
+	}
+	if tokenExpired(e, now) {
+		return e, nil
 	}
 	a, err := s.Account(ctx, t.AccountID)
 	if err != nil {
-		return authz.Anonymous, err
+		return e, err
 	}
 	if a.Disabled {
-		return authz.Anonymous, apperr.New(apperr.Unauthenticated, apperr.AccountDisabled, "the account this token belongs to is disabled")
+		return e, apperr.New(apperr.Unauthenticated, apperr.AccountDisabled, "the account this token belongs to is disabled")
 	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID)
-	}
-	p := a.principal("token")
-	p.Scopes = t.Scopes
-	return p, nil
+	e.p = a.principal("token")
+	e.p.Scopes = t.Scopes
+	e.recheckAt = now.Add(s.principals.every)
+	s.principals.remember(hash, e, gen, now)
+	return e, nil
 }

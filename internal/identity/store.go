@@ -42,6 +42,9 @@ type Store struct {
 	passwords *Hasher
 	notifier  Notifier // tells an account's holder what no one else may learn; nil: nobody
 	now       func() time.Time
+	// principals answers sessions and API tokens from memory for up to
+	// RecheckEvery; see there for how changes reach it.
+	principals *principals
 }
 
 // Notifier writes a message inside the caller's transaction: the
@@ -69,7 +72,8 @@ func (s *Store) TellHolder(ctx context.Context, tx *sql.Tx, id int64, titleZh, t
 // It checks passwords with one argon2id hash per CPU at once; SetHasher
 // changes that.
 func NewStore(db *store.DB, protector *pii.Protector) *Store {
-	return &Store{db: db, pii: protector, passwords: NewHasher(0, PasswordCheckWait), now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, pii: protector, passwords: NewHasher(0, PasswordCheckWait), now: func() time.Time { return time.Now().UTC() },
+		principals: newPrincipals()}
 }
 
 // SetHasher makes the store check passwords with h, which bounds how many
@@ -393,7 +397,29 @@ func (s *Store) SetRealNameLevel(ctx context.Context, accountID int64, level int
 		return apperr.New(apperr.Invalid, apperr.BadLevel, "real-name levels are 1, 2 and 3")
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE accounts SET real_name_level = $1, updated_at = $2 WHERE id = $3`, level, s.now(), accountID)
+	s.forgetAccount(accountID)
 	return err
+}
+
+// DisableAccount stops an account signing in and ends its sessions and API
+// tokens: at once in this process, within RecheckEvery in the others. by is
+// the administrator's account (0: the command line).
+func (s *Store) DisableAccount(ctx context.Context, accountID, by int64) error {
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return err
+	}
+	defer s.forgetAccount(accountID)
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET disabled_at = $1, updated_at = $1 WHERE id = $2 AND disabled_at IS NULL`, s.now(), accountID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // disabled already
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: adminActor(by), Action: "identity.account_disable", ObjectKind: "account",
+			ObjectID: strconv.FormatInt(accountID, 10)})
+	})
 }
 
 func validUsername(u string) bool {
@@ -459,6 +485,7 @@ func (s *Store) GrantRole(ctx context.Context, accountID int64, role authz.Role,
 	if _, err := s.Account(ctx, accountID); err != nil {
 		return err
 	}
+	defer s.forgetAccount(accountID)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.grant(ctx, tx, accountID, []authz.Role{role}, by) })
 }
 
@@ -470,6 +497,7 @@ func (s *Store) RevokeRole(ctx context.Context, accountID int64, role authz.Role
 	if by != 0 {
 		revoker = by
 	}
+	defer s.forgetAccount(accountID)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var grantedBy sql.NullInt64
 		var grantedAt time.Time
