@@ -44,7 +44,18 @@ type DB struct {
 	Where string
 	// stmts is SQLite's statement cache, nil without one.
 	stmts *stmtCacheConnector
+	// writeGate lets one of this process's transactions at a time ask for
+	// SQLite's write lock (nil on PostgreSQL). SQLite has one writer; the
+	// others, left to its busy handler, sleep in growing steps (up to 100
+	// ms) and miss the moment the lock frees, so under load much of a
+	// write's time was sleep. Waiting here, the next writer starts as soon
+	// as the last one ends.
+	writeGate chan struct{}
 }
+
+// busyTimeout is how long a write waits for SQLite's write lock, in the
+// gate and then in SQLite's busy handler, before it is refused as busy.
+const busyTimeout = 10 * time.Second
 
 // DefaultFile is the SQLite file used when no database URL is configured.
 const DefaultFile = "yiwang.db"
@@ -82,7 +93,7 @@ func openSQLite(ctx context.Context, path string, cacheSize int) (*DB, error) {
 	// write lock up front (_txlock=immediate) so the busy timeout applies
 	// instead of a late SQLITE_BUSY when a reader tries to upgrade.
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -105,7 +116,7 @@ func openSQLite(ctx context.Context, path string, cacheSize int) (*DB, error) {
 	// to read, so a cap could leave it waiting behind them.
 	sqlDB.SetMaxIdleConns(32)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path, stmts: stmts}
+	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path, stmts: stmts, writeGate: make(chan struct{}, 1)}
 	if err := db.checkWritable(ctx); err != nil {
 		sqlDB.Close()
 		return nil, explainSQLite(err, path)
@@ -185,6 +196,19 @@ func redact(dsn string) string {
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
 // otherwise. Jobs enqueued through tx commit or vanish with it.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.writeGate != nil {
+		wait := time.NewTimer(busyTimeout)
+		select {
+		case db.writeGate <- struct{}{}:
+			wait.Stop()
+		case <-wait.C:
+			return apperr.New(apperr.Unavailable, apperr.DatabaseBusy, "the database is busy with other writes and this one was not saved; try again in a moment")
+		case <-ctx.Done():
+			wait.Stop()
+			return ctx.Err()
+		}
+		defer func() { <-db.writeGate }()
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return explainBusy(fmt.Errorf("begin transaction: %w", err))

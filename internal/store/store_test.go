@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/store"
@@ -166,5 +168,62 @@ func TestOpenExplainsBadDatabases(t *testing.T) {
 				t.Errorf("error leaks credentials: %v", err)
 			}
 		})
+	}
+}
+
+// TestWritersWaitTheirTurn: on SQLite a process's writers queue for the
+// write lock in the process, so a writer behind a long one gives up when its
+// caller stops waiting (not after the busy timeout), and many writers at
+// once all commit.
+func TestWritersWaitTheirTurn(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "yiwang.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE counted (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- db.InTx(ctx, func(tx *sql.Tx) error {
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := db.InTx(short, func(tx *sql.Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("a writer whose caller gave up behind another: %v after %s, want the deadline at once", err, time.Since(start))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO counted (n) VALUES (1)`)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM counted`).Scan(&n); err != nil || n != 64 {
+		t.Errorf("64 writers at once committed %d rows (%v)", n, err)
 	}
 }
