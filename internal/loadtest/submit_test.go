@@ -75,6 +75,16 @@ func BenchmarkApplyService(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				n++
+				if n%20 == 0 {
+					// A person makes a few applications a day, not thousands:
+					// the submission limit's window of the benchmark's one
+					// applicant is emptied so that it counts as few as theirs.
+					b.StopTimer()
+					if _, err := db.ExecContext(ctx, `DELETE FROM rate_events`); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
 				a, err := svc.Drafts.Apply(ctx, p, application.ApplyRequest{StartRequest: application.StartRequest{ItemCode: loadtest.SeniorCard, IdempotencyKey: fmt.Sprint("bench-", n)},
 					Consent: true, Form: map[string]any{"delivery": "electronic"}})
 				if err != nil {

@@ -56,6 +56,12 @@ type sqliteRows interface {
 	driver.RowsColumnTypeScanType
 }
 
+// errMissingMethod: the SQLite driver's connection is not what the wrappers
+// of this package were written for (a driver upgrade changed it).
+func errMissingMethod(conn driver.Conn) error {
+	return fmt.Errorf("the SQLite driver's connection %T lacks a method the store needs", conn)
+}
+
 // stmtCacheConnector opens SQLite connections that cache their statements.
 type stmtCacheConnector struct {
 	driver.Connector
@@ -73,7 +79,7 @@ func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	inner, ok := conn.(sqliteConn)
 	if !ok {
 		conn.Close()
-		return nil, fmt.Errorf("the SQLite driver's connection %T lacks a method the statement cache needs", conn)
+		return nil, errMissingMethod(conn)
 	}
 	return &stmtCacheConn{sqliteConn: inner, connector: c, byQuery: map[string]*list.Element{}, lru: list.New()}, nil
 }

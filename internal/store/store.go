@@ -44,17 +44,11 @@ type DB struct {
 	Where string
 	// stmts is SQLite's statement cache, nil without one.
 	stmts *stmtCacheConnector
-	// writeGate lets one of this process's transactions at a time ask for
-	// SQLite's write lock (nil on PostgreSQL). SQLite has one writer; the
-	// others, left to its busy handler, sleep in growing steps (up to 100
-	// ms) and miss the moment the lock frees, so under load much of a
-	// write's time was sleep. Waiting here, the next writer starts as soon
-	// as the last one ends.
-	writeGate chan struct{}
 }
 
-// busyTimeout is how long a write waits for SQLite's write lock, in the
-// gate and then in SQLite's busy handler, before it is refused as busy.
+// busyTimeout is how long a write waits for SQLite's write lock, at the
+// gate (writegate.go) and then in SQLite's busy handler, before it is
+// refused as busy.
 const busyTimeout = 10 * time.Second
 
 // DefaultFile is the SQLite file used when no database URL is configured.
@@ -108,7 +102,7 @@ func openSQLite(ctx context.Context, path string, cacheSize int) (*DB, error) {
 		stmts = &stmtCacheConnector{Connector: connector, size: cacheSize}
 		connector = stmts
 	}
-	sqlDB := sql.OpenDB(connector)
+	sqlDB := sql.OpenDB(&gateConnector{Connector: connector, gate: make(chan struct{}, 1)})
 	// Keep connections open: each new one re-runs the pragmas and rebuilds
 	// SQLite's page cache, which under load cost more than the queries.
 	// Their number stays unlimited: transactions wait for the write lock
@@ -116,7 +110,7 @@ func openSQLite(ctx context.Context, path string, cacheSize int) (*DB, error) {
 	// to read, so a cap could leave it waiting behind them.
 	sqlDB.SetMaxIdleConns(32)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path, stmts: stmts, writeGate: make(chan struct{}, 1)}
+	db := &DB{DB: sqlDB, Backend: SQLite, Where: "sqlite:" + path, stmts: stmts}
 	if err := db.checkWritable(ctx); err != nil {
 		sqlDB.Close()
 		return nil, explainSQLite(err, path)
@@ -196,19 +190,6 @@ func redact(dsn string) string {
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
 // otherwise. Jobs enqueued through tx commit or vanish with it.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if db.writeGate != nil {
-		wait := time.NewTimer(busyTimeout)
-		select {
-		case db.writeGate <- struct{}{}:
-			wait.Stop()
-		case <-wait.C:
-			return apperr.New(apperr.Unavailable, apperr.DatabaseBusy, "the database is busy with other writes and this one was not saved; try again in a moment")
-		case <-ctx.Done():
-			wait.Stop()
-			return ctx.Err()
-		}
-		defer func() { <-db.writeGate }()
-	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return explainBusy(fmt.Errorf("begin transaction: %w", err))
