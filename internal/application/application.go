@@ -69,7 +69,8 @@ type Application struct {
 	stoppedFrom         string
 	clockStoppedAt      *time.Time
 	consentID           int64
-	consents            []int64 // every consent made for it, to tie to it once saved
+	consents            []int64  // every consent made for it, to tie to it once saved
+	deferred            []string // materials pending under a signed deferral (容缺), read for its decision
 }
 
 // Provenance says where a prefilled value came from.

@@ -70,7 +70,7 @@ func (s *Drafts) Apply(ctx context.Context, p authz.Principal, req ApplyRequest)
 		return Application{}, err
 	}
 	it := d.version.Item
-	prog, err := s.machineRules(ctx, d.version, &d.need)
+	prog, err := s.submissionRules(ctx, d.version, &d.need)
 	if err != nil {
 		return Application{}, err
 	}
@@ -89,7 +89,7 @@ func (s *Drafts) Apply(ctx context.Context, p authz.Principal, req ApplyRequest)
 	now := s.now()
 	a.CreatedAt, a.Revision = now, 1
 	a.Mismatches = mismatches(*a, records, statuses)
-	decision := s.decideIfMachine(*a, it, w, prog, records, statuses, now)
+	decision := s.decideSubmission(*a, it, w, prog, records, statuses, now)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		ctx, audited := audit.Batched(ctx, tx)
 		if err := s.grantConsents(ctx, tx, &d); err != nil {

@@ -291,13 +291,13 @@ func (s *Modes) AnswerInvitation(ctx context.Context, p authz.Principal, applica
 	if err != nil {
 		return Invitation{}, err
 	}
+	// The decision made at submission, which the path takes once everyone
+	// confirmed; none when people alone decide the item.
 	var decision *rules.Decision
-	if v.Item.Approval.Mode == "auto" {
-		if d, err := s.decisionRecord(ctx, applicationID); err == nil {
-			decision = &d
-		} else if !apperr.Is(err, apperr.NotFound) {
-			return Invitation{}, err
-		}
+	if d, err := s.decisionRecord(ctx, applicationID); err == nil {
+		decision = &d
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return Invitation{}, err
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		a, err := s.lockForAction(ctx, tx, applicationID, 0)

@@ -43,9 +43,16 @@ var uncheckedReason = rules.Reason{Code: "data_unchecked", Text: catalog.Text{Zh
 // mismatchReason is the standard reason when data changed since prefill.
 var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "提交时核对的部门数据与预填信息不一致，转人工审核", En: "Government data changed since the form was filled; a person will review it"}}
 
-// decide runs an auto item's rules (prog; nil when machine approval is
-// suspended) on the data as read at submission, and returns the full record.
-// It never approves on data it could not read.
+// decide runs an item's rules (prog; nil when machine approval of an auto
+// item is suspended) on the data as read at submission, with the engine's
+// credit checks, and returns the full record. It never approves on data it
+// could not read, nor with a required material missing that is not
+// deferred under a signed commitment. The outcome means the same for every
+// mode (decidePath): reject rejects, manual goes to a person, approve takes
+// the mode's own path. A commitment or filing item without rules is
+// approved when the credit checks pass; for a manual item the rules only
+// advise, so its outcome is always manual, the rules' reasons kept for the
+// reviewer.
 func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) rules.Decision {
 	if prog == nil {
 		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
@@ -103,6 +110,11 @@ func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program
 	}
 	d := prog.Decide(in, at)
 	d.Version = a.VersionID
+	if d.Outcome == rules.Manual && len(d.Reasons) == 1 && d.Reasons[0].Code == noRules && it.Approval.Mode != "auto" {
+		// Rules are optional outside auto: none applying is no reason to
+		// stop a commitment or a filing whose credit checks passed.
+		d.Outcome, d.Reasons = rules.Approve, []rules.Reason{}
+	}
 	if d.Outcome == rules.Approve && len(a.Mismatches) > 0 {
 		d.Outcome = rules.Manual
 		reason := mismatchReason
@@ -114,13 +126,29 @@ func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program
 	for _, m := range a.Materials {
 		// A required material government data could not supply is for a
 		// person to collect: the machine never approves without it.
-		if m.Required && !m.Attached && d.Outcome == rules.Approve {
+		if m.Required && !m.Attached && !slices.Contains(a.deferred, m.ID) && d.Outcome == rules.Approve {
 			d.Outcome = rules.Manual
 			d.Reasons = append(d.Reasons, rules.Reason{Code: "material_missing", Text: catalog.Text{Zh: "缺少必要材料「" + m.Name + "」，转人工审核", En: "A required material is missing; a person will review it"}})
 		}
 	}
+	if it.Approval.Mode == "manual" {
+		reasons := []rules.Reason{peopleDecide}
+		for _, r := range d.Reasons {
+			if r.Code != noRules {
+				reasons = append(reasons, r)
+			}
+		}
+		d.Outcome, d.Reasons = rules.Manual, reasons
+	}
 	return d
 }
+
+// noRules is the engine's reason code when no rule applies.
+const noRules = "rules.none"
+
+// peopleDecide is the first reason of every decision on a manual item:
+// people decide it, the rules' results are advice for them.
+var peopleDecide = rules.Reason{Code: "mode.manual", Text: catalog.Text{Zh: "本事项由工作人员审批，审查规则的核验结果供审核参考", En: "Staff decide this item; the review rules' results are advice for them"}}
 
 // saveDecision stores the record with the submission and, for a machine
 // approval, samples it into a spot check at the item's rate.

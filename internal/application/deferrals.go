@@ -132,6 +132,16 @@ func (s *core) pendingDeferral(ctx context.Context, applicationID int64, materia
 	return n > 0, err
 }
 
+// pendingDeferrals lists the materials of an application that wait under a
+// signed deferral.
+func (s *core) pendingDeferrals(ctx context.Context, applicationID int64) ([]string, error) {
+	return store.All(ctx, s.db, func(row store.Scanner) (string, error) {
+		var m string
+		err := row.Scan(&m)
+		return m, err
+	}, `SELECT material_id FROM deferrals WHERE application_id = $1 AND supplied_at IS NULL ORDER BY material_id`, applicationID)
+}
+
 // supplied clears a deferral once its material is uploaded, inside tx.
 func (s *core) supplied(ctx context.Context, tx *sql.Tx, applicationID int64, materialID string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deferrals SET supplied_at = $1 WHERE application_id = $2 AND material_id = $3 AND supplied_at IS NULL`, s.now(), applicationID, materialID)

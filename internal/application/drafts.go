@@ -163,8 +163,9 @@ func (s *core) planDraft(ctx context.Context, w who, req StartRequest, hall stri
 			d.consented = append(d.consented, src)
 		}
 	}
-	// A machine decision reads what its rules need: the consent covers that too.
-	if it.Approval.Mode == "auto" {
+	// The decision at submission reads what its rules need: the consent
+	// covers that too.
+	if decidedByRules(it) {
 		prog, err := s.rules.Get(v.ID, it)
 		if err != nil {
 			return draft{}, fmt.Errorf("rules of %s: %w", it.Code, err)
@@ -595,17 +596,20 @@ func (s *Drafts) Submit(ctx context.Context, p authz.Principal, id, expect int64
 		}
 	}
 	purpose := "提交「" + v.Item.Name.Zh + "」时核对"
-	prog, err := s.machineRules(ctx, v, &need)
+	prog, err := s.submissionRules(ctx, v, &need)
 	if err != nil {
 		return a, err
 	}
 	if prog != nil {
-		purpose = "提交「" + v.Item.Name.Zh + "」时核对并秒批核验"
+		purpose = "提交「" + v.Item.Name.Zh + "」时核对并按审查规则核验"
+	}
+	if a.deferred, err = s.pendingDeferrals(ctx, a.ID); err != nil {
+		return a, err
 	}
 	records, statuses := s.readAll(ctx, w, creditCode, need, purpose, a.ID)
 	a.Mismatches = mismatches(a, records, statuses)
 	now := s.now()
-	decision := s.decideIfMachine(a, v.Item, w, prog, records, statuses, now)
+	decision := s.decideSubmission(a, v.Item, w, prog, records, statuses, now)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		ctx, audited := audit.Batched(ctx, tx) // the submission's entries in one statement
 		locked, err := s.lockForAction(ctx, tx, id, expect)
@@ -657,16 +661,27 @@ func (r *reads) want(src, field string) {
 	}
 }
 
-// machineRules returns the rules of a machine-decided item and adds what
-// they read to need; nil when the item is decided by people, or machine
-// approval of it is suspended.
-func (s *core) machineRules(ctx context.Context, v catalog.Version, need *reads) (*rules.Program, error) {
-	if v.Item.Approval.Mode != "auto" {
+// decidedByRules reports whether a submission of it is decided by its
+// rules (docs/RULES.md, "Approval modes"): every item with rules, whatever
+// its mode, and every item not decided by people alone — a commitment or a
+// filing without rules still checks the applicant's credit.
+func decidedByRules(it catalog.Item) bool {
+	return it.Approval.Mode != "manual" || len(it.Rules) > 0
+}
+
+// submissionRules returns the rules that decide a submission of v's item
+// and adds what they read to need; nil when people alone decide it (a
+// manual item without rules), or when machine approval of an auto item is
+// suspended (its decision then sends it to a person).
+func (s *core) submissionRules(ctx context.Context, v catalog.Version, need *reads) (*rules.Program, error) {
+	if !decidedByRules(v.Item) {
 		return nil, nil
 	}
-	suspended, err := s.machineSuspended(ctx, v.Item.Code)
-	if err != nil || suspended {
-		return nil, err
+	if v.Item.Approval.Mode == "auto" {
+		suspended, err := s.machineSuspended(ctx, v.Item.Code)
+		if err != nil || suspended {
+			return nil, err
+		}
 	}
 	prog, err := s.rules.Get(v.ID, v.Item)
 	if err != nil {
@@ -680,11 +695,10 @@ func (s *core) machineRules(ctx context.Context, v catalog.Version, need *reads)
 	return prog, nil
 }
 
-// decideIfMachine is the machine's decision on a of a machine-decided item
-// (with its rules suspended, prog is nil and a person decides); nil for
-// the other modes.
-func (s *core) decideIfMachine(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) *rules.Decision {
-	if it.Approval.Mode != "auto" {
+// decideSubmission is the decision on a at its submission, for every item
+// its rules decide (see decide); nil when people alone decide it.
+func (s *core) decideSubmission(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) *rules.Decision {
+	if !decidedByRules(it) {
 		return nil
 	}
 	d := s.decide(a, it, w, prog, records, statuses, at)

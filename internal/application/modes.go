@@ -254,9 +254,10 @@ func (s *core) readyToSubmit(ctx context.Context, a Application, it catalog.Item
 }
 
 // proceed continues a submission inside its transaction: co-parties are
-// invited and waited for, then the item's mode takes it on.
+// invited and waited for, then the item's mode takes it on. An application
+// its rules reject is rejected at once: no co-party is asked to confirm it.
 func (s *core) proceed(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
-	if len(it.Parties) > 0 {
+	if len(it.Parties) > 0 && (d == nil || d.Outcome != rules.Reject) {
 		if waiting, err := s.inviteParties(ctx, tx, a, it); err != nil || waiting {
 			return err
 		}
@@ -264,8 +265,15 @@ func (s *core) proceed(ctx context.Context, tx *sql.Tx, a *Application, it catal
 	return s.decidePath(ctx, tx, a, it, d)
 }
 
-// decidePath starts the decision of a submitted application by its mode.
+// decidePath starts the decision of a submitted application by its mode,
+// after its rules' decision d (nil when people alone decide it): a
+// rejection or a case for a person goes the way of an auto item's (route);
+// an approval takes the mode's own path — a commitment's approval, a
+// filing's notice, an auto item's licence, a manual item's steps.
 func (s *core) decidePath(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
+	if d != nil && d.Outcome != rules.Approve {
+		return s.route(ctx, tx, a, it, d)
+	}
 	switch it.Approval.Mode {
 	case "commitment":
 		return s.approveOnCommitment(ctx, tx, a, it)

@@ -67,7 +67,7 @@ func New(db *store.DB) *Metrics {
 		sources:       map[string]breaker{},
 		jobsDesc:      prometheus.NewDesc("yiwang_jobs", "Background jobs in the database by kind and state: queued (waiting to run or to be retried), running, failed (given up after their last attempt).", []string{"kind", "state"}, nil),
 		stepsDesc:     prometheus.NewDesc("yiwang_deadline_steps", "Open steps whose deadline the last sweep lit yellow (few working days left) or red (overdue).", []string{"light"}, nil),
-		decisionsDesc: prometheus.NewDesc("yiwang_decisions_total", "Machine decisions (秒批) made, by outcome: approve, reject or manual.", []string{"outcome"}, nil),
+		decisionsDesc: prometheus.NewDesc("yiwang_decisions_total", "Decisions the rules made at submission (秒批, and the checks of the other modes), by outcome: approve, reject or manual.", []string{"outcome"}, nil),
 		breakerDesc:   prometheus.NewDesc("yiwang_source_breaker_open", "Circuit breaker of a data source read over HTTP: 0 closed, 1 open (calls refused), 0.5 half-open (the next call is a trial).", []string{"source"}, nil),
 		scrapeErrDesc: prometheus.NewDesc("yiwang_metrics_query_errors", "Database queries behind these metrics that failed in this scrape.", nil, nil),
 	}
@@ -210,5 +210,5 @@ WHERE t.status IN ('open', 'claimed')
 GROUP BY light
 ORDER BY light`
 
-// decisionsQuery counts machine decisions by outcome.
+// decisionsQuery counts the rules' decisions at submission by outcome.
 const decisionsQuery = `SELECT outcome, COUNT(*) FROM decisions GROUP BY outcome ORDER BY outcome`

@@ -264,8 +264,8 @@ func (p *Program) creditReasons(c *Credit, act *activation) []Reason {
 		unknown = true
 	} else if c.Blacklisted {
 		out = append(out, Reason{Code: "credit.blacklisted", Text: catalog.Text{
-			Zh: "申请人被列入失信名单，不适用秒批，已转人工审核",
-			En: "The applicant is on the dishonesty blacklist, so instant approval is not available; a member of staff will review the application",
+			Zh: "申请人被列入失信名单，不适用秒批、告知承诺或自审备案，已转人工审核",
+			En: "The applicant is on the dishonesty blacklist, so neither instant approval nor approval on commitment or filing is available; a member of staff will review the application",
 		}})
 	}
 	if p.minCredit != "" {
