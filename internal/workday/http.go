@@ -99,11 +99,18 @@ func DueDate(cal *Calendar, from Date, days int) (Due, error) {
 			"there is no working-day calendar for %d, the year of %s (there is for %s): an administrator loads it from the State Council's notice",
 			from.Year, from, knownYears(cal))
 	}
-	at, err := cal.Deadline(from.Start(), days)
+	return cal.Due(from, days)
+}
+
+// Due counts a time limit of days working days from the day from, as an
+// application accepted that day would have it counted, provisionally for
+// days of a year the calendar does not hold.
+func (c *Calendar) Due(from Date, days int) (Due, error) {
+	at, err := c.Deadline(from.Start(), days)
 	if err != nil {
 		return Due{}, err
 	}
-	return Due{From: from, Days: days, Due: DateOf(at), At: at, Provisional: cal.Provisional(from.Start(), at)}, nil
+	return Due{From: from, Days: days, Due: DateOf(at), At: at, Provisional: c.Provisional(from.Start(), at)}, nil
 }
 
 func knownYears(cal *Calendar) string {
