@@ -1536,6 +1536,21 @@ type Authorisation struct {
 	ValidFrom            *time.Time `json:"valid_from,omitempty"`
 }
 
+// CalendarDue defines model for CalendarDue.
+type CalendarDue struct {
+	Days int `json:"days"`
+
+	// Due the last day, China Standard Time
+	Due openapi_types.Date `json:"due"`
+
+	// DueAt the moment the limit runs out, e.g. 2026-12-14T23:59:59.999+08:00
+	DueAt time.Time          `json:"due_at"`
+	From  openapi_types.Date `json:"from"`
+
+	// Provisional the count used a day of a year whose calendar is not loaded yet
+	Provisional bool `json:"provisional"`
+}
+
 // CalendarNotice defines model for CalendarNotice.
 type CalendarNotice struct {
 	Holidays []struct {
@@ -2205,6 +2220,15 @@ type WithdrawApplicationJSONBody struct {
 type WithdrawApplicationParams struct {
 	// IfMatch the revision you saw; a stale one gets 409
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetCalendarDeadlineParams defines parameters for GetCalendarDeadline.
+type GetCalendarDeadlineParams struct {
+	// From the day of acceptance, YYYY-MM-DD
+	From openapi_types.Date `form:"from" json:"from"`
+
+	// Days the time limit in working days
+	Days int `form:"days" json:"days"`
 }
 
 // ListItemsParams defines parameters for ListItems.
@@ -3027,6 +3051,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 	WithdrawApplication(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCalendarDeadline The due date the platform sets for a time limit of N working days counted from a date
+	//
+	// The same count as an application accepted on `from` (docs/WORKFLOW.md): the day itself does not
+	// count, and the limit runs out at 23:59:59.999 China Standard Time on the Nth working day after it;
+	// 0 days (即办件) is the end of `from` itself. The year of `from` must have its calendar (400
+	// from_year_not_loaded); a count that reaches into a later year without one uses the provisional
+	// rule and answers `provisional: true`, as an application's deadline would be marked.
+	//
+	// Corresponds with GET /api/v1/calendar/deadline (the `GetCalendarDeadline` operationId).
+	GetCalendarDeadline(ctx context.Context, params *GetCalendarDeadlineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCalendarYear One year of the working-day calendar — statutory holidays and make-up working days (调休上班), and the notice they come from
 	//
@@ -4332,6 +4367,27 @@ func (c *Client) WithdrawApplicationWithBody(ctx context.Context, id int, params
 // Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 func (c *Client) WithdrawApplication(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawApplicationRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCalendarDeadline The due date the platform sets for a time limit of N working days counted from a date
+//
+// The same count as an application accepted on `from` (docs/WORKFLOW.md): the day itself does not
+// count, and the limit runs out at 23:59:59.999 China Standard Time on the Nth working day after it;
+// 0 days (即办件) is the end of `from` itself. The year of `from` must have its calendar (400
+// from_year_not_loaded); a count that reaches into a later year without one uses the provisional
+// rule and answers `provisional: true`, as an application's deadline would be marked.
+//
+// Corresponds with GET /api/v1/calendar/deadline (the `GetCalendarDeadline` operationId).
+func (c *Client) GetCalendarDeadline(ctx context.Context, params *GetCalendarDeadlineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCalendarDeadlineRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7155,6 +7211,64 @@ func NewWithdrawApplicationRequestWithBody(server string, id int, params *Withdr
 	return req, nil
 }
 
+// NewGetCalendarDeadlineRequest constructs an http.Request for the GetCalendarDeadline method
+func NewGetCalendarDeadlineRequest(server string, params *GetCalendarDeadlineParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendar/deadline")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCalendarYearRequest constructs an http.Request for the GetCalendarYear method
 func NewGetCalendarYearRequest(server string, year int) (*http.Request, error) {
 	var err error
@@ -9682,6 +9796,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 	WithdrawApplicationWithResponse(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawApplicationResponse, error)
+
+	// GetCalendarDeadlineWithResponse The due date the platform sets for a time limit of N working days counted from a date
+	//
+	// The same count as an application accepted on `from` (docs/WORKFLOW.md): the day itself does not
+	// count, and the limit runs out at 23:59:59.999 China Standard Time on the Nth working day after it;
+	// 0 days (即办件) is the end of `from` itself. The year of `from` must have its calendar (400
+	// from_year_not_loaded); a count that reaches into a later year without one uses the provisional
+	// rule and answers `provisional: true`, as an application's deadline would be marked.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calendar/deadline (the `GetCalendarDeadline` operationId).
+	GetCalendarDeadlineWithResponse(ctx context.Context, params *GetCalendarDeadlineParams, reqEditors ...RequestEditorFn) (*GetCalendarDeadlineResponse, error)
 
 	// GetCalendarYearWithResponse One year of the working-day calendar — statutory holidays and make-up working days (调休上班), and the notice they come from
 	//
@@ -12860,6 +12987,54 @@ func (r WithdrawApplicationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WithdrawApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCalendarDeadlineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CalendarDue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCalendarDeadlineResponse) GetJSON200() *CalendarDue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCalendarDeadlineResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCalendarDeadlineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCalendarDeadlineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCalendarDeadlineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCalendarDeadlineResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16979,6 +17154,25 @@ func (c *ClientWithResponses) WithdrawApplicationWithResponse(ctx context.Contex
 	return ParseWithdrawApplicationResponse(rsp)
 }
 
+// GetCalendarDeadlineWithResponse The due date the platform sets for a time limit of N working days counted from a date
+//
+// The same count as an application accepted on `from` (docs/WORKFLOW.md): the day itself does not
+// count, and the limit runs out at 23:59:59.999 China Standard Time on the Nth working day after it;
+// 0 days (即办件) is the end of `from` itself. The year of `from` must have its calendar (400
+// from_year_not_loaded); a count that reaches into a later year without one uses the provisional
+// rule and answers `provisional: true`, as an application's deadline would be marked.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calendar/deadline (the `GetCalendarDeadline` operationId).
+func (c *ClientWithResponses) GetCalendarDeadlineWithResponse(ctx context.Context, params *GetCalendarDeadlineParams, reqEditors ...RequestEditorFn) (*GetCalendarDeadlineResponse, error) {
+	rsp, err := c.GetCalendarDeadline(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCalendarDeadlineResponse(rsp)
+}
+
 // GetCalendarYearWithResponse One year of the working-day calendar — statutory holidays and make-up working days (调休上班), and the notice they come from
 //
 // Time limits are counted in working days on this calendar: Saturdays, Sundays and the holidays are days
@@ -19905,6 +20099,39 @@ func ParseWithdrawApplicationResponse(rsp *http.Response) (*WithdrawApplicationR
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCalendarDeadlineResponse parses an HTTP response from a GetCalendarDeadlineWithResponse call
+func ParseGetCalendarDeadlineResponse(rsp *http.Response) (*GetCalendarDeadlineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCalendarDeadlineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CalendarDue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	}
 

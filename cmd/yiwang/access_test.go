@@ -115,6 +115,7 @@ var accessTable = map[string]access{
 	"POST /api/v1/admin/tokens":    {body: `{}`, allowed: []string{sysAdmin}},
 	// The working-day calendar: anyone reads it, a system administrator loads a year.
 	"GET /api/v1/calendar/{year}":       {path: "/api/v1/calendar/2026"},
+	"GET /api/v1/calendar/deadline":     {path: "/api/v1/calendar/deadline?from=2026-12-07&days=20"},
 	"PUT /api/v1/admin/calendar/{year}": {path: "/api/v1/admin/calendar/2030", body: `{}`, allowed: []string{sysAdmin}},
 	// E-licences: verification and seal keys are public; revocation is for heads and supervisors.
 	"GET /.well-known/yiwang-seal-keys.json": {path: "/.well-known/yiwang-seal-keys.json"},

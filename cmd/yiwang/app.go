@@ -51,7 +51,8 @@ type app struct {
 	keyring    *seal.Keyring // seal keys, and the platform's audit key
 	pins       *kiosk.PINs   // kiosk sign-in PINs
 	metrics    *ops.Metrics
-	portal     *portal.Handler // the citizen site, whose home serve warms at start
+	portal     *portal.Handler  // the citizen site, whose home serve warms at start
+	guides     *catalog.Handler // the catalogue's guides, API and administration
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
 }
@@ -134,6 +135,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	catalogHandler.Calendar = calendar.Calendar
 	keyring, err := seal.NewKeyring(db, opts.dataKey)
 	if err != nil {
 		return nil, err
@@ -189,6 +191,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		blobs:        opts.blobs,
 		calendar:     calendar,
 		portal:       portalHandler,
+		guides:       catalogHandler,
 	}, nil
 }
 

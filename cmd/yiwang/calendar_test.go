@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
 	"yiwang/internal/workday"
 )
 
@@ -149,4 +151,69 @@ func TestCalendarAPI(t *testing.T) {
 	if code, _, _ := call(t, h, "PUT", "/api/v1/admin/calendar/2027", strings.NewReader(good), catAdmin); code != 403 {
 		t.Errorf("a catalogue administrator loaded a year: %d", code)
 	}
+}
+
+// TestCalendarDeadlineAPI asks for due dates before and after a year is
+// loaded, on both backends: the answer is the one an application accepted
+// that day would get, marked provisional while it reaches into a year
+// without its notice.
+func TestCalendarDeadlineAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv, _ := demoServerOn(t, db)
+		h := srv.Handler()
+		due := func(query string, en bool) (int, map[string]any) {
+			t.Helper()
+			header := map[string]string{}
+			if en {
+				header["Accept-Language"] = "en"
+			}
+			code, body, _ := call(t, h, "GET", "/api/v1/calendar/deadline?"+query, nil, header)
+			return code, body
+		}
+		for _, tt := range []struct {
+			query, due  string
+			provisional bool
+		}{
+			{"from=2026-12-07&days=0", "2026-12-07", false}, // 即办件: the day itself
+			{"from=2026-12-07&days=5", "2026-12-14", false}, // Monday + 5 working days, over a weekend
+			{"from=2026-09-30&days=1", "2026-10-08", false}, // 国庆节 2026, seven days off
+			{"from=2026-12-31&days=1", "2027-01-04", true},  // 元旦 2027 provisionally, then a weekend
+			{"from=2026-12-31&days=20", "2027-01-29", true}, // into a year without its notice
+			{"from=2026-02-13&days=1", "2026-02-14", false}, // 春节 2026's make-up Saturday
+		} {
+			code, body := due(tt.query, false)
+			if code != 200 || body["due"] != tt.due || body["provisional"] != tt.provisional || !strings.HasPrefix(body["due_at"].(string), tt.due+"T23:59:59.999+08:00") {
+				t.Errorf("%s: %d %v, want due %s provisional %v", tt.query, code, body, tt.due, tt.provisional)
+			}
+		}
+		for _, tt := range []struct{ query, code, words string }{
+			{"from=2026-13-01&days=5", "bad_from_date", "YYYY-MM-DD"},
+			{"days=5", "bad_from_date", "YYYY-MM-DD"},
+			{"from=2026-12-07&days=366", "bad_working_days", "0 to 365"},
+			{"from=2026-12-07&days=-1", "bad_working_days", "0 to 365"},
+			{"from=2026-12-07&days=five", "bad_working_days", "0 to 365"},
+			{"from=2027-03-01&days=5", "from_year_not_loaded", "calendar for the year of the start date"},
+		} {
+			code, body := due(tt.query, true)
+			e, _ := body["error"].(map[string]any)
+			if code != 400 || e["code"] != tt.code || !strings.Contains(e["message"].(string), tt.words) {
+				t.Errorf("%s: %d %v, want 400 %s", tt.query, code, body, tt.code)
+			}
+		}
+		if _, body := due("from=2027-03-01&days=5", false); !strings.Contains(body["error"].(map[string]any)["message"].(string), "起算日期所在年度") {
+			t.Errorf("no Chinese words: %v", body)
+		}
+
+		admin := withJSON(signIn(t, h, "sysadmin"))
+		const y2027 = `{"source":"测试通知","holidays":[{"name":"元旦","from":"2027-01-01","to":"2027-01-03"}],"make_up_days":[{"date":"2027-01-31"}]}`
+		if code, body, _ := call(t, h, "PUT", "/api/v1/admin/calendar/2027", strings.NewReader(y2027), admin); code != 200 {
+			t.Fatalf("load 2027: %d %v", code, body)
+		}
+		if code, body := due("from=2026-12-31&days=1", false); code != 200 || body["due"] != "2027-01-04" || body["provisional"] != false {
+			t.Errorf("after loading 2027: %d %v", code, body)
+		}
+		if code, body := due("from=2027-01-29&days=1", false); code != 200 || body["due"] != "2027-01-31" {
+			t.Errorf("the loaded make-up Sunday: %d %v", code, body)
+		}
+	})
 }

@@ -41,7 +41,7 @@ func commands() []command {
 		{"serve", "Start the HTTP server (embedded SQLite with demo data unless told otherwise).\nWith no --db it uses the SQLite file in --data-dir; it applies migrations first\nand seeds demo data into an empty one: SQLite unless --no-demo, PostgreSQL\nonly with --demo.", serve},
 		{"migrate", "Apply pending database migrations, each in its own transaction (forward-only).", migrate},
 		{"catalog", "Validate, import, publish, retire and diff service items (事项库).", catalogCmd},
-		{"rules", "Test item rules: yiwang rules test DIR", rulesCmd},
+		{"rules", "Test item rules: yiwang rules test DIR; try a draft item: yiwang rules try ITEM_FILE --applicant FILE", rulesCmd},
 		{"calendar", "Show, check and load years of the working-day calendar (工作日).", calendarCmd},
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"seal", "List or rotate the departments' electronic seal keys: yiwang seal list | rotate DEPT", sealCmd},

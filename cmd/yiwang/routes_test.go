@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -24,6 +25,7 @@ import (
 	"yiwang/internal/server"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/workday"
 )
 
 // demoServer is the whole platform on a fresh SQLite database with demo data.
@@ -339,4 +341,35 @@ func TestSearchFindsWhatPeopleType(t *testing.T) {
 			t.Errorf("search %q: %v, want an item named like %s in the first five", tt.query, hits, tt.wantName)
 		}
 	}
+}
+
+// TestGuideShowsTheDueDate: a guide says by when an application made today
+// is decided at the latest, counted on the working-day calendar from the
+// item's time limit (the senior card promises 1 working day), in China time
+// and in the page's language.
+func TestGuideShowsTheDueDate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv, a := demoServerOn(t, db)
+		h := srv.Handler()
+		for _, tt := range []struct {
+			now    time.Time
+			zh, en string
+		}{
+			// A Tuesday: the next working day.
+			{time.Date(2026, 12, 1, 16, 0, 0, 0, workday.CST), "今天申请，最迟 2026-12-02 办结。", "Apply today and it is decided by 2026-12-02 at the latest."},
+			// Thursday 17:00 in UTC is Friday 01:00 in China: over the weekend to Monday.
+			{time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC), "今天申请，最迟 2026-12-07 办结。", "Apply today and it is decided by 2026-12-07 at the latest."},
+			{time.Date(2026, 9, 30, 9, 0, 0, 0, workday.CST), "今天申请，最迟 2026-10-08 办结。", "Apply today and it is decided by 2026-10-08 at the latest."},
+			{time.Date(2026, 12, 31, 9, 0, 0, 0, workday.CST), "今天申请，最迟 2027-01-04 办结（该年度节假日安排尚未公布，按临时口径计算）。",
+				"Apply today and it is decided by 2027-01-04 at the latest (counted provisionally, as the holidays of that year are not announced yet)."},
+		} {
+			a.guides.Now = func() time.Time { return tt.now }
+			if code, _, page := call(t, h, "GET", "/items/"+seniorCard, nil, nil); code != 200 || !strings.Contains(page, tt.zh) {
+				t.Errorf("%v: the Chinese guide (%d) lacks %q", tt.now, code, tt.zh)
+			}
+			if code, _, page := call(t, h, "GET", "/items/"+seniorCard+"?lang=en", nil, nil); code != 200 || !strings.Contains(page, tt.en) {
+				t.Errorf("%v: the English guide (%d) lacks %q", tt.now, code, tt.en)
+			}
+		}
+	})
 }

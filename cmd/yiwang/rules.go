@@ -13,6 +13,8 @@ import (
 const rulesSummary = `Test the review rules of a catalogue (秒批).
 
   yiwang rules test DIR    run every <item>.tests.yaml under the catalogue folder DIR
+  yiwang rules try ITEM_FILE --applicant FILE.yaml [--on YYYY-MM-DD]
+                           decide a draft item for a described applicant on a day
 
 The catalogue is validated first (as 'yiwang catalog validate' does, rule
 types included). Each failed test is printed as file:line: test: message,
@@ -22,11 +24,14 @@ format is described in docs/RULES.md.`
 
 func rulesCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprintf(stdout, "Usage: yiwang rules test DIR\n\n%s\n", rulesSummary)
+		fmt.Fprintf(stdout, "Usage: yiwang rules test DIR | yiwang rules try ITEM_FILE --applicant FILE.yaml\n\n%s\n", rulesSummary)
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name the subcommand: test")}
+			return usageError{fmt.Errorf("name the subcommand: test or try")}
 		}
 		return nil
+	}
+	if args[0] == "try" {
+		return rulesTry(args[1:], stdout)
 	}
 	if args[0] != "test" {
 		return usageError{fmt.Errorf("unknown subcommand %q; run 'yiwang rules --help'", args[0])}

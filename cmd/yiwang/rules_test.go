@@ -64,3 +64,87 @@ func TestRulesCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesTry decides a draft item for a described applicant on chosen
+// days, and refuses what it cannot use with a message that says why.
+func TestRulesTry(t *testing.T) {
+	const item = "../../catalog/items/civil/senior_card.yaml"
+	turns60 := filepath.Join("testdata", "try", "turns_60.yaml")
+	// A draft of the item with a rule that does not type-check.
+	draft := filepath.Join(t.TempDir(), "draft.yaml")
+	b, err := os.ReadFile(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(draft, []byte(strings.Replace(string(b), "expr: applicant.age >= 60", `expr: applicant.age >= "60"`, 1)), 0o644)
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // each must appear, in this order
+		stderr string
+	}{
+		{"the day before the 60th birthday", []string{"rules", "try", item, "--applicant", turns60, "--on", "2027-02-28"}, 0, []string{
+			"事项 Item: 老年人优待证办理 / Senior Citizen Preferential Card (11910102MB00011858-07-00001)\n",
+			"决定日 Decided on: 2027-02-28\n",
+			"决定 Decision: 不予批准 reject\n",
+			"  - age_60: 申请人年龄未满60周岁 / The applicant is under 60\n",
+			"  age_60 — 申请人年满60周岁 / The applicant is 60 or older\n    结果 result: 未通过 failed（不通过则不予批准 rejects if failed）\n    applicant.age = 59\n",
+			"  local_household — 户籍在本区 / Household registered in the district\n    结果 result: 通过 passed",
+			"    sources.population.household_region = 910102001001\n",
+		}, ""},
+		{"the birthday itself, flags first", []string{"rules", "try", "--on", "2027-03-01", "--applicant", turns60, item}, 0, []string{
+			"决定 Decision: 批准 approve\n", "    applicant.age = 60\n",
+		}, ""},
+		{"a registry that did not answer", []string{"rules", "try", item, "--applicant", filepath.Join("testdata", "try", "no_population.yaml"), "--on", "2027-03-01"}, 0, []string{
+			"决定 Decision: 转人工审核 manual review\n", "数据不可用 unknown", "sources.population.household_region = （不可用 unavailable）\n", "等待数据 waiting for: sources.population",
+		}, ""},
+		{"a draft whose rule does not type-check", []string{"rules", "try", draft, "--applicant", turns60}, 1, []string{
+			"draft.yaml:73:", "rule age_60: found no matching overload",
+		}, "do not compile"},
+		{"a misspelt applicant file", []string{"rules", "try", item, "--applicant", filepath.Join("testdata", "try", "misspelt.yaml")}, 1, nil, `unknown key "shoe_size"`},
+		{"no applicant", []string{"rules", "try", item}, 2, nil, "--applicant FILE.yaml"},
+		{"a bad day", []string{"rules", "try", item, "--applicant", turns60, "--on", "2027-02-30"}, 2, nil, "not a date written YYYY-MM-DD"},
+		{"no item file", []string{"rules", "try", "nope.yaml", "--applicant", turns60}, 1, nil, "cannot read the item file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			rest := stdout
+			for _, want := range tt.stdout {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Errorf("stdout lacks (in order) %q:\n%s", want, stdout)
+					break
+				}
+				rest = rest[i+len(want):]
+			}
+		})
+	}
+}
+
+// TestRulesTryDocExample keeps the example in docs/RULES.md true: its
+// applicant file, tried on its day, prints exactly what the page shows.
+func TestRulesTryDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/RULES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := regexp.MustCompile("(?s)```\n\\$ yiwang rules try catalog/items/civil/senior_card.yaml --applicant turns_60.yaml --on 2027-02-28\n(.*?)```").FindSubmatch(doc)
+	in := regexp.MustCompile("(?s)```yaml\n# turns_60.yaml[^\n]*\n(.*?)```").FindSubmatch(doc)
+	if out == nil || in == nil {
+		t.Fatal("docs/RULES.md lacks the yiwang rules try example")
+	}
+	file := filepath.Join(t.TempDir(), "turns_60.yaml")
+	if err := os.WriteFile(file, in[1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "rules", "try", "../../catalog/items/civil/senior_card.yaml", "--applicant", file, "--on", "2027-02-28")
+	if code != 0 || stdout != string(out[1]) {
+		t.Errorf("exit %d\ngot:\n%s\nthe page shows:\n%s\nstderr: %s", code, stdout, out[1], stderr)
+	}
+}

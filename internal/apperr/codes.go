@@ -161,6 +161,9 @@ const (
 	CalendarYearNotFound Code = "calendar_year_not_found"
 	NegativeTimeLimit    Code = "negative_time_limit"
 	YearMismatch         Code = "year_mismatch"
+	BadFromDate          Code = "bad_from_date"
+	BadWorkingDays       Code = "bad_working_days"
+	FromYearNotLoaded    Code = "from_year_not_loaded"
 
 	// Uploaded files (blob).
 	BadDigest            Code = "bad_digest"
@@ -460,6 +463,9 @@ var words = map[Code]Words{
 	CalendarYearNotFound: {Zh: "该年度的工作日安排尚未导入，请管理员按国务院办公厅通知导入。", En: "There is no working-day calendar for that year. An administrator loads it from the State Council's notice."},
 	NegativeTimeLimit:    {Zh: "办理时限不能为负数。", En: "A time limit cannot be negative."},
 	YearMismatch:         {Zh: "文件中的年度与网址中的年度不一致。", En: "The year in the body differs from the year in the address."},
+	BadFromDate:          {Zh: "起算日期请按“年-月-日”填写，例如2027-03-01。", En: "Give the start date as YYYY-MM-DD, for example 2027-03-01."},
+	BadWorkingDays:       {Zh: "工作日天数请填写0至365之间的整数。", En: "Give the number of working days as a whole number from 0 to 365."},
+	FromYearNotLoaded:    {Zh: "起算日期所在年度的工作日安排尚未导入，无法计算，请管理员按国务院办公厅通知导入。", En: "There is no working-day calendar for the year of the start date. An administrator loads it from the State Council's notice."},
 
 	// Uploaded files (blob).
 	BadDigest:            {Zh: "文件摘要格式有误。", En: "A file digest is 64 lower-case hexadecimal characters."},

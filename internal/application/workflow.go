@@ -307,14 +307,8 @@ func stepsOf(it catalog.Item, answers map[string]string) []workflow.Step {
 	return out
 }
 
-// timeLimit is the application's deadline in working days: the promised
-// time where the item promises one, else the statutory time.
-func timeLimit(it catalog.Item) int {
-	if it.TimeLimit.PromisedDays > 0 {
-		return it.TimeLimit.PromisedDays
-	}
-	return it.TimeLimit.StatutoryDays
-}
+// timeLimit is the application's deadline in working days (catalog.TimeLimit.Days).
+func timeLimit(it catalog.Item) int { return it.TimeLimit.Days() }
 
 // route continues a submitted application after the machine's decision (if
 // any): approve and reject are final here; everything else waits for

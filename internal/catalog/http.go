@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -15,6 +17,7 @@ import (
 	"yiwang/internal/org"
 	"yiwang/internal/search"
 	"yiwang/internal/web"
+	"yiwang/internal/workday"
 )
 
 //go:embed templates/*.html
@@ -31,6 +34,12 @@ type Handler struct {
 	stats   *search.Stats
 	logger  *slog.Logger
 	pages   *web.Renderer
+
+	// Calendar, when set, gives the working-day calendar the guide page
+	// counts "apply today, decided by" on; Now, when set, is the clock
+	// (tests).
+	Calendar func(context.Context) (*workday.Calendar, error)
+	Now      func() time.Time
 }
 
 // NewHandler returns the catalogue's HTTP handler.
@@ -328,7 +337,36 @@ func (h *Handler) guidePage(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	h.pages.Render(w, r, http.StatusOK, "guide.html", g.Item.Name.In(lang), g)
+	page := guideView{Guide: g}
+	if h.Calendar != nil {
+		// The line is a help, not the guide: without a calendar the page
+		// still shows, with its time limits in working days.
+		cal, err := h.Calendar(r.Context())
+		if err == nil {
+			var due workday.Due
+			if due, err = cal.Due(workday.DateOf(h.now()), g.Item.TimeLimit.Days()); err == nil {
+				page.Due = &due
+			}
+		}
+		if err != nil {
+			h.logger.WarnContext(r.Context(), "guide without its due date", "item", g.Item.Code, "err", err)
+		}
+	}
+	h.pages.Render(w, r, http.StatusOK, "guide.html", g.Item.Name.In(lang), page)
+}
+
+// guideView is what the guide page shows: the guide, and the day an
+// application made today is decided by at the latest.
+type guideView struct {
+	Guide
+	Due *workday.Due
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // searchPage is 我要查: results for ?q=, or hot words when there is no query.

@@ -159,6 +159,15 @@ type TimeLimit struct {
 	PromisedDays  int `yaml:"promised_days" json:"promised_days"`
 }
 
+// Days is the time limit an application's deadline is counted on: the
+// promised time where the item promises one, else the statutory time.
+func (t TimeLimit) Days() int {
+	if t.PromisedDays > 0 {
+		return t.PromisedDays
+	}
+	return t.StatutoryDays
+}
+
 // Fees says what an item costs.
 type Fees struct {
 	Free       bool   `yaml:"free,omitempty" json:"free,omitempty"`

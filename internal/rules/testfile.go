@@ -253,8 +253,7 @@ func runTest(file string, tn *yaml.Node, base map[string]any, today string, p *P
 		fail(tn.Line, "input: %v", err)
 		return nil, failures
 	}
-	// Decided at noon in China: the day is the day, whatever the server's zone.
-	d := p.Decide(in, time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, workday.CST))
+	d := p.Decide(in, DecisionTime(workday.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}))
 	tc.Decision = d
 	for _, prob := range d.InputProblems {
 		fail(tn.Line, "the test's input is wrong: %s", prob)

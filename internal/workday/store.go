@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,13 +81,9 @@ func (s *Store) Year(ctx context.Context, year int) (Year, error) {
 	}
 	y, ok := cal.Year(year)
 	if !ok {
-		known := make([]string, 0, len(cal.years))
-		for _, k := range cal.Years() {
-			known = append(known, fmt.Sprint(k))
-		}
 		return Year{}, apperr.New(apperr.NotFound, apperr.CalendarYearNotFound,
 			"there is no working-day calendar for %d (there is for %s): an administrator loads it from the State Council's notice",
-			year, strings.Join(known, ", "))
+			year, knownYears(cal))
 	}
 	return y, nil
 }
