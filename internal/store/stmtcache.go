@@ -56,10 +56,20 @@ type sqliteRows interface {
 	driver.RowsColumnTypeScanType
 }
 
-// errMissingMethod: the SQLite driver's connection is not what the wrappers
-// of this package were written for (a driver upgrade changed it).
-func errMissingMethod(conn driver.Conn) error {
-	return fmt.Errorf("the SQLite driver's connection %T lacks a method the store needs", conn)
+// connectSQLite opens a connection through c, refusing one that is not
+// what the wrappers of this package were written for (a driver upgrade
+// changed it).
+func connectSQLite(ctx context.Context, c driver.Connector) (sqliteConn, error) {
+	conn, err := c.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inner, ok := conn.(sqliteConn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("the SQLite driver's connection %T lacks a method the store needs", conn)
+	}
+	return inner, nil
 }
 
 // stmtCacheConnector opens SQLite connections that cache their statements.
@@ -72,14 +82,9 @@ type stmtCacheConnector struct {
 
 // Connect opens a connection through the driver and wraps it.
 func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	inner, err := connectSQLite(ctx, c.Connector)
 	if err != nil {
 		return nil, err
-	}
-	inner, ok := conn.(sqliteConn)
-	if !ok {
-		conn.Close()
-		return nil, errMissingMethod(conn)
 	}
 	return &stmtCacheConn{sqliteConn: inner, connector: c, byQuery: map[string]*list.Element{}, lru: list.New()}, nil
 }

@@ -27,14 +27,9 @@ type gateConnector struct {
 
 // Connect opens a connection through the connector it wraps.
 func (c *gateConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	inner, err := connectSQLite(ctx, c.Connector)
 	if err != nil {
 		return nil, err
-	}
-	inner, ok := conn.(sqliteConn)
-	if !ok {
-		conn.Close()
-		return nil, errMissingMethod(conn)
 	}
 	return &gateConn{sqliteConn: inner, gate: c.gate}, nil
 }
