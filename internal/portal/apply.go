@@ -137,49 +137,6 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// parseValue turns a posted value into what the field's type holds. ok is
-// false for an empty value, which leaves the field as it was.
-func parseValue(f catalog.Field, s string) (v any, ok bool, problem *apperr.Detail) {
-	s = strings.TrimSpace(s)
-	if f.Type == "bool" {
-		return s == "true", true, nil
-	}
-	if s == "" {
-		return nil, false, nil
-	}
-	switch f.Type {
-	case "number":
-		n, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, false, &apperr.Detail{Subject: f.ID, Words: apperr.Words{Zh: f.Label.Zh + "：请填写数字。", En: f.Label.In("en") + ": enter a number."}}
-		}
-		return n, true, nil
-	case "table":
-		var rows []any
-		for _, line := range strings.Split(s, "\n") {
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			cells := strings.Split(strings.ReplaceAll(line, "，", ","), ",")
-			row := map[string]any{}
-			for i, c := range f.Columns {
-				if i < len(cells) {
-					cv, ok, problem := parseValue(c, cells[i])
-					if problem != nil {
-						return nil, false, problem
-					}
-					if ok {
-						row[c.ID] = cv
-					}
-				}
-			}
-			rows = append(rows, row)
-		}
-		return rows, true, nil
-	}
-	return s, true, nil
-}
-
 // saveForm is step 2's answer: the values the applicant typed.
 func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request) {
 	a, it, ok := h.load(w, r)
@@ -209,7 +166,7 @@ func readFields(r *http.Request, fs []formField, take func(formField) bool, requ
 		if !take(f) || f.Type == "file" { // files are materials, uploaded one by one
 			continue
 		}
-		val, ok, problem := parseValue(f.Field, r.PostFormValue("f_"+f.ID))
+		val, ok, problem := f.ParsePosted(r.PostFormValue("f_" + f.ID))
 		switch {
 		case problem != nil:
 			problems = append(problems, *problem)

@@ -40,13 +40,13 @@ func TestParseValueByFieldType(t *testing.T) {
 		{catalog.Field{Type: "bool"}, "", "false", true, false},
 		{table, "张三, 60\n李四，40\n", "张三, 60\n李四, 40", true, false},
 	} {
-		v, ok, err := parseValue(tc.f, tc.in)
+		v, ok, err := tc.f.ParsePosted(tc.in)
 		if (err != nil) != tc.bad || ok != tc.ok {
-			t.Errorf("parseValue(%s, %q) = %v, %v, %v", tc.f.Type, tc.in, v, ok, err)
+			t.Errorf("ParsePosted(%s, %q) = %v, %v, %v", tc.f.Type, tc.in, v, ok, err)
 			continue
 		}
 		if got := formValue(v); ok && got != tc.want {
-			t.Errorf("parseValue(%s, %q) shows as %q, want %q", tc.f.Type, tc.in, got, tc.want)
+			t.Errorf("ParsePosted(%s, %q) shows as %q, want %q", tc.f.Type, tc.in, got, tc.want)
 		}
 	}
 }

@@ -167,26 +167,12 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		if formValue(d.App.Form[f.ID]) == s {
 			continue
 		}
-		switch f.Type {
-		case "table":
-			rows, err := tableRows(f, s)
-			if err != nil {
-				h.fail(w, r, err, back)
-				return
-			}
-			values[f.ID] = rows
-		case "number":
-			n, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadNumber, "%s is a number", f.Label.Zh), back)
-				return
-			}
-			values[f.ID] = n
-		case "boolean", "bool":
-			values[f.ID] = s == "yes"
-		default:
-			values[f.ID] = s
+		v, _, problem := f.ParsePosted(s)
+		if problem != nil {
+			h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadNumber, "%s", problem.En).WithDetails([]apperr.Detail{*problem}), back)
+			return
 		}
+		values[f.ID] = v
 	}
 	if len(values) > 0 {
 		if _, err := h.Drafts.UpdateForm(r.Context(), p, id, values); err != nil {
@@ -292,38 +278,7 @@ func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "overdue.html", pick(lang, "超期督办", "Overdue board"), b)
 }
 
-// tableRows reads a table field typed at the window: one row a line, the
-// columns in order, separated by commas (full-width ones too).
-func tableRows(f catalog.Field, text string) ([]any, error) {
-	var rows []any
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		cells := strings.Split(strings.ReplaceAll(line, "，", ","), ",")
-		row := map[string]any{}
-		for i, c := range f.Columns {
-			if i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
-				continue
-			}
-			cell := strings.TrimSpace(cells[i])
-			if c.Type == "number" {
-				n, err := strconv.ParseFloat(cell, 64)
-				if err != nil {
-					return nil, apperr.New(apperr.Invalid, apperr.BadNumber, "%s, column %s: %q is not a number", f.Label.Zh, c.Label.Zh, cell)
-				}
-				row[c.ID] = n
-				continue
-			}
-			row[c.ID] = cell
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
-}
-
-// tableText shows a table value as the lines tableRows reads.
+// tableText shows a table value as the lines catalog.Field.ParsePosted reads.
 func tableText(f catalog.Field, v any) string {
 	list, _ := v.([]any)
 	var lines []string

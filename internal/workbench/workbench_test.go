@@ -32,21 +32,21 @@ func TestLightsAreWords(t *testing.T) {
 func TestTableRowsRoundTrip(t *testing.T) {
 	f := catalog.Field{ID: "buyers", Label: catalog.Text{Zh: "受让人"}, Type: "table", Columns: []catalog.Field{
 		{ID: "name", Type: "text"}, {ID: "id_number", Type: "text"}, {ID: "share", Type: "number"}}}
-	rows, err := tableRows(f, "王五,110101198801013457,60\n\n 赵六 ， 110101199001011234 ，40 \n")
-	if err != nil {
-		t.Fatal(err)
+	rows, _, problem := f.ParsePosted("王五,110101198801013457,60\n\n 赵六 ， 110101199001011234 ，40 \n")
+	if problem != nil {
+		t.Fatal(problem)
 	}
 	want := []any{
 		map[string]any{"name": "王五", "id_number": "110101198801013457", "share": 60.0},
 		map[string]any{"name": "赵六", "id_number": "110101199001011234", "share": 40.0},
 	}
 	if !reflect.DeepEqual(rows, want) {
-		t.Errorf("tableRows = %v, want %v", rows, want)
+		t.Errorf("ParsePosted = %v, want %v", rows, want)
 	}
 	if got := tableText(f, rows); got != "王五,110101198801013457,60\n赵六,110101199001011234,40" {
 		t.Errorf("tableText = %q", got)
 	}
-	if _, err := tableRows(f, "王五,1,sixty"); err == nil {
+	if _, _, problem := f.ParsePosted("王五,1,sixty"); problem == nil {
 		t.Error("a share that is not a number was accepted")
 	}
 }
