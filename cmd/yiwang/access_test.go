@@ -142,14 +142,15 @@ var accessTable = map[string]access{
 	"GET /admin/catalog":        {allowed: []string{catAdmin, system}},
 	"GET /admin/catalog/{code}": {path: "/admin/catalog/" + seniorCard, allowed: []string{catAdmin, system}},
 	"POST /admin/catalog/{code}/versions/{version}/publish": {path: "/admin/catalog/" + seniorCard + "/versions/1/publish", body: "x=1", allowed: []string{catAdmin, system}},
-	"GET /admin/accounts":    {allowed: []string{sysAdmin}},
-	"GET /admin/calendar":    {allowed: []string{sysAdmin}},
-	"POST /admin/calendar":   {body: "notice=year%3A+x", allowed: []string{sysAdmin}},
-	"GET /kiosk":             {path: "/kiosk"},
-	"POST /kiosk/session":    {body: "id_number=" + demo.WangWu + "&pin=" + kiosk.DemoPIN, fresh: true},
-	"POST /kiosk/signout":    {body: "x=1", fresh: true},
-	"POST /kiosk/no-housing": {body: "consent=no", allowed: []string{applicant, legalRep, agent}},
-	"GET /workbench/overdue": {allowed: []string{supervisor, sysAdmin}},
+	"GET /admin/accounts":      {allowed: []string{sysAdmin}},
+	"GET /admin/calendar":      {allowed: []string{sysAdmin}},
+	"POST /admin/calendar":     {body: "notice=year%3A+x", allowed: []string{sysAdmin}},
+	"GET /kiosk":               {path: "/kiosk"},
+	"POST /kiosk/session":      {body: "id_number=" + demo.WangWu + "&pin=" + kiosk.DemoPIN, fresh: true},
+	"POST /kiosk/signout":      {body: "x=1", fresh: true},
+	"GET /kiosk/items/{code}":  {path: "/kiosk/items/" + noHousing, allowed: []string{applicant, legalRep, agent}},
+	"POST /kiosk/items/{code}": {path: "/kiosk/items/" + noHousing, body: "consent=no", allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench/overdue":   {allowed: []string{supervisor, sysAdmin}},
 
 	// The wizard's approval-mode steps (internal/portal/modes.go).
 

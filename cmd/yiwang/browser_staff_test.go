@@ -21,9 +21,13 @@ import (
 	"yiwang/internal/kiosk"
 )
 
-// propertyTransfer is the demo item whose registration review and tax
-// assessment run in parallel (并联审批).
-const propertyTransfer = "11910102MB00013338-07-00002"
+// Demo items the browser and access tests apply for.
+const (
+	// propertyTransfer's registration review and tax assessment run in
+	// parallel (并联审批).
+	propertyTransfer = "11910102MB00013338-07-00002"
+	noHousing        = "11910102MB00013338-20-00001" // 无房证明, decided by machine
+)
 
 var appPath = regexp.MustCompile(`/workbench/applications/(\d+)`)
 
@@ -197,9 +201,31 @@ func TestBrowserKioskPrintsNoHousingCertificate(t *testing.T) {
 	if idle := get(t, b, "idle timer", chromedp.AttributeValue(chromedp.CSS("[data-idle]"), "data-idle")); idle.Value == "" {
 		t.Error("the kiosk page has no inactivity timer")
 	}
-	b.do(t, "apply for 无房证明",
+	if offered := b.text(t, "items offered", "#items-h + ul"); !strings.Contains(offered, "老年人优待证") {
+		t.Errorf("the kiosk does not offer every item it can complete: %q", offered)
+	}
+	b.do(t, "the family's query needs the spouse's signed consent: not at the kiosk",
+		chromedp.Click(chromedp.ID("item-"+noHousing)),
+		chromedp.WaitVisible(chromedp.ID("kiosk-questions")),
+		chromedp.Click(chromedp.ID("a-query_scope-family")),
+		chromedp.Click(chromedp.ID("kiosk-next")),
+		chromedp.WaitVisible(chromedp.CSS(".flash.error")),
+	)
+	if msg := b.text(t, "why not", ".flash.error"); !strings.Contains(msg, "配偶") {
+		t.Errorf("the kiosk does not say why the family's query is not taken: %q", msg)
+	}
+	b.do(t, "apply for 无房证明 for oneself",
+		chromedp.Navigate(s.URL+"/kiosk/items/"+noHousing),
+		chromedp.WaitVisible(chromedp.ID("kiosk-questions")),
+		chromedp.Click(chromedp.ID("a-query_scope-self")),
+		chromedp.Click(chromedp.ID("kiosk-next")),
+		chromedp.WaitVisible(chromedp.ID("kiosk-apply")),
+	)
+	b.checkA11y(t, "kiosk application")
+	b.do(t, "choose the purpose and apply",
+		chromedp.Click(chromedp.ID("f-purpose-purchase")),
 		chromedp.Click(chromedp.ID("consent")),
-		chromedp.Click(chromedp.ID("purpose-purchase")),
+		chromedp.Click(chromedp.ID("kiosk-submit")),
 		chromedp.WaitVisible(chromedp.ID("print-issued")),
 	)
 	href := get(t, b, "print link", chromedp.AttributeValue(chromedp.ID("print-issued"), "href")).Value

@@ -18,7 +18,6 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
-	"yiwang/internal/kiosk"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
@@ -414,7 +413,7 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 	verified(t, a, demo.WangWu, 2) // the kiosk's card reader checks him against the registry
 	wangP := personOf(t, a, demo.WangWu)
 	wangP.Roles = []authz.Role{authz.Applicant}
-	nh, err := a.applications.Drafts.Start(ctx, wangP, application.StartRequest{ItemCode: kiosk.NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
+	nh, err := a.applications.Drafts.Start(ctx, wangP, application.StartRequest{ItemCode: noHousing, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
 	if err == nil {
 		nh, err = a.applications.Drafts.UpdateForm(ctx, wangP, nh.ID, map[string]any{"purpose": "purchase"})
 	}

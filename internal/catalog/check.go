@@ -266,7 +266,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		}
 	}
 	if limit := it.TimeLimit.PromisedDays; limit > 0 {
-		for _, combo := range answerCombinations(it.Situations, 512) {
+		for _, combo := range AnswerCombinations(it.Situations, 512) {
 			if days := stepDays(it.Steps, combo); days > limit {
 				add("/steps", "%s时适用的环节共需%d个工作日，超过承诺的%d个工作日", "the steps that apply when %s take %d working days, more than the promised %d", describeCombo(combo), days, limit)
 				break
@@ -306,7 +306,7 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			add("/situations/"+strconv.Itoa(i), "情形%q不影响任何内容：没有字段、材料、环节、收费或规则在when中引用它", "situation %q changes nothing: no field, material, step, fee or rule names it in when", s.ID)
 		}
 	}
-	for _, combo := range answerCombinations(it.Situations, 512) {
+	for _, combo := range AnswerCombinations(it.Situations, 512) {
 		n := 0
 		for _, f := range it.Form {
 			if f.When.Matches(combo) {
@@ -421,8 +421,8 @@ func (w When) Matches(answers map[string]string) bool {
 	return true
 }
 
-// answerCombinations lists combinations of one answer per situation, at most max.
-func answerCombinations(sits []Situation, max int) []map[string]string {
+// AnswerCombinations lists combinations of one answer per situation, at most max.
+func AnswerCombinations(sits []Situation, max int) []map[string]string {
 	combos := []map[string]string{{}}
 	for _, s := range sits {
 		var next []map[string]string

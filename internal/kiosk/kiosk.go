@@ -24,10 +24,6 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// NoHousingItem is 无房证明, the certificate a kiosk issues and prints on
-// the spot: its approval mode is auto (秒批).
-const NoHousingItem = "11910102MB00013338-20-00001"
-
 // Idle is how long a kiosk page waits without a touch before it signs the
 // person out; the session cookie itself lasts at most sessionMaxAge.
 const (
@@ -69,7 +65,8 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /kiosk", authz.Public, h.home)
 	r.HandleFunc("POST /kiosk/session", authz.Public, h.signIn)
 	r.HandleFunc("POST /kiosk/signout", authz.Public, h.signOut)
-	r.HandleFunc("POST /kiosk/no-housing", authz.ActForOwn, h.applyNoHousing)
+	r.HandleFunc("GET /kiosk/items/{code}", authz.ActForOwn, h.item)
+	r.HandleFunc("POST /kiosk/items/{code}", authz.ActForOwn, h.apply)
 }
 
 func pick(lang, zh, en string) string {
@@ -83,18 +80,17 @@ func pick(lang, zh, en string) string {
 type homeData struct {
 	Name     string
 	Licences []licence.Licence
-	Item     *catalog.Item // 无房证明, when it is in service
-	Purposes []catalog.Answer
+	Items    []catalog.Item // the items the kiosk offers (Offered)
 	Error    string
-	Issued   int64 // the licence just issued, to print
+	Issued   *licence.Licence // the licence just issued, to print
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	h.show(w, r, http.StatusOK, "", 0)
+	h.show(w, r, http.StatusOK, "", nil)
 }
 
 // show renders the sign-in page, or the signed-in person's page.
-func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg string, issued int64) {
+func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg string, issued *licence.Licence) {
 	lang := web.Lang(w, r)
 	p := authz.From(r.Context())
 	if !p.Can(authz.ActForOwn) || p.PersonID == 0 {
@@ -113,13 +109,9 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg s
 	}
 	now := time.Now()
 	d.Licences = slices.DeleteFunc(d.Licences, func(l licence.Licence) bool { return l.Status != licence.Valid || l.Expired(now) })
-	if v, err := h.Catalog.Current(r.Context(), NoHousingItem); err == nil && v.Item.Approval.Mode == "auto" {
-		d.Item = &v.Item
-		for _, f := range v.Item.Form {
-			if f.ID == "purpose" {
-				d.Purposes = f.Options
-			}
-		}
+	if d.Items, err = h.offered(r); err != nil {
+		httpx.WriteError(w, r, h.Logger, err)
+		return
 	}
 	h.pages.Render(w, r, status, "home.html", pick(lang, "自助终端", "Self-service kiosk"), d)
 }
@@ -152,7 +144,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 			reason = cause.Code // the lock, for the log only
 		}
 		h.Logger.WarnContext(r.Context(), "kiosk sign-in refused", "reason", reason, "remote", r.RemoteAddr)
-		h.show(w, r, httpx.StatusFor(e.Kind), msg, 0)
+		h.show(w, r, httpx.StatusFor(e.Kind), msg, nil)
 		return
 	}
 	acc, err := h.Identities.Account(r.Context(), id)
@@ -184,45 +176,4 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: identity.SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	http.Redirect(w, r, "/kiosk", http.StatusSeeOther)
-}
-
-// applyNoHousing applies for 无房证明 for the person alone and, as the item
-// is decided by machine, comes back with the certificate to print or the
-// reasons it could not be issued.
-func (h *Handler) applyNoHousing(w http.ResponseWriter, r *http.Request) {
-	lang := web.Lang(w, r)
-	p := authz.From(r.Context())
-	if r.PostFormValue("consent") != "yes" {
-		h.show(w, r, http.StatusBadRequest, pick(lang, "请先勾选同意调取您的数据。", "Please agree to your data being read first."), 0)
-		return
-	}
-	ctx := r.Context()
-	a, err := h.Drafts.Start(ctx, p, application.StartRequest{ItemCode: NoHousingItem, Answers: map[string]string{"query_scope": "self"}, Channel: "kiosk"})
-	if err == nil {
-		a, err = h.Drafts.UpdateForm(ctx, p, a.ID, map[string]any{"purpose": r.PostFormValue("purpose")})
-	}
-	if err == nil {
-		a, err = h.Drafts.Get(ctx, p, a.ID)
-	}
-	if err == nil {
-		a, err = h.Drafts.Submit(ctx, p, a.ID, a.Revision, "")
-	}
-	if err != nil {
-		if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
-			h.show(w, r, httpx.StatusFor(e.Kind), web.ErrorText(web.Lang(w, r), e), 0)
-			return
-		}
-		httpx.WriteError(w, r, h.Logger, err)
-		return
-	}
-	l, err := h.Licences.ByApplication(ctx, a.ID)
-	if err != nil {
-		msg := pick(lang, "未能出具无房证明：", "No certificate could be issued: ") + strings.Join(a.Reasons, "；")
-		if len(a.Reasons) == 0 {
-			msg = pick(lang, "申请已提交，需工作人员核实后出具，结果将通知您。", "Submitted: staff will check before issuing, and tell you.")
-		}
-		h.show(w, r, http.StatusOK, msg, 0)
-		return
-	}
-	h.show(w, r, http.StatusOK, "", l.ID)
 }
