@@ -65,7 +65,7 @@ func (h *Handler) offered(r *http.Request) ([]catalog.Item, error) {
 type itemData struct {
 	Item     catalog.Item
 	Answers  map[string]string
-	Asking   bool           // some question is not answered yet
+	Asking   bool            // some question is not answered yet
 	Fill     []catalog.Field // fields the person fills
 	Auto     []catalog.Text  // what is filled or fetched without the person
 	Blocked  *catalog.Text   // why the kiosk cannot take these answers
