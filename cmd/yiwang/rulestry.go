@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -157,7 +156,7 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 			fmt.Fprintln(w, "    不适用于所选情形 not for the situation answered")
 		}
 		for _, l := range t.Looked {
-			fmt.Fprintf(w, "    %s = %s\n", l.Path, lookedValue(l))
+			fmt.Fprintf(w, "    %s = %s\n", l.Path, l.Shown())
 		}
 		if len(t.Waiting) > 0 {
 			fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(t.Waiting, ", "))
@@ -175,23 +174,4 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 	for _, p := range d.InputProblems {
 		fmt.Fprintf(w, "输入有误 Input problem: %s\n", p)
 	}
-}
-
-// lookedValue writes a value a rule looked at: text as it is, anything else
-// as JSON.
-func lookedValue(l rules.Looked) string {
-	switch {
-	case l.Unknown:
-		return "（不可用 unavailable）"
-	case l.Absent:
-		return "（无 absent）"
-	}
-	if s, ok := l.Value.(string); ok {
-		return s
-	}
-	b, err := json.Marshal(l.Value)
-	if err != nil {
-		return fmt.Sprint(l.Value)
-	}
-	return string(b)
 }

@@ -328,3 +328,73 @@ func TestObjectionReviewThroughThePage(t *testing.T) {
 		t.Errorf("an upheld objection should reject the filing with the reason:\n%s", html)
 	}
 }
+
+// TestAdminTriesADraftOnAnyDay: a catalogue administrator imports a draft
+// of the senior card that lowers the age to 58 from 1 March 2027, and tries
+// it on the page for someone born on 1 March 1969 — refused on the last
+// day of February (the published age of 60 still holds), granted on 1
+// March — while the published version would still refuse; nothing is
+// written and bad input is named.
+func TestAdminTriesADraftOnAnyDay(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+	auth := signIn(t, h, "catalog.admin")
+	changed := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte("    expr: applicant.age >= 60\n"),
+				[]byte("    expr: 'today >= date(\"2027-03-01\") ? applicant.age >= 58 : applicant.age >= 60'\n"), 1)
+		}
+		return b
+	})
+	zipAuth := copyHeaders(auth)
+	zipAuth["Content-Type"] = "application/zip"
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", changed, zipAuth); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	page := "/admin/catalog/" + seniorCard + "/try"
+	if _, _, html := call(t, h, "GET", "/admin/catalog/"+seniorCard, nil, auth); !strings.Contains(html, `href="`+page+`"`) {
+		t.Fatalf("the item's page does not link its try-out")
+	}
+	applicant := `applicant: {name: 王建国, id_number: "910102196903011238", kind: person, real_name_level: 3}
+credit: {level: A, blacklisted: false}
+sources:
+  population: {household_region: "910102001001"}
+form: {delivery: electronic}
+`
+	try := func(version, on string) (int, string) {
+		t.Helper()
+		form := url.Values{"csrf_token": {auth["X-CSRF-Token"]}, "version": {version}, "on": {on}, "applicant": {applicant}}
+		code, _, html := call(t, h, "POST", page, strings.NewReader(form.Encode()), formHeaders(auth))
+		return code, html
+	}
+	outcome := regexp.MustCompile(`id="trace-outcome">([^<]*)<`)
+	for _, tc := range []struct{ version, on, want string }{
+		{"2", "2027-02-28", "不予准许"},
+		{"2", "2027-03-01", "通过"},
+		{"1", "2027-03-01", "不予准许"},
+	} {
+		code, html := try(tc.version, tc.on)
+		m := outcome.FindStringSubmatch(html)
+		if code != 200 || m == nil || m[1] != tc.want {
+			t.Errorf("v%s on %s: %d, outcome %v, want %s\n%s", tc.version, tc.on, code, m, tc.want, html)
+			continue
+		}
+		if tc.want != "通过" && !strings.Contains(html, "申请人年龄未满60周岁") {
+			t.Errorf("v%s on %s: the refusal does not give the rule's reason", tc.version, tc.on)
+		}
+		if !strings.Contains(html, "910102001001") {
+			t.Errorf("v%s on %s: the trace does not show the values the rules read", tc.version, tc.on)
+		}
+	}
+	if code, html := try("2", "1 March"); code != 400 || !strings.Contains(html, "决定日请按") {
+		t.Errorf("a day that is not a date: %d, want 400 naming the day", code)
+	}
+	applicant = "applicant: [not, a, mapping"
+	if code, html := try("2", "2027-03-01"); code != 400 || !strings.Contains(html, "申请人数据有误") {
+		t.Errorf("an applicant file that is not YAML: %d, want 400 naming the file", code)
+	}
+	_, body, _ := call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil)
+	if body["version"] != float64(1) {
+		t.Errorf("trying a draft changed the version in service to %v", body["version"])
+	}
+}

@@ -136,6 +136,8 @@ const (
 	NoDepartmentsFile Code = "no_departments_file"
 	NoDraft           Code = "no_draft"
 	NotAZip           Code = "not_a_zip"
+	RulesInvalid      Code = "rules_invalid"
+	TryInputInvalid   Code = "try_input_invalid"
 	UploadTooLarge    Code = "upload_too_large"
 	VersionNotFound   Code = "version_not_found"
 	NotADraft         Code = "not_a_draft"
@@ -433,6 +435,8 @@ var words = map[Code]Words{
 	ArchiveTooLarge:   {Zh: "压缩包解压后过大或文件过多，请只压缩事项库文件夹。", En: "The archive expands to too much data or too many files. Zip only the catalogue folder."},
 	BadVersion:        {Zh: "版本号须为正整数。", En: "The version must be a whole number (1, 2, …)."},
 	CatalogueInvalid:  {Zh: "事项库有错误，未导入任何内容，请按下列提示修改：", En: "The catalogue has problems and nothing was imported. Fix these:"},
+	RulesInvalid:      {Zh: "该版本的规则无法编译，请按下列提示修改：", En: "The rules of this version do not compile. Fix these:"},
+	TryInputInvalid:   {Zh: "试算数据有误，请按下列提示修改：", En: "The try-out's data cannot be used. Fix these:"},
 	ItemNotFound:      {Zh: "没有找到该事项。", En: "There is no such service item."},
 	NeverPublished:    {Zh: "该事项从未发布，无需停用。", En: "The item was never published, so there is nothing to retire."},
 	NoDepartmentsFile: {Zh: "压缩包中缺少部门目录文件，请直接压缩事项库文件夹。", En: "The archive has no departments file. Zip the catalogue folder itself."},

@@ -112,6 +112,26 @@ type Looked struct {
 	Absent  bool   `json:"absent,omitempty"`  // the record or form has no such value
 }
 
+// Shown writes the value for a person trying rules out (yiwang rules try,
+// the administration's try-out): text as it is, anything else as JSON, and
+// says when it was unavailable or absent.
+func (l Looked) Shown() string {
+	switch {
+	case l.Unknown:
+		return "（不可用 unavailable）"
+	case l.Absent:
+		return "（无 absent）"
+	}
+	if s, ok := l.Value.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(l.Value)
+	if err != nil {
+		return fmt.Sprint(l.Value)
+	}
+	return string(b)
+}
+
 // ApplicantReasons returns the reasons in lang ("zh" or "en"), each once:
 // only standard texts, never an expression or an error.
 func (d Decision) ApplicantReasons(lang string) []string {

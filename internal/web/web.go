@@ -91,11 +91,18 @@ func inCST(v any, layout string) string {
 
 // NewRenderer parses every *.html file of pages (a domain's embedded
 // templates folder) together with the layout. Each page defines "content".
+// Files whose names start with "_" are partials: not pages, but parsed
+// into every page, so that several pages share a block ({{template "x" .}}).
 // extra adds the domain's own template functions (may be nil).
 func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger) (*Renderer, error) {
 	layout, err := template.New("layout.html").Funcs(funcs).Funcs(extra).ParseFS(layoutFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
+	}
+	if partials, _ := fs.Glob(pages, "_*.html"); len(partials) > 0 {
+		if layout, err = layout.ParseFS(pages, partials...); err != nil {
+			return nil, fmt.Errorf("partials: %w", err)
+		}
 	}
 	names, err := fs.Glob(pages, "*.html")
 	if err != nil {
@@ -103,6 +110,9 @@ func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger) (*Ren
 	}
 	r := &Renderer{pages: map[string]*template.Template{}, logger: logger}
 	for _, name := range names {
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
 		t, err := template.Must(layout.Clone()).ParseFS(pages, name)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)

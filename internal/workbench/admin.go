@@ -20,6 +20,8 @@ func (h *Handler) registerAdmin(r *httpx.Router) {
 	r.HandleFunc("GET /admin/catalog", authz.CatalogManage, h.adminItems)
 	r.HandleFunc("GET /admin/catalog/{code}", authz.CatalogManage, h.adminItem)
 	r.HandleFunc("POST /admin/catalog/{code}/versions/{version}/publish", authz.CatalogManage, h.adminPublish)
+	r.HandleFunc("GET /admin/catalog/{code}/try", authz.CatalogManage, h.adminTry)
+	r.HandleFunc("POST /admin/catalog/{code}/try", authz.CatalogManage, h.adminTry)
 	r.HandleFunc("GET /admin/accounts", authz.AccountsManage, h.adminAccounts)
 	r.HandleFunc("POST /admin/accounts/{id}/roles", authz.AccountsManage, h.adminGrant)
 	r.HandleFunc("POST /admin/accounts/{id}/roles/{role}/revoke", authz.AccountsManage, h.adminRevoke)

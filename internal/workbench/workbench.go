@@ -25,6 +25,7 @@ import (
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/org"
+	"yiwang/internal/rules"
 	"yiwang/internal/web"
 	"yiwang/internal/workday"
 )
@@ -72,7 +73,9 @@ func NewHandler(d Deps) (*Handler, error) {
 			}
 			return strings.Join(names, ", ")
 		},
-		"kind": taskKind,
+		"kind":   taskKind,
+		"trace":  newTraceView,
+		"looked": rules.Looked.Shown,
 		// deferral is the commitment a walk-in signs to supply a material later.
 		"deferral": func(material string) string { return application.DeferralText(material, "____年__月__日") },
 	}, d.Logger)
