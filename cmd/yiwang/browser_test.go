@@ -207,7 +207,7 @@ func (b *browser) screenshot(t *testing.T, step string) string {
 	path := filepath.Join(dir, name)
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG; below it chromedp writes JPEG
 	if err != nil {
 		return "not saved: " + err.Error()
 	}
