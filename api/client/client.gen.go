@@ -14889,6 +14889,11 @@ type ListSourcesResponse struct {
 				LabelZh *string                                          `json:"label_zh,omitempty"`
 				Name    *string                                          `json:"name,omitempty"`
 				Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+				// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+				//
+				// Example: ["single","married","divorced","widowed"]
+				Values *[]string `json:"values,omitempty"`
 			} `json:"fields,omitempty"`
 			LabelEn *string `json:"label_en,omitempty"`
 			LabelZh *string `json:"label_zh,omitempty"`
@@ -14910,6 +14915,11 @@ func (r ListSourcesResponse) GetJSON200() *struct {
 			LabelZh *string                                          `json:"label_zh,omitempty"`
 			Name    *string                                          `json:"name,omitempty"`
 			Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+			// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+			//
+			// Example: ["single","married","divorced","widowed"]
+			Values *[]string `json:"values,omitempty"`
 		} `json:"fields,omitempty"`
 		LabelEn *string `json:"label_en,omitempty"`
 		LabelZh *string `json:"label_zh,omitempty"`
@@ -21452,6 +21462,11 @@ func ParseListSourcesResponse(rsp *http.Response) (*ListSourcesResponse, error) 
 					LabelZh *string                                          `json:"label_zh,omitempty"`
 					Name    *string                                          `json:"name,omitempty"`
 					Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+					// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+					//
+					// Example: ["single","married","divorced","widowed"]
+					Values *[]string `json:"values,omitempty"`
 				} `json:"fields,omitempty"`
 				LabelEn *string `json:"label_en,omitempty"`
 				LabelZh *string `json:"label_zh,omitempty"`
