@@ -3128,12 +3128,16 @@ type ClientInterface interface {
 
 	// ActForWithBody Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActForWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ActFor Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4573,6 +4577,8 @@ func (c *Client) Me(ctx context.Context, reqEditors ...RequestEditorFn) (*http.R
 
 // ActForWithBody Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 //
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
@@ -4589,6 +4595,8 @@ func (c *Client) ActForWithBody(ctx context.Context, contentType string, body io
 }
 
 // ActFor Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+//
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9893,12 +9901,16 @@ type ClientWithResponsesInterface interface {
 
 	// ActForWithBodyWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActForWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ActForResponse, error)
 
 	// ActForWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13520,6 +13532,8 @@ type ActForResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13547,6 +13561,11 @@ func (r ActForResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ActForResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ActForResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17332,6 +17351,8 @@ func (c *ClientWithResponses) MeWithResponse(ctx context.Context, reqEditors ...
 
 // ActForWithBodyWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 //
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
@@ -17344,6 +17365,8 @@ func (c *ClientWithResponses) ActForWithBodyWithResponse(ctx context.Context, co
 }
 
 // ActForWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+//
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20503,6 +20526,13 @@ func ParseActForResponse(rsp *http.Response) (*ActForResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
+	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/notify"
 	"yiwang/internal/pii"
@@ -40,7 +41,8 @@ type Store struct {
 	db        *store.DB
 	pii       *pii.Protector
 	passwords *Hasher
-	notifier  Notifier // tells an account's holder what no one else may learn; nil: nobody
+	notifier  Notifier    // tells an account's holder what no one else may learn; nil: nobody
+	registry  *hub.Reader // the population and enterprise sources, read for identity checks; nil: none
 	now       func() time.Time
 	// principals answers sessions and API tokens from memory for up to
 	// RecheckEvery; see there for how changes reach it.
@@ -52,6 +54,13 @@ type Store struct {
 type Notifier interface {
 	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
 }
+
+// SetRegistry lets the store read the hub's sources (the departments'
+// systems configured, else the built-in registries): ActFor finds
+// enterprises and their representatives and agents in the enterprise
+// source, and registration checks a name against the population source.
+// Every read is logged.
+func (s *Store) SetRegistry(r *hub.Reader) { s.registry = r }
 
 // SetNotifier makes the store tell an account's holder, and only them, of
 // what the answers to strangers keep quiet: a registration tried with their
