@@ -399,7 +399,7 @@ var words = map[Code]Words{
 	// Permissions (authz).
 	PermissionDenied:    {Zh: "您的账号没有办理这项操作的权限。", En: "Your account may not do this."},
 	SignInRequired:      {Zh: "请先登录后再办理。", En: "Sign in first: this needs an account."},
-	RealNameLevelTooLow: {Zh: "本事项要求更高的实名认证等级：请到政务服务大厅窗口核验身份，或在自助终端刷脸认证后再办理。", En: "This service needs a higher real-name level. Have your identity checked at a service hall window or a self-service terminal, then try again."},
+	RealNameLevelTooLow: {Zh: "本事项要求更高的实名认证等级：在自助终端凭身份证登录或通过统一身份认证平台登录可达二级，携带身份证到政务服务大厅窗口当面核验可达三级；“我的账号”页面写明了您现在的等级。", En: "This service needs a higher real-name level. Signing in at a self-service kiosk with your identity card, or through the unified identity platform, gives level 2; having your identity card checked in person at a service hall window gives level 3. Your account page shows your level now."},
 	OutsideScope:        {Zh: "该事项不能在本大厅办理：本大厅不在该事项的通办范围内。", En: "This item cannot be handled at this hall: the hall is outside the item's scope."},
 
 	// Personal data (pii).
