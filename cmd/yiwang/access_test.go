@@ -89,6 +89,8 @@ var accessTable = map[string]access{
 	"GET /me":                {allowed: signedIn()},
 	"POST /logout":           {allowed: signedIn(), fresh: true},
 	"POST /api/v1/accounts":  {body: `{"id_number":"110105194912310021","name":"x","password":"long-enough-pw"}`},
+	// Raising a real-name level in person: a window clerk only.
+	"POST /api/v1/identity-checks": {body: `{}`, allowed: []string{clerk}},
 	// Acting for an enterprise: its legal representative and its agent, no one else.
 	"PUT /api/v1/me/acting-for": {body: `{"credit_code":"{company}"}`, allowed: []string{legalRep, agent}},
 	// Only a legal representative acting for the company may see or change its authorisations.
