@@ -135,13 +135,19 @@ func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
 	}
 }
 
-// TestClerkRaisesARealNameLevelThroughThePage: a window clerk checks a
-// walk-in's identity card, and the person's account page says level 3.
+// TestClerkRaisesARealNameLevelThroughThePage: a kiosk sign-in raises 王五
+// to level 2, a window clerk's check of his identity card to 3, and his
+// account page says each in words.
 func TestClerkRaisesARealNameLevelThroughThePage(t *testing.T) {
 	h, _ := citizenServer(t)
 	clerk, wang := signIn(t, h, "clerk"), signIn(t, h, demo.WangWu)
-	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "一级：自行注册") || !strings.Contains(me, "提升到三级：携带身份证") {
+	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "一级：自行注册") || !strings.Contains(me, "提升到二级：在自助终端凭身份证登录") {
 		t.Fatalf("王五's account page before any check:\n%s", me)
+	}
+	// Signing in at a kiosk with the identity card gives level 2.
+	crawlSession(t, h, "kiosk")
+	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "二级：姓名和身份证号码已经人口库核对") || !strings.Contains(me, "提升到三级：携带身份证") {
+		t.Fatalf("王五's account page after the kiosk:\n%s", me)
 	}
 	form := url.Values{"id_number": {demo.WangWu}, "name": {"王五"}}
 	if msg := postFails(t, h, clerk, "/workbench/identity-check", form, http.StatusBadRequest); !strings.Contains(msg, "人证比对") {
