@@ -416,19 +416,19 @@ func (e MeKind) Valid() bool {
 
 // Defines values for MeRealNameLevel.
 const (
-	N1 MeRealNameLevel = 1
-	N2 MeRealNameLevel = 2
-	N3 MeRealNameLevel = 3
+	MeRealNameLevelN1 MeRealNameLevel = 1
+	MeRealNameLevelN2 MeRealNameLevel = 2
+	MeRealNameLevelN3 MeRealNameLevel = 3
 )
 
 // Valid indicates whether the value is a known member of the MeRealNameLevel enum.
 func (e MeRealNameLevel) Valid() bool {
 	switch e {
-	case N1:
+	case MeRealNameLevelN1:
 		return true
-	case N2:
+	case MeRealNameLevelN2:
 		return true
-	case N3:
+	case MeRealNameLevelN3:
 		return true
 	default:
 		return false
@@ -879,6 +879,21 @@ func (e StartApplicationJSONBodyChannel) Valid() bool {
 	case StartApplicationJSONBodyChannelMobile:
 		return true
 	case StartApplicationJSONBodyChannelWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerifyInPerson200JSONResponseBodyRealNameLevel.
+const (
+	VerifyInPerson200JSONResponseBodyRealNameLevelN3 VerifyInPerson200JSONResponseBodyRealNameLevel = 3
+)
+
+// Valid indicates whether the value is a known member of the VerifyInPerson200JSONResponseBodyRealNameLevel enum.
+func (e VerifyInPerson200JSONResponseBodyRealNameLevel) Valid() bool {
+	switch e {
+	case VerifyInPerson200JSONResponseBodyRealNameLevelN3:
 		return true
 	default:
 		return false
@@ -2231,6 +2246,18 @@ type GetCalendarDeadlineParams struct {
 	Days int `form:"days" json:"days"`
 }
 
+// VerifyInPersonJSONBody defines parameters for VerifyInPerson.
+type VerifyInPersonJSONBody struct {
+	// IdNumber 18-character resident ID number from the identity card
+	IdNumber string `json:"id_number"`
+
+	// Name the name on the identity card
+	Name string `json:"name"`
+}
+
+// VerifyInPerson200JSONResponseBodyRealNameLevel defines parameters for VerifyInPerson.
+type VerifyInPerson200JSONResponseBodyRealNameLevel int
+
 // ListItemsParams defines parameters for ListItems.
 type ListItemsParams struct {
 	// Department department code
@@ -2562,6 +2589,9 @@ type RefusePartyJSONRequestBody RefusePartyJSONBody
 // WithdrawApplicationJSONRequestBody defines body for WithdrawApplication for application/json ContentType.
 type WithdrawApplicationJSONRequestBody WithdrawApplicationJSONBody
 
+// VerifyInPersonJSONRequestBody defines body for VerifyInPerson for application/json ContentType.
+type VerifyInPersonJSONRequestBody VerifyInPersonJSONBody
+
 // VerifyLicenceFileJSONRequestBody defines body for VerifyLicenceFile for application/json ContentType.
 type VerifyLicenceFileJSONRequestBody = VerifyLicenceFileJSONBody
 
@@ -2684,18 +2714,18 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// RegisterWithBody Register as a person (real-name level 1); limited to 5 registrations an hour per address
+	// RegisterWithBody Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 	//
-	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/accounts (the `Register` operationId).
 	RegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Register Register as a person (real-name level 1); limited to 5 registrations an hour per address
+	// Register Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 	//
-	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3092,6 +3122,24 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/halls (the `ListHalls` operationId).
 	ListHalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// VerifyInPersonWithBody A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+	//
+	// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+	VerifyInPersonWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyInPerson A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+	//
+	// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+	VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListItems List the service items in operation (published, not retired)
 	//
 	// Corresponds with GET /api/v1/items (the `ListItems` operationId).
@@ -3128,12 +3176,16 @@ type ClientInterface interface {
 
 	// ActForWithBody Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActForWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ActFor Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3469,9 +3521,9 @@ type ClientInterface interface {
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// RegisterWithBody Register as a person (real-name level 1); limited to 5 registrations an hour per address
+// RegisterWithBody Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 //
-// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3488,9 +3540,9 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 	return c.Client.Do(req)
 }
 
-// Register Register as a person (real-name level 1); limited to 5 registrations an hour per address
+// Register Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 //
-// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4477,6 +4529,44 @@ func (c *Client) ListHalls(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
+// VerifyInPersonWithBody A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+//
+// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+func (c *Client) VerifyInPersonWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyInPersonRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyInPerson A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+//
+// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+func (c *Client) VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyInPersonRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListItems List the service items in operation (published, not retired)
 //
 // Corresponds with GET /api/v1/items (the `ListItems` operationId).
@@ -4573,6 +4663,8 @@ func (c *Client) Me(ctx context.Context, reqEditors ...RequestEditorFn) (*http.R
 
 // ActForWithBody Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 //
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
@@ -4589,6 +4681,8 @@ func (c *Client) ActForWithBody(ctx context.Context, contentType string, body io
 }
 
 // ActFor Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+//
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7418,6 +7512,46 @@ func NewListHallsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewVerifyInPersonRequest calls the generic VerifyInPerson builder with application/json body
+func NewVerifyInPersonRequest(server string, body VerifyInPersonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyInPersonRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewVerifyInPersonRequestWithBody constructs an http.Request for the VerifyInPerson method, with any body, and a specified content type
+func NewVerifyInPersonRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/identity-checks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListItemsRequest constructs an http.Request for the ListItems method
 func NewListItemsRequest(server string, params *ListItemsParams) (*http.Request, error) {
 	var err error
@@ -9393,18 +9527,18 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// RegisterWithBodyWithResponse Register as a person (real-name level 1); limited to 5 registrations an hour per address
+	// RegisterWithBodyWithResponse Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 	//
-	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/accounts (the `Register` operationId).
 	RegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
-	// RegisterWithResponse Register as a person (real-name level 1); limited to 5 registrations an hour per address
+	// RegisterWithResponse Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 	//
-	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+	// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9849,6 +9983,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/halls (the `ListHalls` operationId).
 	ListHallsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHallsResponse, error)
 
+	// VerifyInPersonWithBodyWithResponse A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+	//
+	// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+	VerifyInPersonWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error)
+
+	// VerifyInPersonWithResponse A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+	//
+	// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+	VerifyInPersonWithResponse(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error)
+
 	// ListItemsWithResponse List the service items in operation (published, not retired)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9893,12 +10045,16 @@ type ClientWithResponsesInterface interface {
 
 	// ActForWithBodyWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActForWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ActForResponse, error)
 
 	// ActForWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+	//
+	// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13268,6 +13424,79 @@ func (r ListHallsResponse) ContentType() string {
 	return ""
 }
 
+type VerifyInPersonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		RealNameLevel *VerifyInPerson200JSONResponseBodyRealNameLevel `json:"real_name_level,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyInPersonResponse) GetJSON200() *struct {
+	RealNameLevel *VerifyInPerson200JSONResponseBodyRealNameLevel `json:"real_name_level,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyInPersonResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VerifyInPersonResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VerifyInPersonResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VerifyInPersonResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyInPersonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyInPersonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyInPersonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyInPersonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListItemsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13520,6 +13749,8 @@ type ActForResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13547,6 +13778,11 @@ func (r ActForResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ActForResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ActForResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14889,6 +15125,11 @@ type ListSourcesResponse struct {
 				LabelZh *string                                          `json:"label_zh,omitempty"`
 				Name    *string                                          `json:"name,omitempty"`
 				Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+				// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+				//
+				// Example: ["single","married","divorced","widowed"]
+				Values *[]string `json:"values,omitempty"`
 			} `json:"fields,omitempty"`
 			LabelEn *string `json:"label_en,omitempty"`
 			LabelZh *string `json:"label_zh,omitempty"`
@@ -14910,6 +15151,11 @@ func (r ListSourcesResponse) GetJSON200() *struct {
 			LabelZh *string                                          `json:"label_zh,omitempty"`
 			Name    *string                                          `json:"name,omitempty"`
 			Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+			// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+			//
+			// Example: ["single","married","divorced","widowed"]
+			Values *[]string `json:"values,omitempty"`
 		} `json:"fields,omitempty"`
 		LabelEn *string `json:"label_en,omitempty"`
 		LabelZh *string `json:"label_zh,omitempty"`
@@ -16426,9 +16672,9 @@ func (r ReadyzResponse) ContentType() string {
 	return ""
 }
 
-// RegisterWithBodyWithResponse Register as a person (real-name level 1); limited to 5 registrations an hour per address
+// RegisterWithBodyWithResponse Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 //
-// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16441,9 +16687,9 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 	return ParseRegisterResponse(rsp)
 }
 
-// RegisterWithResponse Register as a person (real-name level 1); limited to 5 registrations an hour per address
+// RegisterWithResponse Register as a person (real-name level 2 when the population source confirms the name, else 1); limited to 5 registrations an hour per address
 //
-// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next.
+// The answer is the same 202 whether the ID number is new (the account is made) or has an account already (nothing changes; the holder is notified, kind account_security), so registering never tells whether an ID number has an account. Sign in next. The name is checked against the population source (a department's system with --hub-config, else the built-in registry); a different name there is refused with 400 name_mismatch, a source without a record or that does not answer gives level 1.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17242,6 +17488,36 @@ func (c *ClientWithResponses) ListHallsWithResponse(ctx context.Context, reqEdit
 	return ParseListHallsResponse(rsp)
 }
 
+// VerifyInPersonWithBodyWithResponse A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+//
+// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+func (c *ClientWithResponses) VerifyInPersonWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error) {
+	rsp, err := c.VerifyInPersonWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyInPersonResponse(rsp)
+}
+
+// VerifyInPersonWithResponse A window clerk's in-person check of a person's identity card (当面核验), raising their account to real-name level 3
+//
+// The clerk must be posted to a hall. The person must have an account, and the name must be the one on record for the ID number. The check goes on the audit trail (identity.real_name_verify) and the holder is notified; checking a level-3 account again changes nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
+func (c *ClientWithResponses) VerifyInPersonWithResponse(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error) {
+	rsp, err := c.VerifyInPerson(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyInPersonResponse(rsp)
+}
+
 // ListItemsWithResponse List the service items in operation (published, not retired)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17322,6 +17598,8 @@ func (c *ClientWithResponses) MeWithResponse(ctx context.Context, reqEditors ...
 
 // ActForWithBodyWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
 //
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
@@ -17334,6 +17612,8 @@ func (c *ClientWithResponses) ActForWithBodyWithResponse(ctx context.Context, co
 }
 
 // ActForWithResponse Act for an enterprise (as its legal representative or an authorised agent), or for oneself again with an empty credit_code
+//
+// An enterprise the platform has not met yet, or a person it does not know as the enterprise's representative, is looked up in the enterprise source (a department's system when --hub-config names one, else the built-in registry); the person may act for it when the source names them its legal representative (legal_rep_id_number) or one of its agents (agent_id_numbers, acting as via authorisation for a day before the source is asked again). The read is in the enterprise's read log. 503 when the source cannot be read.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20283,6 +20563,62 @@ func ParseListHallsResponse(rsp *http.Response) (*ListHallsResponse, error) {
 	return response, nil
 }
 
+// ParseVerifyInPersonResponse parses an HTTP response from a VerifyInPersonWithResponse call
+func ParseVerifyInPersonResponse(rsp *http.Response) (*VerifyInPersonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyInPersonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			RealNameLevel *VerifyInPerson200JSONResponseBodyRealNameLevel `json:"real_name_level,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListItemsResponse parses an HTTP response from a ListItemsWithResponse call
 func ParseListItemsResponse(rsp *http.Response) (*ListItemsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20493,6 +20829,13 @@ func ParseActForResponse(rsp *http.Response) (*ActForResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -21452,6 +21795,11 @@ func ParseListSourcesResponse(rsp *http.Response) (*ListSourcesResponse, error) 
 					LabelZh *string                                          `json:"label_zh,omitempty"`
 					Name    *string                                          `json:"name,omitempty"`
 					Type    *ListSources200JSONResponseBodySourcesFieldsType `json:"type,omitempty"`
+
+					// Values The codes the field may hold (marital status, licence status, …); absent for free text. See docs/DATA_HUB.md, "The data contract".
+					//
+					// Example: ["single","married","divorced","widowed"]
+					Values *[]string `json:"values,omitempty"`
 				} `json:"fields,omitempty"`
 				LabelEn *string `json:"label_en,omitempty"`
 				LabelZh *string `json:"label_zh,omitempty"`

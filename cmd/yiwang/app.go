@@ -123,6 +123,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	metrics := ops.New(db)
 	builtin := hub.NewBuiltin(db, opts.protector)
 	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: metrics.Sources(opts.connectors)}, builtin.SubjectIndex)
+	ids.SetRegistry(reader)
 	queue := opts.queue
 	if queue == nil {
 		if queue, err = jobs.New(db, jobs.NewWorkers(), logger, jobs.Config{}); err != nil {

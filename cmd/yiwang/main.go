@@ -42,6 +42,7 @@ func commands() []command {
 		{"migrate", "Apply pending database migrations, each in its own transaction (forward-only).", migrate},
 		{"catalog", "Validate, import, publish, retire and diff service items (事项库).", catalogCmd},
 		{"rules", "Test item rules: yiwang rules test DIR; try a draft item: yiwang rules try ITEM_FILE --applicant FILE", rulesCmd},
+		{"hub", "Check departments' systems against the data contract: yiwang hub check --hub-config FILE [--subject ID]", hubCmd},
 		{"calendar", "Show, check and load years of the working-day calendar (工作日).", calendarCmd},
 		{"token", "Issue an API token for another government system.", tokenCmd},
 		{"seal", "List or rotate the departments' electronic seal keys: yiwang seal list | rotate DEPT", sealCmd},

@@ -135,6 +135,35 @@ func TestWindowIntakeNamesPartiesAndDefers(t *testing.T) {
 	}
 }
 
+// TestClerkRaisesARealNameLevelThroughThePage: a kiosk sign-in raises 王五
+// to level 2, a window clerk's check of his identity card to 3, and his
+// account page says each in words.
+func TestClerkRaisesARealNameLevelThroughThePage(t *testing.T) {
+	h, _ := citizenServer(t)
+	clerk, wang := signIn(t, h, "clerk"), signIn(t, h, demo.WangWu)
+	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "一级：自行注册") || !strings.Contains(me, "提升到二级：在自助终端凭身份证登录") {
+		t.Fatalf("王五's account page before any check:\n%s", me)
+	}
+	// Signing in at a kiosk with the identity card gives level 2.
+	crawlSession(t, h, "kiosk")
+	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "二级：姓名和身份证号码已经人口库核对") || !strings.Contains(me, "提升到三级：携带身份证") {
+		t.Fatalf("王五's account page after the kiosk:\n%s", me)
+	}
+	form := url.Values{"id_number": {demo.WangWu}, "name": {"王五"}}
+	if msg := postFails(t, h, clerk, "/workbench/identity-check", form, http.StatusBadRequest); !strings.Contains(msg, "人证比对") {
+		t.Errorf("checking without reading the card should say so:\n%s", msg)
+	}
+	form.Set("identity_checked", "yes")
+	postFails(t, h, wang, "/workbench/identity-check", form, http.StatusForbidden) // nobody raises their own level
+	_, done := page(t, h, clerk, "POST", "/workbench/identity-check", form)
+	if !strings.Contains(done, `id="identity-verified"`) {
+		t.Errorf("the intake page does not confirm the check:\n%s", done)
+	}
+	if _, me := page(t, h, wang, "GET", "/me", nil); !strings.Contains(me, "三级：已在政务服务大厅窗口当面核验身份") {
+		t.Errorf("王五's account page after the check:\n%s", me)
+	}
+}
+
 // taskIn finds the id of the step a form on the page acts on.
 func taskIn(t *testing.T, html, action string) string {
 	t.Helper()

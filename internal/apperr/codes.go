@@ -267,6 +267,7 @@ const (
 	IdempotencyKeyReused       Code = "idempotency_key_reused"
 	IdempotencyKeyRequired     Code = "idempotency_key_required"
 	IdentityAndConsentRequired Code = "identity_and_consent_required"
+	IdentityCardNotChecked     Code = "identity_card_not_checked"
 	Incomplete                 Code = "incomplete"
 	MaterialNotFound           Code = "material_not_found"
 	MaterialsMissing           Code = "materials_missing"
@@ -401,7 +402,7 @@ var words = map[Code]Words{
 	// Permissions (authz).
 	PermissionDenied:    {Zh: "您的账号没有办理这项操作的权限。", En: "Your account may not do this."},
 	SignInRequired:      {Zh: "请先登录后再办理。", En: "Sign in first: this needs an account."},
-	RealNameLevelTooLow: {Zh: "本事项要求更高的实名认证等级：请到政务服务大厅窗口核验身份，或在自助终端刷脸认证后再办理。", En: "This service needs a higher real-name level. Have your identity checked at a service hall window or a self-service terminal, then try again."},
+	RealNameLevelTooLow: {Zh: "本事项要求更高的实名认证等级：在自助终端凭身份证登录或通过统一身份认证平台登录可达二级，携带身份证到政务服务大厅窗口当面核验可达三级；“我的账号”页面写明了您现在的等级。", En: "This service needs a higher real-name level. Signing in at a self-service kiosk with your identity card, or through the unified identity platform, gives level 2; having your identity card checked in person at a service hall window gives level 3. Your account page shows your level now."},
 	OutsideScope:        {Zh: "该事项不能在本大厅办理：本大厅不在该事项的通办范围内。", En: "This item cannot be handled at this hall: the hall is outside the item's scope."},
 
 	// Personal data (pii).
@@ -572,6 +573,7 @@ var words = map[Code]Words{
 	IdempotencyKeyRequired:     {Zh: "一次办结的请求须带幂等键，以便重试时不会重复申请。", En: "A one-call application needs an Idempotency-Key header, so that a retry never applies twice."},
 	IdempotencyKeyReused:       {Zh: "该幂等键已用于另一个请求，请为新请求使用新的幂等键。", En: "This Idempotency-Key was used for a different request. Use a new key for a new request."},
 	IdentityAndConsentRequired: {Zh: "请在窗口核验申请人身份证件，并由申请人签署数据读取授权后再受理。", En: "Check the applicant's identity card at the window and have them consent to reading their data first."},
+	IdentityCardNotChecked:     {Zh: "请先读取身份证并进行人证比对，勾选确认后再提升实名等级。", En: "Read the identity card and match its photo to the person, then tick the box before raising the level."},
 	Incomplete:                 {Zh: "还有必填内容未填写：", En: "Fill in these items before submitting:"},
 	MaterialNotFound:           {Zh: "本办件没有这项材料。", En: "The application has no such material."},
 	MaterialsMissing:           {Zh: "还有必须提供的材料未提供（事项允许时可承诺容缺）：", En: "Supply these materials, or defer them under a commitment where the item allows:"},

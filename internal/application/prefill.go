@@ -69,7 +69,7 @@ func enterpriseLicence(source string) bool {
 // answer leaves its fields for the applicant.
 func (s *core) readAll(ctx context.Context, w who, creditCode string, need reads, purpose string, application int64) (map[string]hub.Record, map[string]string) {
 	return s.readSources(ctx, w, creditCode, need, purpose, application, func(rd hub.Read) (hub.Record, error) {
-		rd.Consent = s.consentFor(ctx, w, rd.Subject)
+		rd.Consent = s.consentFor(ctx, w, rd.Subject, application)
 		return s.reader.Read(ctx, rd)
 	})
 }
@@ -122,10 +122,14 @@ func (s *core) readSources(ctx context.Context, w who, creditCode string, need r
 	return records, statuses
 }
 
-// consentFor finds the applicant's newest live consent for subject.
-func (s *core) consentFor(ctx context.Context, w who, subject hub.Subject) int64 {
+// consentFor finds the newest live consent to read subject's data for this
+// read: one the reading account gave, or one given for the application
+// (0: none yet). A walk-in signs the consent at the window under the
+// clerk's account; when they submit the draft themselves, their signature
+// on the application still covers the reads.
+func (s *core) consentFor(ctx context.Context, w who, subject hub.Subject, application int64) int64 {
 	var id int64
-	s.db.QueryRowContext(ctx, `SELECT id FROM consents WHERE account_id = $1 AND subject_idx = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY id DESC LIMIT 1`,
-		w.p.AccountID, s.reader.Index(subject), s.now()).Scan(&id)
+	s.db.QueryRowContext(ctx, `SELECT id FROM consents WHERE (account_id = $1 OR application = $4) AND subject_idx = $2 AND revoked_at IS NULL AND expires_at > $3
+		ORDER BY id DESC LIMIT 1`, w.p.AccountID, s.reader.Index(subject), s.now(), application).Scan(&id)
 	return id
 }

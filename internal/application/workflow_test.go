@@ -461,6 +461,42 @@ func TestWindowIntakeWithVerifiedScans(t *testing.T) {
 	})
 }
 
+// A draft a clerk starts for a walk-in and the person submits online is
+// decided by machine like one they made themselves: the consent they
+// signed at the window covers the registry reads of their submission.
+func TestWindowDraftSubmittedByThePersonIsApprovedByMachine(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		clerk := clerkAt(t, f, db, "clerk.near", "mingde-hall", "910102")
+		a, err := f.apps.Drafts.Intake(ctx, clerk, application.IntakeRequest{IDNumber: f.idNum, Name: "赵老汉", ItemCode: seniorCard, IdentityChecked: true, Consent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+			t.Fatal(err)
+		}
+		a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Decision == nil || a.Decision.Outcome != "approve" || len(a.Mismatches) != 0 {
+			t.Fatalf("the walk-in's own submission: status %s, decision %+v, mismatches %+v", a.Status, a.Decision, a.Mismatches)
+		}
+		// Its reads are on record as the person's own, under the window consent.
+		reads, err := f.apps.Drafts.ReadsAboutMe(ctx, f.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reads {
+			if r.Application == a.ID && r.Outcome != "ok" {
+				t.Errorf("read of %s for the submission: %s", r.Source, r.Outcome)
+			}
+		}
+	})
+}
+
 // A head of another department cannot revoke an application nor its
 // licence: the refusal comes before any write, so nothing changes.
 func TestRevokeByAnotherDepartmentsHeadChangesNothing(t *testing.T) {

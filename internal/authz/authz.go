@@ -181,8 +181,8 @@ func RequireRealName(p Principal, level int) error {
 		return nil
 	}
 	how := map[int]string{
-		2: "have your identity checked against the population registry (account page)",
-		3: "verify in person at a service hall window or by face at a self-service kiosk",
+		2: "sign in at a self-service kiosk with your identity card, or through the unified identity platform",
+		3: "bring your identity card to a window at any service hall, where a clerk checks it in person",
 	}[level]
 	return apperr.New(apperr.Forbidden, apperr.RealNameLevelTooLow, "this service needs real-name level %d, your account has level %d: %s", level, p.RealNameLevel, how)
 }

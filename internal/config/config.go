@@ -97,7 +97,7 @@ func Options() []Option {
 			func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
 		{"oidc-client-secret", "YIWANG_OIDC_CLIENT_SECRET", "", "client secret registered with the identity platform", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
-		{"hub-config", "YIWANG_HUB_CONFIG", "", "YAML file naming the data sources read from departments' own systems over HTTP (see docs/DATA_HUB.md); empty: every source from the built-in registries", []string{"serve"},
+		{"hub-config", "YIWANG_HUB_CONFIG", "", "YAML file naming the data sources read from departments' own systems over HTTP (see docs/DATA_HUB.md); empty: every source from the built-in registries", []string{"serve", "hub"},
 			func(c *Config, v string) error { c.HubConfig = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},

@@ -34,6 +34,9 @@ type Field struct {
 	Type    FieldType `json:"type"`
 	LabelZh string    `json:"label_zh"`
 	LabelEn string    `json:"label_en"`
+	// Values lists the codes a text field may hold (marital status,
+	// licence status, …); empty for free text.
+	Values []string `json:"values,omitempty"`
 }
 
 // SubjectKind says whose records a source keeps.

@@ -3,6 +3,9 @@ package hub_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +101,64 @@ func TestReadsNeedAConsentAndAreLogged(t *testing.T) {
 			t.Errorf("a read under an expired consent: %v", err)
 		}
 	})
+}
+
+func TestFieldCheckNamesWhatBreaksTheContract(t *testing.T) {
+	pop, _ := hub.Lookup("population")
+	field := func(name string) hub.Field {
+		f, ok := pop.Field(name)
+		if !ok {
+			t.Fatalf("population has no %s", name)
+		}
+		return f
+	}
+	for _, c := range []struct {
+		field string
+		value any
+		want  string // "" for no problem
+	}{
+		{"marital_status", "married", ""},
+		{"marital_status", "已婚", `"已婚" is not one of single, married, divorced, widowed`},
+		{"birth_date", "1960-03-15", ""},
+		{"birth_date", "1960/03/15", "want a date YYYY-MM-DD"},
+		{"children_count", int64(2), ""},
+		{"children_count", "2", "want a whole number"},
+		{"alive", "true", "want true or false"},
+		{"name", "赵老汉", ""},
+	} {
+		err := field(c.field).Check(c.value)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s = %v: %v", c.field, c.value, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s = %v: got %v, want %q", c.field, c.value, err, c.want)
+		}
+	}
+}
+
+// docs/DATA_HUB.md lists every field of every source with its type and
+// values: the contract departments build to.
+func TestDataHubDocListsEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/DATA_HUB.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(f hub.Field) string {
+		vals := ""
+		if len(f.Values) > 0 {
+			vals = "`" + strings.Join(f.Values, "`, `") + "`"
+		}
+		return fmt.Sprintf("| `%s` | %s | %s (%s) | %s |", f.Name, f.Type, f.LabelZh, f.LabelEn, vals)
+	}
+	fields := slices.Clone(hub.LicenceFields)
+	for _, s := range hub.Sources() {
+		if s.Name != "applicant" {
+			fields = append(fields, s.Fields...)
+		}
+	}
+	for _, f := range fields {
+		if !strings.Contains(string(doc), row(f)) {
+			t.Errorf("docs/DATA_HUB.md lacks the row %s", row(f))
+		}
+	}
 }

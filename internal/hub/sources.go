@@ -5,7 +5,13 @@ import (
 	"sync"
 )
 
-func f(name string, t FieldType, zh, en string) Field { return Field{name, t, zh, en} }
+func f(name string, t FieldType, zh, en string) Field {
+	return Field{Name: name, Type: t, LabelZh: zh, LabelEn: en}
+}
+
+// oneOf gives fd its list of values: rules compare against these codes, so
+// a system that answers in other words ("已婚" for married) breaks them.
+func (fd Field) oneOf(values ...string) Field { fd.Values = values; return fd }
 
 // Sources returns the sources the hub knows, with their fields. E-licence
 // sources are named licence.TYPE and share LicenceFields.
@@ -15,13 +21,13 @@ func Sources() []Source {
 			f("name", String, "姓名", "Name"), f("id_number", String, "公民身份号码", "ID number"), f("phone", String, "手机号码", "Mobile phone"),
 		}},
 		{Name: "population", LabelZh: "人口库", LabelEn: "Population registry", Subject: Person, Trust: "A", Fields: []Field{
-			f("name", String, "姓名", "Name"), f("id_number", String, "公民身份号码", "ID number"), f("gender", String, "性别", "Sex"),
+			f("name", String, "姓名", "Name"), f("id_number", String, "公民身份号码", "ID number"), f("gender", String, "性别", "Sex").oneOf("male", "female"),
 			f("birth_date", Date, "出生日期", "Date of birth"), f("ethnicity", String, "民族", "Ethnicity"),
 			f("address", String, "居住地址", "Residential address"), f("phone", String, "联系电话", "Phone"),
 			f("household", String, "户号", "Household number"), f("household_address", String, "户籍地址", "Hukou address"),
-			f("household_region", String, "户籍地区划代码", "Hukou region code"), f("household_status", String, "户籍状态", "Hukou status"),
+			f("household_region", String, "户籍地区划代码", "Hukou region code"), f("household_status", String, "户籍状态", "Hukou status").oneOf("normal", "cancelled"),
 			f("residence_region", String, "居住地区划代码", "Residence region code"),
-			f("marital_status", String, "婚姻状况", "Marital status"), f("spouse_name", String, "配偶姓名", "Spouse's name"),
+			f("marital_status", String, "婚姻状况", "Marital status").oneOf("single", "married", "divorced", "widowed"), f("spouse_name", String, "配偶姓名", "Spouse's name"),
 			f("spouse_id_number", String, "配偶身份号码", "Spouse's ID number"), f("children_count", Int, "子女数", "Number of children"),
 			f("alive", Bool, "是否健在", "Alive"), f("death_date", Date, "死亡日期", "Date of death"),
 			f("no_criminal_record", Bool, "无犯罪记录", "No criminal record"), f("drug_record", Bool, "涉毒记录", "Drug record"),
@@ -29,7 +35,7 @@ func Sources() []Source {
 		}},
 		{Name: "enterprise", LabelZh: "法人库", LabelEn: "Enterprise registry", Subject: Enterprise, Trust: "A", Fields: []Field{
 			f("name", String, "企业名称", "Name"), f("credit_code", String, "统一社会信用代码", "Credit code"),
-			f("status", String, "登记状态", "Status"), f("legal_rep", String, "法定代表人", "Legal representative"),
+			f("status", String, "登记状态", "Status").oneOf("active", "revoked", "cancelled"), f("legal_rep", String, "法定代表人", "Legal representative"),
 			f("legal_rep_id_number", String, "法定代表人身份号码", "Legal representative's ID number"),
 			f("address", String, "住所", "Registered address"), f("business_scope", String, "经营范围", "Business scope"),
 			f("registered_capital", Double, "注册资本（万元）", "Registered capital (10k yuan)"),
@@ -43,7 +49,7 @@ func Sources() []Source {
 			f("name_taken", Bool, "名称已被占用", "Name taken"),
 		}},
 		{Name: "education", LabelZh: "教育库", LabelEn: "Education registry", Subject: Person, Trust: "A", Fields: []Field{
-			f("school", String, "毕业院校", "School"), f("level", String, "学历层次", "Level"), f("degree", String, "学位", "Degree"),
+			f("school", String, "毕业院校", "School"), f("level", String, "学历层次", "Level").oneOf("associate", "bachelor", "master", "doctor"), f("degree", String, "学位", "Degree").oneOf("学士", "硕士", "博士"),
 			f("graduation_date", Date, "毕业日期", "Graduation date"), f("graduation_year", Int, "毕业年份", "Graduation year"),
 			f("full_time", Bool, "全日制", "Full-time"), f("enrolled", Bool, "在读", "Enrolled"),
 			f("graduation_certificate_number", String, "毕业证书编号", "Graduation certificate number"),
@@ -52,7 +58,7 @@ func Sources() []Source {
 			f("months_contributed", Int, "累计缴费月数", "Months contributed"), f("monthly_contributions", StringList, "近12个月缴费记录", "Contributions, last 12 months"),
 			f("employer_credit_code", String, "参保单位信用代码", "Employer's credit code"), f("employer_name", String, "参保单位", "Employer"),
 			f("employee_pension_active", Bool, "职工养老保险在缴", "Employee pension active"),
-			f("card_bank_account", String, "社保卡金融账户", "Social security card bank account"), f("card_status", String, "社保卡状态", "Card status"),
+			f("card_bank_account", String, "社保卡金融账户", "Social security card bank account"), f("card_status", String, "社保卡状态", "Card status").oneOf("active", "suspended", "cancelled"),
 			f("employment_history", String, "就业登记记录", "Employment record"), f("employer_contributions", String, "单位缴费记录", "Employer contributions"),
 			f("employer_registered", Bool, "单位已参保登记", "Employer registered"), f("medical_registered", Bool, "单位已医保登记", "Medical insurance registered"),
 			f("insured_employees", Int, "参保职工人数", "Insured employees"),
@@ -66,7 +72,7 @@ func Sources() []Source {
 		}},
 		{Name: "vehicle", LabelZh: "车驾管库", LabelEn: "Vehicle and driving registry", Subject: Person, Trust: "A", Fields: []Field{
 			f("licence_date", Date, "初次领证日期", "Licence first issued"), f("driving_years", Int, "驾龄（年）", "Years driving"),
-			f("licence_status", String, "驾驶证状态", "Licence status"), f("points_current_cycle", Int, "本记分周期记分", "Points this cycle"),
+			f("licence_status", String, "驾驶证状态", "Licence status").oneOf("valid", "suspended", "revoked", "expired"), f("points_current_cycle", Int, "本记分周期记分", "Points this cycle"),
 			f("points_history", StringList, "近三个记分周期记分", "Points, last three cycles"),
 			f("full_points_last_3_periods", Int, "近三个周期满分次数", "Full points, last three cycles"),
 			f("offences", Int, "未处理违法数", "Unresolved offences"), f("pending_count", Int, "待选号车辆数", "Vehicles awaiting plates"),
@@ -74,7 +80,7 @@ func Sources() []Source {
 			f("drink_driving_record", Bool, "饮酒驾驶记录", "Drink-driving record"),
 		}},
 		{Name: "credit", LabelZh: "信用库", LabelEn: "Credit registry", Subject: Person, Trust: "A", Fields: []Field{
-			f("level", String, "信用等级", "Credit level"), f("blacklisted", Bool, "失信黑名单", "On the blacklist"),
+			f("level", String, "信用等级", "Credit level").oneOf("A", "B", "C", "D"), f("blacklisted", Bool, "失信黑名单", "On the blacklist"),
 			f("records", Int, "失信记录数", "Dishonesty records"), f("dishonest_judgment_debtor", Bool, "失信被执行人", "Dishonest judgment debtor"),
 		}},
 	}
@@ -87,7 +93,7 @@ var LicenceFields = []Field{
 	f("type", String, "证照类型", "Licence type"), f("number", String, "证照编号", "Licence number"),
 	f("holder", String, "持证主体", "Holder"), f("holder_id", String, "持证主体代码", "Holder's ID or credit code"),
 	f("issuer", String, "发证机关", "Issuer"), f("issue_date", Date, "发证日期", "Issue date"), f("expiry_date", Date, "有效期至", "Expiry date"),
-	f("status", String, "证照状态", "Status"), f("trust_level", String, "可信等级", "Trust level"),
+	f("status", String, "证照状态", "Status").oneOf("valid", "revoked", "cancelled", "superseded", "expired"), f("trust_level", String, "可信等级", "Trust level").oneOf("A", "B", "C", "D"),
 }
 
 // Lookup returns the source named name; licence.TYPE sources are made on

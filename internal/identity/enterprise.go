@@ -11,6 +11,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
@@ -88,7 +89,7 @@ func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID in
 	err = s.db.QueryRowContext(ctx, `SELECT scope, expires_at FROM authorisations WHERE enterprise = $1 AND agent_person = $2 AND revoked_at IS NULL
 		AND valid_from <= $3 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1`, enterpriseID, p.PersonID, now).Scan(&scope, &until)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, time.Time{}, apperr.New(apperr.Forbidden, apperr.NotAuthorised, "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", e.Name)
+		return e, time.Time{}, notAuthorised(e.Name)
 	}
 	if err != nil {
 		return e, time.Time{}, err
@@ -98,6 +99,11 @@ func (s *Store) actingAs(ctx context.Context, p authz.Principal, enterpriseID in
 		e.Scope = strings.Fields(scope)
 	}
 	return e, until, nil
+}
+
+// notAuthorised refuses a person acting for the enterprise named name.
+func notAuthorised(name string) error {
+	return apperr.New(apperr.Forbidden, apperr.NotAuthorised, "you are neither the legal representative of %s nor hold a current authorisation from it: ask its legal representative to authorise you", name)
 }
 
 // ActFor switches a session to acting for the enterprise with creditCode,
@@ -113,6 +119,23 @@ func (s *Store) ActFor(ctx context.Context, p authz.Principal, sessionToken, cre
 		return nil, err
 	}
 	ent, err := s.EnterpriseByCode(ctx, creditCode)
+	if err == nil {
+		_, _, err = s.actingAs(ctx, p, ent.ID)
+	}
+	if err != nil {
+		// The platform's own table knows only the enterprises that used it
+		// before; the enterprise registry knows them all, and who
+		// represents them.
+		if e := apperr.As(err); s.registry == nil || e == nil || (e.Code != apperr.EnterpriseNotFound && e.Code != apperr.NotAuthorised) {
+			return nil, err
+		}
+		if ent.ID, err = s.actForRegistered(ctx, p, hash, creditCode, err); err != nil {
+			return nil, err
+		}
+	} else {
+		_, err = s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, ent.ID, hash)
+	}
+	s.principals.forget(hash)
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +143,96 @@ func (s *Store) ActFor(ctx context.Context, p authz.Principal, sessionToken, cre
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, ent.ID, hash)
-	s.principals.forget(hash)
-	if err != nil {
-		return nil, err
-	}
 	return &e, nil
+}
+
+// registeredAgentTTL is how long the registry's word that a person is an
+// enterprise's agent (经办人) lets them act for it before the registry is
+// asked again, at their next switch to the enterprise.
+const registeredAgentTTL = 24 * time.Hour
+
+// actForRegistered switches the session hash to the enterprise with
+// creditCode as the enterprise registry describes it: p acts for it when
+// the registry names them its legal representative or one of its agents.
+// refused is the platform's own answer, returned when the registry has no
+// record of the enterprise either. The read is logged, and the enterprise (with its legal
+// representative, or the agent's authorisation) recorded with the switch
+// in one transaction, so that the session's later checks need no registry.
+func (s *Store) actForRegistered(ctx context.Context, p authz.Principal, hash, creditCode string, refused error) (int64, error) {
+	creditCode = strings.ToUpper(strings.TrimSpace(creditCode))
+	if ident.ValidateCreditCode(creditCode) != nil {
+		return 0, refused
+	}
+	me, err := s.PersonDetails(ctx, s.db, p.PersonID)
+	if err != nil {
+		return 0, err
+	}
+	rec, read, ferr := s.registry.Fetch(ctx, hub.Read{Subject: hub.Subject{Kind: hub.Enterprise, Key: creditCode}, Source: "enterprise",
+		Fields: []string{"name", "status", "legal_rep_id_number", "agent_id_numbers"}, Reader: p.AccountID, ReaderName: me.Name + "（核验代办身份）",
+		Purpose: "核验是否为企业法定代表人或经办人"})
+	name, _ := rec["name"].(string)
+	status, _ := rec["status"].(string)
+	repID, _ := rec["legal_rep_id_number"].(string)
+	agents, _ := rec["agent_id_numbers"].([]string)
+	isRep := ferr == nil && ident.NormalizeIDNumber(repID) == me.IDNumber
+	isAgent := ferr == nil && slices.ContainsFunc(agents, func(id string) bool { return ident.NormalizeIDNumber(id) == me.IDNumber })
+	// Access is decided before anything is written; a refusal writes
+	// only the read's log line.
+	switch {
+	case ferr != nil && !errors.Is(ferr, hub.ErrNotFound):
+		err = apperr.Wrap(ferr, apperr.Unavailable, apperr.TemporarilyUnavailable, "the enterprise registry cannot be read just now, so who may act for the enterprise is unknown: try again later")
+	case ferr != nil:
+		err = refused
+	case !isRep && !isAgent:
+		err = notAuthorised(name)
+	case status != "active":
+		err = apperr.New(apperr.Forbidden, apperr.EnterpriseNotActive, "%s is %s in the enterprise registry and cannot apply", name, status)
+	}
+	if err != nil {
+		if lerr := s.registry.LogReads(ctx, s.db, []hub.Fetched{read}); lerr != nil {
+			return 0, lerr
+		}
+		return 0, err
+	}
+	var id int64
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.registry.LogReads(ctx, tx, []hub.Fetched{read}); err != nil {
+			return err
+		}
+		var rep int64
+		if isRep {
+			rep = p.PersonID
+		}
+		var err error
+		if id, err = s.registerEnterprise(ctx, tx, creditCode, name, rep); err != nil {
+			return err
+		}
+		if !isRep {
+			now := s.now()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO authorisations (enterprise, agent_person, scope, valid_from, expires_at, created_by, created_at)
+				VALUES ($1, $2, '*', $3, $4, $5, $3)`, id, p.PersonID, now, now.Add(registeredAgentTTL), p.AccountID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2`, id, hash)
+		return err
+	})
+	return id, err
+}
+
+// registerEnterprise records an enterprise the registry knows, with its
+// legal representative when rep is not 0; without one it leaves the
+// representative already recorded alone.
+func (s *Store) registerEnterprise(ctx context.Context, q execQuerier, creditCode, name string, rep int64) (int64, error) {
+	if rep != 0 {
+		return s.PutEnterprise(ctx, q, creditCode, name, rep)
+	}
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM enterprises WHERE credit_code = $1`, creditCode).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.PutEnterprise(ctx, q, creditCode, name, 0)
+	}
+	return id, err
 }
 
 // Authorisation lets an agent act for an enterprise (授权委托).

@@ -18,3 +18,6 @@ func (s *Store) SetRecheckEvery(d time.Duration) {
 
 // Remembered is how many sessions and tokens the store keeps in memory.
 func (s *Store) Remembered() int { return s.principals.size() }
+
+// RegisteredAgentTTL is how long the registry's word lets an agent act.
+const RegisteredAgentTTL = registeredAgentTTL

@@ -66,6 +66,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/me", authz.SignedIn, h.apiMe)
 	r.HandleFunc("PUT /api/v1/me/acting-for", authz.ActForOwn, h.apiActFor)
 	r.HandleFunc("POST /api/v1/accounts", authz.Public, h.apiRegister)
+	r.HandleFunc("POST /api/v1/identity-checks", authz.WindowIntake, h.apiVerifyInPerson)
 	r.HandleFunc("GET /api/v1/me/authorisations", authz.ActForOwn, h.apiListAuthorisations)
 	r.HandleFunc("POST /api/v1/me/authorisations", authz.ActForOwn, h.apiAuthorise)
 	r.HandleFunc("DELETE /api/v1/me/authorisations/{id}", authz.ActForOwn, h.apiRevokeAuthorisation)
@@ -210,6 +211,25 @@ func (h *Handler) apiActFor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"acting_for": e})
+}
+
+// apiVerifyInPerson records a window clerk's check of a person's identity
+// card, raising their account to real-name level 3.
+func (h *Handler) apiVerifyInPerson(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		IDNumber string `json:"id_number"`
+		Name     string `json:"name"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	a, err := h.store.VerifyInPerson(r.Context(), authz.From(r.Context()), req.IDNumber, req.Name)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"real_name_level": a.RealNameLevel})
 }
 
 type registerRequest struct {
@@ -508,10 +528,12 @@ func (h *Handler) mePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.Lang(w, r)
+	words := RealNameLevelWords[m.RealNameLevel]
 	page := struct {
 		Me
-		DepartmentName string
-	}{Me: m, DepartmentName: m.Department}
+		DepartmentName   string
+		Level, NextLevel string // the real-name level in words, and how to raise it
+	}{Me: m, DepartmentName: m.Department, Level: pick(lang, words.Zh, words.En), NextLevel: pick(lang, words.NextZh, words.NextEn)}
 	if h.Org != nil && m.Department != "" {
 		if d, err := h.Org.Department(r.Context(), m.Department); err == nil {
 			page.DepartmentName = pick(lang, d.NameZh, d.NameEn)

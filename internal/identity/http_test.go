@@ -310,6 +310,10 @@ func TestHTTPMeShowsOnlyTheMaskedIDNumber(t *testing.T) {
 		if !strings.Contains(page.body, masked) || !strings.Contains(page.body, "张三") {
 			t.Errorf("the account page does not show the masked number %s", masked)
 		}
+		// The real-name level in words, with how to raise it.
+		if !strings.Contains(page.body, "一级：自行注册") || !strings.Contains(page.body, "自助终端凭身份证登录") || !strings.Contains(page.body, "窗口") {
+			t.Errorf("the account page does not say the real-name level and how to raise it")
+		}
 		for what, body := range map[string]string{"GET /api/v1/me": res.body, "GET /me": page.body} {
 			for _, clear := range []string{id, strings.ToLower(id), id[:17], id[6:14]} {
 				if strings.Contains(body, clear) {

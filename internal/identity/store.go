@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
+	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/notify"
 	"yiwang/internal/pii"
@@ -40,7 +41,8 @@ type Store struct {
 	db        *store.DB
 	pii       *pii.Protector
 	passwords *Hasher
-	notifier  Notifier // tells an account's holder what no one else may learn; nil: nobody
+	notifier  Notifier    // tells an account's holder what no one else may learn; nil: nobody
+	registry  *hub.Reader // the population and enterprise sources, read for identity checks; nil: none
 	now       func() time.Time
 	// principals answers sessions and API tokens from memory for up to
 	// RecheckEvery; see there for how changes reach it.
@@ -52,6 +54,13 @@ type Store struct {
 type Notifier interface {
 	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
 }
+
+// SetRegistry lets the store read the hub's sources (the departments'
+// systems configured, else the built-in registries): ActFor finds
+// enterprises and their representatives and agents in the enterprise
+// source, and registration checks a name against the population source.
+// Every read is logged.
+func (s *Store) SetRegistry(r *hub.Reader) { s.registry = r }
 
 // SetNotifier makes the store tell an account's holder, and only them, of
 // what the answers to strangers keep quiet: a registration tried with their
@@ -345,18 +354,29 @@ func (s *Store) CreateSystem(ctx context.Context, name string, roles []authz.Rol
 	return s.Account(ctx, id)
 }
 
-// RegisterPerson creates a self-registered applicant account (real-name
-// level 1) for the holder of idNumber, in one transaction. When the ID
-// number has an account already, its holder is told (in the same
-// transaction, which commits) and the caller gets AlreadyExists, which the
-// HTTP answer does not show to the unknown caller.
+// RegisterPerson creates a self-registered applicant account for the
+// holder of idNumber, in one transaction: at real-name level 2 when the
+// population source holds the same name for the ID number, level 1 when it
+// holds no record or cannot be read; a different name there is refused.
+// When the ID number has an account already, its holder is told (in the
+// same transaction, which commits) and the caller gets AlreadyExists, which
+// the HTTP answer does not show to the unknown caller.
 func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, password string) (Account, error) {
+	level, reads, err := s.checkWithPopulation(ctx, idNumber, name)
+	if err != nil {
+		return Account{}, err
+	}
 	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}
 	var id, existing int64
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if s.registry != nil {
+			if err := s.registry.LogReads(ctx, tx, reads); err != nil {
+				return err
+			}
+		}
 		// The person first, with the same checks (the name on record)
 		// whether or not they have an account.
 		personID, err := s.claimPerson(ctx, tx, idNumber, name, phone)
@@ -373,7 +393,7 @@ func (s *Store) RegisterPerson(ctx context.Context, idNumber, name, phone, passw
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, person_id, display_name, password_hash, real_name_level, created_at, updated_at)
-			VALUES ('person', $1, $2, $3, 1, $4, $4) RETURNING id`, personID, strings.TrimSpace(name), hash, s.now()).Scan(&id)
+			VALUES ('person', $1, $2, $3, $4, $5, $5) RETURNING id`, personID, strings.TrimSpace(name), hash, level, s.now()).Scan(&id)
 		if err != nil {
 			return explainConstraint(err, "person_id", "an account for this ID number exists already: sign in, or reset its password at a service hall")
 		}

@@ -45,7 +45,23 @@ func (h *Handler) intakePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lang := web.Lang(w, r)
-	h.pages.Render(w, r, http.StatusOK, "intake.html", pick(lang, "窗口受理", "Window intake"), map[string]any{"Items": items, "Item": chosen})
+	h.pages.Render(w, r, http.StatusOK, "intake.html", pick(lang, "窗口受理", "Window intake"),
+		map[string]any{"Items": items, "Item": chosen, "Verified": r.URL.Query().Get("verified") == "1"})
+}
+
+// identityCheck records the clerk's in-person check of a walk-in's
+// identity card, which raises their account to real-name level 3.
+func (h *Handler) identityCheck(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("identity_checked") != "yes" {
+		h.fail(w, r, apperr.New(apperr.Invalid, apperr.IdentityCardNotChecked, "read the identity card and match its photo to the person, then tick the box"), "/workbench/intake")
+		return
+	}
+	_, err := h.Identities.VerifyInPerson(r.Context(), authz.From(r.Context()), strings.TrimSpace(r.PostFormValue("id_number")), strings.TrimSpace(r.PostFormValue("name")))
+	if err != nil {
+		h.fail(w, r, err, "/workbench/intake")
+		return
+	}
+	redirect(w, r, "/workbench/intake?verified=1#identity-check")
 }
 
 func (h *Handler) intakeStart(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /workbench/applications/{id}/revoke", authz.Decide, h.revoke)
 	r.HandleFunc("GET /workbench/intake", authz.WindowIntake, h.intakePage)
 	r.HandleFunc("POST /workbench/intake", authz.WindowIntake, h.intakeStart)
+	r.HandleFunc("POST /workbench/identity-check", authz.WindowIntake, h.identityCheck)
 	r.HandleFunc("GET /workbench/intake/{id}", authz.WindowIntake, h.intakeDraft)
 	r.HandleFunc("POST /workbench/intake/{id}", authz.WindowIntake, h.intakeSave)
 	r.HandleFunc("POST /workbench/intake/{id}/parties", authz.WindowIntake, h.intakeParties)
