@@ -216,9 +216,9 @@ func TypeTx(ctx context.Context, q seal.Querier, code string) (Type, error) {
 }
 
 // FieldsFromForm picks a type's own fields out of an application's form:
-// each from the first of its form fields that has a value. A value chosen
-// from a field's options (of the item's form fields) is written as the
-// option's Chinese label, as the licence is read, not as its code.
+// each from the first of its form fields that has a value, written as the
+// licence is read, not as stored (catalog.Field.Shown): an option by its
+// Chinese label, a table row by its columns' labels, a number as written.
 func (t Type) FieldsFromForm(form map[string]any, fields []catalog.Field) map[string]string {
 	out := map[string]string{}
 	for _, f := range t.Fields {
@@ -227,29 +227,17 @@ func (t Type) FieldsFromForm(form map[string]any, fields []catalog.Field) map[st
 			names = []string{f.ID}
 		}
 		for _, n := range names {
-			if v, ok := form[n]; ok && v != nil && fmt.Sprint(v) != "" {
-				out[f.ID] = optionLabel(fields, n, fmt.Sprint(v))
+			field := catalog.Field{ID: n}
+			if i := slices.IndexFunc(fields, func(x catalog.Field) bool { return x.ID == n }); i >= 0 {
+				field = fields[i]
+			}
+			if text := field.Shown(form[n], "zh"); text != "" {
+				out[f.ID] = text
 				break
 			}
 		}
 	}
 	return out
-}
-
-// optionLabel is the Chinese label of value among the options of the form
-// field id, or value itself.
-func optionLabel(fields []catalog.Field, id, value string) string {
-	for _, f := range fields {
-		if f.ID != id {
-			continue
-		}
-		for _, o := range f.Options {
-			if o.Value == value {
-				return o.Label.Zh
-			}
-		}
-	}
-	return value
 }
 
 // checkRequest refuses a request that would make a wrong licence.
