@@ -142,7 +142,7 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 			t.Errorf("verify page after revocation %d:\n%s", st, body)
 		}
 		// Set back to valid in the database: the page says the record was tampered with.
-		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', revoked_at = NULL, revoke_reason = '' WHERE number = $1`, n); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', ended_at = NULL, end_reason = '' WHERE number = $1`, n); err != nil {
 			t.Fatal(err)
 		}
 		if st, body := get("/verify/" + n); !strings.Contains(body, "记录被篡改") || strings.Contains(body, "电子印章验证通过") {
