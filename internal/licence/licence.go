@@ -69,9 +69,9 @@ type Seal struct {
 
 // Licence is an issued licence.
 type Licence struct {
-	ID            int64      `json:"id"`
-	Content       Content    `json:"licence"`
-	Seal          Seal       `json:"seal"`
+	ID      int64   `json:"id"`
+	Content Content `json:"licence"`
+	Seal    Seal    `json:"seal"`
 	// Status is valid, revoked (by an authority), cancelled (on the
 	// holder's request) or superseded (by the licence that replaced it);
 	// expiry is judged on reading.
