@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"yiwang/internal/apperr"
+	"yiwang/internal/authz"
 	"yiwang/internal/hub"
 	"yiwang/internal/licence"
 	"yiwang/internal/store"
@@ -91,6 +92,10 @@ func TestCancellationIsSignedVerifiedAndFinal(t *testing.T) {
 		}
 		if n := f.inForce(t, "food_business_licence", held.Holder); n != "" {
 			t.Errorf("the data hub still gives the cancelled licence %s to applications", n)
+		}
+		_, getMine := serverAs(t, f, authz.Principal{AccountID: 9, Kind: "person", Roles: []authz.Role{authz.Applicant}, ActingFor: &authz.Enterprise{CreditCode: code, Name: "明德区老街坊小吃店"}})
+		if st, body := getMine("/api/v1/me/licences"); st != 200 || !strings.Contains(body, `"status":"cancelled","status_text":{"zh":"已注销","en":"Cancelled"}`) {
+			t.Errorf("my licences list the cancelled licence as %d %s", st, body)
 		}
 		if err := f.inTx(t, func(tx *sql.Tx) error { _, err := f.svc.CancelTx(ctx, tx, held, end); return err }); apperr.As(err) == nil || apperr.As(err).Code != apperr.NoLicenceInForce {
 			t.Errorf("cancelling a cancelled licence again: %v", err)

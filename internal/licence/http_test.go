@@ -27,6 +27,12 @@ import (
 // cmd/yiwang tests it.
 func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) (int, string)) {
 	t.Helper()
+	return serverAs(t, f, authz.Anonymous)
+}
+
+// serverAs is publicServer with every request made by p.
+func serverAs(t *testing.T, f fixture, p authz.Principal) (*httptest.Server, func(path string) (int, string)) {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := licence.NewHandler(f.svc, identity.NewStore(f.db, f.pii), nil, logger)
 	if err != nil {
@@ -37,7 +43,7 @@ func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) 
 	// Each /api/ exchange is held to api/openapi.yaml on its way through.
 	contract := apitest.MustNew(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		rec := contract.Serve(t, r, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+		rec := contract.Serve(t, r, req.WithContext(authz.With(req.Context(), p)))
 		maps.Copy(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)
 		w.Write(rec.Body.Bytes())
