@@ -47,11 +47,11 @@ func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	if it.Output.Licence == "" {
 		return s.tell(ctx, tx, a, "decision")
 	}
-	req, err := s.licenceRequest(ctx, tx, a, it, by)
-	if err != nil {
-		return err
+	req, party, err := s.licenceRequest(ctx, tx, a, it, by)
+	var l licence.Licence
+	if err == nil {
+		l, err = s.licences.IssueTx(ctx, tx, req)
 	}
-	l, err := s.licences.IssueTx(ctx, tx, req)
 	if apperr.Is(err, apperr.Invalid) {
 		if err := s.record(ctx, tx, a.ID, system, "licence_not_issued", a.Status, a.Status, err.Error(), nil); err != nil {
 			return err
@@ -64,10 +64,24 @@ func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, update{}); err != nil {
 		return err
 	}
-	_, err = s.notify.Send(ctx, tx, notify.Message{AccountID: a.accountID, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),
+	issued := notify.Message{AccountID: a.accountID, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),
 		TitleZh: "办件 " + a.Number + " 已办结，电子证照已签发", TitleEn: "Application " + a.Number + " is approved and its e-licence issued",
 		BodyZh: "「" + it.Name.Zh + "」的电子证照编号 " + l.Content.Number + "，可在“我的证照”查看、下载和分享。",
-		BodyEn: "The e-licence of " + it.Name.En + " is number " + l.Content.Number + "; see, download and share it under My licences."})
+		BodyEn: "The e-licence of " + it.Name.En + " is number " + l.Content.Number + "; see, download and share it under My licences."}
+	if party != 0 && party != a.personID {
+		// The licence is the co-party's (a transfer's buyer): they are
+		// told where to find it, the applicant whom it went to.
+		role := partyLabel(it, it.Output.Holder)
+		if _, err := s.notify.Send(ctx, tx, notify.Message{PersonID: party, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: issued.Link,
+			TitleZh: "「" + it.Name.Zh + "」已办结，电子证照已签发给您", TitleEn: it.Name.In("en") + " is approved and its e-licence issued to you",
+			BodyZh: issued.BodyZh, BodyEn: issued.BodyEn}); err != nil {
+			return err
+		}
+		issued.Link = fmt.Sprintf("/applications/%d", a.ID)
+		issued.BodyZh = "「" + it.Name.Zh + "」的电子证照（编号 " + l.Content.Number + "）已签发给" + role.Zh + "。"
+		issued.BodyEn = "The e-licence of " + it.Name.In("en") + " (number " + l.Content.Number + ") was issued to the " + role.In("en") + "."
+	}
+	_, err = s.notify.Send(ctx, tx, issued)
 	return err
 }
 
@@ -125,18 +139,18 @@ func (s *core) personHolder(ctx context.Context, tx *sql.Tx, personID int64) (li
 }
 
 // partyHolder is the confirmed co-party of role as a licence holder (a
-// transfer's buyer), and whether that party is the applicant.
-func (s *core) partyHolder(ctx context.Context, tx *sql.Tx, a *Application, role string) (licence.Holder, bool, error) {
+// transfer's buyer), and that party's person.
+func (s *core) partyHolder(ctx context.Context, tx *sql.Tx, a *Application, role string) (licence.Holder, int64, error) {
 	var person int64
 	err := tx.QueryRowContext(ctx, `SELECT person_id FROM application_parties WHERE application_id = $1 AND role = $2 AND status = 'confirmed'`, a.ID, role).Scan(&person)
 	if errors.Is(err, sql.ErrNoRows) {
-		return licence.Holder{}, false, apperr.New(apperr.Invalid, apperr.BadParties, "the licence goes to the %s, and no confirmed party has that role", role)
+		return licence.Holder{}, 0, apperr.New(apperr.Invalid, apperr.BadParties, "the licence goes to the %s, and no confirmed party has that role", role)
 	}
 	if err != nil {
-		return licence.Holder{}, false, err
+		return licence.Holder{}, 0, err
 	}
 	h, err := s.personHolder(ctx, tx, person)
-	return h, person == a.personID, err
+	return h, person, err
 }
 
 // giver is whose licence a transfer supersedes: the applicant, or — when
@@ -157,46 +171,45 @@ func (s *core) giver(ctx context.Context, tx *sql.Tx, a *Application, receiverAp
 // holder (the co-party the item names, else the enterprise it was made
 // for, else the person), its fields taken from the form as the licence type
 // says, and the licence it supersedes.
-func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) (licence.Request, error) {
-	req := licence.Request{ApplicationID: a.ID, ApplicationNumber: a.Number, ItemCode: a.ItemCode, Type: it.Output.Licence,
+func (s *core) licenceRequest(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, by actor) (req licence.Request, party int64, err error) {
+	req = licence.Request{ApplicationID: a.ID, ApplicationNumber: a.Number, ItemCode: a.ItemCode, Type: it.Output.Licence,
 		ValidityYears: it.Output.ValidityYears, IssuedBy: issuedBy(by)}
 	t, err := licence.TypeTx(ctx, tx, it.Output.Licence)
 	if err != nil {
-		return req, err
+		return req, 0, err
 	}
 	req.Fields = t.FieldsFromForm(a.Form, it.Form)
-	receiverApplies := false
 	switch {
 	case it.Output.Holder != "":
-		if req.Holder, receiverApplies, err = s.partyHolder(ctx, tx, a, it.Output.Holder); err != nil {
-			return req, err
+		if req.Holder, party, err = s.partyHolder(ctx, tx, a, it.Output.Holder); err != nil {
+			return req, 0, err
 		}
 	case a.EnterpriseID != 0:
 		if req.Holder, err = s.applicantHolder(ctx, tx, a); err != nil {
-			return req, err
+			return req, 0, err
 		}
 	case t.Holder == "enterprise":
 		// A person's application whose licence an enterprise holds sets one
 		// up (个体工商户设立登记): it is registered now, with its new code.
 		e, err := s.establish(ctx, tx, a, it, req.Fields)
 		if err != nil {
-			return req, err
+			return req, 0, err
 		}
 		req.Holder = licence.Holder{Kind: hub.Enterprise, ID: e.CreditCode, Name: e.Name}
 		req.Fields["credit_code"] = e.CreditCode
 	default:
 		if req.Holder, err = s.personHolder(ctx, tx, a.personID); err != nil {
-			return req, err
+			return req, 0, err
 		}
 	}
 	if it.Output.Supersedes != "" {
-		giver, err := s.giver(ctx, tx, a, receiverApplies)
+		giver, err := s.giver(ctx, tx, a, party == a.personID)
 		if err != nil {
-			return req, err
+			return req, 0, err
 		}
 		req.Supersedes = &licence.Held{Type: it.Output.Supersedes, Holder: giver}
 	}
-	return req, nil
+	return req, party, nil
 }
 
 // establish registers the enterprise an approved application sets up: a new

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/hub"
 	"yiwang/internal/licence"
+	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
@@ -128,6 +130,21 @@ func TestPropertyTransferGoesToTheBuyer(t *testing.T) {
 		if h := issued.Content.Holder; h.ID != buyerID || h.Name != "李秀英" || issued.Content.Fields["ownership"] != "单独所有" ||
 			!strings.Contains(issued.Content.Fields["right_holders"], "李秀英") {
 			t.Errorf("the new certificate: holder %+v, fields %q", h, issued.Content.Fields)
+		}
+		var toBuyer, toSeller []notify.Message
+		for _, m := range f.notices.sent {
+			if m.ApplicationID == a.ID && m.Kind == notify.LicenceIssued && m.PersonID == buyer.PersonID {
+				toBuyer = append(toBuyer, m)
+			}
+			if m.ApplicationID == a.ID && m.Kind == notify.LicenceIssued && m.AccountID == seller.AccountID {
+				toSeller = append(toSeller, m)
+			}
+		}
+		if len(toBuyer) != 1 || toBuyer[0].Link != "/me/licences/"+strconv.FormatInt(issued.ID, 10) {
+			t.Errorf("the buyer was told %+v", toBuyer)
+		}
+		if len(toSeller) != 1 || !strings.Contains(toSeller[0].BodyZh, "已签发给受让方") || strings.HasPrefix(toSeller[0].Link, "/me/licences/") {
+			t.Errorf("the seller was told %+v", toSeller)
 		}
 		mine, err := f.licences.ForHolder(ctx, licence.Holder{Kind: hub.Person, ID: buyerID})
 		if err != nil || !slices.ContainsFunc(mine, func(l licence.Licence) bool { return l.ID == issued.ID }) {
