@@ -5,7 +5,12 @@
 -- cancelled or superseded it and the licence that superseded it are kept.
 -- SQLite cannot change a CHECK constraint: the table is rebuilt, with
 -- foreign keys checked at commit, when the new table has taken the name.
+-- The share links that point to licences are set aside while the old table
+-- goes (dropping it would count them as broken references, which nothing
+-- uncounts) and put back once the new one has its name.
 PRAGMA defer_foreign_keys = ON;
+CREATE TABLE licence_shares_kept AS SELECT * FROM licence_shares;
+DELETE FROM licence_shares;
 CREATE TABLE licences_next (
 	id                     INTEGER PRIMARY KEY AUTOINCREMENT,
 	number                 TEXT NOT NULL UNIQUE,
@@ -40,5 +45,7 @@ INSERT INTO licences_next (id, number, application_id, application_number, item_
 	key_id, issued_by, issued_at, valid_until, status, revoked_at, revoke_reason, revoked_by, status_at, status_key_id, status_signature FROM licences;
 DROP TABLE licences;
 ALTER TABLE licences_next RENAME TO licences;
+INSERT INTO licence_shares SELECT * FROM licence_shares_kept;
+DROP TABLE licence_shares_kept;
 CREATE INDEX licences_holder ON licences(holder_idx, type, id);
 CREATE INDEX licences_holder_newest ON licences(holder_idx, id);
