@@ -710,10 +710,12 @@ func (e VersionSummaryStatus) Valid() bool {
 
 // Defines values for VerificationResult.
 const (
+	VerificationResultCancelled        VerificationResult = "cancelled"
 	VerificationResultExpired          VerificationResult = "expired"
 	VerificationResultRecordTampered   VerificationResult = "record_tampered"
 	VerificationResultRevoked          VerificationResult = "revoked"
 	VerificationResultSignatureInvalid VerificationResult = "signature_invalid"
+	VerificationResultSuperseded       VerificationResult = "superseded"
 	VerificationResultUnknown          VerificationResult = "unknown"
 	VerificationResultValid            VerificationResult = "valid"
 )
@@ -721,6 +723,8 @@ const (
 // Valid indicates whether the value is a known member of the VerificationResult enum.
 func (e VerificationResult) Valid() bool {
 	switch e {
+	case VerificationResultCancelled:
+		return true
 	case VerificationResultExpired:
 		return true
 	case VerificationResultRecordTampered:
@@ -728,6 +732,8 @@ func (e VerificationResult) Valid() bool {
 	case VerificationResultRevoked:
 		return true
 	case VerificationResultSignatureInvalid:
+		return true
+	case VerificationResultSuperseded:
 		return true
 	case VerificationResultUnknown:
 		return true
@@ -920,10 +926,12 @@ func (e ListItemsParamsTarget) Valid() bool {
 
 // Defines values for VerifyLicenceFile200JSONResponseBodyResult.
 const (
+	VerifyLicenceFile200JSONResponseBodyResultCancelled        VerifyLicenceFile200JSONResponseBodyResult = "cancelled"
 	VerifyLicenceFile200JSONResponseBodyResultExpired          VerifyLicenceFile200JSONResponseBodyResult = "expired"
 	VerifyLicenceFile200JSONResponseBodyResultRecordTampered   VerifyLicenceFile200JSONResponseBodyResult = "record_tampered"
 	VerifyLicenceFile200JSONResponseBodyResultRevoked          VerifyLicenceFile200JSONResponseBodyResult = "revoked"
 	VerifyLicenceFile200JSONResponseBodyResultSignatureInvalid VerifyLicenceFile200JSONResponseBodyResult = "signature_invalid"
+	VerifyLicenceFile200JSONResponseBodyResultSuperseded       VerifyLicenceFile200JSONResponseBodyResult = "superseded"
 	VerifyLicenceFile200JSONResponseBodyResultUnknown          VerifyLicenceFile200JSONResponseBodyResult = "unknown"
 	VerifyLicenceFile200JSONResponseBodyResultValid            VerifyLicenceFile200JSONResponseBodyResult = "valid"
 )
@@ -931,6 +939,8 @@ const (
 // Valid indicates whether the value is a known member of the VerifyLicenceFile200JSONResponseBodyResult enum.
 func (e VerifyLicenceFile200JSONResponseBodyResult) Valid() bool {
 	switch e {
+	case VerifyLicenceFile200JSONResponseBodyResultCancelled:
+		return true
 	case VerifyLicenceFile200JSONResponseBodyResultExpired:
 		return true
 	case VerifyLicenceFile200JSONResponseBodyResultRecordTampered:
@@ -938,6 +948,8 @@ func (e VerifyLicenceFile200JSONResponseBodyResult) Valid() bool {
 	case VerifyLicenceFile200JSONResponseBodyResultRevoked:
 		return true
 	case VerifyLicenceFile200JSONResponseBodyResultSignatureInvalid:
+		return true
+	case VerifyLicenceFile200JSONResponseBodyResultSuperseded:
 		return true
 	case VerifyLicenceFile200JSONResponseBodyResultUnknown:
 		return true
@@ -950,10 +962,12 @@ func (e VerifyLicenceFile200JSONResponseBodyResult) Valid() bool {
 
 // Defines values for VerifyLicence200JSONResponseBodyResult.
 const (
+	VerifyLicence200JSONResponseBodyResultCancelled        VerifyLicence200JSONResponseBodyResult = "cancelled"
 	VerifyLicence200JSONResponseBodyResultExpired          VerifyLicence200JSONResponseBodyResult = "expired"
 	VerifyLicence200JSONResponseBodyResultRecordTampered   VerifyLicence200JSONResponseBodyResult = "record_tampered"
 	VerifyLicence200JSONResponseBodyResultRevoked          VerifyLicence200JSONResponseBodyResult = "revoked"
 	VerifyLicence200JSONResponseBodyResultSignatureInvalid VerifyLicence200JSONResponseBodyResult = "signature_invalid"
+	VerifyLicence200JSONResponseBodyResultSuperseded       VerifyLicence200JSONResponseBodyResult = "superseded"
 	VerifyLicence200JSONResponseBodyResultUnknown          VerifyLicence200JSONResponseBodyResult = "unknown"
 	VerifyLicence200JSONResponseBodyResultValid            VerifyLicence200JSONResponseBodyResult = "valid"
 )
@@ -961,6 +975,8 @@ const (
 // Valid indicates whether the value is a known member of the VerifyLicence200JSONResponseBodyResult enum.
 func (e VerifyLicence200JSONResponseBodyResult) Valid() bool {
 	switch e {
+	case VerifyLicence200JSONResponseBodyResultCancelled:
+		return true
 	case VerifyLicence200JSONResponseBodyResultExpired:
 		return true
 	case VerifyLicence200JSONResponseBodyResultRecordTampered:
@@ -968,6 +984,8 @@ func (e VerifyLicence200JSONResponseBodyResult) Valid() bool {
 	case VerifyLicence200JSONResponseBodyResultRevoked:
 		return true
 	case VerifyLicence200JSONResponseBodyResultSignatureInvalid:
+		return true
+	case VerifyLicence200JSONResponseBodyResultSuperseded:
 		return true
 	case VerifyLicence200JSONResponseBodyResultUnknown:
 		return true
@@ -1004,17 +1022,23 @@ func (e MyDataReads200JSONResponseBodyReadsOutcome) Valid() bool {
 
 // Defines values for MyLicences200JSONResponseBodyLicencesStatus.
 const (
-	MyLicences200JSONResponseBodyLicencesStatusExpired MyLicences200JSONResponseBodyLicencesStatus = "expired"
-	MyLicences200JSONResponseBodyLicencesStatusRevoked MyLicences200JSONResponseBodyLicencesStatus = "revoked"
-	MyLicences200JSONResponseBodyLicencesStatusValid   MyLicences200JSONResponseBodyLicencesStatus = "valid"
+	MyLicences200JSONResponseBodyLicencesStatusCancelled  MyLicences200JSONResponseBodyLicencesStatus = "cancelled"
+	MyLicences200JSONResponseBodyLicencesStatusExpired    MyLicences200JSONResponseBodyLicencesStatus = "expired"
+	MyLicences200JSONResponseBodyLicencesStatusRevoked    MyLicences200JSONResponseBodyLicencesStatus = "revoked"
+	MyLicences200JSONResponseBodyLicencesStatusSuperseded MyLicences200JSONResponseBodyLicencesStatus = "superseded"
+	MyLicences200JSONResponseBodyLicencesStatusValid      MyLicences200JSONResponseBodyLicencesStatus = "valid"
 )
 
 // Valid indicates whether the value is a known member of the MyLicences200JSONResponseBodyLicencesStatus enum.
 func (e MyLicences200JSONResponseBodyLicencesStatus) Valid() bool {
 	switch e {
+	case MyLicences200JSONResponseBodyLicencesStatusCancelled:
+		return true
 	case MyLicences200JSONResponseBodyLicencesStatusExpired:
 		return true
 	case MyLicences200JSONResponseBodyLicencesStatusRevoked:
+		return true
+	case MyLicences200JSONResponseBodyLicencesStatusSuperseded:
 		return true
 	case MyLicences200JSONResponseBodyLicencesStatusValid:
 		return true
@@ -2004,18 +2028,32 @@ type VersionSummaryStatus string
 type Verification struct {
 	Digest *string `json:"digest,omitempty"`
 
+	// EndApplication the number of the application that cancelled or superseded it
+	EndApplication *string `json:"end_application,omitempty"`
+	EndReason      *string `json:"end_reason,omitempty"`
+
+	// EndedAt when a revoked, cancelled or superseded licence left force
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+
 	// Holder masked for persons
-	Holder       *string             `json:"holder,omitempty"`
-	IssueDate    *string             `json:"issue_date,omitempty"`
-	Issuer       *string             `json:"issuer,omitempty"`
-	KeyId        *string             `json:"key_id,omitempty"`
-	Message      *string             `json:"message,omitempty"`
-	Number       *string             `json:"number,omitempty"`
-	Result       *VerificationResult `json:"result,omitempty"`
-	RevokeReason *string             `json:"revoke_reason,omitempty"`
-	RevokedAt    *time.Time          `json:"revoked_at,omitempty"`
-	TypeName     *string             `json:"type_name,omitempty"`
-	ValidUntil   *string             `json:"valid_until,omitempty"`
+	Holder    *string             `json:"holder,omitempty"`
+	IssueDate *string             `json:"issue_date,omitempty"`
+	Issuer    *string             `json:"issuer,omitempty"`
+	KeyId     *string             `json:"key_id,omitempty"`
+	Message   *string             `json:"message,omitempty"`
+	Number    *string             `json:"number,omitempty"`
+	Result    *VerificationResult `json:"result,omitempty"`
+
+	// RevokeReason revoked licences only
+	RevokeReason *string `json:"revoke_reason,omitempty"`
+
+	// RevokedAt revoked licences only
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+
+	// SupersededBy the number of the licence that replaced it
+	SupersededBy *string `json:"superseded_by,omitempty"`
+	TypeName     *string `json:"type_name,omitempty"`
+	ValidUntil   *string `json:"valid_until,omitempty"`
 }
 
 // VerificationResult defines model for Verification.Result.
@@ -14137,8 +14175,14 @@ type MyLicencesResponse struct {
 			Issuer    *string                                      `json:"issuer,omitempty"`
 			Number    *string                                      `json:"number,omitempty"`
 			Status    *MyLicences200JSONResponseBodyLicencesStatus `json:"status,omitempty"`
-			Type      *string                                      `json:"type,omitempty"`
-			TypeName  *string                                      `json:"type_name,omitempty"`
+
+			// StatusText the status in words
+			StatusText *struct {
+				En *string `json:"en,omitempty"`
+				Zh *string `json:"zh,omitempty"`
+			} `json:"status_text,omitempty"`
+			Type     *string `json:"type,omitempty"`
+			TypeName *string `json:"type_name,omitempty"`
 
 			// ValidUntil YYYY-MM-DD, or empty for long-term
 			ValidUntil *string `json:"valid_until,omitempty"`
@@ -14159,8 +14203,14 @@ func (r MyLicencesResponse) GetJSON200() *struct {
 		Issuer    *string                                      `json:"issuer,omitempty"`
 		Number    *string                                      `json:"number,omitempty"`
 		Status    *MyLicences200JSONResponseBodyLicencesStatus `json:"status,omitempty"`
-		Type      *string                                      `json:"type,omitempty"`
-		TypeName  *string                                      `json:"type_name,omitempty"`
+
+		// StatusText the status in words
+		StatusText *struct {
+			En *string `json:"en,omitempty"`
+			Zh *string `json:"zh,omitempty"`
+		} `json:"status_text,omitempty"`
+		Type     *string `json:"type,omitempty"`
+		TypeName *string `json:"type_name,omitempty"`
 
 		// ValidUntil YYYY-MM-DD, or empty for long-term
 		ValidUntil *string `json:"valid_until,omitempty"`
@@ -21089,8 +21139,14 @@ func ParseMyLicencesResponse(rsp *http.Response) (*MyLicencesResponse, error) {
 				Issuer    *string                                      `json:"issuer,omitempty"`
 				Number    *string                                      `json:"number,omitempty"`
 				Status    *MyLicences200JSONResponseBodyLicencesStatus `json:"status,omitempty"`
-				Type      *string                                      `json:"type,omitempty"`
-				TypeName  *string                                      `json:"type_name,omitempty"`
+
+				// StatusText the status in words
+				StatusText *struct {
+					En *string `json:"en,omitempty"`
+					Zh *string `json:"zh,omitempty"`
+				} `json:"status_text,omitempty"`
+				Type     *string `json:"type,omitempty"`
+				TypeName *string `json:"type_name,omitempty"`
 
 				// ValidUntil YYYY-MM-DD, or empty for long-term
 				ValidUntil *string `json:"valid_until,omitempty"`

@@ -188,10 +188,12 @@ const (
 	FileMissing              Code = "file_missing"
 	IssuerWithoutCreditCode  Code = "issuer_without_credit_code"
 	LicenceAlreadyRevoked    Code = "licence_already_revoked"
+	LicenceEnded             Code = "licence_ended"
 	LicenceIssuedElsewhere   Code = "licence_issued_elsewhere"
 	LicenceNotFound          Code = "licence_not_found"
 	LicenceNotInForce        Code = "licence_not_in_force"
 	LicenceNotText           Code = "licence_not_text"
+	NoLicenceInForce         Code = "no_licence_in_force"
 	LicenceSequenceExhausted Code = "licence_sequence_exhausted"
 	LicenceTypeWithoutCode   Code = "licence_type_without_code"
 	NotALicenceFile          Code = "not_a_licence_file"
@@ -492,11 +494,13 @@ var words = map[Code]Words{
 	BadShare:                 {Zh: "证照分享设置有误，请按下列提示修改：", En: "The licence cannot be shared. Fix these:"},
 	FileMissing:              {Zh: "请选择要核验的证照文件。", En: "Choose the licence file to verify."},
 	IssuerWithoutCreditCode:  {Zh: "发证部门没有统一社会信用代码，无法生成证照编号。", En: "The issuing department has no credit code, which licence numbers begin with."},
-	LicenceAlreadyRevoked:    {Zh: "该证照已注销。", En: "The licence was already revoked."},
+	LicenceAlreadyRevoked:    {Zh: "该证照已撤销。", En: "The licence was already revoked."},
+	LicenceEnded:             {Zh: "该证照已失效（已注销或已被新证取代），不能再撤销。", En: "The licence is no longer in force (cancelled or superseded)."},
 	LicenceIssuedElsewhere:   {Zh: "该证照由其他系统签发，不能在本平台签发。", En: "This licence is issued outside this platform."},
 	LicenceNotFound:          {Zh: "没有找到该证照。", En: "There is no such licence."},
 	LicenceNotInForce:        {Zh: "该证照已失效，不能分享。", En: "The licence is no longer in force and cannot be shared."},
 	LicenceNotText:           {Zh: "证照内容格式有误。", En: "Every value of a licence's content must be text."},
+	NoLicenceInForce:         {Zh: "持证人名下没有该类有效证照，无法注销或取代。", En: "The holder has no licence of this type in force to cancel or supersede."},
 	LicenceSequenceExhausted: {Zh: "该类证照本年度编号已用完，请联系系统管理员。", En: "This licence type has used all its numbers for the year. Tell the administrator."},
 	LicenceTypeWithoutCode:   {Zh: "该证照类型没有类型代码，无法生成证照编号。", En: "The licence type has no type code, which licence numbers need."},
 	NotALicenceFile:          {Zh: "这不是证照文件，请上传从本平台下载的证照文件或PDF。", En: "This is not a licence file. Upload the licence file or the PDF downloaded from this platform."},

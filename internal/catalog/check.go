@@ -286,11 +286,28 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		ps = append(ps, it.checkExprSyntax(rp+"/expr", r.Expr)...)
 	}
 
-	if it.Output != nil {
-		if l, ok := licences[it.Output.Licence]; !ok {
-			add("/output/licence", "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", it.Output.Licence)
-		} else if l.Issuer != "external" && l.TypeCode == "" {
-			add("/output/licence", "证照类型%q在本平台签发，但licences.yaml中没有type_code（四位数字或大写字母，用于证照编号）", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", it.Output.Licence)
+	if o := it.Output; o != nil {
+		if l, ok := licences[o.Licence]; o.Licence != "" && !ok {
+			add("/output/licence", "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", o.Licence)
+		} else if o.Licence != "" && l.Issuer != "external" && l.TypeCode == "" {
+			add("/output/licence", "证照类型%q在本平台签发，但licences.yaml中没有type_code（四位数字或大写字母，用于证照编号）", "licence type %q is issued here but has no type_code in licences.yaml (four digits or capital letters, for its licence numbers)", o.Licence)
+		}
+		if o.Licence == "" && o.Cancels == "" {
+			add("/output", "办理结果须签发证照（licence）或注销证照（cancels）", "the output must issue a licence (licence) or cancel one (cancels)")
+		}
+		for _, ref := range []struct{ at, code string }{{"/output/supersedes", o.Supersedes}, {"/output/cancels", o.Cancels}} {
+			if _, ok := licences[ref.code]; ref.code != "" && !ok {
+				add(ref.at, "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", ref.code)
+			}
+		}
+		if o.Supersedes != "" && o.Licence == "" {
+			add("/output/supersedes", "被取代的证照须由本事项签发的证照（licence）取代", "a superseded licence needs the licence that replaces it (licence)")
+		}
+		if o.Holder != "" && !slices.ContainsFunc(it.Parties, func(p Party) bool { return p.Role == o.Holder }) {
+			add("/output/holder", "持证人%q不是本事项的当事人身份（parties）", "holder %q is not one of the item's party roles (parties)", o.Holder)
+		}
+		if o.Holder != "" && o.Licence != "" && licences[o.Licence].Holder == "enterprise" {
+			add("/output/holder", "证照%q由企业持有，不能由当事人个人持有", "licence type %q is held by an enterprise, not by a party in person", o.Licence)
 		}
 	}
 	if it.Proactive != nil {

@@ -226,10 +226,24 @@ type Rule struct {
 	When          When   `yaml:"when,omitempty" json:"when,omitempty"`
 }
 
-// Output is the licence or certificate the item issues.
+// Output is what an approval does to licences: the licence or certificate
+// the item issues, and the licence it cancels or supersedes. All of it
+// happens in the approving transaction.
 type Output struct {
-	Licence       string `yaml:"licence" json:"licence"`
+	// Licence is the type issued; empty for an item that only cancels.
+	Licence       string `yaml:"licence,omitempty" json:"licence,omitempty"`
 	ValidityYears int    `yaml:"validity_years,omitempty" json:"validity_years,omitempty"`
+	// Holder is the co-party role whose confirmed party holds the issued
+	// licence (a transfer's buyer); empty: the enterprise the application
+	// was made for, else the applicant.
+	Holder string `yaml:"holder,omitempty" json:"holder,omitempty"`
+	// Supersedes is the licence type the issued licence replaces: the
+	// applicant's licence of that type in force is superseded by it (a
+	// transfer, a change of details).
+	Supersedes string `yaml:"supersedes,omitempty" json:"supersedes,omitempty"`
+	// Cancels is the licence type the approval cancels on its holder's
+	// request (注销): the applicant's licence of that type in force.
+	Cancels string `yaml:"cancels,omitempty" json:"cancels,omitempty"`
 }
 
 // Proactive describes how people who qualify are found and served (主动服务).

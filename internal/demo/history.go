@@ -246,7 +246,9 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 	for k, v := range published {
 		it := histItem{item: v.Item, versionID: v.ID, auto: v.Item.Approval.Mode == "auto",
 			stages: workflow.Stages(stepsOf(v.Item)), sources: itemSources(v.Item)}
-		if out := v.Item.Output; out != nil {
+		if out := v.Item.Output; out != nil && out.Holder == "" {
+			// A licence held by a co-party (a transfer's buyer) is left
+			// out: the history has no co-parties to give it to.
 			it.licence = holders[out.Licence]
 		}
 		// Some items are applied for far more than others: a Zipf-like

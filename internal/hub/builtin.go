@@ -16,6 +16,7 @@ import (
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // Builtin is the connector to the registries kept in the platform's own
@@ -65,7 +66,45 @@ func (b *Builtin) Fetch(ctx context.Context, source string, subject Subject, fie
 	if err := json.Unmarshal([]byte(plain), &all); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, source, err)
 	}
+	if strings.HasPrefix(source, "licence.") && !InForce(all, time.Now()) {
+		// A revoked, cancelled, superseded or expired licence is no
+		// licence to prefill from, attach or decide on.
+		return nil, fmt.Errorf("%w: %s: not in force", ErrNotFound, source)
+	}
 	return project(src, all, fields)
+}
+
+// InForce reports whether a licence.TYPE record is of a licence in force
+// on now's day, China time: its status is valid (or not given) and its
+// expiry date, if any, not passed.
+func InForce(rec Record, now time.Time) bool {
+	if st, ok := rec["status"].(string); ok && st != "" && st != "valid" {
+		return false
+	}
+	exp, _ := rec["expiry_date"].(string)
+	return exp == "" || exp >= now.In(workday.CST).Format(time.DateOnly)
+}
+
+// RecordTx reads subject's whole record in source inside q (a transaction
+// that is about to change it), wrapping ErrNotFound when there is none.
+func (b *Builtin) RecordTx(ctx context.Context, q store.Querier, source string, subject Subject) (Record, error) {
+	var sealed string
+	err := q.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, source, b.SubjectIndex(subject)).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	plain, err := b.pii.OpenFor(sealed, recordContext(source))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	rec := Record{}
+	if err := json.Unmarshal([]byte(plain), &rec); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return rec, nil
 }
 
 // project keeps the asked fields, converted to their declared types.
@@ -180,21 +219,12 @@ func (b *Builtin) Put(ctx context.Context, q interface {
 // such as the credit records of broken commitments, where later reads (and
 // rules) see them.
 func (b *Builtin) Amend(ctx context.Context, tx *sql.Tx, source string, subject Subject, change func(Record)) error {
-	rec := Record{}
-	var sealed string
-	err := tx.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, source, b.SubjectIndex(subject)).Scan(&sealed)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
+	rec, err := b.RecordTx(ctx, tx, source, subject)
+	if errors.Is(err, ErrNotFound) {
+		rec, err = Record{}, nil
+	}
+	if err != nil {
 		return err
-	default:
-		plain, err := b.pii.OpenFor(sealed, recordContext(source))
-		if err != nil {
-			return fmt.Errorf("%s: %w", source, err)
-		}
-		if err := json.Unmarshal([]byte(plain), &rec); err != nil {
-			return fmt.Errorf("%s: %w", source, err)
-		}
 	}
 	change(rec)
 	return b.Put(ctx, tx, source, subject, rec)

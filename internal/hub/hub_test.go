@@ -162,3 +162,40 @@ func TestDataHubDocListsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestLicencesInForceOnly: the e-licence library gives applications (their
+// prefill, materials and rules) a licence in force only — not one revoked,
+// cancelled, superseded or expired — while its record stays for history.
+func TestLicencesInForceOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b, _, _, who := setup(t, db)
+		yesterday := time.Now().AddDate(0, 0, -2).Format(time.DateOnly)
+		tomorrow := time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+		for _, c := range []struct {
+			rec     hub.Record
+			inForce bool
+		}{
+			{hub.Record{"number": "A1", "status": "valid", "expiry_date": tomorrow}, true},
+			{hub.Record{"number": "A2", "status": "valid"}, true}, // long-term
+			{hub.Record{"number": "A3", "status": "valid", "expiry_date": yesterday}, false},
+			{hub.Record{"number": "A4", "status": "revoked"}, false},
+			{hub.Record{"number": "A5", "status": "cancelled"}, false},
+			{hub.Record{"number": "A6", "status": "superseded"}, false},
+		} {
+			if err := b.Put(ctx, db, "licence.driving_licence", who, c.rec); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := b.Fetch(ctx, "licence.driving_licence", who, []string{"number", "status"})
+			if c.inForce && (err != nil || rec["number"] != c.rec["number"]) {
+				t.Errorf("%v: not given (%v), though in force", c.rec, err)
+			}
+			if !c.inForce && !errors.Is(err, hub.ErrNotFound) {
+				t.Errorf("%v: given as %v, %v, though not in force", c.rec, rec, err)
+			}
+			if kept, err := b.RecordTx(ctx, db, "licence.driving_licence", who); err != nil || kept["number"] != c.rec["number"] {
+				t.Errorf("%v: the record itself is gone: %v %v", c.rec, kept, err)
+			}
+		}
+	})
+}

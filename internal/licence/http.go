@@ -17,6 +17,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
@@ -198,7 +199,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.logger.InfoContext(r.Context(), "licence revoked", "number", l.Content.Number, "by", p.AccountID)
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"number": l.Content.Number, "status": l.Status, "revoked_at": l.RevokedAt, "revoke_reason": l.RevokeReason})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"number": l.Content.Number, "status": l.Status, "revoked_at": l.EndedAt, "revoke_reason": l.EndReason})
 }
 
 // holder is whose licences the principal sees: the enterprise they act for,
@@ -226,8 +227,10 @@ type Summary struct {
 	Issuer     string `json:"issuer"`
 	IssueDate  string `json:"issue_date"`
 	ValidUntil string `json:"valid_until"`
-	Status     string `json:"status"` // valid, revoked or expired
-	VerifyURL  string `json:"verify_url"`
+	Status     string `json:"status"` // valid, revoked, cancelled, superseded or expired
+	// StatusText is the status in words, Chinese and English.
+	StatusText catalog.Text `json:"status_text"`
+	VerifyURL  string       `json:"verify_url"`
 }
 
 func (h *Handler) mine(w http.ResponseWriter, r *http.Request) {
@@ -248,7 +251,8 @@ func (h *Handler) mine(w http.ResponseWriter, r *http.Request) {
 			st = Expired
 		}
 		out = append(out, Summary{ID: l.ID, Number: l.Content.Number, Type: l.Content.Type, TypeName: l.Content.TypeName, Issuer: l.Content.Issuer.Name,
-			IssueDate: l.Content.IssueDate, ValidUntil: l.Content.ValidUntil, Status: st, VerifyURL: h.svc.VerifyURL(l.Content.Number)})
+			IssueDate: l.Content.IssueDate, ValidUntil: l.Content.ValidUntil, Status: st, StatusText: catalog.Text{Zh: web.Label("zh", "licence", st), En: web.Label("en", "licence", st)},
+			VerifyURL: h.svc.VerifyURL(l.Content.Number)})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"licences": out})
 }
@@ -414,6 +418,10 @@ func (h *Handler) shared(w http.ResponseWriter, r *http.Request) (Licence, *Shar
 			reason = "持证人已撤回该分享链接。The holder withdrew this share link."
 		} else if l.Status == Revoked {
 			reason = "该证照已被撤销，分享链接失效。The licence was revoked, so the link no longer works."
+		} else if l.Status == Cancelled {
+			reason = "该证照已注销，分享链接失效。The licence was cancelled, so the link no longer works."
+		} else if l.Status == Superseded {
+			reason = "该证照已由新证照取代，分享链接失效。The licence was superseded by a newer one, so the link no longer works."
 		} else if l.Expired(h.svc.now()) {
 			reason = "该证照已过有效期。The licence has expired."
 		}

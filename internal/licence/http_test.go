@@ -27,6 +27,12 @@ import (
 // cmd/yiwang tests it.
 func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) (int, string)) {
 	t.Helper()
+	return serverAs(t, f, authz.Anonymous)
+}
+
+// serverAs is publicServer with every request made by p.
+func serverAs(t *testing.T, f fixture, p authz.Principal) (*httptest.Server, func(path string) (int, string)) {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := licence.NewHandler(f.svc, identity.NewStore(f.db, f.pii), nil, logger)
 	if err != nil {
@@ -37,7 +43,7 @@ func publicServer(t *testing.T, f fixture) (*httptest.Server, func(path string) 
 	// Each /api/ exchange is held to api/openapi.yaml on its way through.
 	contract := apitest.MustNew(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		rec := contract.Serve(t, r, req.WithContext(authz.With(req.Context(), authz.Anonymous)))
+		rec := contract.Serve(t, r, req.WithContext(authz.With(req.Context(), p)))
 		maps.Copy(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)
 		w.Write(rec.Body.Bytes())
@@ -142,7 +148,7 @@ func TestPublicVerificationOverHTTP(t *testing.T) {
 			t.Errorf("verify page after revocation %d:\n%s", st, body)
 		}
 		// Set back to valid in the database: the page says the record was tampered with.
-		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', revoked_at = NULL, revoke_reason = '' WHERE number = $1`, n); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', ended_at = NULL, end_reason = '' WHERE number = $1`, n); err != nil {
 			t.Fatal(err)
 		}
 		if st, body := get("/verify/" + n); !strings.Contains(body, "记录被篡改") || strings.Contains(body, "电子印章验证通过") {

@@ -69,16 +69,24 @@ type Seal struct {
 
 // Licence is an issued licence.
 type Licence struct {
-	ID            int64      `json:"id"`
-	Content       Content    `json:"licence"`
-	Seal          Seal       `json:"seal"`
-	Status        string     `json:"status"` // valid or revoked (expiry is judged on reading)
-	ApplicationID int64      `json:"application_id,omitempty"`
-	IssuedBy      string     `json:"issued_by"`
-	IssuedAt      time.Time  `json:"issued_at"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
-	RevokeReason  string     `json:"revoke_reason,omitempty"`
-	holderIdx     string
+	ID      int64   `json:"id"`
+	Content Content `json:"licence"`
+	Seal    Seal    `json:"seal"`
+	// Status is valid, revoked (by an authority), cancelled (on the
+	// holder's request) or superseded (by the licence that replaced it);
+	// expiry is judged on reading.
+	Status        string    `json:"status"`
+	ApplicationID int64     `json:"application_id,omitempty"`
+	IssuedBy      string    `json:"issued_by"`
+	IssuedAt      time.Time `json:"issued_at"`
+	// EndedAt and EndReason say when and why a licence left force;
+	// EndApplication is the number of the application that cancelled or
+	// superseded it, SupersededBy the number of the licence that replaced it.
+	EndedAt        *time.Time `json:"ended_at,omitempty"`
+	EndReason      string     `json:"end_reason,omitempty"`
+	EndApplication string     `json:"end_application,omitempty"`
+	SupersededBy   string     `json:"superseded_by,omitempty"`
+	holderIdx      string
 }
 
 // Canonical is the byte string a licence's seal covers: the content as JSON
@@ -143,6 +151,24 @@ type Request struct {
 	Fields            map[string]string `json:"fields"`
 	IssuedBy          string            `json:"issued_by"`      // "machine" or "staff:ACCOUNT_ID"
 	ValidityYears     int               `json:"validity_years"` // 0: the type's default
+	// Supersedes names the licence the new one replaces, taken out of
+	// force in the same transaction; nil: none.
+	Supersedes *Held `json:"supersedes,omitempty"`
+}
+
+// Held names the licence of a type a holder has in force, as the data hub
+// keeps it: the newest of that type.
+type Held struct {
+	Type   string `json:"type"`
+	Holder Holder `json:"holder"`
+}
+
+// End says why a licence leaves force and through which application.
+type End struct {
+	Reason            string
+	By                string // "machine" or "staff:ACCOUNT_ID"
+	ApplicationID     int64
+	ApplicationNumber string
 }
 
 // Type is a licence type as issuance needs it.
@@ -190,9 +216,9 @@ func TypeTx(ctx context.Context, q seal.Querier, code string) (Type, error) {
 }
 
 // FieldsFromForm picks a type's own fields out of an application's form:
-// each from the first of its form fields that has a value. A value chosen
-// from a field's options (of the item's form fields) is written as the
-// option's Chinese label, as the licence is read, not as its code.
+// each from the first of its form fields that has a value, written as the
+// licence is read, not as stored (catalog.Field.Shown): an option by its
+// Chinese label, a table row by its columns' labels, a number as written.
 func (t Type) FieldsFromForm(form map[string]any, fields []catalog.Field) map[string]string {
 	out := map[string]string{}
 	for _, f := range t.Fields {
@@ -201,29 +227,17 @@ func (t Type) FieldsFromForm(form map[string]any, fields []catalog.Field) map[st
 			names = []string{f.ID}
 		}
 		for _, n := range names {
-			if v, ok := form[n]; ok && v != nil && fmt.Sprint(v) != "" {
-				out[f.ID] = optionLabel(fields, n, fmt.Sprint(v))
+			field := catalog.Field{ID: n}
+			if i := slices.IndexFunc(fields, func(x catalog.Field) bool { return x.ID == n }); i >= 0 {
+				field = fields[i]
+			}
+			if text := field.Shown(form[n], "zh"); text != "" {
+				out[f.ID] = text
 				break
 			}
 		}
 	}
 	return out
-}
-
-// optionLabel is the Chinese label of value among the options of the form
-// field id, or value itself.
-func optionLabel(fields []catalog.Field, id, value string) string {
-	for _, f := range fields {
-		if f.ID != id {
-			continue
-		}
-		for _, o := range f.Options {
-			if o.Value == value {
-				return o.Label.Zh
-			}
-		}
-	}
-	return value
 }
 
 // checkRequest refuses a request that would make a wrong licence.
@@ -319,6 +333,15 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 	if err != nil {
 		return Licence{}, err
 	}
+	// The licence it supersedes is read before the new one may take its
+	// place in the data hub (a change of details keeps the holder).
+	var old heldRecord
+	if req.Supersedes != nil {
+		old, err = s.held(ctx, tx, *req.Supersedes)
+		if err != nil && !apperr.Is(err, apperr.Conflict) {
+			return Licence{}, err
+		}
+	}
 	var issuer Party
 	issuer.Code = t.Issuer
 	var credit sql.NullString
@@ -394,6 +417,12 @@ func (s *Service) IssueTx(ctx context.Context, tx *sql.Tx, req Request) (Licence
 	if err := s.hub.Put(ctx, tx, "licence."+t.Code, subject, hubRecord(l)); err != nil {
 		return Licence{}, fmt.Errorf("licence into the data hub: %w", err)
 	}
+	if old.rec != nil {
+		end := End{Reason: "由新证照 " + number + " 取代", By: req.IssuedBy, ApplicationID: req.ApplicationID, ApplicationNumber: req.ApplicationNumber}
+		if _, err := s.endRecord(ctx, tx, old, Superseded, end, l.ID); err != nil {
+			return Licence{}, err
+		}
+	}
 	return l, nil
 }
 
@@ -431,7 +460,8 @@ func (s *Service) get(ctx context.Context, q store.Querier, where string, args .
 }
 
 func (s *Service) list(ctx context.Context, q store.Querier, where string, args ...any) ([]Licence, error) {
-	return store.All(ctx, q, s.scanLicence, `SELECT id, COALESCE(application_id, 0), content, digest, signature, key_id, issued_by, issued_at, status, revoked_at, revoke_reason, holder_idx
+	return store.All(ctx, q, s.scanLicence, `SELECT id, COALESCE(application_id, 0), content, digest, signature, key_id, issued_by, issued_at, status, ended_at, end_reason,
+		end_application_number, COALESCE((SELECT n.number FROM licences n WHERE n.id = licences.superseded_by), ''), holder_idx
 		FROM licences `+where, args...)
 }
 
@@ -439,8 +469,9 @@ func (s *Service) list(ctx context.Context, q store.Querier, where string, args 
 func (s *Service) scanLicence(row store.Scanner) (Licence, error) {
 	var l Licence
 	var sealed string
-	var revoked sql.NullTime
-	if err := row.Scan(&l.ID, &l.ApplicationID, &sealed, &l.Seal.Digest, &l.Seal.Signature, &l.Seal.KeyID, &l.IssuedBy, &l.IssuedAt, &l.Status, &revoked, &l.RevokeReason, &l.holderIdx); err != nil {
+	var ended sql.NullTime
+	if err := row.Scan(&l.ID, &l.ApplicationID, &sealed, &l.Seal.Digest, &l.Seal.Signature, &l.Seal.KeyID, &l.IssuedBy, &l.IssuedAt, &l.Status, &ended, &l.EndReason,
+		&l.EndApplication, &l.SupersededBy, &l.holderIdx); err != nil {
 		return l, err
 	}
 	plain, err := s.pii.OpenFor(sealed, contentContext)
@@ -451,9 +482,9 @@ func (s *Service) scanLicence(row store.Scanner) (Licence, error) {
 		return l, fmt.Errorf("licence %d: content: %w", l.ID, err)
 	}
 	l.Seal.Algorithm, l.IssuedAt = seal.Algorithm, l.IssuedAt.UTC()
-	if revoked.Valid {
-		t := revoked.Time.UTC()
-		l.RevokedAt = &t
+	if ended.Valid {
+		t := ended.Time.UTC()
+		l.EndedAt = &t
 	}
 	return l, nil
 }
@@ -506,26 +537,105 @@ func (s *Service) RevokeTx(ctx context.Context, tx *sql.Tx, number, reason, by s
 	if err != nil {
 		return l, err
 	}
-	if l.Status == "revoked" {
-		return l, apperr.New(apperr.Conflict, apperr.LicenceAlreadyRevoked, "licence %s was already revoked on %s", l.Content.Number, l.RevokedAt.In(workday.CST).Format(time.DateOnly))
+	return s.end(ctx, tx, l, Revoked, End{Reason: reason, By: by}, 0)
+}
+
+// CancelTx cancels, inside the approving transaction of a cancellation
+// (注销), the licence of a type its holder has in force, and returns it.
+// A holder with none in force — never issued, or already cancelled,
+// revoked, superseded or expired — gets NoLicenceInForce.
+func (s *Service) CancelTx(ctx context.Context, tx *sql.Tx, held Held, e End) (Licence, error) {
+	h, err := s.held(ctx, tx, held)
+	if err != nil {
+		return Licence{}, err
+	}
+	return s.endRecord(ctx, tx, h, Cancelled, e, 0)
+}
+
+// heldRecord is the data hub's record of a licence in force.
+type heldRecord struct {
+	source  string
+	subject hub.Subject
+	rec     hub.Record
+}
+
+// held reads the data hub's record of the licence of held's type its
+// holder has in force; NoLicenceInForce when there is none.
+func (s *Service) held(ctx context.Context, tx *sql.Tx, held Held) (heldRecord, error) {
+	h := heldRecord{source: "licence." + held.Type, subject: hub.Subject{Kind: held.Holder.Kind, Key: held.Holder.ID}}
+	rec, err := s.hub.RecordTx(ctx, tx, h.source, h.subject)
+	if errors.Is(err, hub.ErrNotFound) || err == nil && !hub.InForce(rec, s.now()) {
+		return h, apperr.New(apperr.Conflict, apperr.NoLicenceInForce, "the holder has no %s in force", held.Type)
+	}
+	h.rec = rec
+	return h, err
+}
+
+// endRecord ends the licence a data hub record held is of: one issued here
+// ends in its row, status signed, and in the hub; one imported from a
+// registry (no row here) in the hub alone, so no later application finds
+// it — the Licence returned then has only its number, type and status.
+func (s *Service) endRecord(ctx context.Context, tx *sql.Tx, h heldRecord, status string, e End, by int64) (Licence, error) {
+	number, _ := h.rec["number"].(string)
+	l, err := s.get(ctx, tx, `WHERE number = $1`, number)
+	if apperr.Is(err, apperr.NotFound) {
+		h.rec["status"] = status
+		if err := s.hub.Put(ctx, tx, h.source, h.subject, h.rec); err != nil {
+			return Licence{}, err
+		}
+		imported := Licence{Content: Content{Number: number, Type: strings.TrimPrefix(h.source, "licence.")}, Status: status}
+		return imported, auditStatus(ctx, tx, number, status, s.now(), "licence."+actions[status], e.By)
+	}
+	if err != nil {
+		return l, err
+	}
+	return s.end(ctx, tx, l, status, e, by)
+}
+
+// end takes a licence in force out of force — revoked, cancelled or
+// superseded (by the licence with id by) — signs its new status and, when
+// the data hub's licence.TYPE record of its holder is this licence, turns
+// it too, so that no later application finds it.
+func (s *Service) end(ctx context.Context, tx *sql.Tx, l Licence, status string, e End, by int64) (Licence, error) {
+	switch l.Status {
+	case Valid:
+	case Revoked:
+		return l, apperr.New(apperr.Conflict, apperr.LicenceAlreadyRevoked, "licence %s was already revoked on %s", l.Content.Number, l.EndedAt.In(workday.CST).Format(time.DateOnly))
+	default:
+		return l, apperr.New(apperr.Conflict, apperr.LicenceEnded, "licence %s is %s since %s", l.Content.Number, l.Status, l.EndedAt.In(workday.CST).Format(time.DateOnly))
 	}
 	now := s.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE id = $4`, now, reason, by, l.ID); err != nil {
+	var app, successor any
+	if e.ApplicationID != 0 {
+		app = e.ApplicationID
+	}
+	if by != 0 {
+		successor = by
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE licences SET status = $1, ended_at = $2, end_reason = $3, ended_by = $4, end_application_id = $5, end_application_number = $6, superseded_by = $7
+		WHERE id = $8`, status, now, e.Reason, e.By, app, e.ApplicationNumber, successor, l.ID); err != nil {
 		return l, err
 	}
-	if err := s.signStatus(ctx, tx, l.ID, Revoked, now, "licence.revoke", by); err != nil {
+	if err := s.signStatus(ctx, tx, l.ID, status, now, "licence."+actions[status], e.By); err != nil {
 		return l, err
 	}
-	l.Status, l.RevokedAt, l.RevokeReason = "revoked", &now, reason
-	var newest int64
-	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM licences WHERE holder_idx = $1 AND type = $2`, l.holderIdx, l.Content.Type).Scan(&newest); err != nil {
+	l, err := s.get(ctx, tx, `WHERE id = $1`, l.ID)
+	if err != nil {
 		return l, err
 	}
-	if newest != l.ID {
-		return l, nil // the hub holds a newer licence of this type
+	source, subject := "licence."+l.Content.Type, hub.Subject{Kind: hub.SubjectKind(l.Content.Holder.Kind), Key: l.Content.Holder.ID}
+	rec, err := s.hub.RecordTx(ctx, tx, source, subject)
+	if errors.Is(err, hub.ErrNotFound) || err == nil && rec["number"] != l.Content.Number {
+		return l, nil // the hub holds a newer licence of this type, or none
 	}
-	return l, s.hub.Put(ctx, tx, "licence."+l.Content.Type, hub.Subject{Kind: hub.SubjectKind(l.Content.Holder.Kind), Key: l.Content.Holder.ID}, hubRecord(l))
+	if err != nil {
+		return l, err
+	}
+	return l, s.hub.Put(ctx, tx, source, subject, hubRecord(l))
 }
+
+// actions name the audit trail's entries of each end of force.
+var actions = map[string]string{Revoked: "revoke", Cancelled: "cancel", Superseded: "supersede"}
 
 // NumberOfApplication is the number of the licence issued for an
 // application, read inside tx; "" if it has none.

@@ -200,8 +200,10 @@ func TestIssueVerifyRevoke(t *testing.T) {
 		if v, _ := f.svc.VerifyFile(ctx, file); v.Result != licence.Revoked {
 			t.Errorf("the revoked licence's file verifies as %q", v.Result)
 		}
-		rec, _ = f.hub.Fetch(ctx, "licence.business_licence", hub.Subject{Kind: hub.Enterprise, Key: code}, []string{"status"})
-		if rec["status"] != "revoked" {
+		if _, err := f.hub.Fetch(ctx, "licence.business_licence", hub.Subject{Kind: hub.Enterprise, Key: code}, []string{"status"}); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("the data hub gives a revoked licence to applications: %v", err)
+		}
+		if rec, _ := f.hub.RecordTx(ctx, db, "licence.business_licence", hub.Subject{Kind: hub.Enterprise, Key: code}); rec["status"] != "revoked" {
 			t.Errorf("hub status after revocation = %v", rec["status"])
 		}
 		if _, err := f.svc.Revoke(ctx, l.Content.Number, "again", "staff:1"); !apperr.Is(err, apperr.Conflict) {

@@ -38,7 +38,7 @@ type View struct {
 	ValidUntil string      // the date, or 长期
 	VerifyURL  string
 	Watermark  string // set on shared copies
-	Status     string // valid, revoked or expired, as of now
+	Status     string // valid, revoked, cancelled, superseded or expired, as of now
 }
 
 // View prepares l for display; share, when set, makes it a watermarked
@@ -196,7 +196,7 @@ func (s *Service) PDF(v View) ([]byte, error) {
 		p.SetFont("cjk", "", 40)
 		p.SetTextColor(220, 0, 0)
 		p.SetXY(0, h/2-10)
-		p.CellFormat(w, 20, map[string]string{Revoked: "已撤销", Expired: "已过期"}[v.Status], "", 0, "C", false, 0, "")
+		p.CellFormat(w, 20, map[string]string{Revoked: "已撤销", Cancelled: "已注销", Superseded: "已被取代", Expired: "已过期"}[v.Status], "", 0, "C", false, 0, "")
 	}
 	if v.Watermark == "" {
 		// A shared copy does not carry the licence file: it holds the

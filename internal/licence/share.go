@@ -61,7 +61,7 @@ func (s *Service) CreateShare(ctx context.Context, h Holder, licenceID, accountI
 	if err != nil {
 		return Share{}, err
 	}
-	if l.Status == Revoked || l.Expired(s.now()) {
+	if l.Status != Valid || l.Expired(s.now()) {
 		return Share{}, apperr.New(apperr.Conflict, apperr.LicenceNotInForce, "licence %s is no longer in force and cannot be shared", l.Content.Number)
 	}
 	var raw [24]byte
@@ -112,7 +112,7 @@ func (s *Service) Shared(ctx context.Context, token string) (Licence, Share, err
 	if err != nil {
 		return Licence{}, Share{}, err
 	}
-	if sh.WithdrawnAt != nil || !s.now().Before(sh.ExpiresAt) || l.Status == Revoked || l.Expired(s.now()) {
+	if sh.WithdrawnAt != nil || !s.now().Before(sh.ExpiresAt) || l.Status != Valid || l.Expired(s.now()) {
 		return l, sh, ErrShareGone
 	}
 	return l, sh, nil

@@ -97,7 +97,7 @@ func (s *Service) SignUnsignedStatuses(ctx context.Context) (int, error) {
 				u.at = revoked.Time
 			}
 			return u, err
-		}, `SELECT id, status, issued_at, revoked_at FROM licences WHERE status_signature = '' ORDER BY id`)
+		}, `SELECT id, status, issued_at, ended_at FROM licences WHERE status_signature = '' ORDER BY id`)
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func TestStatusSetBackInTheDatabaseIsTampering(t *testing.T) {
 		if v, _ := f.svc.VerifyNumber(ctx, l.Content.Number); v.Result != licence.Revoked {
 			t.Fatalf("revoked: %+v", v)
 		}
-		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', revoked_at = NULL, revoke_reason = '', revoked_by = '' WHERE number = $1`, l.Content.Number); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE licences SET status = 'valid', ended_at = NULL, end_reason = '', ended_by = '' WHERE number = $1`, l.Content.Number); err != nil {
 			t.Fatal(err)
 		}
 		v, err := f.svc.VerifyNumber(ctx, l.Content.Number)

@@ -18,7 +18,9 @@ import (
 // The outcomes of a verification.
 const (
 	Valid            = "valid"
-	Revoked          = "revoked"
+	Revoked          = "revoked"    // by an authority
+	Cancelled        = "cancelled"  // on the holder's request (注销)
+	Superseded       = "superseded" // replaced by a newer licence (a transfer, a change)
 	Expired          = "expired"
 	SignatureInvalid = "signature_invalid"
 	Unknown          = "unknown" // correctly sealed but not a licence of this platform's record
@@ -37,13 +39,22 @@ type Verification struct {
 	ValidUntil   string     `json:"valid_until,omitempty"`
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	RevokeReason string     `json:"revoke_reason,omitempty"`
-	KeyID        string     `json:"key_id,omitempty"`
-	Digest       string     `json:"digest,omitempty"`
+	// EndedAt and EndReason say when and why a revoked, cancelled or
+	// superseded licence left force; EndApplication is the application that
+	// cancelled or superseded it, SupersededBy the licence that replaced it.
+	EndedAt        *time.Time `json:"ended_at,omitempty"`
+	EndReason      string     `json:"end_reason,omitempty"`
+	EndApplication string     `json:"end_application,omitempty"`
+	SupersededBy   string     `json:"superseded_by,omitempty"`
+	KeyID          string     `json:"key_id,omitempty"`
+	Digest         string     `json:"digest,omitempty"`
 }
 
 var messages = map[string]string{
 	Valid:            "有效：电子印章验证通过，证照在有效期内。Valid: the seal verifies and the licence is in force.",
 	Revoked:          "已撤销：证照已被发证机关撤销。Revoked by the issuer.",
+	Cancelled:        "已注销：证照已应持证人申请注销。Cancelled at the holder's request.",
+	Superseded:       "已被取代：证照已由新签发的证照取代，不再有效。Superseded by a newer licence.",
 	Expired:          "已过期：证照已超过有效期。Expired.",
 	SignatureInvalid: "签章无效：证照内容与电子印章不符，可能已被篡改。The seal does not match the content: it was altered.",
 	Unknown:          "未知：本平台没有签发该证照的记录。This platform has no record of issuing it.",
@@ -149,8 +160,11 @@ func (s *Service) verify(ctx context.Context, content map[string]any, sl Seal) (
 			return Verification{}, err
 		case !signed:
 			v.Result = Tampered
-		case l.Status == Revoked:
-			v.Result, v.RevokedAt, v.RevokeReason = Revoked, l.RevokedAt, l.RevokeReason
+		case l.Status != Valid:
+			v.Result, v.EndedAt, v.EndReason, v.EndApplication, v.SupersededBy = l.Status, l.EndedAt, l.EndReason, l.EndApplication, l.SupersededBy
+			if l.Status == Revoked {
+				v.RevokedAt, v.RevokeReason = l.EndedAt, l.EndReason
+			}
 		case l.Expired(s.now()):
 			v.Result = Expired
 		default:

@@ -46,7 +46,8 @@ var labels = map[string]map[string][2]string{
 		"inspection_scheduled": {"安排核查", "Inspection scheduled"}, "inspection_passed": {"核查通过", "Inspection passed"},
 		"credit_record": {"记入信用记录", "Credit record written"}, "deadline_provisional": {"时限暂按推算", "Deadline counted provisionally"},
 		"deadline_recounted": {"时限重新计算", "Deadline recounted"}, "enterprise_registered": {"企业已登记", "Enterprise registered"},
-		"licence_not_issued": {"证照未能签发", "Licence not issued"},
+		"licence_not_issued": {"证照未能签发", "Licence not issued"}, "licence_cancelled": {"证照已注销", "Licence cancelled"},
+		"licence_not_cancelled": {"无可注销的有效证照", "No licence in force to cancel"},
 	},
 	// Who did it, in a timeline.
 	"actor": {
@@ -94,6 +95,7 @@ var labels = map[string]map[string][2]string{
 	// An e-licence's state.
 	"licence": {
 		"valid": {"有效", "Valid"}, "revoked": {"已撤销", "Revoked"}, "expired": {"已过期", "Expired"},
+		"cancelled": {"已注销", "Cancelled"}, "superseded": {"已被取代", "Superseded"},
 		"signature_invalid": {"签章无效", "Signature invalid"}, "unknown": {"非本平台签发", "Not issued here"},
 		"record_tampered": {"记录被篡改", "Record tampered with"},
 	},
@@ -101,6 +103,8 @@ var labels = map[string]map[string][2]string{
 	"verify": {
 		"valid":   {"有效：电子印章验证通过，证照在有效期内。", "Valid: the seal verifies and the licence is in force."},
 		"revoked": {"已撤销：证照已被发证机关撤销。", "Revoked by the issuer."}, "expired": {"已过期：证照已超过有效期。", "Expired."},
+		"cancelled":         {"已注销：证照已应持证人申请注销。", "Cancelled at the holder's request."},
+		"superseded":        {"已被取代：证照已由新签发的证照取代，不再有效。", "Superseded by a newer licence; no longer in force."},
 		"signature_invalid": {"签章无效：证照内容与电子印章不符，可能已被篡改。", "The seal does not match the content: it was altered."},
 		"unknown":           {"未知：本平台没有签发该证照的记录。", "This platform has no record of issuing it."},
 		"record_tampered":   {"记录被篡改：证照状态与发证机关签名不符，请联系发证机关核实。", "The record was tampered with: its status is not the one the issuer signed. Ask the issuer."},
