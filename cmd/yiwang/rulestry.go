@@ -121,6 +121,8 @@ var resultWords = map[rules.Result]string{
 	rules.Unknown: "数据不可用 unknown",
 	rules.Error:   "出错 error",
 	rules.Skipped: "未适用 skipped",
+	// A computed field's result.
+	rules.ComputedValue: "已计算 computed",
 }
 
 var onFailWords = map[string]string{
@@ -138,6 +140,28 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 		fmt.Fprintln(w, "理由 Reasons:")
 		for _, r := range d.Reasons {
 			fmt.Fprintf(w, "  - %s: %s / %s\n", r.Code, r.Text.Zh, r.Text.In("en"))
+		}
+	}
+	if len(d.Computed) > 0 {
+		fmt.Fprintln(w, "由系统计算 Computed by the system:")
+	}
+	for _, c := range d.Computed {
+		label := it.NameOf(c.Field)
+		fmt.Fprintf(w, "  %s — %s / %s\n", c.Field, label.Zh, label.In("en"))
+		fmt.Fprintf(w, "    表达式 expression: %s\n", c.Expr)
+		if c.Result == rules.ComputedValue {
+			fmt.Fprintf(w, "    结果 result: %s\n", lookedValue(rules.Looked{Value: c.Value}))
+		} else {
+			fmt.Fprintf(w, "    结果 result: %s\n", resultWords[c.Result])
+		}
+		for _, l := range c.Looked {
+			fmt.Fprintf(w, "    %s = %s\n", l.Path, lookedValue(l))
+		}
+		if len(c.Waiting) > 0 {
+			fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(c.Waiting, ", "))
+		}
+		if c.Error != "" {
+			fmt.Fprintf(w, "    错误 error: %s\n", c.Error)
 		}
 	}
 	fmt.Fprintln(w, "规则 Rules:")

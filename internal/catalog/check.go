@@ -146,6 +146,13 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			if f.Prefill != nil {
 				ps = append(ps, it.checkSourceRef(fp+"/prefill/source", f.Prefill.Source, licences)...)
 			}
+			if f.Computed != nil {
+				if !top {
+					add(fp+"/computed", "表格的列不能由系统计算", "a table column cannot be computed: compute a field of the form")
+				} else {
+					ps = append(ps, it.checkExprSyntax(fp+"/computed/expr", f.Computed.Expr)...)
+				}
+			}
 			if v := f.Validation; v != nil {
 				if v.Pattern != "" {
 					if _, err := regexp.Compile(v.Pattern); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 
 	"yiwang/internal/hub"
@@ -100,6 +101,20 @@ func (a *activation) isUnknown(path []string) bool {
 		}
 	}
 	return false
+}
+
+// partial gives the values to the expressions, with the unknown paths as
+// unknowns for partial evaluation.
+func (a *activation) partial() (cel.PartialActivation, error) {
+	patterns := make([]*cel.AttributePatternType, len(a.unknown))
+	for i, u := range a.unknown {
+		pat := cel.AttributePattern(u[0])
+		for _, q := range u[1:] {
+			pat = pat.QualString(q)
+		}
+		patterns[i] = pat
+	}
+	return cel.PartialVars(a.vars, patterns...)
 }
 
 var trustLevels = []string{"A", "B", "C", "D"}

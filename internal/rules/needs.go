@@ -2,7 +2,7 @@ package rules
 
 import "slices"
 
-// Needs returns the registry data the rules read, as source → fields:
+// Needs returns the registry data the rules and computed fields read, as source → fields:
 // "population" → ["birth_date", …], "licence.driving_licence" → ["class"].
 // The caller reads these before deciding; the credit registry's level and
 // blacklist are always needed, for the credit safeguard.
@@ -13,16 +13,14 @@ func (p *Program) Needs() map[string][]string {
 			out[source] = append(out[source], field)
 		}
 	}
-	for _, r := range p.rules {
-		for _, path := range r.paths {
-			switch {
-			case len(path) >= 4 && path[0] == "sources" && path[1] == "licence":
-				add("licence."+path[2], path[3])
-			case len(path) >= 3 && path[0] == "sources" && path[1] != "licence":
-				add(path[1], path[2])
-			case len(path) == 3 && path[0] == "sources" && path[1] == "licence":
-				add("licence."+path[2], "status")
-			}
+	for _, path := range p.paths() {
+		switch {
+		case len(path) >= 4 && path[0] == "sources" && path[1] == "licence":
+			add("licence."+path[2], path[3])
+		case len(path) >= 3 && path[0] == "sources" && path[1] != "licence":
+			add(path[1], path[2])
+		case len(path) == 3 && path[0] == "sources" && path[1] == "licence":
+			add("licence."+path[2], "status")
 		}
 	}
 	return out
