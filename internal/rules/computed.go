@@ -97,7 +97,7 @@ func (p *Program) compileComputed(env *cel.Env, item catalog.Item, licences map[
 				}
 			}
 			if got := checked.OutputType(); !fits(got, want) {
-				add(0, 0, false, "the field is of type %s, so the expression must give %s, but it gives %s", f.Type, typeName(want), typeName(got))
+				add(0, 0, false, "the field is of type %s, so the expression must give %s, but it gives %s", f.Type, fieldTypeWords[want.Kind()], typeName(got))
 			}
 			if len(ps) == 0 {
 				prg, err := env.Program(checked, cel.EvalOptions(cel.OptPartialEval, cel.OptOptimize), cel.CostLimit(CostLimit))
@@ -110,6 +110,14 @@ func (p *Program) compileComputed(env *cel.Env, item catalog.Item, licences map[
 		problems = append(problems, ps...)
 	}
 	return problems
+}
+
+// fieldTypeWords say what a field of a CEL type takes.
+var fieldTypeWords = map[types.Kind]string{
+	types.DoubleKind:    "a number (a decimal or an integer)",
+	types.StringKind:    "text (string)",
+	types.TimestampKind: "a date (timestamp), e.g. today + duration(\"720h\") or add_years(today, 3)",
+	types.BoolKind:      "true or false (bool)",
 }
 
 // fits reports whether an expression of type got can fill a field of type
