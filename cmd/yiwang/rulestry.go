@@ -154,15 +154,7 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 		} else {
 			fmt.Fprintf(w, "    结果 result: %s\n", resultWords[c.Result])
 		}
-		for _, l := range c.Looked {
-			fmt.Fprintf(w, "    %s = %s\n", l.Path, lookedValue(l))
-		}
-		if len(c.Waiting) > 0 {
-			fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(c.Waiting, ", "))
-		}
-		if c.Error != "" {
-			fmt.Fprintf(w, "    错误 error: %s\n", c.Error)
-		}
+		printEvidence(w, c.Looked, c.Waiting, c.Error)
 	}
 	fmt.Fprintln(w, "规则 Rules:")
 	for _, t := range d.Rules {
@@ -180,15 +172,7 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 		case !t.Applies:
 			fmt.Fprintln(w, "    不适用于所选情形 not for the situation answered")
 		}
-		for _, l := range t.Looked {
-			fmt.Fprintf(w, "    %s = %s\n", l.Path, lookedValue(l))
-		}
-		if len(t.Waiting) > 0 {
-			fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(t.Waiting, ", "))
-		}
-		if t.Error != "" {
-			fmt.Fprintf(w, "    错误 error: %s\n", t.Error)
-		}
+		printEvidence(w, t.Looked, t.Waiting, t.Error)
 	}
 	if len(d.NotInForce) > 0 {
 		fmt.Fprintf(w, "尚未生效 Not in force: %s\n", strings.Join(d.NotInForce, ", "))
@@ -198,6 +182,20 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 	}
 	for _, p := range d.InputProblems {
 		fmt.Fprintf(w, "输入有误 Input problem: %s\n", p)
+	}
+}
+
+// printEvidence writes what a rule or a computation looked at, the data
+// it waited for and its error.
+func printEvidence(w io.Writer, looked []rules.Looked, waiting []string, evalErr string) {
+	for _, l := range looked {
+		fmt.Fprintf(w, "    %s = %s\n", l.Path, lookedValue(l))
+	}
+	if len(waiting) > 0 {
+		fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(waiting, ", "))
+	}
+	if evalErr != "" {
+		fmt.Fprintf(w, "    错误 error: %s\n", evalErr)
 	}
 }
 

@@ -162,12 +162,9 @@ func (p *Program) compute(act *activation, answers map[string]string) []Computat
 			out = append(out, t)
 			continue
 		}
-		start := time.Now()
-		val, det, evalErr := eval(c.prg, vars)
-		t.TookNS = time.Since(start).Nanoseconds()
-		if det != nil && det.ActualCost() != nil {
-			t.Cost = *det.ActualCost()
-		}
+		var val any
+		var evalErr error
+		val, t.Cost, t.TookNS, evalErr = evalTraced(c.prg, vars)
 		switch v := val.(type) {
 		case *types.Unknown:
 			t.Result, t.Waiting = Unknown, waiting(v)

@@ -311,12 +311,9 @@ func (p *Program) evalRule(r compiledRule, vars cel.PartialActivation, act *acti
 		}
 		return t
 	}
-	start := time.Now()
-	out, det, err := eval(r.prg, vars)
-	t.TookNS = time.Since(start).Nanoseconds()
-	if det != nil && det.ActualCost() != nil {
-		t.Cost = *det.ActualCost()
-	}
+	var out any
+	var err error
+	out, t.Cost, t.TookNS, err = evalTraced(r.prg, vars)
 	switch v := out.(type) {
 	case *types.Unknown:
 		t.Result, t.Waiting = Unknown, waiting(v)
@@ -356,6 +353,18 @@ func eval(prg cel.Program, vars cel.PartialActivation) (out any, det *cel.EvalDe
 		}
 	}()
 	return prg.Eval(vars)
+}
+
+// evalTraced runs a program and returns what it gave with the cost and
+// the time it took, for the trace.
+func evalTraced(prg cel.Program, vars cel.PartialActivation) (out any, cost uint64, tookNS int64, err error) {
+	start := time.Now()
+	out, det, err := eval(prg, vars)
+	tookNS = time.Since(start).Nanoseconds()
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
+	return out, cost, tookNS, err
 }
 
 // evalError words an evaluation error for the staff trace.
