@@ -11,7 +11,8 @@ import (
 
 // TestCitizenSeesComputedField: the no-housing certificate's use-by date
 // is computed by the system; the form shows it read-only with the badge
-// in both languages, with nothing to post, and the check step shows it.
+// in both languages, with nothing to post, and the check step shows it;
+// staff see it in the decision trace.
 func TestCitizenSeesComputedField(t *testing.T) {
 	const noHousing = "11910102MB00013338-20-00001"
 	h, a := citizenServer(t)
@@ -32,5 +33,16 @@ func TestCitizenSeesComputedField(t *testing.T) {
 	_, confirm := page(t, h, hd, "GET", appPath+"?step=confirm", nil)
 	if !strings.Contains(confirm, "证明使用截止日期") || !strings.Contains(confirm, "由系统计算") {
 		t.Errorf("the check step does not show the computed use-by date:\n%s", confirm)
+	}
+	page(t, h, hd, "POST", appPath+"/submit", url.Values{"idempotency_key": {hiddenKey.FindStringSubmatch(confirm)[1]}, "revision": {hiddenRev.FindStringSubmatch(confirm)[1]}})
+
+	// Staff see the value, that the system computed it and how, in the
+	// decision trace: here the supervisor, as no step of a machine
+	// approval was the department's.
+	id := strings.TrimPrefix(appPath, "/me/applications/")
+	_, staff := page(t, h, signIn(t, h, "supervisor"), "GET", "/workbench/applications/"+id, nil)
+	computed := regexp.MustCompile(`(?s)<table id="computed">.*证明使用截止日期.*已计算.*\d{4}-\d{2}-\d{2}.*决定日.*today &#43; duration`)
+	if !strings.Contains(staff, "由系统计算") || !computed.MatchString(staff) {
+		t.Errorf("the staff page does not show the computed use-by date in the trace:\n%s", staff)
 	}
 }
