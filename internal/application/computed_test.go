@@ -101,14 +101,7 @@ func TestComputedValueWithoutDataGoesToAPerson(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		down := &atomic.Bool{}
-		f := setupWith(t, db, func(c hub.Connector) hub.Connector { return flaky{c, down} }, func(c *catalog.Catalogue) {
-			for _, it := range c.Items {
-				if it.Code == seniorCard {
-					it.Form = append(it.Form, catalog.Field{ID: "card_band", Label: catalog.Text{Zh: "优待档次", En: "Band"}, Type: "text",
-						Computed: &catalog.Computed{Expr: `years_between(sources.population.birth_date, today) >= 70 ? "70岁以上" : "60至69岁"`}})
-				}
-			}
-		})
+		f := setupWith(t, db, func(c hub.Connector) hub.Connector { return flaky{c, down} }, withCardBand)
 		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
 		if err != nil {
 			t.Fatal(err)
@@ -136,6 +129,57 @@ func TestComputedValueWithoutDataGoesToAPerson(t *testing.T) {
 		}
 		if len(rec.Computed) != 1 || rec.Computed[0].Result != rules.Unknown || !slices.Equal(rec.Computed[0].Waiting, []string{"sources.population"}) {
 			t.Errorf("computations in the trace = %+v, want card_band unknown waiting for the population registry", rec.Computed)
+		}
+	})
+}
+
+// withCardBand gives the senior card a band computed from the population
+// registry's birth date.
+func withCardBand(c *catalog.Catalogue) {
+	for _, it := range c.Items {
+		if it.Code == seniorCard {
+			it.Form = append(it.Form, catalog.Field{ID: "card_band", Label: catalog.Text{Zh: "优待档次", En: "Band"}, Type: "text",
+				Computed: &catalog.Computed{Expr: `years_between(sources.population.birth_date, today) >= 70 ? "70岁以上" : "60至69岁"`}})
+		}
+	}
+}
+
+// TestComputedWhileMachineApprovalSuspended: with machine approval
+// suspended a person decides, but the value is still the system's, worked
+// out again on the data as they are at submission.
+func TestComputedWhileMachineApprovalSuspended(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, withCardBand)
+		a, err := f.apps.Drafts.Start(ctx, f.p, application.StartRequest{ItemCode: seniorCard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Form["card_band"] != "60至69岁" {
+			t.Fatalf("card_band on the draft = %v", a.Form["card_band"])
+		}
+		if _, err := f.apps.Drafts.UpdateForm(ctx, f.p, a.ID, map[string]any{"delivery": "electronic"}); err != nil {
+			t.Fatal(err)
+		}
+		admin := authz.Principal{AccountID: f.p.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}}
+		if err := f.apps.Decisions.SetMachineSuspended(ctx, admin, seniorCard, true, "抽查发现问题，暂停自动审批"); err != nil {
+			t.Fatal(err)
+		}
+		// The registry corrects the birth date before the submission.
+		if err := f.builtin.Put(ctx, db, "population", hub.Subject{Kind: hub.Person, Key: f.idNum}, hub.Record{"name": "赵老汉", "id_number": f.idNum,
+			"address": "示范市明德区福安街道幸福路1号", "household": "HH-001", "household_region": "910102001001", "birth_date": "1950-03-15"}); err != nil {
+			t.Fatal(err)
+		}
+		a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Decision == nil || a.Decision.Outcome != "manual" {
+			t.Fatalf("decision %+v; want manual while machine approval is suspended", a.Decision)
+		}
+		if a.Form["card_band"] != "70岁以上" {
+			t.Errorf("card_band = %v after submission, want 70岁以上 computed on the data read at submission", a.Form["card_band"])
 		}
 	})
 }

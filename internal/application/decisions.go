@@ -55,7 +55,15 @@ var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "
 // reviewer.
 func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) rules.Decision {
 	if prog == nil {
-		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
+		d := rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
+		// The computed fields are still the system's to fill, on the data
+		// read at submission, for the person who decides.
+		if hasComputed(it) {
+			if cp, err := s.rules.Get(a.VersionID, it); err == nil {
+				d.Computed = cp.Compute(ruleInput(a, w, cp.ComputedNeeds(), records, statuses, at), at)
+			}
+		}
+		return d
 	}
 	d := prog.Decide(ruleInput(a, w, prog.Needs(), records, statuses, at), at)
 	d.Version = a.VersionID

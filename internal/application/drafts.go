@@ -717,14 +717,16 @@ func decidedByRules(it catalog.Item) bool {
 // submissionRules returns the rules that decide a submission of v's item
 // and adds what they read to need; nil when people alone decide it (a
 // manual item without rules), or when machine approval of an auto item is
-// suspended (its decision then sends it to a person).
+// suspended (its decision then sends it to a person, and only what its
+// computed fields read is added to need).
 func (s *core) submissionRules(ctx context.Context, v catalog.Version, need *reads) (*rules.Program, error) {
 	if !decidedByRules(v.Item) {
 		return nil, nil
 	}
+	suspended := false
 	if v.Item.Approval.Mode == "auto" {
-		suspended, err := s.machineSuspended(ctx, v.Item.Code)
-		if err != nil || suspended {
+		var err error
+		if suspended, err = s.machineSuspended(ctx, v.Item.Code); err != nil {
 			return nil, err
 		}
 	}
@@ -732,7 +734,11 @@ func (s *core) submissionRules(ctx context.Context, v catalog.Version, need *rea
 	if err != nil {
 		return nil, fmt.Errorf("rules of %s: %w", v.Item.Code, err)
 	}
-	for src, fields := range prog.Needs() {
+	needs := prog.Needs()
+	if suspended {
+		needs, prog = prog.ComputedNeeds(), nil
+	}
+	for src, fields := range needs {
 		for _, f := range fields {
 			need.want(src, f)
 		}
