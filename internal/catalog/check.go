@@ -147,9 +147,14 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 				ps = append(ps, it.checkSourceRef(fp+"/prefill/source", f.Prefill.Source, licences)...)
 			}
 			if f.Computed != nil {
-				if !top {
+				switch {
+				case !top:
 					add(fp+"/computed", "表格的列不能由系统计算", "a table column cannot be computed: compute a field of the form")
-				} else {
+				case f.Prefill != nil:
+					add(fp+"/computed", "字段不能既由系统计算又从数据源预填，请删去其中之一", "a field is either computed or prefilled, not both: remove one")
+				case f.Type == "table" || f.Type == "file":
+					add(fp+"/computed", "%s类型的字段不能由系统计算", "a %s field cannot be computed", f.Type)
+				default:
 					ps = append(ps, it.checkExprSyntax(fp+"/computed/expr", f.Computed.Expr)...)
 				}
 			}
