@@ -181,5 +181,13 @@ func TestComputedWhileMachineApprovalSuspended(t *testing.T) {
 		if a.Form["card_band"] != "70岁以上" {
 			t.Errorf("card_band = %v after submission, want 70岁以上 computed on the data read at submission", a.Form["card_band"])
 		}
+
+		// Nor can staff send it back to the applicant to correct.
+		st := makeStaff(t, f.ids)
+		review := taskOf(t, f, st.civil, "machine_review")
+		_, err = f.apps.Tasks.RequestCorrection(ctx, st.civil, review.ID, 0, []application.CorrectionItem{{Field: "card_band", Reason: "档次不对"}})
+		if e := apperr.As(err); e == nil || e.Code != apperr.BadCorrection || !strings.Contains(strings.Join(web.ErrorDetails("zh", e), ""), "由系统计算") {
+			t.Errorf("asking the applicant to correct a computed field: %v", err)
+		}
 	})
 }
