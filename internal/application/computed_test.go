@@ -42,6 +42,9 @@ func TestComputedValueLandsInFormTraceAndLicence(t *testing.T) {
 		if pv := a.Provenance["use_by"]; pv.Status != "computed" || pv.Source != "computed" || pv.Editable {
 			t.Errorf("use_by provenance = %+v, want computed by the system", pv)
 		}
+		if a.FieldsPrefilled != 3 || a.FieldsTotal != 4 {
+			t.Errorf("%d of %d fields filled for the applicant, want 3 of 4: name, ID number and the computed use-by date", a.FieldsPrefilled, a.FieldsTotal)
+		}
 		drafted, _ := a.Form["use_by"].(string)
 		if _, err := time.Parse(time.DateOnly, drafted); err != nil {
 			t.Errorf("use_by on the draft = %v, want a date computed when the form was filled", a.Form["use_by"])

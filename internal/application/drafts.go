@@ -303,7 +303,13 @@ func (d *draft) compute(records map[string]hub.Record, statuses map[string]strin
 		return
 	}
 	in := ruleInput(d.app, d.w, d.prog.ComputedNeeds(), records, statuses, at)
-	rules.SetComputed(d.app.Form, d.prog.Compute(in, at))
+	cs := d.prog.Compute(in, at)
+	rules.SetComputed(d.app.Form, cs)
+	for _, c := range cs {
+		if c.Result == rules.ComputedValue {
+			d.app.FieldsPrefilled++ // nothing for the applicant to type
+		}
+	}
 }
 
 // checkApplicant refuses an applicant the item is not for.
