@@ -133,21 +133,20 @@ func (p *Program) Compute(in Input, at time.Time) []Computation {
 	return p.compute(act, in.Answers)
 }
 
+// isComputed reports whether the form field id is computed.
+func (p *Program) isComputed(id string) bool {
+	return slices.ContainsFunc(p.computed, func(c compiledComputation) bool { return c.field.ID == id })
+}
+
 // compute evaluates every computed field on act and puts the values in
 // its form, where the rules read them; an applicant's own value for a
-// computed field is never seen. A value that cannot be computed for want
+// computed field never got into act (activation leaves it out). A value that cannot be computed for want
 // of data is unknown to the rules; one that fails is left out.
 func (p *Program) compute(act *activation, answers map[string]string) []Computation {
 	if len(p.computed) == 0 {
 		return nil
 	}
 	form, _ := act.vars[varForm].(map[string]any)
-	for _, c := range p.computed {
-		delete(form, c.field.ID)
-		act.unknown = slices.DeleteFunc(act.unknown, func(u []string) bool {
-			return len(u) >= 2 && u[0] == varForm && u[1] == c.field.ID
-		})
-	}
 	vars, err := act.partial()
 	var out []Computation
 	for _, c := range p.computed {

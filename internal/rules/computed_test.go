@@ -75,9 +75,9 @@ func TestComputedDecide(t *testing.T) {
 
 	t.Run("values fill the form the rules read", func(t *testing.T) {
 		in := baseInput()
-		in.Form["band"], in.Form["fee"] = "B", 1.0 // the applicant's own values are not used
+		in.Form["band"], in.Form["fee"] = "B", "free" // the applicant's own values are not used, nor even read
 		d := p.Decide(in, decisionDay)
-		if d.Outcome != Approve {
+		if d.Outcome != Approve || len(d.InputProblems) > 0 {
 			t.Fatalf("outcome %s, reasons %v; want approve on the computed band A", d.Outcome, d.ReasonCodes())
 		}
 		cs := byField(d)

@@ -223,8 +223,8 @@ func (p *Program) activation(in Input, today time.Time) *activation {
 			a.problem("form.%s: the item has no such field", id)
 			continue
 		}
-		if in.Form[id] == nil {
-			continue // left empty
+		if in.Form[id] == nil || p.isComputed(id) {
+			continue // left empty, or the system's to fill (compute)
 		}
 		v, err := p.schema.convert(t, in.Form[id])
 		if err != nil {
