@@ -149,6 +149,7 @@ func (e ApplicationMaterialsTrust) Valid() bool {
 
 // Defines values for ApplicationProvenanceStatus.
 const (
+	ApplicationProvenanceStatusComputed    ApplicationProvenanceStatus = "computed"
 	ApplicationProvenanceStatusFilled      ApplicationProvenanceStatus = "filled"
 	ApplicationProvenanceStatusNotFound    ApplicationProvenanceStatus = "not_found"
 	ApplicationProvenanceStatusUnavailable ApplicationProvenanceStatus = "unavailable"
@@ -157,6 +158,8 @@ const (
 // Valid indicates whether the value is a known member of the ApplicationProvenanceStatus enum.
 func (e ApplicationProvenanceStatus) Valid() bool {
 	switch e {
+	case ApplicationProvenanceStatusComputed:
+		return true
 	case ApplicationProvenanceStatusFilled:
 		return true
 	case ApplicationProvenanceStatusNotFound:
@@ -789,6 +792,30 @@ func (e DecisionRecord200JSONResponseBodyActor) Valid() bool {
 	}
 }
 
+// Defines values for DecisionRecord200JSONResponseBodyComputedResult.
+const (
+	DecisionRecord200JSONResponseBodyComputedResultComputed DecisionRecord200JSONResponseBodyComputedResult = "computed"
+	DecisionRecord200JSONResponseBodyComputedResultError    DecisionRecord200JSONResponseBodyComputedResult = "error"
+	DecisionRecord200JSONResponseBodyComputedResultSkipped  DecisionRecord200JSONResponseBodyComputedResult = "skipped"
+	DecisionRecord200JSONResponseBodyComputedResultUnknown  DecisionRecord200JSONResponseBodyComputedResult = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the DecisionRecord200JSONResponseBodyComputedResult enum.
+func (e DecisionRecord200JSONResponseBodyComputedResult) Valid() bool {
+	switch e {
+	case DecisionRecord200JSONResponseBodyComputedResultComputed:
+		return true
+	case DecisionRecord200JSONResponseBodyComputedResultError:
+		return true
+	case DecisionRecord200JSONResponseBodyComputedResultSkipped:
+		return true
+	case DecisionRecord200JSONResponseBodyComputedResultUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecisionRecord200JSONResponseBodyOutcome.
 const (
 	DecisionRecord200JSONResponseBodyOutcomeApprove DecisionRecord200JSONResponseBodyOutcome = "approve"
@@ -1169,6 +1196,7 @@ func (e StaffApplication200JSONResponseBodyMaterialsTrust) Valid() bool {
 
 // Defines values for StaffApplication200JSONResponseBodyProvenanceStatus.
 const (
+	StaffApplication200JSONResponseBodyProvenanceStatusComputed    StaffApplication200JSONResponseBodyProvenanceStatus = "computed"
 	StaffApplication200JSONResponseBodyProvenanceStatusFilled      StaffApplication200JSONResponseBodyProvenanceStatus = "filled"
 	StaffApplication200JSONResponseBodyProvenanceStatusNotFound    StaffApplication200JSONResponseBodyProvenanceStatus = "not_found"
 	StaffApplication200JSONResponseBodyProvenanceStatusUnavailable StaffApplication200JSONResponseBodyProvenanceStatus = "unavailable"
@@ -1177,6 +1205,8 @@ const (
 // Valid indicates whether the value is a known member of the StaffApplication200JSONResponseBodyProvenanceStatus enum.
 func (e StaffApplication200JSONResponseBodyProvenanceStatus) Valid() bool {
 	switch e {
+	case StaffApplication200JSONResponseBodyProvenanceStatusComputed:
+		return true
 	case StaffApplication200JSONResponseBodyProvenanceStatusFilled:
 		return true
 	case StaffApplication200JSONResponseBodyProvenanceStatusNotFound:
@@ -1529,7 +1559,9 @@ type Application struct {
 		Label *string `json:"label,omitempty"`
 
 		// Source Example: population.name
-		Source *string                      `json:"source,omitempty"`
+		Source *string `json:"source,omitempty"`
+
+		// Status computed: the system computes the value (source computed); the applicant cannot set it
 		Status *ApplicationProvenanceStatus `json:"status,omitempty"`
 		Value  interface{}                  `json:"value,omitempty"`
 	} `json:"provenance,omitempty"`
@@ -1556,7 +1588,7 @@ type ApplicationDecisionOutcome string
 // ApplicationMaterialsTrust defines model for Application.Materials.Trust.
 type ApplicationMaterialsTrust string
 
-// ApplicationProvenanceStatus defines model for Application.Provenance.Status.
+// ApplicationProvenanceStatus computed: the system computes the value (source computed); the applicant cannot set it
 type ApplicationProvenanceStatus string
 
 // ApplicationStatus defines model for Application.Status.
@@ -2104,6 +2136,9 @@ type RetireItem200JSONResponseBodyStatus string
 
 // DecisionRecord200JSONResponseBodyActor defines parameters for DecisionRecord.
 type DecisionRecord200JSONResponseBodyActor string
+
+// DecisionRecord200JSONResponseBodyComputedResult defines parameters for DecisionRecord.
+type DecisionRecord200JSONResponseBodyComputedResult string
 
 // DecisionRecord200JSONResponseBodyOutcome defines parameters for DecisionRecord.
 type DecisionRecord200JSONResponseBodyOutcome string
@@ -11402,6 +11437,22 @@ type DecisionRecordResponse struct {
 		Actor *DecisionRecord200JSONResponseBodyActor `json:"actor,omitempty"`
 		At    *time.Time                              `json:"at,omitempty"`
 
+		// Computed what each computed field (由系统计算) gave, worked out before the rules; absent when the item has none
+		Computed *[]struct {
+			Applies *bool                                            `json:"applies,omitempty"`
+			Cost    *int                                             `json:"cost,omitempty"`
+			Error   *string                                          `json:"error,omitempty"`
+			Expr    *string                                          `json:"expr,omitempty"`
+			Field   *string                                          `json:"field,omitempty"`
+			Looked  *[]map[string]interface{}                        `json:"looked,omitempty"`
+			Result  *DecisionRecord200JSONResponseBodyComputedResult `json:"result,omitempty"`
+			TookNs  *int                                             `json:"took_ns,omitempty"`
+
+			// Value the value as the form holds it: a number, text, a date YYYY-MM-DD or true/false
+			Value   interface{} `json:"value,omitempty"`
+			Waiting *[]string   `json:"waiting,omitempty"`
+		} `json:"computed,omitempty"`
+
 		// InputProblems what is wrong with the input itself; any sends the case to a person
 		InputProblems *[]string                                 `json:"input_problems,omitempty"`
 		Inputs        *map[string]interface{}                   `json:"inputs,omitempty"`
@@ -11433,6 +11484,22 @@ type DecisionRecordResponse struct {
 func (r DecisionRecordResponse) GetJSON200() *struct {
 	Actor *DecisionRecord200JSONResponseBodyActor `json:"actor,omitempty"`
 	At    *time.Time                              `json:"at,omitempty"`
+
+	// Computed what each computed field (由系统计算) gave, worked out before the rules; absent when the item has none
+	Computed *[]struct {
+		Applies *bool                                            `json:"applies,omitempty"`
+		Cost    *int                                             `json:"cost,omitempty"`
+		Error   *string                                          `json:"error,omitempty"`
+		Expr    *string                                          `json:"expr,omitempty"`
+		Field   *string                                          `json:"field,omitempty"`
+		Looked  *[]map[string]interface{}                        `json:"looked,omitempty"`
+		Result  *DecisionRecord200JSONResponseBodyComputedResult `json:"result,omitempty"`
+		TookNs  *int                                             `json:"took_ns,omitempty"`
+
+		// Value the value as the form holds it: a number, text, a date YYYY-MM-DD or true/false
+		Value   interface{} `json:"value,omitempty"`
+		Waiting *[]string   `json:"waiting,omitempty"`
+	} `json:"computed,omitempty"`
 
 	// InputProblems what is wrong with the input itself; any sends the case to a person
 	InputProblems *[]string                                 `json:"input_problems,omitempty"`
@@ -15350,7 +15417,9 @@ type StaffApplicationResponse struct {
 			Label *string `json:"label,omitempty"`
 
 			// Source Example: population.name
-			Source *string                                              `json:"source,omitempty"`
+			Source *string `json:"source,omitempty"`
+
+			// Status computed: the system computes the value (source computed); the applicant cannot set it
 			Status *StaffApplication200JSONResponseBodyProvenanceStatus `json:"status,omitempty"`
 			Value  interface{}                                          `json:"value,omitempty"`
 		} `json:"provenance,omitempty"`
@@ -15484,7 +15553,9 @@ func (r StaffApplicationResponse) GetJSON200() *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Source Example: population.name
-		Source *string                                              `json:"source,omitempty"`
+		Source *string `json:"source,omitempty"`
+
+		// Status computed: the system computes the value (source computed); the applicant cannot set it
 		Status *StaffApplication200JSONResponseBodyProvenanceStatus `json:"status,omitempty"`
 		Value  interface{}                                          `json:"value,omitempty"`
 	} `json:"provenance,omitempty"`
@@ -19076,6 +19147,22 @@ func ParseDecisionRecordResponse(rsp *http.Response) (*DecisionRecordResponse, e
 			Actor *DecisionRecord200JSONResponseBodyActor `json:"actor,omitempty"`
 			At    *time.Time                              `json:"at,omitempty"`
 
+			// Computed what each computed field (由系统计算) gave, worked out before the rules; absent when the item has none
+			Computed *[]struct {
+				Applies *bool                                            `json:"applies,omitempty"`
+				Cost    *int                                             `json:"cost,omitempty"`
+				Error   *string                                          `json:"error,omitempty"`
+				Expr    *string                                          `json:"expr,omitempty"`
+				Field   *string                                          `json:"field,omitempty"`
+				Looked  *[]map[string]interface{}                        `json:"looked,omitempty"`
+				Result  *DecisionRecord200JSONResponseBodyComputedResult `json:"result,omitempty"`
+				TookNs  *int                                             `json:"took_ns,omitempty"`
+
+				// Value the value as the form holds it: a number, text, a date YYYY-MM-DD or true/false
+				Value   interface{} `json:"value,omitempty"`
+				Waiting *[]string   `json:"waiting,omitempty"`
+			} `json:"computed,omitempty"`
+
 			// InputProblems what is wrong with the input itself; any sends the case to a person
 			InputProblems *[]string                                 `json:"input_problems,omitempty"`
 			Inputs        *map[string]interface{}                   `json:"inputs,omitempty"`
@@ -21989,7 +22076,9 @@ func ParseStaffApplicationResponse(rsp *http.Response) (*StaffApplicationRespons
 				Label *string `json:"label,omitempty"`
 
 				// Source Example: population.name
-				Source *string                                              `json:"source,omitempty"`
+				Source *string `json:"source,omitempty"`
+
+				// Status computed: the system computes the value (source computed); the applicant cannot set it
 				Status *StaffApplication200JSONResponseBodyProvenanceStatus `json:"status,omitempty"`
 				Value  interface{}                                          `json:"value,omitempty"`
 			} `json:"provenance,omitempty"`

@@ -100,6 +100,13 @@ func TestRulesTry(t *testing.T) {
 		{"a registry that did not answer", []string{"rules", "try", item, "--applicant", filepath.Join("testdata", "try", "no_population.yaml"), "--on", "2027-03-01"}, 0, []string{
 			"决定 Decision: 转人工审核 manual review\n", "数据不可用 unknown", "sources.population.household_region = （不可用 unavailable）\n", "等待数据 waiting for: sources.population",
 		}, ""},
+		{"computed fields before the rules", []string{"rules", "try", "../../catalog/items/civil/elderly_allowance.yaml", "--applicant", filepath.Join("testdata", "try", "aged_91.yaml"), "--on", "2026-01-20"}, 0, []string{
+			"决定 Decision: 批准 approve\n",
+			"由系统计算 Computed by the system:\n",
+			"  allowance_band — 津贴档次 / Allowance band\n", "    结果 result: 90_99\n", "    applicant.age = 91\n",
+			"  monthly_amount — 每月津贴（元） / Monthly allowance (yuan)\n", "    结果 result: 300\n",
+			"规则 Rules:\n",
+		}, ""},
 		{"a draft whose rule does not type-check", []string{"rules", "try", draft, "--applicant", turns60}, 1, []string{
 			"draft.yaml:73:", "rule age_60: found no matching overload",
 		}, "do not compile"},

@@ -120,6 +120,8 @@ var resultWords = map[rules.Result]string{
 	rules.Unknown: "数据不可用 unknown",
 	rules.Error:   "出错 error",
 	rules.Skipped: "未适用 skipped",
+	// A computed field's result.
+	rules.ComputedValue: "已计算 computed",
 }
 
 var onFailWords = map[string]string{
@@ -139,6 +141,20 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 			fmt.Fprintf(w, "  - %s: %s / %s\n", r.Code, r.Text.Zh, r.Text.In("en"))
 		}
 	}
+	if len(d.Computed) > 0 {
+		fmt.Fprintln(w, "由系统计算 Computed by the system:")
+	}
+	for _, c := range d.Computed {
+		label := it.NameOf(c.Field)
+		fmt.Fprintf(w, "  %s — %s / %s\n", c.Field, label.Zh, label.In("en"))
+		fmt.Fprintf(w, "    表达式 expression: %s\n", c.Expr)
+		if c.Result == rules.ComputedValue {
+			fmt.Fprintf(w, "    结果 result: %s\n", rules.Looked{Value: c.Value}.Shown())
+		} else {
+			fmt.Fprintf(w, "    结果 result: %s\n", resultWords[c.Result])
+		}
+		printEvidence(w, c.Looked, c.Waiting, c.Error)
+	}
 	fmt.Fprintln(w, "规则 Rules:")
 	for _, t := range d.Rules {
 		desc := catalog.Text{}
@@ -155,15 +171,7 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 		case !t.Applies:
 			fmt.Fprintln(w, "    不适用于所选情形 not for the situation answered")
 		}
-		for _, l := range t.Looked {
-			fmt.Fprintf(w, "    %s = %s\n", l.Path, l.Shown())
-		}
-		if len(t.Waiting) > 0 {
-			fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(t.Waiting, ", "))
-		}
-		if t.Error != "" {
-			fmt.Fprintf(w, "    错误 error: %s\n", t.Error)
-		}
+		printEvidence(w, t.Looked, t.Waiting, t.Error)
 	}
 	if len(d.NotInForce) > 0 {
 		fmt.Fprintf(w, "尚未生效 Not in force: %s\n", strings.Join(d.NotInForce, ", "))
@@ -173,5 +181,19 @@ func printDecision(w io.Writer, it catalog.Item, d rules.Decision) {
 	}
 	for _, p := range d.InputProblems {
 		fmt.Fprintf(w, "输入有误 Input problem: %s\n", p)
+	}
+}
+
+// printEvidence writes what a rule or a computation looked at, the data
+// it waited for and its error.
+func printEvidence(w io.Writer, looked []rules.Looked, waiting []string, evalErr string) {
+	for _, l := range looked {
+		fmt.Fprintf(w, "    %s = %s\n", l.Path, l.Shown())
+	}
+	if len(waiting) > 0 {
+		fmt.Fprintf(w, "    等待数据 waiting for: %s\n", strings.Join(waiting, ", "))
+	}
+	if evalErr != "" {
+		fmt.Fprintf(w, "    错误 error: %s\n", evalErr)
 	}
 }

@@ -76,6 +76,7 @@ func (s *Drafts) Apply(ctx context.Context, p authz.Principal, req ApplyRequest)
 	}
 	records, statuses, fetched := s.fetchAll(ctx, w, d.creditCode, d.need, d.purpose)
 	d.fill(records, statuses)
+	d.compute(records, statuses, s.now())
 	a := &d.app
 	if err := setForm(a, d.fields, req.Form); err != nil {
 		return *a, err

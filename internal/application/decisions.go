@@ -55,9 +55,55 @@ var mismatchReason = rules.Reason{Code: "data_changed", Text: catalog.Text{Zh: "
 // reviewer.
 func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program, records map[string]hub.Record, statuses map[string]string, at time.Time) rules.Decision {
 	if prog == nil {
-		return rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
+		d := rules.Decision{Outcome: rules.Manual, Item: it.Code, Version: a.VersionID, Actor: "machine", At: at, Reasons: []rules.Reason{suspendedReason}}
+		// The computed fields are still the system's to fill, on the data
+		// read at submission, for the person who decides.
+		if hasComputed(it) {
+			if cp, err := s.rules.Get(a.VersionID, it); err == nil {
+				d.Computed = cp.Compute(ruleInput(a, w, cp.ComputedNeeds(), records, statuses, at), at)
+			}
+		}
+		return d
 	}
-	needs := prog.Needs()
+	d := prog.Decide(ruleInput(a, w, prog.Needs(), records, statuses, at), at)
+	d.Version = a.VersionID
+	if d.Outcome == rules.Manual && len(d.Reasons) == 1 && d.Reasons[0].Code == noRules && it.Approval.Mode != "auto" {
+		// Rules are optional outside auto: none applying is no reason to
+		// stop a commitment or a filing whose credit checks passed.
+		d.Outcome, d.Reasons = rules.Approve, []rules.Reason{}
+	}
+	if d.Outcome == rules.Approve && len(a.Mismatches) > 0 {
+		d.Outcome = rules.Manual
+		reason := mismatchReason
+		if slices.ContainsFunc(a.Mismatches, func(m Mismatch) bool { return m.Unavailable }) {
+			reason = uncheckedReason
+		}
+		d.Reasons = append(d.Reasons, reason)
+	}
+	for _, m := range a.Materials {
+		// A required material government data could not supply is for a
+		// person to collect: the machine never approves without it.
+		if m.Required && !m.Attached && !slices.Contains(a.deferred, m.ID) && d.Outcome == rules.Approve {
+			d.Outcome = rules.Manual
+			d.Reasons = append(d.Reasons, rules.Reason{Code: "material_missing", Text: catalog.Text{Zh: "缺少必要材料「" + m.Name + "」，转人工审核", En: "A required material is missing; a person will review it"}})
+		}
+	}
+	if it.Approval.Mode == "manual" {
+		reasons := []rules.Reason{peopleDecide}
+		for _, r := range d.Reasons {
+			if r.Code != noRules {
+				reasons = append(reasons, r)
+			}
+		}
+		d.Outcome, d.Reasons = rules.Manual, reasons
+	}
+	return d
+}
+
+// ruleInput is what the rules and computed fields of a's item see: the
+// applicant w, a's answers, form and materials, and of the records read
+// those needs names, on the day of at.
+func ruleInput(a Application, w who, needs map[string][]string, records map[string]hub.Record, statuses map[string]string, at time.Time) rules.Input {
 	var order []string
 	for src := range needs {
 		order = append(order, src)
@@ -108,39 +154,7 @@ func (s *core) decide(a Application, it catalog.Item, w who, prog *rules.Program
 			in.Materials[m.ID] = rules.Material{Present: true, Trust: m.Trust}
 		}
 	}
-	d := prog.Decide(in, at)
-	d.Version = a.VersionID
-	if d.Outcome == rules.Manual && len(d.Reasons) == 1 && d.Reasons[0].Code == noRules && it.Approval.Mode != "auto" {
-		// Rules are optional outside auto: none applying is no reason to
-		// stop a commitment or a filing whose credit checks passed.
-		d.Outcome, d.Reasons = rules.Approve, []rules.Reason{}
-	}
-	if d.Outcome == rules.Approve && len(a.Mismatches) > 0 {
-		d.Outcome = rules.Manual
-		reason := mismatchReason
-		if slices.ContainsFunc(a.Mismatches, func(m Mismatch) bool { return m.Unavailable }) {
-			reason = uncheckedReason
-		}
-		d.Reasons = append(d.Reasons, reason)
-	}
-	for _, m := range a.Materials {
-		// A required material government data could not supply is for a
-		// person to collect: the machine never approves without it.
-		if m.Required && !m.Attached && !slices.Contains(a.deferred, m.ID) && d.Outcome == rules.Approve {
-			d.Outcome = rules.Manual
-			d.Reasons = append(d.Reasons, rules.Reason{Code: "material_missing", Text: catalog.Text{Zh: "缺少必要材料「" + m.Name + "」，转人工审核", En: "A required material is missing; a person will review it"}})
-		}
-	}
-	if it.Approval.Mode == "manual" {
-		reasons := []rules.Reason{peopleDecide}
-		for _, r := range d.Reasons {
-			if r.Code != noRules {
-				reasons = append(reasons, r)
-			}
-		}
-		d.Outcome, d.Reasons = rules.Manual, reasons
-	}
-	return d
+	return in
 }
 
 // noRules is the engine's reason code when no rule applies.

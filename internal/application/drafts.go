@@ -85,6 +85,7 @@ func (s *core) startFor(ctx context.Context, w who, req StartRequest, hall strin
 	}
 	records, statuses := s.readAll(ctx, w, d.creditCode, d.need, d.purpose, 0)
 	d.fill(records, statuses)
+	d.compute(records, statuses, s.now())
 	existing, err := s.insert(ctx, &d.app, w.p, req.IdempotencyKey, req)
 	if err != nil {
 		return Application{}, err
@@ -107,7 +108,9 @@ type draft struct {
 	consented  []string // the sources the consent names
 	creditCode string   // of the enterprise acted for
 	purpose    string   // as the applicant sees it in their data-read list
-	app        Application
+	// prog works out the computed fields; nil when the item has none.
+	prog *rules.Program
+	app  Application
 }
 
 // planDraft checks that applicant w may apply for req's item and works out
@@ -142,6 +145,16 @@ func (s *core) planDraft(ctx context.Context, w who, req StartRequest, hall stri
 		if f.Prefill != nil {
 			if src, field, ok := hub.SplitRef(f.Prefill.Source); ok {
 				want(src, field)
+			}
+		}
+	}
+	if hasComputed(it) {
+		if d.prog, err = s.rules.Get(v.ID, it); err != nil {
+			return draft{}, fmt.Errorf("rules of %s: %w", it.Code, err)
+		}
+		for src, fs := range d.prog.ComputedNeeds() {
+			for _, f := range fs {
+				want(src, f)
 			}
 		}
 	}
@@ -219,6 +232,10 @@ func (d *draft) fill(records map[string]hub.Record, statuses map[string]string) 
 	app := &d.app
 	for _, f := range d.fields {
 		app.FieldsTotal++
+		if f.Computed != nil {
+			app.Provenance[f.ID] = computedProvenance
+			continue
+		}
 		if f.Prefill == nil {
 			continue
 		}
@@ -265,6 +282,33 @@ func (d *draft) fill(records map[string]hub.Record, statuses map[string]string) 
 	}
 	if app.Materials == nil {
 		app.Materials = []Material{}
+	}
+}
+
+// computedProvenance marks a field whose value the system computes
+// (catalog.Computed): the applicant never sets it.
+var computedProvenance = Provenance{Source: "computed", Label: "系统计算", Status: "computed"}
+
+// hasComputed reports whether some form field of it is computed.
+func hasComputed(it catalog.Item) bool {
+	return slices.ContainsFunc(it.Form, func(f catalog.Field) bool { return f.Computed != nil })
+}
+
+// compute works out the draft's computed fields on the data the sources
+// answered, as the rules will see them; a value that cannot be worked out
+// yet (a field it reads still empty, data unavailable) stays empty and is
+// computed again at submission.
+func (d *draft) compute(records map[string]hub.Record, statuses map[string]string, at time.Time) {
+	if d.prog == nil {
+		return
+	}
+	in := ruleInput(d.app, d.w, d.prog.ComputedNeeds(), records, statuses, at)
+	cs := d.prog.Compute(in, at)
+	rules.SetComputed(d.app.Form, cs)
+	for _, c := range cs {
+		if c.Result == rules.ComputedValue {
+			d.app.FieldsPrefilled++ // nothing for the applicant to type
+		}
 	}
 }
 
@@ -447,6 +491,12 @@ func setForm(a *Application, fields []catalog.Field, values map[string]any) erro
 		f, ok := byID[k]
 		if !ok {
 			problems = append(problems, noSuchField(k))
+			continue
+		}
+		if f.Computed != nil {
+			problems = append(problems, fieldProblem(f, apperr.Words{
+				Zh: "此项由系统根据有关数据计算，不能填写或修改",
+				En: "this value is computed by the system from the data and cannot be set"}))
 			continue
 		}
 		if pv, ok := a.Provenance[k]; ok && pv.Status == "filled" && !pv.Editable {
@@ -662,24 +712,27 @@ func (r *reads) want(src, field string) {
 }
 
 // decidedByRules reports whether a submission of it is decided by its
-// rules (docs/RULES.md, "Approval modes"): every item with rules, whatever
-// its mode, and every item not decided by people alone — a commitment or a
-// filing without rules still checks the applicant's credit.
+// rules (docs/RULES.md, "Approval modes"): every item with rules or
+// computed fields, whatever its mode, and every item not decided by people
+// alone — a commitment or a filing without rules still checks the
+// applicant's credit.
 func decidedByRules(it catalog.Item) bool {
-	return it.Approval.Mode != "manual" || len(it.Rules) > 0
+	return it.Approval.Mode != "manual" || len(it.Rules) > 0 || hasComputed(it)
 }
 
 // submissionRules returns the rules that decide a submission of v's item
 // and adds what they read to need; nil when people alone decide it (a
 // manual item without rules), or when machine approval of an auto item is
-// suspended (its decision then sends it to a person).
+// suspended (its decision then sends it to a person, and only what its
+// computed fields read is added to need).
 func (s *core) submissionRules(ctx context.Context, v catalog.Version, need *reads) (*rules.Program, error) {
 	if !decidedByRules(v.Item) {
 		return nil, nil
 	}
+	suspended := false
 	if v.Item.Approval.Mode == "auto" {
-		suspended, err := s.machineSuspended(ctx, v.Item.Code)
-		if err != nil || suspended {
+		var err error
+		if suspended, err = s.machineSuspended(ctx, v.Item.Code); err != nil {
 			return nil, err
 		}
 	}
@@ -687,7 +740,11 @@ func (s *core) submissionRules(ctx context.Context, v catalog.Version, need *rea
 	if err != nil {
 		return nil, fmt.Errorf("rules of %s: %w", v.Item.Code, err)
 	}
-	for src, fields := range prog.Needs() {
+	needs := prog.Needs()
+	if suspended {
+		needs, prog = prog.ComputedNeeds(), nil
+	}
+	for src, fields := range needs {
 		for _, f := range fields {
 			need.want(src, f)
 		}
@@ -705,11 +762,13 @@ func (s *core) decideSubmission(a Application, it catalog.Item, w who, prog *rul
 	return &d
 }
 
-// checkComplete insists every required field of fields is in form.
+// checkComplete insists every required field of fields is in form. A
+// computed field is not the applicant's to fill: when it cannot be
+// computed a person sees to it.
 func checkComplete(fields []catalog.Field, form map[string]any) error {
 	var missing []apperr.Detail
 	for _, f := range fields {
-		if _, ok := form[f.ID]; f.Required && !ok {
+		if _, ok := form[f.ID]; f.Required && f.Computed == nil && !ok {
 			missing = append(missing, detail(f.ID, f.Label.Zh, f.Label.In("en")))
 		}
 	}
@@ -761,7 +820,18 @@ func (s *Drafts) submitIn(ctx context.Context, tx *sql.Tx, w who, a *Application
 		by = staffActor(p)
 	}
 	mism, _ := json.Marshal(a.Mismatches)
-	if err := s.move(ctx, tx, a, workflow.Submit, by, "", nil, update{Mismatches: string(mism), SubmittedAt: now, Number: number}); err != nil {
+	u := update{Mismatches: string(mism), SubmittedAt: now, Number: number}
+	if decision != nil && len(decision.Computed) > 0 {
+		// The values computed on the data the rules saw are the ones the
+		// application is decided and licensed on.
+		rules.SetComputed(a.Form, decision.Computed)
+		form, err := json.Marshal(a.Form)
+		if err != nil {
+			return err
+		}
+		u.Form = string(form)
+	}
+	if err := s.move(ctx, tx, a, workflow.Submit, by, "", nil, u); err != nil {
 		return err
 	}
 	a.Number = number

@@ -419,6 +419,11 @@ func (s *core) checkCorrectionItems(ctx context.Context, a *Application, items [
 		switch {
 		case it.Field != "" && !slices.ContainsFunc(fields, func(f catalog.Field) bool { return f.ID == it.Field }):
 			problems = append(problems, noSuchField(it.Field))
+		case it.Field != "" && slices.ContainsFunc(fields, func(f catalog.Field) bool { return f.ID == it.Field && f.Computed != nil }):
+			l := fieldLabel(fields, it.Field)
+			problems = append(problems, detail(it.Field,
+				fmt.Sprintf("“%s”由系统计算，申请人无法补正；如有误，请在审核中核定。", l.Zh),
+				fmt.Sprintf("“%s” is computed by the system, so the applicant cannot correct it; if it is wrong, settle it in the review.", l.In("en"))))
 		case it.Material != "" && !slices.ContainsFunc(a.Materials, func(m Material) bool { return m.ID == it.Material }):
 			problems = append(problems, detail(it.Material,
 				fmt.Sprintf("本申请没有“%s”这份材料。", it.Material), fmt.Sprintf("The application has no material %q.", it.Material)))

@@ -146,6 +146,18 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			if f.Prefill != nil {
 				ps = append(ps, it.checkSourceRef(fp+"/prefill/source", f.Prefill.Source, licences)...)
 			}
+			if f.Computed != nil {
+				switch {
+				case !top:
+					add(fp+"/computed", "表格的列不能由系统计算", "a table column cannot be computed: compute a field of the form")
+				case f.Prefill != nil:
+					add(fp+"/computed", "字段不能既由系统计算又从数据源预填，请删去其中之一", "a field is either computed or prefilled, not both: remove one")
+				case f.Type == "table" || f.Type == "file":
+					add(fp+"/computed", "%s类型的字段不能由系统计算", "a %s field cannot be computed", f.Type)
+				default:
+					ps = append(ps, it.checkExprSyntax(fp+"/computed/expr", f.Computed.Expr)...)
+				}
+			}
 			if v := f.Validation; v != nil {
 				if v.Pattern != "" {
 					if _, err := regexp.Compile(v.Pattern); err != nil {

@@ -109,7 +109,19 @@ type Field struct {
 	Options    []Answer    `yaml:"options,omitempty" json:"options,omitempty"`
 	Columns    []Field     `yaml:"columns,omitempty" json:"columns,omitempty"`
 	Prefill    *Prefill    `yaml:"prefill,omitempty" json:"prefill,omitempty"`
+	Computed   *Computed   `yaml:"computed,omitempty" json:"computed,omitempty"`
 	When       When        `yaml:"when,omitempty" json:"when,omitempty"`
+}
+
+// Computed makes a field's value derived from data, not chosen by the
+// applicant (由系统计算): a CEL expression over the same inputs as the
+// rules, evaluated when the form is filled and again at submission. A
+// computed expression may not read another computed field, so the values
+// never depend on the order they are worked out in.
+type Computed struct {
+	Expr string `yaml:"expr" json:"expr"`
+	// Note says in words how the value is worked out, for the applicant.
+	Note *Text `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
 // Validation constrains a field's value.

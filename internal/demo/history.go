@@ -152,6 +152,8 @@ type histItem struct {
 	// approval (person or enterprise), or "" where it issues none (no
 	// output, or a licence issued outside the platform).
 	licence string
+	// computes works out its computed fields; nil when it has none.
+	computes *rules.Program
 }
 
 // staff is a demo staff account.
@@ -250,6 +252,12 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 			// A licence held by a co-party (a transfer's buyer) is left
 			// out: the history has no co-parties to give it to.
 			it.licence = holders[out.Licence]
+		}
+		if len(rules.ComputedFields(v.Item)) > 0 {
+			var problems []rules.Problem
+			if it.computes, problems = rules.Compile(v.Item); len(problems) > 0 {
+				return nil, fmt.Errorf("item %s: %s", v.Item.Code, problems[0])
+			}
 		}
 		// Some items are applied for far more than others: a Zipf-like
 		// weight over the catalogue's order.
@@ -731,7 +739,7 @@ func (h *history) application(k int, t appTables) error {
 		t.reads.add(l.created, idx, src, "*", l.app.account, l.app.name, purpose, l.id, consent, "ok")
 	}
 
-	form, prov, mats := h.formOf(l.app, it, l.created)
+	form, prov, mats := h.formOf(l.app, it, l.it.computes, l.created)
 	sealed := make([]string, 5)
 	for c, v := range []any{map[string]string{}, form, prov, mats, []application.Mismatch{}} {
 		b, err := json.Marshal(v)
@@ -1046,9 +1054,10 @@ func (h *history) messages(l *life, t appTables, r *rand.Rand) {
 }
 
 // formOf is the application's form as the prefill fills it: the
-// applicant's own data where a field names a source, plausible values
-// elsewhere, and its materials attached from licences and registries.
-func (h *history) formOf(a applicant, it catalog.Item, at time.Time) (map[string]any, map[string]application.Provenance, []application.Material) {
+// applicant's own data where a field names a source, the computed fields
+// as computes works them out, plausible values elsewhere, and its
+// materials attached from licences and registries.
+func (h *history) formOf(a applicant, it catalog.Item, computes *rules.Program, at time.Time) (map[string]any, map[string]application.Provenance, []application.Material) {
 	form := map[string]any{}
 	prov := map[string]application.Provenance{}
 	for _, f := range it.Form {
@@ -1089,6 +1098,14 @@ func (h *history) formOf(a applicant, it catalog.Item, at time.Time) (map[string
 			prov[f.ID] = application.Provenance{Source: f.Prefill.Source, Label: label, Editable: f.Prefill.Editable, Status: "filled", Value: v}
 		}
 		form[f.ID] = v
+	}
+	if computes != nil {
+		// The values the system computes, on what the applicant's ID
+		// number says; those that need registry data are left empty.
+		rules.SetComputed(form, computes.Compute(rules.Input{Applicant: rules.Applicant{Name: a.name, IDNumber: a.id, Kind: "person"}, Form: form}, at))
+		for _, id := range rules.ComputedFields(it) {
+			prov[id] = application.Provenance{Source: "computed", Label: "系统计算", Status: "computed"}
+		}
 	}
 	var mats []application.Material
 	for _, m := range it.Materials {

@@ -22,7 +22,7 @@ import (
 // is one a touch screen can take.
 func blocker(it catalog.Item, answers map[string]string) *catalog.Text {
 	for _, f := range it.Form {
-		if f.Required && f.Prefill == nil && (f.Type == "file" || f.Type == "table") && f.When.Matches(answers) {
+		if f.Required && f.Prefill == nil && f.Computed == nil && (f.Type == "file" || f.Type == "table") && f.When.Matches(answers) {
 			return &catalog.Text{Zh: "「" + f.Label.Zh + "」需在网上或窗口填写。", En: f.Label.In("en") + " is filled in online or at a window."}
 		}
 	}
@@ -116,12 +116,13 @@ func answersOf(r *http.Request, it catalog.Item) map[string]string {
 }
 
 // fillable lists the fields of it under the answers that the person fills
-// at the kiosk: those not filled from the registries or e-licences.
+// at the kiosk: those not filled from the registries or e-licences, nor
+// computed by the system.
 func fillable(it catalog.Item, answers map[string]string) (fill []catalog.Field, auto []catalog.Text) {
 	for _, f := range it.Form {
 		switch {
 		case !f.When.Matches(answers):
-		case f.Prefill != nil:
+		case f.Prefill != nil || f.Computed != nil:
 			auto = append(auto, f.Label)
 		case f.Type != "file" && f.Type != "table":
 			fill = append(fill, f)

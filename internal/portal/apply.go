@@ -78,6 +78,7 @@ type formField struct {
 	Source   string // where a prefilled value came from, e.g. population.name; "" for none
 	ReadOnly bool   // prefilled from a source the applicant may not change
 	Missing  bool   // the source had nothing: type it in
+	Computed bool   // the system computes it (由系统计算): never typed in
 }
 
 // fields is the form as the applicant fills it in.
@@ -88,6 +89,11 @@ func fields(it catalog.Item, a application.Application) []formField {
 			continue
 		}
 		ff := formField{Field: f, Value: formValue(a.Form[f.ID])}
+		if f.Computed != nil {
+			ff.Computed, ff.ReadOnly = true, true
+			out = append(out, ff)
+			continue
+		}
 		if pv, ok := a.Provenance[f.ID]; ok {
 			if pv.Status == "filled" {
 				ff.Source, ff.ReadOnly = pv.Source, !pv.Editable

@@ -69,6 +69,7 @@ type Program struct {
 	materials  []string
 	sources    []string // the hub's registries, in its order
 	rules      []compiledRule
+	computed   []compiledComputation // in form order
 	digest     string
 }
 
@@ -146,7 +147,7 @@ func compile(item catalog.Item, licences map[string]bool) (*Program, []Problem) 
 		item:       item.Code,
 		schema:     s,
 		situations: map[string][]string{},
-		digest:     rulesDigest(item.Rules),
+		digest:     rulesDigest(item),
 	}
 	if item.Requirements != nil {
 		p.minCredit = item.Requirements.MinCreditLevel
@@ -217,6 +218,7 @@ func compile(item catalog.Item, licences map[string]bool) (*Program, []Problem) 
 		problems = append(problems, ps...)
 		p.rules = append(p.rules, cr)
 	}
+	problems = append(problems, p.compileComputed(env, item, licences)...)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -224,12 +226,24 @@ func compile(item catalog.Item, licences map[string]bool) (*Program, []Problem) 
 }
 
 // rulesDigest is the sha256 of the rules' canonical JSON (Go's encoding:
-// fields in declaration order, map keys sorted).
-func rulesDigest(rs []catalog.Rule) string {
+// fields in declaration order, map keys sorted), followed by that of the
+// computed fields' computations when the item has any.
+func rulesDigest(item catalog.Item) string {
+	rs := item.Rules
 	if rs == nil {
 		rs = []catalog.Rule{}
 	}
 	b, _ := json.Marshal(rs)
+	var computed []map[string]any
+	for _, f := range item.Form {
+		if f.Computed != nil {
+			computed = append(computed, map[string]any{"field": f.ID, "type": f.Type, "computed": f.Computed, "when": f.When})
+		}
+	}
+	if computed != nil {
+		c, _ := json.Marshal(computed)
+		b = append(b, c...)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -61,6 +61,9 @@ type Decision struct {
 	// and input reasons.
 	Reasons []Reason    `json:"reasons"`
 	Rules   []RuleTrace `json:"rules"`
+	// Computed is what each computed field of the item gave, worked out
+	// before the rules, which read the values.
+	Computed []Computation `json:"computed,omitempty"`
 	// NotInForce lists the rules skipped because their effective_from is
 	// after the decision day.
 	NotInForce []string `json:"not_in_force,omitempty"`
@@ -197,16 +200,9 @@ func (p *Program) Decide(in Input, at time.Time) Decision {
 		}
 	}
 	d.InputProblems = act.problems
+	d.Computed = p.compute(act, in.Answers)
 
-	patterns := make([]*cel.AttributePatternType, len(act.unknown))
-	for i, u := range act.unknown {
-		pat := cel.AttributePattern(u[0])
-		for _, q := range u[1:] {
-			pat = pat.QualString(q)
-		}
-		patterns[i] = pat
-	}
-	vars, err := cel.PartialVars(act.vars, patterns...)
+	vars, err := act.partial()
 	if err != nil {
 		act.problem("the input cannot be given to the rules: %v", err)
 		d.InputProblems = act.problems
@@ -237,6 +233,7 @@ func (p *Program) Decide(in Input, at time.Time) Decision {
 			manuals = append(manuals, Reason{Code: r.ID, Text: notCheckable(r.Description)})
 		}
 	}
+	manuals = append(manuals, p.computedReasons(d.Computed)...)
 	manuals = append(manuals, p.creditReasons(in.Credit, act)...)
 	if len(d.InputProblems) > 0 {
 		manuals = append(manuals, Reason{Code: "input.invalid", Text: catalog.Text{
@@ -261,17 +258,28 @@ func (p *Program) Decide(in Input, at time.Time) Decision {
 	return d
 }
 
-// reads reports whether some rule refers to data at path or within it.
+// reads reports whether some rule or computation refers to data at path
+// or within it.
 func (p *Program) reads(path []string) bool {
-	for _, r := range p.rules {
-		for _, q := range r.paths {
-			n := min(len(q), len(path))
-			if slices.Equal(q[:n], path[:n]) {
-				return true
-			}
+	for _, q := range p.paths() {
+		n := min(len(q), len(path))
+		if slices.Equal(q[:n], path[:n]) {
+			return true
 		}
 	}
 	return path[0] == varCredit // the engine's own credit checks read it
+}
+
+// paths are the attributes the rules and the computations read.
+func (p *Program) paths() [][]string {
+	var out [][]string
+	for _, r := range p.rules {
+		out = append(out, r.paths...)
+	}
+	for _, c := range p.computed {
+		out = append(out, c.paths...)
+	}
+	return out
 }
 
 // creditReasons are the engine's own credit checks: a blacklisted
@@ -323,24 +331,12 @@ func (p *Program) evalRule(r compiledRule, vars cel.PartialActivation, act *acti
 		}
 		return t
 	}
-	start := time.Now()
-	out, det, err := eval(r.prg, vars)
-	t.TookNS = time.Since(start).Nanoseconds()
-	if det != nil && det.ActualCost() != nil {
-		t.Cost = *det.ActualCost()
-	}
+	var out any
+	var err error
+	out, t.Cost, t.TookNS, err = evalTraced(r.prg, vars)
 	switch v := out.(type) {
 	case *types.Unknown:
-		t.Result = Unknown
-		for _, id := range v.IDs() {
-			trails, _ := v.GetAttributeTrails(id)
-			for _, tr := range trails {
-				if s := tr.String(); !slices.Contains(t.Waiting, s) {
-					t.Waiting = append(t.Waiting, s)
-				}
-			}
-		}
-		slices.Sort(t.Waiting)
+		t.Result, t.Waiting = Unknown, waiting(v)
 	case types.Bool:
 		if err == nil {
 			t.Result = False
@@ -377,6 +373,18 @@ func eval(prg cel.Program, vars cel.PartialActivation) (out any, det *cel.EvalDe
 		}
 	}()
 	return prg.Eval(vars)
+}
+
+// evalTraced runs a program and returns what it gave with the cost and
+// the time it took, for the trace.
+func evalTraced(prg cel.Program, vars cel.PartialActivation) (out any, cost uint64, tookNS int64, err error) {
+	start := time.Now()
+	out, det, err := eval(prg, vars)
+	tookNS = time.Since(start).Nanoseconds()
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
+	return out, cost, tookNS, err
 }
 
 // evalError words an evaluation error for the staff trace.

@@ -48,6 +48,18 @@ func daysBetween(a, b time.Time) int64 {
 	return int64(db.Sub(da) / (24 * time.Hour))
 }
 
+// addYears is the day n years after t, as anniversaries fall: 29
+// February moves to 28 February in a year that has none, so a validity
+// never runs into the next month.
+func addYears(t time.Time, n int64) time.Time {
+	y, m, d := t.UTC().Date()
+	out := time.Date(y+int(n), m, d, 0, 0, 0, 0, time.UTC)
+	if out.Month() != m {
+		out = time.Date(y+int(n), m+1, 0, 0, 0, 0, 0, time.UTC) // the last day of the month
+	}
+	return out
+}
+
 // dateFunctions are the helpers rule authors use for dates; see
 // docs/RULES.md.
 func dateFunctions() []cel.EnvOption {
@@ -72,6 +84,19 @@ func dateFunctions() []cel.EnvOption {
 		cel.Function("days_between",
 			cel.Overload("days_between_timestamp_timestamp", []*cel.Type{cel.TimestampType, cel.TimestampType}, cel.IntType,
 				cel.BinaryBinding(between(daysBetween)))),
+		cel.Function("add_years",
+			cel.Overload("add_years_timestamp_int", []*cel.Type{cel.TimestampType, cel.IntType}, cel.TimestampType,
+				cel.BinaryBinding(func(l, r ref.Val) ref.Val {
+					t, ok := ts(l)
+					n, isInt := r.(types.Int)
+					if !ok || !isInt {
+						return types.NewErr("add_years expects a timestamp and a number of years")
+					}
+					if n < -1000 || n > 1000 {
+						return types.NewErr("add_years: %d years is out of range", int64(n))
+					}
+					return types.Timestamp{Time: addYears(t, int64(n))}
+				}))),
 		cel.Function("date",
 			cel.Overload("date_string", []*cel.Type{cel.StringType}, cel.TimestampType,
 				cel.UnaryBinding(func(v ref.Val) ref.Val {

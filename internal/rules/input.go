@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 
 	"yiwang/internal/hub"
@@ -100,6 +101,20 @@ func (a *activation) isUnknown(path []string) bool {
 		}
 	}
 	return false
+}
+
+// partial gives the values to the expressions, with the unknown paths as
+// unknowns for partial evaluation.
+func (a *activation) partial() (cel.PartialActivation, error) {
+	patterns := make([]*cel.AttributePatternType, len(a.unknown))
+	for i, u := range a.unknown {
+		pat := cel.AttributePattern(u[0])
+		for _, q := range u[1:] {
+			pat = pat.QualString(q)
+		}
+		patterns[i] = pat
+	}
+	return cel.PartialVars(a.vars, patterns...)
 }
 
 var trustLevels = []string{"A", "B", "C", "D"}
@@ -208,8 +223,8 @@ func (p *Program) activation(in Input, today time.Time) *activation {
 			a.problem("form.%s: the item has no such field", id)
 			continue
 		}
-		if in.Form[id] == nil {
-			continue // left empty
+		if in.Form[id] == nil || p.isComputed(id) {
+			continue // left empty, or the system's to fill (compute)
 		}
 		v, err := p.schema.convert(t, in.Form[id])
 		if err != nil {

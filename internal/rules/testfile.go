@@ -64,6 +64,9 @@ type Expectation struct {
 	Reasons    []string          `json:"reasons,omitempty"`
 	Results    map[string]Result `json:"results,omitempty"`
 	NotInForce []string          `json:"not_in_force,omitempty"`
+	// Computed are the values computed fields must have; null expects
+	// none (the value could not be computed).
+	Computed   map[string]any `json:"computed,omitempty"`
 	hasReasons bool
 }
 
@@ -176,6 +179,9 @@ func runFile(r *TestReport, file string, data []byte, items map[string]*catalog.
 	for _, rule := range it.Rules {
 		ruleIDs[rule.ID] = true
 	}
+	for _, f := range ComputedFields(it.Item) {
+		ruleIDs[ComputedReason(f)] = true // the reason when it cannot be computed
+	}
 	for _, tn := range tests.Content {
 		tc, failures := runTest(file, tn, base, today, p, ruleIDs)
 		if tc != nil {
@@ -277,6 +283,18 @@ func runTest(file string, tn *yaml.Node, base map[string]any, today string, p *P
 			}
 		}
 	}
+	for _, id := range sortedKeys(exp.Computed) {
+		want := exp.Computed[id]
+		i := slices.IndexFunc(d.Computed, func(c Computation) bool { return c.Field == id })
+		switch {
+		case i < 0:
+			fail(tn.Line, "computed %s: the item has no such computed field", id)
+		case want == nil && d.Computed[i].Result == ComputedValue:
+			fail(tn.Line, "computed %s: want no value, got %v", id, d.Computed[i].Value)
+		case want != nil && (d.Computed[i].Result != ComputedValue || !sameValue(want, d.Computed[i].Value)):
+			fail(tn.Line, "computed %s: want %v, got %s", id, want, d.Computed[i])
+		}
+	}
 	if exp.NotInForce != nil && !sameSet(exp.NotInForce, d.NotInForce) {
 		fail(tn.Line, "want not in force [%s], got [%s]", strings.Join(exp.NotInForce, " "), strings.Join(d.NotInForce, " "))
 	}
@@ -307,6 +325,17 @@ func summary(d Decision) string {
 	return ": " + strings.Join(parts, "; ")
 }
 
+// sameValue compares an expected computed value, as YAML reads it, with
+// the value computed: numbers by value, dates as written.
+func sameValue(want, got any) bool {
+	w, ok1 := toDouble(want)
+	g, ok2 := toDouble(got)
+	if ok1 && ok2 {
+		return w == g
+	}
+	return fmt.Sprint(datesAsText(want)) == fmt.Sprint(got)
+}
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
@@ -335,6 +364,9 @@ func parseExpect(n *yaml.Node, ruleIDs map[string]bool) (Expectation, int, error
 			e.hasReasons = true
 			for _, id := range e.Reasons {
 				if !ruleIDs[id] && !slices.Contains(standardCodes, id) {
+					if f, ok := strings.CutPrefix(id, "computed."); ok {
+						return e, v.Line, fmt.Errorf("reason %q: the item has no computed field %q", id, f)
+					}
 					return e, v.Line, fmt.Errorf("reason %q is neither a rule of the item nor one of %s", id, strings.Join(standardCodes, ", "))
 				}
 			}
@@ -343,7 +375,7 @@ func parseExpect(n *yaml.Node, ruleIDs map[string]bool) (Expectation, int, error
 				return e, v.Line, fmt.Errorf("results: a mapping of rule id to true, false, unknown, error or skipped")
 			}
 			for id, res := range e.Results {
-				if !ruleIDs[id] {
+				if !ruleIDs[id] || strings.HasPrefix(id, "computed.") {
 					return e, v.Line, fmt.Errorf("results: the item has no rule %q", id)
 				}
 				if !slices.Contains([]Result{True, False, Unknown, Error, Skipped}, res) {
@@ -362,8 +394,12 @@ func parseExpect(n *yaml.Node, ruleIDs map[string]bool) (Expectation, int, error
 					return e, v.Line, fmt.Errorf("not_in_force: the item has no rule %q", id)
 				}
 			}
+		case "computed":
+			if err := v.Decode(&e.Computed); err != nil || e.Computed == nil {
+				return e, v.Line, fmt.Errorf("computed: a mapping of computed field id to its value, e.g. {band: \"A\"}")
+			}
 		default:
-			return e, k.Line, fmt.Errorf("unknown key %q; expect has outcome, reasons, results and not_in_force", k.Value)
+			return e, k.Line, fmt.Errorf("unknown key %q; expect has outcome, reasons, results, not_in_force and computed", k.Value)
 		}
 	}
 	if e.Outcome == "" {

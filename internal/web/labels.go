@@ -121,6 +121,15 @@ var labels = map[string]map[string][2]string{
 	"result": {
 		"true": {"通过", "Passed"}, "false": {"未通过", "Failed"}, "unknown": {"缺数据", "Data missing"},
 		"error": {"无法判断", "Could not be evaluated"}, "skipped": {"不适用", "Not applicable"},
+		"computed": {"已计算", "Computed"},
+	},
+	// What a computed field's computation looked at, beside the form's
+	// fields and the registries' (named by the item and the hub).
+	"trace": {
+		"form": {"申请表", "Form"}, "today": {"决定日", "Decision day"},
+		"applicant.age": {"申请人年龄", "Applicant's age"}, "applicant.birth_date": {"申请人出生日期", "Applicant's birth date"},
+		"applicant.sex": {"申请人性别", "Applicant's sex"}, "applicant.kind": {"申请人类别", "Applicant kind"},
+		"credit.level": {"信用等级", "Credit level"},
 	},
 	// How a material was supplied.
 	"source": {

@@ -176,8 +176,8 @@ func (h *Handler) intakeSave(w http.ResponseWriter, r *http.Request) {
 		if !ok || len(raw) == 0 || strings.TrimSpace(raw[0]) == "" {
 			continue
 		}
-		if pv, ok := d.App.Provenance[f.ID]; ok && pv.Status == "filled" && !pv.Editable {
-			continue
+		if pv, ok := d.App.Provenance[f.ID]; f.Computed != nil || (ok && pv.Status == "filled" && !pv.Editable) {
+			continue // the system's or the source's value stands
 		}
 		s := strings.TrimSpace(raw[0])
 		if formValue(d.App.Form[f.ID]) == s {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	"yiwang/internal/org"
 	"yiwang/internal/web"
@@ -91,4 +92,28 @@ func (d Deps) staffRef(lang, ref string) string {
 		}
 	}
 	return web.ActorRef(lang, ref, name)
+}
+
+// tracedValue shows a computed field's value as the form shows it: an
+// option by its label, not its code.
+func tracedValue(lang string, it catalog.Item, field string, v any) string {
+	for _, f := range it.Form {
+		if f.ID == field {
+			return f.Shown(v, lang)
+		}
+	}
+	return formValue(v)
+}
+
+// tracePath names a value a computation looked at: a form field by its
+// label, a registry field by the hub's names.
+func tracePath(lang string, it catalog.Item, path string) string {
+	root, rest, _ := strings.Cut(path, ".")
+	switch root {
+	case "form":
+		return web.Label(lang, "trace", "form") + " · " + it.NameOf(rest).In(lang)
+	case "sources":
+		return dataName(lang, rest)
+	}
+	return web.Label(lang, "trace", path)
 }

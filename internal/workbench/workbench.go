@@ -63,6 +63,8 @@ func NewHandler(d Deps) (*Handler, error) {
 		"table":  tableText,
 		"dept":   deptNamer(d.Org),
 		"data":   dataName,
+		"traced": tracedValue,
+		"path":   tracePath,
 		"source": hub.SourceName,
 		"from":   materialSource,
 		"who":    d.staffRef,
