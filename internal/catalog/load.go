@@ -68,7 +68,7 @@ type Catalogue struct {
 	// Warnings are what LoadFS found likely wrong but usable (Problem.Warning).
 	Warnings   []Problem
 	deptSource Source
-	licSource   Source
+	licSource  Source
 }
 
 // Files in a catalogue folder.
