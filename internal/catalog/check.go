@@ -333,6 +333,22 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	return ps
 }
 
+// noManualRoute is the warning about a machine item without a manual route.
+var noManualRoute = Text{
+	Zh: "系统自动审批的事项没有声明转人工审核的去向（approval.manual）：转人工的办件将落到本事项的环节，按其时限（通常当天）到期",
+	En: "a machine-approved item declares no route for its manual cases (approval.manual): they fall to the item's own steps, due in their days (often the same day)",
+}
+
+// Warnings are what is likely wrong with the item though it works, for
+// the pages that show a stored version; checking the catalogue reports the
+// same at their place in the file.
+func (it Item) Warnings() []Text {
+	if it.Approval.Mode == "auto" && it.Approval.Manual == nil {
+		return []Text{noManualRoute}
+	}
+	return nil
+}
+
 // checkManualRoute checks where a machine item's manual cases go: to a
 // declared department or hall. A machine item without a route is a
 // warning: its manual cases would fall to the machine's own steps.
@@ -340,10 +356,8 @@ func (it *LoadedItem) checkManualRoute(depts map[string]Department, halls map[st
 	r := it.Approval.Manual
 	switch {
 	case r == nil && it.Approval.Mode == "auto":
-		p := it.problem("/approval", "系统自动审批的事项没有声明转人工审核的去向（approval.manual）：转人工的办件将落到本事项的环节，按其时限（通常当天）到期",
-			"a machine-approved item declares no route for its manual cases (approval.manual): they fall to the item's own steps, due in their days (often the same day)")
-		p.Warning = true
-		return []Problem{p}
+		line, col := it.At("/approval")
+		return []Problem{{File: it.File, Line: line, Col: col, Message: noManualRoute.En, Zh: noManualRoute.Zh, Warning: true}}
 	case r == nil:
 		return nil
 	case it.Approval.Mode != "auto":
