@@ -314,16 +314,25 @@ func stepsOf(it catalog.Item, answers map[string]string) []workflow.Step {
 }
 
 // manualSteps are the steps a case the machine leaves to a person takes:
-// the item's manual route where it declares one (catalog.ManualRoute),
-// else its steps. The route's step is worked by a hall's staff on behalf
-// of the item's department, or by a department's.
+// the item's manual route where it declares one (ManualRouteStep), else
+// its steps.
 func manualSteps(it catalog.Item, answers map[string]string) []workflow.Step {
+	if st, ok := ManualRouteStep(it); ok {
+		return []workflow.Step{st}
+	}
+	return stepsOf(it, answers)
+}
+
+// ManualRouteStep is the one step of a machine item's manual route
+// (catalog.ManualRoute), if it declares one: worked by a hall's staff on
+// behalf of the item's department, or by a department's.
+func ManualRouteStep(it catalog.Item) (workflow.Step, bool) {
 	r := it.Approval.Manual
 	if it.Approval.Mode != "auto" || r == nil {
-		return stepsOf(it, answers)
+		return workflow.Step{}, false
 	}
-	dept := cmp.Or(r.Department, it.Department)
-	return []workflow.Step{{ID: "manual_review", NameZh: "人工审核", NameEn: "Manual review", Department: dept, Hall: r.Hall, Role: r.Role, Days: r.Days}}
+	return workflow.Step{ID: "manual_review", NameZh: "人工审核", NameEn: "Manual review", Department: cmp.Or(r.Department, it.Department),
+		Hall: r.Hall, Role: r.Role, Days: r.Days}, true
 }
 
 // timeLimit is the application's deadline in working days (catalog.TimeLimit.Days).
