@@ -9,6 +9,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 	"yiwang/internal/workday"
@@ -140,6 +141,24 @@ func TestManualCasesGoToTheStreetHall(t *testing.T) {
 		if got := manualTask(t, f, fuan, a.ID); got.Status != "open" || got.Assignee != 0 {
 			t.Fatalf("the refused attempts changed the task: %+v", got)
 		}
+
+		// Past its deadline the step is the hall's to answer for: the
+		// warning goes to its reviewer, not to the district's civil affairs
+		// staff nor to another hall.
+		f.apps.SetNow(func() time.Time { return task.Deadline.Add(72 * time.Hour) })
+		if _, err := f.apps.Deadlines.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		told := map[int64]bool{}
+		for _, m := range f.notices.sent {
+			if m.ApplicationID == a.ID && m.Kind == notify.DeadlineWarning {
+				told[m.AccountID] = true
+			}
+		}
+		if !told[fuan.AccountID] || told[st.civil.AccountID] || told[st.head.AccountID] || told[centre.AccountID] {
+			t.Errorf("the overdue manual review was told to %v; want the Fu'an reviewer %d alone", told, fuan.AccountID)
+		}
+		f.apps.SetNow(time.Now)
 
 		if err := f.apps.Tasks.Claim(ctx, fuan, task.ID); err != nil {
 			t.Fatal(err)
