@@ -242,6 +242,9 @@ func formHeaders(hd map[string]string) map[string]string {
 	return h
 }
 
+// approvalLine is an item file's approval line.
+var approvalLine = regexp.MustCompile(`(?m)^approval: .*$`)
+
 // seniorCardIn publishes a version of the senior card approved in another
 // mode (approval is the item file's approval line) and has 张三 apply for
 // it through the wizard, signing the commitment where there is one; it
@@ -251,7 +254,7 @@ func seniorCardIn(t *testing.T, h http.Handler, approval string) string {
 	admin := signIn(t, h, "catalog.admin")
 	z := zipCatalogue(t, func(name string, b []byte) []byte {
 		if strings.HasSuffix(name, "senior_card.yaml") {
-			return bytes.Replace(b, []byte("approval: {mode: auto, sample_percent: 5}"), []byte(approval), 1)
+			return approvalLine.ReplaceAll(b, []byte(approval))
 		}
 		return b
 	})
@@ -339,7 +342,7 @@ func TestImportWarnsOfAMachineItemWithoutManualRoute(t *testing.T) {
 	auth := signIn(t, h, "catalog.admin")
 	unrouted := zipCatalogue(t, func(name string, b []byte) []byte {
 		if strings.HasSuffix(name, "senior_card.yaml") {
-			return bytes.Replace(b, []byte(", manual: {hall: fuan-street, role: reviewer, days: 5}}"), []byte("}"), 1)
+			return bytes.Replace(b, []byte(", manual: {department: civil, role: reviewer, days: 5}}"), []byte("}"), 1)
 		}
 		return b
 	})

@@ -16,15 +16,12 @@ import (
 )
 
 // lookAtSeventy gives the senior card a rule that leaves applicants under
-// 70 (the fixture's person is 66) to a person, and the manual route r
-// (nil: the demo catalogue's own, to the Fu'an street hall).
-func lookAtSeventy(r *catalog.ManualRoute) func(*catalog.Catalogue) {
+// 70 (the fixture's person is 66) to a person, and the manual route r.
+func lookAtSeventy(r catalog.ManualRoute) func(*catalog.Catalogue) {
 	return seniorCardAs(func(it *catalog.Item) {
 		it.Rules = append(it.Rules, catalog.Rule{ID: "seventy", Description: catalog.Text{Zh: "年满70周岁"}, Expr: "applicant.age >= 70",
 			Reason: catalog.Text{Zh: "未满70周岁，需人工核对"}, OnFail: "manual"})
-		if r != nil {
-			it.Approval.Manual = r
-		}
+		it.Approval.Manual = &r
 	})
 }
 
@@ -64,7 +61,7 @@ func TestManualCasesOfAMachineItemGoToTheirDepartmentRoute(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		f := setupWith(t, db, nil, lookAtSeventy(&catalog.ManualRoute{Department: "civil", Role: "reviewer", Days: 3}))
+		f := setupWith(t, db, nil, lookAtSeventy(catalog.ManualRoute{Department: "civil", Role: "reviewer", Days: 3}))
 		st := makeStaff(t, f.ids)
 		before := time.Now()
 		a := submitManual(t, f)
@@ -93,16 +90,17 @@ func TestManualCasesOfAMachineItemGoToTheirDepartmentRoute(t *testing.T) {
 	})
 }
 
-// TestManualCasesGoToTheStreetHall: the demo senior card sends its manual
-// cases to the Fu'an street hall. Its reviewer — of no department of the
-// item — sees, opens and decides them within five working days; a reviewer
-// of another hall, and the civil affairs reviewers of the district, do not
-// have them to work, and the other hall cannot open the application.
+// TestManualCasesGoToTheStreetHall: routed to the Fu'an street hall (as the
+// demo elderly allowance is), the senior card's manual cases reach its
+// reviewer — of no department of the item — who sees, opens and decides
+// them within five working days; a reviewer of another hall, and the civil
+// affairs reviewers of the district, do not have them to work, and the
+// other hall cannot open the application.
 func TestManualCasesGoToTheStreetHall(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		f := setupWith(t, db, nil, lookAtSeventy(nil))
+		f := setupWith(t, db, nil, lookAtSeventy(catalog.ManualRoute{Hall: "fuan-street", Role: "reviewer", Days: 5}))
 		st := makeStaff(t, f.ids)
 		fuan := postedAt(t, f, db, "fuan.reviewer", "fuan-street", "910102001", authz.Reviewer)
 		centre := postedAt(t, f, db, "centre.head", "mingde-center", "910102", authz.Reviewer, authz.Head)

@@ -92,12 +92,12 @@ const inboxLimit = 500
 
 // inboxQuery is the condition of p's inbox for queryTasks: the ids of the
 // first tasks by deadline of each kind p works — the open steps of each
-// role p may take in p's department, and in p's hall (migration 0022), the
-// open acceptance steps (any department, for a clerk) and the steps p has
-// claimed — each read in deadline order along its own index (migration
-// 0019), then the nearest of them all. Open and claimed steps always have a deadline: a step gets
-// it when it opens. Steps whose application's clock is stopped are left
-// out, as the inbox leaves out stopped clocks.
+// role p may take in p's department, and in p's hall, the open acceptance
+// steps (any department, for a clerk) and the steps p has claimed — each
+// read in deadline order along its own index (migrations 0019, 0022), then
+// the nearest of them all. Open and claimed steps always have a deadline:
+// a step gets it when it opens. Steps whose application's clock is
+// stopped are left out, as the inbox leaves out stopped clocks.
 func inboxQuery(p authz.Principal) (string, []any) {
 	args := []any{p.AccountID} // then the department and the hall, where a part names them
 	const part = `SELECT id FROM (SELECT t.id FROM tasks t JOIN applications a ON a.id = t.application_id WHERE %s

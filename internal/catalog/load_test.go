@@ -144,17 +144,17 @@ func TestManualRoutes(t *testing.T) {
 	for _, w := range demo.Warnings {
 		t.Errorf("the demo catalogue has a warning: %s", w)
 	}
-	card, err := os.ReadFile("../../catalog/items/civil/senior_card.yaml")
+	card, err := os.ReadFile("../../catalog/items/civil/elderly_allowance.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const route = ", manual: {hall: fuan-street, role: reviewer, days: 5}}"
 	if !strings.Contains(string(card), route) {
-		t.Fatalf("senior_card.yaml no longer routes to the Fu'an street hall as %q", route)
+		t.Fatalf("elderly_allowance.yaml no longer routes to the Fu'an street hall as %q", route)
 	}
 	load := func(t *testing.T, item string) (*catalog.Catalogue, []catalog.Problem) {
 		t.Helper()
-		fsys := fstest.MapFS{"items/senior_card.yaml": {Data: []byte(item)}}
+		fsys := fstest.MapFS{"items/elderly_allowance.yaml": {Data: []byte(item)}}
 		for _, f := range []string{catalog.DepartmentsFile, catalog.LicencesFile} {
 			b, err := os.ReadFile("../../catalog/" + f)
 			if err != nil {
@@ -173,7 +173,7 @@ func TestManualRoutes(t *testing.T) {
 		if len(c.Warnings) != 1 || !c.Warnings[0].Warning || !strings.Contains(c.Warnings[0].Message, "approval.manual") || !strings.Contains(c.Warnings[0].Zh, "approval.manual") {
 			t.Fatalf("warnings = %v, want one about approval.manual", c.Warnings)
 		}
-		if w := c.Warnings[0].String(); !strings.HasPrefix(w, "items/senior_card.yaml:63:11: warning: ") {
+		if w := c.Warnings[0].String(); !strings.HasPrefix(w, "items/elderly_allowance.yaml:61:11: warning: ") {
 			t.Errorf("the warning reads %q, not at the item's approval", w)
 		}
 	})
@@ -184,7 +184,7 @@ func TestManualRoutes(t *testing.T) {
 		"clerk":         {route, ", manual: {hall: fuan-street, role: clerk, days: 5}}", "reviewer"},
 		"same day":      {route, ", manual: {hall: fuan-street, role: reviewer, days: 0}}", "minimum"},
 		"past the law":  {route, ", manual: {hall: fuan-street, role: reviewer, days: 21}}", "exceed the statutory 20"},
-		"not a machine": {"mode: auto, sample_percent: 5,", "mode: manual,", "applies to machine approval only"},
+		"not a machine": {"mode: auto, sample_percent: 2,", "mode: manual,", "applies to machine approval only"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, problems := load(t, strings.Replace(string(card), tt.from, tt.to, 1))
