@@ -1993,8 +1993,15 @@ type Task struct {
 	Department          *string    `json:"department,omitempty"`
 	DoneAt              *time.Time `json:"done_at,omitempty"`
 	Group               *string    `json:"group,omitempty"`
-	Id                  *int       `json:"id,omitempty"`
-	ItemCode            *string    `json:"item_code,omitempty"`
+	HallEn              *string    `json:"hall_en,omitempty"`
+
+	// HallId set on the step of a machine item's manual route to a service hall: only the staff posted to this hall work it
+	HallId *int `json:"hall_id,omitempty"`
+
+	// HallZh the hall's name
+	HallZh   *string `json:"hall_zh,omitempty"`
+	Id       *int    `json:"id,omitempty"`
+	ItemCode *string `json:"item_code,omitempty"`
 
 	// Light how near a deadline is: yellow at --deadline-warning-days working days left or fewer, red when overdue, paused while the clock is stopped (correction, special procedure)
 	Light    *Light     `json:"light,omitempty"`
@@ -10917,6 +10924,16 @@ type ImportCatalogueResponse struct {
 		Created   *[]VersionRef `json:"created,omitempty"`
 		Unchanged *int          `json:"unchanged,omitempty"`
 		Updated   *[]VersionRef `json:"updated,omitempty"`
+
+		// Warnings what the catalogue check found likely wrong though usable (e.g. a machine item without approval.manual): imported all the same
+		Warnings *[]struct {
+			Col     *int    `json:"col,omitempty"`
+			File    *string `json:"file,omitempty"`
+			Line    *int    `json:"line,omitempty"`
+			Message *string `json:"message,omitempty"`
+			Warning *bool   `json:"warning,omitempty"`
+			Zh      *string `json:"zh,omitempty"`
+		} `json:"warnings,omitempty"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
@@ -10931,6 +10948,16 @@ func (r ImportCatalogueResponse) GetJSON200() *struct {
 	Created   *[]VersionRef `json:"created,omitempty"`
 	Unchanged *int          `json:"unchanged,omitempty"`
 	Updated   *[]VersionRef `json:"updated,omitempty"`
+
+	// Warnings what the catalogue check found likely wrong though usable (e.g. a machine item without approval.manual): imported all the same
+	Warnings *[]struct {
+		Col     *int    `json:"col,omitempty"`
+		File    *string `json:"file,omitempty"`
+		Line    *int    `json:"line,omitempty"`
+		Message *string `json:"message,omitempty"`
+		Warning *bool   `json:"warning,omitempty"`
+		Zh      *string `json:"zh,omitempty"`
+	} `json:"warnings,omitempty"`
 } {
 	return r.JSON200
 }
@@ -18761,6 +18788,16 @@ func ParseImportCatalogueResponse(rsp *http.Response) (*ImportCatalogueResponse,
 			Created   *[]VersionRef `json:"created,omitempty"`
 			Unchanged *int          `json:"unchanged,omitempty"`
 			Updated   *[]VersionRef `json:"updated,omitempty"`
+
+			// Warnings what the catalogue check found likely wrong though usable (e.g. a machine item without approval.manual): imported all the same
+			Warnings *[]struct {
+				Col     *int    `json:"col,omitempty"`
+				File    *string `json:"file,omitempty"`
+				Line    *int    `json:"line,omitempty"`
+				Message *string `json:"message,omitempty"`
+				Warning *bool   `json:"warning,omitempty"`
+				Zh      *string `json:"zh,omitempty"`
+			} `json:"warnings,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

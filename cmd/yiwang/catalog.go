@@ -66,7 +66,11 @@ func catalogCmd(ctx context.Context, args []string, getenv func(string) string, 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: ok — %d items, %d departments, %d licence types\n", pos[0], len(c.Items), len(c.Departments), len(c.Licences))
+		fmt.Fprintf(stdout, "%s: ok — %d items, %d departments, %d licence types", pos[0], len(c.Items), len(c.Departments), len(c.Licences))
+		if len(c.Warnings) > 0 {
+			fmt.Fprintf(stdout, ", %d warning(s)", len(c.Warnings))
+		}
+		fmt.Fprintln(stdout)
 		return nil
 	}
 	if _, ok := need[sub]; !ok && sub != "publish" {
@@ -226,7 +230,8 @@ func openWithProtector(ctx context.Context, cfg config.Config, logger *slog.Logg
 	return nil, nil, err
 }
 
-// loadCatalogue validates the folder and prints its problems.
+// loadCatalogue validates the folder and prints its problems, then its
+// warnings (which do not stop it).
 func loadCatalogue(dir string, out io.Writer) (*catalog.Catalogue, error) {
 	info, err := os.Stat(dir)
 	if err != nil || !info.IsDir() {
@@ -245,7 +250,11 @@ func loadCatalogue(dir string, out io.Writer) (*catalog.Catalogue, error) {
 			return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Message, b.Message))
 		})
 	}
-	for _, p := range problems {
+	var warnings []catalog.Problem
+	if c != nil {
+		warnings = c.Warnings
+	}
+	for _, p := range append(problems, warnings...) {
 		p.File = dir + string(os.PathSeparator) + p.File
 		fmt.Fprintln(out, p)
 	}

@@ -34,7 +34,7 @@ func TestCrawlShowsNoInternalValues(t *testing.T) {
 	var findings []string
 	seen := map[string]bool{} // pages visited, by language and role; public ones by language alone
 	for _, who := range []string{"", demo.ZhangSan, demo.LiSi, demo.WangWu, "kiosk", "clerk", "reviewer.civil", "head.civil",
-		"reviewer.realestate", "reviewer.tax", "supervisor", "catalog.admin", "sysadmin"} {
+		"reviewer.realestate", "reviewer.tax", "reviewer.fuan", "supervisor", "catalog.admin", "sysadmin"} {
 		hd := crawlSession(t, h, who)
 		for _, lang := range []string{"zh", "en"} {
 			findings = append(findings, crawl(t, h, hd, who, lang, d, seen, more[who])...)
@@ -303,7 +303,7 @@ func newDetector(t *testing.T) *detector {
 	// codes still show a role printed as it is) and the sysadmin's display
 	// name (a role's Chinese label too).
 	for _, w := range []string{"PDF", "OFD", "ID", "QR", "API", "yiwang", "English", "OpenAPI", "PIN", "CEL", "YAML", "SM2", "SM3", "GB", "T", "A", "B", "C", "D",
-		"clerk", "reviewer.civil", "head.civil", "reviewer.realestate", "reviewer.tax", "supervisor", "catalog.admin", "sysadmin",
+		"clerk", "reviewer.civil", "head.civil", "reviewer.realestate", "reviewer.tax", "reviewer.fuan", "supervisor", "catalog.admin", "sysadmin",
 		"系统管理员"} {
 		d.allow[w] = true
 	}

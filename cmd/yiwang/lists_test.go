@@ -111,18 +111,19 @@ func TestListsShowTheRightRows(t *testing.T) {
 
 		// The inboxes: the open steps a staff member may take — any
 		// acceptance step for a clerk, the steps of their roles in their
-		// department for the others — and those they claimed, the nearest
-		// deadline first.
+		// department, and in the hall they are posted to, for the others —
+		// and those they claimed, the nearest deadline first.
 		const inbox = `SELECT t.id FROM tasks t JOIN applications a ON a.id = t.application_id
 			WHERE a.status NOT IN ('correction_requested', 'special_procedure')
 			AND (t.status = 'claimed' AND t.assignee = $1 OR t.status = 'open' AND (%s)) ORDER BY t.deadline, t.id LIMIT 500`
 		seen := 0
 		for _, s := range []struct{ login, which string }{
 			{"clerk", `t.role = 'clerk'`},
-			{"reviewer.civil", `t.department = 'civil' AND t.role = 'reviewer'`},
-			{"head.civil", `t.department = 'civil' AND t.role IN ('reviewer', 'head')`},
-			{"reviewer.realestate", `t.department = 'realestate' AND t.role IN ('reviewer', 'head')`},
-			{"reviewer.tax", `t.department = 'tax' AND t.role IN ('reviewer', 'head')`},
+			{"reviewer.civil", `t.department = 'civil' AND t.hall_id IS NULL AND t.role = 'reviewer'`},
+			{"head.civil", `t.department = 'civil' AND t.hall_id IS NULL AND t.role IN ('reviewer', 'head')`},
+			{"reviewer.realestate", `t.department = 'realestate' AND t.hall_id IS NULL AND t.role IN ('reviewer', 'head')`},
+			{"reviewer.tax", `t.department = 'tax' AND t.hall_id IS NULL AND t.role IN ('reviewer', 'head')`},
+			{"reviewer.fuan", `(t.department = 'civil' AND t.hall_id IS NULL OR t.hall_id = (SELECT id FROM halls WHERE code = 'fuan-street')) AND t.role = 'reviewer'`},
 		} {
 			var id int64
 			if err := db.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = $1`, s.login).Scan(&id); err != nil {

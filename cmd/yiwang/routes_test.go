@@ -184,13 +184,13 @@ func TestGuidesAndSearchForApplicants(t *testing.T) {
 		t.Fatalf("guide API: %d %v", code, body)
 	}
 	code, _, page := call(t, h, "GET", "/items/"+seniorCard, nil, nil)
-	for _, want := range []string{"一、办理内容", "二、办理流程", "三、申请材料", "四、收费标准", "五、办理时限", "明德区民政局", "打印办事指南"} {
+	for _, want := range []string{"一、办理内容", "二、办理流程", "三、申请材料", "四、收费标准", "五、办理时限", "明德区民政局", "打印办事指南", "转人工审核，5 个工作日内办结"} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Errorf("guide page (%d) lacks %q", code, want)
 		}
 	}
 	_, _, page = call(t, h, "GET", "/items/"+seniorCard+"?lang=en", nil, nil)
-	if !strings.Contains(page, "5. Time limit") || !strings.Contains(page, "Civil Affairs Bureau") {
+	if !strings.Contains(page, "5. Time limit") || !strings.Contains(page, "Civil Affairs Bureau") || !strings.Contains(page, "a person reviews it within 5 working days") {
 		t.Error("English guide page is not in English")
 	}
 	code, _, page = call(t, h, "GET", "/items/NOPE", nil, nil)

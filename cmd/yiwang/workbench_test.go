@@ -271,6 +271,9 @@ func formHeaders(hd map[string]string) map[string]string {
 	return h
 }
 
+// approvalLine is an item file's approval line.
+var approvalLine = regexp.MustCompile(`(?m)^approval: .*$`)
+
 // seniorCardIn publishes a version of the senior card approved in another
 // mode (approval is the item file's approval line) and has 张三 apply for
 // it through the wizard, signing the commitment where there is one; it
@@ -280,7 +283,7 @@ func seniorCardIn(t *testing.T, h http.Handler, approval string) string {
 	admin := signIn(t, h, "catalog.admin")
 	z := zipCatalogue(t, func(name string, b []byte) []byte {
 		if strings.HasSuffix(name, "senior_card.yaml") {
-			return bytes.Replace(b, []byte("approval: {mode: auto, sample_percent: 5}"), []byte(approval), 1)
+			return approvalLine.ReplaceAll(b, []byte(approval))
 		}
 		return b
 	})
@@ -425,5 +428,44 @@ form: {delivery: electronic}
 	_, body, _ := call(t, h, "GET", "/api/v1/items/"+seniorCard, nil, nil)
 	if body["version"] != float64(1) {
 		t.Errorf("trying a draft changed the version in service to %v", body["version"])
+	}
+}
+
+// TestImportWarnsOfAMachineItemWithoutManualRoute: a catalogue whose machine
+// item declares no route for its manual cases imports, with the warning in
+// the result, and the item's administration page shows it until a version
+// with a route is imported.
+func TestImportWarnsOfAMachineItemWithoutManualRoute(t *testing.T) {
+	srv, _ := demoServer(t)
+	h := srv.Handler()
+	auth := signIn(t, h, "catalog.admin")
+	unrouted := zipCatalogue(t, func(name string, b []byte) []byte {
+		if strings.HasSuffix(name, "senior_card.yaml") {
+			return bytes.Replace(b, []byte(", manual: {department: civil, role: reviewer, days: 5}}"), []byte("}"), 1)
+		}
+		return b
+	})
+	zipAuth := copyHeaders(auth)
+	zipAuth["Content-Type"] = "application/zip"
+	code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", unrouted, zipAuth)
+	if code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	warnings, _ := body["warnings"].([]any)
+	if len(warnings) != 1 {
+		t.Fatalf("warnings = %v, want the senior card's missing route", body["warnings"])
+	}
+	if w, _ := warnings[0].(map[string]any); w["warning"] != true || !strings.HasSuffix(w["file"].(string), "senior_card.yaml") || !strings.Contains(w["zh"].(string), "转人工审核的去向") {
+		t.Errorf("warning = %v", w)
+	}
+	_, _, html := call(t, h, "GET", "/admin/catalog/"+seniorCard, nil, auth)
+	if !strings.Contains(html, `id="warnings"`) || !strings.Contains(html, "转人工审核的去向") {
+		t.Errorf("the item's page does not show the warning:\n%s", html)
+	}
+	if code, body, _ := call(t, h, "POST", "/api/v1/admin/catalog/import", zipCatalogue(t, func(_ string, b []byte) []byte { return b }), zipAuth); code != 200 || len(body["warnings"].([]any)) != 0 {
+		t.Fatalf("import of the demo catalogue: %d %v", code, body)
+	}
+	if _, _, html := call(t, h, "GET", "/admin/catalog/"+seniorCard, nil, auth); strings.Contains(html, `id="warnings"`) {
+		t.Errorf("the page still warns once the latest version routes its manual cases")
 	}
 }

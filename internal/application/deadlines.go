@@ -94,6 +94,7 @@ type Case struct {
 	DaysOver        int       `json:"days_over"`     // working days past the deadline; 0 just after it on a weekend or holiday
 
 	role  string
+	hall  int64  // the hall whose staff work the step, if a hall's (Task.HallID)
 	steps []Case // an application's open steps, whose staff answer for it
 }
 
@@ -102,7 +103,7 @@ type Case struct {
 // first; how many there are; the running steps of some applications.
 const (
 	stepColumns = `SELECT t.id, t.application_id, COALESCE(a.number, ''), t.step_id, t.name_zh, t.department, t.role,
-		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline
+		COALESCE(t.assignee, 0), COALESCE(u.display_name, ''), t.deadline, COALESCE(t.hall_id, 0)
 		FROM tasks t JOIN applications a ON a.id = t.application_id LEFT JOIN accounts u ON u.id = t.assignee
 		WHERE t.status IN ('open', 'claimed') AND t.deadline IS NOT NULL AND a.status NOT IN ('correction_requested', 'special_procedure')`
 	lateStepsQuery = stepColumns + ` AND t.deadline < $1 ORDER BY t.deadline, t.id LIMIT $2`
@@ -146,7 +147,7 @@ func (s *core) lateCases(ctx context.Context, now time.Time, limit int) ([]Case,
 	cutoff := time.Date(y, m, d, 0, 0, 0, 0, workday.CST) // the first day whose deadlines are green
 	scanStep := func(row store.Scanner) (Case, error) {
 		c := Case{Subject: "task"}
-		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline)
+		err := row.Scan(&c.TaskID, &c.ApplicationID, &c.Number, &c.StepID, &c.StepName, &c.Department, &c.role, &c.ResponsibleID, &c.ResponsibleName, &c.Deadline, &c.hall)
 		return c, err
 	}
 	tasks, err := store.All(ctx, s.db, scanStep, lateStepsQuery, cutoff, limit)
@@ -317,7 +318,7 @@ func (s *core) account(ctx context.Context, tx *sql.Tx, c Case) (int, error) {
 }
 
 // warn tells the staff responsible for c that it turned yellow or red; red
-// goes to the department's head too.
+// goes to the heads of the department (or hall) that works it too.
 func (s *core) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 	steps := c.steps
 	if c.Subject == "task" {
@@ -331,7 +332,7 @@ func (s *core) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 		}
 		to = append(to, ids...)
 		if c.Light == Red {
-			heads, err := staffWith(ctx, tx, authz.Head, st.Department)
+			heads, err := staffWith(ctx, tx, authz.Head, st)
 			if err != nil {
 				return err
 			}
@@ -365,34 +366,40 @@ func (s *core) warn(ctx context.Context, tx *sql.Tx, c Case) error {
 }
 
 // responsibleFor is who answers for a step: its assignee, or while nobody
-// has claimed it, the staff who may claim it (the department's reviewers,
-// its heads for a head's step, the window clerks for acceptance).
+// has claimed it, the staff who may claim it (the reviewers of its
+// department or hall, their heads for a head's step, the window clerks for
+// acceptance).
 func responsibleFor(ctx context.Context, tx *sql.Tx, step Case) ([]int64, error) {
 	if step.ResponsibleID != 0 {
 		return []int64{step.ResponsibleID}, nil
 	}
 	switch step.role {
 	case "clerk":
-		return staffWith(ctx, tx, authz.Clerk, "")
+		return staffWith(ctx, tx, authz.Clerk, Case{})
 	case "head":
-		return staffWith(ctx, tx, authz.Head, step.Department)
+		return staffWith(ctx, tx, authz.Head, step)
 	}
-	ids, err := staffWith(ctx, tx, authz.Reviewer, step.Department)
+	ids, err := staffWith(ctx, tx, authz.Reviewer, step)
 	if err == nil && len(ids) == 0 {
-		return staffWith(ctx, tx, authz.Head, step.Department)
+		return staffWith(ctx, tx, authz.Head, step)
 	}
 	return ids, err
 }
 
-// staffWith lists the enabled staff accounts with role, of department
-// (any department when empty).
-func staffWith(ctx context.Context, tx *sql.Tx, role authz.Role, department string) ([]int64, error) {
+// staffWith lists the enabled staff accounts with role who work where step
+// is worked: those posted to its hall for a hall's step, else those of its
+// department (any department when it names none).
+func staffWith(ctx context.Context, tx *sql.Tx, role authz.Role, step Case) ([]int64, error) {
 	q := `SELECT a.id FROM accounts a JOIN account_roles r ON r.account_id = a.id
 		WHERE a.kind = 'staff' AND a.disabled_at IS NULL AND r.role = $1`
 	args := []any{string(role)}
-	if department != "" {
+	switch {
+	case step.hall != 0:
+		q += ` AND a.hall_id = $2`
+		args = append(args, step.hall)
+	case step.Department != "":
 		q += ` AND a.department_code = $2`
-		args = append(args, department)
+		args = append(args, step.Department)
 	}
 	return store.All(ctx, tx, store.Value[int64], q+` ORDER BY a.id`, args...)
 }

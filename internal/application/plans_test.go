@@ -10,8 +10,9 @@ import (
 )
 
 // TestListsAreReadAlongIndexes: the lists of applications and steps that
-// grow with the database — my applications, every inbox, the overdue board
-// — are read through indexes (migration 0019), never through a whole table.
+// grow with the database — my applications, every inbox (a hall's too),
+// the overdue board — are read through indexes (migrations 0019, 0022),
+// never through a whole table.
 func TestListsAreReadAlongIndexes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		now := time.Now()
@@ -20,6 +21,7 @@ func TestListsAreReadAlongIndexes(t *testing.T) {
 			{AccountID: 1, Department: "gsdb", Roles: []authz.Role{authz.Clerk}},
 			{AccountID: 2, Department: "civil", Roles: []authz.Role{authz.Reviewer}},
 			{AccountID: 3, Department: "realestate", Roles: []authz.Role{authz.Reviewer, authz.Head}},
+			{AccountID: 4, Department: "civil", HallID: 2, Roles: []authz.Role{authz.Reviewer, authz.Head}}, // a street hall's (migration 0022)
 		} {
 			q, args := inboxQuery(p)
 			storetest.Indexed(t, db, []string{"tasks t", "applications a"}, `SELECT `+taskColumns+` FROM tasks t JOIN applications a ON a.id = t.application_id WHERE `+q, args...)

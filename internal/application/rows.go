@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -180,11 +181,24 @@ type plannedStep struct {
 	Step          workflow.Step
 }
 
-// insertStep plans a step of the decision.
+// insertStep plans a step of the decision. A step of a hall needs the
+// hall in the directory: importing the catalogue that names it puts it there.
 func insertStep(ctx context.Context, tx *sql.Tx, p plannedStep) error {
 	st := p.Step
-	_, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, grp, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting')`, p.ApplicationID, p.Stage, st.ID, st.NameZh, st.NameEn, st.Department, st.Role, st.Days, st.Group)
+	var hall any
+	if st.Hall != "" {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = $1`, st.Hall).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.Invalid, apperr.HallNotFound, "step %s goes to hall %q, which is not in the directory: import the catalogue that declares it", st.ID, st.Hall)
+		}
+		if err != nil {
+			return err
+		}
+		hall = id
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO tasks (application_id, stage, step_id, name_zh, name_en, department, role, days, grp, status, hall_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10)`, p.ApplicationID, p.Stage, st.ID, st.NameZh, st.NameEn, st.Department, st.Role, st.Days, st.Group, hall)
 	return err
 }
 
@@ -321,14 +335,15 @@ func (s *core) scan(row store.Scanner) (Application, error) {
 }
 
 const taskColumns = `t.id, t.application_id, COALESCE(a.number, ''), a.item_code, t.stage, t.step_id, t.name_zh, t.name_en, t.department, t.role, t.grp, t.status,
-	COALESCE(t.assignee, 0), t.opened_at, t.deadline, t.done_at, t.reasons, t.note`
+	COALESCE(t.assignee, 0), t.opened_at, t.deadline, t.done_at, t.reasons, t.note, COALESCE(t.hall_id, 0),
+	COALESCE((SELECT name_zh FROM halls WHERE id = t.hall_id), ''), COALESCE((SELECT name_en FROM halls WHERE id = t.hall_id), '')`
 
 func scanTask(row store.Scanner) (Task, error) {
 	var t Task
 	var opened, deadline, done sql.NullTime
 	var reasons string
 	err := row.Scan(&t.ID, &t.ApplicationID, &t.Number, &t.ItemCode, &t.Stage, &t.StepID, &t.Name, &t.NameEn, &t.Department, &t.Role, &t.Group, &t.Status,
-		&t.Assignee, &opened, &deadline, &done, &reasons, &t.Note)
+		&t.Assignee, &opened, &deadline, &done, &reasons, &t.Note, &t.HallID, &t.HallZh, &t.HallEn)
 	if err != nil {
 		return t, err
 	}

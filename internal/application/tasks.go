@@ -1,6 +1,7 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -21,18 +22,28 @@ import (
 
 // canWork reports whether a staff member may work a task: clerks work the
 // acceptance of any department at the comprehensive window (一窗受理);
-// reviewers and heads work their own department's steps, a head also a
-// reviewer's.
+// reviewers and heads work the steps that reach them (Reaches), a head
+// also a reviewer's.
 func canWork(p authz.Principal, t Task) bool {
 	switch t.Role {
 	case "clerk":
 		return p.Has(authz.Clerk)
 	case "reviewer":
-		return p.Department == t.Department && (p.Has(authz.Reviewer) || p.Has(authz.Head))
+		return t.Reaches(p) && (p.Has(authz.Reviewer) || p.Has(authz.Head))
 	case "head":
-		return p.Department == t.Department && p.Has(authz.Head)
+		return t.Reaches(p) && p.Has(authz.Head)
 	}
 	return false
+}
+
+// Reaches reports whether the step's route reaches staff member p: the
+// staff posted to its hall for a step of a hall (a machine item's manual
+// route), else the staff of its department. Roles are canWork's to weigh.
+func (t Task) Reaches(p authz.Principal) bool {
+	if t.HallID != 0 {
+		return p.HallID == t.HallID
+	}
+	return p.Department == t.Department
 }
 
 // Inbox lists the tasks a staff member can work, open or claimed by them,
@@ -81,26 +92,35 @@ const inboxLimit = 500
 
 // inboxQuery is the condition of p's inbox for queryTasks: the ids of the
 // first tasks by deadline of each kind p works — the open steps of each
-// role p may take in p's department, the open acceptance steps (any
-// department, for a clerk) and the steps p has claimed — each read in
-// deadline order along its own index (migration 0019), then the nearest
-// of them all. Open and claimed steps always have a deadline: a step gets
-// it when it opens. Steps whose application's clock is stopped are left
-// out, as the inbox leaves out stopped clocks.
+// role p may take in p's department, and in p's hall, the open acceptance
+// steps (any department, for a clerk) and the steps p has claimed — each
+// read in deadline order along its own index (migrations 0019, 0022), then
+// the nearest of them all. Open and claimed steps always have a deadline:
+// a step gets it when it opens. Steps whose application's clock is
+// stopped are left out, as the inbox leaves out stopped clocks.
 func inboxQuery(p authz.Principal) (string, []any) {
-	args := []any{p.AccountID} // $2, the department, only where a part names it
+	args := []any{p.AccountID} // then the department and the hall, where a part names them
 	const part = `SELECT id FROM (SELECT t.id FROM tasks t JOIN applications a ON a.id = t.application_id WHERE %s
 		AND a.status NOT IN ('correction_requested', 'special_procedure') ORDER BY t.deadline, t.id LIMIT %d) %s`
 	parts := []string{fmt.Sprintf(part, `t.assignee = $1 AND t.status = 'claimed'`, inboxLimit, "claimed")}
 	if p.Has(authz.Clerk) {
 		parts = append(parts, fmt.Sprintf(part, `t.role = 'clerk' AND t.status = 'open'`, inboxLimit, "clerk"))
 	}
+	dept, hall := 0, 0 // their $ numbers
 	for _, role := range []string{"reviewer", "head"} {
 		if canWork(p, Task{Role: role, Department: p.Department}) {
-			if len(args) == 1 {
+			if dept == 0 {
 				args = append(args, p.Department)
+				dept = len(args)
 			}
-			parts = append(parts, fmt.Sprintf(part, `t.department = $2 AND t.role = '`+role+`' AND t.status = 'open'`, inboxLimit, role))
+			parts = append(parts, fmt.Sprintf(part, fmt.Sprintf(`t.department = $%d AND t.hall_id IS NULL AND t.role = '%s' AND t.status = 'open'`, dept, role), inboxLimit, role))
+		}
+		if p.HallID != 0 && canWork(p, Task{Role: role, HallID: p.HallID}) {
+			if hall == 0 {
+				args = append(args, p.HallID)
+				hall = len(args)
+			}
+			parts = append(parts, fmt.Sprintf(part, fmt.Sprintf(`t.hall_id = $%d AND t.role = '%s' AND t.status = 'open'`, hall, role), inboxLimit, "hall_"+role))
 		}
 	}
 	return fmt.Sprintf(`t.id IN (%s) ORDER BY t.deadline, t.id LIMIT %d`, strings.Join(parts, " UNION ALL "), inboxLimit), args
@@ -213,8 +233,8 @@ func (s *Tasks) Release(ctx context.Context, p authz.Principal, taskID int64) er
 // department head may.
 func (s *Tasks) Reassign(ctx context.Context, p authz.Principal, taskID, to int64) error {
 	return s.withTask(ctx, p, taskID, 0, func(tx *sql.Tx, t Task, a *Application) error {
-		if !p.Has(authz.Head) || p.Department != t.Department {
-			return apperr.New(apperr.Forbidden, apperr.HeadOnly, "only the head of %s may reassign its tasks", t.Department)
+		if !p.Has(authz.Head) || !t.Reaches(p) {
+			return apperr.New(apperr.Forbidden, apperr.HeadOnly, "only the head of %s may reassign its tasks", cmp.Or(t.HallZh, t.Department))
 		}
 		if !workflow.TaskStatus(t.Status).Active() {
 			return apperr.New(apperr.Conflict, apperr.TaskDone, "task %d is already %s", t.ID, t.Status)
@@ -662,7 +682,7 @@ func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, 
 	// A citizen's own draft is theirs alone: supervisors see what was
 	// submitted, or taken in at a window (a clerk's draft is a case).
 	supervises := p.Can(authz.Supervise) && (a.Status != "draft" || a.HallCode != "")
-	sees := supervises || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department })
+	sees := supervises || slices.ContainsFunc(tasks, func(t Task) bool { return t.Department == p.Department || t.HallID != 0 && t.Reaches(p) })
 	if !sees && p.Has(authz.Clerk) {
 		if sees, err = s.clerkSees(ctx, p, a, tasks); err != nil {
 			return StaffView{}, err

@@ -1,6 +1,7 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -92,24 +93,29 @@ type Event struct {
 
 // Task is one back-office step of one application, in a department's inbox.
 type Task struct {
-	ID            int64      `json:"id"`
-	ApplicationID int64      `json:"application_id"`
-	Number        string     `json:"number,omitempty"`
-	ItemCode      string     `json:"item_code,omitempty"`
-	Stage         int        `json:"stage"`
-	StepID        string     `json:"step_id"`
-	Name          string     `json:"name"`
-	NameEn        string     `json:"name_en"`
-	Department    string     `json:"department"`
-	Role          string     `json:"role"`
-	Group         string     `json:"group,omitempty"`
-	Status        string     `json:"status"`
-	Assignee      int64      `json:"assignee,omitempty"`
-	OpenedAt      *time.Time `json:"opened_at,omitempty"`
-	Deadline      *time.Time `json:"deadline,omitempty"`
-	DoneAt        *time.Time `json:"done_at,omitempty"`
-	Reasons       []string   `json:"reasons"`
-	Note          string     `json:"note,omitempty"`
+	ID            int64  `json:"id"`
+	ApplicationID int64  `json:"application_id"`
+	Number        string `json:"number,omitempty"`
+	ItemCode      string `json:"item_code,omitempty"`
+	Stage         int    `json:"stage"`
+	StepID        string `json:"step_id"`
+	Name          string `json:"name"`
+	NameEn        string `json:"name_en"`
+	Department    string `json:"department"`
+	// HallID, HallZh and HallEn name the service hall whose staff work the
+	// step, when a machine item's manual route sends it to one.
+	HallID   int64      `json:"hall_id,omitempty"`
+	HallZh   string     `json:"hall_zh,omitempty"`
+	HallEn   string     `json:"hall_en,omitempty"`
+	Role     string     `json:"role"`
+	Group    string     `json:"group,omitempty"`
+	Status   string     `json:"status"`
+	Assignee int64      `json:"assignee,omitempty"`
+	OpenedAt *time.Time `json:"opened_at,omitempty"`
+	Deadline *time.Time `json:"deadline,omitempty"`
+	DoneAt   *time.Time `json:"done_at,omitempty"`
+	Reasons  []string   `json:"reasons"`
+	Note     string     `json:"note,omitempty"`
 	// Light and WorkdaysLeft are set on open and claimed steps: how near
 	// their deadline is (see deadline.go), left negative when over.
 	Light        Light `json:"light,omitempty"`
@@ -307,12 +313,35 @@ func stepsOf(it catalog.Item, answers map[string]string) []workflow.Step {
 	return out
 }
 
+// manualSteps are the steps a case the machine leaves to a person takes:
+// the item's manual route where it declares one (ManualRouteStep), else
+// its steps.
+func manualSteps(it catalog.Item, answers map[string]string) []workflow.Step {
+	if st, ok := ManualRouteStep(it); ok {
+		return []workflow.Step{st}
+	}
+	return stepsOf(it, answers)
+}
+
+// ManualRouteStep is the one step of a machine item's manual route
+// (catalog.ManualRoute), if it declares one: worked by a hall's staff on
+// behalf of the item's department, or by a department's.
+func ManualRouteStep(it catalog.Item) (workflow.Step, bool) {
+	r := it.Approval.Manual
+	if it.Approval.Mode != "auto" || r == nil {
+		return workflow.Step{}, false
+	}
+	return workflow.Step{ID: "manual_review", NameZh: "人工审核", NameEn: "Manual review", Department: cmp.Or(r.Department, it.Department),
+		Hall: r.Hall, Role: r.Role, Days: r.Days}, true
+}
+
 // timeLimit is the application's deadline in working days (catalog.TimeLimit.Days).
 func timeLimit(it catalog.Item) int { return it.TimeLimit.Days() }
 
 // route continues a submitted application after the machine's decision (if
 // any): approve and reject are final here; everything else waits for
-// acceptance in the first stage's inbox.
+// acceptance in the first stage's inbox — of a machine item, on its manual
+// route (manualSteps).
 func (s *core) route(ctx context.Context, tx *sql.Tx, a *Application, it catalog.Item, d *rules.Decision) error {
 	now := s.now()
 	if d != nil && d.Outcome != rules.Manual {
@@ -329,7 +358,7 @@ func (s *core) route(ctx context.Context, tx *sql.Tx, a *Application, it catalog
 		}
 		return s.tell(ctx, tx, a, "decision")
 	}
-	stages := workflow.Stages(stepsOf(it, a.Answers))
+	stages := workflow.Stages(manualSteps(it, a.Answers))
 	for i, stage := range stages {
 		for _, st := range stage {
 			if err := insertStep(ctx, tx, plannedStep{ApplicationID: a.ID, Stage: i, Step: st}); err != nil {

@@ -28,12 +28,14 @@ import (
 	"yiwang/internal/web"
 )
 
-// parallelSteps turns the senior card into a manual item with a parallel
-// review by two departments: acceptance, civil affairs and real estate at
-// once, then the civil affairs head decides.
+// parallelSteps gives the senior card a parallel review by two
+// departments for the cases the machine leaves to people: acceptance, civil
+// affairs and real estate at once, then the civil affairs head decides. It
+// drops the item's manual route, so that those cases take its steps.
 func parallelSteps(c *catalog.Catalogue) {
 	for _, it := range c.Items {
 		if it.Item.Code == seniorCard {
+			it.Item.Approval.Manual = nil
 			it.Item.Steps = []catalog.Step{
 				{ID: "accept", Name: catalog.Text{Zh: "受理", En: "Acceptance"}, Department: "civil", Role: "clerk"},
 				{ID: "civil_review", Name: catalog.Text{Zh: "民政审查", En: "Civil review"}, Department: "civil", Role: "reviewer", Days: 2, Group: "joint"},
@@ -76,17 +78,27 @@ func makeStaff(t *testing.T, ids *identity.Store) staff {
 
 func taskOf(t *testing.T, f fixture, p authz.Principal, step string) application.Task {
 	t.Helper()
+	task, ok := inboxTask(t, f, p, 0, step)
+	if !ok {
+		t.Fatalf("%s's inbox has no %s task", p.Name, step)
+	}
+	return task
+}
+
+// inboxTask is the step of application id (0: of any) in p's inbox, if
+// the inbox holds it.
+func inboxTask(t *testing.T, f fixture, p authz.Principal, id int64, step string) (application.Task, bool) {
+	t.Helper()
 	tasks, err := f.apps.Tasks.Inbox(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, task := range tasks {
-		if task.StepID == step {
-			return task
+		if task.StepID == step && (id == 0 || task.ApplicationID == id) {
+			return task, true
 		}
 	}
-	t.Fatalf("%s's inbox has no %s task: %+v", p.Name, step, tasks)
-	return application.Task{}
+	return application.Task{}, false
 }
 
 // submitManual starts and submits a senior card application that goes to
@@ -346,6 +358,13 @@ func withPhoto(c *catalog.Catalogue) {
 // made if it does not exist yet.
 func clerkAt(t *testing.T, f fixture, db *store.DB, user, hall, region string) authz.Principal {
 	t.Helper()
+	return postedAt(t, f, db, user, hall, region, authz.Clerk)
+}
+
+// postedAt creates a staff account of the gsdb department posted to hall
+// (created in region if missing) with roles, and returns its principal.
+func postedAt(t *testing.T, f fixture, db *store.DB, user, hall, region string, roles ...authz.Role) authz.Principal {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, `INSERT INTO regions (code, level, name_zh, name_en) VALUES ($1, 'district', $1, $1) ON CONFLICT (code) DO NOTHING`, region); err != nil {
 		t.Fatal(err)
@@ -357,7 +376,7 @@ func clerkAt(t *testing.T, f fixture, db *store.DB, user, hall, region string) a
 	if err := db.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = $1`, hall).Scan(&hallID); err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: "gsdb", Region: "910102", HallID: hallID, Roles: []authz.Role{authz.Clerk}}, 0)
+	a, err := f.ids.CreateStaff(ctx, identity.NewStaff{Username: user, DisplayName: user, Password: "a-long-password", Department: "gsdb", Region: "910102", HallID: hallID, Roles: roles}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,17 @@ func (c *Catalogue) check() []Problem {
 			ps = append(ps, c.deptSource.problem(ptr+"/credit_code", "部门%s的统一社会信用代码有误：%v", "credit code of %s: %v", d.Code, err))
 		}
 	}
+	halls := map[string]bool{}
+	for i, h := range c.Halls {
+		ptr := "/halls/" + strconv.Itoa(i)
+		if halls[h.Code] {
+			ps = append(ps, c.deptSource.problem(ptr+"/code", "大厅%q重复声明", "hall %q is declared twice", h.Code))
+		}
+		halls[h.Code] = true
+		if len(c.Regions) > 0 && !regions[h.Region] {
+			ps = append(ps, c.deptSource.problem(ptr+"/region", "大厅所在区划%s未在regions中声明", "the hall's region %s is not declared under regions", h.Region))
+		}
+	}
 	licences := map[string]LicenceType{}
 	typeCodes := map[string]string{}
 	for i, l := range c.Licences {
@@ -73,6 +84,7 @@ func (c *Catalogue) check() []Problem {
 		}
 		codes[it.Code] = it.File
 		ps = append(ps, it.check(depts, licences)...)
+		ps = append(ps, it.checkManualRoute(depts, halls)...)
 	}
 	return ps
 }
@@ -348,6 +360,48 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		}
 	}
 	return ps
+}
+
+// noManualRoute is the warning about a machine item without a manual route.
+var noManualRoute = Text{
+	Zh: "系统自动审批的事项没有声明转人工审核的去向（approval.manual）：转人工的办件将落到本事项的环节，按其时限（通常当天）到期",
+	En: "a machine-approved item declares no route for its manual cases (approval.manual): they fall to the item's own steps, due in their days (often the same day)",
+}
+
+// Warnings are what is likely wrong with the item though it works, for
+// the pages that show a stored version; checking the catalogue reports the
+// same at their place in the file.
+func (it Item) Warnings() []Text {
+	if it.Approval.Mode == "auto" && it.Approval.Manual == nil {
+		return []Text{noManualRoute}
+	}
+	return nil
+}
+
+// checkManualRoute checks where a machine item's manual cases go: to a
+// declared department or hall. A machine item without a route is a
+// warning: its manual cases would fall to the machine's own steps.
+func (it *LoadedItem) checkManualRoute(depts map[string]Department, halls map[string]bool) []Problem {
+	r := it.Approval.Manual
+	switch {
+	case r == nil && it.Approval.Mode == "auto":
+		line, col := it.At("/approval")
+		return []Problem{{File: it.File, Line: line, Col: col, Message: noManualRoute.En, Zh: noManualRoute.Zh, Warning: true}}
+	case r == nil:
+		return nil
+	case it.Approval.Mode != "auto":
+		return []Problem{it.problem("/approval/manual", "转人工审核的去向只适用于系统自动审批（mode auto）：其他方式按环节办理", "a manual route applies to machine approval only (mode auto): other modes follow their steps")}
+	case r.Department != "":
+		if _, ok := depts[r.Department]; !ok {
+			return []Problem{it.problem("/approval/manual/department", "部门%q未在departments.yaml中声明", "department %q is not declared in departments.yaml", r.Department)}
+		}
+	case !halls[r.Hall]:
+		return []Problem{it.problem("/approval/manual/hall", "大厅%q未在departments.yaml的halls中声明", "hall %q is not declared under halls in departments.yaml", r.Hall)}
+	}
+	if limit := it.TimeLimit.StatutoryDays; limit > 0 && r.Days > limit {
+		return []Problem{it.problem("/approval/manual/days", "人工审核的%d个工作日超过法定时限%d个工作日", "the manual review's %d working days exceed the statutory %d", r.Days, limit)}
+	}
+	return nil
 }
 
 func (it *LoadedItem) problem(ptr, zh, en string, args ...any) Problem {

@@ -208,6 +208,21 @@ type Approval struct {
 	SamplePercent float64 `yaml:"sample_percent,omitempty" json:"sample_percent,omitempty"`
 	// Commitment is the text the applicant signs in commitment mode (告知承诺书).
 	Commitment *Text `yaml:"commitment,omitempty" json:"commitment,omitempty"`
+	// Manual is where the cases the machine leaves to a person go (mode
+	// auto): a rule failing with on_fail manual, or data the hub could not
+	// give. Without it they go to the item's steps, which in a machine
+	// item are the machine's own, due the same day.
+	Manual *ManualRoute `yaml:"manual,omitempty" json:"manual,omitempty"`
+}
+
+// ManualRoute sends a machine item's manual cases to the staff of one
+// department, or of one service hall (a street's, say, without a
+// department of its own), in a role, with working days to decide.
+type ManualRoute struct {
+	Department string `yaml:"department,omitempty" json:"department,omitempty"`
+	Hall       string `yaml:"hall,omitempty" json:"hall,omitempty"` // a hall declared in departments.yaml
+	Role       string `yaml:"role" json:"role"`                     // reviewer or head
+	Days       int    `yaml:"days" json:"days"`
 }
 
 // Party is a co-applicant who must confirm before the decision (一事多人).
@@ -290,6 +305,14 @@ type Department struct {
 	CreditCode string `yaml:"credit_code" json:"credit_code"`
 	Region     string `yaml:"region" json:"region"`
 	Name       Text   `yaml:"name" json:"name"`
+}
+
+// Hall is a service hall declared in a catalogue's departments.yaml, for
+// manual routes to name; importing the catalogue puts it in the directory.
+type Hall struct {
+	Code   string `yaml:"code" json:"code"`
+	Region string `yaml:"region" json:"region"`
+	Name   Text   `yaml:"name" json:"name"`
 }
 
 // Region as declared in a catalogue's departments.yaml.

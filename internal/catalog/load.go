@@ -30,11 +30,17 @@ type Problem struct {
 	Col     int    `json:"col"`
 	Message string `json:"message"` // in English
 	Zh      string `json:"zh"`      // the same in Chinese; CEL and schema-library text stays English after a Chinese lead
+	// Warning marks something that works but is likely not what was meant:
+	// it does not stop an import or a publication.
+	Warning bool `json:"warning,omitempty"`
 }
 
 // String renders the problem as file:line:col: message, the form editors
 // and CI logs understand.
 func (p Problem) String() string {
+	if p.Warning {
+		return fmt.Sprintf("%s:%d:%d: warning: %s", p.File, p.Line, p.Col, p.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Message)
 }
 
@@ -56,10 +62,13 @@ type LoadedItem struct {
 type Catalogue struct {
 	Regions     []Region
 	Departments []Department
+	Halls       []Hall
 	Licences    []LicenceType
 	Items       []*LoadedItem
-	deptSource  Source
-	licSource   Source
+	// Warnings are what LoadFS found likely wrong but usable (Problem.Warning).
+	Warnings   []Problem
+	deptSource Source
+	licSource  Source
 }
 
 // Files in a catalogue folder.
@@ -116,7 +125,7 @@ func SchemaJSON() []byte {
 // root and one item per other .yaml file anywhere below. It returns every
 // problem it finds — structural and semantic — rather than stopping at the
 // first, so an administrator can fix them all in one pass. The catalogue is
-// usable only if there are no problems.
+// usable only if there are no problems; its Warnings do not stop it.
 func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 	c := &Catalogue{}
 	var problems []Problem
@@ -151,9 +160,10 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 			var doc struct {
 				Regions     []Region     `yaml:"regions"`
 				Departments []Department `yaml:"departments"`
+				Halls       []Hall       `yaml:"halls"`
 			}
 			src, ps := parseInto(f, b, s.departments, &doc)
-			c.Regions, c.Departments, c.deptSource = doc.Regions, doc.Departments, src
+			c.Regions, c.Departments, c.Halls, c.deptSource = doc.Regions, doc.Departments, doc.Halls, src
 			problems = append(problems, ps...)
 		case LicencesFile:
 			var doc struct {
@@ -182,8 +192,15 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 		problems = append(problems, Problem{File: ".", Line: 1, Col: 1, Message: "the catalogue has no items: add one .yaml file per item",
 			Zh: "事项库中没有事项：每个事项一个.yaml文件"})
 	}
-	problems = append(problems, c.check()...)
+	for _, p := range c.check() {
+		if p.Warning {
+			c.Warnings = append(c.Warnings, p)
+		} else {
+			problems = append(problems, p)
+		}
+	}
 	sortProblems(problems)
+	sortProblems(c.Warnings)
 	return c, problems
 }
 

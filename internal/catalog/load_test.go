@@ -3,8 +3,10 @@ package catalog_test
 import (
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"yiwang/internal/catalog"
 )
@@ -126,5 +128,69 @@ func TestDemoCatalogueCoversTheNation(t *testing.T) {
 		if !found {
 			t.Errorf("the demo catalogue has no item named like %q", want)
 		}
+	}
+}
+
+// TestManualRoutes checks where a machine item's manual cases go: the demo
+// catalogue routes every one; an item without a route loads with a
+// warning at its approval; a route to an undeclared hall, or on an item
+// a person decides anyway, is a problem.
+func TestManualRoutes(t *testing.T) {
+	s := schemas(t)
+	demo, problems := s.LoadFS(os.DirFS("../../catalog"))
+	if len(problems) > 0 {
+		t.Fatal(problems[0])
+	}
+	for _, w := range demo.Warnings {
+		t.Errorf("the demo catalogue has a warning: %s", w)
+	}
+	card, err := os.ReadFile("../../catalog/items/civil/elderly_allowance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const route = ", manual: {hall: fuan-street, role: reviewer, days: 5}}"
+	if !strings.Contains(string(card), route) {
+		t.Fatalf("elderly_allowance.yaml no longer routes to the Fu'an street hall as %q", route)
+	}
+	load := func(t *testing.T, item string) (*catalog.Catalogue, []catalog.Problem) {
+		t.Helper()
+		fsys := fstest.MapFS{"items/elderly_allowance.yaml": {Data: []byte(item)}}
+		for _, f := range []string{catalog.DepartmentsFile, catalog.LicencesFile} {
+			b, err := os.ReadFile("../../catalog/" + f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys[f] = &fstest.MapFile{Data: b}
+		}
+		return s.LoadFS(fsys)
+	}
+
+	t.Run("none", func(t *testing.T) {
+		c, problems := load(t, strings.Replace(string(card), route, "}", 1))
+		if len(problems) > 0 {
+			t.Fatalf("a missing route stops the catalogue: %v", problems)
+		}
+		if len(c.Warnings) != 1 || !c.Warnings[0].Warning || !strings.Contains(c.Warnings[0].Message, "approval.manual") || !strings.Contains(c.Warnings[0].Zh, "approval.manual") {
+			t.Fatalf("warnings = %v, want one about approval.manual", c.Warnings)
+		}
+		if w := c.Warnings[0].String(); !strings.HasPrefix(w, "items/elderly_allowance.yaml:61:11: warning: ") {
+			t.Errorf("the warning reads %q, not at the item's approval", w)
+		}
+	})
+	for name, tt := range map[string]struct{ from, to, want string }{
+		"unknown hall":  {route, ", manual: {hall: nowhere, role: reviewer, days: 5}}", `hall "nowhere" is not declared under halls`},
+		"unknown dept":  {route, ", manual: {department: nowhere, role: reviewer, days: 5}}", `department "nowhere" is not declared`},
+		"hall and dept": {route, ", manual: {hall: fuan-street, department: civil, role: reviewer, days: 5}}", "oneOf"},
+		"clerk":         {route, ", manual: {hall: fuan-street, role: clerk, days: 5}}", "reviewer"},
+		"same day":      {route, ", manual: {hall: fuan-street, role: reviewer, days: 0}}", "minimum"},
+		"past the law":  {route, ", manual: {hall: fuan-street, role: reviewer, days: 21}}", "exceed the statutory 20"},
+		"not a machine": {"mode: auto, sample_percent: 2,", "mode: manual,", "applies to machine approval only"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, problems := load(t, strings.Replace(string(card), tt.from, tt.to, 1))
+			if !slices.ContainsFunc(problems, func(p catalog.Problem) bool { return strings.Contains(p.Message, tt.want) && !p.Warning }) {
+				t.Errorf("problems = %v, want one saying %q", problems, tt.want)
+			}
+		})
 	}
 }

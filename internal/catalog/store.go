@@ -61,6 +61,9 @@ type ImportResult struct {
 	Created   []VersionRef `json:"created"`   // new draft versions
 	Updated   []VersionRef `json:"updated"`   // existing drafts whose content changed
 	Unchanged int          `json:"unchanged"` // items identical to their latest version
+	// Warnings are the catalogue's warnings (Catalogue.Warnings): imported
+	// all the same, shown so that someone fixes them.
+	Warnings []Problem `json:"warnings"`
 }
 
 // VersionRef names one version of one item.
@@ -76,7 +79,7 @@ type VersionRef struct {
 // still a draft, that draft is replaced). Nothing is published.
 func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportResult, error) {
 	// Empty lists, not null: the API documents both as arrays.
-	res := ImportResult{Created: []VersionRef{}, Updated: []VersionRef{}}
+	res := ImportResult{Created: []VersionRef{}, Updated: []VersionRef{}, Warnings: append([]Problem{}, c.Warnings...)}
 	now := time.Now().UTC()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range c.Regions {
@@ -97,6 +100,15 @@ func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportR
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE departments SET credit_code = $1 WHERE code = $2`, d.CreditCode, d.Code); err != nil {
 				return err
+			}
+		}
+		for _, h := range c.Halls {
+			// The file names the hall; its windows, address and the
+			// accounts posted to it stay as the directory has them.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO halls (code, region_code, name_zh, name_en) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (code) DO UPDATE SET region_code = excluded.region_code, name_zh = excluded.name_zh, name_en = excluded.name_en`,
+				h.Code, h.Region, h.Name.Zh, h.Name.In("en")); err != nil {
+				return fmt.Errorf("hall %s: %w", h.Code, err)
 			}
 		}
 		for _, l := range c.Licences {

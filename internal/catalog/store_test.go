@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,6 +147,42 @@ func TestImportIsAllOrNothing(t *testing.T) {
 		db.QueryRowContext(ctx, `SELECT count(*) FROM departments`).Scan(&n)
 		if n != 0 {
 			t.Errorf("%d departments were written by a failed import", n)
+		}
+	})
+}
+
+// TestImportPutsHalls checks that the halls departments.yaml declares,
+// for manual routes to name, are in the directory after an import, and
+// that a later import leaves the windows an administrator added.
+func TestImportPutsHalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := fixture(t, db)
+		cs := catalog.NewStore(db)
+		if _, err := cs.Import(ctx, c, "admin:test"); err != nil {
+			t.Fatal(err)
+		}
+		dir := org.NewStore(db.DB)
+		if err := dir.PutWindow(ctx, "fuan-street", org.Window{Number: "3", NameZh: "民政窗口"}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := cs.Import(ctx, c, "admin:test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 0 {
+			t.Errorf("the demo catalogue imports with warnings: %v", res.Warnings)
+		}
+		halls, err := dir.Halls(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(halls, func(h org.Hall) bool { return h.Code == "fuan-street" })
+		if i < 0 {
+			t.Fatalf("halls = %+v, want fuan-street", halls)
+		}
+		if h := halls[i]; h.RegionCode != "910102001" || h.NameZh != "福安街道党群服务中心" || len(h.Windows) != 1 {
+			t.Errorf("fuan-street = %+v, want in Fu'an street with its window kept", h)
 		}
 	})
 }

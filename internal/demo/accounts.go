@@ -69,8 +69,9 @@ func demoPersons() []struct{ id, name, note string } {
 }
 
 // demoStaff are the demo staff, one for every role; hall is the demo hall
-// the window clerk works at.
-func demoStaff(hall int64) []identity.NewStaff {
+// the window clerk works at, street the Fu'an street hall whose reviewer
+// works the manual cases the demo catalogue routes there.
+func demoStaff(hall, street int64) []identity.NewStaff {
 	return []identity.NewStaff{
 		{Username: "clerk", DisplayName: "窗口 陈静", Department: "gsdb", Region: "910102", HallID: hall, Roles: []authz.Role{authz.Clerk}},
 		{Username: "reviewer.civil", DisplayName: "民政 刘洋", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Reviewer}},
@@ -80,6 +81,7 @@ func demoStaff(hall int64) []identity.NewStaff {
 		{Username: "supervisor", DisplayName: "监察 孙丽", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.Supervisor}},
 		{Username: "catalog.admin", DisplayName: "事项 马超", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.CatalogAdmin}},
 		{Username: "sysadmin", DisplayName: "系统管理员", Department: "gsdb", Region: "910102", Roles: []authz.Role{authz.SysAdmin}},
+		{Username: "reviewer.fuan", DisplayName: "福安街道 何芳", Department: "civil", Region: "910102001", HallID: street, Roles: []authz.Role{authz.Reviewer}},
 	}
 }
 
@@ -89,7 +91,7 @@ func Accounts() []Account {
 	for _, p := range demoPersons() {
 		out = append(out, Account{Role: "applicant", RoleZh: roleZh("applicant"), Login: p.id, Note: p.note})
 	}
-	for _, s := range demoStaff(0) {
+	for _, s := range demoStaff(0, 0) {
 		out = append(out, Account{Role: string(s.Roles[0]), RoleZh: roleZh(string(s.Roles[0])), Login: s.Username, Note: s.DisplayName + " (" + s.Department + ")"})
 	}
 	return out
@@ -125,8 +127,11 @@ func SeedAccounts(ctx context.Context, db *store.DB, ids *identity.Store) error 
 	if err != nil {
 		return fmt.Errorf("demo people: %w", err)
 	}
-	var hall int64
+	var hall, street int64
 	if err := db.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = 'mingde-center'`).Scan(&hall); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT id FROM halls WHERE code = 'fuan-street'`).Scan(&street); err != nil {
 		return err
 	}
 	for _, p := range demoPersons() {
@@ -135,7 +140,7 @@ func SeedAccounts(ctx context.Context, db *store.DB, ids *identity.Store) error 
 			return fmt.Errorf("demo person %s: %w", p.name, err)
 		}
 	}
-	for _, s := range demoStaff(hall) {
+	for _, s := range demoStaff(hall, street) {
 		s.Password = Password
 		_, err := ids.CreateStaff(ctx, s, 0)
 		if err != nil && !apperr.Is(err, apperr.Conflict) {

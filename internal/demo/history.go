@@ -19,6 +19,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
 	licences "yiwang/internal/licence"
+	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
@@ -178,7 +179,8 @@ type history struct {
 	company    int64
 	hall       string
 	clerk      staff
-	staffOf    map[string]staff // department + "/" + role
+	staffOf    map[string]staff // department + "/" + role, and "hall:" + hall code + "/" + role
+	hallIDs    map[string]int64 // by code
 	start, end time.Time
 	// first ids of the rows numbered here, and the application numbers'
 	// sequences of each day: seq[k] is application k's, 0 for a draft.
@@ -198,7 +200,7 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 	if opts.Today.IsZero() {
 		opts.Today = time.Now()
 	}
-	h := &history{opts: opts, backend: db.Backend, pii: protector, builtin: hub.NewBuiltin(db, protector), staffOf: map[string]staff{}, now: time.Now().UTC()}
+	h := &history{opts: opts, backend: db.Backend, pii: protector, builtin: hub.NewBuiltin(db, protector), staffOf: map[string]staff{}, hallIDs: map[string]int64{}, now: time.Now().UTC()}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = $1`, historyKey).Scan(&n); err != nil {
 		return nil, err
@@ -248,6 +250,9 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 	for k, v := range published {
 		it := histItem{item: v.Item, versionID: v.ID, auto: v.Item.Approval.Mode == "auto",
 			stages: workflow.Stages(stepsOf(v.Item)), sources: itemSources(v.Item)}
+		if st, ok := application.ManualRouteStep(v.Item); ok {
+			it.stages = [][]workflow.Step{{st}} // the machine's manual cases, the only ones that reach people
+		}
 		if out := v.Item.Output; out != nil && out.Holder == "" {
 			// A licence held by a co-party (a transfer's buyer) is left
 			// out: the history has no co-parties to give it to.
@@ -290,23 +295,36 @@ func planHistory(ctx context.Context, db *store.DB, protector *pii.Protector, op
 	}
 	h.hall = "mingde-center"
 	rows, err := store.All(ctx, db, func(row store.Scanner) (struct {
-		s          staff
-		dept, role string
+		s                staff
+		dept, role, hall string
 	}, error) {
 		var r struct {
-			s          staff
-			dept, role string
+			s                staff
+			dept, role, hall string
 		}
-		err := row.Scan(&r.s.id, &r.s.name, &r.dept, &r.role)
+		err := row.Scan(&r.s.id, &r.s.name, &r.dept, &r.role, &r.hall)
 		return r, err
-	}, `SELECT a.id, a.display_name, COALESCE(a.department_code, ''), r.role FROM accounts a JOIN account_roles r ON r.account_id = a.id
-		WHERE a.kind = 'staff' ORDER BY a.id`)
+	}, `SELECT a.id, a.display_name, COALESCE(a.department_code, ''), r.role, COALESCE(h.code, '') FROM accounts a JOIN account_roles r ON r.account_id = a.id
+		LEFT JOIN halls h ON h.id = a.hall_id WHERE a.kind = 'staff' ORDER BY a.id`)
 	if err != nil {
 		return nil, err
+	}
+	halls, err := store.All(ctx, db, func(row store.Scanner) (org.Hall, error) {
+		var x org.Hall
+		return x, row.Scan(&x.ID, &x.Code)
+	}, `SELECT id, code FROM halls`)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range halls {
+		h.hallIDs[x.Code] = x.ID
 	}
 	for _, r := range rows {
 		if _, ok := h.staffOf[r.dept+"/"+r.role]; !ok {
 			h.staffOf[r.dept+"/"+r.role] = r.s
+		}
+		if _, ok := h.staffOf["hall:"+r.hall+"/"+r.role]; r.hall != "" && !ok {
+			h.staffOf["hall:"+r.hall+"/"+r.role] = r.s
 		}
 		if r.role == "clerk" && h.clerk.id == 0 {
 			h.clerk = r.s
@@ -656,7 +674,7 @@ func (h *history) applicationChunk(k int) (*histBatch, error) {
 		decisions: b.table("decisions", false, "application_id", "outcome", "version_id", "rules_digest", "inputs_digest", "record", "took_ns", "actor", "decided_at"),
 		spot:      b.table("spot_checks", false, "application_id", "item_code", "status", "created_at", "checked_by", "checked_at"),
 		tasks: b.table("tasks", false, "application_id", "stage", "step_id", "name_zh", "name_en", "department", "role", "days", "grp", "status",
-			"assignee", "opened_at", "deadline", "claimed_at", "done_at", "done_by", "reasons"),
+			"assignee", "opened_at", "deadline", "claimed_at", "done_at", "done_by", "reasons", "hall_id"),
 		reads:    b.table("data_reads", false, "at", "subject_idx", "source", "fields", "reader", "reader_name", "purpose", "application", "consent_id", "outcome"),
 		messages: b.table("outbox_messages", false, "account_id", "person_id", "kind", "channel", "title_zh", "title_en", "body_zh", "body_en", "link", "application_id", "status", "attempts", "created_at", "delivered_at", "read_at"),
 	}
@@ -989,6 +1007,10 @@ func (h *history) tasks(l *life, t appTables, r *rand.Rand) {
 	for s, stage := range l.it.stages {
 		for _, st := range stage {
 			who := h.staffFor(st.Department, st.Role)
+			var hall any
+			if st.Hall != "" {
+				who, hall = h.staffFor("hall:"+st.Hall, st.Role), nullID(h.hallIDs[st.Hall])
+			}
 			if st.Role == "clerk" {
 				who = h.clerk
 			}
@@ -1022,7 +1044,7 @@ func (h *history) tasks(l *life, t appTables, r *rand.Rand) {
 			} else if refusedAt >= 0 || l.status == "withdrawn" {
 				status = "cancelled"
 			}
-			t.tasks.add(l.id, s, st.ID, st.NameZh, st.NameEn, st.Department, st.Role, st.Days, st.Group, status, assignee, opened, deadline, claimed, done, by, reasons)
+			t.tasks.add(l.id, s, st.ID, st.NameZh, st.NameEn, st.Department, st.Role, st.Days, st.Group, status, assignee, opened, deadline, claimed, done, by, reasons, hall)
 		}
 	}
 }

@@ -46,6 +46,19 @@ func TestHistory(t *testing.T) {
 				t.Errorf("no %s written", table)
 			}
 		}
+		// The manual cases of machine items are on their routes: none left
+		// on a 0-day machine step, and a hall's done by the staff posted
+		// there.
+		var onMachine, onRoutes, byOthers int
+		if err := db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM tasks WHERE step_id IN ('machine_review', 'machine_query')),
+			(SELECT count(*) FROM tasks WHERE step_id = 'manual_review'),
+			(SELECT count(*) FROM tasks t JOIN accounts a ON a.id = t.done_by WHERE t.hall_id IS NOT NULL AND a.hall_id IS DISTINCT FROM t.hall_id)`).Scan(&onMachine, &onRoutes, &byOthers); err != nil {
+			t.Fatal(err)
+		}
+		if onMachine != 0 || onRoutes == 0 || byOthers != 0 {
+			t.Errorf("manual cases: %d on a machine step, %d on manual routes, %d of a hall done by staff of elsewhere; want 0, some, 0", onMachine, onRoutes, byOthers)
+		}
 		if _, err := demo.WriteHistory(ctx, db, p, demo.HistoryOptions{Applications: 10}); !errors.Is(err, demo.ErrHistoryWritten) {
 			t.Errorf("a second history: %v, want ErrHistoryWritten", err)
 		}

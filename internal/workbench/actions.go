@@ -25,7 +25,7 @@ var specialKinds = []string{"hearing", "testing", "expert_review", "site_inspect
 type staffActions struct {
 	Special    []string
 	EndSpecial int64              // a step of the application to end its special procedure through
-	Reassign   []application.Task // the head's department's active steps
+	Reassign   []application.Task // the active steps of the head's department or hall
 	Colleagues []identity.Account // whom the head may hand them to
 	CanRevoke  bool
 }
@@ -37,7 +37,7 @@ func (h *Handler) actionsFor(r *http.Request, p authz.Principal, v application.S
 	active := func(t application.Task) bool { return t.Status == "open" || t.Status == "claimed" }
 	if v.Status == "special_procedure" && p.Can(authz.ReviewTasks) {
 		for _, t := range v.Tasks {
-			if active(t) && (t.Department == p.Department || (t.Role == "clerk" && p.Has(authz.Clerk))) && (t.Status == "open" || t.Assignee == p.AccountID) {
+			if active(t) && (t.Reaches(p) || (t.Role == "clerk" && p.Has(authz.Clerk))) && (t.Status == "open" || t.Assignee == p.AccountID) {
 				sa.EndSpecial = t.ID
 				break
 			}
@@ -45,7 +45,7 @@ func (h *Handler) actionsFor(r *http.Request, p authz.Principal, v application.S
 	}
 	if p.Has(authz.Head) {
 		for _, t := range v.Tasks {
-			if active(t) && t.Department == p.Department && t.Role != "clerk" {
+			if active(t) && t.Reaches(p) && t.Role != "clerk" {
 				sa.Reassign = append(sa.Reassign, t)
 			}
 		}
@@ -55,7 +55,9 @@ func (h *Handler) actionsFor(r *http.Request, p authz.Principal, v application.S
 				return sa, err
 			}
 			for _, a := range all {
-				if a.Department == p.Department && !a.Disabled && (slices.Contains(a.Roles, authz.Reviewer) || slices.Contains(a.Roles, authz.Head)) {
+				at := authz.Principal{Department: a.Department, HallID: a.HallID}
+				reached := slices.ContainsFunc(sa.Reassign, func(t application.Task) bool { return t.Reaches(at) })
+				if reached && !a.Disabled && (slices.Contains(a.Roles, authz.Reviewer) || slices.Contains(a.Roles, authz.Head)) {
 					sa.Colleagues = append(sa.Colleagues, a)
 				}
 			}

@@ -58,7 +58,12 @@ func (h *Handler) adminItem(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "/admin/catalog")
 		return
 	}
-	h.pages.Render(w, r, http.StatusOK, "admin_item.html", vs[len(vs)-1].NameZh, map[string]any{"Code": code, "Versions": vs})
+	latest, err := h.Catalog.Version(r.Context(), code, vs[0].Version) // newest first
+	if err != nil {
+		h.fail(w, r, err, "/admin/catalog")
+		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "admin_item.html", vs[len(vs)-1].NameZh, map[string]any{"Code": code, "Versions": vs, "Warnings": latest.Item.Warnings()})
 }
 
 func (h *Handler) adminPublish(w http.ResponseWriter, r *http.Request) {

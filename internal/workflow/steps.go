@@ -7,9 +7,12 @@ type Step struct {
 	NameZh     string
 	NameEn     string
 	Department string
-	Role       string // clerk, reviewer or head
-	Days       int
-	Group      string
+	// Hall, when set, is the code of the service hall whose staff work the
+	// step instead of Department's (a machine item's manual route).
+	Hall  string
+	Role  string // clerk, reviewer or head
+	Days  int
+	Group string
 }
 
 // DefaultSteps are the steps of an item that names none: a clerk accepts, a
