@@ -187,7 +187,7 @@ func TestComputedWhileMachineApprovalSuspended(t *testing.T) {
 
 		// Nor can staff send it back to the applicant to correct.
 		st := makeStaff(t, f.ids)
-		review := taskOf(t, f, st.civil, "machine_review")
+		review := taskOf(t, f, st.civil, "manual_review") // the route of the card's manual cases
 		_, err = f.apps.Tasks.RequestCorrection(ctx, st.civil, review.ID, 0, []application.CorrectionItem{{Field: "card_band", Reason: "档次不对"}})
 		if e := apperr.As(err); e == nil || e.Code != apperr.BadCorrection || !strings.Contains(strings.Join(web.ErrorDetails("zh", e), ""), "由系统计算") {
 			t.Errorf("asking the applicant to correct a computed field: %v", err)
