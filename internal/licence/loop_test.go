@@ -109,9 +109,11 @@ func TestIssuedLicenceIsReusedByTheNextApplication(t *testing.T) {
 		var l licence.Licence
 		deadline := time.Now().Add(20 * time.Second)
 		for {
+			// The jobs first: a licence counted before them could be issued
+			// (and both jobs completed) between the two reads.
 			var n, done int
-			db.QueryRowContext(ctx, `SELECT count(*) FROM licences WHERE application_id = $1`, a.ID).Scan(&n)
 			db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'licence_issue' AND state = 'completed'`).Scan(&done)
+			db.QueryRowContext(ctx, `SELECT count(*) FROM licences WHERE application_id = $1`, a.ID).Scan(&n)
 			if done == 2 {
 				if n != 1 {
 					t.Fatalf("%d licences for one application", n)
