@@ -27,11 +27,12 @@ func (c *Connector) Check(ctx context.Context, source string, subject hub.Subjec
 	if !ok {
 		return []string{"this connector has no path for it"}
 	}
-	key := strings.TrimSpace(subject.Key)
+	given := strings.TrimSpace(subject.Key)
+	key := given
 	if subject.Kind == hub.Person {
 		key = ident.NormalizeIDNumber(key)
 	}
-	s := scrubber{key, c.authValue}
+	s := scrubber{given, key, c.authValue}
 	body, ct, p := c.attempt(ctx, source, join(c.base, fill(tmpl, key)))
 	switch {
 	case p != nil && p.sentinel == hub.ErrNotFound && !known:
