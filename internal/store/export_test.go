@@ -17,3 +17,9 @@ func OpenSQLiteCache(ctx context.Context, path string, size int) (*DB, error) {
 func StatementsPrepared(db *DB) int64 {
 	return db.stmts.prepared.Load()
 }
+
+// MigrateTo applies the migrations up to and including version last, as an
+// older release would have left the database.
+func MigrateTo(ctx context.Context, db *DB, last int) ([]Migration, error) {
+	return db.migrateTo(ctx, last)
+}

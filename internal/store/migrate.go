@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -87,10 +88,17 @@ func (db *DB) createMigrationTable(ctx context.Context) error {
 // once: on PostgreSQL an advisory lock lets one migrate while the others wait.
 // It returns the migrations it applied.
 func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
+	return db.migrateTo(ctx, math.MaxInt)
+}
+
+// migrateTo is Migrate up to and including version last: the upgrade tests
+// fill a database as an older release left it, then migrate the rest.
+func (db *DB) migrateTo(ctx context.Context, last int) ([]Migration, error) {
 	ms, err := Migrations(db.Backend)
 	if err != nil {
 		return nil, err
 	}
+	ms = slices.DeleteFunc(ms, func(m Migration) bool { return m.Version > last })
 	if db.Backend == Postgres {
 		unlock, err := db.advisoryLock(ctx)
 		if err != nil {
