@@ -293,4 +293,17 @@ func TestBrowserAdministration(t *testing.T) {
 	if got := c.text(t, "versions", "#versions"); !strings.Contains(got, "v1") {
 		t.Errorf("the versions table shows %q", got)
 	}
+	c.do(t, "try the rules out",
+		chromedp.Click(chromedp.ID("try-link")),
+		chromedp.WaitVisible(chromedp.ID("try-form")),
+		chromedp.SetValue(chromedp.ID("try-on"), "2027-02-28"),
+		chromedp.SetValue(chromedp.ID("try-applicant"), "applicant: {name: 王建国, id_number: \"910102196703011233\", kind: person, real_name_level: 3}\n"+
+			"credit: {level: A, blacklisted: false}\nsources:\n  population: {household_region: \"910102001001\"}\nform: {delivery: electronic}\n"),
+		chromedp.Click(chromedp.ID("try-run")),
+		chromedp.WaitVisible(chromedp.ID("trace-outcome")),
+	)
+	c.checkA11y(t, "try-out")
+	if got := c.text(t, "try-out outcome", "#try-result-h + p"); !strings.Contains(got, "不予准许") {
+		t.Errorf("someone 59 on the day is not refused the senior card in the try-out: %q", got)
+	}
 }
