@@ -193,7 +193,10 @@ func TestDecide(t *testing.T) {
 		}, want: Manual, reasons: []string{"not_cancelled"}},
 		{name: "licence_last of one type unknown", rules: []catalog.Rule{
 			rule("not_cancelled", notCancelled, "reject"),
-		}, input: func(in *Input) { in.Unknown = []string{"sources.licence_last.driving_licence"}; in.LicencesLast = map[string]hub.Record{} }, want: Manual, reasons: []string{"not_cancelled"}},
+		}, input: func(in *Input) {
+			in.Unknown = []string{"sources.licence_last.driving_licence"}
+			in.LicencesLast = map[string]hub.Record{}
+		}, want: Manual, reasons: []string{"not_cancelled"}},
 		{name: "missing e-licence is an error", rules: []catalog.Rule{
 			rule("exam", `sources.licence.ride_hailing_exam_result.status == "valid"`, "reject"),
 		}, want: Manual, reasons: []string{"exam"}},
