@@ -230,6 +230,10 @@ func TestLicenceLastNames(t *testing.T) {
 	if typ, last, ok := hub.LicenceSource("licence_last.driving_licence"); !ok || !last || typ != "driving_licence" {
 		t.Errorf("LicenceSource(licence_last.driving_licence) = %q, %v, %v", typ, last, ok)
 	}
+	// Traces and staff pages name it in words, apart from the licences in force.
+	if zh, en := hub.SourceName("zh", "licence_last.driving_licence.status"), hub.SourceName("en", "licence_last.driving_licence"); zh != "电子证照库（含已失效证照）" || en == hub.SourceName("en", "licence.driving_licence") {
+		t.Errorf("licence_last is named %q, %q", zh, en)
+	}
 	if hub.StoredLicence("licence_last.driving_licence") != "licence.driving_licence" || hub.StoredLicence("population") != "population" {
 		t.Error("StoredLicence names the wrong stored source")
 	}
