@@ -43,7 +43,7 @@ func TestRulesCommand(t *testing.T) {
 		{"rule type errors stop the tests", []string{"rules", "test", "../../internal/rules/testdata/bad"}, 1,
 			regexp.MustCompile(`type_errors\.yaml:29:25: rule int_vs_string: found no matching overload`), "problem(s)"},
 		{"validate reports rule type errors", []string{"catalog", "validate", "../../internal/rules/testdata/bad"}, 1,
-			regexp.MustCompile(`type_errors\.yaml:34:29: rule no_such_field: the population source has no field "shoe_size"`), "16 problem(s)"},
+			regexp.MustCompile(`type_errors\.yaml:34:29: rule no_such_field: the population source has no field "shoe_size"`), "18 problem(s)"},
 		{"no subcommand", []string{"rules"}, 2, nil, "name the subcommand: test"},
 		{"unknown subcommand", []string{"rules", "run", "catalog"}, 2, nil, `unknown subcommand "run"`},
 		{"no folder", []string{"rules", "test"}, 2, nil, "one argument"},

@@ -118,7 +118,16 @@ func ruleInput(a Application, w who, needs map[string][]string, records map[stri
 		in.Applicant.BirthDate, in.Applicant.Age, in.Applicant.Sex = info.BirthDate.Format("2006-01-02"), &age, info.Sex
 	}
 	for _, src := range order {
-		typ, isLicence := strings.CutPrefix(src, "licence.")
+		typ, last, isLicence := hub.LicenceSource(src)
+		lics := in.Licences
+		if last {
+			// Asked for by a rule: known from here on, each type filled,
+			// absent (never held) or unknown below.
+			if in.LicencesLast == nil {
+				in.LicencesLast = map[string]hub.Record{}
+			}
+			lics = in.LicencesLast
+		}
 		switch statuses[src] {
 		case "filled":
 			// Only what the rules read goes into the record, though the
@@ -130,7 +139,7 @@ func ruleInput(a Application, w who, needs map[string][]string, records map[stri
 				}
 			}
 			if isLicence {
-				in.Licences[typ] = rec
+				lics[typ] = rec
 			} else {
 				in.Sources[src] = rec
 			}
@@ -139,7 +148,7 @@ func ruleInput(a Application, w who, needs map[string][]string, records map[stri
 				in.Sources[src] = hub.Record{}
 			}
 		default:
-			in.Unknown = append(in.Unknown, "sources."+strings.ReplaceAll(src, ".", "."))
+			in.Unknown = append(in.Unknown, "sources."+src)
 		}
 	}
 	if rec, ok := in.Sources["credit"]; ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"yiwang/internal/apperr"
@@ -50,7 +49,7 @@ func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 
 // subject is whose record a source keeps for this application.
 func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
-	if src.Subject == hub.Enterprise || (strings.HasPrefix(src.Name, "licence.") && creditCode != "" && enterpriseLicence(src.Name)) {
+	if src.Subject == hub.Enterprise || (hub.IsLicence(src.Name) && creditCode != "" && enterpriseLicence(hub.StoredLicence(src.Name))) {
 		if creditCode == "" {
 			return hub.Subject{}, false
 		}
@@ -59,7 +58,8 @@ func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
 	return hub.Subject{Kind: hub.Person, Key: w.idNumber}, true
 }
 
-// enterpriseLicence: licences held by enterprises rather than people.
+// enterpriseLicence: licences held by enterprises rather than people, by
+// their licence.TYPE source.
 func enterpriseLicence(source string) bool {
 	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit"}, source)
 }

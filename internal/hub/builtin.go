@@ -50,15 +50,17 @@ func (b *Builtin) Fetch(ctx context.Context, source string, subject Subject, fie
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown source %q", ErrNotFound, source)
 	}
+	_, last, isLicence := LicenceSource(source)
+	stored := StoredLicence(source)
 	var sealed string
-	err := b.db.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, source, b.SubjectIndex(subject)).Scan(&sealed)
+	err := b.db.QueryRowContext(ctx, `SELECT data FROM registry_records WHERE source = $1 AND subject_idx = $2`, stored, b.SubjectIndex(subject)).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, source)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, source, err)
 	}
-	plain, err := b.pii.OpenFor(sealed, recordContext(source))
+	plain, err := b.pii.OpenFor(sealed, recordContext(stored))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, source, err)
 	}
@@ -66,9 +68,10 @@ func (b *Builtin) Fetch(ctx context.Context, source string, subject Subject, fie
 	if err := json.Unmarshal([]byte(plain), &all); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, source, err)
 	}
-	if strings.HasPrefix(source, "licence.") && !InForce(all, time.Now()) {
+	if isLicence && !last && !InForce(all, time.Now()) {
 		// A revoked, cancelled, superseded or expired licence is no
-		// licence to prefill from, attach or decide on.
+		// licence to prefill from, attach or decide on; only
+		// licence_last.TYPE, which a rule asks for by name, shows it.
 		return nil, fmt.Errorf("%w: %s: not in force", ErrNotFound, source)
 	}
 	return project(src, all, fields)
@@ -117,7 +120,7 @@ func project(src Source, all Record, fields []string) (Record, error) {
 		}
 		fd, ok := src.Field(name)
 		if !ok {
-			if strings.HasPrefix(src.Name, "licence.") { // a licence's own field
+			if IsLicence(src.Name) { // a licence's own field
 				out[name] = v
 				continue
 			}
@@ -274,6 +277,9 @@ func (s *Sealer) AppendSeal(dst []byte, source string, subject Subject, rec Reco
 	src, ok := Lookup(source)
 	if !ok {
 		return dst, "", fmt.Errorf("unknown source %q", source)
+	}
+	if StoredLicence(source) != source {
+		return dst, "", fmt.Errorf("%s is read from %s: store the licence there", source, StoredLicence(source))
 	}
 	if src.Subject != subject.Kind && !strings.HasPrefix(source, "licence.") {
 		return dst, "", fmt.Errorf("%s keeps %s records, not %s", source, src.Subject, subject.Kind)

@@ -96,13 +96,14 @@ type Connector interface {
 
 // SplitRef splits a source reference such as "population.name" or
 // "licence.business_licence.name" into source and field. For licences the
-// source is "licence.TYPE".
+// source is "licence.TYPE" (or "licence_last.TYPE").
 func SplitRef(ref string) (source, field string, ok bool) {
 	parts := strings.Split(ref, ".")
+	licence := len(parts) > 0 && (parts[0] == "licence" || parts[0] == "licence_last")
 	switch {
-	case len(parts) == 2 && parts[0] != "licence":
+	case len(parts) == 2 && !licence:
 		return parts[0], parts[1], true
-	case len(parts) == 3 && parts[0] == "licence":
+	case len(parts) == 3 && licence:
 		return parts[0] + "." + parts[1], parts[2], true
 	}
 	return "", "", false

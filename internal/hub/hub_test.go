@@ -196,6 +196,67 @@ func TestLicencesInForceOnly(t *testing.T) {
 			if kept, err := b.RecordTx(ctx, db, "licence.driving_licence", who); err != nil || kept["number"] != c.rec["number"] {
 				t.Errorf("%v: the record itself is gone: %v %v", c.rec, kept, err)
 			}
+			// licence_last gives the same licence whatever its status:
+			// how a rule tells a cancelled licence from none.
+			last, err := b.Fetch(ctx, "licence_last.driving_licence", who, []string{"number", "status"})
+			if err != nil || last["number"] != c.rec["number"] || last["status"] != c.rec["status"] {
+				t.Errorf("%v: licence_last gave %v, %v", c.rec, last, err)
+			}
+		}
+		if _, err := b.Fetch(ctx, "licence_last.graduation_certificate", who, []string{"number"}); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("licence_last of a type never held: %v, want not found", err)
+		}
+		if err := b.Put(ctx, db, "licence_last.driving_licence", who, hub.Record{"number": "A7"}); err == nil {
+			t.Error("a record was stored under licence_last, which is only read")
 		}
 	})
+}
+
+func TestLicenceLastNames(t *testing.T) {
+	for _, c := range []struct {
+		ref, source, field string
+	}{
+		{"licence.food_business_licence.status", "licence.food_business_licence", "status"},
+		{"licence_last.food_business_licence.status", "licence_last.food_business_licence", "status"},
+	} {
+		if src, field, ok := hub.SplitRef(c.ref); !ok || src != c.source || field != c.field {
+			t.Errorf("SplitRef(%q) = %q, %q, %v", c.ref, src, field, ok)
+		}
+		s, f, ok := hub.Named(c.ref)
+		if !ok || s.Name != c.source || f.Name != c.field {
+			t.Errorf("Named(%q) = %v, %v, %v", c.ref, s.Name, f.Name, ok)
+		}
+	}
+	if typ, last, ok := hub.LicenceSource("licence_last.driving_licence"); !ok || !last || typ != "driving_licence" {
+		t.Errorf("LicenceSource(licence_last.driving_licence) = %q, %v, %v", typ, last, ok)
+	}
+	// Traces and staff pages name it in words, apart from the licences in force.
+	if zh, en := hub.SourceName("zh", "licence_last.driving_licence.status"), hub.SourceName("en", "licence_last.driving_licence"); zh != "电子证照库（含已失效证照）" || en == hub.SourceName("en", "licence.driving_licence") {
+		t.Errorf("licence_last is named %q, %q", zh, en)
+	}
+	if hub.StoredLicence("licence_last.driving_licence") != "licence.driving_licence" || hub.StoredLicence("population") != "population" {
+		t.Error("StoredLicence names the wrong stored source")
+	}
+}
+
+// A connector configured for a licence type answers licence_last too,
+// asked for its licence.TYPE.
+func TestRouterSendsLicenceLastToTheLicenceConnector(t *testing.T) {
+	var asked []string
+	conn := connectorFunc(func(source string) (hub.Record, error) {
+		asked = append(asked, source)
+		return hub.Record{"status": "cancelled"}, nil
+	})
+	r := hub.Router{Default: connectorFunc(func(string) (hub.Record, error) { return nil, hub.ErrNotFound }),
+		BySource: map[string]hub.Connector{"licence.food_business_licence": conn}}
+	rec, err := r.Fetch(context.Background(), "licence_last.food_business_licence", hub.Subject{Kind: hub.Enterprise, Key: "x"}, []string{"status"})
+	if err != nil || rec["status"] != "cancelled" || len(asked) != 1 || asked[0] != "licence.food_business_licence" {
+		t.Errorf("got %v, %v; the connector was asked %v", rec, err, asked)
+	}
+}
+
+type connectorFunc func(source string) (hub.Record, error)
+
+func (f connectorFunc) Fetch(_ context.Context, source string, _ hub.Subject, _ []string) (hub.Record, error) {
+	return f(source)
 }

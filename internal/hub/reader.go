@@ -20,10 +20,13 @@ type Router struct {
 	BySource map[string]Connector
 }
 
-// Fetch implements Connector.
+// Fetch implements Connector. licence_last.TYPE goes where licence.TYPE
+// goes: a department's system configured for a licence type is asked for
+// licence.TYPE and its answer, whatever status it reports, is the latest
+// licence — which licences it gives is that system's business.
 func (r Router) Fetch(ctx context.Context, source string, subject Subject, fields []string) (Record, error) {
-	if c, ok := r.BySource[source]; ok {
-		return c.Fetch(ctx, source, subject, fields)
+	if c, ok := r.BySource[StoredLicence(source)]; ok {
+		return c.Fetch(ctx, StoredLicence(source), subject, fields)
 	}
 	return r.Default.Fetch(ctx, source, subject, fields)
 }

@@ -96,10 +96,46 @@ var LicenceFields = []Field{
 	f("status", String, "证照状态", "Status").oneOf("valid", "revoked", "cancelled", "superseded", "expired"), f("trust_level", String, "可信等级", "Trust level").oneOf("A", "B", "C", "D"),
 }
 
-// Lookup returns the source named name; licence.TYPE sources are made on
-// demand with LicenceFields.
-func Lookup(name string) (Source, bool) {
+// LicenceSource splits the name of an e-licence source into its licence
+// type and whether it is the history source: "licence.TYPE" holds the
+// subject's licence of TYPE in force only, "licence_last.TYPE" the latest
+// one whatever its status, for the few rules that must tell a cancelled
+// or expired licence from none. Both read the same stored licence.TYPE
+// record. ok is false for every other name.
+func LicenceSource(name string) (typ string, last, ok bool) {
 	if typ, ok := strings.CutPrefix(name, "licence."); ok && typ != "" {
+		return typ, false, true
+	}
+	if typ, ok := strings.CutPrefix(name, "licence_last."); ok && typ != "" {
+		return typ, true, true
+	}
+	return "", false, false
+}
+
+// IsLicence reports whether name is an e-licence source, licence.TYPE or
+// licence_last.TYPE: one whose records are licences of any holder, with
+// LicenceFields and the licence's own fields.
+func IsLicence(name string) bool {
+	_, _, ok := LicenceSource(name)
+	return ok
+}
+
+// StoredLicence names the source a licence source's records are kept
+// under: licence.TYPE, for licence_last.TYPE too.
+func StoredLicence(name string) string {
+	if typ, last, ok := LicenceSource(name); ok && last {
+		return "licence." + typ
+	}
+	return name
+}
+
+// Lookup returns the source named name; licence.TYPE and
+// licence_last.TYPE sources are made on demand with LicenceFields.
+func Lookup(name string) (Source, bool) {
+	if _, last, ok := LicenceSource(name); ok {
+		if last {
+			return Source{Name: name, LabelZh: "电子证照库（含已失效证照）", LabelEn: "E-licence registry (licences out of force included)", Subject: Person, Trust: "A", Fields: LicenceFields}, true
+		}
 		return Source{Name: name, LabelZh: "电子证照库", LabelEn: "E-licence registry", Subject: Person, Trust: "A", Fields: LicenceFields}, true
 	}
 	s, ok := sourcesByName()[name]
@@ -135,7 +171,7 @@ func FieldOf(source, name string) (Field, bool) {
 	if f, ok := s.Field(name); ok {
 		return f, true
 	}
-	if strings.HasPrefix(source, "licence.") {
+	if IsLicence(source) {
 		return Source{Fields: licenceContentFields}.Field(name)
 	}
 	return Field{}, false
@@ -158,13 +194,13 @@ func (f Field) In(lang string) string {
 }
 
 // Named parses a name as items and rules write it — "population.household_region",
-// "licence.TYPE.FIELD", or a source alone — into its source and field (zero
-// when the name has none or the hub does not know it).
+// "licence.TYPE.FIELD", "licence_last.TYPE.FIELD", or a source alone — into
+// its source and field (zero when the name has none or the hub does not know it).
 func Named(name string) (Source, Field, bool) {
 	src, field, _ := strings.Cut(name, ".")
-	if src == "licence" {
+	if src == "licence" || src == "licence_last" {
 		typ, rest, _ := strings.Cut(field, ".")
-		src, field = "licence."+typ, rest
+		src, field = src+"."+typ, rest
 	}
 	s, ok := Lookup(src)
 	if !ok {

@@ -432,10 +432,10 @@ func checkNames(s schema, a *ast.AST, licences map[string]bool) []nameProblem {
 		if t == "" {
 			return true // a.b where a is not a variable of a known type: look inside a
 		}
-		const licenceKeys = "" // the keys of sources.licence: e-licence types
+		const licenceKeys = "" // the keys of sources.licence and sources.licence_last: e-licence types
 		for i, n := range names {
 			if t == licenceKeys {
-				// sources.licence.TYPE: a key of the e-licence map.
+				// sources.licence.TYPE, sources.licence_last.TYPE: a key of an e-licence map.
 				if licences != nil && !licences[n] {
 					at(ids[i], "licence type %q is not declared in licences.yaml", n)
 					return false
@@ -453,7 +453,7 @@ func checkNames(s schema, a *ast.AST, licences map[string]bool) []nameProblem {
 				return false
 			}
 			switch {
-			case t == typeSources && n == licenceSource:
+			case t == typeSources && isLicenceMap(n):
 				t = licenceKeys
 			case ft.Kind() == types.StructKind:
 				t = ft.TypeName()
@@ -466,8 +466,8 @@ func checkNames(s schema, a *ast.AST, licences map[string]bool) []nameProblem {
 	return out
 }
 
-// checkLicenceIn checks "TYPE" in sources.licence against the declared
-// e-licence types.
+// checkLicenceIn checks "TYPE" in sources.licence (or sources.licence_last)
+// against the declared e-licence types.
 func checkLicenceIn(e ast.Expr, scope map[string]string, licences map[string]bool, at func(id int64, format string, args ...any)) {
 	c := e.AsCall()
 	if licences == nil || c.FunctionName() != "@in" || len(c.Args()) != 2 || c.Args()[0].Kind() != ast.LiteralKind {
@@ -478,7 +478,7 @@ func checkLicenceIn(e ast.Expr, scope map[string]string, licences map[string]boo
 		return
 	}
 	root, names, _ := selectChain(c.Args()[1])
-	if v, ok := rootVar(root, scope); ok && v == varSources && slices.Equal(names, []string{licenceSource}) && !licences[typ] {
+	if v, ok := rootVar(root, scope); ok && v == varSources && len(names) == 1 && isLicenceMap(names[0]) && !licences[typ] {
 		at(c.Args()[0].ID(), "licence type %q is not declared in licences.yaml", typ)
 	}
 }
@@ -528,7 +528,7 @@ func unknownName(o *objectType, n string) string {
 	case o.name == typeMaterial:
 		return fmt.Sprintf("a material has present and trust, not %q", n)
 	case o.name == typeSources:
-		return fmt.Sprintf("%q names no data source; sources are %s (e-licences as sources.licence.TYPE.FIELD)", n, list)
+		return fmt.Sprintf("%q names no data source; sources are %s (e-licences in force as sources.licence.TYPE.FIELD, the latest whatever its status as sources.licence_last.TYPE.FIELD)", n, list)
 	case strings.HasPrefix(o.name, typeSource):
 		return fmt.Sprintf("the %s source has no field %q; its fields are %s", strings.TrimPrefix(o.name, typeSource), n, list)
 	case strings.HasPrefix(o.name, typeRow):
@@ -545,13 +545,14 @@ func referencedPaths(a *ast.AST) [][]string {
 	var out [][]string
 	walk(nil, a.Expr(), nil, func(e ast.Expr, scope map[string]string) bool {
 		if e.Kind() == ast.CallKind {
-			// "TYPE" in sources.licence looks at the licence of that type.
+			// "TYPE" in sources.licence (or licence_last) looks at the
+			// licence of that type.
 			c := e.AsCall()
 			if c.FunctionName() == "@in" && len(c.Args()) == 2 && c.Args()[0].Kind() == ast.LiteralKind {
 				root, names, _ := selectChain(c.Args()[1])
 				typ, isStr := c.Args()[0].AsLiteral().Value().(string)
-				if v, ok := rootVar(root, scope); ok && isStr && v == varSources && slices.Equal(names, []string{licenceSource}) {
-					out = append(out, []string{varSources, licenceSource, typ})
+				if v, ok := rootVar(root, scope); ok && isStr && v == varSources && len(names) == 1 && isLicenceMap(names[0]) {
+					out = append(out, []string{varSources, names[0], typ})
 					return false
 				}
 			}

@@ -478,8 +478,11 @@ func dataLabel(path string) (zh, en string) {
 	switch parts[0] {
 	case varSources:
 		if len(parts) > 1 {
-			if parts[1] == licenceSource {
+			switch parts[1] {
+			case licenceSource:
 				return "电子证照库", "e-licence library"
+			case licenceLastSource:
+				return "电子证照库（含已失效证照）", "e-licence library, licences out of force included"
 			}
 			if src, ok := hub.Lookup(parts[1]); ok {
 				return src.LabelZh, src.LabelEn

@@ -114,6 +114,7 @@ func TestDocsExamples(t *testing.T) {
 		`today.getFullYear() > 2000 && today.getMonth() == 0 && today.getDate() == 1 && today.getDayOfWeek() == 0`,
 		`years_between(sources.education.graduation_date, today) < 2`, `today.getFullYear() - sources.education.graduation_year <= 2`,
 		`"food_business_licence" in sources.licence`, `!("disability_card" in sources.licence)`, `sources.licence.driving_licence.class == "C1"`,
+		`!("food_business_licence" in sources.licence_last) || sources.licence_last.food_business_licence.status != "cancelled"`,
 		`materials.exam_result.present && materials.exam_result.trust == "A"`,
 		`sources.education.full_time && sources.education.level in ["associate", "bachelor", "master", "doctor"]`,
 		`sources.vehicle.drink_driving_record || form.area > 0.0`, `!sources.vehicle.drink_driving_record && form.area > 100.0`,

@@ -39,6 +39,13 @@ type Input struct {
 	// Nil means the e-licence library did not answer (unknown); an empty
 	// map means the applicant holds none.
 	Licences map[string]hub.Record `json:"licences"`
+	// LicencesLast holds the applicant's latest e-licence of each type
+	// whatever its status (valid, revoked, cancelled, superseded, with
+	// its expiry date), in the shape of Licences: sources.licence_last,
+	// read only for the rules that name it. Nil means unknown; it is then
+	// left out of the JSON, so decisions that never read it keep the
+	// record (and inputs digest) they had before it existed.
+	LicencesLast map[string]hub.Record `json:"licences_last,omitzero"`
 	// Materials supplied, by material id; a declared material not here
 	// was not supplied.
 	Materials map[string]Material `json:"materials"`
@@ -47,7 +54,7 @@ type Input struct {
 	Credit *Credit `json:"credit"`
 	// Unknown lists further data known to be unavailable, as paths:
 	// "sources.vehicle", "sources.population.household_region",
-	// "sources.licence", "credit".
+	// "sources.licence", "sources.licence_last.food_business_licence", "credit".
 	Unknown []string `json:"unknown,omitempty"`
 }
 
@@ -265,22 +272,27 @@ func (p *Program) activation(in Input, today time.Time) *activation {
 	}
 	for name := range in.Sources {
 		if !slices.Contains(p.sources, name) {
-			a.problem("sources.%s: no such data source (e-licences go in licences)", name)
+			a.problem("sources.%s: no such data source (e-licences go in licences and licences_last)", name)
 		}
 	}
-	if in.Licences == nil {
-		a.markUnknown(varSources, licenceSource)
-	} else {
+	for _, l := range []struct {
+		name string
+		recs map[string]hub.Record
+	}{{licenceSource, in.Licences}, {licenceLastSource, in.LicencesLast}} {
+		if l.recs == nil {
+			a.markUnknown(varSources, l.name)
+			continue
+		}
 		lics := map[string]any{}
-		for _, typ := range sortedKeys(in.Licences) {
-			rec := in.Licences[typ]
+		for _, typ := range sortedKeys(l.recs) {
+			rec := l.recs[typ]
 			if rec == nil {
-				a.markUnknown(varSources, licenceSource, typ)
+				a.markUnknown(varSources, l.name, typ)
 				continue
 			}
-			lics[typ] = p.record(a, typeLicence, rec, varSources, licenceSource, typ)
+			lics[typ] = p.record(a, typeLicence, rec, varSources, l.name, typ)
 		}
-		srcs[licenceSource] = lics
+		srcs[l.name] = lics
 	}
 	a.vars[varSources] = srcs
 
@@ -363,7 +375,7 @@ func (s schema) checkPath(path []string) error {
 			return fmt.Errorf("%s", unknownName(o, n))
 		}
 		switch {
-		case t == typeSources && n == licenceSource:
+		case t == typeSources && isLicenceMap(n):
 			inLicences = true
 		case ft.Kind() == types.StructKind:
 			t = ft.TypeName()

@@ -4,7 +4,8 @@ import "slices"
 
 // Needs returns the registry data the rules and computed fields read, as
 // source → fields: "population" → ["birth_date", …],
-// "licence.driving_licence" → ["class"]. The caller reads these before
+// "licence.driving_licence" → ["class"], "licence_last.food_business_licence"
+// → ["status"]. The caller reads these before
 // deciding; the credit registry's level and blacklist are always needed,
 // for the credit safeguard.
 func (p *Program) Needs() map[string][]string {
@@ -31,13 +32,16 @@ func addNeeds(out map[string][]string, paths [][]string) {
 		}
 	}
 	for _, path := range paths {
+		if len(path) < 3 || path[0] != varSources {
+			continue
+		}
 		switch {
-		case len(path) >= 4 && path[0] == "sources" && path[1] == "licence":
-			add("licence."+path[2], path[3])
-		case len(path) >= 3 && path[0] == "sources" && path[1] != "licence":
+		case isLicenceMap(path[1]) && len(path) >= 4: // sources.licence.TYPE.FIELD
+			add(path[1]+"."+path[2], path[3])
+		case isLicenceMap(path[1]): // "TYPE" in sources.licence: whether it is there
+			add(path[1]+"."+path[2], "status")
+		default:
 			add(path[1], path[2])
-		case len(path) == 3 && path[0] == "sources" && path[1] == "licence":
-			add("licence."+path[2], "status")
 		}
 	}
 }

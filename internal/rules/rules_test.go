@@ -172,6 +172,31 @@ func TestDecide(t *testing.T) {
 			rule("dead", "sources.population.death_date < today", "manual"),
 			rule("alive", "!has(sources.population.death_date)", "reject"),
 		}, want: Manual, reasons: []string{"dead"}},
+		{name: "licence_last shows a cancelled licence that licence hides", rules: []catalog.Rule{
+			rule("not_cancelled", notCancelled, "reject"),
+			rule("holds", `"driving_licence" in sources.licence`, "manual"),
+		}, input: func(in *Input) {
+			delete(in.Licences, "driving_licence")
+			in.LicencesLast = map[string]hub.Record{"driving_licence": {"status": "cancelled", "class": "C1", "expiry_date": "2030-01-01"}}
+		}, want: Reject, reasons: []string{"not_cancelled"}},
+		{name: "licence_last of a licence in force", rules: []catalog.Rule{
+			rule("not_cancelled", notCancelled, "reject"),
+			rule("expired", `sources.licence_last.driving_licence.expiry_date < today`, "manual"),
+		}, input: func(in *Input) {
+			in.LicencesLast = map[string]hub.Record{"driving_licence": {"status": "valid", "expiry_date": "2030-01-01"}}
+		}, want: Manual, reasons: []string{"expired"}},
+		{name: "licence_last of a type never held", rules: []catalog.Rule{
+			rule("not_cancelled", notCancelled, "reject"),
+		}, input: func(in *Input) { in.LicencesLast = map[string]hub.Record{} }, want: Approve},
+		{name: "licence_last unknown when the library did not answer", rules: []catalog.Rule{
+			rule("not_cancelled", notCancelled, "reject"),
+		}, want: Manual, reasons: []string{"not_cancelled"}},
+		{name: "licence_last of one type unknown", rules: []catalog.Rule{
+			rule("not_cancelled", notCancelled, "reject"),
+		}, input: func(in *Input) {
+			in.Unknown = []string{"sources.licence_last.driving_licence"}
+			in.LicencesLast = map[string]hub.Record{}
+		}, want: Manual, reasons: []string{"not_cancelled"}},
 		{name: "missing e-licence is an error", rules: []catalog.Rule{
 			rule("exam", `sources.licence.ride_hailing_exam_result.status == "valid"`, "reject"),
 		}, want: Manual, reasons: []string{"exam"}},
@@ -270,6 +295,31 @@ func TestDecide(t *testing.T) {
 				golden(t, "decisions/"+strings.ReplaceAll(tt.name, " ", "_")+".json", traceJSON(t, d))
 			}
 		})
+	}
+}
+
+// notCancelled is the rule of the demo cancellation item, on a driving
+// licence: an explicit read of the licence's history.
+const notCancelled = `!("driving_licence" in sources.licence_last) || sources.licence_last.driving_licence.status != "cancelled"`
+
+// A rule naming sources.licence_last makes the application read
+// licence_last.TYPE, apart from the licence in force.
+func TestNeedsLicenceLast(t *testing.T) {
+	p, problems := Compile(testItem(
+		rule("not_cancelled", notCancelled, "reject"),
+		rule("class", `sources.licence.driving_licence.class == "C1"`, "reject"),
+		rule("held", `"disability_card" in sources.licence_last`, "manual"),
+	))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	needs := p.Needs()
+	for src, want := range map[string][]string{
+		"licence_last.driving_licence": {"status"}, "licence.driving_licence": {"class"}, "licence_last.disability_card": {"status"},
+	} {
+		if !slices.Equal(needs[src], want) {
+			t.Errorf("needs[%s] = %v, want %v (all: %v)", src, needs[src], want, needs)
+		}
 	}
 }
 

@@ -74,7 +74,7 @@ type Expectation struct {
 var standardCodes = []string{"credit.blacklisted", "credit.level", "credit.unknown", "input.invalid", "rules.none"}
 
 // inputKeys are the keys of input: at the top of a tests file and in each test.
-var inputKeys = []string{"applicant", "answers", "form", "sources", "licences", "materials", "credit", "unknown"}
+var inputKeys = []string{"applicant", "answers", "form", "sources", "licences", "licences_last", "materials", "credit", "unknown"}
 
 // RunTests runs every tests file under fsys (a catalogue folder) against
 // the items of c.

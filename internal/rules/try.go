@@ -12,7 +12,7 @@ import (
 
 // ReadInput reads an applicant file for yiwang rules try: a mapping with
 // the keys of a tests file's input (applicant, answers, form, sources,
-// licences, materials, credit, unknown), in the same shape.
+// licences, licences_last, materials, credit, unknown), in the same shape.
 func ReadInput(data []byte) (Input, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

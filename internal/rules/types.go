@@ -39,9 +39,20 @@ const (
 	typeRow       = "yiwang.Form."   // + table field id: one row of the table
 )
 
-// licenceSource is the name rules use for the e-licence library:
-// sources.licence.TYPE.FIELD.
-const licenceSource = "licence"
+// The names rules use for the e-licence library, each a map keyed by
+// licence type: sources.licence.TYPE.FIELD holds the applicant's licences
+// in force; sources.licence_last.TYPE.FIELD the latest licence of each
+// type whatever its status, for the rules that must tell a cancelled or
+// expired licence from none. Each is the hub source of the same name
+// followed by ".TYPE".
+const (
+	licenceSource     = "licence"
+	licenceLastSource = "licence_last"
+)
+
+// isLicenceMap reports whether a source name rules use is one of the
+// e-licence maps.
+func isLicenceMap(name string) bool { return name == licenceSource || name == licenceLastSource }
 
 // objectType is a declared object type: named fields with CEL types.
 type objectType struct {
@@ -150,6 +161,7 @@ func declare(item catalog.Item) schema {
 		lic.add(f.Name, hubType(f.Type))
 	}
 	srcs.add(licenceSource, types.NewMapType(types.StringType, types.NewObjectType(typeLicence)))
+	srcs.add(licenceLastSource, types.NewMapType(types.StringType, types.NewObjectType(typeLicence)))
 
 	form := put(newObject(typeForm))
 	for _, f := range item.Form {
