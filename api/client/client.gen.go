@@ -240,6 +240,30 @@ func (e CalendarYearOrigin) Valid() bool {
 	}
 }
 
+// Defines values for DeadLetterChannel.
+const (
+	DeadLetterChannelEmail   DeadLetterChannel = "email"
+	DeadLetterChannelInApp   DeadLetterChannel = "in_app"
+	DeadLetterChannelSms     DeadLetterChannel = "sms"
+	DeadLetterChannelWebhook DeadLetterChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the DeadLetterChannel enum.
+func (e DeadLetterChannel) Valid() bool {
+	switch e {
+	case DeadLetterChannelEmail:
+		return true
+	case DeadLetterChannelInApp:
+		return true
+	case DeadLetterChannelSms:
+		return true
+	case DeadLetterChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeadlineCaseLight.
 const (
 	DeadlineCaseLightRed    DeadlineCaseLight = "red"
@@ -534,8 +558,27 @@ func (e NoticeStatus) Valid() bool {
 	}
 }
 
+// Defines values for NotificationChannelsOffered.
+const (
+	NotificationChannelsOfferedEmail NotificationChannelsOffered = "email"
+	NotificationChannelsOfferedSms   NotificationChannelsOffered = "sms"
+)
+
+// Valid indicates whether the value is a known member of the NotificationChannelsOffered enum.
+func (e NotificationChannelsOffered) Valid() bool {
+	switch e {
+	case NotificationChannelsOfferedEmail:
+		return true
+	case NotificationChannelsOfferedSms:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotificationKind.
 const (
+	NotificationKindAccountSecurity     NotificationKind = "account_security"
 	NotificationKindCopartyInvitation   NotificationKind = "coparty_invitation"
 	NotificationKindCorrectionRequested NotificationKind = "correction_requested"
 	NotificationKindDeadlineWarning     NotificationKind = "deadline_warning"
@@ -546,6 +589,8 @@ const (
 // Valid indicates whether the value is a known member of the NotificationKind enum.
 func (e NotificationKind) Valid() bool {
 	switch e {
+	case NotificationKindAccountSecurity:
+		return true
 	case NotificationKindCopartyInvitation:
 		return true
 	case NotificationKindCorrectionRequested:
@@ -1680,6 +1725,30 @@ type CorrectionItem struct {
 	Reason   string  `json:"reason"`
 }
 
+// DeadLetter defines model for DeadLetter.
+type DeadLetter struct {
+	AccountId     *int              `json:"account_id,omitempty"`
+	ApplicationId *int              `json:"application_id,omitempty"`
+	Attempts      int               `json:"attempts"`
+	Channel       DeadLetterChannel `json:"channel"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Id            int               `json:"id"`
+	Kind          NotificationKind  `json:"kind"`
+
+	// LastError the channel's last error, addresses masked
+	LastError string `json:"last_error"`
+	PersonId  *int   `json:"person_id,omitempty"`
+
+	// Recipient the masked address, or for the inbox the account or person id
+	Recipient string `json:"recipient"`
+
+	// SourceId the in-app message an email or SMS delivery copies
+	SourceId *int `json:"source_id,omitempty"`
+}
+
+// DeadLetterChannel defines model for DeadLetter.Channel.
+type DeadLetterChannel string
+
 // DeadlineCase defines model for DeadlineCase.
 type DeadlineCase struct {
 	ApplicationId *int `json:"application_id,omitempty"`
@@ -1949,7 +2018,25 @@ type Notification struct {
 	TitleZh string     `json:"title_zh"`
 }
 
-// NotificationKind defines model for Notification.Kind.
+// NotificationChannels defines model for NotificationChannels.
+type NotificationChannels struct {
+	// Email the chosen address, masked (w*****@example.cn); absent when email is not chosen
+	Email *string `json:"email,omitempty"`
+
+	// InApp always true: the inbox cannot be turned off
+	InApp bool `json:"in_app"`
+
+	// Offered the channels besides the inbox this platform sends by
+	Offered []NotificationChannelsOffered `json:"offered"`
+
+	// Sms the chosen mobile number, masked (138****8000); absent when SMS is not chosen
+	Sms *string `json:"sms,omitempty"`
+}
+
+// NotificationChannelsOffered defines model for NotificationChannels.Offered.
+type NotificationChannelsOffered string
+
+// NotificationKind defines model for NotificationKind.
 type NotificationKind string
 
 // Person defines model for Person.
@@ -2171,6 +2258,14 @@ type RevokeLicenceJSONBody struct {
 
 // RevokeLicence200JSONResponseBodyStatus defines parameters for RevokeLicence.
 type RevokeLicence200JSONResponseBodyStatus string
+
+// FailedNotificationsParams defines parameters for FailedNotifications.
+type FailedNotificationsParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before only deliveries with a smaller id (the last id of the previous page)
+	Before *int `form:"before,omitempty" json:"before,omitempty"`
+}
 
 // PersonalDataAccessLogParams defines parameters for PersonalDataAccessLog.
 type PersonalDataAccessLogParams struct {
@@ -2396,6 +2491,19 @@ type ShareLicenceJSONBody struct {
 
 	// Recipient Who receives the copy; printed in the watermark
 	Recipient string `json:"recipient"`
+}
+
+// SetMyNotificationChannelsJSONBody defines parameters for SetMyNotificationChannels.
+type SetMyNotificationChannelsJSONBody struct {
+	// Email an email address, or empty to stop email
+	//
+	// Example: wangwu@example.cn
+	Email *string `json:"email,omitempty"`
+
+	// Sms an 11-digit mobile number, or empty to stop SMS
+	//
+	// Example: 13800138000
+	Sms *string `json:"sms,omitempty"`
 }
 
 // MyNotificationsParams defines parameters for MyNotifications.
@@ -2687,6 +2795,9 @@ type AuthoriseJSONRequestBody AuthoriseJSONBody
 // ShareLicenceJSONRequestBody defines body for ShareLicence for application/json ContentType.
 type ShareLicenceJSONRequestBody ShareLicenceJSONBody
 
+// SetMyNotificationChannelsJSONRequestBody defines body for SetMyNotificationChannels for application/json ContentType.
+type SetMyNotificationChannelsJSONRequestBody SetMyNotificationChannelsJSONBody
+
 // ObjectToNoticeJSONRequestBody defines body for ObjectToNotice for application/json ContentType.
 type ObjectToNoticeJSONRequestBody ObjectToNoticeJSONBody
 
@@ -2970,6 +3081,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/admin/licences/{number}/revoke (the `RevokeLicence` operationId).
 	RevokeLicence(ctx context.Context, number string, body RevokeLicenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FailedNotifications Dead letters — notification deliveries that failed for good, newest first, with the last error
+	//
+	// A delivery fails after its last retry, or at once when retrying cannot help. The recipient's address is masked; the text is not shown. System administrators only (notify:failed).
+	//
+	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
+	FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PersonalDataAccessLog Who viewed unmasked personal data, when and why — newest first
 	//
@@ -3334,6 +3452,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/licences/{id}/shares/{share} (the `WithdrawLicenceShare` operationId).
 	WithdrawLicenceShare(ctx context.Context, id int, share int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MyNotificationChannels How I am notified — the inbox always, and email or SMS if I chose them (addresses masked)
+	//
+	// The in-app inbox cannot be turned off. Email and SMS are opt-in, each with its address, which is stored encrypted; every message to the inbox is then also sent by each chosen channel, each delivery retried on its own (docs/NOTIFICATIONS.md). `offered` lists the channels this platform can send by.
+	//
+	// Corresponds with GET /api/v1/me/notification-channels (the `MyNotificationChannels` operationId).
+	MyNotificationChannels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyNotificationChannelsWithBody Choose or stop email or SMS notifications
+	//
+	// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+	SetMyNotificationChannelsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyNotificationChannels Choose or stop email or SMS notifications
+	//
+	// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+	SetMyNotificationChannels(ctx context.Context, body SetMyNotificationChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MyNotifications My inbox — decisions, correction requests, invitations, deadline warnings — newest first, with the unread count
 	//
@@ -4018,6 +4161,23 @@ func (c *Client) RevokeLicenceWithBody(ctx context.Context, number string, conte
 // Corresponds with POST /api/v1/admin/licences/{number}/revoke (the `RevokeLicence` operationId).
 func (c *Client) RevokeLicence(ctx context.Context, number string, body RevokeLicenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeLicenceRequest(c.Server, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FailedNotifications Dead letters — notification deliveries that failed for good, newest first, with the last error
+//
+// A delivery fails after its last retry, or at once when retrying cannot help. The recipient's address is masked; the text is not shown. System administrators only (notify:failed).
+//
+// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
+func (c *Client) FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFailedNotificationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4942,6 +5102,61 @@ func (c *Client) ShareLicence(ctx context.Context, id int, body ShareLicenceJSON
 // Corresponds with DELETE /api/v1/me/licences/{id}/shares/{share} (the `WithdrawLicenceShare` operationId).
 func (c *Client) WithdrawLicenceShare(ctx context.Context, id int, share int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawLicenceShareRequest(c.Server, id, share)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MyNotificationChannels How I am notified — the inbox always, and email or SMS if I chose them (addresses masked)
+//
+// The in-app inbox cannot be turned off. Email and SMS are opt-in, each with its address, which is stored encrypted; every message to the inbox is then also sent by each chosen channel, each delivery retried on its own (docs/NOTIFICATIONS.md). `offered` lists the channels this platform can send by.
+//
+// Corresponds with GET /api/v1/me/notification-channels (the `MyNotificationChannels` operationId).
+func (c *Client) MyNotificationChannels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMyNotificationChannelsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyNotificationChannelsWithBody Choose or stop email or SMS notifications
+//
+// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+func (c *Client) SetMyNotificationChannelsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyNotificationChannelsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyNotificationChannels Choose or stop email or SMS notifications
+//
+// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+func (c *Client) SetMyNotificationChannels(ctx context.Context, body SetMyNotificationChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyNotificationChannelsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6345,6 +6560,72 @@ func NewRevokeLicenceRequestWithBody(server string, number string, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewFailedNotificationsRequest constructs an http.Request for the FailedNotifications method
+func NewFailedNotificationsRequest(server string, params *FailedNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/failed")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8189,6 +8470,73 @@ func NewWithdrawLicenceShareRequest(server string, id int, share int) (*http.Req
 	return req, nil
 }
 
+// NewMyNotificationChannelsRequest constructs an http.Request for the MyNotificationChannels method
+func NewMyNotificationChannelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/notification-channels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetMyNotificationChannelsRequest calls the generic SetMyNotificationChannels builder with application/json body
+func NewSetMyNotificationChannelsRequest(server string, body SetMyNotificationChannelsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetMyNotificationChannelsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetMyNotificationChannelsRequestWithBody constructs an http.Request for the SetMyNotificationChannels method, with any body, and a specified content type
+func NewSetMyNotificationChannelsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/notification-channels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMyNotificationsRequest constructs an http.Request for the MyNotifications method
 func NewMyNotificationsRequest(server string, params *MyNotificationsParams) (*http.Request, error) {
 	var err error
@@ -9800,6 +10148,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/admin/licences/{number}/revoke (the `RevokeLicence` operationId).
 	RevokeLicenceWithResponse(ctx context.Context, number string, body RevokeLicenceJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeLicenceResponse, error)
 
+	// FailedNotificationsWithResponse Dead letters — notification deliveries that failed for good, newest first, with the last error
+	//
+	// A delivery fails after its last retry, or at once when retrying cannot help. The recipient's address is masked; the text is not shown. System administrators only (notify:failed).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
+	FailedNotificationsWithResponse(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*FailedNotificationsResponse, error)
+
 	// PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10217,6 +10574,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/licences/{id}/shares/{share} (the `WithdrawLicenceShare` operationId).
 	WithdrawLicenceShareWithResponse(ctx context.Context, id int, share int, reqEditors ...RequestEditorFn) (*WithdrawLicenceShareResponse, error)
+
+	// MyNotificationChannelsWithResponse How I am notified — the inbox always, and email or SMS if I chose them (addresses masked)
+	//
+	// The in-app inbox cannot be turned off. Email and SMS are opt-in, each with its address, which is stored encrypted; every message to the inbox is then also sent by each chosen channel, each delivery retried on its own (docs/NOTIFICATIONS.md). `offered` lists the channels this platform can send by.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/notification-channels (the `MyNotificationChannels` operationId).
+	MyNotificationChannelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyNotificationChannelsResponse, error)
+
+	// SetMyNotificationChannelsWithBodyWithResponse Choose or stop email or SMS notifications
+	//
+	// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+	SetMyNotificationChannelsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyNotificationChannelsResponse, error)
+
+	// SetMyNotificationChannelsWithResponse Choose or stop email or SMS notifications
+	//
+	// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+	SetMyNotificationChannelsWithResponse(ctx context.Context, body SetMyNotificationChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyNotificationChannelsResponse, error)
 
 	// MyNotificationsWithResponse My inbox — decisions, correction requests, invitations, deadline warnings — newest first, with the unread count
 	//
@@ -11820,6 +12204,72 @@ func (r RevokeLicenceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeLicenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type FailedNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Failed []DeadLetter `json:"failed"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FailedNotificationsResponse) GetJSON200() *struct {
+	Failed []DeadLetter `json:"failed"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FailedNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FailedNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FailedNotificationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r FailedNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FailedNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FailedNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FailedNotificationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14592,6 +15042,116 @@ func (r WithdrawLicenceShareResponse) ContentType() string {
 	return ""
 }
 
+type MyNotificationChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationChannels
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MyNotificationChannelsResponse) GetJSON200() *NotificationChannels {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MyNotificationChannelsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r MyNotificationChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MyNotificationChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MyNotificationChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MyNotificationChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetMyNotificationChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationChannels
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetMyNotificationChannelsResponse) GetJSON200() *NotificationChannels {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetMyNotificationChannelsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetMyNotificationChannelsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetMyNotificationChannelsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r SetMyNotificationChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetMyNotificationChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetMyNotificationChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetMyNotificationChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type MyNotificationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17163,6 +17723,21 @@ func (c *ClientWithResponses) RevokeLicenceWithResponse(ctx context.Context, num
 	return ParseRevokeLicenceResponse(rsp)
 }
 
+// FailedNotificationsWithResponse Dead letters — notification deliveries that failed for good, newest first, with the last error
+//
+// A delivery fails after its last retry, or at once when retrying cannot help. The recipient's address is masked; the text is not shown. System administrators only (notify:failed).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
+func (c *ClientWithResponses) FailedNotificationsWithResponse(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*FailedNotificationsResponse, error) {
+	rsp, err := c.FailedNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFailedNotificationsResponse(rsp)
+}
+
 // PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17915,6 +18490,51 @@ func (c *ClientWithResponses) WithdrawLicenceShareWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseWithdrawLicenceShareResponse(rsp)
+}
+
+// MyNotificationChannelsWithResponse How I am notified — the inbox always, and email or SMS if I chose them (addresses masked)
+//
+// The in-app inbox cannot be turned off. Email and SMS are opt-in, each with its address, which is stored encrypted; every message to the inbox is then also sent by each chosen channel, each delivery retried on its own (docs/NOTIFICATIONS.md). `offered` lists the channels this platform can send by.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/notification-channels (the `MyNotificationChannels` operationId).
+func (c *ClientWithResponses) MyNotificationChannelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyNotificationChannelsResponse, error) {
+	rsp, err := c.MyNotificationChannels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMyNotificationChannelsResponse(rsp)
+}
+
+// SetMyNotificationChannelsWithBodyWithResponse Choose or stop email or SMS notifications
+//
+// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+func (c *ClientWithResponses) SetMyNotificationChannelsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyNotificationChannelsResponse, error) {
+	rsp, err := c.SetMyNotificationChannelsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyNotificationChannelsResponse(rsp)
+}
+
+// SetMyNotificationChannelsWithResponse Choose or stop email or SMS notifications
+//
+// A field left out keeps its channel as it is; an empty string stops it. A channel the platform does not offer cannot be chosen (400 channel_not_offered).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/me/notification-channels (the `SetMyNotificationChannels` operationId).
+func (c *ClientWithResponses) SetMyNotificationChannelsWithResponse(ctx context.Context, body SetMyNotificationChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyNotificationChannelsResponse, error) {
+	rsp, err := c.SetMyNotificationChannels(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyNotificationChannelsResponse(rsp)
 }
 
 // MyNotificationsWithResponse My inbox — decisions, correction requests, invitations, deadline warnings — newest first, with the unread count
@@ -19422,6 +20042,55 @@ func ParseRevokeLicenceResponse(rsp *http.Response) (*RevokeLicenceResponse, err
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseFailedNotificationsResponse parses an HTTP response from a FailedNotificationsWithResponse call
+func ParseFailedNotificationsResponse(rsp *http.Response) (*FailedNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FailedNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Failed []DeadLetter `json:"failed"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -21476,6 +22145,86 @@ func ParseWithdrawLicenceShareResponse(rsp *http.Response) (*WithdrawLicenceShar
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMyNotificationChannelsResponse parses an HTTP response from a MyNotificationChannelsWithResponse call
+func ParseMyNotificationChannelsResponse(rsp *http.Response) (*MyNotificationChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MyNotificationChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationChannels
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetMyNotificationChannelsResponse parses an HTTP response from a SetMyNotificationChannelsWithResponse call
+func ParseSetMyNotificationChannelsResponse(rsp *http.Response) (*SetMyNotificationChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetMyNotificationChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationChannels
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 

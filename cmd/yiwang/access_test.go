@@ -113,8 +113,12 @@ var accessTable = map[string]access{
 	"GET /api/v1/me/data-reads":        {allowed: []string{applicant, legalRep, agent}},
 	// Everyone signed in has an inbox; a message is only its recipient's.
 	"GET /api/v1/me/notifications": {allowed: signedIn()},
-	"GET /api/v1/admin/tokens":     {allowed: []string{sysAdmin}},
-	"POST /api/v1/admin/tokens":    {body: `{}`, allowed: []string{sysAdmin}},
+	// Everyone signed in chooses their own channels; failed deliveries are the system administrator's.
+	"GET /api/v1/me/notification-channels":   {allowed: signedIn()},
+	"PATCH /api/v1/me/notification-channels": {body: `{}`, allowed: signedIn()},
+	"GET /api/v1/admin/notifications/failed": {allowed: []string{sysAdmin}},
+	"GET /api/v1/admin/tokens":               {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/tokens":              {body: `{}`, allowed: []string{sysAdmin}},
 	// The working-day calendar: anyone reads it, a system administrator loads a year.
 	"GET /api/v1/calendar/{year}":       {path: "/api/v1/calendar/2026"},
 	"GET /api/v1/calendar/deadline":     {path: "/api/v1/calendar/deadline?from=2026-12-07&days=20"},

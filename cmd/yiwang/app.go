@@ -21,6 +21,7 @@ import (
 	"yiwang/internal/kiosk"
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
+	"yiwang/internal/notify/email"
 	"yiwang/internal/oidc"
 	"yiwang/internal/ops"
 	"yiwang/internal/org"
@@ -44,9 +45,10 @@ type app struct {
 	identities *identity.Store
 	signIn     *identity.Handler // the sign-in pages, which list the demo accounts on a demo database
 	registries *hub.Builtin
-	outbox     *notify.Outbox // everything that tells a person something goes through it
-	blobs      blob.Store     // uploaded materials
-	calendar   *workday.Store // the working-day calendar deadlines are counted on
+	outbox     *notify.Outbox   // everything that tells a person something goes through it
+	channels   []notify.Channel // the channels besides the inbox this deployment delivers by
+	blobs      blob.Store       // uploaded materials
+	calendar   *workday.Store   // the working-day calendar deadlines are counted on
 	licences   *licence.Service
 	keyring    *seal.Keyring // seal keys, and the platform's audit key
 	pins       *kiosk.PINs   // kiosk sign-in PINs
@@ -72,6 +74,7 @@ type appOptions struct {
 	warningDays    int                      // working days left at which a deadline turns yellow
 	partyDays      int                      // working days co-parties have to confirm
 	blacklist      int                      // overdue supplements that blacklist a person
+	smtp           *email.Config            // the relay notifications are emailed through, or nil
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -131,6 +134,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		}
 	}
 	outbox := notify.NewOutbox(db, queue)
+	var channels []notify.Channel
+	if opts.smtp != nil {
+		channels = append(channels, email.New(*opts.smtp, outbox.Address))
+	}
+	var offered []string
+	for _, c := range channels {
+		offered = append(offered, c.Name())
+	}
+	outbox.Offer(opts.protector, offered...)
 	ids.SetNotifier(outbox)
 	calendar, err := workday.NewStore(ctx, db)
 	if err != nil {
@@ -189,6 +201,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		signIn:       idHandler,
 		registries:   builtin,
 		outbox:       outbox,
+		channels:     channels,
 		blobs:        opts.blobs,
 		calendar:     calendar,
 		portal:       portalHandler,
@@ -208,7 +221,7 @@ func (a *app) server(db *store.DB, logger *slog.Logger) *server.Server {
 // it before building the job queue, and tests that need jobs worked do too.
 func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, licence.NewIssueWorker(db, a.licences))
-	jobs.Register(ws, notify.NewWorker(db, notify.InApp{})) // email, SMS, webhook channels join here
+	jobs.Register(ws, notify.NewWorker(db, append([]notify.Channel{notify.InApp{}}, a.channels...)...))
 	jobs.Register(ws, application.NewSweepWorker(a.applications.Deadlines))
 	jobs.Register(ws, application.NewNoticeWorker(a.applications.Modes))
 	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
@@ -273,6 +286,13 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
+	}
+	if cfg.SMTPHost != "" {
+		if cfg.SMTPFrom == "" {
+			return appOptions{}, errors.New("--smtp-host is set but --smtp-from (YIWANG_SMTP_FROM) is not: give the sender address of notification emails")
+		}
+		opts.smtp = &email.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			StartTLS: cfg.SMTPStartTLS, Site: opts.site}
 	}
 	if cfg.OIDCIssuer != "" {
 		cookieKey, err := pii.DeriveKey(key, "oidc state v1")

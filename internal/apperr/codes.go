@@ -216,6 +216,8 @@ const (
 	BadMessage           Code = "bad_message"
 	NotificationNotFound Code = "notification_not_found"
 	RecipientMismatch    Code = "recipient_mismatch"
+	BadEmail             Code = "bad_email"
+	ChannelNotOffered    Code = "channel_not_offered"
 
 	// Self-service terminals (kiosk).
 	BadPIN    Code = "bad_pin"
@@ -523,6 +525,8 @@ var words = map[Code]Words{
 	NotificationNotFound: {Zh: "没有找到该消息。", En: "There is no such message."},
 	BadMessage:           {Zh: "消息内容不完整，无法发送。", En: "The message is incomplete and cannot be sent."},
 	RecipientMismatch:    {Zh: "消息的收件人不一致，请只指定一个。", En: "The message names two different recipients. Name one."},
+	BadEmail:             {Zh: "请填写有效的电子邮箱地址。", En: "Give a valid email address such as name@example.cn."},
+	ChannelNotOffered:    {Zh: "本平台暂不提供该通知方式。", En: "This platform does not offer that way of being notified."},
 
 	// Self-service terminals (kiosk).
 	BadPIN:    {Zh: "身份证与密码不匹配，请重新输入六位密码。", En: "The ID card and PIN do not match. Enter the six-digit PIN again."},

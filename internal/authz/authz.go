@@ -54,6 +54,7 @@ const (
 	LicenceRevoke   Permission = "licence:revoke"  // revoke an issued e-licence
 	OverdueView     Permission = "overdue:view"    // the board of late and nearly late cases, and accountability records
 	Inspect         Permission = "review:inspect"  // record the inspection of a commitment approval (告知承诺核查)
+	DeadLetters     Permission = "notify:failed"   // list notifications that could not be delivered, with their errors
 )
 
 // grants is the whole policy: what each role may do.
@@ -64,7 +65,7 @@ var grants = map[Role][]Permission{
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect},
 	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView}, // watches, never revokes: the issuing department does
 	CatalogAdmin: {CatalogManage, MachineSwitch},
-	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView},
+	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView, DeadLetters},
 }
 
 // Scopes an API token may carry: the permissions other systems can be given.

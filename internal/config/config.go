@@ -46,6 +46,12 @@ type Config struct {
 	WarningDays       int            // working days left at which a deadline turns yellow
 	PartyDays         int            // working days co-parties have to confirm an application (一事多人)
 	BlacklistAfter    int            // overdue supplements (容缺) that put a person on the credit blacklist
+	SMTPHost          string         // the SMTP relay notifications are emailed through; empty: no email channel
+	SMTPPort          int
+	SMTPFrom          string // the sender's address
+	SMTPUsername      string // empty: no SMTP AUTH
+	SMTPPassword      string
+	SMTPStartTLS      bool // require STARTTLS before sending
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -154,6 +160,27 @@ func Options() []Option {
 				c.BlacklistAfter = n
 				return nil
 			}},
+		// Email is a channel people opt into on /me; without a relay the
+		// platform does not offer it.
+		{"smtp-host", "YIWANG_SMTP_HOST", "", "SMTP relay that notifications are emailed through (people choose email on /me); empty: no email channel", []string{"serve"},
+			func(c *Config, v string) error { c.SMTPHost = strings.TrimSpace(v); return nil }},
+		{"smtp-port", "YIWANG_SMTP_PORT", "587", "port of the SMTP relay", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 65535 {
+					return errors.New("must be a port number from 1 to 65535")
+				}
+				c.SMTPPort = n
+				return nil
+			}},
+		{"smtp-from", "YIWANG_SMTP_FROM", "", "sender address of notification emails, e.g. noreply@zwfw.example.gov.cn (needed with --smtp-host)", []string{"serve"},
+			func(c *Config, v string) error { c.SMTPFrom = strings.TrimSpace(v); return nil }},
+		{"smtp-username", "YIWANG_SMTP_USERNAME", "", "account to sign in to the SMTP relay with (PLAIN, only over TLS); empty: no sign-in", []string{"serve"},
+			func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+		{"smtp-password", "YIWANG_SMTP_PASSWORD", "", "password of --smtp-username", []string{"serve"},
+			func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+		{"smtp-starttls", "YIWANG_SMTP_STARTTLS", "true", "require STARTTLS before sending; false only for a relay on a trusted network", []string{"serve"},
+			func(c *Config, v string) error { return setBool(&c.SMTPStartTLS, v) }},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 		// On the disk a material uploaded through one process is not found

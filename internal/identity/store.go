@@ -126,7 +126,7 @@ func (s *Store) PutPerson(ctx context.Context, q execQuerier, idNumber, name, ph
 	}
 	var phoneEnc any
 	if phone = strings.TrimSpace(phone); phone != "" {
-		if !validPhone(phone) {
+		if !ident.ValidMobile(phone) {
 			return 0, apperr.New(apperr.Invalid, apperr.BadPhone, "give an 11-digit mobile number starting with 1")
 		}
 		if phoneEnc, err = s.pii.SealFor(phone, ctxPhone); err != nil {
@@ -173,18 +173,6 @@ func (s *Store) claimPerson(ctx context.Context, q execQuerier, idNumber, name, 
 		return 0, apperr.New(apperr.Invalid, apperr.NameMismatch, "the name does not match the one on record for this ID number: give the name exactly as on the ID card")
 	}
 	return id, nil
-}
-
-func validPhone(p string) bool {
-	if len(p) != 11 || p[0] != '1' {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // PersonByIDNumber finds a person through the blind index, reading through q

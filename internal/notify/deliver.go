@@ -44,6 +44,12 @@ func (InApp) Deliver(context.Context, Message) error { return nil }
 // marked failed at once.
 func Permanent(err error) error { return permanentError{err} }
 
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
 type permanentError struct{ err error }
 
 func (p permanentError) Error() string { return p.err.Error() }
@@ -56,6 +62,7 @@ type Worker struct {
 	db       *store.DB
 	channels map[string]Channel
 	now      func() time.Time
+	backoff  func(attempt int) time.Duration // nil: River's attempt⁴ seconds
 }
 
 // NewWorker returns the worker delivering through channels; pass InApp{}
@@ -66,6 +73,21 @@ func NewWorker(db *store.DB, channels ...Channel) *Worker {
 		w.channels[c.Name()] = c
 	}
 	return w
+}
+
+// RetryAfter replaces River's backoff (attempt⁴ seconds) between attempts;
+// tests use a short one so that retries and dead letters show in seconds.
+func (w *Worker) RetryAfter(backoff func(attempt int) time.Duration) *Worker {
+	w.backoff = backoff
+	return w
+}
+
+// NextRetry schedules the next attempt after a failed one.
+func (w *Worker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
+	if w.backoff == nil {
+		return time.Time{}
+	}
+	return w.now().Add(w.backoff(job.Attempt))
 }
 
 // Work delivers one message. A message already delivered or failed (a job
@@ -131,20 +153,20 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[DeliverArgs], m Messag
 }
 
 const columns = `id, account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id,
-	status, attempts, created_at, delivered_at, read_at`
+	source_id, status, attempts, created_at, delivered_at, read_at`
 
 func scanMessage(row store.Scanner) (Message, error) {
 	var m Message
-	var account, person, application sql.NullInt64
+	var account, person, application, source sql.NullInt64
 	var delivered, read sql.NullTime
 	var kind string
 	err := row.Scan(&m.ID, &account, &person, &kind, &m.Channel, &m.TitleZh, &m.TitleEn, &m.BodyZh, &m.BodyEn, &m.Link, &application,
-		&m.Status, &m.Attempts, &m.CreatedAt, &delivered, &read)
+		&source, &m.Status, &m.Attempts, &m.CreatedAt, &delivered, &read)
 	if err != nil {
 		return m, err
 	}
 	m.Kind = Kind(kind)
-	m.AccountID, m.PersonID, m.ApplicationID = account.Int64, person.Int64, application.Int64
+	m.AccountID, m.PersonID, m.ApplicationID, m.SourceID = account.Int64, person.Int64, application.Int64, source.Int64
 	if delivered.Valid {
 		m.DeliveredAt = &delivered.Time
 	}

@@ -3,6 +3,7 @@ package notify
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"yiwang/internal/apperr"
@@ -24,21 +25,57 @@ func NewHandler(o *Outbox, logger *slog.Logger) *Handler { return &Handler{outbo
 func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/me/notifications", authz.SignedIn, h.list)
 	r.HandleFunc("POST /api/v1/me/notifications/{id}/read", authz.SignedIn, h.read)
+	r.HandleFunc("GET /api/v1/me/notification-channels", authz.SignedIn, h.channels)
+	r.HandleFunc("PATCH /api/v1/me/notification-channels", authz.SignedIn, h.setChannels)
+	r.HandleFunc("GET /api/v1/admin/notifications/failed", authz.DeadLetters, h.deadLetters)
+}
+
+func (h *Handler) channels(w http.ResponseWriter, r *http.Request) {
+	c, err := h.outbox.Channels(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, c)
+}
+
+func (h *Handler) setChannels(w http.ResponseWriter, r *http.Request) {
+	var change ChannelsChange
+	if err := httpx.DecodeJSON(w, r, &change); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	c, err := h.outbox.SetChannels(r.Context(), authz.From(r.Context()), change)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, c)
+}
+
+func (h *Handler) deadLetters(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	before, limit, err := page(v)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	d, err := h.outbox.DeadLetters(r.Context(), authz.From(r.Context()), before, limit)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"failed": d})
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	before, ok := number(v.Get("before"))
-	if !ok {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a whole number"))
+	before, limit, err := page(v)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	limit, ok := number(v.Get("limit"))
-	if !ok {
-		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadLimit, "limit must be a whole number"))
-		return
-	}
-	q := InboxQuery{Before: before, Limit: int(max(min(limit, 1000), -1))}
+	q := InboxQuery{Before: before, Limit: limit}
 	switch v.Get("unread") {
 	case "", "false":
 	case "true":
@@ -53,6 +90,20 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, in)
+}
+
+// page reads a list's before and limit; a limit out of any range is
+// clamped, still out of range, for the list to refuse in words.
+func page(v url.Values) (before int64, limit int, err error) {
+	before, ok := number(v.Get("before"))
+	if !ok {
+		return 0, 0, apperr.New(apperr.Invalid, apperr.BadBefore, "before must be a whole number")
+	}
+	l, ok := number(v.Get("limit"))
+	if !ok {
+		return 0, 0, apperr.New(apperr.Invalid, apperr.BadLimit, "limit must be a whole number")
+	}
+	return before, int(max(min(l, 1000), -1)), nil
 }
 
 // number reads an optional whole-number query parameter; ok is false when

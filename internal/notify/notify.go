@@ -26,6 +26,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/jobs"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 )
 
@@ -46,8 +47,9 @@ const (
 // Kinds lists every kind.
 var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity}
 
-// The channels a message can go by. Only ChannelInApp is delivered today;
-// the others are reserved names for channels that implement Channel later.
+// The channels a message can go by. The inbox is always on; a person opts
+// in to email and SMS (Outbox.SetChannels), and a message sent to the inbox
+// is then also delivered by each of them, each as its own outbox row.
 const (
 	ChannelInApp   = "in_app"
 	ChannelEmail   = "email"
@@ -84,13 +86,16 @@ type Message struct {
 	BodyEn  string `json:"body_en"`
 	// Link is a path on this site where the recipient acts on the message,
 	// such as /applications/123; empty for none.
-	Link          string     `json:"link,omitempty"`
-	ApplicationID int64      `json:"application_id,omitempty"`
-	Status        string     `json:"-"`
-	Attempts      int        `json:"-"`
-	CreatedAt     time.Time  `json:"created_at"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
-	ReadAt        *time.Time `json:"read_at"`
+	Link          string `json:"link,omitempty"`
+	ApplicationID int64  `json:"application_id,omitempty"`
+	// SourceID is, on an email or SMS delivery, the in-app message it
+	// copies; 0 on a message sent as it is.
+	SourceID    int64      `json:"-"`
+	Status      string     `json:"-"`
+	Attempts    int        `json:"-"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	ReadAt      *time.Time `json:"read_at"`
 }
 
 // Limits on a message's text, so a page can always show it.
@@ -104,13 +109,29 @@ type Outbox struct {
 	db    *store.DB
 	queue *jobs.Queue
 	now   func() time.Time
+	// The channels besides the inbox this deployment offers people, and the
+	// key their addresses are sealed with; none without Offer.
+	offered   []string
+	protector *pii.Protector
+	attempts  int // each delivery's retry budget; maxAttempts unless set
 }
 
 // NewOutbox returns the outbox on db; its delivery jobs go on queue, which
 // may be an enqueue-only one: any process that registered NewWorker works them.
 func NewOutbox(db *store.DB, queue *jobs.Queue) *Outbox {
-	return &Outbox{db: db, queue: queue, now: func() time.Time { return time.Now().UTC() }}
+	return &Outbox{db: db, queue: queue, now: func() time.Time { return time.Now().UTC() }, attempts: maxAttempts}
 }
+
+// Offer lets people choose channels (ChannelEmail, ChannelSMS) besides the
+// inbox — those this deployment can deliver by — with their addresses
+// sealed by protector. Call it once, before serving.
+func (o *Outbox) Offer(protector *pii.Protector, channels ...string) {
+	o.protector, o.offered = protector, channels
+}
+
+// SetAttempts sets how many times each delivery is tried before it is
+// failed; tests use few, so that a dead letter shows without hours of backoff.
+func (o *Outbox) SetAttempts(n int) { o.attempts = n }
 
 // Send writes m to the outbox inside tx and enqueues its delivery in the
 // same tx: if tx rolls back, the message was never sent. It returns the
@@ -132,16 +153,30 @@ func (o *Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) (int64, error)
 			return 0, apperr.New(apperr.Invalid, apperr.RecipientMismatch, "message %s names account %d and person %d, which are not the same person: name one of them", m.Kind, m.AccountID, m.PersonID)
 		}
 	}
+	id, err := o.insert(ctx, tx, m)
+	if err != nil {
+		return 0, err
+	}
+	if m.Channel == ChannelInApp {
+		if err := o.fanOut(ctx, tx, m, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// insert writes one outbox row and enqueues its delivery job, in tx.
+func (o *Outbox) insert(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox_messages
-		(account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		(account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id, source_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		nullID(m.AccountID), nullID(m.PersonID), string(m.Kind), m.Channel, m.TitleZh, m.TitleEn, m.BodyZh, m.BodyEn, m.Link,
-		nullID(m.ApplicationID), o.now()).Scan(&id)
+		nullID(m.ApplicationID), nullID(m.SourceID), o.now()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("notify: write %s message: %w", m.Kind, err)
 	}
-	if _, err := o.queue.Enqueue(ctx, tx, DeliverArgs{MessageID: id}, nil); err != nil {
+	if _, err := o.queue.Enqueue(ctx, tx, DeliverArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: o.attempts}); err != nil {
 		return 0, err
 	}
 	return id, nil

@@ -43,9 +43,10 @@ func idNumber(t *testing.T, first17 string) string {
 }
 
 type fixture struct {
-	db     *store.DB
-	ids    *identity.Store
-	outbox *notify.Outbox
+	db        *store.DB
+	ids       *identity.Store
+	outbox    *notify.Outbox
+	protector *pii.Protector
 }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
@@ -64,7 +65,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, ids: identity.NewStore(db, protector), outbox: notify.NewOutbox(db, q)}
+	return &fixture{db: db, ids: identity.NewStore(db, protector), outbox: notify.NewOutbox(db, q), protector: protector}
 }
 
 // person registers an applicant account and returns how it signs in.

@@ -1,5 +1,7 @@
 package pii
 
+import "strings"
+
 // The mask functions hide most of a value for people who need to recognise
 // it, not to know it. They work on runes, accept any string (empty, short,
 // non-ASCII, invalid UTF-8, whose bad bytes count as one rune each and come
@@ -64,4 +66,22 @@ func mask(r []rune, head, tail int) string {
 		r[i] = maskRune
 	}
 	return string(r)
+}
+
+// MaskEmail keeps the first rune of the mailbox and the whole domain, which
+// tells a person which of their addresses it is: "wangwu@example.cn" →
+// "w*****@example.cn". A value without an @ is masked as a name.
+func MaskEmail(s string) string {
+	local, domain, ok := cutLast(s, "@")
+	if !ok {
+		return MaskName(s)
+	}
+	return mask([]rune(local), 1, 0) + "@" + domain
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }

@@ -14,6 +14,9 @@ func TestMasks(t *testing.T) {
 		in, want string
 	}{
 		{pii.MaskIDNumber, "id", "440301199001011234", "4403**********1234"},
+		{pii.MaskEmail, "email", "wangwu@example.cn", "w*****@example.cn"},
+		{pii.MaskEmail, "email", "w@example.cn", "*@example.cn"},
+		{pii.MaskEmail, "email", "not-an-address", "n*************"},
 		{pii.MaskIDNumber, "id", "11010519491231002X", "1101**********002X"},
 		{pii.MaskIDNumber, "id", "11010519491231002x", "1101**********002x"},
 		{pii.MaskIDNumber, "id", "440301900101123", "4403*******1123"}, // 15-digit first-generation number
