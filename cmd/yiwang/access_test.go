@@ -117,6 +117,7 @@ var accessTable = map[string]access{
 	"GET /api/v1/me/notification-channels":   {allowed: signedIn()},
 	"PATCH /api/v1/me/notification-channels": {body: `{}`, allowed: signedIn()},
 	"GET /api/v1/admin/notifications/failed": {allowed: []string{sysAdmin}},
+	"POST /me/notification-channels":         {body: `stop=email`, allowed: signedIn()},
 	"GET /api/v1/admin/tokens":               {allowed: []string{sysAdmin}},
 	"POST /api/v1/admin/tokens":              {body: `{}`, allowed: []string{sysAdmin}},
 	// The working-day calendar: anyone reads it, a system administrator loads a year.
@@ -276,6 +277,23 @@ func systemToken(t *testing.T, a *app) (map[string]string, int64) {
 
 // notifyAndDeliver sends m through the app's outbox and works the job queue,
 // as serve does, until it is delivered; it returns the message's id.
+// workJobs works the app's background jobs, as serve does, until the test ends.
+func workJobs(t *testing.T, a *app) {
+	t.Helper()
+	ctx := context.Background()
+	db := a.identities.DB()
+	ws := jobs.NewWorkers()
+	registerWorkers(ws, db, a)
+	q, err := jobs.New(db, ws, logging.New(io.Discard, "text", 0), jobs.Config{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop(ctx) })
+}
+
 func notifyAndDeliver(t *testing.T, a *app, m notify.Message) int64 {
 	t.Helper()
 	ctx := context.Background()
@@ -289,16 +307,7 @@ func notifyAndDeliver(t *testing.T, a *app, m notify.Message) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := jobs.NewWorkers()
-	registerWorkers(ws, db, a)
-	q, err := jobs.New(db, ws, logging.New(io.Discard, "text", 0), jobs.Config{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop(ctx)
+	workJobs(t, a)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var status string
 		if err := db.QueryRowContext(ctx, `SELECT status FROM outbox_messages WHERE id = $1`, id).Scan(&status); err != nil {

@@ -143,6 +143,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		offered = append(offered, c.Name())
 	}
 	outbox.Offer(opts.protector, offered...)
+	idHandler.Notices = outbox // the account page's "how you are notified"
 	ids.SetNotifier(outbox)
 	calendar, err := workday.NewStore(ctx, db)
 	if err != nil {

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/logging"
+	"yiwang/internal/notify"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/web"
@@ -32,8 +34,18 @@ type Handler struct {
 	access  *pii.AccessLog
 	oidcURL string // where "sign in with the unified identity platform" goes; empty if none
 	// Org names a staff member's department on the account page (nil: the code is shown).
-	Org  *org.Store
-	demo []DemoAccount
+	Org *org.Store
+	// Notices shows and changes, on the account page, how the account is
+	// notified (the outbox; nil: the section is left out).
+	Notices ChannelChooser
+	demo    []DemoAccount
+}
+
+// ChannelChooser is the outbox's side of the account page: the channels an
+// account chose beyond the inbox (notify.Outbox).
+type ChannelChooser interface {
+	Channels(ctx context.Context, p authz.Principal) (notify.Channels, error)
+	SetChannels(ctx context.Context, p authz.Principal, ch notify.ChannelsChange) (notify.Channels, error)
 }
 
 // DemoAccount is a public demo sign-in, listed on the sign-in page of a demo
@@ -83,6 +95,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /login", authz.Public, h.loginForm)
 	r.HandleFunc("POST /logout", authz.SignedIn, h.logoutForm)
 	r.HandleFunc("GET /me", authz.SignedIn, h.mePage)
+	r.HandleFunc("POST /me/notification-channels", authz.SignedIn, h.chooseChannels)
 }
 
 // Me is the signed-in principal as the API shows it.
@@ -522,6 +535,45 @@ func (h *Handler) logoutForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) mePage(w http.ResponseWriter, r *http.Request) {
+	h.renderMe(w, r, http.StatusOK, nil)
+}
+
+// chooseChannels chooses or stops email or SMS notices from the account
+// page's form: an address typed chooses it, a stop button stops it. A
+// refused address shows the page again with the reason.
+func (h *Handler) chooseChannels(w http.ResponseWriter, r *http.Request) {
+	if h.Notices == nil {
+		httpx.NotFound(w, r)
+		return
+	}
+	var ch notify.ChannelsChange
+	empty := ""
+	if v := strings.TrimSpace(r.PostFormValue("email")); v != "" {
+		ch.Email = &v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("sms")); v != "" {
+		ch.SMS = &v
+	}
+	switch r.PostFormValue("stop") {
+	case notify.ChannelEmail:
+		ch.Email = &empty
+	case notify.ChannelSMS:
+		ch.SMS = &empty
+	}
+	if _, err := h.Notices.SetChannels(r.Context(), authz.From(r.Context()), ch); err != nil {
+		if apperr.KindOf(err) != apperr.Invalid {
+			httpx.WriteError(w, r, h.logger, err)
+			return
+		}
+		h.renderMe(w, r, http.StatusBadRequest, err)
+		return
+	}
+	http.Redirect(w, r, "/me#notices", http.StatusSeeOther)
+}
+
+// renderMe shows the account page; refused is the reason a change of
+// channels was refused, shown next to its form.
+func (h *Handler) renderMe(w http.ResponseWriter, r *http.Request, status int, refused error) {
 	m, err := h.me(r)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
@@ -533,13 +585,26 @@ func (h *Handler) mePage(w http.ResponseWriter, r *http.Request) {
 		Me
 		DepartmentName   string
 		Level, NextLevel string // the real-name level in words, and how to raise it
+		Channels         *notify.Channels
+		Refused          string
 	}{Me: m, DepartmentName: m.Department, Level: pick(lang, words.Zh, words.En), NextLevel: pick(lang, words.NextZh, words.NextEn)}
+	if h.Notices != nil {
+		c, err := h.Notices.Channels(r.Context(), m.Principal)
+		if err != nil {
+			httpx.WriteError(w, r, h.logger, err)
+			return
+		}
+		page.Channels = &c
+	}
+	if refused != nil {
+		page.Refused = apperr.As(refused).Words().In(lang)
+	}
 	if h.Org != nil && m.Department != "" {
 		if d, err := h.Org.Department(r.Context(), m.Department); err == nil {
 			page.DepartmentName = pick(lang, d.NameZh, d.NameEn)
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "me.html", pick(lang, "我的账号", "My account"), page)
+	h.pages.Render(w, r, status, "me.html", pick(lang, "我的账号", "My account"), page)
 }
 
 func pick(lang, zh, en string) string {

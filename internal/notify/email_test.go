@@ -6,16 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"yiwang/internal/apitest"
 	"yiwang/internal/apperr"
@@ -24,90 +20,16 @@ import (
 	"yiwang/internal/jobs"
 	"yiwang/internal/notify"
 	"yiwang/internal/notify/email"
+	"yiwang/internal/notify/notifytest"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
 
-// mailbox is a real SMTP server, in memory: what it accepted, and whether
-// it refuses recipients for now (a 451, as a relay over quota does).
-type mailbox struct {
-	mu      sync.Mutex
-	mails   []received
-	refuse  bool
-	refused int
-	addr    *net.TCPAddr
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-}
-
-func startMailbox(t *testing.T, refuse bool) *mailbox {
-	t.Helper()
-	mb := &mailbox{refuse: refuse}
-	srv := smtp.NewServer(mb)
-	srv.Domain = "mail.test"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.addr = ln.Addr().(*net.TCPAddr)
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return mb
-}
-
-func (mb *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{mb: mb}, nil }
-
-func (mb *mailbox) received() []received {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	return append([]received(nil), mb.mails...)
-}
-
-type session struct {
-	mb   *mailbox
-	mail received
-}
-
-func (s *session) Reset()        { s.mail = received{} }
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.mail.from = from
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	if s.mb.refuse {
-		s.mb.refused++
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailbox " + to + " is over quota, try later"}
-	}
-	s.mail.to = append(s.mail.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	s.mail.data = b
-	s.mb.mails = append(s.mb.mails, s.mail)
-	return nil
-}
-
 // emailWorker works deliveries by the inbox and by email to mb, retrying
 // after 10 ms instead of River's minutes.
-func emailWorker(t *testing.T, f *fixture, mb *mailbox) {
+func emailWorker(t *testing.T, f *fixture, mb *notifytest.Mailbox) {
 	t.Helper()
-	ch := email.New(email.Config{Host: "127.0.0.1", Port: mb.addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}, f.outbox.Address)
+	ch := email.New(email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}, f.outbox.Address)
 	ws := jobs.NewWorkers()
 	jobs.Register(ws, notify.NewWorker(f.db, notify.InApp{}, ch).RetryAfter(func(int) time.Duration { return 10 * time.Millisecond }))
 	q, err := jobs.New(f.db, ws, quiet, jobs.Config{PollInterval: 50 * time.Millisecond})
@@ -189,17 +111,17 @@ func TestEmailReachesThePersonWhoChoseIt(t *testing.T) {
 			t.Fatalf("no email delivery for Wang's message: %v", deliveries(t, db, wangID))
 		}
 
-		mb := startMailbox(t, false)
+		mb := notifytest.StartMailbox(t, false)
 		emailWorker(t, f, mb)
 		waitFor(t, "the email is delivered", func() bool { return messageRow(t, db, emailID).status == notify.StatusDelivered })
 		if got := messageRow(t, db, wangID); got.status != notify.StatusDelivered {
 			t.Errorf("in-app message = %+v, want delivered too", got)
 		}
-		mails := mb.received()
-		if len(mails) != 1 || len(mails[0].to) != 1 || mails[0].to[0] != "wangwu@example.cn" || mails[0].from != "noreply@zwfw.example.gov.cn" {
+		mails := mb.Received()
+		if len(mails) != 1 || len(mails[0].To) != 1 || mails[0].To[0] != "wangwu@example.cn" || mails[0].From != "noreply@zwfw.example.gov.cn" {
 			t.Fatalf("the mailbox received %+v, want one mail to wangwu@example.cn", mails)
 		}
-		msg, err := mail.ReadMessage(strings.NewReader(string(mails[0].data)))
+		msg, err := mail.ReadMessage(strings.NewReader(string(mails[0].Data)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +161,7 @@ func TestARefusingMailServerLeavesADeadLetter(t *testing.T) {
 		id := f.send(t, m)
 		emailID := deliveries(t, db, id)[notify.ChannelEmail]
 
-		mb := startMailbox(t, true)
+		mb := notifytest.StartMailbox(t, true)
 		emailWorker(t, f, mb)
 		waitFor(t, "the email fails for good", func() bool { return messageRow(t, db, emailID).status == notify.StatusFailed })
 		got := messageRow(t, db, emailID)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"mime"
+	"net/mail"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"yiwang/internal/demo"
+	"yiwang/internal/notify/email"
+	"yiwang/internal/notify/notifytest"
+	"yiwang/internal/store/storetest"
+)
+
+// TestApplicantChoosesEmailAndGetsTheDecision: on a platform with an SMTP
+// relay, Zhang San chooses email on his account page (a mistyped address
+// is refused in words), Li Si's page does not show it, and the approval of
+// Zhang San's senior card reaches the relay addressed to him, in Chinese.
+func TestApplicantChoosesEmailAndGetsTheDecision(t *testing.T) {
+	db := storetest.SQLite(t)
+	mb := notifytest.StartMailbox(t, false)
+	opts := testOptions(t)
+	opts.smtp = &email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}
+	srv, a := demoServerWith(t, db, opts)
+	withRegistries(t, a)
+	h := srv.Handler()
+	zhang := signIn(t, h, demo.ZhangSan)
+
+	if _, me := page(t, h, zhang, "GET", "/me", nil); !strings.Contains(me, "通知方式") || !strings.Contains(me, `name="email"`) {
+		t.Fatalf("the account page offers no email notices:\n%s", me)
+	}
+	refused := postFails(t, h, zhang, "/me/notification-channels", url.Values{"email": {"zhangsan"}}, 400)
+	if !strings.Contains(refused, "请填写有效的电子邮箱地址") {
+		t.Errorf("a mistyped address is not refused in words:\n%s", refused)
+	}
+	if _, me := page(t, h, zhang, "POST", "/me/notification-channels", url.Values{"email": {"zhangsan@example.cn"}}); !strings.Contains(me, "z*******@example.cn") {
+		t.Fatalf("after choosing email the page does not show the masked address:\n%s", me)
+	}
+	if _, other := page(t, h, signIn(t, h, demo.LiSi), "GET", "/me", nil); strings.Contains(other, "@example.cn") {
+		t.Errorf("Li Si's account page shows an email address:\n%s", other)
+	}
+
+	approvedSeniorCard(t, h, zhang)
+	workJobs(t, a)
+	for deadline := time.Now().Add(20 * time.Second); len(mb.Received()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no email reached the relay after the approval")
+		}
+	}
+	m := mb.Received()[0]
+	if len(m.To) != 1 || m.To[0] != "zhangsan@example.cn" {
+		t.Errorf("the email went to %v, want zhangsan@example.cn", m.To)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); !strings.HasPrefix(subject, "【一网通办】") {
+		t.Errorf("subject = %q, want the platform's Chinese subject", subject)
+	}
+}
