@@ -1739,10 +1739,10 @@ type DeadLetter struct {
 	LastError string `json:"last_error"`
 	PersonId  *int   `json:"person_id,omitempty"`
 
-	// Recipient the masked address, or for the inbox the account or person id
+	// Recipient the masked address, the webhook endpoint's name, or for the inbox the account or person id
 	Recipient string `json:"recipient"`
 
-	// SourceId the in-app message an email or SMS delivery copies
+	// SourceId the in-app message an email, SMS or webhook delivery copies
 	SourceId *int `json:"source_id,omitempty"`
 }
 
@@ -3089,6 +3089,11 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
+	//
+	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
+	NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PersonalDataAccessLog Who viewed unmasked personal data, when and why — newest first
 	//
 	// Corresponds with GET /api/v1/admin/pii-access (the `PersonalDataAccessLog` operationId).
@@ -4178,6 +4183,21 @@ func (c *Client) RevokeLicence(ctx context.Context, number string, body RevokeLi
 // Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 func (c *Client) FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFailedNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
+//
+// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
+func (c *Client) NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotificationAttemptsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6620,6 +6640,40 @@ func NewFailedNotificationsRequest(server string, params *FailedNotificationsPar
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNotificationAttemptsRequest constructs an http.Request for the NotificationAttempts method
+func NewNotificationAttemptsRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/%s/attempts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -10157,6 +10211,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotificationsWithResponse(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*FailedNotificationsResponse, error)
 
+	// NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
+	NotificationAttemptsWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*NotificationAttemptsResponse, error)
+
 	// PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -12270,6 +12331,89 @@ func (r FailedNotificationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FailedNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotificationAttemptsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Attempts []struct {
+			At      time.Time `json:"at"`
+			Attempt int       `json:"attempt"`
+			Error   *string   `json:"error,omitempty"`
+			Ok      bool      `json:"ok"`
+		} `json:"attempts"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotificationAttemptsResponse) GetJSON200() *struct {
+	Attempts []struct {
+		At      time.Time `json:"at"`
+		Attempt int       `json:"attempt"`
+		Error   *string   `json:"error,omitempty"`
+		Ok      bool      `json:"ok"`
+	} `json:"attempts"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotificationAttemptsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotificationAttemptsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotificationAttemptsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NotificationAttemptsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r NotificationAttemptsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotificationAttemptsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotificationAttemptsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotificationAttemptsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17738,6 +17882,19 @@ func (c *ClientWithResponses) FailedNotificationsWithResponse(ctx context.Contex
 	return ParseFailedNotificationsResponse(rsp)
 }
 
+// NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
+func (c *ClientWithResponses) NotificationAttemptsWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*NotificationAttemptsResponse, error) {
+	rsp, err := c.NotificationAttempts(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotificationAttemptsResponse(rsp)
+}
+
 // PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20091,6 +20248,67 @@ func ParseFailedNotificationsResponse(rsp *http.Response) (*FailedNotificationsR
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotificationAttemptsResponse parses an HTTP response from a NotificationAttemptsWithResponse call
+func ParseNotificationAttemptsResponse(rsp *http.Response) (*NotificationAttemptsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotificationAttemptsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Attempts []struct {
+				At      time.Time `json:"at"`
+				Attempt int       `json:"attempt"`
+				Error   *string   `json:"error,omitempty"`
+				Ok      bool      `json:"ok"`
+			} `json:"attempts"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/notify/email"
+	"yiwang/internal/notify/webhook"
 	"yiwang/internal/oidc"
 	"yiwang/internal/ops"
 	"yiwang/internal/org"
@@ -75,6 +76,7 @@ type appOptions struct {
 	partyDays      int                      // working days co-parties have to confirm
 	blacklist      int                      // overdue supplements that blacklist a person
 	smtp           *email.Config            // the relay notifications are emailed through, or nil
+	webhooks       []webhook.Endpoint       // other systems told of events
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -138,11 +140,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if opts.smtp != nil {
 		channels = append(channels, email.New(*opts.smtp, outbox.Address))
 	}
-	var offered []string
+	var offered []string // the channels people choose; webhooks are the operators'
 	for _, c := range channels {
 		offered = append(offered, c.Name())
 	}
 	outbox.Offer(opts.protector, offered...)
+	if len(opts.webhooks) > 0 {
+		channels = append(channels, webhook.New(opts.webhooks, opts.site))
+		outbox.Forward(webhook.Subscriptions(opts.webhooks))
+	}
 	idHandler.Notices = outbox // the account page's "how you are notified"
 	ids.SetNotifier(outbox)
 	calendar, err := workday.NewStore(ctx, db)
@@ -287,6 +293,11 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
+	}
+	if cfg.WebhooksFile != "" {
+		if opts.webhooks, err = webhook.Load(cfg.WebhooksFile, getenv); err != nil {
+			return appOptions{}, err
+		}
 	}
 	if cfg.SMTPHost != "" {
 		if cfg.SMTPFrom == "" {

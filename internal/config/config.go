@@ -51,7 +51,8 @@ type Config struct {
 	SMTPFrom          string // the sender's address
 	SMTPUsername      string // empty: no SMTP AUTH
 	SMTPPassword      string
-	SMTPStartTLS      bool // require STARTTLS before sending
+	SMTPStartTLS      bool   // require STARTTLS before sending
+	WebhooksFile      string // YAML file of other systems' webhook endpoints; empty: none
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -181,6 +182,8 @@ func Options() []Option {
 			func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
 		{"smtp-starttls", "YIWANG_SMTP_STARTTLS", "true", "require STARTTLS before sending; false only for a relay on a trusted network", []string{"serve"},
 			func(c *Config, v string) error { return setBool(&c.SMTPStartTLS, v) }},
+		{"webhooks-file", "YIWANG_WEBHOOKS_FILE", "", "YAML file of other government systems told of events by signed webhooks: endpoints with name, url, secret_env (the variable holding the HMAC secret) and kinds (see docs/NOTIFICATIONS.md); empty: none", []string{"serve"},
+			func(c *Config, v string) error { c.WebhooksFile = strings.TrimSpace(v); return nil }},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 		// On the disk a material uploaded through one process is not found

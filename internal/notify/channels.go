@@ -180,6 +180,13 @@ func (o *Outbox) Address(ctx context.Context, m Message) (string, error) {
 // recipient chose — every account of the person, or the one account — each
 // its own row with its own status, attempts and job, in the same tx.
 func (o *Outbox) fanOut(ctx context.Context, tx *sql.Tx, m Message, source int64) error {
+	for _, target := range o.forward[m.Kind] {
+		d := m
+		d.Channel, d.Target, d.SourceID = ChannelWebhook, target, source
+		if _, err := o.insert(ctx, tx, d); err != nil {
+			return err
+		}
+	}
 	if len(o.offered) == 0 {
 		return nil
 	}
@@ -223,11 +230,11 @@ type DeadLetter struct {
 	Channel       string    `json:"channel"`
 	Attempts      int       `json:"attempts"`
 	LastError     string    `json:"last_error"`
-	Recipient     string    `json:"recipient"` // the masked address; for the inbox, the account or person id
+	Recipient     string    `json:"recipient"` // the masked address; the webhook endpoint's name; for the inbox, the account or person id
 	AccountID     int64     `json:"account_id,omitempty"`
 	PersonID      int64     `json:"person_id,omitempty"`
 	ApplicationID int64     `json:"application_id,omitempty"`
-	SourceID      int64     `json:"source_id,omitempty"` // the in-app message an email or SMS delivery copies
+	SourceID      int64     `json:"source_id,omitempty"` // the in-app message an email, SMS or webhook delivery copies
 	CreatedAt     time.Time `json:"created_at"`
 }
 
@@ -277,7 +284,9 @@ func (o *Outbox) DeadLetters(ctx context.Context, p authz.Principal, before int6
 				d.Recipient = pii.MaskPhone(phone)
 			}
 		}
-		if d.Recipient == "" && m.AccountID != 0 {
+		if m.Channel == ChannelWebhook {
+			d.Recipient = m.Target
+		} else if d.Recipient == "" && m.AccountID != 0 {
 			d.Recipient = fmt.Sprintf("account %d", m.AccountID)
 		} else if d.Recipient == "" {
 			d.Recipient = fmt.Sprintf("person %d", m.PersonID)
@@ -285,6 +294,37 @@ func (o *Outbox) DeadLetters(ctx context.Context, p authz.Principal, before int6
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// Attempt is one try at a delivery, as the delivery log keeps it.
+type Attempt struct {
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Attempts returns the delivery log of delivery id, oldest first: for system
+// administrators, like the dead letters. An unknown id is not found.
+func (o *Outbox) Attempts(ctx context.Context, p authz.Principal, id int64) ([]Attempt, error) {
+	if err := authz.Require(p, authz.DeadLetters); err != nil {
+		return nil, err
+	}
+	var n int
+	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox_messages WHERE id = $1`, id).Scan(&n); err != nil {
+		return nil, fmt.Errorf("notify: delivery %d: %w", id, err)
+	}
+	if n == 0 {
+		return nil, apperr.New(apperr.NotFound, apperr.NotificationNotFound, "no delivery %d", id)
+	}
+	out, err := store.All(ctx, o.db, func(r store.Scanner) (Attempt, error) {
+		var a Attempt
+		return a, r.Scan(&a.Attempt, &a.At, &a.OK, &a.Error)
+	}, `SELECT attempt, at, ok, error FROM outbox_attempts WHERE message_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("notify: delivery log of %d: %w", id, err)
+	}
+	return append([]Attempt{}, out...), nil
 }
 
 // scanWith scans a message's columns followed by extra ones.

@@ -115,6 +115,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 			WHERE id = $3 AND status = $4`, StatusDelivered, w.now(), m.ID, StatusPending); err != nil {
 			return fmt.Errorf("mark message %d delivered: %w", m.ID, err)
 		}
+		if err := w.logAttempt(ctx, tx, m, ""); err != nil {
+			return err
+		}
 		return jobs.CompleteTx(ctx, tx, job)
 	})
 }
@@ -138,6 +141,9 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[DeliverArgs], m Messag
 			WHERE id = $3 AND status = $4`, status, msg, m.ID, StatusPending); err != nil {
 			return err
 		}
+		if err := w.logAttempt(ctx, tx, m, msg); err != nil {
+			return err
+		}
 		if final {
 			return jobs.CompleteTx(ctx, tx, job)
 		}
@@ -152,8 +158,19 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[DeliverArgs], m Messag
 	return fmt.Errorf("deliver %s message %d by %s: %w", m.Kind, m.ID, m.Channel, cause)
 }
 
+// logAttempt writes one attempt of m to the delivery log; failure is its
+// error, empty for a success.
+func (w *Worker) logAttempt(ctx context.Context, tx *sql.Tx, m Message, failure string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox_attempts (message_id, attempt, at, ok, error) VALUES ($1, $2, $3, $4, $5)`,
+		m.ID, m.Attempts+1, w.now(), failure == "", failure)
+	if err != nil {
+		return fmt.Errorf("log delivery attempt of message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
 const columns = `id, account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id,
-	source_id, status, attempts, created_at, delivered_at, read_at`
+	source_id, target, status, attempts, created_at, delivered_at, read_at`
 
 func scanMessage(row store.Scanner) (Message, error) {
 	var m Message
@@ -161,7 +178,7 @@ func scanMessage(row store.Scanner) (Message, error) {
 	var delivered, read sql.NullTime
 	var kind string
 	err := row.Scan(&m.ID, &account, &person, &kind, &m.Channel, &m.TitleZh, &m.TitleEn, &m.BodyZh, &m.BodyEn, &m.Link, &application,
-		&source, &m.Status, &m.Attempts, &m.CreatedAt, &delivered, &read)
+		&source, &m.Target, &m.Status, &m.Attempts, &m.CreatedAt, &delivered, &read)
 	if err != nil {
 		return m, err
 	}

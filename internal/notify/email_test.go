@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,17 @@ func TestChannelsAndDeadLettersAPI(t *testing.T) {
 	}
 	if _, ok := d["body_zh"]; ok {
 		t.Error("a dead letter shows the message's text")
+	}
+	attempts := "/api/v1/admin/notifications/" + strconv.FormatInt(failedID, 10) + "/attempts"
+	code, body = do(admin, "GET", attempts, "")
+	log, _ := body["attempts"].([]any)
+	if code != http.StatusOK || len(log) != 1 || log[0].(map[string]any)["ok"] != false || !strings.Contains(log[0].(map[string]any)["error"].(string), "no sms channel") {
+		t.Errorf("the delivery log: %d %v, want the one failed attempt", code, body)
+	}
+	if code, _ := do(wang, "GET", attempts, ""); code != http.StatusForbidden {
+		t.Errorf("Wang reads the delivery log: %d, want 403", code)
+	}
+	if code, _ := do(admin, "GET", "/api/v1/admin/notifications/99999/attempts", ""); code != http.StatusNotFound {
+		t.Errorf("the log of no delivery: %d, want 404", code)
 	}
 }

@@ -28,6 +28,21 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/me/notification-channels", authz.SignedIn, h.channels)
 	r.HandleFunc("PATCH /api/v1/me/notification-channels", authz.SignedIn, h.setChannels)
 	r.HandleFunc("GET /api/v1/admin/notifications/failed", authz.DeadLetters, h.deadLetters)
+	r.HandleFunc("GET /api/v1/admin/notifications/{id}/attempts", authz.DeadLetters, h.attempts)
+}
+
+func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadID, "the delivery id must be a positive whole number"))
+		return
+	}
+	log, err := h.outbox.Attempts(r.Context(), authz.From(r.Context()), id)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"attempts": log})
 }
 
 func (h *Handler) channels(w http.ResponseWriter, r *http.Request) {

@@ -90,7 +90,9 @@ type Message struct {
 	ApplicationID int64  `json:"application_id,omitempty"`
 	// SourceID is, on an email or SMS delivery, the in-app message it
 	// copies; 0 on a message sent as it is.
-	SourceID    int64      `json:"-"`
+	SourceID int64 `json:"-"`
+	// Target is, on a webhook delivery, the name of the endpoint it goes to.
+	Target      string     `json:"-"`
 	Status      string     `json:"-"`
 	Attempts    int        `json:"-"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -113,7 +115,8 @@ type Outbox struct {
 	// key their addresses are sealed with; none without Offer.
 	offered   []string
 	protector *pii.Protector
-	attempts  int // each delivery's retry budget; maxAttempts unless set
+	forward   map[Kind][]string // the webhook endpoints each kind of message is forwarded to
+	attempts  int               // each delivery's retry budget; maxAttempts unless set
 }
 
 // NewOutbox returns the outbox on db; its delivery jobs go on queue, which
@@ -128,6 +131,11 @@ func NewOutbox(db *store.DB, queue *jobs.Queue) *Outbox {
 func (o *Outbox) Offer(protector *pii.Protector, channels ...string) {
 	o.protector, o.offered = protector, channels
 }
+
+// Forward sends every in-app message of a kind also to the webhook
+// endpoints named for it (other government systems, docs/NOTIFICATIONS.md),
+// each as its own delivery. Call it once, before serving.
+func (o *Outbox) Forward(endpoints map[Kind][]string) { o.forward = endpoints }
 
 // SetAttempts sets how many times each delivery is tried before it is
 // failed; tests use few, so that a dead letter shows without hours of backoff.
@@ -169,10 +177,10 @@ func (o *Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) (int64, error)
 func (o *Outbox) insert(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox_messages
-		(account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id, source_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		(account_id, person_id, kind, channel, title_zh, title_en, body_zh, body_en, link, application_id, source_id, target, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		nullID(m.AccountID), nullID(m.PersonID), string(m.Kind), m.Channel, m.TitleZh, m.TitleEn, m.BodyZh, m.BodyEn, m.Link,
-		nullID(m.ApplicationID), nullID(m.SourceID), o.now()).Scan(&id)
+		nullID(m.ApplicationID), nullID(m.SourceID), m.Target, o.now()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("notify: write %s message: %w", m.Kind, err)
 	}
@@ -197,6 +205,8 @@ func (m Message) check() error {
 		return bad("kind %q is not one of %v", m.Kind, Kinds)
 	case !slices.Contains(channelNames, m.Channel):
 		return bad("channel %q is not one of %v", m.Channel, channelNames)
+	case (m.Channel == ChannelWebhook) != (m.Target != ""):
+		return bad("%s: a webhook message, and only one, names its endpoint in Target", m.Kind)
 	}
 	for _, f := range []struct {
 		name, text string
