@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/notify/email"
+	"yiwang/internal/notify/sms"
 	"yiwang/internal/notify/webhook"
 	"yiwang/internal/oidc"
 	"yiwang/internal/ops"
@@ -77,6 +78,7 @@ type appOptions struct {
 	blacklist      int                      // overdue supplements that blacklist a person
 	smtp           *email.Config            // the relay notifications are emailed through, or nil
 	webhooks       []webhook.Endpoint       // other systems told of events
+	sms            sms.Provider             // the SMS gateway, or nil
 }
 
 func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Logger) (*app, error) {
@@ -139,6 +141,9 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	var channels []notify.Channel
 	if opts.smtp != nil {
 		channels = append(channels, email.New(*opts.smtp, outbox.Address))
+	}
+	if opts.sms != nil {
+		channels = append(channels, sms.New(opts.sms, outbox.Address, opts.site))
 	}
 	var offered []string // the channels people choose; webhooks are the operators'
 	for _, c := range channels {
@@ -293,6 +298,12 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)
+	}
+	if cfg.SMSURL != "" {
+		if len(cfg.SMSSecret) < 32 {
+			return appOptions{}, errors.New("--sms-url is set but --sms-secret (YIWANG_SMS_SECRET) has fewer than 32 characters: give the gateway's signing secret")
+		}
+		opts.sms = sms.NewHTTP(cfg.SMSURL, cfg.SMSSecret)
 	}
 	if cfg.WebhooksFile != "" {
 		if opts.webhooks, err = webhook.Load(cfg.WebhooksFile, getenv); err != nil {

@@ -53,6 +53,8 @@ type Config struct {
 	SMTPPassword      string
 	SMTPStartTLS      bool   // require STARTTLS before sending
 	WebhooksFile      string // YAML file of other systems' webhook endpoints; empty: none
+	SMSURL            string // the SMS gateway's HTTP adapter; empty: no SMS channel
+	SMSSecret         string // HMAC secret signing requests to it
 }
 
 // Option describes one setting, for flags, help and the README's table.
@@ -182,6 +184,10 @@ func Options() []Option {
 			func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
 		{"smtp-starttls", "YIWANG_SMTP_STARTTLS", "true", "require STARTTLS before sending; false only for a relay on a trusted network", []string{"serve"},
 			func(c *Config, v string) error { return setBool(&c.SMTPStartTLS, v) }},
+		{"sms-url", "YIWANG_SMS_URL", "", "URL of the SMS gateway's HTTP adapter, which takes a signed JSON POST of {to, text, id} (people choose SMS on /me); empty: no SMS channel", []string{"serve"},
+			func(c *Config, v string) error { c.SMSURL = strings.TrimSpace(v); return nil }},
+		{"sms-secret", "YIWANG_SMS_SECRET", "", "HMAC-SHA256 secret (at least 32 characters) signing requests to --sms-url", []string{"serve"},
+			func(c *Config, v string) error { c.SMSSecret = v; return nil }},
 		{"webhooks-file", "YIWANG_WEBHOOKS_FILE", "", "YAML file of other government systems told of events by signed webhooks: endpoints with name, url, secret_env (the variable holding the HMAC secret) and kinds (see docs/NOTIFICATIONS.md); empty: none", []string{"serve"},
 			func(c *Config, v string) error { c.WebhooksFile = strings.TrimSpace(v); return nil }},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},

@@ -26,14 +26,19 @@ import (
 	"yiwang/internal/store/storetest"
 )
 
-// emailWorker works deliveries by the inbox and by email to mb, retrying
-// after 10 ms instead of River's minutes.
+// emailWorker works deliveries by the inbox and by email to mb.
 func emailWorker(t *testing.T, f *fixture, mb *notifytest.Mailbox) {
 	t.Helper()
-	ch := email.New(email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}, f.outbox.Address)
+	fastWorker(t, f.db, email.New(email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}, f.outbox.Address))
+}
+
+// fastWorker works deliveries by the inbox and by ch, retrying after 10 ms
+// instead of River's minutes, until the test ends.
+func fastWorker(t *testing.T, db *store.DB, ch notify.Channel) {
+	t.Helper()
 	ws := jobs.NewWorkers()
-	jobs.Register(ws, notify.NewWorker(f.db, notify.InApp{}, ch).RetryAfter(func(int) time.Duration { return 10 * time.Millisecond }))
-	q, err := jobs.New(f.db, ws, quiet, jobs.Config{PollInterval: 50 * time.Millisecond})
+	jobs.Register(ws, notify.NewWorker(db, notify.InApp{}, ch).RetryAfter(func(int) time.Duration { return 10 * time.Millisecond }))
+	q, err := jobs.New(db, ws, quiet, jobs.Config{PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,12 +26,11 @@ import (
 	"yiwang/internal/notify"
 )
 
-// The headers of a delivery.
+// The headers of a delivery besides its signature (notify.HeaderTimestamp,
+// notify.HeaderSignature).
 const (
-	HeaderTimestamp = "X-Yiwang-Timestamp" // Unix seconds when it was signed
-	HeaderSignature = "X-Yiwang-Signature" // "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body)
-	HeaderDelivery  = "X-Yiwang-Delivery"  // the delivery's id, the same on every retry: the receiver deduplicates on it
-	HeaderEvent     = "X-Yiwang-Event"     // the message's kind
+	HeaderDelivery = "X-Yiwang-Delivery" // the delivery's id, the same on every retry: the receiver deduplicates on it
+	HeaderEvent    = "X-Yiwang-Event"    // the message's kind
 )
 
 // Endpoint is another system the platform tells of its events.
@@ -152,17 +148,9 @@ type Event struct {
 	CreatedAt     time.Time   `json:"created_at"`
 }
 
-// Sign returns the signature header value of body sent at timestamp.
-func Sign(secret, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(timestamp + "."))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Deliver POSTs m to its endpoint. A 2xx answer delivers it; a 4xx other
-// than 408 and 429 means the endpoint will never take it, and fails it at
-// once; anything else is retried.
+// Deliver POSTs m to its endpoint, signed (notify.PostSigned: a 2xx
+// delivers, a 4xx other than 408 and 429 fails it at once, anything else is
+// retried).
 func (c *Channel) Deliver(ctx context.Context, m notify.Message) error {
 	e, ok := c.endpoints[m.Target]
 	if !ok {
@@ -177,28 +165,8 @@ func (c *Channel) Deliver(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return notify.Permanent(err)
 	}
-	ts := strconv.FormatInt(c.now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(body))
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(e.Secret, ts, body))
-	req.Header.Set(HeaderDelivery, strconv.FormatInt(m.ID, 10))
-	req.Header.Set(HeaderEvent, string(m.Kind))
-	res, err := c.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST to %s: %w", e.Name, err)
-	}
-	defer res.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(res.Body, 200))
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300:
-		return nil
-	case res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests:
-		return notify.Permanent(fmt.Errorf("%s refused the event: %s %s", e.Name, res.Status, strings.TrimSpace(string(answer))))
-	default:
-		return fmt.Errorf("%s answered %s %s", e.Name, res.Status, strings.TrimSpace(string(answer)))
-	}
+	return notify.PostSigned(ctx, c.client, e.Name, e.URL, e.Secret, body, http.Header{
+		HeaderDelivery: {strconv.FormatInt(m.ID, 10)},
+		HeaderEvent:    {string(m.Kind)},
+	}, c.now())
 }
