@@ -2,6 +2,7 @@ package main
 
 import (
 	"mime"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -14,18 +15,24 @@ import (
 	"yiwang/internal/store/storetest"
 )
 
+// relayServer is the demo platform emailing through a real SMTP server,
+// which refuses every recipient if refuse.
+func relayServer(t *testing.T, refuse bool) (http.Handler, *app, *notifytest.Mailbox) {
+	t.Helper()
+	mb := notifytest.StartMailbox(t, refuse)
+	opts := testOptions(t)
+	opts.smtp = &email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}
+	srv, a := demoServerWith(t, storetest.SQLite(t), opts)
+	withRegistries(t, a)
+	return srv.Handler(), a, mb
+}
+
 // TestApplicantChoosesEmailAndGetsTheDecision: on a platform with an SMTP
 // relay, Zhang San chooses email on his account page (a mistyped address
 // is refused in words), Li Si's page does not show it, and the approval of
 // Zhang San's senior card reaches the relay addressed to him, in Chinese.
 func TestApplicantChoosesEmailAndGetsTheDecision(t *testing.T) {
-	db := storetest.SQLite(t)
-	mb := notifytest.StartMailbox(t, false)
-	opts := testOptions(t)
-	opts.smtp = &email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", Site: "https://zwfw.example.gov.cn"}
-	srv, a := demoServerWith(t, db, opts)
-	withRegistries(t, a)
-	h := srv.Handler()
+	h, a, mb := relayServer(t, false)
 	zhang := signIn(t, h, demo.ZhangSan)
 
 	if _, me := page(t, h, zhang, "GET", "/me", nil); !strings.Contains(me, "通知方式") || !strings.Contains(me, `name="email"`) {
@@ -59,5 +66,41 @@ func TestApplicantChoosesEmailAndGetsTheDecision(t *testing.T) {
 	}
 	if subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); !strings.HasPrefix(subject, "【一网通办】") {
 		t.Errorf("subject = %q, want the platform's Chinese subject", subject)
+	}
+}
+
+// TestAdministratorSeesFailedNotifications: the relay refuses Zhang San's
+// email; the approval still reaches his inbox, and the system administrator
+// finds the failed email on /admin/notifications, the address masked.
+func TestAdministratorSeesFailedNotifications(t *testing.T) {
+	h, a, _ := relayServer(t, true)
+	db := a.identities.DB()
+	a.outbox.SetAttempts(1) // fail at the first refusal rather than after hours of backoff
+	zhang := signIn(t, h, demo.ZhangSan)
+	page(t, h, zhang, "POST", "/me/notification-channels", url.Values{"email": {"zhangsan@example.cn"}})
+	approvedSeniorCard(t, h, zhang)
+	workJobs(t, a)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var failed int
+		if err := db.QueryRow(`SELECT count(*) FROM outbox_messages WHERE channel = 'email' AND status = 'failed'`).Scan(&failed); err != nil {
+			t.Fatal(err)
+		}
+		if failed > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no email failed though the relay refuses every recipient")
+		}
+	}
+	admin := signIn(t, h, "sysadmin")
+	if _, home := page(t, h, admin, "GET", "/admin", nil); !strings.Contains(home, `href="/admin/notifications"`) {
+		t.Errorf("the administration page has no link to the failed notifications:\n%s", home)
+	}
+	_, list := page(t, h, admin, "GET", "/admin/notifications", nil)
+	if !strings.Contains(list, "发送失败的通知") || !strings.Contains(list, "z*******@example.cn") || !strings.Contains(list, "451") || strings.Contains(list, "zhangsan@") {
+		t.Errorf("the failed notifications page does not show the refused email, masked:\n%s", list)
+	}
+	if _, inbox := page(t, h, zhang, "GET", "/me/notifications", nil); !strings.Contains(inbox, "unread") {
+		t.Errorf("Zhang San's inbox has nothing unread after the approval:\n%s", inbox)
 	}
 }

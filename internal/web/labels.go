@@ -131,6 +131,13 @@ var labels = map[string]map[string][2]string{
 		"applicant.sex": {"申请人性别", "Applicant's sex"}, "applicant.kind": {"申请人类别", "Applicant kind"},
 		"credit.level": {"信用等级", "Credit level"},
 	},
+	// What a notification is about (internal/notify), and how it is sent.
+	"notification": {
+		"coparty_invitation": {"共同申请人确认", "Co-party invitation"}, "correction_requested": {"补正通知", "Correction request"},
+		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
+		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
+	},
+	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
 	// How a material was supplied.
 	"source": {
 		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"},

@@ -27,6 +27,20 @@ func (h *Handler) registerAdmin(r *httpx.Router) {
 	r.HandleFunc("POST /admin/accounts/{id}/roles/{role}/revoke", authz.AccountsManage, h.adminRevoke)
 	r.HandleFunc("GET /admin/calendar", authz.CalendarManage, h.adminCalendar)
 	r.HandleFunc("POST /admin/calendar", authz.CalendarManage, h.adminLoadYear)
+	r.HandleFunc("GET /admin/notifications", authz.DeadLetters, h.adminDeadLetters)
+}
+
+// adminDeadLetters lists the notification deliveries that failed for good,
+// so an administrator sees a relay or an endpoint that stopped working.
+func (h *Handler) adminDeadLetters(w http.ResponseWriter, r *http.Request) {
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	letters, err := h.Outbox.DeadLetters(r.Context(), authz.From(r.Context()), max(before, 0), 50)
+	if err != nil {
+		h.fail(w, r, err, "/admin")
+		return
+	}
+	lang := web.Lang(w, r)
+	h.pages.Render(w, r, http.StatusOK, "admin_notifications.html", pick(lang, "发送失败的通知", "Failed notifications"), letters)
 }
 
 func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +49,7 @@ func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "admin.html", pick(lang, "管理", "Administration"), map[string]bool{
 		"Catalog": p.Can(authz.CatalogManage), "Accounts": p.Can(authz.AccountsManage), "Calendar": p.Can(authz.CalendarManage),
 		"Queue": p.Can(authz.ReviewTasks), "Intake": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
+		"DeadLetters": p.Can(authz.DeadLetters),
 	})
 }
 

@@ -24,6 +24,7 @@ import (
 	"yiwang/internal/httpx"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/org"
 	"yiwang/internal/rules"
 	"yiwang/internal/web"
@@ -42,7 +43,8 @@ type Deps struct {
 	Catalog    *catalog.Store
 	Identities *identity.Store
 	Calendar   *workday.Store
-	Org        *org.Store // department names
+	Org        *org.Store     // department names
+	Outbox     *notify.Outbox // failed notification deliveries, for system administrators
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger
