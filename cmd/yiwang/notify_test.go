@@ -1,15 +1,20 @@
 package main
 
 import (
+	"io"
 	"mime"
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"yiwang/internal/config"
 	"yiwang/internal/demo"
+	"yiwang/internal/logging"
 	"yiwang/internal/notify/email"
 	"yiwang/internal/notify/notifytest"
 	"yiwang/internal/store/storetest"
@@ -102,5 +107,38 @@ func TestAdministratorSeesFailedNotifications(t *testing.T) {
 	}
 	if _, inbox := page(t, h, zhang, "GET", "/me/notifications", nil); !strings.Contains(inbox, "unread") {
 		t.Errorf("Zhang San's inbox has nothing unread after the approval:\n%s", inbox)
+	}
+}
+
+// TestNotificationSettingsAreCheckedAtStart: serve refuses, in a sentence
+// that names the setting, an email relay without a sender, an SMS gateway
+// without a proper secret, and a webhooks file whose secret is missing —
+// and never repeats a secret.
+func TestNotificationSettingsAreCheckedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	hooks := filepath.Join(dir, "webhooks.yaml")
+	os.WriteFile(hooks, []byte("endpoints:\n  - {name: province, url: 'https://gov.example.cn/hook', secret_env: HOOK_SECRET, kinds: [decision]}\n"), 0o600)
+	for _, c := range []struct {
+		name string
+		cfg  config.Config
+		env  map[string]string
+		want string
+	}{
+		{"smtp without from", config.Config{SMTPHost: "smtp.example.cn", SMTPPort: 587}, nil, "--smtp-from"},
+		{"sms with a short secret", config.Config{SMSURL: "https://sms.example.cn/send", SMSSecret: "short-secret"}, nil, "--sms-secret"},
+		{"webhook secret missing", config.Config{WebhooksFile: hooks}, nil, "HOOK_SECRET"},
+		{"all well", config.Config{SMTPHost: "smtp.example.cn", SMTPPort: 587, SMTPFrom: "noreply@example.cn", SMSURL: "https://sms.example.cn/send",
+			SMSSecret: strings.Repeat("s", 32), WebhooksFile: hooks}, map[string]string{"HOOK_SECRET": strings.Repeat("h", 40)}, ""},
+	} {
+		c.cfg.DataDir = dir
+		_, err := appOptionsFrom(c.cfg, "https://zwfw.example.gov.cn", nil, func(k string) string { return c.env[k] }, logging.New(io.Discard, "text", 0))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error naming %s", c.name, err, c.want)
+		case err != nil && strings.Contains(err.Error(), "short-secret"):
+			t.Errorf("%s: the error repeats the secret: %v", c.name, err)
+		}
 	}
 }

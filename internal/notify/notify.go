@@ -6,9 +6,11 @@
 // — so a message exists exactly when its cause committed, and survives a
 // restart before delivery. The job hands the message to the Channel it names.
 // The in-app channel is built in: delivering makes the message visible in
-// the recipient's inbox (GET /api/v1/me/notifications). Email, SMS and
-// webhook channels plug into the same outbox by implementing Channel; see
-// docs/NOTIFICATIONS.md.
+// the recipient's inbox (GET /api/v1/me/notifications). A person may also
+// choose email and SMS (packages email and sms), and other systems
+// subscribe to kinds by webhook (package webhook): Send then writes one
+// delivery per channel, each with its own status, retries and dead letter;
+// see docs/NOTIFICATIONS.md.
 package notify
 
 import (
