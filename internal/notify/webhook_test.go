@@ -171,6 +171,10 @@ func TestWebhooksFileIsCheckedWithItsSecrets(t *testing.T) {
 	if err != nil || len(eps) != 1 || eps[0].Secret != secret || len(eps[0].Kinds) != 2 {
 		t.Fatalf("Load = %+v, %v", eps, err)
 	}
+	os.WriteFile(path, []byte("endpoints:\n  - name: province\n    url: https://gov.example.cn/hook\n    secret_env: HOOK_SECRET\n    kinds: [account_security]\n"), 0o600)
+	if _, err := webhook.Load(path, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "holder only") {
+		t.Errorf("account_security forwarded to another system: %v, want refused", err)
+	}
 	env["HOOK_SECRET"] = "short"
 	if _, err := webhook.Load(path, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "HOOK_SECRET") || strings.Contains(err.Error(), "short") {
 		t.Errorf("a short secret: %v, want refused, naming the variable and not the secret", err)

@@ -97,6 +97,9 @@ func (e Endpoint) check() error {
 		if !slices.Contains(notify.Kinds, k) {
 			return fmt.Errorf("kind %q is not one of %v", k, notify.Kinds)
 		}
+		if k == notify.AccountSecurity {
+			return fmt.Errorf("kind %s goes to the account's holder only, never to another system", k)
+		}
 	}
 	return nil
 }
