@@ -280,3 +280,26 @@ func TestChannelsAndDeadLettersAPI(t *testing.T) {
 		t.Errorf("the log of no delivery: %d, want 404", code)
 	}
 }
+
+// TestEmailIsNeverSentInClearWhenSTARTTLSIsRequired: a relay that offers
+// no STARTTLS gets nothing, and the operators read why.
+func TestEmailIsNeverSentInClearWhenSTARTTLSIsRequired(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := newFixture(t, db)
+	f.outbox.Offer(f.protector, notify.ChannelEmail)
+	f.outbox.SetAttempts(1)
+	wang := f.person(t, "11010519600101001", "王五")
+	chooseEmail(t, f, wang, "wangwu@example.cn")
+	m := message(notify.Decision, "approved")
+	m.AccountID = wang.AccountID
+	emailID := deliveries(t, db, f.send(t, m))[notify.ChannelEmail]
+	mb := notifytest.StartMailbox(t, false)
+	fastWorker(t, db, email.New(email.Config{Host: "127.0.0.1", Port: mb.Addr.Port, From: "noreply@zwfw.example.gov.cn", StartTLS: true}, f.outbox.Address))
+	waitFor(t, "the email fails", func() bool { return messageRow(t, db, emailID).status == notify.StatusFailed })
+	if got := messageRow(t, db, emailID); !strings.Contains(got.lastError, "does not offer STARTTLS") {
+		t.Errorf("last error = %q, want the missing STARTTLS named", got.lastError)
+	}
+	if n := len(mb.Received()); n != 0 {
+		t.Errorf("the relay received %d mails in clear", n)
+	}
+}
