@@ -1,22 +1,27 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"yiwang/internal/config"
 	"yiwang/internal/demo"
 	"yiwang/internal/logging"
+	"yiwang/internal/notify"
 	"yiwang/internal/notify/email"
 	"yiwang/internal/notify/notifytest"
+	"yiwang/internal/notify/sms"
 	"yiwang/internal/store/storetest"
 )
 
@@ -140,5 +145,54 @@ func TestNotificationSettingsAreCheckedAtStart(t *testing.T) {
 		case err != nil && strings.Contains(err.Error(), "short-secret"):
 			t.Errorf("%s: the error repeats the secret: %v", c.name, err)
 		}
+	}
+}
+
+// TestApplicantChoosesSMSAndGetsATextOfTheApproval: on a platform with an
+// SMS gateway, Zhang San gives his mobile number on /me (shown masked) and
+// the approval reaches the gateway as a signed text to that number.
+func TestApplicantChoosesSMSAndGetsATextOfTheApproval(t *testing.T) {
+	const secret = "the-gateway-secret-of-this-district-0123"
+	var mu sync.Mutex
+	var texts []map[string]string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(notify.HeaderSignature) != notify.Sign(secret, r.Header.Get(notify.HeaderTimestamp), body) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var text map[string]string
+		json.Unmarshal(body, &text)
+		mu.Lock()
+		texts = append(texts, text)
+		mu.Unlock()
+	}))
+	t.Cleanup(gw.Close)
+	opts := testOptions(t)
+	opts.sms = sms.NewHTTP(gw.URL, secret)
+	srv, a := demoServerWith(t, storetest.SQLite(t), opts)
+	withRegistries(t, a)
+	h := srv.Handler()
+	zhang := signIn(t, h, demo.ZhangSan)
+	if _, me := page(t, h, zhang, "POST", "/me/notification-channels", url.Values{"sms": {"13800138000"}}); !strings.Contains(me, "138****8000") || strings.Contains(me, `name="email"`) {
+		t.Fatalf("after choosing SMS the page does not show the masked number (or offers email without a relay):\n%s", me)
+	}
+	approvedSeniorCard(t, h, zhang)
+	workJobs(t, a)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := len(texts)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no text reached the gateway after the approval")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if texts[0]["to"] != "13800138000" || !strings.HasPrefix(texts[0]["text"], "【一网通办】") {
+		t.Errorf("the gateway got %v", texts[0])
 	}
 }
