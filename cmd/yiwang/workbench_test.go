@@ -387,6 +387,9 @@ func TestAdminTriesADraftOnAnyDay(t *testing.T) {
 	if _, _, html := call(t, h, "GET", "/admin/catalog/"+seniorCard, nil, auth); !strings.Contains(html, `href="`+page+`"`) {
 		t.Fatalf("the item's page does not link its try-out")
 	}
+	if _, _, html := call(t, h, "GET", page, nil, auth); !strings.Contains(html, `<option value="2" selected>`) {
+		t.Errorf("the try-out does not start on the newest version, the draft v2")
+	}
 	applicant := `applicant: {name: 王建国, id_number: "910102196903011238", kind: person, real_name_level: 3}
 credit: {level: A, blacklisted: false}
 sources:

@@ -9,6 +9,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
+	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
 	"yiwang/internal/web"
 	"yiwang/internal/workday"
@@ -63,22 +64,29 @@ func (h *Handler) adminItems(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "admin_items.html", pick(lang, "事项管理", "Catalogue items"), vs)
 }
 
-func (h *Handler) adminItem(w http.ResponseWriter, r *http.Request) {
+// itemVersions lists the versions of the item in the path, newest first;
+// an item without any is not found.
+func (h *Handler) itemVersions(r *http.Request) (string, []catalog.VersionSummary, error) {
 	code := r.PathValue("code")
 	vs, err := h.Catalog.Versions(r.Context(), code)
 	if err == nil && len(vs) == 0 {
 		err = apperr.New(apperr.NotFound, apperr.ItemNotFound, "there is no item %s", code)
 	}
+	return code, vs, err
+}
+
+func (h *Handler) adminItem(w http.ResponseWriter, r *http.Request) {
+	code, vs, err := h.itemVersions(r)
 	if err != nil {
 		h.fail(w, r, err, "/admin/catalog")
 		return
 	}
-	latest, err := h.Catalog.Version(r.Context(), code, vs[0].Version) // newest first
+	latest, err := h.Catalog.Version(r.Context(), code, vs[0].Version)
 	if err != nil {
 		h.fail(w, r, err, "/admin/catalog")
 		return
 	}
-	h.pages.Render(w, r, http.StatusOK, "admin_item.html", vs[len(vs)-1].NameZh, map[string]any{"Code": code, "Versions": vs, "Warnings": latest.Item.Warnings()})
+	h.pages.Render(w, r, http.StatusOK, "admin_item.html", vs[0].NameZh, map[string]any{"Code": code, "Versions": vs, "Warnings": latest.Item.Warnings()})
 }
 
 func (h *Handler) adminPublish(w http.ResponseWriter, r *http.Request) {

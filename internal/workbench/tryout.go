@@ -59,18 +59,15 @@ unknown: []
 // the chosen day. Nothing is written: the decision is the rules' alone,
 // exactly as `yiwang rules try` makes it (docs/RULES.md).
 func (h *Handler) adminTry(w http.ResponseWriter, r *http.Request) {
-	code := r.PathValue("code")
 	lang := web.Lang(w, r)
-	vs, err := h.Catalog.Versions(r.Context(), code)
-	if err == nil && len(vs) == 0 {
-		err = apperr.New(apperr.NotFound, apperr.ItemNotFound, "there is no item %s", code)
-	}
+	code, vs, err := h.itemVersions(r)
 	if err != nil {
 		h.fail(w, r, err, "/admin/catalog")
 		return
 	}
-	d := tryData{Code: code, Versions: vs, Version: vs[len(vs)-1].Version, On: workday.DateOf(time.Now()).String(), Applicant: tryExample}
-	title := pick(lang, "试算：", "Try out: ") + vs[len(vs)-1].NameZh
+	// The newest version (often the draft being tried) is chosen first.
+	d := tryData{Code: code, Versions: vs, Version: vs[0].Version, On: workday.DateOf(time.Now()).String(), Applicant: tryExample}
+	title := pick(lang, "试算：", "Try out: ") + vs[0].NameZh
 	if r.Method == http.MethodGet {
 		h.pages.Render(w, r, http.StatusOK, "admin_try.html", title, d)
 		return
