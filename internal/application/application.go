@@ -42,6 +42,9 @@ type Application struct {
 	Revision          int64                 `json:"revision"` // send it back as If-Match to act on what you saw
 	Channel           string                `json:"channel"`  // web, mobile, kiosk, window, bank
 	HallCode          string                `json:"hall_code,omitempty"`
+	// Initiative is "proactive" for an application the platform made for
+	// the person on its own initiative (免申即享); empty otherwise.
+	Initiative        string                `json:"initiative,omitempty"`
 	EnterpriseID      int64                 `json:"enterprise_id,omitempty"`
 	Answers           map[string]string     `json:"answers"`
 	Form              map[string]any        `json:"form"`

@@ -183,13 +183,11 @@ func (s *core) sweepDeferrals(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
-			to := notify.Message{AccountID: a.accountID, Kind: notify.DeadlineWarning, ApplicationID: a.ID, Link: fmt.Sprintf("/applications/%d", a.ID),
+			to := notify.Message{Kind: notify.DeadlineWarning, ApplicationID: a.ID, Link: fmt.Sprintf("/applications/%d", a.ID),
 				TitleZh: "办件 " + a.Number + " 的容缺材料逾期未补交", TitleEn: "A deferred material of application " + a.Number + " is overdue",
 				BodyZh: "「" + name + "」未在承诺期限 " + d.at.In(workday.CST).Format(time.DateOnly) + " 前补交，已记入信用记录。",
 				BodyEn: "The material you promised by " + d.at.In(workday.CST).Format(time.DateOnly) + " was not supplied; a credit record was written."}
-			if a.HallCode != "" {
-				to.AccountID, to.PersonID = 0, a.personID
-			}
+			to.AccountID, to.PersonID = a.recipient()
 			_, err = s.notify.Send(ctx, tx, to)
 			return err
 		})

@@ -122,7 +122,11 @@ func (s *core) planDraft(ctx context.Context, w who, req StartRequest, hall stri
 		return draft{}, err
 	}
 	it := v.Item
-	if w.intake {
+	if w.initiative {
+		if it.Target != "person" {
+			return draft{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: it can be offered, not granted", it.Name.Zh)
+		}
+	} else if w.intake {
 		if it.Target == "enterprise" {
 			return draft{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
 		}
@@ -413,8 +417,11 @@ func (s *core) saveDraft(ctx context.Context, tx *sql.Tx, a *Application, p auth
 	}
 	a.ID = id
 	by := actor{"applicant", p.AccountID, p.Name}
-	if intake != 0 {
+	switch {
+	case intake != 0:
 		by = staffActor(p)
+	case a.Initiative != "":
+		by = proactiveActor(p)
 	}
 	if err := s.record(ctx, tx, a.ID, by, "start", "", "draft", a.Channel, nil); err != nil {
 		return err
@@ -806,7 +813,7 @@ func (s *Drafts) submitIn(ctx context.Context, tx *sql.Tx, w who, a *Application
 	p := w.p
 	// Counted with the submission, so a retry of one that failed or died
 	// with its process is not counted twice.
-	if !w.intake {
+	if !w.intake && !w.initiative {
 		if err := s.limits.AllowTx(ctx, tx, p.AccountID, "submit", identity.SubmissionLimit); err != nil {
 			return err
 		}
@@ -816,8 +823,11 @@ func (s *Drafts) submitIn(ctx context.Context, tx *sql.Tx, w who, a *Application
 		return err
 	}
 	by := actor{"applicant", p.AccountID, p.Name}
-	if w.intake {
+	switch {
+	case w.intake:
 		by = staffActor(p)
+	case w.initiative:
+		by = proactiveActor(p)
 	}
 	mism, _ := json.Marshal(a.Mismatches)
 	u := update{Mismatches: string(mism), SubmittedAt: now, Number: number}

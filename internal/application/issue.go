@@ -64,10 +64,11 @@ func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	if err := s.move(ctx, tx, a, workflow.Issue, system, l.Content.Number, map[string]any{"licence": l.Content.Number}, update{}); err != nil {
 		return err
 	}
-	issued := notify.Message{AccountID: a.accountID, Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),
+	issued := notify.Message{Kind: notify.LicenceIssued, ApplicationID: a.ID, Link: "/me/licences/" + fmt.Sprint(l.ID),
 		TitleZh: "办件 " + a.Number + " 已办结，电子证照已签发", TitleEn: "Application " + a.Number + " is approved and its e-licence issued",
 		BodyZh: "「" + it.Name.Zh + "」的电子证照编号 " + l.Content.Number + "，可在“我的证照”查看、下载和分享。",
 		BodyEn: "The e-licence of " + it.Name.En + " is number " + l.Content.Number + "; see, download and share it under My licences."}
+	issued.AccountID, issued.PersonID = a.recipient()
 	if party != 0 && party != a.personID {
 		// The licence is the co-party's (a transfer's buyer): they are
 		// told where to find it, the applicant whom it went to.

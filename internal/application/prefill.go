@@ -23,12 +23,18 @@ type who struct {
 	name     string
 	phone    string
 	intake   bool
+	// initiative: the platform applies for the person on its own
+	// initiative (免申即享), under its proactive-service account.
+	initiative bool
 }
 
 // readerName is how a read appears in the person's "who read my data" list.
 func (w who) readerName() string {
 	if w.intake {
 		return w.p.Name + "（窗口受理）"
+	}
+	if w.initiative {
+		return "主动服务（免申即享）"
 	}
 	return w.name + "（本人申请）"
 }

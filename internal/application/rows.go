@@ -37,10 +37,10 @@ func (s *core) insertDraft(ctx context.Context, tx *sql.Tx, a *Application, inta
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO applications (item_code, version_id, account_id, person_id, enterprise_id, status, answers, form, provenance, materials, mismatches,
-		consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at, channel, hall_code, intake_by)
-		VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19) RETURNING id`,
+		consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, updated_at, channel, hall_code, intake_by, initiative)
+		VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) RETURNING id`,
 		a.ItemCode, a.VersionID, a.accountID, a.personID, nullID(a.EnterpriseID), cols[0], cols[1], cols[2], cols[3], cols[4],
-		a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, a.CreatedAt, a.Channel, nullString(a.HallCode), nullID(intakeBy)).Scan(&id)
+		a.consentID, a.FieldsTotal, a.FieldsPrefilled, a.MaterialsTotal, a.MaterialsAttached, a.CreatedAt, a.Channel, nullString(a.HallCode), nullID(intakeBy), a.Initiative).Scan(&id)
 	return id, err
 }
 
@@ -293,7 +293,7 @@ func (s *core) loadApplication(ctx context.Context, q store.Querier, id int64) (
 
 const columns = `id, item_code, version_id, account_id, person_id, COALESCE(enterprise_id, 0), status, answers, form, provenance, materials, mismatches,
 	consent_id, fields_total, fields_prefilled, materials_total, materials_attached, created_at, submitted_at,
-	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision`
+	COALESCE(number, ''), channel, COALESCE(hall_code, ''), stage, COALESCE(stopped_from, ''), accepted_at, deadline, clock_stopped_at, decided_at, reasons, revision, initiative`
 
 // scan reads an application row, opening its sealed columns.
 func (s *core) scan(row store.Scanner) (Application, error) {
@@ -302,7 +302,7 @@ func (s *core) scan(row store.Scanner) (Application, error) {
 	var submitted, accepted, deadline, stopped, decided sql.NullTime
 	err := row.Scan(&a.ID, &a.ItemCode, &a.VersionID, &a.accountID, &a.personID, &a.EnterpriseID, &a.Status, &answers, &form, &prov, &mats, &mism,
 		&a.consentID, &a.FieldsTotal, &a.FieldsPrefilled, &a.MaterialsTotal, &a.MaterialsAttached, &a.CreatedAt, &submitted,
-		&a.Number, &a.Channel, &a.HallCode, &a.stage, &a.stoppedFrom, &accepted, &deadline, &stopped, &decided, &reasons, &a.Revision)
+		&a.Number, &a.Channel, &a.HallCode, &a.stage, &a.stoppedFrom, &accepted, &deadline, &stopped, &decided, &reasons, &a.Revision, &a.Initiative)
 	if err != nil {
 		return a, err
 	}

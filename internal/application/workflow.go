@@ -51,12 +51,20 @@ type Notifier interface {
 	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
 }
 
+// recipient is who is told about a: the applicant's account, or — for a
+// walk-in, or a person the platform applied for — the person, whoever's
+// account took it in or made it.
+func (a *Application) recipient() (account, person int64) {
+	if a.HallCode != "" || a.Initiative != "" {
+		return 0, a.personID
+	}
+	return a.accountID, 0
+}
+
 // tell writes the applicant a notice about what just happened to a.
 func (s *core) tell(ctx context.Context, tx *sql.Tx, a *Application, kind string) error {
-	n := notify.Message{AccountID: a.accountID, Kind: notify.Kind(kind), Link: fmt.Sprintf("/applications/%d", a.ID), ApplicationID: a.ID}
-	if a.HallCode != "" {
-		n.AccountID, n.PersonID = 0, a.personID // a walk-in: told as the person, whoever's account took it in
-	}
+	n := notify.Message{Kind: notify.Kind(kind), Link: fmt.Sprintf("/applications/%d", a.ID), ApplicationID: a.ID}
+	n.AccountID, n.PersonID = a.recipient()
 	ref := a.Number
 	switch kind {
 	case "correction_requested":
@@ -147,6 +155,10 @@ type actor struct {
 }
 
 func staffActor(p authz.Principal) actor { return actor{"staff", p.AccountID, p.Name} }
+
+// proactiveActor is the platform applying for a person on its own
+// initiative, under account p (免申即享).
+func proactiveActor(p authz.Principal) actor { return actor{"system", p.AccountID, "主动服务"} }
 
 var (
 	machine = actor{kind: "machine", name: "自动审批"}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -334,10 +335,31 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 			add("/output/holder", "证照%q由企业持有，不能由当事人个人持有", "licence type %q is held by an enterprise, not by a party in person", o.Licence)
 		}
 	}
-	if it.Proactive != nil {
-		src, _, _ := strings.Cut(it.Proactive.Trigger, ".")
-		if !slices.Contains(DataSources, src) {
-			add("/proactive/trigger", "触发条件%q须是数据来源的事件（%s）", "trigger %q must be an event of a data source (%s)", it.Proactive.Trigger, strings.Join(DataSources, ", "))
+	if pr := it.Proactive; pr != nil {
+		_, turns := TurnsAge(pr.Trigger)
+		_, event := EventTriggers[pr.Trigger]
+		dated := pr.Trigger == TriggerExpiring || pr.Trigger == TriggerAnniversary
+		switch {
+		case !turns && !event && !dated:
+			add("/proactive/trigger", "触发条件%q不存在：可用population.turns_N（年满N周岁）、licence.expiring（证照到期前）、licence.anniversary（证照周年）或登记事件（%s）",
+				"trigger %q does not exist: use population.turns_N (turning N), licence.expiring (before a licence expires), licence.anniversary (a licence's anniversary) or a registry event (%s)",
+				pr.Trigger, strings.Join(slices.Sorted(maps.Keys(EventTriggers)), ", "))
+		case dated && pr.Licence == "":
+			add("/proactive/licence", "触发条件%q须用licence指明证照类型", "trigger %q needs the licence type in licence", pr.Trigger)
+		case !dated && (pr.Licence != "" || pr.DaysBefore != 0):
+			add("/proactive", "licence和days_before只用于证照到期或周年的触发条件", "licence and days_before belong to the licence.expiring and licence.anniversary triggers only")
+		}
+		if _, ok := licences[pr.Licence]; pr.Licence != "" && !ok {
+			add("/proactive/licence", "证照类型%q未在licences.yaml中声明", "licence type %q is not declared in licences.yaml", pr.Licence)
+		}
+		if pr.Trigger == TriggerExpiring && (pr.DaysBefore < 1 || pr.DaysBefore > 366) {
+			add("/proactive/days_before", "到期前提醒天数须在1到366之间", "days_before must be between 1 and 366")
+		}
+		if pr.Mode == "grant" && it.Target != "person" {
+			add("/proactive/mode", "免申即享（grant）只用于面向个人的事项；面向企业的事项可主动推送（offer）", "grant is for items a person applies for; offer an enterprise's item instead")
+		}
+		if pr.Mode == "grant" && it.Approval.Mode != "auto" {
+			add("/proactive/mode", "免申即享（grant）须由规则自动审批（approval.mode: auto）", "grant needs an item its rules decide (approval mode auto)")
 		}
 	}
 

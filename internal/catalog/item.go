@@ -277,7 +277,45 @@ type Output struct {
 type Proactive struct {
 	Trigger string `yaml:"trigger" json:"trigger"` // e.g. population.turns_60, enterprise.established
 	Mode    string `yaml:"mode" json:"mode"`       // offer (one click) or grant (免申即享)
-	Note    *Text  `yaml:"note,omitempty" json:"note,omitempty"`
+	// Licence is the licence type a licence.expiring or licence.anniversary
+	// trigger watches.
+	Licence string `yaml:"licence,omitempty" json:"licence,omitempty"`
+	// DaysBefore is how many days before the licence's expiry a
+	// licence.expiring trigger fires.
+	DaysBefore int   `yaml:"days_before,omitempty" json:"days_before,omitempty"`
+	Note       *Text `yaml:"note,omitempty" json:"note,omitempty"`
+}
+
+// The triggers of proactive services. Date triggers fire on a day worked
+// out from a record (a birthday, a licence's expiry or anniversary); event
+// triggers fire when a built-in registry records a change.
+const (
+	TriggerExpiring    = "licence.expiring"    // DaysBefore days before the licence's expiry date
+	TriggerAnniversary = "licence.anniversary" // every year on the licence's issue date
+)
+
+// EventTriggers are the registry events an item may be offered on, with
+// what they mean, in Chinese and English.
+var EventTriggers = map[string]Text{
+	"population.born":          {Zh: "出生登记", En: "a birth registered"},
+	"population.died":          {Zh: "死亡登记", En: "a death registered"},
+	"population.moved_in":      {Zh: "户籍迁入本区", En: "a household moved into the district"},
+	"enterprise.established":   {Zh: "企业设立登记", En: "an enterprise set up"},
+	"social_insurance.retired": {Zh: "办理退休", En: "a retirement"},
+}
+
+// TurnsAge is the age a population.turns_N trigger fires at, and whether
+// trigger is one.
+func TurnsAge(trigger string) (int, bool) {
+	n, ok := strings.CutPrefix(trigger, "population.turns_")
+	if !ok {
+		return 0, false
+	}
+	age, err := strconv.Atoi(n)
+	if err != nil || age < 1 || age > 120 || strconv.Itoa(age) != n {
+		return 0, false
+	}
+	return age, true
 }
 
 // FAQ is a question applicants often ask.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -203,18 +205,83 @@ func convert(t FieldType, v any) (any, error) {
 }
 
 // Put stores subject's record in source (replacing any), checking every
-// field against the source's schema.
-func (b *Builtin) Put(ctx context.Context, q interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, source string, subject Subject, rec Record) error {
+// field against the source's schema. A change that is a registry event
+// (Events: a birth, a death, a move into the district, an enterprise set
+// up, a retirement) is recorded in registry_events in the same write, for
+// the proactive services to act on.
+func (b *Builtin) Put(ctx context.Context, q store.Execer, source string, subject Subject, rec Record) error {
 	row, err := b.Seal(source, subject, rec)
 	if err != nil {
 		return err
 	}
+	var events []string
+	if watch, ok := eventWatchers[source]; ok {
+		old, err := b.RecordTx(ctx, q, source, subject)
+		if errors.Is(err, ErrNotFound) {
+			old, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		events = watch(old, rec)
+	}
+	now := time.Now().UTC()
 	_, err = q.ExecContext(ctx, `INSERT INTO registry_records (source, subject_idx, data, updated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (source, subject_idx) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
-		row.Source, row.SubjectIdx, row.Data, time.Now().UTC())
-	return err
+		row.Source, row.SubjectIdx, row.Data, now)
+	if err != nil || len(events) == 0 {
+		return err
+	}
+	key, err := b.pii.SealFor(string(subject.Kind)+":"+subject.Key, "registry_events.subject")
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if _, err := q.ExecContext(ctx, `INSERT INTO registry_events (event, subject_idx, subject_enc, at) VALUES ($1, $2, $3, $4)`, e, row.SubjectIdx, key, now); err != nil {
+			return fmt.Errorf("record registry event %s: %w", e, err)
+		}
+	}
+	return nil
+}
+
+// OpenEventSubject opens the subject of a registry event as stored.
+func (b *Builtin) OpenEventSubject(sealed string) (Subject, error) {
+	plain, err := b.pii.OpenFor(sealed, "registry_events.subject")
+	if err != nil {
+		return Subject{}, err
+	}
+	kind, key, _ := strings.Cut(plain, ":")
+	return Subject{Kind: SubjectKind(kind), Key: key}, nil
+}
+
+// eventWatchers tell, per source, which registry events a change of a
+// record from old (nil: a new record) to new is.
+var eventWatchers = map[string]func(old, new Record) []string{
+	"population": func(old, new Record) []string {
+		var out []string
+		if old == nil && new["birth_event"] != nil && new["birth_event"] != "" {
+			out = append(out, "population.born")
+		}
+		if alive, ok := new["alive"].(bool); ok && !alive && (old == nil || old["alive"] != false) {
+			out = append(out, "population.died")
+		}
+		if region, _ := new["household_region"].(string); old != nil && region != "" && old["household_region"] != region {
+			out = append(out, "population.moved_in")
+		}
+		return out
+	},
+	"enterprise": func(old, new Record) []string {
+		if new["status"] == "active" && (old == nil || old["status"] != "active") {
+			return []string{"enterprise.established"}
+		}
+		return nil
+	},
+	"social_insurance": func(old, new Record) []string {
+		if new["retired"] == true && (old == nil || old["retired"] != true) {
+			return []string{"social_insurance.retired"}
+		}
+		return nil
+	},
 }
 
 // Amend changes subject's record in source inside tx, starting from an
@@ -390,4 +457,77 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// Scan reads every record of source in the order of their blind index and
+// gives each, opened, to each as its JSON: for sweeps over a whole registry
+// (the proactive services' daily sweep), which decode only the fields they
+// need. Records are read a page at a time, so no read holds the database
+// for long, and opened by workers goroutines at once; each is called from
+// those goroutines, concurrently. done counts the records given so far.
+func (b *Builtin) Scan(ctx context.Context, source string, workers int, each func(subjectIdx string, plain []byte) error, done func(n int)) error {
+	const page = 5000
+	type row struct{ idx, data string }
+	rows := make(chan []row, workers)
+	errc := make(chan error, workers+1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for batch := range rows {
+				for _, r := range batch {
+					plain, err := b.pii.OpenFor(r.data, recordContext(source))
+					if err == nil {
+						err = each(r.idx, []byte(plain))
+					}
+					if err != nil {
+						errc <- fmt.Errorf("%s record %s: %w", source, r.idx, err)
+						cancel()
+						return
+					}
+				}
+				if done != nil {
+					done(int(n.Add(int64(len(batch)))))
+				}
+			}
+		})
+	}
+	readErr := func() error {
+		defer close(rows)
+		after := ""
+		for {
+			list, err := store.All(ctx, b.db, func(s store.Scanner) (row, error) {
+				var r row
+				return r, s.Scan(&r.idx, &r.data)
+			}, `SELECT subject_idx, data FROM registry_records WHERE source = $1 AND subject_idx > $2 ORDER BY subject_idx LIMIT `+strconv.Itoa(page), source, after)
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				return nil
+			}
+			select {
+			case rows <- list:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			after = list[len(list)-1].idx
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return readErr
+}
+
+// Count is how many records source holds.
+func (b *Builtin) Count(ctx context.Context, source string) (int, error) {
+	var n int
+	err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM registry_records WHERE source = $1`, source).Scan(&n)
+	return n, err
 }

@@ -32,6 +32,7 @@ func Sources() []Source {
 			f("alive", Bool, "是否健在", "Alive"), f("death_date", Date, "死亡日期", "Date of death"),
 			f("no_criminal_record", Bool, "无犯罪记录", "No criminal record"), f("drug_record", Bool, "涉毒记录", "Drug record"),
 			f("parents_ethnicity", String, "父母民族", "Parents' ethnicity"), f("birth_event", String, "出生登记编号", "Birth record number"),
+			f("parent_id_numbers", StringList, "父母身份号码", "Parents' ID numbers"),
 		}},
 		{Name: "enterprise", LabelZh: "法人库", LabelEn: "Enterprise registry", Subject: Enterprise, Trust: "A", Fields: []Field{
 			f("name", String, "企业名称", "Name"), f("credit_code", String, "统一社会信用代码", "Credit code"),
@@ -62,6 +63,7 @@ func Sources() []Source {
 			f("employment_history", String, "就业登记记录", "Employment record"), f("employer_contributions", String, "单位缴费记录", "Employer contributions"),
 			f("employer_registered", Bool, "单位已参保登记", "Employer registered"), f("medical_registered", Bool, "单位已医保登记", "Medical insurance registered"),
 			f("insured_employees", Int, "参保职工人数", "Insured employees"),
+			f("retired", Bool, "已办理退休", "Retired"),
 		}},
 		{Name: "property", LabelZh: "不动产库", LabelEn: "Property registry", Subject: Person, Trust: "A", Fields: []Field{
 			f("owner", String, "权利人", "Owner"), f("address", String, "坐落", "Address"), f("area", Double, "建筑面积（㎡）", "Floor area (m²)"),

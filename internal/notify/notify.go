@@ -44,10 +44,11 @@ const (
 	Decision            Kind = "decision"             // approved, rejected, not accepted
 	LicenceIssued       Kind = "licence_issued"       // the e-licence is ready
 	AccountSecurity     Kind = "account_security"     // to an account's holder only: a lock, a registration tried with their ID number
+	ServiceOffer        Kind = "service_offer"        // 主动服务: a service the person now qualifies for, one click away
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity}
+var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer}
 
 // The channels a message can go by. The inbox is always on; a person opts
 // in to email and SMS (Outbox.SetChannels), and a message sent to the inbox

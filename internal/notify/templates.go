@@ -14,6 +14,7 @@ var intros = map[Kind][2]string{
 	Decision:            {"您的申请已有办理结果。", "Your application has a decision."},
 	LicenceIssued:       {"您的电子证照已签发。", "Your e-licence has been issued."},
 	AccountSecurity:     {"您的账号有一项安全提醒。", "A security notice about your account."},
+	ServiceOffer:        {"您符合一项政务服务的条件，可一键办理。", "You qualify for a government service and can apply with one click."},
 }
 
 // Text is a message as sent outside the platform — by email, SMS or to

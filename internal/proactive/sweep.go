@@ -1,0 +1,447 @@
+package proactive
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"yiwang/internal/application"
+	"yiwang/internal/catalog"
+	"yiwang/internal/hub"
+)
+
+// SweepRequest says which sweep to run.
+type SweepRequest struct {
+	// On is the day swept for; the triggers that fire after Since and up
+	// to On are acted on.
+	On time.Time
+	// Since is the day before the first day swept. Zero: the day of the
+	// last sweep that acted, if it is at most MaxCatchUp days back (a
+	// platform that was down catches up), else the day before On.
+	Since time.Time
+	// DryRun finds and decides but writes nothing except the sweep's record.
+	DryRun bool
+	// By says who started the sweep: "schedule", "cli" or a person's name.
+	By string
+	// Progress, when set, is told how far each stage is: "find" over the
+	// registry records, "act" over the candidates.
+	Progress func(stage string, done, total int)
+}
+
+// MaxCatchUp is how many days a sweep looks back at most, after days
+// without one.
+const MaxCatchUp = 31
+
+// Skip reasons, as counted in a sweep's report.
+const (
+	SkippedAlready  = "already_done"  // the person got this item for this period before
+	SkippedDeceased = "deceased"      // the population registry records a death
+	SkippedRefused  = "rules_refuse"  // the item's rules refuse the person
+	SkippedFailed   = "failed"        // writing it failed; the error is logged
+	SkippedNoPerson = "no_recipient"  // nobody alive to tell (e.g. a death with no spouse on record)
+	SkippedBadData  = "bad_record"    // the record cannot identify a person
+	SkippedNotReady = "not_in_person" // an enterprise's item is offered to its representative, who has no valid ID number
+)
+
+// Report is what a sweep found and did.
+type Report struct {
+	ID         int64          `json:"id"`
+	On         string         `json:"on"`
+	Since      string         `json:"since"`
+	DryRun     bool           `json:"dry_run"`
+	By         string         `json:"started_by"`
+	Status     string         `json:"status"` // running, done, failed
+	Scanned    int            `json:"scanned"`
+	Candidates int            `json:"candidates"`
+	Granted    int            `json:"granted"`
+	Offered    int            `json:"offered"`
+	Skipped    map[string]int `json:"skipped"`
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt *time.Time     `json:"finished_at,omitempty"`
+	TookMS     int64          `json:"took_ms"`
+	Error      string         `json:"error,omitempty"`
+	// FindTook and ActTook split the time between finding the candidates
+	// and acting on them (for the benchmark); not stored.
+	FindTook time.Duration `json:"-"`
+	ActTook  time.Duration `json:"-"`
+}
+
+func (r *Report) skip(reason string) {
+	if r.Skipped == nil {
+		r.Skipped = map[string]int{}
+	}
+	r.Skipped[reason]++
+}
+
+// Sweep finds the people whose triggers fired in the window of req and
+// grants or offers them the items, recording the sweep and its counts.
+func (e *Engine) Sweep(ctx context.Context, req SweepRequest) (Report, error) {
+	began := e.now()
+	on := req.On
+	since := req.Since
+	if since.IsZero() {
+		var err error
+		if since, err = e.lastSweptDay(ctx, on); err != nil {
+			return Report{}, err
+		}
+	}
+	if !since.Before(on) {
+		return Report{}, fmt.Errorf("the sweep's first day (after %s) is later than its day %s", day(since), day(on))
+	}
+	rep := Report{On: day(on), Since: day(since), DryRun: req.DryRun, By: req.By, Status: "running", StartedAt: began, Skipped: map[string]int{}}
+	if err := e.db.QueryRowContext(ctx, `INSERT INTO proactive_sweeps (on_date, since_date, dry_run, started_by, started_at, status) VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id`,
+		rep.On, rep.Since, rep.DryRun, rep.By, began).Scan(&rep.ID); err != nil {
+		return rep, fmt.Errorf("record the sweep: %w", err)
+	}
+	err := e.sweep(ctx, req, since, &rep)
+	if err != nil {
+		rep.Status, rep.Error = "failed", err.Error()
+	} else {
+		rep.Status = "done"
+	}
+	end := e.now()
+	rep.FinishedAt, rep.TookMS = &end, end.Sub(began).Milliseconds()
+	if uerr := e.finish(context.WithoutCancel(ctx), &rep); uerr != nil && err == nil {
+		err = uerr
+	}
+	return rep, err
+}
+
+// lastSweptDay is where a sweep for on starts by default: after the day of
+// the last sweep that acted, at most MaxCatchUp days back.
+func (e *Engine) lastSweptDay(ctx context.Context, on time.Time) (time.Time, error) {
+	var last sql.NullString
+	if err := e.db.QueryRowContext(ctx, `SELECT MAX(on_date) FROM proactive_sweeps WHERE status = 'done' AND NOT dry_run AND on_date < $1`, day(on)).Scan(&last); err != nil {
+		return time.Time{}, err
+	}
+	floor := on.AddDate(0, 0, -MaxCatchUp)
+	if last.Valid {
+		if t, err := ParseDay(last.String); err == nil && t.After(floor) {
+			return t, nil
+		}
+	}
+	return on.AddDate(0, 0, -1), nil
+}
+
+func (e *Engine) sweep(ctx context.Context, req SweepRequest, since time.Time, rep *Report) error {
+	svcs, err := e.services(ctx)
+	if err != nil {
+		return err
+	}
+	findStart := time.Now()
+	cands, err := e.find(ctx, svcs, since, req.On, rep, req.Progress)
+	if err != nil {
+		return err
+	}
+	rep.FindTook = time.Since(findStart)
+	rep.Candidates = len(cands)
+	actStart := time.Now()
+	err = e.act(ctx, cands, req.DryRun, rep, req.Progress)
+	rep.ActTook = time.Since(actStart)
+	return err
+}
+
+// inWindow reports whether t's day is after since and not after on.
+func inWindow(t, since, on time.Time) bool {
+	d := day(t)
+	return d > day(since) && d <= day(on)
+}
+
+// populationRow is what the sweep reads of a population record.
+type populationRow struct {
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+	Phone    string `json:"phone"`
+	Birth    string `json:"birth_date"`
+	Alive    *bool  `json:"alive"`
+}
+
+// licenceRow is what the sweep reads of an e-licence record.
+type licenceRow struct {
+	HolderID string `json:"holder_id"`
+	Holder   string `json:"holder"`
+	Issued   string `json:"issue_date"`
+	Expiry   string `json:"expiry_date"`
+	Status   string `json:"status"`
+}
+
+// find reads the registries the services' date triggers need, once each,
+// and lists the candidates whose trigger day falls in the window.
+func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, rep *Report, progress func(string, int, int)) ([]candidate, error) {
+	var ages []service
+	licences := map[string][]service{}
+	for _, s := range svcs {
+		switch {
+		case s.age > 0:
+			ages = append(ages, s)
+		case s.trigger == catalog.TriggerExpiring || s.trigger == catalog.TriggerAnniversary:
+			licences[s.item.Proactive.Licence] = append(licences[s.item.Proactive.Licence], s)
+		}
+	}
+	var mu sync.Mutex
+	var out []candidate
+	add := func(c candidate) {
+		mu.Lock()
+		out = append(out, c)
+		mu.Unlock()
+	}
+	total := 0
+	sources := []string{}
+	if len(ages) > 0 {
+		sources = append(sources, "population")
+	}
+	for _, t := range slices.Sorted(maps.Keys(licences)) {
+		sources = append(sources, "licence."+t)
+	}
+	for _, src := range sources {
+		n, err := e.registries.Count(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		total += n
+	}
+	scanned := 0
+	for _, src := range sources {
+		base := scanned
+		done := func(n int) {
+			if progress != nil {
+				progress("find", base+n, total)
+			}
+		}
+		var each func(idx string, plain []byte) error
+		if src == "population" {
+			each = func(idx string, plain []byte) error {
+				var p populationRow
+				if err := json.Unmarshal(plain, &p); err != nil {
+					return err
+				}
+				birth, err := time.ParseInLocation(time.DateOnly, p.Birth, e.cst())
+				if err != nil {
+					return nil // no birth date: no birthday
+				}
+				for _, s := range ages {
+					if at := birth.AddDate(s.age, 0, 0); inWindow(at, since, on) {
+						add(candidate{svc: s, idx: idx, idNumber: p.IDNumber, name: p.Name, phone: p.Phone, period: day(at),
+							dead: p.Alive != nil && !*p.Alive, basis: fmt.Sprintf("年满%d周岁", s.age)})
+					}
+				}
+				return nil
+			}
+		} else {
+			watch := licences[hub.StoredLicence(src)[len("licence."):]]
+			each = func(idx string, plain []byte) error {
+				var l licenceRow
+				if err := json.Unmarshal(plain, &l); err != nil {
+					return err
+				}
+				if l.Status != "" && l.Status != "valid" {
+					return nil
+				}
+				for _, s := range watch {
+					for _, at := range licenceDays(s, l, since, on) {
+						add(candidate{svc: s, idx: idx, idNumber: l.HolderID, name: l.Holder, period: day(at), basis: licenceBasis(s, l)})
+					}
+				}
+				return nil
+			}
+		}
+		if err := e.registries.Scan(ctx, src, e.Workers, each, done); err != nil {
+			return nil, err
+		}
+		n, _ := e.registries.Count(ctx, src)
+		scanned += n
+	}
+	rep.Scanned = scanned
+	slices.SortFunc(out, func(a, b candidate) int {
+		if c := compareStrings(a.period, b.period); c != 0 {
+			return c
+		}
+		return compareStrings(a.key(), b.key())
+	})
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (e *Engine) cst() *time.Location { return cst }
+
+// licenceDays are the days in the window a licence trigger fires for l.
+func licenceDays(s service, l licenceRow, since, on time.Time) []time.Time {
+	switch s.trigger {
+	case catalog.TriggerExpiring:
+		exp, err := time.ParseInLocation(time.DateOnly, l.Expiry, cst)
+		if err != nil {
+			return nil
+		}
+		if at := exp.AddDate(0, 0, -s.item.Proactive.DaysBefore); inWindow(at, since, on) {
+			return []time.Time{at}
+		}
+	case catalog.TriggerAnniversary:
+		issued, err := time.ParseInLocation(time.DateOnly, l.Issued, cst)
+		if err != nil {
+			return nil
+		}
+		var out []time.Time
+		for y := since.In(cst).Year(); y <= on.In(cst).Year(); y++ {
+			if k := y - issued.Year(); k >= 1 {
+				if at := issued.AddDate(k, 0, 0); inWindow(at, since, on) {
+					out = append(out, at)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func licenceBasis(s service, l licenceRow) string {
+	if s.trigger == catalog.TriggerExpiring {
+		return fmt.Sprintf("证照将于%s到期", l.Expiry)
+	}
+	return "证照周年（" + l.Issued + "签发）"
+}
+
+// planned is a candidate with what its item's rules say.
+type planned struct {
+	c    candidate
+	plan *application.PlannedInitiative // nil when skipped before planning
+	skip string
+	err  error
+}
+
+// act plans every candidate (reading their data and deciding by the
+// items' rules, several at once), then writes the grants and offers in
+// batched transactions; a dry run only counts.
+func (e *Engine) act(ctx context.Context, cands []candidate, dry bool, rep *Report, progress func(string, int, int)) error {
+	if len(cands) == 0 {
+		return nil
+	}
+	by, err := e.principal(ctx)
+	if err != nil {
+		return err
+	}
+	done, err := e.doneKeys(ctx, cands)
+	if err != nil {
+		return err
+	}
+	plans := make([]planned, len(cands))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	count := 0
+	for range max(e.Workers, 1) {
+		wg.Go(func() {
+			for i := range next {
+				plans[i] = e.plan(ctx, by, cands[i], done)
+				mu.Lock()
+				count++
+				if progress != nil && dry {
+					progress("act", count, len(cands))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range cands {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var todo []planned
+	for _, p := range plans {
+		switch {
+		case p.err != nil:
+			return p.err
+		case p.skip != "":
+			rep.skip(p.skip)
+		case dry && e.grants(p):
+			rep.Granted++
+		case dry:
+			rep.Offered++
+		default:
+			todo = append(todo, p)
+		}
+	}
+	if dry {
+		return nil
+	}
+	return e.write(ctx, by, todo, rep, func(n int) {
+		if progress != nil {
+			progress("act", len(cands)-len(todo)+n, len(cands))
+		}
+	})
+}
+
+// grants reports whether p is to be granted (not only offered).
+func (e *Engine) grants(p planned) bool {
+	return p.c.svc.item.Proactive.Mode == "grant" && p.plan != nil && p.plan.Outcome == application.InitiativeGrant
+}
+
+// plan decides what candidate c gets.
+func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done map[string]bool) planned {
+	switch {
+	case done[c.key()]:
+		return planned{c: c, skip: SkippedAlready}
+	case c.dead:
+		return planned{c: c, skip: SkippedDeceased}
+	case c.idNumber == "" || c.name == "":
+		return planned{c: c, skip: SkippedBadData}
+	}
+	if c.svc.item.Target != "person" {
+		// An enterprise's item is offered to its representative; its
+		// rules are the enterprise's to meet when it applies.
+		return planned{c: c}
+	}
+	pl, err := e.apps.PlanInitiative(ctx, by, application.Initiative{ItemCode: c.svc.item.Code, IDNumber: c.idNumber, Name: c.name, Phone: c.phone, Basis: c.basis})
+	if err != nil {
+		return planned{c: c, err: fmt.Errorf("plan %s for a candidate: %w", c.svc.item.Code, err)}
+	}
+	if pl.Outcome == application.InitiativeRefused {
+		return planned{c: c, plan: pl, skip: SkippedRefused}
+	}
+	return planned{c: c, plan: pl}
+}
+
+// doneKeys are the actions already taken for the candidates' periods.
+func (e *Engine) doneKeys(ctx context.Context, cands []candidate) (map[string]bool, error) {
+	lo, hi := cands[0].period, cands[0].period
+	for _, c := range cands {
+		lo, hi = min(lo, c.period), max(hi, c.period)
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT item_code, subject_idx, period FROM proactive_actions WHERE period >= $1 AND period <= $2`, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var code, idx, period string
+		if err := rows.Scan(&code, &idx, &period); err != nil {
+			return nil, err
+		}
+		done[code+"|"+idx+"|"+period] = true
+	}
+	return done, rows.Err()
+}
+
+var errTaken = errors.New("proactive: another sweep acted first")
