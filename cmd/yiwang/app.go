@@ -29,6 +29,7 @@ import (
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
+	"yiwang/internal/proactive"
 	"yiwang/internal/seal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
@@ -59,6 +60,8 @@ type app struct {
 	guides     *catalog.Handler // the catalogue's guides, API and administration
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
+	// proactive finds who qualifies and grants or offers (主动服务).
+	proactive *proactive.Engine
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -171,6 +174,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
 	calendar.OnLoad(recountWith(applications.Deadlines))
+	engine := proactive.New(db, catalogStore, builtin, applications.Drafts, ids, outbox)
 	licenceHandler, err := licence.NewHandler(licences, ids, applications.Tasks, logger)
 	if err != nil {
 		return nil, err
@@ -198,9 +202,10 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler)
+	routes = append(routes, staff, kioskHandler, proactive.NewHandler(engine, logger))
 	return &app{
 		applications: applications,
+		proactive:    engine,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -237,6 +242,8 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, application.NewSweepWorker(a.applications.Deadlines))
 	jobs.Register(ws, application.NewNoticeWorker(a.applications.Modes))
 	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
+	jobs.Register(ws, proactive.NewDailyWorker(a.proactive))
+	jobs.Register(ws, proactive.NewEventsWorker(a.proactive))
 }
 
 // keyFile holds the personal-data key when none is configured.

@@ -49,6 +49,7 @@ func commands() []command {
 		{"audit", "Sign, verify or export the tamper-evident audit trail: yiwang audit sign | verify | export", auditCmd},
 		{"backup", "Back up the database and uploaded materials while serving: yiwang backup DEST", backupCmd},
 		{"restore", "Restore a backup into a new place: yiwang restore SRC --data-dir NEW | --db URL", restoreCmd},
+		{"proactive", "Run the proactive services' sweep for a day: yiwang proactive run [--on DATE] [--dry-run]", proactiveCmd},
 		{"demo", "Generate demo registry data: yiwang demo generate --persons N --enterprises M", demoCmd},
 		{"bench", "Load-test a running server: yiwang bench --url URL --concurrency N --duration D", benchCmd},
 		{"version", "Print the version of this binary.", version},

@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/jobs"
 	"yiwang/internal/kiosk"
 	"yiwang/internal/logging"
+	"yiwang/internal/proactive"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
 )
@@ -86,6 +87,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("background jobs started", "kinds", workers.Kinds())
 	if err := application.ScheduleSweep(ctx, db, queue); err != nil {
 		return fmt.Errorf("schedule the deadline sweep: %w", err)
+	}
+	if err := proactive.Schedule(ctx, db, queue); err != nil {
+		return fmt.Errorf("schedule the proactive services' sweep: %w", err)
 	}
 	var demoAccounts []demo.Account
 	if !cfg.NoDemo {

@@ -242,6 +242,8 @@ const (
 	// Applications: the apply wizard, modes, materials and the back office (application).
 	AlreadyAnswered            Code = "already_answered"
 	AlreadyDecided             Code = "already_decided"
+	NotGranted                 Code = "not_granted"
+	AlreadyDeclined            Code = "already_declined"
 	ApplicationNotFound        Code = "application_not_found"
 	InvitationNotFound         Code = "invitation_not_found"
 	Attached                   Code = "attached"
@@ -551,6 +553,8 @@ var words = map[Code]Words{
 	// Applications: the apply wizard, modes, materials and the back office (application).
 	AlreadyAnswered:            {Zh: "您已答复过该邀请。", En: "You have answered this invitation already."},
 	AlreadyDecided:             {Zh: "办件已办结。", En: "The application is decided already."},
+	NotGranted:                 {Zh: "只有系统主动为您办理（免申即享）的事项可以放弃。", En: "Only a service the platform granted you on its own initiative can be declined."},
+	AlreadyDeclined:            {Zh: "您已放弃该项服务。", En: "You have declined this service already."},
 	InvitationNotFound:         {Zh: "没有找到该邀请。", En: "There is no such invitation."},
 	ApplicationNotFound:        {Zh: "没有找到该办件。", En: "There is no such application."},
 	Attached:                   {Zh: "该材料已提供，无需容缺。", En: "This material is supplied already."},

@@ -39,6 +39,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/supervision/overdue", authz.OverdueView, h.overdue)
 	r.HandleFunc("POST /api/v1/applications/{id}/correction", authz.ActForOwn, h.supplyCorrection)
 	r.HandleFunc("POST /api/v1/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
+	r.HandleFunc("POST /api/v1/applications/{id}/decline", authz.ActForOwn, h.decline)
 	r.HandleFunc("GET /api/v1/tasks", authz.ReviewTasks, h.inbox)
 	r.HandleFunc("POST /api/v1/tasks/{id}/claim", authz.ReviewTasks, h.taskClaim)
 	r.HandleFunc("POST /api/v1/tasks/{id}/release", authz.ReviewTasks, h.taskRelease)
@@ -162,6 +163,13 @@ func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 	var req reasonBody
 	act(h, w, r, &req, func(p authz.Principal, id, expect int64) (any, error) {
 		return h.svc.Drafts.Withdraw(r.Context(), p, id, expect, req.Reason)
+	})
+}
+
+func (h *Handler) decline(w http.ResponseWriter, r *http.Request) {
+	var req reasonBody
+	act(h, w, r, &req, func(p authz.Principal, id, _ int64) (any, error) {
+		return h.svc.Drafts.Decline(r.Context(), p, id, req.Reason)
 	})
 }
 

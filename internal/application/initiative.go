@@ -4,10 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
+	"yiwang/internal/licence"
+	"yiwang/internal/notify"
 	"yiwang/internal/rules"
 )
 
@@ -128,4 +133,65 @@ func (s *Drafts) WriteInitiative(ctx context.Context, tx *sql.Tx, pl *PlannedIni
 		return 0, err
 	}
 	return a.ID, nil
+}
+
+// Decline is the person turning down what the platform granted them on its
+// own initiative (免申即享): the licence or benefit is cancelled (注销) with
+// the person's reason, the timeline says so, and the person is told. Only
+// the person it was granted to may, once.
+func (s *Drafts) Decline(ctx context.Context, p authz.Principal, id int64, reason string) (Application, error) {
+	a, err := s.own(ctx, p, id)
+	if err != nil {
+		return Application{}, err
+	}
+	if a.Initiative == "" {
+		return Application{}, apperr.New(apperr.Conflict, apperr.NotGranted, "application %d was made by its applicant: withdraw it, or ask for its licence to be cancelled", id)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		reason = "本人申请放弃"
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := s.lockForAction(ctx, tx, id, 0)
+		if err != nil {
+			return err
+		}
+		var declined sql.NullTime
+		if err := tx.QueryRowContext(ctx, `SELECT declined_at FROM proactive_actions WHERE application_id = $1`, id).Scan(&declined); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if declined.Valid {
+			return apperr.New(apperr.Conflict, apperr.AlreadyDeclined, "application %d was declined already", id)
+		}
+		v, err := s.catalog.VersionByID(ctx, a.VersionID)
+		if err != nil {
+			return err
+		}
+		by := actor{"applicant", p.AccountID, p.Name}
+		if out := v.Item.Output; out != nil && out.Licence != "" {
+			holder, err := s.applicantHolder(ctx, tx, &a)
+			if err != nil {
+				return err
+			}
+			_, err = s.licences.CancelTx(ctx, tx, licence.Held{Type: out.Licence, Holder: holder},
+				licence.End{Reason: reason, By: fmt.Sprintf("applicant:%d", p.AccountID), ApplicationID: a.ID, ApplicationNumber: a.Number})
+			if err != nil && !apperr.Is(err, apperr.Conflict) {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE proactive_actions SET declined_at = $1 WHERE application_id = $2`, s.now(), id); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a.ID, by, "declined", a.Status, a.Status, reason, nil); err != nil {
+			return err
+		}
+		_, err = s.notify.Send(ctx, tx, notify.Message{PersonID: a.personID, Kind: notify.Decision, ApplicationID: a.ID, Link: fmt.Sprintf("/applications/%d", a.ID),
+			TitleZh: "您已放弃「" + v.Item.Name.Zh + "」", TitleEn: "You declined " + v.Item.Name.In("en"),
+			BodyZh: "相应证照或待遇已注销。如需恢复，可随时重新申请。", BodyEn: "Its licence or benefit is cancelled. Apply again whenever you wish."})
+		return err
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.get(ctx, p, id)
 }

@@ -76,17 +76,17 @@ func Options() []Option {
 		// them on an address only the monitoring network reaches.
 		{"metrics-addr", "YIWANG_METRICS_ADDR", "", "listen address for /metrics alone (host:port), e.g. 127.0.0.1:9090; the public address then answers 404 for it (default: /metrics on --addr)", []string{"serve"},
 			func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
-		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve"},
+		{"public-url", "YIWANG_PUBLIC_URL", "", "public address of the site, e.g. https://zwfw.example.gov.cn (default: derived from --addr)", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore"},
+		{"db", "YIWANG_DB", "", "database URL: postgres://user:pass@host:5432/db, or sqlite:PATH; empty for the embedded SQLite file in --data-dir", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore", "proactive"},
 			func(c *Config, v string) error { c.DB = v; return nil }},
-		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore"},
+		{"data-dir", "YIWANG_DATA_DIR", "./yiwang-data", "folder for the embedded database and local state (created if missing)", []string{"serve", "migrate", "catalog", "calendar", "token", "demo", "bench prepare", "bench run", "seal", "audit", "backup", "restore", "proactive"},
 			func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"demo", "YIWANG_DEMO", "false", "seed demo data into an empty PostgreSQL database too (an empty embedded SQLite database is seeded without it)", []string{"serve"},
 			func(c *Config, v string) error { return setBool(&c.Demo, v) }},
 		{"no-demo", "YIWANG_NO_DEMO", "false", "do not seed demo data, not even into an empty embedded SQLite database", []string{"serve"},
 			func(c *Config, v string) error { return setBool(&c.NoDemo, v) }},
-		{"log-format", "YIWANG_LOG_FORMAT", "text", "log output: text or json", []string{"serve", "migrate"},
+		{"log-format", "YIWANG_LOG_FORMAT", "text", "log output: text or json", []string{"serve", "migrate", "proactive"},
 			func(c *Config, v string) error {
 				if v != "text" && v != "json" {
 					return errors.New("must be text or json")
@@ -94,11 +94,11 @@ func Options() []Option {
 				c.LogFormat = v
 				return nil
 			}},
-		{"log-level", "YIWANG_LOG_LEVEL", "info", "least severe log level: debug, info, warn or error", []string{"serve", "migrate"},
+		{"log-level", "YIWANG_LOG_LEVEL", "info", "least severe log level: debug, info, warn or error", []string{"serve", "migrate", "proactive"},
 			func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"shutdown-timeout", "YIWANG_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long to wait for requests and jobs in flight", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
-		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "calendar", "token", "demo", "bench prepare", "seal", "audit", "restore"},
+		{"data-key", "YIWANG_DATA_KEY", "", "base64 key (32 bytes) encrypting personal data at rest; empty: the key file data.key in --data-dir, created on first start", []string{"serve", "calendar", "token", "demo", "bench prepare", "seal", "audit", "restore", "proactive"},
 			func(c *Config, v string) error { c.DataKey = v; return nil }},
 		{"oidc-issuer", "YIWANG_OIDC_ISSUER", "", "issuer URL of the unified identity platform (OpenID Connect); empty disables that sign-in", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
@@ -106,7 +106,7 @@ func Options() []Option {
 			func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
 		{"oidc-client-secret", "YIWANG_OIDC_CLIENT_SECRET", "", "client secret registered with the identity platform", []string{"serve"},
 			func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
-		{"hub-config", "YIWANG_HUB_CONFIG", "", "YAML file naming the data sources read from departments' own systems over HTTP (see docs/DATA_HUB.md); empty: every source from the built-in registries", []string{"serve", "hub"},
+		{"hub-config", "YIWANG_HUB_CONFIG", "", "YAML file naming the data sources read from departments' own systems over HTTP (see docs/DATA_HUB.md); empty: every source from the built-in registries", []string{"serve", "hub", "proactive"},
 			func(c *Config, v string) error { c.HubConfig = v; return nil }},
 		{"job-poll", "YIWANG_JOB_POLL", "1s", "how often background workers look for due jobs", []string{"serve"},
 			func(c *Config, v string) error { return setDuration(&c.JobPoll, v) }},
@@ -116,7 +116,7 @@ func Options() []Option {
 			func(c *Config, v string) error { return setDuration(&c.JobRescueAfter, v) }},
 		// An abuse limit: raised only so that a load test (yiwang bench) on
 		// this machine need not sign in thousands of accounts.
-		{"submission-limit", "YIWANG_SUBMISSION_LIMIT", "30", "applications one account may submit in 24 hours; raise it only for load tests on a test database", []string{"serve"},
+		{"submission-limit", "YIWANG_SUBMISSION_LIMIT", "30", "applications one account may submit in 24 hours; raise it only for load tests on a test database", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 {
@@ -136,7 +136,7 @@ func Options() []Option {
 				c.MaxPasswordChecks = n
 				return nil
 			}},
-		{"deadline-warning-days", "YIWANG_DEADLINE_WARNING_DAYS", "2", "working days left at which a step's or application's deadline turns yellow and its staff are warned (0: on the last day)", []string{"serve"},
+		{"deadline-warning-days", "YIWANG_DEADLINE_WARNING_DAYS", "2", "working days left at which a step's or application's deadline turns yellow and its staff are warned (0: on the last day)", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 || n > 60 {
@@ -145,7 +145,7 @@ func Options() []Option {
 				c.WarningDays = n
 				return nil
 			}},
-		{"coparty-days", "YIWANG_COPARTY_DAYS", "5", "working days the co-parties of an application have to confirm it before it is cancelled", []string{"serve"},
+		{"coparty-days", "YIWANG_COPARTY_DAYS", "5", "working days the co-parties of an application have to confirm it before it is cancelled", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 || n > 60 {
@@ -154,7 +154,7 @@ func Options() []Option {
 				c.PartyDays = n
 				return nil
 			}},
-		{"blacklist-after", "YIWANG_BLACKLIST_AFTER", "2", "overdue supplements of deferred materials (容缺) after which a person is put on the credit blacklist", []string{"serve"},
+		{"blacklist-after", "YIWANG_BLACKLIST_AFTER", "2", "overdue supplements of deferred materials (容缺) after which a person is put on the credit blacklist", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 || n > 100 {
@@ -165,9 +165,9 @@ func Options() []Option {
 			}},
 		// Email is a channel people opt into on /me; without a relay the
 		// platform does not offer it.
-		{"smtp-host", "YIWANG_SMTP_HOST", "", "SMTP relay that notifications are emailed through (people choose email on /me); empty: no email channel", []string{"serve"},
+		{"smtp-host", "YIWANG_SMTP_HOST", "", "SMTP relay that notifications are emailed through (people choose email on /me); empty: no email channel", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMTPHost = strings.TrimSpace(v); return nil }},
-		{"smtp-port", "YIWANG_SMTP_PORT", "587", "port of the SMTP relay", []string{"serve"},
+		{"smtp-port", "YIWANG_SMTP_PORT", "587", "port of the SMTP relay", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 || n > 65535 {
@@ -176,25 +176,25 @@ func Options() []Option {
 				c.SMTPPort = n
 				return nil
 			}},
-		{"smtp-from", "YIWANG_SMTP_FROM", "", "sender address of notification emails, e.g. noreply@zwfw.example.gov.cn (needed with --smtp-host)", []string{"serve"},
+		{"smtp-from", "YIWANG_SMTP_FROM", "", "sender address of notification emails, e.g. noreply@zwfw.example.gov.cn (needed with --smtp-host)", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMTPFrom = strings.TrimSpace(v); return nil }},
-		{"smtp-username", "YIWANG_SMTP_USERNAME", "", "account to sign in to the SMTP relay with (PLAIN, only over TLS); empty: no sign-in", []string{"serve"},
+		{"smtp-username", "YIWANG_SMTP_USERNAME", "", "account to sign in to the SMTP relay with (PLAIN, only over TLS); empty: no sign-in", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
-		{"smtp-password", "YIWANG_SMTP_PASSWORD", "", "password of --smtp-username", []string{"serve"},
+		{"smtp-password", "YIWANG_SMTP_PASSWORD", "", "password of --smtp-username", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
-		{"smtp-starttls", "YIWANG_SMTP_STARTTLS", "true", "require STARTTLS before sending; false only for a relay on a trusted network", []string{"serve"},
+		{"smtp-starttls", "YIWANG_SMTP_STARTTLS", "true", "require STARTTLS before sending; false only for a relay on a trusted network", []string{"serve", "proactive"},
 			func(c *Config, v string) error { return setBool(&c.SMTPStartTLS, v) }},
-		{"sms-url", "YIWANG_SMS_URL", "", "URL of the SMS gateway's HTTP adapter, which takes a signed JSON POST of {to, text, id} (people choose SMS on /me); empty: no SMS channel", []string{"serve"},
+		{"sms-url", "YIWANG_SMS_URL", "", "URL of the SMS gateway's HTTP adapter, which takes a signed JSON POST of {to, text, id} (people choose SMS on /me); empty: no SMS channel", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMSURL = strings.TrimSpace(v); return nil }},
-		{"sms-secret", "YIWANG_SMS_SECRET", "", "HMAC-SHA256 secret (at least 32 characters) signing requests to --sms-url", []string{"serve"},
+		{"sms-secret", "YIWANG_SMS_SECRET", "", "HMAC-SHA256 secret (at least 32 characters) signing requests to --sms-url", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.SMSSecret = v; return nil }},
-		{"webhooks-file", "YIWANG_WEBHOOKS_FILE", "", "YAML file of other government systems told of events by signed webhooks: endpoints with name, url, secret_env (the variable holding the HMAC secret) and kinds (see docs/NOTIFICATIONS.md); empty: none", []string{"serve"},
+		{"webhooks-file", "YIWANG_WEBHOOKS_FILE", "", "YAML file of other government systems told of events by signed webhooks: endpoints with name, url, secret_env (the variable holding the HMAC secret) and kinds (see docs/NOTIFICATIONS.md); empty: none", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.WebhooksFile = strings.TrimSpace(v); return nil }},
-		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve"},
+		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve", "proactive"},
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 		// On the disk a material uploaded through one process is not found
 		// by another; several processes share an object store instead.
-		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve", "backup"},
+		{"blob-url", "YIWANG_BLOB_URL", "", "where uploaded materials are kept: empty for blobs/ under --data-dir (one machine), or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=REGION][&tls=false] for an S3-compatible object store that several processes share, with the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", []string{"serve", "backup", "proactive"},
 			func(c *Config, v string) error { c.BlobURL = v; return nil }},
 		{"trusted-proxies", "YIWANG_TRUSTED_PROXIES", "", "addresses or networks of the reverse proxies in front of serve (e.g. 127.0.0.1,10.0.0.0/24), whose X-Forwarded-For names the client for per-address limits and logs; empty: the connecting address is the client", []string{"serve"},
 			func(c *Config, v string) error {

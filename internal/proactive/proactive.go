@@ -16,6 +16,7 @@ package proactive
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -132,4 +133,35 @@ func ParseDay(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("a day is written YYYY-MM-DD, not %q", s)
 	}
 	return t, nil
+}
+
+// Sweeps lists the latest sweeps, newest first, for supervisors.
+func (e *Engine) Sweeps(ctx context.Context, p authz.Principal, limit int) ([]Report, error) {
+	if err := authz.Require(p, authz.Supervise); err != nil {
+		return nil, err
+	}
+	return store.All(ctx, e.db, func(s store.Scanner) (Report, error) {
+		var r Report
+		var skipped string
+		var finished sql.NullTime
+		err := s.Scan(&r.ID, &r.On, &r.Since, &r.DryRun, &r.By, &r.StartedAt, &finished, &r.Status, &r.Scanned, &r.Candidates, &r.Granted, &r.Offered, &skipped, &r.TookMS, &r.Error)
+		if finished.Valid {
+			r.FinishedAt = &finished.Time
+		}
+		if err == nil {
+			err = json.Unmarshal([]byte(skipped), &r.Skipped)
+		}
+		return r, err
+	}, `SELECT id, on_date, since_date, dry_run, started_by, started_at, finished_at, status, scanned, candidates, granted, offered, skipped, took_ms, error
+		FROM proactive_sweeps ORDER BY id DESC LIMIT $1`, limit)
+}
+
+// SkipReasons name the skip reasons for people, in Chinese and English.
+var SkipReasons = map[string]catalog.Text{
+	SkippedAlready:  {Zh: "此前已办理", En: "Done before"},
+	SkippedDeceased: {Zh: "人口库记载已死亡", En: "Recorded as deceased"},
+	SkippedRefused:  {Zh: "不符合事项规则", En: "The item's rules refuse"},
+	SkippedFailed:   {Zh: "写入失败（见日志）", En: "Could not be written (see the log)"},
+	SkippedNoPerson: {Zh: "无可告知的人", En: "Nobody to tell"},
+	SkippedBadData:  {Zh: "记录无法识别当事人", En: "The record names nobody"},
 }

@@ -46,7 +46,6 @@ const (
 	SkippedFailed   = "failed"        // writing it failed; the error is logged
 	SkippedNoPerson = "no_recipient"  // nobody alive to tell (e.g. a death with no spouse on record)
 	SkippedBadData  = "bad_record"    // the record cannot identify a person
-	SkippedNotReady = "not_in_person" // an enterprise's item is offered to its representative, who has no valid ID number
 )
 
 // Report is what a sweep found and did.
