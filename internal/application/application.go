@@ -33,15 +33,15 @@ import (
 
 // Application is an application as its applicant sees it.
 type Application struct {
-	ID                int64                 `json:"id"`
-	Number            string                `json:"number,omitempty"` // assigned at submission
-	ItemCode          string                `json:"item_code"`
-	ItemName          string                `json:"item_name"`
-	VersionID         int64                 `json:"version_id"`
-	Status            string                `json:"status"`
-	Revision          int64                 `json:"revision"` // send it back as If-Match to act on what you saw
-	Channel           string                `json:"channel"`  // web, mobile, kiosk, window, bank
-	HallCode          string                `json:"hall_code,omitempty"`
+	ID        int64  `json:"id"`
+	Number    string `json:"number,omitempty"` // assigned at submission
+	ItemCode  string `json:"item_code"`
+	ItemName  string `json:"item_name"`
+	VersionID int64  `json:"version_id"`
+	Status    string `json:"status"`
+	Revision  int64  `json:"revision"` // send it back as If-Match to act on what you saw
+	Channel   string `json:"channel"`  // web, mobile, kiosk, window, bank
+	HallCode  string `json:"hall_code,omitempty"`
 	// Initiative is "proactive" for an application the platform made for
 	// the person on its own initiative (免申即享); empty otherwise.
 	Initiative        string                `json:"initiative,omitempty"`

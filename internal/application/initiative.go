@@ -24,6 +24,8 @@ import (
 // type, so an item whose form asks the person something cannot be granted.
 type Initiative struct {
 	ItemCode string
+	// Answers are the item's situation answers the trigger implies.
+	Answers  map[string]string
 	IDNumber string
 	Name     string
 	Phone    string
@@ -66,7 +68,7 @@ var incompleteReason = rules.Reason{Code: "needs_the_person", Text: catalog.Text
 // the platform's proactive-service account by. It writes nothing.
 func (s *Drafts) PlanInitiative(ctx context.Context, by authz.Principal, in Initiative) (*PlannedInitiative, error) {
 	w := who{p: by, idNumber: in.IDNumber, name: in.Name, phone: in.Phone, initiative: true}
-	d, err := s.planDraft(ctx, w, StartRequest{ItemCode: in.ItemCode, Channel: "web"}, "")
+	d, err := s.planDraft(ctx, w, StartRequest{ItemCode: in.ItemCode, Answers: in.Answers, Channel: "web"}, "")
 	if err != nil {
 		return nil, err
 	}

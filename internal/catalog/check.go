@@ -355,6 +355,17 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 		if pr.Trigger == TriggerExpiring && (pr.DaysBefore < 1 || pr.DaysBefore > 366) {
 			add("/proactive/days_before", "到期前提醒天数须在1到366之间", "days_before must be between 1 and 366")
 		}
+		for sit, ans := range pr.Answers {
+			i := slices.IndexFunc(it.Situations, func(s Situation) bool { return s.ID == sit })
+			if i < 0 || !slices.ContainsFunc(it.Situations[i].Answers, func(a Answer) bool { return a.Value == ans }) {
+				add("/proactive/answers/"+sit, "情形%q没有选项%q", "situation %q has no answer %q", sit, ans)
+			}
+		}
+		for _, sit := range it.Situations {
+			if _, ok := pr.Answers[sit.ID]; !ok && pr.Mode == "grant" {
+				add("/proactive/answers", "免申即享（grant）须在answers中回答情形%q：无人申请时没有人回答它", "grant must answer situation %q in answers: nobody applies to answer it", sit.ID)
+			}
+		}
 		if pr.Mode == "grant" && it.Target != "person" {
 			add("/proactive/mode", "免申即享（grant）只用于面向个人的事项；面向企业的事项可主动推送（offer）", "grant is for items a person applies for; offer an enterprise's item instead")
 		}

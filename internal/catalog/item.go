@@ -282,8 +282,12 @@ type Proactive struct {
 	Licence string `yaml:"licence,omitempty" json:"licence,omitempty"`
 	// DaysBefore is how many days before the licence's expiry a
 	// licence.expiring trigger fires.
-	DaysBefore int   `yaml:"days_before,omitempty" json:"days_before,omitempty"`
-	Note       *Text `yaml:"note,omitempty" json:"note,omitempty"`
+	DaysBefore int `yaml:"days_before,omitempty" json:"days_before,omitempty"`
+	// Answers are the situation answers the trigger implies (a death
+	// implies the cancellation's reason is death); the person answers the
+	// other questions when they apply.
+	Answers map[string]string `yaml:"answers,omitempty" json:"answers,omitempty"`
+	Note    *Text             `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
 // The triggers of proactive services. Date triggers fire on a day worked

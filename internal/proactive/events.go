@@ -126,7 +126,11 @@ var eventNames = map[string]string{
 // recipients are the people an event concerns, as candidates without
 // their service.
 func (e *Engine) recipients(ctx context.Context, event string, subject hub.Subject) ([]candidate, error) {
-	rec, err := e.registries.Fetch(ctx, map[hub.SubjectKind]string{hub.Person: "population", hub.Enterprise: "enterprise"}[subject.Kind], subject, nil)
+	source, fields := "population", []string{"parent_id_numbers", "spouse_id_number"}
+	if subject.Kind == hub.Enterprise {
+		source, fields = "enterprise", []string{"legal_rep_id_number"}
+	}
+	rec, err := e.registries.Fetch(ctx, source, subject, fields)
 	if errors.Is(err, hub.ErrNotFound) {
 		return nil, nil
 	}
@@ -153,7 +157,7 @@ func (e *Engine) recipients(ctx context.Context, event string, subject hub.Subje
 	var out []candidate
 	for _, id := range ids {
 		who := hub.Subject{Kind: hub.Person, Key: id}
-		p, err := e.registries.Fetch(ctx, "population", who, nil)
+		p, err := e.registries.Fetch(ctx, "population", who, []string{"name", "phone", "alive"})
 		if errors.Is(err, hub.ErrNotFound) {
 			continue
 		}

@@ -277,3 +277,58 @@ func TestSweepsAtOnceActOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistryEventsReachThePeopleTheyConcern: a death recorded in the
+// population registry offers the spouse the household cancellation; an
+// enterprise set up offers its legal representative the housing fund
+// registration; each event is acted on once, and the events are marked
+// handled.
+func TestRegistryEventsReachThePeopleTheyConcern(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		husband := f.person(t, 21, "陈老伯", time.Date(1950, 3, 1, 0, 0, 0, 0, workday.CST), "910102001001", true, "")
+		wife := f.person(t, 22, "林阿姨", time.Date(1952, 5, 1, 0, 0, 0, 0, workday.CST), "910102001001", true, "")
+		who := hub.Subject{Kind: hub.Person, Key: husband}
+		if n := count(t, db, `SELECT COUNT(*) FROM registry_events`); n != 0 {
+			t.Fatalf("%d events from registering people, want none", n)
+		}
+		rec, err := f.registry.Fetch(ctx, "population", who, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec["alive"], rec["death_date"], rec["spouse_id_number"] = false, "2026-12-06", wife
+		if err := f.registry.Put(ctx, db, "population", who, rec); err != nil {
+			t.Fatal(err)
+		}
+		rep := hub.Record{"name": "示范科技有限公司", "status": "active", "legal_rep": "林阿姨", "legal_rep_id_number": wife}
+		if err := f.registry.Put(ctx, db, "enterprise", hub.Subject{Kind: hub.Enterprise, Key: "91910102MA5EXAMPLE"}, rep); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM registry_events WHERE handled_at IS NULL`); n != 2 {
+			t.Fatalf("%d pending events, want the death and the enterprise", n)
+		}
+		report, err := f.engine.Events(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if report.Offered != 2 || report.Granted != 0 || report.Status != "done" {
+			t.Errorf("events report %+v, want 2 offers", report)
+		}
+		wid := f.personID(t, wife)
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox_messages WHERE person_id = $1 AND kind = 'service_offer'`, wid); n != 2 {
+			t.Errorf("the spouse and legal representative got %d offers, want 2 (household cancellation, housing fund)", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM registry_events WHERE handled_at IS NULL`); n != 0 {
+			t.Errorf("%d events left pending", n)
+		}
+		// Recording the same facts again raises nothing new.
+		if err := f.registry.Put(ctx, db, "population", who, rec); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := f.engine.Events(ctx, 100); err != nil || again.ID != 0 {
+			t.Errorf("a second pass acted again: %+v, %v", again, err)
+		}
+	})
+}

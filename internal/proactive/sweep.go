@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
@@ -40,12 +41,12 @@ const MaxCatchUp = 31
 
 // Skip reasons, as counted in a sweep's report.
 const (
-	SkippedAlready  = "already_done"  // the person got this item for this period before
-	SkippedDeceased = "deceased"      // the population registry records a death
-	SkippedRefused  = "rules_refuse"  // the item's rules refuse the person
-	SkippedFailed   = "failed"        // writing it failed; the error is logged
-	SkippedNoPerson = "no_recipient"  // nobody alive to tell (e.g. a death with no spouse on record)
-	SkippedBadData  = "bad_record"    // the record cannot identify a person
+	SkippedAlready  = "already_done" // the person got this item for this period before
+	SkippedDeceased = "deceased"     // the population registry records a death
+	SkippedRefused  = "rules_refuse" // the item's rules refuse the person
+	SkippedFailed   = "failed"       // writing it failed; the error is logged
+	SkippedNoPerson = "no_recipient" // nobody alive to tell (e.g. a death with no spouse on record)
+	SkippedBadData  = "bad_record"   // the record cannot identify a person
 )
 
 // Report is what a sweep found and did.
@@ -411,7 +412,13 @@ func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done 
 		// rules are the enterprise's to meet when it applies.
 		return planned{c: c}
 	}
-	pl, err := e.apps.PlanInitiative(ctx, by, application.Initiative{ItemCode: c.svc.item.Code, IDNumber: c.idNumber, Name: c.name, Phone: c.phone, Basis: c.basis})
+	pl, err := e.apps.PlanInitiative(ctx, by, application.Initiative{ItemCode: c.svc.item.Code, Answers: c.svc.item.Proactive.Answers,
+		IDNumber: c.idNumber, Name: c.name, Phone: c.phone, Basis: c.basis})
+	if apperr.Is(err, apperr.Invalid) && c.svc.item.Proactive.Mode == "offer" {
+		// The item asks what the trigger cannot answer (a situation,
+		// say): the person answers when they take up the offer.
+		return planned{c: c}
+	}
 	if err != nil {
 		return planned{c: c, err: fmt.Errorf("plan %s for a candidate: %w", c.svc.item.Code, err)}
 	}
