@@ -107,6 +107,8 @@ var accessTable = map[string]access{
 	"PUT /api/v1/admin/catalog/items/{code}/machine-approval": {path: "/api/v1/admin/catalog/items/" + seniorCard + "/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
 	"GET /api/v1/supervision/overdue":                         {allowed: []string{supervisor, sysAdmin}},
+	"GET /api/v1/supervision/proactive-sweeps":                {allowed: []string{supervisor}},
+	"POST /api/v1/me/eligibility":                             {body: `{"consent":true}`, allowed: []string{applicant, legalRep, agent}},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"GET /api/v1/tasks":                {allowed: []string{clerk, reviewer, head}},
 	"POST /api/v1/window/applications": {body: `{}`, allowed: []string{clerk}},
@@ -143,6 +145,9 @@ var accessTable = map[string]access{
 	"GET /me/licences":               {allowed: []string{applicant, legalRep, agent}},
 	"GET /me/notifications":          {allowed: signedIn()},
 	"GET /me/data-reads":             {allowed: []string{applicant, legalRep, agent}},
+	"GET /me/eligible":               {allowed: []string{applicant, legalRep, agent}},
+	"POST /me/eligible":              {body: "consent=yes", allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench/proactive":       {allowed: []string{supervisor}},
 	"GET /workbench":                 {allowed: []string{clerk, reviewer, head}},
 	"GET /workbench/intake":          {allowed: []string{clerk}},
 	"POST /workbench/intake":         {body: "item=NO-SUCH-ITEM", allowed: []string{clerk}},

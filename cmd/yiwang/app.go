@@ -191,7 +191,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	staff, err := workbench.NewHandler(workbench.Deps{Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
-		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore, Outbox: outbox,
+		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore, Outbox: outbox, Proactive: engine,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
 	if err != nil {
 		return nil, err

@@ -118,6 +118,7 @@ func init() {
 		"POST /api/v1/applications/{id}/submit":                          r("application", "/api/v1/applications/{id}/submit", `{}`, who(applicant), who(otherCitizen, legalRep)),
 		"POST /api/v1/applications/{id}/correction":                      r("application", "/api/v1/applications/{id}/correction", `{"form":{}}`, who(applicant), who(otherCitizen, legalRep)),
 		"POST /api/v1/applications/{id}/withdraw":                        r("application", "/api/v1/applications/{id}/withdraw", `{}`, who(applicant), who(otherCitizen, legalRep)),
+		"POST /api/v1/applications/{id}/decline":                         r("application", "/api/v1/applications/{id}/decline", `{}`, who(applicant), who(otherCitizen, legalRep)),
 		"PUT /api/v1/applications/{id}/materials/{material}":             r("application", "/api/v1/applications/{id}/materials/{material}", "", who(applicant), who(otherCitizen, legalRep, clerk)),
 		"GET /api/v1/applications/{id}/materials/{material}":             r("application", "/api/v1/applications/{id}/materials/{material}", "", who(applicant, reviewer, head, supervisor), who(otherCitizen, legalRep, clerk, headY, supervisor)),
 		"POST /api/v1/applications/{id}/materials/{material}/commitment": r("application", "/api/v1/applications/{id}/materials/{material}/commitment", "", who(applicant), who(otherCitizen, legalRep)),

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/notify"
 )
@@ -44,4 +45,29 @@ func (h *Handler) dataReads(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.pages.Render(w, r, http.StatusOK, "data_reads.html", title(w, r, "谁查看了我的数据", "Who read my data"), reads)
+}
+
+// eligibleView is the 我能办 page: before the person agrees to the reads,
+// or with what their data says.
+type eligibleView struct {
+	Asked bool
+	Items []application.Eligibility
+}
+
+func (h *Handler) eligiblePage(w http.ResponseWriter, r *http.Request) {
+	h.pages.Render(w, r, http.StatusOK, "eligible.html", title(w, r, "我能办·我能享", "Services for me"), eligibleView{})
+}
+
+// eligible works out what the person qualifies for, on their consent.
+func (h *Handler) eligible(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("consent") != "yes" {
+		h.pages.Render(w, r, http.StatusUnprocessableEntity, "eligible.html", title(w, r, "我能办·我能享", "Services for me"), eligibleView{})
+		return
+	}
+	items, err := h.Drafts.Eligible(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "eligible.html", title(w, r, "我能办·我能享", "Services for me"), eligibleView{Asked: true, Items: items})
 }

@@ -92,6 +92,8 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /me/notifications", authz.SignedIn, h.notifications)
 	r.HandleFunc("POST /me/notifications/{id}/read", authz.SignedIn, h.markRead)
 	r.HandleFunc("GET /me/data-reads", authz.ActForOwn, h.dataReads)
+	r.HandleFunc("GET /me/eligible", authz.ActForOwn, h.eligiblePage)
+	r.HandleFunc("POST /me/eligible", authz.ActForOwn, h.eligible)
 }
 
 // title picks a page title in the request's language.

@@ -22,6 +22,30 @@ func NewHandler(e *Engine, logger *slog.Logger) *Handler { return &Handler{engin
 // Register adds the routes.
 func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/supervision/proactive-sweeps", authz.Supervise, h.sweeps)
+	r.HandleFunc("POST /api/v1/me/eligibility", authz.ActForOwn, h.eligibility)
+}
+
+// eligibility is 我能办 / 我能享 over the API: the items the caller (or the
+// enterprise they act for) qualifies for now, and nearly does, on the
+// consent the body gives.
+func (h *Handler) eligibility(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Consent bool `json:"consent"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	if !req.Consent {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.ConsentRequired, "to judge which services you qualify for the platform reads your data; agree by sending \"consent\": true"))
+		return
+	}
+	items, err := h.engine.apps.Eligible(r.Context(), authz.From(r.Context()))
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
 func (h *Handler) sweeps(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +62,9 @@ func (h *Handler) sweeps(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
+	}
+	if list == nil {
+		list = []Report{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"sweeps": list})
 }

@@ -10,6 +10,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/proactive"
 	"yiwang/internal/web"
 )
 
@@ -292,6 +293,21 @@ func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
 	b.Cases = b.Cases[:min(len(b.Cases), queuePage)] // as the queue: the nearest, and how many in all
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, http.StatusOK, "overdue.html", pick(lang, "超期督办", "Overdue board"), b)
+}
+
+// sweepsView is the supervisors' page of proactive sweeps.
+type sweepsView struct {
+	Sweeps  []proactive.Report
+	Reasons map[string]catalog.Text
+}
+
+func (h *Handler) proactiveSweeps(w http.ResponseWriter, r *http.Request) {
+	list, err := h.Proactive.Sweeps(r.Context(), authz.From(r.Context()), 60)
+	if err != nil {
+		h.fail(w, r, err, "/")
+		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "proactive.html", pick(web.Lang(w, r), "主动服务", "Proactive services"), sweepsView{Sweeps: list, Reasons: proactive.SkipReasons})
 }
 
 // tableText shows a table value as the lines catalog.Field.ParsePosted reads.

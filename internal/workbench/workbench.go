@@ -26,6 +26,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/notify"
 	"yiwang/internal/org"
+	"yiwang/internal/proactive"
 	"yiwang/internal/rules"
 	"yiwang/internal/web"
 	"yiwang/internal/workday"
@@ -43,8 +44,9 @@ type Deps struct {
 	Catalog    *catalog.Store
 	Identities *identity.Store
 	Calendar   *workday.Store
-	Org        *org.Store     // department names
-	Outbox     *notify.Outbox // failed notification deliveries, for system administrators
+	Org        *org.Store        // department names
+	Outbox     *notify.Outbox    // failed notification deliveries, for system administrators
+	Proactive  *proactive.Engine // the proactive services' sweeps, for supervisors
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger
@@ -60,16 +62,18 @@ type Handler struct {
 func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
 	pages, err := web.NewRenderer(sub, template.FuncMap{
-		"light":  lightText,
-		"value":  formValue,
-		"table":  tableText,
-		"dept":   deptNamer(d.Org),
-		"data":   dataName,
-		"traced": tracedValue,
-		"path":   tracePath,
-		"source": hub.SourceName,
-		"from":   materialSource,
-		"who":    d.staffRef,
+		"light": lightText,
+		// seconds writes milliseconds as seconds to a tenth: 12.3.
+		"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) },
+		"value":   formValue,
+		"table":   tableText,
+		"dept":    deptNamer(d.Org),
+		"data":    dataName,
+		"traced":  tracedValue,
+		"path":    tracePath,
+		"source":  hub.SourceName,
+		"from":    materialSource,
+		"who":     d.staffRef,
 		"columns": func(f catalog.Field, lang string) string {
 			var names []string
 			for _, c := range f.Columns {
@@ -112,6 +116,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /workbench/intake/{id}/parties", authz.WindowIntake, h.intakeParties)
 	r.HandleFunc("POST /workbench/intake/{id}/materials/{material}/deferral", authz.WindowIntake, h.intakeDeferral)
 	r.HandleFunc("GET /workbench/overdue", authz.OverdueView, h.overdue)
+	r.HandleFunc("GET /workbench/proactive", authz.Supervise, h.proactiveSweeps)
 	h.registerAdmin(r)
 }
 
