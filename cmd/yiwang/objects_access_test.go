@@ -139,6 +139,7 @@ func init() {
 		"POST /me/applications/{id}/submit":                        r("application", "/me/applications/{id}/submit", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/correction":                    r("application", "/me/applications/{id}/correction", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/withdraw":                      r("application", "/me/applications/{id}/withdraw", "reason=test&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/decline":                       r("application", "/me/applications/{id}/decline", "reason=test", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/rating":                        r("application", "/me/applications/{id}/rating", "stars=5", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/materials/{material}/pledge":   r("application", "/me/applications/{id}/materials/{material}/pledge", "pledge=yes&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/materials/{material}/deferral": r("application", "/me/applications/{id}/materials/{material}/deferral", "pledge=yes&due=2099-01-01&revision=999999", who(applicant), who(otherCitizen, legalRep)),

@@ -274,6 +274,20 @@ func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d", id), http.StatusSeeOther)
 }
 
+// decline turns down what the platform granted the person (免申即享).
+func (h *Handler) decline(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.Drafts.Decline(r.Context(), authz.From(r.Context()), id, r.PostFormValue("reason")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d", id), http.StatusSeeOther)
+}
+
 // rate stores the applicant's rating of a finished application.
 func (h *Handler) rate(w http.ResponseWriter, r *http.Request) {
 	a, _, ok := h.load(w, r)

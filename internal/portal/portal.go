@@ -85,6 +85,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /me/applications/{id}/submit", authz.ActForOwn, h.submit)
 	r.HandleFunc("POST /me/applications/{id}/correction", authz.ActForOwn, h.correction)
 	r.HandleFunc("POST /me/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
+	r.HandleFunc("POST /me/applications/{id}/decline", authz.ActForOwn, h.decline)
 	r.HandleFunc("POST /me/applications/{id}/rating", authz.ActForOwn, h.rate)
 	r.HandleFunc("GET /me/licences", authz.ActForOwn, h.myLicences)
 	r.HandleFunc("POST /me/licences/{id}/share", authz.ActForOwn, h.share)

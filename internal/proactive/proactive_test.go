@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/blob"
@@ -225,6 +226,43 @@ func TestSweepGrantsOffersAndSkipsByTheRules(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM applications`); n != 1 {
 			t.Errorf("%d applications made, want the one grant", n)
+		}
+
+		// The person may decline: the allowance's licence is cancelled, once;
+		// nobody else may decline it for them.
+		acc, err := f.ids.RegisterPerson(ctx, granted, "钱老伯", "13900000002", "a-long-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, _ := f.ids.StartSession(ctx, acc.ID)
+		holder, _, err := f.ids.SessionPrincipal(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := f.ids.RegisterPerson(ctx, sixty, "吴阿姨", "13900000003", "a-long-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess2, _ := f.ids.StartSession(ctx, other.ID)
+		stranger, _, _ := f.ids.SessionPrincipal(ctx, sess2.Token)
+		if _, err := f.apps.Drafts.Decline(ctx, stranger, appID, ""); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another person declining the grant: %v, want not found", err)
+		}
+		if l, _ := f.licences.ByApplication(ctx, appID); l.Status != "valid" {
+			t.Fatalf("the licence is %s after a stranger's attempt", l.Status)
+		}
+		declined, err := f.apps.Drafts.Decline(ctx, holder, appID, "已由子女代领其他补贴")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := f.licences.ByApplication(ctx, appID); l.Status != "cancelled" {
+			t.Errorf("after declining, the licence is %s, want cancelled", l.Status)
+		}
+		if last := declined.Timeline[len(declined.Timeline)-1]; last.Action != "declined" || last.Note != "已由子女代领其他补贴" {
+			t.Errorf("the timeline ends with %+v, want the decline and its reason", last)
+		}
+		if _, err := f.apps.Drafts.Decline(ctx, holder, appID, ""); err == nil {
+			t.Error("declined twice")
 		}
 
 		// The same day again does nothing twice.
