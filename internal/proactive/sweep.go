@@ -323,9 +323,10 @@ type planned struct {
 	err  error
 }
 
-// act plans every candidate (reading their data and deciding by the
-// items' rules, several at once), then writes the grants and offers in
-// batched transactions; a dry run only counts.
+// act plans the candidates — reading each one's data and deciding by the
+// item's rules, several at once — while it writes the grants and offers of
+// those planned, a batch per transaction, so that reading and writing
+// overlap; a dry run only counts.
 func (e *Engine) act(ctx context.Context, cands []candidate, dry bool, rep *Report, progress func(string, int, int)) error {
 	if len(cands) == 0 {
 		return nil
@@ -338,58 +339,78 @@ func (e *Engine) act(ctx context.Context, cands []candidate, dry bool, rep *Repo
 	if err != nil {
 		return err
 	}
-	plans := make([]planned, len(cands))
-	next := make(chan int)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batch := max(e.Batch, 1)
+	next := make(chan candidate)
+	results := make(chan planned, 2*batch)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	count := 0
 	for range max(e.Workers, 1) {
 		wg.Go(func() {
-			for i := range next {
-				plans[i] = e.plan(ctx, by, cands[i], done)
-				mu.Lock()
-				count++
-				if progress != nil && dry {
-					progress("act", count, len(cands))
+			for c := range next {
+				select {
+				case results <- e.plan(ctx, by, c, done):
+				case <-ctx.Done():
+					return
 				}
-				mu.Unlock()
 			}
 		})
 	}
-	for i := range cands {
-		select {
-		case next <- i:
-		case <-ctx.Done():
+	go func() {
+		defer close(next)
+		for _, c := range cands {
+			select {
+			case next <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	handled := 0
+	tell := func(n int) {
+		handled += n
+		if progress != nil {
+			progress("act", handled, len(cands))
 		}
 	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	var todo []planned
-	for _, p := range plans {
+	for p := range results {
 		switch {
 		case p.err != nil:
 			return p.err
 		case p.skip != "":
 			rep.skip(p.skip)
+			tell(1)
 		case dry && e.grants(p):
 			rep.Granted++
+			tell(1)
 		case dry:
 			rep.Offered++
+			tell(1)
 		default:
-			todo = append(todo, p)
+			if todo = append(todo, p); len(todo) == batch {
+				if err := e.write(ctx, by, todo, rep); err != nil {
+					return err
+				}
+				tell(len(todo))
+				todo = nil
+			}
 		}
 	}
-	if dry {
-		return nil
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return e.write(ctx, by, todo, rep, func(n int) {
-		if progress != nil {
-			progress("act", len(cands)-len(todo)+n, len(cands))
+	if len(todo) > 0 {
+		if err := e.write(ctx, by, todo, rep); err != nil {
+			return err
 		}
-	})
+		tell(len(todo))
+	}
+	return nil
 }
 
 // grants reports whether p is to be granted (not only offered).

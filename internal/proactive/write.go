@@ -20,39 +20,34 @@ type authzPrincipal = authz.Principal
 
 var cst = workday.CST
 
-// write writes todo in batches of e.Batch, one transaction each. A batch
-// that fails is written again one action at a time, so that one person's
-// bad record holds back nobody else; an action that still fails is counted
-// as failed and logged.
-func (e *Engine) write(ctx context.Context, by authz.Principal, todo []planned, rep *Report, progress func(n int)) error {
-	for start := 0; start < len(todo); start += max(e.Batch, 1) {
-		batch := todo[start:min(start+max(e.Batch, 1), len(todo))]
-		var tally writeTally
-		err := e.writeBatch(ctx, by, batch, rep.ID, &tally)
-		if err != nil && ctx.Err() != nil {
-			return err
-		}
-		if err != nil {
-			tally = writeTally{}
-			for _, p := range batch {
-				var one writeTally
-				if err := e.writeBatch(ctx, by, []planned{p}, rep.ID, &one); err != nil {
-					if ctx.Err() != nil {
-						return err
-					}
-					slog.Default().Error("proactive: could not act", "item", p.c.svc.item.Code, "period", p.c.period, "sweep", rep.ID, "err", err)
-					rep.skip(SkippedFailed)
-					continue
+// write writes todo in one transaction. A batch that fails is written
+// again one action at a time, so that one person's bad record holds back
+// nobody else; an action that still fails is counted as failed and logged.
+func (e *Engine) write(ctx context.Context, by authz.Principal, todo []planned, rep *Report) error {
+	var tally writeTally
+	err := e.writeBatch(ctx, by, todo, rep.ID, &tally)
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	if err != nil {
+		tally = writeTally{}
+		for _, p := range todo {
+			var one writeTally
+			if err := e.writeBatch(ctx, by, []planned{p}, rep.ID, &one); err != nil {
+				if ctx.Err() != nil {
+					return err
 				}
-				tally.add(one)
+				slog.Default().Error("proactive: could not act", "item", p.c.svc.item.Code, "period", p.c.period, "sweep", rep.ID, "err", err)
+				rep.skip(SkippedFailed)
+				continue
 			}
+			tally.add(one)
 		}
-		rep.Granted += tally.granted
-		rep.Offered += tally.offered
-		for range tally.already {
-			rep.skip(SkippedAlready)
-		}
-		progress(start + len(batch))
+	}
+	rep.Granted += tally.granted
+	rep.Offered += tally.offered
+	for range tally.already {
+		rep.skip(SkippedAlready)
 	}
 	return nil
 }
