@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
@@ -29,6 +30,9 @@ type Initiative struct {
 	IDNumber string
 	Name     string
 	Phone    string
+	// At is when the rules judge it (ages are counted on its day); zero:
+	// now. A dry run for a day to come judges on that day.
+	At time.Time
 	// Basis says why the platform acts, in Chinese, for the person's list
 	// of who read their data: e.g. 年满60周岁.
 	Basis string
@@ -82,6 +86,9 @@ func (s *Drafts) PlanInitiative(ctx context.Context, by authz.Principal, in Init
 	records, statuses, fetched := s.fetchAll(ctx, w, "", d.need, d.purpose)
 	d.fill(records, statuses)
 	now := s.now()
+	if !in.At.IsZero() {
+		now = in.At
+	}
 	d.compute(records, statuses, now)
 	pl := &PlannedInitiative{d: d, fetched: fetched}
 	a := &pl.d.app

@@ -370,3 +370,25 @@ func TestRegistryEventsReachThePeopleTheyConcern(t *testing.T) {
 		}
 	})
 }
+
+// TestADayToComeIsOnlyADryRun: a dry run for a day to come judges the
+// rules on that day (the 80th birthday next week counts), and only a dry
+// run may sweep such a day.
+func TestADayToComeIsOnlyADryRun(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	f := setup(t, db, nil)
+	next, err := proactive.ParseDay(time.Now().In(workday.CST).AddDate(0, 0, 7).Format(time.DateOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.person(t, 31, "钱老伯", next.AddDate(-80, 0, 0), "910102001001", true, "active")
+	rep, err := f.engine.Sweep(ctx, proactive.SweepRequest{On: next, Since: next.AddDate(0, 0, -1), DryRun: true, By: "test"})
+	if err != nil || rep.Granted != 1 {
+		t.Errorf("a dry run for next week: %+v, %v; want the 80th birthday granted", rep, err)
+	}
+	if _, err := f.engine.Sweep(ctx, proactive.SweepRequest{On: next, Since: next.AddDate(0, 0, -1), By: "test"}); err == nil {
+		t.Error("a day to come was swept for real")
+	}
+}

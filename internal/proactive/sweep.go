@@ -94,6 +94,9 @@ func (e *Engine) Sweep(ctx context.Context, req SweepRequest) (Report, error) {
 	if !since.Before(on) {
 		return Report{}, fmt.Errorf("the sweep's first day (after %s) is later than its day %s", day(since), day(on))
 	}
+	if !req.DryRun && day(on) > day(e.now()) {
+		return Report{}, fmt.Errorf("%s has not come yet: only a dry run sweeps a day to come", day(on))
+	}
 	rep := Report{On: day(on), Since: day(since), DryRun: req.DryRun, By: req.By, Status: "running", StartedAt: began, Skipped: map[string]int{}}
 	if err := e.db.QueryRowContext(ctx, `INSERT INTO proactive_sweeps (on_date, since_date, dry_run, started_by, started_at, status) VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id`,
 		rep.On, rep.Since, rep.DryRun, rep.By, began).Scan(&rep.ID); err != nil {
@@ -339,6 +342,13 @@ func (e *Engine) act(ctx context.Context, cands []candidate, dry bool, rep *Repo
 	if err != nil {
 		return err
 	}
+	// The rules judge now; a dry run for a day to come judges on that day,
+	// so that it shows who will qualify then.
+	var at time.Time
+	if last := cands[len(cands)-1].period; dry && last > day(e.now()) {
+		at, _ = ParseDay(last)
+		at = at.Add(12 * time.Hour)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batch := max(e.Batch, 1)
@@ -349,7 +359,7 @@ func (e *Engine) act(ctx context.Context, cands []candidate, dry bool, rep *Repo
 		wg.Go(func() {
 			for c := range next {
 				select {
-				case results <- e.plan(ctx, by, c, done):
+				case results <- e.plan(ctx, by, c, done, at):
 				case <-ctx.Done():
 					return
 				}
@@ -419,7 +429,7 @@ func (e *Engine) grants(p planned) bool {
 }
 
 // plan decides what candidate c gets.
-func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done map[string]bool) planned {
+func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done map[string]bool, at time.Time) planned {
 	switch {
 	case done[c.key()]:
 		return planned{c: c, skip: SkippedAlready}
@@ -434,7 +444,7 @@ func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done 
 		return planned{c: c}
 	}
 	pl, err := e.apps.PlanInitiative(ctx, by, application.Initiative{ItemCode: c.svc.item.Code, Answers: c.svc.item.Proactive.Answers,
-		IDNumber: c.idNumber, Name: c.name, Phone: c.phone, Basis: c.basis})
+		IDNumber: c.idNumber, Name: c.name, Phone: c.phone, Basis: c.basis, At: at})
 	if apperr.Is(err, apperr.Invalid) && c.svc.item.Proactive.Mode == "offer" {
 		// The item asks what the trigger cannot answer (a situation,
 		// say): the person answers when they take up the offer.
