@@ -897,6 +897,30 @@ func (e RevokeLicence200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for RetryNotificationsJSONBodyChannel.
+const (
+	RetryNotificationsJSONBodyChannelEmail   RetryNotificationsJSONBodyChannel = "email"
+	RetryNotificationsJSONBodyChannelInApp   RetryNotificationsJSONBodyChannel = "in_app"
+	RetryNotificationsJSONBodyChannelSms     RetryNotificationsJSONBodyChannel = "sms"
+	RetryNotificationsJSONBodyChannelWebhook RetryNotificationsJSONBodyChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the RetryNotificationsJSONBodyChannel enum.
+func (e RetryNotificationsJSONBodyChannel) Valid() bool {
+	switch e {
+	case RetryNotificationsJSONBodyChannelEmail:
+		return true
+	case RetryNotificationsJSONBodyChannelInApp:
+		return true
+	case RetryNotificationsJSONBodyChannelSms:
+		return true
+	case RetryNotificationsJSONBodyChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SpotChecksParamsStatus.
 const (
 	SpotChecksParamsStatusConfirmed SpotChecksParamsStatus = "confirmed"
@@ -2066,6 +2090,18 @@ type Region struct {
 // RegionLevel defines model for Region.Level.
 type RegionLevel string
 
+// RetryResult defines model for RetryResult.
+type RetryResult struct {
+	// AlreadyPending for one id: 1 when a retry of it is still pending and nothing more was sent
+	AlreadyPending int `json:"already_pending"`
+
+	// More more dead letters match than one retry takes: call again
+	More bool `json:"more"`
+
+	// Retried the dead letters set pending again, each with a new delivery job
+	Retried []int `json:"retried"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -2266,6 +2302,15 @@ type FailedNotificationsParams struct {
 	// Before only deliveries with a smaller id (the last id of the previous page)
 	Before *int `form:"before,omitempty" json:"before,omitempty"`
 }
+
+// RetryNotificationsJSONBody defines parameters for RetryNotifications.
+type RetryNotificationsJSONBody struct {
+	Channel *RetryNotificationsJSONBodyChannel `json:"channel,omitempty"`
+	Kind    *NotificationKind                  `json:"kind,omitempty"`
+}
+
+// RetryNotificationsJSONBodyChannel defines parameters for RetryNotifications.
+type RetryNotificationsJSONBodyChannel string
 
 // PersonalDataAccessLogParams defines parameters for PersonalDataAccessLog.
 type PersonalDataAccessLogParams struct {
@@ -2750,6 +2795,9 @@ type PutWindowJSONRequestBody PutWindowJSONBody
 // RevokeLicenceJSONRequestBody defines body for RevokeLicence for application/json ContentType.
 type RevokeLicenceJSONRequestBody RevokeLicenceJSONBody
 
+// RetryNotificationsJSONRequestBody defines body for RetryNotifications for application/json ContentType.
+type RetryNotificationsJSONRequestBody RetryNotificationsJSONBody
+
 // IssueTokenJSONRequestBody defines body for IssueToken for application/json ContentType.
 type IssueTokenJSONRequestBody IssueTokenJSONBody
 
@@ -3089,10 +3137,35 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RetryNotificationsWithBody Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryNotifications Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotifications(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
 	//
 	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 	NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryNotification Send one dead letter again
+	//
+	// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+	RetryNotification(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PersonalDataAccessLog Who viewed unmasked personal data, when and why — newest first
 	//
@@ -4193,11 +4266,66 @@ func (c *Client) FailedNotifications(ctx context.Context, params *FailedNotifica
 	return c.Client.Do(req)
 }
 
+// RetryNotificationsWithBody Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *Client) RetryNotificationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryNotifications Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *Client) RetryNotifications(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
 //
 // Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 func (c *Client) NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewNotificationAttemptsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryNotification Send one dead letter again
+//
+// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+//
+// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+func (c *Client) RetryNotification(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6650,6 +6778,46 @@ func NewFailedNotificationsRequest(server string, params *FailedNotificationsPar
 	return req, nil
 }
 
+// NewRetryNotificationsRequest calls the generic RetryNotifications builder with application/json body
+func NewRetryNotificationsRequest(server string, body RetryNotificationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryNotificationsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRetryNotificationsRequestWithBody constructs an http.Request for the RetryNotifications method, with any body, and a specified content type
+func NewRetryNotificationsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/retry")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewNotificationAttemptsRequest constructs an http.Request for the NotificationAttempts method
 func NewNotificationAttemptsRequest(server string, id int) (*http.Request, error) {
 	var err error
@@ -6677,6 +6845,40 @@ func NewNotificationAttemptsRequest(server string, id int) (*http.Request, error
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryNotificationRequest constructs an http.Request for the RetryNotification method
+func NewRetryNotificationRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10211,12 +10413,39 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotificationsWithResponse(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*FailedNotificationsResponse, error)
 
+	// RetryNotificationsWithBodyWithResponse Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error)
+
+	// RetryNotificationsWithResponse Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithResponse(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error)
+
 	// NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 	NotificationAttemptsWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*NotificationAttemptsResponse, error)
+
+	// RetryNotificationWithResponse Send one dead letter again
+	//
+	// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+	RetryNotificationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RetryNotificationResponse, error)
 
 	// PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 	//
@@ -12337,6 +12566,68 @@ func (r FailedNotificationsResponse) ContentType() string {
 	return ""
 }
 
+type RetryNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetryResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryNotificationsResponse) GetJSON200() *RetryResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetryNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryNotificationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type NotificationAttemptsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12414,6 +12705,82 @@ func (r NotificationAttemptsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r NotificationAttemptsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryNotificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetryResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryNotificationResponse) GetJSON200() *RetryResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetryNotificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryNotificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryNotificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryNotificationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RetryNotificationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryNotificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryNotificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryNotificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryNotificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17882,6 +18249,36 @@ func (c *ClientWithResponses) FailedNotificationsWithResponse(ctx context.Contex
 	return ParseFailedNotificationsResponse(rsp)
 }
 
+// RetryNotificationsWithBodyWithResponse Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *ClientWithResponses) RetryNotificationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error) {
+	rsp, err := c.RetryNotificationsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationsResponse(rsp)
+}
+
+// RetryNotificationsWithResponse Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *ClientWithResponses) RetryNotificationsWithResponse(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error) {
+	rsp, err := c.RetryNotifications(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationsResponse(rsp)
+}
+
 // NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17893,6 +18290,21 @@ func (c *ClientWithResponses) NotificationAttemptsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseNotificationAttemptsResponse(rsp)
+}
+
+// RetryNotificationWithResponse Send one dead letter again
+//
+// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+func (c *ClientWithResponses) RetryNotificationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RetryNotificationResponse, error) {
+	rsp, err := c.RetryNotification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationResponse(rsp)
 }
 
 // PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
@@ -20254,6 +20666,53 @@ func ParseFailedNotificationsResponse(rsp *http.Response) (*FailedNotificationsR
 	return response, nil
 }
 
+// ParseRetryNotificationsResponse parses an HTTP response from a RetryNotificationsWithResponse call
+func ParseRetryNotificationsResponse(rsp *http.Response) (*RetryNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetryResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseNotificationAttemptsResponse parses an HTTP response from a NotificationAttemptsWithResponse call
 func ParseNotificationAttemptsResponse(rsp *http.Response) (*NotificationAttemptsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20309,6 +20768,67 @@ func ParseNotificationAttemptsResponse(rsp *http.Response) (*NotificationAttempt
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryNotificationResponse parses an HTTP response from a RetryNotificationWithResponse call
+func ParseRetryNotificationResponse(rsp *http.Response) (*RetryNotificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryNotificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetryResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 
