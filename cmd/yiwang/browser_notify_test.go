@@ -197,6 +197,20 @@ func TestBrowserAdministratorRetriesADeadLetter(t *testing.T) {
 	button := `#dead-letters button[aria-label="重新发送第 ` + id + ` 号通知"]`
 	b.tabReaches(t, "dead letters", button, "#retry-all", "#retry-channel", "#retry-kind")
 
+	b.do(t, "send all again with nothing chosen", chromedp.Click(chromedp.ID("retry-all")), chromedp.WaitVisible(chromedp.ID("retry-choose")))
+	if got := b.plainWords(t, "choose first", "#retry-choose"); !strings.Contains(got, "请先选择发送方式或通知类型") {
+		t.Errorf("sending all again with nothing chosen says %q", got)
+	}
+	b.do(t, "send all webhooks again, then cancel",
+		chromedp.SetValue(chromedp.ID("retry-channel"), "webhook"),
+		chromedp.Click(chromedp.ID("retry-all")),
+		chromedp.WaitVisible(chromedp.ID("retry-confirm")),
+	)
+	if got := b.plainWords(t, "confirm all", "#retry-confirm"); !strings.Contains(got, "推送至其他系统") {
+		t.Errorf("the confirmation of all webhooks says:\n%s", got)
+	}
+	b.do(t, "cancel", chromedp.Click(chromedp.Search(`//section[@id="retry-confirm"]//a`)), chromedp.WaitNotPresent(chromedp.ID("retry-confirm")))
+
 	b.do(t, "press 重新发送 by keyboard",
 		chromedp.Focus(chromedp.CSS(button)),
 		chromedp.KeyEvent("\r"),

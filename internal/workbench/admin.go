@@ -42,6 +42,9 @@ type deadLettersPage struct {
 	// dead letter it names, when this page lists it.
 	Confirm    *notify.RetryFilter
 	ConfirmOne *notify.DeadLetter
+	// ChooseFirst is set when "send all again" was pressed with neither a
+	// channel nor a kind chosen.
+	ChooseFirst bool
 	// Done is set after a retry: how many were sent again, whether the one
 	// asked for was still pending from a retry before, whether more remain.
 	Done                 bool
@@ -77,6 +80,8 @@ func (h *Handler) adminDeadLetters(w http.ResponseWriter, r *http.Request) {
 			}
 		} else if c == "all" && (q.Get("channel") != "" || q.Get("kind") != "") {
 			d.Confirm = &notify.RetryFilter{Channel: q.Get("channel"), Kind: notify.Kind(q.Get("kind"))}
+		} else if c == "all" {
+			d.ChooseFirst = true
 		}
 	}
 	if n, err := strconv.Atoi(q.Get("retried")); err == nil {
