@@ -123,6 +123,21 @@ func (e ApplicationDecisionOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ApplicationInitiative.
+const (
+	ApplicationInitiativeProactive ApplicationInitiative = "proactive"
+)
+
+// Valid indicates whether the value is a known member of the ApplicationInitiative enum.
+func (e ApplicationInitiative) Valid() bool {
+	switch e {
+	case ApplicationInitiativeProactive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApplicationMaterialsTrust.
 const (
 	ApplicationMaterialsTrustA ApplicationMaterialsTrust = "A"
@@ -897,6 +912,30 @@ func (e RevokeLicence200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for RetryNotificationsJSONBodyChannel.
+const (
+	RetryNotificationsJSONBodyChannelEmail   RetryNotificationsJSONBodyChannel = "email"
+	RetryNotificationsJSONBodyChannelInApp   RetryNotificationsJSONBodyChannel = "in_app"
+	RetryNotificationsJSONBodyChannelSms     RetryNotificationsJSONBodyChannel = "sms"
+	RetryNotificationsJSONBodyChannelWebhook RetryNotificationsJSONBodyChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the RetryNotificationsJSONBodyChannel enum.
+func (e RetryNotificationsJSONBodyChannel) Valid() bool {
+	switch e {
+	case RetryNotificationsJSONBodyChannelEmail:
+		return true
+	case RetryNotificationsJSONBodyChannelInApp:
+		return true
+	case RetryNotificationsJSONBodyChannelSms:
+		return true
+	case RetryNotificationsJSONBodyChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SpotChecksParamsStatus.
 const (
 	SpotChecksParamsStatusConfirmed SpotChecksParamsStatus = "confirmed"
@@ -1215,6 +1254,21 @@ func (e StaffApplication200JSONResponseBodyDecisionOutcome) Valid() bool {
 	}
 }
 
+// Defines values for StaffApplication200JSONResponseBodyInitiative.
+const (
+	StaffApplication200JSONResponseBodyInitiativeProactive StaffApplication200JSONResponseBodyInitiative = "proactive"
+)
+
+// Valid indicates whether the value is a known member of the StaffApplication200JSONResponseBodyInitiative enum.
+func (e StaffApplication200JSONResponseBodyInitiative) Valid() bool {
+	switch e {
+	case StaffApplication200JSONResponseBodyInitiativeProactive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StaffApplication200JSONResponseBodyMaterialsTrust.
 const (
 	StaffApplication200JSONResponseBodyMaterialsTrustA StaffApplication200JSONResponseBodyMaterialsTrust = "A"
@@ -1332,6 +1386,48 @@ func (e ApplyJSONBodyChannel) Valid() bool {
 	case ApplyJSONBodyChannelMobile:
 		return true
 	case ApplyJSONBodyChannelWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProactiveSweeps200JSONResponseBodySweepsStartedBy.
+const (
+	Cli      ProactiveSweeps200JSONResponseBodySweepsStartedBy = "cli"
+	Events   ProactiveSweeps200JSONResponseBodySweepsStartedBy = "events"
+	Schedule ProactiveSweeps200JSONResponseBodySweepsStartedBy = "schedule"
+)
+
+// Valid indicates whether the value is a known member of the ProactiveSweeps200JSONResponseBodySweepsStartedBy enum.
+func (e ProactiveSweeps200JSONResponseBodySweepsStartedBy) Valid() bool {
+	switch e {
+	case Cli:
+		return true
+	case Events:
+		return true
+	case Schedule:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProactiveSweeps200JSONResponseBodySweepsStatus.
+const (
+	Done    ProactiveSweeps200JSONResponseBodySweepsStatus = "done"
+	Failed  ProactiveSweeps200JSONResponseBodySweepsStatus = "failed"
+	Running ProactiveSweeps200JSONResponseBodySweepsStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the ProactiveSweeps200JSONResponseBodySweepsStatus enum.
+func (e ProactiveSweeps200JSONResponseBodySweepsStatus) Valid() bool {
+	switch e {
+	case Done:
+		return true
+	case Failed:
+		return true
+	case Running:
 		return true
 	default:
 		return false
@@ -1554,11 +1650,14 @@ type Application struct {
 	Form            *map[string]interface{} `json:"form,omitempty"`
 
 	// HallCode the accepting hall, for window intake
-	HallCode  *string `json:"hall_code,omitempty"`
-	Id        *int    `json:"id,omitempty"`
-	ItemCode  *string `json:"item_code,omitempty"`
-	ItemName  *string `json:"item_name,omitempty"`
-	Materials *[]struct {
+	HallCode *string `json:"hall_code,omitempty"`
+	Id       *int    `json:"id,omitempty"`
+
+	// Initiative proactive: the platform made it for the person on its own initiative (免申即享); absent for one the applicant made
+	Initiative *ApplicationInitiative `json:"initiative,omitempty"`
+	ItemCode   *string                `json:"item_code,omitempty"`
+	ItemName   *string                `json:"item_name,omitempty"`
+	Materials  *[]struct {
 		Attached *bool `json:"attached,omitempty"`
 		File     *struct {
 			Digest    *string `json:"digest,omitempty"`
@@ -1629,6 +1728,9 @@ type ApplicationChannel string
 
 // ApplicationDecisionOutcome defines model for Application.Decision.Outcome.
 type ApplicationDecisionOutcome string
+
+// ApplicationInitiative proactive: the platform made it for the person on its own initiative (免申即享); absent for one the applicant made
+type ApplicationInitiative string
 
 // ApplicationMaterialsTrust defines model for Application.Materials.Trust.
 type ApplicationMaterialsTrust string
@@ -2066,6 +2168,18 @@ type Region struct {
 // RegionLevel defines model for Region.Level.
 type RegionLevel string
 
+// RetryResult defines model for RetryResult.
+type RetryResult struct {
+	// AlreadyPending for one id: 1 when a retry of it is still pending and nothing more was sent
+	AlreadyPending int `json:"already_pending"`
+
+	// More more dead letters match than one retry takes: call again
+	More bool `json:"more"`
+
+	// Retried the dead letters set pending again, each with a new delivery job
+	Retried []int `json:"retried"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -2114,6 +2228,12 @@ type TaskRole string
 
 // TaskStatus defines model for Task.Status.
 type TaskStatus string
+
+// Text a text in Chinese and English
+type Text struct {
+	En *string `json:"en,omitempty"`
+	Zh *string `json:"zh,omitempty"`
+}
 
 // Token defines model for Token.
 type Token struct {
@@ -2267,6 +2387,15 @@ type FailedNotificationsParams struct {
 	Before *int `form:"before,omitempty" json:"before,omitempty"`
 }
 
+// RetryNotificationsJSONBody defines parameters for RetryNotifications.
+type RetryNotificationsJSONBody struct {
+	Channel *RetryNotificationsJSONBodyChannel `json:"channel,omitempty"`
+	Kind    *NotificationKind                  `json:"kind,omitempty"`
+}
+
+// RetryNotificationsJSONBodyChannel defines parameters for RetryNotifications.
+type RetryNotificationsJSONBodyChannel string
+
 // PersonalDataAccessLogParams defines parameters for PersonalDataAccessLog.
 type PersonalDataAccessLogParams struct {
 	// Staff staff account id
@@ -2338,6 +2467,12 @@ type SupplyCorrectionJSONBody struct {
 type SupplyCorrectionParams struct {
 	// IfMatch the revision you saw; a stale one gets 409
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// DeclineGrantJSONBody defines parameters for DeclineGrant.
+type DeclineGrantJSONBody struct {
+	// Reason why, in your words (default 本人申请放弃)
+	Reason *string `json:"reason,omitempty"`
 }
 
 // UpdateApplicationFormJSONBody defines parameters for UpdateApplicationForm.
@@ -2479,6 +2614,12 @@ type AuthoriseJSONBody struct {
 // MyDataReads200JSONResponseBodyReadsOutcome defines parameters for MyDataReads.
 type MyDataReads200JSONResponseBodyReadsOutcome string
 
+// MyEligibilityJSONBody defines parameters for MyEligibility.
+type MyEligibilityJSONBody struct {
+	// Consent true: you agree that the platform reads your data for this
+	Consent bool `json:"consent"`
+}
+
 // MyLicences200JSONResponseBodyLicencesStatus defines parameters for MyLicences.
 type MyLicences200JSONResponseBodyLicencesStatus string
 
@@ -2563,6 +2704,9 @@ type StaffApplication200JSONResponseBodyChannel string
 // StaffApplication200JSONResponseBodyDecisionOutcome defines parameters for StaffApplication.
 type StaffApplication200JSONResponseBodyDecisionOutcome string
 
+// StaffApplication200JSONResponseBodyInitiative defines parameters for StaffApplication.
+type StaffApplication200JSONResponseBodyInitiative string
+
 // StaffApplication200JSONResponseBodyMaterialsTrust defines parameters for StaffApplication.
 type StaffApplication200JSONResponseBodyMaterialsTrust string
 
@@ -2605,6 +2749,17 @@ type ApplyParams struct {
 
 // ApplyJSONBodyChannel defines parameters for Apply.
 type ApplyJSONBodyChannel string
+
+// ProactiveSweepsParams defines parameters for ProactiveSweeps.
+type ProactiveSweepsParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ProactiveSweeps200JSONResponseBodySweepsStartedBy defines parameters for ProactiveSweeps.
+type ProactiveSweeps200JSONResponseBodySweepsStartedBy string
+
+// ProactiveSweeps200JSONResponseBodySweepsStatus defines parameters for ProactiveSweeps.
+type ProactiveSweeps200JSONResponseBodySweepsStatus string
 
 // RequestCorrectionJSONBody defines parameters for RequestCorrection.
 type RequestCorrectionJSONBody struct {
@@ -2750,6 +2905,9 @@ type PutWindowJSONRequestBody PutWindowJSONBody
 // RevokeLicenceJSONRequestBody defines body for RevokeLicence for application/json ContentType.
 type RevokeLicenceJSONRequestBody RevokeLicenceJSONBody
 
+// RetryNotificationsJSONRequestBody defines body for RetryNotifications for application/json ContentType.
+type RetryNotificationsJSONRequestBody RetryNotificationsJSONBody
+
 // IssueTokenJSONRequestBody defines body for IssueToken for application/json ContentType.
 type IssueTokenJSONRequestBody IssueTokenJSONBody
 
@@ -2761,6 +2919,9 @@ type SignCommitmentJSONRequestBody SignCommitmentJSONBody
 
 // SupplyCorrectionJSONRequestBody defines body for SupplyCorrection for application/json ContentType.
 type SupplyCorrectionJSONRequestBody SupplyCorrectionJSONBody
+
+// DeclineGrantJSONRequestBody defines body for DeclineGrant for application/json ContentType.
+type DeclineGrantJSONRequestBody DeclineGrantJSONBody
 
 // UpdateApplicationFormJSONRequestBody defines body for UpdateApplicationForm for application/json ContentType.
 type UpdateApplicationFormJSONRequestBody = UpdateApplicationFormJSONBody
@@ -2791,6 +2952,9 @@ type ActForJSONRequestBody ActForJSONBody
 
 // AuthoriseJSONRequestBody defines body for Authorise for application/json ContentType.
 type AuthoriseJSONRequestBody AuthoriseJSONBody
+
+// MyEligibilityJSONRequestBody defines body for MyEligibility for application/json ContentType.
+type MyEligibilityJSONRequestBody MyEligibilityJSONBody
 
 // ShareLicenceJSONRequestBody defines body for ShareLicence for application/json ContentType.
 type ShareLicenceJSONRequestBody ShareLicenceJSONBody
@@ -3089,10 +3253,35 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotifications(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RetryNotificationsWithBody Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryNotifications Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotifications(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
 	//
 	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 	NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryNotification Send one dead letter again
+	//
+	// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+	RetryNotification(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PersonalDataAccessLog Who viewed unmasked personal data, when and why — newest first
 	//
@@ -3183,6 +3372,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/correction (the `SupplyCorrection` operationId).
 	SupplyCorrection(ctx context.Context, id int, params *SupplyCorrectionParams, body SupplyCorrectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineGrantWithBody Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+	//
+	// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+	DeclineGrantWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineGrant Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+	//
+	// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+	DeclineGrant(ctx context.Context, id int, body DeclineGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateApplicationFormWithBody Set form values of a draft; values from a source stay unless the item lets the applicant edit them
 	//
@@ -3424,6 +3631,24 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/me/data-reads (the `MyDataReads` operationId).
 	MyDataReads(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MyEligibilityWithBody 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+	//
+	// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+	MyEligibilityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MyEligibility 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+	//
+	// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+	MyEligibility(ctx context.Context, body MyEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// MyInvitations The applications the signed-in person is named in as a co-party, newest first
 	//
 	// Corresponds with GET /api/v1/me/invitations (the `MyInvitations` operationId).
@@ -3614,6 +3839,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 	OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ProactiveSweeps 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
+	//
+	// Corresponds with GET /api/v1/supervision/proactive-sweeps (the `ProactiveSweeps` operationId).
+	ProactiveSweeps(ctx context.Context, params *ProactiveSweepsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TaskInbox The signed-in staff member's inbox — open tasks they may work and those they claimed, nearest deadline first, each with its light
 	//
@@ -4193,11 +4423,66 @@ func (c *Client) FailedNotifications(ctx context.Context, params *FailedNotifica
 	return c.Client.Do(req)
 }
 
+// RetryNotificationsWithBody Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *Client) RetryNotificationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryNotifications Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *Client) RetryNotifications(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NotificationAttempts The delivery log of one notification delivery — every attempt, when, and the error if it failed
 //
 // Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 func (c *Client) NotificationAttempts(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewNotificationAttemptsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryNotification Send one dead letter again
+//
+// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+//
+// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+func (c *Client) RetryNotification(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryNotificationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4428,6 +4713,44 @@ func (c *Client) SupplyCorrectionWithBody(ctx context.Context, id int, params *S
 // Corresponds with POST /api/v1/applications/{id}/correction (the `SupplyCorrection` operationId).
 func (c *Client) SupplyCorrection(ctx context.Context, id int, params *SupplyCorrectionParams, body SupplyCorrectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSupplyCorrectionRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineGrantWithBody Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+//
+// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+func (c *Client) DeclineGrantWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineGrantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineGrant Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+//
+// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+func (c *Client) DeclineGrant(ctx context.Context, id int, body DeclineGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineGrantRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5038,6 +5361,44 @@ func (c *Client) MyDataReads(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
+// MyEligibilityWithBody 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+//
+// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+func (c *Client) MyEligibilityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMyEligibilityRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MyEligibility 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+//
+// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+func (c *Client) MyEligibility(ctx context.Context, body MyEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMyEligibilityRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // MyInvitations The applications the signed-in person is named in as a co-party, newest first
 //
 // Corresponds with GET /api/v1/me/invitations (the `MyInvitations` operationId).
@@ -5509,6 +5870,21 @@ func (c *Client) Apply(ctx context.Context, params *ApplyParams, body ApplyJSONR
 // Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 func (c *Client) OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOverdueBoardRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ProactiveSweeps 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
+//
+// Corresponds with GET /api/v1/supervision/proactive-sweeps (the `ProactiveSweeps` operationId).
+func (c *Client) ProactiveSweeps(ctx context.Context, params *ProactiveSweepsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewProactiveSweepsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6650,6 +7026,46 @@ func NewFailedNotificationsRequest(server string, params *FailedNotificationsPar
 	return req, nil
 }
 
+// NewRetryNotificationsRequest calls the generic RetryNotifications builder with application/json body
+func NewRetryNotificationsRequest(server string, body RetryNotificationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryNotificationsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRetryNotificationsRequestWithBody constructs an http.Request for the RetryNotifications method, with any body, and a specified content type
+func NewRetryNotificationsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/retry")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewNotificationAttemptsRequest constructs an http.Request for the NotificationAttempts method
 func NewNotificationAttemptsRequest(server string, id int) (*http.Request, error) {
 	var err error
@@ -6677,6 +7093,40 @@ func NewNotificationAttemptsRequest(server string, id int) (*http.Request, error
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryNotificationRequest constructs an http.Request for the RetryNotification method
+func NewRetryNotificationRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/notifications/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7153,6 +7603,53 @@ func NewSupplyCorrectionRequestWithBody(server string, id int, params *SupplyCor
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewDeclineGrantRequest calls the generic DeclineGrant builder with application/json body
+func NewDeclineGrantRequest(server string, id int, body DeclineGrantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeclineGrantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeclineGrantRequestWithBody constructs an http.Request for the DeclineGrant method, with any body, and a specified content type
+func NewDeclineGrantRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/applications/%s/decline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8348,6 +8845,46 @@ func NewMyDataReadsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewMyEligibilityRequest calls the generic MyEligibility builder with application/json body
+func NewMyEligibilityRequest(server string, body MyEligibilityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMyEligibilityRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewMyEligibilityRequestWithBody constructs an http.Request for the MyEligibility method, with any body, and a specified content type
+func NewMyEligibilityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/eligibility")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMyInvitationsRequest constructs an http.Request for the MyInvitations method
 func NewMyInvitationsRequest(server string) (*http.Request, error) {
 	var err error
@@ -9301,6 +9838,60 @@ func NewOverdueBoardRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewProactiveSweepsRequest constructs an http.Request for the ProactiveSweeps method
+func NewProactiveSweepsRequest(server string, params *ProactiveSweepsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/supervision/proactive-sweeps")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewTaskInboxRequest constructs an http.Request for the TaskInbox method
 func NewTaskInboxRequest(server string) (*http.Request, error) {
 	var err error
@@ -10211,12 +10802,39 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/notifications/failed (the `FailedNotifications` operationId).
 	FailedNotificationsWithResponse(ctx context.Context, params *FailedNotificationsParams, reqEditors ...RequestEditorFn) (*FailedNotificationsResponse, error)
 
+	// RetryNotificationsWithBodyWithResponse Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error)
+
+	// RetryNotificationsWithResponse Send again every dead letter of a channel, of a kind, or of both
+	//
+	// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+	RetryNotificationsWithResponse(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error)
+
 	// NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/admin/notifications/{id}/attempts (the `NotificationAttempts` operationId).
 	NotificationAttemptsWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*NotificationAttemptsResponse, error)
+
+	// RetryNotificationWithResponse Send one dead letter again
+	//
+	// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+	RetryNotificationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RetryNotificationResponse, error)
 
 	// PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
 	//
@@ -10319,6 +10937,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/correction (the `SupplyCorrection` operationId).
 	SupplyCorrectionWithResponse(ctx context.Context, id int, params *SupplyCorrectionParams, body SupplyCorrectionJSONRequestBody, reqEditors ...RequestEditorFn) (*SupplyCorrectionResponse, error)
+
+	// DeclineGrantWithBodyWithResponse Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+	//
+	// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+	DeclineGrantWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineGrantResponse, error)
+
+	// DeclineGrantWithResponse Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+	//
+	// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+	DeclineGrantWithResponse(ctx context.Context, id int, body DeclineGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineGrantResponse, error)
 
 	// UpdateApplicationFormWithBodyWithResponse Set form values of a draft; values from a source stay unless the item lets the applicant edit them
 	//
@@ -10594,6 +11230,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/me/data-reads (the `MyDataReads` operationId).
 	MyDataReadsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyDataReadsResponse, error)
 
+	// MyEligibilityWithBodyWithResponse 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+	//
+	// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+	MyEligibilityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MyEligibilityResponse, error)
+
+	// MyEligibilityWithResponse 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+	//
+	// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+	MyEligibilityWithResponse(ctx context.Context, body MyEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*MyEligibilityResponse, error)
+
 	// MyInvitationsWithResponse The applications the signed-in person is named in as a co-party, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10818,6 +11472,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
 	OverdueBoardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OverdueBoardResponse, error)
+
+	// ProactiveSweepsWithResponse 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/supervision/proactive-sweeps (the `ProactiveSweeps` operationId).
+	ProactiveSweepsWithResponse(ctx context.Context, params *ProactiveSweepsParams, reqEditors ...RequestEditorFn) (*ProactiveSweepsResponse, error)
 
 	// TaskInboxWithResponse The signed-in staff member's inbox — open tasks they may work and those they claimed, nearest deadline first, each with its light
 	//
@@ -12337,6 +12998,68 @@ func (r FailedNotificationsResponse) ContentType() string {
 	return ""
 }
 
+type RetryNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetryResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryNotificationsResponse) GetJSON200() *RetryResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetryNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryNotificationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type NotificationAttemptsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12414,6 +13137,82 @@ func (r NotificationAttemptsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r NotificationAttemptsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryNotificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetryResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryNotificationResponse) GetJSON200() *RetryResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetryNotificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryNotificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryNotificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryNotificationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RetryNotificationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryNotificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryNotificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryNotificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryNotificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13102,6 +13901,82 @@ func (r SupplyCorrectionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SupplyCorrectionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeclineGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Application
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclineGrantResponse) GetJSON200() *Application {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeclineGrantResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeclineGrantResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeclineGrantResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeclineGrantResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeclineGrantResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclineGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclineGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclineGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclineGrantResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14793,6 +15668,100 @@ func (r MyDataReadsResponse) ContentType() string {
 	return ""
 }
 
+type MyEligibilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items *[]struct {
+			// GrantedWithoutApplying the platform grants it by itself when its day comes
+			GrantedWithoutApplying *bool   `json:"granted_without_applying,omitempty"`
+			ItemCode               *string `json:"item_code,omitempty"`
+
+			// Name a text in Chinese and English
+			Name      *Text `json:"name,omitempty"`
+			Qualifies *bool `json:"qualifies,omitempty"`
+
+			// Reasons what stands in the way, when it does not qualify
+			Reasons *[]Text `json:"reasons,omitempty"`
+
+			// Summary a text in Chinese and English
+			Summary *Text `json:"summary,omitempty"`
+		} `json:"items,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MyEligibilityResponse) GetJSON200() *struct {
+	Items *[]struct {
+		// GrantedWithoutApplying the platform grants it by itself when its day comes
+		GrantedWithoutApplying *bool   `json:"granted_without_applying,omitempty"`
+		ItemCode               *string `json:"item_code,omitempty"`
+
+		// Name a text in Chinese and English
+		Name      *Text `json:"name,omitempty"`
+		Qualifies *bool `json:"qualifies,omitempty"`
+
+		// Reasons what stands in the way, when it does not qualify
+		Reasons *[]Text `json:"reasons,omitempty"`
+
+		// Summary a text in Chinese and English
+		Summary *Text `json:"summary,omitempty"`
+	} `json:"items,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MyEligibilityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MyEligibilityResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MyEligibilityResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r MyEligibilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MyEligibilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MyEligibilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MyEligibilityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type MyInvitationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16094,8 +17063,11 @@ type StaffApplicationResponse struct {
 		// HallCode the accepting hall, for window intake
 		HallCode *string `json:"hall_code,omitempty"`
 		Id       *int    `json:"id,omitempty"`
-		ItemCode *string `json:"item_code,omitempty"`
-		ItemName *string `json:"item_name,omitempty"`
+
+		// Initiative proactive: the platform made it for the person on its own initiative (免申即享); absent for one the applicant made
+		Initiative *StaffApplication200JSONResponseBodyInitiative `json:"initiative,omitempty"`
+		ItemCode   *string                                        `json:"item_code,omitempty"`
+		ItemName   *string                                        `json:"item_name,omitempty"`
 
 		// Light how near a deadline is: yellow at --deadline-warning-days working days left or fewer, red when overdue, paused while the clock is stopped (correction, special procedure)
 		Light *Light `json:"light,omitempty"`
@@ -16230,8 +17202,11 @@ func (r StaffApplicationResponse) GetJSON200() *struct {
 	// HallCode the accepting hall, for window intake
 	HallCode *string `json:"hall_code,omitempty"`
 	Id       *int    `json:"id,omitempty"`
-	ItemCode *string `json:"item_code,omitempty"`
-	ItemName *string `json:"item_name,omitempty"`
+
+	// Initiative proactive: the platform made it for the person on its own initiative (免申即享); absent for one the applicant made
+	Initiative *StaffApplication200JSONResponseBodyInitiative `json:"initiative,omitempty"`
+	ItemCode   *string                                        `json:"item_code,omitempty"`
+	ItemName   *string                                        `json:"item_name,omitempty"`
 
 	// Light how near a deadline is: yellow at --deadline-warning-days working days left or fewer, red when overdue, paused while the clock is stopped (correction, special procedure)
 	Light *Light `json:"light,omitempty"`
@@ -16587,6 +17562,128 @@ func (r OverdueBoardResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OverdueBoardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ProactiveSweepsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Sweeps *[]struct {
+			Candidates *int `json:"candidates,omitempty"`
+
+			// DryRun found and decided, nothing written
+			DryRun     *bool      `json:"dry_run,omitempty"`
+			Error      *string    `json:"error,omitempty"`
+			FinishedAt *time.Time `json:"finished_at,omitempty"`
+			Granted    *int       `json:"granted,omitempty"`
+			Id         *int       `json:"id,omitempty"`
+			Offered    *int       `json:"offered,omitempty"`
+
+			// On the last day covered (China time)
+			On *openapi_types.Date `json:"on,omitempty"`
+
+			// Scanned registry records (or events) read
+			Scanned *int `json:"scanned,omitempty"`
+
+			// Since the day before the first day covered
+			Since *openapi_types.Date `json:"since,omitempty"`
+
+			// Skipped count by reason: already_done, deceased, rules_refuse, no_recipient, bad_record, failed
+			Skipped   *map[string]int `json:"skipped,omitempty"`
+			StartedAt *time.Time      `json:"started_at,omitempty"`
+
+			// StartedBy the daily schedule, the registry events' run, or yiwang proactive run
+			StartedBy *ProactiveSweeps200JSONResponseBodySweepsStartedBy `json:"started_by,omitempty"`
+			Status    *ProactiveSweeps200JSONResponseBodySweepsStatus    `json:"status,omitempty"`
+			TookMs    *int                                               `json:"took_ms,omitempty"`
+		} `json:"sweeps,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ProactiveSweepsResponse) GetJSON200() *struct {
+	Sweeps *[]struct {
+		Candidates *int `json:"candidates,omitempty"`
+
+		// DryRun found and decided, nothing written
+		DryRun     *bool      `json:"dry_run,omitempty"`
+		Error      *string    `json:"error,omitempty"`
+		FinishedAt *time.Time `json:"finished_at,omitempty"`
+		Granted    *int       `json:"granted,omitempty"`
+		Id         *int       `json:"id,omitempty"`
+		Offered    *int       `json:"offered,omitempty"`
+
+		// On the last day covered (China time)
+		On *openapi_types.Date `json:"on,omitempty"`
+
+		// Scanned registry records (or events) read
+		Scanned *int `json:"scanned,omitempty"`
+
+		// Since the day before the first day covered
+		Since *openapi_types.Date `json:"since,omitempty"`
+
+		// Skipped count by reason: already_done, deceased, rules_refuse, no_recipient, bad_record, failed
+		Skipped   *map[string]int `json:"skipped,omitempty"`
+		StartedAt *time.Time      `json:"started_at,omitempty"`
+
+		// StartedBy the daily schedule, the registry events' run, or yiwang proactive run
+		StartedBy *ProactiveSweeps200JSONResponseBodySweepsStartedBy `json:"started_by,omitempty"`
+		Status    *ProactiveSweeps200JSONResponseBodySweepsStatus    `json:"status,omitempty"`
+		TookMs    *int                                               `json:"took_ms,omitempty"`
+	} `json:"sweeps,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ProactiveSweepsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ProactiveSweepsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ProactiveSweepsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ProactiveSweepsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ProactiveSweepsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ProactiveSweepsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ProactiveSweepsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17882,6 +18979,36 @@ func (c *ClientWithResponses) FailedNotificationsWithResponse(ctx context.Contex
 	return ParseFailedNotificationsResponse(rsp)
 }
 
+// RetryNotificationsWithBodyWithResponse Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *ClientWithResponses) RetryNotificationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error) {
+	rsp, err := c.RetryNotificationsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationsResponse(rsp)
+}
+
+// RetryNotificationsWithResponse Send again every dead letter of a channel, of a kind, or of both
+//
+// Like retrying each one, at most 500 at a time (more is true when others remain — call again). Deliveries already pending are not sent a second time. Audited, one entry per delivery. System administrators only (notify:retry).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/retry (the `RetryNotifications` operationId).
+func (c *ClientWithResponses) RetryNotificationsWithResponse(ctx context.Context, body RetryNotificationsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryNotificationsResponse, error) {
+	rsp, err := c.RetryNotifications(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationsResponse(rsp)
+}
+
 // NotificationAttemptsWithResponse The delivery log of one notification delivery — every attempt, when, and the error if it failed
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17893,6 +19020,21 @@ func (c *ClientWithResponses) NotificationAttemptsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseNotificationAttemptsResponse(rsp)
+}
+
+// RetryNotificationWithResponse Send one dead letter again
+//
+// The failed delivery is set pending and gets a new delivery job, as a first delivery does; its earlier attempts stay in the delivery log. Retrying while that retry is still pending sends nothing more (already_pending is 1). Audited. System administrators only (notify:retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/notifications/{id}/retry (the `RetryNotification` operationId).
+func (c *ClientWithResponses) RetryNotificationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RetryNotificationResponse, error) {
+	rsp, err := c.RetryNotification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryNotificationResponse(rsp)
 }
 
 // PersonalDataAccessLogWithResponse Who viewed unmasked personal data, when and why — newest first
@@ -18079,6 +19221,36 @@ func (c *ClientWithResponses) SupplyCorrectionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseSupplyCorrectionResponse(rsp)
+}
+
+// DeclineGrantWithBodyWithResponse Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+//
+// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+func (c *ClientWithResponses) DeclineGrantWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineGrantResponse, error) {
+	rsp, err := c.DeclineGrantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineGrantResponse(rsp)
+}
+
+// DeclineGrantWithResponse Decline what the platform granted you on its own initiative (免申即享): its licence or benefit is cancelled with your reason
+//
+// Only for an application whose initiative is proactive, by the person it was made for, once. Any other application answers 409 not_granted (withdraw it instead); a second decline answers 409 already_declined.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/applications/{id}/decline (the `DeclineGrant` operationId).
+func (c *ClientWithResponses) DeclineGrantWithResponse(ctx context.Context, id int, body DeclineGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineGrantResponse, error) {
+	rsp, err := c.DeclineGrant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineGrantResponse(rsp)
 }
 
 // UpdateApplicationFormWithBodyWithResponse Set form values of a draft; values from a source stay unless the item lets the applicant edit them
@@ -18571,6 +19743,36 @@ func (c *ClientWithResponses) MyDataReadsWithResponse(ctx context.Context, reqEd
 	return ParseMyDataReadsResponse(rsp)
 }
 
+// MyEligibilityWithBodyWithResponse 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+//
+// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+func (c *ClientWithResponses) MyEligibilityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MyEligibilityResponse, error) {
+	rsp, err := c.MyEligibilityWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMyEligibilityResponse(rsp)
+}
+
+// MyEligibilityWithResponse 我能办 / 我能享: the services you (or the enterprise you act for: 惠企政策) qualify for now by their rules on your data, and those where one condition stands in the way, with the reason
+//
+// The platform reads, once, every source the services' rules need, under the consent this call gives (listed in your data reads). Services whose situations you must answer first, or whose rules read what only the form asks, are left out.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/eligibility (the `MyEligibility` operationId).
+func (c *ClientWithResponses) MyEligibilityWithResponse(ctx context.Context, body MyEligibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*MyEligibilityResponse, error) {
+	rsp, err := c.MyEligibility(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMyEligibilityResponse(rsp)
+}
+
 // MyInvitationsWithResponse The applications the signed-in person is named in as a co-party, newest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18968,6 +20170,19 @@ func (c *ClientWithResponses) OverdueBoardWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseOverdueBoardResponse(rsp)
+}
+
+// ProactiveSweepsWithResponse 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/supervision/proactive-sweeps (the `ProactiveSweeps` operationId).
+func (c *ClientWithResponses) ProactiveSweepsWithResponse(ctx context.Context, params *ProactiveSweepsParams, reqEditors ...RequestEditorFn) (*ProactiveSweepsResponse, error) {
+	rsp, err := c.ProactiveSweeps(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseProactiveSweepsResponse(rsp)
 }
 
 // TaskInboxWithResponse The signed-in staff member's inbox — open tasks they may work and those they claimed, nearest deadline first, each with its light
@@ -20254,6 +21469,53 @@ func ParseFailedNotificationsResponse(rsp *http.Response) (*FailedNotificationsR
 	return response, nil
 }
 
+// ParseRetryNotificationsResponse parses an HTTP response from a RetryNotificationsWithResponse call
+func ParseRetryNotificationsResponse(rsp *http.Response) (*RetryNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetryResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseNotificationAttemptsResponse parses an HTTP response from a NotificationAttemptsWithResponse call
 func ParseNotificationAttemptsResponse(rsp *http.Response) (*NotificationAttemptsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20309,6 +21571,67 @@ func ParseNotificationAttemptsResponse(rsp *http.Response) (*NotificationAttempt
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryNotificationResponse parses an HTTP response from a RetryNotificationWithResponse call
+func ParseRetryNotificationResponse(rsp *http.Response) (*RetryNotificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryNotificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetryResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 
@@ -20777,6 +22100,67 @@ func ParseSupplyCorrectionResponse(rsp *http.Response) (*SupplyCorrectionRespons
 	}
 
 	response := &SupplyCorrectionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Application
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeclineGrantResponse parses an HTTP response from a DeclineGrantWithResponse call
+func ParseDeclineGrantResponse(rsp *http.Response) (*DeclineGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclineGrantResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -22086,6 +23470,69 @@ func ParseMyDataReadsResponse(rsp *http.Response) (*MyDataReadsResponse, error) 
 	return response, nil
 }
 
+// ParseMyEligibilityResponse parses an HTTP response from a MyEligibilityWithResponse call
+func ParseMyEligibilityResponse(rsp *http.Response) (*MyEligibilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MyEligibilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items *[]struct {
+				// GrantedWithoutApplying the platform grants it by itself when its day comes
+				GrantedWithoutApplying *bool   `json:"granted_without_applying,omitempty"`
+				ItemCode               *string `json:"item_code,omitempty"`
+
+				// Name a text in Chinese and English
+				Name      *Text `json:"name,omitempty"`
+				Qualifies *bool `json:"qualifies,omitempty"`
+
+				// Reasons what stands in the way, when it does not qualify
+				Reasons *[]Text `json:"reasons,omitempty"`
+
+				// Summary a text in Chinese and English
+				Summary *Text `json:"summary,omitempty"`
+			} `json:"items,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseMyInvitationsResponse parses an HTTP response from a MyInvitationsWithResponse call
 func ParseMyInvitationsResponse(rsp *http.Response) (*MyInvitationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23026,8 +24473,11 @@ func ParseStaffApplicationResponse(rsp *http.Response) (*StaffApplicationRespons
 			// HallCode the accepting hall, for window intake
 			HallCode *string `json:"hall_code,omitempty"`
 			Id       *int    `json:"id,omitempty"`
-			ItemCode *string `json:"item_code,omitempty"`
-			ItemName *string `json:"item_name,omitempty"`
+
+			// Initiative proactive: the platform made it for the person on its own initiative (免申即享); absent for one the applicant made
+			Initiative *StaffApplication200JSONResponseBodyInitiative `json:"initiative,omitempty"`
+			ItemCode   *string                                        `json:"item_code,omitempty"`
+			ItemName   *string                                        `json:"item_name,omitempty"`
 
 			// Light how near a deadline is: yellow at --deadline-warning-days working days left or fewer, red when overdue, paused while the clock is stopped (correction, special procedure)
 			Light *Light `json:"light,omitempty"`
@@ -23302,6 +24752,83 @@ func ParseOverdueBoardResponse(rsp *http.Response) (*OverdueBoardResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseProactiveSweepsResponse parses an HTTP response from a ProactiveSweepsWithResponse call
+func ParseProactiveSweepsResponse(rsp *http.Response) (*ProactiveSweepsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ProactiveSweepsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Sweeps *[]struct {
+				Candidates *int `json:"candidates,omitempty"`
+
+				// DryRun found and decided, nothing written
+				DryRun     *bool      `json:"dry_run,omitempty"`
+				Error      *string    `json:"error,omitempty"`
+				FinishedAt *time.Time `json:"finished_at,omitempty"`
+				Granted    *int       `json:"granted,omitempty"`
+				Id         *int       `json:"id,omitempty"`
+				Offered    *int       `json:"offered,omitempty"`
+
+				// On the last day covered (China time)
+				On *openapi_types.Date `json:"on,omitempty"`
+
+				// Scanned registry records (or events) read
+				Scanned *int `json:"scanned,omitempty"`
+
+				// Since the day before the first day covered
+				Since *openapi_types.Date `json:"since,omitempty"`
+
+				// Skipped count by reason: already_done, deceased, rules_refuse, no_recipient, bad_record, failed
+				Skipped   *map[string]int `json:"skipped,omitempty"`
+				StartedAt *time.Time      `json:"started_at,omitempty"`
+
+				// StartedBy the daily schedule, the registry events' run, or yiwang proactive run
+				StartedBy *ProactiveSweeps200JSONResponseBodySweepsStartedBy `json:"started_by,omitempty"`
+				Status    *ProactiveSweeps200JSONResponseBodySweepsStatus    `json:"status,omitempty"`
+				TookMs    *int                                               `json:"took_ms,omitempty"`
+			} `json:"sweeps,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error

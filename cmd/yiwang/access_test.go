@@ -120,6 +120,8 @@ var accessTable = map[string]access{
 	"PATCH /api/v1/me/notification-channels": {body: `{}`, allowed: signedIn()},
 	"GET /api/v1/admin/notifications/failed": {allowed: []string{sysAdmin}},
 	"GET /admin/notifications":               {allowed: []string{sysAdmin}},
+	"POST /api/v1/admin/notifications/retry": {body: `{"channel":"webhook"}`, allowed: []string{sysAdmin}},
+	"POST /admin/notifications/retry":        {body: `channel=webhook`, allowed: []string{sysAdmin}},
 	"POST /me/notification-channels":         {body: `stop=email`, allowed: signedIn()},
 	"GET /api/v1/admin/tokens":               {allowed: []string{sysAdmin}},
 	"POST /api/v1/admin/tokens":              {body: `{}`, allowed: []string{sysAdmin}},

@@ -48,10 +48,11 @@ type app struct {
 	identities *identity.Store
 	signIn     *identity.Handler // the sign-in pages, which list the demo accounts on a demo database
 	registries *hub.Builtin
-	outbox     *notify.Outbox   // everything that tells a person something goes through it
-	channels   []notify.Channel // the channels besides the inbox this deployment delivers by
-	blobs      blob.Store       // uploaded materials
-	calendar   *workday.Store   // the working-day calendar deadlines are counted on
+	outbox     *notify.Outbox    // everything that tells a person something goes through it
+	retention  *notify.Retention // prunes old delivered copies and delivery log
+	channels   []notify.Channel  // the channels besides the inbox this deployment delivers by
+	blobs      blob.Store        // uploaded materials
+	calendar   *workday.Store    // the working-day calendar deadlines are counted on
 	licences   *licence.Service
 	keyring    *seal.Keyring // seal keys, and the platform's audit key
 	pins       *kiosk.PINs   // kiosk sign-in PINs
@@ -79,6 +80,7 @@ type appOptions struct {
 	warningDays    int                      // working days left at which a deadline turns yellow
 	partyDays      int                      // working days co-parties have to confirm
 	blacklist      int                      // overdue supplements that blacklist a person
+	retentionDays  int                      // days delivered notifications' copies and log are kept; 0: for ever
 	smtp           *email.Config            // the relay notifications are emailed through, or nil
 	webhooks       []webhook.Endpoint       // other systems told of events
 	sms            sms.Provider             // the SMS gateway, or nil
@@ -218,6 +220,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		signIn:       idHandler,
 		registries:   builtin,
 		outbox:       outbox,
+		retention:    notify.NewRetention(db, opts.retentionDays),
 		channels:     channels,
 		blobs:        opts.blobs,
 		calendar:     calendar,
@@ -244,6 +247,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
 	jobs.Register(ws, proactive.NewDailyWorker(a.proactive))
 	jobs.Register(ws, proactive.NewEventsWorker(a.proactive))
+	jobs.Register(ws, notify.NewPruneWorker(a.retention))
 }
 
 // keyFile holds the personal-data key when none is configured.
@@ -301,7 +305,7 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 		return appOptions{}, err
 	}
 	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
-		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter,
+		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter, retentionDays: cfg.NotifyRetention,
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)

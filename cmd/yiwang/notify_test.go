@@ -110,6 +110,14 @@ func TestAdministratorSeesFailedNotifications(t *testing.T) {
 	if !strings.Contains(list, "发送失败的通知") || !strings.Contains(list, "z*******@example.cn") || !strings.Contains(list, "451") || strings.Contains(list, "zhangsan@") {
 		t.Errorf("the failed notifications page does not show the refused email, masked:\n%s", list)
 	}
+	var id string
+	if err := db.QueryRow(`SELECT CAST(id AS TEXT) FROM outbox_messages WHERE channel = 'email' AND status = 'failed'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, confirm := page(t, h, admin, "GET", "/admin/notifications?lang=en&confirm="+id, nil); !strings.Contains(confirm, "Send notification No. "+id+" again (") ||
+		!strings.Contains(confirm, `name="id" value="`+id+`"`) || strings.Contains(confirm, "？") {
+		t.Errorf("the English confirmation of a retry is not in English:\n%s", confirm)
+	}
 	if _, inbox := page(t, h, zhang, "GET", "/me/notifications", nil); !strings.Contains(inbox, "unread") {
 		t.Errorf("Zhang San's inbox has nothing unread after the approval:\n%s", inbox)
 	}

@@ -207,6 +207,8 @@ func init() {
 		"POST /me/notifications/{id}/read":        r("notification", "/me/notifications/{id}/read", "x=1", who(applicant), who(otherCitizen, legalRep)),
 		// A delivery's log is the system administrator's, not even its recipient's.
 		"GET /api/v1/admin/notifications/{id}/attempts": r("notification", "/api/v1/admin/notifications/{id}/attempts", "", who(sysAdmin), who(sysAdmin)),
+		// So is sending a dead letter again (these were delivered: 409, nothing sent).
+		"POST /api/v1/admin/notifications/{id}/retry": r("notification", "/api/v1/admin/notifications/{id}/retry", "", who(sysAdmin), who(sysAdmin)),
 		// Staff with a need see any person unmasked, with a purpose, logged.
 		"GET /api/v1/persons/{id}":        r("person", "/api/v1/persons/{id}?purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", "", who(clerk, reviewer, head, headY), who(clerk, reviewer, head, headY)),
 		"GET /api/v1/admin/accounts/{id}": r("account", "/api/v1/admin/accounts/{id}", "", who(sysAdmin), who(sysAdmin)),

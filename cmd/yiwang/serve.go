@@ -91,6 +91,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := proactive.Schedule(ctx, db, queue); err != nil {
 		return fmt.Errorf("schedule the proactive services' sweep: %w", err)
 	}
+	if err := a.retention.Schedule(ctx, queue); err != nil {
+		return fmt.Errorf("schedule the pruning of old notifications: %w", err)
+	}
 	var demoAccounts []demo.Account
 	if !cfg.NoDemo {
 		if demoAccounts, err = seedDemo(ctx, db, a, cfg.Demo, logger); err != nil {

@@ -218,6 +218,8 @@ const (
 	RecipientMismatch    Code = "recipient_mismatch"
 	BadEmail             Code = "bad_email"
 	ChannelNotOffered    Code = "channel_not_offered"
+	BadRetry             Code = "bad_retry"
+	AlreadyDelivered     Code = "already_delivered"
 
 	// Self-service terminals (kiosk).
 	BadPIN    Code = "bad_pin"
@@ -529,6 +531,8 @@ var words = map[Code]Words{
 	RecipientMismatch:    {Zh: "消息的收件人不一致，请只指定一个。", En: "The message names two different recipients. Name one."},
 	BadEmail:             {Zh: "请填写有效的电子邮箱地址。", En: "Give a valid email address such as name@example.cn."},
 	ChannelNotOffered:    {Zh: "本平台暂不提供该通知方式。", En: "This platform does not offer that way of being notified."},
+	BadRetry:             {Zh: "请选择要重新发送的通知：一条，或某一发送方式、某一类型的全部。", En: "Choose what to send again: one delivery, or all of a channel or a kind."},
+	AlreadyDelivered:     {Zh: "该通知已经送达，无需重新发送。", En: "This notification was delivered; there is nothing to send again."},
 
 	// Self-service terminals (kiosk).
 	BadPIN:    {Zh: "身份证与密码不匹配，请重新输入六位密码。", En: "The ID card and PIN do not match. Enter the six-digit PIN again."},

@@ -55,6 +55,7 @@ const (
 	OverdueView     Permission = "overdue:view"    // the board of late and nearly late cases, and accountability records
 	Inspect         Permission = "review:inspect"  // record the inspection of a commitment approval (告知承诺核查)
 	DeadLetters     Permission = "notify:failed"   // list notifications that could not be delivered, with their errors
+	NotifyRetry     Permission = "notify:retry"    // send failed notifications again
 )
 
 // grants is the whole policy: what each role may do.
@@ -65,7 +66,7 @@ var grants = map[Role][]Permission{
 	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect},
 	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView}, // watches, never revokes: the issuing department does
 	CatalogAdmin: {CatalogManage, MachineSwitch},
-	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView, DeadLetters},
+	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView, DeadLetters, NotifyRetry},
 }
 
 // Scopes an API token may carry: the permissions other systems can be given.

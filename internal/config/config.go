@@ -53,6 +53,7 @@ type Config struct {
 	SMTPPassword      string
 	SMTPStartTLS      bool   // require STARTTLS before sending
 	WebhooksFile      string // YAML file of other systems' webhook endpoints; empty: none
+	NotifyRetention   int    // days delivered notifications' external copies and delivery log are kept; 0: for ever
 	SMSURL            string // the SMS gateway's HTTP adapter; empty: no SMS channel
 	SMSSecret         string // HMAC secret signing requests to it
 }
@@ -190,6 +191,15 @@ func Options() []Option {
 			func(c *Config, v string) error { c.SMSSecret = v; return nil }},
 		{"webhooks-file", "YIWANG_WEBHOOKS_FILE", "", "YAML file of other government systems told of events by signed webhooks: endpoints with name, url, secret_env (the variable holding the HMAC secret) and kinds (see docs/NOTIFICATIONS.md); empty: none", []string{"serve", "proactive"},
 			func(c *Config, v string) error { c.WebhooksFile = strings.TrimSpace(v); return nil }},
+		{"notify-retention-days", "YIWANG_NOTIFY_RETENTION_DAYS", "180", "days the text of delivered email, SMS and webhook deliveries and the delivery log of delivered messages are kept before an hourly job prunes them (dead letters never); 0: keep them for ever", []string{"serve"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 3650 {
+					return errors.New("must be a whole number of days from 0 (keep for ever) to 3650")
+				}
+				c.NotifyRetention = n
+				return nil
+			}},
 		{"upload-max-bytes", "YIWANG_UPLOAD_MAX_BYTES", "20MiB", "largest uploaded material accepted: bytes, or a number with KiB, MiB or GiB", []string{"serve", "proactive"},
 			func(c *Config, v string) error { return setBytes(&c.UploadMaxBytes, v) }},
 		// On the disk a material uploaded through one process is not found

@@ -568,7 +568,7 @@ func (h *Handler) chooseChannels(w http.ResponseWriter, r *http.Request) {
 		h.renderMe(w, r, http.StatusBadRequest, err)
 		return
 	}
-	http.Redirect(w, r, "/me#notices", http.StatusSeeOther)
+	http.Redirect(w, r, "/me?notices=saved#notices", http.StatusSeeOther)
 }
 
 // renderMe shows the account page; refused is the reason a change of
@@ -587,6 +587,7 @@ func (h *Handler) renderMe(w http.ResponseWriter, r *http.Request, status int, r
 		Level, NextLevel string // the real-name level in words, and how to raise it
 		Channels         *notify.Channels
 		Refused          string
+		Saved            bool // the channels were just changed: the page says so
 	}{Me: m, DepartmentName: m.Department, Level: pick(lang, words.Zh, words.En), NextLevel: pick(lang, words.NextZh, words.NextEn)}
 	if h.Notices != nil {
 		c, err := h.Notices.Channels(r.Context(), m.Principal)
@@ -598,6 +599,8 @@ func (h *Handler) renderMe(w http.ResponseWriter, r *http.Request, status int, r
 	}
 	if refused != nil {
 		page.Refused = apperr.As(refused).Words().In(lang)
+	} else {
+		page.Saved = r.URL.Query().Get("notices") == "saved"
 	}
 	if h.Org != nil && m.Department != "" {
 		if d, err := h.Org.Department(r.Context(), m.Department); err == nil {

@@ -29,6 +29,38 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("PATCH /api/v1/me/notification-channels", authz.SignedIn, h.setChannels)
 	r.HandleFunc("GET /api/v1/admin/notifications/failed", authz.DeadLetters, h.deadLetters)
 	r.HandleFunc("GET /api/v1/admin/notifications/{id}/attempts", authz.DeadLetters, h.attempts)
+	r.HandleFunc("POST /api/v1/admin/notifications/{id}/retry", authz.NotifyRetry, h.retryOne)
+	r.HandleFunc("POST /api/v1/admin/notifications/retry", authz.NotifyRetry, h.retryAll)
+}
+
+func (h *Handler) retryOne(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		httpx.WriteError(w, r, h.logger, apperr.New(apperr.Invalid, apperr.BadID, "the delivery id must be a positive whole number"))
+		return
+	}
+	h.retry(w, r, RetryFilter{ID: id})
+}
+
+func (h *Handler) retryAll(w http.ResponseWriter, r *http.Request) {
+	var f struct {
+		Channel string `json:"channel"`
+		Kind    Kind   `json:"kind"`
+	}
+	if err := httpx.DecodeJSON(w, r, &f); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.retry(w, r, RetryFilter{Channel: f.Channel, Kind: f.Kind})
+}
+
+func (h *Handler) retry(w http.ResponseWriter, r *http.Request, f RetryFilter) {
+	res, err := h.outbox.Retry(r.Context(), authz.From(r.Context()), f)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
 func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {

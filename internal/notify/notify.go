@@ -187,10 +187,16 @@ func (o *Outbox) insert(ctx context.Context, tx *sql.Tx, m Message) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("notify: write %s message: %w", m.Kind, err)
 	}
-	if _, err := o.queue.Enqueue(ctx, tx, DeliverArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: o.attempts}); err != nil {
+	if err := o.enqueue(ctx, tx, id); err != nil {
 		return 0, err
 	}
 	return id, nil
+}
+
+// enqueue adds, in tx, the job that delivers message id with its retry budget.
+func (o *Outbox) enqueue(ctx context.Context, tx *sql.Tx, id int64) error {
+	_, err := o.queue.Enqueue(ctx, tx, DeliverArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: o.attempts})
+	return err
 }
 
 // check refuses a message that could not be delivered or shown; the errors

@@ -1,6 +1,7 @@
 package proactive
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -165,6 +166,20 @@ type populationRow struct {
 	Alive    *bool  `json:"alive"`
 }
 
+// birthKey is how a stored population record writes its birth date.
+var birthKey = []byte(`"birth_date":"`)
+
+// birthDate finds the birth date in a population record's JSON.
+func birthDate(plain []byte) (time.Time, bool) {
+	i := bytes.Index(plain, birthKey)
+	if i < 0 || len(plain) < i+len(birthKey)+10 {
+		return time.Time{}, false
+	}
+	s := plain[i+len(birthKey) : i+len(birthKey)+10]
+	t, err := time.ParseInLocation(time.DateOnly, string(s), cst)
+	return t, err == nil
+}
+
 // licenceRow is what the sweep reads of an e-licence record.
 type licenceRow struct {
 	HolderID string `json:"holder_id"`
@@ -220,19 +235,27 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 		var each func(idx string, plain []byte) error
 		if src == "population" {
 			each = func(idx string, plain []byte) error {
-				var p populationRow
-				if err := json.Unmarshal(plain, &p); err != nil {
-					return err
-				}
-				birth, err := time.ParseInLocation(time.DateOnly, p.Birth, e.cst())
-				if err != nil {
+				// Records are stored as json.Marshal writes them, so the
+				// birth date is found without decoding the record; only
+				// the few whose birthday falls in the window are decoded.
+				birth, ok := birthDate(plain)
+				if !ok {
 					return nil // no birth date: no birthday
 				}
+				var p *populationRow
 				for _, s := range ages {
-					if at := birth.AddDate(s.age, 0, 0); inWindow(at, since, on) {
-						add(candidate{svc: s, idx: idx, idNumber: p.IDNumber, name: p.Name, phone: p.Phone, period: day(at),
-							dead: p.Alive != nil && !*p.Alive, basis: fmt.Sprintf("年满%d周岁", s.age)})
+					at := birth.AddDate(s.age, 0, 0)
+					if !inWindow(at, since, on) {
+						continue
 					}
+					if p == nil {
+						p = new(populationRow)
+						if err := json.Unmarshal(plain, p); err != nil {
+							return err
+						}
+					}
+					add(candidate{svc: s, idx: idx, idNumber: p.IDNumber, name: p.Name, phone: p.Phone, period: day(at),
+						dead: p.Alive != nil && !*p.Alive, basis: fmt.Sprintf("年满%d周岁", s.age)})
 				}
 				return nil
 			}
@@ -279,8 +302,6 @@ func compareStrings(a, b string) int {
 	}
 	return 0
 }
-
-func (e *Engine) cst() *time.Location { return cst }
 
 // licenceDays are the days in the window a licence trigger fires for l.
 func licenceDays(s service, l licenceRow, since, on time.Time) []time.Time {

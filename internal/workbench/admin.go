@@ -11,6 +11,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
+	"yiwang/internal/notify"
 	"yiwang/internal/web"
 	"yiwang/internal/workday"
 )
@@ -29,19 +30,92 @@ func (h *Handler) registerAdmin(r *httpx.Router) {
 	r.HandleFunc("GET /admin/calendar", authz.CalendarManage, h.adminCalendar)
 	r.HandleFunc("POST /admin/calendar", authz.CalendarManage, h.adminLoadYear)
 	r.HandleFunc("GET /admin/notifications", authz.DeadLetters, h.adminDeadLetters)
+	r.HandleFunc("POST /admin/notifications/retry", authz.NotifyRetry, h.adminRetry)
+}
+
+// deadLettersPage is what /admin/notifications shows: the dead letters, a
+// retry waiting for its confirmation, and the outcome of the last retry.
+type deadLettersPage struct {
+	Letters  []notify.DeadLetter
+	CanRetry bool
+	// Confirm is the retry asked for and not yet confirmed; ConfirmOne the
+	// dead letter it names, when this page lists it.
+	Confirm    *notify.RetryFilter
+	ConfirmOne *notify.DeadLetter
+	// ChooseFirst is set when "send all again" was pressed with neither a
+	// channel nor a kind chosen.
+	ChooseFirst bool
+	// Done is set after a retry: how many were sent again, whether the one
+	// asked for was still pending from a retry before, whether more remain.
+	Done                 bool
+	Retried              int
+	AlreadyPending, More bool
+	// The kinds and channels to choose from when retrying all of them.
+	Kinds    []notify.Kind
+	Channels []string
 }
 
 // adminDeadLetters lists the notification deliveries that failed for good,
-// so an administrator sees a relay or an endpoint that stopped working.
+// so an administrator sees a relay or an endpoint that stopped working, and
+// sends them again: a retry button asks for confirmation on this page first
+// (confirm=ID, or confirm=all with channel and kind).
 func (h *Handler) adminDeadLetters(w http.ResponseWriter, r *http.Request) {
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	letters, err := h.Outbox.DeadLetters(r.Context(), authz.From(r.Context()), max(before, 0), 50)
+	q := r.URL.Query()
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	p := authz.From(r.Context())
+	letters, err := h.Outbox.DeadLetters(r.Context(), p, max(before, 0), 50)
 	if err != nil {
 		h.fail(w, r, err, "/admin")
 		return
 	}
+	d := deadLettersPage{Letters: letters, CanRetry: p.Can(authz.NotifyRetry), Kinds: notify.Kinds,
+		Channels: []string{notify.ChannelInApp, notify.ChannelEmail, notify.ChannelSMS, notify.ChannelWebhook}}
+	if c := q.Get("confirm"); d.CanRetry && c != "" {
+		if id, err := strconv.ParseInt(c, 10, 64); err == nil && id > 0 {
+			d.Confirm = &notify.RetryFilter{ID: id}
+			for i := range letters {
+				if letters[i].ID == id {
+					d.ConfirmOne = &letters[i]
+				}
+			}
+		} else if c == "all" && (q.Get("channel") != "" || q.Get("kind") != "") {
+			d.Confirm = &notify.RetryFilter{Channel: q.Get("channel"), Kind: notify.Kind(q.Get("kind"))}
+		} else if c == "all" {
+			d.ChooseFirst = true
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("retried")); err == nil {
+		d.Done, d.Retried, d.AlreadyPending, d.More = true, n, q.Get("pending") == "1", q.Get("more") == "1"
+	}
 	lang := web.Lang(w, r)
-	h.pages.Render(w, r, http.StatusOK, "admin_notifications.html", pick(lang, "发送失败的通知", "Failed notifications"), letters)
+	h.pages.Render(w, r, http.StatusOK, "admin_notifications.html", pick(lang, "发送失败的通知", "Failed notifications"), d)
+}
+
+// adminRetry sends again the dead letter in the form's id, or every one of
+// its channel and kind, after the confirmation on the list.
+func (h *Handler) adminRetry(w http.ResponseWriter, r *http.Request) {
+	f := notify.RetryFilter{Channel: r.PostFormValue("channel"), Kind: notify.Kind(r.PostFormValue("kind"))}
+	if id := r.PostFormValue("id"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n <= 0 {
+			h.fail(w, r, apperr.New(apperr.Invalid, apperr.BadID, "the delivery id is a whole number"), "/admin/notifications")
+			return
+		}
+		f.ID = n
+	}
+	res, err := h.Outbox.Retry(r.Context(), authz.From(r.Context()), f)
+	if err != nil {
+		h.fail(w, r, err, "/admin/notifications")
+		return
+	}
+	kv := []string{"retried", strconv.Itoa(len(res.Retried))}
+	if res.AlreadyPending > 0 {
+		kv = append(kv, "pending", "1")
+	}
+	if res.More {
+		kv = append(kv, "more", "1")
+	}
+	redirect(w, r, withQuery("/admin/notifications", kv...))
 }
 
 func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
