@@ -71,3 +71,65 @@ func testProactiveOnTheDemoData(t *testing.T, db *store.DB) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestProactiveRunCommand: yiwang proactive run on a database with the
+// demo catalogue and generated registries — a dry run counts and writes
+// nothing, the run grants and offers, a second run does nothing twice —
+// and bad input is one clear line.
+func TestProactiveRunCommand(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		for _, args := range [][]string{
+			{"migrate", "--db", dsn},
+			{"catalog", "import", "--db", dsn, "--data-dir", dir, "../../catalog"},
+			{"catalog", "publish", "--db", dsn, "--data-dir", dir, "--all"},
+			{"demo", "generate", "--db", dsn, "--data-dir", dir, "--persons", "40", "--enterprises", "4"},
+		} {
+			if code, _, stderr := runCmd(t, args...); code != 0 {
+				t.Fatalf("%v: %s", args, stderr)
+			}
+		}
+		today := time.Now().UTC().Format(time.DateOnly) // the generator's day
+		run := func(extra ...string) string {
+			t.Helper()
+			code, stdout, stderr := runCmd(t, append([]string{"proactive", "run", "--db", dsn, "--data-dir", dir, "--on", today}, extra...)...)
+			if code != 0 {
+				t.Fatalf("proactive run %v = %d: %s", extra, code, stderr)
+			}
+			return stdout
+		}
+		summary := regexp.MustCompile(`after \S+ up to ` + today + `: ([0-9,]+) records read, ([0-9]+) candidates .*; ([0-9]+) granted, ([0-9]+) offered, skipped (.*); acted`)
+		dry := summary.FindStringSubmatch(run("--dry-run"))
+		if dry == nil || dry[2] != "4" || dry[3] == "0" {
+			t.Fatalf("dry run summary %q; want the 4 residents turning 60 and 80 today, one granted", dry)
+		}
+		db := storetest.Open(t, dsn)
+		var apps int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM applications`).Scan(&apps)
+		if apps != 0 {
+			t.Fatalf("the dry run made %d applications", apps)
+		}
+		real := summary.FindStringSubmatch(run())
+		if real == nil || real[3] != dry[3] || real[4] != dry[4] {
+			t.Errorf("the run %q does not do what its dry run %q said", real, dry)
+		}
+		again := summary.FindStringSubmatch(run("--since", time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)))
+		if again == nil || again[3] != "0" || again[4] != "0" || !strings.Contains(again[5], "already_done 4") {
+			t.Errorf("a second run of the day: %q; want nothing done twice", again)
+		}
+
+		for _, bad := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"proactive"}, "name the subcommand: run"},
+			{[]string{"proactive", "run", "--db", dsn, "--on", "2026-13-01"}, "--on: a day is written YYYY-MM-DD"},
+			{[]string{"proactive", "run", "--db", dsn, "--on", today, "--since", today}, "must be before --on"},
+		} {
+			code, _, stderr := runCmd(t, bad.args...)
+			if code != 2 || !strings.Contains(stderr, bad.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%v: exit %d, %q; want 2 and one line with %q", bad.args, code, stderr, bad.want)
+			}
+		}
+	})
+}
