@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"yiwang/internal/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/proactive"
 	"yiwang/internal/store"
@@ -67,6 +68,27 @@ func testProactiveOnTheDemoData(t *testing.T, db *store.DB) {
 	_, reads := page(t, h, hd, "GET", "/me/data-reads", nil)
 	if !strings.Contains(reads, "查看我能办、我能享的事项") {
 		t.Error("the reads for 我能办 are not in 张三's data-read list")
+	}
+
+	// Acting for his company, he sees the enterprise's services (惠企政策),
+	// none of his own; without consent nothing is read.
+	if code, _, body := call(t, h, "PUT", "/api/v1/me/acting-for", strings.NewReader(`{"credit_code":"`+demo.DemoCompany+`"}`), withJSON(hd)); code != 200 {
+		t.Fatalf("acting for the demo company: %d %s", code, body)
+	}
+	if code, _, _ := call(t, h, "POST", "/api/v1/me/eligibility", strings.NewReader(`{"consent":false}`), withJSON(hd)); code != 400 {
+		t.Errorf("eligibility without consent: %d, want 400", code)
+	}
+	code, body, raw := call(t, h, "POST", "/api/v1/me/eligibility", strings.NewReader(`{"consent":true}`), withJSON(hd))
+	items, _ := body["items"].([]any)
+	if code != 200 || len(items) == 0 {
+		t.Fatalf("the company's eligibility: %d %s", code, raw)
+	}
+	for _, it := range items {
+		code, _ := it.(map[string]any)["item_code"].(string)
+		v, err := catalog.NewStore(db).Current(ctx, code)
+		if err != nil || v.Item.Target != "enterprise" {
+			t.Errorf("the company is told about %s, not an enterprise's service", code)
+		}
 	}
 }
 

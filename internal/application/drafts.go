@@ -130,7 +130,7 @@ func (s *core) planDraft(ctx context.Context, w who, req StartRequest, hall stri
 		if it.Target == "enterprise" {
 			return draft{}, apperr.New(apperr.Invalid, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: its representative applies online or with the enterprise's papers", it.Name.Zh)
 		}
-	} else if err := checkApplicant(it, p); err != nil {
+	} else if err := checkApplicant(it, w.applying(it)); err != nil {
 		return draft{}, err
 	}
 	if err := checkAnswers(it, answers); err != nil {
@@ -314,6 +314,17 @@ func (d *draft) compute(records map[string]hub.Record, statuses map[string]strin
 			d.app.FieldsPrefilled++ // nothing for the applicant to type
 		}
 	}
+}
+
+// applying is who applies for it as checkApplicant sees them: when only
+// judging their data (我能办), as if signed in at the real-name level it
+// needs.
+func (w who) applying(it catalog.Item) authz.Principal {
+	p := w.p
+	if w.judging && it.Requirements != nil {
+		p.RealNameLevel = max(p.RealNameLevel, it.Requirements.RealNameLevel)
+	}
+	return p
 }
 
 // checkApplicant refuses an applicant the item is not for.

@@ -42,6 +42,10 @@ func (s *Drafts) Eligible(ctx context.Context, p authz.Principal) ([]Eligibility
 	if err != nil {
 		return nil, err
 	}
+	// Whether the data qualifies them does not hang on how they signed in:
+	// an item that needs a surer identity to apply online is judged too,
+	// and its apply page says what sign-in it needs.
+	w.judging = true
 	vs, err := s.catalog.Published(ctx)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,9 @@ type who struct {
 	// initiative: the platform applies for the person on its own
 	// initiative (免申即享), under its proactive-service account.
 	initiative bool
+	// judging: the applicant's data is judged against items' rules (我能办),
+	// not applied with; the real-name level an item needs does not matter.
+	judging bool
 }
 
 // readerName is how a read appears in the person's "who read my data" list.
