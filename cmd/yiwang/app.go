@@ -134,7 +134,8 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	idHandler.Org = orgStore
 	metrics := ops.New(db)
 	builtin := hub.NewBuiltin(db, opts.protector)
-	reader := hub.NewReader(db, hub.Router{Default: builtin, BySource: metrics.Sources(opts.connectors)}, builtin.SubjectIndex)
+	router := hub.Router{Default: builtin, BySource: metrics.Sources(opts.connectors)}
+	reader := hub.NewReader(db, router, builtin.SubjectIndex)
 	ids.SetRegistry(reader)
 	queue := opts.queue
 	if queue == nil {
@@ -177,6 +178,11 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
 	calendar.OnLoad(recountWith(applications.Deadlines))
 	engine := proactive.New(db, catalogStore, builtin, applications.Drafts, ids, outbox)
+	engine.Connector = router
+	engine.External = map[string]bool{}
+	for source := range opts.connectors {
+		engine.External[source] = true
+	}
 	licenceHandler, err := licence.NewHandler(licences, ids, applications.Tasks, logger)
 	if err != nil {
 		return nil, err

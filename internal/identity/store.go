@@ -829,6 +829,13 @@ func (s *Store) PersonDetails(ctx context.Context, q store.Querier, personID int
 	return d, nil
 }
 
+// PersonsBornOn lists the people the platform knows who were born on day
+// (YYYY-MM-DD): the proactive services' sweep when the population registry
+// cannot be read in bulk.
+func (s *Store) PersonsBornOn(ctx context.Context, day string) ([]int64, error) {
+	return store.All(ctx, s.db, store.Value[int64], `SELECT id FROM persons WHERE birth_date = $1 ORDER BY id`, day)
+}
+
 // StaffAccounts lists the staff accounts with their roles, by username, for
 // the administration pages.
 func (s *Store) StaffAccounts(ctx context.Context) ([]Account, error) {

@@ -130,7 +130,7 @@ func (e *Engine) recipients(ctx context.Context, event string, subject hub.Subje
 	if subject.Kind == hub.Enterprise {
 		source, fields = "enterprise", []string{"legal_rep_id_number"}
 	}
-	rec, err := e.registries.Fetch(ctx, source, subject, fields)
+	rec, err := e.connector().Fetch(ctx, source, subject, fields)
 	if errors.Is(err, hub.ErrNotFound) {
 		return nil, nil
 	}
@@ -157,7 +157,7 @@ func (e *Engine) recipients(ctx context.Context, event string, subject hub.Subje
 	var out []candidate
 	for _, id := range ids {
 		who := hub.Subject{Kind: hub.Person, Key: id}
-		p, err := e.registries.Fetch(ctx, "population", who, []string{"name", "phone", "alive"})
+		p, err := e.connector().Fetch(ctx, "population", who, []string{"name", "phone", "alive"})
 		if errors.Is(err, hub.ErrNotFound) {
 			continue
 		}

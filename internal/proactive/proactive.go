@@ -49,6 +49,14 @@ type Engine struct {
 	apps       *application.Drafts
 	ids        *identity.Store
 	notify     Notifier
+	// External names the sources read from departments' systems over HTTP
+	// (--hub-config), which cannot be read in bulk: a date trigger on one
+	// is swept over the people the platform knows (persons), their records
+	// read one by one through Connector.
+	External map[string]bool
+	// Connector reads a record wherever its source is kept (the hub's
+	// router); nil: the built-in registries.
+	Connector hub.Connector
 	// Workers is how many goroutines open records and plan candidates.
 	Workers int
 	// Batch is how many actions one transaction writes.
@@ -60,6 +68,14 @@ type Engine struct {
 func New(db *store.DB, cat *catalog.Store, registries *hub.Builtin, apps *application.Drafts, ids *identity.Store, n Notifier) *Engine {
 	return &Engine{db: db, catalog: cat, registries: registries, apps: apps, ids: ids, notify: n, Workers: 4, Batch: 200,
 		now: func() time.Time { return time.Now().UTC() }}
+}
+
+// connector reads records wherever their source is kept.
+func (e *Engine) connector() hub.Connector {
+	if e.Connector != nil {
+		return e.Connector
+	}
+	return e.registries
 }
 
 // principal is the platform's proactive-service account, made the first

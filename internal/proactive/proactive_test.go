@@ -392,3 +392,28 @@ func TestADayToComeIsOnlyADryRun(t *testing.T) {
 		t.Error("a day to come was swept for real")
 	}
 }
+
+// TestPopulationOverHTTPIsSweptOverThePeopleKnown: when the population
+// registry is a department's system (no bulk read), the sweep finds the
+// people the platform knows who turn 80 and reads each one's record.
+func TestPopulationOverHTTPIsSweptOverThePeopleKnown(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, nil)
+		on := time.Date(2026, 12, 7, 0, 0, 0, 0, workday.CST)
+		known := f.person(t, 41, "钱老伯", on.AddDate(-80, 0, 0), "910102001001", true, "active")
+		f.person(t, 42, "孙老伯", on.AddDate(-80, 0, 0), "910102001001", true, "active") // not known to the platform
+		if _, err := f.ids.PutPerson(ctx, db, known, "钱老伯", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.engine.External = map[string]bool{"population": true}
+		rep, err := f.engine.Sweep(ctx, proactive.SweepRequest{On: on, Since: on.AddDate(0, 0, -1), By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Candidates != 1 || rep.Granted != 1 {
+			t.Errorf("sweep over the people known: %+v; want the one known to the platform granted", rep)
+		}
+	})
+}

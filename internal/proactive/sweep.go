@@ -2,6 +2,7 @@ package proactive
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,6 +168,65 @@ type populationRow struct {
 	Alive    *bool  `json:"alive"`
 }
 
+// knownTurning lists, when the population registry is a department's
+// system read over HTTP, the people the platform knows (persons, whose birth
+// dates it keeps) who turn an age of ages in the window, each checked
+// against the registry's record, read through the connector: alive, and
+// with the name and phone it holds.
+func (e *Engine) knownTurning(ctx context.Context, ages []service, since, on time.Time) ([]candidate, error) {
+	born := map[string][]service{}
+	for d := since.AddDate(0, 0, 1); !d.After(on); d = d.AddDate(0, 0, 1) {
+		for _, s := range ages {
+			b := day(d.AddDate(-s.age, 0, 0))
+			born[b] = append(born[b], s)
+		}
+	}
+	// A birthday on 29 February falls on 1 March in other years, as
+	// AddDate counts it from the birth date.
+	for b, svcs := range born {
+		if strings.HasSuffix(b, "-03-01") {
+			if t, err := ParseDay(b); err == nil && t.AddDate(0, 0, -1).Day() == 29 {
+				born[day(t.AddDate(0, 0, -1))] = append(born[day(t.AddDate(0, 0, -1))], svcs...)
+			}
+		}
+	}
+	var out []candidate
+	for b, svcs := range born {
+		ids, err := e.ids.PersonsBornOn(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			d, err := e.ids.PersonDetails(ctx, e.db, id)
+			if err != nil {
+				return nil, err
+			}
+			who := hub.Subject{Kind: hub.Person, Key: d.IDNumber}
+			rec, err := e.connector().Fetch(ctx, "population", who, []string{"name", "phone", "alive", "birth_date"})
+			if errors.Is(err, hub.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("the population registry for a sweep: %w", err)
+			}
+			birth, err := ParseDay(fmt.Sprint(rec["birth_date"]))
+			if err != nil {
+				continue
+			}
+			name, _ := rec["name"].(string)
+			phone, _ := rec["phone"].(string)
+			alive, known := rec["alive"].(bool)
+			for _, s := range svcs {
+				if at := birth.AddDate(s.age, 0, 0); inWindow(at, since, on) {
+					out = append(out, candidate{svc: s, idx: e.registries.SubjectIndex(who), idNumber: d.IDNumber, name: cmp.Or(name, d.Name), phone: cmp.Or(phone, d.Phone),
+						period: day(at), dead: known && !alive, basis: fmt.Sprintf("年满%d周岁", s.age)})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 // birthKey is how a stored population record writes its birth date.
 var birthKey = []byte(`"birth_date":"`)
 
@@ -211,7 +272,14 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 	}
 	total := 0
 	sources := []string{}
-	if len(ages) > 0 {
+	if len(ages) > 0 && e.External["population"] {
+		known, err := e.knownTurning(ctx, ages, since, on)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, known...)
+		rep.Scanned += len(known)
+	} else if len(ages) > 0 {
 		sources = append(sources, "population")
 	}
 	for _, t := range slices.Sorted(maps.Keys(licences)) {
@@ -283,7 +351,7 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 		n, _ := e.registries.Count(ctx, src)
 		scanned += n
 	}
-	rep.Scanned = scanned
+	rep.Scanned += scanned
 	slices.SortFunc(out, func(a, b candidate) int {
 		if c := compareStrings(a.period, b.period); c != 0 {
 			return c

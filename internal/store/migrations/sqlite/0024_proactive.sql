@@ -62,3 +62,8 @@ CREATE TABLE registry_events (
 	handled_at  TIMESTAMP
 );
 CREATE INDEX registry_events_pending ON registry_events(id) WHERE handled_at IS NULL;
+
+-- The people the platform knows, by birth date: when the population
+-- registry is a department's system read over HTTP, a sweep finds those who
+-- turn an age here.
+CREATE INDEX persons_birth_date ON persons(birth_date);
