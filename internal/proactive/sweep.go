@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"yiwang/internal/apperr"
@@ -295,7 +296,9 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 	scanned := 0
 	for _, src := range sources {
 		base := scanned
+		var read atomic.Int64
 		done := func(n int) {
+			read.Store(max(read.Load(), int64(n)))
 			if progress != nil {
 				progress("find", base+n, total)
 			}
@@ -348,8 +351,7 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 		if err := e.registries.Scan(ctx, src, e.Workers, each, done); err != nil {
 			return nil, err
 		}
-		n, _ := e.registries.Count(ctx, src)
-		scanned += n
+		scanned += int(read.Load())
 	}
 	rep.Scanned += scanned
 	slices.SortFunc(out, func(a, b candidate) int {
