@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"yiwang/internal/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/proactive"
@@ -154,4 +156,40 @@ func TestProactiveRunCommand(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBrowserServicesForMe: 张三 opens 我能办 from the menu, agrees to the
+// reads, and sees the senior card he can apply for now and the allowance
+// with its reason; the supervisor's page of sweeps; no serious
+// accessibility problem on either.
+func TestBrowserServicesForMe(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t)
+	b.signIn(t, s, demo.ZhangSan)
+	b.do(t, "open 我能办 from the menu",
+		chromedp.Navigate(s.URL+"/me"),
+		chromedp.Click(chromedp.CSS(`nav a[href="/me/eligible"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="consent"]`)),
+	)
+	b.checkA11y(t, "我能办, asking")
+	b.do(t, "agree and ask",
+		chromedp.Click(chromedp.CSS(`input[name="consent"]`)),
+		chromedp.Click(chromedp.CSS(`form.consent button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("eligible")),
+	)
+	list := b.text(t, "the list", "#eligible")
+	for _, want := range []string{"老年人优待证办理", "立即办理", "高龄津贴发放", "申请人年龄未满80周岁"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("我能办 lacks %q (screenshot: %s):\n%s", want, b.screenshot(t, "eligible"), list)
+		}
+	}
+	b.checkA11y(t, "我能办, answered")
+
+	b2 := newBrowser(t)
+	b2.signIn(t, s, "supervisor")
+	b2.do(t, "the sweeps", chromedp.Navigate(s.URL+"/workbench/proactive"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	if h := b2.text(t, "title", "main h1"); !strings.Contains(h, "主动服务") {
+		t.Errorf("the supervisor's page is titled %q", h)
+	}
+	b2.checkA11y(t, "sweeps")
 }
