@@ -54,7 +54,6 @@ type Item struct {
 	Proactive    *Proactive    `yaml:"proactive,omitempty" json:"proactive,omitempty"`
 	FAQ          []FAQ         `yaml:"faq,omitempty" json:"faq,omitempty"`
 	Keywords     []string      `yaml:"keywords,omitempty" json:"keywords,omitempty"`
-	Bundle       string        `yaml:"bundle,omitempty" json:"bundle,omitempty"`
 	Requirements *Requirements `yaml:"requirements,omitempty" json:"requirements,omitempty"`
 	Contact      *Contact      `yaml:"contact,omitempty" json:"contact,omitempty"`
 }
