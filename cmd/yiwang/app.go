@@ -13,6 +13,7 @@ import (
 
 	"yiwang/internal/application"
 	"yiwang/internal/blob"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/hub"
@@ -59,6 +60,7 @@ type app struct {
 	guides     *catalog.Handler // the catalogue's guides, API and administration
 	// applications run the workflow, and sweep its deadlines.
 	applications application.Services
+	bundles      *bundle.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -198,9 +200,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler)
+	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
+	bundleHandler, err := bundle.NewHandler(bundles, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler)
 	return &app{
 		applications: applications,
+		bundles:      bundles,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -237,6 +245,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, application.NewSweepWorker(a.applications.Deadlines))
 	jobs.Register(ws, application.NewNoticeWorker(a.applications.Modes))
 	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
+	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
 }
 
 // keyFile holds the personal-data key when none is configured.

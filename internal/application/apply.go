@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/audit"
@@ -29,7 +30,11 @@ type ApplyRequest struct {
 	StartRequest
 	Consent bool           `json:"consent"`
 	Form    map[string]any `json:"form"`
-	// Combined marks a bundle's combined form (see PrepareApply).
+	// Pledges are the materials the applicant pledges (承诺) instead of
+	// supplying, where the item allows a commitment for them; each is
+	// signed with the application.
+	Pledges []string `json:"pledges,omitempty"`
+	// Combined marks a bundle's combined form and pledges (see PrepareApply).
 	Combined bool `json:"-"`
 }
 
@@ -88,6 +93,39 @@ type Prepared struct {
 	req      ApplyRequest
 	fetched  []hub.Fetched
 	decision *rules.Decision
+	pledges  []catalog.Material // signed with the application
+}
+
+// pledge attaches the pledged materials as signed commitments (trust D,
+// or the material's own level). A material the item does not let be
+// pledged is refused, or, in a bundle's combined request, left to the
+// members that do.
+func (pr *Prepared) pledge(ids []string, combined bool) error {
+	a := &pr.d.app
+	for _, id := range ids {
+		i := slices.IndexFunc(pr.d.materials, func(m catalog.Material) bool { return m.ID == id })
+		ok := i >= 0 && slices.ContainsFunc(pr.d.materials[i].Sources, func(ms catalog.MaterialSource) bool { return ms.Commitment })
+		if !ok {
+			if combined {
+				continue
+			}
+			return apperr.New(apperr.Invalid, apperr.NotAccepted, "「%s」 cannot be pledged: the item asks for the material itself, or does not ask for it", id)
+		}
+		m := pr.d.materials[i]
+		j := slices.IndexFunc(a.Materials, func(am Material) bool { return am.ID == id })
+		if a.Materials[j].Attached {
+			continue
+		}
+		trust := m.Trust
+		if trust == "" {
+			trust = TrustCommitment
+		}
+		text := PledgeText(m)
+		a.Materials[j].Attached, a.Materials[j].Source, a.Materials[j].Trust, a.Materials[j].Ref = true, "commitment", trust, digest(text)
+		a.MaterialsAttached++
+		pr.pledges = append(pr.pledges, m)
+	}
+	return nil
 }
 
 // Application is the prepared application as it will be saved (without an
@@ -139,6 +177,9 @@ func (s *Drafts) PrepareApply(ctx context.Context, p authz.Principal, req ApplyR
 	if err := checkComplete(pr.d.fields, a.Form); err != nil {
 		return pr, err
 	}
+	if err := pr.pledge(req.Pledges, req.Combined); err != nil {
+		return pr, err
+	}
 	if err := s.readyToSubmit(ctx, *a, it); err != nil {
 		return pr, err
 	}
@@ -183,6 +224,11 @@ func (s *Drafts) ApplyIn(ctx context.Context, tx *sql.Tx, pr *Prepared) (int64, 
 	}
 	if err := s.reader.LogReads(ctx, tx, pr.fetched); err != nil {
 		return 0, err
+	}
+	for _, m := range pr.pledges {
+		if _, err := s.sign(ctx, tx, a.ID, "material:"+m.ID, p, d.w.name, PledgeText(m)); err != nil {
+			return 0, err
+		}
 	}
 	if key := pr.req.IdempotencyKey; key != "" {
 		if err := s.remember(ctx, tx, p, key, "apply", pr.req, a.ID); err != nil {

@@ -246,6 +246,7 @@ func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it cat
 	rec := hub.Record{"name": name, "credit_code": code, "status": "active", "legal_rep": d.Name, "legal_rep_id_number": d.IDNumber,
 		"address": fields["address"], "business_scope": fields["scope"], "established_on": s.now().In(workday.CST).Format(time.DateOnly),
 		"agent_id_numbers": []string{}, "tax_officer_id_numbers": []string{}, "has_basic_account": false, "housing_fund_registered": false,
+		"social_insurance_registered": false, "medical_insurance_registered": false,
 		"open_enforcement_case": false, "name_taken": true}
 	if capital, err := strconv.ParseFloat(fields["registered_capital"], 64); err == nil {
 		rec["registered_capital"] = capital

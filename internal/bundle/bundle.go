@@ -30,6 +30,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
+	"yiwang/internal/licence"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/workday"
@@ -41,6 +42,7 @@ type Deps struct {
 	Catalog    *catalog.Store
 	Drafts     *application.Drafts
 	Identities *identity.Store
+	Licences   *licence.Service // the licence that shows the enterprise a member established
 	Protector  *pii.Protector
 	Queue      application.Enqueuer
 	// Retry is how long the advance job waits before looking again at
@@ -78,7 +80,10 @@ const (
 type SubmitRequest struct {
 	Answers map[string]string `json:"answers"`
 	Form    map[string]any    `json:"form"`
-	Consent bool              `json:"consent"`
+	// Pledges are the materials pledged (承诺) once for every member that
+	// lets them be pledged.
+	Pledges []string `json:"pledges,omitempty"`
+	Consent bool     `json:"consent"`
 	// IdempotencyKey makes a retried submission return the first case.
 	IdempotencyKey string `json:"-"`
 }
@@ -259,13 +264,13 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, code string, re
 		if len(after(m, applies)) > 0 {
 			continue
 		}
-		pr, err := s.d.Drafts.PrepareApply(ctx, p, s.memberRequest(def.Items[m.Item], req.Answers, req.Form))
+		pr, err := s.d.Drafts.PrepareApply(ctx, p, s.memberRequest(def.Items[m.Item], req.Answers, req.Form, req.Pledges))
 		if err != nil {
 			return Case{}, memberError(def.Items[m.Item], err)
 		}
 		first, firstIDs = append(first, pr), append(firstIDs, m.ID)
 	}
-	form, err := json.Marshal(req.Form)
+	form, err := json.Marshal(sealedForm{Form: req.Form, Pledges: req.Pledges})
 	if err != nil {
 		return Case{}, err
 	}
@@ -339,13 +344,35 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, code string, re
 	return s.Case(ctx, p, id)
 }
 
+// sealedForm is what bundle_cases.form holds, sealed: the combined form
+// and the pledges, for the members submitted later.
+type sealedForm struct {
+	Form    map[string]any `json:"form"`
+	Pledges []string       `json:"pledges"`
+}
+
+// Pledgeable are the materials of the members that apply under answers
+// that the applicant may pledge, each once (by id).
+func Pledgeable(b catalog.Bundle, items map[string]catalog.Item, answers map[string]string) []catalog.Material {
+	var out []catalog.Material
+	for _, m := range b.Applies(answers) {
+		for _, mat := range items[m.Item].Materials {
+			if mat.When.Matches(answers) && slices.ContainsFunc(mat.Sources, func(ms catalog.MaterialSource) bool { return ms.Commitment }) &&
+				!slices.ContainsFunc(out, func(x catalog.Material) bool { return x.ID == mat.ID }) {
+				out = append(out, mat)
+			}
+		}
+	}
+	return out
+}
+
 // errKeyTaken: a concurrent submission with the same key committed first.
 var errKeyTaken = errors.New("idempotency key taken by a concurrent request")
 
 // memberRequest is the one-call application of a member item.
-func (s *Service) memberRequest(it catalog.Item, answers map[string]string, form map[string]any) application.ApplyRequest {
+func (s *Service) memberRequest(it catalog.Item, answers map[string]string, form map[string]any, pledges []string) application.ApplyRequest {
 	return application.ApplyRequest{StartRequest: application.StartRequest{ItemCode: it.Code, Answers: memberAnswers(it, answers), Channel: "web"},
-		Consent: true, Form: form, Combined: true}
+		Consent: true, Form: form, Pledges: pledges, Combined: true}
 }
 
 // memberError names the member an error is about.
@@ -474,7 +501,15 @@ func (s *Service) submitMember(ctx context.Context, c *stored, m memberRow) erro
 		}
 		return s.fail(ctx, c.id, m.id, words)
 	}
-	p, err := s.d.Identities.ApplicantPrincipal(ctx, c.accountID, c.enterpriseID)
+	def, _ := c.def.Member(m.id)
+	enterprise := c.enterpriseID
+	if def.ActsFor != "" {
+		var err error
+		if enterprise, err = s.established(ctx, c, def.ActsFor); err != nil {
+			return refused(err)
+		}
+	}
+	p, err := s.d.Identities.ApplicantPrincipal(ctx, c.accountID, enterprise)
 	if err != nil {
 		return refused(err)
 	}
@@ -482,7 +517,7 @@ func (s *Service) submitMember(ctx context.Context, c *stored, m memberRow) erro
 	if err != nil {
 		return refused(err)
 	}
-	pr, err := s.d.Drafts.PrepareApply(ctx, p, s.memberRequest(v.Item, c.answers, c.form))
+	pr, err := s.d.Drafts.PrepareApply(ctx, p, s.memberRequest(v.Item, c.answers, c.form, c.pledges))
 	if err != nil {
 		return refused(err)
 	}
@@ -502,6 +537,24 @@ func (s *Service) submitMember(ctx context.Context, c *stored, m memberRow) erro
 			appID, s.d.Now(), c.id, m.id)
 		return err
 	})
+}
+
+// established is the enterprise the approved member of case c set up: the
+// holder of its licence.
+func (s *Service) established(ctx context.Context, c *stored, member string) (int64, error) {
+	i := slices.IndexFunc(c.rows, func(r memberRow) bool { return r.id == member })
+	if i < 0 || c.rows[i].app == 0 {
+		return 0, fmt.Errorf("member %s of case %d has no application", member, c.id)
+	}
+	l, err := s.d.Licences.ByApplication(ctx, c.rows[i].app)
+	if err != nil {
+		return 0, err
+	}
+	e, err := s.d.Identities.EnterpriseByCode(ctx, l.Content.Holder.ID)
+	if err != nil {
+		return 0, err
+	}
+	return e.ID, nil
 }
 
 // fail marks a waiting member failed with the reason.

@@ -64,6 +64,7 @@ type stored struct {
 	def                                   catalog.Bundle
 	answers                               map[string]string
 	form                                  map[string]any
+	pledges                               []string
 	submittedAt, deadline                 time.Time
 	rows                                  []memberRow
 	names                                 map[string]catalog.Text
@@ -104,9 +105,11 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*stored,
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(plain), &c.form); err != nil {
+	var sf sealedForm
+	if err := json.Unmarshal([]byte(plain), &sf); err != nil {
 		return nil, err
 	}
+	c.form, c.pledges = sf.Form, sf.Pledges
 	c.rows, err = store.All(ctx, q, func(r store.Scanner) (memberRow, error) {
 		var m memberRow
 		var app sql.NullInt64

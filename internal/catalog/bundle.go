@@ -50,6 +50,10 @@ type Member struct {
 	After []string `yaml:"after,omitempty" json:"after,omitempty"`
 	When  When     `yaml:"when,omitempty" json:"when,omitempty"`
 	Note  *Text    `yaml:"note,omitempty" json:"note,omitempty"`
+	// ActsFor names the member whose approval establishes the enterprise
+	// this member is applied for (企业设立登记 sets up the company the seal
+	// filing is for): the applicant then acts for that enterprise.
+	ActsFor string `yaml:"acts_for,omitempty" json:"acts_for,omitempty"`
 }
 
 // LoadedBundle is a bundle together with where it came from.
@@ -84,6 +88,10 @@ func (b Bundle) Member(id string) (Member, bool) {
 // situations, and member situations asked the same way everywhere.
 func (c *Catalogue) checkBundles() []Problem {
 	var ps []Problem
+	licences := map[string]LicenceType{}
+	for _, l := range c.Licences {
+		licences[l.Code] = l
+	}
 	items := map[string]*LoadedItem{}
 	for _, it := range c.Items {
 		items[it.Code] = it
@@ -117,8 +125,12 @@ func (c *Catalogue) checkBundles() []Problem {
 			if !ok {
 				add(ptr+"/item", "事项%s不在本事项库中", "item %s is not in the catalogue", m.Item)
 			} else {
-				if it.Target != b.Target && it.Target != "both" {
-					add(ptr+"/item", "事项%s面向%s，与一件事的服务对象%s不符", "item %s is for a %s, not for the bundle's %s", m.Item, it.Target, b.Target)
+				target := b.Target
+				if m.ActsFor != "" {
+					target = "enterprise"
+				}
+				if it.Target != target && it.Target != "both" {
+					add(ptr+"/item", "事项%s面向%s，而本成员的申请人是%s", "item %s is for a %s, but this member is applied for by a %s", m.Item, it.Target, target)
 				}
 				for _, s := range it.Situations {
 					if _, clash := answers[s.ID]; clash {
@@ -145,6 +157,16 @@ func (c *Catalogue) checkBundles() []Problem {
 			}
 		}
 		for i, m := range b.Members {
+			if m.ActsFor != "" {
+				ptr := "/members/" + strconv.Itoa(i) + "/acts_for"
+				j, ok := ids[m.ActsFor]
+				switch {
+				case !slices.Contains(m.After, m.ActsFor):
+					add(ptr, "acts_for须是本成员的前序成员（after）之一", "acts_for must be one of the members this one comes after")
+				case ok && !establishes(items[b.Members[j].Item], licences):
+					add(ptr, "成员%q的结果不是企业持有的证照，不会设立企业", "member %q does not issue a licence held by an enterprise, so it establishes none", m.ActsFor)
+				}
+			}
 			for j, a := range m.After {
 				if _, ok := ids[a]; !ok || a == m.ID {
 					add("/members/"+strconv.Itoa(i)+"/after/"+strconv.Itoa(j), "前序成员%q未在本一件事中声明", "member %q it comes after is not another member of the bundle", a)
@@ -163,6 +185,12 @@ func (c *Catalogue) checkBundles() []Problem {
 		}
 	}
 	return ps
+}
+
+// establishes reports whether a person's application of it sets up an
+// enterprise: its licence is held by an enterprise.
+func establishes(it *LoadedItem, licences map[string]LicenceType) bool {
+	return it != nil && it.Target == "person" && it.Output != nil && licences[it.Output.Licence].Holder == "enterprise"
 }
 
 // sameAnswers reports whether two situations offer the same answer values.

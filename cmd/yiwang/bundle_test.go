@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"yiwang/internal/demo"
+	"yiwang/internal/store"
+	"yiwang/internal/store/storetest"
+)
+
+// startupForm is what Zhang San types into the combined form of 企业开办:
+// each field once, whatever members ask it.
+func startupForm() url.Values {
+	return url.Values{
+		"situation_want_seals": {"yes"}, "situation_want_invoices": {"yes"}, "situation_hire_staff": {"yes"}, "situation_want_bank": {"yes"},
+		"situation_entity_type": {"llc"}, "situation_premises": {"own"}, "f_premises_certificate": {"示（2008）示范市不动产权第90000001号"},
+		"pledge_articles": {"yes"}, "pledge_appointment": {"yes"},
+		"f_company_name": {"示范市明德区张记科技有限公司"}, "f_address": {"示范市明德区福安街道创业路8号"}, "f_scope": {"软件开发；信息技术咨询服务"},
+		"f_registered_capital": {"10"}, "f_shareholders": {"张三, " + demo.ZhangSan + ", 10, 2030-12-31"},
+		"f_seals": {"official, rubber\nfinance, rubber\ninvoice, rubber"}, "f_engraver": {"mingde_01"}, "f_delivery": {"post"},
+		"f_taxpayer_type": {"small_scale"}, "f_accounting_system": {"small_enterprise"}, "f_invoice_types": {"ordinary"},
+		"f_industry": {"class1"}, "f_first_employees": {"张三, " + demo.ZhangSan + ", 6000"},
+		"f_rate": {"12"}, "f_pay_day": {"10"},
+		"f_bank": {"bank_a"}, "f_appointment": {"video"}, "f_appointment_date": {"2027-01-05"},
+	}
+}
+
+var bundleCasePath = regexp.MustCompile(`^/me/bundles/(\d+)$`)
+
+// TestBundleBusinessStartup: Zhang San, founding a company, finds
+// 企业开办 on the home page, answers its questions once, fills the combined
+// form once and submits once. Company registration is submitted with the
+// case and approved by machine; the members that need its result wait, and
+// the advance job submits them once it is approved; the status page then
+// shows every member with its own number and result, the case done.
+func TestBundleBusinessStartup(t *testing.T) {
+	storetest.Each(t, testBundleBusinessStartup)
+}
+
+func testBundleBusinessStartup(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	h, a := citizenServerOn(t, db)
+	verified(t, a, demo.ZhangSan, 3)
+	hd := signIn(t, h, demo.ZhangSan)
+	_, home := page(t, h, hd, "GET", "/", nil)
+	if !strings.Contains(home, "一件事一次办") || !strings.Contains(home, `href="/bundles/business_startup"`) {
+		t.Fatalf("the home page does not offer 企业开办一件事")
+	}
+	_, guide := page(t, h, hd, "GET", "/bundles/business_startup", nil)
+	for _, want := range []string{"企业设立登记", "企业刻章备案", "新办纳税人申领发票", "1个工作日内全部办结", "是否同步刻制印章？", "设立哪种企业？"} {
+		if !strings.Contains(guide, want) {
+			t.Errorf("the bundle's guide lacks %q", want)
+		}
+	}
+	form := startupForm()
+	q := url.Values{}
+	for k, v := range form {
+		if strings.HasPrefix(k, "situation_") {
+			q[k] = v
+		}
+	}
+	_, combined := page(t, h, hd, "GET", "/bundles/business_startup/form?"+q.Encode(), nil)
+	if n := strings.Count(combined, `name="f_company_name"`); n != 1 {
+		t.Errorf("the enterprise's name is asked %d times in the combined form, want once", n)
+	}
+	if strings.Contains(combined, `name="f_credit_code"`) {
+		t.Error("the combined form asks for the credit code, which the registration's result gives")
+	}
+	key := regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`).FindStringSubmatch(combined)[1]
+	if msg := postFails(t, h, hd, "/bundles/business_startup", withKey(form, key, false), http.StatusBadRequest); !strings.Contains(msg, "同意") {
+		t.Errorf("submitting without the consent should say it is needed:\n%s", msg)
+	}
+	path, status := page(t, h, hd, "POST", "/bundles/business_startup", withKey(form, key, true))
+	m := bundleCasePath.FindStringSubmatch(path)
+	if m == nil {
+		t.Fatalf("after submitting, landed on %s", path)
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	if again, _ := page(t, h, hd, "POST", "/bundles/business_startup", withKey(form, key, true)); again != path {
+		t.Errorf("a resent submission landed on %s, want the same case %s", again, path)
+	}
+	if !regexp.MustCompile(`id="number">YJ-\d{8}-\d{6}<`).MatchString(status) || !strings.Contains(status, "办理中") {
+		t.Errorf("the status page lacks the case's number or 办理中:\n%s", status)
+	}
+	if !regexp.MustCompile(`id="member-registration" data-state="submitted" data-status="licence_issued"`).MatchString(status) {
+		t.Errorf("company registration is not approved and licensed at once:\n%s", status)
+	}
+	if !strings.Contains(status, `id="member-seal" data-state="waiting"`) || !strings.Contains(status, "等待前序事项办结") {
+		t.Errorf("the seal filing does not wait for the registration:\n%s", status)
+	}
+
+	// The advance job: the registration is approved, so the members that
+	// need only it go; the invoice and the bank account need the seal too.
+	if still, err := a.bundles.Advance(ctx, id); err != nil || !still {
+		t.Fatalf("first advance: still %v, %v; want the invoice and bank account still waiting", still, err)
+	}
+	_, status = page(t, h, hd, "GET", path, nil)
+	for _, member := range []string{"seal", "social_insurance", "medical_insurance", "housing_fund"} {
+		if !regexp.MustCompile(`id="member-` + member + `" data-state="submitted" data-status="licence_issued"`).MatchString(status) {
+			t.Errorf("member %s is not submitted and licensed after the registration:\n%s", member, status)
+		}
+	}
+	if !strings.Contains(status, `id="member-invoice" data-state="waiting"`) {
+		t.Errorf("the invoice went before the seal it needs:\n%s", status)
+	}
+	if still, err := a.bundles.Advance(ctx, id); err != nil || still {
+		t.Fatalf("second advance: still %v, %v", still, err)
+	}
+	_, status = page(t, h, hd, "GET", path, nil)
+	if !strings.Contains(status, `id="status">已办结<`) {
+		t.Errorf("the case is not done once every member is:\n%s", status)
+	}
+	if n := strings.Count(status, "查看办理结果"); n != 7 {
+		t.Errorf("%d members show their result, want 7:\n%s", n, status)
+	}
+	if n := strings.Count(status, "企业刻章备案 · <strong>"); n < 2 {
+		t.Errorf("the timeline does not merge the seal filing's events:\n%s", status)
+	}
+	var sealed string
+	if err := db.QueryRowContext(ctx, `SELECT form FROM bundle_cases WHERE id = $1`, id).Scan(&sealed); err != nil || strings.Contains(sealed, demo.ZhangSan) || strings.Contains(sealed, "张记") {
+		t.Errorf("the combined form is stored in the clear (%v): %.80s", err, sealed)
+	}
+}
+
+// withKey is the combined form with the wizard's key, and the consent when given.
+func withKey(form url.Values, key string, consent bool) url.Values {
+	out := url.Values{"idempotency_key": {key}}
+	for k, v := range form {
+		out[k] = v
+	}
+	if consent {
+		out.Set("consent", "yes")
+	}
+	return out
+}
