@@ -225,10 +225,6 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, code string, re
 	if err := authz.Require(p, authz.ActForOwn); err != nil {
 		return Case{}, err
 	}
-	if !req.Consent {
-		return Case{}, apperr.New(apperr.Invalid, apperr.ConsentRequired,
-			"to fill the forms for you the platform reads your data from government sources; agree by sending \"consent\": true")
-	}
 	if req.IdempotencyKey != "" {
 		if id, ok, err := s.remembered(ctx, s.d.DB, p, req.IdempotencyKey); err != nil || ok {
 			if err != nil {
@@ -247,6 +243,10 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, code string, re
 			return Case{}, apperr.New(apperr.Forbidden, apperr.EnterpriseItem, "「%s」 is applied for by an enterprise: act for your enterprise first", b.Name.Zh)
 		}
 		return Case{}, apperr.New(apperr.Forbidden, apperr.PersonItem, "「%s」 is applied for by a person for themselves: stop acting for %s first", b.Name.Zh, p.ActingFor.Name)
+	}
+	if !req.Consent {
+		return Case{}, apperr.New(apperr.Invalid, apperr.ConsentRequired,
+			"to fill the forms for you the platform reads your data from government sources; agree by sending \"consent\": true")
 	}
 	if req.Answers == nil {
 		req.Answers = map[string]string{}
