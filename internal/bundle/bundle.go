@@ -385,7 +385,9 @@ func memberError(it catalog.Item, err error) error {
 	details := make([]apperr.Detail, 0, len(ds)+1)
 	details = append(details, apperr.Detail{Subject: it.Code, Words: apperr.Words{Zh: "「" + it.Name.Zh + "」未能提交：", En: "「" + it.Name.In("en") + "」 could not be submitted:"}})
 	details = append(details, ds...)
-	return apperr.New(e.Kind, e.Code, "%s: %s", it.Name.In("en"), e.Message).WithDetails(details)
+	named := *e
+	named.Message = it.Name.In("en") + ": " + e.Message
+	return named.WithDetails(details)
 }
 
 // after are the members m comes after that apply too.
@@ -434,19 +436,31 @@ func ended(status string) bool {
 // reports whether members still wait. It is safe to run again after a
 // crash: a member is submitted only while its row still says waiting.
 func (s *Service) Advance(ctx context.Context, caseID int64) (bool, error) {
+	// Members approved at once (秒批) free the members after them in the
+	// same run: look again while a pass changes something.
+	for {
+		still, changed, err := s.advanceOnce(ctx, caseID)
+		if err != nil || !still || !changed {
+			return still, err
+		}
+	}
+}
+
+// advanceOnce is one pass of Advance over the waiting members; changed
+// says whether it submitted or failed any.
+func (s *Service) advanceOnce(ctx context.Context, caseID int64) (still, changed bool, err error) {
 	c, err := s.load(ctx, s.d.DB, caseID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	progress, err := s.progress(ctx, c)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	byID := map[string]memberRow{}
 	for _, m := range c.rows {
 		byID[m.id] = m
 	}
-	still := false
 	for _, m := range c.rows {
 		if m.state != Waiting {
 			continue
@@ -469,8 +483,9 @@ func (s *Service) Advance(ctx context.Context, caseID int64) (bool, error) {
 			name := c.itemName(byID[blocked].item)
 			err := s.fail(ctx, caseID, m.id, apperr.Words{Zh: "前序事项「" + name.Zh + "」未获通过，本事项未提交。", En: "「" + name.In("en") + "」, which this needs, was not approved, so this was not submitted."})
 			if err != nil {
-				return false, err
+				return false, false, err
 			}
+			changed = true
 			continue
 		}
 		if !ready {
@@ -478,10 +493,11 @@ func (s *Service) Advance(ctx context.Context, caseID int64) (bool, error) {
 			continue
 		}
 		if err := s.submitMember(ctx, c, m); err != nil {
-			return false, err
+			return false, false, err
 		}
+		changed = true
 	}
-	return still, nil
+	return still, changed, nil
 }
 
 // submitMember submits a waiting member as the case's applicant, checked
