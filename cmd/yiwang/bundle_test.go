@@ -112,6 +112,13 @@ func testBundleBusinessStartup(t *testing.T, db *store.DB) {
 	for _, m := range c.Members {
 		apps[m.ID] = m.ApplicationID
 	}
+	seal, err := a.applications.Drafts.Get(ctx, zhang, apps["seal"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := seal.Form["credit_code"].(string); seal.Form["company_name"] != "示范市明德区张记科技有限公司" || !strings.HasPrefix(code, "91910102") || seal.EnterpriseID == 0 {
+		t.Errorf("the seal filing is not the new company's, with its name and new credit code: enterprise %d, %v %v", seal.EnterpriseID, seal.Form["company_name"], seal.Form["credit_code"])
+	}
 	for _, after := range []string{"invoice", "bank_account"} {
 		if apps[after] < apps["seal"] {
 			t.Errorf("%s (application %d) was submitted before the seal filing it needs (%d)", after, apps[after], apps["seal"])

@@ -222,9 +222,9 @@ func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it cat
 		return identity.Enterprise{}, err
 	}
 	region := s.regionOf(ctx, tx, it, "")
-	kind := "91" // market regulation: an enterprise
-	if it.Target == "person" {
-		kind = "92" // market regulation: an individual business
+	kind := "92" // market regulation: an individual business
+	if it.Output.Establishes == "enterprise" {
+		kind = "91" // market regulation: an enterprise
 	}
 	seq, err := s.nextSequence(ctx, tx, "credit-code:"+kind+region)
 	if err != nil {
