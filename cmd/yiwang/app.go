@@ -188,7 +188,8 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
-	staff, err := workbench.NewHandler(workbench.Deps{Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
+	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
+	staff, err := workbench.NewHandler(workbench.Deps{Bundles: bundles, Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
 		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore, Outbox: outbox,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
 	if err != nil {
@@ -200,7 +201,6 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
 	bundleHandler, err := bundle.NewHandler(bundles, logger)
 	if err != nil {
 		return nil, err

@@ -119,6 +119,20 @@ func TestBrowserBusinessStartup(t *testing.T) {
 	}
 	b.checkA11y(t, "bundle status")
 
+	// Staff see the bundle around a member: the supervisor opens the
+	// invoice application and finds the case's number and every member.
+	href := get(t, b, "the invoice's link", chromedp.AttributeValue(chromedp.CSS(`#member-invoice a`), "href")).Value
+	staff := newBrowser(t)
+	staff.signIn(t, s, "supervisor")
+	staff.do(t, "open the invoice application", chromedp.Navigate(s.URL+strings.Replace(href, "/me/applications/", "/workbench/applications/", 1)), chromedp.WaitVisible(chromedp.ID("bundle")))
+	box := staff.text(t, "bundle box", "#bundle")
+	for _, want := range []string{"企业开办一件事", number, "已办结", "新办纳税人申领发票（本件）", "企业设立登记", "企业基本存款账户开立"} {
+		if !strings.Contains(box, want) {
+			t.Errorf("the staff's bundle box lacks %q:\n%s", want, box)
+		}
+	}
+	staff.checkA11y(t, "staff application page with its bundle")
+
 	// The seal filing's own page: approved at once, its receipt issued.
 	b.do(t, "open the seal filing", chromedp.Click(chromedp.CSS(`#member-seal a`)), chromedp.WaitVisible(chromedp.ID("licence-link")))
 	if got := b.text(t, "seal filing", "main"); !strings.Contains(got, "审批通过") || !strings.Contains(got, "印章刻制备案回执") {

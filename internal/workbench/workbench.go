@@ -20,6 +20,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
 	"yiwang/internal/hub"
@@ -43,8 +44,9 @@ type Deps struct {
 	Catalog    *catalog.Store
 	Identities *identity.Store
 	Calendar   *workday.Store
-	Org        *org.Store     // department names
-	Outbox     *notify.Outbox // failed notification deliveries, for system administrators
+	Org        *org.Store      // department names
+	Outbox     *notify.Outbox  // failed notification deliveries, for system administrators
+	Bundles    *bundle.Service // the bundle (一件事) around a member application; may be nil
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger
