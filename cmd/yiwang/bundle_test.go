@@ -151,3 +151,17 @@ func withKey(form url.Values, key string, consent bool) url.Values {
 	}
 	return out
 }
+
+// TestSearchFindsBundles: searching for what people say (开公司) lists the
+// 企业开办 bundle above the items; an unrelated search does not.
+func TestSearchFindsBundles(t *testing.T) {
+	h, _ := citizenServer(t)
+	_, found := page(t, h, nil, "GET", "/search?q="+url.QueryEscape("开公司"), nil)
+	if !strings.Contains(found, `id="bundle-hits"`) || !strings.Contains(found, `href="/bundles/business_startup"`) {
+		t.Errorf("searching 开公司 does not offer 企业开办一件事:\n%s", found)
+	}
+	_, other := page(t, h, nil, "GET", "/search?q="+url.QueryEscape("老年人优待证"), nil)
+	if strings.Contains(other, `id="bundle-hits"`) {
+		t.Error("searching 老年人优待证 offers a bundle")
+	}
+}

@@ -290,3 +290,26 @@ func scanBundle(row store.Scanner) (Bundle, error) {
 	}
 	return b, json.Unmarshal([]byte(raw), &b)
 }
+
+// MatchBundles returns the bundles a search for q finds: those whose name,
+// summary or keywords hold q, or whose keyword q holds (开公司要办哪些手续
+// finds 企业开办 by its keyword 开公司).
+func MatchBundles(bs []Bundle, q string) []Bundle {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return nil
+	}
+	var out []Bundle
+	for _, b := range bs {
+		hay := strings.ToLower(b.Name.Zh + " " + b.Name.En + " " + b.Summary.Zh + " " + b.Summary.En)
+		found := strings.Contains(hay, q)
+		for _, k := range b.Keywords {
+			k = strings.ToLower(k)
+			found = found || strings.Contains(k, q) || strings.Contains(q, k)
+		}
+		if found {
+			out = append(out, b)
+		}
+	}
+	return out
+}
