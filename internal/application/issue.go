@@ -47,6 +47,11 @@ func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	if it.Output.Licence == "" {
 		return s.tell(ctx, tx, a, "decision")
 	}
+	if t, err := licence.TypeTx(ctx, tx, it.Output.Licence); err == nil && t.Issuer == "external" {
+		// Issued by another body in its own system (the bank's account
+		// notice): the approval is the platform's result.
+		return s.tell(ctx, tx, a, "decision")
+	}
 	req, party, err := s.licenceRequest(ctx, tx, a, it, by)
 	var l licence.Licence
 	if err == nil {
