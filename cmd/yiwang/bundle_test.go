@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -163,5 +165,84 @@ func TestSearchFindsBundles(t *testing.T) {
 	_, other := page(t, h, nil, "GET", "/search?q="+url.QueryEscape("老年人优待证"), nil)
 	if strings.Contains(other, `id="bundle-hits"`) {
 		t.Error("searching 老年人优待证 offers a bundle")
+	}
+}
+
+// TestBundleMemberRefusedKeepsTheOthers: through the API, Zhang San asks for
+// two company seals, which the seal filing's rules refuse. The seal filing
+// is rejected with its reason, the invoice and the bank account that need
+// the seal are not submitted and say why, and the registration, insurance
+// and housing fund go on regardless; the case is partly refused.
+func TestBundleMemberRefusedKeepsTheOthers(t *testing.T) {
+	storetest.Each(t, testBundleMemberRefusedKeepsTheOthers)
+}
+
+func testBundleMemberRefusedKeepsTheOthers(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	h, a := citizenServerOn(t, db)
+	verified(t, a, demo.ZhangSan, 3)
+	hd := signIn(t, h, demo.ZhangSan)
+	form, answers := map[string]any{}, map[string]string{}
+	for k, v := range startupForm() {
+		switch {
+		case strings.HasPrefix(k, "situation_"):
+			answers[strings.TrimPrefix(k, "situation_")] = v[0]
+		case strings.HasPrefix(k, "f_"):
+			form[strings.TrimPrefix(k, "f_")] = v[0]
+		}
+	}
+	for k, v := range map[string]any{"registered_capital": 10.0, "rate": 12.0, "pay_day": 10.0,
+		"shareholders": []map[string]any{{"name": "张三", "id_number": demo.ZhangSan, "subscribed": 10.0, "paid_by": "2030-12-31"}},
+		"seals":        []map[string]any{{"seal_type": "official", "material": "rubber"}, {"seal_type": "official", "material": "ceramic"}},
+		"first_employees": []map[string]any{{"name": "张三", "id_number": demo.ZhangSan, "wage": 6000.0}}} {
+		form[k] = v
+	}
+	body, _ := json.Marshal(map[string]any{"answers": answers, "form": form, "pledges": []string{"articles", "appointment"}, "consent": true})
+	hdr := withJSON(hd)
+	hdr["Idempotency-Key"] = "bundle-refused-1"
+	code, c, raw := call(t, h, "POST", "/api/v1/bundles/business_startup/cases", strings.NewReader(string(body)), hdr)
+	if code != http.StatusCreated {
+		t.Fatalf("submitting 企业开办: %d %s", code, raw)
+	}
+	id := int64(c["id"].(float64))
+	if _, err := a.bundles.Advance(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	code, c, raw = call(t, h, "GET", "/api/v1/bundle-cases/"+strconv.FormatInt(id, 10), nil, hd)
+	if code != http.StatusOK {
+		t.Fatalf("reading the case: %d %s", code, raw)
+	}
+	if c["status"] != "partly_refused" {
+		t.Errorf("the case is %v, want partly_refused", c["status"])
+	}
+	members := map[string]map[string]any{}
+	for _, m := range c["members"].([]any) {
+		mm := m.(map[string]any)
+		members[mm["id"].(string)] = mm
+	}
+	if s := members["seal"]; s["status"] != "rejected" || !strings.Contains(fmt.Sprint(s["reasons"]), "企业公章只能刻制一枚") {
+		t.Errorf("the seal filing = %v, want rejected saying only one company seal", s)
+	}
+	for _, m := range []string{"invoice", "bank_account"} {
+		if s := members[m]; s["state"] != "failed" || s["application_id"] != nil || !strings.Contains(fmt.Sprint(s["reason"]), "前序事项「企业刻章备案」未获通过") {
+			t.Errorf("%s = %v, want not submitted because the seal filing was refused", m, s)
+		}
+	}
+	for _, m := range []string{"registration", "social_insurance", "medical_insurance", "housing_fund"} {
+		if s := members[m]; s["status"] != "licence_issued" {
+			t.Errorf("%s = %v, want its licence issued regardless", m, s["status"])
+		}
+	}
+	_, page := page(t, h, hd, "GET", "/me/bundles/"+strconv.FormatInt(id, 10), nil)
+	if !strings.Contains(page, "部分未通过") || !strings.Contains(page, "企业公章只能刻制一枚") || !strings.Contains(page, "未能提交") {
+		t.Errorf("the status page does not say which member stopped and why:\n%s", page)
+	}
+	// A retry with the same key answers the same case.
+	if code, again, _ := call(t, h, "POST", "/api/v1/bundles/business_startup/cases", strings.NewReader(string(body)), hdr); code != http.StatusCreated || again["id"] != c["id"] {
+		t.Errorf("a retry answered %d, case %v; want the same case %v", code, again["id"], c["id"])
+	}
+	// Another person cannot read it.
+	if code, _, _ := call(t, h, "GET", "/api/v1/bundle-cases/"+strconv.FormatInt(id, 10), nil, signIn(t, h, demo.WangWu)); code != http.StatusNotFound {
+		t.Errorf("王五 reading 张三's case: %d, want 404", code)
 	}
 }
