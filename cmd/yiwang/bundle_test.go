@@ -246,3 +246,33 @@ func testBundleMemberRefusedKeepsTheOthers(t *testing.T, db *store.DB) {
 		t.Errorf("王五 reading 张三's case: %d, want 404", code)
 	}
 }
+
+// TestBundleWaitsForAPerson: 出生一件事 — the medical birth certificate is
+// decided by the issuing department, so the household registration and the
+// insurance that need it wait, and the advance job keeps looking.
+func TestBundleWaitsForAPerson(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h, a := citizenServerOn(t, db)
+		verified(t, a, demo.WangWu, 2)
+		hd := signIn(t, h, demo.WangWu)
+		path, status := page(t, h, hd, "POST", "/bundles/birth", url.Values{"idempotency_key": {"web-birth-0000000001"}, "consent": {"yes"},
+			"situation_want_insurance": {"yes"}, "situation_place": {"hospital"},
+			"f_child_name": {"王小明"}, "f_child_sex": {"male"}, "f_birth_time": {"2026-12-01"}, "f_birth_place": {"示范市明德区妇幼保健院"},
+			"f_hospital": {"district_maternity"}, "f_weight": {"3200"}, "f_delivery": {"electronic"}, "f_joins": {"father"}})
+		m := bundleCasePath.FindStringSubmatch(path)
+		if m == nil {
+			t.Fatalf("出生一件事 landed on %s:\n%s", path, status)
+		}
+		if !strings.Contains(status, `id="member-certificate" data-state="submitted" data-status="submitted"`) ||
+			!strings.Contains(status, `id="member-household" data-state="waiting"`) || !strings.Contains(status, `id="member-insurance" data-state="waiting"`) {
+			t.Errorf("the certificate is not with the department while the others wait:\n%s", status)
+		}
+		if !strings.Contains(status, "17个工作日") || !strings.Contains(status, "办理中") {
+			t.Errorf("the status page lacks the 17 working days or 办理中:\n%s", status)
+		}
+		id, _ := strconv.ParseInt(m[1], 10, 64)
+		if still, err := a.bundles.Advance(context.Background(), id); err != nil || !still {
+			t.Errorf("advance: still %v, %v; want members still waiting for the certificate", still, err)
+		}
+	})
+}
