@@ -192,8 +192,8 @@ func testBundleMemberRefusedKeepsTheOthers(t *testing.T, db *store.DB) {
 		}
 	}
 	for k, v := range map[string]any{"registered_capital": 10.0, "rate": 12.0, "pay_day": 10.0,
-		"shareholders": []map[string]any{{"name": "张三", "id_number": demo.ZhangSan, "subscribed": 10.0, "paid_by": "2030-12-31"}},
-		"seals":        []map[string]any{{"seal_type": "official", "material": "rubber"}, {"seal_type": "official", "material": "ceramic"}},
+		"shareholders":    []map[string]any{{"name": "张三", "id_number": demo.ZhangSan, "subscribed": 10.0, "paid_by": "2030-12-31"}},
+		"seals":           []map[string]any{{"seal_type": "official", "material": "rubber"}, {"seal_type": "official", "material": "ceramic"}},
 		"first_employees": []map[string]any{{"name": "张三", "id_number": demo.ZhangSan, "wage": 6000.0}}} {
 		form[k] = v
 	}
