@@ -237,6 +237,90 @@ func (e ApplicationStatus) Valid() bool {
 	}
 }
 
+// Defines values for BundleTarget.
+const (
+	BundleTargetEnterprise BundleTarget = "enterprise"
+	BundleTargetPerson     BundleTarget = "person"
+)
+
+// Valid indicates whether the value is a known member of the BundleTarget enum.
+func (e BundleTarget) Valid() bool {
+	switch e {
+	case BundleTargetEnterprise:
+		return true
+	case BundleTargetPerson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BundleCaseMembersState.
+const (
+	BundleCaseMembersStateFailed    BundleCaseMembersState = "failed"
+	BundleCaseMembersStateSkipped   BundleCaseMembersState = "skipped"
+	BundleCaseMembersStateSubmitted BundleCaseMembersState = "submitted"
+	BundleCaseMembersStateWaiting   BundleCaseMembersState = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the BundleCaseMembersState enum.
+func (e BundleCaseMembersState) Valid() bool {
+	switch e {
+	case BundleCaseMembersStateFailed:
+		return true
+	case BundleCaseMembersStateSkipped:
+		return true
+	case BundleCaseMembersStateSubmitted:
+		return true
+	case BundleCaseMembersStateWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BundleCaseStatus.
+const (
+	BundleCaseStatusDone            BundleCaseStatus = "done"
+	BundleCaseStatusInProgress      BundleCaseStatus = "in_progress"
+	BundleCaseStatusNeedsCorrection BundleCaseStatus = "needs_correction"
+	BundleCaseStatusPartlyRefused   BundleCaseStatus = "partly_refused"
+)
+
+// Valid indicates whether the value is a known member of the BundleCaseStatus enum.
+func (e BundleCaseStatus) Valid() bool {
+	switch e {
+	case BundleCaseStatusDone:
+		return true
+	case BundleCaseStatusInProgress:
+		return true
+	case BundleCaseStatusNeedsCorrection:
+		return true
+	case BundleCaseStatusPartlyRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BundleDefinitionTarget.
+const (
+	BundleDefinitionTargetEnterprise BundleDefinitionTarget = "enterprise"
+	BundleDefinitionTargetPerson     BundleDefinitionTarget = "person"
+)
+
+// Valid indicates whether the value is a known member of the BundleDefinitionTarget enum.
+func (e BundleDefinitionTarget) Valid() bool {
+	switch e {
+	case BundleDefinitionTargetEnterprise:
+		return true
+	case BundleDefinitionTargetPerson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CalendarYearOrigin.
 const (
 	Embedded CalendarYearOrigin = "embedded"
@@ -1415,19 +1499,19 @@ func (e ProactiveSweeps200JSONResponseBodySweepsStartedBy) Valid() bool {
 
 // Defines values for ProactiveSweeps200JSONResponseBodySweepsStatus.
 const (
-	Done    ProactiveSweeps200JSONResponseBodySweepsStatus = "done"
-	Failed  ProactiveSweeps200JSONResponseBodySweepsStatus = "failed"
-	Running ProactiveSweeps200JSONResponseBodySweepsStatus = "running"
+	ProactiveSweeps200JSONResponseBodySweepsStatusDone    ProactiveSweeps200JSONResponseBodySweepsStatus = "done"
+	ProactiveSweeps200JSONResponseBodySweepsStatusFailed  ProactiveSweeps200JSONResponseBodySweepsStatus = "failed"
+	ProactiveSweeps200JSONResponseBodySweepsStatusRunning ProactiveSweeps200JSONResponseBodySweepsStatus = "running"
 )
 
 // Valid indicates whether the value is a known member of the ProactiveSweeps200JSONResponseBodySweepsStatus enum.
 func (e ProactiveSweeps200JSONResponseBodySweepsStatus) Valid() bool {
 	switch e {
-	case Done:
+	case ProactiveSweeps200JSONResponseBodySweepsStatusDone:
 		return true
-	case Failed:
+	case ProactiveSweeps200JSONResponseBodySweepsStatusFailed:
 		return true
-	case Running:
+	case ProactiveSweeps200JSONResponseBodySweepsStatusRunning:
 		return true
 	default:
 		return false
@@ -1752,6 +1836,137 @@ type Authorisation struct {
 	RevokedAt            *time.Time `json:"revoked_at,omitempty"`
 	Scope                *[]string  `json:"scope,omitempty"`
 	ValidFrom            *time.Time `json:"valid_from,omitempty"`
+}
+
+// Bundle A bundle file of the catalogue (docs/CATALOGUE.md, "Bundles")
+type Bundle struct {
+	Code     *string   `json:"code,omitempty"`
+	Demo     *bool     `json:"demo,omitempty"`
+	Keywords *[]string `json:"keywords,omitempty"`
+	Members  *[]struct {
+		// ActsFor the member whose approval establishes the enterprise this one is applied for
+		ActsFor *string `json:"acts_for,omitempty"`
+
+		// After members whose approval this one needs first
+		After *[]string `json:"after,omitempty"`
+		Id    *string   `json:"id,omitempty"`
+
+		// Item the member item's code
+		Item *string     `json:"item,omitempty"`
+		Note *BundleText `json:"note,omitempty"`
+
+		// When answers under which it applies
+		When *map[string][]string `json:"when,omitempty"`
+	} `json:"members,omitempty"`
+	Name *BundleText `json:"name,omitempty"`
+
+	// Situations the bundle's own questions
+	Situations *[]map[string]interface{} `json:"situations,omitempty"`
+	Summary    *BundleText               `json:"summary,omitempty"`
+	Target     *BundleTarget             `json:"target,omitempty"`
+	TimeLimit  *struct {
+		// PromisedDays working days from submission in which every member is done
+		PromisedDays *int `json:"promised_days,omitempty"`
+	} `json:"time_limit,omitempty"`
+}
+
+// BundleTarget defines model for Bundle.Target.
+type BundleTarget string
+
+// BundleCase defines model for BundleCase.
+type BundleCase struct {
+	Answers    *map[string]string `json:"answers,omitempty"`
+	BundleCode *string            `json:"bundle_code,omitempty"`
+
+	// Deadline end of the bundle's last promised working day
+	Deadline *time.Time `json:"deadline,omitempty"`
+	Id       *int       `json:"id,omitempty"`
+	Members  *[]struct {
+		After         *[]string               `json:"after,omitempty"`
+		ApplicationId *int                    `json:"application_id,omitempty"`
+		Id            *string                 `json:"id,omitempty"`
+		ItemCode      *string                 `json:"item_code,omitempty"`
+		ItemName      *BundleText             `json:"item_name,omitempty"`
+		Note          *BundleText             `json:"note,omitempty"`
+		Number        *string                 `json:"number,omitempty"`
+		Reason        *BundleText             `json:"reason,omitempty"`
+		Reasons       *[]string               `json:"reasons,omitempty"`
+		State         *BundleCaseMembersState `json:"state,omitempty"`
+
+		// Status the member application's status
+		Status *string `json:"status,omitempty"`
+	} `json:"members,omitempty"`
+	Name *BundleText `json:"name,omitempty"`
+
+	// Number the case's one number, e.g. YJ-20261207-000001
+	Number       *string `json:"number,omitempty"`
+	Overdue      *bool   `json:"overdue,omitempty"`
+	PromisedDays *int    `json:"promised_days,omitempty"`
+
+	// Status from the members': 办理中, 部分需补正, 已办结, 部分未通过
+	Status      *BundleCaseStatus `json:"status,omitempty"`
+	SubmittedAt *time.Time        `json:"submitted_at,omitempty"`
+	Timeline    *[]struct {
+		Action    *string     `json:"action,omitempty"`
+		ActorKind *string     `json:"actor_kind,omitempty"`
+		At        *time.Time  `json:"at,omitempty"`
+		Item      *BundleText `json:"item,omitempty"`
+		Member    *string     `json:"member,omitempty"`
+		To        *string     `json:"to,omitempty"`
+	} `json:"timeline,omitempty"`
+}
+
+// BundleCaseMembersState defines model for BundleCase.Members.State.
+type BundleCaseMembersState string
+
+// BundleCaseStatus from the members': 办理中, 部分需补正, 已办结, 部分未通过
+type BundleCaseStatus string
+
+// BundleDefinition defines model for BundleDefinition.
+type BundleDefinition struct {
+	Code *string `json:"code,omitempty"`
+	Demo *bool   `json:"demo,omitempty"`
+
+	// Items item code → the member item in service
+	Items    *map[string]map[string]interface{} `json:"items,omitempty"`
+	Keywords *[]string                          `json:"keywords,omitempty"`
+	Members  *[]struct {
+		// ActsFor the member whose approval establishes the enterprise this one is applied for
+		ActsFor *string `json:"acts_for,omitempty"`
+
+		// After members whose approval this one needs first
+		After *[]string `json:"after,omitempty"`
+		Id    *string   `json:"id,omitempty"`
+
+		// Item the member item's code
+		Item *string     `json:"item,omitempty"`
+		Note *BundleText `json:"note,omitempty"`
+
+		// When answers under which it applies
+		When *map[string][]string `json:"when,omitempty"`
+	} `json:"members,omitempty"`
+	Name *BundleText `json:"name,omitempty"`
+
+	// Questions every question the wizard asks: the bundle's own, then its members', each once
+	Questions *[]map[string]interface{} `json:"questions,omitempty"`
+
+	// Situations the bundle's own questions
+	Situations *[]map[string]interface{} `json:"situations,omitempty"`
+	Summary    *BundleText               `json:"summary,omitempty"`
+	Target     *BundleDefinitionTarget   `json:"target,omitempty"`
+	TimeLimit  *struct {
+		// PromisedDays working days from submission in which every member is done
+		PromisedDays *int `json:"promised_days,omitempty"`
+	} `json:"time_limit,omitempty"`
+}
+
+// BundleDefinitionTarget defines model for BundleDefinition.Target.
+type BundleDefinitionTarget string
+
+// BundleText defines model for BundleText.
+type BundleText struct {
+	En *string `json:"en,omitempty"`
+	Zh *string `json:"zh,omitempty"`
 }
 
 // CalendarDue defines model for CalendarDue.
@@ -2547,6 +2762,27 @@ type WithdrawApplicationParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// SubmitBundleJSONBody defines parameters for SubmitBundle.
+type SubmitBundleJSONBody struct {
+	// Answers question id → answer value, for the bundle's own questions and its members' (each once)
+	Answers *map[string]string `json:"answers,omitempty"`
+
+	// Consent must be true — the applicant agrees to the platform reading their data for every member
+	Consent bool `json:"consent"`
+
+	// Form field id → value: the combined form, each field once for every member that asks it
+	Form *map[string]interface{} `json:"form,omitempty"`
+
+	// Pledges material ids pledged once for every member that lets them be pledged
+	Pledges *[]string `json:"pledges,omitempty"`
+}
+
+// SubmitBundleParams defines parameters for SubmitBundle.
+type SubmitBundleParams struct {
+	// IdempotencyKey a retry with the same key answers the first request's case
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GetCalendarDeadlineParams defines parameters for GetCalendarDeadline.
 type GetCalendarDeadlineParams struct {
 	// From the day of acceptance, YYYY-MM-DD
@@ -2739,6 +2975,9 @@ type ApplyJSONBody struct {
 	// Form field id → value, for the fields the platform cannot fill (e.g. delivery)
 	Form     *map[string]interface{} `json:"form,omitempty"`
 	ItemCode string                  `json:"item_code"`
+
+	// Pledges ids of materials the applicant pledges (承诺) instead of supplying, where the item allows a commitment for them; each is signed with the application
+	Pledges *[]string `json:"pledges,omitempty"`
 }
 
 // ApplyParams defines parameters for Apply.
@@ -2937,6 +3176,9 @@ type RefusePartyJSONRequestBody RefusePartyJSONBody
 
 // WithdrawApplicationJSONRequestBody defines body for WithdrawApplication for application/json ContentType.
 type WithdrawApplicationJSONRequestBody WithdrawApplicationJSONBody
+
+// SubmitBundleJSONRequestBody defines body for SubmitBundle for application/json ContentType.
+type SubmitBundleJSONRequestBody SubmitBundleJSONBody
 
 // VerifyInPersonJSONRequestBody defines body for VerifyInPerson for application/json ContentType.
 type VerifyInPersonJSONRequestBody VerifyInPersonJSONBody
@@ -3491,6 +3733,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 	WithdrawApplication(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBundleCases My bundle cases (those of the enterprise while acting for it), newest first
+	//
+	// Corresponds with GET /api/v1/bundle-cases (the `ListBundleCases` operationId).
+	ListBundleCases(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBundleCase One of my bundle cases — its number, aggregate status, deadline, members and merged timeline
+	//
+	// Corresponds with GET /api/v1/bundle-cases/{id} (the `GetBundleCase` operationId).
+	GetBundleCase(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBundles The catalogue's bundles (一件事) — several items applied for behind one form, one consent and one number
+	//
+	// Corresponds with GET /api/v1/bundles (the `ListBundles` operationId).
+	ListBundles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBundle One bundle with its members' items in service and every question its wizard asks
+	//
+	// Corresponds with GET /api/v1/bundles/{code} (the `GetBundle` operationId).
+	GetBundle(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitBundleWithBody Apply for a bundle once — one combined form, one set of pledges, one consent
+	//
+	// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+	SubmitBundleWithBody(ctx context.Context, code string, params *SubmitBundleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitBundle Apply for a bundle once — one combined form, one set of pledges, one consent
+	//
+	// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+	SubmitBundle(ctx context.Context, code string, params *SubmitBundleParams, body SubmitBundleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCalendarDeadline The due date the platform sets for a time limit of N working days counted from a date
 	//
@@ -5002,6 +5282,104 @@ func (c *Client) WithdrawApplicationWithBody(ctx context.Context, id int, params
 // Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 func (c *Client) WithdrawApplication(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawApplicationRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBundleCases My bundle cases (those of the enterprise while acting for it), newest first
+//
+// Corresponds with GET /api/v1/bundle-cases (the `ListBundleCases` operationId).
+func (c *Client) ListBundleCases(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBundleCasesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBundleCase One of my bundle cases — its number, aggregate status, deadline, members and merged timeline
+//
+// Corresponds with GET /api/v1/bundle-cases/{id} (the `GetBundleCase` operationId).
+func (c *Client) GetBundleCase(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBundleCaseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBundles The catalogue's bundles (一件事) — several items applied for behind one form, one consent and one number
+//
+// Corresponds with GET /api/v1/bundles (the `ListBundles` operationId).
+func (c *Client) ListBundles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBundlesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBundle One bundle with its members' items in service and every question its wizard asks
+//
+// Corresponds with GET /api/v1/bundles/{code} (the `GetBundle` operationId).
+func (c *Client) GetBundle(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBundleRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitBundleWithBody Apply for a bundle once — one combined form, one set of pledges, one consent
+//
+// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+func (c *Client) SubmitBundleWithBody(ctx context.Context, code string, params *SubmitBundleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitBundleRequestWithBody(c.Server, code, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitBundle Apply for a bundle once — one combined form, one set of pledges, one consent
+//
+// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+func (c *Client) SubmitBundle(ctx context.Context, code string, params *SubmitBundleParams, body SubmitBundleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitBundleRequest(c.Server, code, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8217,6 +8595,190 @@ func NewWithdrawApplicationRequestWithBody(server string, id int, params *Withdr
 	return req, nil
 }
 
+// NewListBundleCasesRequest constructs an http.Request for the ListBundleCases method
+func NewListBundleCasesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bundle-cases")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBundleCaseRequest constructs an http.Request for the GetBundleCase method
+func NewGetBundleCaseRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bundle-cases/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListBundlesRequest constructs an http.Request for the ListBundles method
+func NewListBundlesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bundles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBundleRequest constructs an http.Request for the GetBundle method
+func NewGetBundleRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bundles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitBundleRequest calls the generic SubmitBundle builder with application/json body
+func NewSubmitBundleRequest(server string, code string, params *SubmitBundleParams, body SubmitBundleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitBundleRequestWithBody(server, code, params, "application/json", bodyReader)
+}
+
+// NewSubmitBundleRequestWithBody constructs an http.Request for the SubmitBundle method, with any body, and a specified content type
+func NewSubmitBundleRequestWithBody(server string, code string, params *SubmitBundleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bundles/%s/cases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetCalendarDeadlineRequest constructs an http.Request for the GetCalendarDeadline method
 func NewGetCalendarDeadlineRequest(server string, params *GetCalendarDeadlineParams) (*http.Request, error) {
 	var err error
@@ -11064,6 +11626,52 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/applications/{id}/withdraw (the `WithdrawApplication` operationId).
 	WithdrawApplicationWithResponse(ctx context.Context, id int, params *WithdrawApplicationParams, body WithdrawApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawApplicationResponse, error)
+
+	// ListBundleCasesWithResponse My bundle cases (those of the enterprise while acting for it), newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bundle-cases (the `ListBundleCases` operationId).
+	ListBundleCasesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListBundleCasesResponse, error)
+
+	// GetBundleCaseWithResponse One of my bundle cases — its number, aggregate status, deadline, members and merged timeline
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bundle-cases/{id} (the `GetBundleCase` operationId).
+	GetBundleCaseWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetBundleCaseResponse, error)
+
+	// ListBundlesWithResponse The catalogue's bundles (一件事) — several items applied for behind one form, one consent and one number
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bundles (the `ListBundles` operationId).
+	ListBundlesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListBundlesResponse, error)
+
+	// GetBundleWithResponse One bundle with its members' items in service and every question its wizard asks
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bundles/{code} (the `GetBundle` operationId).
+	GetBundleWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetBundleResponse, error)
+
+	// SubmitBundleWithBodyWithResponse Apply for a bundle once — one combined form, one set of pledges, one consent
+	//
+	// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+	SubmitBundleWithBodyWithResponse(ctx context.Context, code string, params *SubmitBundleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitBundleResponse, error)
+
+	// SubmitBundleWithResponse Apply for a bundle once — one combined form, one set of pledges, one consent
+	//
+	// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+	SubmitBundleWithResponse(ctx context.Context, code string, params *SubmitBundleParams, body SubmitBundleJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitBundleResponse, error)
 
 	// GetCalendarDeadlineWithResponse The due date the platform sets for a time limit of N working days counted from a date
 	//
@@ -14744,6 +15352,313 @@ func (r WithdrawApplicationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WithdrawApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListBundleCasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Cases *[]struct {
+			Id          *int        `json:"id,omitempty"`
+			Name        *BundleText `json:"name,omitempty"`
+			Number      *string     `json:"number,omitempty"`
+			SubmittedAt *time.Time  `json:"submitted_at,omitempty"`
+		} `json:"cases,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBundleCasesResponse) GetJSON200() *struct {
+	Cases *[]struct {
+		Id          *int        `json:"id,omitempty"`
+		Name        *BundleText `json:"name,omitempty"`
+		Number      *string     `json:"number,omitempty"`
+		SubmittedAt *time.Time  `json:"submitted_at,omitempty"`
+	} `json:"cases,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListBundleCasesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListBundleCasesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBundleCasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBundleCasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBundleCasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBundleCasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBundleCaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BundleCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBundleCaseResponse) GetJSON200() *BundleCase {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBundleCaseResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBundleCaseResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBundleCaseResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBundleCaseResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBundleCaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBundleCaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBundleCaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBundleCaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListBundlesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Bundles *[]Bundle `json:"bundles,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBundlesResponse) GetJSON200() *struct {
+	Bundles *[]Bundle `json:"bundles,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBundlesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBundlesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBundlesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBundlesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBundleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BundleDefinition
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBundleResponse) GetJSON200() *BundleDefinition {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBundleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBundleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBundleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBundleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBundleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitBundleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BundleCase
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubmitBundleResponse) GetJSON201() *BundleCase {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitBundleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitBundleResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitBundleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitBundleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SubmitBundleResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitBundleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitBundleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitBundleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitBundleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19452,6 +20367,88 @@ func (c *ClientWithResponses) WithdrawApplicationWithResponse(ctx context.Contex
 	return ParseWithdrawApplicationResponse(rsp)
 }
 
+// ListBundleCasesWithResponse My bundle cases (those of the enterprise while acting for it), newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bundle-cases (the `ListBundleCases` operationId).
+func (c *ClientWithResponses) ListBundleCasesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListBundleCasesResponse, error) {
+	rsp, err := c.ListBundleCases(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBundleCasesResponse(rsp)
+}
+
+// GetBundleCaseWithResponse One of my bundle cases — its number, aggregate status, deadline, members and merged timeline
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bundle-cases/{id} (the `GetBundleCase` operationId).
+func (c *ClientWithResponses) GetBundleCaseWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetBundleCaseResponse, error) {
+	rsp, err := c.GetBundleCase(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBundleCaseResponse(rsp)
+}
+
+// ListBundlesWithResponse The catalogue's bundles (一件事) — several items applied for behind one form, one consent and one number
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bundles (the `ListBundles` operationId).
+func (c *ClientWithResponses) ListBundlesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListBundlesResponse, error) {
+	rsp, err := c.ListBundles(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBundlesResponse(rsp)
+}
+
+// GetBundleWithResponse One bundle with its members' items in service and every question its wizard asks
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bundles/{code} (the `GetBundle` operationId).
+func (c *ClientWithResponses) GetBundleWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetBundleResponse, error) {
+	rsp, err := c.GetBundle(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBundleResponse(rsp)
+}
+
+// SubmitBundleWithBodyWithResponse Apply for a bundle once — one combined form, one set of pledges, one consent
+//
+// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+func (c *ClientWithResponses) SubmitBundleWithBodyWithResponse(ctx context.Context, code string, params *SubmitBundleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitBundleResponse, error) {
+	rsp, err := c.SubmitBundleWithBody(ctx, code, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitBundleResponse(rsp)
+}
+
+// SubmitBundleWithResponse Apply for a bundle once — one combined form, one set of pledges, one consent
+//
+// Each member that applies under the answers is an application of its own item, under that item's rules, decision record and approval mode. Members that need no other's result are submitted at once, in the same transaction as the case; a member that needs another's result (after) is submitted by a background job once that member is approved, or marked failed with the reason when it is not. A member refused before anything is written (a field missing, the applicant not entitled) refuses the whole request, saying which member and why.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/bundles/{code}/cases (the `SubmitBundle` operationId).
+func (c *ClientWithResponses) SubmitBundleWithResponse(ctx context.Context, code string, params *SubmitBundleParams, body SubmitBundleJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitBundleResponse, error) {
+	rsp, err := c.SubmitBundle(ctx, code, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitBundleResponse(rsp)
+}
+
 // GetCalendarDeadlineWithResponse The due date the platform sets for a time limit of N working days counted from a date
 //
 // The same count as an application accepted on `from` (docs/WORKFLOW.md): the day itself does not
@@ -22824,6 +23821,229 @@ func ParseWithdrawApplicationResponse(rsp *http.Response) (*WithdrawApplicationR
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListBundleCasesResponse parses an HTTP response from a ListBundleCasesWithResponse call
+func ParseListBundleCasesResponse(rsp *http.Response) (*ListBundleCasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBundleCasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Cases *[]struct {
+				Id          *int        `json:"id,omitempty"`
+				Name        *BundleText `json:"name,omitempty"`
+				Number      *string     `json:"number,omitempty"`
+				SubmittedAt *time.Time  `json:"submitted_at,omitempty"`
+			} `json:"cases,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBundleCaseResponse parses an HTTP response from a GetBundleCaseWithResponse call
+func ParseGetBundleCaseResponse(rsp *http.Response) (*GetBundleCaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBundleCaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BundleCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListBundlesResponse parses an HTTP response from a ListBundlesWithResponse call
+func ParseListBundlesResponse(rsp *http.Response) (*ListBundlesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBundlesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Bundles *[]Bundle `json:"bundles,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBundleResponse parses an HTTP response from a GetBundleWithResponse call
+func ParseGetBundleResponse(rsp *http.Response) (*GetBundleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBundleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BundleDefinition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitBundleResponse parses an HTTP response from a SubmitBundleWithResponse call
+func ParseSubmitBundleResponse(rsp *http.Response) (*SubmitBundleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitBundleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BundleCase
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

@@ -13,6 +13,7 @@ import (
 
 	"yiwang/internal/application"
 	"yiwang/internal/blob"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/hub"
@@ -63,6 +64,7 @@ type app struct {
 	applications application.Services
 	// proactive finds who qualifies and grants or offers (主动服务).
 	proactive *proactive.Engine
+	bundles   *bundle.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -191,14 +193,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	portalHandler, err := portal.NewHandler(portal.Deps{DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
+	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
+	portalHandler, err := portal.NewHandler(portal.Deps{Bundles: bundles, DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
 		Identities: ids, Outbox: outbox, Secure: opts.secureCookie, Logger: logger, WarningDays: opts.warningDays,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
 	if err != nil {
 		return nil, err
 	}
 	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
-	staff, err := workbench.NewHandler(workbench.Deps{Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
+	staff, err := workbench.NewHandler(workbench.Deps{Bundles: bundles, Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
 		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore, Outbox: outbox, Proactive: engine,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})
 	if err != nil {
@@ -210,10 +213,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, proactive.NewHandler(engine, logger))
+	bundleHandler, err := bundle.NewHandler(bundles, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger))
 	return &app{
 		applications: applications,
 		proactive:    engine,
+		bundles:      bundles,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -254,6 +262,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, proactive.NewDailyWorker(a.proactive))
 	jobs.Register(ws, proactive.NewEventsWorker(a.proactive))
 	jobs.Register(ws, notify.NewPruneWorker(a.retention))
+	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
 }
 
 // keyFile holds the personal-data key when none is configured.

@@ -115,7 +115,23 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 	if _, notices := page(t, h, map[string]string{}, "GET", "/notices", nil); !strings.Contains(notices, "老年人优待证") {
 		t.Fatalf("the filing is not on public notice:\n%s", notices)
 	}
-	more := map[string][]string{"clerk": {draft}, "": {link}}
+	// 张三 starts a company through 企业开办一件事; the advance job submits
+	// the members the registration frees.
+	verified(t, a, demo.ZhangSan, 3)
+	zhang = signIn(t, h, demo.ZhangSan)
+	if path, _ := page(t, h, zhang, "POST", "/bundles/business_startup", withKey(startupForm(), "web-crawl-bundle-0001", true)); !strings.HasPrefix(path, "/me/bundles/") {
+		t.Fatalf("企业开办 landed on %s", path)
+	}
+	if _, err := a.bundles.Advance(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{}
+	for k, v := range startupForm() {
+		if strings.HasPrefix(k, "situation_") {
+			q[k] = v
+		}
+	}
+	more := map[string][]string{"clerk": {draft}, "": {link}, demo.ZhangSan: {"/bundles/business_startup/form?" + q.Encode()}}
 	var n int
 	if err := a.identities.DB().QueryRowContext(ctx, `SELECT count(*) FROM applications`).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func TestListsShowTheRightRows(t *testing.T) {
 		opts := testOptions(t)
 		srv, a := demoServerWith(t, db, opts)
 		h := srv.Handler()
-		stats, err := demo.WriteHistory(ctx, db, opts.protector, demo.HistoryOptions{Applications: 1500, Seed: 7})
+		stats, err := demo.WriteHistory(ctx, db, opts.protector, demo.HistoryOptions{Applications: 1500, Seed: 9})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
 	"yiwang/internal/notify"
@@ -71,6 +72,7 @@ var objectKinds = map[string]string{
 	"account":       "A: a tax reviewer's and head's account, whose roles are revoked; B: the system administrator's own",
 	"authorisation": "A: the demo company's authorisation of an agent (张三 is its legal representative)",
 	"token":         "A: a second API token of the test's system account",
+	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -102,6 +104,11 @@ var notObjects = map[string]string{
 	"GET /apply/{code}":                                                  "an item, not an application: starting one is the person's own (TestAccessByRole)",
 	"POST /apply/{code}":                                                 "an item, not an application (TestAccessByRole)",
 	"GET /api/v1/calendar/{year}":                                        "public",
+	"GET /api/v1/bundles/{code}":                                         "a bundle of the public catalogue",
+	"POST /api/v1/bundles/{code}/cases":                                  "a bundle, not a case: applying is the person's own (TestAccessByRole)",
+	"GET /bundles/{code}":                                                "a bundle of the public catalogue",
+	"GET /bundles/{code}/form":                                           "a bundle, not a case (TestAccessByRole)",
+	"POST /bundles/{code}":                                               "a bundle, not a case: applying is the person's own (TestAccessByRole)",
 	"PUT /api/v1/admin/calendar/{year}":                                  "the calendar is the platform's (TestAccessByRole)",
 }
 
@@ -131,6 +138,9 @@ func init() {
 		"POST /api/v1/applications/{id}/parties/confirm": r("invitation", "/api/v1/applications/{id}/parties/confirm", "", who(applicant, otherCitizen, legalRep), none),
 		"POST /api/v1/applications/{id}/parties/refuse":  r("invitation", "/api/v1/applications/{id}/parties/refuse", `{"reason":"x"}`, who(applicant, otherCitizen, legalRep), none),
 		"GET /me/applications/{id}":                      r("application", "/me/applications/{id}", "", who(applicant), who(otherCitizen, legalRep)),
+		// A bundle case is its applicant's (张三 also while acting for his company).
+		"GET /api/v1/bundle-cases/{id}": r("bundle", "/api/v1/bundle-cases/{id}", "", who(applicant), who(otherCitizen, legalRep)),
+		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
 		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
@@ -545,5 +555,23 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 		t.Fatalf("no filing on public notice: %v", err)
 	}
 	put("notice", "A", object{id: id(notice), owner: otherCitizen, dept: "civil"})
+	// 企业开办 bundle cases of 王五 (A) and 张三 (B): the registration alone.
+	for which, login := range map[string]string{"A": demo.WangWu, "B": demo.ZhangSan} {
+		verified(t, a, login, 3)
+		p := personOf(t, a, login)
+		p.Roles = []authz.Role{authz.Applicant}
+		form := map[string]any{"company_name": "示范市明德区" + which + "记科技有限公司", "address": "示范市明德区福安街道创业路8号", "scope": "软件开发",
+			"investment": 10.0}
+		c, err := a.bundles.Submit(ctx, p, "business_startup", bundle.SubmitRequest{Consent: true, Form: form, Answers: map[string]string{
+			"want_seals": "no", "want_invoices": "no", "hire_staff": "no", "want_bank": "no", "entity_type": "sole", "premises": "leased"}})
+		if err != nil {
+			t.Fatalf("%s's 企业开办: %v", login, err)
+		}
+		owner := applicant
+		if which == "B" {
+			owner = otherCitizen
+		}
+		put("bundle", which, object{id: id(c.ID), owner: owner})
+	}
 	return w, headers
 }

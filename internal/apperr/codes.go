@@ -127,20 +127,22 @@ const (
 	WindowIncomplete   Code = "window_incomplete"
 
 	// The service catalogue (catalog).
-	AlreadyRetired    Code = "already_retired"
-	ArchiveTooLarge   Code = "archive_too_large"
-	BadVersion        Code = "bad_version"
-	CatalogueInvalid  Code = "catalogue_invalid"
-	ItemNotFound      Code = "item_not_found"
-	NeverPublished    Code = "never_published"
-	NoDepartmentsFile Code = "no_departments_file"
-	NoDraft           Code = "no_draft"
-	NotAZip           Code = "not_a_zip"
-	RulesInvalid      Code = "rules_invalid"
-	TryInputInvalid   Code = "try_input_invalid"
-	UploadTooLarge    Code = "upload_too_large"
-	VersionNotFound   Code = "version_not_found"
-	NotADraft         Code = "not_a_draft"
+	AlreadyRetired     Code = "already_retired"
+	ArchiveTooLarge    Code = "archive_too_large"
+	BundleNotFound     Code = "bundle_not_found"
+	BundleCaseNotFound Code = "bundle_case_not_found"
+	BadVersion         Code = "bad_version"
+	CatalogueInvalid   Code = "catalogue_invalid"
+	ItemNotFound       Code = "item_not_found"
+	NeverPublished     Code = "never_published"
+	NoDepartmentsFile  Code = "no_departments_file"
+	NoDraft            Code = "no_draft"
+	NotAZip            Code = "not_a_zip"
+	RulesInvalid       Code = "rules_invalid"
+	TryInputInvalid    Code = "try_input_invalid"
+	UploadTooLarge     Code = "upload_too_large"
+	VersionNotFound    Code = "version_not_found"
+	NotADraft          Code = "not_a_draft"
 
 	// The data sharing hub (hub).
 	ConsentExpired       Code = "consent_expired"
@@ -440,20 +442,22 @@ var words = map[Code]Words{
 	WindowIncomplete:   {Zh: "窗口须填写编号和中文名称。", En: "A window needs a number and a Chinese name."},
 
 	// The service catalogue (catalog).
-	AlreadyRetired:    {Zh: "该事项已停用。", En: "The item is already retired."},
-	ArchiveTooLarge:   {Zh: "压缩包解压后过大或文件过多，请只压缩事项库文件夹。", En: "The archive expands to too much data or too many files. Zip only the catalogue folder."},
-	BadVersion:        {Zh: "版本号须为正整数。", En: "The version must be a whole number (1, 2, …)."},
-	CatalogueInvalid:  {Zh: "事项库有错误，未导入任何内容，请按下列提示修改：", En: "The catalogue has problems and nothing was imported. Fix these:"},
-	RulesInvalid:      {Zh: "该版本的规则无法编译，请按下列提示修改：", En: "The rules of this version do not compile. Fix these:"},
-	TryInputInvalid:   {Zh: "试算数据有误，请按下列提示修改：", En: "The try-out's data cannot be used. Fix these:"},
-	ItemNotFound:      {Zh: "没有找到该事项。", En: "There is no such service item."},
-	NeverPublished:    {Zh: "该事项从未发布，无需停用。", En: "The item was never published, so there is nothing to retire."},
-	NoDepartmentsFile: {Zh: "压缩包中缺少部门目录文件，请直接压缩事项库文件夹。", En: "The archive has no departments file. Zip the catalogue folder itself."},
-	NoDraft:           {Zh: "该事项没有待发布的草稿，请先导入修改后的版本。", En: "The item has no draft to publish. Import a changed version first."},
-	NotAZip:           {Zh: "请以ZIP压缩包上传事项库文件夹。", En: "Send the catalogue folder as a zip archive."},
-	UploadTooLarge:    {Zh: "上传的文件过大。", En: "The uploaded file is too large."},
-	VersionNotFound:   {Zh: "没有找到该事项版本。", En: "There is no such item version."},
-	NotADraft:         {Zh: "办件已提交，不能再修改。", En: "This is no longer a draft and cannot be changed."},
+	AlreadyRetired:     {Zh: "该事项已停用。", En: "The item is already retired."},
+	BundleNotFound:     {Zh: "没有找到该“一件事”。", En: "There is no such bundle."},
+	BundleCaseNotFound: {Zh: "在您的办件中没有找到该“一件事”办件。", En: "There is no such bundle application among yours."},
+	ArchiveTooLarge:    {Zh: "压缩包解压后过大或文件过多，请只压缩事项库文件夹。", En: "The archive expands to too much data or too many files. Zip only the catalogue folder."},
+	BadVersion:         {Zh: "版本号须为正整数。", En: "The version must be a whole number (1, 2, …)."},
+	CatalogueInvalid:   {Zh: "事项库有错误，未导入任何内容，请按下列提示修改：", En: "The catalogue has problems and nothing was imported. Fix these:"},
+	RulesInvalid:       {Zh: "该版本的规则无法编译，请按下列提示修改：", En: "The rules of this version do not compile. Fix these:"},
+	TryInputInvalid:    {Zh: "试算数据有误，请按下列提示修改：", En: "The try-out's data cannot be used. Fix these:"},
+	ItemNotFound:       {Zh: "没有找到该事项。", En: "There is no such service item."},
+	NeverPublished:     {Zh: "该事项从未发布，无需停用。", En: "The item was never published, so there is nothing to retire."},
+	NoDepartmentsFile:  {Zh: "压缩包中缺少部门目录文件，请直接压缩事项库文件夹。", En: "The archive has no departments file. Zip the catalogue folder itself."},
+	NoDraft:            {Zh: "该事项没有待发布的草稿，请先导入修改后的版本。", En: "The item has no draft to publish. Import a changed version first."},
+	NotAZip:            {Zh: "请以ZIP压缩包上传事项库文件夹。", En: "Send the catalogue folder as a zip archive."},
+	UploadTooLarge:     {Zh: "上传的文件过大。", En: "The uploaded file is too large."},
+	VersionNotFound:    {Zh: "没有找到该事项版本。", En: "There is no such item version."},
+	NotADraft:          {Zh: "办件已提交，不能再修改。", En: "This is no longer a draft and cannot be changed."},
 
 	// The data sharing hub (hub).
 	ConsentExpired:       {Zh: "读取数据的授权已过期或已撤回，请重新授权。", En: "The consent to read this data has expired or was withdrawn. Authorise again."},

@@ -47,6 +47,11 @@ func (s *core) approved(ctx context.Context, tx *sql.Tx, a *Application, it cata
 	if it.Output.Licence == "" {
 		return s.tell(ctx, tx, a, "decision")
 	}
+	if t, err := licence.TypeTx(ctx, tx, it.Output.Licence); err == nil && t.Issuer == "external" {
+		// Issued by another body in its own system (the bank's account
+		// notice): the approval is the platform's result.
+		return s.tell(ctx, tx, a, "decision")
+	}
 	req, party, err := s.licenceRequest(ctx, tx, a, it, by)
 	var l licence.Licence
 	if err == nil {
@@ -223,9 +228,9 @@ func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it cat
 		return identity.Enterprise{}, err
 	}
 	region := s.regionOf(ctx, tx, it, "")
-	kind := "91" // market regulation: an enterprise
-	if it.Target == "person" {
-		kind = "92" // market regulation: an individual business
+	kind := "92" // market regulation: an individual business
+	if it.Output.Establishes == "enterprise" {
+		kind = "91" // market regulation: an enterprise
 	}
 	seq, err := s.nextSequence(ctx, tx, "credit-code:"+kind+region)
 	if err != nil {
@@ -247,6 +252,7 @@ func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it cat
 	rec := hub.Record{"name": name, "credit_code": code, "status": "active", "legal_rep": d.Name, "legal_rep_id_number": d.IDNumber,
 		"address": fields["address"], "business_scope": fields["scope"], "established_on": s.now().In(workday.CST).Format(time.DateOnly),
 		"agent_id_numbers": []string{}, "tax_officer_id_numbers": []string{}, "has_basic_account": false, "housing_fund_registered": false,
+		"social_insurance_registered": false, "medical_insurance_registered": false,
 		"open_enforcement_case": false, "name_taken": true}
 	if capital, err := strconv.ParseFloat(fields["registered_capital"], 64); err == nil {
 		rec["registered_capital"] = capital

@@ -70,7 +70,9 @@ func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
 // enterpriseLicence: licences held by enterprises rather than people, by
 // their licence.TYPE source.
 func enterpriseLicence(source string) bool {
-	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit"}, source)
+	return slices.Contains([]string{"licence.business_licence", "licence.food_business_licence", "licence.construction_qualification", "licence.land_use_planning_permit",
+		"licence.seal_filing", "licence.tax_registration", "licence.social_insurance_registration", "licence.medical_insurance_registration",
+		"licence.housing_fund_registration", "licence.bank_account_notice"}, source)
 }
 
 // readAll reads every needed source once, logging each read under the

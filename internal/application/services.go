@@ -2,11 +2,16 @@ package application
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"yiwang/internal/authz"
 	"yiwang/internal/blob"
 	"yiwang/internal/identity"
 	"yiwang/internal/rules"
+	"yiwang/internal/store"
 )
 
 // Services are the application services, each for one part of an
@@ -79,4 +84,52 @@ func (s *Decisions) DecisionRecord(ctx context.Context, p authz.Principal, appli
 // MachineSuspended reports whether machine approval of an item is switched off.
 func (s *Decisions) MachineSuspended(ctx context.Context, code string) (bool, error) {
 	return s.machineSuspended(ctx, code)
+}
+
+// Progress is where an application stands, for a bundle that holds it.
+type Progress struct {
+	ID       int64
+	Number   string
+	Status   string
+	Reasons  []string
+	Deadline *time.Time
+}
+
+// ProgressOf returns the progress of the applications with ids, read
+// through q, by id; it checks no access: the caller holds the
+// applications (a bundle case its applicant may see).
+func (s *Drafts) ProgressOf(ctx context.Context, q store.Querier, ids []int64) (map[int64]Progress, error) {
+	out := map[int64]Progress{}
+	for _, id := range ids {
+		var p Progress
+		var reasons string
+		var deadline sql.NullTime
+		err := q.QueryRowContext(ctx, `SELECT id, COALESCE(number, ''), status, COALESCE(reasons, '[]'), deadline FROM applications WHERE id = $1`, id).
+			Scan(&p.ID, &p.Number, &p.Status, &reasons, &deadline)
+		if err != nil {
+			return nil, fmt.Errorf("application %d: %w", id, err)
+		}
+		json.Unmarshal([]byte(reasons), &p.Reasons)
+		if deadline.Valid {
+			p.Deadline = &deadline.Time
+		}
+		out[id] = p
+	}
+	return out, nil
+}
+
+// Sequence returns the next number, from 1, of the sequence named prefix,
+// inside tx: for numbering what holds applications (a bundle case).
+func (s *Drafts) Sequence(ctx context.Context, tx *sql.Tx, prefix string) (int64, error) {
+	return s.nextSequence(ctx, tx, prefix)
+}
+
+// Deadline is the end of the n-th working day after t's day, on the
+// working-day calendar deadlines are counted on.
+func (s *Drafts) Deadline(ctx context.Context, t time.Time, n int) (time.Time, error) {
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return cal.Deadline(t, n)
 }

@@ -164,6 +164,8 @@ func NotYours(what string) error {
 	switch what {
 	case "application":
 		return apperr.New(apperr.NotFound, apperr.ApplicationNotFound, msg, what)
+	case "bundle":
+		return apperr.New(apperr.NotFound, apperr.BundleCaseNotFound, msg, what)
 	case "authorisation":
 		return apperr.New(apperr.NotFound, apperr.AuthorisationNotFound, msg, what)
 	case "enterprise":

@@ -87,7 +87,7 @@ func (c *Catalogue) check() []Problem {
 		ps = append(ps, it.check(depts, licences)...)
 		ps = append(ps, it.checkManualRoute(depts, halls)...)
 	}
-	return ps
+	return append(ps, c.checkBundles()...)
 }
 
 func (it *LoadedItem) check(depts map[string]Department, licences map[string]LicenceType) []Problem {

@@ -383,6 +383,12 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			data["Error"] = web.ErrorText(lang, apperr.As(err))
 		} else {
+			bundles, err := h.store.Bundles(r.Context())
+			if err != nil {
+				httpx.WriteError(w, r, h.logger, err)
+				return
+			}
+			data["Bundles"] = MatchBundles(bundles, q)
 			data["Hits"] = hits
 			if err := h.stats.Record(r.Context(), q, len(hits)); err != nil {
 				h.logger.WarnContext(r.Context(), "search not counted", "err", err)

@@ -54,7 +54,6 @@ type Item struct {
 	Proactive    *Proactive    `yaml:"proactive,omitempty" json:"proactive,omitempty"`
 	FAQ          []FAQ         `yaml:"faq,omitempty" json:"faq,omitempty"`
 	Keywords     []string      `yaml:"keywords,omitempty" json:"keywords,omitempty"`
-	Bundle       string        `yaml:"bundle,omitempty" json:"bundle,omitempty"`
 	Requirements *Requirements `yaml:"requirements,omitempty" json:"requirements,omitempty"`
 	Contact      *Contact      `yaml:"contact,omitempty" json:"contact,omitempty"`
 }
@@ -271,6 +270,11 @@ type Output struct {
 	// Cancels is the licence type the approval cancels on its holder's
 	// request (注销): the applicant's licence of that type in force.
 	Cancels string `yaml:"cancels,omitempty" json:"cancels,omitempty"`
+	// Establishes is what a person's application whose licence an
+	// enterprise holds sets up: "individual_business" (个体工商户, credit
+	// code 92…, the default) or "enterprise" (a company or sole
+	// proprietorship, 91…).
+	Establishes string `yaml:"establishes,omitempty" json:"establishes,omitempty"`
 }
 
 // Proactive describes how people who qualify are found and served (主动服务).

@@ -65,6 +65,8 @@ type Catalogue struct {
 	Halls       []Hall
 	Licences    []LicenceType
 	Items       []*LoadedItem
+	// Bundles are the 一件事 files under bundles/.
+	Bundles []*LoadedBundle
 	// Warnings are what LoadFS found likely wrong but usable (Problem.Warning).
 	Warnings   []Problem
 	deptSource Source
@@ -80,7 +82,7 @@ const (
 
 // Schemas holds the compiled JSON Schemas of the catalogue format.
 type Schemas struct {
-	item, departments, licences *jsonschema.Schema
+	item, departments, licences, bundle *jsonschema.Schema
 }
 
 // CompileSchemas compiles the embedded schemas. It fails only if they are broken.
@@ -112,6 +114,9 @@ func CompileSchemas() (*Schemas, error) {
 	if s.licences, err = compile("licences.schema.json"); err != nil {
 		return nil, err
 	}
+	if s.bundle, err = compile("bundle.schema.json"); err != nil {
+		return nil, err
+	}
 	return &s, nil
 }
 
@@ -122,7 +127,8 @@ func SchemaJSON() []byte {
 }
 
 // LoadFS reads a catalogue folder: departments.yaml and licences.yaml at its
-// root and one item per other .yaml file anywhere below. It returns every
+// root, one bundle per .yaml file under bundles/ and one item per other
+// .yaml file anywhere below. It returns every
 // problem it finds — structural and semantic — rather than stopping at the
 // first, so an administrator can fix them all in one pass. The catalogue is
 // usable only if there are no problems; its Warnings do not stop it.
@@ -173,6 +179,15 @@ func (s *Schemas) LoadFS(fsys fs.FS) (*Catalogue, []Problem) {
 			c.Licences, c.licSource = doc.Licences, src
 			problems = append(problems, ps...)
 		default:
+			if strings.HasPrefix(f, BundlesDir) {
+				var bd Bundle
+				src, ps := parseInto(f, b, s.bundle, &bd)
+				problems = append(problems, ps...)
+				if src.pos != nil && len(ps) == 0 {
+					c.Bundles = append(c.Bundles, &LoadedBundle{Bundle: bd, Source: src})
+				}
+				continue
+			}
 			item, ps := s.ParseItem(f, b)
 			problems = append(problems, ps...)
 			if item != nil {

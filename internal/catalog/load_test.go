@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -194,5 +195,60 @@ func TestManualRoutes(t *testing.T) {
 				t.Errorf("problems = %v, want one saying %q", problems, tt.want)
 			}
 		})
+	}
+}
+
+// TestBundleChecks: a bundle naming an item the catalogue lacks, members in
+// a cycle, a condition on a situation it does not declare and acts_for on a
+// member it does not come after are each reported at their line.
+func TestBundleChecks(t *testing.T) {
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS("../../catalog"), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		b, err := os.ReadFile("../../catalog/" + p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["bundles/bad.yaml"] = &fstest.MapFile{Data: []byte(`code: bad
+name: {zh: 坏的一件事}
+target: person
+summary: {zh: 测试}
+time_limit: {promised_days: 1}
+situations:
+  - id: want
+    question: {zh: 要吗？}
+    answers: [{value: "yes", label: {zh: 要}}, {value: "no", label: {zh: 不要}}]
+members:
+  - id: one
+    item: 11910102MB0001111L-01-00004
+    after: [two]
+  - id: two
+    item: 11910102MB0001111L-01-00004
+    after: [one]
+    when: {want: ["yes"]}
+  - id: ghost
+    item: 11910102MB0001111L-01-09999
+  - id: odd
+    item: 11910102MB0001037K-10-00005
+    when: {no_such: ["yes"]}
+    acts_for: one
+`)}
+	_, problems := schemas(t).LoadFS(fsys)
+	var got []string
+	for _, p := range problems {
+		if p.File == "bundles/bad.yaml" {
+			got = append(got, fmt.Sprintf("%d: %s", p.Line, p.Message))
+		}
+	}
+	for _, want := range []string{"19: item 11910102MB0001111L-01-09999 is not in the catalogue", "13: the members' order has a cycle: one → two → one", "22: the condition names situation \"no_such\"", "23: acts_for must be one of the members this one comes after"} {
+		want = strings.ReplaceAll(want, `\"`, `"`)
+		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, want) }) {
+			t.Errorf("no problem says %q; got %q", want, got)
+		}
 	}
 }

@@ -162,6 +162,11 @@ func (s *Store) Import(ctx context.Context, c *Catalogue, actor string) (ImportR
 			}
 			res.Created = append(res.Created, VersionRef{it.Code, v, it.Name.Zh})
 		}
+		for _, b := range c.Bundles {
+			if err := putBundle(ctx, tx, b, actor, now); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return res, err

@@ -46,6 +46,8 @@ func Sources() []Source {
 			f("tax_officer_id_numbers", StringList, "办税人身份号码", "Tax officers' ID numbers"),
 			f("has_basic_account", Bool, "已开立基本存款账户", "Has a basic deposit account"),
 			f("housing_fund_registered", Bool, "已登记住房公积金", "Housing fund registered"),
+			f("social_insurance_registered", Bool, "已办理单位社会保险登记", "Registered for social insurance as an employer"),
+			f("medical_insurance_registered", Bool, "已办理单位医保参保登记", "Registered for medical insurance as an employer"),
 			f("open_enforcement_case", Bool, "存在未结执行案件", "Open enforcement case"),
 			f("name_taken", Bool, "名称已被占用", "Name taken"),
 		}},

@@ -346,3 +346,27 @@ func (s *Store) RevokeAuthorisation(ctx context.Context, p authz.Principal, id i
 	}
 	return nil
 }
+
+// ApplicantPrincipal is the principal a person's account applies as, acting
+// for the enterprise with enterpriseID (0: for themselves), checked now: for
+// work done later on the person's behalf, such as a bundle member submitted
+// once the member it needs is approved. A disabled account, or a person no
+// longer the enterprise's representative or agent, is refused.
+func (s *Store) ApplicantPrincipal(ctx context.Context, accountID, enterpriseID int64) (authz.Principal, error) {
+	a, err := s.Account(ctx, accountID)
+	if err == nil && (a.Kind != "person" || a.Disabled) {
+		err = apperr.New(apperr.Forbidden, apperr.PersonsOnly, "account %d is not an active person's account", accountID)
+	}
+	if err != nil {
+		return authz.Principal{}, err
+	}
+	p := a.principal("")
+	if enterpriseID != 0 {
+		e, _, err := s.actingAs(ctx, p, enterpriseID)
+		if err != nil {
+			return authz.Principal{}, err
+		}
+		p.ActingFor = &e
+	}
+	return p, nil
+}

@@ -11,6 +11,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/licence"
 	"yiwang/internal/web"
@@ -91,7 +92,17 @@ func (h *Handler) myApplications(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	h.pages.Render(w, r, http.StatusOK, "applications.html", title(w, r, "我的办件", "My applications"), rows)
+	data := struct {
+		Rows    []appRow
+		Bundles []bundle.Summary
+	}{Rows: rows}
+	if h.Bundles != nil {
+		if data.Bundles, err = h.Bundles.Mine(ctx, authz.From(ctx)); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.pages.Render(w, r, http.StatusOK, "applications.html", title(w, r, "我的办件", "My applications"), data)
 }
 
 // material is a material of the application with its catalogue entry and

@@ -55,6 +55,7 @@ type homeData struct {
 	Popular     []itemCard
 	Themes      []theme
 	Departments []org.Department
+	Bundles     []catalog.Bundle // 一件事一次办
 }
 
 // popularLimit is how many popular items the home page shows.
@@ -108,6 +109,9 @@ func (h *Handler) homeData(ctx context.Context) (homeData, error) {
 		return homeData{}, err
 	}
 	d := homeData{Departments: deps}
+	if d.Bundles, err = h.Catalog.Bundles(ctx); err != nil {
+		return d, err
+	}
 	if d.Hot, err = h.Stats.Hot(ctx, 8); err != nil {
 		return d, err
 	}

@@ -18,6 +18,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
 	"yiwang/internal/identity"
@@ -40,6 +41,7 @@ type Deps struct {
 	Stats       *search.Stats       // hot search words
 	Drafts      *application.Drafts // the applicant's side of applications
 	Modes       *application.Modes  // commitments, co-parties and deferred materials
+	Bundles     *bundle.Service     // my bundle cases (一件事); may be nil
 	Licences    *licence.Service
 	Identities  *identity.Store
 	Outbox      *notify.Outbox

@@ -19,6 +19,16 @@ var labels = map[string]map[string][2]string{
 		"approved": {"已准予", "Approved"}, "rejected": {"不予许可", "Rejected"}, "licence_issued": {"已出证", "Licence issued"},
 		"delivered": {"已送达", "Delivered"}, "withdrawn": {"已撤回", "Withdrawn"}, "revoked": {"已撤销", "Revoked"},
 	},
+	// A bundle case's status (一件事), from its members'.
+	"bundle": {
+		"in_progress": {"办理中", "In progress"}, "needs_correction": {"部分需补正", "Some need correction"},
+		"done": {"已办结", "Done"}, "partly_refused": {"部分未通过", "Partly refused"},
+	},
+	// A bundle member's state before its application says more.
+	"member": {
+		"waiting": {"等待前序事项办结", "Waiting for the items it needs"}, "submitted": {"已提交", "Submitted"},
+		"skipped": {"本次不办理", "Not needed this time"}, "failed": {"未能提交", "Not submitted"},
+	},
 	// Steps (tasks) of an application.
 	"task": {
 		"waiting": {"未开始", "Waiting"}, "open": {"待办", "Open"}, "claimed": {"已认领", "Claimed"},

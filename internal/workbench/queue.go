@@ -8,6 +8,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/logging"
 	"yiwang/internal/web"
@@ -72,6 +73,8 @@ type detailData struct {
 	// the usual purposes to choose from.
 	CanReveal bool
 	Purposes  []catalog.Text
+	// Bundle is the 一件事 the application is a member of, nil for none.
+	Bundle *bundle.Around
 }
 
 // revealPurposes are the usual reasons to see an applicant's data in
@@ -157,6 +160,17 @@ func (h *Handler) showDetail(w http.ResponseWriter, r *http.Request, p authz.Pri
 		if d.Mine, err = h.Tasks.InboxOf(r.Context(), p, id); err != nil {
 			h.fail(w, r, err, "/workbench")
 			return
+		}
+	}
+	if h.Bundles != nil {
+		// The staff member may see this application (StaffApplication
+		// checked it): the box shows the bundle's members' items, states
+		// and numbers, none of the applicant's data.
+		if around, ok, err := h.Bundles.AroundApplication(r.Context(), id); err != nil {
+			h.fail(w, r, err, "/workbench")
+			return
+		} else if ok {
+			d.Bundle = &around
 		}
 	}
 	if d.Staff, err = h.actionsFor(r, p, v); err != nil {

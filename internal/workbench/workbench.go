@@ -20,6 +20,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
+	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/httpx"
 	"yiwang/internal/hub"
@@ -47,6 +48,7 @@ type Deps struct {
 	Org        *org.Store        // department names
 	Outbox     *notify.Outbox    // failed notification deliveries, for system administrators
 	Proactive  *proactive.Engine // the proactive services' sweeps, for supervisors
+	Bundles    *bundle.Service   // the bundle (一件事) around a member application; may be nil
 	// Published refreshes the search index after a publish (may be nil).
 	Published func(context.Context)
 	Logger    *slog.Logger
