@@ -107,7 +107,8 @@ type EventsWorker struct {
 func NewEventsWorker(e *Engine) *EventsWorker { return &EventsWorker{e: e} }
 
 // Work schedules the next run, then acts on the pending events, a
-// thousand at a time until none is left.
+// thousand at a time until none is left, and forgets handled ones older
+// than KeepEvents.
 func (w *EventsWorker) Work(ctx context.Context, job *river.Job[EventsArgs]) error {
 	err := w.e.db.InTx(ctx, func(tx *sql.Tx) error {
 		args, opts := eventsAt(time.Now().Add(EventsEvery))
@@ -119,8 +120,34 @@ func (w *EventsWorker) Work(ctx context.Context, job *river.Job[EventsArgs]) err
 	}
 	for {
 		rep, err := w.e.Events(ctx, 1000)
-		if err != nil || rep.ID == 0 {
+		if err != nil {
 			return err
+		}
+		if rep.ID == 0 {
+			break
+		}
+	}
+	_, err = w.e.ForgetEvents(ctx, time.Now().Add(-KeepEvents))
+	return err
+}
+
+// KeepEvents is how long a handled registry event is kept: long enough to
+// see what a sweep acted on, not for ever (its subject is personal data).
+const KeepEvents = 90 * 24 * time.Hour
+
+// ForgetEvents deletes handled registry events older than before, a
+// thousand a statement, and returns how many.
+func (e *Engine) ForgetEvents(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		res, err := e.db.ExecContext(ctx, `DELETE FROM registry_events WHERE id IN
+			(SELECT id FROM registry_events WHERE handled_at IS NOT NULL AND handled_at < $1 ORDER BY id LIMIT 1000)`, before)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		if total += int(n); n < 1000 {
+			return total, nil
 		}
 	}
 }

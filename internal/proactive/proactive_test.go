@@ -368,6 +368,10 @@ func TestRegistryEventsReachThePeopleTheyConcern(t *testing.T) {
 		if again, err := f.engine.Events(ctx, 100); err != nil || again.ID != 0 {
 			t.Errorf("a second pass acted again: %+v, %v", again, err)
 		}
+		// Handled events are forgotten after a while; pending ones never.
+		if n, err := f.engine.ForgetEvents(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+			t.Errorf("forgot %d handled events (%v), want 2", n, err)
+		}
 	})
 }
 
