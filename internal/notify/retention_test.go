@@ -32,11 +32,10 @@ func TestRetentionPrunesDeliveredCopiesAndLogButNeverDeadLetters(t *testing.T) {
 		}
 		f.outbox.Forward(webhook.Subscriptions(endpoints))
 		wang := f.person(t, "11010519600101001", "王五")
-		var inApp []int64
 		for _, title := range []string{"one", "two", "three"} {
 			m := message(notify.Decision, title)
 			m.PersonID = wang.PersonID
-			inApp = append(inApp, f.send(t, m))
+			f.send(t, m)
 		}
 		fastWorker(t, db, webhook.New(endpoints, "https://zwfw.example.gov.cn"))
 		waitFor(t, "every delivery is settled", func() bool {

@@ -571,5 +571,3 @@ func (e *Engine) doneKeys(ctx context.Context, cands []candidate) (map[string]bo
 	}
 	return done, rows.Err()
 }
-
-var errTaken = errors.New("proactive: another sweep acted first")
