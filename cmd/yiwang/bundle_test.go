@@ -276,3 +276,76 @@ func TestBundleWaitsForAPerson(t *testing.T) {
 		}
 	})
 }
+
+// TestBundleRetirement: Zhang San, 66, with 35 years of contributions and
+// no pension yet, finds 退休一件事 by searching 办退休, answers its one
+// question, types only his phone and submits once. The pension claim goes
+// with the case and is decided by machine; the retiree medical insurance
+// and the housing fund withdrawal wait for its decision, and the advance
+// job submits them once it is made, each then decided by machine on the
+// new pension decision; the case ends done with three results.
+func TestBundleRetirement(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		h, a := citizenServerOn(t, db)
+		verified(t, a, demo.ZhangSan, 2)
+		hd := signIn(t, h, demo.ZhangSan)
+		_, found := page(t, h, hd, "GET", "/search?q="+url.QueryEscape("办退休"), nil)
+		if !strings.Contains(found, `href="/bundles/retirement"`) {
+			t.Errorf("searching 办退休 does not offer 退休一件事:\n%s", found)
+		}
+		_, guide := page(t, h, hd, "GET", "/bundles/retirement", nil)
+		for _, want := range []string{"退休一件事", "职工基本养老保险退休待遇申领", "职工医保退休人员待遇核定", "离退休提取住房公积金", "是否同步提取住房公积金？"} {
+			if !strings.Contains(guide, want) {
+				t.Errorf("the bundle's guide lacks %q", want)
+			}
+		}
+		path, status := page(t, h, hd, "POST", "/bundles/retirement", url.Values{"idempotency_key": {"web-retire-000000001"}, "consent": {"yes"},
+			"situation_want_fund": {"yes"}, "f_phone": {"13800000001"}})
+		m := bundleCasePath.FindStringSubmatch(path)
+		if m == nil {
+			t.Fatalf("退休一件事 landed on %s:\n%s", path, status)
+		}
+		if !strings.Contains(status, `id="member-pension" data-state="submitted" data-status="licence_issued"`) {
+			t.Errorf("the pension claim is not decided and licensed at once:\n%s", status)
+		}
+		for _, waiting := range []string{"medical", "fund"} {
+			if !strings.Contains(status, `id="member-`+waiting+`" data-state="waiting"`) {
+				t.Errorf("%s does not wait for the pension decision:\n%s", waiting, status)
+			}
+		}
+		id, _ := strconv.ParseInt(m[1], 10, 64)
+		if still, err := a.bundles.Advance(ctx, id); err != nil || still {
+			t.Fatalf("advance: still %v, %v; want every member submitted", still, err)
+		}
+		zhang := personOf(t, a, demo.ZhangSan)
+		zhang.Roles = []authz.Role{authz.Applicant}
+		c, err := a.bundles.Case(ctx, zhang, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps := map[string]int64{}
+		for _, m := range c.Members {
+			apps[m.ID] = m.ApplicationID
+		}
+		for _, after := range []string{"medical", "fund"} {
+			if apps[after] == 0 || apps[after] < apps["pension"] {
+				t.Errorf("%s (application %d) was not submitted after the pension claim it needs (%d)", after, apps[after], apps["pension"])
+			}
+		}
+		fund, err := a.applications.Drafts.Get(ctx, zhang, apps["fund"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := fund.Form["pension_decision_number"].(string); n == "" {
+			t.Errorf("the fund withdrawal does not carry the pension decision's number: %v", fund.Form)
+		}
+		_, status = page(t, h, hd, "GET", path, nil)
+		if !strings.Contains(status, `id="status">已办结<`) {
+			t.Errorf("the case is not done once every member is:\n%s", status)
+		}
+		if n := strings.Count(status, "查看办理结果"); n != 3 {
+			t.Errorf("%d members show their result, want 3:\n%s", n, status)
+		}
+	})
+}

@@ -131,7 +131,7 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 			q[k] = v
 		}
 	}
-	more := map[string][]string{"clerk": {draft}, "": {link}, demo.ZhangSan: {"/bundles/business_startup/form?" + q.Encode()}}
+	more := map[string][]string{"clerk": {draft}, "": {link}, demo.ZhangSan: {"/bundles/business_startup/form?" + q.Encode(), "/bundles/retirement/form?situation_want_fund=yes"}}
 	var n int
 	if err := a.identities.DB().QueryRowContext(ctx, `SELECT count(*) FROM applications`).Scan(&n); err != nil {
 		t.Fatal(err)
