@@ -37,7 +37,7 @@ func TestCheckReportsEachBreachOnce(t *testing.T) {
 			w.Write([]byte(`{"xm": null, "csrq": "1960-03-15", "hukou": null, "spouse": {"name": null}, "children": 2, "alive": true,
 				"id_number": null, "gender": "` + personKey + `", "ethnicity": null, "address": null, "phone": null, "household": null,
 				"household_status": "normal", "residence_region": null, "marital_status": "married", "spouse_id_number": null,
-				"death_date": null, "no_criminal_record": true, "drug_record": false, "parents_ethnicity": null, "birth_event": null}`))
+				"death_date": null, "no_criminal_record": true, "drug_record": false, "parents_ethnicity": null, "birth_event": null, "parent_id_numbers": null}`))
 		}, []string{`field gender: "***" is not one of male, female`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
