@@ -9,6 +9,7 @@ import (
 
 	"yiwang/internal/jobs"
 	"yiwang/internal/store"
+	"yiwang/internal/workday"
 )
 
 // DailyArgs is the daily sweep of one day, due at SweepHour China time.
@@ -39,8 +40,8 @@ func (EventsArgs) Kind() string { return "proactive_events" }
 
 // dailyAt is the next daily sweep due after at.
 func dailyAt(at time.Time) (DailyArgs, *river.InsertOpts) {
-	local := at.In(cst)
-	due := time.Date(local.Year(), local.Month(), local.Day(), SweepHour, 0, 0, 0, cst)
+	local := at.In(workday.CST)
+	due := time.Date(local.Year(), local.Month(), local.Day(), SweepHour, 0, 0, 0, workday.CST)
 	if !due.After(local) {
 		due = due.AddDate(0, 0, 1)
 	}

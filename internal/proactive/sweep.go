@@ -17,8 +17,10 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/hub"
+	"yiwang/internal/workday"
 )
 
 // SweepRequest says which sweep to run.
@@ -238,7 +240,7 @@ func birthDate(plain []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	s := plain[i+len(birthKey) : i+len(birthKey)+10]
-	t, err := time.ParseInLocation(time.DateOnly, string(s), cst)
+	t, err := ParseDay(string(s))
 	return t, err == nil
 }
 
@@ -355,29 +357,19 @@ func (e *Engine) find(ctx context.Context, svcs []service, since, on time.Time, 
 	}
 	rep.Scanned += scanned
 	slices.SortFunc(out, func(a, b candidate) int {
-		if c := compareStrings(a.period, b.period); c != 0 {
+		if c := strings.Compare(a.period, b.period); c != 0 {
 			return c
 		}
-		return compareStrings(a.key(), b.key())
+		return strings.Compare(a.key(), b.key())
 	})
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // licenceDays are the days in the window a licence trigger fires for l.
 func licenceDays(s service, l licenceRow, since, on time.Time) []time.Time {
 	switch s.trigger {
 	case catalog.TriggerExpiring:
-		exp, err := time.ParseInLocation(time.DateOnly, l.Expiry, cst)
+		exp, err := ParseDay(l.Expiry)
 		if err != nil {
 			return nil
 		}
@@ -385,12 +377,12 @@ func licenceDays(s service, l licenceRow, since, on time.Time) []time.Time {
 			return []time.Time{at}
 		}
 	case catalog.TriggerAnniversary:
-		issued, err := time.ParseInLocation(time.DateOnly, l.Issued, cst)
+		issued, err := ParseDay(l.Issued)
 		if err != nil {
 			return nil
 		}
 		var out []time.Time
-		for y := since.In(cst).Year(); y <= on.In(cst).Year(); y++ {
+		for y := since.In(workday.CST).Year(); y <= on.In(workday.CST).Year(); y++ {
 			if k := y - issued.Year(); k >= 1 {
 				if at := issued.AddDate(k, 0, 0); inWindow(at, since, on) {
 					out = append(out, at)
@@ -520,7 +512,7 @@ func (e *Engine) grants(p planned) bool {
 }
 
 // plan decides what candidate c gets.
-func (e *Engine) plan(ctx context.Context, by authzPrincipal, c candidate, done map[string]bool, at time.Time) planned {
+func (e *Engine) plan(ctx context.Context, by authz.Principal, c candidate, done map[string]bool, at time.Time) planned {
 	switch {
 	case done[c.key()]:
 		return planned{c: c, skip: SkippedAlready}

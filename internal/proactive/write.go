@@ -12,13 +12,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/ident"
 	"yiwang/internal/notify"
-	"yiwang/internal/workday"
 )
-
-// authzPrincipal is the account the platform acts under.
-type authzPrincipal = authz.Principal
-
-var cst = workday.CST
 
 // write writes todo in one transaction. A batch that fails is written
 // again one action at a time, so that one person's bad record holds back
