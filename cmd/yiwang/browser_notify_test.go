@@ -209,9 +209,13 @@ func TestBrowserAdministratorRetriesADeadLetter(t *testing.T) {
 	if got := b.plainWords(t, "confirm all", "#retry-confirm"); !strings.Contains(got, "推送至其他系统") {
 		t.Errorf("the confirmation of all webhooks says:\n%s", got)
 	}
-	b.do(t, "cancel", chromedp.Click(chromedp.Search(`//section[@id="retry-confirm"]//a`)), chromedp.WaitNotPresent(chromedp.ID("retry-confirm")))
+	// Cancelling loads the list again: wait for its button on the new page,
+	// so that the next step does not find the old page's nodes mid-swap.
+	b.do(t, "cancel", chromedp.Click(chromedp.Search(`//section[@id="retry-confirm"]//a`)), chromedp.WaitNotPresent(chromedp.ID("retry-confirm")),
+		chromedp.WaitReady(chromedp.CSS("body")), chromedp.WaitVisible(chromedp.CSS(button)))
 
 	b.do(t, "press 重新发送 by keyboard",
+		chromedp.WaitVisible(chromedp.CSS(button)),
 		chromedp.Focus(chromedp.CSS(button)),
 		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.ID("retry-confirm")),
