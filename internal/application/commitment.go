@@ -145,8 +145,9 @@ func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID,
 // it: records goes up by one, and overdue supplements put the person on the
 // blacklist from the blacklistAfter-th on. It reports whether it was new.
 func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind, ref, note string) (bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO credit_records (person_id, application_id, kind, ref, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (application_id, kind, ref) DO NOTHING`, a.personID, a.ID, kind, ref, note, s.now())
+	enterprise := sql.NullInt64{Int64: a.EnterpriseID, Valid: a.EnterpriseID != 0}
+	res, err := tx.ExecContext(ctx, `INSERT INTO credit_records (person_id, enterprise_id, application_id, kind, ref, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (application_id, kind, ref) DO NOTHING`, a.personID, enterprise, a.ID, kind, ref, note, s.now())
 	if err != nil {
 		return false, err
 	}
