@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/blob"
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
@@ -31,6 +32,7 @@ import (
 	"yiwang/internal/pii"
 	"yiwang/internal/portal"
 	"yiwang/internal/proactive"
+	"yiwang/internal/rating"
 	"yiwang/internal/seal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
@@ -65,6 +67,8 @@ type app struct {
 	// proactive finds who qualifies and grants or offers (主动服务).
 	proactive *proactive.Engine
 	bundles   *bundle.Service
+	// ratings are 好差评 with rectification; the supervisors' board watches it (supervision.Watcher).
+	ratings *rating.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -193,8 +197,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	ratings := rating.New(rating.Deps{DB: db, Protector: opts.protector, Catalog: catalogStore, Notifier: outbox, Site: opts.site,
+		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
+	if n, err := ratings.SealPlaintext(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("sealed rating comments left in plaintext by an earlier version", "comments", n)
+	}
 	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
-	portalHandler, err := portal.NewHandler(portal.Deps{Bundles: bundles, DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
+	portalHandler, err := portal.NewHandler(portal.Deps{Bundles: bundles, Ratings: ratings, DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
 		Identities: ids, Outbox: outbox, Secure: opts.secureCookie, Logger: logger, WarningDays: opts.warningDays,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
 	if err != nil {
@@ -217,11 +228,19 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger))
+	ratingHandler, err := rating.NewHandler(ratings, func(ctx context.Context, p authz.Principal, id int64) error {
+		_, err := applications.Tasks.StaffApplication(ctx, p, id)
+		return err
+	}, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
 		bundles:      bundles,
+		ratings:      ratings,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,

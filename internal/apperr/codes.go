@@ -236,6 +236,18 @@ const (
 	NoPledge          Code = "no_pledge"
 	NotFinished       Code = "not_finished"
 
+	// Ratings and rectification (好差评, rating).
+	BadPeriod             Code = "bad_period"
+	BadRatingToken        Code = "bad_rating_token"
+	BadVerdict            Code = "bad_verdict"
+	AnswerRequired        Code = "answer_required"
+	CallbackNoteRequired  Code = "callback_note_required"
+	RatingChangedOnce     Code = "rating_changed_once"
+	RatingClosed          Code = "rating_closed"
+	RectificationNotFound Code = "rectification_not_found"
+	RectificationState    Code = "rectification_state"
+	VerdictGiven          Code = "verdict_given"
+
 	// Staff pages (workbench).
 	DeferralUnsigned         Code = "deferral_unsigned"
 	NoAssignee               Code = "no_assignee"
@@ -543,8 +555,20 @@ var words = map[Code]Words{
 	NoAccount: {Zh: "您还没有账号，请先注册。", En: "This person has no account. Register first."},
 	PINLocked: {Zh: "密码错误次数过多，请稍后再试，或到窗口咨询。", En: "Too many wrong PINs. Try again later, or ask at the window."},
 
+	// Ratings and rectification (好差评, rating).
+	BadPeriod:             {Zh: "统计期间只能是本月、本年或全部。", En: "The period is this month, this year or all."},
+	BadRatingToken:        {Zh: "评价链接无效，请重新扫描二维码或向窗口工作人员询问。", En: "This rating link is not valid. Scan the QR code again, or ask at the window."},
+	BadVerdict:            {Zh: "请选择对整改结果满意或不满意。", En: "Say whether you are satisfied with the rectification or not."},
+	AnswerRequired:        {Zh: "请填写部门采取的整改措施（不超过2000字）。", En: "Say what the department changed (up to 2000 characters)."},
+	CallbackNoteRequired:  {Zh: "请记录回访情况（不超过2000字）。", En: "Write down what the person said on the call (up to 2000 characters)."},
+	RatingChangedOnce:     {Zh: "评价只能修改一次，您已修改过。", En: "A rating can be changed once, and yours has been changed already."},
+	RatingClosed:          {Zh: "已超过可评价的期限（办结后若干天内）。如有意见，可拨打12345政务服务热线。", En: "The time to rate this application is over. For a complaint, call the 12345 hotline."},
+	RectificationNotFound: {Zh: "没有找到该整改事项，或它不属于您的部门。", En: "There is no such rectification for your department."},
+	RectificationState:    {Zh: "该整改事项当前状态下不能进行这项操作，请刷新页面后查看。", En: "The rectification is not at the step for this. Reload and check."},
+	VerdictGiven:          {Zh: "您已评价过整改结果，只能评价一次。", En: "You have judged this rectification already; it is judged once."},
+
 	// The citizen site: commitments, ratings (portal).
-	AlreadyRated:      {Zh: "该办件已评价过，每件只能评价一次。", En: "This application has been rated already; a rating is given once."},
+	AlreadyRated:      {Zh: "您已评价过该办件，请刷新页面查看。", En: "You have rated this application already. Reload the page to see it."},
 	BadStars:          {Zh: "请选择一至五颗星。", En: "Choose from one to five stars."},
 	CommentTooLong:    {Zh: "评价内容过长，请精简。", En: "The comment is too long. Shorten it."},
 	CommitmentChanged: {Zh: "承诺内容在您阅读后已更新，请重新阅读后签署。", En: "The wording changed since the page was shown. Read it again and sign."},

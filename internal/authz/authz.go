@@ -56,15 +56,17 @@ const (
 	Inspect         Permission = "review:inspect"  // record the inspection of a commitment approval (告知承诺核查)
 	DeadLetters     Permission = "notify:failed"   // list notifications that could not be delivered, with their errors
 	NotifyRetry     Permission = "notify:retry"    // send failed notifications again
+	Rectify         Permission = "rating:rectify"  // answer the bad ratings of one's department (整改)
+	RatePhone       Permission = "rating:phone"    // record a rating a person gave on the phone
 )
 
 // grants is the whole policy: what each role may do.
 var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
-	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace, Inspect},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView}, // watches, never revokes: the issuing department does
+	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace, Inspect, Rectify},
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect, Rectify},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView, RatePhone}, // watches, never revokes: the issuing department does
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView, DeadLetters, NotifyRetry},
 }

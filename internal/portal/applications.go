@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/licence"
+	"yiwang/internal/rating"
 	"yiwang/internal/web"
 )
 
@@ -135,8 +136,7 @@ type detail struct {
 	Licence     *licence.Licence
 	Light       string
 	DaysLeft    int
-	Rateable    bool
-	Rating      *Rating
+	Rating      *rating.Party // the applicant's rating, once the application is finished
 	Correction  []correctionItem
 	CanWithdraw bool
 }
@@ -232,20 +232,16 @@ func (h *Handler) myApplication(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if d.Rateable = rateableStatus(a.Status); d.Rateable {
-		rt, ok, err := h.ratings.Of(ctx, a.ID)
+	if slices.Contains(rating.Rateable, a.Status) && h.Ratings != nil {
+		pt, err := h.Ratings.ForParty(ctx, authz.From(ctx), a.ID)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		if ok {
-			d.Rating = &rt
-		}
+		d.Rating = &pt
 	}
 	h.pages.Render(w, r, http.StatusOK, "application.html", title(w, r, it.Name.Zh, it.Name.In("en")), d)
 }
-
-func rateableStatus(status string) bool { return slices.Contains(rateable, status) }
 
 // correction answers an open correction: the fields it names (files are
 // uploaded one by one before), then the clock runs again.
@@ -297,22 +293,4 @@ func (h *Handler) decline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d", id), http.StatusSeeOther)
-}
-
-// rate stores the applicant's rating of a finished application.
-func (h *Handler) rate(w http.ResponseWriter, r *http.Request) {
-	a, _, ok := h.load(w, r)
-	if !ok {
-		return
-	}
-	if !rateableStatus(a.Status) {
-		h.fail(w, r, apperr.New(apperr.Conflict, apperr.NotFinished, "an application can be rated once it is finished"))
-		return
-	}
-	stars, _ := strconv.Atoi(r.PostFormValue("stars"))
-	if err := h.ratings.Add(r.Context(), authz.From(r.Context()).AccountID, a.ItemCode, Rating{ApplicationID: a.ID, Stars: stars, Comment: r.PostFormValue("comment")}); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/me/applications/%d#rating", a.ID), http.StatusSeeOther)
 }

@@ -30,20 +30,10 @@ var pageFuncs = template.FuncMap{
 		c.ReadOnly = false
 		return c
 	},
-	"stars":      func() []int { return []int{5, 4, 3, 2, 1} },
-	"starLabel":  starLabel,
 	"lightLabel": lightLabel,
 	"inputType":  inputType,
 	"fieldsRead": fieldsRead,
 	"source":     hub.SourceName,
-}
-
-func starLabel(lang string, n int) string {
-	l := [][2]string{{"非常不满意", "very dissatisfied"}, {"不满意", "dissatisfied"}, {"基本满意", "fair"}, {"满意", "satisfied"}, {"非常满意", "very satisfied"}}[n-1]
-	if lang == "en" {
-		return l[1]
-	}
-	return l[0]
 }
 
 func lightLabel(lang, light string, left int) string {

@@ -8,8 +8,10 @@ package portal
 
 import (
 	"embed"
+	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,6 +27,7 @@ import (
 	"yiwang/internal/licence"
 	"yiwang/internal/notify"
 	"yiwang/internal/org"
+	"yiwang/internal/rating"
 	"yiwang/internal/search"
 	"yiwang/internal/store"
 	"yiwang/internal/web"
@@ -45,6 +48,7 @@ type Deps struct {
 	Licences    *licence.Service
 	Identities  *identity.Store
 	Outbox      *notify.Outbox
+	Ratings     *rating.Service       // 好差评: the rating block of a finished application
 	Calendars   application.Calendars // working days, for the deadline light
 	WarningDays int                   // working days left at which a deadline turns yellow
 	Secure      bool                  // cookies are marked Secure (the site is served over TLS)
@@ -54,19 +58,21 @@ type Deps struct {
 // Handler serves the portal pages.
 type Handler struct {
 	Deps
-	ratings *Ratings
-	pages   *web.Renderer
-	cache   itemCache
+	pages *web.Renderer
+	cache itemCache
 }
 
 // NewHandler parses the embedded templates.
 func NewHandler(d Deps) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
-	pages, err := web.NewRenderer(sub, pageFuncs, d.Logger)
+	funcs := template.FuncMap{}
+	maps.Copy(funcs, rating.Funcs)
+	maps.Copy(funcs, pageFuncs)
+	pages, err := web.NewRenderer(sub, funcs, d.Logger, rating.Partials())
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Deps: d, ratings: NewRatings(d.DB), pages: pages}, nil
+	return &Handler{Deps: d, pages: pages}, nil
 }
 
 // Register adds the portal's routes, including the shared static assets.
@@ -88,7 +94,6 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /me/applications/{id}/correction", authz.ActForOwn, h.correction)
 	r.HandleFunc("POST /me/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
 	r.HandleFunc("POST /me/applications/{id}/decline", authz.ActForOwn, h.decline)
-	r.HandleFunc("POST /me/applications/{id}/rating", authz.ActForOwn, h.rate)
 	r.HandleFunc("GET /me/licences", authz.ActForOwn, h.myLicences)
 	r.HandleFunc("POST /me/licences/{id}/share", authz.ActForOwn, h.share)
 	r.HandleFunc("POST /me/licences/{id}/shares/{share}/revoke", authz.ActForOwn, h.withdrawShare)

@@ -1,11 +1,8 @@
 package portal
 
 import (
-	"context"
-	"strings"
 	"testing"
 
-	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
 )
 
@@ -47,15 +44,6 @@ func TestParseValueByFieldType(t *testing.T) {
 		}
 		if got := formValue(v); ok && got != tc.want {
 			t.Errorf("ParsePosted(%s, %q) shows as %q, want %q", tc.f.Type, tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestRatingIsOneToFiveStarsWithAShortComment(t *testing.T) {
-	var r Ratings // the checks come before the database
-	for _, rt := range []Rating{{Stars: 0}, {Stars: 6}, {Stars: 3, Comment: strings.Repeat("好", MaxComment+1)}} {
-		if err := r.Add(context.Background(), 1, "X", rt); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("rating %d stars with a %d-character comment: %v, want invalid", rt.Stars, len([]rune(rt.Comment)), err)
 		}
 	}
 }

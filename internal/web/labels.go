@@ -147,7 +147,13 @@ var labels = map[string]map[string][2]string{
 		"coparty_invitation": {"共同申请人确认", "Co-party invitation"}, "correction_requested": {"补正通知", "Correction request"},
 		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
+		"rectification_answer": {"差评整改答复", "Rectification answered"},
 	},
+	// 好差评 (internal/rating): how a rating came, a rectification's state,
+	// the person's verdict on it.
+	"rating_channel": {"online": {"网上评价", "Online"}, "window": {"窗口扫码评价", "At the window"}, "kiosk": {"自助终端评价", "At a kiosk"}, "phone": {"电话评价", "By phone"}},
+	"rectification":  {"open": {"待整改", "Waiting for the department"}, "answered": {"已答复，待回访", "Answered, to be called back"}, "closed": {"已办结", "Closed"}},
+	"verdict":        {"satisfied": {"满意", "Satisfied"}, "unsatisfied": {"不满意", "Not satisfied"}},
 	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
 	// How a material was supplied.
 	"source": {

@@ -93,15 +93,19 @@ func inCST(v any, layout string) string {
 // templates folder) together with the layout. Each page defines "content".
 // Files whose names start with "_" are partials: not pages, but parsed
 // into every page, so that several pages share a block ({{template "x" .}}).
-// extra adds the domain's own template functions (may be nil).
-func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger) (*Renderer, error) {
+// extra adds the domain's own template functions (may be nil); shared
+// are other domains' folders whose partials this domain's pages show too
+// (a block another domain owns on one of these pages).
+func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger, shared ...fs.FS) (*Renderer, error) {
 	layout, err := template.New("layout.html").Funcs(funcs).Funcs(extra).ParseFS(layoutFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
-	if partials, _ := fs.Glob(pages, "_*.html"); len(partials) > 0 {
-		if layout, err = layout.ParseFS(pages, partials...); err != nil {
-			return nil, fmt.Errorf("partials: %w", err)
+	for _, f := range append(shared, pages) {
+		if partials, _ := fs.Glob(f, "_*.html"); len(partials) > 0 {
+			if layout, err = layout.ParseFS(f, partials...); err != nil {
+				return nil, fmt.Errorf("partials: %w", err)
+			}
 		}
 	}
 	names, err := fs.Glob(pages, "*.html")
