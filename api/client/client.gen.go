@@ -723,6 +723,48 @@ func (e PersonSex) Valid() bool {
 	}
 }
 
+// Defines values for RectificationStatus.
+const (
+	RectificationStatusAnswered RectificationStatus = "answered"
+	RectificationStatusClosed   RectificationStatus = "closed"
+	RectificationStatusOpen     RectificationStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the RectificationStatus enum.
+func (e RectificationStatus) Valid() bool {
+	switch e {
+	case RectificationStatusAnswered:
+		return true
+	case RectificationStatusClosed:
+		return true
+	case RectificationStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RectificationVerdict.
+const (
+	Empty       RectificationVerdict = ""
+	Satisfied   RectificationVerdict = "satisfied"
+	Unsatisfied RectificationVerdict = "unsatisfied"
+)
+
+// Valid indicates whether the value is a known member of the RectificationVerdict enum.
+func (e RectificationVerdict) Valid() bool {
+	switch e {
+	case Empty:
+		return true
+	case Satisfied:
+		return true
+	case Unsatisfied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RegionLevel.
 const (
 	City      RegionLevel = "city"
@@ -1191,6 +1233,30 @@ func (e VerifyLicence200JSONResponseBodyResult) Valid() bool {
 	}
 }
 
+// Defines values for RateApplication200JSONResponseBodyChannel.
+const (
+	RateApplication200JSONResponseBodyChannelKiosk  RateApplication200JSONResponseBodyChannel = "kiosk"
+	RateApplication200JSONResponseBodyChannelOnline RateApplication200JSONResponseBodyChannel = "online"
+	RateApplication200JSONResponseBodyChannelPhone  RateApplication200JSONResponseBodyChannel = "phone"
+	RateApplication200JSONResponseBodyChannelWindow RateApplication200JSONResponseBodyChannel = "window"
+)
+
+// Valid indicates whether the value is a known member of the RateApplication200JSONResponseBodyChannel enum.
+func (e RateApplication200JSONResponseBodyChannel) Valid() bool {
+	switch e {
+	case RateApplication200JSONResponseBodyChannelKiosk:
+		return true
+	case RateApplication200JSONResponseBodyChannelOnline:
+		return true
+	case RateApplication200JSONResponseBodyChannelPhone:
+		return true
+	case RateApplication200JSONResponseBodyChannelWindow:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MyDataReads200JSONResponseBodyReadsOutcome.
 const (
 	MyDataReads200JSONResponseBodyReadsOutcomeMalformed   MyDataReads200JSONResponseBodyReadsOutcome = "malformed"
@@ -1236,6 +1302,66 @@ func (e MyLicences200JSONResponseBodyLicencesStatus) Valid() bool {
 	case MyLicences200JSONResponseBodyLicencesStatusSuperseded:
 		return true
 	case MyLicences200JSONResponseBodyLicencesStatusValid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RatingsSummaryParamsPeriod.
+const (
+	RatingsSummaryParamsPeriodAll   RatingsSummaryParamsPeriod = "all"
+	RatingsSummaryParamsPeriodMonth RatingsSummaryParamsPeriod = "month"
+	RatingsSummaryParamsPeriodYear  RatingsSummaryParamsPeriod = "year"
+)
+
+// Valid indicates whether the value is a known member of the RatingsSummaryParamsPeriod enum.
+func (e RatingsSummaryParamsPeriod) Valid() bool {
+	switch e {
+	case RatingsSummaryParamsPeriodAll:
+		return true
+	case RatingsSummaryParamsPeriodMonth:
+		return true
+	case RatingsSummaryParamsPeriodYear:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RatingsSummary200JSONResponseBodyPeriod.
+const (
+	RatingsSummary200JSONResponseBodyPeriodAll   RatingsSummary200JSONResponseBodyPeriod = "all"
+	RatingsSummary200JSONResponseBodyPeriodMonth RatingsSummary200JSONResponseBodyPeriod = "month"
+	RatingsSummary200JSONResponseBodyPeriodYear  RatingsSummary200JSONResponseBodyPeriod = "year"
+)
+
+// Valid indicates whether the value is a known member of the RatingsSummary200JSONResponseBodyPeriod enum.
+func (e RatingsSummary200JSONResponseBodyPeriod) Valid() bool {
+	switch e {
+	case RatingsSummary200JSONResponseBodyPeriodAll:
+		return true
+	case RatingsSummary200JSONResponseBodyPeriodMonth:
+		return true
+	case RatingsSummary200JSONResponseBodyPeriodYear:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRectificationsParamsState.
+const (
+	ListRectificationsParamsStateAll    ListRectificationsParamsState = "all"
+	ListRectificationsParamsStateClosed ListRectificationsParamsState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the ListRectificationsParamsState enum.
+func (e ListRectificationsParamsState) Valid() bool {
+	switch e {
+	case ListRectificationsParamsStateAll:
+		return true
+	case ListRectificationsParamsStateClosed:
 		return true
 	default:
 		return false
@@ -2370,6 +2496,72 @@ type Person struct {
 // PersonSex defines model for Person.Sex.
 type PersonSex string
 
+// RatingFigures the ratings of a department, a service or all
+type RatingFigures struct {
+	// Bad ratings of 1 or 2 stars
+	Bad *int `json:"bad,omitempty"`
+
+	// ByLevel ratings of 1, 2, 3, 4 and 5 stars
+	ByLevel *[]int `json:"by_level,omitempty"`
+
+	// Code the department's or item's code; all for the total
+	Code   *string `json:"code,omitempty"`
+	NameEn *string `json:"name_en,omitempty"`
+	NameZh *string `json:"name_zh,omitempty"`
+
+	// RectificationRate rectified / bad; 0 with none
+	RectificationRate *float32 `json:"rectification_rate,omitempty"`
+
+	// Rectified bad ratings whose rectification closed resolved
+	Rectified *int `json:"rectified,omitempty"`
+
+	// SatisfactionRate ratings of 4-5 / all; 0 with none
+	SatisfactionRate *float32 `json:"satisfaction_rate,omitempty"`
+	Total            *int     `json:"total,omitempty"`
+}
+
+// Rectification defines model for Rectification.
+type Rectification struct {
+	Answer            *string    `json:"answer,omitempty"`
+	AnsweredAt        *time.Time `json:"answered_at,omitempty"`
+	ApplicationId     *int       `json:"application_id,omitempty"`
+	ApplicationNumber *string    `json:"application_number,omitempty"`
+	CallbackNote      *string    `json:"callback_note,omitempty"`
+	ClosedAt          *time.Time `json:"closed_at,omitempty"`
+
+	// Comment the person's comment, for the department to act on
+	Comment    *string `json:"comment,omitempty"`
+	Department *string `json:"department,omitempty"`
+
+	// DepartmentName a text in Chinese and English
+	DepartmentName *Text `json:"department_name,omitempty"`
+
+	// DueAt the end of the last working day to answer by
+	DueAt    *time.Time `json:"due_at,omitempty"`
+	Id       *int       `json:"id,omitempty"`
+	ItemCode *string    `json:"item_code,omitempty"`
+
+	// ItemName a text in Chinese and English
+	ItemName *Text `json:"item_name,omitempty"`
+
+	// Late past its deadline and not closed
+	Late     *bool                `json:"late,omitempty"`
+	OpenedAt *time.Time           `json:"opened_at,omitempty"`
+	RatingId *int                 `json:"rating_id,omitempty"`
+	Resolved *bool                `json:"resolved,omitempty"`
+	Stars    *int                 `json:"stars,omitempty"`
+	Status   *RectificationStatus `json:"status,omitempty"`
+
+	// Verdict the person's verdict on the rectification
+	Verdict *RectificationVerdict `json:"verdict,omitempty"`
+}
+
+// RectificationStatus defines model for Rectification.Status.
+type RectificationStatus string
+
+// RectificationVerdict the person's verdict on the rectification
+type RectificationVerdict string
+
 // Region defines model for Region.
 type Region struct {
 	// Code Example: 910102
@@ -2837,6 +3029,15 @@ type ActForJSONBody struct {
 	CreditCode *string `json:"credit_code,omitempty"`
 }
 
+// RateApplicationJSONBody defines parameters for RateApplication.
+type RateApplicationJSONBody struct {
+	Comment *string `json:"comment,omitempty"`
+	Stars   int     `json:"stars"`
+}
+
+// RateApplication200JSONResponseBodyChannel defines parameters for RateApplication.
+type RateApplication200JSONResponseBodyChannel string
+
 // AuthoriseJSONBody defines parameters for Authorise.
 type AuthoriseJSONBody struct {
 	AgentIdNumber string    `json:"agent_id_number"`
@@ -2903,6 +3104,42 @@ type ObjectToNoticeJSONBody struct {
 type RevealPersonParams struct {
 	// Purpose why the data is needed, recorded in the access log
 	Purpose string `form:"purpose" json:"purpose"`
+}
+
+// RatingsSummaryParams defines parameters for RatingsSummary.
+type RatingsSummaryParams struct {
+	// Period this month, this year (China time) or all time, by when a rating was given
+	Period *RatingsSummaryParamsPeriod `form:"period,omitempty" json:"period,omitempty"`
+}
+
+// RatingsSummaryParamsPeriod defines parameters for RatingsSummary.
+type RatingsSummaryParamsPeriod string
+
+// RatingsSummary200JSONResponseBodyPeriod defines parameters for RatingsSummary.
+type RatingsSummary200JSONResponseBodyPeriod string
+
+// ListRectificationsParams defines parameters for ListRectifications.
+type ListRectificationsParams struct {
+	// Department supervisors: one department's code
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// State absent: those not closed
+	State *ListRectificationsParamsState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// ListRectificationsParamsState defines parameters for ListRectifications.
+type ListRectificationsParamsState string
+
+// AnswerRectificationJSONBody defines parameters for AnswerRectification.
+type AnswerRectificationJSONBody struct {
+	Answer string `json:"answer"`
+}
+
+// CallbackRectificationJSONBody defines parameters for CallbackRectification.
+type CallbackRectificationJSONBody struct {
+	// Note what the person said (kept encrypted)
+	Note     string `json:"note"`
+	Resolved bool   `json:"resolved"`
 }
 
 // SearchParams defines parameters for Search.
@@ -3192,6 +3429,9 @@ type VerifyLicenceFileMultipartRequestBody VerifyLicenceFileMultipartBody
 // ActForJSONRequestBody defines body for ActFor for application/json ContentType.
 type ActForJSONRequestBody ActForJSONBody
 
+// RateApplicationJSONRequestBody defines body for RateApplication for application/json ContentType.
+type RateApplicationJSONRequestBody RateApplicationJSONBody
+
 // AuthoriseJSONRequestBody defines body for Authorise for application/json ContentType.
 type AuthoriseJSONRequestBody AuthoriseJSONBody
 
@@ -3206,6 +3446,12 @@ type SetMyNotificationChannelsJSONRequestBody SetMyNotificationChannelsJSONBody
 
 // ObjectToNoticeJSONRequestBody defines body for ObjectToNotice for application/json ContentType.
 type ObjectToNoticeJSONRequestBody ObjectToNoticeJSONBody
+
+// AnswerRectificationJSONRequestBody defines body for AnswerRectification for application/json ContentType.
+type AnswerRectificationJSONRequestBody AnswerRectificationJSONBody
+
+// CallbackRectificationJSONRequestBody defines body for CallbackRectification for application/json ContentType.
+type CallbackRectificationJSONRequestBody CallbackRectificationJSONBody
 
 // SignInJSONRequestBody defines body for SignIn for application/json ContentType.
 type SignInJSONRequestBody SignInJSONBody
@@ -3882,6 +4128,20 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActFor(ctx context.Context, body ActForJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RateApplicationWithBody 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+	RateApplicationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateApplication 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+	RateApplication(ctx context.Context, id int, body RateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAuthorisations The authorisations (授权委托) of the enterprise the legal representative acts for
 	//
 	// Corresponds with GET /api/v1/me/authorisations (the `ListAuthorisations` operationId).
@@ -4028,6 +4288,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/persons/{id} (the `RevealPerson` operationId).
 	RevealPerson(ctx context.Context, id int, params *RevealPersonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RatingsSummary 好差评公开: the ratings of a period by department and by service — counts by level, satisfaction rate (4-5 stars / all) and rectification rate (bad ratings whose rectification closed resolved / bad ratings); no personal data
+	//
+	// Corresponds with GET /api/v1/ratings/summary (the `RatingsSummary` operationId).
+	RatingsSummary(ctx context.Context, params *RatingsSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRectifications 差评整改: the rectifications of bad ratings — a department's staff see their department's, supervisors any department's (or the one named)
+	//
+	// Corresponds with GET /api/v1/rectifications (the `ListRectifications` operationId).
+	ListRectifications(ctx context.Context, params *ListRectificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerRectificationWithBody 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+	AnswerRectificationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerRectification 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+	AnswerRectification(ctx context.Context, id int, body AnswerRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CallbackRectificationWithBody 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+	CallbackRectificationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CallbackRectification 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+	CallbackRectification(ctx context.Context, id int, body CallbackRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRegions List administrative regions (district → street → community), parents first
 	//
@@ -5660,6 +5958,40 @@ func (c *Client) ActFor(ctx context.Context, body ActForJSONRequestBody, reqEdit
 	return c.Client.Do(req)
 }
 
+// RateApplicationWithBody 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+func (c *Client) RateApplicationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateApplicationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateApplication 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+func (c *Client) RateApplication(ctx context.Context, id int, body RateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateApplicationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListAuthorisations The authorisations (授权委托) of the enterprise the legal representative acts for
 //
 // Corresponds with GET /api/v1/me/authorisations (the `ListAuthorisations` operationId).
@@ -6027,6 +6359,104 @@ func (c *Client) Openapi(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /api/v1/persons/{id} (the `RevealPerson` operationId).
 func (c *Client) RevealPerson(ctx context.Context, id int, params *RevealPersonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevealPersonRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RatingsSummary 好差评公开: the ratings of a period by department and by service — counts by level, satisfaction rate (4-5 stars / all) and rectification rate (bad ratings whose rectification closed resolved / bad ratings); no personal data
+//
+// Corresponds with GET /api/v1/ratings/summary (the `RatingsSummary` operationId).
+func (c *Client) RatingsSummary(ctx context.Context, params *RatingsSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRatingsSummaryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRectifications 差评整改: the rectifications of bad ratings — a department's staff see their department's, supervisors any department's (or the one named)
+//
+// Corresponds with GET /api/v1/rectifications (the `ListRectifications` operationId).
+func (c *Client) ListRectifications(ctx context.Context, params *ListRectificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRectificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerRectificationWithBody 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+func (c *Client) AnswerRectificationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerRectificationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerRectification 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+func (c *Client) AnswerRectification(ctx context.Context, id int, body AnswerRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerRectificationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CallbackRectificationWithBody 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+func (c *Client) CallbackRectificationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCallbackRectificationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CallbackRectification 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+func (c *Client) CallbackRectification(ctx context.Context, id int, body CallbackRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCallbackRectificationRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9279,6 +9709,53 @@ func NewActForRequestWithBody(server string, contentType string, body io.Reader)
 	return req, nil
 }
 
+// NewRateApplicationRequest calls the generic RateApplication builder with application/json body
+func NewRateApplicationRequest(server string, id int, body RateApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRateApplicationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRateApplicationRequestWithBody constructs an http.Request for the RateApplication method, with any body, and a specified content type
+func NewRateApplicationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/applications/%s/rating", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListAuthorisationsRequest constructs an http.Request for the ListAuthorisations method
 func NewListAuthorisationsRequest(server string) (*http.Request, error) {
 	var err error
@@ -9956,6 +10433,220 @@ func NewRevealPersonRequest(server string, id int, params *RevealPersonParams) (
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewRatingsSummaryRequest constructs an http.Request for the RatingsSummary method
+func NewRatingsSummaryRequest(server string, params *RatingsSummaryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ratings/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListRectificationsRequest constructs an http.Request for the ListRectifications method
+func NewListRectificationsRequest(server string, params *ListRectificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/rectifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerRectificationRequest calls the generic AnswerRectification builder with application/json body
+func NewAnswerRectificationRequest(server string, id int, body AnswerRectificationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerRectificationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerRectificationRequestWithBody constructs an http.Request for the AnswerRectification method, with any body, and a specified content type
+func NewAnswerRectificationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/rectifications/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCallbackRectificationRequest calls the generic CallbackRectification builder with application/json body
+func NewCallbackRectificationRequest(server string, id int, body CallbackRectificationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCallbackRectificationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCallbackRectificationRequestWithBody constructs an http.Request for the CallbackRectification method, with any body, and a specified content type
+func NewCallbackRectificationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/rectifications/%s/callback", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -11803,6 +12494,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/me/acting-for (the `ActFor` operationId).
 	ActForWithResponse(ctx context.Context, body ActForJSONRequestBody, reqEditors ...RequestEditorFn) (*ActForResponse, error)
 
+	// RateApplicationWithBodyWithResponse 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+	RateApplicationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateApplicationResponse, error)
+
+	// RateApplicationWithResponse 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+	RateApplicationWithResponse(ctx context.Context, id int, body RateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*RateApplicationResponse, error)
+
 	// ListAuthorisationsWithResponse The authorisations (授权委托) of the enterprise the legal representative acts for
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11975,6 +12680,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/persons/{id} (the `RevealPerson` operationId).
 	RevealPersonWithResponse(ctx context.Context, id int, params *RevealPersonParams, reqEditors ...RequestEditorFn) (*RevealPersonResponse, error)
+
+	// RatingsSummaryWithResponse 好差评公开: the ratings of a period by department and by service — counts by level, satisfaction rate (4-5 stars / all) and rectification rate (bad ratings whose rectification closed resolved / bad ratings); no personal data
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/ratings/summary (the `RatingsSummary` operationId).
+	RatingsSummaryWithResponse(ctx context.Context, params *RatingsSummaryParams, reqEditors ...RequestEditorFn) (*RatingsSummaryResponse, error)
+
+	// ListRectificationsWithResponse 差评整改: the rectifications of bad ratings — a department's staff see their department's, supervisors any department's (or the one named)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/rectifications (the `ListRectifications` operationId).
+	ListRectificationsWithResponse(ctx context.Context, params *ListRectificationsParams, reqEditors ...RequestEditorFn) (*ListRectificationsResponse, error)
+
+	// AnswerRectificationWithBodyWithResponse 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+	AnswerRectificationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerRectificationResponse, error)
+
+	// AnswerRectificationWithResponse 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+	AnswerRectificationWithResponse(ctx context.Context, id int, body AnswerRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerRectificationResponse, error)
+
+	// CallbackRectificationWithBodyWithResponse 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+	CallbackRectificationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CallbackRectificationResponse, error)
+
+	// CallbackRectificationWithResponse 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+	CallbackRectificationWithResponse(ctx context.Context, id int, body CallbackRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*CallbackRectificationResponse, error)
 
 	// ListRegionsWithResponse List administrative regions (district → street → community), parents first
 	//
@@ -16330,6 +17077,104 @@ func (r ActForResponse) ContentType() string {
 	return ""
 }
 
+type RateApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		ApplicationId *int `json:"application_id,omitempty"`
+
+		// Changes 1 once changed: it cannot change again
+		Changes   *int                                       `json:"changes,omitempty"`
+		Channel   *RateApplication200JSONResponseBodyChannel `json:"channel,omitempty"`
+		Comment   *string                                    `json:"comment,omitempty"`
+		CreatedAt *time.Time                                 `json:"created_at,omitempty"`
+		Id        *int                                       `json:"id,omitempty"`
+		Stars     *int                                       `json:"stars,omitempty"`
+		UpdatedAt *time.Time                                 `json:"updated_at,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RateApplicationResponse) GetJSON200() *struct {
+	ApplicationId *int `json:"application_id,omitempty"`
+
+	// Changes 1 once changed: it cannot change again
+	Changes   *int                                       `json:"changes,omitempty"`
+	Channel   *RateApplication200JSONResponseBodyChannel `json:"channel,omitempty"`
+	Comment   *string                                    `json:"comment,omitempty"`
+	CreatedAt *time.Time                                 `json:"created_at,omitempty"`
+	Id        *int                                       `json:"id,omitempty"`
+	Stars     *int                                       `json:"stars,omitempty"`
+	UpdatedAt *time.Time                                 `json:"updated_at,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RateApplicationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RateApplicationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RateApplicationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RateApplicationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RateApplicationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RateApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListAuthorisationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17548,6 +18393,292 @@ func (r RevealPersonResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevealPersonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RatingsSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Departments []RatingFigures                         `json:"departments"`
+		Items       []RatingFigures                         `json:"items"`
+		Period      RatingsSummary200JSONResponseBodyPeriod `json:"period"`
+
+		// Since the start of the period; absent for all time
+		Since *time.Time `json:"since,omitempty"`
+
+		// Total the ratings of a department, a service or all
+		Total RatingFigures `json:"total"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RatingsSummaryResponse) GetJSON200() *struct {
+	Departments []RatingFigures                         `json:"departments"`
+	Items       []RatingFigures                         `json:"items"`
+	Period      RatingsSummary200JSONResponseBodyPeriod `json:"period"`
+
+	// Since the start of the period; absent for all time
+	Since *time.Time `json:"since,omitempty"`
+
+	// Total the ratings of a department, a service or all
+	Total RatingFigures `json:"total"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RatingsSummaryResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r RatingsSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RatingsSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RatingsSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RatingsSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRectificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Rectifications []Rectification `json:"rectifications"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRectificationsResponse) GetJSON200() *struct {
+	Rectifications []Rectification `json:"rectifications"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRectificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRectificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRectificationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRectificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRectificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRectificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRectificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AnswerRectificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Rectification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerRectificationResponse) GetJSON200() *Rectification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AnswerRectificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AnswerRectificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AnswerRectificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AnswerRectificationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AnswerRectificationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerRectificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerRectificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerRectificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerRectificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CallbackRectificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Rectification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CallbackRectificationResponse) GetJSON200() *Rectification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CallbackRectificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CallbackRectificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CallbackRectificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CallbackRectificationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CallbackRectificationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CallbackRectificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CallbackRectificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CallbackRectificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CallbackRectificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20675,6 +21806,32 @@ func (c *ClientWithResponses) ActForWithResponse(ctx context.Context, body ActFo
 	return ParseActForResponse(rsp)
 }
 
+// RateApplicationWithBodyWithResponse 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+func (c *ClientWithResponses) RateApplicationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateApplicationResponse, error) {
+	rsp, err := c.RateApplicationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateApplicationResponse(rsp)
+}
+
+// RateApplicationWithResponse 好差评: rate a finished application of yours (as its applicant or a co-party who confirmed), 1 (非常不满意) to 5 (非常满意), within the days after it was finished; a rating may be changed once. A rating of 1 or 2 opens a rectification by the item's department
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/applications/{id}/rating (the `RateApplication` operationId).
+func (c *ClientWithResponses) RateApplicationWithResponse(ctx context.Context, id int, body RateApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*RateApplicationResponse, error) {
+	rsp, err := c.RateApplication(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateApplicationResponse(rsp)
+}
+
 // ListAuthorisationsWithResponse The authorisations (授权委托) of the enterprise the legal representative acts for
 //
 // Returns a wrapper object for the known response body format(s).
@@ -20984,6 +22141,84 @@ func (c *ClientWithResponses) RevealPersonWithResponse(ctx context.Context, id i
 		return nil, err
 	}
 	return ParseRevealPersonResponse(rsp)
+}
+
+// RatingsSummaryWithResponse 好差评公开: the ratings of a period by department and by service — counts by level, satisfaction rate (4-5 stars / all) and rectification rate (bad ratings whose rectification closed resolved / bad ratings); no personal data
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/ratings/summary (the `RatingsSummary` operationId).
+func (c *ClientWithResponses) RatingsSummaryWithResponse(ctx context.Context, params *RatingsSummaryParams, reqEditors ...RequestEditorFn) (*RatingsSummaryResponse, error) {
+	rsp, err := c.RatingsSummary(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRatingsSummaryResponse(rsp)
+}
+
+// ListRectificationsWithResponse 差评整改: the rectifications of bad ratings — a department's staff see their department's, supervisors any department's (or the one named)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/rectifications (the `ListRectifications` operationId).
+func (c *ClientWithResponses) ListRectificationsWithResponse(ctx context.Context, params *ListRectificationsParams, reqEditors ...RequestEditorFn) (*ListRectificationsResponse, error) {
+	rsp, err := c.ListRectifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRectificationsResponse(rsp)
+}
+
+// AnswerRectificationWithBodyWithResponse 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+func (c *ClientWithResponses) AnswerRectificationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerRectificationResponse, error) {
+	rsp, err := c.AnswerRectificationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerRectificationResponse(rsp)
+}
+
+// AnswerRectificationWithResponse 差评整改: the department says what it changed; the person who rated is told. Staff of the rectification's department only
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/rectifications/{id}/answer (the `AnswerRectification` operationId).
+func (c *ClientWithResponses) AnswerRectificationWithResponse(ctx context.Context, id int, body AnswerRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerRectificationResponse, error) {
+	rsp, err := c.AnswerRectification(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerRectificationResponse(rsp)
+}
+
+// CallbackRectificationWithBodyWithResponse 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+func (c *ClientWithResponses) CallbackRectificationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CallbackRectificationResponse, error) {
+	rsp, err := c.CallbackRectificationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCallbackRectificationResponse(rsp)
+}
+
+// CallbackRectificationWithResponse 回访: a supervisor records the call back to the person after the department's answer and closes the rectification, resolved or not
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/rectifications/{id}/callback (the `CallbackRectification` operationId).
+func (c *ClientWithResponses) CallbackRectificationWithResponse(ctx context.Context, id int, body CallbackRectificationJSONRequestBody, reqEditors ...RequestEditorFn) (*CallbackRectificationResponse, error) {
+	rsp, err := c.CallbackRectification(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCallbackRectificationResponse(rsp)
 }
 
 // ListRegionsWithResponse List administrative regions (district → street → community), parents first
@@ -24507,6 +25742,78 @@ func ParseActForResponse(rsp *http.Response) (*ActForResponse, error) {
 	return response, nil
 }
 
+// ParseRateApplicationResponse parses an HTTP response from a RateApplicationWithResponse call
+func ParseRateApplicationResponse(rsp *http.Response) (*RateApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			ApplicationId *int `json:"application_id,omitempty"`
+
+			// Changes 1 once changed: it cannot change again
+			Changes   *int                                       `json:"changes,omitempty"`
+			Channel   *RateApplication200JSONResponseBodyChannel `json:"channel,omitempty"`
+			Comment   *string                                    `json:"comment,omitempty"`
+			CreatedAt *time.Time                                 `json:"created_at,omitempty"`
+			Id        *int                                       `json:"id,omitempty"`
+			Stars     *int                                       `json:"stars,omitempty"`
+			UpdatedAt *time.Time                                 `json:"updated_at,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListAuthorisationsResponse parses an HTTP response from a ListAuthorisationsWithResponse call
 func ParseListAuthorisationsResponse(rsp *http.Response) (*ListAuthorisationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25376,6 +26683,220 @@ func ParseRevealPersonResponse(rsp *http.Response) (*RevealPersonResponse, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRatingsSummaryResponse parses an HTTP response from a RatingsSummaryWithResponse call
+func ParseRatingsSummaryResponse(rsp *http.Response) (*RatingsSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RatingsSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Departments []RatingFigures                         `json:"departments"`
+			Items       []RatingFigures                         `json:"items"`
+			Period      RatingsSummary200JSONResponseBodyPeriod `json:"period"`
+
+			// Since the start of the period; absent for all time
+			Since *time.Time `json:"since,omitempty"`
+
+			// Total the ratings of a department, a service or all
+			Total RatingFigures `json:"total"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRectificationsResponse parses an HTTP response from a ListRectificationsWithResponse call
+func ParseListRectificationsResponse(rsp *http.Response) (*ListRectificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRectificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Rectifications []Rectification `json:"rectifications"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerRectificationResponse parses an HTTP response from a AnswerRectificationWithResponse call
+func ParseAnswerRectificationResponse(rsp *http.Response) (*AnswerRectificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerRectificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Rectification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCallbackRectificationResponse parses an HTTP response from a CallbackRectificationWithResponse call
+func ParseCallbackRectificationResponse(rsp *http.Response) (*CallbackRectificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CallbackRectificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Rectification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

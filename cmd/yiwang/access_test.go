@@ -179,6 +179,21 @@ var accessTable = map[string]access{
 	"POST /kiosk/items/{code}":                              {path: "/kiosk/items/" + noHousing, body: "consent=no", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/overdue":                                {allowed: []string{supervisor, sysAdmin}},
 
+	// 好差评 (internal/rating): public figures and token pages (a token that
+	// is not valid is not found for everyone), the departments' and the
+	// supervisors' rectifications, phone ratings by supervisors.
+	"GET /ratings":                  {},
+	"GET /api/v1/ratings/summary":   {},
+	"GET /rate/{token}":             {path: "/rate/1-1-0"},
+	"POST /rate/{token}":            {path: "/rate/1-1-0", body: "stars=5"},
+	"POST /rate/{token}/verdict":    {path: "/rate/1-1-0/verdict", body: "verdict=satisfied"},
+	"GET /rate/{token}/qr":          {path: "/rate/1-1-0/qr"},
+	"GET /kiosk/rate/{token}":       {path: "/kiosk/rate/1-1-0"},
+	"POST /kiosk/rate/{token}":      {path: "/kiosk/rate/1-1-0", body: "stars=5"},
+	"GET /workbench/rectifications": {allowed: []string{reviewer, head, supervisor}},
+	"GET /api/v1/rectifications":    {allowed: []string{reviewer, head, supervisor}},
+	"POST /workbench/ratings/phone": {body: "number=none&stars=5", allowed: []string{supervisor}},
+
 	// The wizard's approval-mode steps (internal/portal/modes.go).
 
 	// The workbench's approval-mode intake and further actions (internal/workbench/actions.go).

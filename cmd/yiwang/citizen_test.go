@@ -144,6 +144,10 @@ func testCitizenApplyJourney(t *testing.T, db *store.DB) {
 	if !strings.Contains(rated, "4 / 5") || !strings.Contains(rated, "很快") {
 		t.Errorf("the rating is not shown after rating:\n%s", rated)
 	}
+	// A rating changes once (好差评); a second change is refused.
+	if _, changed := page(t, h, hd, "POST", appPath+"/rating", url.Values{"stars": {"5"}}); !strings.Contains(changed, "5 / 5") {
+		t.Errorf("the changed rating is not shown:\n%s", changed)
+	}
 	req := httptest.NewRequest("POST", appPath+"/rating", strings.NewReader("stars=1"))
 	for k, v := range hd {
 		req.Header.Set(k, v)
@@ -152,7 +156,7 @@ func testCitizenApplyJourney(t *testing.T, db *store.DB) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusConflict {
-		t.Errorf("a second rating: %d, want 409", rec.Code)
+		t.Errorf("a second change of the rating: %d, want 409", rec.Code)
 	}
 	_, notes := page(t, h, hd, "GET", "/me/notifications", nil)
 	_, reads := page(t, h, hd, "GET", "/me/data-reads", nil)

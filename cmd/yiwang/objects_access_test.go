@@ -20,6 +20,7 @@ import (
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
 	"yiwang/internal/notify"
+	"yiwang/internal/rating"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
@@ -73,6 +74,7 @@ var objectKinds = map[string]string{
 	"authorisation": "A: the demo company's authorisation of an agent (张三 is its legal representative)",
 	"token":         "A: a second API token of the test's system account",
 	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
+	"rectification": "A: 张三's bad rating of his senior card (民政); B: 王五's bad rating of his 无房证明 (不动产)",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -110,6 +112,12 @@ var notObjects = map[string]string{
 	"GET /bundles/{code}/form":                                           "a bundle, not a case (TestAccessByRole)",
 	"POST /bundles/{code}":                                               "a bundle, not a case: applying is the person's own (TestAccessByRole)",
 	"PUT /api/v1/admin/calendar/{year}":                                  "the calendar is the platform's (TestAccessByRole)",
+	"GET /rate/{token}":                                                  "a rating token, not an id: holding it is the access (internal/rating tests, TestAccessByRole)",
+	"POST /rate/{token}":                                                 "a rating token, not an id: holding it is the access (internal/rating tests, TestAccessByRole)",
+	"POST /rate/{token}/verdict":                                         "a rating token, not an id: holding it is the access (internal/rating tests, TestAccessByRole)",
+	"GET /rate/{token}/qr":                                               "a rating token, not an id: holding it is the access (TestAccessByRole)",
+	"GET /kiosk/rate/{token}":                                            "a rating token, not an id: holding it is the access (TestAccessByRole)",
+	"POST /kiosk/rate/{token}":                                           "a rating token, not an id: holding it is the access (TestAccessByRole)",
 }
 
 func init() {
@@ -143,14 +151,24 @@ func init() {
 		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
-		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
-		"POST /me/applications/{id}/form":                          r("application", "/me/applications/{id}/form", "f_phone=13800000009&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/materials/{material}":          r("application", "/me/applications/{id}/materials/{material}", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/submit":                        r("application", "/me/applications/{id}/submit", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/correction":                    r("application", "/me/applications/{id}/correction", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/withdraw":                      r("application", "/me/applications/{id}/withdraw", "reason=test&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/decline":                       r("application", "/me/applications/{id}/decline", "reason=test", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/rating":                        r("application", "/me/applications/{id}/rating", "stars=5", who(applicant), who(otherCitizen, legalRep)),
+		"GET /applications/{id}":                          r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
+		"POST /me/applications/{id}/form":                 r("application", "/me/applications/{id}/form", "f_phone=13800000009&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/materials/{material}": r("application", "/me/applications/{id}/materials/{material}", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/submit":               r("application", "/me/applications/{id}/submit", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/correction":           r("application", "/me/applications/{id}/correction", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/withdraw":             r("application", "/me/applications/{id}/withdraw", "reason=test&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/decline":              r("application", "/me/applications/{id}/decline", "reason=test", who(applicant), who(otherCitizen, legalRep)),
+		// 好差评 (internal/rating): each party rates; on B, 王五 is the buyer,
+		// a co-party who confirmed, and passes (to be told it is not finished).
+		"POST /me/applications/{id}/rating":                        r("application", "/me/applications/{id}/rating", "stars=5", who(applicant), who(applicant, otherCitizen, legalRep)),
+		"POST /me/applications/{id}/rating/verdict":                r("application", "/me/applications/{id}/rating/verdict", "verdict=satisfied", who(applicant), who(applicant, otherCitizen, legalRep)),
+		"POST /api/v1/me/applications/{id}/rating":                 r("application", "/api/v1/me/applications/{id}/rating", `{"stars":5}`, who(applicant), who(applicant, otherCitizen, legalRep)),
+		"GET /workbench/applications/{id}/rating-qr":               r("application", "/workbench/applications/{id}/rating-qr", "", who(reviewer, head, supervisor), who(clerk, headY, supervisor)),
+		"GET /workbench/rectifications/{id}":                       r("rectification", "/workbench/rectifications/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
+		"POST /workbench/rectifications/{id}/answer":               r("rectification", "/workbench/rectifications/{id}/answer", "answer=x", who(reviewer, head), who(headY)),
+		"POST /workbench/rectifications/{id}/callback":             r("rectification", "/workbench/rectifications/{id}/callback", "note=x&resolved=yes", who(supervisor), who(supervisor)),
+		"POST /api/v1/rectifications/{id}/answer":                  r("rectification", "/api/v1/rectifications/{id}/answer", `{"answer":"x"}`, who(reviewer, head), who(headY)),
+		"POST /api/v1/rectifications/{id}/callback":                r("rectification", "/api/v1/rectifications/{id}/callback", `{"note":"x","resolved":true}`, who(supervisor), who(supervisor)),
 		"POST /me/applications/{id}/materials/{material}/pledge":   r("application", "/me/applications/{id}/materials/{material}/pledge", "pledge=yes&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/materials/{material}/deferral": r("application", "/me/applications/{id}/materials/{material}/deferral", "pledge=yes&due=2099-01-01&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/parties":                       r("application", "/me/applications/{id}/parties", "own_role=x&revision=999999", who(applicant), who(otherCitizen, legalRep)),
@@ -462,6 +480,24 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 	put("licence_share", "A", object{id: id(l.ID), material: shareOf(l.ID, otherCitizen), owner: otherCitizen})
 	put("licence_share", "B", object{id: id(nhl.ID), material: shareOf(nhl.ID, applicant), owner: applicant})
 	put("licence_number", "B", object{id: nhl.Content.Number, owner: applicant, dept: "realestate"})
+	// Bad ratings of both finished applications open a rectification each,
+	// one for 民政 (张三's senior card) and one for 不动产 (王五's 无房证明).
+	for which, bad := range map[string]struct {
+		id, owner string
+		app       int64
+		dept      string
+	}{"A": {demo.ZhangSan, otherCitizen, zhangApp, "civil"}, "B": {demo.WangWu, applicant, nh.ID, "realestate"}} {
+		p := personOf(t, a, bad.id)
+		p.Roles = []authz.Role{authz.Applicant}
+		if _, err := a.ratings.RateOnline(ctx, p, bad.app, rating.Input{Stars: 1}); err != nil {
+			t.Fatal(err)
+		}
+		var rect int64
+		if err := a.identities.DB().QueryRowContext(ctx, `SELECT id FROM rectifications WHERE application_id = $1`, bad.app).Scan(&rect); err != nil {
+			t.Fatal(err)
+		}
+		put("rectification", which, object{id: id(rect), owner: bad.owner, dept: bad.dept})
+	}
 
 	// 王五's senior card goes to people (machine approval suspended), past
 	// the window's acceptance to 民政's review.

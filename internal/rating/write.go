@@ -375,7 +375,8 @@ func (s *Service) verdict(ctx context.Context, id int64, verdict string, party f
 		err = tx.QueryRowContext(ctx, `SELECT x.id, x.status, x.verdict FROM rectifications x JOIN ratings r ON r.id = x.rating_id WHERE r.application_id = $1 AND r.person_id = $2`, a.id, person).
 			Scan(&rect, &status, &given)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, apperr.RectificationNotFound, "your rating of this application has no rectification")
+			// The application is theirs (checked above): a state, not a secret.
+			return apperr.New(apperr.Conflict, apperr.RectificationState, "your rating of this application has no rectification: only a bad rating has one")
 		}
 		if err != nil {
 			return err
