@@ -85,6 +85,7 @@ type appOptions struct {
 	blobs          blob.Store               // where uploaded materials are kept
 	warningDays    int                      // working days left at which a deadline turns yellow
 	partyDays      int                      // working days co-parties have to confirm
+	ratingDays     int                      // days after finishing in which a rating is given; 0: rating.DefaultDays
 	blacklist      int                      // overdue supplements that blacklist a person
 	retentionDays  int                      // days delivered notifications' copies and log are kept; 0: for ever
 	smtp           *email.Config            // the relay notifications are emailed through, or nil
@@ -199,6 +200,9 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	ratings := rating.New(rating.Deps{DB: db, Protector: opts.protector, Catalog: catalogStore, Notifier: outbox, Site: opts.site,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) }})
+	if opts.ratingDays > 0 {
+		ratings.Days = opts.ratingDays
+	}
 	if n, err := ratings.SealPlaintext(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
@@ -339,7 +343,7 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 		return appOptions{}, err
 	}
 	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
-		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, blacklist: cfg.BlacklistAfter, retentionDays: cfg.NotifyRetention,
+		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, ratingDays: cfg.RatingDays, blacklist: cfg.BlacklistAfter, retentionDays: cfg.NotifyRetention,
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {
 		logger.Warn("the submission limit is raised above the default: fine for a load test, not for people's accounts", "per_account_per_day", cfg.SubmissionLimit, "default", identity.SubmissionLimit.N)

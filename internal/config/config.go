@@ -45,6 +45,7 @@ type Config struct {
 	TrustedProxies    []netip.Prefix // reverse proxies whose X-Forwarded-For names the client
 	WarningDays       int            // working days left at which a deadline turns yellow
 	PartyDays         int            // working days co-parties have to confirm an application (一事多人)
+	RatingDays        int            // days after an application is finished its parties may rate it (好差评)
 	BlacklistAfter    int            // overdue supplements (容缺) that put a person on the credit blacklist
 	SMTPHost          string         // the SMTP relay notifications are emailed through; empty: no email channel
 	SMTPPort          int
@@ -153,6 +154,15 @@ func Options() []Option {
 					return errors.New("must be a whole number of working days from 1 to 60")
 				}
 				c.PartyDays = n
+				return nil
+			}},
+		{"rating-days", "YIWANG_RATING_DAYS", "15", "days after an application is finished in which its parties may rate it (好差评) or change their rating once", []string{"serve", "proactive"},
+			func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 365 {
+					return errors.New("must be a whole number of days from 1 to 365")
+				}
+				c.RatingDays = n
 				return nil
 			}},
 		{"blacklist-after", "YIWANG_BLACKLIST_AFTER", "2", "overdue supplements of deferred materials (容缺) after which a person is put on the credit blacklist", []string{"serve", "proactive"},
