@@ -18,6 +18,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/demo"
 	"yiwang/internal/kiosk"
+	"yiwang/internal/rating"
 	"yiwang/internal/web"
 )
 
@@ -81,7 +82,24 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
 	zhang, wang := signIn(t, h, demo.ZhangSan), signIn(t, h, demo.WangWu)
-	approvedSeniorCard(t, h, zhang)
+	approved, decided := applyForSeniorCard(t, h, zhang)
+	if !strings.Contains(decided, "审批通过") {
+		t.Fatalf("the senior card was not approved:\n%s", decided)
+	}
+	// 好差评: 张三 rates it 非常不满意 (his phone in the comment, sealed at
+	// rest); 民政 answers, the supervisor calls back.
+	page(t, h, zhang, "POST", approved+"/rating", url.Values{"stars": {"1"}, "comment": {"窗口排队太久，请回电13800000001"}})
+	supervisor := staffPrincipal(t, a, "supervisor")
+	rects, err := a.ratings.List(ctx, supervisor, rating.Filter{})
+	if err != nil || len(rects) != 1 {
+		t.Fatalf("the bad rating opened %d rectifications (%v), want 1", len(rects), err)
+	}
+	if err := a.ratings.Answer(ctx, staffPrincipal(t, a, "reviewer.civil"), rects[0].ID, "已增设取号窗口"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ratings.Callback(ctx, supervisor, rects[0].ID, "电话回访13800000001，张三表示排队已缩短", true); err != nil {
+		t.Fatal(err)
+	}
 	applyForSeniorCard(t, h, wang) // 38: rejected by the machine
 	_, start := page(t, h, wang, "GET", "/apply/11910102MB0001037K-07-00004", nil)
 	page(t, h, wang, "POST", "/apply/11910102MB0001037K-07-00004", url.Values{"consent": {"yes"}, "idempotency_key": {hiddenKey.FindStringSubmatch(start)[1]}, "situation_reason": {"duplicate"}})
@@ -132,6 +150,11 @@ func richDemo(t *testing.T, h http.Handler, a *app) map[string][]string {
 		}
 	}
 	more := map[string][]string{"clerk": {draft}, "": {link}, demo.ZhangSan: {"/bundles/business_startup/form?" + q.Encode(), "/bundles/retirement/form?situation_want_fund=yes"}}
+	// The closed rectification, on the lists of all states, and its token page.
+	for _, who := range []string{"supervisor", "reviewer.civil", "head.civil"} {
+		more[who] = append(more[who], "/workbench/rectifications?state=all")
+	}
+	more[""] = append(more[""], "/rate/"+a.ratings.Token(rects[0].ApplicationID, personOf(t, a, demo.ZhangSan).PersonID))
 	var n int
 	if err := a.identities.DB().QueryRowContext(ctx, `SELECT count(*) FROM applications`).Scan(&n); err != nil {
 		t.Fatal(err)
