@@ -151,24 +151,14 @@ func init() {
 		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
-		"GET /applications/{id}":                          r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
-		"POST /me/applications/{id}/form":                 r("application", "/me/applications/{id}/form", "f_phone=13800000009&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/materials/{material}": r("application", "/me/applications/{id}/materials/{material}", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/submit":               r("application", "/me/applications/{id}/submit", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/correction":           r("application", "/me/applications/{id}/correction", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/withdraw":             r("application", "/me/applications/{id}/withdraw", "reason=test&revision=999999", who(applicant), who(otherCitizen, legalRep)),
-		"POST /me/applications/{id}/decline":              r("application", "/me/applications/{id}/decline", "reason=test", who(applicant), who(otherCitizen, legalRep)),
-		// 好差评 (internal/rating): each party rates; on B, 王五 is the buyer,
-		// a co-party who confirmed, and passes (to be told it is not finished).
+		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
+		"POST /me/applications/{id}/form":                          r("application", "/me/applications/{id}/form", "f_phone=13800000009&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/materials/{material}":          r("application", "/me/applications/{id}/materials/{material}", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/submit":                        r("application", "/me/applications/{id}/submit", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/correction":                    r("application", "/me/applications/{id}/correction", "x=1&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/withdraw":                      r("application", "/me/applications/{id}/withdraw", "reason=test&revision=999999", who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/applications/{id}/decline":                       r("application", "/me/applications/{id}/decline", "reason=test", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/rating":                        r("application", "/me/applications/{id}/rating", "stars=5", who(applicant), who(applicant, otherCitizen, legalRep)),
-		"POST /me/applications/{id}/rating/verdict":                r("application", "/me/applications/{id}/rating/verdict", "verdict=satisfied", who(applicant), who(applicant, otherCitizen, legalRep)),
-		"POST /api/v1/me/applications/{id}/rating":                 r("application", "/api/v1/me/applications/{id}/rating", `{"stars":5}`, who(applicant), who(applicant, otherCitizen, legalRep)),
-		"GET /workbench/applications/{id}/rating-qr":               r("application", "/workbench/applications/{id}/rating-qr", "", who(reviewer, head, supervisor), who(clerk, headY, supervisor)),
-		"GET /workbench/rectifications/{id}":                       r("rectification", "/workbench/rectifications/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
-		"POST /workbench/rectifications/{id}/answer":               r("rectification", "/workbench/rectifications/{id}/answer", "answer=x", who(reviewer, head), who(headY)),
-		"POST /workbench/rectifications/{id}/callback":             r("rectification", "/workbench/rectifications/{id}/callback", "note=x&resolved=yes", who(supervisor), who(supervisor)),
-		"POST /api/v1/rectifications/{id}/answer":                  r("rectification", "/api/v1/rectifications/{id}/answer", `{"answer":"x"}`, who(reviewer, head), who(headY)),
-		"POST /api/v1/rectifications/{id}/callback":                r("rectification", "/api/v1/rectifications/{id}/callback", `{"note":"x","resolved":true}`, who(supervisor), who(supervisor)),
 		"POST /me/applications/{id}/materials/{material}/pledge":   r("application", "/me/applications/{id}/materials/{material}/pledge", "pledge=yes&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/materials/{material}/deferral": r("application", "/me/applications/{id}/materials/{material}/deferral", "pledge=yes&due=2099-01-01&revision=999999", who(applicant), who(otherCitizen, legalRep)),
 		"POST /me/applications/{id}/parties":                       r("application", "/me/applications/{id}/parties", "own_role=x&revision=999999", who(applicant), who(otherCitizen, legalRep)),
@@ -247,6 +237,18 @@ func init() {
 		"POST /admin/accounts/{id}/roles/{role}/revoke":   r("account", "/admin/accounts/{id}/roles/head/revoke", "x=1", who(sysAdmin), none),
 		"DELETE /api/v1/me/authorisations/{id}":           r("authorisation", "/api/v1/me/authorisations/{id}", "", who(legalRep), nil),
 		"DELETE /api/v1/admin/tokens/{id}":                r("token", "/api/v1/admin/tokens/{id}", "", who(sysAdmin), nil),
+		// 好差评 (internal/rating): each party of an application rates — on
+		// B, 王五 is the buyer, a co-party who confirmed, and passes (to be
+		// told it is not finished); a department's staff answer its
+		// rectifications, supervisors call back.
+		"POST /me/applications/{id}/rating/verdict":    r("application", "/me/applications/{id}/rating/verdict", "verdict=satisfied", who(applicant), who(applicant, otherCitizen, legalRep)),
+		"POST /api/v1/me/applications/{id}/rating":     r("application", "/api/v1/me/applications/{id}/rating", `{"stars":5}`, who(applicant), who(applicant, otherCitizen, legalRep)),
+		"GET /workbench/applications/{id}/rating-qr":   r("application", "/workbench/applications/{id}/rating-qr", "", who(reviewer, head, supervisor), who(clerk, headY, supervisor)),
+		"GET /workbench/rectifications/{id}":           r("rectification", "/workbench/rectifications/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
+		"POST /workbench/rectifications/{id}/answer":   r("rectification", "/workbench/rectifications/{id}/answer", "answer=x", who(reviewer, head), who(headY)),
+		"POST /workbench/rectifications/{id}/callback": r("rectification", "/workbench/rectifications/{id}/callback", "note=x&resolved=yes", who(supervisor), who(supervisor)),
+		"POST /api/v1/rectifications/{id}/answer":      r("rectification", "/api/v1/rectifications/{id}/answer", `{"answer":"x"}`, who(reviewer, head), who(headY)),
+		"POST /api/v1/rectifications/{id}/callback":    r("rectification", "/api/v1/rectifications/{id}/callback", `{"note":"x","resolved":true}`, who(supervisor), who(supervisor)),
 	} {
 		objectRoutes[pattern] = rule
 	}
