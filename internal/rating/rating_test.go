@@ -410,3 +410,30 @@ func TestPhoneRatingIsRecordedByStaff(t *testing.T) {
 		}
 	})
 }
+
+// TestSealPlaintextSealsOldComments: a comment an earlier version kept in
+// plaintext is sealed at start, and still reads the same.
+func TestSealPlaintextSealsOldComments(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		ann := f.citizen(t, "安安")
+		app := f.application(t, ann, civilItem, "approved", f.now)
+		if _, err := f.svc.RateOnline(ctx, ann, app, rating.Input{Stars: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE ratings SET comment = '旧的评价' WHERE application_id = $1`, app); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.svc.SealPlaintext(ctx); err != nil || n != 1 {
+			t.Fatalf("sealed %d (%v), want 1", n, err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM ratings WHERE comment LIKE 'v1:%'`); n != 1 {
+			t.Errorf("%d sealed comments, want 1", n)
+		}
+		if pt, err := f.svc.ForParty(ctx, ann, app); err != nil || pt.Rating.Comment != "旧的评价" {
+			t.Errorf("the comment reads %+v (%v)", pt.Rating, err)
+		}
+	})
+}

@@ -397,11 +397,19 @@ func (s *Service) verdict(ctx context.Context, id int64, verdict string, party f
 	})
 }
 
+// sealedSetting is the settings row SealPlaintext leaves once every
+// comment is sealed, so later starts skip the scan.
+const sealedSetting = "rating_comments_sealed"
+
 // SealPlaintext seals the comments an earlier version kept in plaintext
 // (migration 0028 copied them as they were); it returns how many.
 func (s *Service) SealPlaintext(ctx context.Context) (int, error) {
 	n := 0
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key = $1`, sealedSetting).Scan(&done); err != nil || done > 0 {
+			return err
+		}
 		type plain struct {
 			id      int64
 			comment string
@@ -423,7 +431,8 @@ func (s *Service) SealPlaintext(ctx context.Context) (int, error) {
 			}
 			n++
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, 'v1', $2) ON CONFLICT (key) DO NOTHING`, sealedSetting, s.now())
+		return err
 	})
 	return n, err
 }
