@@ -60,7 +60,7 @@ func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 // credit registry holds both: an application for an enterprise reads the
 // enterprise's credit, which its records count towards (internal/credit).
 func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
-	if src.Subject == hub.Enterprise || (src.Name == "credit" && creditCode != "") ||
+	if src.Subject == hub.Enterprise || (src.Keeps(hub.Enterprise) && creditCode != "") ||
 		(hub.IsLicence(src.Name) && creditCode != "" && enterpriseLicence(hub.StoredLicence(src.Name))) {
 		if creditCode == "" {
 			return hub.Subject{}, false
