@@ -196,6 +196,9 @@ func TestFoodLicenceCancellationCancelsAndIsFinal(t *testing.T) {
 			t.Fatal(err)
 		}
 		business := hub.Subject{Kind: hub.Enterprise, Key: code}
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "A", "blacklisted": false}); err != nil {
+			t.Fatal(err)
+		}
 		if err := f.builtin.Put(ctx, db, "enterprise", business, hub.Record{"name": name, "credit_code": code, "status": "active", "open_enforcement_case": false, "contact_phone": "13900000001"}); err != nil {
 			t.Fatal(err)
 		}
