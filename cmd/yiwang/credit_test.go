@@ -41,6 +41,14 @@ func TestCreditOverTheAPIAndPages(t *testing.T) {
 	if code != 200 || body["level"] != "B" || body["blacklisted"] != false || len(records) != 1 || records[0].(map[string]any)["can_repair"] != true {
 		t.Fatalf("GET /api/v1/me/credit: %d %s", code, raw)
 	}
+	// Staff see the applicant's level on the application, page and API.
+	super := signIn(t, h, "supervisor")
+	if _, detail := page(t, h, super, "GET", fmt.Sprintf("/workbench/applications/%d", appID), nil); !strings.Contains(detail, "申请人信用等级：<strong>B</strong>") {
+		t.Errorf("the workbench application page does not show the applicant's credit level:\n%s", detail)
+	}
+	if code, body, raw := call(t, h, "GET", fmt.Sprintf("/api/v1/staff/applications/%d", appID), nil, super); code != 200 || body["credit"].(map[string]any)["level"] != "B" {
+		t.Errorf("the staff view's credit: %d %s", code, raw)
+	}
 	code, body, _ = call(t, h, "POST", "/api/v1/me/credit/repairs", strings.NewReader(fmt.Sprintf(`{"record_id":%d,"statement":"已如实补正","pledge":false}`, record)), withJSON(zhang))
 	if e, _ := body["error"].(map[string]any); code != 400 || e["code"] != "credit_pledge_required" {
 		t.Errorf("a repair without the pledge: %d %v", code, body)
