@@ -246,6 +246,17 @@ func TestFoodLicenceCancellationCancelsAndIsFinal(t *testing.T) {
 			}
 			return a
 		}
+		// The rules read the enterprise's credit, not its agent's (clean):
+		// the enterprise blacklisted, the application goes to a person.
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "D", "blacklisted": true}); err != nil {
+			t.Fatal(err)
+		}
+		if held := apply(); held.Status != "submitted" || held.Decision == nil || !strings.Contains(strings.Join(held.Decision.Reasons, ""), "失信") {
+			t.Errorf("a blacklisted enterprise's cancellation: %s %+v", held.Status, held.Decision)
+		}
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "A", "blacklisted": false}); err != nil {
+			t.Fatal(err)
+		}
 		a := apply()
 		if a.Status != "licence_issued" {
 			t.Fatalf("the cancellation: %s %+v", a.Status, a.Decision)
