@@ -19,9 +19,9 @@ func TestRecomputeIsDailyAtThreeChinaTime(t *testing.T) {
 		{time.Date(2026, 2, 28, 20, 0, 0, 0, time.UTC), "2026-03-02"}, // 04:00 on 1 March in China
 	} {
 		args, opts := recomputeAt(c.at)
-		due := time.Date(0, 1, 1, RecomputeHour, 0, 0, 0, workday.CST)
-		if args.Day != c.want || opts.ScheduledAt.In(workday.CST).Format(time.DateOnly) != c.want || opts.ScheduledAt.In(workday.CST).Hour() != due.Hour() {
-			t.Errorf("after %v: %s at %v, want %s 03:00", c.at, args.Day, opts.ScheduledAt.In(workday.CST), c.want)
+		at := opts.ScheduledAt.In(workday.CST)
+		if args.Day != c.want || at.Format(time.DateOnly) != c.want || at.Hour() != RecomputeHour || at.Minute() != 0 {
+			t.Errorf("after %v: %s at %v, want %s 03:00", c.at, args.Day, at, c.want)
 		}
 	}
 }
