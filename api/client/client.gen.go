@@ -339,6 +339,117 @@ func (e CalendarYearOrigin) Valid() bool {
 	}
 }
 
+// Defines values for CreditRepairKind.
+const (
+	CreditRepairKindFalseCommitment   CreditRepairKind = "false_commitment"
+	CreditRepairKindOverdueSupplement CreditRepairKind = "overdue_supplement"
+	CreditRepairKindSpotCheckFailed   CreditRepairKind = "spot_check_failed"
+)
+
+// Valid indicates whether the value is a known member of the CreditRepairKind enum.
+func (e CreditRepairKind) Valid() bool {
+	switch e {
+	case CreditRepairKindFalseCommitment:
+		return true
+	case CreditRepairKindOverdueSupplement:
+		return true
+	case CreditRepairKindSpotCheckFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreditRepairStatus.
+const (
+	CreditRepairStatusApproved CreditRepairStatus = "approved"
+	CreditRepairStatusPending  CreditRepairStatus = "pending"
+	CreditRepairStatusRefused  CreditRepairStatus = "refused"
+)
+
+// Valid indicates whether the value is a known member of the CreditRepairStatus enum.
+func (e CreditRepairStatus) Valid() bool {
+	switch e {
+	case CreditRepairStatusApproved:
+		return true
+	case CreditRepairStatusPending:
+		return true
+	case CreditRepairStatusRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreditStandingLevel.
+const (
+	CreditStandingLevelA CreditStandingLevel = "A"
+	CreditStandingLevelB CreditStandingLevel = "B"
+	CreditStandingLevelC CreditStandingLevel = "C"
+	CreditStandingLevelD CreditStandingLevel = "D"
+)
+
+// Valid indicates whether the value is a known member of the CreditStandingLevel enum.
+func (e CreditStandingLevel) Valid() bool {
+	switch e {
+	case CreditStandingLevelA:
+		return true
+	case CreditStandingLevelB:
+		return true
+	case CreditStandingLevelC:
+		return true
+	case CreditStandingLevelD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreditViewLevel.
+const (
+	CreditViewLevelA CreditViewLevel = "A"
+	CreditViewLevelB CreditViewLevel = "B"
+	CreditViewLevelC CreditViewLevel = "C"
+	CreditViewLevelD CreditViewLevel = "D"
+)
+
+// Valid indicates whether the value is a known member of the CreditViewLevel enum.
+func (e CreditViewLevel) Valid() bool {
+	switch e {
+	case CreditViewLevelA:
+		return true
+	case CreditViewLevelB:
+		return true
+	case CreditViewLevelC:
+		return true
+	case CreditViewLevelD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreditViewRecordsKind.
+const (
+	CreditViewRecordsKindFalseCommitment   CreditViewRecordsKind = "false_commitment"
+	CreditViewRecordsKindOverdueSupplement CreditViewRecordsKind = "overdue_supplement"
+	CreditViewRecordsKindSpotCheckFailed   CreditViewRecordsKind = "spot_check_failed"
+)
+
+// Valid indicates whether the value is a known member of the CreditViewRecordsKind enum.
+func (e CreditViewRecordsKind) Valid() bool {
+	switch e {
+	case CreditViewRecordsKindFalseCommitment:
+		return true
+	case CreditViewRecordsKindOverdueSupplement:
+		return true
+	case CreditViewRecordsKindSpotCheckFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeadLetterChannel.
 const (
 	DeadLetterChannelEmail   DeadLetterChannel = "email"
@@ -2168,6 +2279,89 @@ type CorrectionItem struct {
 	Reason   string  `json:"reason"`
 }
 
+// CreditRepair defines model for CreditRepair.
+type CreditRepair struct {
+	ApplicationNumber string `json:"application_number"`
+
+	// ByMachine decided by the rules
+	ByMachine bool               `json:"by_machine"`
+	CreatedAt time.Time          `json:"created_at"`
+	DecidedAt *time.Time         `json:"decided_at,omitempty"`
+	Id        int                `json:"id"`
+	Kind      CreditRepairKind   `json:"kind"`
+	Reason    string             `json:"reason"`
+	RecordId  int                `json:"record_id"`
+	Statement string             `json:"statement"`
+	Status    CreditRepairStatus `json:"status"`
+}
+
+// CreditRepairKind defines model for CreditRepair.Kind.
+type CreditRepairKind string
+
+// CreditRepairStatus defines model for CreditRepair.Status.
+type CreditRepairStatus string
+
+// CreditStanding a person's or an enterprise's credit as the credit registry holds it and the rules read it
+type CreditStanding struct {
+	// Blacklisted 失信名单: commitments and deferred materials are closed
+	Blacklisted bool                `json:"blacklisted"`
+	Level       CreditStandingLevel `json:"level"`
+
+	// OpenRecords records not repaired
+	OpenRecords int `json:"open_records"`
+
+	// RedList 守信红名单: level A with no record in three years
+	RedList bool `json:"red_list"`
+
+	// Score the records' weight now; 0 when the standing was read from the registry
+	Score float32 `json:"score"`
+}
+
+// CreditStandingLevel defines model for CreditStanding.Level.
+type CreditStandingLevel string
+
+// CreditView defines model for CreditView.
+type CreditView struct {
+	// Blacklisted 失信名单: commitments and deferred materials are closed
+	Blacklisted bool `json:"blacklisted"`
+
+	// Enterprise the enterprise's name, while acting for one
+	Enterprise *string         `json:"enterprise,omitempty"`
+	Level      CreditViewLevel `json:"level"`
+
+	// OpenRecords records not repaired
+	OpenRecords int `json:"open_records"`
+
+	// Pledge the pledge a repair signs
+	Pledge  string `json:"pledge"`
+	Records []struct {
+		ApplicationId     int                   `json:"application_id"`
+		ApplicationNumber string                `json:"application_number"`
+		CanRepair         bool                  `json:"can_repair"`
+		CreatedAt         time.Time             `json:"created_at"`
+		Id                int                   `json:"id"`
+		Kind              CreditViewRecordsKind `json:"kind"`
+		Note              string                `json:"note"`
+		Repair            *CreditRepair         `json:"repair,omitempty"`
+
+		// RepairFrom the first moment a repair may be applied for
+		RepairFrom time.Time  `json:"repair_from"`
+		RepairedAt *time.Time `json:"repaired_at,omitempty"`
+	} `json:"records"`
+
+	// RedList 守信红名单: level A with no record in three years
+	RedList bool `json:"red_list"`
+
+	// Score the records' weight now; 0 when the standing was read from the registry
+	Score float32 `json:"score"`
+}
+
+// CreditViewLevel defines model for CreditView.Level.
+type CreditViewLevel string
+
+// CreditViewRecordsKind defines model for CreditView.Records.Kind.
+type CreditViewRecordsKind string
+
 // DeadLetter defines model for DeadLetter.
 type DeadLetter struct {
 	AccountId     *int              `json:"account_id,omitempty"`
@@ -3048,6 +3242,14 @@ type AuthoriseJSONBody struct {
 	Scope *[]string `json:"scope,omitempty"`
 }
 
+// ApplyCreditRepairJSONBody defines parameters for ApplyCreditRepair.
+type ApplyCreditRepairJSONBody struct {
+	// Pledge true: you sign the pledge (CreditView.pledge)
+	Pledge    bool    `json:"pledge"`
+	RecordId  int     `json:"record_id"`
+	Statement *string `json:"statement,omitempty"`
+}
+
 // MyDataReads200JSONResponseBodyReadsOutcome defines parameters for MyDataReads.
 type MyDataReads200JSONResponseBodyReadsOutcome string
 
@@ -3434,6 +3636,9 @@ type RateApplicationJSONRequestBody RateApplicationJSONBody
 
 // AuthoriseJSONRequestBody defines body for Authorise for application/json ContentType.
 type AuthoriseJSONRequestBody AuthoriseJSONBody
+
+// ApplyCreditRepairJSONRequestBody defines body for ApplyCreditRepair for application/json ContentType.
+type ApplyCreditRepairJSONRequestBody ApplyCreditRepairJSONBody
 
 // MyEligibilityJSONRequestBody defines body for MyEligibility for application/json ContentType.
 type MyEligibilityJSONRequestBody MyEligibilityJSONBody
@@ -4165,6 +4370,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 	RevokeAuthorisation(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MyCredit 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
+	//
+	// The level (A best to D) is computed from the platform's credit records, each weighing by its kind and counting half every year of its age; a repaired record weighs nothing. Blacklisted (level D, or too many late supplements): commitments and deferred materials are closed. Red list: level A with no record in three years.
+	//
+	// Corresponds with GET /api/v1/me/credit (the `MyCredit` operationId).
+	MyCredit(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyCreditRepairWithBody 申请信用修复: apply to repair one of your credit records, signing the pledge
+	//
+	// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+	ApplyCreditRepairWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyCreditRepair 申请信用修复: apply to repair one of your credit records, signing the pledge
+	//
+	// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+	ApplyCreditRepair(ctx context.Context, body ApplyCreditRepairJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MyDataReads Who read my data from government sources, when, which fields and why
 	//
@@ -6046,6 +6276,61 @@ func (c *Client) Authorise(ctx context.Context, body AuthoriseJSONRequestBody, r
 // Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 func (c *Client) RevokeAuthorisation(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeAuthorisationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MyCredit 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
+//
+// The level (A best to D) is computed from the platform's credit records, each weighing by its kind and counting half every year of its age; a repaired record weighs nothing. Blacklisted (level D, or too many late supplements): commitments and deferred materials are closed. Red list: level A with no record in three years.
+//
+// Corresponds with GET /api/v1/me/credit (the `MyCredit` operationId).
+func (c *Client) MyCredit(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMyCreditRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyCreditRepairWithBody 申请信用修复: apply to repair one of your credit records, signing the pledge
+//
+// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+func (c *Client) ApplyCreditRepairWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyCreditRepairRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyCreditRepair 申请信用修复: apply to repair one of your credit records, signing the pledge
+//
+// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+func (c *Client) ApplyCreditRepair(ctx context.Context, body ApplyCreditRepairJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyCreditRepairRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9857,6 +10142,73 @@ func NewRevokeAuthorisationRequest(server string, id int) (*http.Request, error)
 	return req, nil
 }
 
+// NewMyCreditRequest constructs an http.Request for the MyCredit method
+func NewMyCreditRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/credit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyCreditRepairRequest calls the generic ApplyCreditRepair builder with application/json body
+func NewApplyCreditRepairRequest(server string, body ApplyCreditRepairJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyCreditRepairRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewApplyCreditRepairRequestWithBody constructs an http.Request for the ApplyCreditRepair method, with any body, and a specified content type
+func NewApplyCreditRepairRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/credit/repairs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMyDataReadsRequest constructs an http.Request for the MyDataReads method
 func NewMyDataReadsRequest(server string) (*http.Request, error) {
 	var err error
@@ -12535,6 +12887,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 	RevokeAuthorisationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RevokeAuthorisationResponse, error)
+
+	// MyCreditWithResponse 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
+	//
+	// The level (A best to D) is computed from the platform's credit records, each weighing by its kind and counting half every year of its age; a repaired record weighs nothing. Blacklisted (level D, or too many late supplements): commitments and deferred materials are closed. Red list: level A with no record in three years.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/credit (the `MyCredit` operationId).
+	MyCreditWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyCreditResponse, error)
+
+	// ApplyCreditRepairWithBodyWithResponse 申请信用修复: apply to repair one of your credit records, signing the pledge
+	//
+	// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+	ApplyCreditRepairWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyCreditRepairResponse, error)
+
+	// ApplyCreditRepairWithResponse 申请信用修复: apply to repair one of your credit records, signing the pledge
+	//
+	// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+	ApplyCreditRepairWithResponse(ctx context.Context, body ApplyCreditRepairJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyCreditRepairResponse, error)
 
 	// MyDataReadsWithResponse Who read my data from government sources, when, which fields and why
 	//
@@ -17351,6 +17730,137 @@ func (r RevokeAuthorisationResponse) ContentType() string {
 	return ""
 }
 
+type MyCreditResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CreditView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MyCreditResponse) GetJSON200() *CreditView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MyCreditResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MyCreditResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r MyCreditResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MyCreditResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MyCreditResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MyCreditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ApplyCreditRepairResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CreditRepair
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON201() *CreditRepair {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ApplyCreditRepairResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyCreditRepairResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyCreditRepairResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyCreditRepairResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyCreditRepairResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type MyDataReadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19081,6 +19591,9 @@ type StaffApplicationResponse struct {
 		} `json:"correction,omitempty"`
 		CreatedAt *time.Time `json:"created_at,omitempty"`
 
+		// Credit a person's or an enterprise's credit as the credit registry holds it and the rules read it
+		Credit *CreditStanding `json:"credit,omitempty"`
+
 		// Deadline end of the last working day allowed; moves on by the working days the clock stood still
 		Deadline *time.Time `json:"deadline,omitempty"`
 
@@ -19219,6 +19732,9 @@ func (r StaffApplicationResponse) GetJSON200() *struct {
 		RequestedAt *time.Time        `json:"requested_at,omitempty"`
 	} `json:"correction,omitempty"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Credit a person's or an enterprise's credit as the credit registry holds it and the rules read it
+	Credit *CreditStanding `json:"credit,omitempty"`
 
 	// Deadline end of the last working day allowed; moves on by the working days the clock stood still
 	Deadline *time.Time `json:"deadline,omitempty"`
@@ -21882,6 +22398,51 @@ func (c *ClientWithResponses) RevokeAuthorisationWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRevokeAuthorisationResponse(rsp)
+}
+
+// MyCreditWithResponse 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
+//
+// The level (A best to D) is computed from the platform's credit records, each weighing by its kind and counting half every year of its age; a repaired record weighs nothing. Blacklisted (level D, or too many late supplements): commitments and deferred materials are closed. Red list: level A with no record in three years.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/credit (the `MyCredit` operationId).
+func (c *ClientWithResponses) MyCreditWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyCreditResponse, error) {
+	rsp, err := c.MyCredit(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMyCreditResponse(rsp)
+}
+
+// ApplyCreditRepairWithBodyWithResponse 申请信用修复: apply to repair one of your credit records, signing the pledge
+//
+// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+func (c *ClientWithResponses) ApplyCreditRepairWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyCreditRepairResponse, error) {
+	rsp, err := c.ApplyCreditRepairWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyCreditRepairResponse(rsp)
+}
+
+// ApplyCreditRepairWithResponse 申请信用修复: apply to repair one of your credit records, signing the pledge
+//
+// Possible once enough time has passed since the record (repair_from; `credit_repair_too_early` before). A late supplement whose material has since been supplied is repaired at once by the rules; otherwise a reviewer of the department that handled the record's application decides, and you are notified. The statement says how the obligation was met (required unless the rules can see it was).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/credit/repairs (the `ApplyCreditRepair` operationId).
+func (c *ClientWithResponses) ApplyCreditRepairWithResponse(ctx context.Context, body ApplyCreditRepairJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyCreditRepairResponse, error) {
+	rsp, err := c.ApplyCreditRepair(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyCreditRepairResponse(rsp)
 }
 
 // MyDataReadsWithResponse Who read my data from government sources, when, which fields and why
@@ -25946,6 +26507,107 @@ func ParseRevokeAuthorisationResponse(rsp *http.Response) (*RevokeAuthorisationR
 	return response, nil
 }
 
+// ParseMyCreditResponse parses an HTTP response from a MyCreditWithResponse call
+func ParseMyCreditResponse(rsp *http.Response) (*MyCreditResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MyCreditResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CreditView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyCreditRepairResponse parses an HTTP response from a ApplyCreditRepairWithResponse call
+func ParseApplyCreditRepairResponse(rsp *http.Response) (*ApplyCreditRepairResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyCreditRepairResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CreditRepair
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseMyDataReadsResponse parses an HTTP response from a MyDataReadsWithResponse call
 func ParseMyDataReadsResponse(rsp *http.Response) (*MyDataReadsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27185,6 +27847,9 @@ func ParseStaffApplicationResponse(rsp *http.Response) (*StaffApplicationRespons
 				RequestedAt *time.Time        `json:"requested_at,omitempty"`
 			} `json:"correction,omitempty"`
 			CreatedAt *time.Time `json:"created_at,omitempty"`
+
+			// Credit a person's or an enterprise's credit as the credit registry holds it and the rules read it
+			Credit *CreditStanding `json:"credit,omitempty"`
 
 			// Deadline end of the last working day allowed; moves on by the working days the clock stood still
 			Deadline *time.Time `json:"deadline,omitempty"`

@@ -108,6 +108,11 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
 	"GET /api/v1/supervision/overdue":                         {allowed: []string{supervisor, sysAdmin}},
 	"GET /api/v1/supervision/proactive-sweeps":                {allowed: []string{supervisor}},
+	"GET /api/v1/me/credit":                                   {allowed: []string{applicant, legalRep, agent}},
+	"POST /api/v1/me/credit/repairs":                          {body: `{"record_id":999999,"pledge":true}`, allowed: []string{applicant, legalRep, agent}},
+	"GET /me/credit":                                          {allowed: []string{applicant, legalRep, agent}},
+	"POST /me/credit/repairs":                                 {body: "record_id=999999&pledge=yes", allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench/credit-repairs":                           {allowed: []string{head}},
 	"POST /api/v1/me/eligibility":                             {body: `{"consent":true}`, allowed: []string{applicant, legalRep, agent}},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"GET /api/v1/tasks":                {allowed: []string{clerk, reviewer, head}},

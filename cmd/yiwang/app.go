@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/credit"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
@@ -66,7 +68,9 @@ type app struct {
 	applications application.Services
 	// proactive finds who qualifies and grants or offers (主动服务).
 	proactive *proactive.Engine
-	bundles   *bundle.Service
+	// credit keeps credit levels, lists and repairs (信用).
+	credit  *credit.Service
+	bundles *bundle.Service
 	// ratings are 好差评 with rectification; the supervisors' board watches it (supervision.Watcher).
 	ratings *rating.Service
 }
@@ -179,10 +183,13 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
+	creditCfg := credit.DefaultConfig()
+	creditCfg.BlacklistAfter = cmp.Or(opts.blacklist, creditCfg.BlacklistAfter)
+	credits := credit.New(credit.Deps{DB: db, Registries: builtin, Persons: ids, Notifier: outbox, Protector: opts.protector, Config: &creditCfg})
 	applications := application.NewServices(application.Deps{DB: db, Protector: opts.protector, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
 		Calendars: func(ctx context.Context) (application.Calendar, error) { return calendar.Calendar(ctx) },
 		Notifier:  outbox, Blobs: opts.blobs, Licences: licences, Registries: builtin, WarningDays: opts.warningDays,
-		Queue: queue, PartyDays: opts.partyDays, BlacklistAfter: opts.blacklist})
+		Queue: queue, PartyDays: opts.partyDays, Credit: credits})
 	calendar.OnLoad(recountWith(applications.Deadlines))
 	engine := proactive.New(db, catalogStore, builtin, applications.Drafts, ids, outbox)
 	engine.Connector = router
@@ -239,10 +246,15 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler)
+	creditHandler, err := credit.NewHandler(credits, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
+		credit:       credits,
 		bundles:      bundles,
 		ratings:      ratings,
 		licences:     licences,
@@ -284,6 +296,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, application.NewPartyTimeoutWorker(a.applications.Modes))
 	jobs.Register(ws, proactive.NewDailyWorker(a.proactive))
 	jobs.Register(ws, proactive.NewEventsWorker(a.proactive))
+	jobs.Register(ws, credit.NewRecomputeWorker(a.credit))
 	jobs.Register(ws, notify.NewPruneWorker(a.retention))
 	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
 }

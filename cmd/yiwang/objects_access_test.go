@@ -17,6 +17,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/bundle"
+	"yiwang/internal/credit"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
 	"yiwang/internal/notify"
@@ -75,6 +76,7 @@ var objectKinds = map[string]string{
 	"token":         "A: a second API token of the test's system account",
 	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
 	"rectification": "A: 张三's bad rating of his senior card (民政); B: 王五's bad rating of his 无房证明 (不动产)",
+	"credit_repair": "A: 张三's repair of a record of his senior card (民政); B: 王五's repair of a record of his 无房证明 (不动产)",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -149,6 +151,8 @@ func init() {
 		// A bundle case is its applicant's (张三 also while acting for his company).
 		"GET /api/v1/bundle-cases/{id}": r("bundle", "/api/v1/bundle-cases/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
+		// A credit repair is decided by a head of the record's department.
+		"POST /workbench/credit-repairs/{id}": r("credit_repair", "/workbench/credit-repairs/{id}", "outcome=refuse&reason=证明不足", who(head), who(headY)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
 		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
@@ -610,6 +614,26 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 			owner = otherCitizen
 		}
 		put("bundle", which, object{id: id(c.ID), owner: owner})
+	}
+	// Repairs of credit records: of 张三's senior card (民政, A) and of
+	// 王五's 无房证明 (不动产, B), each record half a year old.
+	for which, rec := range map[string]struct {
+		app   int64
+		login string
+		owner string
+		dept  string
+	}{"A": {zhangApp, demo.ZhangSan, otherCitizen, "civil"}, "B": {nh.ID, demo.WangWu, applicant, "realestate"}} {
+		p := personOf(t, a, rec.login)
+		var record int64
+		if err := a.identities.DB().QueryRowContext(ctx, `INSERT INTO credit_records (person_id, application_id, kind, ref, note, created_at)
+			VALUES ($1, $2, 'false_commitment', 'objects', '核查不实', $3) RETURNING id`, p.PersonID, rec.app, time.Now().AddDate(0, -7, 0)).Scan(&record); err != nil {
+			t.Fatal(err)
+		}
+		r, err := a.credit.Apply(ctx, p, credit.RepairRequest{RecordID: record, Statement: "已如实补正", Pledge: true})
+		if err != nil || r.Status != "pending" {
+			t.Fatalf("%s's credit repair: %+v %v", rec.login, r, err)
+		}
+		put("credit_repair", which, object{id: id(r.ID), owner: rec.owner, dept: rec.dept})
 	}
 	return w, headers
 }

@@ -17,6 +17,7 @@ import (
 	"yiwang/internal/blob"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/credit"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
@@ -90,6 +91,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := proactive.Schedule(ctx, db, queue); err != nil {
 		return fmt.Errorf("schedule the proactive services' sweep: %w", err)
+	}
+	if err := credit.Schedule(ctx, db, queue); err != nil {
+		return fmt.Errorf("schedule the daily credit recompute: %w", err)
 	}
 	if err := a.retention.Schedule(ctx, queue); err != nil {
 		return fmt.Errorf("schedule the pruning of old notifications: %w", err)

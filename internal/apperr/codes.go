@@ -326,6 +326,17 @@ const (
 	InspectionNoteRequired     Code = "inspection_note_required"
 	RevocationReasonRequired   Code = "revocation_reason_required"
 	SwitchReasonRequired       Code = "switch_reason_required"
+
+	// Credit levels, lists and repair (credit).
+	CreditBlacklisted       Code = "credit_blacklisted"
+	CreditRecordNotFound    Code = "credit_record_not_found"
+	CreditRepairNotFound    Code = "credit_repair_not_found"
+	CreditAlreadyRepaired   Code = "credit_already_repaired"
+	CreditRepairPending     Code = "credit_repair_pending"
+	CreditRepairDecided     Code = "credit_repair_decided"
+	CreditRepairTooEarly    Code = "credit_repair_too_early"
+	CreditPledgeRequired    Code = "credit_pledge_required"
+	CreditStatementRequired Code = "credit_statement_required"
 )
 
 // words is the one table of what people read for each code: what went
@@ -653,4 +664,14 @@ var words = map[Code]Words{
 	InspectionNoteRequired:     {Zh: "核查认定承诺不实时，须写明核查发现的情况。", En: "A false commitment must say what the inspection found."},
 	RevocationReasonRequired:   {Zh: "请填写撤销的理由，申请人会收到。", En: "Say why the approval is revoked: the applicant is told."},
 	SwitchReasonRequired:       {Zh: "请填写暂停或恢复系统自动审批的理由。", En: "Say why machine approval is switched off or on."},
+	// Credit levels, lists and repair (credit).
+	CreditBlacklisted:       {Zh: "您已被列入失信名单，不能以告知承诺或容缺受理方式办理；请补齐全部材料，或在信用修复后再使用。", En: "You are on the credit blacklist: commitments and deferred materials are not open to you. Supply every material, or repair your credit first."},
+	CreditRecordNotFound:    {Zh: "在您的信用记录中没有找到该记录。", En: "There is no such record among your credit records."},
+	CreditRepairNotFound:    {Zh: "本部门没有该信用修复申请。", En: "There is no such credit repair application in your department."},
+	CreditAlreadyRepaired:   {Zh: "该信用记录已经修复。", En: "This credit record is already repaired."},
+	CreditRepairPending:     {Zh: "该信用记录已有修复申请正在审核，请等待结果。", En: "A repair of this record is already being reviewed. Wait for its outcome."},
+	CreditRepairDecided:     {Zh: "该修复申请已经办结。", En: "This repair application is already decided."},
+	CreditRepairTooEarly:    {Zh: "该信用记录形成时间尚短，暂不能申请修复，请在可申请日期后再来。", En: "This record is too recent to repair. Apply on or after the date given."},
+	CreditPledgeRequired:    {Zh: "请阅读并勾选信用承诺书后再提交。", En: "Read and tick the credit pledge before you apply."},
+	CreditStatementRequired: {Zh: "请说明您已如何纠正失信行为、履行相关义务（不超过2000字）。", En: "Say how you have put the matter right and met your obligations (up to 2000 characters)."},
 }

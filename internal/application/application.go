@@ -24,6 +24,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/blob"
 	"yiwang/internal/catalog"
+	"yiwang/internal/credit"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/pii"
@@ -125,20 +126,25 @@ type core struct {
 	warnDays   int // working days left at which a deadline turns yellow
 	queue      Enqueuer
 	partyDays  int // working days co-parties have to answer
-	// blacklistAfter overdue supplements put a person on the blacklist.
-	blacklistAfter int
-	now            func() time.Time
-	sample         func() float64 // [0,1), for spot-check sampling
+	// credit keeps the applicants' credit standing (信用).
+	credit *credit.Service
+	now    func() time.Time
+	sample func() float64 // [0,1), for spot-check sampling
 	// pii seals the columns that hold personal data (rows.go).
 	pii *pii.Protector
 }
 
 // newCore returns the core the services share.
 func newCore(d Deps) *core {
-	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
+	c := &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
 		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, pii: d.Protector, warnDays: d.WarningDays,
-		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
+		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), credit: d.Credit,
 		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
+	if c.credit == nil {
+		c.credit = credit.New(credit.Deps{DB: d.DB, Registries: d.Registries, Persons: d.Identities, Notifier: d.Notifier, Protector: d.Protector,
+			Now: func() time.Time { return c.now() }})
+	}
+	return c
 }
 
 // Deps are the other domains an application service works with.
@@ -163,9 +169,9 @@ type Deps struct {
 	// PartyDays is how many working days co-parties have to confirm
 	// (--coparty-days); 0: DefaultPartyDays.
 	PartyDays int
-	// BlacklistAfter is the number of overdue supplements that puts a
-	// person on the credit blacklist (--blacklist-after); 0: DefaultBlacklistAfter.
-	BlacklistAfter int
+	// Credit computes the applicants' credit levels and lists, with the
+	// platform's weights and --blacklist-after; nil: credit.DefaultConfig.
+	Credit *credit.Service
 }
 
 // get returns an application its applicant may see: their own, or their

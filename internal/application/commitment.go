@@ -10,7 +10,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
-	"yiwang/internal/hub"
+	"yiwang/internal/credit"
 	"yiwang/internal/workday"
 	"yiwang/internal/workflow"
 )
@@ -40,6 +40,9 @@ func (s *Modes) SignCommitment(ctx context.Context, p authz.Principal, id, expec
 			WithDetails([]apperr.Detail{detail("commitment_text", want, "Sign this text word for word: "+want)})
 	}
 	if err := s.maySign(ctx, p, a); err != nil {
+		return a, err
+	}
+	if err := s.mayPledge(ctx, &a); err != nil {
 		return a, err
 	}
 	d, err := s.ids.PersonDetails(ctx, s.db, a.personID)
@@ -140,10 +143,10 @@ func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID,
 	return s.staffView(ctx, p, appID)
 }
 
-// writeCredit writes a credit record about the applicant of a, once per
-// (kind, ref), and counts it in the credit registry (信用库) where rules read
-// it: records goes up by one, and overdue supplements put the person on the
-// blacklist from the blacklistAfter-th on. It reports whether it was new.
+// writeCredit writes a credit record about the applicant of a (the
+// enterprise, when a was made for one), once per (kind, ref), and has the
+// credit service recompute their level and lists into the credit registry
+// (信用库) where rules read them, in tx. It reports whether it was new.
 func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind, ref, note string) (bool, error) {
 	enterprise := sql.NullInt64{Int64: a.EnterpriseID, Valid: a.EnterpriseID != 0}
 	res, err := tx.ExecContext(ctx, `INSERT INTO credit_records (person_id, enterprise_id, application_id, kind, ref, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -154,30 +157,28 @@ func (s *core) writeCredit(ctx context.Context, tx *sql.Tx, a *Application, kind
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	var overdue int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_records WHERE person_id = $1 AND kind = 'overdue_supplement'`, a.personID).Scan(&overdue); err != nil {
-		return false, err
-	}
-	d, err := s.ids.PersonDetails(ctx, tx, a.personID)
-	if err != nil {
-		return false, err
-	}
-	blacklist := s.blacklistAfter > 0 && overdue >= s.blacklistAfter
-	err = s.registries.Amend(ctx, tx, "credit", hub.Subject{Kind: hub.Person, Key: d.IDNumber}, func(r hub.Record) {
-		n, _ := r["records"].(float64)
-		r["records"] = n + 1
-		if blacklist {
-			r["blacklisted"] = true
-		} else if _, ok := r["blacklisted"]; !ok {
-			r["blacklisted"] = false
-		}
-	})
+	st, err := s.credit.Recompute(ctx, tx, creditSubject(a))
 	if err != nil {
 		return false, fmt.Errorf("credit record of application %d: %w", a.ID, err)
 	}
 	note = kind
-	if blacklist {
+	if st.Blacklisted {
 		note += "；列入失信名单"
 	}
-	return true, s.record(ctx, tx, a.ID, system, "credit_record", a.Status, a.Status, note, map[string]any{"kind": kind, "ref": ref, "blacklisted": blacklist})
+	return true, s.record(ctx, tx, a.ID, system, "credit_record", a.Status, a.Status, note, map[string]any{"kind": kind, "ref": ref, "blacklisted": st.Blacklisted, "level": st.Level})
+}
+
+// creditSubject is whose credit a's records are and whose standing its
+// commitments rest on: the enterprise it was made for, or the person.
+func creditSubject(a *Application) credit.Subject {
+	if a.EnterpriseID != 0 {
+		return credit.Subject{EnterpriseID: a.EnterpriseID}
+	}
+	return credit.Subject{PersonID: a.personID}
+}
+
+// mayPledge refuses a commitment or a deferral to an applicant on the
+// credit blacklist (credit.MayPledge decides).
+func (s *core) mayPledge(ctx context.Context, a *Application) error {
+	return s.credit.MayPledge(ctx, s.db, creditSubject(a))
 }

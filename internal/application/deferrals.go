@@ -107,6 +107,9 @@ func (s *core) deferrable(ctx context.Context, p authz.Principal, id int64) (App
 	if err == nil {
 		err = s.maySign(ctx, p, a)
 	}
+	if err == nil {
+		err = s.mayPledge(ctx, &a)
+	}
 	if err != nil {
 		return a, err
 	}

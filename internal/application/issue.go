@@ -10,6 +10,7 @@ import (
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/catalog"
+	"yiwang/internal/credit"
 	"yiwang/internal/hub"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
@@ -258,6 +259,10 @@ func (s *core) establish(ctx context.Context, tx *sql.Tx, a *Application, it cat
 		rec["registered_capital"] = capital
 	}
 	if err := s.registries.Put(ctx, tx, "enterprise", hub.Subject{Kind: hub.Enterprise, Key: code}, rec); err != nil {
+		return identity.Enterprise{}, err
+	}
+	// Its credit record, which its applications' rules read, starts clean.
+	if _, err := s.credit.Recompute(ctx, tx, credit.Subject{EnterpriseID: id}); err != nil {
 		return identity.Enterprise{}, err
 	}
 	if err := s.record(ctx, tx, a.ID, system, "enterprise_registered", a.Status, a.Status, name+" "+code, map[string]any{"credit_code": code}); err != nil {

@@ -36,7 +36,6 @@ import (
 // Defaults of the modes' settings (Deps).
 const (
 	DefaultPartyDays      = 5 // working days co-parties have to answer (--coparty-days)
-	DefaultBlacklistAfter = 2 // overdue supplements that put a person on the blacklist (--blacklist-after)
 	defaultInspectionDays = 90
 	defaultNoticeDays     = 5
 	objectionReviewDays   = 5

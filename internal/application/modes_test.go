@@ -17,6 +17,7 @@ import (
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/web"
 )
 
 // seniorCardAs changes the senior card's approval for a test.
@@ -507,6 +508,42 @@ func TestCommitmentAndFilingNeedEveryRequiredMaterial(t *testing.T) {
 		}
 		if a, err = f.apps.Drafts.Submit(ctx, f.p, a.ID, 0, ""); err != nil || a.Status == "draft" {
 			t.Fatalf("submitting with the photo: %v (%s)", err, a.Status)
+		}
+	})
+}
+
+// TestTheBlacklistedCannotPledge: a commitment (告知承诺) and a deferral
+// (容缺) are promises, closed to an applicant on the credit blacklist with
+// a reason they can act on; the red-listed and everyone else may promise.
+func TestTheBlacklistedCannotPledge(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setupWith(t, db, nil, func(c *catalog.Catalogue) {
+			deferrablePhoto(c)
+			seniorCardAs(func(it *catalog.Item) { it.Approval = catalog.Approval{Mode: "commitment", InspectionDays: 30} })(c)
+		})
+		f.apps.SetNow((&clock{at(15, 9)}).now)
+		who := hub.Subject{Kind: hub.Person, Key: f.idNum}
+		if err := f.builtin.Put(ctx, db, "credit", who, hub.Record{"level": "C", "blacklisted": true}); err != nil {
+			t.Fatal(err)
+		}
+		a := draft(t, f)
+		_, err := f.apps.Modes.SignCommitment(ctx, f.p, a.ID, 0, a.Modes.CommitmentText)
+		if e := apperr.As(err); e == nil || e.Code != apperr.CreditBlacklisted || !strings.Contains(web.ErrorText("zh", e), "失信名单") {
+			t.Errorf("a blacklisted person signing a commitment: %v", err)
+		}
+		if _, err := f.apps.Modes.DeferMaterial(ctx, f.p, a.ID, 0, "photo", "2026-06-30"); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a blacklisted person deferring a material: %v", err)
+		}
+		if err := f.builtin.Put(ctx, db, "credit", who, hub.Record{"level": "A", "blacklisted": false, "red_list": true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.apps.Modes.DeferMaterial(ctx, f.p, a.ID, 0, "photo", "2026-06-30"); err != nil {
+			t.Errorf("a red-listed person deferring a material: %v", err)
+		}
+		if _, err := f.apps.Modes.SignCommitment(ctx, f.p, a.ID, 0, a.Modes.CommitmentText); err != nil {
+			t.Errorf("a red-listed person signing a commitment: %v", err)
 		}
 	})
 }

@@ -56,9 +56,12 @@ func (s *core) applicant(ctx context.Context, p authz.Principal) (who, error) {
 	return who{p: p, personID: p.PersonID, idNumber: d.IDNumber, name: d.Name, phone: d.Phone}, nil
 }
 
-// subject is whose record a source keeps for this application.
+// subject is whose record a source keeps for this application. The
+// credit registry holds both: an application for an enterprise reads the
+// enterprise's credit, which its records count towards (internal/credit).
 func (w who) subject(src hub.Source, creditCode string) (hub.Subject, bool) {
-	if src.Subject == hub.Enterprise || (hub.IsLicence(src.Name) && creditCode != "" && enterpriseLicence(hub.StoredLicence(src.Name))) {
+	if src.Subject == hub.Enterprise || (src.Keeps(hub.Enterprise) && creditCode != "") ||
+		(hub.IsLicence(src.Name) && creditCode != "" && enterpriseLicence(hub.StoredLicence(src.Name))) {
 		if creditCode == "" {
 			return hub.Subject{}, false
 		}

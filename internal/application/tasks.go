@@ -14,6 +14,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/credit"
 	"yiwang/internal/licence"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
@@ -627,6 +628,9 @@ type StaffView struct {
 	// Department is the department that decides the application (its
 	// item's): the one whose head may revoke it.
 	Department string `json:"department"`
+	// Credit is the applicant's credit standing (the enterprise's, for an
+	// application made for one), as the rules read it.
+	Credit credit.Standing `json:"credit"`
 }
 
 func (s *core) staffView(ctx context.Context, p authz.Principal, id int64) (Application, error) {
@@ -695,6 +699,9 @@ func (s *core) staffApplicationUnmasked(ctx context.Context, p authz.Principal, 
 		return StaffView{}, err
 	}
 	view := StaffView{Application: a, Tasks: tasks}
+	if view.Credit, err = s.credit.StandingOf(ctx, s.db, creditSubject(&a)); err != nil {
+		return view, err
+	}
 	if err := s.lightTasks(ctx, view.Tasks, func(Task) *time.Time { return a.clockStoppedAt }); err != nil {
 		return view, err
 	}

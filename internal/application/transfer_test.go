@@ -196,6 +196,9 @@ func TestFoodLicenceCancellationCancelsAndIsFinal(t *testing.T) {
 			t.Fatal(err)
 		}
 		business := hub.Subject{Kind: hub.Enterprise, Key: code}
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "A", "blacklisted": false}); err != nil {
+			t.Fatal(err)
+		}
 		if err := f.builtin.Put(ctx, db, "enterprise", business, hub.Record{"name": name, "credit_code": code, "status": "active", "open_enforcement_case": false, "contact_phone": "13900000001"}); err != nil {
 			t.Fatal(err)
 		}
@@ -242,6 +245,17 @@ func TestFoodLicenceCancellationCancelsAndIsFinal(t *testing.T) {
 				t.Fatalf("%v: %+v", err, apperr.As(err).Details)
 			}
 			return a
+		}
+		// The rules read the enterprise's credit, not its agent's (clean):
+		// the enterprise blacklisted, the application goes to a person.
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "D", "blacklisted": true}); err != nil {
+			t.Fatal(err)
+		}
+		if held := apply(); held.Status != "submitted" || held.Decision == nil || !strings.Contains(strings.Join(held.Decision.Reasons, ""), "失信") {
+			t.Errorf("a blacklisted enterprise's cancellation: %s %+v", held.Status, held.Decision)
+		}
+		if err := f.builtin.Put(ctx, db, "credit", business, hub.Record{"level": "A", "blacklisted": false}); err != nil {
+			t.Fatal(err)
 		}
 		a := apply()
 		if a.Status != "licence_issued" {

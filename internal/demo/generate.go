@@ -662,6 +662,11 @@ func phone(r *rand.Rand) string {
 }
 
 // creditRecord: mostly A and B; about 1% on the blacklist, level D.
+// goodCredit is a clean credit record.
+func goodCredit() hub.Record {
+	return hub.Record{"level": "A", "blacklisted": false, "records": 0, "dishonest_judgment_debtor": false}
+}
+
 func creditRecord(r *rand.Rand) hub.Record {
 	if chance(r, 0.01) {
 		return hub.Record{"level": "D", "blacklisted": true, "records": 1 + r.IntN(4), "dishonest_judgment_debtor": chance(r, 0.6)}
@@ -1151,7 +1156,9 @@ func (g *Generator) Enterprise(j int) []Entry {
 	}
 	lic["company_type"] = "有限责任公司（自然人投资或控股）"
 	subject := hub.Subject{Kind: hub.Enterprise, Key: f.code}
-	return []Entry{{"enterprise", subject, ent}, {"licence.business_licence", subject, lic}}
+	// Every enterprise has a credit record (good: the platform writes the
+	// bad ones), which its applications' rules read.
+	return []Entry{{"enterprise", subject, ent}, {"licence.business_licence", subject, lic}, {"credit", subject, goodCredit()}}
 }
 
 // thousands writes n with thousands separators.
@@ -1211,9 +1218,6 @@ func (g *Generator) Demo() []Entry {
 	addPopulation := func(p *person, pop hub.Record) {
 		add(p, "population", pop)
 		out = append(out, g.identityDocuments(p, pop)...)
-	}
-	goodCredit := func() hub.Record {
-		return hub.Record{"level": "A", "blacklisted": false, "records": 0, "dishonest_judgment_debtor": false}
 	}
 	noPoints := func() int { return 0 }
 	card := func(n string) hub.Record {
@@ -1292,7 +1296,7 @@ func (g *Generator) Demo() []Entry {
 	}
 	lic["company_type"] = "有限责任公司（自然人投资或控股）"
 	subject := hub.Subject{Kind: hub.Enterprise, Key: DemoCompany}
-	return append(out, Entry{"enterprise", subject, ent}, Entry{"licence.business_licence", subject, lic})
+	return append(out, Entry{"enterprise", subject, ent}, Entry{"licence.business_licence", subject, lic}, Entry{"credit", subject, goodCredit()})
 }
 
 // Stats says what a generation wrote.

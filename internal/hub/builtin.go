@@ -348,7 +348,7 @@ func (s *Sealer) AppendSeal(dst []byte, source string, subject Subject, rec Reco
 	if StoredLicence(source) != source {
 		return dst, "", fmt.Errorf("%s is read from %s: store the licence there", source, StoredLicence(source))
 	}
-	if src.Subject != subject.Kind && !strings.HasPrefix(source, "licence.") {
+	if !src.Keeps(subject.Kind) && !strings.HasPrefix(source, "licence.") {
 		return dst, "", fmt.Errorf("%s keeps %s records, not %s", source, src.Subject, subject.Kind)
 	}
 	for name, v := range rec {

@@ -54,10 +54,19 @@ type Source struct {
 	LabelZh string      `json:"label_zh"`
 	LabelEn string      `json:"label_en"`
 	Subject SubjectKind `json:"subject"`
+	// AlsoEnterprises: the source keeps enterprises' records as well as
+	// its Subject's (the credit registry); an application made for an
+	// enterprise reads the enterprise's.
+	AlsoEnterprises bool `json:"-"`
 	// Trust is the trust level of materials taken from it: "A" for
 	// government registries.
 	Trust  string  `json:"trust"`
 	Fields []Field `json:"fields"`
+}
+
+// Keeps reports whether the source keeps records of subjects of kind.
+func (s Source) Keeps(kind SubjectKind) bool {
+	return s.Subject == kind || (s.AlsoEnterprises && kind == Enterprise)
 }
 
 // Field returns the named field.

@@ -83,8 +83,11 @@ func Sources() []Source {
 			f("pending_vin", String, "待选号车辆识别代号", "VIN awaiting a plate"), f("pending_vins", StringList, "待选号车辆识别代号", "VINs awaiting plates"),
 			f("drink_driving_record", Bool, "饮酒驾驶记录", "Drink-driving record"),
 		}},
-		{Name: "credit", LabelZh: "信用库", LabelEn: "Credit registry", Subject: Person, Trust: "A", Fields: []Field{
+		// credit holds enterprises too: an application made for one reads the
+		// enterprise's record (internal/credit computes both).
+		{Name: "credit", LabelZh: "信用库", LabelEn: "Credit registry", Subject: Person, AlsoEnterprises: true, Trust: "A", Fields: []Field{
 			f("level", String, "信用等级", "Credit level").oneOf("A", "B", "C", "D"), f("blacklisted", Bool, "失信黑名单", "On the blacklist"),
+			f("red_list", Bool, "守信红名单", "On the red list"),
 			f("records", Int, "失信记录数", "Dishonesty records"), f("dishonest_judgment_debtor", Bool, "失信被执行人", "Dishonest judgment debtor"),
 		}},
 	}

@@ -159,6 +159,12 @@ var labels = map[string]map[string][2]string{
 	"source": {
 		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"},
 	},
+	// Credit records and their repair (internal/credit).
+	"credit_kind": {
+		"false_commitment": {"虚假承诺", "False commitment"}, "overdue_supplement": {"容缺材料逾期未补交", "Deferred material not supplied in time"},
+		"spot_check_failed": {"抽查不合格", "Failed a spot check"},
+	},
+	"credit_repair": {"pending": {"修复审核中", "Repair under review"}, "approved": {"已修复", "Repaired"}, "refused": {"修复未通过", "Repair refused"}},
 }
 
 // Label returns the words for a platform code of a kind in lang ("zh" or

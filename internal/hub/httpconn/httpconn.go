@@ -285,7 +285,7 @@ func (c *Connector) Fetch(ctx context.Context, source string, subject hub.Subjec
 		// Not NotFound: the source may well hold a record, we just cannot ask.
 		return nil, fmt.Errorf("%w: %s: this connector has no path for it; add the source to Paths", hub.ErrUnavailable, source)
 	}
-	if !isLicence(source) && subject.Kind != src.Subject {
+	if !isLicence(source) && !src.Keeps(subject.Kind) {
 		return nil, fmt.Errorf("%w: %s keeps %s records, not %s records", hub.ErrNotFound, source, src.Subject, subject.Kind)
 	}
 	key := strings.TrimSpace(subject.Key)
