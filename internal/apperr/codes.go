@@ -314,6 +314,15 @@ const (
 	InspectionNoteRequired     Code = "inspection_note_required"
 	RevocationReasonRequired   Code = "revocation_reason_required"
 	SwitchReasonRequired       Code = "switch_reason_required"
+
+	// Spot checks (双随机一公开, application/spotchecks.go).
+	SpotCheckNotFound Code = "spot_check_not_found"
+	NotYourSpotCheck  Code = "not_your_spot_check"
+	SpotCheckDone     Code = "spot_check_done"
+	FindingsRequired  Code = "findings_required"
+	BadSpotStatus     Code = "bad_spot_status"
+	BadSpotResult     Code = "bad_spot_result"
+	BadPeriod         Code = "bad_period"
 )
 
 // words is the one table of what people read for each code: what went
@@ -629,4 +638,12 @@ var words = map[Code]Words{
 	InspectionNoteRequired:     {Zh: "核查认定承诺不实时，须写明核查发现的情况。", En: "A false commitment must say what the inspection found."},
 	RevocationReasonRequired:   {Zh: "请填写撤销的理由，申请人会收到。", En: "Say why the approval is revoked: the applicant is told."},
 	SwitchReasonRequired:       {Zh: "请填写暂停或恢复系统自动审批的理由。", En: "Say why machine approval is switched off or on."},
+	// Spot checks (双随机一公开).
+	SpotCheckNotFound: {Zh: "您的部门没有该抽查任务。", En: "There is no such spot check in your department."},
+	NotYourSpotCheck:  {Zh: "该抽查任务已随机分配给本部门其他核查人员，只有被分配的人员可以记录结果。", En: "This spot check was assigned to another inspector: only they can record its result."},
+	SpotCheckDone:     {Zh: "该抽查任务已记录结果。", En: "This spot check's result is recorded already."},
+	FindingsRequired:  {Zh: "抽查不合格时须写明发现的问题（不超过2000字）。", En: "A failed spot check must say what was found (up to 2000 characters)."},
+	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格或不合格。", En: "The status must be open, confirmed or violation."},
+	BadSpotResult:     {Zh: "请选择抽查结果：合格或不合格。", En: "Choose the result: pass or fail."},
+	BadPeriod:         {Zh: "月份的格式为 年-月，例如 2026-12。", En: "Write the month as YYYY-MM, e.g. 2026-12."},
 }

@@ -128,7 +128,8 @@ type core struct {
 	// blacklistAfter overdue supplements put a person on the blacklist.
 	blacklistAfter int
 	now            func() time.Time
-	sample         func() float64 // [0,1), for spot-check sampling
+	sample         func() float64  // [0,1), for spot-check sampling
+	pick           func(n int) int // [0,n), the spot check's inspector (cryptoPick)
 	// pii seals the columns that hold personal data (rows.go).
 	pii *pii.Protector
 }
@@ -138,7 +139,7 @@ func newCore(d Deps) *core {
 	return &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
 		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, pii: d.Protector, warnDays: d.WarningDays,
 		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), blacklistAfter: cmp.Or(d.BlacklistAfter, DefaultBlacklistAfter),
-		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
+		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample, pick: cryptoPick}
 }
 
 // Deps are the other domains an application service works with.

@@ -147,6 +147,13 @@ var labels = map[string]map[string][2]string{
 		"coparty_invitation": {"共同申请人确认", "Co-party invitation"}, "correction_requested": {"补正通知", "Correction request"},
 		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
+		"spot_check": {"双随机抽查", "Spot check"},
+	},
+	// Spot checks (双随机一公开): a check's status, the public result, the
+	// approval mode sampled.
+	"spot_check": {
+		"open": {"待核查", "To check"}, "confirmed": {"合格", "Pass"}, "violation": {"不合格", "Fail"},
+		"pass": {"合格", "Pass"}, "fail": {"不合格", "Fail"}, "auto": {"秒批（自动审批）", "Machine approval"}, "commitment": {"告知承诺", "Approval on commitment"},
 	},
 	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
 	// How a material was supplied.

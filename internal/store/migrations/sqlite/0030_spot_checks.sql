@@ -1,0 +1,19 @@
+-- 双随机一公开: a spot check is assigned to a random inspector of the
+-- item's department (NULL while the department has none), due by a working
+-- day, and remembers the department and the approval mode it sampled. A
+-- department's machine approval can be switched off for all its items.
+ALTER TABLE spot_checks ADD COLUMN department TEXT NOT NULL DEFAULT '';
+ALTER TABLE spot_checks ADD COLUMN mode TEXT NOT NULL DEFAULT 'auto';
+ALTER TABLE spot_checks ADD COLUMN inspector BIGINT REFERENCES accounts(id);
+ALTER TABLE spot_checks ADD COLUMN due_at TIMESTAMP;
+UPDATE spot_checks SET department = COALESCE((SELECT department_code FROM catalog_items i WHERE i.code = spot_checks.item_code), '');
+CREATE INDEX spot_checks_inspector ON spot_checks(inspector, status);
+CREATE INDEX spot_checks_department ON spot_checks(department, status, checked_at);
+
+CREATE TABLE department_controls (
+	department_code   TEXT PRIMARY KEY REFERENCES departments(code),
+	machine_suspended BOOLEAN NOT NULL,
+	reason            TEXT NOT NULL,
+	changed_by        BIGINT NOT NULL,
+	changed_at        TIMESTAMP NOT NULL
+);
