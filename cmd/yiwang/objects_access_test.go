@@ -73,6 +73,7 @@ var objectKinds = map[string]string{
 	"authorisation": "A: the demo company's authorisation of an agent (张三 is its legal representative)",
 	"token":         "A: a second API token of the test's system account",
 	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
+	"spot_check":    "A: a spot check of 张三's senior card (民政) assigned to the civil affairs reviewer; B: one of application B (不动产) assigned to its head",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -110,6 +111,7 @@ var notObjects = map[string]string{
 	"GET /bundles/{code}/form":                                           "a bundle, not a case (TestAccessByRole)",
 	"POST /bundles/{code}":                                               "a bundle, not a case: applying is the person's own (TestAccessByRole)",
 	"PUT /api/v1/admin/calendar/{year}":                                  "the calendar is the platform's (TestAccessByRole)",
+	"PUT /api/v1/admin/departments/{code}/machine-approval":              "a department's machine switch, for supervisors and catalogue administrators (TestAccessByRole)",
 }
 
 func init() {
@@ -229,6 +231,9 @@ func init() {
 		"POST /admin/accounts/{id}/roles/{role}/revoke":   r("account", "/admin/accounts/{id}/roles/head/revoke", "x=1", who(sysAdmin), none),
 		"DELETE /api/v1/me/authorisations/{id}":           r("authorisation", "/api/v1/me/authorisations/{id}", "", who(legalRep), nil),
 		"DELETE /api/v1/admin/tokens/{id}":                r("token", "/api/v1/admin/tokens/{id}", "", who(sysAdmin), nil),
+		// A spot check is its assigned inspector's alone (a failure without findings is refused after the check).
+		"POST /api/v1/spot-checks/{id}/result":    r("spot_check", "/api/v1/spot-checks/{id}/result", `{"result":"fail"}`, who(reviewer), who(headY)),
+		"POST /workbench/spot-checks/{id}/result": r("spot_check", "/workbench/spot-checks/{id}/result", "result=fail", who(reviewer), who(headY)),
 	} {
 		objectRoutes[pattern] = rule
 	}
@@ -246,6 +251,7 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 		withRegistries(t, a)
 		h := srv.Handler()
 		world, headers := buildObjectWorld(t, h, a)
+		addSpotCheckObjects(t, db, a, world)
 
 		var tried, refused int
 		covered := map[string]bool{}
