@@ -56,7 +56,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
 	h.pages.Render(w, r, http.StatusOK, "queue.html", pick(lang, "我的待办", "My queue"), map[string]any{
 		"Tasks": rows, "All": all, "Late": late, "Department": p.Department,
-		"Clerk": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
+		"Clerk": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView), "SpotChecks": p.Can(authz.Inspect),
 	})
 }
 
