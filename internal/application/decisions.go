@@ -311,6 +311,15 @@ func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) 
 	return suspended, err
 }
 
+// setItemSwitch writes an item's machine switch inside tx; by is the staff
+// account, 0 for the platform (spotchecks.go).
+func setItemSwitch(ctx context.Context, tx *sql.Tx, code string, suspended bool, reason string, by int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+		code, suspended, reason, by, at)
+	return err
+}
+
 // SetMachineSuspended switches an item's machine approval off or on, at once
 // for every process: each decision reads the switch.
 func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, code string, suspended bool, reason string) error {
@@ -321,10 +330,7 @@ func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, 
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
-			code, suspended, reason, p.AccountID, s.now())
-		if err != nil {
+		if err := setItemSwitch(ctx, tx, code, suspended, reason, p.AccountID, s.now()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "config.machine_approval",

@@ -271,11 +271,14 @@ func (h *Handler) decisionRecord(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, d)
 }
 
+// switchRequest turns machine approval off or on, saying why.
+type switchRequest struct {
+	Suspended bool   `json:"suspended"`
+	Reason    string `json:"reason"`
+}
+
 func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Suspended bool   `json:"suspended"`
-		Reason    string `json:"reason"`
-	}
+	var req switchRequest
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

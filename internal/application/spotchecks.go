@@ -339,9 +339,7 @@ func (s *SpotChecks) suspendIfFailing(ctx context.Context, tx *sql.Tx, code, dep
 	}
 	rate := fmt.Sprintf("%d/%d", failed, checked)
 	reason := fmt.Sprintf("近%d天双随机抽查不合格 %s 件，超过 %.0f%%，自动暂停", int(s.Window.Hours()/24), rate, s.Threshold*100)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, TRUE, $2, 0, $3)
-		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
-		code, reason, now); err != nil {
+	if err := setItemSwitch(ctx, tx, code, true, reason, 0, now); err != nil {
 		return err
 	}
 	if err := audit.Record(ctx, tx, audit.Event{Actor: audit.Automatic(audit.System, "双随机抽查"), Action: "config.machine_approval",

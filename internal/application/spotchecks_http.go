@@ -112,10 +112,7 @@ func (h *SpotChecksHandler) public(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *SpotChecksHandler) departmentSwitch(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Suspended bool   `json:"suspended"`
-		Reason    string `json:"reason"`
-	}
+	var req switchRequest
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

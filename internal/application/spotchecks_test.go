@@ -60,6 +60,17 @@ func (f spotFixture) inspector(t *testing.T, c application.SpotCheck) (authz.Pri
 	return civil[i], civil[(i+1)%len(civil)]
 }
 
+// hasFinding checks that the board's findings hold count of kind in civil affairs.
+func hasFinding(t *testing.T, apps application.Services, kind supervision.Kind, count int) {
+	t.Helper()
+	findings, err := apps.SpotChecks.Findings(context.Background(), time.Now())
+	if err != nil || !slices.ContainsFunc(findings, func(x supervision.Finding) bool {
+		return x.Kind == kind && x.Department == "civil" && x.Count == count && !x.Oldest.IsZero() && x.Link == "/workbench/spot-checks?department=civil"
+	}) {
+		t.Errorf("the board's findings = %+v, %v; want %d %s in civil", findings, err, count, kind)
+	}
+}
+
 func TestSpotCheckAssignsARandomInspectorOfTheDepartment(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -215,12 +226,7 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 		if _, err := f.apps.SpotChecks.Public(ctx, "", "2026-13"); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a month that does not exist: %v", err)
 		}
-		findings, err := f.apps.SpotChecks.Findings(ctx, time.Now())
-		if err != nil || !slices.ContainsFunc(findings, func(x supervision.Finding) bool {
-			return x.Kind == supervision.SpotCheckFailed && x.Department == "civil" && x.Count == 1 && strings.Contains(x.Link, "department=civil")
-		}) {
-			t.Errorf("the board's findings = %+v, %v", findings, err)
-		}
+		hasFinding(t, f.apps, supervision.SpotCheckFailed, 1)
 	})
 }
 
@@ -262,12 +268,7 @@ func TestFailingSpotChecksSuspendMachineApproval(t *testing.T) {
 		if !told {
 			t.Error("the department head was not told of the suspension")
 		}
-		findings, err := f.apps.SpotChecks.Findings(ctx, time.Now())
-		if err != nil || !slices.ContainsFunc(findings, func(x supervision.Finding) bool {
-			return x.Kind == supervision.MachineOff && x.Department == "civil" && x.Count == 1
-		}) {
-			t.Errorf("the board's findings = %+v, %v", findings, err)
-		}
+		hasFinding(t, f.apps, supervision.MachineOff, 1)
 	})
 }
 
@@ -320,11 +321,6 @@ func TestUnassignedAndLateSpotChecksAreFindings(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].ApplicationID != a.ID || list[0].Inspector != 0 || !list[0].Overdue {
 			t.Fatalf("the unassigned check = %+v, %v", list, err)
 		}
-		findings, err := f.apps.SpotChecks.Findings(ctx, time.Now())
-		if err != nil || !slices.ContainsFunc(findings, func(x supervision.Finding) bool {
-			return x.Kind == supervision.SpotCheckLate && x.Department == "civil" && x.Count == 1 && !x.Oldest.IsZero()
-		}) {
-			t.Errorf("the board's findings = %+v, %v", findings, err)
-		}
+		hasFinding(t, f.apps, supervision.SpotCheckLate, 1)
 	})
 }
