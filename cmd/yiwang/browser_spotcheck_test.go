@@ -105,6 +105,33 @@ func TestBrowserSpotCheckFailure(t *testing.T) {
 		t.Errorf("my applications shows:\n%s\nwant %s revoked", got, number)
 	}
 
+	// The supervisor sees it among civil affairs' checks, with its
+	// inspector, and switches the department's machine approval off.
+	sup := newBrowser(t)
+	sup.signIn(t, s, "supervisor")
+	sup.do(t, "civil affairs' spot checks", chromedp.Navigate(s.URL+"/workbench/spot-checks?department=civil"), chromedp.WaitVisible(chromedp.ID("spot-checks")))
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT display_name FROM accounts WHERE username = $1`, inspector).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if got := sup.text(t, "supervisor's list", "#spot-checks"); !strings.Contains(got, number) || !strings.Contains(got, name) || !strings.Contains(got, "不合格") {
+		t.Errorf("the supervisor's list reads:\n%s\nwant %s checked by %s", got, number, name)
+	}
+	sup.checkA11y(t, "supervisor's spot checks")
+	sup.do(t, "switch civil affairs off",
+		chromedp.SetValue(chromedp.ID("s-department"), "civil"),
+		chromedp.SetValue(chromedp.ID("s-suspended"), "true"),
+		chromedp.SendKeys(chromedp.ID("s-reason"), "抽查发现问题，暂停核查"),
+		chromedp.Click(chromedp.CSS(`form[action="/workbench/spot-checks/department-switch"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
+	if got := sup.text(t, "suspended departments", "#departments"); !strings.Contains(got, "民政") {
+		t.Errorf("the suspended departments read %q, want civil affairs", got)
+	}
+	var off bool
+	if err := db.QueryRowContext(ctx, `SELECT machine_suspended FROM department_controls WHERE department_code = 'civil'`).Scan(&off); err != nil || !off {
+		t.Errorf("civil affairs' switch: %v %v", off, err)
+	}
+
 	// 一公开: anyone sees the result, without the number in full.
 	public := newBrowser(t)
 	public.do(t, "public results", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`footer a[href="/spot-checks"]`)),

@@ -150,7 +150,10 @@ func (h *SpotChecksHandler) renderPage(w http.ResponseWriter, r *http.Request, s
 	if d.Checks, err = h.svc.List(r.Context(), p, d.Filter); err == nil && d.Supervisor {
 		d.Departments, err = h.svc.Departments(r.Context())
 	}
-	if err != nil {
+	if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
+		// Not an inspector, or a filter that is no status: said on the page.
+		status, d.Error, d.Checks = formStatus(err), h.problem(w, r, err), nil
+	} else if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
@@ -209,7 +212,7 @@ func (h *SpotChecksHandler) publicPage(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	var err error
 	if d.Results, err = h.svc.Public(r.Context(), d.Department, d.Period); err != nil {
-		if apperr.As(err) == nil {
+		if e := apperr.As(err); e == nil || e.Kind == apperr.Internal {
 			httpx.WriteError(w, r, h.logger, err)
 			return
 		}
