@@ -19,6 +19,7 @@ import (
 	"yiwang/internal/store"
 	"yiwang/internal/supervision"
 	"yiwang/internal/workday"
+	"yiwang/internal/workflow"
 )
 
 // Spot checks (双随机一公开): approvals no person looked at before they were
@@ -288,8 +289,10 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 			return s.record(ctx, tx, a.ID, staffActor(p), "spot_check_passed", a.Status, a.Status, "双随机抽查合格", map[string]any{"spot_check": id})
 		}
 		finding := "双随机抽查不合格：" + findings
-		if err := s.revoke(ctx, tx, p, &a, finding); err != nil {
-			return err
+		if a.Status != string(workflow.Revoked) { // a head may have revoked it meanwhile
+			if err := s.revoke(ctx, tx, p, &a, finding); err != nil {
+				return err
+			}
 		}
 		if _, err := s.writeCredit(ctx, tx, &a, "spot_check_failed", strconv.FormatInt(id, 10), finding); err != nil {
 			return err

@@ -220,13 +220,29 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 				t.Errorf("the public results give away %q: %s", secret, raw)
 			}
 		}
+		// One its department revoked meanwhile is still found 不合格, with its credit record.
+		b := submitSeniorCard(t, f.fixture)
+		// (Revoke answers with the staff view, which a machine approval
+		// without steps does not give its head: only the status counts here.)
+		f.apps.Tasks.Revoke(ctx, f.st.head, b.ID, 0, "申请人主动申请注销")
+		if b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID); b.Status != "revoked" {
+			t.Fatalf("the head's revocation left it %s", b.Status)
+		}
+		cb := f.checkOf(t, b.ID)
+		inspector, _ = f.inspector(t, cb)
+		if got, err := f.apps.SpotChecks.Record(ctx, inspector, cb.ID, false, "材料虚假"); err != nil || got.Status != "violation" {
+			t.Errorf("failing the check of a revoked application: %+v %v", got, err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT kind FROM credit_records WHERE application_id = $1`, b.ID).Scan(&kind); err != nil || kind != "spot_check_failed" {
+			t.Errorf("the revoked application's credit record: %q %v", kind, err)
+		}
 		if other, err := f.apps.SpotChecks.Public(ctx, "realestate", ""); err != nil || len(other) != 0 {
 			t.Errorf("another department's public results = %+v, %v", other, err)
 		}
 		if _, err := f.apps.SpotChecks.Public(ctx, "", "2026-13"); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a month that does not exist: %v", err)
 		}
-		hasFinding(t, f.apps, supervision.SpotCheckFailed, 1)
+		hasFinding(t, f.apps, supervision.SpotCheckFailed, 2)
 	})
 }
 
