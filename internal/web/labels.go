@@ -58,7 +58,7 @@ var labels = map[string]map[string][2]string{
 		"deadline_recounted": {"时限重新计算", "Deadline recounted"}, "enterprise_registered": {"企业已登记", "Enterprise registered"},
 		"licence_not_issued": {"证照未能签发", "Licence not issued"}, "licence_cancelled": {"证照已注销", "Licence cancelled"},
 		"licence_not_cancelled": {"无可注销的有效证照", "No licence in force to cancel"},
-		"spot_check_passed": {"双随机抽查合格", "Spot check passed"},
+		"spot_check_passed":     {"双随机抽查合格", "Spot check passed"},
 		"declined":              {"本人放弃", "Declined by the person"},
 	},
 	// Who did it, in a timeline.
