@@ -1,6 +1,7 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -294,7 +295,9 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 				return err
 			}
 		}
-		if _, err := s.writeCredit(ctx, tx, &a, "spot_check_failed", strconv.FormatInt(id, 10), finding); err != nil {
+		// The credit record says what it is in standard words: the findings
+		// may name people, and stay sealed on the check and the timeline.
+		if _, err := s.writeCredit(ctx, tx, &a, "spot_check_failed", strconv.FormatInt(id, 10), "双随机抽查不合格"); err != nil {
 			return err
 		}
 		if mode != "auto" {
@@ -307,17 +310,9 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 	}
 	list, err := store.All(ctx, s.db, s.scanSpot(s.now()), `SELECT `+spotColumns+spotFrom+` WHERE sc.id = $1`, id)
 	if err != nil || len(list) == 0 {
-		return SpotCheck{}, cmpErr(err, "spot check %d vanished", id)
+		return SpotCheck{}, cmp.Or(err, fmt.Errorf("spot check %d vanished after its result", id))
 	}
 	return list[0], nil
-}
-
-// cmpErr is err, or when nil an internal error saying what went missing.
-func cmpErr(err error, format string, args ...any) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf(format, args...)
 }
 
 // suspendIfFailing suspends machine approval of item code, of department

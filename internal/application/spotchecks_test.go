@@ -190,9 +190,9 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 		if a, _ := f.apps.Drafts.Get(ctx, f.p, a.ID); a.Status != "revoked" || licenceStatus(t, db, a.ID) != "revoked" {
 			t.Errorf("after a failure: application %s, licence %s", a.Status, licenceStatus(t, db, a.ID))
 		}
-		var kind string
-		if err := db.QueryRowContext(ctx, `SELECT kind FROM credit_records WHERE application_id = $1`, a.ID).Scan(&kind); err != nil || kind != "spot_check_failed" {
-			t.Errorf("the credit record: %q %v", kind, err)
+		var kind, note string
+		if err := db.QueryRowContext(ctx, `SELECT kind, note FROM credit_records WHERE application_id = $1`, a.ID).Scan(&kind, &note); err != nil || kind != "spot_check_failed" || strings.Contains(note, "户籍") {
+			t.Errorf("the credit record: %q %q %v (findings stay sealed)", kind, note, err)
 		}
 		if m := f.notices.last(a.ID); m.Kind != notify.Decision || !strings.Contains(m.TitleZh, "撤销") {
 			t.Errorf("the applicant was told %+v", m)
