@@ -801,6 +801,7 @@ func (e SpotCheckMode) Valid() bool {
 // Defines values for SpotCheckStatus.
 const (
 	SpotCheckStatusConfirmed SpotCheckStatus = "confirmed"
+	SpotCheckStatusCorrected SpotCheckStatus = "corrected"
 	SpotCheckStatusOpen      SpotCheckStatus = "open"
 	SpotCheckStatusViolation SpotCheckStatus = "violation"
 )
@@ -809,6 +810,8 @@ const (
 func (e SpotCheckStatus) Valid() bool {
 	switch e {
 	case SpotCheckStatusConfirmed:
+		return true
+	case SpotCheckStatusCorrected:
 		return true
 	case SpotCheckStatusOpen:
 		return true
@@ -821,13 +824,16 @@ func (e SpotCheckStatus) Valid() bool {
 
 // Defines values for SpotCheckResultResult.
 const (
-	SpotCheckResultResultFail SpotCheckResultResult = "fail"
-	SpotCheckResultResultPass SpotCheckResultResult = "pass"
+	SpotCheckResultResultCorrect SpotCheckResultResult = "correct"
+	SpotCheckResultResultFail    SpotCheckResultResult = "fail"
+	SpotCheckResultResultPass    SpotCheckResultResult = "pass"
 )
 
 // Valid indicates whether the value is a known member of the SpotCheckResultResult enum.
 func (e SpotCheckResultResult) Valid() bool {
 	switch e {
+	case SpotCheckResultResultCorrect:
+		return true
 	case SpotCheckResultResultFail:
 		return true
 	case SpotCheckResultResultPass:
@@ -1080,6 +1086,7 @@ func (e RetryNotificationsJSONBodyChannel) Valid() bool {
 // Defines values for SpotChecksParamsStatus.
 const (
 	SpotChecksParamsStatusConfirmed SpotChecksParamsStatus = "confirmed"
+	SpotChecksParamsStatusCorrected SpotChecksParamsStatus = "corrected"
 	SpotChecksParamsStatusOpen      SpotChecksParamsStatus = "open"
 	SpotChecksParamsStatusViolation SpotChecksParamsStatus = "violation"
 )
@@ -1088,6 +1095,8 @@ const (
 func (e SpotChecksParamsStatus) Valid() bool {
 	switch e {
 	case SpotChecksParamsStatusConfirmed:
+		return true
+	case SpotChecksParamsStatusCorrected:
 		return true
 	case SpotChecksParamsStatusOpen:
 		return true
@@ -1350,6 +1359,7 @@ func (e ListSources200JSONResponseBodySourcesSubject) Valid() bool {
 // Defines values for MySpotChecksParamsStatus.
 const (
 	MySpotChecksParamsStatusConfirmed MySpotChecksParamsStatus = "confirmed"
+	MySpotChecksParamsStatusCorrected MySpotChecksParamsStatus = "corrected"
 	MySpotChecksParamsStatusOpen      MySpotChecksParamsStatus = "open"
 	MySpotChecksParamsStatusViolation MySpotChecksParamsStatus = "violation"
 )
@@ -1358,6 +1368,8 @@ const (
 func (e MySpotChecksParamsStatus) Valid() bool {
 	switch e {
 	case MySpotChecksParamsStatusConfirmed:
+		return true
+	case MySpotChecksParamsStatusCorrected:
 		return true
 	case MySpotChecksParamsStatusOpen:
 		return true
@@ -1370,13 +1382,16 @@ func (e MySpotChecksParamsStatus) Valid() bool {
 
 // Defines values for RecordSpotCheckJSONBodyResult.
 const (
-	RecordSpotCheckJSONBodyResultFail RecordSpotCheckJSONBodyResult = "fail"
-	RecordSpotCheckJSONBodyResultPass RecordSpotCheckJSONBodyResult = "pass"
+	RecordSpotCheckJSONBodyResultCorrect RecordSpotCheckJSONBodyResult = "correct"
+	RecordSpotCheckJSONBodyResultFail    RecordSpotCheckJSONBodyResult = "fail"
+	RecordSpotCheckJSONBodyResultPass    RecordSpotCheckJSONBodyResult = "pass"
 )
 
 // Valid indicates whether the value is a known member of the RecordSpotCheckJSONBodyResult enum.
 func (e RecordSpotCheckJSONBodyResult) Valid() bool {
 	switch e {
+	case RecordSpotCheckJSONBodyResultCorrect:
+		return true
 	case RecordSpotCheckJSONBodyResultFail:
 		return true
 	case RecordSpotCheckJSONBodyResultPass:
@@ -2524,14 +2539,14 @@ type SpotCheck struct {
 	// Overdue open and past its deadline, or unassigned
 	Overdue *bool `json:"overdue,omitempty"`
 
-	// Status open; confirmed (合格); violation (不合格)
+	// Status open; confirmed (合格); violation (不合格, revoked); corrected (责令整改)
 	Status *SpotCheckStatus `json:"status,omitempty"`
 }
 
 // SpotCheckMode how the application was approved
 type SpotCheckMode string
 
-// SpotCheckStatus open; confirmed (合格); violation (不合格)
+// SpotCheckStatus open; confirmed (合格); violation (不合格, revoked); corrected (责令整改)
 type SpotCheckStatus string
 
 // SpotCheckResult a finished spot check as published (一公开)
@@ -3113,7 +3128,7 @@ type PublicSpotChecksParams struct {
 
 // RecordSpotCheckJSONBody defines parameters for RecordSpotCheck.
 type RecordSpotCheckJSONBody struct {
-	// Findings what was found; required for a failure
+	// Findings what was found; required unless it passes
 	Findings *string                       `json:"findings,omitempty"`
 	Result   RecordSpotCheckJSONBodyResult `json:"result"`
 }
@@ -4295,14 +4310,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
 	PublicSpotChecks(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
 	RecordSpotCheckWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6451,7 +6466,7 @@ func (c *Client) PublicSpotChecks(ctx context.Context, params *PublicSpotChecksP
 	return c.Client.Do(req)
 }
 
-// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 //
 // Takes any type of body and a specified content type.
 //
@@ -6468,7 +6483,7 @@ func (c *Client) RecordSpotCheckWithBody(ctx context.Context, id int, contentTyp
 	return c.Client.Do(req)
 }
 
-// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 //
 // Takes a body of the `application/json` content type.
 //
@@ -12618,14 +12633,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
 	PublicSpotChecksWithResponse(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*PublicSpotChecksResponse, error)
 
-	// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
 	RecordSpotCheckWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordSpotCheckResponse, error)
 
-	// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22000,7 +22015,7 @@ func (c *ClientWithResponses) PublicSpotChecksWithResponse(ctx context.Context, 
 	return ParsePublicSpotChecksResponse(rsp)
 }
 
-// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22013,7 +22028,7 @@ func (c *ClientWithResponses) RecordSpotCheckWithBodyWithResponse(ctx context.Co
 	return ParseRecordSpotCheckResponse(rsp)
 }
 
-// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass) or 不合格 (fail, with findings). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

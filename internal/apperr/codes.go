@@ -642,8 +642,8 @@ var words = map[Code]Words{
 	SpotCheckNotFound: {Zh: "您的部门没有该抽查任务。", En: "There is no such spot check in your department."},
 	NotYourSpotCheck:  {Zh: "该抽查任务已随机分配给本部门其他核查人员，只有被分配的人员可以记录结果。", En: "This spot check was assigned to another inspector: only they can record its result."},
 	SpotCheckDone:     {Zh: "该抽查任务已记录结果。", En: "This spot check's result is recorded already."},
-	FindingsRequired:  {Zh: "抽查不合格时须写明发现的问题（不超过2000字）。", En: "A failed spot check must say what was found (up to 2000 characters)."},
-	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格或不合格。", En: "The status must be open, confirmed or violation."},
-	BadSpotResult:     {Zh: "请选择抽查结果：合格或不合格。", En: "Choose the result: pass or fail."},
+	FindingsRequired:  {Zh: "抽查不合格或责令整改时须写明发现的问题（不超过2000字）。", En: "A spot check that does not pass must say what was found (up to 2000 characters)."},
+	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格、不合格或责令整改。", En: "The status must be open, confirmed, violation or corrected."},
+	BadSpotResult:     {Zh: "请选择抽查结果：合格、不合格或责令整改。", En: "Choose the result: pass, fail or correct."},
 	BadPeriod:         {Zh: "月份的格式为 年-月，例如 2026-12。", En: "Write the month as YYYY-MM, e.g. 2026-12."},
 }

@@ -42,13 +42,28 @@ const (
 	spotFailedWindow      = 30 * 24 * time.Hour // failures the supervision board reports
 )
 
-// The statuses of a spot check (migration 0007): open, then confirmed (合格)
-// or violation (不合格).
+// The statuses of a spot check (migrations 0007, 0030): open, then
+// confirmed (合格), violation (不合格: revoked) or corrected (不合格, but
+// put right: 责令整改).
 const (
 	spotOpen      = "open"
 	spotPassed    = "confirmed"
 	spotViolation = "violation"
+	spotCorrected = "corrected"
 )
+
+// SpotResult is what an inspector finds.
+type SpotResult string
+
+// The results an inspector records.
+const (
+	SpotPass    SpotResult = "pass"    // 合格
+	SpotFail    SpotResult = "fail"    // 不合格: the approval and its licence are revoked, a credit record written
+	SpotCorrect SpotResult = "correct" // 不合格 but can be put right: the applicant is told to correct it (责令整改)
+)
+
+// spotStatus is the status each result leaves.
+var spotStatus = map[SpotResult]string{SpotPass: spotPassed, SpotFail: spotViolation, SpotCorrect: spotCorrected}
 
 // SpotChecks runs the spot checks: the inspectors' results, the
 // supervisors' list and department switch, the public results and the
@@ -73,7 +88,7 @@ type SpotCheck struct {
 	DepartmentZh  string     `json:"department_name"`
 	DepartmentEn  string     `json:"department_name_en"`
 	Mode          string     `json:"mode"`   // auto (秒批) or commitment (告知承诺)
-	Status        string     `json:"status"` // open, confirmed (合格), violation (不合格)
+	Status        string     `json:"status"` // open, confirmed (合格), violation (不合格), corrected (责令整改)
 	AppStatus     string     `json:"application_status"`
 	Inspector     int64      `json:"inspector,omitempty"` // 0: the department has no one to check it
 	InspectorName string     `json:"inspector_name,omitempty"`
@@ -94,7 +109,7 @@ type PublicResult struct {
 	DepartmentEn string    `json:"department_name_en"`
 	Number       string    `json:"number"` // the application's number, masked
 	CheckedAt    time.Time `json:"checked_at"`
-	Result       string    `json:"result"`  // pass or fail
+	Result       string    `json:"result"`  // pass, fail or correct
 	Summary      string    `json:"summary"` // what followed, in standard words
 	SummaryEn    string    `json:"summary_en"`
 }
@@ -211,8 +226,8 @@ func (s *SpotChecks) List(ctx context.Context, p authz.Principal, f SpotFilter) 
 		return nil, authz.Require(p, authz.Inspect)
 	}
 	if f.Status != "" {
-		if f.Status != spotOpen && f.Status != spotPassed && f.Status != spotViolation {
-			return nil, apperr.New(apperr.Invalid, apperr.BadSpotStatus, "status must be open, confirmed or violation, not %q", f.Status)
+		if f.Status != spotOpen && f.Status != spotPassed && f.Status != spotViolation && f.Status != spotCorrected {
+			return nil, apperr.New(apperr.Invalid, apperr.BadSpotStatus, "status must be open, confirmed, violation or corrected, not %q", f.Status)
 		}
 		add("sc.status = $%d", f.Status)
 	}
@@ -229,12 +244,17 @@ func (s *SpotChecks) List(ctx context.Context, p authz.Principal, f SpotFilter) 
 
 // Record is the assigned inspector's result on spot check id: pass (合格)
 // closes it; a failure (不合格, findings required) revokes the approval and
-// its licence, writes a credit record, tells the applicant and may suspend
-// the item's machine approval — all in one transaction. Staff of another
+// its licence, writes a credit record and tells the applicant; a finding
+// that can be put right (correct, findings required) tells the applicant
+// what to correct. Both count against the item's error rate and may
+// suspend its machine approval — all in one transaction. Staff of another
 // department get not-found; others of the department, forbidden.
-func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pass bool, findings string) (SpotCheck, error) {
+func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, result SpotResult, findings string) (SpotCheck, error) {
 	if err := authz.Require(p, authz.Inspect); err != nil {
 		return SpotCheck{}, err
+	}
+	if _, ok := spotStatus[result]; !ok {
+		return SpotCheck{}, apperr.New(apperr.Invalid, apperr.BadSpotResult, "the result must be pass, fail or correct, not %q", result)
 	}
 	findings = strings.TrimSpace(findings)
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -257,7 +277,7 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 		if status != spotOpen {
 			return apperr.New(apperr.Conflict, apperr.SpotCheckDone, "spot check %d is already recorded", id)
 		}
-		if !pass && findings == "" {
+		if result != SpotPass && findings == "" {
 			return apperr.New(apperr.Invalid, apperr.FindingsRequired, "a failed spot check must say what was found")
 		}
 		if len([]rune(findings)) > 2000 {
@@ -270,15 +290,12 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 				return err
 			}
 		}
-		status = spotPassed
-		if !pass {
-			status = spotViolation
-		}
+		status = spotStatus[result]
 		if _, err := tx.ExecContext(ctx, `UPDATE spot_checks SET status = $1, checked_by = $2, checked_at = $3, note = $4 WHERE id = $5`,
 			status, p.AccountID, now, sealed, id); err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "spot_check." + map[bool]string{true: "pass", false: "fail"}[pass],
+		if err := audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "spot_check." + string(result),
 			ObjectKind: "application", ObjectID: strconv.FormatInt(appID, 10), Detail: map[string]any{"spot_check": id}}); err != nil {
 			return err
 		}
@@ -286,8 +303,17 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 		if err != nil {
 			return err
 		}
-		if pass {
+		switch result {
+		case SpotPass:
 			return s.record(ctx, tx, a.ID, staffActor(p), "spot_check_passed", a.Status, a.Status, "双随机抽查合格", map[string]any{"spot_check": id})
+		case SpotCorrect:
+			if err := s.record(ctx, tx, a.ID, staffActor(p), "spot_check_corrected", a.Status, a.Status, "双随机抽查发现问题，责令整改："+findings, map[string]any{"spot_check": id}); err != nil {
+				return err
+			}
+			if err := s.tell(ctx, tx, &a, "spot_check_corrected"); err != nil {
+				return err
+			}
+			return s.suspendIfFailing(ctx, tx, code, dept, mode, now)
 		}
 		finding := "双随机抽查不合格：" + findings
 		if a.Status != string(workflow.Revoked) { // a head may have revoked it meanwhile
@@ -300,10 +326,7 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 		if _, err := s.writeCredit(ctx, tx, &a, "spot_check_failed", strconv.FormatInt(id, 10), "双随机抽查不合格"); err != nil {
 			return err
 		}
-		if mode != "auto" {
-			return nil // only machine approval can be switched off
-		}
-		return s.suspendIfFailing(ctx, tx, code, dept, now)
+		return s.suspendIfFailing(ctx, tx, code, dept, mode, now)
 	})
 	if err != nil {
 		return SpotCheck{}, err
@@ -316,11 +339,16 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, pa
 }
 
 // suspendIfFailing suspends machine approval of item code, of department
-// dept, when its checks over the window fail more often than the
-// threshold, and tells the department's heads; inside the failure's tx.
-func (s *SpotChecks) suspendIfFailing(ctx context.Context, tx *sql.Tx, code, dept string, now time.Time) error {
+// dept, when its checks over the window fail (or need correcting) more
+// often than the threshold, and tells the department's heads; inside the
+// failure's tx. Only a machine approval's failure (mode auto) does: a
+// commitment's has no machine approval to switch off.
+func (s *SpotChecks) suspendIfFailing(ctx context.Context, tx *sql.Tx, code, dept, mode string, now time.Time) error {
+	if mode != "auto" {
+		return nil
+	}
 	var checked, failed int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'violation' THEN 1 ELSE 0 END), 0) FROM spot_checks
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('violation', 'corrected') THEN 1 ELSE 0 END), 0) FROM spot_checks
 		WHERE item_code = $1 AND status <> 'open' AND checked_at >= $2`, code, now.Add(-s.Window)).Scan(&checked, &failed); err != nil {
 		return err
 	}
@@ -436,9 +464,13 @@ func (s *SpotChecks) Public(ctx context.Context, dept, period string) ([]PublicR
 			return r, err
 		}
 		r.Number = maskNumber(r.Number)
-		r.Result, r.Summary, r.SummaryEn = "pass", "未发现问题", "Nothing wrong was found"
-		if status == spotViolation {
+		switch status {
+		case spotViolation:
 			r.Result, r.Summary, r.SummaryEn = "fail", "不符合条件，已撤销审批和证照并记入信用记录", "It did not meet the conditions: the approval and its licence were revoked and a credit record written"
+		case spotCorrected:
+			r.Result, r.Summary, r.SummaryEn = "correct", "发现问题，已责令整改", "Problems were found and the applicant was told to put them right"
+		default:
+			r.Result, r.Summary, r.SummaryEn = "pass", "未发现问题", "Nothing wrong was found"
 		}
 		return r, nil
 	}, q, args...))
@@ -483,7 +515,7 @@ func (s *SpotChecks) Findings(ctx context.Context, now time.Time) ([]supervision
 		return nil, err
 	}
 	failed, err := store.All(ctx, s.db, scan, `SELECT department, checked_at FROM spot_checks
-		WHERE status = 'violation' AND checked_at >= $1 ORDER BY department, id`, now.Add(-spotFailedWindow))
+		WHERE status IN ('violation', 'corrected') AND checked_at >= $1 ORDER BY department, id`, now.Add(-spotFailedWindow))
 	if err := add(supervision.SpotCheckFailed, failed, err); err != nil {
 		return nil, err
 	}

@@ -71,15 +71,8 @@ func (h *SpotChecksHandler) list(w http.ResponseWriter, r *http.Request) {
 
 // resultRequest is an inspector's result.
 type resultRequest struct {
-	Result   string `json:"result"` // pass or fail
-	Findings string `json:"findings"`
-}
-
-func (req resultRequest) pass() (bool, error) {
-	if req.Result != "pass" && req.Result != "fail" {
-		return false, apperr.New(apperr.Invalid, apperr.BadSpotResult, "the result must be pass or fail, not %q", req.Result)
-	}
-	return req.Result == "pass", nil
+	Result   SpotResult `json:"result"` // pass, fail or correct
+	Findings string     `json:"findings"`
 }
 
 func (h *SpotChecksHandler) result(w http.ResponseWriter, r *http.Request) {
@@ -90,10 +83,7 @@ func (h *SpotChecksHandler) result(w http.ResponseWriter, r *http.Request) {
 	}
 	var c SpotCheck
 	if err == nil {
-		var pass bool
-		if pass, err = req.pass(); err == nil {
-			c, err = h.svc.Record(r.Context(), authz.From(r.Context()), id, pass, req.Findings)
-		}
+		c, err = h.svc.Record(r.Context(), authz.From(r.Context()), id, req.Result, req.Findings)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
@@ -143,7 +133,7 @@ func (h *SpotChecksHandler) renderPage(w http.ResponseWriter, r *http.Request, s
 	p := authz.From(r.Context())
 	d := spotPage{Supervisor: p.Can(authz.Supervise), Filter: filter(r, ""), Error: problem}
 	switch done {
-	case "pass", "fail", "switched":
+	case "pass", "fail", "correct", "switched":
 		d.Done = done
 	}
 	var err error
@@ -165,19 +155,16 @@ func (h *SpotChecksHandler) renderPage(w http.ResponseWriter, r *http.Request, s
 }
 
 func (h *SpotChecksHandler) resultForm(w http.ResponseWriter, r *http.Request) {
-	req := resultRequest{Result: r.PostFormValue("result"), Findings: r.PostFormValue("findings")}
+	req := resultRequest{Result: SpotResult(r.PostFormValue("result")), Findings: r.PostFormValue("findings")}
 	id, err := idOf(r)
 	if err == nil {
-		var pass bool
-		if pass, err = req.pass(); err == nil {
-			_, err = h.svc.Record(r.Context(), authz.From(r.Context()), id, pass, req.Findings)
-		}
+		_, err = h.svc.Record(r.Context(), authz.From(r.Context()), id, req.Result, req.Findings)
 	}
 	if err != nil {
 		h.renderPage(w, r, formStatus(err), "", h.problem(w, r, err))
 		return
 	}
-	http.Redirect(w, r, "/workbench/spot-checks?done="+req.Result, http.StatusSeeOther)
+	http.Redirect(w, r, "/workbench/spot-checks?done="+string(req.Result), http.StatusSeeOther)
 }
 
 func (h *SpotChecksHandler) switchForm(w http.ResponseWriter, r *http.Request) {

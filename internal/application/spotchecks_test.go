@@ -150,20 +150,20 @@ func TestSpotCheckPassAndWhoMayRecordIt(t *testing.T) {
 		a := submitSeniorCard(t, f.fixture)
 		c := f.checkOf(t, a.ID)
 		inspector, colleague := f.inspector(t, c)
-		if _, err := f.apps.SpotChecks.Record(ctx, f.st.property, c.ID, true, ""); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.apps.SpotChecks.Record(ctx, f.st.property, c.ID, application.SpotPass, ""); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a real estate reviewer recording civil affairs' check: %v", err)
 		}
-		if _, err := f.apps.SpotChecks.Record(ctx, colleague, c.ID, true, ""); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.SpotChecks.Record(ctx, colleague, c.ID, application.SpotPass, ""); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a colleague not assigned recording it: %v", err)
 		}
-		if _, err := f.apps.SpotChecks.Record(ctx, f.sup, c.ID, true, ""); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.SpotChecks.Record(ctx, f.sup, c.ID, application.SpotPass, ""); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a supervisor recording it: %v", err)
 		}
-		got, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, true, "")
+		got, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotPass, "")
 		if err != nil || got.Status != "confirmed" || got.CheckedAt == nil {
 			t.Fatalf("passing: %+v %v", got, err)
 		}
-		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, false, "又发现问题"); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotFail, "又发现问题"); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("recording twice: %v", err)
 		}
 		if a, _ := f.apps.Drafts.Get(ctx, f.p, a.ID); a.Status != "licence_issued" || licenceStatus(t, db, a.ID) != "valid" {
@@ -180,10 +180,10 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 		a := submitSeniorCard(t, f.fixture)
 		c := f.checkOf(t, a.ID)
 		inspector, _ := f.inspector(t, c)
-		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, false, "  "); apperr.As(err) == nil || apperr.As(err).Code != apperr.FindingsRequired {
+		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotFail, "  "); apperr.As(err) == nil || apperr.As(err).Code != apperr.FindingsRequired {
 			t.Errorf("a failure without findings: %v", err)
 		}
-		got, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, false, "户籍不在本区，不符合条件")
+		got, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotFail, "户籍不在本区，不符合条件")
 		if err != nil || got.Status != "violation" || got.Findings != "户籍不在本区，不符合条件" || got.AppStatus != "revoked" {
 			t.Fatalf("failing: %+v %v", got, err)
 		}
@@ -230,7 +230,7 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 		}
 		cb := f.checkOf(t, b.ID)
 		inspector, _ = f.inspector(t, cb)
-		if got, err := f.apps.SpotChecks.Record(ctx, inspector, cb.ID, false, "材料虚假"); err != nil || got.Status != "violation" {
+		if got, err := f.apps.SpotChecks.Record(ctx, inspector, cb.ID, application.SpotFail, "材料虚假"); err != nil || got.Status != "violation" {
 			t.Errorf("failing the check of a revoked application: %+v %v", got, err)
 		}
 		if err := db.QueryRowContext(ctx, `SELECT kind FROM credit_records WHERE application_id = $1`, b.ID).Scan(&kind); err != nil || kind != "spot_check_failed" {
@@ -252,7 +252,7 @@ func TestFailingSpotChecksSuspendMachineApproval(t *testing.T) {
 		ctx := context.Background()
 		f := spotSetup(t, db, nil)
 		f.apps.SpotChecks.MinChecked = 3
-		record := func(pass bool) {
+		record := func(result application.SpotResult) {
 			t.Helper()
 			a := submitSeniorCard(t, f.fixture)
 			if a.Decision == nil || a.Decision.Outcome != "approve" {
@@ -260,20 +260,20 @@ func TestFailingSpotChecksSuspendMachineApproval(t *testing.T) {
 			}
 			c := f.checkOf(t, a.ID)
 			inspector, _ := f.inspector(t, c)
-			if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, pass, "不符合条件"); err != nil {
+			if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, result, "不符合条件"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// One failure among two checks: too few checks to count.
-		record(true)
-		record(false)
+		record(application.SpotPass)
+		record(application.SpotFail)
 		if off, _ := f.apps.Decisions.MachineSuspended(ctx, seniorCard); off {
 			t.Fatal("machine approval suspended before the minimum number of checks")
 		}
-		record(true) // 1 of 3 failed: 33% over 10%, but only a failure looks
-		record(false)
+		record(application.SpotPass)    // 1 of 3 failed: 33% over 10%, but only a failure looks
+		record(application.SpotCorrect) // one to correct counts as a failure
 		if off, _ := f.apps.Decisions.MachineSuspended(ctx, seniorCard); !off {
-			t.Fatal("2 failures in 4 checks did not suspend machine approval")
+			t.Fatal("a failure and one to correct in 4 checks did not suspend machine approval")
 		}
 		if a := submitSeniorCard(t, f.fixture); a.Decision == nil || a.Decision.Outcome != "manual" {
 			t.Errorf("after the suspension the senior card was decided %+v", a.Decision)
@@ -338,5 +338,39 @@ func TestUnassignedAndLateSpotChecksAreFindings(t *testing.T) {
 			t.Fatalf("the unassigned check = %+v, %v", list, err)
 		}
 		hasFinding(t, f.apps, supervision.SpotCheckLate, 1)
+	})
+}
+
+func TestSpotCheckCorrectionKeepsTheApprovalAndTellsTheApplicant(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := spotSetup(t, db, nil)
+		a := submitSeniorCard(t, f.fixture)
+		c := f.checkOf(t, a.ID)
+		inspector, _ := f.inspector(t, c)
+		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotCorrect, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("a correction without findings: %v", err)
+		}
+		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, "maybe", "x"); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("a result that is none: %v", err)
+		}
+		got, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotCorrect, "联系电话有误，请更正")
+		if err != nil || got.Status != "corrected" || got.AppStatus != "licence_issued" {
+			t.Fatalf("ordering a correction: %+v %v", got, err)
+		}
+		if licenceStatus(t, db, a.ID) != "valid" {
+			t.Error("a correction revoked the licence")
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_records WHERE application_id = $1`, a.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("a correction wrote %d credit records (%v)", n, err)
+		}
+		if m := f.notices.last(a.ID); m.Kind != notify.Decision || !strings.Contains(m.TitleZh, "整改") {
+			t.Errorf("the applicant was told %+v", m)
+		}
+		if list, err := f.apps.SpotChecks.Public(ctx, "civil", ""); err != nil || len(list) != 1 || list[0].Result != "correct" {
+			t.Errorf("public results = %+v, %v", list, err)
+		}
 	})
 }

@@ -59,6 +59,7 @@ var labels = map[string]map[string][2]string{
 		"licence_not_issued": {"证照未能签发", "Licence not issued"}, "licence_cancelled": {"证照已注销", "Licence cancelled"},
 		"licence_not_cancelled": {"无可注销的有效证照", "No licence in force to cancel"},
 		"spot_check_passed":     {"双随机抽查合格", "Spot check passed"},
+		"spot_check_corrected":  {"抽查责令整改", "Correction ordered after a spot check"},
 		"declined":              {"本人放弃", "Declined by the person"},
 	},
 	// Who did it, in a timeline.
@@ -154,6 +155,7 @@ var labels = map[string]map[string][2]string{
 	// approval mode sampled.
 	"spot_check": {
 		"open": {"待核查", "To check"}, "confirmed": {"合格", "Pass"}, "violation": {"不合格", "Fail"},
+		"corrected": {"不合格（责令整改）", "Fail (to be corrected)"}, "correct": {"不合格（责令整改）", "Fail (to be corrected)"},
 		"pass": {"合格", "Pass"}, "fail": {"不合格", "Fail"}, "auto": {"秒批（自动审批）", "Machine approval"}, "commitment": {"告知承诺", "Approval on commitment"},
 	},
 	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
