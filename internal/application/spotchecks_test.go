@@ -71,6 +71,16 @@ func hasFinding(t *testing.T, apps application.Services, kind supervision.Kind, 
 	}
 }
 
+// sampled submits a senior card and returns it, its spot check, the
+// inspector it is assigned to and a colleague who is not.
+func (f spotFixture) sampled(t *testing.T) (application.Application, application.SpotCheck, authz.Principal, authz.Principal) {
+	t.Helper()
+	a := submitSeniorCard(t, f.fixture)
+	c := f.checkOf(t, a.ID)
+	inspector, colleague := f.inspector(t, c)
+	return a, c, inspector, colleague
+}
+
 func TestSpotCheckAssignsARandomInspectorOfTheDepartment(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -147,9 +157,7 @@ func TestSpotCheckPassAndWhoMayRecordIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := spotSetup(t, db, nil)
-		a := submitSeniorCard(t, f.fixture)
-		c := f.checkOf(t, a.ID)
-		inspector, colleague := f.inspector(t, c)
+		a, c, inspector, colleague := f.sampled(t)
 		if _, err := f.apps.SpotChecks.Record(ctx, f.st.property, c.ID, application.SpotPass, ""); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a real estate reviewer recording civil affairs' check: %v", err)
 		}
@@ -177,9 +185,7 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := spotSetup(t, db, nil)
-		a := submitSeniorCard(t, f.fixture)
-		c := f.checkOf(t, a.ID)
-		inspector, _ := f.inspector(t, c)
+		a, c, inspector, _ := f.sampled(t)
 		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotFail, "  "); apperr.As(err) == nil || apperr.As(err).Code != apperr.FindingsRequired {
 			t.Errorf("a failure without findings: %v", err)
 		}
@@ -346,9 +352,7 @@ func TestSpotCheckCorrectionKeepsTheApprovalAndTellsTheApplicant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := spotSetup(t, db, nil)
-		a := submitSeniorCard(t, f.fixture)
-		c := f.checkOf(t, a.ID)
-		inspector, _ := f.inspector(t, c)
+		a, c, inspector, _ := f.sampled(t)
 		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotCorrect, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("a correction without findings: %v", err)
 		}
