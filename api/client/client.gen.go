@@ -933,6 +933,69 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SpotCheckMode.
+const (
+	SpotCheckModeAuto       SpotCheckMode = "auto"
+	SpotCheckModeCommitment SpotCheckMode = "commitment"
+)
+
+// Valid indicates whether the value is a known member of the SpotCheckMode enum.
+func (e SpotCheckMode) Valid() bool {
+	switch e {
+	case SpotCheckModeAuto:
+		return true
+	case SpotCheckModeCommitment:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SpotCheckStatus.
+const (
+	SpotCheckStatusConfirmed SpotCheckStatus = "confirmed"
+	SpotCheckStatusCorrected SpotCheckStatus = "corrected"
+	SpotCheckStatusOpen      SpotCheckStatus = "open"
+	SpotCheckStatusViolation SpotCheckStatus = "violation"
+)
+
+// Valid indicates whether the value is a known member of the SpotCheckStatus enum.
+func (e SpotCheckStatus) Valid() bool {
+	switch e {
+	case SpotCheckStatusConfirmed:
+		return true
+	case SpotCheckStatusCorrected:
+		return true
+	case SpotCheckStatusOpen:
+		return true
+	case SpotCheckStatusViolation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SpotCheckResultResult.
+const (
+	SpotCheckResultResultCorrect SpotCheckResultResult = "correct"
+	SpotCheckResultResultFail    SpotCheckResultResult = "fail"
+	SpotCheckResultResultPass    SpotCheckResultResult = "pass"
+)
+
+// Valid indicates whether the value is a known member of the SpotCheckResultResult enum.
+func (e SpotCheckResultResult) Valid() bool {
+	switch e {
+	case SpotCheckResultResultCorrect:
+		return true
+	case SpotCheckResultResultFail:
+		return true
+	case SpotCheckResultResultPass:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TaskRole.
 const (
 	TaskRoleClerk    TaskRole = "clerk"
@@ -1176,6 +1239,7 @@ func (e RetryNotificationsJSONBodyChannel) Valid() bool {
 // Defines values for SpotChecksParamsStatus.
 const (
 	SpotChecksParamsStatusConfirmed SpotChecksParamsStatus = "confirmed"
+	SpotChecksParamsStatusCorrected SpotChecksParamsStatus = "corrected"
 	SpotChecksParamsStatusOpen      SpotChecksParamsStatus = "open"
 	SpotChecksParamsStatusViolation SpotChecksParamsStatus = "violation"
 )
@@ -1184,6 +1248,8 @@ const (
 func (e SpotChecksParamsStatus) Valid() bool {
 	switch e {
 	case SpotChecksParamsStatusConfirmed:
+		return true
+	case SpotChecksParamsStatusCorrected:
 		return true
 	case SpotChecksParamsStatusOpen:
 		return true
@@ -1521,6 +1587,51 @@ func (e ListSources200JSONResponseBodySourcesSubject) Valid() bool {
 	case ListSources200JSONResponseBodySourcesSubjectEnterprise:
 		return true
 	case ListSources200JSONResponseBodySourcesSubjectPerson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MySpotChecksParamsStatus.
+const (
+	MySpotChecksParamsStatusConfirmed MySpotChecksParamsStatus = "confirmed"
+	MySpotChecksParamsStatusCorrected MySpotChecksParamsStatus = "corrected"
+	MySpotChecksParamsStatusOpen      MySpotChecksParamsStatus = "open"
+	MySpotChecksParamsStatusViolation MySpotChecksParamsStatus = "violation"
+)
+
+// Valid indicates whether the value is a known member of the MySpotChecksParamsStatus enum.
+func (e MySpotChecksParamsStatus) Valid() bool {
+	switch e {
+	case MySpotChecksParamsStatusConfirmed:
+		return true
+	case MySpotChecksParamsStatusCorrected:
+		return true
+	case MySpotChecksParamsStatusOpen:
+		return true
+	case MySpotChecksParamsStatusViolation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecordSpotCheckJSONBodyResult.
+const (
+	RecordSpotCheckJSONBodyResultCorrect RecordSpotCheckJSONBodyResult = "correct"
+	RecordSpotCheckJSONBodyResultFail    RecordSpotCheckJSONBodyResult = "fail"
+	RecordSpotCheckJSONBodyResultPass    RecordSpotCheckJSONBodyResult = "pass"
+)
+
+// Valid indicates whether the value is a known member of the RecordSpotCheckJSONBodyResult enum.
+func (e RecordSpotCheckJSONBodyResult) Valid() bool {
+	switch e {
+	case RecordSpotCheckJSONBodyResultCorrect:
+		return true
+	case RecordSpotCheckJSONBodyResultFail:
+		return true
+	case RecordSpotCheckJSONBodyResultPass:
 		return true
 	default:
 		return false
@@ -2784,6 +2895,67 @@ type RetryResult struct {
 // Role defines model for Role.
 type Role string
 
+// SpotCheck a sampled approval and its check (双随机)
+type SpotCheck struct {
+	ApplicationId     *int       `json:"application_id,omitempty"`
+	ApplicationStatus *string    `json:"application_status,omitempty"`
+	CheckedAt         *time.Time `json:"checked_at,omitempty"`
+	CreatedAt         *time.Time `json:"created_at,omitempty"`
+	Department        *string    `json:"department,omitempty"`
+	DepartmentName    *string    `json:"department_name,omitempty"`
+	DepartmentNameEn  *string    `json:"department_name_en,omitempty"`
+
+	// DueAt end of the last working day for the check
+	DueAt *time.Time `json:"due_at,omitempty"`
+
+	// Findings what the inspector found
+	Findings *string `json:"findings,omitempty"`
+	Id       *int    `json:"id,omitempty"`
+
+	// Inspector the assigned inspector's account; absent while the department has no one to check it
+	Inspector     *int    `json:"inspector,omitempty"`
+	InspectorName *string `json:"inspector_name,omitempty"`
+	ItemCode      *string `json:"item_code,omitempty"`
+	ItemName      *string `json:"item_name,omitempty"`
+
+	// Mode how the application was approved
+	Mode   *SpotCheckMode `json:"mode,omitempty"`
+	Number *string        `json:"number,omitempty"`
+
+	// Overdue open and past its deadline, or unassigned
+	Overdue *bool `json:"overdue,omitempty"`
+
+	// Status open; confirmed (合格); violation (不合格, revoked); corrected (责令整改)
+	Status *SpotCheckStatus `json:"status,omitempty"`
+}
+
+// SpotCheckMode how the application was approved
+type SpotCheckMode string
+
+// SpotCheckStatus open; confirmed (合格); violation (不合格, revoked); corrected (责令整改)
+type SpotCheckStatus string
+
+// SpotCheckResult a finished spot check as published (一公开)
+type SpotCheckResult struct {
+	CheckedAt        *time.Time `json:"checked_at,omitempty"`
+	Department       *string    `json:"department,omitempty"`
+	DepartmentName   *string    `json:"department_name,omitempty"`
+	DepartmentNameEn *string    `json:"department_name_en,omitempty"`
+	ItemCode         *string    `json:"item_code,omitempty"`
+	ItemName         *string    `json:"item_name,omitempty"`
+
+	// Number the application number, masked
+	Number *string                `json:"number,omitempty"`
+	Result *SpotCheckResultResult `json:"result,omitempty"`
+
+	// Summary what followed, in standard words
+	Summary   *string `json:"summary,omitempty"`
+	SummaryEn *string `json:"summary_en,omitempty"`
+}
+
+// SpotCheckResultResult defines model for SpotCheckResult.Result.
+type SpotCheckResultResult string
+
 // Task defines model for Task.
 type Task struct {
 	ApplicationId *int       `json:"application_id,omitempty"`
@@ -2958,6 +3130,12 @@ type DecisionRecord200JSONResponseBodyComputedResult string
 // DecisionRecord200JSONResponseBodyOutcome defines parameters for DecisionRecord.
 type DecisionRecord200JSONResponseBodyOutcome string
 
+// SetDepartmentMachineApprovalJSONBody defines parameters for SetDepartmentMachineApproval.
+type SetDepartmentMachineApprovalJSONBody struct {
+	Reason    string `json:"reason"`
+	Suspended bool   `json:"suspended"`
+}
+
 // PutHallJSONBody defines parameters for PutHall.
 type PutHallJSONBody struct {
 	Address    *string `json:"address,omitempty"`
@@ -3010,6 +3188,9 @@ type PersonalDataAccessLogParams struct {
 // SpotChecksParams defines parameters for SpotChecks.
 type SpotChecksParams struct {
 	Status *SpotChecksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Department a department's code
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
 }
 
 // SpotChecksParamsStatus defines parameters for SpotChecks.
@@ -3367,6 +3548,33 @@ type ListSources200JSONResponseBodySourcesFieldsType string
 // ListSources200JSONResponseBodySourcesSubject defines parameters for ListSources.
 type ListSources200JSONResponseBodySourcesSubject string
 
+// MySpotChecksParams defines parameters for MySpotChecks.
+type MySpotChecksParams struct {
+	Status *MySpotChecksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// MySpotChecksParamsStatus defines parameters for MySpotChecks.
+type MySpotChecksParamsStatus string
+
+// PublicSpotChecksParams defines parameters for PublicSpotChecks.
+type PublicSpotChecksParams struct {
+	// Department a department's code; all when absent
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// Period the month, YYYY-MM (China time); this month when absent
+	Period *string `form:"period,omitempty" json:"period,omitempty"`
+}
+
+// RecordSpotCheckJSONBody defines parameters for RecordSpotCheck.
+type RecordSpotCheckJSONBody struct {
+	// Findings what was found; required unless it passes
+	Findings *string                       `json:"findings,omitempty"`
+	Result   RecordSpotCheckJSONBodyResult `json:"result"`
+}
+
+// RecordSpotCheckJSONBodyResult defines parameters for RecordSpotCheck.
+type RecordSpotCheckJSONBodyResult string
+
 // StaffApplicationParams defines parameters for StaffApplication.
 type StaffApplicationParams struct {
 	// Purpose why the personal data is needed in full; recorded in the access log
@@ -3574,6 +3782,9 @@ type PutCalendarYearJSONRequestBody = CalendarNotice
 // SwitchMachineApprovalJSONRequestBody defines body for SwitchMachineApproval for application/json ContentType.
 type SwitchMachineApprovalJSONRequestBody SwitchMachineApprovalJSONBody
 
+// SetDepartmentMachineApprovalJSONRequestBody defines body for SetDepartmentMachineApproval for application/json ContentType.
+type SetDepartmentMachineApprovalJSONRequestBody SetDepartmentMachineApprovalJSONBody
+
 // PutHallJSONRequestBody defines body for PutHall for application/json ContentType.
 type PutHallJSONRequestBody PutHallJSONBody
 
@@ -3660,6 +3871,9 @@ type CallbackRectificationJSONRequestBody CallbackRectificationJSONBody
 
 // SignInJSONRequestBody defines body for SignIn for application/json ContentType.
 type SignInJSONRequestBody SignInJSONBody
+
+// RecordSpotCheckJSONRequestBody defines body for RecordSpotCheck for application/json ContentType.
+type RecordSpotCheckJSONRequestBody RecordSpotCheckJSONBody
 
 // RevokeApplicationJSONRequestBody defines body for RevokeApplication for application/json ContentType.
 type RevokeApplicationJSONRequestBody RevokeApplicationJSONBody
@@ -3893,6 +4107,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/decisions/{id} (the `DecisionRecord` operationId).
 	DecisionRecord(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetDepartmentMachineApprovalWithBody Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+	SetDepartmentMachineApprovalWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetDepartmentMachineApproval Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+	SetDepartmentMachineApproval(ctx context.Context, code string, body SetDepartmentMachineApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PutHallWithBody Create or rename a service hall in a region of the directory
 	//
 	// Takes any type of body and a specified content type.
@@ -3981,7 +4209,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/pii-access (the `PersonalDataAccessLog` operationId).
 	PersonalDataAccessLog(ctx context.Context, params *PersonalDataAccessLogParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SpotChecks Machine approvals sampled for a person's check (by the item's sample_percent)
+	// SpotChecks 双随机: every spot check of approvals no person reviewed (machine approvals and approvals on commitment), with its assigned inspector, deadline and overdue state — open ones unless asked otherwise
 	//
 	// Corresponds with GET /api/v1/admin/spot-checks (the `SpotChecks` operationId).
 	SpotChecks(ctx context.Context, params *SpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4600,6 +4828,30 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/sources (the `ListSources` operationId).
 	ListSources(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MySpotChecks 双随机: the spot checks assigned to the signed-in inspector (a reviewer or head of the item's department)
+	//
+	// Corresponds with GET /api/v1/spot-checks (the `MySpotChecks` operationId).
+	MySpotChecks(ctx context.Context, params *MySpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublicSpotChecks 一公开: the spot checks finished in a month, by department — item, date, result and what followed; application numbers masked, nothing about the applicants. Anyone may read them
+	//
+	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
+	PublicSpotChecks(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+	RecordSpotCheckWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+	RecordSpotCheck(ctx context.Context, id int, body RecordSpotCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StaffApplication An application as staff see it — form, materials and trust levels, steps, the machine's full trace, the timeline — with personal data masked unless a purpose is given
 	//
 	// For staff whose department has a step of it, supervisors, and window clerks for an application taken in at a window of their hall or gone to the window's acceptance step; a citizen's own draft is nobody's but theirs (404). ID numbers, phones, addresses and people's names are masked (form fields of those types, provenance, mismatches, materials' references, co-parties, the timeline). With `purpose`, staff holding `pii:view` (clerks, reviewers, heads) get them in full and the view is written to the personal-data access log; a `purpose` given empty or shorter than 4 characters is refused with `purpose_required`.
@@ -5108,6 +5360,40 @@ func (c *Client) DecisionRecord(ctx context.Context, id int, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
+// SetDepartmentMachineApprovalWithBody Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+func (c *Client) SetDepartmentMachineApprovalWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetDepartmentMachineApprovalRequestWithBody(c.Server, code, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetDepartmentMachineApproval Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+func (c *Client) SetDepartmentMachineApproval(ctx context.Context, code string, body SetDepartmentMachineApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetDepartmentMachineApprovalRequest(c.Server, code, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PutHallWithBody Create or rename a service hall in a region of the directory
 //
 // Takes any type of body and a specified content type.
@@ -5316,7 +5602,7 @@ func (c *Client) PersonalDataAccessLog(ctx context.Context, params *PersonalData
 	return c.Client.Do(req)
 }
 
-// SpotChecks Machine approvals sampled for a person's check (by the item's sample_percent)
+// SpotChecks 双随机: every spot check of approvals no person reviewed (machine approvals and approvals on commitment), with its assigned inspector, deadline and overdue state — open ones unless asked otherwise
 //
 // Corresponds with GET /api/v1/admin/spot-checks (the `SpotChecks` operationId).
 func (c *Client) SpotChecks(ctx context.Context, params *SpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6865,6 +7151,70 @@ func (c *Client) ListSources(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
+// MySpotChecks 双随机: the spot checks assigned to the signed-in inspector (a reviewer or head of the item's department)
+//
+// Corresponds with GET /api/v1/spot-checks (the `MySpotChecks` operationId).
+func (c *Client) MySpotChecks(ctx context.Context, params *MySpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMySpotChecksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublicSpotChecks 一公开: the spot checks finished in a month, by department — item, date, result and what followed; application numbers masked, nothing about the applicants. Anyone may read them
+//
+// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
+func (c *Client) PublicSpotChecks(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublicSpotChecksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+func (c *Client) RecordSpotCheckWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordSpotCheckRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordSpotCheck 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+func (c *Client) RecordSpotCheck(ctx context.Context, id int, body RecordSpotCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordSpotCheckRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StaffApplication An application as staff see it — form, materials and trust levels, steps, the machine's full trace, the timeline — with personal data masked unless a purpose is given
 //
 // For staff whose department has a step of it, supervisors, and window clerks for an application taken in at a window of their hall or gone to the window's acceptance step; a citizen's own draft is nobody's but theirs (404). ID numbers, phones, addresses and people's names are masked (form fields of those types, provenance, mismatches, materials' references, co-parties, the timeline). With `purpose`, staff holding `pii:view` (clerks, reviewers, heads) get them in full and the view is written to the personal-data access log; a `purpose` given empty or shorter than 4 characters is refused with `purpose_required`.
@@ -7905,6 +8255,53 @@ func NewDecisionRecordRequest(server string, id int) (*http.Request, error) {
 	return req, nil
 }
 
+// NewSetDepartmentMachineApprovalRequest calls the generic SetDepartmentMachineApproval builder with application/json body
+func NewSetDepartmentMachineApprovalRequest(server string, code string, body SetDepartmentMachineApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetDepartmentMachineApprovalRequestWithBody(server, code, "application/json", bodyReader)
+}
+
+// NewSetDepartmentMachineApprovalRequestWithBody constructs an http.Request for the SetDepartmentMachineApproval method, with any body, and a specified content type
+func NewSetDepartmentMachineApprovalRequestWithBody(server string, code string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/departments/%s/machine-approval", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewPutHallRequest calls the generic PutHall builder with application/json body
 func NewPutHallRequest(server string, code string, body PutHallJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8336,6 +8733,18 @@ func NewSpotChecksRequest(server string, params *SpotChecksParams) (*http.Reques
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11240,6 +11649,173 @@ func NewListSourcesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewMySpotChecksRequest constructs an http.Request for the MySpotChecks method
+func NewMySpotChecksRequest(server string, params *MySpotChecksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/spot-checks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublicSpotChecksRequest constructs an http.Request for the PublicSpotChecks method
+func NewPublicSpotChecksRequest(server string, params *PublicSpotChecksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/spot-checks/public")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRecordSpotCheckRequest calls the generic RecordSpotCheck builder with application/json body
+func NewRecordSpotCheckRequest(server string, id int, body RecordSpotCheckJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordSpotCheckRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRecordSpotCheckRequestWithBody constructs an http.Request for the RecordSpotCheck method, with any body, and a specified content type
+func NewRecordSpotCheckRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/spot-checks/%s/result", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewStaffApplicationRequest constructs an http.Request for the StaffApplication method
 func NewStaffApplicationRequest(server string, id int, params *StaffApplicationParams) (*http.Request, error) {
 	var err error
@@ -12352,6 +12928,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/decisions/{id} (the `DecisionRecord` operationId).
 	DecisionRecordWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DecisionRecordResponse, error)
 
+	// SetDepartmentMachineApprovalWithBodyWithResponse Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+	SetDepartmentMachineApprovalWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetDepartmentMachineApprovalResponse, error)
+
+	// SetDepartmentMachineApprovalWithResponse Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+	SetDepartmentMachineApprovalWithResponse(ctx context.Context, code string, body SetDepartmentMachineApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*SetDepartmentMachineApprovalResponse, error)
+
 	// PutHallWithBodyWithResponse Create or rename a service hall in a region of the directory
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -12448,7 +13038,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/pii-access (the `PersonalDataAccessLog` operationId).
 	PersonalDataAccessLogWithResponse(ctx context.Context, params *PersonalDataAccessLogParams, reqEditors ...RequestEditorFn) (*PersonalDataAccessLogResponse, error)
 
-	// SpotChecksWithResponse Machine approvals sampled for a person's check (by the item's sample_percent)
+	// SpotChecksWithResponse 双随机: every spot check of approvals no person reviewed (machine approvals and approvals on commitment), with its assigned inspector, deadline and overdue state — open ones unless asked otherwise
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13154,6 +13744,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/sources (the `ListSources` operationId).
 	ListSourcesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error)
+
+	// MySpotChecksWithResponse 双随机: the spot checks assigned to the signed-in inspector (a reviewer or head of the item's department)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/spot-checks (the `MySpotChecks` operationId).
+	MySpotChecksWithResponse(ctx context.Context, params *MySpotChecksParams, reqEditors ...RequestEditorFn) (*MySpotChecksResponse, error)
+
+	// PublicSpotChecksWithResponse 一公开: the spot checks finished in a month, by department — item, date, result and what followed; application numbers masked, nothing about the applicants. Anyone may read them
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
+	PublicSpotChecksWithResponse(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*PublicSpotChecksResponse, error)
+
+	// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+	RecordSpotCheckWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordSpotCheckResponse, error)
+
+	// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+	RecordSpotCheckWithResponse(ctx context.Context, id int, body RecordSpotCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordSpotCheckResponse, error)
 
 	// StaffApplicationWithResponse An application as staff see it — form, materials and trust levels, steps, the machine's full trace, the timeline — with personal data masked unless a purpose is given
 	//
@@ -14434,6 +15052,81 @@ func (r DecisionRecordResponse) ContentType() string {
 	return ""
 }
 
+type SetDepartmentMachineApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Department       *string `json:"department,omitempty"`
+		MachineSuspended *bool   `json:"machine_suspended,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetDepartmentMachineApprovalResponse) GetJSON200() *struct {
+	Department       *string `json:"department,omitempty"`
+	MachineSuspended *bool   `json:"machine_suspended,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetDepartmentMachineApprovalResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetDepartmentMachineApprovalResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetDepartmentMachineApprovalResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetDepartmentMachineApprovalResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SetDepartmentMachineApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetDepartmentMachineApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetDepartmentMachineApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetDepartmentMachineApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PutHallResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15035,14 +15728,10 @@ type SpotChecksResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		SpotChecks *[]struct {
-			ApplicationId *int       `json:"application_id,omitempty"`
-			CreatedAt     *time.Time `json:"created_at,omitempty"`
-			Id            *int       `json:"id,omitempty"`
-			ItemCode      *string    `json:"item_code,omitempty"`
-			Status        *string    `json:"status,omitempty"`
-		} `json:"spot_checks,omitempty"`
+		SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -15051,15 +15740,14 @@ type SpotChecksResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r SpotChecksResponse) GetJSON200() *struct {
-	SpotChecks *[]struct {
-		ApplicationId *int       `json:"application_id,omitempty"`
-		CreatedAt     *time.Time `json:"created_at,omitempty"`
-		Id            *int       `json:"id,omitempty"`
-		ItemCode      *string    `json:"item_code,omitempty"`
-		Status        *string    `json:"status,omitempty"`
-	} `json:"spot_checks,omitempty"`
+	SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SpotChecksResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19571,6 +20259,200 @@ func (r ListSourcesResponse) ContentType() string {
 	return ""
 }
 
+type MySpotChecksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MySpotChecksResponse) GetJSON200() *struct {
+	SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MySpotChecksResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MySpotChecksResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MySpotChecksResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r MySpotChecksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MySpotChecksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MySpotChecksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MySpotChecksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublicSpotChecksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Results *[]SpotCheckResult `json:"results,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublicSpotChecksResponse) GetJSON200() *struct {
+	Results *[]SpotCheckResult `json:"results,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublicSpotChecksResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r PublicSpotChecksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublicSpotChecksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublicSpotChecksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublicSpotChecksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RecordSpotCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SpotCheck
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON200() *SpotCheck {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RecordSpotCheckResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordSpotCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordSpotCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordSpotCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordSpotCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type StaffApplicationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21444,6 +22326,32 @@ func (c *ClientWithResponses) DecisionRecordWithResponse(ctx context.Context, id
 	return ParseDecisionRecordResponse(rsp)
 }
 
+// SetDepartmentMachineApprovalWithBodyWithResponse Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+func (c *ClientWithResponses) SetDepartmentMachineApprovalWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetDepartmentMachineApprovalResponse, error) {
+	rsp, err := c.SetDepartmentMachineApprovalWithBody(ctx, code, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetDepartmentMachineApprovalResponse(rsp)
+}
+
+// SetDepartmentMachineApprovalWithResponse Suspend or resume machine approval (秒批) of every item of a department at once, with a reason; audited
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/admin/departments/{code}/machine-approval (the `SetDepartmentMachineApproval` operationId).
+func (c *ClientWithResponses) SetDepartmentMachineApprovalWithResponse(ctx context.Context, code string, body SetDepartmentMachineApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*SetDepartmentMachineApprovalResponse, error) {
+	rsp, err := c.SetDepartmentMachineApproval(ctx, code, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetDepartmentMachineApprovalResponse(rsp)
+}
+
 // PutHallWithBodyWithResponse Create or rename a service hall in a region of the directory
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -21612,7 +22520,7 @@ func (c *ClientWithResponses) PersonalDataAccessLogWithResponse(ctx context.Cont
 	return ParsePersonalDataAccessLogResponse(rsp)
 }
 
-// SpotChecksWithResponse Machine approvals sampled for a person's check (by the item's sample_percent)
+// SpotChecksWithResponse 双随机: every spot check of approvals no person reviewed (machine approvals and approvals on commitment), with its assigned inspector, deadline and overdue state — open ones unless asked otherwise
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22877,6 +23785,58 @@ func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, reqEd
 	return ParseListSourcesResponse(rsp)
 }
 
+// MySpotChecksWithResponse 双随机: the spot checks assigned to the signed-in inspector (a reviewer or head of the item's department)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/spot-checks (the `MySpotChecks` operationId).
+func (c *ClientWithResponses) MySpotChecksWithResponse(ctx context.Context, params *MySpotChecksParams, reqEditors ...RequestEditorFn) (*MySpotChecksResponse, error) {
+	rsp, err := c.MySpotChecks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMySpotChecksResponse(rsp)
+}
+
+// PublicSpotChecksWithResponse 一公开: the spot checks finished in a month, by department — item, date, result and what followed; application numbers masked, nothing about the applicants. Anyone may read them
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
+func (c *ClientWithResponses) PublicSpotChecksWithResponse(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*PublicSpotChecksResponse, error) {
+	rsp, err := c.PublicSpotChecks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublicSpotChecksResponse(rsp)
+}
+
+// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+func (c *ClientWithResponses) RecordSpotCheckWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordSpotCheckResponse, error) {
+	rsp, err := c.RecordSpotCheckWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordSpotCheckResponse(rsp)
+}
+
+// RecordSpotCheckWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/result (the `RecordSpotCheck` operationId).
+func (c *ClientWithResponses) RecordSpotCheckWithResponse(ctx context.Context, id int, body RecordSpotCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordSpotCheckResponse, error) {
+	rsp, err := c.RecordSpotCheck(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordSpotCheckResponse(rsp)
+}
+
 // StaffApplicationWithResponse An application as staff see it — form, materials and trust levels, steps, the machine's full trace, the timeline — with personal data masked unless a purpose is given
 //
 // For staff whose department has a step of it, supervisors, and window clerks for an application taken in at a window of their hall or gone to the window's acceptance step; a citizen's own draft is nobody's but theirs (404). ID numbers, phones, addresses and people's names are masked (form fields of those types, provenance, mismatches, materials' references, co-parties, the timeline). With `purpose`, staff holding `pii:view` (clerks, reviewers, heads) get them in full and the view is written to the personal-data access log; a `purpose` given empty or shorter than 4 characters is refused with `purpose_required`.
@@ -24035,6 +24995,63 @@ func ParseDecisionRecordResponse(rsp *http.Response) (*DecisionRecordResponse, e
 	return response, nil
 }
 
+// ParseSetDepartmentMachineApprovalResponse parses an HTTP response from a SetDepartmentMachineApprovalWithResponse call
+func ParseSetDepartmentMachineApprovalResponse(rsp *http.Response) (*SetDepartmentMachineApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetDepartmentMachineApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Department       *string `json:"department,omitempty"`
+			MachineSuspended *bool   `json:"machine_suspended,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParsePutHallResponse parses an HTTP response from a PutHallWithResponse call
 func ParsePutHallResponse(rsp *http.Response) (*PutHallResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24498,18 +25515,19 @@ func ParseSpotChecksResponse(rsp *http.Response) (*SpotChecksResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			SpotChecks *[]struct {
-				ApplicationId *int       `json:"application_id,omitempty"`
-				CreatedAt     *time.Time `json:"created_at,omitempty"`
-				Id            *int       `json:"id,omitempty"`
-				ItemCode      *string    `json:"item_code,omitempty"`
-				Status        *string    `json:"status,omitempty"`
-			} `json:"spot_checks,omitempty"`
+			SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error
@@ -27811,6 +28829,151 @@ func ParseListSourcesResponse(rsp *http.Response) (*ListSourcesResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMySpotChecksResponse parses an HTTP response from a MySpotChecksWithResponse call
+func ParseMySpotChecksResponse(rsp *http.Response) (*MySpotChecksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MySpotChecksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			SpotChecks *[]SpotCheck `json:"spot_checks,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublicSpotChecksResponse parses an HTTP response from a PublicSpotChecksWithResponse call
+func ParsePublicSpotChecksResponse(rsp *http.Response) (*PublicSpotChecksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublicSpotChecksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Results *[]SpotCheckResult `json:"results,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecordSpotCheckResponse parses an HTTP response from a RecordSpotCheckWithResponse call
+func ParseRecordSpotCheckResponse(rsp *http.Response) (*RecordSpotCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordSpotCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SpotCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

@@ -114,6 +114,13 @@ var accessTable = map[string]access{
 	"POST /me/credit/repairs":                                 {body: "record_id=999999&pledge=yes", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/credit-repairs":                           {allowed: []string{head}},
 	"POST /api/v1/me/eligibility":                             {body: `{"consent":true}`, allowed: []string{applicant, legalRep, agent}},
+	// Spot checks (双随机一公开): inspectors list theirs, supervisors all and switch departments; the results are public.
+	"GET /api/v1/spot-checks":                               {allowed: []string{reviewer, head}},
+	"GET /api/v1/spot-checks/public":                        {path: "/api/v1/spot-checks/public?department=civil&period=2026-12"},
+	"PUT /api/v1/admin/departments/{code}/machine-approval": {path: "/api/v1/admin/departments/civil/machine-approval", body: `{"suspended":false,"reason":"test"}`, allowed: []string{supervisor, catAdmin}},
+	"GET /workbench/spot-checks":                            {allowed: []string{reviewer, head, supervisor}},
+	"POST /workbench/spot-checks/department-switch":         {body: "department=civil&suspended=false&reason=test", allowed: []string{supervisor, catAdmin}},
+	"GET /spot-checks":                                      {path: "/spot-checks"},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"GET /api/v1/tasks":                {allowed: []string{clerk, reviewer, head}},
 	"POST /api/v1/window/applications": {body: `{}`, allowed: []string{clerk}},

@@ -215,6 +215,10 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	} else if n > 0 {
 		logger.Info("sealed rating comments left in plaintext by an earlier version", "comments", n)
 	}
+	spotChecksHandler, err := application.NewSpotChecksHandler(applications.SpotChecks, logger)
+	if err != nil {
+		return nil, err
+	}
 	bundles := bundle.New(bundle.Deps{DB: db, Catalog: catalogStore, Drafts: applications.Drafts, Identities: ids, Licences: licences, Protector: opts.protector, Queue: queue})
 	portalHandler, err := portal.NewHandler(portal.Deps{Bundles: bundles, Ratings: ratings, DB: db, Org: orgStore, Catalog: catalogStore, Stats: stats, Drafts: applications.Drafts, Modes: applications.Modes, Licences: licences,
 		Identities: ids, Outbox: outbox, Secure: opts.secureCookie, Logger: logger, WarningDays: opts.warningDays,
@@ -222,7 +226,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
+	routes = append(routes, portalHandler, application.NewHandler(applications, logger), modesHandler, spotChecksHandler, hub.Handler{}, notify.NewHandler(outbox, logger), workday.NewHandler(calendar, logger), licenceHandler)
 	staff, err := workbench.NewHandler(workbench.Deps{Bundles: bundles, Drafts: applications.Drafts, Tasks: applications.Tasks, Modes: applications.Modes, Deadlines: applications.Deadlines,
 		Catalog: catalogStore, Identities: ids, Calendar: calendar, Org: orgStore, Outbox: outbox, Proactive: engine,
 		Published: func(ctx context.Context) { indexer.Refresh(ctx) }, Logger: logger})

@@ -77,6 +77,7 @@ var objectKinds = map[string]string{
 	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
 	"rectification": "A: 张三's bad rating of his senior card (民政); B: 王五's bad rating of his 无房证明 (不动产)",
 	"credit_repair": "A: 张三's repair of a record of his senior card (民政); B: 王五's repair of a record of his 无房证明 (不动产)",
+	"spot_check":    "A: a spot check of 张三's senior card (民政) assigned to the civil affairs reviewer; B: one of application B (不动产) assigned to its head",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -120,6 +121,7 @@ var notObjects = map[string]string{
 	"GET /rate/{token}/qr":                                               "a rating token, not an id: holding it is the access (TestAccessByRole)",
 	"GET /kiosk/rate/{token}":                                            "a rating token, not an id: holding it is the access (TestAccessByRole)",
 	"POST /kiosk/rate/{token}":                                           "a rating token, not an id: holding it is the access (TestAccessByRole)",
+	"PUT /api/v1/admin/departments/{code}/machine-approval":              "a department's machine switch, for supervisors and catalogue administrators (TestAccessByRole)",
 }
 
 func init() {
@@ -253,6 +255,9 @@ func init() {
 		"POST /workbench/rectifications/{id}/callback": r("rectification", "/workbench/rectifications/{id}/callback", "note=x&resolved=yes", who(supervisor), who(supervisor)),
 		"POST /api/v1/rectifications/{id}/answer":      r("rectification", "/api/v1/rectifications/{id}/answer", `{"answer":"x"}`, who(reviewer, head), who(headY)),
 		"POST /api/v1/rectifications/{id}/callback":    r("rectification", "/api/v1/rectifications/{id}/callback", `{"note":"x","resolved":true}`, who(supervisor), who(supervisor)),
+		// A spot check is its assigned inspector's alone (a failure without findings is refused after the check).
+		"POST /api/v1/spot-checks/{id}/result":    r("spot_check", "/api/v1/spot-checks/{id}/result", `{"result":"fail"}`, who(reviewer), who(headY)),
+		"POST /workbench/spot-checks/{id}/result": r("spot_check", "/workbench/spot-checks/{id}/result", "result=fail", who(reviewer), who(headY)),
 	} {
 		objectRoutes[pattern] = rule
 	}
@@ -270,6 +275,7 @@ func TestObjectAccessAcrossOwnersAndDepartments(t *testing.T) {
 		withRegistries(t, a)
 		h := srv.Handler()
 		world, headers := buildObjectWorld(t, h, a)
+		addSpotCheckObjects(t, db, a, world)
 
 		var tried, refused int
 		covered := map[string]bool{}

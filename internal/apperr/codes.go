@@ -337,6 +337,14 @@ const (
 	CreditRepairTooEarly    Code = "credit_repair_too_early"
 	CreditPledgeRequired    Code = "credit_pledge_required"
 	CreditStatementRequired Code = "credit_statement_required"
+	// Spot checks (双随机一公开, application/spotchecks.go).
+	SpotCheckNotFound Code = "spot_check_not_found"
+	NotYourSpotCheck  Code = "not_your_spot_check"
+	SpotCheckDone     Code = "spot_check_done"
+	FindingsRequired  Code = "findings_required"
+	BadSpotStatus     Code = "bad_spot_status"
+	BadSpotResult     Code = "bad_spot_result"
+	BadMonth          Code = "bad_month"
 )
 
 // words is the one table of what people read for each code: what went
@@ -674,4 +682,12 @@ var words = map[Code]Words{
 	CreditRepairTooEarly:    {Zh: "该信用记录形成时间尚短，暂不能申请修复，请在可申请日期后再来。", En: "This record is too recent to repair. Apply on or after the date given."},
 	CreditPledgeRequired:    {Zh: "请阅读并勾选信用承诺书后再提交。", En: "Read and tick the credit pledge before you apply."},
 	CreditStatementRequired: {Zh: "请说明您已如何纠正失信行为、履行相关义务（不超过2000字）。", En: "Say how you have put the matter right and met your obligations (up to 2000 characters)."},
+	// Spot checks (双随机一公开).
+	SpotCheckNotFound: {Zh: "您的部门没有该抽查任务。", En: "There is no such spot check in your department."},
+	NotYourSpotCheck:  {Zh: "该抽查任务已随机分配给本部门其他核查人员，只有被分配的人员可以记录结果。", En: "This spot check was assigned to another inspector: only they can record its result."},
+	SpotCheckDone:     {Zh: "该抽查任务已记录结果。", En: "This spot check's result is recorded already."},
+	FindingsRequired:  {Zh: "抽查不合格或责令整改时须写明发现的问题（不超过2000字）。", En: "A spot check that does not pass must say what was found (up to 2000 characters)."},
+	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格、不合格或责令整改。", En: "The status must be open, confirmed, violation or corrected."},
+	BadSpotResult:     {Zh: "请选择抽查结果：合格、不合格或责令整改。", En: "Choose the result: pass, fail or correct."},
+	BadMonth:          {Zh: "月份的格式为 年-月，例如 2026-12。", En: "Write the month as YYYY-MM, e.g. 2026-12."},
 }

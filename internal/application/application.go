@@ -129,7 +129,8 @@ type core struct {
 	// credit keeps the applicants' credit standing (信用).
 	credit *credit.Service
 	now    func() time.Time
-	sample func() float64 // [0,1), for spot-check sampling
+	sample func() float64  // [0,1), for spot-check sampling
+	pick   func(n int) int // [0,n), the spot check's inspector (cryptoPick)
 	// pii seals the columns that hold personal data (rows.go).
 	pii *pii.Protector
 }
@@ -139,7 +140,7 @@ func newCore(d Deps) *core {
 	c := &core{db: d.DB, catalog: d.Catalog, ids: d.Identities, reader: d.Reader, rules: &rules.Cache{},
 		calendars: d.Calendars, notify: d.Notifier, licences: d.Licences, registries: d.Registries, pii: d.Protector, warnDays: d.WarningDays,
 		queue: d.Queue, partyDays: cmp.Or(d.PartyDays, DefaultPartyDays), credit: d.Credit,
-		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample}
+		now: func() time.Time { return time.Now().UTC() }, sample: defaultSample, pick: cryptoPick}
 	if c.credit == nil {
 		c.credit = credit.New(credit.Deps{DB: d.DB, Registries: d.Registries, Persons: d.Identities, Notifier: d.Notifier, Protector: d.Protector,
 			Now: func() time.Time { return c.now() }})

@@ -493,7 +493,8 @@ func TestMachineApprovalsAreSampledForSpotChecks(t *testing.T) {
 		a := submitSeniorCard(t, f)
 		f.apps.SetSample(func() float64 { return 0.99 })
 		submitSeniorCard(t, f)
-		checks, err := f.apps.Decisions.SpotChecks(ctx, "")
+		sup := newStaff(t, f.ids, "sup", "gsdb", authz.Supervisor)
+		checks, err := f.apps.SpotChecks.List(ctx, sup, application.SpotFilter{Status: "open"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -92,7 +92,11 @@ func (s *core) approveOnCommitment(ctx context.Context, tx *sql.Tx, a *Applicati
 		Department: it.Department, Days: days, OpenedAt: now, Deadline: due, Note: "核查期限 " + day}); err != nil {
 		return fmt.Errorf("plan the inspection of application %d: %w", a.ID, err)
 	}
-	return s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, withProvisional("核查期限 "+day, cal, now, due, true), map[string]any{"due": day})
+	if err := s.record(ctx, tx, a.ID, system, "inspection_scheduled", a.Status, a.Status, withProvisional("核查期限 "+day, cal, now, due, true), map[string]any{"due": day}); err != nil {
+		return err
+	}
+	// Approved with no one looking: sampled like a machine approval (双随机).
+	return s.sampleSpotCheck(ctx, tx, a.ID, a.Number, it, "commitment", spotDeciderNone, now)
 }
 
 // RecordInspection is an inspector's finding on a commitment approval:

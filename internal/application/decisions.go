@@ -19,7 +19,6 @@ import (
 	"yiwang/internal/ident"
 	"yiwang/internal/pii"
 	"yiwang/internal/rules"
-	"yiwang/internal/store"
 	"yiwang/internal/workday"
 )
 
@@ -174,7 +173,7 @@ const noRules = "rules.none"
 var peopleDecide = rules.Reason{Code: "mode.manual", Text: catalog.Text{Zh: "本事项由工作人员审批，审查规则的核验结果供审核参考", En: "Staff decide this item; the review rules' results are advice for them"}}
 
 // saveDecision stores the record with the submission and, for a machine
-// approval, samples it into a spot check at the item's rate.
+// approval, samples it into a spot check at the item's rate (spotchecks.go).
 func (s *core) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it catalog.Item, d rules.Decision) error {
 	record, err := json.Marshal(d)
 	if err != nil {
@@ -188,10 +187,9 @@ func (s *core) saveDecision(ctx context.Context, tx *sql.Tx, a Application, it c
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, string(d.Outcome), a.VersionID, d.RulesDigest, d.InputsDigest, sealed, d.TookNS, "machine", d.At); err != nil {
 		return fmt.Errorf("save decision: %w", err)
 	}
-	if d.Outcome == rules.Approve && it.Approval.SamplePercent > 0 && s.sample()*100 < it.Approval.SamplePercent {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO spot_checks (application_id, item_code, status, created_at) VALUES ($1, $2, 'open', $3)`, a.ID, it.Code, d.At); err != nil {
-			return fmt.Errorf("sample for spot check: %w", err)
-		}
+	if d.Outcome == rules.Approve && it.Approval.Mode == "auto" {
+		// A commitment's approval is sampled where it is made (approveOnCommitment).
+		return s.sampleSpotCheck(ctx, tx, a.ID, a.Number, it, "auto", spotDeciderNone, d.At)
 	}
 	return nil
 }
@@ -304,14 +302,22 @@ func isIDNumber(s string) bool {
 	return err == nil
 }
 
-// machineSuspended reports whether machine approval of an item is switched off.
+// machineSuspended reports whether machine approval of an item is switched
+// off, for the item alone or for its whole department (spotchecks.go).
 func (s *core) machineSuspended(ctx context.Context, code string) (bool, error) {
 	var suspended bool
-	err := s.db.QueryRowContext(ctx, `SELECT machine_suspended FROM item_controls WHERE item_code = $1`, code).Scan(&suspended)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM item_controls WHERE item_code = $1 AND machine_suspended)
+		OR EXISTS (SELECT 1 FROM department_controls d JOIN catalog_items i ON i.department_code = d.department_code WHERE i.code = $1 AND d.machine_suspended)`, code).Scan(&suspended)
 	return suspended, err
+}
+
+// setItemSwitch writes an item's machine switch inside tx; by is the staff
+// account, 0 for the platform (spotchecks.go).
+func setItemSwitch(ctx context.Context, tx *sql.Tx, code string, suspended bool, reason string, by int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+		code, suspended, reason, by, at)
+	return err
 }
 
 // SetMachineSuspended switches an item's machine approval off or on, at once
@@ -324,36 +330,12 @@ func (s *Decisions) SetMachineSuspended(ctx context.Context, p authz.Principal, 
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO item_controls (item_code, machine_suspended, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (item_code) DO UPDATE SET machine_suspended = excluded.machine_suspended, reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
-			code, suspended, reason, p.AccountID, s.now())
-		if err != nil {
+		if err := setItemSwitch(ctx, tx, code, suspended, reason, p.AccountID, s.now()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "config.machine_approval",
 			ObjectKind: "catalog_item", ObjectID: code, Detail: map[string]any{"suspended": suspended}})
 	})
-}
-
-// SpotCheck is a sampled machine approval awaiting a person's check.
-type SpotCheck struct {
-	ID            int64     `json:"id"`
-	ApplicationID int64     `json:"application_id"`
-	ItemCode      string    `json:"item_code"`
-	Status        string    `json:"status"`
-	CreatedAt     time.Time `json:"created_at"`
-}
-
-// SpotChecks lists spot checks, open ones first, newest first.
-func (s *Decisions) SpotChecks(ctx context.Context, status string) ([]SpotCheck, error) {
-	if status == "" {
-		status = "open"
-	}
-	return orEmpty(store.All(ctx, s.db, func(row store.Scanner) (SpotCheck, error) {
-		var c SpotCheck
-		err := row.Scan(&c.ID, &c.ApplicationID, &c.ItemCode, &c.Status, &c.CreatedAt)
-		return c, err
-	}, `SELECT id, application_id, item_code, status, created_at FROM spot_checks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, status))
 }
 
 // defaultSample draws from [0,1) for spot-check sampling.

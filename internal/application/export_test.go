@@ -1,6 +1,8 @@
 package application
 
 import (
+	"context"
+	"database/sql"
 	"time"
 
 	"yiwang/internal/apperr"
@@ -12,6 +14,9 @@ import (
 // SetSample replaces the spot-check draw, for tests.
 func (s Services) SetSample(f func() float64) { s.Drafts.sample = f }
 
+// SetPick replaces the draw of a spot check's inspector, for tests.
+func (s Services) SetPick(f func(n int) int) { s.Drafts.pick = f }
+
 // SetNow replaces the services' clock, for tests.
 func (s Services) SetNow(f func() time.Time) { s.Drafts.now = f }
 
@@ -20,3 +25,14 @@ func (s Services) SetWarningDays(n int) { s.Drafts.warnDays = n }
 
 // CheckValue is checkValue, for the fuzz target.
 func CheckValue(f catalog.Field, v any) *apperr.Words { return checkValue(f, v) }
+
+// DrawInspector draws a spot check's inspector of dept other than decider.
+func (s Services) DrawInspector(ctx context.Context, dept string, decider int64) (int64, error) {
+	var id int64
+	err := s.Drafts.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = s.Drafts.drawInspector(ctx, tx, dept, decider)
+		return err
+	})
+	return id, err
+}

@@ -35,7 +35,6 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/me/data-reads", authz.ActForOwn, h.dataReads)
 	r.HandleFunc("GET /api/v1/admin/decisions/{id}", authz.DecisionTrace, h.decisionRecord)
 	r.HandleFunc("PUT /api/v1/admin/catalog/items/{code}/machine-approval", authz.MachineSwitch, h.machineSwitch)
-	r.HandleFunc("GET /api/v1/admin/spot-checks", authz.Supervise, h.spotChecks)
 	r.HandleFunc("GET /api/v1/supervision/overdue", authz.OverdueView, h.overdue)
 	r.HandleFunc("POST /api/v1/applications/{id}/correction", authz.ActForOwn, h.supplyCorrection)
 	r.HandleFunc("POST /api/v1/applications/{id}/withdraw", authz.ActForOwn, h.withdraw)
@@ -272,11 +271,14 @@ func (h *Handler) decisionRecord(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, d)
 }
 
+// switchRequest turns machine approval off or on, saying why.
+type switchRequest struct {
+	Suspended bool   `json:"suspended"`
+	Reason    string `json:"reason"`
+}
+
 func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Suspended bool   `json:"suspended"`
-		Reason    string `json:"reason"`
-	}
+	var req switchRequest
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -288,15 +290,6 @@ func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
 	}
 	h.logger.InfoContext(r.Context(), "machine approval switched", "item", code, "suspended", req.Suspended, "by", authz.From(r.Context()).AccountID)
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"item_code": code, "machine_suspended": req.Suspended})
-}
-
-func (h *Handler) spotChecks(w http.ResponseWriter, r *http.Request) {
-	list, err := h.svc.Decisions.SpotChecks(r.Context(), r.URL.Query().Get("status"))
-	if err != nil {
-		httpx.WriteError(w, r, h.logger, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"spot_checks": list})
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {

@@ -24,12 +24,15 @@ type Services struct {
 	Tasks     *Tasks
 	Deadlines *Deadlines
 	Modes     *Modes
+	// SpotChecks are the checks of sampled approvals (双随机一公开).
+	SpotChecks *SpotChecks
 }
 
 // NewServices returns the application services.
 func NewServices(d Deps) Services {
 	c := newCore(d)
-	return Services{Drafts: &Drafts{core: c, limits: d.Limits, blobs: d.Blobs}, Decisions: &Decisions{c}, Tasks: &Tasks{c}, Deadlines: &Deadlines{c}, Modes: &Modes{c}}
+	return Services{Drafts: &Drafts{core: c, limits: d.Limits, blobs: d.Blobs}, Decisions: &Decisions{c}, Tasks: &Tasks{c}, Deadlines: &Deadlines{c}, Modes: &Modes{c},
+		SpotChecks: &SpotChecks{core: c, Threshold: DefaultErrorThreshold, MinChecked: DefaultMinChecked, Window: DefaultErrorWindow}}
 }
 
 // Drafts is the applicant's side of an application: starting it (online or
@@ -41,8 +44,8 @@ type Drafts struct {
 	blobs  blob.Store        // uploaded materials
 }
 
-// Decisions is the machine decision (秒批) seen from outside: its records,
-// the machine switch per item, the spot checks of machine approvals.
+// Decisions is the machine decision (秒批) seen from outside: its records
+// and the machine switch per item.
 type Decisions struct{ *core }
 
 // Tasks is the back office: inboxes, claiming, deciding steps, corrections,

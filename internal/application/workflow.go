@@ -70,6 +70,10 @@ func (s *core) tell(ctx context.Context, tx *sql.Tx, a *Application, kind string
 	case "correction_requested":
 		n.TitleZh, n.TitleEn = "办件 "+ref+" 需要补正材料", "Application "+ref+" needs corrections"
 		n.BodyZh, n.BodyEn = "请查看需要补正的全部内容并一次提交；补正期间办理时限暂停。", "See everything to correct and supply it at once; the time limit is paused meanwhile."
+	case "spot_check_corrected":
+		n.Kind = notify.Decision
+		n.TitleZh, n.TitleEn = "办件 "+ref+" 经抽查需要整改", "Application "+ref+" needs correcting after a spot check"
+		n.BodyZh, n.BodyEn = "抽查发现的问题和整改要求见办件详情，请按要求整改。", "What the spot check found and what to correct are in the application's details."
 	case "revoked":
 		n.Kind = notify.Decision
 		n.TitleZh, n.TitleEn = "办件 "+ref+" 的许可已被撤销", "The approval of application "+ref+" was revoked"

@@ -248,8 +248,8 @@ func (it *LoadedItem) check(depts map[string]Department, licences map[string]Lic
 	if it.Approval.Mode == "auto" && len(it.Rules) == 0 {
 		add("/approval/mode", "系统自动审批（auto）至少需要一条规则：没有规则将一律批准", "machine approval (auto) needs at least one rule: without rules everything would be approved")
 	}
-	if it.Approval.Mode != "auto" && it.Approval.SamplePercent > 0 {
-		add("/approval/sample_percent", "抽查比例只适用于系统自动审批（mode auto）", "spot-check sampling applies to machine approvals only (mode auto)")
+	if it.Approval.Mode != "auto" && it.Approval.Mode != "commitment" && it.Approval.SamplePercent > 0 {
+		add("/approval/sample_percent", "抽查比例只适用于无人审查的审批（mode auto 或 commitment）", "spot-check sampling applies to approvals no person reviews only (mode auto or commitment)")
 	}
 	for i, f := range it.Fees.Items {
 		checkWhen(fmt.Sprintf("/fees/items/%d", i), f.When)

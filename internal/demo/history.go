@@ -672,7 +672,7 @@ func (h *history) applicationChunk(k int) (*histBatch, error) {
 			"submitted_at", "number", "channel", "hall_code", "intake_by", "stage", "accepted_at", "deadline", "decided_at", "reasons", "revision"),
 		events:    b.table("application_events", false, "application_id", "at", "actor_kind", "actor_id", "actor_name", "action", "from_status", "to_status", "note", "details"),
 		decisions: b.table("decisions", false, "application_id", "outcome", "version_id", "rules_digest", "inputs_digest", "record", "took_ns", "actor", "decided_at"),
-		spot:      b.table("spot_checks", false, "application_id", "item_code", "status", "created_at", "checked_by", "checked_at"),
+		spot:      b.table("spot_checks", false, "application_id", "item_code", "status", "created_at", "checked_by", "checked_at", "department", "mode", "inspector", "due_at"),
 		tasks: b.table("tasks", false, "application_id", "stage", "step_id", "name_zh", "name_en", "department", "role", "days", "grp", "status",
 			"assignee", "opened_at", "deadline", "claimed_at", "done_at", "done_by", "reasons", "hall_id"),
 		reads:    b.table("data_reads", false, "at", "subject_idx", "source", "fields", "reader", "reader_name", "purpose", "application", "consent_id", "outcome"),
@@ -980,11 +980,14 @@ func (h *history) decision(l *life, t appTables, r *rand.Rand) error {
 	}
 	t.decisions.add(l.id, string(d.Outcome), l.it.versionID, d.RulesDigest, d.InputsDigest, sealed, d.TookNS, "machine", d.At)
 	if l.outcome == rules.Approve && it.Approval.SamplePercent > 0 && r.Float64()*100 < it.Approval.SamplePercent {
+		// Assigned to the department's inspector (双随机), due in two weeks:
+		// about ten working days.
+		inspector := nullID(h.staffFor(it.Department, "reviewer").id)
+		due := l.submitted.AddDate(0, 0, 14)
 		if l.created.Before(h.end.AddDate(0, 0, -30)) {
-			sup := h.staffFor("gsdb", "supervisor")
-			t.spot.add(l.id, it.Code, "confirmed", l.submitted, nullID(sup.id), l.submitted.Add(72*time.Hour))
+			t.spot.add(l.id, it.Code, "confirmed", l.submitted, inspector, l.submitted.Add(72*time.Hour), it.Department, "auto", inspector, due)
 		} else {
-			t.spot.add(l.id, it.Code, "open", l.submitted, nil, nil)
+			t.spot.add(l.id, it.Code, "open", l.submitted, nil, nil, it.Department, "auto", inspector, due)
 		}
 	}
 	return nil

@@ -58,6 +58,8 @@ var labels = map[string]map[string][2]string{
 		"deadline_recounted": {"时限重新计算", "Deadline recounted"}, "enterprise_registered": {"企业已登记", "Enterprise registered"},
 		"licence_not_issued": {"证照未能签发", "Licence not issued"}, "licence_cancelled": {"证照已注销", "Licence cancelled"},
 		"licence_not_cancelled": {"无可注销的有效证照", "No licence in force to cancel"},
+		"spot_check_passed":     {"双随机抽查合格", "Spot check passed"},
+		"spot_check_corrected":  {"抽查责令整改", "Correction ordered after a spot check"},
 		"declined":              {"本人放弃", "Declined by the person"},
 	},
 	// Who did it, in a timeline.
@@ -148,6 +150,14 @@ var labels = map[string]map[string][2]string{
 		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
 		"rectification_answer": {"差评整改答复", "Rectification answered"},
+		"spot_check":           {"双随机抽查", "Spot check"},
+	},
+	// Spot checks (双随机一公开): a check's status, the public result, the
+	// approval mode sampled.
+	"spot_check": {
+		"open": {"待核查", "To check"}, "confirmed": {"合格", "Pass"}, "violation": {"不合格", "Fail"},
+		"corrected": {"不合格（责令整改）", "Fail (to be corrected)"}, "correct": {"不合格（责令整改）", "Fail (to be corrected)"},
+		"pass": {"合格", "Pass"}, "fail": {"不合格", "Fail"}, "auto": {"秒批（自动审批）", "Machine approval"}, "commitment": {"告知承诺", "Approval on commitment"},
 	},
 	// 好差评 (internal/rating): how a rating came, a rectification's state,
 	// the person's verdict on it.

@@ -57,7 +57,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "queue.html", pick(lang, "我的待办", "My queue"), map[string]any{
 		"Tasks": rows, "All": all, "Late": late, "Department": p.Department,
 		"Clerk": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView), "Repairs": p.Can(authz.Decide),
-		"Rectify": p.Can(authz.Rectify) || p.Can(authz.Supervise),
+		"Rectify": p.Can(authz.Rectify) || p.Can(authz.Supervise), "SpotChecks": p.Can(authz.Inspect),
 	})
 }
 
