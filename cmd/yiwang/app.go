@@ -16,6 +16,7 @@ import (
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/consult"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
 	"yiwang/internal/jobs"
@@ -65,6 +66,10 @@ type app struct {
 	// proactive finds who qualifies and grants or offers (主动服务).
 	proactive *proactive.Engine
 	bundles   *bundle.Service
+
+	// consults are 我要问、我要投诉; as a supervision.Watcher they
+	// report what is answered late.
+	consults *consult.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -218,9 +223,17 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger))
+	consultations := consult.New(consult.Deps{DB: db, Catalog: catalogStore, Org: orgStore, Index: index, Protector: opts.protector, Limits: limiter,
+		Calendar: calendar.Calendar})
+	consultHandler, err := consult.NewHandler(consultations, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, consultHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
+		consults:     consultations,
 		bundles:      bundles,
 		licences:     licences,
 		keyring:      keyring,

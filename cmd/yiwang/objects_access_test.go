@@ -17,6 +17,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/bundle"
+	"yiwang/internal/consult"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
 	"yiwang/internal/notify"
@@ -73,6 +74,7 @@ var objectKinds = map[string]string{
 	"authorisation": "A: the demo company's authorisation of an agent (张三 is its legal representative)",
 	"token":         "A: a second API token of the test's system account",
 	"bundle":        "A: 王五's 企业开办 bundle case; B: 张三's 企业开办 bundle case",
+	"consultation":  "A: 王五's question to 民政 (civil), under his name; B: 张三's question to 不动产 (realestate), under his name",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -141,6 +143,16 @@ func init() {
 		// A bundle case is its applicant's (张三 also while acting for his company).
 		"GET /api/v1/bundle-cases/{id}": r("bundle", "/api/v1/bundle-cases/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
+		// A consultation is rated by its sender (or its code's holder) and
+		// answered by its department; supervisors read any. Unanswered, a
+		// rating and a close without an answer are refused after the check.
+		"POST /api/v1/consultations/{id}/rating":       r("consultation", "/api/v1/consultations/{id}/rating", `{"rating":"satisfied"}`, who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/consultations/{id}/rating":           r("consultation", "/me/consultations/{id}/rating", "rating=satisfied", who(applicant), who(otherCitizen, legalRep)),
+		"GET /workbench/consultations/{id}":            r("consultation", "/workbench/consultations/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
+		"POST /workbench/consultations/{id}/answer":    r("consultation", "/workbench/consultations/{id}/answer", "text=", who(reviewer, head), who(headY)),
+		"POST /workbench/consultations/{id}/close":     r("consultation", "/workbench/consultations/{id}/close", "text=", who(reviewer, head), who(headY)),
+		"POST /api/v1/staff/consultations/{id}/answer": r("consultation", "/api/v1/staff/consultations/{id}/answer", `{"text":""}`, who(reviewer, head), who(headY)),
+		"POST /api/v1/staff/consultations/{id}/close":  r("consultation", "/api/v1/staff/consultations/{id}/close", `{"text":""}`, who(reviewer, head), who(headY)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
 		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
@@ -572,6 +584,19 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 			owner = otherCitizen
 		}
 		put("bundle", which, object{id: id(c.ID), owner: owner})
+	}
+	// Questions of 王五 to 民政 (A) and of 张三 to 不动产 (B), under their names.
+	for which, q := range map[string]struct{ login, dept string }{"A": {demo.WangWu, "civil"}, "B": {demo.ZhangSan, "realestate"}} {
+		p := personOf(t, a, q.login)
+		c, err := a.consults.Submit(ctx, p, "192.0.2.1", consult.NewConsultation{Kind: consult.Question, Department: q.dept, Text: "请问这个事项怎么办理？"})
+		if err != nil {
+			t.Fatalf("%s's question: %v", q.login, err)
+		}
+		owner := applicant
+		if which == "B" {
+			owner = otherCitizen
+		}
+		put("consultation", which, object{id: id(c.ID), owner: owner, dept: q.dept})
 	}
 	return w, headers
 }

@@ -127,13 +127,13 @@ func checkAnswer(text string) (string, error) {
 
 // Answer records the department's answer; the sender sees it at once.
 func (s *Service) Answer(ctx context.Context, p authz.Principal, id int64, text string) (View, error) {
-	text, err := checkAnswer(text)
-	if err != nil {
-		return View{}, err
-	}
-	err = s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
 		x, err := s.handle(ctx, tx, p, id)
 		if err != nil {
+			return err
+		}
+		// What was sent is looked at once it is known to be theirs to answer.
+		if text, err = checkAnswer(text); err != nil {
 			return err
 		}
 		now := s.d.Now()
@@ -156,16 +156,15 @@ func (s *Service) Answer(ctx context.Context, p authz.Principal, id int64, text 
 // is given; one never answered needs that answer.
 func (s *Service) Close(ctx context.Context, p authz.Principal, id int64, text string) (View, error) {
 	text = strings.TrimSpace(text)
-	if text != "" {
-		var err error
-		if text, err = checkAnswer(text); err != nil {
-			return View{}, err
-		}
-	}
 	err := s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
 		x, err := s.handle(ctx, tx, p, id)
 		if err != nil {
 			return err
+		}
+		if text != "" {
+			if text, err = checkAnswer(text); err != nil {
+				return err
+			}
 		}
 		now := s.d.Now()
 		if text == "" && x.Status == Open {
