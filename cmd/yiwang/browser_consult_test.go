@@ -68,7 +68,7 @@ func TestBrowserAnonymousComplaint(t *testing.T) {
 		}
 	}
 	b.checkA11y(t, "follow-up with the answer")
-	b.do(t, "rate it", chromedp.Click(chromedp.ID("rating-satisfied")), chromedp.Click(chromedp.ID("rate")), chromedp.WaitVisible(chromedp.ID("result")))
+	b.do(t, "rate it", chromedp.Click(chromedp.CSS(`input[value="satisfied"]`)), chromedp.Click(chromedp.CSS(`[id^="rate-"]`)), chromedp.WaitVisible(chromedp.ID("result")))
 	if got := b.text(t, "rated", "#result"); !strings.Contains(got, "评价：满意") {
 		t.Errorf("the rating is not shown:\n%s", got)
 	}

@@ -503,13 +503,18 @@ func (s *Service) Mine(ctx context.Context, p authz.Principal) ([]View, error) {
 	if !p.SignedIn() {
 		return nil, authz.Require(p, authz.SignedIn)
 	}
-	rows, err := store.All(ctx, s.d.DB, scanRow, `SELECT `+rowColumns+rowFrom+`WHERE c.account_id = $1 ORDER BY c.id DESC LIMIT 200`, p.AccountID)
+	return s.list(ctx, false, `WHERE c.account_id = $1 ORDER BY c.id DESC LIMIT 200`, p.AccountID)
+}
+
+// list shows the consultations the condition where selects.
+func (s *Service) list(ctx context.Context, staff bool, where string, args ...any) ([]View, error) {
+	rows, err := store.All(ctx, s.d.DB, scanRow, `SELECT `+rowColumns+rowFrom+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]View, 0, len(rows))
 	for _, x := range rows {
-		v, err := s.view(ctx, s.d.DB, x, false)
+		v, err := s.view(ctx, s.d.DB, x, staff)
 		if err != nil {
 			return nil, err
 		}

@@ -32,7 +32,7 @@ type Handler struct {
 // NewHandler returns the handler.
 func NewHandler(svc *Service, logger *slog.Logger) (*Handler, error) {
 	sub, _ := fs.Sub(templateFS, "templates")
-	pages, err := web.NewRenderer(sub, template.FuncMap{"area": areaName, "viewIn": viewIn, "statuses": func() []string { return []string{Open, Answered, Closed} }}, logger)
+	pages, err := web.NewRenderer(sub, template.FuncMap{"area": areaName, "viewIn": viewIn, "rateForm": rateForm, "statuses": func() []string { return []string{Open, Answered, Closed} }}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +47,17 @@ type langView struct {
 }
 
 func viewIn(lang string, v View) langView { return langView{lang, v} }
+
+// rateArgs are what the "rate" partial needs: the form's action, and the
+// query code when the rater holds one.
+type rateArgs struct {
+	Lang, CSRF, Action, Code string
+	ID                       int64
+}
+
+func rateForm(lang, csrf, action, code string, id int64) rateArgs {
+	return rateArgs{lang, csrf, action, code, id}
+}
 
 // areaName is a subject area's name in lang.
 func areaName(lang, code string) string {

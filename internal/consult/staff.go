@@ -56,19 +56,7 @@ func (s *Service) Staff(ctx context.Context, p authz.Principal, f Filter) ([]Vie
 	default:
 		return nil, invalid(apperr.InvalidRequest, "the status must be open, answered or closed")
 	}
-	rows, err := store.All(ctx, s.d.DB, scanRow, `SELECT `+rowColumns+rowFrom+`WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT 500`, args...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]View, 0, len(rows))
-	for _, x := range rows {
-		v, err := s.view(ctx, s.d.DB, x, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return s.list(ctx, true, `WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT 500`, args...)
 }
 
 // StaffOne shows one consultation to its department's staff, or to a supervisor.
