@@ -54,6 +54,11 @@ func TestBrowserAnonymousComplaint(t *testing.T) {
 		t.Errorf("the staff page shows the contact unmasked or not as anonymous:\n%s", page)
 	}
 	staff.checkA11y(t, "staff consultation page")
+	staff.do(t, "see the contact in full", chromedp.SendKeys(chromedp.ID("purpose"), "联系投诉人核实地址"), chromedp.Click(chromedp.ID("reveal")),
+		chromedp.WaitVisible(chromedp.ID("answer-form")))
+	if got := staff.text(t, "contact", "#contact"); !strings.Contains(got, "赵六") || !strings.Contains(got, "13900000002") {
+		t.Errorf("the revealed contact reads %q", got)
+	}
 	answer := "已受理，执法人员已到现场检查，责令下架过期食品并立案调查。"
 	staff.do(t, "answer", chromedp.SendKeys(chromedp.ID("answer"), answer), chromedp.Click(chromedp.ID("send-answer")),
 		chromedp.WaitVisible(chromedp.CSS(`.reply`)))

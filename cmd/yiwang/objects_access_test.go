@@ -151,6 +151,7 @@ func init() {
 		"GET /workbench/consultations/{id}":            r("consultation", "/workbench/consultations/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
 		"POST /workbench/consultations/{id}/answer":    r("consultation", "/workbench/consultations/{id}/answer", "text=", who(reviewer, head), who(headY)),
 		"POST /workbench/consultations/{id}/close":     r("consultation", "/workbench/consultations/{id}/close", "text=", who(reviewer, head), who(headY)),
+		"POST /workbench/consultations/{id}/reveal":    r("consultation", "/workbench/consultations/{id}/reveal", "purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", who(reviewer, head), who(headY)),
 		"POST /api/v1/staff/consultations/{id}/answer": r("consultation", "/api/v1/staff/consultations/{id}/answer", `{"text":""}`, who(reviewer, head), who(headY)),
 		"POST /api/v1/staff/consultations/{id}/close":  r("consultation", "/api/v1/staff/consultations/{id}/close", `{"text":""}`, who(reviewer, head), who(headY)),
 		// A notification's link: it sends every person to /me/applications/{id},

@@ -378,10 +378,11 @@ type View struct {
 	Contact *Contact `json:"contact,omitempty"`
 }
 
-// Contact is how staff reach the sender, masked.
+// Contact is how staff reach the sender, masked unless revealed.
 type Contact struct {
-	Name  string `json:"name,omitempty"`
-	Phone string `json:"phone,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Revealed bool   `json:"revealed,omitempty"`
 }
 
 // row is a consultation as stored.
@@ -413,6 +414,20 @@ func timePtr(t sql.NullTime) *time.Time {
 	return &t.Time
 }
 
+// contact opens the sender's contact: the one given, or the name of the
+// account that sent it.
+func (s *Service) contact(x row) (Contact, error) {
+	name, err := s.open(x.nameEnc, colName)
+	if err != nil {
+		return Contact{}, err
+	}
+	phone, err := s.open(x.phoneEnc, colPhone)
+	if name == "" && x.accountName.Valid {
+		name = x.accountName.String
+	}
+	return Contact{Name: name, Phone: phone}, err
+}
+
 // notFound is the answer for a consultation the caller may not see, and
 // for a wrong query code: it says nothing about whether one exists.
 func notFound() error {
@@ -429,9 +444,9 @@ func (s *Service) load(ctx context.Context, q store.Querier, where string, args 
 }
 
 // view opens a stored consultation and its replies; staff also get the
-// masked contact and who answered. It reads the catalogue's names through
-// the pool: call it outside any transaction.
-func (s *Service) view(ctx context.Context, q store.Querier, x row, staff bool) (View, error) {
+// masked contact and who answered. names are the items' (nil: read them).
+// It reads through the pool: call it outside any transaction.
+func (s *Service) view(ctx context.Context, x row, staff bool, names map[string]catalog.Text) (View, error) {
 	v := x.View
 	var err error
 	if v.Text, err = s.open(x.textEnc, colText); err != nil {
@@ -442,27 +457,23 @@ func (s *Service) view(ctx context.Context, q store.Querier, x row, staff bool) 
 	v.Overdue = v.Status == Open && s.d.Now().After(v.DueAt)
 	v.MayRate = v.Status != Open && v.Rating == ""
 	if v.ItemCode != "" {
-		if names, err := s.d.Catalog.Names(ctx); err == nil {
-			v.ItemName = names[v.ItemCode]
+		if names == nil {
+			if names, err = s.d.Catalog.Names(ctx); err != nil {
+				return View{}, err
+			}
 		}
+		v.ItemName = names[v.ItemCode]
 	}
 	if staff {
-		name, err := s.open(x.nameEnc, colName)
+		c, err := s.contact(x)
 		if err != nil {
 			return View{}, err
 		}
-		phone, err := s.open(x.phoneEnc, colPhone)
-		if err != nil {
-			return View{}, err
-		}
-		if name == "" && x.accountName.Valid {
-			name = x.accountName.String
-		}
-		if name != "" || phone != "" {
-			v.Contact = &Contact{Name: pii.MaskName(name), Phone: pii.MaskPhone(phone)}
+		if c.Name != "" || c.Phone != "" {
+			v.Contact = &Contact{Name: pii.MaskName(c.Name), Phone: pii.MaskPhone(c.Phone)}
 		}
 	}
-	v.Replies, err = store.All(ctx, q, func(r store.Scanner) (Reply, error) {
+	v.Replies, err = store.All(ctx, s.d.DB, func(r store.Scanner) (Reply, error) {
 		var y Reply
 		var enc string
 		if err := r.Scan(&y.At, &y.Staff, &enc); err != nil {
@@ -495,7 +506,7 @@ func (s *Service) Track(ctx context.Context, address, code string) (View, error)
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, s.d.DB, x, false)
+	return s.view(ctx, x, false, nil)
 }
 
 // Mine lists the consultations p sent under their account, newest first.
@@ -512,9 +523,13 @@ func (s *Service) list(ctx context.Context, staff bool, where string, args ...an
 	if err != nil {
 		return nil, err
 	}
+	names, err := s.d.Catalog.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]View, 0, len(rows))
 	for _, x := range rows {
-		v, err := s.view(ctx, s.d.DB, x, staff)
+		v, err := s.view(ctx, x, staff, names)
 		if err != nil {
 			return nil, err
 		}
@@ -571,5 +586,5 @@ func (s *Service) byID(ctx context.Context, id int64, staff bool) (View, error) 
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, s.d.DB, x, staff)
+	return s.view(ctx, x, staff, nil)
 }

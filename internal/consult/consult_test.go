@@ -216,6 +216,22 @@ func TestAnonymousComplaintTrackedByCode(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].Contact == nil || list[0].Contact.Name == "赵六" || list[0].Contact.Phone == "13900000002" {
 			t.Fatalf("amr's list %+v, %v", list, err)
 		}
+		// Seen in full only by its department, for a stated purpose, and audited.
+		if _, err := f.svc.Reveal(ctx, f.realestate, r.ID, "联系投诉人核实情况"); code(err) != apperr.ConsultationNotFound {
+			t.Fatalf("realestate saw amr's complainant: %v", err)
+		}
+		if _, err := f.svc.Reveal(ctx, f.amr, r.ID, "看"); code(err) != apperr.PurposeRequired {
+			t.Fatalf("revealed without a purpose: %v", err)
+		}
+		full, err := f.svc.Reveal(ctx, f.amr, r.ID, "联系投诉人核实情况")
+		if err != nil || full.Contact == nil || full.Contact.Name != "赵六" || full.Contact.Phone != "13900000002" {
+			t.Fatalf("reveal: %+v, %v", full.Contact, err)
+		}
+		var views int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM audit_entries WHERE action = 'pii.view' AND object_kind = 'consultation'`).Scan(&views)
+		if views != 1 {
+			t.Fatalf("%d audited views of the contact, want 1", views)
+		}
 		answer := "已受理，执法人员将于三个工作日内现场检查。"
 		if _, err := f.svc.Answer(ctx, f.amr, r.ID, answer); err != nil {
 			t.Fatal(err)

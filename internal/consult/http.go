@@ -93,6 +93,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /workbench/consultations/{id}", authz.SignedIn, h.staffOnePage)
 	r.HandleFunc("POST /workbench/consultations/{id}/answer", authz.ReviewTasks, h.staffAnswer)
 	r.HandleFunc("POST /workbench/consultations/{id}/close", authz.ReviewTasks, h.staffClose)
+	r.HandleFunc("POST /workbench/consultations/{id}/reveal", authz.PersonalDataRaw, h.staffReveal)
 	r.HandleFunc("GET /admin/faq-suggestions", authz.CatalogManage, h.suggestionsPage)
 	r.HandleFunc("POST /admin/faq-suggestions/dismiss", authz.CatalogManage, h.dismiss)
 }
@@ -373,6 +374,7 @@ type staffData struct {
 	Status      string
 	Departments []org.Department
 	Supervisor  bool // reads every department, answers none
+	CanReveal   bool // may see the contact in full, stating why
 }
 
 func (h *Handler) staffPage(w http.ResponseWriter, r *http.Request) {
@@ -405,7 +407,23 @@ func (h *Handler) staffOnePage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, "staff_one.html", catalog.Text{Zh: "咨询投诉办理", En: "Questions and complaints"}, staffData{One: &v, Supervisor: !p.Can(authz.ReviewTasks)})
+	h.render(w, r, "staff_one.html", catalog.Text{Zh: "咨询投诉办理", En: "Questions and complaints"}, staffData{One: &v, Supervisor: !p.Can(authz.ReviewTasks), CanReveal: p.Can(authz.PersonalDataRaw)})
+}
+
+// staffReveal shows the consultation with the sender's contact in full.
+func (h *Handler) staffReveal(w http.ResponseWriter, r *http.Request) {
+	p := authz.From(r.Context())
+	id, err := pathID(r)
+	var v View
+	if err == nil {
+		v, err = h.svc.Reveal(r.Context(), p, id, r.PostFormValue("purpose"))
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.render(w, r, "staff_one.html", catalog.Text{Zh: "咨询投诉办理", En: "Questions and complaints"}, staffData{One: &v})
 }
 
 func (h *Handler) staffAnswer(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/supervision"
 )
@@ -72,7 +73,7 @@ func (s *Service) StaffOne(ctx context.Context, p authz.Principal, id int64) (Vi
 	if dept != "" && x.Department != dept {
 		return View{}, notFound()
 	}
-	return s.view(ctx, s.d.DB, x, true)
+	return s.view(ctx, x, true, nil)
 }
 
 // handle checks, inside tx and before any write, that p works in the
@@ -208,4 +209,43 @@ func (s *Service) Findings(ctx context.Context, now time.Time) ([]supervision.Fi
 		out = append(out, supervision.Finding{Department: l.dept, Kind: kind, Count: 1, Oldest: l.due, Link: "/workbench/consultations?department=" + l.dept})
 	}
 	return out, nil
+}
+
+// Reveal shows the sender's contact in full to staff of its department
+// who may see personal data, for the purpose they state; the view is
+// written to the audit trail before anything is shown. (The personal-data
+// access log names a person, and an anonymous sender is none.)
+func (s *Service) Reveal(ctx context.Context, p authz.Principal, id int64, purpose string) (View, error) {
+	if err := authz.Require(p, authz.PersonalDataRaw); err != nil {
+		return View{}, err
+	}
+	if err := pii.CheckPurpose(purpose); err != nil {
+		return View{}, err
+	}
+	var x row
+	err := s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if x, err = s.load(ctx, tx, `c.id = $1`, id); err != nil {
+			return err
+		}
+		if p.Department == "" || x.Department != p.Department {
+			return notFound()
+		}
+		return audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "pii.view",
+			ObjectKind: "consultation", ObjectID: fmt.Sprint(x.ID), Detail: map[string]any{"fields": []string{"contact_name", "contact_phone"}, "purpose": strings.TrimSpace(purpose)}})
+	})
+	if err != nil {
+		return View{}, err
+	}
+	v, err := s.view(ctx, x, true, nil)
+	if err != nil {
+		return View{}, err
+	}
+	c, err := s.contact(x)
+	if err != nil {
+		return View{}, err
+	}
+	c.Revealed = true
+	v.Contact = &c
+	return v, nil
 }
