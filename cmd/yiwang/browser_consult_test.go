@@ -90,4 +90,9 @@ func TestBrowserAnonymousComplaint(t *testing.T) {
 		t.Errorf("我要问 does not answer from the FAQ:\n%s", got)
 	}
 	b.checkA11y(t, "ask with answers")
+	b.do(t, "ask the department anyway", chromedp.SetValue(chromedp.ID("item"), "11910102MB00013338-20-00001"), chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("query-code")))
+	if dept := b.text(t, "department", "#department"); dept != "明德区不动产登记中心" {
+		t.Errorf("the question about 无房证明 went to %q", dept)
+	}
 }
