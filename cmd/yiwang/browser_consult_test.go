@@ -55,7 +55,7 @@ func TestBrowserAnonymousComplaint(t *testing.T) {
 	}
 	staff.checkA11y(t, "staff consultation page")
 	staff.do(t, "see the contact in full", chromedp.SendKeys(chromedp.ID("purpose"), "联系投诉人核实地址"), chromedp.Click(chromedp.ID("reveal")),
-		chromedp.WaitVisible(chromedp.ID("answer-form")))
+		chromedp.WaitNotPresent(chromedp.ID("reveal-form")), chromedp.WaitVisible(chromedp.ID("answer-form")))
 	if got := staff.text(t, "contact", "#contact"); !strings.Contains(got, "赵六") || !strings.Contains(got, "13900000002") {
 		t.Errorf("the revealed contact reads %q", got)
 	}
@@ -73,7 +73,7 @@ func TestBrowserAnonymousComplaint(t *testing.T) {
 		}
 	}
 	b.checkA11y(t, "follow-up with the answer")
-	b.do(t, "rate it", chromedp.Click(chromedp.CSS(`input[value="satisfied"]`)), chromedp.Click(chromedp.CSS(`[id^="rate-"]`)), chromedp.WaitVisible(chromedp.ID("result")))
+	b.do(t, "rate it", chromedp.Click(chromedp.CSS(`input[value="satisfied"]`)), chromedp.Click(chromedp.CSS(`[id^="rate-"]`)), chromedp.WaitVisible(chromedp.ID("rated")))
 	if got := b.text(t, "rated", "#result"); !strings.Contains(got, "评价：满意") {
 		t.Errorf("the rating is not shown:\n%s", got)
 	}
