@@ -2217,6 +2217,9 @@ type Consultation struct {
 	Contact *struct {
 		Name  *string `json:"name,omitempty"`
 		Phone *string `json:"phone,omitempty"`
+
+		// Revealed shown in full on a page after a stated purpose
+		Revealed *bool `json:"revealed,omitempty"`
 	} `json:"contact,omitempty"`
 	Department string `json:"department"`
 
@@ -4162,12 +4165,16 @@ type ClientInterface interface {
 
 	// RateConsultationWithBody Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
 	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
 	RateConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RateConsultation Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5938,6 +5945,8 @@ func (c *Client) TrackConsultation(ctx context.Context, body TrackConsultationJS
 
 // RateConsultationWithBody Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
 //
+// Tries with a code count against the same limit as the lookups (429).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
@@ -5954,6 +5963,8 @@ func (c *Client) RateConsultationWithBody(ctx context.Context, id int, contentTy
 }
 
 // RateConsultation Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -12679,12 +12690,16 @@ type ClientWithResponsesInterface interface {
 
 	// RateConsultationWithBodyWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
 	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
 	RateConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateConsultationResponse, error)
 
 	// RateConsultationWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16966,6 +16981,8 @@ type RateConsultationResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16986,6 +17003,11 @@ func (r RateConsultationResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r RateConsultationResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RateConsultationResponse) GetJSON429() *Error {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -22052,6 +22074,8 @@ func (c *ClientWithResponses) TrackConsultationWithResponse(ctx context.Context,
 
 // RateConsultationWithBodyWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
 //
+// Tries with a code count against the same limit as the lookups (429).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
@@ -22064,6 +22088,8 @@ func (c *ClientWithResponses) RateConsultationWithBodyWithResponse(ctx context.C
 }
 
 // RateConsultationWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25930,6 +25956,13 @@ func ParseRateConsultationResponse(rsp *http.Response) (*RateConsultationRespons
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

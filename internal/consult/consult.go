@@ -539,10 +539,16 @@ func (s *Service) list(ctx context.Context, staff bool, where string, args ...an
 }
 
 // Rate records the sender's satisfaction with the answer, once: the
-// account that sent it, or (code not empty) whoever holds its query code.
-func (s *Service) Rate(ctx context.Context, p authz.Principal, id int64, code, rating string) (View, error) {
+// account that sent it, or (code not empty) whoever holds its query code,
+// whose tries count against the lookups from their address like Track's.
+func (s *Service) Rate(ctx context.Context, p authz.Principal, address string, id int64, code, rating string) (View, error) {
 	if rating != Satisfied && rating != Unsatisfied {
 		return View{}, invalid(apperr.ConsultationRating, "the rating must be satisfied or unsatisfied, not %q", rating)
+	}
+	if code != "" {
+		if err := s.d.Limits.Allow(ctx, 0, "consultation.track:"+address, trackLimit); err != nil {
+			return View{}, err
+		}
 	}
 	err := s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var x row

@@ -137,7 +137,7 @@ func TestQuestionMatchRouteAnswerRate(t *testing.T) {
 			t.Fatalf("a refused answer wrote %d replies", replies)
 		}
 		// The sender cannot rate before the answer.
-		if _, err := f.svc.Rate(ctx, f.person, r.ID, "", consult.Satisfied); code(err) != apperr.ConsultationNotAnswered {
+		if _, err := f.svc.Rate(ctx, f.person, "192.0.2.8", r.ID, "", consult.Satisfied); code(err) != apperr.ConsultationNotAnswered {
 			t.Fatalf("rated before the answer: %v", err)
 		}
 
@@ -151,13 +151,13 @@ func TestQuestionMatchRouteAnswerRate(t *testing.T) {
 		}
 		// Another person cannot rate it; its sender rates once.
 		other := authz.Principal{AccountID: f.amr.AccountID + 1000, Kind: "person"}
-		if _, err := f.svc.Rate(ctx, other, r.ID, "", consult.Satisfied); code(err) != apperr.ConsultationNotFound {
+		if _, err := f.svc.Rate(ctx, other, "192.0.2.8", r.ID, "", consult.Satisfied); code(err) != apperr.ConsultationNotFound {
 			t.Fatalf("another person rated: %v", err)
 		}
-		if v, err := f.svc.Rate(ctx, f.person, r.ID, "", consult.Satisfied); err != nil || v.Rating != consult.Satisfied || v.MayRate {
+		if v, err := f.svc.Rate(ctx, f.person, "192.0.2.8", r.ID, "", consult.Satisfied); err != nil || v.Rating != consult.Satisfied || v.MayRate {
 			t.Fatalf("rate: %+v, %v", v, err)
 		}
-		if _, err := f.svc.Rate(ctx, authz.Anonymous, r.ID, r.Code, consult.Unsatisfied); code(err) != apperr.ConsultationRated {
+		if _, err := f.svc.Rate(ctx, authz.Anonymous, "192.0.2.8", r.ID, r.Code, consult.Unsatisfied); code(err) != apperr.ConsultationRated {
 			t.Fatalf("rated twice: %v", err)
 		}
 
@@ -241,10 +241,10 @@ func TestAnonymousComplaintTrackedByCode(t *testing.T) {
 			t.Fatalf("track after the answer: %+v, %v", v, err)
 		}
 		// The code holder rates it, once.
-		if _, err := f.svc.Rate(ctx, authz.Anonymous, 0, r.Code, consult.Unsatisfied); err != nil {
+		if _, err := f.svc.Rate(ctx, authz.Anonymous, "192.0.2.8", 0, r.Code, consult.Unsatisfied); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Rate(ctx, authz.Anonymous, 0, r.Code, consult.Satisfied); code(err) != apperr.ConsultationRated {
+		if _, err := f.svc.Rate(ctx, authz.Anonymous, "192.0.2.8", 0, r.Code, consult.Satisfied); code(err) != apperr.ConsultationRated {
 			t.Fatalf("rated twice: %v", err)
 		}
 		// Signed in but anonymous: no account is stored, so it is not in their list.

@@ -158,7 +158,7 @@ func (h *Handler) apiRate(w http.ResponseWriter, r *http.Request) {
 	}
 	var v View
 	if err == nil {
-		v, err = h.svc.Rate(r.Context(), authz.From(r.Context()), id, b.Code, b.Rating)
+		v, err = h.svc.Rate(r.Context(), authz.From(r.Context()), address(r), id, b.Code, b.Rating)
 	}
 	h.writeJSON(w, r, http.StatusOK, v, err)
 }
@@ -337,7 +337,7 @@ func (h *Handler) trackPost(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) trackRate(w http.ResponseWriter, r *http.Request) {
 	code := strings.TrimSpace(r.PostFormValue("code"))
-	v, err := h.svc.Rate(r.Context(), authz.From(r.Context()), 0, code, r.PostFormValue("rating"))
+	v, err := h.svc.Rate(r.Context(), authz.From(r.Context()), address(r), 0, code, r.PostFormValue("rating"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -358,7 +358,7 @@ func (h *Handler) minePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) mineRate(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err == nil {
-		_, err = h.svc.Rate(r.Context(), authz.From(r.Context()), id, "", r.PostFormValue("rating"))
+		_, err = h.svc.Rate(r.Context(), authz.From(r.Context()), address(r), id, "", r.PostFormValue("rating"))
 	}
 	if err != nil {
 		h.fail(w, r, err)
