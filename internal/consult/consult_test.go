@@ -102,13 +102,15 @@ func TestQuestionMatchRouteAnswerRate(t *testing.T) {
 			t.Fatalf("the FAQ of 无房证明 is not the first match: %+v", m.FAQs)
 		}
 
+		// Asked on Wednesday 30 September 2026, before the National Day holiday.
+		*f.now = time.Date(2026, 9, 30, 10, 0, 0, 0, workday.CST)
 		r, err := f.svc.Submit(ctx, f.person, "192.0.2.1", consult.NewConsultation{Kind: consult.Question, ItemCode: noHousing, Text: "我在外地有房，还能开无房证明吗？", ContactPhone: "13800000001"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Monday + 5 working days = the end of the next Monday.
-		if r.Department != "realestate" || workday.DateOf(r.DueAt).String() != "2026-03-09" || r.Anonymous {
-			t.Fatalf("receipt %+v: want realestate, due 2026-03-09 end of day, named", r)
+		// 5 working days: 8, 9, 10 (a make-up Saturday), 12 and 13 October.
+		if r.Department != "realestate" || workday.DateOf(r.DueAt).String() != "2026-10-13" || r.Anonymous {
+			t.Fatalf("receipt %+v: want realestate, due 2026-10-13 end of day, named", r)
 		}
 		if len(strings.ReplaceAll(r.Code, "-", "")) != 12 {
 			t.Fatalf("query code %q", r.Code)
