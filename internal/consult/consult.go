@@ -317,7 +317,10 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, address string,
 	code := newCode()
 	r := Receipt{Code: code, Kind: n.Kind, Department: dept, DeptName: catalog.Text{Zh: d.NameZh, En: d.NameEn}, DueAt: due, Anonymous: anonymous}
 	err = s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
-		if p.SignedIn() {
+		// An anonymous one is counted by address, so that not even the
+		// limiter's log ties it to an account.
+		var err error
+		if !anonymous {
 			err = s.d.Limits.AllowTx(ctx, tx, p.AccountID, "consultation.submit", accountLimit)
 		} else {
 			err = s.d.Limits.AllowTx(ctx, tx, 0, "consultation.submit:"+address, anonymousLimit)
@@ -325,10 +328,9 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, address string,
 		if err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO consultations (kind, department, item_code, area, account_id, code_hash, text_enc, contact_name, contact_phone, status, submitted_at, due_at)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO consultations (kind, department, item_code, area, account_id, code_hash, text_enc, contact_name, contact_phone, status, submitted_at, due_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11) RETURNING id`,
-			n.Kind, dept, item, area, account, s.codeHash(code), text, name, phone, now, due).Scan(&r.ID)
-		if err != nil {
+			n.Kind, dept, item, area, account, s.codeHash(code), text, name, phone, now, due).Scan(&r.ID); err != nil {
 			return err
 		}
 		actor := audit.Actor{Kind: "anonymous", Human: true}

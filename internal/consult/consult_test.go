@@ -256,6 +256,11 @@ func TestAnonymousComplaintTrackedByCode(t *testing.T) {
 		if mine, err := f.svc.Mine(ctx, f.person); err != nil || len(mine) != 0 {
 			t.Fatalf("an anonymous report is in the sender's list: %+v, %v", mine, err)
 		}
+		var counted int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM rate_events WHERE account_id = $1`, f.person.AccountID).Scan(&counted)
+		if counted != 0 {
+			t.Fatalf("the limiter's log ties the anonymous report to the account (%d rows)", counted)
+		}
 		// Too many lookups from one address are refused.
 		for i := 0; ; i++ {
 			_, err := f.svc.Track(ctx, "192.0.2.77", wrong)
