@@ -167,10 +167,6 @@ type Receipt struct {
 	Anonymous  bool         `json:"anonymous"`
 }
 
-func invalid(code apperr.Code, format string, args ...any) error {
-	return apperr.New(apperr.Invalid, code, format, args...)
-}
-
 // route decides the department and the item of n.
 func (s *Service) route(ctx context.Context, n NewConsultation) (dept, item, area string, err error) {
 	switch n.Kind {
@@ -183,7 +179,7 @@ func (s *Service) route(ctx context.Context, n NewConsultation) (dept, item, are
 			return v.Item.Department, v.Item.Code, "", nil
 		}
 		if n.Department == "" {
-			return "", "", "", invalid(apperr.ConsultationTarget, "name the item or the department the question is for")
+			return "", "", "", apperr.New(apperr.Invalid, apperr.ConsultationTarget, "name the item or the department the question is for")
 		}
 		return n.Department, "", "", nil
 	case Complaint, Report, Suggestion:
@@ -198,9 +194,9 @@ func (s *Service) route(ctx context.Context, n NewConsultation) (dept, item, are
 			}
 			return a.Department, a.Item, a.Code, nil
 		}
-		return "", "", "", invalid(apperr.ConsultationTarget, "choose the subject area: %s", areaCodes())
+		return "", "", "", apperr.New(apperr.Invalid, apperr.ConsultationTarget, "choose the subject area: %s", areaCodes())
 	}
-	return "", "", "", invalid(apperr.ConsultationKind, "the kind must be question, complaint, report or suggestion, not %q", n.Kind)
+	return "", "", "", apperr.New(apperr.Invalid, apperr.ConsultationKind, "the kind must be question, complaint, report or suggestion, not %q", n.Kind)
 }
 
 func areaCodes() string {
@@ -217,13 +213,13 @@ func check(n *NewConsultation) error {
 	n.ContactName = strings.TrimSpace(n.ContactName)
 	n.ContactPhone = strings.TrimSpace(n.ContactPhone)
 	if c := utf8.RuneCountInString(n.Text); c < minText || c > maxText {
-		return invalid(apperr.ConsultationText, "write between %d and %d characters", minText, maxText)
+		return apperr.New(apperr.Invalid, apperr.ConsultationText, "write between %d and %d characters", minText, maxText)
 	}
 	if utf8.RuneCountInString(n.ContactName) > maxContactName {
-		return invalid(apperr.BadName, "a contact name has at most %d characters", maxContactName)
+		return apperr.New(apperr.Invalid, apperr.BadName, "a contact name has at most %d characters", maxContactName)
 	}
 	if n.ContactPhone != "" && !ident.ValidMobile(n.ContactPhone) {
-		return invalid(apperr.BadPhone, "the contact phone is not a mobile number")
+		return apperr.New(apperr.Invalid, apperr.BadPhone, "the contact phone is not a mobile number")
 	}
 	return nil
 }
@@ -545,7 +541,7 @@ func (s *Service) list(ctx context.Context, staff bool, where string, args ...an
 // whose tries count against the lookups from their address like Track's.
 func (s *Service) Rate(ctx context.Context, p authz.Principal, address string, id int64, code, rating string) (View, error) {
 	if rating != Satisfied && rating != Unsatisfied {
-		return View{}, invalid(apperr.ConsultationRating, "the rating must be satisfied or unsatisfied, not %q", rating)
+		return View{}, apperr.New(apperr.Invalid, apperr.ConsultationRating, "the rating must be satisfied or unsatisfied, not %q", rating)
 	}
 	if code != "" {
 		if err := s.d.Limits.Allow(ctx, 0, "consultation.track:"+address, trackLimit); err != nil {

@@ -55,7 +55,7 @@ func (s *Service) Staff(ctx context.Context, p authz.Principal, f Filter) ([]Vie
 		args = append(args, f.Status)
 		where = append(where, fmt.Sprintf("c.status = $%d", len(args)))
 	default:
-		return nil, invalid(apperr.InvalidRequest, "the status must be open, answered or closed")
+		return nil, apperr.New(apperr.Invalid, apperr.InvalidRequest, "the status must be open, answered or closed")
 	}
 	return s.list(ctx, true, `WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT 500`, args...)
 }
@@ -109,7 +109,7 @@ func (s *Service) reply(ctx context.Context, tx *sql.Tx, p authz.Principal, id i
 func checkAnswer(text string) (string, error) {
 	text = strings.TrimSpace(text)
 	if c := utf8.RuneCountInString(text); c < 2 || c > maxText {
-		return "", invalid(apperr.ConsultationAnswer, "write the answer, up to %d characters", maxText)
+		return "", apperr.New(apperr.Invalid, apperr.ConsultationAnswer, "write the answer, up to %d characters", maxText)
 	}
 	return text, nil
 }
@@ -157,7 +157,7 @@ func (s *Service) Close(ctx context.Context, p authz.Principal, id int64, text s
 		}
 		now := s.d.Now()
 		if text == "" && x.Status == Open {
-			return invalid(apperr.ConsultationAnswer, "answer before closing: the sender is owed a reply")
+			return apperr.New(apperr.Invalid, apperr.ConsultationAnswer, "answer before closing: the sender is owed a reply")
 		}
 		if text != "" {
 			if err := s.reply(ctx, tx, p, x.ID, text, now); err != nil {

@@ -140,7 +140,7 @@ func (s *Service) Dismiss(ctx context.Context, p authz.Principal, item, key stri
 		return err
 	}
 	if item == "" || key == "" {
-		return invalid(apperr.InvalidRequest, "name the item and the suggestion to dismiss")
+		return apperr.New(apperr.Invalid, apperr.InvalidRequest, "name the item and the suggestion to dismiss")
 	}
 	return s.d.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO faq_suggestion_dismissals (item_code, text_key, dismissed_by, dismissed_at) VALUES ($1, $2, $3, $4)
