@@ -339,6 +339,93 @@ func (e CalendarYearOrigin) Valid() bool {
 	}
 }
 
+// Defines values for ConsultationKind.
+const (
+	ConsultationKindComplaint  ConsultationKind = "complaint"
+	ConsultationKindQuestion   ConsultationKind = "question"
+	ConsultationKindReport     ConsultationKind = "report"
+	ConsultationKindSuggestion ConsultationKind = "suggestion"
+)
+
+// Valid indicates whether the value is a known member of the ConsultationKind enum.
+func (e ConsultationKind) Valid() bool {
+	switch e {
+	case ConsultationKindComplaint:
+		return true
+	case ConsultationKindQuestion:
+		return true
+	case ConsultationKindReport:
+		return true
+	case ConsultationKindSuggestion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsultationRating.
+const (
+	ConsultationRatingSatisfied   ConsultationRating = "satisfied"
+	ConsultationRatingUnsatisfied ConsultationRating = "unsatisfied"
+)
+
+// Valid indicates whether the value is a known member of the ConsultationRating enum.
+func (e ConsultationRating) Valid() bool {
+	switch e {
+	case ConsultationRatingSatisfied:
+		return true
+	case ConsultationRatingUnsatisfied:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsultationStatus.
+const (
+	ConsultationStatusAnswered ConsultationStatus = "answered"
+	ConsultationStatusClosed   ConsultationStatus = "closed"
+	ConsultationStatusOpen     ConsultationStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ConsultationStatus enum.
+func (e ConsultationStatus) Valid() bool {
+	switch e {
+	case ConsultationStatusAnswered:
+		return true
+	case ConsultationStatusClosed:
+		return true
+	case ConsultationStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConsultationReceiptKind.
+const (
+	ConsultationReceiptKindComplaint  ConsultationReceiptKind = "complaint"
+	ConsultationReceiptKindQuestion   ConsultationReceiptKind = "question"
+	ConsultationReceiptKindReport     ConsultationReceiptKind = "report"
+	ConsultationReceiptKindSuggestion ConsultationReceiptKind = "suggestion"
+)
+
+// Valid indicates whether the value is a known member of the ConsultationReceiptKind enum.
+func (e ConsultationReceiptKind) Valid() bool {
+	switch e {
+	case ConsultationReceiptKindComplaint:
+		return true
+	case ConsultationReceiptKindQuestion:
+		return true
+	case ConsultationReceiptKindReport:
+		return true
+	case ConsultationReceiptKindSuggestion:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreditRepairKind.
 const (
 	CreditRepairKindFalseCommitment   CreditRepairKind = "false_commitment"
@@ -857,19 +944,19 @@ func (e RectificationStatus) Valid() bool {
 
 // Defines values for RectificationVerdict.
 const (
-	Empty       RectificationVerdict = ""
-	Satisfied   RectificationVerdict = "satisfied"
-	Unsatisfied RectificationVerdict = "unsatisfied"
+	RectificationVerdictEmpty       RectificationVerdict = ""
+	RectificationVerdictSatisfied   RectificationVerdict = "satisfied"
+	RectificationVerdictUnsatisfied RectificationVerdict = "unsatisfied"
 )
 
 // Valid indicates whether the value is a known member of the RectificationVerdict enum.
 func (e RectificationVerdict) Valid() bool {
 	switch e {
-	case Empty:
+	case RectificationVerdictEmpty:
 		return true
-	case Satisfied:
+	case RectificationVerdictSatisfied:
 		return true
-	case Unsatisfied:
+	case RectificationVerdictUnsatisfied:
 		return true
 	default:
 		return false
@@ -1299,6 +1386,72 @@ func (e StartApplicationJSONBodyChannel) Valid() bool {
 	case StartApplicationJSONBodyChannelMobile:
 		return true
 	case StartApplicationJSONBodyChannelWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitConsultationJSONBodyArea.
+const (
+	Drugs       SubmitConsultationJSONBodyArea = "drugs"
+	Environment SubmitConsultationJSONBodyArea = "environment"
+	Food        SubmitConsultationJSONBodyArea = "food"
+	Other       SubmitConsultationJSONBodyArea = "other"
+)
+
+// Valid indicates whether the value is a known member of the SubmitConsultationJSONBodyArea enum.
+func (e SubmitConsultationJSONBodyArea) Valid() bool {
+	switch e {
+	case Drugs:
+		return true
+	case Environment:
+		return true
+	case Food:
+		return true
+	case Other:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitConsultationJSONBodyKind.
+const (
+	SubmitConsultationJSONBodyKindComplaint  SubmitConsultationJSONBodyKind = "complaint"
+	SubmitConsultationJSONBodyKindQuestion   SubmitConsultationJSONBodyKind = "question"
+	SubmitConsultationJSONBodyKindReport     SubmitConsultationJSONBodyKind = "report"
+	SubmitConsultationJSONBodyKindSuggestion SubmitConsultationJSONBodyKind = "suggestion"
+)
+
+// Valid indicates whether the value is a known member of the SubmitConsultationJSONBodyKind enum.
+func (e SubmitConsultationJSONBodyKind) Valid() bool {
+	switch e {
+	case SubmitConsultationJSONBodyKindComplaint:
+		return true
+	case SubmitConsultationJSONBodyKindQuestion:
+		return true
+	case SubmitConsultationJSONBodyKindReport:
+		return true
+	case SubmitConsultationJSONBodyKindSuggestion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RateConsultationJSONBodyRating.
+const (
+	RateConsultationJSONBodyRatingSatisfied   RateConsultationJSONBodyRating = "satisfied"
+	RateConsultationJSONBodyRatingUnsatisfied RateConsultationJSONBodyRating = "unsatisfied"
+)
+
+// Valid indicates whether the value is a known member of the RateConsultationJSONBodyRating enum.
+func (e RateConsultationJSONBodyRating) Valid() bool {
+	switch e {
+	case RateConsultationJSONBodyRatingSatisfied:
+		return true
+	case RateConsultationJSONBodyRatingUnsatisfied:
 		return true
 	default:
 		return false
@@ -1794,6 +1947,27 @@ func (e StaffApplication200JSONResponseBodyStatus) Valid() bool {
 	case StaffApplication200JSONResponseBodyStatusUnderReview:
 		return true
 	case StaffApplication200JSONResponseBodyStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStaffConsultationsParamsStatus.
+const (
+	ListStaffConsultationsParamsStatusAnswered ListStaffConsultationsParamsStatus = "answered"
+	ListStaffConsultationsParamsStatusClosed   ListStaffConsultationsParamsStatus = "closed"
+	ListStaffConsultationsParamsStatusOpen     ListStaffConsultationsParamsStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListStaffConsultationsParamsStatus enum.
+func (e ListStaffConsultationsParamsStatus) Valid() bool {
+	switch e {
+	case ListStaffConsultationsParamsStatusAnswered:
+		return true
+	case ListStaffConsultationsParamsStatusClosed:
+		return true
+	case ListStaffConsultationsParamsStatusOpen:
 		return true
 	default:
 		return false
@@ -2379,6 +2553,82 @@ type CalendarYear struct {
 
 // CalendarYearOrigin shipped with yiwang, or loaded by an administrator
 type CalendarYearOrigin string
+
+// Consultation defines model for Consultation.
+type Consultation struct {
+	Anonymous  *bool      `json:"anonymous,omitempty"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	Area       *string    `json:"area,omitempty"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+
+	// Contact the sender's name and phone, masked; for staff only
+	Contact *struct {
+		Name  *string `json:"name,omitempty"`
+		Phone *string `json:"phone,omitempty"`
+
+		// Revealed shown in full on a page after a stated purpose
+		Revealed *bool `json:"revealed,omitempty"`
+	} `json:"contact,omitempty"`
+	Department string `json:"department"`
+
+	// DepartmentName a text in Chinese and English
+	DepartmentName *Text     `json:"department_name,omitempty"`
+	DueAt          time.Time `json:"due_at"`
+	Id             int       `json:"id"`
+	ItemCode       *string   `json:"item_code,omitempty"`
+
+	// ItemName a text in Chinese and English
+	ItemName *Text            `json:"item_name,omitempty"`
+	Kind     ConsultationKind `json:"kind"`
+	MayRate  *bool            `json:"may_rate,omitempty"`
+
+	// Overdue still unanswered past its deadline
+	Overdue *bool               `json:"overdue,omitempty"`
+	RatedAt *time.Time          `json:"rated_at,omitempty"`
+	Rating  *ConsultationRating `json:"rating,omitempty"`
+	Replies []struct {
+		At *time.Time `json:"at,omitempty"`
+
+		// Department a text in Chinese and English
+		Department *Text `json:"department,omitempty"`
+
+		// Staff who answered; for staff only
+		Staff *string `json:"staff,omitempty"`
+		Text  *string `json:"text,omitempty"`
+	} `json:"replies"`
+	Status      ConsultationStatus `json:"status"`
+	SubmittedAt time.Time          `json:"submitted_at"`
+	Text        string             `json:"text"`
+}
+
+// ConsultationKind defines model for Consultation.Kind.
+type ConsultationKind string
+
+// ConsultationRating defines model for Consultation.Rating.
+type ConsultationRating string
+
+// ConsultationStatus defines model for Consultation.Status.
+type ConsultationStatus string
+
+// ConsultationReceipt defines model for ConsultationReceipt.
+type ConsultationReceipt struct {
+	Anonymous *bool `json:"anonymous,omitempty"`
+
+	// Code the query code, in three groups of four (ABCD-EFGH-JKLM); returned only here
+	Code       string `json:"code"`
+	Department string `json:"department"`
+
+	// DepartmentName a text in Chinese and English
+	DepartmentName *Text `json:"department_name,omitempty"`
+
+	// DueAt the end of the department's last working day to answer
+	DueAt time.Time               `json:"due_at"`
+	Id    int                     `json:"id"`
+	Kind  ConsultationReceiptKind `json:"kind"`
+}
+
+// ConsultationReceiptKind defines model for ConsultationReceipt.Kind.
+type ConsultationReceiptKind string
 
 // CorrectionItem defines model for CorrectionItem.
 type CorrectionItem struct {
@@ -3359,6 +3609,49 @@ type GetCalendarDeadlineParams struct {
 	Days int `form:"days" json:"days"`
 }
 
+// SubmitConsultationJSONBody defines parameters for SubmitConsultation.
+type SubmitConsultationJSONBody struct {
+	// Anonymous store no account even when signed in
+	Anonymous *bool `json:"anonymous,omitempty"`
+
+	// Area the subject area of a complaint, report or suggestion
+	Area        *SubmitConsultationJSONBodyArea `json:"area,omitempty"`
+	ContactName *string                         `json:"contact_name,omitempty"`
+
+	// ContactPhone a mobile number
+	ContactPhone *string `json:"contact_phone,omitempty"`
+
+	// Department a question's department when it names no item
+	Department *string `json:"department,omitempty"`
+
+	// ItemCode a question's item
+	ItemCode *string                        `json:"item_code,omitempty"`
+	Kind     SubmitConsultationJSONBodyKind `json:"kind"`
+	Text     string                         `json:"text"`
+}
+
+// SubmitConsultationJSONBodyArea defines parameters for SubmitConsultation.
+type SubmitConsultationJSONBodyArea string
+
+// SubmitConsultationJSONBodyKind defines parameters for SubmitConsultation.
+type SubmitConsultationJSONBodyKind string
+
+// TrackConsultationJSONBody defines parameters for TrackConsultation.
+type TrackConsultationJSONBody struct {
+	// Code Example: ABCD-EFGH-JKLM
+	Code string `json:"code"`
+}
+
+// RateConsultationJSONBody defines parameters for RateConsultation.
+type RateConsultationJSONBody struct {
+	// Code the query code, for a consultation sent anonymously
+	Code   *string                        `json:"code,omitempty"`
+	Rating RateConsultationJSONBodyRating `json:"rating"`
+}
+
+// RateConsultationJSONBodyRating defines parameters for RateConsultation.
+type RateConsultationJSONBodyRating string
+
 // VerifyInPersonJSONBody defines parameters for VerifyInPerson.
 type VerifyInPersonJSONBody struct {
 	// IdNumber 18-character resident ID number from the identity card
@@ -3610,6 +3903,28 @@ type RevokeApplicationParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ListStaffConsultationsParams defines parameters for ListStaffConsultations.
+type ListStaffConsultationsParams struct {
+	// Department for supervisors; staff always see their own department's
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// Status none for those not closed
+	Status *ListStaffConsultationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListStaffConsultationsParamsStatus defines parameters for ListStaffConsultations.
+type ListStaffConsultationsParamsStatus string
+
+// AnswerConsultationJSONBody defines parameters for AnswerConsultation.
+type AnswerConsultationJSONBody struct {
+	Text string `json:"text"`
+}
+
+// CloseConsultationJSONBody defines parameters for CloseConsultation.
+type CloseConsultationJSONBody struct {
+	Text *string `json:"text,omitempty"`
+}
+
 // ApplyJSONBody defines parameters for Apply.
 type ApplyJSONBody struct {
 	// Answers situation id → answer value
@@ -3830,6 +4145,15 @@ type WithdrawApplicationJSONRequestBody WithdrawApplicationJSONBody
 // SubmitBundleJSONRequestBody defines body for SubmitBundle for application/json ContentType.
 type SubmitBundleJSONRequestBody SubmitBundleJSONBody
 
+// SubmitConsultationJSONRequestBody defines body for SubmitConsultation for application/json ContentType.
+type SubmitConsultationJSONRequestBody SubmitConsultationJSONBody
+
+// TrackConsultationJSONRequestBody defines body for TrackConsultation for application/json ContentType.
+type TrackConsultationJSONRequestBody TrackConsultationJSONBody
+
+// RateConsultationJSONRequestBody defines body for RateConsultation for application/json ContentType.
+type RateConsultationJSONRequestBody RateConsultationJSONBody
+
 // VerifyInPersonJSONRequestBody defines body for VerifyInPerson for application/json ContentType.
 type VerifyInPersonJSONRequestBody VerifyInPersonJSONBody
 
@@ -3877,6 +4201,12 @@ type RecordSpotCheckJSONRequestBody RecordSpotCheckJSONBody
 
 // RevokeApplicationJSONRequestBody defines body for RevokeApplication for application/json ContentType.
 type RevokeApplicationJSONRequestBody RevokeApplicationJSONBody
+
+// AnswerConsultationJSONRequestBody defines body for AnswerConsultation for application/json ContentType.
+type AnswerConsultationJSONRequestBody AnswerConsultationJSONBody
+
+// CloseConsultationJSONRequestBody defines body for CloseConsultation for application/json ContentType.
+type CloseConsultationJSONRequestBody CloseConsultationJSONBody
 
 // ApplyJSONRequestBody defines body for Apply for application/json ContentType.
 type ApplyJSONRequestBody ApplyJSONBody
@@ -4476,6 +4806,60 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/catalog/schema.json (the `ItemSchema` operationId).
 	ItemSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SubmitConsultationWithBody Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+	//
+	// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+	SubmitConsultationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitConsultation Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+	//
+	// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+	SubmitConsultation(ctx context.Context, body SubmitConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TrackConsultationWithBody Follow a consultation with its query code — its status, the department's answers and its timeline
+	//
+	// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+	TrackConsultationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TrackConsultation Follow a consultation with its query code — its status, the department's answers and its timeline
+	//
+	// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+	TrackConsultation(ctx context.Context, body TrackConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateConsultationWithBody Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+	RateConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateConsultation Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+	RateConsultation(ctx context.Context, id int, body RateConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDepartments List government departments
 	//
 	// Corresponds with GET /api/v1/departments (the `ListDepartments` operationId).
@@ -4598,6 +4982,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 	RevokeAuthorisation(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyConsultations The questions, complaints, reports and suggestions I sent under my name, newest first
+	//
+	// Corresponds with GET /api/v1/me/consultations (the `ListMyConsultations` operationId).
+	ListMyConsultations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MyCredit 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
 	//
@@ -4876,6 +5265,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplication(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStaffConsultations My department's consultations, oldest deadline first (a supervisor's — any department's, read only)
+	//
+	// Corresponds with GET /api/v1/staff/consultations (the `ListStaffConsultations` operationId).
+	ListStaffConsultations(ctx context.Context, params *ListStaffConsultationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerConsultationWithBody Answer a consultation of my department; the sender sees the answer at once
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+	AnswerConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerConsultation Answer a consultation of my department; the sender sees the answer at once
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+	AnswerConsultation(ctx context.Context, id int, body AnswerConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseConsultationWithBody Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+	CloseConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseConsultation Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+	CloseConsultation(ctx context.Context, id int, body CloseConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ApplyWithBody Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
 	//
@@ -6259,6 +6681,120 @@ func (c *Client) ItemSchema(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// SubmitConsultationWithBody Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+//
+// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+func (c *Client) SubmitConsultationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitConsultationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitConsultation Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+//
+// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+func (c *Client) SubmitConsultation(ctx context.Context, body SubmitConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitConsultationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TrackConsultationWithBody Follow a consultation with its query code — its status, the department's answers and its timeline
+//
+// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+func (c *Client) TrackConsultationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTrackConsultationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TrackConsultation Follow a consultation with its query code — its status, the department's answers and its timeline
+//
+// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+func (c *Client) TrackConsultation(ctx context.Context, body TrackConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTrackConsultationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateConsultationWithBody Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+func (c *Client) RateConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateConsultationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateConsultation Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+func (c *Client) RateConsultation(ctx context.Context, id int, body RateConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateConsultationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDepartments List government departments
 //
 // Corresponds with GET /api/v1/departments (the `ListDepartments` operationId).
@@ -6562,6 +7098,21 @@ func (c *Client) Authorise(ctx context.Context, body AuthoriseJSONRequestBody, r
 // Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 func (c *Client) RevokeAuthorisation(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeAuthorisationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyConsultations The questions, complaints, reports and suggestions I sent under my name, newest first
+//
+// Corresponds with GET /api/v1/me/consultations (the `ListMyConsultations` operationId).
+func (c *Client) ListMyConsultations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyConsultationsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -7260,6 +7811,89 @@ func (c *Client) RevokeApplicationWithBody(ctx context.Context, id int, params *
 // Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 func (c *Client) RevokeApplication(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeApplicationRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStaffConsultations My department's consultations, oldest deadline first (a supervisor's — any department's, read only)
+//
+// Corresponds with GET /api/v1/staff/consultations (the `ListStaffConsultations` operationId).
+func (c *Client) ListStaffConsultations(ctx context.Context, params *ListStaffConsultationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStaffConsultationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerConsultationWithBody Answer a consultation of my department; the sender sees the answer at once
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+func (c *Client) AnswerConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerConsultationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerConsultation Answer a consultation of my department; the sender sees the answer at once
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+func (c *Client) AnswerConsultation(ctx context.Context, id int, body AnswerConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerConsultationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseConsultationWithBody Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+func (c *Client) CloseConsultationWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseConsultationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseConsultation Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+func (c *Client) CloseConsultation(ctx context.Context, id int, body CloseConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseConsultationRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10022,6 +10656,133 @@ func NewItemSchemaRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewSubmitConsultationRequest calls the generic SubmitConsultation builder with application/json body
+func NewSubmitConsultationRequest(server string, body SubmitConsultationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitConsultationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubmitConsultationRequestWithBody constructs an http.Request for the SubmitConsultation method, with any body, and a specified content type
+func NewSubmitConsultationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/consultations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTrackConsultationRequest calls the generic TrackConsultation builder with application/json body
+func NewTrackConsultationRequest(server string, body TrackConsultationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTrackConsultationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewTrackConsultationRequestWithBody constructs an http.Request for the TrackConsultation method, with any body, and a specified content type
+func NewTrackConsultationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/consultations/track")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRateConsultationRequest calls the generic RateConsultation builder with application/json body
+func NewRateConsultationRequest(server string, id int, body RateConsultationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRateConsultationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRateConsultationRequestWithBody constructs an http.Request for the RateConsultation method, with any body, and a specified content type
+func NewRateConsultationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/consultations/%s/rating", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListDepartmentsRequest constructs an http.Request for the ListDepartments method
 func NewListDepartmentsRequest(server string) (*http.Request, error) {
 	var err error
@@ -10544,6 +11305,33 @@ func NewRevokeAuthorisationRequest(server string, id int) (*http.Request, error)
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMyConsultationsRequest constructs an http.Request for the ListMyConsultations method
+func NewListMyConsultationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/consultations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -11935,6 +12723,166 @@ func NewRevokeApplicationRequestWithBody(server string, id int, params *RevokeAp
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewListStaffConsultationsRequest constructs an http.Request for the ListStaffConsultations method
+func NewListStaffConsultationsRequest(server string, params *ListStaffConsultationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/staff/consultations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerConsultationRequest calls the generic AnswerConsultation builder with application/json body
+func NewAnswerConsultationRequest(server string, id int, body AnswerConsultationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerConsultationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerConsultationRequestWithBody constructs an http.Request for the AnswerConsultation method, with any body, and a specified content type
+func NewAnswerConsultationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/staff/consultations/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCloseConsultationRequest calls the generic CloseConsultation builder with application/json body
+func NewCloseConsultationRequest(server string, id int, body CloseConsultationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseConsultationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCloseConsultationRequestWithBody constructs an http.Request for the CloseConsultation method, with any body, and a specified content type
+func NewCloseConsultationRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/staff/consultations/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -13337,6 +14285,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/catalog/schema.json (the `ItemSchema` operationId).
 	ItemSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ItemSchemaResponse, error)
 
+	// SubmitConsultationWithBodyWithResponse Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+	//
+	// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+	SubmitConsultationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitConsultationResponse, error)
+
+	// SubmitConsultationWithResponse Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+	//
+	// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+	SubmitConsultationWithResponse(ctx context.Context, body SubmitConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitConsultationResponse, error)
+
+	// TrackConsultationWithBodyWithResponse Follow a consultation with its query code — its status, the department's answers and its timeline
+	//
+	// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+	TrackConsultationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TrackConsultationResponse, error)
+
+	// TrackConsultationWithResponse Follow a consultation with its query code — its status, the department's answers and its timeline
+	//
+	// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+	TrackConsultationWithResponse(ctx context.Context, body TrackConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*TrackConsultationResponse, error)
+
+	// RateConsultationWithBodyWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+	RateConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateConsultationResponse, error)
+
+	// RateConsultationWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+	//
+	// Tries with a code count against the same limit as the lookups (429).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+	RateConsultationWithResponse(ctx context.Context, id int, body RateConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*RateConsultationResponse, error)
+
 	// ListDepartmentsWithResponse List government departments
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -13477,6 +14479,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/me/authorisations/{id} (the `RevokeAuthorisation` operationId).
 	RevokeAuthorisationWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*RevokeAuthorisationResponse, error)
+
+	// ListMyConsultationsWithResponse The questions, complaints, reports and suggestions I sent under my name, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/consultations (the `ListMyConsultations` operationId).
+	ListMyConsultationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyConsultationsResponse, error)
 
 	// MyCreditWithResponse 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
 	//
@@ -13799,6 +14808,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/staff/applications/{id}/revoke (the `RevokeApplication` operationId).
 	RevokeApplicationWithResponse(ctx context.Context, id int, params *RevokeApplicationParams, body RevokeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApplicationResponse, error)
+
+	// ListStaffConsultationsWithResponse My department's consultations, oldest deadline first (a supervisor's — any department's, read only)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/staff/consultations (the `ListStaffConsultations` operationId).
+	ListStaffConsultationsWithResponse(ctx context.Context, params *ListStaffConsultationsParams, reqEditors ...RequestEditorFn) (*ListStaffConsultationsResponse, error)
+
+	// AnswerConsultationWithBodyWithResponse Answer a consultation of my department; the sender sees the answer at once
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+	AnswerConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerConsultationResponse, error)
+
+	// AnswerConsultationWithResponse Answer a consultation of my department; the sender sees the answer at once
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+	AnswerConsultationWithResponse(ctx context.Context, id int, body AnswerConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerConsultationResponse, error)
+
+	// CloseConsultationWithBodyWithResponse Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+	CloseConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseConsultationResponse, error)
+
+	// CloseConsultationWithResponse Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+	CloseConsultationWithResponse(ctx context.Context, id int, body CloseConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseConsultationResponse, error)
 
 	// ApplyWithBodyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
 	//
@@ -17616,6 +18660,199 @@ func (r ItemSchemaResponse) ContentType() string {
 	return ""
 }
 
+type SubmitConsultationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ConsultationReceipt
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubmitConsultationResponse) GetJSON201() *ConsultationReceipt {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitConsultationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitConsultationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SubmitConsultationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitConsultationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitConsultationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitConsultationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitConsultationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TrackConsultationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Consultation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TrackConsultationResponse) GetJSON200() *Consultation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TrackConsultationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TrackConsultationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackConsultationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r TrackConsultationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TrackConsultationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TrackConsultationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TrackConsultationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RateConsultationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Consultation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RateConsultationResponse) GetJSON200() *Consultation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RateConsultationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RateConsultationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RateConsultationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RateConsultationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RateConsultationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateConsultationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateConsultationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateConsultationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListDepartmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18412,6 +19649,65 @@ func (r RevokeAuthorisationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeAuthorisationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMyConsultationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Consultations *[]Consultation `json:"consultations,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyConsultationsResponse) GetJSON200() *struct {
+	Consultations *[]Consultation `json:"consultations,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMyConsultationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMyConsultationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyConsultationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyConsultationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyConsultationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyConsultationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20858,6 +22154,224 @@ func (r RevokeApplicationResponse) ContentType() string {
 	return ""
 }
 
+type ListStaffConsultationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Consultations *[]Consultation `json:"consultations,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStaffConsultationsResponse) GetJSON200() *struct {
+	Consultations *[]Consultation `json:"consultations,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListStaffConsultationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListStaffConsultationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListStaffConsultationsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStaffConsultationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStaffConsultationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStaffConsultationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStaffConsultationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AnswerConsultationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Consultation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerConsultationResponse) GetJSON200() *Consultation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AnswerConsultationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AnswerConsultationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AnswerConsultationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AnswerConsultationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AnswerConsultationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerConsultationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerConsultationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerConsultationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerConsultationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CloseConsultationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Consultation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseConsultationResponse) GetJSON200() *Consultation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CloseConsultationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CloseConsultationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CloseConsultationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CloseConsultationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CloseConsultationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseConsultationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseConsultationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseConsultationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseConsultationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ApplyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23053,6 +24567,96 @@ func (c *ClientWithResponses) ItemSchemaWithResponse(ctx context.Context, reqEdi
 	return ParseItemSchemaResponse(rsp)
 }
 
+// SubmitConsultationWithBodyWithResponse Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+//
+// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+func (c *ClientWithResponses) SubmitConsultationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitConsultationResponse, error) {
+	rsp, err := c.SubmitConsultationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitConsultationResponse(rsp)
+}
+
+// SubmitConsultationWithResponse Ask a department a question, or send it a complaint, report or suggestion (我要问、我要投诉) — without an account if need be
+//
+// A question names the item it is about (its department answers) or a department; a complaint, report or suggestion names its subject area (food, environment, drugs, other), whose complaint item decides the department. The department has a deadline in working days (questions and suggestions 5, complaints and reports 7). The answer carries a query code, returned this once and stored only as a keyed hash: whoever holds it follows the consultation with POST /api/v1/consultations/track. Anonymous (not signed in, or anonymous: true) stores no account. The text and contact are stored encrypted; staff see the contact masked.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations (the `SubmitConsultation` operationId).
+func (c *ClientWithResponses) SubmitConsultationWithResponse(ctx context.Context, body SubmitConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitConsultationResponse, error) {
+	rsp, err := c.SubmitConsultation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitConsultationResponse(rsp)
+}
+
+// TrackConsultationWithBodyWithResponse Follow a consultation with its query code — its status, the department's answers and its timeline
+//
+// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+func (c *ClientWithResponses) TrackConsultationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TrackConsultationResponse, error) {
+	rsp, err := c.TrackConsultationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTrackConsultationResponse(rsp)
+}
+
+// TrackConsultationWithResponse Follow a consultation with its query code — its status, the department's answers and its timeline
+//
+// The code travels in the body, never in a URL. A wrong code is a 404 that says nothing more; lookups from one address are limited (429).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations/track (the `TrackConsultation` operationId).
+func (c *ClientWithResponses) TrackConsultationWithResponse(ctx context.Context, body TrackConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*TrackConsultationResponse, error) {
+	rsp, err := c.TrackConsultation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTrackConsultationResponse(rsp)
+}
+
+// RateConsultationWithBodyWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+func (c *ClientWithResponses) RateConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateConsultationResponse, error) {
+	rsp, err := c.RateConsultationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateConsultationResponse(rsp)
+}
+
+// RateConsultationWithResponse Rate the department's answer, once — by the account that sent it, or by whoever holds its query code
+//
+// Tries with a code count against the same limit as the lookups (429).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/consultations/{id}/rating (the `RateConsultation` operationId).
+func (c *ClientWithResponses) RateConsultationWithResponse(ctx context.Context, id int, body RateConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*RateConsultationResponse, error) {
+	rsp, err := c.RateConsultation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateConsultationResponse(rsp)
+}
+
 // ListDepartmentsWithResponse List government departments
 //
 // Returns a wrapper object for the known response body format(s).
@@ -23306,6 +24910,19 @@ func (c *ClientWithResponses) RevokeAuthorisationWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRevokeAuthorisationResponse(rsp)
+}
+
+// ListMyConsultationsWithResponse The questions, complaints, reports and suggestions I sent under my name, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/consultations (the `ListMyConsultations` operationId).
+func (c *ClientWithResponses) ListMyConsultationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyConsultationsResponse, error) {
+	rsp, err := c.ListMyConsultations(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyConsultationsResponse(rsp)
 }
 
 // MyCreditWithResponse 我的信用: your credit level, red and black list standing and records (the enterprise's, while acting for one), each record with its repair
@@ -23880,6 +25497,71 @@ func (c *ClientWithResponses) RevokeApplicationWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseRevokeApplicationResponse(rsp)
+}
+
+// ListStaffConsultationsWithResponse My department's consultations, oldest deadline first (a supervisor's — any department's, read only)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/staff/consultations (the `ListStaffConsultations` operationId).
+func (c *ClientWithResponses) ListStaffConsultationsWithResponse(ctx context.Context, params *ListStaffConsultationsParams, reqEditors ...RequestEditorFn) (*ListStaffConsultationsResponse, error) {
+	rsp, err := c.ListStaffConsultations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStaffConsultationsResponse(rsp)
+}
+
+// AnswerConsultationWithBodyWithResponse Answer a consultation of my department; the sender sees the answer at once
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+func (c *ClientWithResponses) AnswerConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerConsultationResponse, error) {
+	rsp, err := c.AnswerConsultationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerConsultationResponse(rsp)
+}
+
+// AnswerConsultationWithResponse Answer a consultation of my department; the sender sees the answer at once
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/answer (the `AnswerConsultation` operationId).
+func (c *ClientWithResponses) AnswerConsultationWithResponse(ctx context.Context, id int, body AnswerConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerConsultationResponse, error) {
+	rsp, err := c.AnswerConsultation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerConsultationResponse(rsp)
+}
+
+// CloseConsultationWithBodyWithResponse Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+func (c *ClientWithResponses) CloseConsultationWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseConsultationResponse, error) {
+	rsp, err := c.CloseConsultationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseConsultationResponse(rsp)
+}
+
+// CloseConsultationWithResponse Close a consultation of my department once handled, with a last answer (needed when it was never answered)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/staff/consultations/{id}/close (the `CloseConsultation` operationId).
+func (c *ClientWithResponses) CloseConsultationWithResponse(ctx context.Context, id int, body CloseConsultationJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseConsultationResponse, error) {
+	rsp, err := c.CloseConsultation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseConsultationResponse(rsp)
 }
 
 // ApplyWithBodyWithResponse Apply in one call — start, fill, submit and get the decision (秒报 + 秒批), with the licence when the machine approves
@@ -26953,6 +28635,154 @@ func ParseItemSchemaResponse(rsp *http.Response) (*ItemSchemaResponse, error) {
 	return response, nil
 }
 
+// ParseSubmitConsultationResponse parses an HTTP response from a SubmitConsultationWithResponse call
+func ParseSubmitConsultationResponse(rsp *http.Response) (*SubmitConsultationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitConsultationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ConsultationReceipt
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTrackConsultationResponse parses an HTTP response from a TrackConsultationWithResponse call
+func ParseTrackConsultationResponse(rsp *http.Response) (*TrackConsultationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TrackConsultationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Consultation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRateConsultationResponse parses an HTTP response from a RateConsultationWithResponse call
+func ParseRateConsultationResponse(rsp *http.Response) (*RateConsultationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateConsultationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Consultation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListDepartmentsResponse parses an HTTP response from a ListDepartmentsWithResponse call
 func ParseListDepartmentsResponse(rsp *http.Response) (*ListDepartmentsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27519,6 +29349,48 @@ func ParseRevokeAuthorisationResponse(rsp *http.Response) (*RevokeAuthorisationR
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMyConsultationsResponse parses an HTTP response from a ListMyConsultationsWithResponse call
+func ParseListMyConsultationsResponse(rsp *http.Response) (*ListMyConsultationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyConsultationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Consultations *[]Consultation `json:"consultations,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -29180,6 +31052,177 @@ func ParseRevokeApplicationResponse(rsp *http.Response) (*RevokeApplicationRespo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest Application
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListStaffConsultationsResponse parses an HTTP response from a ListStaffConsultationsWithResponse call
+func ParseListStaffConsultationsResponse(rsp *http.Response) (*ListStaffConsultationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStaffConsultationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Consultations *[]Consultation `json:"consultations,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerConsultationResponse parses an HTTP response from a AnswerConsultationWithResponse call
+func ParseAnswerConsultationResponse(rsp *http.Response) (*AnswerConsultationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerConsultationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Consultation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCloseConsultationResponse parses an HTTP response from a CloseConsultationWithResponse call
+func ParseCloseConsultationResponse(rsp *http.Response) (*CloseConsultationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseConsultationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Consultation
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -209,6 +209,25 @@ var accessTable = map[string]access{
 	// The wizard's approval-mode steps (internal/portal/modes.go).
 
 	// The workbench's approval-mode intake and further actions (internal/workbench/actions.go).
+
+	// 我要问、我要投诉: anyone may ask, complain and follow up with a code;
+	// department staff and supervisors list them; catalogue administrators
+	// see the frequent questions.
+	"POST /api/v1/consultations":          {body: `{}`},
+	"POST /api/v1/consultations/track":    {body: `{"code":""}`},
+	"GET /api/v1/me/consultations":        {allowed: []string{applicant, legalRep, agent}},
+	"GET /api/v1/staff/consultations":     {allowed: []string{clerk, reviewer, head, supervisor}},
+	"GET /ask":                            {},
+	"POST /ask":                           {body: "step=match&text=x"},
+	"GET /complain":                       {},
+	"POST /complain":                      {body: "kind=x"},
+	"GET /complain/track":                 {},
+	"POST /complain/track":                {body: "code="},
+	"POST /complain/track/rating":         {body: "code=&rating=satisfied"},
+	"GET /me/consultations":               {allowed: []string{applicant, legalRep, agent}},
+	"GET /workbench/consultations":        {allowed: []string{clerk, reviewer, head, supervisor}},
+	"GET /admin/faq-suggestions":          {allowed: []string{catAdmin, system}},
+	"POST /admin/faq-suggestions/dismiss": {body: "item=&key=", allowed: []string{catAdmin, system}},
 }
 
 func signedIn() []string {

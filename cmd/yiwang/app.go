@@ -18,6 +18,7 @@ import (
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/consult"
 	"yiwang/internal/credit"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
@@ -73,6 +74,9 @@ type app struct {
 	bundles *bundle.Service
 	// ratings are 好差评 with rectification; the supervisors' board watches it (supervision.Watcher).
 	ratings *rating.Service
+	// consults are 我要问、我要投诉; as a supervision.Watcher they
+	// report what is answered late.
+	consults *consult.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -254,11 +258,18 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler)
+	consultations := consult.New(consult.Deps{DB: db, Catalog: catalogStore, Org: orgStore, Index: index, Protector: opts.protector, Limits: limiter,
+		Calendar: calendar.Calendar})
+	consultHandler, err := consult.NewHandler(consultations, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
 		credit:       credits,
+		consults:     consultations,
 		bundles:      bundles,
 		ratings:      ratings,
 		licences:     licences,

@@ -17,6 +17,7 @@ import (
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/bundle"
+	"yiwang/internal/consult"
 	"yiwang/internal/credit"
 	"yiwang/internal/demo"
 	"yiwang/internal/identity"
@@ -78,6 +79,7 @@ var objectKinds = map[string]string{
 	"rectification": "A: 张三's bad rating of his senior card (民政); B: 王五's bad rating of his 无房证明 (不动产)",
 	"credit_repair": "A: 张三's repair of a record of his senior card (民政); B: 王五's repair of a record of his 无房证明 (不动产)",
 	"spot_check":    "A: a spot check of 张三's senior card (民政) assigned to the civil affairs reviewer; B: one of application B (不动产) assigned to its head",
+	"consultation":  "A: 王五's question to 民政 (civil), under his name; B: 张三's question to 不动产 (realestate), under his name",
 }
 
 // objectRoutes has an entry for every route that takes an object id; the
@@ -155,6 +157,17 @@ func init() {
 		"GET /me/bundles/{id}":          r("bundle", "/me/bundles/{id}", "", who(applicant), who(otherCitizen, legalRep)),
 		// A credit repair is decided by a head of the record's department.
 		"POST /workbench/credit-repairs/{id}": r("credit_repair", "/workbench/credit-repairs/{id}", "outcome=refuse&reason=证明不足", who(head), who(headY)),
+		// A consultation is rated by its sender (or its code's holder) and
+		// answered by its department; supervisors read any. Unanswered, a
+		// rating and a close without an answer are refused after the check.
+		"POST /api/v1/consultations/{id}/rating":       r("consultation", "/api/v1/consultations/{id}/rating", `{"rating":"satisfied"}`, who(applicant), who(otherCitizen, legalRep)),
+		"POST /me/consultations/{id}/rating":           r("consultation", "/me/consultations/{id}/rating", "rating=satisfied", who(applicant), who(otherCitizen, legalRep)),
+		"GET /workbench/consultations/{id}":            r("consultation", "/workbench/consultations/{id}", "", who(reviewer, head, supervisor), who(headY, supervisor)),
+		"POST /workbench/consultations/{id}/answer":    r("consultation", "/workbench/consultations/{id}/answer", "text=", who(reviewer, head), who(headY)),
+		"POST /workbench/consultations/{id}/close":     r("consultation", "/workbench/consultations/{id}/close", "text=", who(reviewer, head), who(headY)),
+		"POST /workbench/consultations/{id}/reveal":    r("consultation", "/workbench/consultations/{id}/reveal", "purpose=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD", who(reviewer, head), who(headY)),
+		"POST /api/v1/staff/consultations/{id}/answer": r("consultation", "/api/v1/staff/consultations/{id}/answer", `{"text":""}`, who(reviewer, head), who(headY)),
+		"POST /api/v1/staff/consultations/{id}/close":  r("consultation", "/api/v1/staff/consultations/{id}/close", `{"text":""}`, who(reviewer, head), who(headY)),
 		// A notification's link: it sends every person to /me/applications/{id},
 		// which decides (above).
 		"GET /applications/{id}":                                   r("application", "/applications/{id}", "", who(applicant, otherCitizen, legalRep), who(applicant, otherCitizen, legalRep)),
@@ -640,6 +653,19 @@ func buildObjectWorld(t *testing.T, h http.Handler, a *app) (objectWorld, map[st
 			t.Fatalf("%s's credit repair: %+v %v", rec.login, r, err)
 		}
 		put("credit_repair", which, object{id: id(r.ID), owner: rec.owner, dept: rec.dept})
+	}
+	// Questions of 王五 to 民政 (A) and of 张三 to 不动产 (B), under their names.
+	for which, q := range map[string]struct{ login, dept string }{"A": {demo.WangWu, "civil"}, "B": {demo.ZhangSan, "realestate"}} {
+		p := personOf(t, a, q.login)
+		c, err := a.consults.Submit(ctx, p, "192.0.2.1", consult.NewConsultation{Kind: consult.Question, Department: q.dept, Text: "请问这个事项怎么办理？"})
+		if err != nil {
+			t.Fatalf("%s's question: %v", q.login, err)
+		}
+		owner := applicant
+		if which == "B" {
+			owner = otherCitizen
+		}
+		put("consultation", which, object{id: id(c.ID), owner: owner, dept: q.dept})
 	}
 	return w, headers
 }

@@ -144,6 +144,17 @@ const (
 	VersionNotFound    Code = "version_not_found"
 	NotADraft          Code = "not_a_draft"
 
+	// 我要问、我要投诉: questions, complaints, reports, suggestions (consult).
+	ConsultationNotFound    Code = "consultation_not_found"
+	ConsultationTarget      Code = "consultation_target"
+	ConsultationKind        Code = "consultation_kind"
+	ConsultationText        Code = "consultation_text"
+	ConsultationRating      Code = "consultation_rating"
+	ConsultationNotAnswered Code = "consultation_not_answered"
+	ConsultationRated       Code = "consultation_rated"
+	ConsultationClosed      Code = "consultation_closed"
+	ConsultationAnswer      Code = "consultation_answer"
+
 	// The data sharing hub (hub).
 	ConsentExpired       Code = "consent_expired"
 	ConsentIncomplete    Code = "consent_incomplete"
@@ -464,6 +475,17 @@ var words = map[Code]Words{
 	PurposeTooLong:    {Zh: "用途说明过长，请精简。", En: "The stated purpose is too long. Shorten it."},
 	StaffRequired:     {Zh: "查看记录须写明查看的工作人员。", En: "A personal-data access must name the staff member who viewed it."},
 	SubjectRequired:   {Zh: "查看记录须写明被查看的当事人。", En: "A personal-data access must name the person whose data was viewed."},
+
+	// 我要问、我要投诉 (consult).
+	ConsultationNotFound:    {Zh: "没有找到该咨询或投诉：查询码有误，或不在您的记录中。", En: "Nothing found: the query code is wrong, or it is not among yours."},
+	ConsultationTarget:      {Zh: "请选择所涉及的事项或部门（投诉、举报、建议请选择所属领域）。", En: "Choose the item or department it is about (for a complaint, report or suggestion, its subject area)."},
+	ConsultationKind:        {Zh: "请选择类别：咨询、投诉、举报或建议。", En: "Choose what it is: a question, complaint, report or suggestion."},
+	ConsultationText:        {Zh: "请填写具体内容（5至2000字）。", En: "Write what it is about (5 to 2000 characters)."},
+	ConsultationRating:      {Zh: "请选择满意或不满意。", En: "Choose satisfied or not satisfied."},
+	ConsultationNotAnswered: {Zh: "部门答复后才能评价。", En: "You can rate the answer once the department has answered."},
+	ConsultationRated:       {Zh: "已评价过，每件只能评价一次。", En: "This has been rated already; a rating is given once."},
+	ConsultationClosed:      {Zh: "该件已办结，不能再答复。", En: "This has been closed and takes no more answers."},
+	ConsultationAnswer:      {Zh: "请填写答复内容（不超过2000字）；尚未答复的须先答复再办结。", En: "Write the answer (up to 2000 characters); one never answered needs an answer before it is closed."},
 
 	// The government directory: regions, departments, halls (org).
 	DepartmentNotFound: {Zh: "没有找到该部门。", En: "There is no such department."},

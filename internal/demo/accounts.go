@@ -75,6 +75,7 @@ func demoStaff(hall, street int64) []identity.NewStaff {
 	return []identity.NewStaff{
 		{Username: "clerk", DisplayName: "窗口 陈静", Department: "gsdb", Region: "910102", HallID: hall, Roles: []authz.Role{authz.Clerk}},
 		{Username: "reviewer.civil", DisplayName: "民政 刘洋", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Reviewer}},
+		{Username: "reviewer.amr", DisplayName: "市场监管 孙丽", Department: "amr", Region: "910102", Roles: []authz.Role{authz.Reviewer}},
 		{Username: "head.civil", DisplayName: "民政 周科长", Department: "civil", Region: "910102", Roles: []authz.Role{authz.Head}},
 		{Username: "reviewer.realestate", DisplayName: "不动产 吴敏", Department: "realestate", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},
 		{Username: "reviewer.tax", DisplayName: "税务 郑强", Department: "tax", Region: "910102", Roles: []authz.Role{authz.Reviewer, authz.Head}},

@@ -165,6 +165,10 @@ var labels = map[string]map[string][2]string{
 	"rectification":  {"open": {"待整改", "Waiting for the department"}, "answered": {"已答复，待回访", "Answered, to be called back"}, "closed": {"已办结", "Closed"}},
 	"verdict":        {"satisfied": {"满意", "Satisfied"}, "unsatisfied": {"不满意", "Not satisfied"}},
 	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
+	// 我要问、我要投诉 (internal/consult): what was sent, where it stands, how the answer was rated.
+	"consult_kind":   {"question": {"咨询", "Question"}, "complaint": {"投诉", "Complaint"}, "report": {"举报", "Report"}, "suggestion": {"建议", "Suggestion"}},
+	"consult_status": {"open": {"待答复", "Awaiting an answer"}, "answered": {"已答复", "Answered"}, "closed": {"已办结", "Closed"}},
+	"consult_rating": {"satisfied": {"满意", "Satisfied"}, "unsatisfied": {"不满意", "Not satisfied"}},
 	// How a material was supplied.
 	"source": {
 		"upload": {"上传文件", "Uploaded file"}, "commitment": {"申请人承诺", "Pledged"},
