@@ -108,6 +108,8 @@ var accessTable = map[string]access{
 	"GET /api/v1/admin/spot-checks":                           {allowed: []string{supervisor}},
 	"GET /api/v1/supervision/overdue":                         {allowed: []string{supervisor, sysAdmin}},
 	"GET /api/v1/supervision/proactive-sweeps":                {allowed: []string{supervisor}},
+	"GET /api/v1/supervision/board":                           {allowed: []string{supervisor}},
+	"POST /api/v1/supervision/board/{department}/alert":       {path: "/api/v1/supervision/board/civil/alert", allowed: []string{supervisor}},
 	"POST /api/v1/me/eligibility":                             {body: `{"consent":true}`, allowed: []string{applicant, legalRep, agent}},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"GET /api/v1/tasks":                {allowed: []string{clerk, reviewer, head}},
@@ -166,6 +168,8 @@ var accessTable = map[string]access{
 	"GET /me/eligible":                                      {allowed: []string{applicant, legalRep, agent}},
 	"POST /me/eligible":                                     {body: "consent=yes", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/proactive":                              {allowed: []string{supervisor}},
+	"GET /workbench/supervision":                            {allowed: []string{supervisor}},
+	"POST /workbench/supervision/{department}/alert":        {path: "/workbench/supervision/civil/alert", body: "x=1", allowed: []string{supervisor}},
 	"POST /admin/catalog/{code}/versions/{version}/publish": {path: "/admin/catalog/" + seniorCard + "/versions/1/publish", body: "x=1", allowed: []string{catAdmin, system}},
 	"GET /admin/catalog/{code}/try":                         {path: "/admin/catalog/" + seniorCard + "/try", allowed: []string{catAdmin, system}},
 	"POST /admin/catalog/{code}/try":                        {path: "/admin/catalog/" + seniorCard + "/try", body: "version=1", allowed: []string{catAdmin, system}},

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"yiwang/internal/application"
+	"yiwang/internal/authz"
 	"yiwang/internal/blob"
 	"yiwang/internal/bundle"
 	"yiwang/internal/catalog"
@@ -35,6 +37,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/supervision"
 	"yiwang/internal/workbench"
 	"yiwang/internal/workday"
 )
@@ -65,6 +68,8 @@ type app struct {
 	// proactive finds who qualifies and grants or offers (主动服务).
 	proactive *proactive.Engine
 	bundles   *bundle.Service
+	// alerts tell department heads what the 电子监察 board finds.
+	alerts *supervision.Alerts
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -217,11 +222,28 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger))
+	board := supervision.NewBoard(orgStore, applications.Deadlines)
+	alerts := supervision.NewAlerts(db, board, outbox,
+		func(ctx context.Context, q store.Querier, department string) ([]int64, error) {
+			return ids.StaffOf(ctx, q, department, authz.Head)
+		},
+		func(ctx context.Context, day time.Time) (bool, error) {
+			cal, err := calendar.Calendar(ctx)
+			if err != nil {
+				return false, err
+			}
+			return cal.IsWorkday(workday.DateOf(day))
+		})
+	boardHandler, err := supervision.NewHandler(board, alerts, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), boardHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
 		bundles:      bundles,
+		alerts:       alerts,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -263,6 +285,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, proactive.NewEventsWorker(a.proactive))
 	jobs.Register(ws, notify.NewPruneWorker(a.retention))
 	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
+	jobs.Register(ws, supervision.NewAlertWorker(a.alerts))
 }
 
 // keyFile holds the personal-data key when none is configured.

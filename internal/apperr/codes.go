@@ -314,6 +314,10 @@ const (
 	InspectionNoteRequired     Code = "inspection_note_required"
 	RevocationReasonRequired   Code = "revocation_reason_required"
 	SwitchReasonRequired       Code = "switch_reason_required"
+
+	// The supervisors' board and its alerts (supervision).
+	NothingToAlert Code = "nothing_to_alert"
+	AlreadyAlerted Code = "already_alerted"
 )
 
 // words is the one table of what people read for each code: what went
@@ -629,4 +633,8 @@ var words = map[Code]Words{
 	InspectionNoteRequired:     {Zh: "核查认定承诺不实时，须写明核查发现的情况。", En: "A false commitment must say what the inspection found."},
 	RevocationReasonRequired:   {Zh: "请填写撤销的理由，申请人会收到。", En: "Say why the approval is revoked: the applicant is told."},
 	SwitchReasonRequired:       {Zh: "请填写暂停或恢复系统自动审批的理由。", En: "Say why machine approval is switched off or on."},
+
+	// The supervisors' board (supervision).
+	NothingToAlert: {Zh: "该部门目前没有需要督办的事项，未发送提醒。", En: "This department has nothing to attend to now; no alert was sent."},
+	AlreadyAlerted: {Zh: "今天已提醒过该部门负责人，明天可再次提醒。", En: "This department's heads were alerted today already; alert again tomorrow."},
 }

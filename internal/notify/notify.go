@@ -45,10 +45,11 @@ const (
 	LicenceIssued       Kind = "licence_issued"       // the e-licence is ready
 	AccountSecurity     Kind = "account_security"     // to an account's holder only: a lock, a registration tried with their ID number
 	ServiceOffer        Kind = "service_offer"        // 主动服务: a service the person now qualifies for, one click away
+	SupervisionAlert    Kind = "supervision_alert"    // 电子监察: to a department's heads, what the board finds in their department
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer}
+var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer, SupervisionAlert}
 
 // The channels a message can go by. The inbox is always on; a person opts
 // in to email and SMS (Outbox.SetChannels), and a message sent to the inbox

@@ -15,6 +15,7 @@ var intros = map[Kind][2]string{
 	LicenceIssued:       {"您的电子证照已签发。", "Your e-licence has been issued."},
 	AccountSecurity:     {"您的账号有一项安全提醒。", "A security notice about your account."},
 	ServiceOffer:        {"您符合一项政务服务的条件，可一键办理。", "You qualify for a government service and can apply with one click."},
+	SupervisionAlert:    {"电子监察提醒：本部门有需要督办的事项。", "E-supervision: your department has matters to attend to."},
 }
 
 // Text is a message as sent outside the platform — by email, SMS or to

@@ -147,6 +147,7 @@ var labels = map[string]map[string][2]string{
 		"coparty_invitation": {"共同申请人确认", "Co-party invitation"}, "correction_requested": {"补正通知", "Correction request"},
 		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
+		"service_offer": {"主动服务", "Service offer"}, "supervision_alert": {"电子监察提醒", "E-supervision alert"},
 	},
 	"notify_channel": {"in_app": {"站内消息", "Inbox"}, "email": {"电子邮件", "Email"}, "sms": {"短信", "SMS"}, "webhook": {"推送至其他系统", "Webhook to another system"}},
 	// How a material was supplied.

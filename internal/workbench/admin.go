@@ -124,7 +124,7 @@ func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "admin.html", pick(lang, "管理", "Administration"), map[string]bool{
 		"Catalog": p.Can(authz.CatalogManage), "Accounts": p.Can(authz.AccountsManage), "Calendar": p.Can(authz.CalendarManage),
 		"Queue": p.Can(authz.ReviewTasks), "Intake": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
-		"DeadLetters": p.Can(authz.DeadLetters),
+		"DeadLetters": p.Can(authz.DeadLetters), "Supervise": p.Can(authz.Supervise),
 	})
 }
 
