@@ -881,6 +881,8 @@ const (
 	NotificationKindDeadlineWarning     NotificationKind = "deadline_warning"
 	NotificationKindDecision            NotificationKind = "decision"
 	NotificationKindLicenceIssued       NotificationKind = "licence_issued"
+	NotificationKindServiceOffer        NotificationKind = "service_offer"
+	NotificationKindSupervisionAlert    NotificationKind = "supervision_alert"
 )
 
 // Valid indicates whether the value is a known member of the NotificationKind enum.
@@ -897,6 +899,10 @@ func (e NotificationKind) Valid() bool {
 	case NotificationKindDecision:
 		return true
 	case NotificationKindLicenceIssued:
+		return true
+	case NotificationKindServiceOffer:
+		return true
+	case NotificationKindSupervisionAlert:
 		return true
 	default:
 		return false
@@ -1077,6 +1083,45 @@ func (e SpotCheckResultResult) Valid() bool {
 	case SpotCheckResultResultFail:
 		return true
 	case SpotCheckResultResultPass:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SupervisionFindingKind.
+const (
+	SupervisionFindingKindBadRating         SupervisionFindingKind = "bad_rating"
+	SupervisionFindingKindComplaintLate     SupervisionFindingKind = "complaint_late"
+	SupervisionFindingKindMachineOff        SupervisionFindingKind = "machine_off"
+	SupervisionFindingKindNearOverdue       SupervisionFindingKind = "near_overdue"
+	SupervisionFindingKindOverdue           SupervisionFindingKind = "overdue"
+	SupervisionFindingKindQuestionLate      SupervisionFindingKind = "question_late"
+	SupervisionFindingKindRectificationLate SupervisionFindingKind = "rectification_late"
+	SupervisionFindingKindSpotCheckFailed   SupervisionFindingKind = "spot_check_failed"
+	SupervisionFindingKindSpotCheckLate     SupervisionFindingKind = "spot_check_late"
+)
+
+// Valid indicates whether the value is a known member of the SupervisionFindingKind enum.
+func (e SupervisionFindingKind) Valid() bool {
+	switch e {
+	case SupervisionFindingKindBadRating:
+		return true
+	case SupervisionFindingKindComplaintLate:
+		return true
+	case SupervisionFindingKindMachineOff:
+		return true
+	case SupervisionFindingKindNearOverdue:
+		return true
+	case SupervisionFindingKindOverdue:
+		return true
+	case SupervisionFindingKindQuestionLate:
+		return true
+	case SupervisionFindingKindRectificationLate:
+		return true
+	case SupervisionFindingKindSpotCheckFailed:
+		return true
+	case SupervisionFindingKindSpotCheckLate:
 		return true
 	default:
 		return false
@@ -3206,6 +3251,40 @@ type SpotCheckResult struct {
 // SpotCheckResultResult defines model for SpotCheckResult.Result.
 type SpotCheckResultResult string
 
+// SupervisionBoard defines model for SupervisionBoard.
+type SupervisionBoard struct {
+	At time.Time `json:"at"`
+
+	// Department the one department asked for
+	Department  *string `json:"department,omitempty"`
+	Departments []struct {
+		Code     string               `json:"code"`
+		Findings []SupervisionFinding `json:"findings"`
+		NameEn   string               `json:"name_en"`
+		NameZh   string               `json:"name_zh"`
+		Total    int                  `json:"total"`
+	} `json:"departments"`
+	Totals []SupervisionFinding `json:"totals"`
+}
+
+// SupervisionFinding defines model for SupervisionFinding.
+type SupervisionFinding struct {
+	Count int `json:"count"`
+
+	// Department the department's code; empty in the totals
+	Department string                 `json:"department"`
+	Kind       SupervisionFindingKind `json:"kind"`
+
+	// Link the page that lists them
+	Link string `json:"link"`
+
+	// Oldest since when the oldest has waited, when it has a time
+	Oldest *time.Time `json:"oldest,omitempty"`
+}
+
+// SupervisionFindingKind defines model for SupervisionFinding.Kind.
+type SupervisionFindingKind string
+
 // Task defines model for Task.
 type Task struct {
 	ApplicationId *int       `json:"application_id,omitempty"`
@@ -3950,6 +4029,18 @@ type ApplyParams struct {
 
 // ApplyJSONBodyChannel defines parameters for Apply.
 type ApplyJSONBodyChannel string
+
+// SupervisionBoardParams defines parameters for SupervisionBoard.
+type SupervisionBoardParams struct {
+	// Department only this department
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+}
+
+// OverdueBoardParams defines parameters for OverdueBoard.
+type OverdueBoardParams struct {
+	// Department only this department's cases and records (the 电子监察 board's drill-down)
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+}
 
 // ProactiveSweepsParams defines parameters for ProactiveSweeps.
 type ProactiveSweepsParams struct {
@@ -5317,10 +5408,20 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
 	Apply(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SupervisionBoard 电子监察: what needs attention, counted per department — overdue and nearly overdue applications, bad ratings to rectify, late rectifications, complaints and questions past due, late or failed spot checks, suspended machine approvals — with a link to each list
+	//
+	// Corresponds with GET /api/v1/supervision/board (the `SupervisionBoard` operationId).
+	SupervisionBoard(ctx context.Context, params *SupervisionBoardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SupervisionAlert 电子监察: tell the department's heads now what the board finds in their department (a notification each), at most once a day per department; each working day at 8:30 China time the platform does it by itself
+	//
+	// Corresponds with POST /api/v1/supervision/board/{department}/alert (the `SupervisionAlert` operationId).
+	SupervisionAlert(ctx context.Context, department string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
-	OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	OverdueBoard(ctx context.Context, params *OverdueBoardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ProactiveSweeps 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
 	//
@@ -7942,11 +8043,41 @@ func (c *Client) Apply(ctx context.Context, params *ApplyParams, body ApplyJSONR
 	return c.Client.Do(req)
 }
 
+// SupervisionBoard 电子监察: what needs attention, counted per department — overdue and nearly overdue applications, bad ratings to rectify, late rectifications, complaints and questions past due, late or failed spot checks, suspended machine approvals — with a link to each list
+//
+// Corresponds with GET /api/v1/supervision/board (the `SupervisionBoard` operationId).
+func (c *Client) SupervisionBoard(ctx context.Context, params *SupervisionBoardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSupervisionBoardRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SupervisionAlert 电子监察: tell the department's heads now what the board finds in their department (a notification each), at most once a day per department; each working day at 8:30 China time the platform does it by itself
+//
+// Corresponds with POST /api/v1/supervision/board/{department}/alert (the `SupervisionAlert` operationId).
+func (c *Client) SupervisionAlert(ctx context.Context, department string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSupervisionAlertRequest(c.Server, department)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OverdueBoard 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
-func (c *Client) OverdueBoard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewOverdueBoardRequest(c.Server)
+func (c *Client) OverdueBoard(ctx context.Context, params *OverdueBoardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOverdueBoardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12940,8 +13071,96 @@ func NewApplyRequestWithBody(server string, params *ApplyParams, contentType str
 	return req, nil
 }
 
+// NewSupervisionBoardRequest constructs an http.Request for the SupervisionBoard method
+func NewSupervisionBoardRequest(server string, params *SupervisionBoardParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/supervision/board")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSupervisionAlertRequest constructs an http.Request for the SupervisionAlert method
+func NewSupervisionAlertRequest(server string, department string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "department", department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/supervision/board/%s/alert", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOverdueBoardRequest constructs an http.Request for the OverdueBoard method
-func NewOverdueBoardRequest(server string) (*http.Request, error) {
+func NewOverdueBoardRequest(server string, params *OverdueBoardParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -12957,6 +13176,33 @@ func NewOverdueBoardRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -14862,12 +15108,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/submissions (the `Apply` operationId).
 	ApplyWithResponse(ctx context.Context, params *ApplyParams, body ApplyJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyResponse, error)
 
+	// SupervisionBoardWithResponse 电子监察: what needs attention, counted per department — overdue and nearly overdue applications, bad ratings to rectify, late rectifications, complaints and questions past due, late or failed spot checks, suspended machine approvals — with a link to each list
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/supervision/board (the `SupervisionBoard` operationId).
+	SupervisionBoardWithResponse(ctx context.Context, params *SupervisionBoardParams, reqEditors ...RequestEditorFn) (*SupervisionBoardResponse, error)
+
+	// SupervisionAlertWithResponse 电子监察: tell the department's heads now what the board finds in their department (a notification each), at most once a day per department; each working day at 8:30 China time the platform does it by itself
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/supervision/board/{department}/alert (the `SupervisionAlert` operationId).
+	SupervisionAlertWithResponse(ctx context.Context, department string, reqEditors ...RequestEditorFn) (*SupervisionAlertResponse, error)
+
 	// OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
-	OverdueBoardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OverdueBoardResponse, error)
+	OverdueBoardWithResponse(ctx context.Context, params *OverdueBoardParams, reqEditors ...RequestEditorFn) (*OverdueBoardResponse, error)
 
 	// ProactiveSweepsWithResponse 主动服务: the latest sweeps of the proactive services, newest first — the days covered, candidates found, granted (免申即享), offered and skipped by reason
 	//
@@ -22455,6 +22715,146 @@ func (r ApplyResponse) ContentType() string {
 	return ""
 }
 
+type SupervisionBoardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SupervisionBoard
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SupervisionBoardResponse) GetJSON200() *SupervisionBoard {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SupervisionBoardResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SupervisionBoardResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r SupervisionBoardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SupervisionBoardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SupervisionBoardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SupervisionBoardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SupervisionAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Department string `json:"department"`
+
+		// Findings how many matters the alert named
+		Findings int `json:"findings"`
+
+		// Heads how many heads were told; 0 when the department has no head's account
+		Heads int `json:"heads"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SupervisionAlertResponse) GetJSON200() *struct {
+	Department string `json:"department"`
+
+	// Findings how many matters the alert named
+	Findings int `json:"findings"`
+
+	// Heads how many heads were told; 0 when the department has no head's account
+	Heads int `json:"heads"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SupervisionAlertResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SupervisionAlertResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SupervisionAlertResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SupervisionAlertResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r SupervisionAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SupervisionAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SupervisionAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SupervisionAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type OverdueBoardResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25594,13 +25994,39 @@ func (c *ClientWithResponses) ApplyWithResponse(ctx context.Context, params *App
 	return ParseApplyResponse(rsp)
 }
 
+// SupervisionBoardWithResponse 电子监察: what needs attention, counted per department — overdue and nearly overdue applications, bad ratings to rectify, late rectifications, complaints and questions past due, late or failed spot checks, suspended machine approvals — with a link to each list
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/supervision/board (the `SupervisionBoard` operationId).
+func (c *ClientWithResponses) SupervisionBoardWithResponse(ctx context.Context, params *SupervisionBoardParams, reqEditors ...RequestEditorFn) (*SupervisionBoardResponse, error) {
+	rsp, err := c.SupervisionBoard(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSupervisionBoardResponse(rsp)
+}
+
+// SupervisionAlertWithResponse 电子监察: tell the department's heads now what the board finds in their department (a notification each), at most once a day per department; each working day at 8:30 China time the platform does it by itself
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/supervision/board/{department}/alert (the `SupervisionAlert` operationId).
+func (c *ClientWithResponses) SupervisionAlertWithResponse(ctx context.Context, department string, reqEditors ...RequestEditorFn) (*SupervisionAlertResponse, error) {
+	rsp, err := c.SupervisionAlert(ctx, department, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSupervisionAlertResponse(rsp)
+}
+
 // OverdueBoardWithResponse 电子监察: the steps and applications that are yellow or overdue now (the 500 nearest deadlines, and how many in all), with department, step and person, and the accountability records
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/supervision/overdue (the `OverdueBoard` operationId).
-func (c *ClientWithResponses) OverdueBoardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OverdueBoardResponse, error) {
-	rsp, err := c.OverdueBoard(ctx, reqEditors...)
+func (c *ClientWithResponses) OverdueBoardWithResponse(ctx context.Context, params *OverdueBoardParams, reqEditors ...RequestEditorFn) (*OverdueBoardResponse, error) {
+	rsp, err := c.OverdueBoard(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -31330,6 +31756,108 @@ func ParseApplyResponse(rsp *http.Response) (*ApplyResponse, error) {
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSupervisionBoardResponse parses an HTTP response from a SupervisionBoardWithResponse call
+func ParseSupervisionBoardResponse(rsp *http.Response) (*SupervisionBoardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SupervisionBoardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SupervisionBoard
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSupervisionAlertResponse parses an HTTP response from a SupervisionAlertWithResponse call
+func ParseSupervisionAlertResponse(rsp *http.Response) (*SupervisionAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SupervisionAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Department string `json:"department"`
+
+			// Findings how many matters the alert named
+			Findings int `json:"findings"`
+
+			// Heads how many heads were told; 0 when the department has no head's account
+			Heads int `json:"heads"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

@@ -113,6 +113,8 @@ var accessTable = map[string]access{
 	"GET /me/credit":                                          {allowed: []string{applicant, legalRep, agent}},
 	"POST /me/credit/repairs":                                 {body: "record_id=999999&pledge=yes", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/credit-repairs":                           {allowed: []string{head}},
+	"GET /api/v1/supervision/board":                           {allowed: []string{supervisor}},
+	"POST /api/v1/supervision/board/{department}/alert":       {path: "/api/v1/supervision/board/civil/alert", allowed: []string{supervisor}},
 	"POST /api/v1/me/eligibility":                             {body: `{"consent":true}`, allowed: []string{applicant, legalRep, agent}},
 	// Spot checks (双随机一公开): inspectors list theirs, supervisors all and switch departments; the results are public.
 	"GET /api/v1/spot-checks":                               {allowed: []string{reviewer, head}},
@@ -178,6 +180,8 @@ var accessTable = map[string]access{
 	"GET /me/eligible":                                      {allowed: []string{applicant, legalRep, agent}},
 	"POST /me/eligible":                                     {body: "consent=yes", allowed: []string{applicant, legalRep, agent}},
 	"GET /workbench/proactive":                              {allowed: []string{supervisor}},
+	"GET /workbench/supervision":                            {allowed: []string{supervisor}},
+	"POST /workbench/supervision/{department}/alert":        {path: "/workbench/supervision/civil/alert", body: "x=1", allowed: []string{supervisor}},
 	"POST /admin/catalog/{code}/versions/{version}/publish": {path: "/admin/catalog/" + seniorCard + "/versions/1/publish", body: "x=1", allowed: []string{catAdmin, system}},
 	"GET /admin/catalog/{code}/try":                         {path: "/admin/catalog/" + seniorCard + "/try", allowed: []string{catAdmin, system}},
 	"POST /admin/catalog/{code}/try":                        {path: "/admin/catalog/" + seniorCard + "/try", body: "version=1", allowed: []string{catAdmin, system}},

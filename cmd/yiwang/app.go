@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
@@ -40,6 +41,7 @@ import (
 	"yiwang/internal/search"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/supervision"
 	"yiwang/internal/workbench"
 	"yiwang/internal/workday"
 )
@@ -77,6 +79,8 @@ type app struct {
 	// consults are 我要问、我要投诉; as a supervision.Watcher they
 	// report what is answered late.
 	consults *consult.Service
+	// alerts tell department heads what the 电子监察 board finds.
+	alerts *supervision.Alerts
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -264,7 +268,23 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler)
+	board := supervision.NewBoard(orgStore, applications.Deadlines, ratings, consultations, applications.SpotChecks)
+	alerts := supervision.NewAlerts(db, board, outbox,
+		func(ctx context.Context, q store.Querier, department string) ([]int64, error) {
+			return ids.StaffOf(ctx, q, department, authz.Head)
+		},
+		func(ctx context.Context, day time.Time) (bool, error) {
+			cal, err := calendar.Calendar(ctx)
+			if err != nil {
+				return false, err
+			}
+			return cal.IsWorkday(workday.DateOf(day))
+		})
+	boardHandler, err := supervision.NewHandler(board, alerts, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler, boardHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
@@ -272,6 +292,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		consults:     consultations,
 		bundles:      bundles,
 		ratings:      ratings,
+		alerts:       alerts,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -314,6 +335,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, credit.NewRecomputeWorker(a.credit))
 	jobs.Register(ws, notify.NewPruneWorker(a.retention))
 	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
+	jobs.Register(ws, supervision.NewAlertWorker(a.alerts))
 }
 
 // keyFile holds the personal-data key when none is configured.

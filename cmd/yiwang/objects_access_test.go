@@ -93,6 +93,8 @@ var notObjects = map[string]string{
 	"PUT /api/v1/admin/halls/{code}":                                     "halls are the platform's, for system administrators (TestAccessByRole)",
 	"PUT /api/v1/admin/halls/{code}/windows/{number}":                    "halls are the platform's, for system administrators (TestAccessByRole)",
 	"GET /api/v1/departments/{code}":                                     "public",
+	"POST /api/v1/supervision/board/{department}/alert":                  "supervisors watch every department (TestAccessByRole)",
+	"POST /workbench/supervision/{department}/alert":                     "supervisors watch every department (TestAccessByRole)",
 	"GET /api/v1/items/{code}":                                           "public catalogue",
 	"GET /items/{code}":                                                  "public catalogue",
 	"GET /static/":                                                       "assets",

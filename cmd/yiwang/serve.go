@@ -26,6 +26,7 @@ import (
 	"yiwang/internal/proactive"
 	"yiwang/internal/server"
 	"yiwang/internal/store"
+	"yiwang/internal/supervision"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -94,6 +95,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := credit.Schedule(ctx, db, queue); err != nil {
 		return fmt.Errorf("schedule the daily credit recompute: %w", err)
+	}
+	if err := supervision.Schedule(ctx, db, queue); err != nil {
+		return fmt.Errorf("schedule the supervision alerts: %w", err)
 	}
 	if err := a.retention.Schedule(ctx, queue); err != nil {
 		return fmt.Errorf("schedule the pruning of old notifications: %w", err)

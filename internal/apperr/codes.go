@@ -356,6 +356,9 @@ const (
 	BadSpotStatus     Code = "bad_spot_status"
 	BadSpotResult     Code = "bad_spot_result"
 	BadMonth          Code = "bad_month"
+	// The supervisors' board and its alerts (supervision).
+	NothingToAlert Code = "nothing_to_alert"
+	AlreadyAlerted Code = "already_alerted"
 )
 
 // words is the one table of what people read for each code: what went
@@ -712,4 +715,8 @@ var words = map[Code]Words{
 	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格、不合格或责令整改。", En: "The status must be open, confirmed, violation or corrected."},
 	BadSpotResult:     {Zh: "请选择抽查结果：合格、不合格或责令整改。", En: "Choose the result: pass, fail or correct."},
 	BadMonth:          {Zh: "月份的格式为 年-月，例如 2026-12。", En: "Write the month as YYYY-MM, e.g. 2026-12."},
+
+	// The supervisors' board (supervision).
+	NothingToAlert: {Zh: "该部门目前没有需要督办的事项，未发送提醒。", En: "This department has nothing to attend to now; no alert was sent."},
+	AlreadyAlerted: {Zh: "今天已提醒过该部门负责人，明天可再次提醒。", En: "This department's heads were alerted today already; alert again tomorrow."},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"yiwang/internal/jobs"
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
+	"yiwang/internal/supervision"
 	"yiwang/internal/workday"
 )
 
@@ -444,25 +446,89 @@ type Board struct {
 	// of a few days, a busy district has thousands, more than a page shows.
 	CasesTotal int      `json:"cases_total"`
 	Records    []Record `json:"records"`
+	// Department is the department the board is of, or empty for all.
+	Department string `json:"department,omitempty"`
 }
 
 // BoardCases is how many cases the board shows, the nearest deadlines.
 const BoardCases = 500
 
-// Overdue returns the supervisors' board (电子监察).
-func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal) (Board, error) {
+// Overdue returns the supervisors' board of deadlines (超期督办), of one
+// department's cases when department is not empty (the drill-down from the
+// 电子监察 board), otherwise of all.
+func (s *Deadlines) Overdue(ctx context.Context, p authz.Principal, department string) (Board, error) {
 	if err := authz.Require(p, authz.OverdueView); err != nil {
 		return Board{}, err
 	}
-	b := Board{WarningDays: s.warnDays, Cases: []Case{}}
-	cases, total, err := s.lateCases(ctx, s.now(), BoardCases)
+	b := Board{WarningDays: s.warnDays, Cases: []Case{}, Department: department}
+	if department == "" {
+		cases, total, err := s.lateCases(ctx, s.now(), BoardCases)
+		if err != nil {
+			return b, err
+		}
+		b.CasesTotal = total
+		b.Cases = append(b.Cases, cases...)
+	} else {
+		// A department's cases are found among all, as the sweep finds them:
+		// a late application belongs to the department of its most urgent step.
+		cases, _, err := s.lateCases(ctx, s.now(), everyCase)
+		if err != nil {
+			return b, err
+		}
+		for _, c := range cases {
+			if c.Department == department {
+				b.CasesTotal++
+				if len(b.Cases) < BoardCases {
+					b.Cases = append(b.Cases, c)
+				}
+			}
+		}
+	}
+	records, err := s.Records(ctx)
 	if err != nil {
 		return b, err
 	}
-	b.CasesTotal = total
-	b.Cases = append(b.Cases, cases...)
-	b.Records, err = s.Records(ctx)
-	return b, err
+	b.Records = []Record{}
+	for _, r := range records {
+		if department == "" || r.Department == department {
+			b.Records = append(b.Records, r)
+		}
+	}
+	return b, nil
+}
+
+// Findings counts, per department, the cases red (supervision.Overdue)
+// and yellow (supervision.NearOverdue) at now, for the supervisors' board:
+// a late application counts in the department of its most urgent step.
+func (s *Deadlines) Findings(ctx context.Context, now time.Time) ([]supervision.Finding, error) {
+	cases, _, err := s.lateCases(ctx, now, everyCase)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		department string
+		kind       supervision.Kind
+	}
+	byKey := map[key]*supervision.Finding{}
+	var out []supervision.Finding
+	for _, c := range cases {
+		k := key{c.Department, supervision.NearOverdue}
+		if c.Light == Red {
+			k.kind = supervision.Overdue
+		}
+		f, ok := byKey[k]
+		if !ok {
+			out = append(out, supervision.Finding{Department: k.department, Kind: k.kind, Oldest: c.Deadline,
+				Link: "/workbench/overdue?department=" + url.QueryEscape(k.department)})
+			f = &out[len(out)-1]
+			byKey[k] = f
+		}
+		f.Count++
+		if c.Deadline.Before(f.Oldest) {
+			f.Oldest = c.Deadline
+		}
+	}
+	return out, nil
 }
 
 // SweepArgs is the durable job that sweeps deadlines. Each run first

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"yiwang/internal/notify"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
+	"yiwang/internal/supervision"
 	"yiwang/internal/workday"
 )
 
@@ -180,10 +182,10 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 		}
 
 		// Supervisors see the board; reviewers do not.
-		if _, err := f.apps.Deadlines.Overdue(ctx, st.civil); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.apps.Deadlines.Overdue(ctx, st.civil, ""); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a reviewer reading the overdue board: %v", err)
 		}
-		board, err := f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.head.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}})
+		board, err := f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.head.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,11 +201,30 @@ func TestDeadlinesTurnYellowThenRedOnceAndWriteAccountability(t *testing.T) {
 			t.Errorf("the civil review on the board: %+v", board.Cases)
 		}
 
+		// The 电子监察 board counts them per department, and a department's
+		// drill-down shows only its own cases and records.
+		found, err := f.apps.Deadlines.Findings(ctx, c.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(found, func(a, b supervision.Finding) int { return strings.Compare(a.Department, b.Department) })
+		if len(found) != 2 || found[0].Department != "civil" || found[0].Kind != supervision.Overdue || found[0].Count != 1 ||
+			found[1].Department != "realestate" || found[1].Count != 1 || found[0].Link != "/workbench/overdue?department=civil" {
+			t.Errorf("findings %+v", found)
+		}
+		civilBoard, err := f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.head.AccountID, Kind: "staff", Roles: []authz.Role{authz.Supervisor}}, "civil")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if civilBoard.CasesTotal != 1 || len(civilBoard.Cases) != 1 || civilBoard.Cases[0].Department != "civil" || len(civilBoard.Records) != 1 {
+			t.Errorf("civil's board: %+v", civilBoard)
+		}
+
 		// A finished step leaves the board but keeps its record.
 		if _, err := f.apps.Tasks.DecideTask(ctx, st.civil, civil.ID, 0, true, nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		if board, _ = f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.clerk.AccountID, Kind: "staff", Roles: []authz.Role{authz.SysAdmin}}); len(board.Cases) != 1 || len(board.Records) != 2 {
+		if board, _ = f.apps.Deadlines.Overdue(ctx, authz.Principal{AccountID: st.clerk.AccountID, Kind: "staff", Roles: []authz.Role{authz.SysAdmin}}, ""); len(board.Cases) != 1 || len(board.Records) != 2 {
 			t.Errorf("after the civil review was done the board has %d cases and %d records", len(board.Cases), len(board.Records))
 		}
 	})

@@ -293,7 +293,7 @@ func (h *Handler) machineSwitch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
-	b, err := h.svc.Deadlines.Overdue(r.Context(), authz.From(r.Context()))
+	b, err := h.svc.Deadlines.Overdue(r.Context(), authz.From(r.Context()), r.URL.Query().Get("department"))
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

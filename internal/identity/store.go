@@ -836,6 +836,13 @@ func (s *Store) PersonsBornOn(ctx context.Context, day string) ([]int64, error) 
 	return store.All(ctx, s.db, store.Value[int64], `SELECT id FROM persons WHERE birth_date = $1 ORDER BY id`, day)
 }
 
+// StaffOf lists the active staff accounts of a department holding role,
+// by id: whom a department's alerts and assignments go to.
+func (s *Store) StaffOf(ctx context.Context, q store.Querier, department string, role authz.Role) ([]int64, error) {
+	return store.All(ctx, q, store.Value[int64], `SELECT a.id FROM accounts a JOIN account_roles r ON r.account_id = a.id
+		WHERE a.kind = 'staff' AND a.disabled_at IS NULL AND a.department_code = $1 AND r.role = $2 ORDER BY a.id`, department, string(role))
+}
+
 // StaffAccounts lists the staff accounts with their roles, by username, for
 // the administration pages.
 func (s *Store) StaffAccounts(ctx context.Context) ([]Account, error) {

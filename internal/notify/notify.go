@@ -46,11 +46,12 @@ const (
 	AccountSecurity     Kind = "account_security"     // to an account's holder only: a lock, a registration tried with their ID number
 	ServiceOffer        Kind = "service_offer"        // 主动服务: a service the person now qualifies for, one click away
 	RectificationAnswer Kind = "rectification_answer" // 好差评: the department answered a bad rating
+	SupervisionAlert    Kind = "supervision_alert"    // 电子监察: to a department's heads, what the board finds in their department
 	SpotCheck           Kind = "spot_check"           // to staff: a spot check assigned to them, or an item's machine approval suspended by its failures
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer, RectificationAnswer, SpotCheck}
+var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer, RectificationAnswer, SpotCheck, SupervisionAlert}
 
 // The channels a message can go by. The inbox is always on; a person opts
 // in to email and SMS (Outbox.SetChannels), and a message sent to the inbox

@@ -151,6 +151,7 @@ var labels = map[string]map[string][2]string{
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
 		"rectification_answer": {"差评整改答复", "Rectification answered"},
 		"spot_check":           {"双随机抽查", "Spot check"},
+		"service_offer":        {"主动服务", "Service offer"}, "supervision_alert": {"电子监察提醒", "E-supervision alert"},
 	},
 	// Spot checks (双随机一公开): a check's status, the public result, the
 	// approval mode sampled.

@@ -285,7 +285,7 @@ func (h *Handler) intakeDeferral(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) overdue(w http.ResponseWriter, r *http.Request) {
-	b, err := h.Deadlines.Overdue(r.Context(), authz.From(r.Context()))
+	b, err := h.Deadlines.Overdue(r.Context(), authz.From(r.Context()), r.URL.Query().Get("department"))
 	if err != nil {
 		h.fail(w, r, err, "/")
 		return
