@@ -18,7 +18,8 @@ import (
 // among his department's rectifications and answers; the supervisor
 // calls back and closes it as resolved; Zhang San sees the answer and the
 // call's result, is told, and says he is satisfied; the public figures
-// count the bad rating as rectified.
+// count the bad rating as rectified. Meanwhile the 电子监察 board shows the
+// bad rating against civil affairs, and the supervisor alerts its head.
 func TestBrowserBadRatingIsRectified(t *testing.T) {
 	s := startSite(t)
 	b := newBrowser(t)
@@ -57,6 +58,31 @@ func TestBrowserBadRatingIsRectified(t *testing.T) {
 	}
 	staff.checkA11y(t, "rating by QR code")
 
+	// The 电子监察 board counts it against civil affairs; the supervisor
+	// drills down to the department and alerts its head, once a day.
+	sup := newBrowser(t)
+	sup.signIn(t, s, "supervisor")
+	sup.do(t, "the board", chromedp.Navigate(s.URL+"/workbench/supervision"), chromedp.WaitVisible(chromedp.CSS("table.board")))
+	if got := sup.text(t, "board", "table.board"); !strings.Contains(got, "民政") || !strings.Contains(got, "差评待整改") {
+		t.Errorf("the board reads:\n%s", got)
+	}
+	sup.checkA11y(t, "the 电子监察 board")
+	sup.do(t, "civil affairs' board", chromedp.Click(chromedp.CSS(`a[href="/workbench/supervision?department=civil"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/workbench/rectifications?department=civil"]`)))
+	sup.do(t, "alert the head", chromedp.Click(chromedp.CSS(`form[action="/workbench/supervision/civil/alert"] button`)), chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)))
+	if got := sup.text(t, "alerted", `p[role=status]`); got != "已提醒该部门负责人。" {
+		t.Errorf("after the alert the page says %q", got)
+	}
+	sup.do(t, "alert again", chromedp.Click(chromedp.CSS(`form[action="/workbench/supervision/civil/alert"] button`)), chromedp.WaitVisible(chromedp.CSS(`div.error`)))
+	if got := sup.text(t, "refused", "div.error"); !strings.Contains(got, "今天已提醒过") {
+		t.Errorf("a second alert the same day reads %q", got)
+	}
+	head := newBrowser(t)
+	head.signIn(t, s, "head.civil")
+	head.do(t, "the head's messages", chromedp.Navigate(s.URL+"/me/notifications"), chromedp.WaitVisible(chromedp.CSS("main")))
+	if got := head.text(t, "messages", "main"); !strings.Contains(got, "电子监察提醒") || !strings.Contains(got, "差评待整改") {
+		t.Errorf("the head's messages do not tell of the alert:\n%s", got)
+	}
+
 	// The department answers.
 	staff.signIn(t, s, "reviewer.civil")
 	staff.do(t, "the department's rectifications", chromedp.Navigate(s.URL+"/workbench/rectifications"), chromedp.WaitVisible(chromedp.ID("rectifications")))
@@ -72,8 +98,6 @@ func TestBrowserBadRatingIsRectified(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("rectification-answer")))
 
 	// The supervisor calls back and closes it.
-	sup := newBrowser(t)
-	sup.signIn(t, s, "supervisor")
 	sup.do(t, "civil's rectifications", chromedp.Navigate(s.URL+"/workbench/rectifications?department=civil"), chromedp.WaitVisible(chromedp.ID("rectifications")))
 	if got := sup.text(t, "list", "#rectifications"); !strings.Contains(got, "已答复，待回访") {
 		t.Errorf("the supervisor's list reads:\n%s", got)
