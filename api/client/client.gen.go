@@ -876,12 +876,15 @@ func (e NotificationChannelsOffered) Valid() bool {
 // Defines values for NotificationKind.
 const (
 	NotificationKindAccountSecurity     NotificationKind = "account_security"
+	NotificationKindConsultationAnswer  NotificationKind = "consultation_answer"
 	NotificationKindCopartyInvitation   NotificationKind = "coparty_invitation"
 	NotificationKindCorrectionRequested NotificationKind = "correction_requested"
 	NotificationKindDeadlineWarning     NotificationKind = "deadline_warning"
 	NotificationKindDecision            NotificationKind = "decision"
 	NotificationKindLicenceIssued       NotificationKind = "licence_issued"
+	NotificationKindRectificationAnswer NotificationKind = "rectification_answer"
 	NotificationKindServiceOffer        NotificationKind = "service_offer"
+	NotificationKindSpotCheck           NotificationKind = "spot_check"
 	NotificationKindSupervisionAlert    NotificationKind = "supervision_alert"
 )
 
@@ -889,6 +892,8 @@ const (
 func (e NotificationKind) Valid() bool {
 	switch e {
 	case NotificationKindAccountSecurity:
+		return true
+	case NotificationKindConsultationAnswer:
 		return true
 	case NotificationKindCopartyInvitation:
 		return true
@@ -900,7 +905,11 @@ func (e NotificationKind) Valid() bool {
 		return true
 	case NotificationKindLicenceIssued:
 		return true
+	case NotificationKindRectificationAnswer:
+		return true
 	case NotificationKindServiceOffer:
+		return true
+	case NotificationKindSpotCheck:
 		return true
 	case NotificationKindSupervisionAlert:
 		return true

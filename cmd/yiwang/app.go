@@ -263,7 +263,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	consultations := consult.New(consult.Deps{DB: db, Catalog: catalogStore, Org: orgStore, Index: index, Protector: opts.protector, Limits: limiter,
-		Calendar: calendar.Calendar})
+		Calendar: calendar.Calendar, Notifier: outbox})
 	consultHandler, err := consult.NewHandler(consultations, logger)
 	if err != nil {
 		return nil, err

@@ -136,7 +136,8 @@ func (s *Modes) RecordInspection(ctx context.Context, p authz.Principal, taskID,
 		if err := s.revokeLicence(ctx, tx, a, finding, by); err != nil {
 			return err
 		}
-		if _, err := s.writeCredit(ctx, tx, a, "false_commitment", "", finding); err != nil {
+		// The record says what it is; the finding stays on the sealed timeline.
+		if _, err := s.writeCredit(ctx, tx, a, "false_commitment", "", "告知承诺核查不实"); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, a, "revoked")

@@ -228,11 +228,10 @@ func TestSpotCheckFailureRevokesAndWritesACreditRecord(t *testing.T) {
 		}
 		// One its department revoked meanwhile is still found 不合格, with its credit record.
 		b := submitSeniorCard(t, f.fixture)
-		// (Revoke answers with the staff view, which a machine approval
-		// without steps does not give its head: only the status counts here.)
-		f.apps.Tasks.Revoke(ctx, f.st.head, b.ID, 0, "申请人主动申请注销")
-		if b, _ = f.apps.Drafts.Get(ctx, f.p, b.ID); b.Status != "revoked" {
-			t.Fatalf("the head's revocation left it %s", b.Status)
+		// The head of the item's department sees the machine's approval,
+		// which has no step of theirs, and revokes it.
+		if got, err := f.apps.Tasks.Revoke(ctx, f.st.head, b.ID, 0, "申请人主动申请注销"); err != nil || got.Status != "revoked" {
+			t.Fatalf("the head's revocation: %+v %v", got.Status, err)
 		}
 		cb := f.checkOf(t, b.ID)
 		inspector, _ = f.inspector(t, cb)

@@ -30,6 +30,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/ident"
 	"yiwang/internal/identity"
+	"yiwang/internal/notify"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/search"
@@ -91,7 +92,13 @@ type Deps struct {
 	Limits    *identity.Limiter
 	Calendar  func(context.Context) (*workday.Calendar, error)
 	Days      map[string]int // working days to answer, by kind; DefaultDays for those missing
+	Notifier  Notifier       // tells a named sender of an answer; nil tells nobody
 	Now       func() time.Time
+}
+
+// Notifier sends a message in the caller's transaction (notify.Outbox).
+type Notifier interface {
+	Send(ctx context.Context, tx *sql.Tx, m notify.Message) (int64, error)
 }
 
 // Service takes, routes, answers and shows consultations.

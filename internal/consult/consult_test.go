@@ -2,6 +2,7 @@ package consult_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/consult"
 	"yiwang/internal/identity"
+	"yiwang/internal/jobs"
+	"yiwang/internal/notify"
 	"yiwang/internal/org"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
@@ -68,8 +71,12 @@ func setup(t *testing.T, db *store.DB) fixture {
 	// Monday 2026-03-02, 10:00 China time.
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, workday.CST)
 	f := fixture{db: db, now: &now}
+	queue, err := jobs.New(db, jobs.NewWorkers(), slog.New(slog.DiscardHandler), jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.svc = consult.New(consult.Deps{DB: db, Catalog: cs, Org: org.NewStore(db.DB), Protector: protector, Limits: identity.NewLimiter(db),
-		Calendar: func(context.Context) (*workday.Calendar, error) { return cal, nil }, Now: func() time.Time { return *f.now }})
+		Calendar: func(context.Context) (*workday.Calendar, error) { return cal, nil }, Now: func() time.Time { return *f.now }, Notifier: notify.NewOutbox(db, queue)})
 	f.realestate = staff("reviewer.re", "realestate", authz.Reviewer)
 	f.amr = staff("reviewer.amr", "amr", authz.Reviewer)
 	f.supervisor = staff("supervisor.x", "gsdb", authz.Supervisor)
@@ -150,6 +157,11 @@ func TestQuestionMatchRouteAnswerRate(t *testing.T) {
 		mine, err := f.svc.Mine(ctx, f.person)
 		if err != nil || len(mine) != 1 || mine[0].Replies[0].Text != "无房证明只证明本市范围内无登记住房，外地住房不影响开具。" || mine[0].Replies[0].Staff != "" || !mine[0].MayRate {
 			t.Fatalf("the sender's list %+v, %v", mine, err)
+		}
+		// The sender, who asked under their name, is told of the answer.
+		var told string
+		if err := db.QueryRowContext(ctx, `SELECT title_zh FROM outbox_messages WHERE account_id = $1 AND kind = 'consultation_answer'`, f.person.AccountID).Scan(&told); err != nil || !strings.Contains(told, "已答复您的咨询") {
+			t.Fatalf("the sender was told %q (%v)", told, err)
 		}
 		// Another person cannot rate it; its sender rates once.
 		other := authz.Principal{AccountID: f.amr.AccountID + 1000, Kind: "person"}

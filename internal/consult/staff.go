@@ -11,9 +11,11 @@ import (
 	"yiwang/internal/apperr"
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
+	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/supervision"
+	"yiwang/internal/web"
 )
 
 // Filter narrows the staff list.
@@ -95,14 +97,24 @@ func (s *Service) handle(ctx context.Context, tx *sql.Tx, p authz.Principal, id 
 	return x, nil
 }
 
-// reply adds p's answer to consultation id.
-func (s *Service) reply(ctx context.Context, tx *sql.Tx, p authz.Principal, id int64, text string, now time.Time) error {
+// reply adds p's answer to consultation x and tells its sender, when they
+// sent it under their name (an anonymous sender follows it by its code).
+func (s *Service) reply(ctx context.Context, tx *sql.Tx, p authz.Principal, x row, text string, now time.Time) error {
 	enc, err := s.d.Protector.SealFor(text, colReply)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO consultation_replies (consultation_id, staff_account, staff_name, text_enc, at) VALUES ($1, $2, $3, $4, $5)`,
-		id, p.AccountID, p.Name, enc, now)
+	if _, err = tx.ExecContext(ctx, `INSERT INTO consultation_replies (consultation_id, staff_account, staff_name, text_enc, at) VALUES ($1, $2, $3, $4, $5)`,
+		x.ID, p.AccountID, p.Name, enc, now); err != nil {
+		return err
+	}
+	if !x.account.Valid || s.d.Notifier == nil {
+		return nil
+	}
+	_, err = s.d.Notifier.Send(ctx, tx, notify.Message{AccountID: x.account.Int64, Kind: notify.ConsultationAnswer, Link: "/me/consultations",
+		TitleZh: x.DeptName.Zh + "已答复您的" + web.Label("zh", "consult_kind", x.Kind),
+		TitleEn: x.DeptName.En + " has answered your " + strings.ToLower(web.Label("en", "consult_kind", x.Kind)),
+		BodyZh:  "请登录查看答复，并可对答复作出评价。", BodyEn: "Sign in to read the answer; you may say whether it helped."})
 	return err
 }
 
@@ -126,7 +138,7 @@ func (s *Service) Answer(ctx context.Context, p authz.Principal, id int64, text 
 			return err
 		}
 		now := s.d.Now()
-		if err := s.reply(ctx, tx, p, x.ID, text, now); err != nil {
+		if err := s.reply(ctx, tx, p, x, text, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE consultations SET status = 'answered', answered_at = COALESCE(answered_at, $1) WHERE id = $2`, now, x.ID); err != nil {
@@ -160,7 +172,7 @@ func (s *Service) Close(ctx context.Context, p authz.Principal, id int64, text s
 			return apperr.New(apperr.Invalid, apperr.ConsultationAnswer, "answer before closing: the sender is owed a reply")
 		}
 		if text != "" {
-			if err := s.reply(ctx, tx, p, x.ID, text, now); err != nil {
+			if err := s.reply(ctx, tx, p, x, text, now); err != nil {
 				return err
 			}
 		}

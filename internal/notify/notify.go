@@ -47,11 +47,12 @@ const (
 	ServiceOffer        Kind = "service_offer"        // 主动服务: a service the person now qualifies for, one click away
 	RectificationAnswer Kind = "rectification_answer" // 好差评: the department answered a bad rating
 	SupervisionAlert    Kind = "supervision_alert"    // 电子监察: to a department's heads, what the board finds in their department
+	ConsultationAnswer  Kind = "consultation_answer"  // 我要问、我要投诉: the department answered what the person sent under their name
 	SpotCheck           Kind = "spot_check"           // to staff: a spot check assigned to them, or an item's machine approval suspended by its failures
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer, RectificationAnswer, SpotCheck, SupervisionAlert}
+var Kinds = []Kind{CopartyInvitation, CorrectionRequested, DeadlineWarning, Decision, LicenceIssued, AccountSecurity, ServiceOffer, RectificationAnswer, ConsultationAnswer, SpotCheck, SupervisionAlert}
 
 // The channels a message can go by. The inbox is always on; a person opts
 // in to email and SMS (Outbox.SetChannels), and a message sent to the inbox

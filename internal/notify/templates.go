@@ -16,6 +16,7 @@ var intros = map[Kind][2]string{
 	AccountSecurity:     {"您的账号有一项安全提醒。", "A security notice about your account."},
 	ServiceOffer:        {"您符合一项政务服务的条件，可一键办理。", "You qualify for a government service and can apply with one click."},
 	RectificationAnswer: {"您对政务服务的差评已有整改答复。", "The department has answered your bad rating of a service."},
+	ConsultationAnswer:  {"您的咨询或投诉已有答复。", "Your question or complaint has been answered."},
 	SpotCheck:           {"有一项双随机抽查事项需要您处理。", "A spot check needs your attention."},
 	SupervisionAlert:    {"电子监察提醒：本部门有需要督办的事项。", "E-supervision: your department has matters to attend to."},
 }

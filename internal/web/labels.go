@@ -149,9 +149,9 @@ var labels = map[string]map[string][2]string{
 		"coparty_invitation": {"共同申请人确认", "Co-party invitation"}, "correction_requested": {"补正通知", "Correction request"},
 		"deadline_warning": {"期限预警", "Deadline warning"}, "decision": {"办理结果", "Decision"},
 		"licence_issued": {"证照签发", "Licence issued"}, "account_security": {"账号安全", "Account security"},
-		"rectification_answer": {"差评整改答复", "Rectification answered"},
-		"spot_check":           {"双随机抽查", "Spot check"},
-		"service_offer":        {"主动服务", "Service offer"}, "supervision_alert": {"电子监察提醒", "E-supervision alert"},
+		"rectification_answer": {"差评整改答复", "Rectification answered"}, "consultation_answer": {"咨询投诉答复", "Question or complaint answered"},
+		"spot_check":    {"双随机抽查", "Spot check"},
+		"service_offer": {"主动服务", "Service offer"}, "supervision_alert": {"电子监察提醒", "E-supervision alert"},
 	},
 	// Spot checks (双随机一公开): a check's status, the public result, the
 	// approval mode sampled.
