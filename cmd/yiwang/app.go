@@ -243,7 +243,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	}
 	pins := kiosk.NewPINs(db, ids)
 	kioskHandler, err := kiosk.NewHandler(kiosk.Deps{Auth: pins, Identities: ids, Drafts: applications.Drafts, Catalog: catalogStore, Licences: licences,
-		Secure: opts.secureCookie, Logger: logger})
+		Secure: opts.secureCookie, Logger: logger, RatingToken: ratings.ApplicantToken})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package main
 // in parallel by two departments; and a kiosk printing 无房证明.
 
 import (
+	"context"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"yiwang/internal/demo"
 	"yiwang/internal/kiosk"
+	"yiwang/internal/store"
 )
 
 // Demo items the browser and access tests apply for.
@@ -239,6 +241,26 @@ func TestBrowserKioskPrintsNoHousingCertificate(t *testing.T) {
 	if list := b.text(t, "licences to print", "main"); !strings.Contains(list, "无房") {
 		t.Errorf("the kiosk's list of licences does not offer the new certificate: %q", list)
 	}
+	// 好差评 at the kiosk: the decision's page offers the rating.
+	b.do(t, "rate at the kiosk",
+		chromedp.Click(chromedp.ID("kiosk-rate")),
+		chromedp.WaitVisible(chromedp.ID("stars-5")),
+		chromedp.Click(chromedp.ID("stars-5")),
+		chromedp.Click(chromedp.ID("rate")),
+		chromedp.WaitVisible(chromedp.ID("my-rating")))
+	if got := b.text(t, "the kiosk rating", "#my-rating"); !strings.Contains(got, "非常满意") {
+		t.Errorf("the kiosk's rating reads %q", got)
+	}
+	db, err := store.Open(context.Background(), "", s.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var channel string
+	if err := db.QueryRowContext(context.Background(), `SELECT channel FROM ratings ORDER BY id DESC LIMIT 1`).Scan(&channel); err != nil || channel != "kiosk" {
+		t.Errorf("the rating's channel is %q (%v), want kiosk", channel, err)
+	}
+	db.Close()
+	b.do(t, "back to the kiosk", chromedp.Navigate(s.URL+"/kiosk"), chromedp.WaitVisible(chromedp.ID("kiosk-signout")))
 	b.do(t, "sign out", chromedp.Click(chromedp.CSS("#kiosk-signout button")), chromedp.WaitVisible(chromedp.ID("pin")))
 }
 

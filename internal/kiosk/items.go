@@ -93,7 +93,7 @@ func (h *Handler) offeredItem(w http.ResponseWriter, r *http.Request) (catalog.I
 	}
 	if err != nil {
 		if e := apperr.As(err); e != nil && e.Kind != apperr.Internal {
-			h.show(w, r, http.StatusNotFound, pick(lang, "此事项不能在自助终端办理，请在网上或到窗口办理。", "This service is not offered at the kiosk: apply online or at a window."), nil)
+			h.show(w, r, http.StatusNotFound, pick(lang, "此事项不能在自助终端办理，请在网上或到窗口办理。", "This service is not offered at the kiosk: apply online or at a window."), nil, 0)
 			return catalog.Item{}, false
 		}
 		httpx.WriteError(w, r, h.Logger, err)
@@ -208,12 +208,12 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := h.Licences.ByApplication(r.Context(), a.ID)
 	if err == nil {
-		h.show(w, r, http.StatusOK, "", &l)
+		h.show(w, r, http.StatusOK, "", &l, a.ID)
 		return
 	}
 	msg := pick(lang, "申请已提交，需工作人员审核，结果将通知您。办件编号：", "Submitted: staff will review it and tell you the result. Application number: ") + a.Number
 	if len(a.Reasons) > 0 {
 		msg = pick(lang, "未能办理「", "Not granted (") + it.Name.In(lang) + pick(lang, "」：", "): ") + strings.Join(a.Reasons, "；")
 	}
-	h.show(w, r, http.StatusOK, msg, nil)
+	h.show(w, r, http.StatusOK, msg, nil, a.ID)
 }

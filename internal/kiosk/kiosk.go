@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -40,6 +41,9 @@ type Deps struct {
 	Licences   *licence.Service
 	Secure     bool // mark cookies Secure (TLS)
 	Logger     *slog.Logger
+	// RatingToken is the 好差评 token of a finished application's applicant
+	// (rating.Service.ApplicantToken); nil offers no rating.
+	RatingToken func(ctx context.Context, applicationID int64) (string, error)
 }
 
 // Handler serves /kiosk.
@@ -83,14 +87,17 @@ type homeData struct {
 	Items    []catalog.Item // the items the kiosk offers (Offered)
 	Error    string
 	Issued   *licence.Licence // the licence just issued, to print
+	RateURL  string           // where to rate the application just decided, if it can be
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	h.show(w, r, http.StatusOK, "", nil)
+	h.show(w, r, http.StatusOK, "", nil, 0)
 }
 
 // show renders the sign-in page, or the signed-in person's page.
-func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg string, issued *licence.Licence) {
+// show renders the kiosk's home with msg, the licence just issued and the
+// way to rate the application decided (decided: its id, 0 for none).
+func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg string, issued *licence.Licence, decided int64) {
 	lang := web.Lang(w, r)
 	p := authz.From(r.Context())
 	if !p.Can(authz.ActForOwn) || p.PersonID == 0 {
@@ -98,6 +105,11 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, msg s
 		return
 	}
 	d := homeData{Name: p.Name, Error: msg, Issued: issued}
+	if decided != 0 && h.RatingToken != nil {
+		if token, err := h.RatingToken(r.Context(), decided); err == nil {
+			d.RateURL = "/kiosk/rate/" + token
+		}
+	}
 	hd, err := h.holder(r, p)
 	if err != nil {
 		httpx.WriteError(w, r, h.Logger, err)
@@ -144,7 +156,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 			reason = cause.Code // the lock, for the log only
 		}
 		h.Logger.WarnContext(r.Context(), "kiosk sign-in refused", "reason", reason, "remote", r.RemoteAddr)
-		h.show(w, r, httpx.StatusFor(e.Kind), msg, nil)
+		h.show(w, r, httpx.StatusFor(e.Kind), msg, nil, 0)
 		return
 	}
 	acc, err := h.Identities.Account(r.Context(), id)
