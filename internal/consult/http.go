@@ -203,26 +203,7 @@ func (h *Handler) apiStaffAction(w http.ResponseWriter, r *http.Request, act sta
 // Pages.
 
 // fail shows an error as a page a person can act on.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apperr.As(err)
-	if e == nil {
-		e = &apperr.Error{Kind: apperr.Internal, Err: err}
-	}
-	status := httpx.StatusFor(e.Kind)
-	lang := web.Lang(w, r)
-	msg, details := web.ErrorText(lang, e), web.ErrorDetails(lang, e)
-	if status >= 500 {
-		h.logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-		if e.Kind == apperr.Internal {
-			msg = ""
-		}
-	}
-	h.pages.Render(w, r, status, "error.html", catalog.Text{Zh: "无法完成", En: "Could not be done"}.In(lang), struct {
-		Message string
-		Details []string
-		Status  int
-	}{msg, details, status})
-}
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) { h.pages.Fail(w, r, err) }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, title catalog.Text, data any) {
 	h.pages.Render(w, r, http.StatusOK, name, title.In(web.Lang(w, r)), data)

@@ -114,26 +114,7 @@ func title(w http.ResponseWriter, r *http.Request, zh, en string) string {
 
 // fail shows an error as a page a person can act on: the message, and a
 // way back. Internal errors are logged and shown only by request ID.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apperr.As(err)
-	if e == nil {
-		e = &apperr.Error{Kind: apperr.Internal, Err: err}
-	}
-	status := httpx.StatusFor(e.Kind)
-	lang := web.Lang(w, r)
-	msg, details := web.ErrorText(lang, e), web.ErrorDetails(lang, e)
-	if status >= 500 {
-		h.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-		if e.Kind == apperr.Internal {
-			msg = ""
-		}
-	}
-	h.pages.Render(w, r, status, "error.html", title(w, r, "无法完成", "Could not be done"), struct {
-		Message string
-		Details []string
-		Status  int
-	}{msg, details, status})
-}
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) { h.pages.Fail(w, r, err) }
 
 // pathID reads a whole-number id from the path.
 func pathID(r *http.Request, name string) (int64, error) {

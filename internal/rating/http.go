@@ -108,25 +108,7 @@ func (h *Handler) Register(r *httpx.Router) {
 	r.HandleFunc("POST /api/v1/rectifications/{id}/callback", authz.Supervise, h.callback)
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apperr.As(err)
-	if e == nil {
-		e = &apperr.Error{Kind: apperr.Internal, Err: err}
-	}
-	status := httpx.StatusFor(e.Kind)
-	lang := web.Lang(w, r)
-	msg, details := web.ErrorText(lang, e), web.ErrorDetails(lang, e)
-	if status >= 500 {
-		h.logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-		if e.Kind == apperr.Internal {
-			msg = ""
-		}
-	}
-	h.pages.Render(w, r, status, "error.html", title(w, r, "无法完成", "Could not be done"), struct {
-		Message string
-		Details []string
-	}{msg, details})
-}
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) { h.pages.Fail(w, r, err) }
 
 func title(w http.ResponseWriter, r *http.Request, zh, en string) string {
 	return catalog.Text{Zh: zh, En: en}.In(web.Lang(w, r))

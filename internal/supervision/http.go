@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"yiwang/internal/apperr"
 	"yiwang/internal/authz"
 	"yiwang/internal/httpx"
 	"yiwang/internal/web"
@@ -100,26 +99,7 @@ func (h *Handler) alertForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/workbench/supervision?alerted="+url.QueryEscape(dept)+"&heads="+heads, http.StatusSeeOther)
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apperr.As(err)
-	if e == nil {
-		e = &apperr.Error{Kind: apperr.Internal, Err: err}
-	}
-	status := httpx.StatusFor(e.Kind)
-	lang := web.Lang(w, r)
-	msg, details := web.ErrorText(lang, e), web.ErrorDetails(lang, e)
-	if status >= 500 {
-		h.logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-		if e.Kind == apperr.Internal {
-			msg = ""
-		}
-	}
-	h.pages.Render(w, r, status, "error.html", pick(lang, "无法完成", "Could not be done"), struct {
-		Message string
-		Details []string
-		Status  int
-	}{msg, details, status})
-}
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) { h.pages.Fail(w, r, err) }
 
 func pick(lang, zh, en string) string {
 	if lang == "en" {
