@@ -99,6 +99,7 @@ type appOptions struct {
 	partyDays      int                      // working days co-parties have to confirm
 	ratingDays     int                      // days after finishing in which a rating is given; 0: rating.DefaultDays
 	blacklist      int                      // overdue supplements that blacklist a person
+	credit         credit.Config            // the credit levels' weights and thresholds (--credit-config)
 	retentionDays  int                      // days delivered notifications' copies and log are kept; 0: for ever
 	smtp           *email.Config            // the relay notifications are emailed through, or nil
 	webhooks       []webhook.Endpoint       // other systems told of events
@@ -191,7 +192,10 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		return nil, err
 	}
 	licences := licence.NewService(db, keyring, opts.protector, builtin, opts.site)
-	creditCfg := credit.DefaultConfig()
+	creditCfg := opts.credit
+	if creditCfg.Weights == nil { // tests build options without appOptionsFrom
+		creditCfg = credit.DefaultConfig()
+	}
 	creditCfg.BlacklistAfter = cmp.Or(opts.blacklist, creditCfg.BlacklistAfter)
 	credits := credit.New(credit.Deps{DB: db, Registries: builtin, Persons: ids, Notifier: outbox, Protector: opts.protector, Config: &creditCfg})
 	applications := application.NewServices(application.Deps{DB: db, Protector: opts.protector, Catalog: catalogStore, Identities: ids, Reader: reader, Limits: limiter,
@@ -392,7 +396,11 @@ func appOptionsFrom(cfg config.Config, site string, blobs blob.Store, getenv fun
 	if err != nil {
 		return appOptions{}, err
 	}
-	opts := appOptions{protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
+	creditCfg, err := credit.LoadConfig(cfg.CreditConfig)
+	if err != nil {
+		return appOptions{}, err
+	}
+	opts := appOptions{credit: creditCfg, protector: protector, secureCookie: strings.HasPrefix(site, "https://"), connectors: connectors, submissions: cfg.SubmissionLimit, passwordChecks: cfg.MaxPasswordChecks, blobs: blobs,
 		warningDays: cfg.WarningDays, partyDays: cfg.PartyDays, ratingDays: cfg.RatingDays, blacklist: cfg.BlacklistAfter, retentionDays: cfg.NotifyRetention,
 		dataKey: key, site: strings.TrimSuffix(site, "/")}
 	if cfg.SubmissionLimit > identity.SubmissionLimit.N {

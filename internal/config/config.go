@@ -46,6 +46,7 @@ type Config struct {
 	WarningDays       int            // working days left at which a deadline turns yellow
 	PartyDays         int            // working days co-parties have to confirm an application (一事多人)
 	RatingDays        int            // days after an application is finished its parties may rate it (好差评)
+	CreditConfig      string         // YAML file of the credit levels' weights, half-life, thresholds and repair waits; empty: the defaults
 	BlacklistAfter    int            // overdue supplements (容缺) that put a person on the credit blacklist
 	SMTPHost          string         // the SMTP relay notifications are emailed through; empty: no email channel
 	SMTPPort          int
@@ -165,6 +166,8 @@ func Options() []Option {
 				c.RatingDays = n
 				return nil
 			}},
+		{"credit-config", "YIWANG_CREDIT_CONFIG", "", "YAML file of the credit levels' weights by kind of record, half-life, level thresholds, red-list years and repair waits (see docs/SUPERVISION.md); empty: the defaults", []string{"serve", "proactive"},
+			func(c *Config, v string) error { c.CreditConfig = v; return nil }},
 		{"blacklist-after", "YIWANG_BLACKLIST_AFTER", "2", "overdue supplements of deferred materials (容缺) after which a person is put on the credit blacklist", []string{"serve", "proactive"},
 			func(c *Config, v string) error {
 				n, err := strconv.Atoi(v)
