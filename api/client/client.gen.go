@@ -5327,6 +5327,11 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
 	PublicSpotChecks(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReassignSpotCheck 双随机: a supervisor draws another inspector at random for an open spot check that has none or is past its deadline — never the one it had, nor anyone who worked a step of the application — with a new deadline of 10 working days; the inspector is told. A check assigned and not yet due is refused (409), as is one whose department has nobody else to assign
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/reassign (the `ReassignSpotCheck` operationId).
+	ReassignSpotCheck(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RecordSpotCheckWithBody 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
 	// Takes any type of body and a specified content type.
@@ -7832,6 +7837,21 @@ func (c *Client) MySpotChecks(ctx context.Context, params *MySpotChecksParams, r
 // Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
 func (c *Client) PublicSpotChecks(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublicSpotChecksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReassignSpotCheck 双随机: a supervisor draws another inspector at random for an open spot check that has none or is past its deadline — never the one it had, nor anyone who worked a step of the application — with a new deadline of 10 working days; the inspector is told. A check assigned and not yet due is refused (409), as is one whose department has nobody else to assign
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/reassign (the `ReassignSpotCheck` operationId).
+func (c *Client) ReassignSpotCheck(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReassignSpotCheckRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -12697,6 +12717,40 @@ func NewPublicSpotChecksRequest(server string, params *PublicSpotChecksParams) (
 	return req, nil
 }
 
+// NewReassignSpotCheckRequest constructs an http.Request for the ReassignSpotCheck method
+func NewReassignSpotCheckRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/spot-checks/%s/reassign", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRecordSpotCheckRequest calls the generic RecordSpotCheck builder with application/json body
 func NewRecordSpotCheckRequest(server string, id int, body RecordSpotCheckJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -15022,6 +15076,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/spot-checks/public (the `PublicSpotChecks` operationId).
 	PublicSpotChecksWithResponse(ctx context.Context, params *PublicSpotChecksParams, reqEditors ...RequestEditorFn) (*PublicSpotChecksResponse, error)
+
+	// ReassignSpotCheckWithResponse 双随机: a supervisor draws another inspector at random for an open spot check that has none or is past its deadline — never the one it had, nor anyone who worked a step of the application — with a new deadline of 10 working days; the inspector is told. A check assigned and not yet due is refused (409), as is one whose department has nobody else to assign
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/spot-checks/{id}/reassign (the `ReassignSpotCheck` operationId).
+	ReassignSpotCheckWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*ReassignSpotCheckResponse, error)
 
 	// RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
 	//
@@ -21942,6 +22003,82 @@ func (r PublicSpotChecksResponse) ContentType() string {
 	return ""
 }
 
+type ReassignSpotCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SpotCheck
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON200() *SpotCheck {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReassignSpotCheckResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ReassignSpotCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReassignSpotCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReassignSpotCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReassignSpotCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RecordSpotCheckResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25835,6 +25972,19 @@ func (c *ClientWithResponses) PublicSpotChecksWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParsePublicSpotChecksResponse(rsp)
+}
+
+// ReassignSpotCheckWithResponse 双随机: a supervisor draws another inspector at random for an open spot check that has none or is past its deadline — never the one it had, nor anyone who worked a step of the application — with a new deadline of 10 working days; the inspector is told. A check assigned and not yet due is refused (409), as is one whose department has nobody else to assign
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/spot-checks/{id}/reassign (the `ReassignSpotCheck` operationId).
+func (c *ClientWithResponses) ReassignSpotCheckWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*ReassignSpotCheckResponse, error) {
+	rsp, err := c.ReassignSpotCheck(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReassignSpotCheckResponse(rsp)
 }
 
 // RecordSpotCheckWithBodyWithResponse 双随机: the assigned inspector records 合格 (pass), 不合格 (fail, with findings) or 责令整改 (correct, with findings: the applicant is told what to put right). A failure revokes the approval and its licence, writes a credit record (spot_check_failed), tells the applicant, and suspends the item's machine approval when its checks fail too often. Another department's check is not found; a colleague's is forbidden
@@ -31220,6 +31370,67 @@ func ParsePublicSpotChecksResponse(rsp *http.Response) (*PublicSpotChecksRespons
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReassignSpotCheckResponse parses an HTTP response from a ReassignSpotCheckWithResponse call
+func ParseReassignSpotCheckResponse(rsp *http.Response) (*ReassignSpotCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReassignSpotCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SpotCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	}
 

@@ -273,6 +273,9 @@ func init() {
 		// A spot check is its assigned inspector's alone (a failure without findings is refused after the check).
 		"POST /api/v1/spot-checks/{id}/result":    r("spot_check", "/api/v1/spot-checks/{id}/result", `{"result":"fail"}`, who(reviewer), who(headY)),
 		"POST /workbench/spot-checks/{id}/result": r("spot_check", "/workbench/spot-checks/{id}/result", "result=fail", who(reviewer), who(headY)),
+		// Supervisors draw another inspector for a late check of any department (not late here: refused after the check).
+		"POST /api/v1/spot-checks/{id}/reassign":    r("spot_check", "/api/v1/spot-checks/{id}/reassign", "", who(supervisor), who(supervisor)),
+		"POST /workbench/spot-checks/{id}/reassign": r("spot_check", "/workbench/spot-checks/{id}/reassign", "x=1", who(supervisor), who(supervisor)),
 	} {
 		objectRoutes[pattern] = rule
 	}

@@ -352,6 +352,8 @@ const (
 	SpotCheckNotFound Code = "spot_check_not_found"
 	NotYourSpotCheck  Code = "not_your_spot_check"
 	SpotCheckDone     Code = "spot_check_done"
+	SpotCheckNotLate  Code = "spot_check_not_late"
+	NoInspector       Code = "no_inspector"
 	FindingsRequired  Code = "findings_required"
 	BadSpotStatus     Code = "bad_spot_status"
 	BadSpotResult     Code = "bad_spot_result"
@@ -711,6 +713,8 @@ var words = map[Code]Words{
 	SpotCheckNotFound: {Zh: "您的部门没有该抽查任务。", En: "There is no such spot check in your department."},
 	NotYourSpotCheck:  {Zh: "该抽查任务已随机分配给本部门其他核查人员，只有被分配的人员可以记录结果。", En: "This spot check was assigned to another inspector: only they can record its result."},
 	SpotCheckDone:     {Zh: "该抽查任务已记录结果。", En: "This spot check's result is recorded already."},
+	SpotCheckNotLate:  {Zh: "该抽查任务已分配且未超期，核查人员可在期限内完成。", En: "This spot check is assigned and not yet due: its inspector has until the deadline."},
+	NoInspector:       {Zh: "该部门没有其他可分配的核查人员（审核人员或负责人）。", En: "The department has no other reviewer or head to assign it to."},
 	FindingsRequired:  {Zh: "抽查不合格或责令整改时须写明发现的问题（不超过2000字）。", En: "A spot check that does not pass must say what was found (up to 2000 characters)."},
 	BadSpotStatus:     {Zh: "抽查状态只能是待核查、合格、不合格或责令整改。", En: "The status must be open, confirmed, violation or corrected."},
 	BadSpotResult:     {Zh: "请选择抽查结果：合格、不合格或责令整改。", En: "Choose the result: pass, fail or correct."},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,25 +141,95 @@ func (s *core) sampleSpotCheck(ctx context.Context, tx *sql.Tx, appID int64, num
 	if inspector == 0 {
 		return nil // no one to assign: the supervisors' board shows it
 	}
+	return s.tellInspector(ctx, tx, inspector, number, it.Name.Zh, due)
+}
+
+// tellInspector tells the inspector of a spot check what to check by when.
+func (s *core) tellInspector(ctx context.Context, tx *sql.Tx, inspector int64, number, itemName string, due time.Time) error {
 	day := due.In(workday.CST).Format(time.DateOnly)
-	_, err = s.notify.Send(ctx, tx, notify.Message{AccountID: inspector, Kind: notify.SpotCheck, Link: "/workbench/spot-checks",
-		TitleZh: "抽查任务：办件 " + number + "（" + it.Name.Zh + "）", TitleEn: "Spot check: application " + number,
+	_, err := s.notify.Send(ctx, tx, notify.Message{AccountID: inspector, Kind: notify.SpotCheck, Link: "/workbench/spot-checks",
+		TitleZh: "抽查任务：办件 " + number + "（" + itemName + "）", TitleEn: "Spot check: application " + number,
 		BodyZh: "请于 " + day + " 前完成核查并记录结果。", BodyEn: "Check it and record the result by " + day + "."})
 	return err
 }
 
 // drawInspector picks at random an active reviewer or head of dept other
-// than decider; 0 when there is none.
-func (s *core) drawInspector(ctx context.Context, tx *sql.Tx, dept string, decider int64) (int64, error) {
+// than those excluded (the decider; 0 is the machine); 0 when there is none.
+func (s *core) drawInspector(ctx context.Context, tx *sql.Tx, dept string, exclude ...int64) (int64, error) {
 	ids, err := store.All(ctx, tx, func(row store.Scanner) (int64, error) {
 		var id int64
 		return id, row.Scan(&id)
 	}, `SELECT DISTINCT a.id FROM accounts a JOIN account_roles r ON r.account_id = a.id
-		WHERE a.kind = 'staff' AND a.department_code = $1 AND a.disabled_at IS NULL AND r.role IN ('reviewer', 'head') AND a.id <> $2 ORDER BY a.id`, dept, decider)
-	if err != nil || len(ids) == 0 {
+		WHERE a.kind = 'staff' AND a.department_code = $1 AND a.disabled_at IS NULL AND r.role IN ('reviewer', 'head') ORDER BY a.id`, dept)
+	if err != nil {
 		return 0, err
 	}
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(exclude, id) })
+	if len(ids) == 0 {
+		return 0, nil
+	}
 	return ids[s.pick(len(ids))], nil
+}
+
+// Reassign draws another inspector for an open spot check that has none or
+// is past its deadline — never the one it had, nor anyone who worked a step
+// of the application — with a new deadline, and tells them. Supervisors
+// do it; the check is anyone's department's, as they watch them all.
+func (s *SpotChecks) Reassign(ctx context.Context, p authz.Principal, id int64) (SpotCheck, error) {
+	if err := authz.Require(p, authz.Supervise); err != nil {
+		return SpotCheck{}, err
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT sc.application_id, COALESCE(a.number, ''), v.name_zh, sc.department, COALESCE(sc.inspector, 0), sc.status, sc.due_at
+			FROM spot_checks sc JOIN applications a ON a.id = sc.application_id JOIN catalog_versions v ON v.id = a.version_id WHERE sc.id = $1`
+		if s.db.Backend == "postgres" {
+			q += ` FOR UPDATE OF sc`
+		}
+		var appID, inspector int64
+		var number, itemName, dept, status string
+		var due sql.NullTime
+		err := tx.QueryRowContext(ctx, q, id).Scan(&appID, &number, &itemName, &dept, &inspector, &status, &due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, apperr.SpotCheckNotFound, "there is no spot check %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if status != spotOpen {
+			return apperr.New(apperr.Conflict, apperr.SpotCheckDone, "spot check %d is already recorded", id)
+		}
+		if inspector != 0 && due.Valid && !now.After(due.Time) {
+			return apperr.New(apperr.Conflict, apperr.SpotCheckNotLate, "spot check %d is assigned and not yet due: its inspector has until its deadline", id)
+		}
+		workers, err := store.All(ctx, tx, store.Value[int64], `SELECT DISTINCT assignee FROM tasks WHERE application_id = $1 AND assignee IS NOT NULL`, appID)
+		if err != nil {
+			return err
+		}
+		next, err := s.drawInspector(ctx, tx, dept, append(workers, inspector)...)
+		if err != nil {
+			return err
+		}
+		if next == 0 {
+			return apperr.New(apperr.Conflict, apperr.NoInspector, "the department has no other reviewer or head to check it")
+		}
+		newDue, _, err := s.deadlineAfter(ctx, now, DefaultSpotCheckDays)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE spot_checks SET inspector = $1, due_at = $2 WHERE id = $3`, next, newDue, id); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Actor: audit.Person("staff", p.AccountID, p.Name), Action: "spot_check.reassign",
+			ObjectKind: "application", ObjectID: strconv.FormatInt(appID, 10), Detail: map[string]any{"spot_check": id, "from": inspector, "to": next}}); err != nil {
+			return err
+		}
+		return s.tellInspector(ctx, tx, next, number, itemName, newDue)
+	})
+	if err != nil {
+		return SpotCheck{}, err
+	}
+	return s.one(ctx, id)
 }
 
 // cryptoPick draws a uniform index below n from crypto/rand: which
@@ -331,9 +402,14 @@ func (s *SpotChecks) Record(ctx context.Context, p authz.Principal, id int64, re
 	if err != nil {
 		return SpotCheck{}, err
 	}
+	return s.one(ctx, id)
+}
+
+// one reads spot check id, after a change to it.
+func (s *SpotChecks) one(ctx context.Context, id int64) (SpotCheck, error) {
 	list, err := store.All(ctx, s.db, s.scanSpot(s.now()), `SELECT `+spotColumns+spotFrom+` WHERE sc.id = $1`, id)
 	if err != nil || len(list) == 0 {
-		return SpotCheck{}, cmp.Or(err, fmt.Errorf("spot check %d vanished after its result", id))
+		return SpotCheck{}, cmp.Or(err, fmt.Errorf("spot check %d vanished after a change", id))
 	}
 	return list[0], nil
 }

@@ -37,10 +37,12 @@ func (h *SpotChecksHandler) Register(r *httpx.Router) {
 	r.HandleFunc("GET /api/v1/admin/spot-checks", authz.Supervise, h.list)
 	r.HandleFunc("GET /api/v1/spot-checks", authz.Inspect, h.list)
 	r.HandleFunc("POST /api/v1/spot-checks/{id}/result", authz.Inspect, h.result)
+	r.HandleFunc("POST /api/v1/spot-checks/{id}/reassign", authz.Supervise, h.reassign)
 	r.HandleFunc("GET /api/v1/spot-checks/public", authz.Public, h.public)
 	r.HandleFunc("PUT /api/v1/admin/departments/{code}/machine-approval", authz.MachineSwitch, h.departmentSwitch)
 	r.HandleFunc("GET /workbench/spot-checks", authz.SignedIn, h.page)
 	r.HandleFunc("POST /workbench/spot-checks/{id}/result", authz.Inspect, h.resultForm)
+	r.HandleFunc("POST /workbench/spot-checks/{id}/reassign", authz.Supervise, h.reassignForm)
 	r.HandleFunc("POST /workbench/spot-checks/department-switch", authz.MachineSwitch, h.switchForm)
 	r.HandleFunc("GET /spot-checks", authz.Public, h.publicPage)
 }
@@ -92,6 +94,31 @@ func (h *SpotChecksHandler) result(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, c)
 }
 
+func (h *SpotChecksHandler) reassign(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	var c SpotCheck
+	if err == nil {
+		c, err = h.svc.Reassign(r.Context(), authz.From(r.Context()), id)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, c)
+}
+
+func (h *SpotChecksHandler) reassignForm(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err == nil {
+		_, err = h.svc.Reassign(r.Context(), authz.From(r.Context()), id)
+	}
+	if err != nil {
+		h.renderPage(w, r, formStatus(err), "", h.problem(w, r, err))
+		return
+	}
+	http.Redirect(w, r, "/workbench/spot-checks?done=reassigned", http.StatusSeeOther)
+}
+
 func (h *SpotChecksHandler) public(w http.ResponseWriter, r *http.Request) {
 	list, err := h.svc.Public(r.Context(), r.URL.Query().Get("department"), r.URL.Query().Get("period"))
 	if err != nil {
@@ -133,7 +160,7 @@ func (h *SpotChecksHandler) renderPage(w http.ResponseWriter, r *http.Request, s
 	p := authz.From(r.Context())
 	d := spotPage{Supervisor: p.Can(authz.Supervise), Filter: filter(r, ""), Error: problem}
 	switch done {
-	case "pass", "fail", "correct", "switched":
+	case "pass", "fail", "correct", "switched", "reassigned":
 		d.Done = done
 	}
 	var err error

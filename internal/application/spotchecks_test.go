@@ -16,6 +16,7 @@ import (
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 	"yiwang/internal/supervision"
+	"yiwang/internal/workday"
 )
 
 // spotFixture is the senior card sampled every time, with civil affairs
@@ -374,6 +375,41 @@ func TestSpotCheckCorrectionKeepsTheApprovalAndTellsTheApplicant(t *testing.T) {
 		}
 		if list, err := f.apps.SpotChecks.Public(ctx, "civil", ""); err != nil || len(list) != 1 || list[0].Result != "correct" {
 			t.Errorf("public results = %+v, %v", list, err)
+		}
+	})
+}
+
+// TestSpotCheckLateIsReassigned: a check within its deadline stays with its
+// inspector; once late, a supervisor draws another civil affairs inspector
+// (never the one it had), with a new deadline, who is told; nobody else may.
+func TestSpotCheckLateIsReassigned(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := spotSetup(t, db, nil)
+		_, c, inspector, _ := f.sampled(t)
+		if _, err := f.apps.SpotChecks.Reassign(ctx, f.sup, c.ID); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("reassigning a check not yet due: %v", err)
+		}
+		later := c.DueAt.Add(24 * time.Hour)
+		f.apps.SetNow(func() time.Time { return later })
+		if _, err := f.apps.SpotChecks.Reassign(ctx, f.st.head, c.ID); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a head reassigning: %v", err)
+		}
+		got, err := f.apps.SpotChecks.Reassign(ctx, f.sup, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Inspector == 0 || got.Inspector == inspector.AccountID || got.DueAt == nil || !got.DueAt.After(later) || got.Overdue {
+			t.Fatalf("reassigned %+v, from %d", got, inspector.AccountID)
+		}
+		if _, err := f.apps.SpotChecks.Record(ctx, inspector, c.ID, application.SpotPass, ""); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("the former inspector recording it: %v", err)
+		}
+		if !slices.ContainsFunc(f.notices.sent, func(m notify.Message) bool {
+			return m.AccountID == got.Inspector && m.Kind == notify.SpotCheck && strings.Contains(m.BodyZh, got.DueAt.In(workday.CST).Format(time.DateOnly))
+		}) {
+			t.Error("the new inspector was not told the new deadline")
 		}
 	})
 }
