@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"yiwang/internal/config"
 	"yiwang/internal/logging"
@@ -73,6 +74,7 @@ func rulesSimulate(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // short-lived records: trade memory for less collecting, as demo history does
 	bar := newProgress(stderr, "重放 replaying")
 	opt.Progress = bar.update
 	rep, err := simulate.Run(ctx, db, protector, opt)
