@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"yiwang/internal/demo"
+	"yiwang/internal/identity"
+	"yiwang/internal/logging"
+	"yiwang/internal/pii"
 	"yiwang/internal/store"
 	"yiwang/internal/store/storetest"
 )
@@ -114,4 +118,67 @@ func tableSums(t *testing.T, db *store.DB) string {
 		t.Fatal(err)
 	}
 	return a + " " + d
+}
+
+// TestRulesSimulateCommand runs yiwang rules simulate on the data folder of
+// a generated history: it prints the replayed and flipped decisions the
+// history predicts (its records keep no age, so every approval and
+// rejection of the senior card would go to a person), and refuses a call
+// without --since.
+func TestRulesSimulateCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key, err := loadKey("", dir, logging.New(io.Discard, "text", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pii.NewProtector(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pii.CheckFingerprint(ctx, db.DB, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, db, demo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedAccounts(ctx, db, identity.NewStore(db, p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.WriteHistory(ctx, db, p, demo.HistoryOptions{Applications: 400, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE applications SET item_code = $1 WHERE id IN (SELECT application_id FROM decisions)`, seniorCard); err != nil {
+		t.Fatal(err)
+	}
+	var decided, approved int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(CASE WHEN outcome = 'approve' THEN 1 ELSE 0 END), 0) FROM decisions`).Scan(&decided, &approved); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	const item = "../../catalog/items/civil/senior_card.yaml"
+	code, stdout, stderr := runCmd(t, "rules", "simulate", item, "--since", "2000-01-01", "--data-dir", dir)
+	for _, want := range []string{
+		fmt.Sprintf("重放 Replayed: %d 件决定 decisions since 2000-01-01", decided),
+		"秒批率 Machine-approval rate: ", "% → 0.0%\n",
+		fmt.Sprintf("  批准 approve → 人工审核 manual: %d\n", approved),
+	} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("exit %d, stdout lacks %q:\n%s\nstderr: %s", code, want, stdout, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "重放 replaying") {
+		t.Errorf("no progress on stderr: %s", stderr)
+	}
+	if code, _, stderr := runCmd(t, "rules", "simulate", item, "--data-dir", dir); code != 2 || !strings.Contains(stderr, "--since") {
+		t.Errorf("without --since: exit %d, %s; want 2 and a word on --since", code, stderr)
+	}
 }
