@@ -82,6 +82,10 @@ var accessTable = map[string]access{
 	"POST /api/v1/admin/catalog/items/{code}/versions/{version}/publish": {path: "/api/v1/admin/catalog/items/" + seniorCard + "/versions/1/publish", allowed: []string{catAdmin, system}},
 	"POST /api/v1/admin/catalog/items/{code}/retire":                     {path: "/api/v1/admin/catalog/items/" + propertyTransfer + "/retire", allowed: []string{catAdmin, system}},
 	"GET /api/v1/admin/catalog/items/{code}/diff":                        {path: "/api/v1/admin/catalog/items/" + seniorCard + "/diff?from=1&to=1", allowed: []string{catAdmin, system}},
+	"POST /api/v1/admin/catalog/items/{code}/simulations":                {path: "/api/v1/admin/catalog/items/" + seniorCard + "/simulations", body: `{"version_id":1,"since":"2026-01-01"}`, allowed: []string{catAdmin, system}},
+	"GET /api/v1/admin/simulations/{id}":                                 {path: "/api/v1/admin/simulations/1", allowed: []string{catAdmin, system}},
+	"POST /admin/catalog/{code}/simulations":                             {path: "/admin/catalog/" + seniorCard + "/simulations", body: "version=1&since=2026-01-01", allowed: []string{catAdmin, system}},
+	"GET /admin/simulations/{id}":                                        {path: "/admin/simulations/1", allowed: []string{catAdmin, system}},
 
 	"POST /api/v1/session":   {body: `{"login":"clerk","password":"` + demo.Password + `"}`, fresh: true},
 	"DELETE /api/v1/session": {allowed: signedIn(), fresh: true},

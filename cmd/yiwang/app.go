@@ -40,6 +40,7 @@ import (
 	"yiwang/internal/seal"
 	"yiwang/internal/search"
 	"yiwang/internal/server"
+	"yiwang/internal/simulate"
 	"yiwang/internal/store"
 	"yiwang/internal/supervision"
 	"yiwang/internal/workbench"
@@ -81,6 +82,8 @@ type app struct {
 	consults *consult.Service
 	// alerts tell department heads what the 电子监察 board finds.
 	alerts *supervision.Alerts
+	// simulations replay a version's rules over past decisions (决策模拟).
+	simulations *simulate.Service
 }
 
 // appOptions are the settings newApp needs beyond the database.
@@ -288,7 +291,12 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler, boardHandler)
+	simulations := simulate.New(db, opts.protector, catalogStore, queue)
+	simulateHandler, err := simulate.NewHandler(simulations, logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler, boardHandler, simulateHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,
@@ -297,6 +305,7 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 		bundles:      bundles,
 		ratings:      ratings,
 		alerts:       alerts,
+		simulations:  simulations,
 		licences:     licences,
 		keyring:      keyring,
 		pins:         pins,
@@ -340,6 +349,7 @@ func registerWorkers(ws *jobs.Workers, db *store.DB, a *app) {
 	jobs.Register(ws, notify.NewPruneWorker(a.retention))
 	jobs.Register(ws, bundle.NewAdvanceWorker(a.bundles))
 	jobs.Register(ws, supervision.NewAlertWorker(a.alerts))
+	jobs.Register(ws, simulate.NewRunWorker(a.simulations))
 }
 
 // keyFile holds the personal-data key when none is configured.

@@ -15,6 +15,8 @@ const rulesSummary = `Test the review rules of a catalogue (秒批).
   yiwang rules test DIR    run every <item>.tests.yaml under the catalogue folder DIR
   yiwang rules try ITEM_FILE --applicant FILE.yaml [--on YYYY-MM-DD]
                            decide a draft item for a described applicant on a day
+  yiwang rules simulate ITEM_FILE --since YYYY-MM-DD [--snapshot FILE.yaml]
+                           replay a draft item's rules over its past decisions
 
 The catalogue is validated first (as 'yiwang catalog validate' does, rule
 types included). Each failed test is printed as file:line: test: message,
@@ -26,12 +28,15 @@ func rulesCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
 		fmt.Fprintf(stdout, "Usage: yiwang rules test DIR | yiwang rules try ITEM_FILE --applicant FILE.yaml\n\n%s\n", rulesSummary)
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name the subcommand: test or try")}
+			return usageError{fmt.Errorf("name the subcommand: test, try or simulate")}
 		}
 		return nil
 	}
 	if args[0] == "try" {
 		return rulesTry(args[1:], stdout)
+	}
+	if args[0] == "simulate" {
+		return rulesSimulate(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if args[0] != "test" {
 		return usageError{fmt.Errorf("unknown subcommand %q; run 'yiwang rules --help'", args[0])}

@@ -361,6 +361,12 @@ const (
 	// The supervisors' board and its alerts (supervision).
 	NothingToAlert Code = "nothing_to_alert"
 	AlreadyAlerted Code = "already_alerted"
+
+	// Rule-change simulations (simulate).
+	SimulationNotFound Code = "simulation_not_found"
+	BadSince           Code = "bad_since"
+	VersionNotOfItem   Code = "version_not_of_item"
+	RulesDoNotCompile  Code = "rules_do_not_compile"
 )
 
 // words is the one table of what people read for each code: what went
@@ -723,4 +729,10 @@ var words = map[Code]Words{
 	// The supervisors' board (supervision).
 	NothingToAlert: {Zh: "该部门目前没有需要督办的事项，未发送提醒。", En: "This department has nothing to attend to now; no alert was sent."},
 	AlreadyAlerted: {Zh: "今天已提醒过该部门负责人，明天可再次提醒。", En: "This department's heads were alerted today already; alert again tomorrow."},
+
+	// Rule-change simulations (simulate).
+	SimulationNotFound: {Zh: "没有找到该模拟。", En: "There is no such simulation."},
+	BadSince:           {Zh: "起始日期的格式为 年-月-日，例如 2026-01-01。", En: "Write the first day as YYYY-MM-DD, e.g. 2026-01-01."},
+	VersionNotOfItem:   {Zh: "该版本不属于此事项，请从事项的版本列表中选择。", En: "That version is not one of this item's: choose one from the item's versions."},
+	RulesDoNotCompile:  {Zh: "该版本的规则无法编译，请先在“试算规则”中修正。", En: "The rules of that version do not compile: correct them first (try the rules)."},
 }

@@ -127,6 +127,8 @@ var labels = map[string]map[string][2]string{
 	"version": {
 		"draft": {"草稿", "Draft"}, "published": {"已发布", "Published"}, "superseded": {"已被取代", "Superseded"}, "retired": {"已停用", "Retired"},
 	},
+	// A rule-change simulation's progress (simulate).
+	"simulation": {"queued": {"排队中", "Queued"}, "running": {"进行中", "Running"}, "done": {"已完成", "Done"}, "failed": {"未完成", "Failed"}},
 	// A filing's public notice (公示).
 	"notice": {"open": {"公示中", "Open"}, "halted": {"异议审查中", "Halted for an objection"}, "rejected": {"已终止", "Stopped"}, "ended": {"公示期满", "Ended"}},
 	// The machine's decision (秒批) and each rule's result in its trace.
