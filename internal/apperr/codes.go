@@ -358,7 +358,12 @@ const (
 	BadMonth          Code = "bad_month"
 	// The supervisors' board and its alerts (supervision).
 	NothingToAlert Code = "nothing_to_alert"
-	AlreadyAlerted Code = "already_alerted"
+
+	// The service-performance dashboard (insight).
+	BadInsightPeriod Code = "bad_insight_period"
+	BadInsightRange  Code = "bad_insight_range"
+	InsightOtherDept Code = "insight_other_department"
+	AlreadyAlerted   Code = "already_alerted"
 )
 
 // words is the one table of what people read for each code: what went
@@ -719,4 +724,9 @@ var words = map[Code]Words{
 	// The supervisors' board (supervision).
 	NothingToAlert: {Zh: "该部门目前没有需要督办的事项，未发送提醒。", En: "This department has nothing to attend to now; no alert was sent."},
 	AlreadyAlerted: {Zh: "今天已提醒过该部门负责人，明天可再次提醒。", En: "This department's heads were alerted today already; alert again tomorrow."},
+
+	// The service-performance dashboard (insight).
+	BadInsightPeriod: {Zh: "统计周期只能是日、周、月或年。", En: "The period is day, week, month or year."},
+	BadInsightRange:  {Zh: "请按 年-月-日 填写起止日期，起始日不晚于截止日，跨度不超过十年。", En: "Give the dates as YYYY-MM-DD, the first not after the last, at most ten years apart."},
+	InsightOtherDept: {Zh: "部门负责人只能查看本部门的办件效能。", En: "A department head sees the figures of their own department only."},
 }

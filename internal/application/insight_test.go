@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"yiwang/internal/apperr"
 	"yiwang/internal/application"
 	"yiwang/internal/authz"
 	"yiwang/internal/insight"
@@ -106,6 +107,32 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 		}
 		if row["fields_prefilled"] == 0 {
 			t.Errorf("%s: the fields the registries filled are not counted: %v", k, row)
+		}
+
+		// The dashboard shows them to a supervisor and to the item's
+		// department's head, not to another department's head.
+		dash := insight.NewService(db)
+		for _, p := range []authz.Principal{newStaff(t, f.ids, "insight.supervisor", "gsdb", authz.Supervisor), st.head} {
+			d, err := dash.View(ctx, p, insight.Filter{Period: "day"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Total.Received != 3 || d.Total.Finished != 3 || d.Total.MachineRate != 33.3 || d.Total.OnTimeRate != 100 || d.Total.MedianDays != 0 || len(d.Periods) != 1 {
+				t.Errorf("%s's dashboard: %+v", p.Name, d.Total)
+			}
+			if len(d.Departments) != 1 || d.Departments[0].NameZh == "" {
+				t.Errorf("%s's dashboard by department: %+v", p.Name, d.Departments)
+			}
+		}
+		other := newStaff(t, f.ids, "realestate.head", "realestate", authz.Head)
+		if _, err := dash.View(ctx, other, insight.Filter{Department: "civil"}); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("another department's head asking for civil affairs' figures: %v", err)
+		}
+		if d, err := dash.View(ctx, other, insight.Filter{}); err != nil || d.Total.Received != 0 {
+			t.Errorf("another department's head sees %+v (%v)", d.Total, err)
+		}
+		if _, err := dash.View(ctx, st.civil, insight.Filter{}); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a reviewer opening the dashboard: %v", err)
 		}
 
 		cal, err := workday.Shipped()
