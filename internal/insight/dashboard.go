@@ -284,34 +284,52 @@ func rowsOf(m map[string]*Figures, keys []string) []Row {
 
 // add adds one rollup row's sums, in the order of counters.
 func (f *Figures) add(v []int64, channel string) {
-	c := map[string]int64{}
-	for i, name := range counters {
-		c[name] = v[i]
-	}
-	f.Received += c["received"]
+	f.Received += v[cReceived]
 	if channel == "web" || channel == "mobile" {
-		f.Online += c["received"]
+		f.Online += v[cReceived]
 	}
-	f.ZeroVisit += c["zero_visit"]
-	f.OneVisit += c["one_visit"]
-	f.MaterialsSaved += c["materials_saved"]
-	f.FieldsPrefilled += c["fields_prefilled"]
-	f.Finished += c["finished"]
-	f.Approved += c["approved"]
-	f.Rejected += c["rejected"]
-	f.NotAccepted += c["not_accepted"]
-	f.MachineApproved += c["machine_approved"]
-	f.OnTime += c["on_time"]
-	f.Late += c["late"]
-	f.Stops += c["stops"]
-	f.DaysLost += c["days_lost"]
-	f.workdays += c["workdays_sum"]
-	f.promised += c["promised_days_sum"]
-	f.statutory += c["statutory_days_sum"]
+	f.ZeroVisit += v[cZeroVisit]
+	f.OneVisit += v[cOneVisit]
+	f.MaterialsSaved += v[cMaterialsSaved]
+	f.FieldsPrefilled += v[cFieldsPrefilled]
+	f.Finished += v[cFinished]
+	f.Approved += v[cApproved]
+	f.Rejected += v[cRejected]
+	f.NotAccepted += v[cNotAccepted]
+	f.MachineApproved += v[cMachineApproved]
+	f.OnTime += v[cOnTime]
+	f.Late += v[cLate]
+	f.workdays += v[cWorkdaysSum]
+	f.promised += v[cPromisedDaysSum]
+	f.statutory += v[cStatutoryDaysSum]
 	for i := range f.hist {
-		f.hist[i] += c[fmt.Sprintf("w%d", i)]
+		f.hist[i] += v[cW0+i]
 	}
+	f.Stops += v[cStops]
+	f.DaysLost += v[cDaysLost]
 }
+
+// The positions of the counters, as listed in counters.
+const (
+	cReceived = iota
+	cZeroVisit
+	cOneVisit
+	cMaterialsSaved
+	cFieldsPrefilled
+	cFinished
+	cApproved
+	cRejected
+	cNotAccepted
+	cMachineApproved
+	cOnTime
+	cLate
+	cWorkdaysSum
+	cPromisedDaysSum
+	cStatutoryDaysSum
+	cW0
+	cStops    = cW0 + 10
+	cDaysLost = cStops + 1
+)
 
 // derive computes the rates and working days from the counts.
 func (f *Figures) derive() {
