@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"yiwang/internal/apperr"
 	"yiwang/internal/application"
@@ -15,11 +16,11 @@ import (
 )
 
 // rollups reads every row of insight_daily as a map from its key to its counters.
-func rollups(t *testing.T, db *store.DB) map[string]map[string]int64 {
+func rollups(t *testing.T, db *store.DB, table string) map[string]map[string]int64 {
 	t.Helper()
 	rows, err := db.QueryContext(context.Background(), `SELECT day, department, item_code, region, channel,
 		received, zero_visit, one_visit, materials_saved, fields_prefilled, finished, approved, rejected, not_accepted,
-		machine_approved, on_time, late, workdays_sum, stops, w0 FROM insight_daily`)
+		machine_approved, on_time, late, workdays_sum, stops, w0 FROM `+table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		got := rollups(t, db)
+		got, months := rollups(t, db, "insight_daily"), rollups(t, db, "insight_monthly")
 		if len(got) != 1 {
 			t.Fatalf("three applications of one item, day and channel make %d rollup rows: %v", len(got), got)
 		}
@@ -123,6 +124,16 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 			if len(d.Departments) != 1 || d.Departments[0].NameZh == "" {
 				t.Errorf("%s's dashboard by department: %+v", p.Name, d.Departments)
 			}
+			// The whole month, read from the monthly rollups, says the same.
+			day, _ := time.Parse(time.DateOnly, d.Filter.To)
+			first := day.AddDate(0, 0, 1-day.Day())
+			month, err := dash.View(ctx, p, insight.Filter{Period: "month", From: first.Format(time.DateOnly), To: first.AddDate(0, 1, -1).Format(time.DateOnly)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if month.Total != d.Total || len(month.Periods) != 1 {
+				t.Errorf("%s's month:\n%+v\nits days:\n%+v", p.Name, month.Total, d.Total)
+			}
 		}
 		other := newStaff(t, f.ids, "realestate.head", "realestate", authz.Head)
 		if _, err := dash.View(ctx, other, insight.Filter{Department: "civil"}); !apperr.Is(err, apperr.Forbidden) {
@@ -146,8 +157,11 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 		if n != 7 {
 			t.Errorf("the rebuild counted %d moves, want 3 submissions, 3 decisions and 1 restart", n)
 		}
-		if rebuilt := rollups(t, db); !reflect.DeepEqual(rebuilt, got) {
+		if rebuilt := rollups(t, db, "insight_daily"); !reflect.DeepEqual(rebuilt, got) {
 			t.Errorf("rebuilt rollups differ from those counted as it happened:\n%v\n%v", rebuilt, got)
+		}
+		if rebuilt := rollups(t, db, "insight_monthly"); !reflect.DeepEqual(rebuilt, months) {
+			t.Errorf("rebuilt monthly rollups differ from those counted as it happened:\n%v\n%v", rebuilt, months)
 		}
 	})
 }

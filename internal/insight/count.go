@@ -140,7 +140,15 @@ func Count(ctx context.Context, tx *sql.Tx, cal Calendar, e Event) error {
 		return err
 	}
 	k, c := tally(it, cal, e)
-	return add(ctx, tx, k, c)
+	for _, r := range []struct {
+		table string
+		k     key
+	}{{"insight_daily", k}, {"insight_monthly", k.month()}} {
+		if err := add(ctx, tx, r.table, r.k, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tally is the rollup row e counts in and what it adds to its counters.
@@ -186,8 +194,14 @@ func tally(it item, cal Calendar, e Event) (key, map[string]int64) {
 // key is a rollup row's key.
 type key struct{ day, department, item, region, channel string }
 
-// add increments the counters c of the row k, creating it if need be.
-func add(ctx context.Context, tx *sql.Tx, k key, c map[string]int64) error {
+// month is the key of k's row in insight_monthly.
+func (k key) month() key {
+	return key{day: k.day[:8] + "01", department: k.department, channel: k.channel}
+}
+
+// add increments the counters c of the row k of table (insight_daily or
+// insight_monthly), creating it if need be.
+func add(ctx context.Context, tx *sql.Tx, table string, k key, c map[string]int64) error {
 	cols := []string{"day", "department", "item_code", "region", "channel"}
 	args := []any{k.day, k.department, k.item, k.region, k.channel}
 	var sets []string
@@ -195,14 +209,14 @@ func add(ctx context.Context, tx *sql.Tx, k key, c map[string]int64) error {
 		if v, ok := c[name]; ok {
 			args = append(args, v)
 			cols = append(cols, name)
-			sets = append(sets, fmt.Sprintf("%s = insight_daily.%s + excluded.%s", name, name, name))
+			sets = append(sets, fmt.Sprintf("%s = %s.%s + excluded.%s", name, table, name, name))
 		}
 	}
 	marks := make([]string, len(args))
 	for i := range marks {
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO insight_daily (`+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)
 		ON CONFLICT (day, department, item_code, region, channel) DO UPDATE SET `+strings.Join(sets, ", "), args...)
 	if err != nil {
 		return fmt.Errorf("insight: count %v: %w", k, err)

@@ -189,40 +189,13 @@ func (s *Service) name(ctx context.Context, d *Dashboard, own string) error {
 	return err
 }
 
-// view reads the rollups of f, one row per day, department and channel,
-// and folds them into the periods and groups.
+// view reads the rollups of f, one row per day (or month), department
+// and channel, and folds them into the periods and groups.
 func (s *Service) view(ctx context.Context, f Filter) (Dashboard, error) {
-	where := []string{"day >= $1", "day <= $2"}
-	args := []any{f.From, f.To}
-	for _, c := range []struct{ column, value string }{{"department", f.Department}, {"item_code", f.Item}, {"region", f.Region}, {"channel", f.Channel}} {
-		if c.value != "" {
-			args = append(args, c.value)
-			where = append(where, fmt.Sprintf("%s = $%d", c.column, len(args)))
-		}
-	}
-	sums := make([]string, len(counters))
-	for i, c := range counters {
-		sums[i] = "SUM(" + c + ")"
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT day, department, channel, `+strings.Join(sums, ", ")+`
-		FROM insight_daily WHERE `+strings.Join(where, " AND ")+` GROUP BY day, department, channel ORDER BY day`, args...)
-	if err != nil {
-		return Dashboard{}, fmt.Errorf("insight: read the rollups: %w", err)
-	}
-	defer rows.Close()
 	d := Dashboard{Filter: f, Total: Row{Key: "total"}}
 	periods, departments, channels := map[string]*Figures{}, map[string]*Figures{}, map[string]*Figures{}
 	var periodOrder []string
-	for rows.Next() {
-		var day, dept, channel string
-		v := make([]int64, len(counters))
-		dest := []any{&day, &dept, &channel}
-		for i := range v {
-			dest = append(dest, &v[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return d, err
-		}
+	fold := func(day, dept, channel string, v []int64) {
 		key := periodOf(f.Period, day)
 		if _, ok := periods[key]; !ok {
 			periods[key] = &Figures{}
@@ -240,14 +213,88 @@ func (s *Service) view(ctx context.Context, f Filter) (Dashboard, error) {
 		periods[key].add(v, channel)
 		d.Total.add(v, channel)
 	}
-	if err := rows.Err(); err != nil {
-		return d, err
+	for _, seg := range segments(f) {
+		if err := s.read(ctx, seg, f, fold); err != nil {
+			return d, err
+		}
 	}
 	d.Total.derive()
 	d.Periods = rowsOf(periods, periodOrder)
 	d.Departments = rowsOf(departments, sortedKeys(departments))
 	d.Channels = rowsOf(channels, sortedKeys(channels))
 	return d, nil
+}
+
+// segment is a range of days one rollup table answers.
+type segment struct{ table, from, to string }
+
+// segments splits f's days between the tables: the whole months from
+// insight_monthly when the view needs no days, items or regions, the days
+// before and after them from insight_daily.
+func segments(f Filter) []segment {
+	all := []segment{{"insight_daily", f.From, f.To}}
+	if (f.Period != "month" && f.Period != "year") || f.Item != "" || f.Region != "" {
+		return all
+	}
+	from, err1 := time.Parse(time.DateOnly, f.From)
+	to, err2 := time.Parse(time.DateOnly, f.To)
+	if err1 != nil || err2 != nil {
+		return all
+	}
+	first := from.AddDate(0, 0, 1-from.Day()) // the first whole month's first day
+	if !first.Equal(from) {
+		first = first.AddDate(0, 1, 0)
+	}
+	after := to.AddDate(0, 0, 1)
+	after = after.AddDate(0, 0, 1-after.Day()) // the day after the last whole month
+	if !first.Before(after) {
+		return all
+	}
+	var out []segment
+	if from.Before(first) {
+		out = append(out, segment{"insight_daily", f.From, first.AddDate(0, 0, -1).Format(time.DateOnly)})
+	}
+	out = append(out, segment{"insight_monthly", first.Format(time.DateOnly), after.AddDate(0, 0, -1).Format(time.DateOnly)})
+	if !after.After(to) {
+		out = append(out, segment{"insight_daily", after.Format(time.DateOnly), f.To})
+	}
+	return out
+}
+
+// read sums the rows of seg that f selects by day, department and
+// channel, oldest first, and gives each to fold.
+func (s *Service) read(ctx context.Context, seg segment, f Filter, fold func(day, dept, channel string, v []int64)) error {
+	where := []string{"day >= $1", "day <= $2"}
+	args := []any{seg.from, seg.to}
+	for _, c := range []struct{ column, value string }{{"department", f.Department}, {"item_code", f.Item}, {"region", f.Region}, {"channel", f.Channel}} {
+		if c.value != "" {
+			args = append(args, c.value)
+			where = append(where, fmt.Sprintf("%s = $%d", c.column, len(args)))
+		}
+	}
+	sums := make([]string, len(counters))
+	for i, c := range counters {
+		sums[i] = "SUM(" + c + ")"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT day, department, channel, `+strings.Join(sums, ", ")+`
+		FROM `+seg.table+` WHERE `+strings.Join(where, " AND ")+` GROUP BY day, department, channel ORDER BY day`, args...)
+	if err != nil {
+		return fmt.Errorf("insight: read the rollups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day, dept, channel string
+		v := make([]int64, len(counters))
+		dest := []any{&day, &dept, &channel}
+		for i := range v {
+			dest = append(dest, &v[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fold(day, dept, channel, v)
+	}
+	return rows.Err()
 }
 
 // periodOf is the first day of the period of day.

@@ -17,8 +17,10 @@ import (
 func Rebuild(ctx context.Context, db *store.DB, cal Calendar) (int, error) {
 	n := 0
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM insight_daily`); err != nil {
-			return err
+		for _, table := range []string{"insight_daily", "insight_monthly"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+				return err
+			}
 		}
 		versions, err := store.All(ctx, tx, store.Value[int64], `SELECT DISTINCT version_id FROM applications`)
 		if err != nil {
@@ -30,27 +32,24 @@ func Rebuild(ctx context.Context, db *store.DB, cal Calendar) (int, error) {
 				return err
 			}
 		}
-		sums := map[key]map[string]int64{}
-		var order []key
+		daily, monthly := sums{}, sums{}
 		err = moves(ctx, tx, func(e Event) {
 			n++
 			k, c := tally(items[e.VersionID], cal, e)
-			sum, ok := sums[k]
-			if !ok {
-				sum = map[string]int64{}
-				sums[k] = sum
-				order = append(order, k)
-			}
-			for name, v := range c {
-				sum[name] += v
-			}
+			daily.add(k, c)
+			monthly.add(k.month(), c)
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range order {
-			if err := add(ctx, tx, k, sums[k]); err != nil {
-				return err
+		for _, s := range []struct {
+			table string
+			sums  sums
+		}{{"insight_daily", daily}, {"insight_monthly", monthly}} {
+			for k, c := range s.sums {
+				if err := add(ctx, tx, s.table, k, c); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -102,4 +101,18 @@ func moves(ctx context.Context, tx *sql.Tx, each func(Event)) error {
 		}
 	}
 	return rows.Err()
+}
+
+// sums are rollup rows summed in memory.
+type sums map[key]map[string]int64
+
+func (s sums) add(k key, c map[string]int64) {
+	sum, ok := s[k]
+	if !ok {
+		sum = map[string]int64{}
+		s[k] = sum
+	}
+	for name, v := range c {
+		sum[name] += v
+	}
 }

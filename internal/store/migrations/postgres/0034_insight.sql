@@ -44,3 +44,43 @@ CREATE TABLE insight_daily (
 	days_lost          BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, department, item_code, region, channel)
 );
+
+-- The same counters by month (day is the month's first day), department
+-- and channel only (item_code and region are ''): the views of whole
+-- months without an item or region filter read these, 1/30 of the days and
+-- none of the items and regions.
+CREATE TABLE insight_monthly (
+	day                TEXT NOT NULL,
+	department         TEXT NOT NULL,
+	item_code          TEXT NOT NULL,
+	region             TEXT NOT NULL,
+	channel            TEXT NOT NULL,
+	received           BIGINT NOT NULL DEFAULT 0,
+	zero_visit         BIGINT NOT NULL DEFAULT 0,
+	one_visit          BIGINT NOT NULL DEFAULT 0,
+	materials_saved    BIGINT NOT NULL DEFAULT 0,
+	fields_prefilled   BIGINT NOT NULL DEFAULT 0,
+	finished           BIGINT NOT NULL DEFAULT 0,
+	approved           BIGINT NOT NULL DEFAULT 0,
+	rejected           BIGINT NOT NULL DEFAULT 0,
+	not_accepted       BIGINT NOT NULL DEFAULT 0,
+	machine_approved   BIGINT NOT NULL DEFAULT 0,
+	on_time            BIGINT NOT NULL DEFAULT 0,
+	late               BIGINT NOT NULL DEFAULT 0,
+	workdays_sum       BIGINT NOT NULL DEFAULT 0,
+	promised_days_sum  BIGINT NOT NULL DEFAULT 0,
+	statutory_days_sum BIGINT NOT NULL DEFAULT 0,
+	w0 BIGINT NOT NULL DEFAULT 0,
+	w1 BIGINT NOT NULL DEFAULT 0,
+	w2 BIGINT NOT NULL DEFAULT 0,
+	w3 BIGINT NOT NULL DEFAULT 0,
+	w4 BIGINT NOT NULL DEFAULT 0,
+	w5 BIGINT NOT NULL DEFAULT 0,
+	w6 BIGINT NOT NULL DEFAULT 0,
+	w7 BIGINT NOT NULL DEFAULT 0,
+	w8 BIGINT NOT NULL DEFAULT 0,
+	w9 BIGINT NOT NULL DEFAULT 0,
+	stops              BIGINT NOT NULL DEFAULT 0,
+	days_lost          BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (day, department, item_code, region, channel)
+);
