@@ -63,6 +63,11 @@ func TestBrowserInsightDashboard(t *testing.T) {
 		t.Errorf("the Excel export: %v", got)
 	}
 
+	csv := get(t, b, "download the CSV export", chromedp.Evaluate[[]string](`fetch(document.querySelector('a[href^="/workbench/insight/export.csv"]').href).then(async r => [r.headers.get('Content-Type'), await r.text()])`, chromedp.EvalAwaitPromise))
+	if csv[0] != "text/csv; charset=utf-8" || !strings.Contains(csv[1], "按部门") || !strings.Contains(csv[1], "民政局") || strings.Contains(csv[1], "civil") {
+		t.Errorf("the CSV export: %v", csv)
+	}
+
 	b.do(t, "the public page from the footer", chromedp.Click(chromedp.CSS(`footer a[href="/stats"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
 	if got := b.text(t, "public figures", "main"); !strings.Contains(got, "办件公示") || !strings.Contains(got, "本月") {
 		t.Errorf("the public page reads:\n%s", got)

@@ -2,6 +2,7 @@ package insight
 
 import (
 	"embed"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -64,7 +65,7 @@ type dashboardPage struct {
 	Periods  []string
 	Channels []string
 	Query    string // the filter, for the export links
-	Chart    chartData
+	Chart    string // chartData as JSON, for insight.js
 }
 
 // chartData is what insight.js draws: the periods and their figures. The
@@ -100,7 +101,8 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		c.Online, c.Machine, c.OnTime = append(c.Online, row.OnlineRate), append(c.Machine, row.MachineRate), append(c.OnTime, row.OnTimeRate)
 		c.Median = append(c.Median, max(row.MedianDays, 0))
 	}
-	p.Chart = c
+	b, _ := json.Marshal(c)
+	p.Chart = string(b)
 	h.pages.Render(w, r, http.StatusOK, "dashboard.html", pick(lang, "政务服务效能", "Service performance"), p)
 }
 

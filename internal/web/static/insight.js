@@ -6,7 +6,7 @@
   function draw() {
     var el = document.getElementById('insight-data');
     if (!el || !window.echarts) { return; }
-    var d = JSON.parse(el.textContent);
+    var d = JSON.parse(el.dataset.chart);
     var volume = document.getElementById('chart-volume');
     if (volume) {
       echarts.init(volume).setOption({
