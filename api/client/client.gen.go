@@ -2939,6 +2939,17 @@ type Hit struct {
 
 // InsightDashboard defines model for InsightDashboard.
 type InsightDashboard struct {
+	// Bottlenecks the ten steps where applications waited longest, on average, from opening to being done
+	Bottlenecks []struct {
+		Department   string  `json:"department"`
+		DepartmentEn string  `json:"department_en"`
+		DepartmentZh string  `json:"department_zh"`
+		Done         int     `json:"done"`
+		MeanHours    float32 `json:"mean_hours"`
+		NameEn       string  `json:"name_en"`
+		NameZh       string  `json:"name_zh"`
+		StepId       string  `json:"step_id"`
+	} `json:"bottlenecks"`
 	Channels          []InsightFigures `json:"channels"`
 	DepartmentChoices []InsightNamed   `json:"department_choices"`
 	Departments       []InsightFigures `json:"departments"`
@@ -5128,7 +5139,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
 	VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+	// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
 	//
 	// Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
 	InsightDashboard(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7128,7 +7139,7 @@ func (c *Client) VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequ
 	return c.Client.Do(req)
 }
 
-// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
 //
 // Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
 func (c *Client) InsightDashboard(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14914,7 +14925,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
 	VerifyInPersonWithResponse(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error)
 
-	// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+	// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25485,7 +25496,7 @@ func (c *ClientWithResponses) VerifyInPersonWithResponse(ctx context.Context, bo
 	return ParseVerifyInPersonResponse(rsp)
 }
 
-// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
 //
 // Returns a wrapper object for the known response body format(s).
 //

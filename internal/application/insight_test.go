@@ -146,6 +146,18 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 			t.Errorf("a reviewer opening the dashboard: %v", err)
 		}
 
+		// Every step done is counted where it waited: acceptance twice,
+		// the parallel reviews and the head's decision once each.
+		steps := stepRollups(t, db)
+		for step, want := range map[string]int64{"accept": 2, "civil_review": 1, "property_check": 1, "decide": 1} {
+			if steps[step] != want {
+				t.Errorf("steps done at %s: %d, want %d (%v)", step, steps[step], want, steps)
+			}
+		}
+		if d, err := dash.View(ctx, newStaff(t, f.ids, "insight.supervisor2", "gsdb", authz.Supervisor), insight.Filter{}); err != nil || len(d.Bottlenecks) != 4 || d.Bottlenecks[0].NameZh == "" || d.Bottlenecks[0].DeptZh == "" {
+			t.Errorf("bottlenecks: %+v (%v)", d.Bottlenecks, err)
+		}
+
 		cal, err := workday.Shipped()
 		if err != nil {
 			t.Fatal(err)
@@ -160,8 +172,31 @@ func TestDashboardRollupsFollowTheApplications(t *testing.T) {
 		if rebuilt := rollups(t, db, "insight_daily"); !reflect.DeepEqual(rebuilt, got) {
 			t.Errorf("rebuilt rollups differ from those counted as it happened:\n%v\n%v", rebuilt, got)
 		}
+		if rebuilt := stepRollups(t, db); !reflect.DeepEqual(rebuilt, steps) {
+			t.Errorf("rebuilt steps differ from those counted as they were done:\n%v\n%v", rebuilt, steps)
+		}
 		if rebuilt := rollups(t, db, "insight_monthly"); !reflect.DeepEqual(rebuilt, months) {
 			t.Errorf("rebuilt monthly rollups differ from those counted as it happened:\n%v\n%v", rebuilt, months)
 		}
 	})
+}
+
+// stepRollups reads how many of each step were done, by step.
+func stepRollups(t *testing.T, db *store.DB) map[string]int64 {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT step_id, SUM(done) FROM insight_steps GROUP BY step_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var step string
+		var n int64
+		if err := rows.Scan(&step, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[step] = n
+	}
+	return out
 }

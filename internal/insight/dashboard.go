@@ -110,6 +110,8 @@ type Dashboard struct {
 	Periods     []Row  `json:"periods"`
 	Departments []Row  `json:"departments"`
 	Channels    []Row  `json:"channels"`
+	// Bottlenecks are the steps where applications waited longest.
+	Bottlenecks []Bottleneck `json:"bottlenecks"`
 	// The departments and items the viewer may narrow the view to.
 	DepartmentChoices []Named `json:"department_choices"`
 	ItemChoices       []Named `json:"item_choices"`
@@ -154,6 +156,9 @@ func (s *Service) View(ctx context.Context, p authz.Principal, f Filter) (Dashbo
 	}
 	d, err := s.view(ctx, f)
 	if err != nil {
+		return d, err
+	}
+	if d.Bottlenecks, err = s.bottlenecks(ctx, f); err != nil {
 		return d, err
 	}
 	return d, s.name(ctx, &d, p.InsightDepartment())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -58,7 +59,7 @@ func workbook(tables []Table) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	for i, t := range tables {
-		sheet := t.Title
+		sheet := sheetName(t.Title)
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", sheet); err != nil {
 				return nil, err
@@ -95,4 +96,13 @@ func send(w http.ResponseWriter, b []byte, contentType, name string) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write(b)
+}
+
+// sheetName is a table's title as Excel allows a sheet's name: up to its
+// first colon, at most 31 characters.
+func sheetName(title string) string {
+	title, _, _ = strings.Cut(title, "：")
+	title, _, _ = strings.Cut(title, ":")
+	r := []rune(title)
+	return string(r[:min(len(r), 31)])
 }

@@ -52,7 +52,7 @@ func Rebuild(ctx context.Context, db *store.DB, cal Calendar) (int, error) {
 				}
 			}
 		}
-		return nil
+		return rebuildSteps(ctx, tx)
 	})
 	return n, err
 }

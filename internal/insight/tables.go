@@ -77,10 +77,16 @@ func (d Dashboard) Tables(lang string) []Table {
 		t.Rows = append(t.Rows, row(pick(lang, "合计", "Total"), d.Total.Figures))
 		return t
 	}
+	waits := Table{Title: pick(lang, "办理瓶颈：平均等待最久的环节", "Bottlenecks: the steps with the longest mean wait"),
+		Header: []string{pick(lang, "环节", "Step"), pick(lang, "部门", "Department"), pick(lang, "办结环节数", "Steps done"), pick(lang, "平均等待（小时）", "Mean wait (hours)")}}
+	for _, b := range d.Bottlenecks {
+		waits.Rows = append(waits.Rows, []string{pick(lang, b.NameZh, b.NameEn), pick(lang, b.DeptZh, b.DeptEn), strconv.FormatInt(b.Done, 10), strconv.FormatFloat(b.MeanHours, 'f', 1, 64)})
+	}
 	return []Table{
 		table(pick(lang, "按时间", "By period"), pick(lang, "时间", "Period"), d.Periods, func(r Row) string { return periodName(d.Filter.Period, r.Key, lang) }),
 		table(pick(lang, "按部门", "By department"), pick(lang, "部门", "Department"), d.Departments, func(r Row) string { return r.Name(lang) }),
 		table(pick(lang, "按办理渠道", "By channel"), pick(lang, "渠道", "Channel"), d.Channels, func(r Row) string { return web.Label(lang, "channel", r.Key) }),
+		waits,
 	}
 }
 

@@ -84,3 +84,18 @@ CREATE TABLE insight_monthly (
 	days_lost          BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, department, item_code, region, channel)
 );
+
+-- Where applications wait (bottlenecks): per China-time day the step was
+-- done, department and step, how many steps were done and the hours from
+-- their opening to their being done. The names are the step's when first
+-- counted.
+CREATE TABLE insight_steps (
+	day        TEXT NOT NULL,
+	department TEXT NOT NULL,
+	step_id    TEXT NOT NULL,
+	name_zh    TEXT NOT NULL,
+	name_en    TEXT NOT NULL,
+	done       BIGINT NOT NULL DEFAULT 0,
+	wait_hours BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (day, department, step_id)
+);
