@@ -18,6 +18,7 @@ dest=internal/web/static
 # package, name written, licence in the package, licence written.
 packages='
 htmx.org 2.0.11 sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA== dist/htmx.min.js htmx-2.0.11.min.js LICENSE htmx-LICENSE.txt
+echarts 6.1.0 sha512-q0yaFPggC9FUdsWH4blavRWFmxdrIodbkoKNAjJudAI6CA9gNPxHtV2RcZNEepZVlk4yvBYkOkbk6HIVpIyHZA== dist/echarts.min.js echarts-6.1.0.min.js LICENSE echarts-LICENSE.txt
 '
 
 check=false

@@ -1593,6 +1593,30 @@ func (e VerifyInPerson200JSONResponseBodyRealNameLevel) Valid() bool {
 	}
 }
 
+// Defines values for InsightDashboardParamsPeriod.
+const (
+	InsightDashboardParamsPeriodDay   InsightDashboardParamsPeriod = "day"
+	InsightDashboardParamsPeriodMonth InsightDashboardParamsPeriod = "month"
+	InsightDashboardParamsPeriodWeek  InsightDashboardParamsPeriod = "week"
+	InsightDashboardParamsPeriodYear  InsightDashboardParamsPeriod = "year"
+)
+
+// Valid indicates whether the value is a known member of the InsightDashboardParamsPeriod enum.
+func (e InsightDashboardParamsPeriod) Valid() bool {
+	switch e {
+	case InsightDashboardParamsPeriodDay:
+		return true
+	case InsightDashboardParamsPeriodMonth:
+		return true
+	case InsightDashboardParamsPeriodWeek:
+		return true
+	case InsightDashboardParamsPeriodYear:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListItemsParamsTarget.
 const (
 	ListItemsParamsTargetEnterprise ListItemsParamsTarget = "enterprise"
@@ -2979,6 +3003,101 @@ type Hit struct {
 	Score        *float32 `json:"score,omitempty"`
 }
 
+// InsightDashboard defines model for InsightDashboard.
+type InsightDashboard struct {
+	// Bottlenecks the ten steps where applications waited longest, on average, from opening to being done
+	Bottlenecks []struct {
+		Department   string  `json:"department"`
+		DepartmentEn string  `json:"department_en"`
+		DepartmentZh string  `json:"department_zh"`
+		Done         int     `json:"done"`
+		MeanHours    float32 `json:"mean_hours"`
+		NameEn       string  `json:"name_en"`
+		NameZh       string  `json:"name_zh"`
+		StepId       string  `json:"step_id"`
+	} `json:"bottlenecks"`
+	Channels          []InsightFigures `json:"channels"`
+	DepartmentChoices []InsightNamed   `json:"department_choices"`
+	Departments       []InsightFigures `json:"departments"`
+	Filter            struct {
+		Channel    *string            `json:"channel,omitempty"`
+		Department *string            `json:"department,omitempty"`
+		From       openapi_types.Date `json:"from"`
+		Item       *string            `json:"item,omitempty"`
+		Period     string             `json:"period"`
+		Region     *string            `json:"region,omitempty"`
+		To         openapi_types.Date `json:"to"`
+	} `json:"filter"`
+	ItemChoices []InsightNamed   `json:"item_choices"`
+	Periods     []InsightFigures `json:"periods"`
+	Total       InsightFigures   `json:"total"`
+}
+
+// InsightFigures defines model for InsightFigures.
+type InsightFigures struct {
+	Approved int `json:"approved"`
+
+	// DaysLost working days their clocks were paused
+	DaysLost int `json:"days_lost"`
+
+	// FieldsPrefilled form fields filled from the registries (免填写)
+	FieldsPrefilled int `json:"fields_prefilled"`
+	Finished        int `json:"finished"`
+
+	// Key the period's first day, a department code, a channel, or total
+	Key             *string `json:"key,omitempty"`
+	Late            int     `json:"late"`
+	MachineApproved int     `json:"machine_approved"`
+
+	// MachineRate percent of the finished
+	MachineRate float32 `json:"machine_rate"`
+
+	// MaterialsSaved materials attached from licences and registries (免提交)
+	MaterialsSaved int `json:"materials_saved"`
+
+	// MeanDays mean working days from submission to decision
+	MeanDays float32 `json:"mean_days"`
+
+	// MedianDays upper bound of the histogram range holding the median; -1: more than 30
+	MedianDays   int     `json:"median_days"`
+	NameEn       *string `json:"name_en,omitempty"`
+	NameZh       *string `json:"name_zh,omitempty"`
+	NotAccepted  int     `json:"not_accepted"`
+	OnTime       int     `json:"on_time"`
+	OnTimeRate   float32 `json:"on_time_rate"`
+	OneVisit     int     `json:"one_visit"`
+	OneVisitRate float32 `json:"one_visit_rate"`
+
+	// Online received on the web or a phone
+	Online int `json:"online"`
+
+	// OnlineRate percent
+	OnlineRate float32 `json:"online_rate"`
+
+	// P90Days likewise for the 90th percentile
+	P90Days int `json:"p90_days"`
+
+	// PromisedDays mean promised limit of the finished
+	PromisedDays float32 `json:"promised_days"`
+	Received     int     `json:"received"`
+	Rejected     int     `json:"rejected"`
+
+	// StatutoryDays mean statutory limit of the finished
+	StatutoryDays float32 `json:"statutory_days"`
+
+	// Stops corrections and special procedures that ended
+	Stops         int     `json:"stops"`
+	ZeroVisit     int     `json:"zero_visit"`
+	ZeroVisitRate float32 `json:"zero_visit_rate"`
+}
+
+// InsightNamed defines model for InsightNamed.
+type InsightNamed struct {
+	Code   string `json:"code"`
+	NameEn string `json:"name_en"`
+	NameZh string `json:"name_zh"`
+}
+
 // Invitation a co-party's view of an application they are named in (一事多人)
 type Invitation struct {
 	// Applicant masked name
@@ -3889,6 +4008,33 @@ type VerifyInPersonJSONBody struct {
 
 // VerifyInPerson200JSONResponseBodyRealNameLevel defines parameters for VerifyInPerson.
 type VerifyInPerson200JSONResponseBodyRealNameLevel int
+
+// InsightDashboardParams defines parameters for InsightDashboard.
+type InsightDashboardParams struct {
+	// Period day, week, month (default) or year
+	Period *InsightDashboardParamsPeriod `form:"period,omitempty" json:"period,omitempty"`
+
+	// From first day, YYYY-MM-DD China time (default: a year before to)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To last day, YYYY-MM-DD China time (default: today)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Department only this department
+	Department *string `form:"department,omitempty" json:"department,omitempty"`
+
+	// Item only this item code
+	Item *string `form:"item,omitempty" json:"item,omitempty"`
+
+	// Region only this region code
+	Region *string `form:"region,omitempty" json:"region,omitempty"`
+
+	// Channel only this channel: web, mobile, kiosk, window or bank
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+}
+
+// InsightDashboardParamsPeriod defines parameters for InsightDashboard.
+type InsightDashboardParamsPeriod string
 
 // ListItemsParams defines parameters for ListItems.
 type ListItemsParams struct {
@@ -5158,6 +5304,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
 	VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+	//
+	// Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
+	InsightDashboard(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListItems List the service items in operation (published, not retired)
 	//
@@ -7204,6 +7355,21 @@ func (c *Client) VerifyInPersonWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
 func (c *Client) VerifyInPerson(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyInPersonRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InsightDashboard 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+//
+// Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
+func (c *Client) InsightDashboard(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInsightDashboardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11373,6 +11539,132 @@ func NewVerifyInPersonRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewInsightDashboardRequest constructs an http.Request for the InsightDashboard method
+func NewInsightDashboardRequest(server string, params *InsightDashboardParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/insight/dashboard")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Department != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "department", *params.Department, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Item != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "item", *params.Item, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Region != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "region", *params.Region, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListItemsRequest constructs an http.Request for the ListItems method
 func NewListItemsRequest(server string, params *ListItemsParams) (*http.Request, error) {
 	var err error
@@ -15015,6 +15307,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/identity-checks (the `VerifyInPerson` operationId).
 	VerifyInPersonWithResponse(ctx context.Context, body VerifyInPersonJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyInPersonResponse, error)
+
+	// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
+	InsightDashboardWithResponse(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*InsightDashboardResponse, error)
 
 	// ListItemsWithResponse List the service items in operation (published, not retired)
 	//
@@ -19852,6 +20151,68 @@ func (r VerifyInPersonResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyInPersonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InsightDashboardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InsightDashboard
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InsightDashboardResponse) GetJSON200() *InsightDashboard {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InsightDashboardResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InsightDashboardResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r InsightDashboardResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r InsightDashboardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InsightDashboardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InsightDashboardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InsightDashboardResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25781,6 +26142,19 @@ func (c *ClientWithResponses) VerifyInPersonWithResponse(ctx context.Context, bo
 	return ParseVerifyInPersonResponse(rsp)
 }
 
+// InsightDashboardWithResponse 政务服务效能: applications received and finished, online, zero-visit and one-visit rates, machine approvals, working days taken against the limits, on-time rate, time paused for corrections, materials and fields the platform supplied, the steps where applications wait longest — per period and by department and channel, from rollups kept as applications move. A department head sees their own department only; a supervisor every department.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/insight/dashboard (the `InsightDashboard` operationId).
+func (c *ClientWithResponses) InsightDashboardWithResponse(ctx context.Context, params *InsightDashboardParams, reqEditors ...RequestEditorFn) (*InsightDashboardResponse, error) {
+	rsp, err := c.InsightDashboard(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInsightDashboardResponse(rsp)
+}
+
 // ListItemsWithResponse List the service items in operation (published, not retired)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -30119,6 +30493,53 @@ func ParseVerifyInPersonResponse(rsp *http.Response) (*VerifyInPersonResponse, e
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInsightDashboardResponse parses an HTTP response from a InsightDashboardWithResponse call
+func ParseInsightDashboardResponse(rsp *http.Response) (*InsightDashboardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InsightDashboardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InsightDashboard
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 

@@ -127,6 +127,11 @@ var accessTable = map[string]access{
 	"GET /workbench/spot-checks":                            {allowed: []string{reviewer, head, supervisor}},
 	"POST /workbench/spot-checks/department-switch":         {body: "department=civil&suspended=false&reason=test", allowed: []string{supervisor, catAdmin}},
 	"GET /spot-checks":                                      {path: "/spot-checks"},
+	"GET /api/v1/insight/dashboard":                         {allowed: []string{head, supervisor}},
+	"GET /workbench/insight":                                {allowed: []string{head, supervisor}},
+	"GET /workbench/insight/export.csv":                     {allowed: []string{head, supervisor}},
+	"GET /workbench/insight/export.xlsx":                    {allowed: []string{head, supervisor}},
+	"GET /stats":                                            {path: "/stats"},
 	// The workflow: applicants on their own applications, staff on the tasks of their inbox.
 	"GET /api/v1/tasks":                {allowed: []string{clerk, reviewer, head}},
 	"POST /api/v1/window/applications": {body: `{}`, allowed: []string{clerk}},

@@ -23,6 +23,7 @@ import (
 	"yiwang/internal/credit"
 	"yiwang/internal/hub"
 	"yiwang/internal/identity"
+	"yiwang/internal/insight"
 	"yiwang/internal/jobs"
 	"yiwang/internal/kiosk"
 	"yiwang/internal/licence"
@@ -296,7 +297,11 @@ func newApp(ctx context.Context, db *store.DB, opts appOptions, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler, boardHandler, simulateHandler)
+	insightHandler, err := insight.NewHandler(insight.NewService(db), logger)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, staff, kioskHandler, bundleHandler, proactive.NewHandler(engine, logger), ratingHandler, creditHandler, consultHandler, boardHandler, simulateHandler, insightHandler)
 	return &app{
 		applications: applications,
 		proactive:    engine,

@@ -92,6 +92,9 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	if _, err := rebuildInsight(ctx, db); err != nil {
+		return fmt.Errorf("the history is written, but the dashboard's rollups are not: run 'yiwang insight rebuild': %w", err)
+	}
 	secs := stats.Elapsed.Seconds()
 	fmt.Fprintf(stdout, "wrote %s records of %s persons and %s enterprises (and the demo people and company) to %s in %.1fs (%s records/s): %s\n",
 		loadtest.Grouped(stats.Total()), loadtest.Grouped(stats.Persons), loadtest.Grouped(stats.Enterprises), db.Where, secs,
@@ -162,6 +165,9 @@ func demoHistoryCmd(ctx context.Context, args []string, getenv func(string) stri
 	if written {
 		fmt.Fprintf(stdout, "the database has its history already; issued the %d licences of the demo people that were missing\n", licences)
 		return nil
+	}
+	if _, err := rebuildInsight(ctx, db); err != nil {
+		return fmt.Errorf("the history is written, but the dashboard's rollups are not: run 'yiwang insight rebuild': %w", err)
 	}
 	secs := stats.Elapsed.Seconds()
 	fmt.Fprintf(stdout, "wrote %s rows of %s applications by %s applicants (and the demo people, with %d licences) to %s in %.1fs (%s rows/s): %s\n",

@@ -50,6 +50,7 @@ func commands() []command {
 		{"backup", "Back up the database and uploaded materials while serving: yiwang backup DEST", backupCmd},
 		{"restore", "Restore a backup into a new place: yiwang restore SRC --data-dir NEW | --db URL", restoreCmd},
 		{"proactive", "Run the proactive services' sweep for a day: yiwang proactive run [--on DATE] [--dry-run]", proactiveCmd},
+		{"insight", "Recompute the service-performance dashboard's rollups: yiwang insight rebuild", insightCmd},
 		{"demo", "Generate demo registry data: yiwang demo generate --persons N --enterprises M", demoCmd},
 		{"bench", "Load-test a running server: yiwang bench --url URL --concurrency N --duration D", benchCmd},
 		{"version", "Print the version of this binary.", version},

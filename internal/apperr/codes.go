@@ -367,6 +367,11 @@ const (
 	BadSince           Code = "bad_since"
 	VersionNotOfItem   Code = "version_not_of_item"
 	RulesDoNotCompile  Code = "rules_do_not_compile"
+
+	// The service-performance dashboard (insight).
+	BadInsightPeriod Code = "bad_insight_period"
+	BadInsightRange  Code = "bad_insight_range"
+	InsightOtherDept Code = "insight_other_department"
 )
 
 // words is the one table of what people read for each code: what went
@@ -735,4 +740,8 @@ var words = map[Code]Words{
 	BadSince:           {Zh: "起始日期的格式为 年-月-日，例如 2026-01-01。", En: "Write the first day as YYYY-MM-DD, e.g. 2026-01-01."},
 	VersionNotOfItem:   {Zh: "该版本不属于此事项，请从事项的版本列表中选择。", En: "That version is not one of this item's: choose one from the item's versions."},
 	RulesDoNotCompile:  {Zh: "该版本的规则无法编译，请先在“试算规则”中修正。", En: "The rules of that version do not compile: correct them first (try the rules)."},
+	// The service-performance dashboard (insight).
+	BadInsightPeriod: {Zh: "统计周期只能是日、周、月或年。", En: "The period is day, week, month or year."},
+	BadInsightRange:  {Zh: "请按 年-月-日 填写起止日期，起始日不晚于截止日，跨度不超过十年。", En: "Give the dates as YYYY-MM-DD, the first not after the last, at most ten years apart."},
+	InsightOtherDept: {Zh: "部门负责人只能查看本部门的办件效能。", En: "A department head sees the figures of their own department only."},
 }

@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
 	"yiwang/internal/credit"
+	"yiwang/internal/insight"
 	"yiwang/internal/licence"
 	"yiwang/internal/rules"
 	"yiwang/internal/store"
@@ -183,7 +184,12 @@ func finishTask(ctx context.Context, tx *sql.Tx, p authz.Principal, t Task, stat
 	if err != nil {
 		return "", err
 	}
-	err = finishTaskRow(ctx, tx, taskOutcome{TaskID: t.ID, Status: status, By: p.AccountID, At: now, Reasons: string(rs), Note: note})
+	if err = finishTaskRow(ctx, tx, taskOutcome{TaskID: t.ID, Status: status, By: p.AccountID, At: now, Reasons: string(rs), Note: note}); err != nil {
+		return "", err
+	}
+	if t.OpenedAt != nil { // where applications wait: the dashboard's bottlenecks
+		err = insight.CountStep(ctx, tx, insight.Step{Department: t.Department, StepID: t.StepID, NameZh: t.Name, NameEn: t.NameEn, Opened: *t.OpenedAt, Done: now})
+	}
 	return string(rs), err
 }
 

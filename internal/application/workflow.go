@@ -15,6 +15,7 @@ import (
 	"yiwang/internal/audit"
 	"yiwang/internal/authz"
 	"yiwang/internal/catalog"
+	"yiwang/internal/insight"
 	"yiwang/internal/notify"
 	"yiwang/internal/pii"
 	"yiwang/internal/rules"
@@ -209,7 +210,34 @@ func (s *core) move(ctx context.Context, tx *sql.Tx, a *Application, action work
 		return err
 	}
 	a.Status, a.stoppedFrom = string(c.Status), string(c.StoppedFrom)
-	return s.record(ctx, tx, a.ID, by, string(action), from, a.Status, note, details)
+	if err := s.record(ctx, tx, a.ID, by, string(action), from, a.Status, note, details); err != nil {
+		return err
+	}
+	return s.count(ctx, tx, a, from, by, u)
+}
+
+// count adds the move of a from status from to the dashboard's rollups
+// (package insight), in the move's transaction.
+func (s *core) count(ctx context.Context, tx *sql.Tx, a *Application, from string, by actor, u update) error {
+	if !insight.Counted(from, a.Status) {
+		return nil
+	}
+	cal, err := s.calendars(ctx)
+	if err != nil {
+		return err
+	}
+	at := s.now()
+	e := insight.Event{At: at, From: from, To: a.Status, Machine: by.kind == "machine",
+		ItemCode: a.ItemCode, VersionID: a.VersionID, Number: cmp.Or(u.Number, a.Number), Channel: a.Channel,
+		SubmittedAt: a.SubmittedAt, Deadline: a.Deadline, StoppedAt: a.clockStoppedAt,
+		MaterialsSaved: a.MaterialsAttached, FieldsPrefilled: a.FieldsPrefilled}
+	if !u.SubmittedAt.IsZero() {
+		e.SubmittedAt = &u.SubmittedAt
+	}
+	if !u.Deadline.IsZero() {
+		e.Deadline = &u.Deadline
+	}
+	return insight.Count(ctx, tx, cal, e)
 }
 
 // save writes u to a (locked in tx) and bumps its revision; a change made

@@ -58,6 +58,7 @@ const (
 	NotifyRetry     Permission = "notify:retry"    // send failed notifications again
 	Rectify         Permission = "rating:rectify"  // answer the bad ratings of one's department (整改)
 	RatePhone       Permission = "rating:phone"    // record a rating a person gave on the phone
+	InsightView     Permission = "insight:view"    // the service-performance dashboard (政务服务效能): a head their department's, a supervisor all
 )
 
 // grants is the whole policy: what each role may do.
@@ -65,8 +66,8 @@ var grants = map[Role][]Permission{
 	Applicant:    {ActForOwn},
 	Clerk:        {WindowIntake, ReviewTasks, PersonalDataRaw},
 	Reviewer:     {ReviewTasks, PersonalDataRaw, DecisionTrace, Inspect, Rectify},
-	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect, Rectify},
-	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView, RatePhone}, // watches, never revokes: the issuing department does
+	Head:         {ReviewTasks, Decide, PersonalDataRaw, DecisionTrace, LicenceRevoke, Inspect, Rectify, InsightView},
+	Supervisor:   {Supervise, PersonalAudit, DecisionTrace, MachineSwitch, OverdueView, RatePhone, InsightView}, // watches, never revokes: the issuing department does
 	CatalogAdmin: {CatalogManage, MachineSwitch},
 	SysAdmin:     {AccountsManage, OrgManage, PersonalAudit, CalendarManage, OverdueView, DeadLetters, NotifyRetry},
 }
@@ -145,6 +146,16 @@ func Require(p Principal, perm Permission) error {
 		return apperr.New(apperr.Unauthenticated, apperr.SignInRequired, "sign in first: this needs an account")
 	}
 	return apperr.New(apperr.Forbidden, apperr.PermissionDenied, "your account may not do this (it needs the %s permission)", perm)
+}
+
+// InsightDepartment is the one department whose performance figures p
+// may see, or "" for every department: supervisors watch all of them, a
+// department head only their own.
+func (p Principal) InsightDepartment() string {
+	if p.Has(Supervisor) {
+		return ""
+	}
+	return p.Department
 }
 
 // SeesPerson reports whether p may see records belonging to person id:

@@ -77,6 +77,8 @@ var labels = map[string]map[string][2]string{
 		"A": {"A 级：政府部门核发", "A: issued by a government body"}, "B": {"B 级：窗口核验原件", "B: checked against the original"},
 		"C": {"C 级：申请人上传，待核验", "C: uploaded, to be checked"}, "D": {"D 级：申请人承诺", "D: applicant's commitment"},
 	},
+	// The service-performance dashboard's periods (insight).
+	"insight_period": {"day": {"按日", "By day"}, "week": {"按周", "By week"}, "month": {"按月", "By month"}, "year": {"按年", "By year"}},
 	// Ways to apply.
 	"channel": {
 		"online": {"网上办", "Online"}, "web": {"网上办事大厅", "Website"}, "mobile": {"掌上办", "Mobile"}, "kiosk": {"自助终端", "Self-service kiosk"},

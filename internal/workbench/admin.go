@@ -125,7 +125,7 @@ func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
 		"Catalog": p.Can(authz.CatalogManage), "Accounts": p.Can(authz.AccountsManage), "Calendar": p.Can(authz.CalendarManage),
 		"Queue": p.Can(authz.ReviewTasks), "Intake": p.Can(authz.WindowIntake), "Overdue": p.Can(authz.OverdueView),
 		"Rectify":     p.Can(authz.Rectify) || p.Can(authz.Supervise),
-		"DeadLetters": p.Can(authz.DeadLetters), "Supervise": p.Can(authz.Supervise),
+		"DeadLetters": p.Can(authz.DeadLetters), "Supervise": p.Can(authz.Supervise), "Insight": p.Can(authz.InsightView),
 	})
 }
 
