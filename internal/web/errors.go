@@ -27,7 +27,8 @@ func ErrorDetails(lang string, e *apperr.Error) []string {
 	return nil
 }
 
-// Fail shows err as the renderer's error.html page (given Message, Details
+// Fail shows err as the renderer's error.html page (the shared one in
+// web/templates unless the domain has its own; given Message, Details
 // and Status), one a person can act on: the error's words and details in
 // the page's language. An internal error is logged and shown without words;
 // its request ID is what a person quotes.

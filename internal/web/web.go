@@ -22,7 +22,7 @@ import (
 	"yiwang/internal/authz"
 )
 
-//go:embed templates/layout.html
+//go:embed templates/layout.html templates/error.html
 var layoutFS embed.FS
 
 //go:embed static
@@ -122,6 +122,14 @@ func NewRenderer(pages fs.FS, extra template.FuncMap, logger *slog.Logger, share
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		r.pages[path.Base(name)] = t
+	}
+	if _, ok := r.pages["error.html"]; !ok {
+		// The shared error page (Fail), unless the domain words its own.
+		t, err := template.Must(layout.Clone()).ParseFS(layoutFS, "templates/error.html")
+		if err != nil {
+			return nil, fmt.Errorf("template error.html: %w", err)
+		}
+		r.pages["error.html"] = t
 	}
 	return r, nil
 }
